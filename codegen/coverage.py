@@ -1,0 +1,86 @@
+"""Which operations of each spec the generated packages implement, and what the generator warned about."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .apis import APIS, GENERATED_DIR, NORMALIZED_DIR, Api
+from .normalize._walk import iter_operations
+
+if TYPE_CHECKING:
+    from .generate import Result
+
+_METHOD = re.compile(r'"method":\s*"(\w+)"')
+_URL = re.compile(r'"url":\s*(?:f?)"([^"]+)"')
+
+
+def spec_operations(spec: dict[str, Any]) -> set[tuple[str, str]]:
+    """(METHOD, path) of every operation under ``paths`` (webhooks are payloads we receive, not calls we make)."""
+    return {(method.upper(), path) for path, method, _op in iter_operations(spec)}
+
+
+def generated_operations(package_dir: Path) -> set[tuple[str, str]]:
+    ops: set[tuple[str, str]] = set()
+    for module in sorted((package_dir / "api").rglob("*.py")):
+        text = module.read_text()
+        method, url = _METHOD.search(text), _URL.search(text)
+        if method and url:
+            ops.add((method.group(1).upper(), url.group(1)))
+    return ops
+
+
+def model_count(package_dir: Path) -> int:
+    return sum(1 for p in (package_dir / "models").glob("*.py") if p.name != "__init__.py")
+
+
+@dataclass
+class Row:
+    api: Api
+    in_spec: int
+    generated: int
+    missing: list[tuple[str, str]]
+    models: int
+    warnings: int | None  # None: not known (coverage of an existing tree, without a generator run)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and self.generated >= self.in_spec and not self.warnings
+
+
+def row(api: Api, spec: dict[str, Any], package_dir: Path, warnings: int | None) -> Row:
+    want = spec_operations(spec)
+    have = generated_operations(package_dir)
+    return Row(api, len(want), len(want & have), sorted(want - have), model_count(package_dir), warnings)
+
+
+def report(results: list[Result] | None = None, specs: Path = NORMALIZED_DIR, dest: Path = GENERATED_DIR) -> list[Row]:
+    rows = []
+    warned = {r.api.name: len(r.warnings) for r in results or []}
+    dirs = {r.api.name: r.package_dir for r in results or []}
+    for api in APIS:
+        spec = json.loads(api.normalized(specs).read_text())
+        rows.append(row(api, spec, dirs.get(api.name, dest / api.package), warned.get(api.name)))
+    return rows
+
+
+def to_markdown(rows: list[Row]) -> str:
+    lines = [
+        "# Coverage of the generated clients",
+        "",
+        "Written by `make generate` (codegen/coverage.py). Operations are counted from the normalized specs.",
+        "",
+        "| API | package | operations in spec | operations generated | models | generator warnings |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        warn = "?" if r.warnings is None else str(r.warnings)
+        lines.append(f"| {r.api.name} | `{r.api.package}` | {r.in_spec} | {r.generated} | {r.models} | {warn} |")
+    missing = [(r.api.name, m) for r in rows for m in r.missing]
+    if missing:
+        lines += ["", "## Missing operations", ""]
+        lines += [f"- {api}: `{method} {path}`" for api, (method, path) in missing]
+    return "\n".join(lines) + "\n"

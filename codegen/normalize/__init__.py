@@ -1,0 +1,51 @@
+"""Normalization: named rules that turn a published spec into one the generator and a validating server accept.
+
+Every rule matches a shape of schema, never a path, so it keeps working on updated and live specs. The order matters
+and is fixed here: annotations go before hashing, references are reused before titles are judged, and unions are
+simplified before overlap is tested.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from . import enums, refs, titles, unions, values, vendor
+from ._rule import Change, Rule, Spec
+
+__all__ = ["RULES", "Change", "Rule", "normalize", "normalize_file", "summarize"]
+
+RULES: list[Rule] = [
+    vendor.drop_packager_annotations,
+    refs.reuse_component_schemas,
+    enums.dedupe_enum_values,
+    values.mistyped_defaults,
+    values.mistyped_examples,
+    enums.examples_outside_enum,
+    unions.same_primitive_union,
+    unions.overlapping_oneof,
+    titles.colliding_titles,
+]
+
+
+def normalize(spec: Spec, rules: list[Rule] | None = None) -> list[Change]:
+    """Apply the rules to ``spec`` in place; return every change made."""
+    changes: list[Change] = []
+    for r in RULES if rules is None else rules:
+        changes.extend(r(spec))
+    return changes
+
+
+def summarize(changes: list[Change]) -> Counter[str]:
+    counts: Counter[str] = Counter({r.name: 0 for r in RULES})
+    counts.update(c.rule for c in changes)
+    return counts
+
+
+def normalize_file(source: Path, dest: Path) -> list[Change]:
+    spec = json.loads(source.read_text())
+    changes = normalize(spec)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(spec, indent=1, ensure_ascii=False) + "\n")
+    return changes

@@ -1,0 +1,49 @@
+"""Titles that would give two different models the same class name."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from ._rule import Change, Spec, rule
+from ._walk import iter_slots, schema_hash
+
+
+def class_name(title: str) -> str:
+    """The class name openapi-python-client derives from a title or component name (PascalCase of its words)."""
+    words = re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", re.sub(r"[^A-Za-z0-9]+", " ", title))
+    return "".join(w[:1].upper() + w[1:] for w in words)
+
+
+def _is_component_root(pointer: str) -> bool:
+    return pointer.startswith("#/components/schemas/") and pointer.count("/") == 3
+
+
+@rule("colliding-titles")
+def colliding_titles(spec: Spec) -> list[Change]:
+    """Drop the ``title`` of inline schemas whose class name another schema already claims.
+
+    Reporting-webhook payloads reuse titles such as ``failed`` or ``sent`` for dozens of different shapes, and the
+    generator names inline models by title, so all but the first fail with ``Attempted to generate duplicate
+    models``. Without the title, each model is named by where it sits (its parent and property), which is unique.
+    Component names are never touched.
+    """
+    claimed: dict[str, set[str]] = defaultdict(set)
+    titled: list[tuple[Any, str]] = []
+    for name in (spec.get("components") or {}).get("schemas") or {}:
+        claimed[class_name(name)].add(f"component:{name}")
+    for slot in iter_slots(spec):
+        node = slot.get()
+        if not isinstance(node, dict) or not isinstance(node.get("title"), str) or _is_component_root(slot.pointer):
+            continue
+        claimed[class_name(node["title"])].add(schema_hash(node))
+        titled.append((slot, node["title"]))
+    changes: list[Change] = []
+    for slot, title in titled:
+        if len(claimed[class_name(title)]) > 1:
+            node = slot.get()
+            if node.get("title") == title:
+                del node["title"]
+                changes.append(Change("colliding-titles", slot.pointer, f"dropped title {title!r}"))
+    return changes

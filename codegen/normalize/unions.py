@@ -1,0 +1,130 @@
+"""Unions the generator rejects and unions a validating server cannot match exactly once."""
+
+from __future__ import annotations
+
+from itertools import combinations
+from typing import Any
+
+from ._rule import Change, Spec, rule
+from ._walk import iter_slots, schema_type
+
+PRIMITIVES = {"string", "integer", "number", "boolean"}
+_STRUCTURAL = ("properties", "items", "allOf", "oneOf", "anyOf", "$ref", "enum", "const")
+
+
+def resolve(spec: Spec, schema: Any) -> Any:
+    """Follow local ``$ref``s (``#/...``) to the schema they name."""
+    seen: set[str] = set()
+    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#/"):
+        ref = schema["$ref"]
+        if ref in seen:
+            break
+        seen.add(ref)
+        node: Any = spec
+        for token in ref[2:].split("/"):
+            node = node[token.replace("~1", "/").replace("~0", "~")]
+        schema = node
+    return schema
+
+
+@rule("same-primitive-union")
+def same_primitive_union(spec: Spec) -> list[Change]:
+    """A ``oneOf``/``anyOf`` whose members are all the same plain primitive becomes that primitive.
+
+    The Track ``identifier`` path parameter is a ``oneOf`` of three strings (id, email, cio_id): every value matches
+    all three, so a validating server rejects every request, and the generator gains nothing from the union. The
+    members' descriptions are kept in the merged description.
+    """
+    changes: list[Change] = []
+    for slot in iter_slots(spec):
+        node = slot.get()
+        if not isinstance(node, dict):
+            continue
+        for keyword in ("oneOf", "anyOf"):
+            members = node.get(keyword)
+            if not isinstance(members, list) or not members:
+                continue
+            resolved = [resolve(spec, m) for m in members]
+            if not all(isinstance(m, dict) for m in resolved):
+                continue
+            types = {schema_type(m) for m in resolved}
+            if len(types) != 1 or not types <= PRIMITIVES or any(k in m for m in resolved for k in _STRUCTURAL):
+                continue
+            (json_type,) = types
+            notes = [
+                f"{m.get('title', f'option {i + 1}')}: {m['description'].strip()}"
+                for i, m in enumerate(resolved)
+                if isinstance(m.get("description"), str)
+            ]
+            del node[keyword]
+            node["type"] = json_type
+            if notes:
+                node["description"] = "\n".join([*filter(None, [str(node.get("description", "")).strip()]), *notes])
+            example = next((m["example"] for m in resolved if "example" in m), None)
+            if example is not None and "example" not in node:
+                node["example"] = example
+            changes.append(Change("same-primitive-union", slot.pointer, f"{keyword} of {len(members)} {json_type}s"))
+    return changes
+
+
+def _values(schema: dict[str, Any]) -> list[Any] | None:
+    if "const" in schema:
+        return [schema["const"]]
+    enum = schema.get("enum")
+    return list(enum) if isinstance(enum, list) else None
+
+
+def _types(schema: dict[str, Any]) -> set[str] | None:
+    t = schema.get("type")
+    if t is None and "properties" in schema:
+        t = "object"
+    if t is None:
+        return None
+    types = set(t) if isinstance(t, list) else {t}
+    if "integer" in types:
+        types.add("number")
+    return types
+
+
+def disjoint(spec: Spec, a: Any, b: Any) -> bool:
+    """True only when no value can match both schemas (a cheap, conservative proof)."""
+    a, b = resolve(spec, a), resolve(spec, b)
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        return False
+    ta, tb = _types(a), _types(b)
+    if ta is not None and tb is not None and not ta & tb:
+        return True
+    va, vb = _values(a), _values(b)
+    if va is not None and vb is not None and not any(v in vb for v in va):
+        return True
+    props_a, props_b = a.get("properties") or {}, b.get("properties") or {}
+    both_required = set(a.get("required") or []) & set(b.get("required") or [])
+    for name in both_required & set(props_a) & set(props_b):
+        if disjoint(spec, props_a[name], props_b[name]):
+            return True
+    return False
+
+
+@rule("overlapping-oneof")
+def overlapping_oneof(spec: Spec) -> list[Change]:
+    """A ``oneOf`` without a discriminator whose branches can match the same value becomes ``anyOf``.
+
+    ``oneOf`` demands exactly one match; Pipelines ``context: {}`` matches both the mobile and non-mobile context,
+    so a validating server rejects valid requests. ``anyOf`` keeps every branch and the generated union is the same.
+    """
+    changes: list[Change] = []
+    for slot in iter_slots(spec):
+        node = slot.get()
+        if not isinstance(node, dict) or not isinstance(node.get("oneOf"), list) or "discriminator" in node:
+            continue
+        members = node["oneOf"]
+        overlaps = [(i, j) for (i, a), (j, b) in combinations(enumerate(members), 2) if not disjoint(spec, a, b)]
+        if overlaps:
+            del node["oneOf"]
+            if "anyOf" in node:  # both must hold: keep them as two conditions
+                node.setdefault("allOf", []).append({"anyOf": members})
+            else:
+                node["anyOf"] = members
+            first = overlaps[0]
+            changes.append(Change("overlapping-oneof", slot.pointer, f"branches {first[0]} and {first[1]} overlap"))
+    return changes

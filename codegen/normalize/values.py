@@ -1,0 +1,106 @@
+"""Defaults and examples written with the wrong JSON type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._rule import Change, Spec, rule
+from ._walk import iter_slots, schema_type
+
+_MISSING = object()
+
+
+def _coerce(value: Any, json_type: str) -> Any:
+    """``value`` as ``json_type`` when it is that type written another way; ``_MISSING`` when it cannot be."""
+    if json_type == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+            return value.strip().lower() == "true"
+        return _MISSING
+    if json_type in {"integer", "number"}:
+        if isinstance(value, bool):
+            return _MISSING
+        if isinstance(value, int) or (json_type == "number" and isinstance(value, float)):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                number = float(value.strip())
+            except ValueError:
+                return _MISSING
+            return int(number) if json_type == "integer" and number.is_integer() else number
+        return _MISSING
+    if json_type == "string":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        return _MISSING
+    return value
+
+
+def _valid_datetime(value: Any) -> bool:
+    from datetime import datetime
+
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+@rule("mistyped-defaults")
+def mistyped_defaults(spec: Spec) -> list[Change]:
+    """A ``default`` whose JSON type differs from the schema's (``"true"`` for a boolean) is converted, or dropped.
+
+    The generator refuses such schemas (``Invalid boolean value``). Pipelines mapping schemas put JSONPath
+    expressions such as ``$.context.network.wifi`` in ``default``: those are documentation, not defaults, and go.
+    """
+    changes: list[Change] = []
+    for slot in iter_slots(spec):
+        node = slot.get()
+        if not isinstance(node, dict) or "default" not in node:
+            continue
+        json_type = schema_type(node)
+        if json_type is None:
+            continue
+        old = node["default"]
+        new = _coerce(old, json_type)
+        if json_type == "string" and node.get("format") in {"date-time", "date"} and not _valid_datetime(old):
+            new = _MISSING
+        if new is _MISSING:
+            del node["default"]
+            changes.append(Change("mistyped-defaults", slot.pointer, f"dropped {old!r} (not a {json_type})"))
+        elif new != old or type(new) is not type(old):
+            node["default"] = new
+            changes.append(Change("mistyped-defaults", slot.pointer, f"{old!r} → {new!r}"))
+    return changes
+
+
+@rule("mistyped-examples")
+def mistyped_examples(spec: Spec) -> list[Change]:
+    """An ``example`` whose JSON type differs from the schema's (``12345`` for a string id) is converted, or dropped.
+
+    Validating mock servers and contract tests use examples as values: a mistyped one is an invalid request.
+    """
+    changes: list[Change] = []
+    for slot in iter_slots(spec):
+        node = slot.get()
+        if not isinstance(node, dict) or "example" not in node:
+            continue
+        json_type = schema_type(node)
+        if json_type not in {"boolean", "integer", "number", "string"}:
+            continue
+        old = node["example"]
+        new = _coerce(old, json_type)
+        if new is _MISSING:
+            del node["example"]
+            changes.append(Change("mistyped-examples", slot.pointer, f"dropped {old!r} (not a {json_type})"))
+        elif new != old or type(new) is not type(old):
+            node["example"] = new
+            changes.append(Change("mistyped-examples", slot.pointer, f"{old!r} → {new!r}"))
+    return changes

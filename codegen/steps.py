@@ -1,0 +1,148 @@
+"""The command-line steps behind ``python -m codegen``; the Makefile targets call these."""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import coverage, lock, pull
+from .apis import APIS, GENERATED_DIR, NORMALIZED_DIR, RAW_DIR, SPECS_DIR
+from .diff import diff, render
+from .normalize import RULES, normalize_file, summarize
+
+LOG_PATH = SPECS_DIR / "normalize.log"
+
+
+def do_pull() -> None:
+    paths = pull.pull(mirror=pull.mirror_from_env())
+    for name, path in paths.items():
+        print(f"pulled {name}: {path.relative_to(SPECS_DIR.parent)} (sha256 matches specs/lock.json)")
+
+
+def do_normalize(quiet: bool = False, raw: Path = RAW_DIR, dest: Path = NORMALIZED_DIR) -> None:
+    pull.ensure()
+    log_lines: list[str] = []
+    for api in APIS:
+        changes = normalize_file(api.raw(raw), api.normalized(dest))
+        counts = summarize(changes)
+        log_lines.append(f"== {api.file}")
+        log_lines += [f"{c.rule}\t{c.pointer}\t{c.detail}" for c in changes]
+        if not quiet:
+            print(f"normalize {api.file}: {len(changes)} change(s)")
+            for r in RULES:
+                print(f"  {r.name:<28} {counts[r.name]:>6}  {r.why}")
+        else:
+            print(f"normalize {api.file}: " + ", ".join(f"{k}={v}" for k, v in counts.items() if v))
+    LOG_PATH.write_text("\n".join(log_lines) + "\n")
+    if not quiet:
+        print(f"every change, with its JSON pointer: {LOG_PATH.relative_to(SPECS_DIR.parent)}")
+
+
+def do_generate(dest: Path = GENERATED_DIR, quiet: bool = False) -> int:
+    from .generate import generate_all
+
+    started = time.monotonic()
+    do_normalize(quiet=True)
+    results = generate_all(dest)
+    rows = coverage.report(results, dest=dest)
+    if not quiet:
+        print((dest / "COVERAGE.md").read_text())
+        for r in results:
+            for w in r.warnings:
+                print(f"  {r.api.name}: {w}")
+        print(f"generated {len(results)} packages in {time.monotonic() - started:.1f}s")
+    return 0 if all(r.complete for r in rows) else 1
+
+
+def _tree_differences(a: Path, b: Path) -> list[str]:
+    diffs: list[str] = []
+
+    def walk(cmp: filecmp.dircmp[str], rel: str) -> None:
+        diffs.extend(f"only in generated/: {rel}{n}" for n in cmp.left_only)
+        diffs.extend(f"missing from generated/: {rel}{n}" for n in cmp.right_only)
+        diffs.extend(f"differs: {rel}{n}" for n in cmp.diff_files)
+        for name, sub in cmp.subdirs.items():
+            walk(sub, f"{rel}{name}/")
+
+    walk(filecmp.dircmp(a, b, ignore=["__pycache__"]), "")
+    return diffs
+
+
+def do_check(skip_if_unavailable: bool) -> int:
+    try:
+        pull.ensure()
+    except (pull.SpecUnavailable, lock.SpecChanged) as exc:
+        if skip_if_unavailable:
+            print(f"SKIPPED check-generated: pinned specs unavailable; set CIO_SPEC_MIRROR to their directory ({exc})")
+            return 0
+        raise
+    with tempfile.TemporaryDirectory(prefix="aiocustomerio-check-") as tmp:
+        fresh = Path(tmp) / "generated"
+        status = do_generate(fresh, quiet=True)
+        # filecmp's shallow mode compares sizes and mtimes first; force content comparison.
+        filecmp.clear_cache()
+        differences = [d for d in _tree_differences(GENERATED_DIR, fresh) if "__pycache__" not in d]
+        differences = [
+            d for d in differences if not d.startswith("only in generated/") or d.split(": ", 1)[1] in _tracked()
+        ]
+    if differences:
+        print("generated/ differs from what codegen produces (never edit generated/ by hand; run `make generate`):")
+        print("\n".join(f"  {d}" for d in differences[:50]))
+        return 1
+    print("check-generated: generated/ is exactly what codegen produces")
+    return status
+
+
+def _tracked() -> set[str]:
+    return {api.package for api in APIS} | {"COVERAGE.md"}
+
+
+def do_update() -> int:
+    mirror = pull.mirror_from_env()
+    with tempfile.TemporaryDirectory(prefix="aiocustomerio-update-") as tmp:
+        new_dir = Path(tmp)
+        pull.pull(mirror=mirror, dest=new_dir, verify=False)
+        hashes = {}
+        for api in APIS:
+            new_path = api.raw(new_dir)
+            hashes[api.name] = lock.sha256(new_path.read_bytes())
+            old_path = api.raw()
+            if old_path.is_file():
+                print(render(api.file, diff(json.loads(old_path.read_text()), json.loads(new_path.read_text()))))
+            else:
+                print(f"{api.file}: no locked copy in specs/raw/ to compare with")
+            RAW_DIR.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(new_path, old_path)
+        lock.write(hashes)
+        print("specs/lock.json rewritten")
+    return do_generate()
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.step == "pull":
+            do_pull()
+        elif args.step == "normalize":
+            do_normalize(quiet=args.quiet)
+        elif args.step == "generate":
+            return do_generate()
+        elif args.step == "check":
+            return do_check(args.skip_if_unavailable)
+        elif args.step == "coverage":
+            print(coverage.to_markdown(coverage.report()))
+        elif args.step == "diff":
+            from .diff import diff_files
+
+            print(diff_files(args.old, args.new))
+        elif args.step == "update":
+            return do_update()
+    except (pull.SpecUnavailable, lock.SpecChanged) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
