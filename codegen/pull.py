@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from . import lock
-from .apis import APIS, RAW_DIR, Api
+from .apis import APIS, LOCK_PATH, RAW_DIR, Api
 
 MIRROR_ENV = "CIO_SPEC_MIRROR"
 
@@ -27,7 +27,7 @@ def fetch(api: Api, mirror: Path | None = None, timeout: float = 30.0) -> bytes:
             raise SpecUnavailable(f"{source} does not exist (the mirror set by {MIRROR_ENV} lacks {api.file})")
         return source.read_bytes()
     try:
-        with urllib.request.urlopen(api.url, timeout=timeout) as resp:  # noqa: S310 (fixed https URL)
+        with urllib.request.urlopen(api.url, timeout=timeout) as resp:
             body: bytes = resp.read()
             return body
     except OSError as exc:
@@ -46,7 +46,7 @@ def pull(
     *,
     mirror: Path | None = None,
     dest: Path = RAW_DIR,
-    lock_path: Path = lock.LOCK_PATH,
+    lock_path: Path = LOCK_PATH,
     verify: bool = True,
     apis: tuple[Api, ...] = APIS,
 ) -> dict[str, Path]:
@@ -65,7 +65,7 @@ def pull(
     return out
 
 
-def have_pinned(dest: Path = RAW_DIR, lock_path: Path = lock.LOCK_PATH) -> bool:
+def have_pinned(dest: Path = RAW_DIR, lock_path: Path = LOCK_PATH) -> bool:
     """True when every raw spec is present and matches the lock (so pulling again is unnecessary)."""
     for api in APIS:
         path = api.raw(dest)

@@ -25,6 +25,7 @@ RULES: list[Rule] = [
     enums.examples_outside_enum,
     unions.same_primitive_union,
     unions.overlapping_oneof,
+    unions.hoist_union_members,
     titles.colliding_titles,
 ]
 

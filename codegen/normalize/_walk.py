@@ -84,7 +84,7 @@ def iter_operations(spec: dict[str, Any], section: str = "paths") -> Iterator[tu
 def root_slots(spec: dict[str, Any]) -> Iterator[Slot]:
     """The outermost schema of every schema position in the document."""
     components = spec.get("components") or {}
-    for name in (components.get("schemas") or {}):
+    for name in components.get("schemas") or {}:
         yield Slot(components["schemas"], name, f"#/components/schemas/{_escape(name)}")
     yield from _parameter_schemas(list((components.get("parameters") or {}).values()), "#/components/parameters")
     for kind in ("responses", "requestBodies"):
@@ -126,7 +126,7 @@ def children(schema: Any, pointer: str) -> Iterator[Slot]:
 
 
 def iter_slots(spec: dict[str, Any], *, include_roots: bool = True) -> Iterator[Slot]:
-    """Every schema position, pre-order. A rule may ``set`` the slot it is given: the walk descends into the new value."""
+    """Every schema position, pre-order; a rule may ``set`` its slot and the walk descends into the new value."""
     for root in root_slots(spec):
         stack = [(root, True)]
         while stack:

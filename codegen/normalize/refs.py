@@ -39,13 +39,13 @@ def reuse_component_schemas(spec: Spec) -> list[Change]:
         node = slot.get()
         if not isinstance(node, dict) or "$ref" in node or not _is_model(node):
             continue
-        name = by_hash.get(schema_hash(node, _ignored))
-        if name is None:
+        found = by_hash.get(schema_hash(node, _ignored))
+        if found is None:
             continue
         # A component is never replaced by another (even an equal one): its own name is part of the API.
         if slot.pointer.startswith("#/components/schemas/") and slot.pointer.count("/") == 3:
             continue
-        target = f"#/components/schemas/{name.replace('~', '~0').replace('/', '~1')}"
+        target = f"#/components/schemas/{found.replace('~', '~0').replace('/', '~1')}"
         slot.set({"$ref": target})
         changes.append(Change("reuse-component-schemas", slot.pointer, f"→ {target}"))
     return changes

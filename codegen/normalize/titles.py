@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from ._rule import Change, Spec, rule
-from ._walk import iter_slots, schema_hash
+from ._walk import iter_slots
 
 
 def class_name(title: str) -> str:
@@ -22,22 +22,26 @@ def _is_component_root(pointer: str) -> bool:
 
 @rule("colliding-titles")
 def colliding_titles(spec: Spec) -> list[Change]:
-    """Drop the ``title`` of inline schemas whose class name another schema already claims.
+    """Drop ``title``s that would give two different schemas the same class name.
 
-    Reporting-webhook payloads reuse titles such as ``failed`` or ``sent`` for dozens of different shapes, and the
-    generator names inline models by title, so all but the first fail with ``Attempted to generate duplicate
-    models``. Without the title, each model is named by where it sits (its parent and property), which is unique.
-    Component names are never touched.
+    The generator names a model by its title when it has one (components included). Reporting-webhook payloads reuse
+    titles such as ``failed`` or ``sent`` for dozens of different shapes (``email_failed``, ``push_failed``, ...), and
+    inlined specs repeat titled schemas, so all but the first fail with ``Attempted to generate duplicate models``
+    (the generator refuses even two identical copies). Without the title, a component is named
+    after its key and an inline schema after where it sits (parent and property), which is unique.
     """
     claimed: dict[str, set[str]] = defaultdict(set)
     titled: list[tuple[Any, str]] = []
-    for name in (spec.get("components") or {}).get("schemas") or {}:
-        claimed[class_name(name)].add(f"component:{name}")
+    components = (spec.get("components") or {}).get("schemas") or {}
+    for name, schema in components.items():
+        if not (isinstance(schema, dict) and isinstance(schema.get("title"), str)):
+            claimed[class_name(name)].add(f"component:{name}")
     for slot in iter_slots(spec):
         node = slot.get()
-        if not isinstance(node, dict) or not isinstance(node.get("title"), str) or _is_component_root(slot.pointer):
+        if not isinstance(node, dict) or not isinstance(node.get("title"), str):
             continue
-        claimed[class_name(node["title"])].add(schema_hash(node))
+        # Every occurrence counts: the generator fails even on two identical copies with one title.
+        claimed[class_name(node["title"])].add(slot.pointer)
         titled.append((slot, node["title"]))
     changes: list[Change] = []
     for slot, title in titled:

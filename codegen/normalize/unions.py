@@ -99,10 +99,7 @@ def disjoint(spec: Spec, a: Any, b: Any) -> bool:
         return True
     props_a, props_b = a.get("properties") or {}, b.get("properties") or {}
     both_required = set(a.get("required") or []) & set(b.get("required") or [])
-    for name in both_required & set(props_a) & set(props_b):
-        if disjoint(spec, props_a[name], props_b[name]):
-            return True
-    return False
+    return any(disjoint(spec, props_a[name], props_b[name]) for name in both_required & set(props_a) & set(props_b))
 
 
 @rule("overlapping-oneof")
@@ -127,4 +124,48 @@ def overlapping_oneof(spec: Spec) -> list[Change]:
                 node["anyOf"] = members
             first = overlaps[0]
             changes.append(Change("overlapping-oneof", slot.pointer, f"branches {first[0]} and {first[1]} overlap"))
+    return changes
+
+
+def _inline_model(schema: Any) -> bool:
+    """An inline schema that the generator turns into a model class (an object, or a composition of objects)."""
+    if not isinstance(schema, dict) or "$ref" in schema:
+        return False
+    return bool(schema.get("properties") or schema.get("allOf") or schema.get("type") == "object")
+
+
+def _slug(text: str) -> str:
+    return "_".join(part for part in "".join(c.lower() if c.isalnum() else " " for c in text).split())
+
+
+@rule("hoist-union-members")
+def hoist_union_members(spec: Spec) -> list[Change]:
+    """Inline object members of a component that is itself a union become components of their own.
+
+    openapi-python-client builds the members of a root-level union twice (once when it registers the component,
+    once when it processes models), so any member with a nested object fails with ``Attempted to generate duplicate
+    models`` (Pipelines ``app_installed`` and its siblings). As components, the members are built once, and get
+    stable names: ``<component>_<member title>`` or ``<component>_option_<n>``.
+    """
+    components: dict[str, Any] = (spec.get("components") or {}).get("schemas") or {}
+    changes: list[Change] = []
+    for name in list(components):
+        schema = components[name]
+        if not isinstance(schema, dict):
+            continue
+        for keyword in ("oneOf", "anyOf"):
+            members = schema.get(keyword)
+            if not isinstance(members, list):
+                continue
+            for i, member in enumerate(members):
+                if not _inline_model(member):
+                    continue
+                title = member.get("title")
+                base = f"{name}_{_slug(title) if isinstance(title, str) and _slug(title) else f'option_{i + 1}'}"
+                new_name, n = base, 2
+                while new_name in components:
+                    new_name, n = f"{base}_{n}", n + 1
+                components[new_name] = member
+                members[i] = {"$ref": f"#/components/schemas/{new_name}"}
+                changes.append(Change("hoist-union-members", f"#/components/schemas/{name}/{keyword}/{i}", new_name))
     return changes

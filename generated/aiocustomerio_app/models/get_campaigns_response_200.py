@@ -13,11 +13,11 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.get_campaigns_response_200_campaign_type_0 import GetCampaignsResponse200CampaignType0
     from ..models.get_campaigns_response_200_campaign_type_1 import GetCampaignsResponse200CampaignType1
+    from ..models.get_campaigns_response_200_campaign_type_2 import GetCampaignsResponse200CampaignType2
+    from ..models.get_campaigns_response_200_campaign_type_3 import GetCampaignsResponse200CampaignType3
     from ..models.get_campaigns_response_200_campaign_type_4 import GetCampaignsResponse200CampaignType4
     from ..models.get_campaigns_response_200_campaign_type_5 import GetCampaignsResponse200CampaignType5
     from ..models.get_campaigns_response_200_campaign_type_6 import GetCampaignsResponse200CampaignType6
-    from ..models.get_campaigns_response_200_date import GetCampaignsResponse200Date
-    from ..models.get_campaigns_response_200_form import GetCampaignsResponse200Form
 
 
 T = TypeVar("T", bound="GetCampaignsResponse200")
@@ -28,19 +28,20 @@ class GetCampaignsResponse200:
     """
     Attributes:
         campaign (GetCampaignsResponse200CampaignType0 | GetCampaignsResponse200CampaignType1 |
+            GetCampaignsResponse200CampaignType2 | GetCampaignsResponse200CampaignType3 |
             GetCampaignsResponse200CampaignType4 | GetCampaignsResponse200CampaignType5 |
-            GetCampaignsResponse200CampaignType6 | GetCampaignsResponse200Date | GetCampaignsResponse200Form | Unset): A
-            campaign in your workspace with one of seven types of campaign triggers.
+            GetCampaignsResponse200CampaignType6 | Unset): A campaign in your workspace with one of seven types of campaign
+            triggers.
     """
 
     campaign: (
         GetCampaignsResponse200CampaignType0
         | GetCampaignsResponse200CampaignType1
+        | GetCampaignsResponse200CampaignType2
+        | GetCampaignsResponse200CampaignType3
         | GetCampaignsResponse200CampaignType4
         | GetCampaignsResponse200CampaignType5
         | GetCampaignsResponse200CampaignType6
-        | GetCampaignsResponse200Date
-        | GetCampaignsResponse200Form
         | Unset
     ) = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -48,10 +49,10 @@ class GetCampaignsResponse200:
     def to_dict(self) -> dict[str, Any]:
         from ..models.get_campaigns_response_200_campaign_type_0 import GetCampaignsResponse200CampaignType0  # noqa: PLC0415
         from ..models.get_campaigns_response_200_campaign_type_1 import GetCampaignsResponse200CampaignType1  # noqa: PLC0415
+        from ..models.get_campaigns_response_200_campaign_type_2 import GetCampaignsResponse200CampaignType2  # noqa: PLC0415
+        from ..models.get_campaigns_response_200_campaign_type_3 import GetCampaignsResponse200CampaignType3  # noqa: PLC0415
         from ..models.get_campaigns_response_200_campaign_type_4 import GetCampaignsResponse200CampaignType4  # noqa: PLC0415
         from ..models.get_campaigns_response_200_campaign_type_5 import GetCampaignsResponse200CampaignType5  # noqa: PLC0415
-        from ..models.get_campaigns_response_200_date import GetCampaignsResponse200Date  # noqa: PLC0415
-        from ..models.get_campaigns_response_200_form import GetCampaignsResponse200Form  # noqa: PLC0415
 
         campaign: dict[str, Any] | Unset
         if isinstance(self.campaign, Unset):
@@ -60,9 +61,9 @@ class GetCampaignsResponse200:
             campaign = self.campaign.to_dict()
         elif isinstance(self.campaign, GetCampaignsResponse200CampaignType1):
             campaign = self.campaign.to_dict()
-        elif isinstance(self.campaign, GetCampaignsResponse200Form):
+        elif isinstance(self.campaign, GetCampaignsResponse200CampaignType2):
             campaign = self.campaign.to_dict()
-        elif isinstance(self.campaign, GetCampaignsResponse200Date):
+        elif isinstance(self.campaign, GetCampaignsResponse200CampaignType3):
             campaign = self.campaign.to_dict()
         elif isinstance(self.campaign, GetCampaignsResponse200CampaignType4):
             campaign = self.campaign.to_dict()
@@ -83,11 +84,11 @@ class GetCampaignsResponse200:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.get_campaigns_response_200_campaign_type_0 import GetCampaignsResponse200CampaignType0  # noqa: PLC0415
         from ..models.get_campaigns_response_200_campaign_type_1 import GetCampaignsResponse200CampaignType1  # noqa: PLC0415
+        from ..models.get_campaigns_response_200_campaign_type_2 import GetCampaignsResponse200CampaignType2  # noqa: PLC0415
+        from ..models.get_campaigns_response_200_campaign_type_3 import GetCampaignsResponse200CampaignType3  # noqa: PLC0415
         from ..models.get_campaigns_response_200_campaign_type_4 import GetCampaignsResponse200CampaignType4  # noqa: PLC0415
         from ..models.get_campaigns_response_200_campaign_type_5 import GetCampaignsResponse200CampaignType5  # noqa: PLC0415
         from ..models.get_campaigns_response_200_campaign_type_6 import GetCampaignsResponse200CampaignType6  # noqa: PLC0415
-        from ..models.get_campaigns_response_200_date import GetCampaignsResponse200Date  # noqa: PLC0415
-        from ..models.get_campaigns_response_200_form import GetCampaignsResponse200Form  # noqa: PLC0415
 
         d = dict(src_dict)
 
@@ -96,11 +97,11 @@ class GetCampaignsResponse200:
         ) -> (
             GetCampaignsResponse200CampaignType0
             | GetCampaignsResponse200CampaignType1
+            | GetCampaignsResponse200CampaignType2
+            | GetCampaignsResponse200CampaignType3
             | GetCampaignsResponse200CampaignType4
             | GetCampaignsResponse200CampaignType5
             | GetCampaignsResponse200CampaignType6
-            | GetCampaignsResponse200Date
-            | GetCampaignsResponse200Form
             | Unset
         ):
             if isinstance(data, Unset):
@@ -124,17 +125,17 @@ class GetCampaignsResponse200:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                campaign_form = GetCampaignsResponse200Form.from_dict(data)
+                campaign_type_2 = GetCampaignsResponse200CampaignType2.from_dict(data)
 
-                return campaign_form
+                return campaign_type_2
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                campaign_date = GetCampaignsResponse200Date.from_dict(data)
+                campaign_type_3 = GetCampaignsResponse200CampaignType3.from_dict(data)
 
-                return campaign_date
+                return campaign_type_3
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:

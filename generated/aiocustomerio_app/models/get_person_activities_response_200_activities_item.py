@@ -17,14 +17,14 @@ from ..models.get_person_activities_response_200_activities_item_type import (
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.get_person_activities_response_200_activities_item_attribute_change import (
-        GetPersonActivitiesResponse200ActivitiesItemAttributeChange,
-    )
     from ..models.get_person_activities_response_200_activities_item_customer_identifiers import (
         GetPersonActivitiesResponse200ActivitiesItemCustomerIdentifiers,
     )
-    from ..models.get_person_activities_response_200_activities_item_message_delivery import (
-        GetPersonActivitiesResponse200ActivitiesItemMessageDelivery,
+    from ..models.get_person_activities_response_200_activities_item_data_type_0 import (
+        GetPersonActivitiesResponse200ActivitiesItemDataType0,
+    )
+    from ..models.get_person_activities_response_200_activities_item_data_type_1 import (
+        GetPersonActivitiesResponse200ActivitiesItemDataType1,
     )
 
 
@@ -42,8 +42,8 @@ class GetPersonActivitiesResponse200ActivitiesItem:
             *Email or ID* setting). If the person's `id` or `email` is not set, the value will be null.
 
             We recommend that you use this object rather than the less descriptive `customer_id`.
-        data (GetPersonActivitiesResponse200ActivitiesItemAttributeChange |
-            GetPersonActivitiesResponse200ActivitiesItemMessageDelivery | Unset):
+        data (GetPersonActivitiesResponse200ActivitiesItemDataType0 |
+            GetPersonActivitiesResponse200ActivitiesItemDataType1 | Unset):
         delivery_id (str | Unset): The message ID. Example: ZAIAAVTJVG0QcCok0-0ZKj6yiQ==.
         delivery_type (GetPersonActivitiesResponse200ActivitiesItemDeliveryType | Unset): The recipient device, if
             applicable. Example: email.
@@ -57,8 +57,8 @@ class GetPersonActivitiesResponse200ActivitiesItem:
     customer_id: None | str | Unset = UNSET
     customer_identifiers: GetPersonActivitiesResponse200ActivitiesItemCustomerIdentifiers | Unset = UNSET
     data: (
-        GetPersonActivitiesResponse200ActivitiesItemAttributeChange
-        | GetPersonActivitiesResponse200ActivitiesItemMessageDelivery
+        GetPersonActivitiesResponse200ActivitiesItemDataType0
+        | GetPersonActivitiesResponse200ActivitiesItemDataType1
         | Unset
     ) = UNSET
     delivery_id: str | Unset = UNSET
@@ -69,8 +69,8 @@ class GetPersonActivitiesResponse200ActivitiesItem:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.get_person_activities_response_200_activities_item_message_delivery import (
-            GetPersonActivitiesResponse200ActivitiesItemMessageDelivery,  # noqa: PLC0415
+        from ..models.get_person_activities_response_200_activities_item_data_type_0 import (
+            GetPersonActivitiesResponse200ActivitiesItemDataType0,  # noqa: PLC0415
         )
 
         customer_id: None | str | Unset
@@ -86,7 +86,7 @@ class GetPersonActivitiesResponse200ActivitiesItem:
         data: dict[str, Any] | Unset
         if isinstance(self.data, Unset):
             data = UNSET
-        elif isinstance(self.data, GetPersonActivitiesResponse200ActivitiesItemMessageDelivery):
+        elif isinstance(self.data, GetPersonActivitiesResponse200ActivitiesItemDataType0):
             data = self.data.to_dict()
         else:
             data = self.data.to_dict()
@@ -129,14 +129,14 @@ class GetPersonActivitiesResponse200ActivitiesItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.get_person_activities_response_200_activities_item_attribute_change import (
-            GetPersonActivitiesResponse200ActivitiesItemAttributeChange,  # noqa: PLC0415
-        )
         from ..models.get_person_activities_response_200_activities_item_customer_identifiers import (
             GetPersonActivitiesResponse200ActivitiesItemCustomerIdentifiers,  # noqa: PLC0415
         )
-        from ..models.get_person_activities_response_200_activities_item_message_delivery import (
-            GetPersonActivitiesResponse200ActivitiesItemMessageDelivery,  # noqa: PLC0415
+        from ..models.get_person_activities_response_200_activities_item_data_type_0 import (
+            GetPersonActivitiesResponse200ActivitiesItemDataType0,  # noqa: PLC0415
+        )
+        from ..models.get_person_activities_response_200_activities_item_data_type_1 import (
+            GetPersonActivitiesResponse200ActivitiesItemDataType1,  # noqa: PLC0415
         )
 
         d = dict(src_dict)
@@ -162,8 +162,8 @@ class GetPersonActivitiesResponse200ActivitiesItem:
         def _parse_data(
             data: object,
         ) -> (
-            GetPersonActivitiesResponse200ActivitiesItemAttributeChange
-            | GetPersonActivitiesResponse200ActivitiesItemMessageDelivery
+            GetPersonActivitiesResponse200ActivitiesItemDataType0
+            | GetPersonActivitiesResponse200ActivitiesItemDataType1
             | Unset
         ):
             if isinstance(data, Unset):
@@ -171,16 +171,16 @@ class GetPersonActivitiesResponse200ActivitiesItem:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                data_message_delivery = GetPersonActivitiesResponse200ActivitiesItemMessageDelivery.from_dict(data)
+                data_type_0 = GetPersonActivitiesResponse200ActivitiesItemDataType0.from_dict(data)
 
-                return data_message_delivery
+                return data_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            data_attribute_change = GetPersonActivitiesResponse200ActivitiesItemAttributeChange.from_dict(data)
+            data_type_1 = GetPersonActivitiesResponse200ActivitiesItemDataType1.from_dict(data)
 
-            return data_attribute_change
+            return data_type_1
 
         data = _parse_data(d.pop("data", UNSET))
 

@@ -14,9 +14,9 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.identify_anonymous_attributes import IdentifyAnonymousAttributes
-    from ..models.identify_anonymous_cio_object_id_updates_only import IdentifyAnonymousCIOObjectIDUpdatesOnly
     from ..models.identify_anonymous_cio_relationships_item import IdentifyAnonymousCioRelationshipsItem
-    from ..models.identify_anonymous_object_id_create_and_update import IdentifyAnonymousObjectIDCreateAndUpdate
+    from ..models.identify_anonymous_identifiers_type_0 import IdentifyAnonymousIdentifiersType0
+    from ..models.identify_anonymous_identifiers_type_1 import IdentifyAnonymousIdentifiersType1
 
 
 T = TypeVar("T", bound="IdentifyAnonymous")
@@ -28,10 +28,10 @@ class IdentifyAnonymous:
     anonymous_id. When you identify the person, their anonymous relationship will carry over to the identified profile.
 
         Attributes:
-            identifiers (IdentifyAnonymousCIOObjectIDUpdatesOnly | IdentifyAnonymousObjectIDCreateAndUpdate): The
-                identifiers for a custom object. When identifying a new object, you *must* use both the `object_type_id` and
-                `object_id` (where `object_type_id` is an integer representing the type of object and the `object_id` is the
-                individual identifier for the object).
+            identifiers (IdentifyAnonymousIdentifiersType0 | IdentifyAnonymousIdentifiersType1): The identifiers for a
+                custom object. When identifying a new object, you *must* use both the `object_type_id` and `object_id` (where
+                `object_type_id` is an integer representing the type of object and the `object_id` is the individual identifier
+                for the object).
 
                 If you're updating an existing object, you can use either the `object_type_id` and `object_id` or the
                 `cio_object_id` (where `cio_object_id` is an immutable unique value that Customer.io sets for an object when you
@@ -48,7 +48,7 @@ class IdentifyAnonymous:
                 yet identified by `id` or `email`.
     """
 
-    identifiers: IdentifyAnonymousCIOObjectIDUpdatesOnly | IdentifyAnonymousObjectIDCreateAndUpdate
+    identifiers: IdentifyAnonymousIdentifiersType0 | IdentifyAnonymousIdentifiersType1
     type_: IdentifyAnonymousType
     action: IdentifyAnonymousAction
     attributes: IdentifyAnonymousAttributes | Unset = UNSET
@@ -56,10 +56,10 @@ class IdentifyAnonymous:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.identify_anonymous_object_id_create_and_update import IdentifyAnonymousObjectIDCreateAndUpdate  # noqa: PLC0415
+        from ..models.identify_anonymous_identifiers_type_0 import IdentifyAnonymousIdentifiersType0  # noqa: PLC0415
 
         identifiers: dict[str, Any]
-        if isinstance(self.identifiers, IdentifyAnonymousObjectIDCreateAndUpdate):
+        if isinstance(self.identifiers, IdentifyAnonymousIdentifiersType0):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -98,28 +98,26 @@ class IdentifyAnonymous:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.identify_anonymous_attributes import IdentifyAnonymousAttributes  # noqa: PLC0415
-        from ..models.identify_anonymous_cio_object_id_updates_only import IdentifyAnonymousCIOObjectIDUpdatesOnly  # noqa: PLC0415
         from ..models.identify_anonymous_cio_relationships_item import IdentifyAnonymousCioRelationshipsItem  # noqa: PLC0415
-        from ..models.identify_anonymous_object_id_create_and_update import IdentifyAnonymousObjectIDCreateAndUpdate  # noqa: PLC0415
+        from ..models.identify_anonymous_identifiers_type_0 import IdentifyAnonymousIdentifiersType0  # noqa: PLC0415
+        from ..models.identify_anonymous_identifiers_type_1 import IdentifyAnonymousIdentifiersType1  # noqa: PLC0415
 
         d = dict(src_dict)
 
-        def _parse_identifiers(
-            data: object,
-        ) -> IdentifyAnonymousCIOObjectIDUpdatesOnly | IdentifyAnonymousObjectIDCreateAndUpdate:
+        def _parse_identifiers(data: object) -> IdentifyAnonymousIdentifiersType0 | IdentifyAnonymousIdentifiersType1:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_object_id_create_and_update = IdentifyAnonymousObjectIDCreateAndUpdate.from_dict(data)
+                identifiers_type_0 = IdentifyAnonymousIdentifiersType0.from_dict(data)
 
-                return identifiers_object_id_create_and_update
+                return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_cio_object_id_updates_only = IdentifyAnonymousCIOObjectIDUpdatesOnly.from_dict(data)
+            identifiers_type_1 = IdentifyAnonymousIdentifiersType1.from_dict(data)
 
-            return identifiers_cio_object_id_updates_only
+            return identifiers_type_1
 
         identifiers = _parse_identifiers(d.pop("identifiers"))
 

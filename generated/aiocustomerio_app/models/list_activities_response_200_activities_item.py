@@ -15,14 +15,14 @@ from ..models.list_activities_response_200_activities_item_type import ListActiv
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.list_activities_response_200_activities_item_attribute_change import (
-        ListActivitiesResponse200ActivitiesItemAttributeChange,
-    )
     from ..models.list_activities_response_200_activities_item_customer_identifiers import (
         ListActivitiesResponse200ActivitiesItemCustomerIdentifiers,
     )
-    from ..models.list_activities_response_200_activities_item_message_delivery import (
-        ListActivitiesResponse200ActivitiesItemMessageDelivery,
+    from ..models.list_activities_response_200_activities_item_data_type_0 import (
+        ListActivitiesResponse200ActivitiesItemDataType0,
+    )
+    from ..models.list_activities_response_200_activities_item_data_type_1 import (
+        ListActivitiesResponse200ActivitiesItemDataType1,
     )
 
 
@@ -40,8 +40,8 @@ class ListActivitiesResponse200ActivitiesItem:
             setting). If the person's `id` or `email` is not set, the value will be null.
 
             We recommend that you use this object rather than the less descriptive `customer_id`.
-        data (ListActivitiesResponse200ActivitiesItemAttributeChange |
-            ListActivitiesResponse200ActivitiesItemMessageDelivery | Unset):
+        data (ListActivitiesResponse200ActivitiesItemDataType0 | ListActivitiesResponse200ActivitiesItemDataType1 |
+            Unset):
         delivery_id (str | Unset): The message ID. Example: ZAIAAVTJVG0QcCok0-0ZKj6yiQ==.
         delivery_type (ListActivitiesResponse200ActivitiesItemDeliveryType | Unset): The recipient device, if
             applicable. Example: email.
@@ -55,9 +55,7 @@ class ListActivitiesResponse200ActivitiesItem:
     customer_id: None | str | Unset = UNSET
     customer_identifiers: ListActivitiesResponse200ActivitiesItemCustomerIdentifiers | Unset = UNSET
     data: (
-        ListActivitiesResponse200ActivitiesItemAttributeChange
-        | ListActivitiesResponse200ActivitiesItemMessageDelivery
-        | Unset
+        ListActivitiesResponse200ActivitiesItemDataType0 | ListActivitiesResponse200ActivitiesItemDataType1 | Unset
     ) = UNSET
     delivery_id: str | Unset = UNSET
     delivery_type: ListActivitiesResponse200ActivitiesItemDeliveryType | Unset = UNSET
@@ -67,8 +65,8 @@ class ListActivitiesResponse200ActivitiesItem:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.list_activities_response_200_activities_item_message_delivery import (
-            ListActivitiesResponse200ActivitiesItemMessageDelivery,  # noqa: PLC0415
+        from ..models.list_activities_response_200_activities_item_data_type_0 import (
+            ListActivitiesResponse200ActivitiesItemDataType0,  # noqa: PLC0415
         )
 
         customer_id: None | str | Unset
@@ -84,7 +82,7 @@ class ListActivitiesResponse200ActivitiesItem:
         data: dict[str, Any] | Unset
         if isinstance(self.data, Unset):
             data = UNSET
-        elif isinstance(self.data, ListActivitiesResponse200ActivitiesItemMessageDelivery):
+        elif isinstance(self.data, ListActivitiesResponse200ActivitiesItemDataType0):
             data = self.data.to_dict()
         else:
             data = self.data.to_dict()
@@ -127,14 +125,14 @@ class ListActivitiesResponse200ActivitiesItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.list_activities_response_200_activities_item_attribute_change import (
-            ListActivitiesResponse200ActivitiesItemAttributeChange,  # noqa: PLC0415
-        )
         from ..models.list_activities_response_200_activities_item_customer_identifiers import (
             ListActivitiesResponse200ActivitiesItemCustomerIdentifiers,  # noqa: PLC0415
         )
-        from ..models.list_activities_response_200_activities_item_message_delivery import (
-            ListActivitiesResponse200ActivitiesItemMessageDelivery,  # noqa: PLC0415
+        from ..models.list_activities_response_200_activities_item_data_type_0 import (
+            ListActivitiesResponse200ActivitiesItemDataType0,  # noqa: PLC0415
+        )
+        from ..models.list_activities_response_200_activities_item_data_type_1 import (
+            ListActivitiesResponse200ActivitiesItemDataType1,  # noqa: PLC0415
         )
 
         d = dict(src_dict)
@@ -160,25 +158,23 @@ class ListActivitiesResponse200ActivitiesItem:
         def _parse_data(
             data: object,
         ) -> (
-            ListActivitiesResponse200ActivitiesItemAttributeChange
-            | ListActivitiesResponse200ActivitiesItemMessageDelivery
-            | Unset
+            ListActivitiesResponse200ActivitiesItemDataType0 | ListActivitiesResponse200ActivitiesItemDataType1 | Unset
         ):
             if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                data_message_delivery = ListActivitiesResponse200ActivitiesItemMessageDelivery.from_dict(data)
+                data_type_0 = ListActivitiesResponse200ActivitiesItemDataType0.from_dict(data)
 
-                return data_message_delivery
+                return data_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            data_attribute_change = ListActivitiesResponse200ActivitiesItemAttributeChange.from_dict(data)
+            data_type_1 = ListActivitiesResponse200ActivitiesItemDataType1.from_dict(data)
 
-            return data_attribute_change
+            return data_type_1
 
         data = _parse_data(d.pop("data", UNSET))
 

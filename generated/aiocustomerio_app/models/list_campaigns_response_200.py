@@ -13,11 +13,11 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.list_campaigns_response_200_campaigns_item_type_0 import ListCampaignsResponse200CampaignsItemType0
     from ..models.list_campaigns_response_200_campaigns_item_type_1 import ListCampaignsResponse200CampaignsItemType1
+    from ..models.list_campaigns_response_200_campaigns_item_type_2 import ListCampaignsResponse200CampaignsItemType2
+    from ..models.list_campaigns_response_200_campaigns_item_type_3 import ListCampaignsResponse200CampaignsItemType3
     from ..models.list_campaigns_response_200_campaigns_item_type_4 import ListCampaignsResponse200CampaignsItemType4
     from ..models.list_campaigns_response_200_campaigns_item_type_5 import ListCampaignsResponse200CampaignsItemType5
     from ..models.list_campaigns_response_200_campaigns_item_type_6 import ListCampaignsResponse200CampaignsItemType6
-    from ..models.list_campaigns_response_200_date import ListCampaignsResponse200Date
-    from ..models.list_campaigns_response_200_form import ListCampaignsResponse200Form
 
 
 T = TypeVar("T", bound="ListCampaignsResponse200")
@@ -28,20 +28,21 @@ class ListCampaignsResponse200:
     """
     Attributes:
         campaigns (list[ListCampaignsResponse200CampaignsItemType0 | ListCampaignsResponse200CampaignsItemType1 |
+            ListCampaignsResponse200CampaignsItemType2 | ListCampaignsResponse200CampaignsItemType3 |
             ListCampaignsResponse200CampaignsItemType4 | ListCampaignsResponse200CampaignsItemType5 |
-            ListCampaignsResponse200CampaignsItemType6 | ListCampaignsResponse200Date | ListCampaignsResponse200Form] |
-            Unset): Each object is a campaign in your workspace with one of seven types of campaign triggers.
+            ListCampaignsResponse200CampaignsItemType6] | Unset): Each object is a campaign in your workspace with one of
+            seven types of campaign triggers.
     """
 
     campaigns: (
         list[
             ListCampaignsResponse200CampaignsItemType0
             | ListCampaignsResponse200CampaignsItemType1
+            | ListCampaignsResponse200CampaignsItemType2
+            | ListCampaignsResponse200CampaignsItemType3
             | ListCampaignsResponse200CampaignsItemType4
             | ListCampaignsResponse200CampaignsItemType5
             | ListCampaignsResponse200CampaignsItemType6
-            | ListCampaignsResponse200Date
-            | ListCampaignsResponse200Form
         ]
         | Unset
     ) = UNSET
@@ -54,14 +55,18 @@ class ListCampaignsResponse200:
         from ..models.list_campaigns_response_200_campaigns_item_type_1 import (
             ListCampaignsResponse200CampaignsItemType1,  # noqa: PLC0415
         )
+        from ..models.list_campaigns_response_200_campaigns_item_type_2 import (
+            ListCampaignsResponse200CampaignsItemType2,  # noqa: PLC0415
+        )
+        from ..models.list_campaigns_response_200_campaigns_item_type_3 import (
+            ListCampaignsResponse200CampaignsItemType3,  # noqa: PLC0415
+        )
         from ..models.list_campaigns_response_200_campaigns_item_type_4 import (
             ListCampaignsResponse200CampaignsItemType4,  # noqa: PLC0415
         )
         from ..models.list_campaigns_response_200_campaigns_item_type_5 import (
             ListCampaignsResponse200CampaignsItemType5,  # noqa: PLC0415
         )
-        from ..models.list_campaigns_response_200_date import ListCampaignsResponse200Date  # noqa: PLC0415
-        from ..models.list_campaigns_response_200_form import ListCampaignsResponse200Form  # noqa: PLC0415
 
         campaigns: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.campaigns, Unset):
@@ -72,9 +77,9 @@ class ListCampaignsResponse200:
                     campaigns_item = campaigns_item_data.to_dict()
                 elif isinstance(campaigns_item_data, ListCampaignsResponse200CampaignsItemType1):
                     campaigns_item = campaigns_item_data.to_dict()
-                elif isinstance(campaigns_item_data, ListCampaignsResponse200Form):
+                elif isinstance(campaigns_item_data, ListCampaignsResponse200CampaignsItemType2):
                     campaigns_item = campaigns_item_data.to_dict()
-                elif isinstance(campaigns_item_data, ListCampaignsResponse200Date):
+                elif isinstance(campaigns_item_data, ListCampaignsResponse200CampaignsItemType3):
                     campaigns_item = campaigns_item_data.to_dict()
                 elif isinstance(campaigns_item_data, ListCampaignsResponse200CampaignsItemType4):
                     campaigns_item = campaigns_item_data.to_dict()
@@ -101,6 +106,12 @@ class ListCampaignsResponse200:
         from ..models.list_campaigns_response_200_campaigns_item_type_1 import (
             ListCampaignsResponse200CampaignsItemType1,  # noqa: PLC0415
         )
+        from ..models.list_campaigns_response_200_campaigns_item_type_2 import (
+            ListCampaignsResponse200CampaignsItemType2,  # noqa: PLC0415
+        )
+        from ..models.list_campaigns_response_200_campaigns_item_type_3 import (
+            ListCampaignsResponse200CampaignsItemType3,  # noqa: PLC0415
+        )
         from ..models.list_campaigns_response_200_campaigns_item_type_4 import (
             ListCampaignsResponse200CampaignsItemType4,  # noqa: PLC0415
         )
@@ -110,8 +121,6 @@ class ListCampaignsResponse200:
         from ..models.list_campaigns_response_200_campaigns_item_type_6 import (
             ListCampaignsResponse200CampaignsItemType6,  # noqa: PLC0415
         )
-        from ..models.list_campaigns_response_200_date import ListCampaignsResponse200Date  # noqa: PLC0415
-        from ..models.list_campaigns_response_200_form import ListCampaignsResponse200Form  # noqa: PLC0415
 
         d = dict(src_dict)
         _campaigns = d.pop("campaigns", UNSET)
@@ -119,11 +128,11 @@ class ListCampaignsResponse200:
             list[
                 ListCampaignsResponse200CampaignsItemType0
                 | ListCampaignsResponse200CampaignsItemType1
+                | ListCampaignsResponse200CampaignsItemType2
+                | ListCampaignsResponse200CampaignsItemType3
                 | ListCampaignsResponse200CampaignsItemType4
                 | ListCampaignsResponse200CampaignsItemType5
                 | ListCampaignsResponse200CampaignsItemType6
-                | ListCampaignsResponse200Date
-                | ListCampaignsResponse200Form
             ]
             | Unset
         ) = UNSET
@@ -136,11 +145,11 @@ class ListCampaignsResponse200:
                 ) -> (
                     ListCampaignsResponse200CampaignsItemType0
                     | ListCampaignsResponse200CampaignsItemType1
+                    | ListCampaignsResponse200CampaignsItemType2
+                    | ListCampaignsResponse200CampaignsItemType3
                     | ListCampaignsResponse200CampaignsItemType4
                     | ListCampaignsResponse200CampaignsItemType5
                     | ListCampaignsResponse200CampaignsItemType6
-                    | ListCampaignsResponse200Date
-                    | ListCampaignsResponse200Form
                 ):
                     try:
                         if not isinstance(data, dict):
@@ -161,17 +170,17 @@ class ListCampaignsResponse200:
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        campaigns_item_form = ListCampaignsResponse200Form.from_dict(data)
+                        campaigns_item_type_2 = ListCampaignsResponse200CampaignsItemType2.from_dict(data)
 
-                        return campaigns_item_form
+                        return campaigns_item_type_2
                     except (TypeError, ValueError, AttributeError, KeyError):
                         pass
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        campaigns_item_date = ListCampaignsResponse200Date.from_dict(data)
+                        campaigns_item_type_3 = ListCampaignsResponse200CampaignsItemType3.from_dict(data)
 
-                        return campaigns_item_date
+                        return campaigns_item_type_3
                     except (TypeError, ValueError, AttributeError, KeyError):
                         pass
                     try:

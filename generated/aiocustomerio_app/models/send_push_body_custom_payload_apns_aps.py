@@ -14,12 +14,8 @@ from ..models.send_push_body_custom_payload_apns_aps_interruption_level import (
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.send_push_body_custom_payload_apns_aps_complex_alert import (
-        SendPushBodyCustomPayloadAPNSApsComplexAlert,
-    )
-    from ..models.send_push_body_custom_payload_apns_aps_critical_alert import (
-        SendPushBodyCustomPayloadAPNSApsCriticalAlert,
-    )
+    from ..models.send_push_body_custom_payload_apns_aps_alert_type_1 import SendPushBodyCustomPayloadAPNSApsAlertType1
+    from ..models.send_push_body_custom_payload_apns_aps_sound_type_1 import SendPushBodyCustomPayloadAPNSApsSoundType1
 
 
 T = TypeVar("T", bound="SendPushBodyCustomPayloadAPNSAps")
@@ -30,10 +26,10 @@ class SendPushBodyCustomPayloadAPNSAps:
     """A push payload intended for an iOS device.
 
     Attributes:
-        alert (SendPushBodyCustomPayloadAPNSApsComplexAlert | str | Unset):
+        alert (SendPushBodyCustomPayloadAPNSApsAlertType1 | str | Unset):
         badge (int | Unset): The number you want to display on your app's icon. Set to 0 to remove the current badge, if
             any.
-        sound (SendPushBodyCustomPayloadAPNSApsCriticalAlert | str | Unset):
+        sound (SendPushBodyCustomPayloadAPNSApsSoundType1 | str | Unset):
         thread_id (str | Unset): An identifier to group related notifications.
         category (str | Unset): The notification’s type. This string must correspond to the identifier of one of the
             `UNNotificationCategory` objects you register at launch time.
@@ -50,9 +46,9 @@ class SendPushBodyCustomPayloadAPNSAps:
             and is featured in the notification summary.
     """
 
-    alert: SendPushBodyCustomPayloadAPNSApsComplexAlert | str | Unset = UNSET
+    alert: SendPushBodyCustomPayloadAPNSApsAlertType1 | str | Unset = UNSET
     badge: int | Unset = UNSET
-    sound: SendPushBodyCustomPayloadAPNSApsCriticalAlert | str | Unset = UNSET
+    sound: SendPushBodyCustomPayloadAPNSApsSoundType1 | str | Unset = UNSET
     thread_id: str | Unset = UNSET
     category: str | Unset = UNSET
     content_available: int | Unset = UNSET
@@ -63,17 +59,17 @@ class SendPushBodyCustomPayloadAPNSAps:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.send_push_body_custom_payload_apns_aps_complex_alert import (
-            SendPushBodyCustomPayloadAPNSApsComplexAlert,  # noqa: PLC0415
+        from ..models.send_push_body_custom_payload_apns_aps_alert_type_1 import (
+            SendPushBodyCustomPayloadAPNSApsAlertType1,  # noqa: PLC0415
         )
-        from ..models.send_push_body_custom_payload_apns_aps_critical_alert import (
-            SendPushBodyCustomPayloadAPNSApsCriticalAlert,  # noqa: PLC0415
+        from ..models.send_push_body_custom_payload_apns_aps_sound_type_1 import (
+            SendPushBodyCustomPayloadAPNSApsSoundType1,  # noqa: PLC0415
         )
 
         alert: dict[str, Any] | str | Unset
         if isinstance(self.alert, Unset):
             alert = UNSET
-        elif isinstance(self.alert, SendPushBodyCustomPayloadAPNSApsComplexAlert):
+        elif isinstance(self.alert, SendPushBodyCustomPayloadAPNSApsAlertType1):
             alert = self.alert.to_dict()
         else:
             alert = self.alert
@@ -83,7 +79,7 @@ class SendPushBodyCustomPayloadAPNSAps:
         sound: dict[str, Any] | str | Unset
         if isinstance(self.sound, Unset):
             sound = UNSET
-        elif isinstance(self.sound, SendPushBodyCustomPayloadAPNSApsCriticalAlert):
+        elif isinstance(self.sound, SendPushBodyCustomPayloadAPNSApsSoundType1):
             sound = self.sound.to_dict()
         else:
             sound = self.sound
@@ -132,44 +128,44 @@ class SendPushBodyCustomPayloadAPNSAps:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.send_push_body_custom_payload_apns_aps_complex_alert import (
-            SendPushBodyCustomPayloadAPNSApsComplexAlert,  # noqa: PLC0415
+        from ..models.send_push_body_custom_payload_apns_aps_alert_type_1 import (
+            SendPushBodyCustomPayloadAPNSApsAlertType1,  # noqa: PLC0415
         )
-        from ..models.send_push_body_custom_payload_apns_aps_critical_alert import (
-            SendPushBodyCustomPayloadAPNSApsCriticalAlert,  # noqa: PLC0415
+        from ..models.send_push_body_custom_payload_apns_aps_sound_type_1 import (
+            SendPushBodyCustomPayloadAPNSApsSoundType1,  # noqa: PLC0415
         )
 
         d = dict(src_dict)
 
-        def _parse_alert(data: object) -> SendPushBodyCustomPayloadAPNSApsComplexAlert | str | Unset:
+        def _parse_alert(data: object) -> SendPushBodyCustomPayloadAPNSApsAlertType1 | str | Unset:
             if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                alert_complex_alert = SendPushBodyCustomPayloadAPNSApsComplexAlert.from_dict(data)
+                alert_type_1 = SendPushBodyCustomPayloadAPNSApsAlertType1.from_dict(data)
 
-                return alert_complex_alert
+                return alert_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(SendPushBodyCustomPayloadAPNSApsComplexAlert | str | Unset, data)
+            return cast(SendPushBodyCustomPayloadAPNSApsAlertType1 | str | Unset, data)
 
         alert = _parse_alert(d.pop("alert", UNSET))
 
         badge = d.pop("badge", UNSET)
 
-        def _parse_sound(data: object) -> SendPushBodyCustomPayloadAPNSApsCriticalAlert | str | Unset:
+        def _parse_sound(data: object) -> SendPushBodyCustomPayloadAPNSApsSoundType1 | str | Unset:
             if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                sound_critical_alert = SendPushBodyCustomPayloadAPNSApsCriticalAlert.from_dict(data)
+                sound_type_1 = SendPushBodyCustomPayloadAPNSApsSoundType1.from_dict(data)
 
-                return sound_critical_alert
+                return sound_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(SendPushBodyCustomPayloadAPNSApsCriticalAlert | str | Unset, data)
+            return cast(SendPushBodyCustomPayloadAPNSApsSoundType1 | str | Unset, data)
 
         sound = _parse_sound(d.pop("sound", UNSET))
 

@@ -14,11 +14,11 @@ from ..models.send_push_body_custom_payload_fcm_message_apns_payload_aps_interru
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.send_push_body_custom_payload_fcm_message_apns_payload_aps_complex_alert import (
-        SendPushBodyCustomPayloadFCMMessageApnsPayloadApsComplexAlert,
+    from ..models.send_push_body_custom_payload_fcm_message_apns_payload_aps_alert_type_1 import (
+        SendPushBodyCustomPayloadFCMMessageApnsPayloadApsAlertType1,
     )
-    from ..models.send_push_body_custom_payload_fcm_message_apns_payload_aps_critical_alert import (
-        SendPushBodyCustomPayloadFCMMessageApnsPayloadApsCriticalAlert,
+    from ..models.send_push_body_custom_payload_fcm_message_apns_payload_aps_sound_type_1 import (
+        SendPushBodyCustomPayloadFCMMessageApnsPayloadApsSoundType1,
     )
 
 
@@ -30,10 +30,10 @@ class SendPushBodyCustomPayloadFCMMessageApnsPayloadAps:
     """A push payload intended for an iOS device.
 
     Attributes:
-        alert (SendPushBodyCustomPayloadFCMMessageApnsPayloadApsComplexAlert | str | Unset):
+        alert (SendPushBodyCustomPayloadFCMMessageApnsPayloadApsAlertType1 | str | Unset):
         badge (int | Unset): The number you want to display on your app's icon. Set to 0 to remove the current badge, if
             any.
-        sound (SendPushBodyCustomPayloadFCMMessageApnsPayloadApsCriticalAlert | str | Unset):
+        sound (SendPushBodyCustomPayloadFCMMessageApnsPayloadApsSoundType1 | str | Unset):
         thread_id (str | Unset): An identifier to group related notifications.
         category (str | Unset): The notification’s type. This string must correspond to the identifier of one of the
             `UNNotificationCategory` objects you register at launch time.
@@ -50,9 +50,9 @@ class SendPushBodyCustomPayloadFCMMessageApnsPayloadAps:
             and is featured in the notification summary.
     """
 
-    alert: SendPushBodyCustomPayloadFCMMessageApnsPayloadApsComplexAlert | str | Unset = UNSET
+    alert: SendPushBodyCustomPayloadFCMMessageApnsPayloadApsAlertType1 | str | Unset = UNSET
     badge: int | Unset = UNSET
-    sound: SendPushBodyCustomPayloadFCMMessageApnsPayloadApsCriticalAlert | str | Unset = UNSET
+    sound: SendPushBodyCustomPayloadFCMMessageApnsPayloadApsSoundType1 | str | Unset = UNSET
     thread_id: str | Unset = UNSET
     category: str | Unset = UNSET
     content_available: int | Unset = UNSET
@@ -63,17 +63,17 @@ class SendPushBodyCustomPayloadFCMMessageApnsPayloadAps:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.send_push_body_custom_payload_fcm_message_apns_payload_aps_complex_alert import (
-            SendPushBodyCustomPayloadFCMMessageApnsPayloadApsComplexAlert,  # noqa: PLC0415
+        from ..models.send_push_body_custom_payload_fcm_message_apns_payload_aps_alert_type_1 import (
+            SendPushBodyCustomPayloadFCMMessageApnsPayloadApsAlertType1,  # noqa: PLC0415
         )
-        from ..models.send_push_body_custom_payload_fcm_message_apns_payload_aps_critical_alert import (
-            SendPushBodyCustomPayloadFCMMessageApnsPayloadApsCriticalAlert,  # noqa: PLC0415
+        from ..models.send_push_body_custom_payload_fcm_message_apns_payload_aps_sound_type_1 import (
+            SendPushBodyCustomPayloadFCMMessageApnsPayloadApsSoundType1,  # noqa: PLC0415
         )
 
         alert: dict[str, Any] | str | Unset
         if isinstance(self.alert, Unset):
             alert = UNSET
-        elif isinstance(self.alert, SendPushBodyCustomPayloadFCMMessageApnsPayloadApsComplexAlert):
+        elif isinstance(self.alert, SendPushBodyCustomPayloadFCMMessageApnsPayloadApsAlertType1):
             alert = self.alert.to_dict()
         else:
             alert = self.alert
@@ -83,7 +83,7 @@ class SendPushBodyCustomPayloadFCMMessageApnsPayloadAps:
         sound: dict[str, Any] | str | Unset
         if isinstance(self.sound, Unset):
             sound = UNSET
-        elif isinstance(self.sound, SendPushBodyCustomPayloadFCMMessageApnsPayloadApsCriticalAlert):
+        elif isinstance(self.sound, SendPushBodyCustomPayloadFCMMessageApnsPayloadApsSoundType1):
             sound = self.sound.to_dict()
         else:
             sound = self.sound
@@ -132,44 +132,44 @@ class SendPushBodyCustomPayloadFCMMessageApnsPayloadAps:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.send_push_body_custom_payload_fcm_message_apns_payload_aps_complex_alert import (
-            SendPushBodyCustomPayloadFCMMessageApnsPayloadApsComplexAlert,  # noqa: PLC0415
+        from ..models.send_push_body_custom_payload_fcm_message_apns_payload_aps_alert_type_1 import (
+            SendPushBodyCustomPayloadFCMMessageApnsPayloadApsAlertType1,  # noqa: PLC0415
         )
-        from ..models.send_push_body_custom_payload_fcm_message_apns_payload_aps_critical_alert import (
-            SendPushBodyCustomPayloadFCMMessageApnsPayloadApsCriticalAlert,  # noqa: PLC0415
+        from ..models.send_push_body_custom_payload_fcm_message_apns_payload_aps_sound_type_1 import (
+            SendPushBodyCustomPayloadFCMMessageApnsPayloadApsSoundType1,  # noqa: PLC0415
         )
 
         d = dict(src_dict)
 
-        def _parse_alert(data: object) -> SendPushBodyCustomPayloadFCMMessageApnsPayloadApsComplexAlert | str | Unset:
+        def _parse_alert(data: object) -> SendPushBodyCustomPayloadFCMMessageApnsPayloadApsAlertType1 | str | Unset:
             if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                alert_complex_alert = SendPushBodyCustomPayloadFCMMessageApnsPayloadApsComplexAlert.from_dict(data)
+                alert_type_1 = SendPushBodyCustomPayloadFCMMessageApnsPayloadApsAlertType1.from_dict(data)
 
-                return alert_complex_alert
+                return alert_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(SendPushBodyCustomPayloadFCMMessageApnsPayloadApsComplexAlert | str | Unset, data)
+            return cast(SendPushBodyCustomPayloadFCMMessageApnsPayloadApsAlertType1 | str | Unset, data)
 
         alert = _parse_alert(d.pop("alert", UNSET))
 
         badge = d.pop("badge", UNSET)
 
-        def _parse_sound(data: object) -> SendPushBodyCustomPayloadFCMMessageApnsPayloadApsCriticalAlert | str | Unset:
+        def _parse_sound(data: object) -> SendPushBodyCustomPayloadFCMMessageApnsPayloadApsSoundType1 | str | Unset:
             if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                sound_critical_alert = SendPushBodyCustomPayloadFCMMessageApnsPayloadApsCriticalAlert.from_dict(data)
+                sound_type_1 = SendPushBodyCustomPayloadFCMMessageApnsPayloadApsSoundType1.from_dict(data)
 
-                return sound_critical_alert
+                return sound_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(SendPushBodyCustomPayloadFCMMessageApnsPayloadApsCriticalAlert | str | Unset, data)
+            return cast(SendPushBodyCustomPayloadFCMMessageApnsPayloadApsSoundType1 | str | Unset, data)
 
         sound = _parse_sound(d.pop("sound", UNSET))
 

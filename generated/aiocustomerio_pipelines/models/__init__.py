@@ -33,49 +33,63 @@ from .amplitude_map_user import AmplitudeMapUser
 from .amplitude_session_plugin import AmplitudeSessionPlugin
 from .amplitude_set import AmplitudeSet
 from .amplitude_user_properties import AmplitudeUserProperties
-from .app_backgrounded_type_0_event import AppBackgroundedType0Event
-from .app_backgrounded_type_0_properties import AppBackgroundedType0Properties
-from .app_backgrounded_type_0_type import AppBackgroundedType0Type
-from .app_backgrounded_type_1_event import AppBackgroundedType1Event
-from .app_backgrounded_type_1_properties import AppBackgroundedType1Properties
-from .app_backgrounded_type_1_type import AppBackgroundedType1Type
-from .app_crashed_type_0_event import AppCrashedType0Event
-from .app_crashed_type_0_properties import AppCrashedType0Properties
-from .app_crashed_type_0_type import AppCrashedType0Type
-from .app_crashed_type_1_event import AppCrashedType1Event
-from .app_crashed_type_1_properties import AppCrashedType1Properties
-from .app_crashed_type_1_type import AppCrashedType1Type
+from .app_backgrounded_anonymous_user import AppBackgroundedAnonymousUser
+from .app_backgrounded_anonymous_user_event import AppBackgroundedAnonymousUserEvent
+from .app_backgrounded_anonymous_user_properties import AppBackgroundedAnonymousUserProperties
+from .app_backgrounded_anonymous_user_type import AppBackgroundedAnonymousUserType
+from .app_backgrounded_identified_user import AppBackgroundedIdentifiedUser
+from .app_backgrounded_identified_user_event import AppBackgroundedIdentifiedUserEvent
+from .app_backgrounded_identified_user_properties import AppBackgroundedIdentifiedUserProperties
+from .app_backgrounded_identified_user_type import AppBackgroundedIdentifiedUserType
+from .app_crashed_anonymous_user import AppCrashedAnonymousUser
+from .app_crashed_anonymous_user_event import AppCrashedAnonymousUserEvent
+from .app_crashed_anonymous_user_properties import AppCrashedAnonymousUserProperties
+from .app_crashed_anonymous_user_type import AppCrashedAnonymousUserType
+from .app_crashed_identified_user import AppCrashedIdentifiedUser
+from .app_crashed_identified_user_event import AppCrashedIdentifiedUserEvent
+from .app_crashed_identified_user_properties import AppCrashedIdentifiedUserProperties
+from .app_crashed_identified_user_type import AppCrashedIdentifiedUserType
 from .app_event_call_type import AppEventCallType
-from .app_foregrounded_type_0_event import AppForegroundedType0Event
-from .app_foregrounded_type_0_properties import AppForegroundedType0Properties
-from .app_foregrounded_type_0_type import AppForegroundedType0Type
-from .app_foregrounded_type_1_event import AppForegroundedType1Event
-from .app_foregrounded_type_1_properties import AppForegroundedType1Properties
-from .app_foregrounded_type_1_type import AppForegroundedType1Type
-from .app_installed_type_0_event import AppInstalledType0Event
-from .app_installed_type_0_properties import AppInstalledType0Properties
-from .app_installed_type_0_type import AppInstalledType0Type
-from .app_installed_type_1_event import AppInstalledType1Event
-from .app_installed_type_1_properties import AppInstalledType1Properties
-from .app_installed_type_1_type import AppInstalledType1Type
-from .app_opened_type_0_event import AppOpenedType0Event
-from .app_opened_type_0_properties import AppOpenedType0Properties
-from .app_opened_type_0_type import AppOpenedType0Type
-from .app_opened_type_1_event import AppOpenedType1Event
-from .app_opened_type_1_properties import AppOpenedType1Properties
-from .app_opened_type_1_type import AppOpenedType1Type
-from .app_uninstalled_type_0_event import AppUninstalledType0Event
-from .app_uninstalled_type_0_properties import AppUninstalledType0Properties
-from .app_uninstalled_type_0_type import AppUninstalledType0Type
-from .app_uninstalled_type_1_event import AppUninstalledType1Event
-from .app_uninstalled_type_1_properties import AppUninstalledType1Properties
-from .app_uninstalled_type_1_type import AppUninstalledType1Type
-from .app_updated_type_0_event import AppUpdatedType0Event
-from .app_updated_type_0_properties import AppUpdatedType0Properties
-from .app_updated_type_0_type import AppUpdatedType0Type
-from .app_updated_type_1_event import AppUpdatedType1Event
-from .app_updated_type_1_properties import AppUpdatedType1Properties
-from .app_updated_type_1_type import AppUpdatedType1Type
+from .app_foregrounded_anonymous_user import AppForegroundedAnonymousUser
+from .app_foregrounded_anonymous_user_event import AppForegroundedAnonymousUserEvent
+from .app_foregrounded_anonymous_user_properties import AppForegroundedAnonymousUserProperties
+from .app_foregrounded_anonymous_user_type import AppForegroundedAnonymousUserType
+from .app_foregrounded_identified_user import AppForegroundedIdentifiedUser
+from .app_foregrounded_identified_user_event import AppForegroundedIdentifiedUserEvent
+from .app_foregrounded_identified_user_properties import AppForegroundedIdentifiedUserProperties
+from .app_foregrounded_identified_user_type import AppForegroundedIdentifiedUserType
+from .app_installed_anonymous_user import AppInstalledAnonymousUser
+from .app_installed_anonymous_user_event import AppInstalledAnonymousUserEvent
+from .app_installed_anonymous_user_properties import AppInstalledAnonymousUserProperties
+from .app_installed_anonymous_user_type import AppInstalledAnonymousUserType
+from .app_installed_identified_user import AppInstalledIdentifiedUser
+from .app_installed_identified_user_event import AppInstalledIdentifiedUserEvent
+from .app_installed_identified_user_properties import AppInstalledIdentifiedUserProperties
+from .app_installed_identified_user_type import AppInstalledIdentifiedUserType
+from .app_opened_anonymous_user import AppOpenedAnonymousUser
+from .app_opened_anonymous_user_event import AppOpenedAnonymousUserEvent
+from .app_opened_anonymous_user_properties import AppOpenedAnonymousUserProperties
+from .app_opened_anonymous_user_type import AppOpenedAnonymousUserType
+from .app_opened_identified_user import AppOpenedIdentifiedUser
+from .app_opened_identified_user_event import AppOpenedIdentifiedUserEvent
+from .app_opened_identified_user_properties import AppOpenedIdentifiedUserProperties
+from .app_opened_identified_user_type import AppOpenedIdentifiedUserType
+from .app_uninstalled_anonymous_user import AppUninstalledAnonymousUser
+from .app_uninstalled_anonymous_user_event import AppUninstalledAnonymousUserEvent
+from .app_uninstalled_anonymous_user_properties import AppUninstalledAnonymousUserProperties
+from .app_uninstalled_anonymous_user_type import AppUninstalledAnonymousUserType
+from .app_uninstalled_identified_user import AppUninstalledIdentifiedUser
+from .app_uninstalled_identified_user_event import AppUninstalledIdentifiedUserEvent
+from .app_uninstalled_identified_user_properties import AppUninstalledIdentifiedUserProperties
+from .app_uninstalled_identified_user_type import AppUninstalledIdentifiedUserType
+from .app_updated_anonymous_user import AppUpdatedAnonymousUser
+from .app_updated_anonymous_user_event import AppUpdatedAnonymousUserEvent
+from .app_updated_anonymous_user_properties import AppUpdatedAnonymousUserProperties
+from .app_updated_anonymous_user_type import AppUpdatedAnonymousUserType
+from .app_updated_identified_user import AppUpdatedIdentifiedUser
+from .app_updated_identified_user_event import AppUpdatedIdentifiedUserEvent
+from .app_updated_identified_user_properties import AppUpdatedIdentifiedUserProperties
+from .app_updated_identified_user_type import AppUpdatedIdentifiedUserType
 from .batch import Batch
 from .batch_batch_item_type_0_type_0 import BatchBatchItemType0Type0
 from .batch_batch_item_type_0_type_0_traits import BatchBatchItemType0Type0Traits
@@ -212,17 +226,37 @@ from .etl_tracks_destination_properties import EtlTracksDestinationProperties
 from .etl_tracks_properties import EtlTracksProperties
 from .experiment_viewed import ExperimentViewed
 from .filters_item import FiltersItem
-from .group_bad_type_0_integrations import GroupBadType0Integrations
-from .group_bad_type_0_traits import GroupBadType0Traits
-from .group_bad_type_0_type import GroupBadType0Type
-from .group_bad_type_1_integrations import GroupBadType1Integrations
-from .group_bad_type_1_traits import GroupBadType1Traits
-from .group_bad_type_1_type import GroupBadType1Type
+from .group_anonymous_user import GroupAnonymousUser
+from .group_anonymous_user_traits import GroupAnonymousUserTraits
+from .group_anonymous_user_traits_relationship_attributes import GroupAnonymousUserTraitsRelationshipAttributes
+from .group_anonymous_user_type import GroupAnonymousUserType
+from .group_bad_anonymous_user import GroupBadAnonymousUser
+from .group_bad_anonymous_user_integrations import GroupBadAnonymousUserIntegrations
+from .group_bad_anonymous_user_traits import GroupBadAnonymousUserTraits
+from .group_bad_anonymous_user_type import GroupBadAnonymousUserType
+from .group_bad_known_user import GroupBadKnownUser
+from .group_bad_known_user_integrations import GroupBadKnownUserIntegrations
+from .group_bad_known_user_traits import GroupBadKnownUserTraits
+from .group_bad_known_user_type import GroupBadKnownUserType
+from .group_known_user import GroupKnownUser
+from .group_known_user_traits import GroupKnownUserTraits
+from .group_known_user_traits_relationship_attributes import GroupKnownUserTraitsRelationshipAttributes
+from .group_known_user_type import GroupKnownUserType
 from .group_x_strict_mode import GroupXStrictMode
+from .identify_anonymous_user import IdentifyAnonymousUser
+from .identify_anonymous_user_traits import IdentifyAnonymousUserTraits
+from .identify_anonymous_user_type import IdentifyAnonymousUserType
 from .identify_bad import IdentifyBad
 from .identify_bad_integrations import IdentifyBadIntegrations
 from .identify_bad_traits import IdentifyBadTraits
 from .identify_bad_type import IdentifyBadType
+from .identify_known_user import IdentifyKnownUser
+from .identify_known_user_traits import IdentifyKnownUserTraits
+from .identify_known_user_traits_cio_subscription_preferences import IdentifyKnownUserTraitsCioSubscriptionPreferences
+from .identify_known_user_traits_cio_subscription_preferences_topics import (
+    IdentifyKnownUserTraitsCioSubscriptionPreferencesTopics,
+)
+from .identify_known_user_type import IdentifyKnownUserType
 from .identify_x_strict_mode import IdentifyXStrictMode
 from .integrations import Integrations
 from .live_chat_conversation_ended import LiveChatConversationEnded
@@ -255,13 +289,21 @@ from .order_cancelled import OrderCancelled
 from .order_completed import OrderCompleted
 from .order_refunded import OrderRefunded
 from .order_updated import OrderUpdated
-from .page_bad_type_0_integrations import PageBadType0Integrations
-from .page_bad_type_0_properties import PageBadType0Properties
-from .page_bad_type_0_type import PageBadType0Type
-from .page_bad_type_1_integrations import PageBadType1Integrations
-from .page_bad_type_1_properties import PageBadType1Properties
-from .page_bad_type_1_type import PageBadType1Type
+from .page_anonymous_user import PageAnonymousUser
+from .page_anonymous_user_properties import PageAnonymousUserProperties
+from .page_anonymous_user_type import PageAnonymousUserType
+from .page_bad_anonymous_user import PageBadAnonymousUser
+from .page_bad_anonymous_user_integrations import PageBadAnonymousUserIntegrations
+from .page_bad_anonymous_user_properties import PageBadAnonymousUserProperties
+from .page_bad_anonymous_user_type import PageBadAnonymousUserType
+from .page_bad_known_user import PageBadKnownUser
+from .page_bad_known_user_integrations import PageBadKnownUserIntegrations
+from .page_bad_known_user_properties import PageBadKnownUserProperties
+from .page_bad_known_user_type import PageBadKnownUserType
 from .page_common_fields import PageCommonFields
+from .page_known_user import PageKnownUser
+from .page_known_user_properties import PageKnownUserProperties
+from .page_known_user_type import PageKnownUserType
 from .page_x_strict_mode import PageXStrictMode
 from .payment_info_updated import PaymentInfoUpdated
 from .playback import Playback
@@ -291,29 +333,48 @@ from .report_delivery_event import ReportDeliveryEvent
 from .report_delivery_event_event import ReportDeliveryEventEvent
 from .report_delivery_event_properties import ReportDeliveryEventProperties
 from .report_delivery_event_properties_metric import ReportDeliveryEventPropertiesMetric
-from .screen_bad_type_0_integrations import ScreenBadType0Integrations
-from .screen_bad_type_0_properties import ScreenBadType0Properties
-from .screen_bad_type_0_type import ScreenBadType0Type
-from .screen_bad_type_1_integrations import ScreenBadType1Integrations
-from .screen_bad_type_1_properties import ScreenBadType1Properties
-from .screen_bad_type_1_type import ScreenBadType1Type
+from .screen_anonymous_user import ScreenAnonymousUser
+from .screen_anonymous_user_properties import ScreenAnonymousUserProperties
+from .screen_anonymous_user_type import ScreenAnonymousUserType
+from .screen_bad_anonymous_user import ScreenBadAnonymousUser
+from .screen_bad_anonymous_user_integrations import ScreenBadAnonymousUserIntegrations
+from .screen_bad_anonymous_user_properties import ScreenBadAnonymousUserProperties
+from .screen_bad_anonymous_user_type import ScreenBadAnonymousUserType
+from .screen_bad_known_user import ScreenBadKnownUser
+from .screen_bad_known_user_integrations import ScreenBadKnownUserIntegrations
+from .screen_bad_known_user_properties import ScreenBadKnownUserProperties
+from .screen_bad_known_user_type import ScreenBadKnownUserType
+from .screen_known_user import ScreenKnownUser
+from .screen_known_user_properties import ScreenKnownUserProperties
+from .screen_known_user_type import ScreenKnownUserType
 from .screen_x_strict_mode import ScreenXStrictMode
 from .sorts_item import SortsItem
 from .suppress_person import SuppressPerson
 from .suppress_person_event import SuppressPersonEvent
 from .suppress_person_properties import SuppressPersonProperties
-from .track_bad_type_0_integrations import TrackBadType0Integrations
-from .track_bad_type_0_properties import TrackBadType0Properties
-from .track_bad_type_0_type import TrackBadType0Type
-from .track_bad_type_1_integrations import TrackBadType1Integrations
-from .track_bad_type_1_properties import TrackBadType1Properties
-from .track_bad_type_1_type import TrackBadType1Type
+from .track_anonymous_user import TrackAnonymousUser
+from .track_anonymous_user_properties import TrackAnonymousUserProperties
+from .track_anonymous_user_type import TrackAnonymousUserType
+from .track_bad_anonymous_user import TrackBadAnonymousUser
+from .track_bad_anonymous_user_integrations import TrackBadAnonymousUserIntegrations
+from .track_bad_anonymous_user_properties import TrackBadAnonymousUserProperties
+from .track_bad_anonymous_user_type import TrackBadAnonymousUserType
+from .track_bad_known_user import TrackBadKnownUser
+from .track_bad_known_user_integrations import TrackBadKnownUserIntegrations
+from .track_bad_known_user_properties import TrackBadKnownUserProperties
+from .track_bad_known_user_type import TrackBadKnownUserType
+from .track_group import TrackGroup
+from .track_group_properties import TrackGroupProperties
+from .track_group_type import TrackGroupType
+from .track_known_user import TrackKnownUser
+from .track_known_user_properties import TrackKnownUserProperties
+from .track_known_user_type import TrackKnownUserType
 from .track_x_strict_mode import TrackXStrictMode
 from .unsuppress_person import UnsuppressPerson
 from .unsuppress_person_event import UnsuppressPersonEvent
 from .unsuppress_person_properties import UnsuppressPersonProperties
-from .user_type_0 import UserType0
-from .user_type_1 import UserType1
+from .user_anonymous_user import UserAnonymousUser
+from .user_known_user import UserKnownUser
 from .video_ad_completed import VideoAdCompleted
 from .video_ad_completed_content import VideoAdCompletedContent
 from .video_ad_completed_load_type import VideoAdCompletedLoadType
@@ -374,49 +435,63 @@ __all__ = (
     "AmplitudeSessionPlugin",
     "AmplitudeSet",
     "AmplitudeUserProperties",
-    "AppBackgroundedType0Event",
-    "AppBackgroundedType0Properties",
-    "AppBackgroundedType0Type",
-    "AppBackgroundedType1Event",
-    "AppBackgroundedType1Properties",
-    "AppBackgroundedType1Type",
-    "AppCrashedType0Event",
-    "AppCrashedType0Properties",
-    "AppCrashedType0Type",
-    "AppCrashedType1Event",
-    "AppCrashedType1Properties",
-    "AppCrashedType1Type",
+    "AppBackgroundedAnonymousUser",
+    "AppBackgroundedAnonymousUserEvent",
+    "AppBackgroundedAnonymousUserProperties",
+    "AppBackgroundedAnonymousUserType",
+    "AppBackgroundedIdentifiedUser",
+    "AppBackgroundedIdentifiedUserEvent",
+    "AppBackgroundedIdentifiedUserProperties",
+    "AppBackgroundedIdentifiedUserType",
+    "AppCrashedAnonymousUser",
+    "AppCrashedAnonymousUserEvent",
+    "AppCrashedAnonymousUserProperties",
+    "AppCrashedAnonymousUserType",
+    "AppCrashedIdentifiedUser",
+    "AppCrashedIdentifiedUserEvent",
+    "AppCrashedIdentifiedUserProperties",
+    "AppCrashedIdentifiedUserType",
     "AppEventCallType",
-    "AppForegroundedType0Event",
-    "AppForegroundedType0Properties",
-    "AppForegroundedType0Type",
-    "AppForegroundedType1Event",
-    "AppForegroundedType1Properties",
-    "AppForegroundedType1Type",
-    "AppInstalledType0Event",
-    "AppInstalledType0Properties",
-    "AppInstalledType0Type",
-    "AppInstalledType1Event",
-    "AppInstalledType1Properties",
-    "AppInstalledType1Type",
-    "AppOpenedType0Event",
-    "AppOpenedType0Properties",
-    "AppOpenedType0Type",
-    "AppOpenedType1Event",
-    "AppOpenedType1Properties",
-    "AppOpenedType1Type",
-    "AppUninstalledType0Event",
-    "AppUninstalledType0Properties",
-    "AppUninstalledType0Type",
-    "AppUninstalledType1Event",
-    "AppUninstalledType1Properties",
-    "AppUninstalledType1Type",
-    "AppUpdatedType0Event",
-    "AppUpdatedType0Properties",
-    "AppUpdatedType0Type",
-    "AppUpdatedType1Event",
-    "AppUpdatedType1Properties",
-    "AppUpdatedType1Type",
+    "AppForegroundedAnonymousUser",
+    "AppForegroundedAnonymousUserEvent",
+    "AppForegroundedAnonymousUserProperties",
+    "AppForegroundedAnonymousUserType",
+    "AppForegroundedIdentifiedUser",
+    "AppForegroundedIdentifiedUserEvent",
+    "AppForegroundedIdentifiedUserProperties",
+    "AppForegroundedIdentifiedUserType",
+    "AppInstalledAnonymousUser",
+    "AppInstalledAnonymousUserEvent",
+    "AppInstalledAnonymousUserProperties",
+    "AppInstalledAnonymousUserType",
+    "AppInstalledIdentifiedUser",
+    "AppInstalledIdentifiedUserEvent",
+    "AppInstalledIdentifiedUserProperties",
+    "AppInstalledIdentifiedUserType",
+    "AppOpenedAnonymousUser",
+    "AppOpenedAnonymousUserEvent",
+    "AppOpenedAnonymousUserProperties",
+    "AppOpenedAnonymousUserType",
+    "AppOpenedIdentifiedUser",
+    "AppOpenedIdentifiedUserEvent",
+    "AppOpenedIdentifiedUserProperties",
+    "AppOpenedIdentifiedUserType",
+    "AppUninstalledAnonymousUser",
+    "AppUninstalledAnonymousUserEvent",
+    "AppUninstalledAnonymousUserProperties",
+    "AppUninstalledAnonymousUserType",
+    "AppUninstalledIdentifiedUser",
+    "AppUninstalledIdentifiedUserEvent",
+    "AppUninstalledIdentifiedUserProperties",
+    "AppUninstalledIdentifiedUserType",
+    "AppUpdatedAnonymousUser",
+    "AppUpdatedAnonymousUserEvent",
+    "AppUpdatedAnonymousUserProperties",
+    "AppUpdatedAnonymousUserType",
+    "AppUpdatedIdentifiedUser",
+    "AppUpdatedIdentifiedUserEvent",
+    "AppUpdatedIdentifiedUserProperties",
+    "AppUpdatedIdentifiedUserType",
     "Batch",
     "BatchBatchItemType0Type0",
     "BatchBatchItemType0Type0Traits",
@@ -549,17 +624,35 @@ __all__ = (
     "EtlTracksProperties",
     "ExperimentViewed",
     "FiltersItem",
-    "GroupBadType0Integrations",
-    "GroupBadType0Traits",
-    "GroupBadType0Type",
-    "GroupBadType1Integrations",
-    "GroupBadType1Traits",
-    "GroupBadType1Type",
+    "GroupAnonymousUser",
+    "GroupAnonymousUserTraits",
+    "GroupAnonymousUserTraitsRelationshipAttributes",
+    "GroupAnonymousUserType",
+    "GroupBadAnonymousUser",
+    "GroupBadAnonymousUserIntegrations",
+    "GroupBadAnonymousUserTraits",
+    "GroupBadAnonymousUserType",
+    "GroupBadKnownUser",
+    "GroupBadKnownUserIntegrations",
+    "GroupBadKnownUserTraits",
+    "GroupBadKnownUserType",
+    "GroupKnownUser",
+    "GroupKnownUserTraits",
+    "GroupKnownUserTraitsRelationshipAttributes",
+    "GroupKnownUserType",
     "GroupXStrictMode",
+    "IdentifyAnonymousUser",
+    "IdentifyAnonymousUserTraits",
+    "IdentifyAnonymousUserType",
     "IdentifyBad",
     "IdentifyBadIntegrations",
     "IdentifyBadTraits",
     "IdentifyBadType",
+    "IdentifyKnownUser",
+    "IdentifyKnownUserTraits",
+    "IdentifyKnownUserTraitsCioSubscriptionPreferences",
+    "IdentifyKnownUserTraitsCioSubscriptionPreferencesTopics",
+    "IdentifyKnownUserType",
     "IdentifyXStrictMode",
     "Integrations",
     "LiveChatConversationEnded",
@@ -592,13 +685,21 @@ __all__ = (
     "OrderCompleted",
     "OrderRefunded",
     "OrderUpdated",
-    "PageBadType0Integrations",
-    "PageBadType0Properties",
-    "PageBadType0Type",
-    "PageBadType1Integrations",
-    "PageBadType1Properties",
-    "PageBadType1Type",
+    "PageAnonymousUser",
+    "PageAnonymousUserProperties",
+    "PageAnonymousUserType",
+    "PageBadAnonymousUser",
+    "PageBadAnonymousUserIntegrations",
+    "PageBadAnonymousUserProperties",
+    "PageBadAnonymousUserType",
+    "PageBadKnownUser",
+    "PageBadKnownUserIntegrations",
+    "PageBadKnownUserProperties",
+    "PageBadKnownUserType",
     "PageCommonFields",
+    "PageKnownUser",
+    "PageKnownUserProperties",
+    "PageKnownUserType",
     "PageXStrictMode",
     "PaymentInfoUpdated",
     "Playback",
@@ -628,29 +729,48 @@ __all__ = (
     "ReportDeliveryEventEvent",
     "ReportDeliveryEventProperties",
     "ReportDeliveryEventPropertiesMetric",
-    "ScreenBadType0Integrations",
-    "ScreenBadType0Properties",
-    "ScreenBadType0Type",
-    "ScreenBadType1Integrations",
-    "ScreenBadType1Properties",
-    "ScreenBadType1Type",
+    "ScreenAnonymousUser",
+    "ScreenAnonymousUserProperties",
+    "ScreenAnonymousUserType",
+    "ScreenBadAnonymousUser",
+    "ScreenBadAnonymousUserIntegrations",
+    "ScreenBadAnonymousUserProperties",
+    "ScreenBadAnonymousUserType",
+    "ScreenBadKnownUser",
+    "ScreenBadKnownUserIntegrations",
+    "ScreenBadKnownUserProperties",
+    "ScreenBadKnownUserType",
+    "ScreenKnownUser",
+    "ScreenKnownUserProperties",
+    "ScreenKnownUserType",
     "ScreenXStrictMode",
     "SortsItem",
     "SuppressPerson",
     "SuppressPersonEvent",
     "SuppressPersonProperties",
-    "TrackBadType0Integrations",
-    "TrackBadType0Properties",
-    "TrackBadType0Type",
-    "TrackBadType1Integrations",
-    "TrackBadType1Properties",
-    "TrackBadType1Type",
+    "TrackAnonymousUser",
+    "TrackAnonymousUserProperties",
+    "TrackAnonymousUserType",
+    "TrackBadAnonymousUser",
+    "TrackBadAnonymousUserIntegrations",
+    "TrackBadAnonymousUserProperties",
+    "TrackBadAnonymousUserType",
+    "TrackBadKnownUser",
+    "TrackBadKnownUserIntegrations",
+    "TrackBadKnownUserProperties",
+    "TrackBadKnownUserType",
+    "TrackGroup",
+    "TrackGroupProperties",
+    "TrackGroupType",
+    "TrackKnownUser",
+    "TrackKnownUserProperties",
+    "TrackKnownUserType",
     "TrackXStrictMode",
     "UnsuppressPerson",
     "UnsuppressPersonEvent",
     "UnsuppressPersonProperties",
-    "UserType0",
-    "UserType1",
+    "UserAnonymousUser",
+    "UserKnownUser",
     "VideoAdCompleted",
     "VideoAdCompletedContent",
     "VideoAdCompletedLoadType",

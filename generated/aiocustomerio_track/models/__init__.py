@@ -2,6 +2,9 @@
 # change codegen/ and run `make generate`.
 """Contains all the data models used in inputs/outputs"""
 
+from .action_object_email_message import ActionObjectEmailMessage
+from .action_object_sms_mms import ActionObjectSmsMms
+from .action_object_webhook import ActionObjectWebhook
 from .action_widget import ActionWidget
 from .action_widget_behaviour import ActionWidgetBehaviour
 from .action_widget_component import ActionWidgetComponent
@@ -19,38 +22,27 @@ from .add_device_body import AddDeviceBody
 from .add_device_device import AddDeviceDevice
 from .add_device_response_400 import AddDeviceResponse400
 from .add_device_response_400_meta import AddDeviceResponse400Meta
-from .add_relationships import AddRelationships
-from .add_relationships_action import AddRelationshipsAction
-from .add_relationships_cio_relationships_item import AddRelationshipsCioRelationshipsItem
-from .add_relationships_cio_relationships_item_identifiers_type_0 import (
-    AddRelationshipsCioRelationshipsItemIdentifiersType0,
-)
-from .add_relationships_cio_relationships_item_identifiers_type_1 import (
-    AddRelationshipsCioRelationshipsItemIdentifiersType1,
-)
-from .add_relationships_cio_relationships_item_identifiers_type_2 import (
-    AddRelationshipsCioRelationshipsItemIdentifiersType2,
-)
-from .add_relationships_cio_relationships_item_relationship_attributes import (
-    AddRelationshipsCioRelationshipsItemRelationshipAttributes,
-)
 from .add_to_segment_body import AddToSegmentBody
 from .add_to_segment_id_type import AddToSegmentIdType
 from .all_android_props import AllAndroidProps
-from .and_ import And
-from .and_and_item import AndAndItem
-from .and_and_item_attribute import AndAndItemAttribute
-from .and_and_item_not_type_0 import AndAndItemNotType0
-from .and_and_item_not_type_1 import AndAndItemNotType1
-from .and_and_item_not_type_2 import AndAndItemNotType2
-from .anonymous_events_request_type_1_data import AnonymousEventsRequestType1Data
-from .anonymous_events_request_type_1_type import AnonymousEventsRequestType1Type
-from .anonymous_events_request_type_2_data import AnonymousEventsRequestType2Data
-from .anonymous_events_request_type_2_type import AnonymousEventsRequestType2Type
+from .and_audience_filter import AndAudienceFilter
+from .and_audience_filter_and_item import AndAudienceFilterAndItem
+from .and_audience_filter_and_item_not_type_0 import AndAudienceFilterAndItemNotType0
+from .and_audience_filter_and_item_not_type_1 import AndAudienceFilterAndItemNotType1
+from .and_audience_filter_and_item_not_type_2 import AndAudienceFilterAndItemNotType2
+from .and_audience_filter_and_item_not_type_3 import AndAudienceFilterAndItemNotType3
+from .anonymous_events_request_mobile_screen_view import AnonymousEventsRequestMobileScreenView
+from .anonymous_events_request_mobile_screen_view_data import AnonymousEventsRequestMobileScreenViewData
+from .anonymous_events_request_mobile_screen_view_type import AnonymousEventsRequestMobileScreenViewType
+from .anonymous_events_request_page_view import AnonymousEventsRequestPageView
+from .anonymous_events_request_page_view_data import AnonymousEventsRequestPageViewData
+from .anonymous_events_request_page_view_type import AnonymousEventsRequestPageViewType
+from .apns import APNS
 from .apns_with_sdk import ApnsWithSdk
 from .apns_with_sdk_cio import ApnsWithSdkCIO
 from .apns_with_sdk_cio_push import ApnsWithSdkCIOPush
 from .apns_without_sdk import ApnsWithoutSdk
+from .apnscio import APNSCIO
 from .apnscio_push import APNSCIOPush
 from .aps_basic_push import ApsBasicPush
 from .aps_basic_push_aps import ApsBasicPushAps
@@ -60,10 +52,12 @@ from .aps_basic_push_cio_push import ApsBasicPushCIOPush
 from .archived_message_object import ArchivedMessageObject
 from .archived_message_object_request_method import ArchivedMessageObjectRequestMethod
 from .attachments import Attachments
-from .attribute import Attribute
+from .attribute_audience_filter import AttributeAudienceFilter
+from .attribute_audience_filter_operator import AttributeAudienceFilterOperator
 from .attribute_change_action import AttributeChangeAction
-from .attribute_operator import AttributeOperator
-from .audience import Audience
+from .audience_filter_audience import AudienceFilterAudience
+from .audience_filter_segment import AudienceFilterSegment
+from .batch_body import BatchBody
 from .batch_response_207 import BatchResponse207
 from .batch_response_207_errors_item import BatchResponse207ErrorsItem
 from .batch_response_400 import BatchResponse400
@@ -71,6 +65,9 @@ from .batch_response_400_errors_item import BatchResponse400ErrorsItem
 from .block_widget import BlockWidget
 from .block_widget_components_item import BlockWidgetComponentsItem
 from .block_widget_type import BlockWidgetType
+from .broadcast_action_object_email_message import BroadcastActionObjectEmailMessage
+from .broadcast_action_object_sms_mms import BroadcastActionObjectSmsMms
+from .broadcast_action_object_webhook import BroadcastActionObjectWebhook
 from .broadcast_object import BroadcastObject
 from .broadcast_object_actions_item import BroadcastObjectActionsItem
 from .broadcast_object_actions_item_type import BroadcastObjectActionsItemType
@@ -80,29 +77,41 @@ from .broadcast_object_state import BroadcastObjectState
 from .broadcast_object_type import BroadcastObjectType
 from .broadcast_trigger_object import BroadcastTriggerObject
 from .campaign_actions_item import CampaignActionsItem
-from .campaign_object_type_0_actions_item import CampaignObjectType0ActionsItem
-from .campaign_object_type_0_msg_templates_item import CampaignObjectType0MsgTemplatesItem
-from .campaign_object_type_0_msg_templates_item_type import CampaignObjectType0MsgTemplatesItemType
-from .campaign_object_type_0_state import CampaignObjectType0State
-from .campaign_object_type_0_type import CampaignObjectType0Type
-from .campaign_object_type_1_actions_item import CampaignObjectType1ActionsItem
-from .campaign_object_type_1_state import CampaignObjectType1State
-from .campaign_object_type_1_type import CampaignObjectType1Type
-from .campaign_object_type_4_actions_item import CampaignObjectType4ActionsItem
-from .campaign_object_type_4_audience_person_filters import CampaignObjectType4AudiencePersonFilters
-from .campaign_object_type_4_audience_relationship_filters import CampaignObjectType4AudienceRelationshipFilters
-from .campaign_object_type_4_relationship_attribute_triggers import CampaignObjectType4RelationshipAttributeTriggers
-from .campaign_object_type_4_state import CampaignObjectType4State
-from .campaign_object_type_4_type import CampaignObjectType4Type
-from .campaign_object_type_5_actions_item import CampaignObjectType5ActionsItem
-from .campaign_object_type_5_audience_person_filters import CampaignObjectType5AudiencePersonFilters
-from .campaign_object_type_5_audience_relationship_filters import CampaignObjectType5AudienceRelationshipFilters
-from .campaign_object_type_5_object_attribute_triggers import CampaignObjectType5ObjectAttributeTriggers
-from .campaign_object_type_5_state import CampaignObjectType5State
-from .campaign_object_type_5_type import CampaignObjectType5Type
-from .campaign_object_type_6_actions_item import CampaignObjectType6ActionsItem
-from .campaign_object_type_6_state import CampaignObjectType6State
-from .campaign_object_type_6_type import CampaignObjectType6Type
+from .campaign_object_event import CampaignObjectEvent
+from .campaign_object_event_actions_item import CampaignObjectEventActionsItem
+from .campaign_object_event_state import CampaignObjectEventState
+from .campaign_object_event_type import CampaignObjectEventType
+from .campaign_object_object import CampaignObjectObject
+from .campaign_object_object_actions_item import CampaignObjectObjectActionsItem
+from .campaign_object_object_audience import CampaignObjectObjectAudience
+from .campaign_object_object_audience_person_filters import CampaignObjectObjectAudiencePersonFilters
+from .campaign_object_object_audience_relationship_filters import CampaignObjectObjectAudienceRelationshipFilters
+from .campaign_object_object_object_attribute_triggers import CampaignObjectObjectObjectAttributeTriggers
+from .campaign_object_object_state import CampaignObjectObjectState
+from .campaign_object_object_type import CampaignObjectObjectType
+from .campaign_object_relationship import CampaignObjectRelationship
+from .campaign_object_relationship_actions_item import CampaignObjectRelationshipActionsItem
+from .campaign_object_relationship_audience import CampaignObjectRelationshipAudience
+from .campaign_object_relationship_audience_person_filters import CampaignObjectRelationshipAudiencePersonFilters
+from .campaign_object_relationship_audience_relationship_filters import (
+    CampaignObjectRelationshipAudienceRelationshipFilters,
+)
+from .campaign_object_relationship_relationship_attribute_triggers import (
+    CampaignObjectRelationshipRelationshipAttributeTriggers,
+)
+from .campaign_object_relationship_state import CampaignObjectRelationshipState
+from .campaign_object_relationship_type import CampaignObjectRelationshipType
+from .campaign_object_segment import CampaignObjectSegment
+from .campaign_object_segment_actions_item import CampaignObjectSegmentActionsItem
+from .campaign_object_segment_msg_templates_item import CampaignObjectSegmentMsgTemplatesItem
+from .campaign_object_segment_msg_templates_item_type import CampaignObjectSegmentMsgTemplatesItemType
+from .campaign_object_segment_state import CampaignObjectSegmentState
+from .campaign_object_segment_type import CampaignObjectSegmentType
+from .campaign_object_webhook import CampaignObjectWebhook
+from .campaign_object_webhook_actions_item import CampaignObjectWebhookActionsItem
+from .campaign_object_webhook_state import CampaignObjectWebhookState
+from .campaign_object_webhook_type import CampaignObjectWebhookType
+from .campaign_request_emails import CampaignRequestEmails
 from .cio_subscription_preferences import CioSubscriptionPreferences
 from .cio_subscription_preferences_topics import CioSubscriptionPreferencesTopics
 from .collection_response import CollectionResponse
@@ -117,39 +126,27 @@ from .content_object_preprocessor import ContentObjectPreprocessor
 from .content_object_type import ContentObjectType
 from .custom_android_props import CustomAndroidProps
 from .custom_integration import CustomIntegration
+from .custom_recipients import CustomRecipients
 from .customer_attributes_object import CustomerAttributesObject
 from .customer_attributes_object_customer import CustomerAttributesObjectCustomer
 from .customer_attributes_object_customer_attributes import CustomerAttributesObjectCustomerAttributes
 from .customer_attributes_object_customer_timestamps import CustomerAttributesObjectCustomerTimestamps
 from .customer_events import CustomerEvents
 from .customer_identifiers import CustomerIdentifiers
+from .data_file_url import DataFileURL
 from .data_to_process import DataToProcess
+from .date import Date
 from .date_actions_item import DateActionsItem
 from .date_frequency import DateFrequency
 from .date_state import DateState
 from .date_type import DateType
-from .delete import Delete
-from .delete_action import DeleteAction
+from .default_audience import DefaultAudience
+from .default_audience_data import DefaultAudienceData
 from .delete_device import DeleteDevice
 from .delete_device_action import DeleteDeviceAction
 from .delete_device_device import DeleteDeviceDevice
 from .delete_device_response_400 import DeleteDeviceResponse400
 from .delete_device_response_400_meta import DeleteDeviceResponse400Meta
-from .delete_relationships import DeleteRelationships
-from .delete_relationships_action import DeleteRelationshipsAction
-from .delete_relationships_cio_relationships_item import DeleteRelationshipsCioRelationshipsItem
-from .delete_relationships_cio_relationships_item_identifiers_type_0 import (
-    DeleteRelationshipsCioRelationshipsItemIdentifiersType0,
-)
-from .delete_relationships_cio_relationships_item_identifiers_type_1 import (
-    DeleteRelationshipsCioRelationshipsItemIdentifiersType1,
-)
-from .delete_relationships_cio_relationships_item_identifiers_type_2 import (
-    DeleteRelationshipsCioRelationshipsItemIdentifiersType2,
-)
-from .delete_relationships_cio_relationships_item_relationship_attributes import (
-    DeleteRelationshipsCioRelationshipsItemRelationshipAttributes,
-)
 from .delivery import Delivery
 from .delivery_action import DeliveryAction
 from .delivery_attributes import DeliveryAttributes
@@ -179,16 +176,19 @@ from .errors_item import ErrorsItem
 from .esp_suppression import EspSuppression
 from .esp_suppression_category import EspSuppressionCategory
 from .esp_suppression_suppressions_item import EspSuppressionSuppressionsItem
-from .events_request_type_1_data import EventsRequestType1Data
-from .events_request_type_1_type import EventsRequestType1Type
-from .events_request_type_2_data import EventsRequestType2Data
-from .events_request_type_2_type import EventsRequestType2Type
+from .events_request_mobile_screen_view import EventsRequestMobileScreenView
+from .events_request_mobile_screen_view_data import EventsRequestMobileScreenViewData
+from .events_request_mobile_screen_view_type import EventsRequestMobileScreenViewType
+from .events_request_page_view import EventsRequestPageView
+from .events_request_page_view_data import EventsRequestPageViewData
+from .events_request_page_view_type import EventsRequestPageViewType
 from .export_object import ExportObject
 from .export_object_status import ExportObjectStatus
 from .export_object_type import ExportObjectType
 from .export_shared_props import ExportSharedProps
 from .export_shared_props_metric import ExportSharedPropsMetric
 from .export_type import ExportType
+from .fcm import FCM
 from .fcm_android_with_sdk import FcmAndroidWithSdk
 from .fcm_android_with_sdk_data_object_only import FcmAndroidWithSdkDataObjectOnly
 from .fcm_android_with_sdk_data_object_only_android import FcmAndroidWithSdkDataObjectOnlyAndroid
@@ -219,7 +219,11 @@ from .fcm_ios_without_sdk import FcmIosWithoutSdk
 from .fcm_ios_without_sdk_message import FcmIosWithoutSdkMessage
 from .fcm_ios_without_sdk_message_apns import FcmIosWithoutSdkMessageApns
 from .fcm_ios_without_sdk_message_apns_headers import FcmIosWithoutSdkMessageApnsHeaders
+from .fcm_message import FCMMessage
+from .fcm_message_apns import FCMMessageApns
 from .fcm_message_apns_headers import FCMMessageApnsHeaders
+from .fcm_message_apns_payload import FCMMessageApnsPayload
+from .fcm_message_apns_payload_cio import FCMMessageApnsPayloadCIO
 from .fcm_message_apns_payload_cio_push import FCMMessageApnsPayloadCIOPush
 from .fixed_grid_widget import FixedGridWidget
 from .fixed_grid_widget_components_item import FixedGridWidgetComponentsItem
@@ -237,6 +241,7 @@ from .fixed_list_widget_components_item import FixedListWidgetComponentsItem
 from .fixed_list_widget_cross_axis_alignment import FixedListWidgetCrossAxisAlignment
 from .fixed_list_widget_main_axis_alignment import FixedListWidgetMainAxisAlignment
 from .fixed_list_widget_type import FixedListWidgetType
+from .form import Form
 from .form_actions_item import FormActionsItem
 from .form_state import FormState
 from .form_type import FormType
@@ -245,10 +250,9 @@ from .get_region_response_200 import GetRegionResponse200
 from .get_region_response_200_region import GetRegionResponse200Region
 from .get_region_response_200_url import GetRegionResponse200Url
 from .get_transactional_action_object import GetTransactionalActionObject
+from .i_ds import IDs
 from .icon_widget import IconWidget
 from .icon_widget_type import IconWidgetType
-from .identify import Identify
-from .identify_action import IdentifyAction
 from .identify_anonymous import IdentifyAnonymous
 from .identify_anonymous_action import IdentifyAnonymousAction
 from .identify_anonymous_attributes import IdentifyAnonymousAttributes
@@ -257,13 +261,14 @@ from .identify_anonymous_cio_relationships_item_identifiers import IdentifyAnony
 from .identify_anonymous_cio_relationships_item_relationship_attributes import (
     IdentifyAnonymousCioRelationshipsItemRelationshipAttributes,
 )
-from .identify_attributes import IdentifyAttributes
 from .identify_body import IdentifyBody
-from .identify_cio_relationships_item import IdentifyCioRelationshipsItem
-from .identify_cio_relationships_item_identifiers_type_0 import IdentifyCioRelationshipsItemIdentifiersType0
-from .identify_cio_relationships_item_identifiers_type_1 import IdentifyCioRelationshipsItemIdentifiersType1
-from .identify_cio_relationships_item_identifiers_type_2 import IdentifyCioRelationshipsItemIdentifiersType2
-from .identify_cio_relationships_item_relationship_attributes import IdentifyCioRelationshipsItemRelationshipAttributes
+from .identify_person import IdentifyPerson
+from .identify_person_action import IdentifyPersonAction
+from .identify_person_attributes import IdentifyPersonAttributes
+from .identify_person_cio_relationships_item import IdentifyPersonCioRelationshipsItem
+from .identify_person_cio_relationships_item_relationship_attributes import (
+    IdentifyPersonCioRelationshipsItemRelationshipAttributes,
+)
 from .image_widget import ImageWidget
 from .image_widget_fit import ImageWidgetFit
 from .image_widget_type import ImageWidgetType
@@ -274,17 +279,17 @@ from .import_object_identifier import ImportObjectIdentifier
 from .import_object_people_to_process import ImportObjectPeopleToProcess
 from .import_object_state import ImportObjectState
 from .import_object_type import ImportObjectType
-from .import_request_type_1 import ImportRequestType1
-from .import_request_type_1_data_to_process import ImportRequestType1DataToProcess
-from .import_request_type_1_identifier import ImportRequestType1Identifier
-from .import_request_type_1_type import ImportRequestType1Type
-from .import_request_type_2 import ImportRequestType2
-from .import_request_type_2_data_to_process import ImportRequestType2DataToProcess
-from .import_request_type_2_identifier import ImportRequestType2Identifier
-from .import_request_type_2_type import ImportRequestType2Type
-from .import_request_type_3 import ImportRequestType3
-from .import_request_type_3_data_to_process import ImportRequestType3DataToProcess
-from .import_request_type_3_type import ImportRequestType3Type
+from .import_request_event import ImportRequestEvent
+from .import_request_event_data_to_process import ImportRequestEventDataToProcess
+from .import_request_event_identifier import ImportRequestEventIdentifier
+from .import_request_event_type import ImportRequestEventType
+from .import_request_object import ImportRequestObject
+from .import_request_object_data_to_process import ImportRequestObjectDataToProcess
+from .import_request_object_type import ImportRequestObjectType
+from .import_request_relationship import ImportRequestRelationship
+from .import_request_relationship_data_to_process import ImportRequestRelationshipDataToProcess
+from .import_request_relationship_identifier import ImportRequestRelationshipIdentifier
+from .import_request_relationship_type import ImportRequestRelationshipType
 from .import_state import ImportState
 from .import_type import ImportType
 from .in_app_message_action_event import InAppMessageActionEvent
@@ -305,6 +310,13 @@ from .link_metrics import LinkMetrics
 from .link_metrics_link import LinkMetricsLink
 from .link_metrics_metric import LinkMetricsMetric
 from .link_metrics_metric_series import LinkMetricsMetricSeries
+from .merge_body import MergeBody
+from .merge_body_primary_type_0 import MergeBodyPrimaryType0
+from .merge_body_primary_type_1 import MergeBodyPrimaryType1
+from .merge_body_primary_type_2 import MergeBodyPrimaryType2
+from .merge_body_secondary_type_0 import MergeBodySecondaryType0
+from .merge_body_secondary_type_1 import MergeBodySecondaryType1
+from .merge_body_secondary_type_2 import MergeBodySecondaryType2
 from .merge_response_400 import MergeResponse400
 from .merge_response_400_meta import MergeResponse400Meta
 from .message_metrics import MessageMetrics
@@ -329,10 +341,25 @@ from .msg_template_ids_item import MsgTemplateIdsItem
 from .msg_template_ids_item_type import MsgTemplateIdsItemType
 from .newsletter_object import NewsletterObject
 from .newsletter_object_type import NewsletterObjectType
-from .not_ import Not
-from .not_not import NotNot
-from .object_attribute import ObjectAttribute
-from .object_attribute_operator import ObjectAttributeOperator
+from .not_audience_filter_and import NotAudienceFilterAnd
+from .not_audience_filter_attribute import NotAudienceFilterAttribute
+from .not_audience_filter_or import NotAudienceFilterOr
+from .not_audience_filter_segment import NotAudienceFilterSegment
+from .object_add_relationships import ObjectAddRelationships
+from .object_add_relationships_action import ObjectAddRelationshipsAction
+from .object_add_relationships_cio_relationships_item import ObjectAddRelationshipsCioRelationshipsItem
+from .object_add_relationships_cio_relationships_item_identifiers_type_0 import (
+    ObjectAddRelationshipsCioRelationshipsItemIdentifiersType0,
+)
+from .object_add_relationships_cio_relationships_item_identifiers_type_1 import (
+    ObjectAddRelationshipsCioRelationshipsItemIdentifiersType1,
+)
+from .object_add_relationships_cio_relationships_item_identifiers_type_2 import (
+    ObjectAddRelationshipsCioRelationshipsItemIdentifiersType2,
+)
+from .object_add_relationships_cio_relationships_item_relationship_attributes import (
+    ObjectAddRelationshipsCioRelationshipsItemRelationshipAttributes,
+)
 from .object_attributes import ObjectAttributes
 from .object_common import ObjectCommon
 from .object_common_identify import ObjectCommonIdentify
@@ -340,36 +367,92 @@ from .object_common_identify_cio_object_id_updates_only import ObjectCommonIdent
 from .object_common_identify_object_id_create_and_update import ObjectCommonIdentifyObjectIDCreateAndUpdate
 from .object_common_identify_type import ObjectCommonIdentifyType
 from .object_common_type import ObjectCommonType
+from .object_delete import ObjectDelete
+from .object_delete_action import ObjectDeleteAction
+from .object_delete_relationships import ObjectDeleteRelationships
+from .object_delete_relationships_action import ObjectDeleteRelationshipsAction
+from .object_delete_relationships_cio_relationships_item import ObjectDeleteRelationshipsCioRelationshipsItem
+from .object_delete_relationships_cio_relationships_item_identifiers_type_0 import (
+    ObjectDeleteRelationshipsCioRelationshipsItemIdentifiersType0,
+)
+from .object_delete_relationships_cio_relationships_item_identifiers_type_1 import (
+    ObjectDeleteRelationshipsCioRelationshipsItemIdentifiersType1,
+)
+from .object_delete_relationships_cio_relationships_item_identifiers_type_2 import (
+    ObjectDeleteRelationshipsCioRelationshipsItemIdentifiersType2,
+)
+from .object_delete_relationships_cio_relationships_item_relationship_attributes import (
+    ObjectDeleteRelationshipsCioRelationshipsItemRelationshipAttributes,
+)
+from .object_filter_and import ObjectFilterAnd
+from .object_filter_and_and_item import ObjectFilterAndAndItem
+from .object_filter_not import ObjectFilterNot
+from .object_filter_not_not import ObjectFilterNotNot
+from .object_filter_object_attribute import ObjectFilterObjectAttribute
+from .object_filter_or import ObjectFilterOr
+from .object_filter_or_or_item import ObjectFilterOrOrItem
 from .object_identifiers import ObjectIdentifiers
 from .object_identifiers_cio_object_id import ObjectIdentifiersCIOObjectID
 from .object_identifiers_object_id import ObjectIdentifiersObjectID
+from .object_identify import ObjectIdentify
+from .object_identify_action import ObjectIdentifyAction
+from .object_identify_attributes import ObjectIdentifyAttributes
+from .object_identify_cio_relationships_item import ObjectIdentifyCioRelationshipsItem
+from .object_identify_cio_relationships_item_identifiers_type_0 import (
+    ObjectIdentifyCioRelationshipsItemIdentifiersType0,
+)
+from .object_identify_cio_relationships_item_identifiers_type_1 import (
+    ObjectIdentifyCioRelationshipsItemIdentifiersType1,
+)
+from .object_identify_cio_relationships_item_identifiers_type_2 import (
+    ObjectIdentifyCioRelationshipsItemIdentifiersType2,
+)
+from .object_identify_cio_relationships_item_relationship_attributes import (
+    ObjectIdentifyCioRelationshipsItemRelationshipAttributes,
+)
 from .object_relationships_item import ObjectRelationshipsItem
 from .object_relationships_item_relationship_attributes import ObjectRelationshipsItemRelationshipAttributes
-from .or_ import Or
-from .or_or_item import OrOrItem
-from .or_or_item_attribute import OrOrItemAttribute
-from .or_or_item_not_type_0 import OrOrItemNotType0
-from .or_or_item_not_type_1 import OrOrItemNotType1
-from .or_or_item_not_type_2 import OrOrItemNotType2
+from .objectattribute_filter import ObjectattributeFilter
+from .objectattribute_filter_operator import ObjectattributeFilterOperator
+from .or_audience_filter import OrAudienceFilter
+from .or_audience_filter_or_item import OrAudienceFilterOrItem
+from .or_audience_filter_or_item_not_type_0 import OrAudienceFilterOrItemNotType0
+from .or_audience_filter_or_item_not_type_1 import OrAudienceFilterOrItemNotType1
+from .or_audience_filter_or_item_not_type_2 import OrAudienceFilterOrItemNotType2
+from .or_audience_filter_or_item_not_type_3 import OrAudienceFilterOrItemNotType3
 from .people import People
 from .people_data_to_process import PeopleDataToProcess
 from .people_filter import PeopleFilter
-from .people_filter_attribute import PeopleFilterAttribute
 from .people_filter_not_type_0 import PeopleFilterNotType0
 from .people_filter_not_type_1 import PeopleFilterNotType1
 from .people_filter_not_type_2 import PeopleFilterNotType2
+from .people_filter_not_type_3 import PeopleFilterNotType3
 from .people_identifier import PeopleIdentifier
 from .people_type import PeopleType
 from .period_message_metrics import PeriodMessageMetrics
 from .period_message_metrics_deprecated import PeriodMessageMetricsDeprecated
 from .period_webhook_metrics import PeriodWebhookMetrics
 from .period_webhook_metrics_deprecated import PeriodWebhookMetricsDeprecated
+from .person_add_relationships import PersonAddRelationships
+from .person_add_relationships_action import PersonAddRelationshipsAction
+from .person_add_relationships_cio_relationships_item import PersonAddRelationshipsCioRelationshipsItem
+from .person_add_relationships_cio_relationships_item_relationship_attributes import (
+    PersonAddRelationshipsCioRelationshipsItemRelationshipAttributes,
+)
 from .person_attributes import PersonAttributes
 from .person_common import PersonCommon
 from .person_common_identifiers_type_0 import PersonCommonIdentifiersType0
 from .person_common_identifiers_type_1 import PersonCommonIdentifiersType1
 from .person_common_identifiers_type_2 import PersonCommonIdentifiersType2
 from .person_common_type import PersonCommonType
+from .person_delete import PersonDelete
+from .person_delete_action import PersonDeleteAction
+from .person_delete_relationships import PersonDeleteRelationships
+from .person_delete_relationships_action import PersonDeleteRelationshipsAction
+from .person_delete_relationships_cio_relationships_item import PersonDeleteRelationshipsCioRelationshipsItem
+from .person_delete_relationships_cio_relationships_item_relationship_attributes import (
+    PersonDeleteRelationshipsCioRelationshipsItemRelationshipAttributes,
+)
 from .person_event import PersonEvent
 from .person_event_action import PersonEventAction
 from .person_event_attributes import PersonEventAttributes
@@ -399,7 +482,7 @@ from .reporting_webhook import ReportingWebhook
 from .reporting_webhook_events_item import ReportingWebhookEventsItem
 from .request_method import RequestMethod
 from .sdk_integration import SDKIntegration
-from .segment import Segment
+from .segment_audience_filter import SegmentAudienceFilter
 from .segment_response_object import SegmentResponseObject
 from .segment_response_object_state import SegmentResponseObjectState
 from .segment_response_object_type import SegmentResponseObjectType
@@ -408,15 +491,18 @@ from .sender_identity_object_template_type import SenderIdentityObjectTemplateTy
 from .sending_state import SendingState
 from .sendpush import Sendpush
 from .sendsms import Sendsms
-from .simple_audience_filter_type_0 import SimpleAudienceFilterType0
+from .simple_audience_filter_audience import SimpleAudienceFilterAudience
+from .simple_audience_filter_segment import SimpleAudienceFilterSegment
 from .slack_events import SlackEvents
 from .sms_action_object import SmsActionObject
 from .sms_action_object_sending_state import SmsActionObjectSendingState
 from .sms_action_object_type import SmsActionObjectType
 from .sms_events import SmsEvents
 from .snippet import Snippet
+from .standard_anonymous_event import StandardAnonymousEvent
 from .standard_anonymous_event_data import StandardAnonymousEventData
 from .standard_anonymous_event_type import StandardAnonymousEventType
+from .standard_event import StandardEvent
 from .standard_event_data import StandardEventData
 from .standard_event_type import StandardEventType
 from .state import State
@@ -451,11 +537,26 @@ from .transactional_shared_push_object_to import TransactionalSharedPushObjectTo
 from .unsubscribe_body import UnsubscribeBody
 from .unsuppress import Unsuppress
 from .unsuppress_action import UnsuppressAction
+from .update_action_object_email_message import UpdateActionObjectEmailMessage
+from .update_action_object_email_message_headers_item import UpdateActionObjectEmailMessageHeadersItem
+from .update_action_object_sms_mms import UpdateActionObjectSmsMms
+from .update_action_object_webhook import UpdateActionObjectWebhook
+from .update_broadcast_action_object_email_message import UpdateBroadcastActionObjectEmailMessage
+from .update_broadcast_action_object_email_message_headers_item import (
+    UpdateBroadcastActionObjectEmailMessageHeadersItem,
+)
+from .update_broadcast_action_object_sms_mms import UpdateBroadcastActionObjectSmsMms
+from .update_broadcast_action_object_webhook import UpdateBroadcastActionObjectWebhook
 from .update_content_object import UpdateContentObject
 from .update_content_object_headers_item import UpdateContentObjectHeadersItem
 from .update_headers_item import UpdateHeadersItem
 from .update_transactional_action_object import UpdateTransactionalActionObject
 from .update_transactional_action_object_headers_item import UpdateTransactionalActionObjectHeadersItem
+from .user_maps import UserMaps
+from .user_maps_ids import UserMapsIds
+from .user_maps_ids_data import UserMapsIdsData
+from .user_maps_per_user_data_item_type_1 import UserMapsPerUserDataItemType1
+from .user_maps_per_user_data_item_type_1_data import UserMapsPerUserDataItemType1Data
 from .v1_cio_relationships import V1CioRelationships
 from .v1_cio_relationships_action import V1CioRelationshipsAction
 from .v1_cio_relationships_relationships_item import V1CioRelationshipsRelationshipsItem
@@ -476,9 +577,14 @@ from .webhook_metrics import WebhookMetrics
 from .widget_components_item import WidgetComponentsItem
 from .widget_cross_axis_alignment import WidgetCrossAxisAlignment
 from .widget_main_axis_alignment import WidgetMainAxisAlignment
+from .with_template import WithTemplate
+from .without_template import WithoutTemplate
 from .workspace import Workspace
 
 __all__ = (
+    "ActionObjectEmailMessage",
+    "ActionObjectSmsMms",
+    "ActionObjectWebhook",
     "ActionWidget",
     "ActionWidgetBehaviour",
     "ActionWidgetComponent",
@@ -496,26 +602,23 @@ __all__ = (
     "AddDeviceDevice",
     "AddDeviceResponse400",
     "AddDeviceResponse400Meta",
-    "AddRelationships",
-    "AddRelationshipsAction",
-    "AddRelationshipsCioRelationshipsItem",
-    "AddRelationshipsCioRelationshipsItemIdentifiersType0",
-    "AddRelationshipsCioRelationshipsItemIdentifiersType1",
-    "AddRelationshipsCioRelationshipsItemIdentifiersType2",
-    "AddRelationshipsCioRelationshipsItemRelationshipAttributes",
     "AddToSegmentBody",
     "AddToSegmentIdType",
     "AllAndroidProps",
-    "And",
-    "AndAndItem",
-    "AndAndItemAttribute",
-    "AndAndItemNotType0",
-    "AndAndItemNotType1",
-    "AndAndItemNotType2",
-    "AnonymousEventsRequestType1Data",
-    "AnonymousEventsRequestType1Type",
-    "AnonymousEventsRequestType2Data",
-    "AnonymousEventsRequestType2Type",
+    "AndAudienceFilter",
+    "AndAudienceFilterAndItem",
+    "AndAudienceFilterAndItemNotType0",
+    "AndAudienceFilterAndItemNotType1",
+    "AndAudienceFilterAndItemNotType2",
+    "AndAudienceFilterAndItemNotType3",
+    "AnonymousEventsRequestMobileScreenView",
+    "AnonymousEventsRequestMobileScreenViewData",
+    "AnonymousEventsRequestMobileScreenViewType",
+    "AnonymousEventsRequestPageView",
+    "AnonymousEventsRequestPageViewData",
+    "AnonymousEventsRequestPageViewType",
+    "APNS",
+    "APNSCIO",
     "APNSCIOPush",
     "ApnsWithoutSdk",
     "ApnsWithSdk",
@@ -529,10 +632,12 @@ __all__ = (
     "ArchivedMessageObject",
     "ArchivedMessageObjectRequestMethod",
     "Attachments",
-    "Attribute",
+    "AttributeAudienceFilter",
+    "AttributeAudienceFilterOperator",
     "AttributeChangeAction",
-    "AttributeOperator",
-    "Audience",
+    "AudienceFilterAudience",
+    "AudienceFilterSegment",
+    "BatchBody",
     "BatchResponse207",
     "BatchResponse207ErrorsItem",
     "BatchResponse400",
@@ -540,6 +645,9 @@ __all__ = (
     "BlockWidget",
     "BlockWidgetComponentsItem",
     "BlockWidgetType",
+    "BroadcastActionObjectEmailMessage",
+    "BroadcastActionObjectSmsMms",
+    "BroadcastActionObjectWebhook",
     "BroadcastObject",
     "BroadcastObjectActionsItem",
     "BroadcastObjectActionsItemType",
@@ -549,29 +657,37 @@ __all__ = (
     "BroadcastObjectType",
     "BroadcastTriggerObject",
     "CampaignActionsItem",
-    "CampaignObjectType0ActionsItem",
-    "CampaignObjectType0MsgTemplatesItem",
-    "CampaignObjectType0MsgTemplatesItemType",
-    "CampaignObjectType0State",
-    "CampaignObjectType0Type",
-    "CampaignObjectType1ActionsItem",
-    "CampaignObjectType1State",
-    "CampaignObjectType1Type",
-    "CampaignObjectType4ActionsItem",
-    "CampaignObjectType4AudiencePersonFilters",
-    "CampaignObjectType4AudienceRelationshipFilters",
-    "CampaignObjectType4RelationshipAttributeTriggers",
-    "CampaignObjectType4State",
-    "CampaignObjectType4Type",
-    "CampaignObjectType5ActionsItem",
-    "CampaignObjectType5AudiencePersonFilters",
-    "CampaignObjectType5AudienceRelationshipFilters",
-    "CampaignObjectType5ObjectAttributeTriggers",
-    "CampaignObjectType5State",
-    "CampaignObjectType5Type",
-    "CampaignObjectType6ActionsItem",
-    "CampaignObjectType6State",
-    "CampaignObjectType6Type",
+    "CampaignObjectEvent",
+    "CampaignObjectEventActionsItem",
+    "CampaignObjectEventState",
+    "CampaignObjectEventType",
+    "CampaignObjectObject",
+    "CampaignObjectObjectActionsItem",
+    "CampaignObjectObjectAudience",
+    "CampaignObjectObjectAudiencePersonFilters",
+    "CampaignObjectObjectAudienceRelationshipFilters",
+    "CampaignObjectObjectObjectAttributeTriggers",
+    "CampaignObjectObjectState",
+    "CampaignObjectObjectType",
+    "CampaignObjectRelationship",
+    "CampaignObjectRelationshipActionsItem",
+    "CampaignObjectRelationshipAudience",
+    "CampaignObjectRelationshipAudiencePersonFilters",
+    "CampaignObjectRelationshipAudienceRelationshipFilters",
+    "CampaignObjectRelationshipRelationshipAttributeTriggers",
+    "CampaignObjectRelationshipState",
+    "CampaignObjectRelationshipType",
+    "CampaignObjectSegment",
+    "CampaignObjectSegmentActionsItem",
+    "CampaignObjectSegmentMsgTemplatesItem",
+    "CampaignObjectSegmentMsgTemplatesItemType",
+    "CampaignObjectSegmentState",
+    "CampaignObjectSegmentType",
+    "CampaignObjectWebhook",
+    "CampaignObjectWebhookActionsItem",
+    "CampaignObjectWebhookState",
+    "CampaignObjectWebhookType",
+    "CampaignRequestEmails",
     "CioSubscriptionPreferences",
     "CioSubscriptionPreferencesTopics",
     "CollectionResponse",
@@ -592,25 +708,21 @@ __all__ = (
     "CustomerEvents",
     "CustomerIdentifiers",
     "CustomIntegration",
+    "CustomRecipients",
+    "DataFileURL",
     "DataToProcess",
+    "Date",
     "DateActionsItem",
     "DateFrequency",
     "DateState",
     "DateType",
-    "Delete",
-    "DeleteAction",
+    "DefaultAudience",
+    "DefaultAudienceData",
     "DeleteDevice",
     "DeleteDeviceAction",
     "DeleteDeviceDevice",
     "DeleteDeviceResponse400",
     "DeleteDeviceResponse400Meta",
-    "DeleteRelationships",
-    "DeleteRelationshipsAction",
-    "DeleteRelationshipsCioRelationshipsItem",
-    "DeleteRelationshipsCioRelationshipsItemIdentifiersType0",
-    "DeleteRelationshipsCioRelationshipsItemIdentifiersType1",
-    "DeleteRelationshipsCioRelationshipsItemIdentifiersType2",
-    "DeleteRelationshipsCioRelationshipsItemRelationshipAttributes",
     "Delivery",
     "DeliveryAction",
     "DeliveryAttributes",
@@ -640,16 +752,19 @@ __all__ = (
     "EspSuppression",
     "EspSuppressionCategory",
     "EspSuppressionSuppressionsItem",
-    "EventsRequestType1Data",
-    "EventsRequestType1Type",
-    "EventsRequestType2Data",
-    "EventsRequestType2Type",
+    "EventsRequestMobileScreenView",
+    "EventsRequestMobileScreenViewData",
+    "EventsRequestMobileScreenViewType",
+    "EventsRequestPageView",
+    "EventsRequestPageViewData",
+    "EventsRequestPageViewType",
     "ExportObject",
     "ExportObjectStatus",
     "ExportObjectType",
     "ExportSharedProps",
     "ExportSharedPropsMetric",
     "ExportType",
+    "FCM",
     "FcmAndroidWithoutSdk",
     "FcmAndroidWithoutSdkMessage",
     "FcmAndroidWithoutSdkMessageAndroid",
@@ -678,7 +793,11 @@ __all__ = (
     "FcmIosWithSdkMessageApnsPayload",
     "FcmIosWithSdkMessageApnsPayloadCIO",
     "FcmIosWithSdkMessageApnsPayloadCIOPush",
+    "FCMMessage",
+    "FCMMessageApns",
     "FCMMessageApnsHeaders",
+    "FCMMessageApnsPayload",
+    "FCMMessageApnsPayloadCIO",
     "FCMMessageApnsPayloadCIOPush",
     "FixedGridWidget",
     "FixedGridWidgetComponentsItem",
@@ -696,6 +815,7 @@ __all__ = (
     "FixedListWidgetCrossAxisAlignment",
     "FixedListWidgetMainAxisAlignment",
     "FixedListWidgetType",
+    "Form",
     "FormActionsItem",
     "FormState",
     "FormType",
@@ -706,21 +826,19 @@ __all__ = (
     "GetTransactionalActionObject",
     "IconWidget",
     "IconWidgetType",
-    "Identify",
-    "IdentifyAction",
     "IdentifyAnonymous",
     "IdentifyAnonymousAction",
     "IdentifyAnonymousAttributes",
     "IdentifyAnonymousCioRelationshipsItem",
     "IdentifyAnonymousCioRelationshipsItemIdentifiers",
     "IdentifyAnonymousCioRelationshipsItemRelationshipAttributes",
-    "IdentifyAttributes",
     "IdentifyBody",
-    "IdentifyCioRelationshipsItem",
-    "IdentifyCioRelationshipsItemIdentifiersType0",
-    "IdentifyCioRelationshipsItemIdentifiersType1",
-    "IdentifyCioRelationshipsItemIdentifiersType2",
-    "IdentifyCioRelationshipsItemRelationshipAttributes",
+    "IdentifyPerson",
+    "IdentifyPersonAction",
+    "IdentifyPersonAttributes",
+    "IdentifyPersonCioRelationshipsItem",
+    "IdentifyPersonCioRelationshipsItemRelationshipAttributes",
+    "IDs",
     "ImageWidget",
     "ImageWidgetFit",
     "ImageWidgetType",
@@ -731,17 +849,17 @@ __all__ = (
     "ImportObjectPeopleToProcess",
     "ImportObjectState",
     "ImportObjectType",
-    "ImportRequestType1",
-    "ImportRequestType1DataToProcess",
-    "ImportRequestType1Identifier",
-    "ImportRequestType1Type",
-    "ImportRequestType2",
-    "ImportRequestType2DataToProcess",
-    "ImportRequestType2Identifier",
-    "ImportRequestType2Type",
-    "ImportRequestType3",
-    "ImportRequestType3DataToProcess",
-    "ImportRequestType3Type",
+    "ImportRequestEvent",
+    "ImportRequestEventDataToProcess",
+    "ImportRequestEventIdentifier",
+    "ImportRequestEventType",
+    "ImportRequestObject",
+    "ImportRequestObjectDataToProcess",
+    "ImportRequestObjectType",
+    "ImportRequestRelationship",
+    "ImportRequestRelationshipDataToProcess",
+    "ImportRequestRelationshipIdentifier",
+    "ImportRequestRelationshipType",
     "ImportState",
     "ImportType",
     "InAppMessageActionEvent",
@@ -762,6 +880,13 @@ __all__ = (
     "LinkMetricsLink",
     "LinkMetricsMetric",
     "LinkMetricsMetricSeries",
+    "MergeBody",
+    "MergeBodyPrimaryType0",
+    "MergeBodyPrimaryType1",
+    "MergeBodyPrimaryType2",
+    "MergeBodySecondaryType0",
+    "MergeBodySecondaryType1",
+    "MergeBodySecondaryType2",
     "MergeResponse400",
     "MergeResponse400Meta",
     "MessageMetrics",
@@ -786,10 +911,19 @@ __all__ = (
     "MsgTemplateIdsItemType",
     "NewsletterObject",
     "NewsletterObjectType",
-    "Not",
-    "NotNot",
-    "ObjectAttribute",
-    "ObjectAttributeOperator",
+    "NotAudienceFilterAnd",
+    "NotAudienceFilterAttribute",
+    "NotAudienceFilterOr",
+    "NotAudienceFilterSegment",
+    "ObjectAddRelationships",
+    "ObjectAddRelationshipsAction",
+    "ObjectAddRelationshipsCioRelationshipsItem",
+    "ObjectAddRelationshipsCioRelationshipsItemIdentifiersType0",
+    "ObjectAddRelationshipsCioRelationshipsItemIdentifiersType1",
+    "ObjectAddRelationshipsCioRelationshipsItemIdentifiersType2",
+    "ObjectAddRelationshipsCioRelationshipsItemRelationshipAttributes",
+    "ObjectattributeFilter",
+    "ObjectattributeFilterOperator",
     "ObjectAttributes",
     "ObjectCommon",
     "ObjectCommonIdentify",
@@ -797,36 +931,70 @@ __all__ = (
     "ObjectCommonIdentifyObjectIDCreateAndUpdate",
     "ObjectCommonIdentifyType",
     "ObjectCommonType",
+    "ObjectDelete",
+    "ObjectDeleteAction",
+    "ObjectDeleteRelationships",
+    "ObjectDeleteRelationshipsAction",
+    "ObjectDeleteRelationshipsCioRelationshipsItem",
+    "ObjectDeleteRelationshipsCioRelationshipsItemIdentifiersType0",
+    "ObjectDeleteRelationshipsCioRelationshipsItemIdentifiersType1",
+    "ObjectDeleteRelationshipsCioRelationshipsItemIdentifiersType2",
+    "ObjectDeleteRelationshipsCioRelationshipsItemRelationshipAttributes",
+    "ObjectFilterAnd",
+    "ObjectFilterAndAndItem",
+    "ObjectFilterNot",
+    "ObjectFilterNotNot",
+    "ObjectFilterObjectAttribute",
+    "ObjectFilterOr",
+    "ObjectFilterOrOrItem",
     "ObjectIdentifiers",
     "ObjectIdentifiersCIOObjectID",
     "ObjectIdentifiersObjectID",
+    "ObjectIdentify",
+    "ObjectIdentifyAction",
+    "ObjectIdentifyAttributes",
+    "ObjectIdentifyCioRelationshipsItem",
+    "ObjectIdentifyCioRelationshipsItemIdentifiersType0",
+    "ObjectIdentifyCioRelationshipsItemIdentifiersType1",
+    "ObjectIdentifyCioRelationshipsItemIdentifiersType2",
+    "ObjectIdentifyCioRelationshipsItemRelationshipAttributes",
     "ObjectRelationshipsItem",
     "ObjectRelationshipsItemRelationshipAttributes",
-    "Or",
-    "OrOrItem",
-    "OrOrItemAttribute",
-    "OrOrItemNotType0",
-    "OrOrItemNotType1",
-    "OrOrItemNotType2",
+    "OrAudienceFilter",
+    "OrAudienceFilterOrItem",
+    "OrAudienceFilterOrItemNotType0",
+    "OrAudienceFilterOrItemNotType1",
+    "OrAudienceFilterOrItemNotType2",
+    "OrAudienceFilterOrItemNotType3",
     "People",
     "PeopleDataToProcess",
     "PeopleFilter",
-    "PeopleFilterAttribute",
     "PeopleFilterNotType0",
     "PeopleFilterNotType1",
     "PeopleFilterNotType2",
+    "PeopleFilterNotType3",
     "PeopleIdentifier",
     "PeopleType",
     "PeriodMessageMetrics",
     "PeriodMessageMetricsDeprecated",
     "PeriodWebhookMetrics",
     "PeriodWebhookMetricsDeprecated",
+    "PersonAddRelationships",
+    "PersonAddRelationshipsAction",
+    "PersonAddRelationshipsCioRelationshipsItem",
+    "PersonAddRelationshipsCioRelationshipsItemRelationshipAttributes",
     "PersonAttributes",
     "PersonCommon",
     "PersonCommonIdentifiersType0",
     "PersonCommonIdentifiersType1",
     "PersonCommonIdentifiersType2",
     "PersonCommonType",
+    "PersonDelete",
+    "PersonDeleteAction",
+    "PersonDeleteRelationships",
+    "PersonDeleteRelationshipsAction",
+    "PersonDeleteRelationshipsCioRelationshipsItem",
+    "PersonDeleteRelationshipsCioRelationshipsItemRelationshipAttributes",
     "PersonEvent",
     "PersonEventAction",
     "PersonEventAttributes",
@@ -856,7 +1024,7 @@ __all__ = (
     "ReportingWebhookEventsItem",
     "RequestMethod",
     "SDKIntegration",
-    "Segment",
+    "SegmentAudienceFilter",
     "SegmentResponseObject",
     "SegmentResponseObjectState",
     "SegmentResponseObjectType",
@@ -865,15 +1033,18 @@ __all__ = (
     "SendingState",
     "Sendpush",
     "Sendsms",
-    "SimpleAudienceFilterType0",
+    "SimpleAudienceFilterAudience",
+    "SimpleAudienceFilterSegment",
     "SlackEvents",
     "SmsActionObject",
     "SmsActionObjectSendingState",
     "SmsActionObjectType",
     "SmsEvents",
     "Snippet",
+    "StandardAnonymousEvent",
     "StandardAnonymousEventData",
     "StandardAnonymousEventType",
+    "StandardEvent",
     "StandardEventData",
     "StandardEventType",
     "State",
@@ -908,11 +1079,24 @@ __all__ = (
     "UnsubscribeBody",
     "Unsuppress",
     "UnsuppressAction",
+    "UpdateActionObjectEmailMessage",
+    "UpdateActionObjectEmailMessageHeadersItem",
+    "UpdateActionObjectSmsMms",
+    "UpdateActionObjectWebhook",
+    "UpdateBroadcastActionObjectEmailMessage",
+    "UpdateBroadcastActionObjectEmailMessageHeadersItem",
+    "UpdateBroadcastActionObjectSmsMms",
+    "UpdateBroadcastActionObjectWebhook",
     "UpdateContentObject",
     "UpdateContentObjectHeadersItem",
     "UpdateHeadersItem",
     "UpdateTransactionalActionObject",
     "UpdateTransactionalActionObjectHeadersItem",
+    "UserMaps",
+    "UserMapsIds",
+    "UserMapsIdsData",
+    "UserMapsPerUserDataItemType1",
+    "UserMapsPerUserDataItemType1Data",
     "V1CioRelationships",
     "V1CioRelationshipsAction",
     "V1CioRelationshipsRelationshipsItem",
@@ -931,5 +1115,7 @@ __all__ = (
     "WidgetComponentsItem",
     "WidgetCrossAxisAlignment",
     "WidgetMainAxisAlignment",
+    "WithoutTemplate",
+    "WithTemplate",
     "Workspace",
 )

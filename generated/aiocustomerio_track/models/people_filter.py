@@ -11,14 +11,14 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.attribute import Attribute
-    from ..models.audience import Audience
-    from ..models.people_filter_attribute import PeopleFilterAttribute
+    from ..models.attribute_audience_filter import AttributeAudienceFilter
     from ..models.people_filter_not_type_0 import PeopleFilterNotType0
     from ..models.people_filter_not_type_1 import PeopleFilterNotType1
     from ..models.people_filter_not_type_2 import PeopleFilterNotType2
-    from ..models.segment import Segment
-    from ..models.simple_audience_filter_type_0 import SimpleAudienceFilterType0
+    from ..models.people_filter_not_type_3 import PeopleFilterNotType3
+    from ..models.segment_audience_filter import SegmentAudienceFilter
+    from ..models.simple_audience_filter_audience import SimpleAudienceFilterAudience
+    from ..models.simple_audience_filter_segment import SimpleAudienceFilterSegment
 
 
 T = TypeVar("T", bound="PeopleFilter")
@@ -31,35 +31,37 @@ class PeopleFilter:
     represent the individual conditions you can filter a group of people for.
 
         Attributes:
-            and_ (list[Audience | SimpleAudienceFilterType0] | Unset): Returns results matching *all* conditions.
-            or_ (list[Audience | SimpleAudienceFilterType0] | Unset): Returns results matching *any* conditions.
-            not_ (PeopleFilterAttribute | PeopleFilterNotType0 | PeopleFilterNotType1 | PeopleFilterNotType2 | Unset):
+            and_ (list[SimpleAudienceFilterAudience | SimpleAudienceFilterSegment] | Unset): Returns results matching *all*
+                conditions.
+            or_ (list[SimpleAudienceFilterAudience | SimpleAudienceFilterSegment] | Unset): Returns results matching *any*
+                conditions.
+            not_ (PeopleFilterNotType0 | PeopleFilterNotType1 | PeopleFilterNotType2 | PeopleFilterNotType3 | Unset):
                 Returns results if a condition is false. While and/or support an array of items, `not` supports a single filter
                 object.
-            segment (Segment | Unset): Provide the `id` of a segment containing people you want to search for.
-            attribute (Attribute | Unset): Filter your audience by attribute. Example: {'field': 'unsubscribed', 'operator':
-                'eq', 'value': True}.
+            segment (SegmentAudienceFilter | Unset): Provide the `id` of a segment containing people you want to search for.
+            attribute (AttributeAudienceFilter | Unset): Filter your audience by attribute. Example: {'field':
+                'unsubscribed', 'operator': 'eq', 'value': True}.
     """
 
-    and_: list[Audience | SimpleAudienceFilterType0] | Unset = UNSET
-    or_: list[Audience | SimpleAudienceFilterType0] | Unset = UNSET
-    not_: PeopleFilterAttribute | PeopleFilterNotType0 | PeopleFilterNotType1 | PeopleFilterNotType2 | Unset = UNSET
-    segment: Segment | Unset = UNSET
-    attribute: Attribute | Unset = UNSET
+    and_: list[SimpleAudienceFilterAudience | SimpleAudienceFilterSegment] | Unset = UNSET
+    or_: list[SimpleAudienceFilterAudience | SimpleAudienceFilterSegment] | Unset = UNSET
+    not_: PeopleFilterNotType0 | PeopleFilterNotType1 | PeopleFilterNotType2 | PeopleFilterNotType3 | Unset = UNSET
+    segment: SegmentAudienceFilter | Unset = UNSET
+    attribute: AttributeAudienceFilter | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.people_filter_not_type_0 import PeopleFilterNotType0  # noqa: PLC0415
         from ..models.people_filter_not_type_1 import PeopleFilterNotType1  # noqa: PLC0415
         from ..models.people_filter_not_type_2 import PeopleFilterNotType2  # noqa: PLC0415
-        from ..models.simple_audience_filter_type_0 import SimpleAudienceFilterType0  # noqa: PLC0415
+        from ..models.simple_audience_filter_segment import SimpleAudienceFilterSegment  # noqa: PLC0415
 
         and_: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.and_, Unset):
             and_ = []
             for and_item_data in self.and_:
                 and_item: dict[str, Any]
-                if isinstance(and_item_data, SimpleAudienceFilterType0):
+                if isinstance(and_item_data, SimpleAudienceFilterSegment):
                     and_item = and_item_data.to_dict()
                 else:
                     and_item = and_item_data.to_dict()
@@ -71,7 +73,7 @@ class PeopleFilter:
             or_ = []
             for or_item_data in self.or_:
                 or_item: dict[str, Any]
-                if isinstance(or_item_data, SimpleAudienceFilterType0):
+                if isinstance(or_item_data, SimpleAudienceFilterSegment):
                     or_item = or_item_data.to_dict()
                 else:
                     or_item = or_item_data.to_dict()
@@ -116,61 +118,61 @@ class PeopleFilter:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.attribute import Attribute  # noqa: PLC0415
-        from ..models.audience import Audience  # noqa: PLC0415
-        from ..models.people_filter_attribute import PeopleFilterAttribute  # noqa: PLC0415
+        from ..models.attribute_audience_filter import AttributeAudienceFilter  # noqa: PLC0415
         from ..models.people_filter_not_type_0 import PeopleFilterNotType0  # noqa: PLC0415
         from ..models.people_filter_not_type_1 import PeopleFilterNotType1  # noqa: PLC0415
         from ..models.people_filter_not_type_2 import PeopleFilterNotType2  # noqa: PLC0415
-        from ..models.segment import Segment  # noqa: PLC0415
-        from ..models.simple_audience_filter_type_0 import SimpleAudienceFilterType0  # noqa: PLC0415
+        from ..models.people_filter_not_type_3 import PeopleFilterNotType3  # noqa: PLC0415
+        from ..models.segment_audience_filter import SegmentAudienceFilter  # noqa: PLC0415
+        from ..models.simple_audience_filter_audience import SimpleAudienceFilterAudience  # noqa: PLC0415
+        from ..models.simple_audience_filter_segment import SimpleAudienceFilterSegment  # noqa: PLC0415
 
         d = dict(src_dict)
         _and_ = d.pop("and", UNSET)
-        and_: list[Audience | SimpleAudienceFilterType0] | Unset = UNSET
+        and_: list[SimpleAudienceFilterAudience | SimpleAudienceFilterSegment] | Unset = UNSET
         if _and_ is not UNSET:
             and_ = []
             for and_item_data in _and_:
 
-                def _parse_and_item(data: object) -> Audience | SimpleAudienceFilterType0:
+                def _parse_and_item(data: object) -> SimpleAudienceFilterAudience | SimpleAudienceFilterSegment:
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        componentsschemassimple_audience_filter_type_0 = SimpleAudienceFilterType0.from_dict(data)
+                        componentsschemassimple_audience_filter_type_0 = SimpleAudienceFilterSegment.from_dict(data)
 
                         return componentsschemassimple_audience_filter_type_0
                     except (TypeError, ValueError, AttributeError, KeyError):
                         pass
                     if not isinstance(data, dict):
                         raise TypeError()
-                    componentsschemassimple_audience_filter_audience = Audience.from_dict(data)
+                    componentsschemassimple_audience_filter_type_1 = SimpleAudienceFilterAudience.from_dict(data)
 
-                    return componentsschemassimple_audience_filter_audience
+                    return componentsschemassimple_audience_filter_type_1
 
                 and_item = _parse_and_item(and_item_data)
 
                 and_.append(and_item)
 
         _or_ = d.pop("or", UNSET)
-        or_: list[Audience | SimpleAudienceFilterType0] | Unset = UNSET
+        or_: list[SimpleAudienceFilterAudience | SimpleAudienceFilterSegment] | Unset = UNSET
         if _or_ is not UNSET:
             or_ = []
             for or_item_data in _or_:
 
-                def _parse_or_item(data: object) -> Audience | SimpleAudienceFilterType0:
+                def _parse_or_item(data: object) -> SimpleAudienceFilterAudience | SimpleAudienceFilterSegment:
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        componentsschemassimple_audience_filter_type_0 = SimpleAudienceFilterType0.from_dict(data)
+                        componentsschemassimple_audience_filter_type_0 = SimpleAudienceFilterSegment.from_dict(data)
 
                         return componentsschemassimple_audience_filter_type_0
                     except (TypeError, ValueError, AttributeError, KeyError):
                         pass
                     if not isinstance(data, dict):
                         raise TypeError()
-                    componentsschemassimple_audience_filter_audience = Audience.from_dict(data)
+                    componentsschemassimple_audience_filter_type_1 = SimpleAudienceFilterAudience.from_dict(data)
 
-                    return componentsschemassimple_audience_filter_audience
+                    return componentsschemassimple_audience_filter_type_1
 
                 or_item = _parse_or_item(or_item_data)
 
@@ -178,7 +180,7 @@ class PeopleFilter:
 
         def _parse_not_(
             data: object,
-        ) -> PeopleFilterAttribute | PeopleFilterNotType0 | PeopleFilterNotType1 | PeopleFilterNotType2 | Unset:
+        ) -> PeopleFilterNotType0 | PeopleFilterNotType1 | PeopleFilterNotType2 | PeopleFilterNotType3 | Unset:
             if isinstance(data, Unset):
                 return data
             try:
@@ -207,25 +209,25 @@ class PeopleFilter:
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            not_attribute = PeopleFilterAttribute.from_dict(data)
+            not_type_3 = PeopleFilterNotType3.from_dict(data)
 
-            return not_attribute
+            return not_type_3
 
         not_ = _parse_not_(d.pop("not", UNSET))
 
         _segment = d.pop("segment", UNSET)
-        segment: Segment | Unset
+        segment: SegmentAudienceFilter | Unset
         if isinstance(_segment, Unset):
             segment = UNSET
         else:
-            segment = Segment.from_dict(_segment)
+            segment = SegmentAudienceFilter.from_dict(_segment)
 
         _attribute = d.pop("attribute", UNSET)
-        attribute: Attribute | Unset
+        attribute: AttributeAudienceFilter | Unset
         if isinstance(_attribute, Unset):
             attribute = UNSET
         else:
-            attribute = Attribute.from_dict(_attribute)
+            attribute = AttributeAudienceFilter.from_dict(_attribute)
 
         people_filter = cls(
             and_=and_,

@@ -11,8 +11,8 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.audience import Audience
-    from ..models.simple_audience_filter_type_0 import SimpleAudienceFilterType0
+    from ..models.simple_audience_filter_audience import SimpleAudienceFilterAudience
+    from ..models.simple_audience_filter_segment import SimpleAudienceFilterSegment
 
 
 T = TypeVar("T", bound="PeopleFilterNotType0")
@@ -22,21 +22,22 @@ T = TypeVar("T", bound="PeopleFilterNotType0")
 class PeopleFilterNotType0:
     """
     Attributes:
-        and_ (list[Audience | SimpleAudienceFilterType0] | Unset): Match *all* conditions to return results.
+        and_ (list[SimpleAudienceFilterAudience | SimpleAudienceFilterSegment] | Unset): Match *all* conditions to
+            return results.
     """
 
-    and_: list[Audience | SimpleAudienceFilterType0] | Unset = UNSET
+    and_: list[SimpleAudienceFilterAudience | SimpleAudienceFilterSegment] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.simple_audience_filter_type_0 import SimpleAudienceFilterType0  # noqa: PLC0415
+        from ..models.simple_audience_filter_segment import SimpleAudienceFilterSegment  # noqa: PLC0415
 
         and_: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.and_, Unset):
             and_ = []
             for and_item_data in self.and_:
                 and_item: dict[str, Any]
-                if isinstance(and_item_data, SimpleAudienceFilterType0):
+                if isinstance(and_item_data, SimpleAudienceFilterSegment):
                     and_item = and_item_data.to_dict()
                 else:
                     and_item = and_item_data.to_dict()
@@ -53,30 +54,30 @@ class PeopleFilterNotType0:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.audience import Audience  # noqa: PLC0415
-        from ..models.simple_audience_filter_type_0 import SimpleAudienceFilterType0  # noqa: PLC0415
+        from ..models.simple_audience_filter_audience import SimpleAudienceFilterAudience  # noqa: PLC0415
+        from ..models.simple_audience_filter_segment import SimpleAudienceFilterSegment  # noqa: PLC0415
 
         d = dict(src_dict)
         _and_ = d.pop("and", UNSET)
-        and_: list[Audience | SimpleAudienceFilterType0] | Unset = UNSET
+        and_: list[SimpleAudienceFilterAudience | SimpleAudienceFilterSegment] | Unset = UNSET
         if _and_ is not UNSET:
             and_ = []
             for and_item_data in _and_:
 
-                def _parse_and_item(data: object) -> Audience | SimpleAudienceFilterType0:
+                def _parse_and_item(data: object) -> SimpleAudienceFilterAudience | SimpleAudienceFilterSegment:
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        componentsschemassimple_audience_filter_type_0 = SimpleAudienceFilterType0.from_dict(data)
+                        componentsschemassimple_audience_filter_type_0 = SimpleAudienceFilterSegment.from_dict(data)
 
                         return componentsschemassimple_audience_filter_type_0
                     except (TypeError, ValueError, AttributeError, KeyError):
                         pass
                     if not isinstance(data, dict):
                         raise TypeError()
-                    componentsschemassimple_audience_filter_audience = Audience.from_dict(data)
+                    componentsschemassimple_audience_filter_type_1 = SimpleAudienceFilterAudience.from_dict(data)
 
-                    return componentsschemassimple_audience_filter_audience
+                    return componentsschemassimple_audience_filter_type_1
 
                 and_item = _parse_and_item(and_item_data)
 

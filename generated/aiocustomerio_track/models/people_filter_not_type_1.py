@@ -11,8 +11,8 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.audience import Audience
-    from ..models.simple_audience_filter_type_0 import SimpleAudienceFilterType0
+    from ..models.simple_audience_filter_audience import SimpleAudienceFilterAudience
+    from ..models.simple_audience_filter_segment import SimpleAudienceFilterSegment
 
 
 T = TypeVar("T", bound="PeopleFilterNotType1")
@@ -22,21 +22,22 @@ T = TypeVar("T", bound="PeopleFilterNotType1")
 class PeopleFilterNotType1:
     """
     Attributes:
-        or_ (list[Audience | SimpleAudienceFilterType0] | Unset): Match *any* condition to return results.
+        or_ (list[SimpleAudienceFilterAudience | SimpleAudienceFilterSegment] | Unset): Match *any* condition to return
+            results.
     """
 
-    or_: list[Audience | SimpleAudienceFilterType0] | Unset = UNSET
+    or_: list[SimpleAudienceFilterAudience | SimpleAudienceFilterSegment] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.simple_audience_filter_type_0 import SimpleAudienceFilterType0  # noqa: PLC0415
+        from ..models.simple_audience_filter_segment import SimpleAudienceFilterSegment  # noqa: PLC0415
 
         or_: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.or_, Unset):
             or_ = []
             for or_item_data in self.or_:
                 or_item: dict[str, Any]
-                if isinstance(or_item_data, SimpleAudienceFilterType0):
+                if isinstance(or_item_data, SimpleAudienceFilterSegment):
                     or_item = or_item_data.to_dict()
                 else:
                     or_item = or_item_data.to_dict()
@@ -53,30 +54,30 @@ class PeopleFilterNotType1:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.audience import Audience  # noqa: PLC0415
-        from ..models.simple_audience_filter_type_0 import SimpleAudienceFilterType0  # noqa: PLC0415
+        from ..models.simple_audience_filter_audience import SimpleAudienceFilterAudience  # noqa: PLC0415
+        from ..models.simple_audience_filter_segment import SimpleAudienceFilterSegment  # noqa: PLC0415
 
         d = dict(src_dict)
         _or_ = d.pop("or", UNSET)
-        or_: list[Audience | SimpleAudienceFilterType0] | Unset = UNSET
+        or_: list[SimpleAudienceFilterAudience | SimpleAudienceFilterSegment] | Unset = UNSET
         if _or_ is not UNSET:
             or_ = []
             for or_item_data in _or_:
 
-                def _parse_or_item(data: object) -> Audience | SimpleAudienceFilterType0:
+                def _parse_or_item(data: object) -> SimpleAudienceFilterAudience | SimpleAudienceFilterSegment:
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        componentsschemassimple_audience_filter_type_0 = SimpleAudienceFilterType0.from_dict(data)
+                        componentsschemassimple_audience_filter_type_0 = SimpleAudienceFilterSegment.from_dict(data)
 
                         return componentsschemassimple_audience_filter_type_0
                     except (TypeError, ValueError, AttributeError, KeyError):
                         pass
                     if not isinstance(data, dict):
                         raise TypeError()
-                    componentsschemassimple_audience_filter_audience = Audience.from_dict(data)
+                    componentsschemassimple_audience_filter_type_1 = SimpleAudienceFilterAudience.from_dict(data)
 
-                    return componentsschemassimple_audience_filter_audience
+                    return componentsschemassimple_audience_filter_type_1
 
                 or_item = _parse_or_item(or_item_data)
 

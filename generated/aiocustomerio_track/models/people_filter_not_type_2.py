@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.segment import Segment
+    from ..models.segment_audience_filter import SegmentAudienceFilter
 
 
 T = TypeVar("T", bound="PeopleFilterNotType2")
@@ -21,10 +21,10 @@ T = TypeVar("T", bound="PeopleFilterNotType2")
 class PeopleFilterNotType2:
     """
     Attributes:
-        segment (Segment | Unset): Provide the `id` of a segment containing people you want to search for.
+        segment (SegmentAudienceFilter | Unset): Provide the `id` of a segment containing people you want to search for.
     """
 
-    segment: Segment | Unset = UNSET
+    segment: SegmentAudienceFilter | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -42,15 +42,15 @@ class PeopleFilterNotType2:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.segment import Segment  # noqa: PLC0415
+        from ..models.segment_audience_filter import SegmentAudienceFilter  # noqa: PLC0415
 
         d = dict(src_dict)
         _segment = d.pop("segment", UNSET)
-        segment: Segment | Unset
+        segment: SegmentAudienceFilter | Unset
         if isinstance(_segment, Unset):
             segment = UNSET
         else:
-            segment = Segment.from_dict(_segment)
+            segment = SegmentAudienceFilter.from_dict(_segment)
 
         people_filter_not_type_2 = cls(
             segment=segment,

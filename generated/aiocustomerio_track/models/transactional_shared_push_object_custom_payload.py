@@ -74,16 +74,16 @@ class TransactionalSharedPushObjectCustomPayload:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemasios_fcm_and_apns_fcm = FCM.from_dict(data)
+                componentsschemasios_fcm_and_apns_type_0 = FCM.from_dict(data)
 
-                return componentsschemasios_fcm_and_apns_fcm
+                return componentsschemasios_fcm_and_apns_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemasios_fcm_and_apns_apns = APNS.from_dict(data)
+            componentsschemasios_fcm_and_apns_type_1 = APNS.from_dict(data)
 
-            return componentsschemasios_fcm_and_apns_apns
+            return componentsschemasios_fcm_and_apns_type_1
 
         ios = _parse_ios(d.pop("ios", UNSET))
 

@@ -10,10 +10,10 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.campaign_action_metrics_period import CampaignActionMetricsPeriod
 from ...models.campaign_action_metrics_res import CampaignActionMetricsRes
+from ...models.campaign_action_metrics_response_200_type_0 import CampaignActionMetricsResponse200Type0
+from ...models.campaign_action_metrics_response_200_type_1 import CampaignActionMetricsResponse200Type1
 from ...models.campaign_action_metrics_type import CampaignActionMetricsType
 from ...models.campaign_action_metrics_version import CampaignActionMetricsVersion
-from ...models.campaign_action_metrics_version_1_deprecated import CampaignActionMetricsVersion1Deprecated
-from ...models.campaign_action_metrics_version_2_recommended import CampaignActionMetricsVersion2Recommended
 from ...types import UNSET, Response, Unset
 
 
@@ -78,25 +78,25 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | CampaignActionMetricsVersion1Deprecated | CampaignActionMetricsVersion2Recommended | None:
+) -> Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1 | None:
     if response.status_code == 200:
 
         def _parse_response_200(
             data: object,
-        ) -> CampaignActionMetricsVersion1Deprecated | CampaignActionMetricsVersion2Recommended:
+        ) -> CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                response_200_version_2_recommended = CampaignActionMetricsVersion2Recommended.from_dict(data)
+                response_200_type_0 = CampaignActionMetricsResponse200Type0.from_dict(data)
 
-                return response_200_version_2_recommended
+                return response_200_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            response_200_version_1_deprecated = CampaignActionMetricsVersion1Deprecated.from_dict(data)
+            response_200_type_1 = CampaignActionMetricsResponse200Type1.from_dict(data)
 
-            return response_200_version_1_deprecated
+            return response_200_type_1
 
         response_200 = _parse_response_200(response.json())
 
@@ -122,7 +122,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | CampaignActionMetricsVersion1Deprecated | CampaignActionMetricsVersion2Recommended]:
+) -> Response[Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -144,7 +144,7 @@ def sync_detailed(
     end: int | Unset = UNSET,
     period: CampaignActionMetricsPeriod | Unset = CampaignActionMetricsPeriod.DAYS,
     steps: int | Unset = UNSET,
-) -> Response[Any | CampaignActionMetricsVersion1Deprecated | CampaignActionMetricsVersion2Recommended]:
+) -> Response[Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1]:
     """Get campaign action metrics
 
      Returns a list of metrics for an individual action. The response format and available parameters
@@ -181,7 +181,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | CampaignActionMetricsVersion1Deprecated | CampaignActionMetricsVersion2Recommended]
+        Response[Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1]
     """
 
     kwargs = _get_kwargs(
@@ -217,7 +217,7 @@ def sync(
     end: int | Unset = UNSET,
     period: CampaignActionMetricsPeriod | Unset = CampaignActionMetricsPeriod.DAYS,
     steps: int | Unset = UNSET,
-) -> Any | CampaignActionMetricsVersion1Deprecated | CampaignActionMetricsVersion2Recommended | None:
+) -> Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1 | None:
     """Get campaign action metrics
 
      Returns a list of metrics for an individual action. The response format and available parameters
@@ -254,7 +254,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | CampaignActionMetricsVersion1Deprecated | CampaignActionMetricsVersion2Recommended
+        Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1
     """
 
     return sync_detailed(
@@ -285,7 +285,7 @@ async def asyncio_detailed(
     end: int | Unset = UNSET,
     period: CampaignActionMetricsPeriod | Unset = CampaignActionMetricsPeriod.DAYS,
     steps: int | Unset = UNSET,
-) -> Response[Any | CampaignActionMetricsVersion1Deprecated | CampaignActionMetricsVersion2Recommended]:
+) -> Response[Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1]:
     """Get campaign action metrics
 
      Returns a list of metrics for an individual action. The response format and available parameters
@@ -322,7 +322,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | CampaignActionMetricsVersion1Deprecated | CampaignActionMetricsVersion2Recommended]
+        Response[Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1]
     """
 
     kwargs = _get_kwargs(
@@ -356,7 +356,7 @@ async def asyncio(
     end: int | Unset = UNSET,
     period: CampaignActionMetricsPeriod | Unset = CampaignActionMetricsPeriod.DAYS,
     steps: int | Unset = UNSET,
-) -> Any | CampaignActionMetricsVersion1Deprecated | CampaignActionMetricsVersion2Recommended | None:
+) -> Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1 | None:
     """Get campaign action metrics
 
      Returns a list of metrics for an individual action. The response format and available parameters
@@ -393,7 +393,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | CampaignActionMetricsVersion1Deprecated | CampaignActionMetricsVersion2Recommended
+        Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1
     """
 
     return (

@@ -10,10 +10,10 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.campaign_metrics_period import CampaignMetricsPeriod
 from ...models.campaign_metrics_res import CampaignMetricsRes
+from ...models.campaign_metrics_response_200_type_0 import CampaignMetricsResponse200Type0
+from ...models.campaign_metrics_response_200_type_1 import CampaignMetricsResponse200Type1
 from ...models.campaign_metrics_type import CampaignMetricsType
 from ...models.campaign_metrics_version import CampaignMetricsVersion
-from ...models.campaign_metrics_version_1_deprecated import CampaignMetricsVersion1Deprecated
-from ...models.campaign_metrics_version_2_recommended import CampaignMetricsVersion2Recommended
 from ...types import UNSET, Response, Unset
 
 
@@ -76,23 +76,23 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | CampaignMetricsVersion1Deprecated | CampaignMetricsVersion2Recommended | None:
+) -> Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1 | None:
     if response.status_code == 200:
 
-        def _parse_response_200(data: object) -> CampaignMetricsVersion1Deprecated | CampaignMetricsVersion2Recommended:
+        def _parse_response_200(data: object) -> CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                response_200_version_2_recommended = CampaignMetricsVersion2Recommended.from_dict(data)
+                response_200_type_0 = CampaignMetricsResponse200Type0.from_dict(data)
 
-                return response_200_version_2_recommended
+                return response_200_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            response_200_version_1_deprecated = CampaignMetricsVersion1Deprecated.from_dict(data)
+            response_200_type_1 = CampaignMetricsResponse200Type1.from_dict(data)
 
-            return response_200_version_1_deprecated
+            return response_200_type_1
 
         response_200 = _parse_response_200(response.json())
 
@@ -118,7 +118,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | CampaignMetricsVersion1Deprecated | CampaignMetricsVersion2Recommended]:
+) -> Response[Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -139,7 +139,7 @@ def sync_detailed(
     end: int | Unset = UNSET,
     period: CampaignMetricsPeriod | Unset = CampaignMetricsPeriod.DAYS,
     steps: int | Unset = UNSET,
-) -> Response[Any | CampaignMetricsVersion1Deprecated | CampaignMetricsVersion2Recommended]:
+) -> Response[Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1]:
     """Get campaign metrics
 
      Returns a list of metrics for an individual campaign. The available parameters and response format
@@ -175,7 +175,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | CampaignMetricsVersion1Deprecated | CampaignMetricsVersion2Recommended]
+        Response[Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1]
     """
 
     kwargs = _get_kwargs(
@@ -209,7 +209,7 @@ def sync(
     end: int | Unset = UNSET,
     period: CampaignMetricsPeriod | Unset = CampaignMetricsPeriod.DAYS,
     steps: int | Unset = UNSET,
-) -> Any | CampaignMetricsVersion1Deprecated | CampaignMetricsVersion2Recommended | None:
+) -> Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1 | None:
     """Get campaign metrics
 
      Returns a list of metrics for an individual campaign. The available parameters and response format
@@ -245,7 +245,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | CampaignMetricsVersion1Deprecated | CampaignMetricsVersion2Recommended
+        Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1
     """
 
     return sync_detailed(
@@ -274,7 +274,7 @@ async def asyncio_detailed(
     end: int | Unset = UNSET,
     period: CampaignMetricsPeriod | Unset = CampaignMetricsPeriod.DAYS,
     steps: int | Unset = UNSET,
-) -> Response[Any | CampaignMetricsVersion1Deprecated | CampaignMetricsVersion2Recommended]:
+) -> Response[Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1]:
     """Get campaign metrics
 
      Returns a list of metrics for an individual campaign. The available parameters and response format
@@ -310,7 +310,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | CampaignMetricsVersion1Deprecated | CampaignMetricsVersion2Recommended]
+        Response[Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1]
     """
 
     kwargs = _get_kwargs(
@@ -342,7 +342,7 @@ async def asyncio(
     end: int | Unset = UNSET,
     period: CampaignMetricsPeriod | Unset = CampaignMetricsPeriod.DAYS,
     steps: int | Unset = UNSET,
-) -> Any | CampaignMetricsVersion1Deprecated | CampaignMetricsVersion2Recommended | None:
+) -> Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1 | None:
     """Get campaign metrics
 
      Returns a list of metrics for an individual campaign. The available parameters and response format
@@ -378,7 +378,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | CampaignMetricsVersion1Deprecated | CampaignMetricsVersion2Recommended
+        Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1
     """
 
     return (

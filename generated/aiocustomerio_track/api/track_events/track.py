@@ -8,8 +8,8 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.events_request_type_1 import EventsRequestType1
-from ...models.events_request_type_2 import EventsRequestType2
+from ...models.events_request_mobile_screen_view import EventsRequestMobileScreenView
+from ...models.events_request_page_view import EventsRequestPageView
 from ...models.standard_event import StandardEvent
 from ...types import UNSET, Response, Unset
 
@@ -17,7 +17,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     identifier: str,
     *,
-    body: EventsRequestType1 | EventsRequestType2 | StandardEvent | Unset = UNSET,
+    body: EventsRequestMobileScreenView | EventsRequestPageView | StandardEvent | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -30,7 +30,7 @@ def _get_kwargs(
 
     if isinstance(body, StandardEvent):
         _kwargs["json"] = body.to_dict()
-    elif isinstance(body, EventsRequestType1):
+    elif isinstance(body, EventsRequestPageView):
         _kwargs["json"] = body.to_dict()
     else:
         _kwargs["json"] = body.to_dict()
@@ -67,7 +67,7 @@ def sync_detailed(
     identifier: str,
     *,
     client: AuthenticatedClient,
-    body: EventsRequestType1 | EventsRequestType2 | StandardEvent | Unset = UNSET,
+    body: EventsRequestMobileScreenView | EventsRequestPageView | StandardEvent | Unset = UNSET,
 ) -> Response[Any]:
     """Track a customer event
 
@@ -100,7 +100,7 @@ def sync_detailed(
 
             You can use this value to update a person's other identifiers—their `id` or `email`.
             Example: 12345.
-        body (EventsRequestType1 | EventsRequestType2 | StandardEvent | Unset):
+        body (EventsRequestMobileScreenView | EventsRequestPageView | StandardEvent | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -126,7 +126,7 @@ async def asyncio_detailed(
     identifier: str,
     *,
     client: AuthenticatedClient,
-    body: EventsRequestType1 | EventsRequestType2 | StandardEvent | Unset = UNSET,
+    body: EventsRequestMobileScreenView | EventsRequestPageView | StandardEvent | Unset = UNSET,
 ) -> Response[Any]:
     """Track a customer event
 
@@ -159,7 +159,7 @@ async def asyncio_detailed(
 
             You can use this value to update a person's other identifiers—their `id` or `email`.
             Example: 12345.
-        body (EventsRequestType1 | EventsRequestType2 | StandardEvent | Unset):
+        body (EventsRequestMobileScreenView | EventsRequestPageView | StandardEvent | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

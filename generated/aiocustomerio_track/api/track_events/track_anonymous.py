@@ -7,15 +7,18 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.anonymous_events_request_type_1 import AnonymousEventsRequestType1
-from ...models.anonymous_events_request_type_2 import AnonymousEventsRequestType2
+from ...models.anonymous_events_request_mobile_screen_view import AnonymousEventsRequestMobileScreenView
+from ...models.anonymous_events_request_page_view import AnonymousEventsRequestPageView
 from ...models.standard_anonymous_event import StandardAnonymousEvent
 from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
-    body: AnonymousEventsRequestType1 | AnonymousEventsRequestType2 | StandardAnonymousEvent | Unset = UNSET,
+    body: AnonymousEventsRequestMobileScreenView
+    | AnonymousEventsRequestPageView
+    | StandardAnonymousEvent
+    | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -26,7 +29,7 @@ def _get_kwargs(
 
     if isinstance(body, StandardAnonymousEvent):
         _kwargs["json"] = body.to_dict()
-    elif isinstance(body, AnonymousEventsRequestType1):
+    elif isinstance(body, AnonymousEventsRequestPageView):
         _kwargs["json"] = body.to_dict()
     else:
         _kwargs["json"] = body.to_dict()
@@ -62,7 +65,10 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: AnonymousEventsRequestType1 | AnonymousEventsRequestType2 | StandardAnonymousEvent | Unset = UNSET,
+    body: AnonymousEventsRequestMobileScreenView
+    | AnonymousEventsRequestPageView
+    | StandardAnonymousEvent
+    | Unset = UNSET,
 ) -> Response[Any]:
     """Track an anonymous event
 
@@ -83,9 +89,10 @@ def sync_detailed(
     we trim leading and trailing spaces from event names automatically to fix this issue.
 
     Args:
-        body (AnonymousEventsRequestType1 | AnonymousEventsRequestType2 | StandardAnonymousEvent |
-            Unset): An event attributed to an unknown person. If you provide an `anonymous_id` with
-            the event, you can associate the event with a person later (using the anonymous ID).
+        body (AnonymousEventsRequestMobileScreenView | AnonymousEventsRequestPageView |
+            StandardAnonymousEvent | Unset): An event attributed to an unknown person. If you provide
+            an `anonymous_id` with the event, you can associate the event with a person later (using
+            the anonymous ID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -109,7 +116,10 @@ def sync_detailed(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: AnonymousEventsRequestType1 | AnonymousEventsRequestType2 | StandardAnonymousEvent | Unset = UNSET,
+    body: AnonymousEventsRequestMobileScreenView
+    | AnonymousEventsRequestPageView
+    | StandardAnonymousEvent
+    | Unset = UNSET,
 ) -> Response[Any]:
     """Track an anonymous event
 
@@ -130,9 +140,10 @@ async def asyncio_detailed(
     we trim leading and trailing spaces from event names automatically to fix this issue.
 
     Args:
-        body (AnonymousEventsRequestType1 | AnonymousEventsRequestType2 | StandardAnonymousEvent |
-            Unset): An event attributed to an unknown person. If you provide an `anonymous_id` with
-            the event, you can associate the event with a person later (using the anonymous ID).
+        body (AnonymousEventsRequestMobileScreenView | AnonymousEventsRequestPageView |
+            StandardAnonymousEvent | Unset): An event attributed to an unknown person. If you provide
+            an `anonymous_id` with the event, you can associate the event with a person later (using
+            the anonymous ID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
