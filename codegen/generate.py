@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import index
 from .apis import APIS, GENERATED_DIR, NORMALIZED_DIR, Api
 
 GENERATOR_VERSION = "0.29.1"
@@ -67,6 +69,7 @@ def generate_one(api: Api, spec: Path, workdir: Path) -> Result:
             "--overwrite",
         ]
     )
+    index.write(out, json.loads(spec.read_text()))
     for path in sorted(out.rglob("*.py")):
         path.write_text(HEADER.format(version=GENERATOR_VERSION, spec=api.file) + path.read_text())
     (out / "py.typed").write_text("# Marker file for PEP 561\n")

@@ -58,6 +58,11 @@ def same_primitive_union(spec: Spec) -> list[Change]:
             ]
             del node[keyword]
             node["type"] = json_type
+            # The merge must not narrow the union: when a member accepts null, the merged schema does too.
+            if any(isinstance(m.get("type"), list) and "null" in m["type"] for m in resolved):
+                node["type"] = [json_type, "null"]
+            elif any(m.get("nullable") is True for m in resolved):
+                node["nullable"] = True
             if notes:
                 node["description"] = "\n".join([*filter(None, [str(node.get("description", "")).strip()]), *notes])
             example = next((m["example"] for m in resolved if "example" in m), None)

@@ -1,0 +1,79 @@
+"""Builds the pooled ``httpx.AsyncClient`` of one API: auth, then the CustomerIOTransport wrapper, then the wire."""
+
+from __future__ import annotations
+
+from importlib import metadata
+from typing import Literal
+
+import httpx
+
+# httpcore asks sniffio which async library runs on every pooled request; when sniffio is missing it retries the
+# failing import each time, a full sys.path scan per request. Importing it here makes a missing install fail at
+# import time instead of silently slowing every call.
+import sniffio  # noqa: F401
+
+from ._limits import RateLimiter
+from ._retry import RetryPolicy
+from ._transport import CustomerIOTransport, Sleep
+
+__all__ = ["TransportName", "build_http_client", "build_inner_transport", "user_agent"]
+
+TransportName = Literal["httpx", "aiohttp"]
+
+
+def user_agent() -> str:
+    try:
+        version = metadata.version("aiocustomerio")
+    except metadata.PackageNotFoundError:
+        version = "0+unknown"
+    return f"aiocustomerio/{version} httpx/{httpx.__version__}"
+
+
+def build_inner_transport(transport: str = "httpx", *, max_connections: int = 100) -> httpx.AsyncBaseTransport:
+    """The transport that talks to the network: httpx's own, or aiohttp's through ``httpx-aiohttp``."""
+    # Keeping as many idle connections as may be open avoids closing and reopening connections under load
+    # (httpx keeps only 20 idle by default).
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    if transport == "httpx":
+        return httpx.AsyncHTTPTransport(limits=limits)
+    if transport == "aiohttp":
+        try:
+            from httpx_aiohttp import AiohttpTransport
+        except ImportError as exc:
+            raise ImportError(
+                'transport="aiohttp" needs the httpx-aiohttp package: pip install "aiocustomerio[aiohttp]"'
+            ) from exc
+        return AiohttpTransport(limits=limits)
+    raise ValueError(f'unknown transport {transport!r}: expected "httpx" or "aiohttp"')
+
+
+def build_http_client(
+    api: str,
+    *,
+    base_url: str,
+    auth: httpx.Auth,
+    limiter: RateLimiter | None,
+    retry: RetryPolicy,
+    timeout: httpx.Timeout | float,
+    transport: str = "httpx",
+    max_connections: int = 100,
+    headers: dict[str, str] | None = None,
+    inner: httpx.AsyncBaseTransport | None = None,
+    sleep: Sleep | None = None,
+) -> httpx.AsyncClient:
+    """One pooled client for ``api``; ``inner`` replaces the network transport (tests, custom proxies)."""
+    if limiter is not None and limiter.api != api:
+        raise ValueError(f"limiter is for the {limiter.api} API, not {api}")
+    wire = inner if inner is not None else build_inner_transport(transport, max_connections=max_connections)
+    all_headers = {"User-Agent": user_agent(), "Accept": "application/json"}
+    if headers:
+        all_headers.update(headers)
+    return httpx.AsyncClient(
+        base_url=base_url,
+        auth=auth,
+        headers=all_headers,
+        timeout=timeout,
+        transport=CustomerIOTransport(wire, limiter=limiter, retry=retry, sleep=sleep),
+        # The APIs do not redirect; following one would resend credentials to wherever it points.
+        follow_redirects=False,
+    )

@@ -1,0 +1,96 @@
+"""ULIDs for event and message IDs (https://github.com/ulid/spec).
+
+Called once per event on the ingestion path, so the per-call work is small: the 10-character timestamp part is
+encoded once per millisecond, the 80 random bits (16 characters, exactly 8 groups of 10 bits) through a
+1024-entry table, and fresh randomness is drawn only when the millisecond changes: within one millisecond the
+random part counts up, which is also what makes IDs from one process sort in creation order.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+__all__ = ["new_ulid", "ulid_timestamp_ms"]
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_PAIRS = tuple(a + b for a in _CROCKFORD for b in _CROCKFORD)  # 10 bits -> 2 characters
+_RANDOM_MAX = (1 << 80) - 1
+_TIME_MAX = (1 << 48) - 1
+
+_lock = threading.Lock()
+_last_ms = -1
+_last_random = 0
+_prefix_ms = -1
+_prefix = ""
+
+
+def _encode_time(ms: int) -> str:
+    # 10 characters carry 50 bits: the 48-bit timestamp with two leading zero bits.
+    p = _PAIRS
+    return p[ms >> 40] + p[(ms >> 30) & 1023] + p[(ms >> 20) & 1023] + p[(ms >> 10) & 1023] + p[ms & 1023]
+
+
+def _encode_random(r: int) -> str:
+    p = _PAIRS
+    return (
+        p[r >> 70]
+        + p[(r >> 60) & 1023]
+        + p[(r >> 50) & 1023]
+        + p[(r >> 40) & 1023]
+        + p[(r >> 30) & 1023]
+        + p[(r >> 20) & 1023]
+        + p[(r >> 10) & 1023]
+        + p[r & 1023]
+    )
+
+
+def new_ulid() -> str:
+    """A 26-character ULID; IDs made by this process sort in creation order, also within one millisecond."""
+    global _last_ms, _last_random, _prefix_ms, _prefix
+    now_ms = time.time_ns() // 1_000_000
+    with _lock:
+        if now_ms > _last_ms:
+            rand = int.from_bytes(os.urandom(10), "big")
+        else:
+            # Same millisecond (or the wall clock stepped back): count up from the last ID so order is kept.
+            now_ms = _last_ms
+            rand = _last_random + 1
+            if rand > _RANDOM_MAX:
+                # Only after 2**80 IDs in one millisecond; borrowing the next millisecond keeps IDs unique.
+                now_ms += 1
+                rand = int.from_bytes(os.urandom(10), "big")
+        _last_ms = now_ms
+        _last_random = rand
+        if now_ms != _prefix_ms:
+            _prefix = _encode_time(now_ms & _TIME_MAX)
+            _prefix_ms = now_ms
+        prefix = _prefix
+    return prefix + _encode_random(rand)
+
+
+def ulid_timestamp_ms(ulid: str) -> int:
+    """The millisecond timestamp encoded in a ULID's first 10 characters."""
+    if len(ulid) != 26:
+        raise ValueError("a ULID has 26 characters")
+    value = 0
+    for char in ulid[:10].upper():
+        digit = _CROCKFORD.find(char)
+        if digit < 0:
+            raise ValueError(f"invalid ULID character {char!r}")
+        value = value * 32 + digit
+    return value
+
+
+def _reset_after_fork() -> None:
+    # A forked child must not continue the parent's monotonic sequence: both would produce the same IDs.
+    global _lock, _last_ms, _last_random, _prefix_ms
+    _lock = threading.Lock()
+    _last_ms = -1
+    _last_random = 0
+    _prefix_ms = -1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)

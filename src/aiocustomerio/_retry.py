@@ -1,0 +1,72 @@
+"""When and how long to wait before retrying a request."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import httpx
+
+from .errors import parse_retry_after
+
+__all__ = ["RETRYABLE_EXCEPTIONS", "RETRYABLE_STATUSES", "RetryPolicy"]
+
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+# Failures where retrying cannot make things worse than the original attempt. Deliberately not the whole of
+# httpx.TransportError: UnsupportedProtocol, ProxyError and LocalProtocolError fail the same way every time.
+RETRYABLE_EXCEPTIONS: tuple[type[httpx.TransportError], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+    httpx.PoolTimeout,
+    httpx.RemoteProtocolError,
+    httpx.ReadError,
+    httpx.WriteError,
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter; ``Retry-After`` (seconds or HTTP-date) wins, capped at ``max_retry_after``.
+
+    ``max_retries`` counts retries, so a request is sent at most ``max_retries + 1`` times.
+    """
+
+    max_retries: int = 3
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    max_retry_after: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        if self.base_delay < 0 or self.max_delay < 0 or self.max_retry_after < 0:
+            raise ValueError("retry delays must be >= 0")
+
+    @classmethod
+    def disabled(cls) -> RetryPolicy:
+        return cls(max_retries=0)
+
+    @staticmethod
+    def is_retryable_status(status: int) -> bool:
+        return status in RETRYABLE_STATUSES
+
+    @staticmethod
+    def is_retryable_exception(exc: BaseException) -> bool:
+        return isinstance(exc, RETRYABLE_EXCEPTIONS)
+
+    def backoff(self, retry: int) -> float:
+        """Delay before retry number ``retry`` (0-based): uniform in [0, min(max_delay, base_delay * 2**retry)]."""
+        # Capping the exponent keeps 2**retry from overflowing float for absurd max_retries values.
+        ceiling = min(self.max_delay, self.base_delay * (2.0 ** min(retry, 62)))
+        return random.uniform(0.0, ceiling)
+
+    def delay(self, retry: int, response: httpx.Response | None = None) -> float:
+        """Delay before retry number ``retry``, honouring the response's ``Retry-After`` when it has one."""
+        if response is not None:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            if retry_after is not None:
+                return min(retry_after, self.max_retry_after)
+        return self.backoff(retry)

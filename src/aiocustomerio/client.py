@@ -1,0 +1,133 @@
+"""``CustomerIO``: configuration, lifecycle and the three API namespaces."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Literal
+
+import httpx
+
+from ._config import HOSTS, Credentials, auth_for, resolve_region
+from ._http import build_http_client
+from ._limits import Limits, RateLimiter
+from ._retry import RetryPolicy
+from .app import AppAPI
+from .pipelines import PipelinesAPI
+from .track import TrackAPI
+
+Transport = Literal["httpx", "aiohttp"]
+REGION_PATH = "/api/v1/accounts/region"
+
+
+class CustomerIO:
+    """One client for Customer.io's Track, App and Pipelines APIs.
+
+    Credentials come from the arguments or the environment (``CUSTOMERIO_SITE_ID``, ``CUSTOMERIO_TRACK_API_KEY``,
+    ``CUSTOMERIO_APP_API_KEY``, ``CUSTOMERIO_CDP_API_KEY``, ``CUSTOMERIO_REGION``); each is needed only by the API that
+    uses it, and its absence is reported at the first call to that API. Share one instance across tasks: each API has
+    one pooled connection pool and one set of rate limits, opened on first use and closed by ``aclose()``.
+    """
+
+    def __init__(
+        self,
+        *,
+        site_id: str | None = None,
+        track_api_key: str | None = None,
+        app_api_key: str | None = None,
+        cdp_api_key: str | None = None,
+        region: str | None = None,
+        track_base_url: str | None = None,
+        app_base_url: str | None = None,
+        pipelines_base_url: str | None = None,
+        limits: Limits | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | float = 30.0,
+        transport: Transport | httpx.AsyncBaseTransport = "httpx",
+        max_connections: int = 100,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self._credentials = Credentials.from_env(
+            env,
+            site_id=site_id,
+            track_api_key=track_api_key,
+            app_api_key=app_api_key,
+            cdp_api_key=cdp_api_key,
+        )
+        self._region_choice = resolve_region(region, env)
+        self._region: str | None = None if self._region_choice == "auto" else self._region_choice
+        self._region_lock: asyncio.Lock | None = None
+        self._base_urls = {"track": track_base_url, "app": app_base_url, "pipelines": pipelines_base_url}
+        self._limits = limits if limits is not None else Limits()
+        self._retry = retry if retry is not None else RetryPolicy()
+        self._timeout = timeout
+        # A transport instance replaces the network under the retry/limit stack (tests, custom proxies).
+        self._transport = transport
+        self._max_connections = max_connections
+        self._closed = False
+        self.track = TrackAPI("track", "aiocustomerio_track", lambda: self._open("track"), "unix")
+        self.app = AppAPI("app", "aiocustomerio_app", lambda: self._open("app"), "unix")
+        self.pipelines = PipelinesAPI("pipelines", "aiocustomerio_pipelines", lambda: self._open("pipelines"), "iso")
+
+    def __repr__(self) -> str:
+        region = self._region or self._region_choice
+        transport = self._transport if isinstance(self._transport, str) else type(self._transport).__name__
+        return f"<CustomerIO region={region!r} transport={transport!r}>"
+
+    def _build(self, api: str, base_url: str) -> httpx.AsyncClient:
+        return build_http_client(
+            api,
+            base_url=base_url,
+            auth=auth_for(api, self._credentials),
+            limiter=RateLimiter(api, self._limits),
+            retry=self._retry,
+            timeout=self._timeout,
+            transport=self._transport if isinstance(self._transport, str) else "httpx",
+            inner=None if isinstance(self._transport, str) else self._transport,
+            max_connections=self._max_connections,
+        )
+
+    async def _open(self, api: str) -> httpx.AsyncClient:
+        if self._closed:
+            raise RuntimeError("this CustomerIO client is closed; create a new one")
+        base_url = self._base_urls[api]
+        if base_url is None:
+            base_url = HOSTS[api][await self.region()]
+        return self._build(api, base_url.rstrip("/"))
+
+    async def region(self) -> str:
+        """``"us"`` or ``"eu"``; with ``region="auto"``, asked once of Customer.io with the Track credentials."""
+        if self._region is not None:
+            return self._region
+        if self._region_lock is None:
+            self._region_lock = asyncio.Lock()
+        async with self._region_lock:
+            if self._region is None:
+                base = self._base_urls["track"] or HOSTS["track"]["us"]
+                async with self._build("track", base) as http:
+                    response = await http.get(REGION_PATH)
+                    center = str(response.json().get("data_center", "")).lower()
+                if center not in HOSTS["track"]:
+                    raise RuntimeError(f"{REGION_PATH} answered an unknown data_center {center!r}")
+                self._region = center
+        return self._region
+
+    async def aclose(self) -> None:
+        """Close every connection pool; in-flight calls on other tasks fail, later calls raise."""
+        self._closed = True
+        for api in (self.track, self.app, self.pipelines):
+            if api.http is not None:
+                http, api.http = api.http, None
+                await http.aclose()
+
+    async def __aenter__(self) -> CustomerIO:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def apis(self) -> dict[str, Any]:
+        return {"track": self.track, "app": self.app, "pipelines": self.pipelines}

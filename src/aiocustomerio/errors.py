@@ -1,0 +1,262 @@
+"""Typed errors raised by every aiocustomerio call.
+
+Each HTTP status class maps to one exception type so callers can ``except NotFoundError`` instead of inspecting
+status codes. Messages and attributes carry the method, a credential-free URL and a short body excerpt, never
+request headers: the Authorization header must not end up in logs or tracebacks.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "APIStatusError",
+    "APITransportError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CustomerIOError",
+    "MissingCredentialsError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+    "error_for_response",
+    "parse_retry_after",
+    "safe_url",
+]
+
+BODY_EXCERPT_CHARS = 500
+# Enough to summarise a JSON error in the message without dumping whole bodies into tracebacks.
+_MESSAGE_DETAIL_CHARS = 200
+
+
+class CustomerIOError(Exception):
+    """Base class of every error raised by aiocustomerio."""
+
+    status: int | None
+    method: str | None
+    url: str | None
+    body_excerpt: str
+    errors: list[dict[str, Any]]
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        method: str | None = None,
+        url: str | None = None,
+        body_excerpt: str = "",
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.method = method
+        self.url = url
+        self.body_excerpt = body_excerpt
+        self.errors = errors if errors is not None else []
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class MissingCredentialsError(CustomerIOError, ValueError):
+    """A request needs a credential that was neither passed nor set in the environment."""
+
+
+class APIStatusError(CustomerIOError):
+    """The API answered with an error status; subclasses narrow it down (this class itself: other 4xx)."""
+
+    status: int
+    response: httpx.Response
+
+    def __init__(self, message: str, *, response: httpx.Response, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.response = response
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self.response.headers
+
+
+class BadRequestError(APIStatusError):
+    """400 or 422: the request was malformed; ``errors`` lists what the API complained about."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: credentials were rejected (and the base of 403)."""
+
+
+class PermissionDeniedError(AuthenticationError):
+    """403: credentials are valid but may not do this (wrong key type, missing scope, region mismatch)."""
+
+
+class NotFoundError(APIStatusError):
+    """404."""
+
+
+class RateLimitError(APIStatusError):
+    """429 after retries ran out; ``retry_after`` is the server's hint in seconds, if it sent one."""
+
+    retry_after: float | None
+
+    def __init__(self, message: str, *, response: httpx.Response, **kwargs: Any) -> None:
+        super().__init__(message, response=response, **kwargs)
+        self.retry_after = parse_retry_after(response.headers.get("retry-after"))
+
+
+class ServerError(APIStatusError):
+    """5xx after retries ran out."""
+
+
+class APITransportError(CustomerIOError):
+    """The request did not get an HTTP answer: connect/read timeout, connection reset, protocol error."""
+
+    def __init__(self, message: str, *, cause: httpx.TransportError, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.cause = cause
+
+    @classmethod
+    def from_exception(cls, exc: httpx.TransportError, request: httpx.Request | None = None) -> APITransportError:
+        if request is None:
+            try:
+                request = exc.request
+            except RuntimeError:
+                request = None
+        method = request.method if request is not None else None
+        url = safe_url(request.url) if request is not None else None
+        where = f" during {method} {url}" if request is not None else ""
+        detail = str(exc) or "no detail"
+        return cls(f"{type(exc).__name__}{where}: {detail}", cause=exc, method=method, url=url)
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    422: BadRequestError,
+    429: RateLimitError,
+}
+
+
+def safe_url(url: httpx.URL) -> str:
+    """The URL without userinfo, so Basic credentials embedded in it never reach a message."""
+    if url.userinfo:
+        url = url.copy_with(username=None, password=None)
+    return str(url)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP-date; ``None`` if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        # float() accepts "nan" and "inf", which would break every sleep() downstream.
+        return max(seconds, 0.0) if seconds == seconds and seconds != float("inf") else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    current = time.time() if now is None else now
+    return max(when.timestamp() - current, 0.0)
+
+
+def _excerpt(response: httpx.Response) -> str:
+    try:
+        content = response.content
+    except httpx.ResponseNotRead:
+        return ""
+    # Slicing bytes first bounds the work on large bodies; 4 bytes per char covers any UTF-8 sequence.
+    return content[: BODY_EXCERPT_CHARS * 4].decode("utf-8", errors="replace")[:BODY_EXCERPT_CHARS]
+
+
+def _as_error_dicts(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, str):
+        return [{"message": value}]
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return [item if isinstance(item, dict) else {"message": str(item)} for item in value]
+    return []
+
+
+def parse_errors(response: httpx.Response) -> list[dict[str, Any]]:
+    """The error entries of a Customer.io JSON error body, whichever of its shapes the API used."""
+    try:
+        payload = json.loads(response.content)
+    except (httpx.ResponseNotRead, ValueError):
+        return []
+    if not isinstance(payload, dict):
+        return []
+    if "errors" in payload:
+        return _as_error_dicts(payload["errors"])
+    meta = payload.get("meta")
+    if isinstance(meta, dict):
+        if "errors" in meta:
+            return _as_error_dicts(meta["errors"])
+        if "error" in meta:
+            return _as_error_dicts(meta["error"])
+    if "error" in payload:
+        return _as_error_dicts(payload["error"])
+    return []
+
+
+def _summary(errors: list[dict[str, Any]], excerpt: str) -> str:
+    if errors:
+        parts = []
+        for item in errors[:3]:
+            text = item.get("message") or item.get("detail") or item.get("reason") or ""
+            field = item.get("field") or item.get("source")
+            parts.append(f"{field}: {text}" if field and text else str(text or item))
+        detail = "; ".join(parts)
+        if len(errors) > 3:
+            detail += f" (+{len(errors) - 3} more)"
+    else:
+        detail = " ".join(excerpt.split())
+    if len(detail) > _MESSAGE_DETAIL_CHARS:
+        detail = detail[: _MESSAGE_DETAIL_CHARS - 1] + "…"
+    return detail
+
+
+def error_for_response(response: httpx.Response, request: httpx.Request | None = None) -> APIStatusError:
+    """The typed error for an error response; read the body first so the excerpt and ``errors`` are filled."""
+    if request is None:
+        request = response.request
+    status = response.status_code
+    if status in _STATUS_CLASSES:
+        cls = _STATUS_CLASSES[status]
+    elif status >= 500:
+        cls = ServerError
+    else:
+        cls = APIStatusError
+    url = safe_url(request.url)
+    excerpt = _excerpt(response)
+    errors = parse_errors(response)
+    reason = response.reason_phrase or ""
+    message = f"{status} {reason}".rstrip() + f" from {request.method} {url}"
+    detail = _summary(errors, excerpt)
+    if detail:
+        message += f": {detail}"
+    return cls(
+        message,
+        response=response,
+        status=status,
+        method=request.method,
+        url=url,
+        body_excerpt=excerpt,
+        errors=errors,
+    )

@@ -1,0 +1,522 @@
+"""The batching engine shared by the Track and Pipelines ingestors.
+
+Items live as `(seq, encoded_bytes)` pairs from `put` until they are settled (delivered or failed). `seq` is an
+ingestor-local sequence number (the spool's row key, continued across runs); it is the internal identity of every item,
+including Track `identify` entities, which carry no id on the wire: those are idempotent upserts, so delivering one
+twice after a retry is harmless. Events carry their dedup id (Track `id`, Pipelines `messageId`) inside the bytes.
+
+One dispatcher task cuts batches from the buffer; each batch is posted by its own task, at most `concurrency` at once.
+Nothing on the per-item path creates tasks or futures: `put` only suspends when the queue is full (or, with a spool,
+to wait for the group commit that makes its item durable).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import random
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import httpx
+
+from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
+from ._spool import Row, Spool
+from ._types import ErrorCallback, IngestorClosed, IngestReport, ItemTooLarge, JSONDict, QueueFull
+
+log = logging.getLogger("aiocustomerio.ingest")
+
+_PREFIX = b'{"batch":['
+_SUFFIX = b"]}"
+_HEADERS = {"content-type": "application/json"}
+# Statuses after which the same batch may succeed later. Everything else in 4xx is the request's own fault.
+_RETRIABLE_STATUS = frozenset({408, 409, 425, 429})
+# 207 entries whose reason names a transient condition are re-sent; anything else is the item's own fault.
+_RETRIABLE_REASONS = frozenset({"rate_limited", "timeout", "internal", "internal_error", "unavailable", "retry"})
+
+
+class InvalidItem(ValueError):
+    """`put_many` refused the batch because item `index` cannot be sent; nothing from that call was accepted."""
+
+    def __init__(self, index: int, cause: Exception) -> None:
+        super().__init__(f"item {index}: {cause}")
+        self.index = index
+        self.cause = cause
+
+
+class Engine:
+    _path: str
+    _api: str
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        max_batch_items: int = 2000,
+        max_batch_bytes: int = MAX_BATCH_BYTES,
+        max_item_bytes: int = MAX_ITEM_BYTES,
+        max_wait: float = 1.0,
+        max_queue: int = 20_000,
+        concurrency: int = 4,
+        spool: str | os.PathLike[str] | None = None,
+        on_error: ErrorCallback | None = None,
+        backoff: tuple[float, float] = (0.5, 30.0),
+    ) -> None:
+        if max_batch_bytes > MAX_BATCH_BYTES or max_item_bytes > MAX_ITEM_BYTES:
+            raise ValueError(f"the API limits are {MAX_BATCH_BYTES} bytes per batch and {MAX_ITEM_BYTES} per item")
+        if min(max_batch_items, max_queue, concurrency) < 1 or max_wait < 0:
+            raise ValueError("max_batch_items, max_queue and concurrency must be >= 1 and max_wait >= 0")
+        self._http = http
+        self._max_items = max_batch_items
+        self._max_item_bytes = max_item_bytes
+        # Bytes available for items (each followed by a comma, hence the +1) once the envelope is accounted for.
+        self._room = max_batch_bytes - len(_PREFIX) - len(_SUFFIX) + 1
+        self._max_wait = max_wait
+        self._max_queue = max_queue
+        self._concurrency = concurrency
+        self._on_error = on_error
+        self._backoff = backoff
+        self._spool_path = spool
+
+        self._buf: deque[Row] = deque()
+        self._buf_bytes = 0
+        self._oldest = 0.0
+        self._outstanding = 0
+        self._seq = 0
+        self._report = IngestReport()
+        self._failures_in_row = 0
+        self._pause_until = 0.0
+        self._space_waiters: deque[asyncio.Future[None]] = deque()
+        self._senders: set[asyncio.Task[None]] = set()
+        self._spool: Spool | None = None
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._recovery: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._idle: asyncio.Event | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._flushing = 0
+        self._closing = False
+        self._closed = False
+
+    # -- lifecycle -------------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._loop is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._slots = asyncio.Semaphore(self._concurrency)
+        if self._spool_path is not None:
+            spool = Spool(self._spool_path, self._api, self._push_rows)
+            leftovers, self._seq = await spool.open()
+            self._spool = spool
+            if leftovers:
+                self._recovery = asyncio.create_task(self._recover())
+        self._dispatcher = asyncio.create_task(self._dispatch())
+
+    async def __aenter__(self) -> Engine:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def report(self) -> IngestReport:
+        """Running counts (the final report, with `pending` filled in, is what `close` returns)."""
+        return self._report
+
+    def qsize(self) -> int:
+        """Items accepted and not yet settled (queued, in flight or waiting to be retried)."""
+        return self._outstanding
+
+    def checkpoint(self, key: str) -> str | None:
+        """A value stored with `put_many(..., checkpoint=(key, value))` by this or an earlier run on the spool."""
+        return self._spool.meta.get(key) if self._spool is not None else None
+
+    async def flush(self) -> None:
+        """Send everything queued now, without waiting for `max_wait`, and wait until it is settled."""
+        self._started()
+        self._flushing += 1
+        try:
+            await self._drained()
+        finally:
+            self._flushing -= 1
+
+    async def close(self, timeout: float | None = None) -> IngestReport:
+        """Flush and drain; after `timeout` seconds, unsettled items are returned in `report.pending`."""
+        if self._closed or self._loop is None:
+            self._closed = True
+            return self._report
+        self._closing = True
+        self._flushing += 1
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._drained(), timeout)
+        tasks = [t for t in (self._recovery, self._dispatcher, *self._senders) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for waiter in self._space_waiters:
+            if not waiter.done():
+                waiter.set_exception(IngestorClosed("the ingestor closed before there was room for this item"))
+        if self._spool is not None:
+            await self._spool.close()  # leaves unsettled items in the spool for the next run
+        self._report.pending = [json.loads(data) for _, data in self._buf]
+        self._buf.clear()
+        self._closed = True
+        return self._report
+
+    async def _drained(self) -> None:
+        assert self._idle is not None and self._wake is not None
+        self._wake.set()
+        if self._recovery is not None:
+            await asyncio.gather(asyncio.shield(self._recovery), return_exceptions=True)
+        while self._outstanding:
+            await self._idle.wait()
+        if self._spool is not None:
+            await self._spool.drain()
+
+    def _started(self) -> None:
+        if self._loop is None:
+            raise RuntimeError("start the ingestor first: `async with ingestor:` or `await ingestor.start()`")
+        if self._closing:
+            raise IngestorClosed("the ingestor is closed")
+
+    # -- accepting items -------------------------------------------------------------------------------------------
+
+    def _encode(self, item: JSONDict) -> bytes:
+        raise NotImplementedError  # each API's ingestor encodes (and stamps dedup ids) its own way
+
+    async def put(self, item: JSONDict) -> None:
+        """Queue one raw entity/message; waits while the queue is full (and, with a spool, until it is durable)."""
+        await self._put_encoded(self._encode(item))
+
+    def put_nowait(self, item: JSONDict) -> None:
+        """Queue one item or raise `QueueFull`; with a spool the item becomes durable at the next group commit."""
+        data = self._encode(item)
+        self._started()
+        if self._outstanding >= self._max_queue or self._space_waiters or self._recovery is not None:
+            raise QueueFull(self._max_queue)
+        self._accept([data], None)
+
+    async def put_many(self, items: Iterable[JSONDict], *, checkpoint: tuple[str, str] | None = None) -> None:
+        """Queue several items in one step (one spool transaction). All are validated first: if any cannot be sent,
+        `InvalidItem` is raised and none is accepted. `checkpoint` is stored in the same spool transaction."""
+        encoded: list[bytes] = []
+        for index, item in enumerate(items):
+            try:
+                encoded.append(self._encode(item))
+            except (TypeError, ValueError) as exc:
+                raise InvalidItem(index, exc) from exc
+        self._started()
+        start = 0
+        while True:
+            # Accept in chunks that fit, so a put_many larger than the queue still respects its bound.
+            await self._wait_for_room()
+            chunk = encoded[start : start + self._max_queue - self._outstanding]
+            start += len(chunk)
+            last = start >= len(encoded)
+            durable = self._accept(chunk, {checkpoint[0]: checkpoint[1]} if checkpoint and last else None)
+            if durable is not None:
+                await durable
+            if last:
+                return
+
+    async def _put_encoded(self, data: bytes) -> None:
+        self._started()
+        if self._outstanding >= self._max_queue or self._space_waiters or self._recovery is not None:
+            await self._wait_for_room()
+        durable = self._accept([data], None)
+        if durable is not None:
+            await durable
+
+    def _check_size(self, data: bytes) -> bytes:
+        if len(data) > self._max_item_bytes:
+            raise ItemTooLarge(len(data), self._max_item_bytes)
+        return data
+
+    async def _wait_for_room(self, recovering: bool = False) -> None:
+        assert self._loop is not None
+        while self._outstanding >= self._max_queue or (self._recovery is not None and not recovering):
+            waiter = self._loop.create_future()
+            self._space_waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                with contextlib.suppress(ValueError):
+                    self._space_waiters.remove(waiter)
+            if self._closing and not recovering:
+                raise IngestorClosed("the ingestor closed while this item waited for room")
+
+    def _wake_waiters(self) -> None:
+        room = self._max_queue - self._outstanding
+        for waiter in self._space_waiters:
+            if room <= 0:
+                break
+            if not waiter.done():
+                waiter.set_result(None)
+                room -= 1
+
+    def _accept(self, items: list[bytes], meta: dict[str, str] | None) -> asyncio.Future[None] | None:
+        if not items:
+            return self._spool.add([], meta) if self._spool is not None and meta else None
+        if not self._outstanding and self._idle is not None:
+            self._idle.clear()
+        first = self._seq + 1
+        self._seq += len(items)
+        self._outstanding += len(items)
+        self._report.accepted += len(items)
+        rows = list(zip(range(first, first + len(items)), items)) if len(items) > 1 else [(first, items[0])]
+        if self._spool is not None:
+            return self._spool.add(rows, meta)
+        self._push_rows(rows)
+        return None
+
+    def _push_rows(self, rows: list[Row]) -> None:
+        buf = self._buf
+        if not buf:
+            assert self._loop is not None
+            self._oldest = self._loop.time()
+        buf.extend(rows)
+        self._buf_bytes += sum(len(data) for _, data in rows) + len(rows)
+        wake = self._wake
+        assert wake is not None
+        if len(rows) == len(buf) or self._buf_bytes >= self._room or len(buf) >= self._max_items:
+            wake.set()
+
+    async def _recover(self) -> None:
+        assert self._spool is not None
+        after = 0
+        try:
+            while True:
+                await self._wait_for_room(recovering=True)
+                rows = await self._spool.read(after, max(1, min(self._max_queue - self._outstanding, 5000)))
+                if not rows:
+                    return
+                after = rows[-1][0]
+                if not self._outstanding and self._idle is not None:
+                    self._idle.clear()
+                self._outstanding += len(rows)
+                self._report.accepted += len(rows)
+                self._report.recovered += len(rows)
+                self._push_rows(rows)
+        finally:
+            self._recovery = None
+            self._wake_waiters()
+            if self._idle is not None and not self._outstanding:
+                self._idle.set()
+
+    # -- sending ---------------------------------------------------------------------------------------------------
+
+    async def _dispatch(self) -> None:
+        assert self._loop is not None and self._wake is not None and self._slots is not None
+        loop, wake = self._loop, self._wake
+        while True:
+            if not self._buf:
+                wake.clear()
+                await wake.wait()
+                continue
+            now = loop.time()
+            if self._pause_until > now:
+                await asyncio.sleep(self._pause_until - now)
+                continue
+            full = self._buf_bytes >= self._room or len(self._buf) >= self._max_items
+            due = self._oldest + self._max_wait - now
+            if not full and not self._flushing and due > 0:
+                wake.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(wake.wait(), due)
+                continue
+            await self._slots.acquire()
+            batch = self._cut()
+            if not batch:
+                self._slots.release()
+                continue
+            task = loop.create_task(self._send(batch))
+            self._senders.add(task)
+            task.add_done_callback(self._senders.discard)
+
+    def _cut(self) -> list[Row]:
+        buf, room, limit = self._buf, self._room, self._max_items
+        batch: list[Row] = []
+        size = 0
+        while buf and len(batch) < limit:
+            n = len(buf[0][1]) + 1
+            if size + n > room and batch:
+                break
+            batch.append(buf.popleft())
+            size += n
+        self._buf_bytes -= size
+        if buf:
+            # What is left is at least as old as this batch's newest item; let it go without a fresh wait.
+            assert self._loop is not None
+            self._oldest = min(self._oldest, self._loop.time())
+        return batch
+
+    async def _send(self, batch: list[Row]) -> None:
+        assert self._slots is not None
+        try:
+            await self._post(batch)
+        finally:
+            self._slots.release()
+
+    async def _post(self, batch: list[Row]) -> None:
+        body = b"".join((_PREFIX, b",".join([data for _, data in batch]), _SUFFIX))
+        try:
+            response = await self._http.post(self._path, content=body, headers=_HEADERS)
+        except asyncio.CancelledError:
+            self._requeue(batch, count_retry=False)
+            raise
+        except Exception as exc:
+            status = _status_of(exc)
+            reason = f"{type(exc).__name__}: {exc}"
+            if status is None or status >= 500 or status in _RETRIABLE_STATUS:
+                self._retry_later(batch, reason, _retry_after(exc, None))
+            else:
+                await self._reject(batch, status, reason)
+            return
+        status = response.status_code
+        if status == 207:
+            self._multi_status(batch, response)
+        elif 200 <= status < 300:
+            self._settle_delivered(batch)
+        elif status >= 500 or status in _RETRIABLE_STATUS:
+            self._retry_later(batch, f"HTTP {status}", _retry_after(None, response))
+        else:
+            await self._reject(batch, status, f"HTTP {status}: {_error_text(response)}")
+
+    async def _reject(self, batch: list[Row], status: int, reason: str) -> None:
+        # A 400/413 may be caused by a single item: halve the batch until the bad items stand alone.
+        if status in (400, 413) and len(batch) > 1:
+            middle = len(batch) // 2
+            halves = [batch[:middle], batch[middle:]]
+            for index, half in enumerate(halves):
+                try:
+                    await self._post(half)
+                except asyncio.CancelledError:
+                    for rest in reversed(halves[index + 1 :]):
+                        self._requeue(rest, count_retry=False)
+                    raise
+            return
+        self._settle_failed([(row, reason) for row in batch])
+
+    def _multi_status(self, batch: list[Row], response: httpx.Response) -> None:
+        try:
+            errors = response.json().get("errors") or []
+        except (ValueError, AttributeError):
+            errors = []
+        failed: list[tuple[Row, str]] = []
+        retry: list[Row] = []
+        seen: set[int] = set()
+        for error in errors:
+            index = error.get("batch_index") if isinstance(error, dict) else None
+            if not isinstance(index, int) or not 0 <= index < len(batch) or index in seen:
+                continue
+            seen.add(index)
+            if _retriable_item_error(error):
+                retry.append(batch[index])
+            else:
+                failed.append((batch[index], _describe_item_error(error)))
+        self._settle_delivered([row for index, row in enumerate(batch) if index not in seen])
+        if failed:
+            self._settle_failed(failed)
+        if retry:
+            self._retry_later(retry, "retriable item errors", None)
+
+    # -- settling --------------------------------------------------------------------------------------------------
+
+    def _settle(self, seqs: list[int]) -> None:
+        self._outstanding -= len(seqs)
+        if self._spool is not None:
+            self._spool.delete(seqs)
+        if self._space_waiters:
+            self._wake_waiters()
+        if not self._outstanding and self._idle is not None:
+            self._idle.set()
+
+    def _settle_delivered(self, batch: list[Row]) -> None:
+        self._failures_in_row = 0
+        self._report.delivered += len(batch)
+        self._settle([seq for seq, _ in batch])
+
+    def _settle_failed(self, failures: list[tuple[Row, str]]) -> None:
+        for (_, data), reason in failures:
+            item = json.loads(data)
+            self._report.failed.append((item, reason))
+            if self._on_error is not None:
+                try:
+                    self._on_error(item, reason)
+                except Exception:
+                    log.exception("on_error callback raised; the item stays reported as failed")
+        self._settle([seq for (seq, _), _ in failures])
+
+    def _retry_later(self, batch: list[Row], reason: str, retry_after: float | None) -> None:
+        assert self._loop is not None
+        self._failures_in_row += 1
+        base, cap = self._backoff
+        delay = min(cap, base * 2 ** min(self._failures_in_row - 1, 16)) * (0.5 + random.random() / 2)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, cap))
+        self._pause_until = max(self._pause_until, self._loop.time() + delay)
+        log.warning("batch of %d items will be retried in %.2fs: %s", len(batch), delay, reason)
+        self._requeue(batch, count_retry=True)
+
+    def _requeue(self, batch: list[Row], *, count_retry: bool) -> None:
+        if count_retry:
+            self._report.retried += len(batch)
+        buf = self._buf
+        if not buf and self._loop is not None:
+            self._oldest = self._loop.time()
+        buf.extendleft(reversed(batch))
+        self._buf_bytes += sum(len(data) for _, data in batch) + len(batch)
+        if self._wake is not None:
+            self._wake.set()
+
+
+def _status_of(exc: BaseException) -> int | None:
+    for name in ("status_code", "status"):
+        value = getattr(exc, name, None)
+        if isinstance(value, int):
+            return value
+    response = getattr(exc, "response", None)
+    return response.status_code if isinstance(response, httpx.Response) else None
+
+
+def _retry_after(exc: BaseException | None, response: httpx.Response | None) -> float | None:
+    value: Any = getattr(exc, "retry_after", None) if exc is not None else None
+    if value is None:
+        if response is None and exc is not None:
+            candidate = getattr(exc, "response", None)
+            response = candidate if isinstance(candidate, httpx.Response) else None
+        value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _retriable_item_error(error: JSONDict) -> bool:
+    if error.get("retriable") is True or error.get("retryable") is True:
+        return True
+    status = error.get("status")
+    if isinstance(status, int) and (status >= 500 or status in _RETRIABLE_STATUS):
+        return True
+    return str(error.get("reason", "")).lower() in _RETRIABLE_REASONS
+
+
+def _describe_item_error(error: JSONDict) -> str:
+    parts = [str(error[key]) for key in ("reason", "field", "message") if error.get(key)]
+    return ": ".join(parts) or json.dumps(error)
+
+
+def _error_text(response: httpx.Response) -> str:
+    text = response.text.strip()
+    return text[:500] if text else response.reason_phrase
+

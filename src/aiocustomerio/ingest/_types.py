@@ -1,0 +1,60 @@
+"""Public value types and exceptions of the ingestion engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+JSONDict = dict[str, Any]
+ErrorCallback = Callable[[JSONDict, str], object]
+
+
+class ItemTooLarge(ValueError):
+    """One item encodes to more bytes than the API accepts for a single entry in a batch."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"item encodes to {size} bytes, over the per-item limit of {limit} bytes")
+        self.size = size
+        self.limit = limit
+
+
+class QueueFull(Exception):  # noqa: N818 - mirrors asyncio.QueueFull, which callers already know
+    """`put_nowait` found the ingestor's bounded queue full."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"ingestor queue is full ({limit} items not yet delivered); "
+            "use `await put(...)` to wait for room or raise max_queue"
+        )
+        self.limit = limit
+
+
+class IngestorClosed(RuntimeError):
+    """An item was offered after `close()` started."""
+
+
+@dataclass
+class IngestReport:
+    """Outcome of an ingestor's life; `accepted == delivered + len(failed) + len(pending)` always holds.
+
+    `retried` counts item re-sends (one item sent three times adds two), so it is not part of that sum.
+    `recovered` counts items taken over from a spool left by an earlier run; they are included in `accepted`.
+    """
+
+    accepted: int = 0
+    delivered: int = 0
+    retried: int = 0
+    recovered: int = 0
+    failed: list[tuple[JSONDict, str]] = field(default_factory=list)
+    pending: list[JSONDict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.pending
+
+    def summary(self) -> str:
+        return (
+            f"accepted={self.accepted} delivered={self.delivered} failed={len(self.failed)} "
+            f"pending={len(self.pending)} retried={self.retried}"
+        )
