@@ -8,7 +8,17 @@ from typing import Any
 
 from .normalize._walk import iter_operations, schema_hash
 
-_OP_PARTS = ("parameters", "requestBody", "responses", "tags", "summary", "deprecated", "security", "servers")
+_OP_PARTS = (
+    "operationId",
+    "parameters",
+    "requestBody",
+    "responses",
+    "tags",
+    "summary",
+    "deprecated",
+    "security",
+    "servers",
+)
 
 
 @dataclass
@@ -26,7 +36,12 @@ class SpecDiff:
 
 
 def _operations(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {f"{method.upper()} {path}": op for path, method, op in iter_operations(spec)}
+    ops: dict[str, dict[str, Any]] = {}
+    for path, method, op in iter_operations(spec):
+        # Parameters declared on the path item belong to each of its operations.
+        shared = spec["paths"][path].get("parameters") or []
+        ops[f"{method.upper()} {path}"] = {**op, "parameters": [*shared, *(op.get("parameters") or [])]}
+    return ops
 
 
 def _changed_parts(old: dict[str, Any], new: dict[str, Any], keys: tuple[str, ...] | None = None) -> list[str]:

@@ -52,7 +52,8 @@ def _run(cmd: list[str], cwd: Path | None = None) -> str:
     return out
 
 
-def generate_one(api: Api, spec: Path, workdir: Path) -> Result:
+def generate_one(api: Api, spec: Path, workdir: Path, config: Path | None = None) -> Result:
+    """Generate one package into ``workdir``; ``config`` replaces the API's committed generator settings."""
     out = workdir / api.package
     log = _run(
         [
@@ -61,7 +62,7 @@ def generate_one(api: Api, spec: Path, workdir: Path) -> Result:
             "--path",
             str(spec),
             "--config",
-            str(api.config),
+            str(config or api.config),
             "--meta",
             "none",
             "--output-path",

@@ -15,6 +15,7 @@ from .errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseValidationError,
     ServerError,
 )
 
@@ -33,6 +34,7 @@ __all__ = [
     "PermissionDeniedError",
     "Rate",
     "RateLimitError",
+    "ResponseValidationError",
     "RetryPolicy",
     "Secret",
     "ServerError",

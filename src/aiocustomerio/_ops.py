@@ -8,9 +8,11 @@ imported on first use: importing aiocustomerio does not load ~2,500 model module
 from __future__ import annotations
 
 import datetime as _dt
+import enum
 import importlib
 import inspect
 import re
+import typing
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
@@ -20,6 +22,7 @@ import httpx
 
 from . import _payload
 from ._encode import DatetimeStyle, dumps, unix_seconds
+from .errors import ResponseValidationError
 
 _PLACEHOLDER = re.compile(r"{([^}]+)}")
 _JSON_HEADERS = {"Content-Type": "application/json"}
@@ -99,12 +102,20 @@ class Operation:
         return inspect.getdoc(self.module.asyncio) or None
 
     def _param_converters(self) -> dict[str, Callable[[Any], Any]]:
-        """Per parameter: datetimes become unix seconds where the parameter is an integer timestamp."""
+        """Per parameter, how a friendly value becomes what the generated code wants.
+
+        Datetimes become unix seconds where the API takes an integer timestamp (``start_ts``), and plain strings
+        become the generated enum member where the parameter is an enum (with an error listing the allowed values).
+        """
         if self._converters is None:
             converters: dict[str, Callable[[Any], Any]] = {}
-            for name, param in inspect.signature(self.module._get_kwargs).parameters.items():
-                annotation = str(param.annotation)
-                if "int" in annotation and "datetime" not in annotation:
+            signature = inspect.signature(self.module._get_kwargs, eval_str=True)
+            for name, param in signature.parameters.items():
+                members = set(typing.get_args(param.annotation)) or {param.annotation}
+                enums = [m for m in members if isinstance(m, type) and issubclass(m, enum.Enum)]
+                if enums:
+                    converters[name] = _enum_converter(self.info.name, name, enums[0])
+                elif int in members and not any(m in members for m in (_dt.datetime, _dt.date)):
                     converters[name] = _to_unix
             self._converters = converters
         return self._converters
@@ -118,8 +129,9 @@ class Operation:
             kwargs["body"] = _RawBody(raw_body)
         converters = self._param_converters()
         for name, value in kwargs.items():
-            if isinstance(value, (_dt.datetime, _dt.date)) and name in converters:
-                kwargs[name] = converters[name](value)
+            convert = converters.get(name)
+            if convert is not None:
+                kwargs[name] = convert(value)
         try:
             request: dict[str, Any] = self.module._get_kwargs(**kwargs)
         except TypeError as exc:
@@ -150,7 +162,12 @@ class Operation:
         return await http.request(**request)
 
     def parse(self, response: httpx.Response) -> Any:
-        return self.module._parse_response(client=self._api.generated_client, response=response)
+        try:
+            return self.module._parse_response(client=self._api.generated_client, response=response)
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            # A response the spec does not describe (a new enum value, a missing field) must not look like a bug
+            # in the caller's code; the raw response stays reachable on the error and via with_raw_response.
+            raise ResponseValidationError(self.info.name, response, exc) from exc
 
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.parse(await self.with_raw_response(*args, **kwargs))
@@ -160,6 +177,27 @@ class Operation:
         if self.info.pagination is None:
             raise TypeError(f"{self.info.name} is not cursor-paginated")
         return _paginate(self, self.info.pagination, max_items, kwargs)
+
+
+def _field(model: Any, wire_name: str) -> Any:
+    """A response field by its wire name; the generator appends ``_`` to names that shadow builtins (``next``)."""
+    value = getattr(model, wire_name, None)
+    if value is None:
+        value = getattr(model, f"{wire_name}_", None)
+    return value
+
+
+def _enum_converter(op: str, param: str, enum_type: type[enum.Enum]) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        if isinstance(value, enum_type) or not isinstance(value, (str, int)):
+            return value
+        try:
+            return enum_type(value)
+        except ValueError:
+            allowed = ", ".join(repr(m.value) for m in enum_type)
+            raise ValueError(f"{op}: {param} must be one of {allowed}, not {value!r}") from None
+
+    return convert
 
 
 def _to_unix(value: Any) -> Any:
@@ -180,13 +218,13 @@ async def _paginate(
         if cursor:
             page_kwargs[cursor_param] = cursor
         page = await op(**page_kwargs)
-        items = getattr(page, items_field, None)
+        items = _field(page, items_field)
         for item in items if isinstance(items, list) else ():
             if max_items is not None and yielded >= max_items:
                 return
             yield item
             yielded += 1
-        cursor = getattr(page, next_field, None)
+        cursor = _field(page, next_field)
         if not isinstance(cursor, str) or not cursor or cursor in seen:
             return  # an empty or repeated cursor ends the listing (a repeat would loop forever)
         seen.add(cursor)

@@ -56,8 +56,10 @@ class AppAPI(ApiClient):
     async def list_campaigns(self) -> Any:
         return await self.operation("GET", "/v1/campaigns")()
 
-    async def campaign_metrics(self, campaign_id: int, **params: Any) -> Any:
-        return await self.operation("GET", "/v1/campaigns/{campaign_id}/metrics")(campaign_id=campaign_id, **params)
+    async def campaign_metrics(self, campaign_id: int, *, version: str = "2", **params: Any) -> Any:
+        """Metrics of a campaign; ``version="2"`` is Customer.io's current metrics format."""
+        op = self.operation("GET", "/v1/campaigns/{campaign_id}/metrics")
+        return await op(campaign_id=campaign_id, version=version, **params)
 
     async def list_segments(self) -> Any:
         return await self.operation("GET", "/v1/segments")()

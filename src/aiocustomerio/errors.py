@@ -24,6 +24,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseValidationError",
     "ServerError",
     "error_for_response",
     "parse_retry_after",
@@ -260,3 +261,21 @@ def error_for_response(response: httpx.Response, request: httpx.Request | None =
         body_excerpt=excerpt,
         errors=errors,
     )
+
+
+class ResponseValidationError(CustomerIOError):
+    """A successful response that does not fit the generated model (e.g. a value the spec's enum lacks).
+
+    ``response`` holds the raw ``httpx.Response``; ``with_raw_response`` sends the same call without parsing.
+    """
+
+    def __init__(self, operation: str, response: httpx.Response, cause: Exception) -> None:
+        super().__init__(
+            f"{operation}: the {response.status_code} response does not match the spec's model "
+            f"({type(cause).__name__}: {cause}); use with_raw_response() to read it unparsed",
+            status=response.status_code,
+            method=response.request.method,
+            url=safe_url(response.request.url),
+            body_excerpt=_excerpt(response),
+        )
+        self.response = response

@@ -19,8 +19,8 @@ import logging
 import os
 import random
 from collections import deque
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 import httpx
 
@@ -28,6 +28,7 @@ from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
 from ._spool import Row, Spool
 from ._types import ErrorCallback, IngestorClosed, IngestReport, ItemTooLarge, JSONDict, QueueFull
 
+_E = TypeVar("_E", bound="Engine")
 log = logging.getLogger("aiocustomerio.ingest")
 
 _PREFIX = b'{"batch":['
@@ -121,7 +122,7 @@ class Engine:
                 self._recovery = asyncio.create_task(self._recover())
         self._dispatcher = asyncio.create_task(self._dispatch())
 
-    async def __aenter__(self) -> Engine:
+    async def __aenter__(self: _E) -> _E:
         await self.start()
         return self
 
@@ -273,7 +274,7 @@ class Engine:
         self._seq += len(items)
         self._outstanding += len(items)
         self._report.accepted += len(items)
-        rows = list(zip(range(first, first + len(items)), items)) if len(items) > 1 else [(first, items[0])]
+        rows = list(zip(range(first, first + len(items)), items, strict=True))
         if self._spool is not None:
             return self._spool.add(rows, meta)
         self._push_rows(rows)
@@ -519,4 +520,3 @@ def _describe_item_error(error: JSONDict) -> str:
 def _error_text(response: httpx.Response) -> str:
     text = response.text.strip()
     return text[:500] if text else response.reason_phrase
-

@@ -54,7 +54,7 @@ class Spool:
             conn.execute("INSERT INTO meta (key, value) VALUES ('api', ?)", (self._api,))
         elif stored_api != self._api:
             conn.close()
-            raise ValueError(f"spool {self._path!r} holds {stored_api} items; it cannot be used for the {self._api} API")
+            raise ValueError(f"spool {self._path!r} holds {stored_api} items, not {self._api} ones")
         count, top = conn.execute("SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM items").fetchone()
         self._conn = conn
         return int(count), int(top)
@@ -142,4 +142,3 @@ class Spool:
 
     async def _run(self, fn: Callable[..., _T], *args: object) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-

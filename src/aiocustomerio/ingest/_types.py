@@ -19,7 +19,7 @@ class ItemTooLarge(ValueError):
         self.limit = limit
 
 
-class QueueFull(Exception):  # noqa: N818 - mirrors asyncio.QueueFull, which callers already know
+class QueueFull(Exception):
     """`put_nowait` found the ingestor's bounded queue full."""
 
     def __init__(self, limit: int) -> None:

@@ -1,0 +1,235 @@
+"""The two batch APIs: how their items are built, stamped with dedup ids and encoded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from aiocustomerio._ids import new_ulid
+
+from ._encode import encode_pipelines, encode_track
+from ._engine import Engine
+from ._types import JSONDict
+
+# Track v2 entity actions that record something that happened (and so take a ULID `id` for deduplication).
+_TRACK_EVENT_ACTIONS = frozenset({"event", "page", "screen"})
+
+
+def _identifiers(person: str | JSONDict) -> JSONDict:
+    return {"id": person} if isinstance(person, str) else dict(person)
+
+
+def _track_time(timestamp: int | float | dt.datetime | None) -> int:
+    if timestamp is None:
+        # Stamped at put time: an event delayed by queueing or retries still lands at the moment it happened.
+        return int(time.time())
+    if isinstance(timestamp, dt.datetime):
+        if timestamp.tzinfo is None:
+            timestamp = timestamp.replace(tzinfo=dt.timezone.utc)
+        return int(timestamp.timestamp())
+    return int(timestamp)
+
+
+class TrackIngestor(Engine):
+    """Batches Track v2 entities into `POST /api/v2/batch`. Events (`event`/`page`/`screen`) get a ULID `id`."""
+
+    _path = "/api/v2/batch"
+    _api = "track"
+
+    def _encode(self, item: JSONDict) -> bytes:
+        if not isinstance(item, dict):
+            raise TypeError(f"an item is a dict (a Track v2 entity), not {type(item).__name__}")
+        if "id" not in item and item.get("action") in _TRACK_EVENT_ACTIONS:
+            item = {**item, "id": new_ulid()}
+        return self._check_size(encode_track(item))
+
+    async def identify(self, person: str | JSONDict, attributes: JSONDict | None = None, **more: Any) -> None:
+        """Create or update a person; `person` is an id, or identifiers such as `{"email": ...}`."""
+        attrs = {**attributes, **more} if attributes else more
+        entity = {"type": "person", "identifiers": _identifiers(person), "action": "identify", "attributes": attrs}
+        await self._put_encoded(self._check_size(encode_track(entity)))
+
+    async def event(
+        self,
+        person: str | JSONDict,
+        name: str,
+        attributes: JSONDict | None = None,
+        *,
+        timestamp: int | float | dt.datetime | None = None,
+        id: str | None = None,
+    ) -> None:
+        await self._put_encoded(self._action(person, "event", name, attributes, timestamp, id))
+
+    async def page(
+        self,
+        person: str | JSONDict,
+        name: str,
+        attributes: JSONDict | None = None,
+        *,
+        timestamp: int | float | dt.datetime | None = None,
+        id: str | None = None,
+    ) -> None:
+        await self._put_encoded(self._action(person, "page", name, attributes, timestamp, id))
+
+    async def screen(
+        self,
+        person: str | JSONDict,
+        name: str,
+        attributes: JSONDict | None = None,
+        *,
+        timestamp: int | float | dt.datetime | None = None,
+        id: str | None = None,
+    ) -> None:
+        await self._put_encoded(self._action(person, "screen", name, attributes, timestamp, id))
+
+    def _action(
+        self,
+        person: str | JSONDict,
+        action: str,
+        name: str,
+        attributes: JSONDict | None,
+        timestamp: int | float | dt.datetime | None,
+        id: str | None,
+    ) -> bytes:
+        entity: JSONDict = {
+            "type": "person",
+            "identifiers": _identifiers(person),
+            "action": action,
+            "name": name,
+            "id": id or new_ulid(),
+            "timestamp": _track_time(timestamp),
+        }
+        if attributes:
+            entity["attributes"] = attributes
+        return self._check_size(encode_track(entity))
+
+
+def _iso_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+class PipelinesIngestor(Engine):
+    """Batches Data Pipelines messages into `POST /batch`; every message gets a ULID `messageId` if it has none."""
+
+    _path = "/batch"
+    _api = "pipelines"
+
+    def _encode(self, item: JSONDict) -> bytes:
+        if not isinstance(item, dict):
+            raise TypeError(f"an item is a dict (a Pipelines message), not {type(item).__name__}")
+        if "type" not in item:
+            raise ValueError("a Pipelines message needs a `type` (identify, track, page, screen, group or alias)")
+        if "messageId" not in item:
+            item = {**item, "messageId": new_ulid()}
+        return self._check_size(encode_pipelines(item))
+
+    def _message(
+        self,
+        kind: str,
+        user_id: str | None,
+        anonymous_id: str | None,
+        fields: JSONDict,
+        timestamp: str | dt.datetime | None,
+        message_id: str | None,
+        context: JSONDict | None,
+    ) -> bytes:
+        if user_id is None and anonymous_id is None:
+            raise ValueError(f"a {kind} message needs a user_id or an anonymous_id")
+        message: JSONDict = {"type": kind}
+        if user_id is not None:
+            message["userId"] = user_id
+        if anonymous_id is not None:
+            message["anonymousId"] = anonymous_id
+        message.update(fields)
+        message["messageId"] = message_id or new_ulid()
+        message["timestamp"] = _iso_now() if timestamp is None else timestamp
+        if context:
+            message["context"] = context
+        return self._check_size(encode_pipelines(message))
+
+    async def identify(
+        self,
+        user_id: str | None,
+        traits: JSONDict | None = None,
+        *,
+        anonymous_id: str | None = None,
+        timestamp: str | dt.datetime | None = None,
+        message_id: str | None = None,
+        context: JSONDict | None = None,
+        **more_traits: Any,
+    ) -> None:
+        fields = {"traits": {**traits, **more_traits} if traits else more_traits}
+        await self._put_encoded(
+            self._message("identify", user_id, anonymous_id, fields, timestamp, message_id, context)
+        )
+
+    async def track(
+        self,
+        user_id: str | None,
+        event: str,
+        properties: JSONDict | None = None,
+        *,
+        anonymous_id: str | None = None,
+        timestamp: str | dt.datetime | None = None,
+        message_id: str | None = None,
+        context: JSONDict | None = None,
+    ) -> None:
+        fields: JSONDict = {"event": event, "properties": properties or {}}
+        await self._put_encoded(self._message("track", user_id, anonymous_id, fields, timestamp, message_id, context))
+
+    async def page(
+        self,
+        user_id: str | None,
+        name: str | None = None,
+        properties: JSONDict | None = None,
+        *,
+        anonymous_id: str | None = None,
+        timestamp: str | dt.datetime | None = None,
+        message_id: str | None = None,
+        context: JSONDict | None = None,
+    ) -> None:
+        fields: JSONDict = {"properties": properties or {}}
+        if name is not None:
+            fields["name"] = name
+        await self._put_encoded(self._message("page", user_id, anonymous_id, fields, timestamp, message_id, context))
+
+    async def screen(
+        self,
+        user_id: str | None,
+        name: str,
+        properties: JSONDict | None = None,
+        *,
+        anonymous_id: str | None = None,
+        timestamp: str | dt.datetime | None = None,
+        message_id: str | None = None,
+        context: JSONDict | None = None,
+    ) -> None:
+        fields: JSONDict = {"name": name, "properties": properties or {}}
+        await self._put_encoded(self._message("screen", user_id, anonymous_id, fields, timestamp, message_id, context))
+
+    async def group(
+        self,
+        user_id: str | None,
+        group_id: str,
+        traits: JSONDict | None = None,
+        *,
+        anonymous_id: str | None = None,
+        timestamp: str | dt.datetime | None = None,
+        message_id: str | None = None,
+        context: JSONDict | None = None,
+    ) -> None:
+        fields: JSONDict = {"groupId": group_id, "traits": traits or {}}
+        await self._put_encoded(self._message("group", user_id, anonymous_id, fields, timestamp, message_id, context))
+
+    async def alias(
+        self,
+        user_id: str,
+        previous_id: str,
+        *,
+        timestamp: str | dt.datetime | None = None,
+        message_id: str | None = None,
+        context: JSONDict | None = None,
+    ) -> None:
+        fields: JSONDict = {"previousId": previous_id}
+        await self._put_encoded(self._message("alias", user_id, None, fields, timestamp, message_id, context))

@@ -1,0 +1,154 @@
+"""What the ingestor puts on the wire: shapes, dedup ids, encoding, batch cutting."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from aiocustomerio.ingest import MAX_BATCH_BYTES, Ingestor, InvalidItem, ItemTooLarge
+from tests.support.batch_server import BatchServer
+
+ClientFactory = Callable[..., httpx.AsyncClient]
+
+ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+
+
+def sent_items(server: BatchServer) -> list[dict[str, object]]:
+    return [item for _, _, body in server.bodies for item in json.loads(body)["batch"]]
+
+
+async def test_track_entities_on_the_wire(server: BatchServer, client: ClientFactory) -> None:
+    server.keep_bodies = True
+    when = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+    async with Ingestor(client("track")) as ing:
+        await ing.identify("u1", email="u1@example.com", plan="pro")
+        await ing.identify({"email": "u2@example.com"}, {"name": "Two"})
+        await ing.event("u1", "purchase", {"total": 12.5, "at": when}, timestamp=when)
+        await ing.page("u1", "/pricing", id="01HZZZZZZZZZZZZZZZZZZZZZZZ")
+    [(target, headers, body)] = server.bodies
+    assert target == "/api/v2/batch"
+    assert headers["content-type"] == "application/json"
+    assert headers["authorization"] == "Basic " + base64.b64encode(b"site:key").decode()
+    assert body.startswith(b'{"batch":[{"type":"person"')
+    identify, identify2, event, page = json.loads(body)["batch"]
+    assert identify == {
+        "type": "person",
+        "identifiers": {"id": "u1"},
+        "action": "identify",
+        "attributes": {"email": "u1@example.com", "plan": "pro"},
+    }
+    assert identify2["identifiers"] == {"email": "u2@example.com"} and identify2["attributes"] == {"name": "Two"}
+    assert "id" not in identify and "id" not in identify2  # identify entities take no id in Track v2
+    assert event["action"] == "event" and event["name"] == "purchase"
+    assert ULID.match(event["id"])
+    # Track wants unix seconds, for the timestamp and for dates among attributes alike.
+    assert event["timestamp"] == int(when.timestamp())
+    assert event["attributes"] == {"total": 12.5, "at": int(when.timestamp())}
+    assert page["action"] == "page" and page["id"] == "01HZZZZZZZZZZZZZZZZZZZZZZZ"
+    assert isinstance(page["timestamp"], int)
+    assert ing.report.delivered == 4 and ing.report.ok
+
+
+async def test_pipelines_messages_on_the_wire(server: BatchServer, client: ClientFactory) -> None:
+    server.keep_bodies = True
+    when = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+    async with Ingestor(client("pipelines"), api="pipelines") as ing:
+        await ing.identify("u1", email="u1@example.com")
+        await ing.track("u1", "Order Completed", {"total": 3}, timestamp=when)
+        await ing.page(None, "Home", {"url": "https://example.com"}, anonymous_id="anon-1")
+        await ing.screen("u1", "feed")
+        await ing.group("u1", "acme", {"plan": "enterprise"})
+        await ing.alias("u1", "anon-1")
+        await ing.put({"type": "track", "userId": "u2", "event": "Raw", "messageId": "mine"})
+    [(target, _, body)] = server.bodies
+    assert target == "/v1/batch"
+    messages = json.loads(body)["batch"]
+    assert [m["type"] for m in messages] == ["identify", "track", "page", "screen", "group", "alias", "track"]
+    assert all(ULID.match(m["messageId"]) for m in messages[:-1]) and messages[-1]["messageId"] == "mine"
+    assert len({m["messageId"] for m in messages}) == len(messages)
+    identify, track, page, screen, group, alias, _ = messages
+    assert identify["userId"] == "u1" and identify["traits"] == {"email": "u1@example.com"}
+    assert track["event"] == "Order Completed" and track["properties"] == {"total": 3}
+    assert track["timestamp"] == "2024-05-01T12:00:00+00:00"  # ISO 8601 for Pipelines
+    assert dt.datetime.fromisoformat(identify["timestamp"]).tzinfo is not None
+    assert page == {**page, "anonymousId": "anon-1", "name": "Home", "properties": {"url": "https://example.com"}}
+    assert "userId" not in page
+    assert screen["name"] == "feed" and group["groupId"] == "acme" and group["traits"] == {"plan": "enterprise"}
+    assert alias["userId"] == "u1" and alias["previousId"] == "anon-1"
+
+
+async def test_raw_put_adds_dedup_id_without_touching_callers_dict(server: BatchServer, client: ClientFactory) -> None:
+    server.keep_bodies = True
+    raw = {"type": "person", "identifiers": {"id": "u1"}, "action": "event", "name": "x"}
+    mine = {**raw, "id": "keep-me"}
+    identify = {"type": "person", "identifiers": {"id": "u1"}, "action": "identify", "attributes": {}}
+    async with Ingestor(client()) as ing:
+        await ing.put(raw)
+        ing.put_nowait(mine)
+        await ing.put(identify)
+    assert "id" not in raw
+    first, second, third = sent_items(server)
+    assert ULID.match(str(first["id"])) and second["id"] == "keep-me" and "id" not in third
+
+
+async def test_oversized_item_is_rejected_at_put_and_does_not_poison_the_batch(
+    server: BatchServer, client: ClientFactory
+) -> None:
+    async with Ingestor(client()) as ing:
+        await ing.event("u1", "small", id="a")
+        with pytest.raises(ItemTooLarge, match=r"\d+ bytes, over the per-item limit of 32768 bytes") as caught:
+            await ing.event("u1", "big", {"blob": "x" * 40_000}, id="b")
+        assert isinstance(caught.value, ValueError) and caught.value.size > 40_000
+        with pytest.raises(ItemTooLarge):
+            ing.put_nowait({"type": "person", "action": "event", "name": "n", "attributes": {"b": "y" * 33_000}})
+        await ing.event("u1", "small", id="c")
+    assert server.ids == {"a", "c"}
+    assert ing.report.accepted == 2 and ing.report.ok
+
+
+async def test_unserializable_value_names_the_field(client: ClientFactory) -> None:
+    async with Ingestor(client()) as ing:
+        with pytest.raises(TypeError, match=r"attributes\.cart\[1\]\.sku.*object is not JSON serializable"):
+            await ing.event("u1", "x", {"cart": [{"sku": 1}, {"sku": object()}]})
+        with pytest.raises(ValueError, match=r"attributes\.ratio"):
+            await ing.event("u1", "x", {"ratio": float("nan")})
+        with pytest.raises(InvalidItem) as caught:
+            await ing.put_many([{"type": "person", "action": "identify"}, {"type": "person", "x": {1, object()}}])
+        assert caught.value.index == 1 and isinstance(caught.value.cause, TypeError)
+    assert ing.report.accepted == 0  # put_many validates everything before accepting anything
+
+
+async def test_batches_are_cut_by_size_and_by_count(server: BatchServer, client: ClientFactory) -> None:
+    server.keep_bodies = True
+    filler = "z" * 2_000
+    async with Ingestor(client(), max_wait=5.0) as ing:
+        for i in range(600):
+            await ing.event("u1", "e", {"filler": filler}, id=f"s{i}")
+    sizes = [len(body) for _, _, body in server.bodies]
+    assert max(sizes) <= MAX_BATCH_BYTES
+    assert max(sizes) > MAX_BATCH_BYTES - 2_200  # full batches, not a trickle of small ones
+    assert server.ids == {f"s{i}" for i in range(600)}
+
+    server.bodies.clear()
+    async with Ingestor(client(), max_batch_items=7, max_wait=5.0) as ing:
+        for i in range(50):
+            ing.put_nowait({"type": "person", "identifiers": {"id": "u"}, "action": "event", "name": "n", "id": f"c{i}"})
+    counts = [len(json.loads(body)["batch"]) for _, _, body in server.bodies]
+    assert counts == [7] * 7 + [1]
+
+
+async def test_a_trickle_is_sent_after_max_wait_without_close(server: BatchServer, client: ClientFactory) -> None:
+    async with Ingestor(client(), max_wait=0.05) as ing:
+        await ing.event("u1", "lonely", id="t1")
+        for _ in range(500):
+            if server.ids:
+                break
+            await asyncio.sleep(0.01)
+        assert server.ids == {"t1"}

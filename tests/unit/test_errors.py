@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from aiocustomerio._config import AppAuth, TrackAuth
+from aiocustomerio._retry import RetryPolicy
+from aiocustomerio.errors import (
+    APIStatusError,
+    APITransportError,
+    AuthenticationError,
+    BadRequestError,
+    CustomerIOError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseValidationError,
+    ServerError,
+    error_for_response,
+    parse_retry_after,
+)
+
+from .conftest import Script, make_client
+
+KEY = "app-key-that-must-not-leak"
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, BadRequestError),
+        (401, AuthenticationError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (409, APIStatusError),
+        (413, APIStatusError),
+        (422, BadRequestError),
+        (429, RateLimitError),
+        (500, ServerError),
+        (503, ServerError),
+        (599, ServerError),
+    ],
+)
+async def test_status_maps_to_class_with_context(status: int, cls: type[APIStatusError]) -> None:
+    script = Script([httpx.Response(status, text="x" * 2000)])
+    async with make_client(script, auth=AppAuth(KEY), retry=RetryPolicy.disabled()) as client:
+        with pytest.raises(CustomerIOError) as info:
+            await client.get("/v1/customers/7", params={"limit": 2})
+    err = info.value
+    assert type(err) is cls
+    assert isinstance(err, APIStatusError)
+    assert err.status == status
+    assert err.method == "GET"
+    assert err.url == "https://api.customer.io/v1/customers/7?limit=2"
+    assert err.body_excerpt == "x" * 500
+    assert f"{status}" in str(err) and "GET https://api.customer.io/v1/customers/7?limit=2" in str(err)
+    assert KEY not in str(err) and KEY not in repr(err)
+    assert len(script.sent) == 1
+
+
+def test_permission_denied_is_an_authentication_error() -> None:
+    assert issubclass(PermissionDeniedError, AuthenticationError)
+
+
+def _response(status: int, **kwargs: object) -> httpx.Response:
+    request = httpx.Request("POST", "https://user:pass@api.customer.io/v1/send/email")
+    return httpx.Response(status, request=request, **kwargs)  # type: ignore[arg-type]
+
+
+def test_errors_list_from_errors_array() -> None:
+    body = {"errors": [{"reason": "invalid", "field": "to", "message": "to is required"}, {"message": "bad from"}]}
+    err = error_for_response(_response(400, json=body))
+    assert isinstance(err, BadRequestError)
+    assert err.errors == body["errors"]
+    assert "to: to is required; bad from" in str(err)
+
+
+def test_errors_list_from_meta_error() -> None:
+    err = error_for_response(_response(422, json={"meta": {"error": "identifier is not valid"}}))
+    assert isinstance(err, BadRequestError)
+    assert err.errors == [{"message": "identifier is not valid"}]
+    assert str(err).endswith(": identifier is not valid")
+
+
+def test_errors_list_from_meta_errors() -> None:
+    err = error_for_response(_response(400, json={"meta": {"errors": ["a", "b"]}}))
+    assert err.errors == [{"message": "a"}, {"message": "b"}]
+
+
+@pytest.mark.parametrize("content", [b"<html>bad gateway</html>", b"", b"[1, 2]", b'{"other": 1}', b"\xff\xfe\x00"])
+def test_errors_list_empty_for_other_bodies(content: bytes) -> None:
+    err = error_for_response(_response(400, content=content))
+    assert err.errors == []
+    assert err.body_excerpt == content.decode("utf-8", errors="replace")
+
+
+def test_url_userinfo_is_stripped() -> None:
+    err = error_for_response(_response(404))
+    assert err.url == "https://api.customer.io/v1/send/email"
+    assert "pass" not in str(err)
+
+
+def test_rate_limit_error_retry_after() -> None:
+    assert error_for_response(_response(429, headers={"Retry-After": "7"})).retry_after == 7.0  # type: ignore[attr-defined]
+    assert error_for_response(_response(429)).retry_after is None  # type: ignore[attr-defined]
+
+
+def test_parse_retry_after() -> None:
+    now = 1_700_000_000.0  # 2023-11-14T22:13:20Z
+    assert parse_retry_after("120") == 120.0
+    assert parse_retry_after("1.5") == 1.5
+    assert parse_retry_after("-3") == 0.0
+    assert parse_retry_after("Tue, 14 Nov 2023 22:13:50 GMT", now=now) == 30.0
+    assert parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", now=now) == 0.0
+    for bad in (None, "", "soon", "nan", "inf"):
+        assert parse_retry_after(bad) is None
+
+
+async def test_error_body_keeps_auth_out_of_message() -> None:
+    # Even if a server echoed the request headers back, the message shows only the parsed error entries.
+    script = Script([httpx.Response(401, json={"errors": [{"message": "Unauthorized"}]})])
+    async with make_client(script, api="track", auth=TrackAuth("site", KEY), retry=RetryPolicy.disabled()) as c:
+        with pytest.raises(AuthenticationError) as info:
+            await c.get("/api/v1/accounts/region")
+    assert str(info.value) == "401 Unauthorized from GET https://api.customer.io/api/v1/accounts/region: Unauthorized"
+
+
+async def test_raise_can_be_switched_off_per_request() -> None:
+    script = Script([httpx.Response(404, json={"errors": [{"message": "nope"}]})])
+    async with make_client(script, retry=RetryPolicy.disabled()) as client:
+        request = client.build_request("GET", "/v1/customers/1", extensions={"aiocustomerio_raise": False})
+        response = await client.send(request)
+    assert response.status_code == 404
+    assert response.json() == {"errors": [{"message": "nope"}]}
+
+
+async def test_transport_error_is_wrapped() -> None:
+    script = Script([httpx.ConnectError("connection refused")])
+    async with make_client(script, retry=RetryPolicy.disabled()) as client:
+        with pytest.raises(APITransportError) as info:
+            await client.post("/v1/send/email", json={"to": "a@example.com"})
+    err = info.value
+    assert isinstance(err.cause, httpx.ConnectError)
+    assert isinstance(err.__cause__, httpx.ConnectError)
+    assert err.status is None and err.method == "POST"
+    assert err.url == "https://api.customer.io/v1/send/email"
+    assert str(err) == "ConnectError during POST https://api.customer.io/v1/send/email: connection refused"
+
+
+def test_response_validation_error() -> None:
+    response = _response(200, json={"activities": [{"type": "brand_new_type"}]})
+    err = ResponseValidationError("list_activities", response, KeyError("brand_new_type"))
+    assert str(err).startswith("list_activities: the 200 response does not match the spec's model (KeyError:")
+    assert err.status == 200 and err.method == "POST"
+    assert err.url == "https://api.customer.io/v1/send/email"
+    assert err.response is response
+    assert "brand_new_type" in err.body_excerpt

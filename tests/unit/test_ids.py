@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from aiocustomerio import _ids
+from aiocustomerio._ids import new_ulid, ulid_timestamp_ms
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ULID = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
+
+
+def decode(ulid: str) -> int:
+    value = 0
+    for char in ulid:
+        value = value * 32 + CROCKFORD.index(char)
+    return value
+
+
+def test_shape_and_timestamp() -> None:
+    before = time.time_ns() // 1_000_000
+    ulid = new_ulid()
+    after = time.time_ns() // 1_000_000
+    assert ULID.match(ulid), ulid
+    assert before <= ulid_timestamp_ms(ulid) <= after
+    assert decode(ulid) >> 80 == ulid_timestamp_ms(ulid)
+    assert decode(ulid) < 1 << 128
+
+
+def test_unique_and_sorted_within_a_process() -> None:
+    ids = [new_ulid() for _ in range(20_000)]
+    assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids)
+
+
+def test_same_millisecond_counts_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_ids, "_last_ms", -1)
+    monkeypatch.setattr(_ids.time, "time_ns", lambda: 1_700_000_000_123_000_000)
+    first, second, third = new_ulid(), new_ulid(), new_ulid()
+    assert first[:10] == second[:10] == third[:10]
+    assert ulid_timestamp_ms(first) == 1_700_000_000_123
+    assert decode(second) == decode(first) + 1 and decode(third) == decode(first) + 2
+
+
+def test_random_overflow_moves_to_next_millisecond(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_ids.time, "time_ns", lambda: 1_700_000_000_123_000_000)
+    monkeypatch.setattr(_ids, "_last_ms", 1_700_000_000_123)
+    monkeypatch.setattr(_ids, "_last_random", (1 << 80) - 1)
+    ulid = new_ulid()
+    assert ulid_timestamp_ms(ulid) == 1_700_000_000_124
+
+
+def test_clock_stepping_back_keeps_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([1_700_000_000_500_000_000, 1_700_000_000_100_000_000])
+    monkeypatch.setattr(_ids.time, "time_ns", lambda: next(clock))
+    monkeypatch.setattr(_ids, "_last_ms", -1)
+    first, second = new_ulid(), new_ulid()
+    assert second > first
+
+
+def test_known_encoding() -> None:
+    # Timestamp 1469918176385 ms encodes to "01ARYZ6S41" (the ULID spec's example).
+    assert _ids._encode_time(1469918176385) == "01ARYZ6S41"
+    assert _ids._encode_random(0) == "0" * 16
+    assert _ids._encode_random((1 << 80) - 1) == "Z" * 16
+
+
+def test_timestamp_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="26"):
+        ulid_timestamp_ms("short")
+    with pytest.raises(ValueError, match="invalid ULID character"):
+        ulid_timestamp_ms("U" * 26)
