@@ -196,9 +196,8 @@ def _missing_message(api: str, arguments: tuple[str, ...], missing: list[str]) -
     pass_args = ", ".join(f"{name}=..." for name in arguments)
     variables = " and ".join(ENV_VARS[name][0] for name in arguments)
     lacking = ", ".join(missing)
-    return (
-        f"{api} API needs {needs} (missing: {lacking}): pass CustomerIO({pass_args}) or set {variables}"
-        + (" (CUSTOMERIO_API_KEY is also read for track_api_key)" if "track_api_key" in missing else "")
+    return f"{api} API needs {needs} (missing: {lacking}): pass CustomerIO({pass_args}) or set {variables}" + (
+        " (CUSTOMERIO_API_KEY is also read for track_api_key)" if "track_api_key" in missing else ""
     )
 
 

@@ -22,7 +22,9 @@ def test_case_colliding_values_open_the_enum_and_are_listed() -> None:
     spec = _spec(
         Msg={
             "type": "object",
-            "properties": {"align": {"type": "string", "description": "Alignment", "enum": ["center", "CENTER", "left"]}},
+            "properties": {
+                "align": {"type": "string", "description": "Alignment", "enum": ["center", "CENTER", "left"]}
+            },
         }
     )
     changes = enums.dedupe_enum_values(spec)

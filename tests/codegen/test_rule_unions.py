@@ -47,7 +47,10 @@ def test_refs_to_primitive_components_are_followed() -> None:
         "components": {
             "schemas": {
                 "Id": {"type": "integer"},
-                "Holder": {"type": "object", "properties": {"n": {"anyOf": [{"$ref": "#/components/schemas/Id"}, {"type": "integer"}]}}},
+                "Holder": {
+                    "type": "object",
+                    "properties": {"n": {"anyOf": [{"$ref": "#/components/schemas/Id"}, {"type": "integer"}]}},
+                },
             }
         }
     }
@@ -195,7 +198,9 @@ def test_inline_object_members_of_a_component_union_are_hoisted() -> None:
 def test_unions_below_the_component_root_or_outside_components_are_not_hoisted() -> None:
     member = {"type": "object", "properties": {"a": {"type": "string"}}}
     spec = {
-        "components": {"schemas": {"Holder": {"type": "object", "properties": {"u": {"oneOf": [copy.deepcopy(member)]}}}}},
+        "components": {
+            "schemas": {"Holder": {"type": "object", "properties": {"u": {"oneOf": [copy.deepcopy(member)]}}}}
+        },
         "paths": {
             "/x": {
                 "post": {

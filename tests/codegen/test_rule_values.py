@@ -91,7 +91,11 @@ def test_examples_of_the_right_type_structured_or_outside_schemas_stay() -> None
     )
     # A media type's example sits beside the schema, not in it: it is not a schema position.
     spec["paths"] = {
-        "/p": {"get": {"responses": {"200": {"content": {"application/json": {"schema": {"type": "string"}, "example": 5}}}}}}
+        "/p": {
+            "get": {
+                "responses": {"200": {"content": {"application/json": {"schema": {"type": "string"}, "example": 5}}}}
+            }
+        }
     }
     before = copy.deepcopy(spec)
     assert values.mistyped_examples(spec) == []

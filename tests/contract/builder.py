@@ -158,7 +158,11 @@ class SchemaSampler:
             return schema["default"]
         for key in ("oneOf", "anyOf"):
             if key in schema:
-                return self.sample(self.pick_branch(schema[key]), depth + 1)
+                chosen = self.sample(self.pick_branch(schema[key]), depth + 1)
+                # allOf of an object and a union of objects (folded by merged()): both parts must hold at once.
+                if "properties" in schema and isinstance(chosen, dict):
+                    return {**self._object(schema, depth), **chosen}
+                return chosen
         kind = schema.get("type")
         if isinstance(kind, list):
             kind = next((k for k in kind if k != "null"), "null")

@@ -140,3 +140,36 @@ async def test_pipelines_identify_posts_under_the_v1_base_path() -> None:
     assert str(request.url) == "https://cdp.customer.io/v1/identify"
     assert request.headers["Authorization"] == _basic("cdp-key", "")
     assert json.loads(request.content) == payload
+
+
+def _operation_modules() -> list[Any]:
+    import importlib
+
+    from codegen.apis import APIS, GENERATED_DIR
+
+    modules = []
+    for api in APIS:
+        for path in sorted((GENERATED_DIR / api.package / "api").glob("*/*.py")):
+            if path.name != "__init__.py":
+                modules.append(importlib.import_module(f"{api.package}.api.{path.parent.name}.{path.stem}"))
+    return modules
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="openapi-python-client 0.29.1 renders an optional union request body as `body.to_dict()` in both branches, "
+    "so leaving the body out raises AttributeError on UNSET (20 operations, e.g. pipelines identify, app send_email)",
+)
+def test_every_operation_builds_its_request_without_the_optional_body() -> None:
+    crashed = []
+    for module in _operation_modules():
+        params = inspect.signature(module._get_kwargs).parameters
+        if "body" not in params or params["body"].default is inspect.Parameter.empty:
+            continue
+        # The other required parameters are only formatted into the URL or query, so a string stands in for each.
+        required = {n: "1" for n, p in params.items() if p.default is inspect.Parameter.empty}
+        try:
+            module._get_kwargs(**required)
+        except AttributeError:
+            crashed.append(module.__name__)
+    assert crashed == []

@@ -36,7 +36,7 @@ def test_coverage_md_reports_full_coverage_and_no_warnings() -> None:
             rows[cells[0]] = cells
     assert sorted(rows) == sorted(a.name for a in APIS)
     for api in APIS:
-        name, package, in_spec, generated, models, warnings = rows[api.name]
+        _, package, in_spec, generated, models, warnings = rows[api.name]
         assert package == f"`{api.package}`"
         assert in_spec == generated, f"{api.name}: {generated} of {in_spec} operations generated"
         assert int(models) > 0

@@ -130,7 +130,9 @@ class TestRegion:
 class TestAuthOnTheWire:
     async def test_track_basic_site_and_key(self) -> None:
         script = Script([httpx.Response(200, json={})])
-        async with make_client(script, api="track", base_url="https://track.customer.io", auth=TrackAuth("site1", KEY)) as c:
+        async with make_client(
+            script, api="track", base_url="https://track.customer.io", auth=TrackAuth("site1", KEY)
+        ) as c:
             await c.put("/api/v1/customers/42", json={"email": "a@example.com"})
         (sent,) = script.sent
         assert sent.method == "PUT"

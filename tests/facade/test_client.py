@@ -1,0 +1,120 @@
+"""Configuration and lifecycle: credentials per API, regions, secrets kept out of every output."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+import httpx
+import pytest
+
+from aiocustomerio import CustomerIO, Limits, MissingCredentialsError, NotFoundError, RetryPolicy
+
+from .conftest import APP_KEY, CDP_KEY, SITE_ID, TRACK_KEY, Wire
+
+
+def _client(wire: Wire, **kwargs: object) -> CustomerIO:
+    options: dict[str, object] = {
+        "limits": Limits.disabled(),
+        "retry": RetryPolicy(max_retries=0),
+        "transport": httpx.MockTransport(wire.handler),
+        "env": {},
+    }
+    options.update(kwargs)
+    return CustomerIO(**options)  # type: ignore[arg-type]
+
+
+async def test_a_track_only_user_needs_no_app_key(wire: Wire) -> None:
+    async with _client(wire, site_id=SITE_ID, track_api_key=TRACK_KEY) as cio:
+        await cio.track.identify("u", plan="pro")
+        with pytest.raises(MissingCredentialsError) as info:
+            await cio.app.list_campaigns()
+    message = str(info.value)
+    assert "app_api_key" in message and "CUSTOMERIO_APP_API_KEY" in message
+    assert len(wire.requests) == 1
+
+
+async def test_credentials_from_the_environment(wire: Wire) -> None:
+    env = {"CUSTOMERIO_SITE_ID": SITE_ID, "CUSTOMERIO_API_KEY": TRACK_KEY, "CUSTOMERIO_CDP_API_KEY": CDP_KEY}
+    async with _client(wire, env=env) as cio:
+        await cio.track.delete("u")
+        await cio.pipelines.alias("u", "a")
+    assert wire.requests[0].headers["authorization"].startswith("Basic ")
+    assert wire.requests[1].url.host == "cdp.customer.io"
+
+
+async def test_regions_and_base_urls(wire: Wire) -> None:
+    async with _client(wire, region="EU", app_api_key=APP_KEY, cdp_api_key=CDP_KEY) as cio:
+        await cio.app.list_segments()
+        await cio.pipelines.alias("u", "a")
+    assert [str(r.url) for r in wire.requests] == [
+        "https://api-eu.customer.io/v1/segments",
+        "https://cdp-eu.customer.io/v1/alias",
+    ]
+    async with _client(wire, app_api_key=APP_KEY, app_base_url="http://127.0.0.1:4010/proxy/") as cio:
+        await cio.app.list_segments()
+    assert str(wire.last.url) == "http://127.0.0.1:4010/proxy/v1/segments"
+
+
+def test_unknown_region_lists_the_valid_ones() -> None:
+    with pytest.raises(ValueError, match=r"us.*eu.*auto"):
+        CustomerIO(region="asia", env={})
+
+
+async def test_auto_region_is_resolved_once_with_track_credentials(wire: Wire) -> None:
+    def responder(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/accounts/region":
+            return httpx.Response(200, json={"url": "https://track-eu.customer.io", "data_center": "eu"})
+        return httpx.Response(200, json={})
+
+    wire.responder = responder
+    async with _client(wire, region="auto", site_id=SITE_ID, track_api_key=TRACK_KEY) as cio:
+        await cio.track.identify("u")
+        await cio.track.delete("u")
+        assert await cio.region() == "eu"
+    assert [str(r.url) for r in wire.requests] == [
+        "https://track.customer.io/api/v1/accounts/region",
+        "https://track-eu.customer.io/api/v1/customers/u",
+        "https://track-eu.customer.io/api/v1/customers/u",
+    ]
+
+
+async def test_a_closed_client_refuses_calls(wire: Wire) -> None:
+    cio = _client(wire, site_id=SITE_ID, track_api_key=TRACK_KEY)
+    await cio.track.identify("u")
+    await cio.aclose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await cio.track.identify("u")
+
+
+async def test_secrets_never_appear_in_logs_reprs_or_errors(wire: Wire, caplog: pytest.LogCaptureFixture) -> None:
+    def responder(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"errors": [{"detail": "not found"}]})
+
+    wire.responder = responder
+    caplog.set_level(logging.DEBUG)
+    texts = []
+    cio = _client(wire, site_id=SITE_ID, track_api_key=TRACK_KEY, app_api_key=APP_KEY, cdp_api_key=CDP_KEY)
+    texts += [repr(cio), repr(cio.track), repr(cio.app.campaigns), str(vars(cio))]
+    async with cio:
+        for call in (
+            lambda: cio.track.identify("u"),
+            lambda: cio.app.list_campaigns(),
+            lambda: cio.pipelines.alias("u", "a"),
+        ):
+            with pytest.raises(NotFoundError) as info:
+                await call()
+            texts += [str(info.value), repr(info.value), "".join(traceback.format_exception(info.value))]
+            texts += [repr(vars(info.value))]
+    try:
+        CustomerIO(app_api_key=f"{APP_KEY}\n", env={})
+    except ValueError as exc:
+        texts.append("".join(traceback.format_exception(exc)))
+    texts += [r.getMessage() for r in caplog.records]
+    blob = "\n".join(texts)
+    assert "404" in blob and "/api/v1/customers/u" in blob
+    for secret in (TRACK_KEY, APP_KEY, CDP_KEY):
+        assert secret not in blob
+    import base64
+
+    assert base64.b64encode(f"{SITE_ID}:{TRACK_KEY}".encode()).decode() not in blob
