@@ -19,6 +19,7 @@ __all__ = ["RULES", "Change", "Rule", "normalize", "normalize_file", "summarize"
 RULES: list[Rule] = [
     vendor.drop_packager_annotations,
     refs.reuse_component_schemas,
+    refs.hoist_repeated_schemas,
     enums.dedupe_enum_values,
     values.mistyped_defaults,
     values.mistyped_examples,

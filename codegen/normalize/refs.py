@@ -49,3 +49,68 @@ def reuse_component_schemas(spec: Spec) -> list[Change]:
         slot.set({"$ref": target})
         changes.append(Change("reuse-component-schemas", slot.pointer, f"→ {target}"))
     return changes
+
+
+def _slug(text: str) -> str:
+    return "_".join("".join(c.lower() if c.isalnum() else " " for c in text).split())
+
+
+def _property_name(pointer: str) -> str | None:
+    """The property a schema sits under (``.../properties/filter`` → ``filter``; array items count as the array)."""
+    parts = pointer.split("/")
+    while parts and parts[-1] in {"items", "additionalProperties"}:
+        parts.pop()
+    if len(parts) >= 2 and parts[-2] == "properties":
+        return parts[-1].replace("~1", "/").replace("~0", "~")
+    return None
+
+
+def _hoist_once(spec: Spec, changes: list[Change]) -> bool:
+    components: dict[str, Any] = spec.setdefault("components", {}).setdefault("schemas", {})
+    occurrences: dict[str, list[Any]] = {}
+    for slot in iter_slots(spec, include_roots=False):
+        node = slot.get()
+        if isinstance(node, dict) and "$ref" not in node and node.get("properties"):
+            occurrences.setdefault(schema_hash(node, _ignored), []).append(slot)
+    done: set[str] = set()
+    hoisted = False
+    replaced: list[str] = []
+    for digest, slots in occurrences.items():
+        slots = [s for s in slots if not any(s.pointer.startswith(p + "/") for p in replaced)]
+        if len(slots) < 2 or digest in done:
+            continue
+        node = slots[0].get()
+        names = {_property_name(s.pointer) for s in slots}
+        title = node.get("title")
+        base = _slug(title) if isinstance(title, str) and _slug(title) else None
+        if base is None and len(names) == 1 and None not in names:
+            base = _slug(next(iter(names)) or "")
+        if not base:
+            continue  # no name that fits every use: an anonymous shared model would be misleading
+        name, n = base, 2
+        while name in components:
+            name, n = f"{base}_{n}", n + 1
+        components[name] = node
+        for slot in slots:
+            slot.set({"$ref": f"#/components/schemas/{name}"})
+            replaced.append(slot.pointer)
+        changes.append(Change("hoist-repeated-schemas", slots[0].pointer, f"{len(slots)} copies → {name}"))
+        done.add(digest)
+        hoisted = True
+    return hoisted
+
+
+@rule("hoist-repeated-schemas")
+def hoist_repeated_schemas(spec: Spec) -> list[Change]:
+    """An inline object schema repeated verbatim becomes one component, named by its title or its property name.
+
+    Inlined specs repeat schemas that have no component of their own (the App API's people filter appears in the
+    customer and object searches, nested several levels deep); unhoisted, each copy becomes another model class. A
+    schema is hoisted only when it has a name that fits every use: its title, or the one property name it always
+    sits under. Runs to a fixed point, so copies nested inside a hoisted schema are shared too.
+    """
+    changes: list[Change] = []
+    for _ in range(20):
+        if not _hoist_once(spec, changes):
+            break
+    return changes

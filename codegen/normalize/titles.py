@@ -11,9 +11,12 @@ from ._walk import iter_slots
 
 
 def class_name(title: str) -> str:
-    """The class name openapi-python-client derives from a title or component name (PascalCase of its words)."""
-    words = re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", re.sub(r"[^A-Za-z0-9]+", " ", title))
-    return "".join(w[:1].upper() + w[1:] for w in words)
+    """What must be unique among the names openapi-python-client derives from titles and component names.
+
+    It derives a PascalCase class name and a snake_case module from it, so ``ID`` and ``Id`` (class names that
+    differ) still collide as the module ``id.py``: compare letters and digits, case-folded.
+    """
+    return re.sub(r"[^a-z0-9]", "", title.lower())
 
 
 def _is_component_root(pointer: str) -> bool:

@@ -171,12 +171,14 @@ def verify(
     tolerance: float = DEFAULT_TOLERANCE,
     now: float | None = None,
 ) -> ParsedEvent:
-    """Verify a reporting-webhook request (see :func:`verify_signature`) and parse its body (see :func:`parse_event`)."""
+    """Verify a reporting-webhook request (see :func:`verify_signature`), then parse its body (:func:`parse_event`)."""
     verify_signature(body, headers, signing_key, tolerance=tolerance, now=now)
     try:
         payload = json.loads(bytes(body))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except json.JSONDecodeError as exc:
         raise WebhookVerificationError("malformed_body", f"body is not valid JSON: {exc.msg}") from None
+    except UnicodeDecodeError:
+        raise WebhookVerificationError("malformed_body", "body is not UTF-8 JSON") from None
     if not isinstance(payload, dict):
         raise WebhookVerificationError("malformed_body", "body is not a JSON object")
     return parse_event(payload)

@@ -13,6 +13,12 @@ from aiocustomerio.ingest import Ingestor, IngestorClosed, IngestReport, QueueFu
 from tests.support.batch_server import BatchServer, Faults
 
 ClientFactory = Callable[..., httpx.AsyncClient]
+
+
+def raw_event(key: str) -> dict[str, object]:
+    return {"type": "person", "identifiers": {"id": "u"}, "action": "event", "name": "n", "id": key}
+
+
 FAST = {"backoff": (0.001, 0.01)}
 
 
@@ -42,7 +48,9 @@ async def test_every_id_arrives_under_heavy_injected_faults(
     http = client(api)
     # The transport's own retries belong to the façade's client; this plain one has none, so the ingestor's
     # batch-level retries do all the work here.
-    ing = Ingestor(http, api=api, max_batch_items=40, max_wait=0.01, on_error=lambda i, r: errors.append((i, r)), **FAST)  # type: ignore[call-overload]
+    ing = Ingestor(
+        http, api=api, max_batch_items=40, max_wait=0.01, on_error=lambda i, r: errors.append((i, r)), **FAST
+    )
     async with ing:
         for i in range(3000):
             key = f"{api}-{i}"
@@ -65,7 +73,7 @@ async def test_every_id_arrives_under_heavy_injected_faults(
 
 
 async def test_bad_request_batch_is_split_to_isolate_the_bad_item(server: BatchServer, client: ClientFactory) -> None:
-    async with Ingestor(client(), max_wait=5.0, **FAST) as ing:  # type: ignore[call-overload]
+    async with Ingestor(client(), max_wait=5.0, **FAST) as ing:
         for i in range(64):
             await ing.event("u1", "e", {"_fault": "bad_request"} if i == 41 else {}, id=f"b{i}")
     assert server.ids == {f"b{i}" for i in range(64) if i != 41}
@@ -75,7 +83,7 @@ async def test_bad_request_batch_is_split_to_isolate_the_bad_item(server: BatchS
 
 
 async def test_wrong_credentials_fail_items_permanently(server: BatchServer, client: ClientFactory) -> None:
-    async with Ingestor(client(auth=("site", "wrong")), **FAST) as ing:  # type: ignore[call-overload]
+    async with Ingestor(client(auth=("site", "wrong")), **FAST) as ing:
         for i in range(5):
             await ing.event("u1", "e", id=f"w{i}")
     assert server.ids == set() and server.statuses[401] >= 1
@@ -109,11 +117,11 @@ class Forbidden(Exception):
 
 async def test_raised_errors_are_retried_or_failed_by_their_status() -> None:
     transport = RaisingTransport([httpx.ConnectError("refused"), Unavailable("down"), Forbidden("no")])
-    async with httpx.AsyncClient(base_url="http://127.0.0.1:9", transport=transport) as http:
-        async with Ingestor(http, max_batch_items=1, concurrency=1, **FAST) as ing:  # type: ignore[call-overload]
-            await ing.event("u1", "a", id="r1")
-            await ing.flush()
-            await ing.event("u1", "b", id="r2")
+    http = httpx.AsyncClient(base_url="http://127.0.0.1:9", transport=transport)
+    async with http, Ingestor(http, max_batch_items=1, concurrency=1, **FAST) as ing:
+        await ing.event("u1", "a", id="r1")
+        await ing.flush()
+        await ing.event("u1", "b", id="r2")
     # r1: refused, then 503, then (its third attempt) meets the 403 and fails; r2 goes through.
     assert transport.calls == 4
     [(item, reason)] = ing.report.failed
@@ -130,7 +138,7 @@ async def test_put_blocks_when_full_and_memory_stays_bounded(server: BatchServer
     try:
         async with Ingestor(client(), max_queue=bound, max_batch_items=50, max_wait=0.0, concurrency=2) as ing:
             for i in range(bound):
-                ing.put_nowait({"type": "person", "identifiers": {"id": "u"}, "action": "event", "name": "n", "id": f"q{i}"})
+                ing.put_nowait(raw_event(f"q{i}"))
             with pytest.raises(QueueFull, match="queue is full \\(200 items"):
                 ing.put_nowait({"type": "person", "identifiers": {"id": "u"}, "action": "event", "name": "n"})
             blocked = asyncio.ensure_future(ing.event("u1", "n", {"pad": "p" * 200}, id="late"))
@@ -157,7 +165,6 @@ async def test_put_blocks_when_full_and_memory_stays_bounded(server: BatchServer
     assert max(observed) <= bound
     assert ing.report.delivered == bound + 10_001
     # 10,000 events of ~300 bytes would take ~5 MB if buffered; the bound keeps the working set well below that.
-    print("peak", peak)
     assert peak < 1_500_000
     assert_adds_up(ing.report)
 

@@ -17,6 +17,11 @@ from tests.support.batch_server import BatchServer
 
 ClientFactory = Callable[..., httpx.AsyncClient]
 
+
+def raw_event(key: str) -> dict[str, object]:
+    return {"type": "person", "identifiers": {"id": "u"}, "action": "event", "name": "n", "id": key}
+
+
 ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 
 
@@ -139,7 +144,7 @@ async def test_batches_are_cut_by_size_and_by_count(server: BatchServer, client:
     server.bodies.clear()
     async with Ingestor(client(), max_batch_items=7, max_wait=5.0) as ing:
         for i in range(50):
-            ing.put_nowait({"type": "person", "identifiers": {"id": "u"}, "action": "event", "name": "n", "id": f"c{i}"})
+            ing.put_nowait(raw_event(f"c{i}"))
     counts = [len(json.loads(body)["batch"]) for _, _, body in server.bodies]
     assert counts == [7] * 7 + [1]
 

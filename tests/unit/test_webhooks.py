@@ -187,7 +187,9 @@ def test_text_body_is_a_usage_error() -> None:
         webhooks.verify(BODY.decode(), _headers(), KEY, now=TS)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [({"signing_key": ""}, "signing_key"), ({"tolerance": -1}, "tolerance")])
+@pytest.mark.parametrize(
+    ("kwargs", "message"), [({"signing_key": ""}, "signing_key"), ({"tolerance": -1}, "tolerance")]
+)
 def test_bad_configuration_is_a_value_error(kwargs: dict[str, Any], message: str) -> None:
     arguments: dict[str, Any] = {"signing_key": KEY, "now": TS, **kwargs}
     with pytest.raises(ValueError, match=message) as info:
@@ -243,11 +245,17 @@ def _reporting_webhook_members() -> list[Any]:
         return [pytest.param(None, None, marks=pytest.mark.skip(reason="normalized specs missing"))]
     spec = json.loads(path.read_text())
     schema = spec["x-webhooks"]["reportingWebhook"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    sampler = SchemaSampler(spec)
     members = []
     for group in schema["anyOf"]:
         for member in group.get("oneOf", []):
             name = member["$ref"].rsplit("/", 1)[-1]
-            members.append(pytest.param(spec, member, id=name))
+            props = sampler.merged(member)["properties"]
+            declared = f"{props['object_type']['enum'][0]}_{props['metric']['enum'][0]}"
+            # A member whose enums contradict its own name (published as push_drafted with metric "attempted") cannot
+            # be told apart from the member it duplicates; strict, so the mark goes once the spec is fixed.
+            marks = [] if declared == name else [pytest.mark.xfail(strict=True, reason=f"spec: {name} says {declared}")]
+            members.append(pytest.param(spec, member, id=name, marks=marks))
     return members
 
 

@@ -12,7 +12,7 @@ from ..models.add_device_device_platform import AddDeviceDevicePlatform
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.add_device_device_attributes import AddDeviceDeviceAttributes
+    from ..models.attributes import Attributes
 
 
 T = TypeVar("T", bound="AddDeviceDevice")
@@ -30,15 +30,15 @@ class AddDeviceDevice:
             last_used (int | Unset): The `timestamp` when you last identified this device. If you don't pass a timestamp
                 when you add or update a device, we use the time of the request itself. Our SDKs identify a device when a person
                 launches their app.
-            attributes (AddDeviceDeviceAttributes | Unset): Attributes that you can reference to segment your audience—like
-                a person's attributes, but specific to a device. These can be either the attributes defined below or custom key-
-                value attributes.
+            attributes (Attributes | Unset): Attributes that you can reference to segment your audience—like a person's
+                attributes, but specific to a device. These can be either the attributes defined below or custom key-value
+                attributes.
     """
 
     token: str
     platform: AddDeviceDevicePlatform
     last_used: int | Unset = UNSET
-    attributes: AddDeviceDeviceAttributes | Unset = UNSET
+    attributes: Attributes | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -69,7 +69,7 @@ class AddDeviceDevice:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.add_device_device_attributes import AddDeviceDeviceAttributes  # noqa: PLC0415
+        from ..models.attributes import Attributes  # noqa: PLC0415
 
         d = dict(src_dict)
         token = d.pop("token")
@@ -79,11 +79,11 @@ class AddDeviceDevice:
         last_used = d.pop("last_used", UNSET)
 
         _attributes = d.pop("attributes", UNSET)
-        attributes: AddDeviceDeviceAttributes | Unset
+        attributes: Attributes | Unset
         if isinstance(_attributes, Unset):
             attributes = UNSET
         else:
-            attributes = AddDeviceDeviceAttributes.from_dict(_attributes)
+            attributes = Attributes.from_dict(_attributes)
 
         add_device_device = cls(
             token=token,

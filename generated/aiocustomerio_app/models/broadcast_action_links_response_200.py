@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.broadcast_action_links_response_200_links_item import BroadcastActionLinksResponse200LinksItem
+    from ..models.links import Links
 
 
 T = TypeVar("T", bound="BroadcastActionLinksResponse200")
@@ -21,11 +21,10 @@ T = TypeVar("T", bound="BroadcastActionLinksResponse200")
 class BroadcastActionLinksResponse200:
     """
     Attributes:
-        links (list[BroadcastActionLinksResponse200LinksItem] | Unset): Each object in the array represents a link in
-            your broadcast variant.
+        links (list[Links] | Unset): Each object in the array represents a link in your broadcast variant.
     """
 
-    links: list[BroadcastActionLinksResponse200LinksItem] | Unset = UNSET
+    links: list[Links] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -46,15 +45,15 @@ class BroadcastActionLinksResponse200:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.broadcast_action_links_response_200_links_item import BroadcastActionLinksResponse200LinksItem  # noqa: PLC0415
+        from ..models.links import Links  # noqa: PLC0415
 
         d = dict(src_dict)
         _links = d.pop("links", UNSET)
-        links: list[BroadcastActionLinksResponse200LinksItem] | Unset = UNSET
+        links: list[Links] | Unset = UNSET
         if _links is not UNSET:
             links = []
             for links_item_data in _links:
-                links_item = BroadcastActionLinksResponse200LinksItem.from_dict(links_item_data)
+                links_item = Links.from_dict(links_item_data)
 
                 links.append(links_item)
 

@@ -12,10 +12,10 @@ from ..models.delete_device_action import DeleteDeviceAction
 from ..models.delete_device_type import DeleteDeviceType
 
 if TYPE_CHECKING:
+    from ..models.cio_id import CioId
     from ..models.delete_device_device import DeleteDeviceDevice
-    from ..models.delete_device_identifiers_type_0 import DeleteDeviceIdentifiersType0
-    from ..models.delete_device_identifiers_type_1 import DeleteDeviceIdentifiersType1
-    from ..models.delete_device_identifiers_type_2 import DeleteDeviceIdentifiersType2
+    from ..models.email import Email
+    from ..models.id import Id
 
 
 T = TypeVar("T", bound="DeleteDevice")
@@ -27,29 +27,28 @@ class DeleteDevice:
 
     Attributes:
         type_ (DeleteDeviceType): The operation modifies a person in Customer.io
-        identifiers (DeleteDeviceIdentifiersType0 | DeleteDeviceIdentifiersType1 | DeleteDeviceIdentifiersType2): The
-            person you want to perform an action for—one of either `id`, `email`, or `cio_id`. You cannot pass multiple
-            identifiers.
+        identifiers (CioId | Email | Id): The person you want to perform an action for—one of either `id`, `email`, or
+            `cio_id`. You cannot pass multiple identifiers.
         action (DeleteDeviceAction): Delete a device from a person's profile.
         device (DeleteDeviceDevice): The device you want to remove.
     """
 
     type_: DeleteDeviceType
-    identifiers: DeleteDeviceIdentifiersType0 | DeleteDeviceIdentifiersType1 | DeleteDeviceIdentifiersType2
+    identifiers: CioId | Email | Id
     action: DeleteDeviceAction
     device: DeleteDeviceDevice
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.delete_device_identifiers_type_0 import DeleteDeviceIdentifiersType0  # noqa: PLC0415
-        from ..models.delete_device_identifiers_type_1 import DeleteDeviceIdentifiersType1  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         type_ = self.type_.value
 
         identifiers: dict[str, Any]
-        if isinstance(self.identifiers, DeleteDeviceIdentifiersType0):
+        if isinstance(self.identifiers, Id):
             identifiers = self.identifiers.to_dict()
-        elif isinstance(self.identifiers, DeleteDeviceIdentifiersType1):
+        elif isinstance(self.identifiers, Email):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -73,21 +72,19 @@ class DeleteDevice:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.cio_id import CioId  # noqa: PLC0415
         from ..models.delete_device_device import DeleteDeviceDevice  # noqa: PLC0415
-        from ..models.delete_device_identifiers_type_0 import DeleteDeviceIdentifiersType0  # noqa: PLC0415
-        from ..models.delete_device_identifiers_type_1 import DeleteDeviceIdentifiersType1  # noqa: PLC0415
-        from ..models.delete_device_identifiers_type_2 import DeleteDeviceIdentifiersType2  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = DeleteDeviceType(d.pop("type"))
 
-        def _parse_identifiers(
-            data: object,
-        ) -> DeleteDeviceIdentifiersType0 | DeleteDeviceIdentifiersType1 | DeleteDeviceIdentifiersType2:
+        def _parse_identifiers(data: object) -> CioId | Email | Id:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = DeleteDeviceIdentifiersType0.from_dict(data)
+                identifiers_type_0 = Id.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -95,14 +92,14 @@ class DeleteDevice:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_1 = DeleteDeviceIdentifiersType1.from_dict(data)
+                identifiers_type_1 = Email.from_dict(data)
 
                 return identifiers_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = DeleteDeviceIdentifiersType2.from_dict(data)
+            identifiers_type_2 = CioId.from_dict(data)
 
             return identifiers_type_2
 

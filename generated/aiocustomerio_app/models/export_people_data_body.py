@@ -9,14 +9,13 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.export_people_data_body_filters_type_0 import ExportPeopleDataBodyFiltersType0
-    from ..models.export_people_data_body_filters_type_1 import ExportPeopleDataBodyFiltersType1
-    from ..models.export_people_data_body_filters_type_2_type_0 import ExportPeopleDataBodyFiltersType2Type0
-    from ..models.export_people_data_body_filters_type_2_type_1 import ExportPeopleDataBodyFiltersType2Type1
-    from ..models.export_people_data_body_filters_type_2_type_2 import ExportPeopleDataBodyFiltersType2Type2
-    from ..models.export_people_data_body_filters_type_2_type_3 import ExportPeopleDataBodyFiltersType2Type3
-    from ..models.export_people_data_body_filters_type_3 import ExportPeopleDataBodyFiltersType3
-    from ..models.export_people_data_body_filters_type_4 import ExportPeopleDataBodyFiltersType4
+    from ..models.and_ import And
+    from ..models.and_3 import And3
+    from ..models.attribute_2 import Attribute2
+    from ..models.audience import Audience
+    from ..models.or_2 import Or2
+    from ..models.or_3 import Or3
+    from ..models.segment import Segment
 
 
 T = TypeVar("T", bound="ExportPeopleDataBody")
@@ -26,52 +25,38 @@ T = TypeVar("T", bound="ExportPeopleDataBody")
 class ExportPeopleDataBody:
     """
     Attributes:
-        filters (ExportPeopleDataBodyFiltersType0 | ExportPeopleDataBodyFiltersType1 |
-            ExportPeopleDataBodyFiltersType2Type0 | ExportPeopleDataBodyFiltersType2Type1 |
-            ExportPeopleDataBodyFiltersType2Type2 | ExportPeopleDataBodyFiltersType2Type3 | ExportPeopleDataBodyFiltersType3
-            | ExportPeopleDataBodyFiltersType4): When filtering for people, you can use `and` and `or` arrays to determine
-            the logic for a group of filter conditions. `not` reverses the filter condition and matches when the condition
-            is false. `segment` and `attribute` represent the individual conditions you can filter a group of people for.
+        filters (And | And3 | Attribute2 | Audience | Or2 | Or3 | Segment): When filtering for people, you can use `and`
+            and `or` arrays to determine the logic for a group of filter conditions. `not` reverses the filter condition and
+            matches when the condition is false. `segment` and `attribute` represent the individual conditions you can
+            filter a group of people for.
 
             The top level of this object can only contain a single property, but you can nest `and` and `or` properties to
             produce complex filters.
     """
 
-    filters: (
-        ExportPeopleDataBodyFiltersType0
-        | ExportPeopleDataBodyFiltersType1
-        | ExportPeopleDataBodyFiltersType2Type0
-        | ExportPeopleDataBodyFiltersType2Type1
-        | ExportPeopleDataBodyFiltersType2Type2
-        | ExportPeopleDataBodyFiltersType2Type3
-        | ExportPeopleDataBodyFiltersType3
-        | ExportPeopleDataBodyFiltersType4
-    )
+    filters: And | And3 | Attribute2 | Audience | Or2 | Or3 | Segment
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.export_people_data_body_filters_type_0 import ExportPeopleDataBodyFiltersType0  # noqa: PLC0415
-        from ..models.export_people_data_body_filters_type_1 import ExportPeopleDataBodyFiltersType1  # noqa: PLC0415
-        from ..models.export_people_data_body_filters_type_2_type_0 import ExportPeopleDataBodyFiltersType2Type0  # noqa: PLC0415
-        from ..models.export_people_data_body_filters_type_2_type_1 import ExportPeopleDataBodyFiltersType2Type1  # noqa: PLC0415
-        from ..models.export_people_data_body_filters_type_2_type_2 import ExportPeopleDataBodyFiltersType2Type2  # noqa: PLC0415
-        from ..models.export_people_data_body_filters_type_2_type_3 import ExportPeopleDataBodyFiltersType2Type3  # noqa: PLC0415
-        from ..models.export_people_data_body_filters_type_3 import ExportPeopleDataBodyFiltersType3  # noqa: PLC0415
+        from ..models.and_ import And  # noqa: PLC0415
+        from ..models.and_3 import And3  # noqa: PLC0415
+        from ..models.attribute_2 import Attribute2  # noqa: PLC0415
+        from ..models.or_2 import Or2  # noqa: PLC0415
+        from ..models.or_3 import Or3  # noqa: PLC0415
+        from ..models.segment import Segment  # noqa: PLC0415
 
         filters: dict[str, Any]
-        if isinstance(self.filters, ExportPeopleDataBodyFiltersType0):
+        if isinstance(self.filters, And):
             filters = self.filters.to_dict()
-        elif isinstance(self.filters, ExportPeopleDataBodyFiltersType1):
+        elif isinstance(self.filters, Or2):
             filters = self.filters.to_dict()
-        elif isinstance(self.filters, ExportPeopleDataBodyFiltersType2Type0):
+        elif isinstance(self.filters, And3):
             filters = self.filters.to_dict()
-        elif isinstance(self.filters, ExportPeopleDataBodyFiltersType2Type1):
+        elif isinstance(self.filters, Or3):
             filters = self.filters.to_dict()
-        elif isinstance(self.filters, ExportPeopleDataBodyFiltersType2Type2):
+        elif isinstance(self.filters, Segment):
             filters = self.filters.to_dict()
-        elif isinstance(self.filters, ExportPeopleDataBodyFiltersType2Type3):
-            filters = self.filters.to_dict()
-        elif isinstance(self.filters, ExportPeopleDataBodyFiltersType3):
+        elif isinstance(self.filters, Attribute2):
             filters = self.filters.to_dict()
         else:
             filters = self.filters.to_dict()
@@ -88,33 +73,21 @@ class ExportPeopleDataBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.export_people_data_body_filters_type_0 import ExportPeopleDataBodyFiltersType0  # noqa: PLC0415
-        from ..models.export_people_data_body_filters_type_1 import ExportPeopleDataBodyFiltersType1  # noqa: PLC0415
-        from ..models.export_people_data_body_filters_type_2_type_0 import ExportPeopleDataBodyFiltersType2Type0  # noqa: PLC0415
-        from ..models.export_people_data_body_filters_type_2_type_1 import ExportPeopleDataBodyFiltersType2Type1  # noqa: PLC0415
-        from ..models.export_people_data_body_filters_type_2_type_2 import ExportPeopleDataBodyFiltersType2Type2  # noqa: PLC0415
-        from ..models.export_people_data_body_filters_type_2_type_3 import ExportPeopleDataBodyFiltersType2Type3  # noqa: PLC0415
-        from ..models.export_people_data_body_filters_type_3 import ExportPeopleDataBodyFiltersType3  # noqa: PLC0415
-        from ..models.export_people_data_body_filters_type_4 import ExportPeopleDataBodyFiltersType4  # noqa: PLC0415
+        from ..models.and_ import And  # noqa: PLC0415
+        from ..models.and_3 import And3  # noqa: PLC0415
+        from ..models.attribute_2 import Attribute2  # noqa: PLC0415
+        from ..models.audience import Audience  # noqa: PLC0415
+        from ..models.or_2 import Or2  # noqa: PLC0415
+        from ..models.or_3 import Or3  # noqa: PLC0415
+        from ..models.segment import Segment  # noqa: PLC0415
 
         d = dict(src_dict)
 
-        def _parse_filters(
-            data: object,
-        ) -> (
-            ExportPeopleDataBodyFiltersType0
-            | ExportPeopleDataBodyFiltersType1
-            | ExportPeopleDataBodyFiltersType2Type0
-            | ExportPeopleDataBodyFiltersType2Type1
-            | ExportPeopleDataBodyFiltersType2Type2
-            | ExportPeopleDataBodyFiltersType2Type3
-            | ExportPeopleDataBodyFiltersType3
-            | ExportPeopleDataBodyFiltersType4
-        ):
+        def _parse_filters(data: object) -> And | And3 | Attribute2 | Audience | Or2 | Or3 | Segment:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filters_type_0 = ExportPeopleDataBodyFiltersType0.from_dict(data)
+                filters_type_0 = And.from_dict(data)
 
                 return filters_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -122,7 +95,7 @@ class ExportPeopleDataBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filters_type_1 = ExportPeopleDataBodyFiltersType1.from_dict(data)
+                filters_type_1 = Or2.from_dict(data)
 
                 return filters_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -130,7 +103,7 @@ class ExportPeopleDataBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filters_type_2_type_0 = ExportPeopleDataBodyFiltersType2Type0.from_dict(data)
+                filters_type_2_type_0 = And3.from_dict(data)
 
                 return filters_type_2_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -138,7 +111,7 @@ class ExportPeopleDataBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filters_type_2_type_1 = ExportPeopleDataBodyFiltersType2Type1.from_dict(data)
+                filters_type_2_type_1 = Or3.from_dict(data)
 
                 return filters_type_2_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -146,7 +119,7 @@ class ExportPeopleDataBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filters_type_2_type_2 = ExportPeopleDataBodyFiltersType2Type2.from_dict(data)
+                filters_type_2_type_2 = Segment.from_dict(data)
 
                 return filters_type_2_type_2
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -154,22 +127,14 @@ class ExportPeopleDataBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filters_type_2_type_3 = ExportPeopleDataBodyFiltersType2Type3.from_dict(data)
+                filters_type_2_type_3 = Attribute2.from_dict(data)
 
                 return filters_type_2_type_3
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                filters_type_3 = ExportPeopleDataBodyFiltersType3.from_dict(data)
-
-                return filters_type_3
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            filters_type_4 = ExportPeopleDataBodyFiltersType4.from_dict(data)
+            filters_type_4 = Audience.from_dict(data)
 
             return filters_type_4
 

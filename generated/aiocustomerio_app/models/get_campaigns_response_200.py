@@ -11,13 +11,13 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.get_campaigns_response_200_campaign_type_0 import GetCampaignsResponse200CampaignType0
-    from ..models.get_campaigns_response_200_campaign_type_1 import GetCampaignsResponse200CampaignType1
-    from ..models.get_campaigns_response_200_campaign_type_2 import GetCampaignsResponse200CampaignType2
-    from ..models.get_campaigns_response_200_campaign_type_3 import GetCampaignsResponse200CampaignType3
-    from ..models.get_campaigns_response_200_campaign_type_4 import GetCampaignsResponse200CampaignType4
-    from ..models.get_campaigns_response_200_campaign_type_5 import GetCampaignsResponse200CampaignType5
-    from ..models.get_campaigns_response_200_campaign_type_6 import GetCampaignsResponse200CampaignType6
+    from ..models.date import Date
+    from ..models.event import Event
+    from ..models.form import Form
+    from ..models.object_ import Object
+    from ..models.relationship import Relationship
+    from ..models.segment_3 import Segment3
+    from ..models.webhook import Webhook
 
 
 T = TypeVar("T", bound="GetCampaignsResponse200")
@@ -27,47 +27,35 @@ T = TypeVar("T", bound="GetCampaignsResponse200")
 class GetCampaignsResponse200:
     """
     Attributes:
-        campaign (GetCampaignsResponse200CampaignType0 | GetCampaignsResponse200CampaignType1 |
-            GetCampaignsResponse200CampaignType2 | GetCampaignsResponse200CampaignType3 |
-            GetCampaignsResponse200CampaignType4 | GetCampaignsResponse200CampaignType5 |
-            GetCampaignsResponse200CampaignType6 | Unset): A campaign in your workspace with one of seven types of campaign
-            triggers.
+        campaign (Date | Event | Form | Object | Relationship | Segment3 | Unset | Webhook): A campaign in your
+            workspace with one of seven types of campaign triggers.
     """
 
-    campaign: (
-        GetCampaignsResponse200CampaignType0
-        | GetCampaignsResponse200CampaignType1
-        | GetCampaignsResponse200CampaignType2
-        | GetCampaignsResponse200CampaignType3
-        | GetCampaignsResponse200CampaignType4
-        | GetCampaignsResponse200CampaignType5
-        | GetCampaignsResponse200CampaignType6
-        | Unset
-    ) = UNSET
+    campaign: Date | Event | Form | Object | Relationship | Segment3 | Unset | Webhook = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.get_campaigns_response_200_campaign_type_0 import GetCampaignsResponse200CampaignType0  # noqa: PLC0415
-        from ..models.get_campaigns_response_200_campaign_type_1 import GetCampaignsResponse200CampaignType1  # noqa: PLC0415
-        from ..models.get_campaigns_response_200_campaign_type_2 import GetCampaignsResponse200CampaignType2  # noqa: PLC0415
-        from ..models.get_campaigns_response_200_campaign_type_3 import GetCampaignsResponse200CampaignType3  # noqa: PLC0415
-        from ..models.get_campaigns_response_200_campaign_type_4 import GetCampaignsResponse200CampaignType4  # noqa: PLC0415
-        from ..models.get_campaigns_response_200_campaign_type_5 import GetCampaignsResponse200CampaignType5  # noqa: PLC0415
+        from ..models.date import Date  # noqa: PLC0415
+        from ..models.event import Event  # noqa: PLC0415
+        from ..models.form import Form  # noqa: PLC0415
+        from ..models.object_ import Object  # noqa: PLC0415
+        from ..models.relationship import Relationship  # noqa: PLC0415
+        from ..models.segment_3 import Segment3  # noqa: PLC0415
 
         campaign: dict[str, Any] | Unset
         if isinstance(self.campaign, Unset):
             campaign = UNSET
-        elif isinstance(self.campaign, GetCampaignsResponse200CampaignType0):
+        elif isinstance(self.campaign, Segment3):
             campaign = self.campaign.to_dict()
-        elif isinstance(self.campaign, GetCampaignsResponse200CampaignType1):
+        elif isinstance(self.campaign, Event):
             campaign = self.campaign.to_dict()
-        elif isinstance(self.campaign, GetCampaignsResponse200CampaignType2):
+        elif isinstance(self.campaign, Form):
             campaign = self.campaign.to_dict()
-        elif isinstance(self.campaign, GetCampaignsResponse200CampaignType3):
+        elif isinstance(self.campaign, Date):
             campaign = self.campaign.to_dict()
-        elif isinstance(self.campaign, GetCampaignsResponse200CampaignType4):
+        elif isinstance(self.campaign, Relationship):
             campaign = self.campaign.to_dict()
-        elif isinstance(self.campaign, GetCampaignsResponse200CampaignType5):
+        elif isinstance(self.campaign, Object):
             campaign = self.campaign.to_dict()
         else:
             campaign = self.campaign.to_dict()
@@ -82,34 +70,23 @@ class GetCampaignsResponse200:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.get_campaigns_response_200_campaign_type_0 import GetCampaignsResponse200CampaignType0  # noqa: PLC0415
-        from ..models.get_campaigns_response_200_campaign_type_1 import GetCampaignsResponse200CampaignType1  # noqa: PLC0415
-        from ..models.get_campaigns_response_200_campaign_type_2 import GetCampaignsResponse200CampaignType2  # noqa: PLC0415
-        from ..models.get_campaigns_response_200_campaign_type_3 import GetCampaignsResponse200CampaignType3  # noqa: PLC0415
-        from ..models.get_campaigns_response_200_campaign_type_4 import GetCampaignsResponse200CampaignType4  # noqa: PLC0415
-        from ..models.get_campaigns_response_200_campaign_type_5 import GetCampaignsResponse200CampaignType5  # noqa: PLC0415
-        from ..models.get_campaigns_response_200_campaign_type_6 import GetCampaignsResponse200CampaignType6  # noqa: PLC0415
+        from ..models.date import Date  # noqa: PLC0415
+        from ..models.event import Event  # noqa: PLC0415
+        from ..models.form import Form  # noqa: PLC0415
+        from ..models.object_ import Object  # noqa: PLC0415
+        from ..models.relationship import Relationship  # noqa: PLC0415
+        from ..models.segment_3 import Segment3  # noqa: PLC0415
+        from ..models.webhook import Webhook  # noqa: PLC0415
 
         d = dict(src_dict)
 
-        def _parse_campaign(
-            data: object,
-        ) -> (
-            GetCampaignsResponse200CampaignType0
-            | GetCampaignsResponse200CampaignType1
-            | GetCampaignsResponse200CampaignType2
-            | GetCampaignsResponse200CampaignType3
-            | GetCampaignsResponse200CampaignType4
-            | GetCampaignsResponse200CampaignType5
-            | GetCampaignsResponse200CampaignType6
-            | Unset
-        ):
+        def _parse_campaign(data: object) -> Date | Event | Form | Object | Relationship | Segment3 | Unset | Webhook:
             if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                campaign_type_0 = GetCampaignsResponse200CampaignType0.from_dict(data)
+                campaign_type_0 = Segment3.from_dict(data)
 
                 return campaign_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -117,7 +94,7 @@ class GetCampaignsResponse200:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                campaign_type_1 = GetCampaignsResponse200CampaignType1.from_dict(data)
+                campaign_type_1 = Event.from_dict(data)
 
                 return campaign_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -125,7 +102,7 @@ class GetCampaignsResponse200:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                campaign_type_2 = GetCampaignsResponse200CampaignType2.from_dict(data)
+                campaign_type_2 = Form.from_dict(data)
 
                 return campaign_type_2
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -133,7 +110,7 @@ class GetCampaignsResponse200:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                campaign_type_3 = GetCampaignsResponse200CampaignType3.from_dict(data)
+                campaign_type_3 = Date.from_dict(data)
 
                 return campaign_type_3
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -141,7 +118,7 @@ class GetCampaignsResponse200:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                campaign_type_4 = GetCampaignsResponse200CampaignType4.from_dict(data)
+                campaign_type_4 = Relationship.from_dict(data)
 
                 return campaign_type_4
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -149,14 +126,14 @@ class GetCampaignsResponse200:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                campaign_type_5 = GetCampaignsResponse200CampaignType5.from_dict(data)
+                campaign_type_5 = Object.from_dict(data)
 
                 return campaign_type_5
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            campaign_type_6 = GetCampaignsResponse200CampaignType6.from_dict(data)
+            campaign_type_6 = Webhook.from_dict(data)
 
             return campaign_type_6
 

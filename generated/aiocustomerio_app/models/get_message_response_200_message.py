@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..models.get_message_response_200_message_customer_identifiers import (
         GetMessageResponse200MessageCustomerIdentifiers,
     )
-    from ..models.get_message_response_200_message_metrics import GetMessageResponse200MessageMetrics
+    from ..models.metrics import Metrics
 
 
 T = TypeVar("T", bound="GetMessageResponse200Message")
@@ -51,9 +51,9 @@ class GetMessageResponse200Message:
                 We recommend that you use this object rather than the less descriptive `customer_id`.
             recipient (str | Unset): The recipient address for an action. Example: {{customer.email}}.
             subject (str | Unset): The subject line for an `email` action. Example: Did you get that thing I sent you?.
-            metrics (GetMessageResponse200MessageMetrics | Unset): Metrics for an individual instance of a message; each
-                item in the object represents the timestamp when a message achieved a particular metric. This object only
-                contains metrics that have been recorded.
+            metrics (Metrics | Unset): Metrics for an individual instance of a message; each item in the object represents
+                the timestamp when a message achieved a particular metric. This object only contains metrics that have been
+                recorded.
             created (int | Unset): The date time when the referenced ID was created. Example: 1552341937.
             failure_message (None | str | Unset): Explains why a message failed, if applicable.
             campaign_id (int | None | Unset): The identifier for a campaign. Example: 5.
@@ -77,7 +77,7 @@ class GetMessageResponse200Message:
     customer_identifiers: GetMessageResponse200MessageCustomerIdentifiers | Unset = UNSET
     recipient: str | Unset = UNSET
     subject: str | Unset = UNSET
-    metrics: GetMessageResponse200MessageMetrics | Unset = UNSET
+    metrics: Metrics | Unset = UNSET
     created: int | Unset = UNSET
     failure_message: None | str | Unset = UNSET
     campaign_id: int | None | Unset = UNSET
@@ -209,7 +209,7 @@ class GetMessageResponse200Message:
         from ..models.get_message_response_200_message_customer_identifiers import (
             GetMessageResponse200MessageCustomerIdentifiers,  # noqa: PLC0415
         )
-        from ..models.get_message_response_200_message_metrics import GetMessageResponse200MessageMetrics  # noqa: PLC0415
+        from ..models.metrics import Metrics  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id", UNSET)
@@ -239,11 +239,11 @@ class GetMessageResponse200Message:
         subject = d.pop("subject", UNSET)
 
         _metrics = d.pop("metrics", UNSET)
-        metrics: GetMessageResponse200MessageMetrics | Unset
+        metrics: Metrics | Unset
         if isinstance(_metrics, Unset):
             metrics = UNSET
         else:
-            metrics = GetMessageResponse200MessageMetrics.from_dict(_metrics)
+            metrics = Metrics.from_dict(_metrics)
 
         created = d.pop("created", UNSET)
 

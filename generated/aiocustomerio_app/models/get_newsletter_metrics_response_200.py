@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.get_newsletter_metrics_response_200_metric import GetNewsletterMetricsResponse200Metric
+    from ..models.metric import Metric
 
 
 T = TypeVar("T", bound="GetNewsletterMetricsResponse200")
@@ -21,10 +21,10 @@ T = TypeVar("T", bound="GetNewsletterMetricsResponse200")
 class GetNewsletterMetricsResponse200:
     """
     Attributes:
-        metric (GetNewsletterMetricsResponse200Metric | Unset):
+        metric (Metric | Unset):
     """
 
-    metric: GetNewsletterMetricsResponse200Metric | Unset = UNSET
+    metric: Metric | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -42,15 +42,15 @@ class GetNewsletterMetricsResponse200:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.get_newsletter_metrics_response_200_metric import GetNewsletterMetricsResponse200Metric  # noqa: PLC0415
+        from ..models.metric import Metric  # noqa: PLC0415
 
         d = dict(src_dict)
         _metric = d.pop("metric", UNSET)
-        metric: GetNewsletterMetricsResponse200Metric | Unset
+        metric: Metric | Unset
         if isinstance(_metric, Unset):
             metric = UNSET
         else:
-            metric = GetNewsletterMetricsResponse200Metric.from_dict(_metric)
+            metric = Metric.from_dict(_metric)
 
         get_newsletter_metrics_response_200 = cls(
             metric=metric,

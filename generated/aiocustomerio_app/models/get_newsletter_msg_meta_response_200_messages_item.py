@@ -17,9 +17,7 @@ if TYPE_CHECKING:
     from ..models.get_newsletter_msg_meta_response_200_messages_item_customer_identifiers import (
         GetNewsletterMsgMetaResponse200MessagesItemCustomerIdentifiers,
     )
-    from ..models.get_newsletter_msg_meta_response_200_messages_item_metrics import (
-        GetNewsletterMsgMetaResponse200MessagesItemMetrics,
-    )
+    from ..models.metrics import Metrics
 
 
 T = TypeVar("T", bound="GetNewsletterMsgMetaResponse200MessagesItem")
@@ -55,9 +53,9 @@ class GetNewsletterMsgMetaResponse200MessagesItem:
                 We recommend that you use this object rather than the less descriptive `customer_id`.
             recipient (str | Unset): The recipient address for an action. Example: {{customer.email}}.
             subject (str | Unset): The subject line for an `email` action. Example: Did you get that thing I sent you?.
-            metrics (GetNewsletterMsgMetaResponse200MessagesItemMetrics | Unset): Metrics for an individual instance of a
-                message; each item in the object represents the timestamp when a message achieved a particular metric. This
-                object only contains metrics that have been recorded.
+            metrics (Metrics | Unset): Metrics for an individual instance of a message; each item in the object represents
+                the timestamp when a message achieved a particular metric. This object only contains metrics that have been
+                recorded.
             created (int | Unset): The date time when the referenced ID was created. Example: 1552341937.
             failure_message (None | str | Unset): Explains why a message failed, if applicable.
             campaign_id (int | None | Unset): The identifier for a campaign. Example: 5.
@@ -81,7 +79,7 @@ class GetNewsletterMsgMetaResponse200MessagesItem:
     customer_identifiers: GetNewsletterMsgMetaResponse200MessagesItemCustomerIdentifiers | Unset = UNSET
     recipient: str | Unset = UNSET
     subject: str | Unset = UNSET
-    metrics: GetNewsletterMsgMetaResponse200MessagesItemMetrics | Unset = UNSET
+    metrics: Metrics | Unset = UNSET
     created: int | Unset = UNSET
     failure_message: None | str | Unset = UNSET
     campaign_id: int | None | Unset = UNSET
@@ -213,9 +211,7 @@ class GetNewsletterMsgMetaResponse200MessagesItem:
         from ..models.get_newsletter_msg_meta_response_200_messages_item_customer_identifiers import (
             GetNewsletterMsgMetaResponse200MessagesItemCustomerIdentifiers,  # noqa: PLC0415
         )
-        from ..models.get_newsletter_msg_meta_response_200_messages_item_metrics import (
-            GetNewsletterMsgMetaResponse200MessagesItemMetrics,  # noqa: PLC0415
-        )
+        from ..models.metrics import Metrics  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id", UNSET)
@@ -247,11 +243,11 @@ class GetNewsletterMsgMetaResponse200MessagesItem:
         subject = d.pop("subject", UNSET)
 
         _metrics = d.pop("metrics", UNSET)
-        metrics: GetNewsletterMsgMetaResponse200MessagesItemMetrics | Unset
+        metrics: Metrics | Unset
         if isinstance(_metrics, Unset):
             metrics = UNSET
         else:
-            metrics = GetNewsletterMsgMetaResponse200MessagesItemMetrics.from_dict(_metrics)
+            metrics = Metrics.from_dict(_metrics)
 
         created = d.pop("created", UNSET)
 

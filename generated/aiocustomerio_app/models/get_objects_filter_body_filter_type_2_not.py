@@ -11,9 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.get_objects_filter_body_filter_type_2_not_object_attribute import (
-        GetObjectsFilterBodyFilterType2NotObjectAttribute,
-    )
+    from ..models.object_attribute import ObjectAttribute
 
 
 T = TypeVar("T", bound="GetObjectsFilterBodyFilterType2Not")
@@ -24,11 +22,11 @@ class GetObjectsFilterBodyFilterType2Not:
     """Returns results if a condition is false. While and/or support an array of items, `not` supports a single condition.
 
     Attributes:
-        object_attribute (GetObjectsFilterBodyFilterType2NotObjectAttribute | Unset): Filter your objects by their
-            attributes. Example: {'field': 'cancelled', 'operator': 'eq', 'value': True, 'type_id': 1}.
+        object_attribute (ObjectAttribute | Unset): Filter your objects by their attributes. Example: {'field':
+            'cancelled', 'operator': 'eq', 'value': True, 'type_id': 1}.
     """
 
-    object_attribute: GetObjectsFilterBodyFilterType2NotObjectAttribute | Unset = UNSET
+    object_attribute: ObjectAttribute | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -46,17 +44,15 @@ class GetObjectsFilterBodyFilterType2Not:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.get_objects_filter_body_filter_type_2_not_object_attribute import (
-            GetObjectsFilterBodyFilterType2NotObjectAttribute,  # noqa: PLC0415
-        )
+        from ..models.object_attribute import ObjectAttribute  # noqa: PLC0415
 
         d = dict(src_dict)
         _object_attribute = d.pop("object_attribute", UNSET)
-        object_attribute: GetObjectsFilterBodyFilterType2NotObjectAttribute | Unset
+        object_attribute: ObjectAttribute | Unset
         if isinstance(_object_attribute, Unset):
             object_attribute = UNSET
         else:
-            object_attribute = GetObjectsFilterBodyFilterType2NotObjectAttribute.from_dict(_object_attribute)
+            object_attribute = ObjectAttribute.from_dict(_object_attribute)
 
         get_objects_filter_body_filter_type_2_not = cls(
             object_attribute=object_attribute,

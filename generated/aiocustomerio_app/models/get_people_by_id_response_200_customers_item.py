@@ -11,9 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.get_people_by_id_response_200_customers_item_customer import (
-        GetPeopleByIdResponse200CustomersItemCustomer,
-    )
+    from ..models.customer import Customer
 
 
 T = TypeVar("T", bound="GetPeopleByIdResponse200CustomersItem")
@@ -34,11 +32,10 @@ class GetPeopleByIdResponse200CustomersItem:
             'ios'}]}}
 
     Attributes:
-        customer (GetPeopleByIdResponse200CustomersItemCustomer | Unset): The profile you referenced by ID in the
-            request.
+        customer (Customer | Unset): The profile you referenced by ID in the request.
     """
 
-    customer: GetPeopleByIdResponse200CustomersItemCustomer | Unset = UNSET
+    customer: Customer | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,17 +53,15 @@ class GetPeopleByIdResponse200CustomersItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.get_people_by_id_response_200_customers_item_customer import (
-            GetPeopleByIdResponse200CustomersItemCustomer,  # noqa: PLC0415
-        )
+        from ..models.customer import Customer  # noqa: PLC0415
 
         d = dict(src_dict)
         _customer = d.pop("customer", UNSET)
-        customer: GetPeopleByIdResponse200CustomersItemCustomer | Unset
+        customer: Customer | Unset
         if isinstance(_customer, Unset):
             customer = UNSET
         else:
-            customer = GetPeopleByIdResponse200CustomersItemCustomer.from_dict(_customer)
+            customer = Customer.from_dict(_customer)
 
         get_people_by_id_response_200_customers_item = cls(
             customer=customer,

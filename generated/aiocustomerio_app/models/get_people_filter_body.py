@@ -9,14 +9,13 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.get_people_filter_body_filter_type_0 import GetPeopleFilterBodyFilterType0
-    from ..models.get_people_filter_body_filter_type_1 import GetPeopleFilterBodyFilterType1
-    from ..models.get_people_filter_body_filter_type_2_type_0 import GetPeopleFilterBodyFilterType2Type0
-    from ..models.get_people_filter_body_filter_type_2_type_1 import GetPeopleFilterBodyFilterType2Type1
-    from ..models.get_people_filter_body_filter_type_2_type_2 import GetPeopleFilterBodyFilterType2Type2
-    from ..models.get_people_filter_body_filter_type_2_type_3 import GetPeopleFilterBodyFilterType2Type3
-    from ..models.get_people_filter_body_filter_type_3 import GetPeopleFilterBodyFilterType3
-    from ..models.get_people_filter_body_filter_type_4 import GetPeopleFilterBodyFilterType4
+    from ..models.and_ import And
+    from ..models.and_3 import And3
+    from ..models.attribute_2 import Attribute2
+    from ..models.audience import Audience
+    from ..models.or_2 import Or2
+    from ..models.or_3 import Or3
+    from ..models.segment import Segment
 
 
 T = TypeVar("T", bound="GetPeopleFilterBody")
@@ -26,48 +25,34 @@ T = TypeVar("T", bound="GetPeopleFilterBody")
 class GetPeopleFilterBody:
     """
     Attributes:
-        filter_ (GetPeopleFilterBodyFilterType0 | GetPeopleFilterBodyFilterType1 | GetPeopleFilterBodyFilterType2Type0 |
-            GetPeopleFilterBodyFilterType2Type1 | GetPeopleFilterBodyFilterType2Type2 | GetPeopleFilterBodyFilterType2Type3
-            | GetPeopleFilterBodyFilterType3 | GetPeopleFilterBodyFilterType4): Describe the customers you want to return.
+        filter_ (And | And3 | Attribute2 | Audience | Or2 | Or3 | Segment): Describe the customers you want to return.
             Use `and`, `or`, and `not` arrays to group and determine the logic for filter criteria. You can nest and, or,
             and not arrays to produce complex filters.
     """
 
-    filter_: (
-        GetPeopleFilterBodyFilterType0
-        | GetPeopleFilterBodyFilterType1
-        | GetPeopleFilterBodyFilterType2Type0
-        | GetPeopleFilterBodyFilterType2Type1
-        | GetPeopleFilterBodyFilterType2Type2
-        | GetPeopleFilterBodyFilterType2Type3
-        | GetPeopleFilterBodyFilterType3
-        | GetPeopleFilterBodyFilterType4
-    )
+    filter_: And | And3 | Attribute2 | Audience | Or2 | Or3 | Segment
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.get_people_filter_body_filter_type_0 import GetPeopleFilterBodyFilterType0  # noqa: PLC0415
-        from ..models.get_people_filter_body_filter_type_1 import GetPeopleFilterBodyFilterType1  # noqa: PLC0415
-        from ..models.get_people_filter_body_filter_type_2_type_0 import GetPeopleFilterBodyFilterType2Type0  # noqa: PLC0415
-        from ..models.get_people_filter_body_filter_type_2_type_1 import GetPeopleFilterBodyFilterType2Type1  # noqa: PLC0415
-        from ..models.get_people_filter_body_filter_type_2_type_2 import GetPeopleFilterBodyFilterType2Type2  # noqa: PLC0415
-        from ..models.get_people_filter_body_filter_type_2_type_3 import GetPeopleFilterBodyFilterType2Type3  # noqa: PLC0415
-        from ..models.get_people_filter_body_filter_type_3 import GetPeopleFilterBodyFilterType3  # noqa: PLC0415
+        from ..models.and_ import And  # noqa: PLC0415
+        from ..models.and_3 import And3  # noqa: PLC0415
+        from ..models.attribute_2 import Attribute2  # noqa: PLC0415
+        from ..models.or_2 import Or2  # noqa: PLC0415
+        from ..models.or_3 import Or3  # noqa: PLC0415
+        from ..models.segment import Segment  # noqa: PLC0415
 
         filter_: dict[str, Any]
-        if isinstance(self.filter_, GetPeopleFilterBodyFilterType0):
+        if isinstance(self.filter_, And):
             filter_ = self.filter_.to_dict()
-        elif isinstance(self.filter_, GetPeopleFilterBodyFilterType1):
+        elif isinstance(self.filter_, Or2):
             filter_ = self.filter_.to_dict()
-        elif isinstance(self.filter_, GetPeopleFilterBodyFilterType2Type0):
+        elif isinstance(self.filter_, And3):
             filter_ = self.filter_.to_dict()
-        elif isinstance(self.filter_, GetPeopleFilterBodyFilterType2Type1):
+        elif isinstance(self.filter_, Or3):
             filter_ = self.filter_.to_dict()
-        elif isinstance(self.filter_, GetPeopleFilterBodyFilterType2Type2):
+        elif isinstance(self.filter_, Segment):
             filter_ = self.filter_.to_dict()
-        elif isinstance(self.filter_, GetPeopleFilterBodyFilterType2Type3):
-            filter_ = self.filter_.to_dict()
-        elif isinstance(self.filter_, GetPeopleFilterBodyFilterType3):
+        elif isinstance(self.filter_, Attribute2):
             filter_ = self.filter_.to_dict()
         else:
             filter_ = self.filter_.to_dict()
@@ -84,33 +69,21 @@ class GetPeopleFilterBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.get_people_filter_body_filter_type_0 import GetPeopleFilterBodyFilterType0  # noqa: PLC0415
-        from ..models.get_people_filter_body_filter_type_1 import GetPeopleFilterBodyFilterType1  # noqa: PLC0415
-        from ..models.get_people_filter_body_filter_type_2_type_0 import GetPeopleFilterBodyFilterType2Type0  # noqa: PLC0415
-        from ..models.get_people_filter_body_filter_type_2_type_1 import GetPeopleFilterBodyFilterType2Type1  # noqa: PLC0415
-        from ..models.get_people_filter_body_filter_type_2_type_2 import GetPeopleFilterBodyFilterType2Type2  # noqa: PLC0415
-        from ..models.get_people_filter_body_filter_type_2_type_3 import GetPeopleFilterBodyFilterType2Type3  # noqa: PLC0415
-        from ..models.get_people_filter_body_filter_type_3 import GetPeopleFilterBodyFilterType3  # noqa: PLC0415
-        from ..models.get_people_filter_body_filter_type_4 import GetPeopleFilterBodyFilterType4  # noqa: PLC0415
+        from ..models.and_ import And  # noqa: PLC0415
+        from ..models.and_3 import And3  # noqa: PLC0415
+        from ..models.attribute_2 import Attribute2  # noqa: PLC0415
+        from ..models.audience import Audience  # noqa: PLC0415
+        from ..models.or_2 import Or2  # noqa: PLC0415
+        from ..models.or_3 import Or3  # noqa: PLC0415
+        from ..models.segment import Segment  # noqa: PLC0415
 
         d = dict(src_dict)
 
-        def _parse_filter_(
-            data: object,
-        ) -> (
-            GetPeopleFilterBodyFilterType0
-            | GetPeopleFilterBodyFilterType1
-            | GetPeopleFilterBodyFilterType2Type0
-            | GetPeopleFilterBodyFilterType2Type1
-            | GetPeopleFilterBodyFilterType2Type2
-            | GetPeopleFilterBodyFilterType2Type3
-            | GetPeopleFilterBodyFilterType3
-            | GetPeopleFilterBodyFilterType4
-        ):
+        def _parse_filter_(data: object) -> And | And3 | Attribute2 | Audience | Or2 | Or3 | Segment:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filter_type_0 = GetPeopleFilterBodyFilterType0.from_dict(data)
+                filter_type_0 = And.from_dict(data)
 
                 return filter_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -118,7 +91,7 @@ class GetPeopleFilterBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filter_type_1 = GetPeopleFilterBodyFilterType1.from_dict(data)
+                filter_type_1 = Or2.from_dict(data)
 
                 return filter_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -126,7 +99,7 @@ class GetPeopleFilterBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filter_type_2_type_0 = GetPeopleFilterBodyFilterType2Type0.from_dict(data)
+                filter_type_2_type_0 = And3.from_dict(data)
 
                 return filter_type_2_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -134,7 +107,7 @@ class GetPeopleFilterBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filter_type_2_type_1 = GetPeopleFilterBodyFilterType2Type1.from_dict(data)
+                filter_type_2_type_1 = Or3.from_dict(data)
 
                 return filter_type_2_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -142,7 +115,7 @@ class GetPeopleFilterBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filter_type_2_type_2 = GetPeopleFilterBodyFilterType2Type2.from_dict(data)
+                filter_type_2_type_2 = Segment.from_dict(data)
 
                 return filter_type_2_type_2
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -150,22 +123,14 @@ class GetPeopleFilterBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filter_type_2_type_3 = GetPeopleFilterBodyFilterType2Type3.from_dict(data)
+                filter_type_2_type_3 = Attribute2.from_dict(data)
 
                 return filter_type_2_type_3
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                filter_type_3 = GetPeopleFilterBodyFilterType3.from_dict(data)
-
-                return filter_type_3
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            filter_type_4 = GetPeopleFilterBodyFilterType4.from_dict(data)
+            filter_type_4 = Audience.from_dict(data)
 
             return filter_type_4
 

@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.get_person_activities_response_200_activities_item import GetPersonActivitiesResponse200ActivitiesItem
+    from ..models.activities import Activities
 
 
 T = TypeVar("T", bound="GetPersonActivitiesResponse200")
@@ -21,10 +21,10 @@ T = TypeVar("T", bound="GetPersonActivitiesResponse200")
 class GetPersonActivitiesResponse200:
     """
     Attributes:
-        activities (list[GetPersonActivitiesResponse200ActivitiesItem] | Unset):
+        activities (list[Activities] | Unset):
     """
 
-    activities: list[GetPersonActivitiesResponse200ActivitiesItem] | Unset = UNSET
+    activities: list[Activities] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,17 +45,15 @@ class GetPersonActivitiesResponse200:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.get_person_activities_response_200_activities_item import (
-            GetPersonActivitiesResponse200ActivitiesItem,  # noqa: PLC0415
-        )
+        from ..models.activities import Activities  # noqa: PLC0415
 
         d = dict(src_dict)
         _activities = d.pop("activities", UNSET)
-        activities: list[GetPersonActivitiesResponse200ActivitiesItem] | Unset = UNSET
+        activities: list[Activities] | Unset = UNSET
         if _activities is not UNSET:
             activities = []
             for activities_item_data in _activities:
-                activities_item = GetPersonActivitiesResponse200ActivitiesItem.from_dict(activities_item_data)
+                activities_item = Activities.from_dict(activities_item_data)
 
                 activities.append(activities_item)
 

@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.get_person_attributes_response_200_customer import GetPersonAttributesResponse200Customer
+    from ..models.customer import Customer
 
 
 T = TypeVar("T", bound="GetPersonAttributesResponse200")
@@ -32,10 +32,10 @@ class GetPersonAttributesResponse200:
             'ios'}]}}
 
     Attributes:
-        customer (GetPersonAttributesResponse200Customer | Unset): The profile you referenced by ID in the request.
+        customer (Customer | Unset): The profile you referenced by ID in the request.
     """
 
-    customer: GetPersonAttributesResponse200Customer | Unset = UNSET
+    customer: Customer | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -53,15 +53,15 @@ class GetPersonAttributesResponse200:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.get_person_attributes_response_200_customer import GetPersonAttributesResponse200Customer  # noqa: PLC0415
+        from ..models.customer import Customer  # noqa: PLC0415
 
         d = dict(src_dict)
         _customer = d.pop("customer", UNSET)
-        customer: GetPersonAttributesResponse200Customer | Unset
+        customer: Customer | Unset
         if isinstance(_customer, Unset):
             customer = UNSET
         else:
-            customer = GetPersonAttributesResponse200Customer.from_dict(_customer)
+            customer = Customer.from_dict(_customer)
 
         get_person_attributes_response_200 = cls(
             customer=customer,

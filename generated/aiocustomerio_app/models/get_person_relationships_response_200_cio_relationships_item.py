@@ -14,12 +14,10 @@ if TYPE_CHECKING:
     from ..models.get_person_relationships_response_200_cio_relationships_item_attributes import (
         GetPersonRelationshipsResponse200CioRelationshipsItemAttributes,
     )
-    from ..models.get_person_relationships_response_200_cio_relationships_item_identifiers import (
-        GetPersonRelationshipsResponse200CioRelationshipsItemIdentifiers,
-    )
     from ..models.get_person_relationships_response_200_cio_relationships_item_timestamps import (
         GetPersonRelationshipsResponse200CioRelationshipsItemTimestamps,
     )
+    from ..models.identifiers_2 import Identifiers2
 
 
 T = TypeVar("T", bound="GetPersonRelationshipsResponse200CioRelationshipsItem")
@@ -30,8 +28,7 @@ class GetPersonRelationshipsResponse200CioRelationshipsItem:
     """
     Attributes:
         object_type_id (int | Unset): The type of object that the customer is related to.
-        identifiers (GetPersonRelationshipsResponse200CioRelationshipsItemIdentifiers | Unset): The `object_id` and
-            `cio_object_id` that a person is related to.
+        identifiers (Identifiers2 | Unset):
         attributes (GetPersonRelationshipsResponse200CioRelationshipsItemAttributes | Unset): Attributes for the
             relationship between the person and the object.
         timestamps (GetPersonRelationshipsResponse200CioRelationshipsItemTimestamps | Unset): Unix timestamps when the
@@ -39,7 +36,7 @@ class GetPersonRelationshipsResponse200CioRelationshipsItem:
     """
 
     object_type_id: int | Unset = UNSET
-    identifiers: GetPersonRelationshipsResponse200CioRelationshipsItemIdentifiers | Unset = UNSET
+    identifiers: Identifiers2 | Unset = UNSET
     attributes: GetPersonRelationshipsResponse200CioRelationshipsItemAttributes | Unset = UNSET
     timestamps: GetPersonRelationshipsResponse200CioRelationshipsItemTimestamps | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -78,22 +75,20 @@ class GetPersonRelationshipsResponse200CioRelationshipsItem:
         from ..models.get_person_relationships_response_200_cio_relationships_item_attributes import (
             GetPersonRelationshipsResponse200CioRelationshipsItemAttributes,  # noqa: PLC0415
         )
-        from ..models.get_person_relationships_response_200_cio_relationships_item_identifiers import (
-            GetPersonRelationshipsResponse200CioRelationshipsItemIdentifiers,  # noqa: PLC0415
-        )
         from ..models.get_person_relationships_response_200_cio_relationships_item_timestamps import (
             GetPersonRelationshipsResponse200CioRelationshipsItemTimestamps,  # noqa: PLC0415
         )
+        from ..models.identifiers_2 import Identifiers2  # noqa: PLC0415
 
         d = dict(src_dict)
         object_type_id = d.pop("object_type_id", UNSET)
 
         _identifiers = d.pop("identifiers", UNSET)
-        identifiers: GetPersonRelationshipsResponse200CioRelationshipsItemIdentifiers | Unset
+        identifiers: Identifiers2 | Unset
         if isinstance(_identifiers, Unset):
             identifiers = UNSET
         else:
-            identifiers = GetPersonRelationshipsResponse200CioRelationshipsItemIdentifiers.from_dict(_identifiers)
+            identifiers = Identifiers2.from_dict(_identifiers)
 
         _attributes = d.pop("attributes", UNSET)
         attributes: GetPersonRelationshipsResponse200CioRelationshipsItemAttributes | Unset

@@ -12,9 +12,7 @@ from ..models.get_suppression_by_type_response_200_category import GetSuppressio
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.get_suppression_by_type_response_200_suppressions_item import (
-        GetSuppressionByTypeResponse200SuppressionsItem,
-    )
+    from ..models.suppressions import Suppressions
 
 
 T = TypeVar("T", bound="GetSuppressionByTypeResponse200")
@@ -26,12 +24,11 @@ class GetSuppressionByTypeResponse200:
     Attributes:
         category (GetSuppressionByTypeResponse200Category | Unset): The reason the addresses are suppressed. Example:
             bounces.
-        suppressions (list[GetSuppressionByTypeResponse200SuppressionsItem] | Unset): The addresses suppressed in this
-            category.
+        suppressions (list[Suppressions] | Unset): The addresses suppressed in this category.
     """
 
     category: GetSuppressionByTypeResponse200Category | Unset = UNSET
-    suppressions: list[GetSuppressionByTypeResponse200SuppressionsItem] | Unset = UNSET
+    suppressions: list[Suppressions] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -58,9 +55,7 @@ class GetSuppressionByTypeResponse200:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.get_suppression_by_type_response_200_suppressions_item import (
-            GetSuppressionByTypeResponse200SuppressionsItem,  # noqa: PLC0415
-        )
+        from ..models.suppressions import Suppressions  # noqa: PLC0415
 
         d = dict(src_dict)
         _category = d.pop("category", UNSET)
@@ -71,11 +66,11 @@ class GetSuppressionByTypeResponse200:
             category = GetSuppressionByTypeResponse200Category(_category)
 
         _suppressions = d.pop("suppressions", UNSET)
-        suppressions: list[GetSuppressionByTypeResponse200SuppressionsItem] | Unset = UNSET
+        suppressions: list[Suppressions] | Unset = UNSET
         if _suppressions is not UNSET:
             suppressions = []
             for suppressions_item_data in _suppressions:
-                suppressions_item = GetSuppressionByTypeResponse200SuppressionsItem.from_dict(suppressions_item_data)
+                suppressions_item = Suppressions.from_dict(suppressions_item_data)
 
                 suppressions.append(suppressions_item)
 

@@ -12,7 +12,7 @@ from ..models.get_suppression_response_200_category import GetSuppressionRespons
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.get_suppression_response_200_suppressions_item import GetSuppressionResponse200SuppressionsItem
+    from ..models.suppressions import Suppressions
 
 
 T = TypeVar("T", bound="GetSuppressionResponse200")
@@ -23,12 +23,11 @@ class GetSuppressionResponse200:
     """
     Attributes:
         category (GetSuppressionResponse200Category | Unset): The reason the addresses are suppressed. Example: bounces.
-        suppressions (list[GetSuppressionResponse200SuppressionsItem] | Unset): The addresses suppressed in this
-            category.
+        suppressions (list[Suppressions] | Unset): The addresses suppressed in this category.
     """
 
     category: GetSuppressionResponse200Category | Unset = UNSET
-    suppressions: list[GetSuppressionResponse200SuppressionsItem] | Unset = UNSET
+    suppressions: list[Suppressions] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -55,7 +54,7 @@ class GetSuppressionResponse200:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.get_suppression_response_200_suppressions_item import GetSuppressionResponse200SuppressionsItem  # noqa: PLC0415
+        from ..models.suppressions import Suppressions  # noqa: PLC0415
 
         d = dict(src_dict)
         _category = d.pop("category", UNSET)
@@ -66,11 +65,11 @@ class GetSuppressionResponse200:
             category = GetSuppressionResponse200Category(_category)
 
         _suppressions = d.pop("suppressions", UNSET)
-        suppressions: list[GetSuppressionResponse200SuppressionsItem] | Unset = UNSET
+        suppressions: list[Suppressions] | Unset = UNSET
         if _suppressions is not UNSET:
             suppressions = []
             for suppressions_item_data in _suppressions:
-                suppressions_item = GetSuppressionResponse200SuppressionsItem.from_dict(suppressions_item_data)
+                suppressions_item = Suppressions.from_dict(suppressions_item_data)
 
                 suppressions.append(suppressions_item)
 

@@ -13,10 +13,10 @@ from ..models.identify_anonymous_type import IdentifyAnonymousType
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.cio_object_id_updates_only import CIOObjectIDUpdatesOnly
     from ..models.identify_anonymous_attributes import IdentifyAnonymousAttributes
     from ..models.identify_anonymous_cio_relationships_item import IdentifyAnonymousCioRelationshipsItem
-    from ..models.identify_anonymous_identifiers_type_0 import IdentifyAnonymousIdentifiersType0
-    from ..models.identify_anonymous_identifiers_type_1 import IdentifyAnonymousIdentifiersType1
+    from ..models.object_id_create_and_update import ObjectIDCreateAndUpdate
 
 
 T = TypeVar("T", bound="IdentifyAnonymous")
@@ -28,10 +28,9 @@ class IdentifyAnonymous:
     anonymous_id. When you identify the person, their anonymous relationship will carry over to the identified profile.
 
         Attributes:
-            identifiers (IdentifyAnonymousIdentifiersType0 | IdentifyAnonymousIdentifiersType1): The identifiers for a
-                custom object. When identifying a new object, you *must* use both the `object_type_id` and `object_id` (where
-                `object_type_id` is an integer representing the type of object and the `object_id` is the individual identifier
-                for the object).
+            identifiers (CIOObjectIDUpdatesOnly | ObjectIDCreateAndUpdate): The identifiers for a custom object. When
+                identifying a new object, you *must* use both the `object_type_id` and `object_id` (where `object_type_id` is an
+                integer representing the type of object and the `object_id` is the individual identifier for the object).
 
                 If you're updating an existing object, you can use either the `object_type_id` and `object_id` or the
                 `cio_object_id` (where `cio_object_id` is an immutable unique value that Customer.io sets for an object when you
@@ -48,7 +47,7 @@ class IdentifyAnonymous:
                 yet identified by `id` or `email`.
     """
 
-    identifiers: IdentifyAnonymousIdentifiersType0 | IdentifyAnonymousIdentifiersType1
+    identifiers: CIOObjectIDUpdatesOnly | ObjectIDCreateAndUpdate
     type_: IdentifyAnonymousType
     action: IdentifyAnonymousAction
     attributes: IdentifyAnonymousAttributes | Unset = UNSET
@@ -56,10 +55,10 @@ class IdentifyAnonymous:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.identify_anonymous_identifiers_type_0 import IdentifyAnonymousIdentifiersType0  # noqa: PLC0415
+        from ..models.object_id_create_and_update import ObjectIDCreateAndUpdate  # noqa: PLC0415
 
         identifiers: dict[str, Any]
-        if isinstance(self.identifiers, IdentifyAnonymousIdentifiersType0):
+        if isinstance(self.identifiers, ObjectIDCreateAndUpdate):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -97,25 +96,25 @@ class IdentifyAnonymous:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.cio_object_id_updates_only import CIOObjectIDUpdatesOnly  # noqa: PLC0415
         from ..models.identify_anonymous_attributes import IdentifyAnonymousAttributes  # noqa: PLC0415
         from ..models.identify_anonymous_cio_relationships_item import IdentifyAnonymousCioRelationshipsItem  # noqa: PLC0415
-        from ..models.identify_anonymous_identifiers_type_0 import IdentifyAnonymousIdentifiersType0  # noqa: PLC0415
-        from ..models.identify_anonymous_identifiers_type_1 import IdentifyAnonymousIdentifiersType1  # noqa: PLC0415
+        from ..models.object_id_create_and_update import ObjectIDCreateAndUpdate  # noqa: PLC0415
 
         d = dict(src_dict)
 
-        def _parse_identifiers(data: object) -> IdentifyAnonymousIdentifiersType0 | IdentifyAnonymousIdentifiersType1:
+        def _parse_identifiers(data: object) -> CIOObjectIDUpdatesOnly | ObjectIDCreateAndUpdate:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = IdentifyAnonymousIdentifiersType0.from_dict(data)
+                identifiers_type_0 = ObjectIDCreateAndUpdate.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_1 = IdentifyAnonymousIdentifiersType1.from_dict(data)
+            identifiers_type_1 = CIOObjectIDUpdatesOnly.from_dict(data)
 
             return identifiers_type_1
 

@@ -13,11 +13,11 @@ from ..models.identify_person_type import IdentifyPersonType
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.cio_id import CioId
+    from ..models.email import Email
+    from ..models.id import Id
     from ..models.identify_person_attributes import IdentifyPersonAttributes
     from ..models.identify_person_cio_relationships_item import IdentifyPersonCioRelationshipsItem
-    from ..models.identify_person_identifiers_type_0 import IdentifyPersonIdentifiersType0
-    from ..models.identify_person_identifiers_type_1 import IdentifyPersonIdentifiersType1
-    from ..models.identify_person_identifiers_type_2 import IdentifyPersonIdentifiersType2
 
 
 T = TypeVar("T", bound="IdentifyPerson")
@@ -29,9 +29,8 @@ class IdentifyPerson:
 
     Attributes:
         type_ (IdentifyPersonType): The operation modifies a person in Customer.io
-        identifiers (IdentifyPersonIdentifiersType0 | IdentifyPersonIdentifiersType1 | IdentifyPersonIdentifiersType2):
-            The person you want to perform an action for—one of either `id`, `email`, or `cio_id`. You cannot pass multiple
-            identifiers.
+        identifiers (CioId | Email | Id): The person you want to perform an action for—one of either `id`, `email`, or
+            `cio_id`. You cannot pass multiple identifiers.
         action (IdentifyPersonAction): Indicates that the operation will `identify` the the item of the specified
             `type`.
         field_timestamp (int | Unset): The Unix timestamp for when the attribute update occurred. This can be used to
@@ -44,7 +43,7 @@ class IdentifyPerson:
     """
 
     type_: IdentifyPersonType
-    identifiers: IdentifyPersonIdentifiersType0 | IdentifyPersonIdentifiersType1 | IdentifyPersonIdentifiersType2
+    identifiers: CioId | Email | Id
     action: IdentifyPersonAction
     field_timestamp: int | Unset = UNSET
     attributes: IdentifyPersonAttributes | Unset = UNSET
@@ -52,15 +51,15 @@ class IdentifyPerson:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.identify_person_identifiers_type_0 import IdentifyPersonIdentifiersType0  # noqa: PLC0415
-        from ..models.identify_person_identifiers_type_1 import IdentifyPersonIdentifiersType1  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         type_ = self.type_.value
 
         identifiers: dict[str, Any]
-        if isinstance(self.identifiers, IdentifyPersonIdentifiersType0):
+        if isinstance(self.identifiers, Id):
             identifiers = self.identifiers.to_dict()
-        elif isinstance(self.identifiers, IdentifyPersonIdentifiersType1):
+        elif isinstance(self.identifiers, Email):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -100,22 +99,20 @@ class IdentifyPerson:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.cio_id import CioId  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
         from ..models.identify_person_attributes import IdentifyPersonAttributes  # noqa: PLC0415
         from ..models.identify_person_cio_relationships_item import IdentifyPersonCioRelationshipsItem  # noqa: PLC0415
-        from ..models.identify_person_identifiers_type_0 import IdentifyPersonIdentifiersType0  # noqa: PLC0415
-        from ..models.identify_person_identifiers_type_1 import IdentifyPersonIdentifiersType1  # noqa: PLC0415
-        from ..models.identify_person_identifiers_type_2 import IdentifyPersonIdentifiersType2  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = IdentifyPersonType(d.pop("type"))
 
-        def _parse_identifiers(
-            data: object,
-        ) -> IdentifyPersonIdentifiersType0 | IdentifyPersonIdentifiersType1 | IdentifyPersonIdentifiersType2:
+        def _parse_identifiers(data: object) -> CioId | Email | Id:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = IdentifyPersonIdentifiersType0.from_dict(data)
+                identifiers_type_0 = Id.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -123,14 +120,14 @@ class IdentifyPerson:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_1 = IdentifyPersonIdentifiersType1.from_dict(data)
+                identifiers_type_1 = Email.from_dict(data)
 
                 return identifiers_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = IdentifyPersonIdentifiersType2.from_dict(data)
+            identifiers_type_2 = CioId.from_dict(data)
 
             return identifiers_type_2
 

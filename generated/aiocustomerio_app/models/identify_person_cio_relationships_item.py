@@ -11,15 +11,11 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.identify_person_cio_relationships_item_identifiers_type_0 import (
-        IdentifyPersonCioRelationshipsItemIdentifiersType0,
-    )
-    from ..models.identify_person_cio_relationships_item_identifiers_type_1 import (
-        IdentifyPersonCioRelationshipsItemIdentifiersType1,
-    )
+    from ..models.cio_object_id import CIOObjectID
     from ..models.identify_person_cio_relationships_item_relationship_attributes import (
         IdentifyPersonCioRelationshipsItemRelationshipAttributes,
     )
+    from ..models.object_id import ObjectID
 
 
 T = TypeVar("T", bound="IdentifyPersonCioRelationshipsItem")
@@ -29,30 +25,25 @@ T = TypeVar("T", bound="IdentifyPersonCioRelationshipsItem")
 class IdentifyPersonCioRelationshipsItem:
     """
     Attributes:
-        identifiers (IdentifyPersonCioRelationshipsItemIdentifiersType0 |
-            IdentifyPersonCioRelationshipsItemIdentifiersType1 | Unset): The identifiers for a particular object. You can
-            use either the `object_type_id` and `object_id` (where `object_type_id` represents the type of object and the
-            `object_id` is the individual identifier for the object) or the `cio_object_id`.
+        identifiers (CIOObjectID | ObjectID | Unset): The identifiers for a particular object. You can use either the
+            `object_type_id` and `object_id` (where `object_type_id` represents the type of object and the `object_id` is
+            the individual identifier for the object) or the `cio_object_id`.
         relationship_attributes (IdentifyPersonCioRelationshipsItemRelationshipAttributes | Unset): The attributes
             associated with a relationship. Passing null or an empty string removes the attribute from the relationship.
              Example: {'role': 'admin'}.
     """
 
-    identifiers: (
-        IdentifyPersonCioRelationshipsItemIdentifiersType0 | IdentifyPersonCioRelationshipsItemIdentifiersType1 | Unset
-    ) = UNSET
+    identifiers: CIOObjectID | ObjectID | Unset = UNSET
     relationship_attributes: IdentifyPersonCioRelationshipsItemRelationshipAttributes | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.identify_person_cio_relationships_item_identifiers_type_0 import (
-            IdentifyPersonCioRelationshipsItemIdentifiersType0,  # noqa: PLC0415
-        )
+        from ..models.object_id import ObjectID  # noqa: PLC0415
 
         identifiers: dict[str, Any] | Unset
         if isinstance(self.identifiers, Unset):
             identifiers = UNSET
-        elif isinstance(self.identifiers, IdentifyPersonCioRelationshipsItemIdentifiersType0):
+        elif isinstance(self.identifiers, ObjectID):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -73,38 +64,28 @@ class IdentifyPersonCioRelationshipsItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.identify_person_cio_relationships_item_identifiers_type_0 import (
-            IdentifyPersonCioRelationshipsItemIdentifiersType0,  # noqa: PLC0415
-        )
-        from ..models.identify_person_cio_relationships_item_identifiers_type_1 import (
-            IdentifyPersonCioRelationshipsItemIdentifiersType1,  # noqa: PLC0415
-        )
+        from ..models.cio_object_id import CIOObjectID  # noqa: PLC0415
         from ..models.identify_person_cio_relationships_item_relationship_attributes import (
             IdentifyPersonCioRelationshipsItemRelationshipAttributes,  # noqa: PLC0415
         )
+        from ..models.object_id import ObjectID  # noqa: PLC0415
 
         d = dict(src_dict)
 
-        def _parse_identifiers(
-            data: object,
-        ) -> (
-            IdentifyPersonCioRelationshipsItemIdentifiersType0
-            | IdentifyPersonCioRelationshipsItemIdentifiersType1
-            | Unset
-        ):
+        def _parse_identifiers(data: object) -> CIOObjectID | ObjectID | Unset:
             if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = IdentifyPersonCioRelationshipsItemIdentifiersType0.from_dict(data)
+                identifiers_type_0 = ObjectID.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_1 = IdentifyPersonCioRelationshipsItemIdentifiersType1.from_dict(data)
+            identifiers_type_1 = CIOObjectID.from_dict(data)
 
             return identifiers_type_1
 

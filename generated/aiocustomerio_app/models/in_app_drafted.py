@@ -12,9 +12,9 @@ from ..models.in_app_drafted_metric import InAppDraftedMetric
 from ..models.in_app_drafted_object_type import InAppDraftedObjectType
 
 if TYPE_CHECKING:
-    from ..models.in_app_drafted_data_type_0 import InAppDraftedDataType0
-    from ..models.in_app_drafted_data_type_1 import InAppDraftedDataType1
-    from ..models.in_app_drafted_data_type_2 import InAppDraftedDataType2
+    from ..models.api_triggered_broadcast import ApiTriggeredBroadcast
+    from ..models.campaign import Campaign
+    from ..models.newsletter import Newsletter
 
 
 T = TypeVar("T", bound="InAppDrafted")
@@ -28,19 +28,19 @@ class InAppDrafted:
         object_type (InAppDraftedObjectType): The event relates to an in-app message.
         timestamp (int): The unix timestamp when the event occurred. Example: 1613063089.
         metric (InAppDraftedMetric): An in-app message draft was created.
-        data (InAppDraftedDataType0 | InAppDraftedDataType1 | InAppDraftedDataType2):
+        data (ApiTriggeredBroadcast | Campaign | Newsletter):
     """
 
     event_id: str
     object_type: InAppDraftedObjectType
     timestamp: int
     metric: InAppDraftedMetric
-    data: InAppDraftedDataType0 | InAppDraftedDataType1 | InAppDraftedDataType2
+    data: ApiTriggeredBroadcast | Campaign | Newsletter
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.in_app_drafted_data_type_0 import InAppDraftedDataType0  # noqa: PLC0415
-        from ..models.in_app_drafted_data_type_1 import InAppDraftedDataType1  # noqa: PLC0415
+        from ..models.api_triggered_broadcast import ApiTriggeredBroadcast  # noqa: PLC0415
+        from ..models.campaign import Campaign  # noqa: PLC0415
 
         event_id = self.event_id
 
@@ -51,9 +51,9 @@ class InAppDrafted:
         metric = self.metric.value
 
         data: dict[str, Any]
-        if isinstance(self.data, InAppDraftedDataType0):
+        if isinstance(self.data, ApiTriggeredBroadcast):
             data = self.data.to_dict()
-        elif isinstance(self.data, InAppDraftedDataType1):
+        elif isinstance(self.data, Campaign):
             data = self.data.to_dict()
         else:
             data = self.data.to_dict()
@@ -74,9 +74,9 @@ class InAppDrafted:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.in_app_drafted_data_type_0 import InAppDraftedDataType0  # noqa: PLC0415
-        from ..models.in_app_drafted_data_type_1 import InAppDraftedDataType1  # noqa: PLC0415
-        from ..models.in_app_drafted_data_type_2 import InAppDraftedDataType2  # noqa: PLC0415
+        from ..models.api_triggered_broadcast import ApiTriggeredBroadcast  # noqa: PLC0415
+        from ..models.campaign import Campaign  # noqa: PLC0415
+        from ..models.newsletter import Newsletter  # noqa: PLC0415
 
         d = dict(src_dict)
         event_id = d.pop("event_id")
@@ -87,11 +87,11 @@ class InAppDrafted:
 
         metric = InAppDraftedMetric(d.pop("metric"))
 
-        def _parse_data(data: object) -> InAppDraftedDataType0 | InAppDraftedDataType1 | InAppDraftedDataType2:
+        def _parse_data(data: object) -> ApiTriggeredBroadcast | Campaign | Newsletter:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                data_type_0 = InAppDraftedDataType0.from_dict(data)
+                data_type_0 = ApiTriggeredBroadcast.from_dict(data)
 
                 return data_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -99,14 +99,14 @@ class InAppDrafted:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                data_type_1 = InAppDraftedDataType1.from_dict(data)
+                data_type_1 = Campaign.from_dict(data)
 
                 return data_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            data_type_2 = InAppDraftedDataType2.from_dict(data)
+            data_type_2 = Newsletter.from_dict(data)
 
             return data_type_2
 

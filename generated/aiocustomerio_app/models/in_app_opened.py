@@ -12,9 +12,9 @@ from ..models.in_app_opened_metric import InAppOpenedMetric
 from ..models.in_app_opened_object_type import InAppOpenedObjectType
 
 if TYPE_CHECKING:
-    from ..models.in_app_opened_data_type_0 import InAppOpenedDataType0
-    from ..models.in_app_opened_data_type_1 import InAppOpenedDataType1
-    from ..models.in_app_opened_data_type_2 import InAppOpenedDataType2
+    from ..models.api_triggered_broadcast import ApiTriggeredBroadcast
+    from ..models.campaign import Campaign
+    from ..models.newsletter import Newsletter
 
 
 T = TypeVar("T", bound="InAppOpened")
@@ -30,19 +30,19 @@ class InAppOpened:
         metric (InAppOpenedMetric): A device opened an in-app message. Because messages appear automatically when a
             person opens your app (to the right page if using page rules), "opened" is essentially an "impression"—a person
             saw your message.
-        data (InAppOpenedDataType0 | InAppOpenedDataType1 | InAppOpenedDataType2):
+        data (ApiTriggeredBroadcast | Campaign | Newsletter):
     """
 
     event_id: str
     object_type: InAppOpenedObjectType
     timestamp: int
     metric: InAppOpenedMetric
-    data: InAppOpenedDataType0 | InAppOpenedDataType1 | InAppOpenedDataType2
+    data: ApiTriggeredBroadcast | Campaign | Newsletter
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.in_app_opened_data_type_0 import InAppOpenedDataType0  # noqa: PLC0415
-        from ..models.in_app_opened_data_type_1 import InAppOpenedDataType1  # noqa: PLC0415
+        from ..models.api_triggered_broadcast import ApiTriggeredBroadcast  # noqa: PLC0415
+        from ..models.campaign import Campaign  # noqa: PLC0415
 
         event_id = self.event_id
 
@@ -53,9 +53,9 @@ class InAppOpened:
         metric = self.metric.value
 
         data: dict[str, Any]
-        if isinstance(self.data, InAppOpenedDataType0):
+        if isinstance(self.data, ApiTriggeredBroadcast):
             data = self.data.to_dict()
-        elif isinstance(self.data, InAppOpenedDataType1):
+        elif isinstance(self.data, Campaign):
             data = self.data.to_dict()
         else:
             data = self.data.to_dict()
@@ -76,9 +76,9 @@ class InAppOpened:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.in_app_opened_data_type_0 import InAppOpenedDataType0  # noqa: PLC0415
-        from ..models.in_app_opened_data_type_1 import InAppOpenedDataType1  # noqa: PLC0415
-        from ..models.in_app_opened_data_type_2 import InAppOpenedDataType2  # noqa: PLC0415
+        from ..models.api_triggered_broadcast import ApiTriggeredBroadcast  # noqa: PLC0415
+        from ..models.campaign import Campaign  # noqa: PLC0415
+        from ..models.newsletter import Newsletter  # noqa: PLC0415
 
         d = dict(src_dict)
         event_id = d.pop("event_id")
@@ -89,11 +89,11 @@ class InAppOpened:
 
         metric = InAppOpenedMetric(d.pop("metric"))
 
-        def _parse_data(data: object) -> InAppOpenedDataType0 | InAppOpenedDataType1 | InAppOpenedDataType2:
+        def _parse_data(data: object) -> ApiTriggeredBroadcast | Campaign | Newsletter:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                data_type_0 = InAppOpenedDataType0.from_dict(data)
+                data_type_0 = ApiTriggeredBroadcast.from_dict(data)
 
                 return data_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -101,14 +101,14 @@ class InAppOpened:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                data_type_1 = InAppOpenedDataType1.from_dict(data)
+                data_type_1 = Campaign.from_dict(data)
 
                 return data_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            data_type_2 = InAppOpenedDataType2.from_dict(data)
+            data_type_2 = Newsletter.from_dict(data)
 
             return data_type_2
 

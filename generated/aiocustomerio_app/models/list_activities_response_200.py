@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.list_activities_response_200_activities_item import ListActivitiesResponse200ActivitiesItem
+    from ..models.activities import Activities
 
 
 T = TypeVar("T", bound="ListActivitiesResponse200")
@@ -21,12 +21,12 @@ T = TypeVar("T", bound="ListActivitiesResponse200")
 class ListActivitiesResponse200:
     """
     Attributes:
-        activities (list[ListActivitiesResponse200ActivitiesItem] | Unset):
+        activities (list[Activities] | Unset):
         next_ (str | Unset): Indicates the next page of results. Add `?start=<next_value>` to the request to get the
             next page of results.
     """
 
-    activities: list[ListActivitiesResponse200ActivitiesItem] | Unset = UNSET
+    activities: list[Activities] | Unset = UNSET
     next_: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -52,15 +52,15 @@ class ListActivitiesResponse200:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.list_activities_response_200_activities_item import ListActivitiesResponse200ActivitiesItem  # noqa: PLC0415
+        from ..models.activities import Activities  # noqa: PLC0415
 
         d = dict(src_dict)
         _activities = d.pop("activities", UNSET)
-        activities: list[ListActivitiesResponse200ActivitiesItem] | Unset = UNSET
+        activities: list[Activities] | Unset = UNSET
         if _activities is not UNSET:
             activities = []
             for activities_item_data in _activities:
-                activities_item = ListActivitiesResponse200ActivitiesItem.from_dict(activities_item_data)
+                activities_item = Activities.from_dict(activities_item_data)
 
                 activities.append(activities_item)
 

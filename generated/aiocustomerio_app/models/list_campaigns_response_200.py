@@ -11,13 +11,13 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.list_campaigns_response_200_campaigns_item_type_0 import ListCampaignsResponse200CampaignsItemType0
-    from ..models.list_campaigns_response_200_campaigns_item_type_1 import ListCampaignsResponse200CampaignsItemType1
-    from ..models.list_campaigns_response_200_campaigns_item_type_2 import ListCampaignsResponse200CampaignsItemType2
-    from ..models.list_campaigns_response_200_campaigns_item_type_3 import ListCampaignsResponse200CampaignsItemType3
-    from ..models.list_campaigns_response_200_campaigns_item_type_4 import ListCampaignsResponse200CampaignsItemType4
-    from ..models.list_campaigns_response_200_campaigns_item_type_5 import ListCampaignsResponse200CampaignsItemType5
-    from ..models.list_campaigns_response_200_campaigns_item_type_6 import ListCampaignsResponse200CampaignsItemType6
+    from ..models.date import Date
+    from ..models.event import Event
+    from ..models.form import Form
+    from ..models.object_ import Object
+    from ..models.relationship import Relationship
+    from ..models.segment_3 import Segment3
+    from ..models.webhook import Webhook
 
 
 T = TypeVar("T", bound="ListCampaignsResponse200")
@@ -27,63 +27,37 @@ T = TypeVar("T", bound="ListCampaignsResponse200")
 class ListCampaignsResponse200:
     """
     Attributes:
-        campaigns (list[ListCampaignsResponse200CampaignsItemType0 | ListCampaignsResponse200CampaignsItemType1 |
-            ListCampaignsResponse200CampaignsItemType2 | ListCampaignsResponse200CampaignsItemType3 |
-            ListCampaignsResponse200CampaignsItemType4 | ListCampaignsResponse200CampaignsItemType5 |
-            ListCampaignsResponse200CampaignsItemType6] | Unset): Each object is a campaign in your workspace with one of
-            seven types of campaign triggers.
+        campaigns (list[Date | Event | Form | Object | Relationship | Segment3 | Webhook] | Unset): Each object is a
+            campaign in your workspace with one of seven types of campaign triggers.
     """
 
-    campaigns: (
-        list[
-            ListCampaignsResponse200CampaignsItemType0
-            | ListCampaignsResponse200CampaignsItemType1
-            | ListCampaignsResponse200CampaignsItemType2
-            | ListCampaignsResponse200CampaignsItemType3
-            | ListCampaignsResponse200CampaignsItemType4
-            | ListCampaignsResponse200CampaignsItemType5
-            | ListCampaignsResponse200CampaignsItemType6
-        ]
-        | Unset
-    ) = UNSET
+    campaigns: list[Date | Event | Form | Object | Relationship | Segment3 | Webhook] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.list_campaigns_response_200_campaigns_item_type_0 import (
-            ListCampaignsResponse200CampaignsItemType0,  # noqa: PLC0415
-        )
-        from ..models.list_campaigns_response_200_campaigns_item_type_1 import (
-            ListCampaignsResponse200CampaignsItemType1,  # noqa: PLC0415
-        )
-        from ..models.list_campaigns_response_200_campaigns_item_type_2 import (
-            ListCampaignsResponse200CampaignsItemType2,  # noqa: PLC0415
-        )
-        from ..models.list_campaigns_response_200_campaigns_item_type_3 import (
-            ListCampaignsResponse200CampaignsItemType3,  # noqa: PLC0415
-        )
-        from ..models.list_campaigns_response_200_campaigns_item_type_4 import (
-            ListCampaignsResponse200CampaignsItemType4,  # noqa: PLC0415
-        )
-        from ..models.list_campaigns_response_200_campaigns_item_type_5 import (
-            ListCampaignsResponse200CampaignsItemType5,  # noqa: PLC0415
-        )
+        from ..models.date import Date  # noqa: PLC0415
+        from ..models.event import Event  # noqa: PLC0415
+        from ..models.form import Form  # noqa: PLC0415
+        from ..models.object_ import Object  # noqa: PLC0415
+        from ..models.relationship import Relationship  # noqa: PLC0415
+        from ..models.segment_3 import Segment3  # noqa: PLC0415
 
         campaigns: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.campaigns, Unset):
             campaigns = []
             for campaigns_item_data in self.campaigns:
                 campaigns_item: dict[str, Any]
-                if isinstance(campaigns_item_data, ListCampaignsResponse200CampaignsItemType0):
+                if isinstance(campaigns_item_data, Segment3):
                     campaigns_item = campaigns_item_data.to_dict()
-                elif isinstance(campaigns_item_data, ListCampaignsResponse200CampaignsItemType1):
+                elif isinstance(campaigns_item_data, Event):
                     campaigns_item = campaigns_item_data.to_dict()
-                elif isinstance(campaigns_item_data, ListCampaignsResponse200CampaignsItemType2):
+                elif isinstance(campaigns_item_data, Form):
                     campaigns_item = campaigns_item_data.to_dict()
-                elif isinstance(campaigns_item_data, ListCampaignsResponse200CampaignsItemType3):
+                elif isinstance(campaigns_item_data, Date):
                     campaigns_item = campaigns_item_data.to_dict()
-                elif isinstance(campaigns_item_data, ListCampaignsResponse200CampaignsItemType4):
+                elif isinstance(campaigns_item_data, Relationship):
                     campaigns_item = campaigns_item_data.to_dict()
-                elif isinstance(campaigns_item_data, ListCampaignsResponse200CampaignsItemType5):
+                elif isinstance(campaigns_item_data, Object):
                     campaigns_item = campaigns_item_data.to_dict()
                 else:
                     campaigns_item = campaigns_item_data.to_dict()
@@ -100,61 +74,28 @@ class ListCampaignsResponse200:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.list_campaigns_response_200_campaigns_item_type_0 import (
-            ListCampaignsResponse200CampaignsItemType0,  # noqa: PLC0415
-        )
-        from ..models.list_campaigns_response_200_campaigns_item_type_1 import (
-            ListCampaignsResponse200CampaignsItemType1,  # noqa: PLC0415
-        )
-        from ..models.list_campaigns_response_200_campaigns_item_type_2 import (
-            ListCampaignsResponse200CampaignsItemType2,  # noqa: PLC0415
-        )
-        from ..models.list_campaigns_response_200_campaigns_item_type_3 import (
-            ListCampaignsResponse200CampaignsItemType3,  # noqa: PLC0415
-        )
-        from ..models.list_campaigns_response_200_campaigns_item_type_4 import (
-            ListCampaignsResponse200CampaignsItemType4,  # noqa: PLC0415
-        )
-        from ..models.list_campaigns_response_200_campaigns_item_type_5 import (
-            ListCampaignsResponse200CampaignsItemType5,  # noqa: PLC0415
-        )
-        from ..models.list_campaigns_response_200_campaigns_item_type_6 import (
-            ListCampaignsResponse200CampaignsItemType6,  # noqa: PLC0415
-        )
+        from ..models.date import Date  # noqa: PLC0415
+        from ..models.event import Event  # noqa: PLC0415
+        from ..models.form import Form  # noqa: PLC0415
+        from ..models.object_ import Object  # noqa: PLC0415
+        from ..models.relationship import Relationship  # noqa: PLC0415
+        from ..models.segment_3 import Segment3  # noqa: PLC0415
+        from ..models.webhook import Webhook  # noqa: PLC0415
 
         d = dict(src_dict)
         _campaigns = d.pop("campaigns", UNSET)
-        campaigns: (
-            list[
-                ListCampaignsResponse200CampaignsItemType0
-                | ListCampaignsResponse200CampaignsItemType1
-                | ListCampaignsResponse200CampaignsItemType2
-                | ListCampaignsResponse200CampaignsItemType3
-                | ListCampaignsResponse200CampaignsItemType4
-                | ListCampaignsResponse200CampaignsItemType5
-                | ListCampaignsResponse200CampaignsItemType6
-            ]
-            | Unset
-        ) = UNSET
+        campaigns: list[Date | Event | Form | Object | Relationship | Segment3 | Webhook] | Unset = UNSET
         if _campaigns is not UNSET:
             campaigns = []
             for campaigns_item_data in _campaigns:
 
                 def _parse_campaigns_item(
                     data: object,
-                ) -> (
-                    ListCampaignsResponse200CampaignsItemType0
-                    | ListCampaignsResponse200CampaignsItemType1
-                    | ListCampaignsResponse200CampaignsItemType2
-                    | ListCampaignsResponse200CampaignsItemType3
-                    | ListCampaignsResponse200CampaignsItemType4
-                    | ListCampaignsResponse200CampaignsItemType5
-                    | ListCampaignsResponse200CampaignsItemType6
-                ):
+                ) -> Date | Event | Form | Object | Relationship | Segment3 | Webhook:
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        campaigns_item_type_0 = ListCampaignsResponse200CampaignsItemType0.from_dict(data)
+                        campaigns_item_type_0 = Segment3.from_dict(data)
 
                         return campaigns_item_type_0
                     except (TypeError, ValueError, AttributeError, KeyError):
@@ -162,7 +103,7 @@ class ListCampaignsResponse200:
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        campaigns_item_type_1 = ListCampaignsResponse200CampaignsItemType1.from_dict(data)
+                        campaigns_item_type_1 = Event.from_dict(data)
 
                         return campaigns_item_type_1
                     except (TypeError, ValueError, AttributeError, KeyError):
@@ -170,7 +111,7 @@ class ListCampaignsResponse200:
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        campaigns_item_type_2 = ListCampaignsResponse200CampaignsItemType2.from_dict(data)
+                        campaigns_item_type_2 = Form.from_dict(data)
 
                         return campaigns_item_type_2
                     except (TypeError, ValueError, AttributeError, KeyError):
@@ -178,7 +119,7 @@ class ListCampaignsResponse200:
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        campaigns_item_type_3 = ListCampaignsResponse200CampaignsItemType3.from_dict(data)
+                        campaigns_item_type_3 = Date.from_dict(data)
 
                         return campaigns_item_type_3
                     except (TypeError, ValueError, AttributeError, KeyError):
@@ -186,7 +127,7 @@ class ListCampaignsResponse200:
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        campaigns_item_type_4 = ListCampaignsResponse200CampaignsItemType4.from_dict(data)
+                        campaigns_item_type_4 = Relationship.from_dict(data)
 
                         return campaigns_item_type_4
                     except (TypeError, ValueError, AttributeError, KeyError):
@@ -194,14 +135,14 @@ class ListCampaignsResponse200:
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        campaigns_item_type_5 = ListCampaignsResponse200CampaignsItemType5.from_dict(data)
+                        campaigns_item_type_5 = Object.from_dict(data)
 
                         return campaigns_item_type_5
                     except (TypeError, ValueError, AttributeError, KeyError):
                         pass
                     if not isinstance(data, dict):
                         raise TypeError()
-                    campaigns_item_type_6 = ListCampaignsResponse200CampaignsItemType6.from_dict(data)
+                    campaigns_item_type_6 = Webhook.from_dict(data)
 
                     return campaigns_item_type_6
 

@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..models.object_add_relationships_action import ObjectAddRelationshipsAction
 
 if TYPE_CHECKING:
-    from ..models.object_add_relationships_cio_relationships_item import ObjectAddRelationshipsCioRelationshipsItem
+    from ..models.cio_relationships import CioRelationships
 
 
 T = TypeVar("T", bound="ObjectAddRelationships")
@@ -23,12 +23,12 @@ class ObjectAddRelationships:
 
     Attributes:
         action (ObjectAddRelationshipsAction): This operation associates an object with one or more people.
-        cio_relationships (list[ObjectAddRelationshipsCioRelationshipsItem]): The people you want to associate with an
-            object. Each object in the array represents a person.
+        cio_relationships (list[CioRelationships]): The people you want to associate with an object. Each object in the
+            array represents a person.
     """
 
     action: ObjectAddRelationshipsAction
-    cio_relationships: list[ObjectAddRelationshipsCioRelationshipsItem]
+    cio_relationships: list[CioRelationships]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -52,7 +52,7 @@ class ObjectAddRelationships:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.object_add_relationships_cio_relationships_item import ObjectAddRelationshipsCioRelationshipsItem  # noqa: PLC0415
+        from ..models.cio_relationships import CioRelationships  # noqa: PLC0415
 
         d = dict(src_dict)
         action = ObjectAddRelationshipsAction(d.pop("action"))
@@ -60,7 +60,7 @@ class ObjectAddRelationships:
         cio_relationships = []
         _cio_relationships = d.pop("cio_relationships")
         for cio_relationships_item_data in _cio_relationships:
-            cio_relationships_item = ObjectAddRelationshipsCioRelationshipsItem.from_dict(cio_relationships_item_data)
+            cio_relationships_item = CioRelationships.from_dict(cio_relationships_item_data)
 
             cio_relationships.append(cio_relationships_item)
 

@@ -11,9 +11,7 @@ from attrs import field as _attrs_field
 from ..models.object_delete_relationships_action import ObjectDeleteRelationshipsAction
 
 if TYPE_CHECKING:
-    from ..models.object_delete_relationships_cio_relationships_item import (
-        ObjectDeleteRelationshipsCioRelationshipsItem,
-    )
+    from ..models.cio_relationships import CioRelationships
 
 
 T = TypeVar("T", bound="ObjectDeleteRelationships")
@@ -25,12 +23,12 @@ class ObjectDeleteRelationships:
 
     Attributes:
         action (ObjectDeleteRelationshipsAction): This operation deletes an object relationship from one or more people.
-        cio_relationships (list[ObjectDeleteRelationshipsCioRelationshipsItem]): The people you want to associate with
-            an object. Each object in the array represents a person.
+        cio_relationships (list[CioRelationships]): The people you want to associate with an object. Each object in the
+            array represents a person.
     """
 
     action: ObjectDeleteRelationshipsAction
-    cio_relationships: list[ObjectDeleteRelationshipsCioRelationshipsItem]
+    cio_relationships: list[CioRelationships]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,9 +52,7 @@ class ObjectDeleteRelationships:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.object_delete_relationships_cio_relationships_item import (
-            ObjectDeleteRelationshipsCioRelationshipsItem,  # noqa: PLC0415
-        )
+        from ..models.cio_relationships import CioRelationships  # noqa: PLC0415
 
         d = dict(src_dict)
         action = ObjectDeleteRelationshipsAction(d.pop("action"))
@@ -64,9 +60,7 @@ class ObjectDeleteRelationships:
         cio_relationships = []
         _cio_relationships = d.pop("cio_relationships")
         for cio_relationships_item_data in _cio_relationships:
-            cio_relationships_item = ObjectDeleteRelationshipsCioRelationshipsItem.from_dict(
-                cio_relationships_item_data
-            )
+            cio_relationships_item = CioRelationships.from_dict(cio_relationships_item_data)
 
             cio_relationships.append(cio_relationships_item)
 

@@ -13,10 +13,10 @@ from ..models.object_identify_type import ObjectIdentifyType
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.cio_object_id_updates_only import CIOObjectIDUpdatesOnly
+    from ..models.cio_relationships import CioRelationships
+    from ..models.object_id_create_and_update import ObjectIDCreateAndUpdate
     from ..models.object_identify_attributes import ObjectIdentifyAttributes
-    from ..models.object_identify_cio_relationships_item import ObjectIdentifyCioRelationshipsItem
-    from ..models.object_identify_identifiers_type_0 import ObjectIdentifyIdentifiersType0
-    from ..models.object_identify_identifiers_type_1 import ObjectIdentifyIdentifiersType1
 
 
 T = TypeVar("T", bound="ObjectIdentify")
@@ -28,10 +28,9 @@ class ObjectIdentify:
     not exist, we'll create a new object; if it exists, we'll update the object accordingly.
 
         Attributes:
-            identifiers (ObjectIdentifyIdentifiersType0 | ObjectIdentifyIdentifiersType1): The identifiers for a custom
-                object. When identifying a new object, you *must* use both the `object_type_id` and `object_id` (where
-                `object_type_id` is an integer representing the type of object and the `object_id` is the individual identifier
-                for the object).
+            identifiers (CIOObjectIDUpdatesOnly | ObjectIDCreateAndUpdate): The identifiers for a custom object. When
+                identifying a new object, you *must* use both the `object_type_id` and `object_id` (where `object_type_id` is an
+                integer representing the type of object and the `object_id` is the individual identifier for the object).
 
                 If you're updating an existing object, you can use either the `object_type_id` and `object_id` or the
                 `cio_object_id` (where `cio_object_id` is an immutable unique value that Customer.io sets for an object when you
@@ -43,22 +42,22 @@ class ObjectIdentify:
                 might want to associate with people later (through `cio_relationships`). Passing `null` or an empty string
                 removes the attribute from the object. Some attributes have special meaning. Please refer to the list of
                 [reserved attributes](/journeys/objects-create/#reserved-attributes).
-            cio_relationships (list[ObjectIdentifyCioRelationshipsItem] | Unset): The people you want to associate with an
-                object. Each object in the array represents a person.
+            cio_relationships (list[CioRelationships] | Unset): The people you want to associate with an object. Each object
+                in the array represents a person.
     """
 
-    identifiers: ObjectIdentifyIdentifiersType0 | ObjectIdentifyIdentifiersType1
+    identifiers: CIOObjectIDUpdatesOnly | ObjectIDCreateAndUpdate
     type_: ObjectIdentifyType
     action: ObjectIdentifyAction
     attributes: ObjectIdentifyAttributes | Unset = UNSET
-    cio_relationships: list[ObjectIdentifyCioRelationshipsItem] | Unset = UNSET
+    cio_relationships: list[CioRelationships] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.object_identify_identifiers_type_0 import ObjectIdentifyIdentifiersType0  # noqa: PLC0415
+        from ..models.object_id_create_and_update import ObjectIDCreateAndUpdate  # noqa: PLC0415
 
         identifiers: dict[str, Any]
-        if isinstance(self.identifiers, ObjectIdentifyIdentifiersType0):
+        if isinstance(self.identifiers, ObjectIDCreateAndUpdate):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -96,25 +95,25 @@ class ObjectIdentify:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.cio_object_id_updates_only import CIOObjectIDUpdatesOnly  # noqa: PLC0415
+        from ..models.cio_relationships import CioRelationships  # noqa: PLC0415
+        from ..models.object_id_create_and_update import ObjectIDCreateAndUpdate  # noqa: PLC0415
         from ..models.object_identify_attributes import ObjectIdentifyAttributes  # noqa: PLC0415
-        from ..models.object_identify_cio_relationships_item import ObjectIdentifyCioRelationshipsItem  # noqa: PLC0415
-        from ..models.object_identify_identifiers_type_0 import ObjectIdentifyIdentifiersType0  # noqa: PLC0415
-        from ..models.object_identify_identifiers_type_1 import ObjectIdentifyIdentifiersType1  # noqa: PLC0415
 
         d = dict(src_dict)
 
-        def _parse_identifiers(data: object) -> ObjectIdentifyIdentifiersType0 | ObjectIdentifyIdentifiersType1:
+        def _parse_identifiers(data: object) -> CIOObjectIDUpdatesOnly | ObjectIDCreateAndUpdate:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = ObjectIdentifyIdentifiersType0.from_dict(data)
+                identifiers_type_0 = ObjectIDCreateAndUpdate.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_1 = ObjectIdentifyIdentifiersType1.from_dict(data)
+            identifiers_type_1 = CIOObjectIDUpdatesOnly.from_dict(data)
 
             return identifiers_type_1
 
@@ -132,11 +131,11 @@ class ObjectIdentify:
             attributes = ObjectIdentifyAttributes.from_dict(_attributes)
 
         _cio_relationships = d.pop("cio_relationships", UNSET)
-        cio_relationships: list[ObjectIdentifyCioRelationshipsItem] | Unset = UNSET
+        cio_relationships: list[CioRelationships] | Unset = UNSET
         if _cio_relationships is not UNSET:
             cio_relationships = []
             for cio_relationships_item_data in _cio_relationships:
-                cio_relationships_item = ObjectIdentifyCioRelationshipsItem.from_dict(cio_relationships_item_data)
+                cio_relationships_item = CioRelationships.from_dict(cio_relationships_item_data)
 
                 cio_relationships.append(cio_relationships_item)
 

@@ -12,9 +12,9 @@ from ..models.person_delete_action import PersonDeleteAction
 from ..models.person_delete_type import PersonDeleteType
 
 if TYPE_CHECKING:
-    from ..models.person_delete_identifiers_type_0 import PersonDeleteIdentifiersType0
-    from ..models.person_delete_identifiers_type_1 import PersonDeleteIdentifiersType1
-    from ..models.person_delete_identifiers_type_2 import PersonDeleteIdentifiersType2
+    from ..models.cio_id import CioId
+    from ..models.email import Email
+    from ..models.id import Id
 
 
 T = TypeVar("T", bound="PersonDelete")
@@ -26,27 +26,26 @@ class PersonDelete:
 
     Attributes:
         type_ (PersonDeleteType): The operation modifies a person in Customer.io
-        identifiers (PersonDeleteIdentifiersType0 | PersonDeleteIdentifiersType1 | PersonDeleteIdentifiersType2): The
-            person you want to perform an action for—one of either `id`, `email`, or `cio_id`. You cannot pass multiple
-            identifiers.
+        identifiers (CioId | Email | Id): The person you want to perform an action for—one of either `id`, `email`, or
+            `cio_id`. You cannot pass multiple identifiers.
         action (PersonDeleteAction): Indicates that the operation will `delete` the the item of the specified `type`.
     """
 
     type_: PersonDeleteType
-    identifiers: PersonDeleteIdentifiersType0 | PersonDeleteIdentifiersType1 | PersonDeleteIdentifiersType2
+    identifiers: CioId | Email | Id
     action: PersonDeleteAction
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.person_delete_identifiers_type_0 import PersonDeleteIdentifiersType0  # noqa: PLC0415
-        from ..models.person_delete_identifiers_type_1 import PersonDeleteIdentifiersType1  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         type_ = self.type_.value
 
         identifiers: dict[str, Any]
-        if isinstance(self.identifiers, PersonDeleteIdentifiersType0):
+        if isinstance(self.identifiers, Id):
             identifiers = self.identifiers.to_dict()
-        elif isinstance(self.identifiers, PersonDeleteIdentifiersType1):
+        elif isinstance(self.identifiers, Email):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -67,20 +66,18 @@ class PersonDelete:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.person_delete_identifiers_type_0 import PersonDeleteIdentifiersType0  # noqa: PLC0415
-        from ..models.person_delete_identifiers_type_1 import PersonDeleteIdentifiersType1  # noqa: PLC0415
-        from ..models.person_delete_identifiers_type_2 import PersonDeleteIdentifiersType2  # noqa: PLC0415
+        from ..models.cio_id import CioId  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = PersonDeleteType(d.pop("type"))
 
-        def _parse_identifiers(
-            data: object,
-        ) -> PersonDeleteIdentifiersType0 | PersonDeleteIdentifiersType1 | PersonDeleteIdentifiersType2:
+        def _parse_identifiers(data: object) -> CioId | Email | Id:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = PersonDeleteIdentifiersType0.from_dict(data)
+                identifiers_type_0 = Id.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -88,14 +85,14 @@ class PersonDelete:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_1 = PersonDeleteIdentifiersType1.from_dict(data)
+                identifiers_type_1 = Email.from_dict(data)
 
                 return identifiers_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = PersonDeleteIdentifiersType2.from_dict(data)
+            identifiers_type_2 = CioId.from_dict(data)
 
             return identifiers_type_2
 

@@ -12,12 +12,12 @@ from ..models.person_delete_relationships_action import PersonDeleteRelationship
 from ..models.person_delete_relationships_type import PersonDeleteRelationshipsType
 
 if TYPE_CHECKING:
+    from ..models.cio_id import CioId
+    from ..models.email import Email
+    from ..models.id import Id
     from ..models.person_delete_relationships_cio_relationships_item import (
         PersonDeleteRelationshipsCioRelationshipsItem,
     )
-    from ..models.person_delete_relationships_identifiers_type_0 import PersonDeleteRelationshipsIdentifiersType0
-    from ..models.person_delete_relationships_identifiers_type_1 import PersonDeleteRelationshipsIdentifiersType1
-    from ..models.person_delete_relationships_identifiers_type_2 import PersonDeleteRelationshipsIdentifiersType2
 
 
 T = TypeVar("T", bound="PersonDeleteRelationships")
@@ -29,34 +29,29 @@ class PersonDeleteRelationships:
 
     Attributes:
         type_ (PersonDeleteRelationshipsType): The operation modifies a person in Customer.io
-        identifiers (PersonDeleteRelationshipsIdentifiersType0 | PersonDeleteRelationshipsIdentifiersType1 |
-            PersonDeleteRelationshipsIdentifiersType2): The person you want to perform an action for—one of either `id`,
-            `email`, or `cio_id`. You cannot pass multiple identifiers.
+        identifiers (CioId | Email | Id): The person you want to perform an action for—one of either `id`, `email`, or
+            `cio_id`. You cannot pass multiple identifiers.
         action (PersonDeleteRelationshipsAction): This operation deletes an object relationship from one or more people.
         cio_relationships (list[PersonDeleteRelationshipsCioRelationshipsItem]): Each object in the array represents a
             relationship you want to add to, or remove from, a person.
     """
 
     type_: PersonDeleteRelationshipsType
-    identifiers: (
-        PersonDeleteRelationshipsIdentifiersType0
-        | PersonDeleteRelationshipsIdentifiersType1
-        | PersonDeleteRelationshipsIdentifiersType2
-    )
+    identifiers: CioId | Email | Id
     action: PersonDeleteRelationshipsAction
     cio_relationships: list[PersonDeleteRelationshipsCioRelationshipsItem]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.person_delete_relationships_identifiers_type_0 import PersonDeleteRelationshipsIdentifiersType0  # noqa: PLC0415
-        from ..models.person_delete_relationships_identifiers_type_1 import PersonDeleteRelationshipsIdentifiersType1  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         type_ = self.type_.value
 
         identifiers: dict[str, Any]
-        if isinstance(self.identifiers, PersonDeleteRelationshipsIdentifiersType0):
+        if isinstance(self.identifiers, Id):
             identifiers = self.identifiers.to_dict()
-        elif isinstance(self.identifiers, PersonDeleteRelationshipsIdentifiersType1):
+        elif isinstance(self.identifiers, Email):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -83,27 +78,21 @@ class PersonDeleteRelationships:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.cio_id import CioId  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
         from ..models.person_delete_relationships_cio_relationships_item import (
             PersonDeleteRelationshipsCioRelationshipsItem,  # noqa: PLC0415
         )
-        from ..models.person_delete_relationships_identifiers_type_0 import PersonDeleteRelationshipsIdentifiersType0  # noqa: PLC0415
-        from ..models.person_delete_relationships_identifiers_type_1 import PersonDeleteRelationshipsIdentifiersType1  # noqa: PLC0415
-        from ..models.person_delete_relationships_identifiers_type_2 import PersonDeleteRelationshipsIdentifiersType2  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = PersonDeleteRelationshipsType(d.pop("type"))
 
-        def _parse_identifiers(
-            data: object,
-        ) -> (
-            PersonDeleteRelationshipsIdentifiersType0
-            | PersonDeleteRelationshipsIdentifiersType1
-            | PersonDeleteRelationshipsIdentifiersType2
-        ):
+        def _parse_identifiers(data: object) -> CioId | Email | Id:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = PersonDeleteRelationshipsIdentifiersType0.from_dict(data)
+                identifiers_type_0 = Id.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -111,14 +100,14 @@ class PersonDeleteRelationships:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_1 = PersonDeleteRelationshipsIdentifiersType1.from_dict(data)
+                identifiers_type_1 = Email.from_dict(data)
 
                 return identifiers_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = PersonDeleteRelationshipsIdentifiersType2.from_dict(data)
+            identifiers_type_2 = CioId.from_dict(data)
 
             return identifiers_type_2
 

@@ -11,12 +11,8 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.person_delete_relationships_cio_relationships_item_identifiers_type_0 import (
-        PersonDeleteRelationshipsCioRelationshipsItemIdentifiersType0,
-    )
-    from ..models.person_delete_relationships_cio_relationships_item_identifiers_type_1 import (
-        PersonDeleteRelationshipsCioRelationshipsItemIdentifiersType1,
-    )
+    from ..models.cio_object_id import CIOObjectID
+    from ..models.object_id import ObjectID
     from ..models.person_delete_relationships_cio_relationships_item_relationship_attributes import (
         PersonDeleteRelationshipsCioRelationshipsItemRelationshipAttributes,
     )
@@ -29,33 +25,26 @@ T = TypeVar("T", bound="PersonDeleteRelationshipsCioRelationshipsItem")
 class PersonDeleteRelationshipsCioRelationshipsItem:
     """
     Attributes:
-        identifiers (PersonDeleteRelationshipsCioRelationshipsItemIdentifiersType0 |
-            PersonDeleteRelationshipsCioRelationshipsItemIdentifiersType1 | Unset): The identifiers for a particular object.
-            You can use either the `object_type_id` and `object_id` (where `object_type_id` represents the type of object
-            and the `object_id` is the individual identifier for the object) or the `cio_object_id`.
+        identifiers (CIOObjectID | ObjectID | Unset): The identifiers for a particular object. You can use either the
+            `object_type_id` and `object_id` (where `object_type_id` represents the type of object and the `object_id` is
+            the individual identifier for the object) or the `cio_object_id`.
         relationship_attributes (PersonDeleteRelationshipsCioRelationshipsItemRelationshipAttributes | Unset): The
             attributes associated with a relationship. Passing null or an empty string removes the attribute from the
             relationship.
              Example: {'role': 'admin'}.
     """
 
-    identifiers: (
-        PersonDeleteRelationshipsCioRelationshipsItemIdentifiersType0
-        | PersonDeleteRelationshipsCioRelationshipsItemIdentifiersType1
-        | Unset
-    ) = UNSET
+    identifiers: CIOObjectID | ObjectID | Unset = UNSET
     relationship_attributes: PersonDeleteRelationshipsCioRelationshipsItemRelationshipAttributes | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.person_delete_relationships_cio_relationships_item_identifiers_type_0 import (
-            PersonDeleteRelationshipsCioRelationshipsItemIdentifiersType0,  # noqa: PLC0415
-        )
+        from ..models.object_id import ObjectID  # noqa: PLC0415
 
         identifiers: dict[str, Any] | Unset
         if isinstance(self.identifiers, Unset):
             identifiers = UNSET
-        elif isinstance(self.identifiers, PersonDeleteRelationshipsCioRelationshipsItemIdentifiersType0):
+        elif isinstance(self.identifiers, ObjectID):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -76,38 +65,28 @@ class PersonDeleteRelationshipsCioRelationshipsItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.person_delete_relationships_cio_relationships_item_identifiers_type_0 import (
-            PersonDeleteRelationshipsCioRelationshipsItemIdentifiersType0,  # noqa: PLC0415
-        )
-        from ..models.person_delete_relationships_cio_relationships_item_identifiers_type_1 import (
-            PersonDeleteRelationshipsCioRelationshipsItemIdentifiersType1,  # noqa: PLC0415
-        )
+        from ..models.cio_object_id import CIOObjectID  # noqa: PLC0415
+        from ..models.object_id import ObjectID  # noqa: PLC0415
         from ..models.person_delete_relationships_cio_relationships_item_relationship_attributes import (
             PersonDeleteRelationshipsCioRelationshipsItemRelationshipAttributes,  # noqa: PLC0415
         )
 
         d = dict(src_dict)
 
-        def _parse_identifiers(
-            data: object,
-        ) -> (
-            PersonDeleteRelationshipsCioRelationshipsItemIdentifiersType0
-            | PersonDeleteRelationshipsCioRelationshipsItemIdentifiersType1
-            | Unset
-        ):
+        def _parse_identifiers(data: object) -> CIOObjectID | ObjectID | Unset:
             if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = PersonDeleteRelationshipsCioRelationshipsItemIdentifiersType0.from_dict(data)
+                identifiers_type_0 = ObjectID.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_1 = PersonDeleteRelationshipsCioRelationshipsItemIdentifiersType1.from_dict(data)
+            identifiers_type_1 = CIOObjectID.from_dict(data)
 
             return identifiers_type_1
 

@@ -12,12 +12,9 @@ from ..models.person_merge_action import PersonMergeAction
 from ..models.person_merge_type import PersonMergeType
 
 if TYPE_CHECKING:
-    from ..models.person_merge_primary_type_0 import PersonMergePrimaryType0
-    from ..models.person_merge_primary_type_1 import PersonMergePrimaryType1
-    from ..models.person_merge_primary_type_2 import PersonMergePrimaryType2
-    from ..models.person_merge_secondary_type_0 import PersonMergeSecondaryType0
-    from ..models.person_merge_secondary_type_1 import PersonMergeSecondaryType1
-    from ..models.person_merge_secondary_type_2 import PersonMergeSecondaryType2
+    from ..models.cio_id import CioId
+    from ..models.email import Email
+    from ..models.id import Id
 
 
 T = TypeVar("T", bound="PersonMerge")
@@ -39,16 +36,15 @@ class PersonMerge:
             action (PersonMergeAction): Merge two people. You'll merge the `secondary` person into the `primary`. The
                 primary profile remains after the merge and the secondary is deleted. This operation is _not_ reversible. See
                 our page on [merging duplicate people](/merge-people/) for more information.
-            primary (PersonMergePrimaryType0 | PersonMergePrimaryType1 | PersonMergePrimaryType2): The person that you want
-                to remain after the merge, identified by one of `id`, `email`, or `cio_id`. This person receives information
-                from the secondary person in the merge.
+            primary (CioId | Email | Id): The person that you want to remain after the merge, identified by one of `id`,
+                `email`, or `cio_id`. This person receives information from the secondary person in the merge.
 
                 If email is disabled as an identifier in your [workspace
                 settings](https://fly.customer.io/workspaces/last/settings/edit), then you must reference people by `id` or
                 `cio_id`. Under How to Modify, `id` must be set to "Reference people by cio_id" for a successful merge.
-            secondary (PersonMergeSecondaryType0 | PersonMergeSecondaryType1 | PersonMergeSecondaryType2): The person that
-                you want to delete after the merge, identified by one of `id`, `email`, or `cio_id`. This person's information
-                is merged into the primary person's profile and then it is deleted.
+            secondary (CioId | Email | Id): The person that you want to delete after the merge, identified by one of `id`,
+                `email`, or `cio_id`. This person's information is merged into the primary person's profile and then it is
+                deleted.
 
                 If email is disabled as an identifier in your [workspace
                 settings](https://fly.customer.io/workspaces/last/settings/edit), then you must reference people by `id` or
@@ -57,32 +53,30 @@ class PersonMerge:
 
     type_: PersonMergeType
     action: PersonMergeAction
-    primary: PersonMergePrimaryType0 | PersonMergePrimaryType1 | PersonMergePrimaryType2
-    secondary: PersonMergeSecondaryType0 | PersonMergeSecondaryType1 | PersonMergeSecondaryType2
+    primary: CioId | Email | Id
+    secondary: CioId | Email | Id
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.person_merge_primary_type_0 import PersonMergePrimaryType0  # noqa: PLC0415
-        from ..models.person_merge_primary_type_1 import PersonMergePrimaryType1  # noqa: PLC0415
-        from ..models.person_merge_secondary_type_0 import PersonMergeSecondaryType0  # noqa: PLC0415
-        from ..models.person_merge_secondary_type_1 import PersonMergeSecondaryType1  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         type_ = self.type_.value
 
         action = self.action.value
 
         primary: dict[str, Any]
-        if isinstance(self.primary, PersonMergePrimaryType0):
+        if isinstance(self.primary, Id):
             primary = self.primary.to_dict()
-        elif isinstance(self.primary, PersonMergePrimaryType1):
+        elif isinstance(self.primary, Email):
             primary = self.primary.to_dict()
         else:
             primary = self.primary.to_dict()
 
         secondary: dict[str, Any]
-        if isinstance(self.secondary, PersonMergeSecondaryType0):
+        if isinstance(self.secondary, Id):
             secondary = self.secondary.to_dict()
-        elif isinstance(self.secondary, PersonMergeSecondaryType1):
+        elif isinstance(self.secondary, Email):
             secondary = self.secondary.to_dict()
         else:
             secondary = self.secondary.to_dict()
@@ -102,23 +96,20 @@ class PersonMerge:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.person_merge_primary_type_0 import PersonMergePrimaryType0  # noqa: PLC0415
-        from ..models.person_merge_primary_type_1 import PersonMergePrimaryType1  # noqa: PLC0415
-        from ..models.person_merge_primary_type_2 import PersonMergePrimaryType2  # noqa: PLC0415
-        from ..models.person_merge_secondary_type_0 import PersonMergeSecondaryType0  # noqa: PLC0415
-        from ..models.person_merge_secondary_type_1 import PersonMergeSecondaryType1  # noqa: PLC0415
-        from ..models.person_merge_secondary_type_2 import PersonMergeSecondaryType2  # noqa: PLC0415
+        from ..models.cio_id import CioId  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = PersonMergeType(d.pop("type"))
 
         action = PersonMergeAction(d.pop("action"))
 
-        def _parse_primary(data: object) -> PersonMergePrimaryType0 | PersonMergePrimaryType1 | PersonMergePrimaryType2:
+        def _parse_primary(data: object) -> CioId | Email | Id:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                primary_type_0 = PersonMergePrimaryType0.from_dict(data)
+                primary_type_0 = Id.from_dict(data)
 
                 return primary_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -126,26 +117,24 @@ class PersonMerge:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                primary_type_1 = PersonMergePrimaryType1.from_dict(data)
+                primary_type_1 = Email.from_dict(data)
 
                 return primary_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            primary_type_2 = PersonMergePrimaryType2.from_dict(data)
+            primary_type_2 = CioId.from_dict(data)
 
             return primary_type_2
 
         primary = _parse_primary(d.pop("primary"))
 
-        def _parse_secondary(
-            data: object,
-        ) -> PersonMergeSecondaryType0 | PersonMergeSecondaryType1 | PersonMergeSecondaryType2:
+        def _parse_secondary(data: object) -> CioId | Email | Id:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                secondary_type_0 = PersonMergeSecondaryType0.from_dict(data)
+                secondary_type_0 = Id.from_dict(data)
 
                 return secondary_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -153,14 +142,14 @@ class PersonMerge:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                secondary_type_1 = PersonMergeSecondaryType1.from_dict(data)
+                secondary_type_1 = Email.from_dict(data)
 
                 return secondary_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            secondary_type_2 = PersonMergeSecondaryType2.from_dict(data)
+            secondary_type_2 = CioId.from_dict(data)
 
             return secondary_type_2
 

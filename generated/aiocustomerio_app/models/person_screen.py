@@ -13,10 +13,10 @@ from ..models.person_screen_type import PersonScreenType
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.cio_id import CioId
+    from ..models.email import Email
+    from ..models.id import Id
     from ..models.person_screen_attributes import PersonScreenAttributes
-    from ..models.person_screen_identifiers_type_0 import PersonScreenIdentifiersType0
-    from ..models.person_screen_identifiers_type_1 import PersonScreenIdentifiersType1
-    from ..models.person_screen_identifiers_type_2 import PersonScreenIdentifiersType2
 
 
 T = TypeVar("T", bound="PersonScreen")
@@ -30,9 +30,8 @@ class PersonScreen:
 
         Attributes:
             type_ (PersonScreenType): The operation modifies a person in Customer.io
-            identifiers (PersonScreenIdentifiersType0 | PersonScreenIdentifiersType1 | PersonScreenIdentifiersType2): The
-                person you want to perform an action for—one of either `id`, `email`, or `cio_id`. You cannot pass multiple
-                identifiers.
+            identifiers (CioId | Email | Id): The person you want to perform an action for—one of either `id`, `email`, or
+                `cio_id`. You cannot pass multiple identifiers.
             action (PersonScreenAction): A mobile "screenview" event attributed to a person. Our `screen` and `page` event
                 types are more specific than our standard `event`, and help you track and target people based on the pages
                 people visit in your mobile app or website.
@@ -46,7 +45,7 @@ class PersonScreen:
     """
 
     type_: PersonScreenType
-    identifiers: PersonScreenIdentifiersType0 | PersonScreenIdentifiersType1 | PersonScreenIdentifiersType2
+    identifiers: CioId | Email | Id
     action: PersonScreenAction
     name: str
     id: str | Unset = UNSET
@@ -55,15 +54,15 @@ class PersonScreen:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.person_screen_identifiers_type_0 import PersonScreenIdentifiersType0  # noqa: PLC0415
-        from ..models.person_screen_identifiers_type_1 import PersonScreenIdentifiersType1  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         type_ = self.type_.value
 
         identifiers: dict[str, Any]
-        if isinstance(self.identifiers, PersonScreenIdentifiersType0):
+        if isinstance(self.identifiers, Id):
             identifiers = self.identifiers.to_dict()
-        elif isinstance(self.identifiers, PersonScreenIdentifiersType1):
+        elif isinstance(self.identifiers, Email):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -101,21 +100,19 @@ class PersonScreen:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.cio_id import CioId  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
         from ..models.person_screen_attributes import PersonScreenAttributes  # noqa: PLC0415
-        from ..models.person_screen_identifiers_type_0 import PersonScreenIdentifiersType0  # noqa: PLC0415
-        from ..models.person_screen_identifiers_type_1 import PersonScreenIdentifiersType1  # noqa: PLC0415
-        from ..models.person_screen_identifiers_type_2 import PersonScreenIdentifiersType2  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = PersonScreenType(d.pop("type"))
 
-        def _parse_identifiers(
-            data: object,
-        ) -> PersonScreenIdentifiersType0 | PersonScreenIdentifiersType1 | PersonScreenIdentifiersType2:
+        def _parse_identifiers(data: object) -> CioId | Email | Id:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = PersonScreenIdentifiersType0.from_dict(data)
+                identifiers_type_0 = Id.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -123,14 +120,14 @@ class PersonScreen:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_1 = PersonScreenIdentifiersType1.from_dict(data)
+                identifiers_type_1 = Email.from_dict(data)
 
                 return identifiers_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = PersonScreenIdentifiersType2.from_dict(data)
+            identifiers_type_2 = CioId.from_dict(data)
 
             return identifiers_type_2
 

@@ -9,7 +9,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.push_clicked_data_recipients_item import PushClickedDataRecipientsItem
+    from ..models.recipients import Recipients
 
 
 T = TypeVar("T", bound="PushClickedData")
@@ -22,12 +22,12 @@ class PushClickedData:
     Attributes:
         href (str): The URL of the link that a person clicked. Example: https://docs.customer.io.
         link_id (int): The identifier for the tracked link that a person clicked or tapped. Example: 1.
-        recipients (list[PushClickedDataRecipientsItem]):
+        recipients (list[Recipients]):
     """
 
     href: str
     link_id: int
-    recipients: list[PushClickedDataRecipientsItem]
+    recipients: list[Recipients]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,7 +54,7 @@ class PushClickedData:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.push_clicked_data_recipients_item import PushClickedDataRecipientsItem  # noqa: PLC0415
+        from ..models.recipients import Recipients  # noqa: PLC0415
 
         d = dict(src_dict)
         href = d.pop("href")
@@ -64,7 +64,7 @@ class PushClickedData:
         recipients = []
         _recipients = d.pop("recipients")
         for recipients_item_data in _recipients:
-            recipients_item = PushClickedDataRecipientsItem.from_dict(recipients_item_data)
+            recipients_item = Recipients.from_dict(recipients_item_data)
 
             recipients.append(recipients_item)
 

@@ -9,7 +9,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.push_converted_data_recipients_item import PushConvertedDataRecipientsItem
+    from ..models.recipients import Recipients
 
 
 T = TypeVar("T", bound="PushConvertedData")
@@ -20,10 +20,10 @@ class PushConvertedData:
     """Contains information about the event, specific to the `object_type` and `metric`.
 
     Attributes:
-        recipients (list[PushConvertedDataRecipientsItem]):
+        recipients (list[Recipients]):
     """
 
-    recipients: list[PushConvertedDataRecipientsItem]
+    recipients: list[Recipients]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -44,13 +44,13 @@ class PushConvertedData:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.push_converted_data_recipients_item import PushConvertedDataRecipientsItem  # noqa: PLC0415
+        from ..models.recipients import Recipients  # noqa: PLC0415
 
         d = dict(src_dict)
         recipients = []
         _recipients = d.pop("recipients")
         for recipients_item_data in _recipients:
-            recipients_item = PushConvertedDataRecipientsItem.from_dict(recipients_item_data)
+            recipients_item = Recipients.from_dict(recipients_item_data)
 
             recipients.append(recipients_item)
 

@@ -9,7 +9,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.push_delivered_data_recipients_item import PushDeliveredDataRecipientsItem
+    from ..models.recipients import Recipients
 
 
 T = TypeVar("T", bound="PushDeliveredData")
@@ -20,10 +20,10 @@ class PushDeliveredData:
     """Contains information about the event, specific to the `object_type` and `metric`.
 
     Attributes:
-        recipients (list[PushDeliveredDataRecipientsItem]):
+        recipients (list[Recipients]):
     """
 
-    recipients: list[PushDeliveredDataRecipientsItem]
+    recipients: list[Recipients]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -44,13 +44,13 @@ class PushDeliveredData:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.push_delivered_data_recipients_item import PushDeliveredDataRecipientsItem  # noqa: PLC0415
+        from ..models.recipients import Recipients  # noqa: PLC0415
 
         d = dict(src_dict)
         recipients = []
         _recipients = d.pop("recipients")
         for recipients_item_data in _recipients:
-            recipients_item = PushDeliveredDataRecipientsItem.from_dict(recipients_item_data)
+            recipients_item = Recipients.from_dict(recipients_item_data)
 
             recipients.append(recipients_item)
 

@@ -12,10 +12,10 @@ from ..models.push_drafted_metric import PushDraftedMetric
 from ..models.push_drafted_object_type import PushDraftedObjectType
 
 if TYPE_CHECKING:
-    from ..models.push_drafted_data_type_0 import PushDraftedDataType0
-    from ..models.push_drafted_data_type_1 import PushDraftedDataType1
-    from ..models.push_drafted_data_type_2 import PushDraftedDataType2
-    from ..models.push_drafted_data_type_3 import PushDraftedDataType3
+    from ..models.api_triggered_broadcast import ApiTriggeredBroadcast
+    from ..models.campaign import Campaign
+    from ..models.newsletter import Newsletter
+    from ..models.transactional_message import TransactionalMessage
 
 
 T = TypeVar("T", bound="PushDrafted")
@@ -29,20 +29,20 @@ class PushDrafted:
         object_type (PushDraftedObjectType): The event relates to an push notification.
         timestamp (int): The unix timestamp when the event occurred. Example: 1613063089.
         metric (PushDraftedMetric): A push notification was drafted.
-        data (PushDraftedDataType0 | PushDraftedDataType1 | PushDraftedDataType2 | PushDraftedDataType3):
+        data (ApiTriggeredBroadcast | Campaign | Newsletter | TransactionalMessage):
     """
 
     event_id: str
     object_type: PushDraftedObjectType
     timestamp: int
     metric: PushDraftedMetric
-    data: PushDraftedDataType0 | PushDraftedDataType1 | PushDraftedDataType2 | PushDraftedDataType3
+    data: ApiTriggeredBroadcast | Campaign | Newsletter | TransactionalMessage
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.push_drafted_data_type_0 import PushDraftedDataType0  # noqa: PLC0415
-        from ..models.push_drafted_data_type_1 import PushDraftedDataType1  # noqa: PLC0415
-        from ..models.push_drafted_data_type_2 import PushDraftedDataType2  # noqa: PLC0415
+        from ..models.api_triggered_broadcast import ApiTriggeredBroadcast  # noqa: PLC0415
+        from ..models.campaign import Campaign  # noqa: PLC0415
+        from ..models.newsletter import Newsletter  # noqa: PLC0415
 
         event_id = self.event_id
 
@@ -53,11 +53,11 @@ class PushDrafted:
         metric = self.metric.value
 
         data: dict[str, Any]
-        if isinstance(self.data, PushDraftedDataType0):
+        if isinstance(self.data, ApiTriggeredBroadcast):
             data = self.data.to_dict()
-        elif isinstance(self.data, PushDraftedDataType1):
+        elif isinstance(self.data, Campaign):
             data = self.data.to_dict()
-        elif isinstance(self.data, PushDraftedDataType2):
+        elif isinstance(self.data, Newsletter):
             data = self.data.to_dict()
         else:
             data = self.data.to_dict()
@@ -78,10 +78,10 @@ class PushDrafted:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.push_drafted_data_type_0 import PushDraftedDataType0  # noqa: PLC0415
-        from ..models.push_drafted_data_type_1 import PushDraftedDataType1  # noqa: PLC0415
-        from ..models.push_drafted_data_type_2 import PushDraftedDataType2  # noqa: PLC0415
-        from ..models.push_drafted_data_type_3 import PushDraftedDataType3  # noqa: PLC0415
+        from ..models.api_triggered_broadcast import ApiTriggeredBroadcast  # noqa: PLC0415
+        from ..models.campaign import Campaign  # noqa: PLC0415
+        from ..models.newsletter import Newsletter  # noqa: PLC0415
+        from ..models.transactional_message import TransactionalMessage  # noqa: PLC0415
 
         d = dict(src_dict)
         event_id = d.pop("event_id")
@@ -92,13 +92,11 @@ class PushDrafted:
 
         metric = PushDraftedMetric(d.pop("metric"))
 
-        def _parse_data(
-            data: object,
-        ) -> PushDraftedDataType0 | PushDraftedDataType1 | PushDraftedDataType2 | PushDraftedDataType3:
+        def _parse_data(data: object) -> ApiTriggeredBroadcast | Campaign | Newsletter | TransactionalMessage:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                data_type_0 = PushDraftedDataType0.from_dict(data)
+                data_type_0 = ApiTriggeredBroadcast.from_dict(data)
 
                 return data_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -106,7 +104,7 @@ class PushDrafted:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                data_type_1 = PushDraftedDataType1.from_dict(data)
+                data_type_1 = Campaign.from_dict(data)
 
                 return data_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -114,14 +112,14 @@ class PushDrafted:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                data_type_2 = PushDraftedDataType2.from_dict(data)
+                data_type_2 = Newsletter.from_dict(data)
 
                 return data_type_2
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            data_type_3 = PushDraftedDataType3.from_dict(data)
+            data_type_3 = TransactionalMessage.from_dict(data)
 
             return data_type_3
 

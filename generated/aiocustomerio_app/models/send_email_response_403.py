@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.send_email_response_403_meta import SendEmailResponse403Meta
+    from ..models.meta import Meta
 
 
 T = TypeVar("T", bound="SendEmailResponse403")
@@ -21,10 +21,10 @@ T = TypeVar("T", bound="SendEmailResponse403")
 class SendEmailResponse403:
     """
     Attributes:
-        meta (SendEmailResponse403Meta | Unset):
+        meta (Meta | Unset): Contains errors.
     """
 
-    meta: SendEmailResponse403Meta | Unset = UNSET
+    meta: Meta | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -42,15 +42,15 @@ class SendEmailResponse403:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.send_email_response_403_meta import SendEmailResponse403Meta  # noqa: PLC0415
+        from ..models.meta import Meta  # noqa: PLC0415
 
         d = dict(src_dict)
         _meta = d.pop("meta", UNSET)
-        meta: SendEmailResponse403Meta | Unset
+        meta: Meta | Unset
         if isinstance(_meta, Unset):
             meta = UNSET
         else:
-            meta = SendEmailResponse403Meta.from_dict(_meta)
+            meta = Meta.from_dict(_meta)
 
         send_email_response_403 = cls(
             meta=meta,

@@ -11,10 +11,10 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.send_email_with_template_attachments import SendEmailWithTemplateAttachments
-    from ..models.send_email_with_template_identifiers_type_0 import SendEmailWithTemplateIdentifiersType0
-    from ..models.send_email_with_template_identifiers_type_1 import SendEmailWithTemplateIdentifiersType1
-    from ..models.send_email_with_template_identifiers_type_2 import SendEmailWithTemplateIdentifiersType2
+    from ..models.attachments import Attachments
+    from ..models.cio_id import CioId
+    from ..models.email import Email
+    from ..models.id import Id
     from ..models.send_email_with_template_message_data import SendEmailWithTemplateMessageData
 
 
@@ -37,9 +37,8 @@ class SendEmailWithTemplate:
         transactional_message_id (int | str): The transactional message template that you want to use for your message.
             You can call the template by its numerical ID or by the *Trigger Name* that you assigned the template (case
             insensitive).
-        identifiers (SendEmailWithTemplateIdentifiersType0 | SendEmailWithTemplateIdentifiersType1 |
-            SendEmailWithTemplateIdentifiersType2): Identifies the person represented by your transactional message by one
-            of, and only one of, `id`, `email`, or `cio_id`.
+        identifiers (CioId | Email | Id): Identifies the person represented by your transactional message by one of, and
+            only one of, `id`, `email`, or `cio_id`.
         to (str): The message recipient(s). Supports multiple addresses separated by commas. Your request can contain up
             to 15 total recipients between the `to` and `bcc` keys.
 
@@ -83,9 +82,9 @@ class SendEmailWithTemplate:
             replyto@example.com.
         preheader (str | Unset): Also known as "preview text", this is the block block of text that users see next to,
             or underneath, the subject line in their inbox.
-        attachments (SendEmailWithTemplateAttachments | Unset): A dictionary of attachments where the filename is the
-            key and the value is the base64-encoded contents. The filename must include the extension (i.e. `name.csv`). The
-            total size of all attachments must be less than 2 MB.
+        attachments (Attachments | Unset): A dictionary of attachments where the filename is the key and the value is
+            the base64-encoded contents. The filename must include the extension (i.e. `name.csv`). The total size of all
+            attachments must be less than 2 MB.
         headers (str | Unset): A JSON string containing an array of header objects, where each object contains a `name`
             and a `value`. Header names and values must be strings and cannot contain any non-ASCII characters or empty
             spaces. Some headers are reserved and cannot be overwritten. Example: [{"name":"X-Mailgun-Tag","value":"my-cool-
@@ -97,11 +96,7 @@ class SendEmailWithTemplate:
     """
 
     transactional_message_id: int | str
-    identifiers: (
-        SendEmailWithTemplateIdentifiersType0
-        | SendEmailWithTemplateIdentifiersType1
-        | SendEmailWithTemplateIdentifiersType2
-    )
+    identifiers: CioId | Email | Id
     to: str
     body: str | Unset = UNSET
     body_amp: str | Unset = UNSET
@@ -118,23 +113,23 @@ class SendEmailWithTemplate:
     fake_bcc: bool | Unset = UNSET
     reply_to: str | Unset = UNSET
     preheader: str | Unset = UNSET
-    attachments: SendEmailWithTemplateAttachments | Unset = UNSET
+    attachments: Attachments | Unset = UNSET
     headers: str | Unset = UNSET
     disable_css_preprocessing: bool | Unset = False
     tracked: bool | Unset = True
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.send_email_with_template_identifiers_type_0 import SendEmailWithTemplateIdentifiersType0  # noqa: PLC0415
-        from ..models.send_email_with_template_identifiers_type_1 import SendEmailWithTemplateIdentifiersType1  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         transactional_message_id: int | str
         transactional_message_id = self.transactional_message_id
 
         identifiers: dict[str, Any]
-        if isinstance(self.identifiers, SendEmailWithTemplateIdentifiersType0):
+        if isinstance(self.identifiers, Id):
             identifiers = self.identifiers.to_dict()
-        elif isinstance(self.identifiers, SendEmailWithTemplateIdentifiersType1):
+        elif isinstance(self.identifiers, Email):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -235,10 +230,10 @@ class SendEmailWithTemplate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.send_email_with_template_attachments import SendEmailWithTemplateAttachments  # noqa: PLC0415
-        from ..models.send_email_with_template_identifiers_type_0 import SendEmailWithTemplateIdentifiersType0  # noqa: PLC0415
-        from ..models.send_email_with_template_identifiers_type_1 import SendEmailWithTemplateIdentifiersType1  # noqa: PLC0415
-        from ..models.send_email_with_template_identifiers_type_2 import SendEmailWithTemplateIdentifiersType2  # noqa: PLC0415
+        from ..models.attachments import Attachments  # noqa: PLC0415
+        from ..models.cio_id import CioId  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
         from ..models.send_email_with_template_message_data import SendEmailWithTemplateMessageData  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -248,17 +243,11 @@ class SendEmailWithTemplate:
 
         transactional_message_id = _parse_transactional_message_id(d.pop("transactional_message_id"))
 
-        def _parse_identifiers(
-            data: object,
-        ) -> (
-            SendEmailWithTemplateIdentifiersType0
-            | SendEmailWithTemplateIdentifiersType1
-            | SendEmailWithTemplateIdentifiersType2
-        ):
+        def _parse_identifiers(data: object) -> CioId | Email | Id:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = SendEmailWithTemplateIdentifiersType0.from_dict(data)
+                identifiers_type_0 = Id.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -266,14 +255,14 @@ class SendEmailWithTemplate:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_1 = SendEmailWithTemplateIdentifiersType1.from_dict(data)
+                identifiers_type_1 = Email.from_dict(data)
 
                 return identifiers_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = SendEmailWithTemplateIdentifiersType2.from_dict(data)
+            identifiers_type_2 = CioId.from_dict(data)
 
             return identifiers_type_2
 
@@ -317,11 +306,11 @@ class SendEmailWithTemplate:
         preheader = d.pop("preheader", UNSET)
 
         _attachments = d.pop("attachments", UNSET)
-        attachments: SendEmailWithTemplateAttachments | Unset
+        attachments: Attachments | Unset
         if isinstance(_attachments, Unset):
             attachments = UNSET
         else:
-            attachments = SendEmailWithTemplateAttachments.from_dict(_attachments)
+            attachments = Attachments.from_dict(_attachments)
 
         headers = d.pop("headers", UNSET)
 

@@ -11,10 +11,10 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.send_email_without_template_attachments import SendEmailWithoutTemplateAttachments
-    from ..models.send_email_without_template_identifiers_type_0 import SendEmailWithoutTemplateIdentifiersType0
-    from ..models.send_email_without_template_identifiers_type_1 import SendEmailWithoutTemplateIdentifiersType1
-    from ..models.send_email_without_template_identifiers_type_2 import SendEmailWithoutTemplateIdentifiersType2
+    from ..models.attachments import Attachments
+    from ..models.cio_id import CioId
+    from ..models.email import Email
+    from ..models.id import Id
     from ..models.send_email_without_template_message_data import SendEmailWithoutTemplateMessageData
 
 
@@ -38,9 +38,8 @@ class SendEmailWithoutTemplate:
         from_ (str): The address that your email is from. This address must be verified by Customer.io. You can include
             a display/friendly name in your from address in the format `Person <person@example.com>`. Example:
             support@example.com.
-        identifiers (SendEmailWithoutTemplateIdentifiersType0 | SendEmailWithoutTemplateIdentifiersType1 |
-            SendEmailWithoutTemplateIdentifiersType2): Identifies the person represented by your transactional message by
-            one of, and only one of, `id`, `email`, or `cio_id`.
+        identifiers (CioId | Email | Id): Identifies the person represented by your transactional message by one of, and
+            only one of, `id`, `email`, or `cio_id`.
         to (str): The message recipient(s). Supports multiple addresses separated by commas. Your request can contain up
             to 15 total recipients between the `to` and `bcc` keys.
 
@@ -69,9 +68,9 @@ class SendEmailWithoutTemplate:
             or underneath, the subject line in their inbox.
         body_plain (str | Unset): By default, we generate a plaintext version of your message body for each delivery.
             Use this key to override the default plain text body.
-        attachments (SendEmailWithoutTemplateAttachments | Unset): A dictionary of attachments where the filename is the
-            key and the value is the base64-encoded contents. The filename must include the extension (i.e. `name.csv`). The
-            total size of all attachments must be less than 2 MB.
+        attachments (Attachments | Unset): A dictionary of attachments where the filename is the key and the value is
+            the base64-encoded contents. The filename must include the extension (i.e. `name.csv`). The total size of all
+            attachments must be less than 2 MB.
         headers (str | Unset): A JSON string containing an array of header objects, where each object contains a `name`
             and a `value`. Header names and values must be strings and cannot contain any non-ASCII characters or empty
             spaces. Some headers are reserved and cannot be overwritten. Example: [{"name":"X-Mailgun-Tag","value":"my-cool-
@@ -85,11 +84,7 @@ class SendEmailWithoutTemplate:
     body: str
     subject: str
     from_: str
-    identifiers: (
-        SendEmailWithoutTemplateIdentifiersType0
-        | SendEmailWithoutTemplateIdentifiersType1
-        | SendEmailWithoutTemplateIdentifiersType2
-    )
+    identifiers: CioId | Email | Id
     to: str
     message_data: SendEmailWithoutTemplateMessageData | Unset = UNSET
     send_at: int | Unset = UNSET
@@ -101,15 +96,15 @@ class SendEmailWithoutTemplate:
     reply_to: str | Unset = UNSET
     preheader: str | Unset = UNSET
     body_plain: str | Unset = UNSET
-    attachments: SendEmailWithoutTemplateAttachments | Unset = UNSET
+    attachments: Attachments | Unset = UNSET
     headers: str | Unset = UNSET
     disable_css_preprocessing: bool | Unset = False
     tracked: bool | Unset = True
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.send_email_without_template_identifiers_type_0 import SendEmailWithoutTemplateIdentifiersType0  # noqa: PLC0415
-        from ..models.send_email_without_template_identifiers_type_1 import SendEmailWithoutTemplateIdentifiersType1  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         body = self.body
 
@@ -118,9 +113,9 @@ class SendEmailWithoutTemplate:
         from_ = self.from_
 
         identifiers: dict[str, Any]
-        if isinstance(self.identifiers, SendEmailWithoutTemplateIdentifiersType0):
+        if isinstance(self.identifiers, Id):
             identifiers = self.identifiers.to_dict()
-        elif isinstance(self.identifiers, SendEmailWithoutTemplateIdentifiersType1):
+        elif isinstance(self.identifiers, Email):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -203,10 +198,10 @@ class SendEmailWithoutTemplate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.send_email_without_template_attachments import SendEmailWithoutTemplateAttachments  # noqa: PLC0415
-        from ..models.send_email_without_template_identifiers_type_0 import SendEmailWithoutTemplateIdentifiersType0  # noqa: PLC0415
-        from ..models.send_email_without_template_identifiers_type_1 import SendEmailWithoutTemplateIdentifiersType1  # noqa: PLC0415
-        from ..models.send_email_without_template_identifiers_type_2 import SendEmailWithoutTemplateIdentifiersType2  # noqa: PLC0415
+        from ..models.attachments import Attachments  # noqa: PLC0415
+        from ..models.cio_id import CioId  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
         from ..models.send_email_without_template_message_data import SendEmailWithoutTemplateMessageData  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -216,17 +211,11 @@ class SendEmailWithoutTemplate:
 
         from_ = d.pop("from")
 
-        def _parse_identifiers(
-            data: object,
-        ) -> (
-            SendEmailWithoutTemplateIdentifiersType0
-            | SendEmailWithoutTemplateIdentifiersType1
-            | SendEmailWithoutTemplateIdentifiersType2
-        ):
+        def _parse_identifiers(data: object) -> CioId | Email | Id:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = SendEmailWithoutTemplateIdentifiersType0.from_dict(data)
+                identifiers_type_0 = Id.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -234,14 +223,14 @@ class SendEmailWithoutTemplate:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_1 = SendEmailWithoutTemplateIdentifiersType1.from_dict(data)
+                identifiers_type_1 = Email.from_dict(data)
 
                 return identifiers_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = SendEmailWithoutTemplateIdentifiersType2.from_dict(data)
+            identifiers_type_2 = CioId.from_dict(data)
 
             return identifiers_type_2
 
@@ -275,11 +264,11 @@ class SendEmailWithoutTemplate:
         body_plain = d.pop("body_plain", UNSET)
 
         _attachments = d.pop("attachments", UNSET)
-        attachments: SendEmailWithoutTemplateAttachments | Unset
+        attachments: Attachments | Unset
         if isinstance(_attachments, Unset):
             attachments = UNSET
         else:
-            attachments = SendEmailWithoutTemplateAttachments.from_dict(_attachments)
+            attachments = Attachments.from_dict(_attachments)
 
         headers = d.pop("headers", UNSET)
 

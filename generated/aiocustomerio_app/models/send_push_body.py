@@ -13,12 +13,12 @@ from ..models.send_push_body_to import SendPushBodyTo
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.cio_id import CioId
+    from ..models.email import Email
+    from ..models.id import Id
     from ..models.send_push_body_custom_data import SendPushBodyCustomData
     from ..models.send_push_body_custom_device import SendPushBodyCustomDevice
     from ..models.send_push_body_custom_payload import SendPushBodyCustomPayload
-    from ..models.send_push_body_identifiers_type_0 import SendPushBodyIdentifiersType0
-    from ..models.send_push_body_identifiers_type_1 import SendPushBodyIdentifiersType1
-    from ..models.send_push_body_identifiers_type_2 import SendPushBodyIdentifiersType2
     from ..models.send_push_body_message_data import SendPushBodyMessageData
 
 
@@ -40,9 +40,8 @@ class SendPushBody:
         to (SendPushBodyTo): The person's device(s) you want to send this push to. One of `all`, `last_used`, or a
             custom device token which belongs to the profile from the Identifiers block. Defaults to 'all'. This overrides
             To from the transactional template (referenced by `transactional_message_id`). Default: SendPushBodyTo.ALL.
-        identifiers (SendPushBodyIdentifiersType0 | SendPushBodyIdentifiersType1 | SendPushBodyIdentifiersType2):
-            Identifies the person represented by your transactional message by one of, and only one of, `id`, `email`, or
-            `cio_id`.
+        identifiers (CioId | Email | Id): Identifies the person represented by your transactional message by one of, and
+            only one of, `id`, `email`, or `cio_id`.
         title (str | Unset): The title for your notification. This overrides the title of the transactional template
             (referenced by `transactional_message_id`).
         message (str | Unset): The message body for your notification. This overrides the notification body of the
@@ -79,7 +78,7 @@ class SendPushBody:
     """
 
     transactional_message_id: int | str
-    identifiers: SendPushBodyIdentifiersType0 | SendPushBodyIdentifiersType1 | SendPushBodyIdentifiersType2
+    identifiers: CioId | Email | Id
     to: SendPushBodyTo = SendPushBodyTo.ALL
     title: str | Unset = UNSET
     message: str | Unset = UNSET
@@ -98,8 +97,8 @@ class SendPushBody:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.send_push_body_identifiers_type_0 import SendPushBodyIdentifiersType0  # noqa: PLC0415
-        from ..models.send_push_body_identifiers_type_1 import SendPushBodyIdentifiersType1  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         transactional_message_id: int | str
         transactional_message_id = self.transactional_message_id
@@ -107,9 +106,9 @@ class SendPushBody:
         to = self.to.value
 
         identifiers: dict[str, Any]
-        if isinstance(self.identifiers, SendPushBodyIdentifiersType0):
+        if isinstance(self.identifiers, Id):
             identifiers = self.identifiers.to_dict()
-        elif isinstance(self.identifiers, SendPushBodyIdentifiersType1):
+        elif isinstance(self.identifiers, Email):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -194,12 +193,12 @@ class SendPushBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.cio_id import CioId  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
         from ..models.send_push_body_custom_data import SendPushBodyCustomData  # noqa: PLC0415
         from ..models.send_push_body_custom_device import SendPushBodyCustomDevice  # noqa: PLC0415
         from ..models.send_push_body_custom_payload import SendPushBodyCustomPayload  # noqa: PLC0415
-        from ..models.send_push_body_identifiers_type_0 import SendPushBodyIdentifiersType0  # noqa: PLC0415
-        from ..models.send_push_body_identifiers_type_1 import SendPushBodyIdentifiersType1  # noqa: PLC0415
-        from ..models.send_push_body_identifiers_type_2 import SendPushBodyIdentifiersType2  # noqa: PLC0415
         from ..models.send_push_body_message_data import SendPushBodyMessageData  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -211,13 +210,11 @@ class SendPushBody:
 
         to = SendPushBodyTo(d.pop("to"))
 
-        def _parse_identifiers(
-            data: object,
-        ) -> SendPushBodyIdentifiersType0 | SendPushBodyIdentifiersType1 | SendPushBodyIdentifiersType2:
+        def _parse_identifiers(data: object) -> CioId | Email | Id:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = SendPushBodyIdentifiersType0.from_dict(data)
+                identifiers_type_0 = Id.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -225,14 +222,14 @@ class SendPushBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_1 = SendPushBodyIdentifiersType1.from_dict(data)
+                identifiers_type_1 = Email.from_dict(data)
 
                 return identifiers_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = SendPushBodyIdentifiersType2.from_dict(data)
+            identifiers_type_2 = CioId.from_dict(data)
 
             return identifiers_type_2
 

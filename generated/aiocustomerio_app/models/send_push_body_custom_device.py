@@ -12,7 +12,7 @@ from ..models.send_push_body_custom_device_platform import SendPushBodyCustomDev
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.send_push_body_custom_device_attributes import SendPushBodyCustomDeviceAttributes
+    from ..models.attributes import Attributes
 
 
 T = TypeVar("T", bound="SendPushBodyCustomDevice")
@@ -29,15 +29,15 @@ class SendPushBodyCustomDevice:
             last_used (int | Unset): The `timestamp` when you last identified this device. If you don't pass a timestamp
                 when you add or update a device, we use the time of the request itself. Our SDKs identify a device when a person
                 launches their app.
-            attributes (SendPushBodyCustomDeviceAttributes | Unset): Attributes that you can reference to segment your
-                audience—like a person's attributes, but specific to a device. These can be either the attributes defined below
-                or custom key-value attributes.
+            attributes (Attributes | Unset): Attributes that you can reference to segment your audience—like a person's
+                attributes, but specific to a device. These can be either the attributes defined below or custom key-value
+                attributes.
     """
 
     token: str
     platform: SendPushBodyCustomDevicePlatform
     last_used: int | Unset = UNSET
-    attributes: SendPushBodyCustomDeviceAttributes | Unset = UNSET
+    attributes: Attributes | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -68,7 +68,7 @@ class SendPushBodyCustomDevice:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.send_push_body_custom_device_attributes import SendPushBodyCustomDeviceAttributes  # noqa: PLC0415
+        from ..models.attributes import Attributes  # noqa: PLC0415
 
         d = dict(src_dict)
         token = d.pop("token")
@@ -78,11 +78,11 @@ class SendPushBodyCustomDevice:
         last_used = d.pop("last_used", UNSET)
 
         _attributes = d.pop("attributes", UNSET)
-        attributes: SendPushBodyCustomDeviceAttributes | Unset
+        attributes: Attributes | Unset
         if isinstance(_attributes, Unset):
             attributes = UNSET
         else:
-            attributes = SendPushBodyCustomDeviceAttributes.from_dict(_attributes)
+            attributes = Attributes.from_dict(_attributes)
 
         send_push_body_custom_device = cls(
             token=token,

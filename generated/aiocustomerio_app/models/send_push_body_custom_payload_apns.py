@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.send_push_body_custom_payload_apns_aps import SendPushBodyCustomPayloadAPNSAps
+    from ..models.aps import Aps
     from ..models.send_push_body_custom_payload_apnscio import SendPushBodyCustomPayloadAPNSCIO
 
 
@@ -23,11 +23,11 @@ class SendPushBodyCustomPayloadAPNS:
     """
     Attributes:
         cio (SendPushBodyCustomPayloadAPNSCIO | Unset): Contains options supported by the Customer.io SDK.
-        aps (SendPushBodyCustomPayloadAPNSAps | Unset): A push payload intended for an iOS device.
+        aps (Aps | Unset): A push payload intended for an iOS device.
     """
 
     cio: SendPushBodyCustomPayloadAPNSCIO | Unset = UNSET
-    aps: SendPushBodyCustomPayloadAPNSAps | Unset = UNSET
+    aps: Aps | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -51,7 +51,7 @@ class SendPushBodyCustomPayloadAPNS:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.send_push_body_custom_payload_apns_aps import SendPushBodyCustomPayloadAPNSAps  # noqa: PLC0415
+        from ..models.aps import Aps  # noqa: PLC0415
         from ..models.send_push_body_custom_payload_apnscio import SendPushBodyCustomPayloadAPNSCIO  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -63,11 +63,11 @@ class SendPushBodyCustomPayloadAPNS:
             cio = SendPushBodyCustomPayloadAPNSCIO.from_dict(_cio)
 
         _aps = d.pop("aps", UNSET)
-        aps: SendPushBodyCustomPayloadAPNSAps | Unset
+        aps: Aps | Unset
         if isinstance(_aps, Unset):
             aps = UNSET
         else:
-            aps = SendPushBodyCustomPayloadAPNSAps.from_dict(_aps)
+            aps = Aps.from_dict(_aps)
 
         send_push_body_custom_payload_apns = cls(
             cio=cio,

@@ -11,9 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.send_push_body_custom_payload_fcm_message_apns_payload_aps import (
-        SendPushBodyCustomPayloadFCMMessageApnsPayloadAps,
-    )
+    from ..models.aps import Aps
     from ..models.send_push_body_custom_payload_fcm_message_apns_payload_cio import (
         SendPushBodyCustomPayloadFCMMessageApnsPayloadCIO,
     )
@@ -29,11 +27,11 @@ class SendPushBodyCustomPayloadFCMMessageApnsPayload:
     Attributes:
         cio (SendPushBodyCustomPayloadFCMMessageApnsPayloadCIO | Unset): Contains properties interpreted by the
             Customer.io iOS SDK.
-        aps (SendPushBodyCustomPayloadFCMMessageApnsPayloadAps | Unset): A push payload intended for an iOS device.
+        aps (Aps | Unset): A push payload intended for an iOS device.
     """
 
     cio: SendPushBodyCustomPayloadFCMMessageApnsPayloadCIO | Unset = UNSET
-    aps: SendPushBodyCustomPayloadFCMMessageApnsPayloadAps | Unset = UNSET
+    aps: Aps | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -57,9 +55,7 @@ class SendPushBodyCustomPayloadFCMMessageApnsPayload:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.send_push_body_custom_payload_fcm_message_apns_payload_aps import (
-            SendPushBodyCustomPayloadFCMMessageApnsPayloadAps,  # noqa: PLC0415
-        )
+        from ..models.aps import Aps  # noqa: PLC0415
         from ..models.send_push_body_custom_payload_fcm_message_apns_payload_cio import (
             SendPushBodyCustomPayloadFCMMessageApnsPayloadCIO,  # noqa: PLC0415
         )
@@ -73,11 +69,11 @@ class SendPushBodyCustomPayloadFCMMessageApnsPayload:
             cio = SendPushBodyCustomPayloadFCMMessageApnsPayloadCIO.from_dict(_cio)
 
         _aps = d.pop("aps", UNSET)
-        aps: SendPushBodyCustomPayloadFCMMessageApnsPayloadAps | Unset
+        aps: Aps | Unset
         if isinstance(_aps, Unset):
             aps = UNSET
         else:
-            aps = SendPushBodyCustomPayloadFCMMessageApnsPayloadAps.from_dict(_aps)
+            aps = Aps.from_dict(_aps)
 
         send_push_body_custom_payload_fcm_message_apns_payload = cls(
             cio=cio,

@@ -11,9 +11,9 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.send_sms_body_identifiers_type_0 import SendSmsBodyIdentifiersType0
-    from ..models.send_sms_body_identifiers_type_1 import SendSmsBodyIdentifiersType1
-    from ..models.send_sms_body_identifiers_type_2 import SendSmsBodyIdentifiersType2
+    from ..models.cio_id import CioId
+    from ..models.email import Email
+    from ..models.id import Id
     from ..models.send_sms_body_message_data import SendSmsBodyMessageData
 
 
@@ -36,9 +36,8 @@ class SendSmsBody:
         to (str): The phone number you want to send your SMS to. Phone numbers must be in E.164 format (e.g.,
             +15551234567), but you can also use liquid syntax if you store users phone numbers as attributes; you don't have
             to pass an E.164 formatted phone number in the call. Example: {{customer.phone}}.
-        identifiers (SendSmsBodyIdentifiersType0 | SendSmsBodyIdentifiersType1 | SendSmsBodyIdentifiersType2):
-            Identifies the person represented by your transactional message by one of, and only one of, `id`, `email`, or
-            `cio_id`.
+        identifiers (CioId | Email | Id): Identifies the person represented by your transactional message by one of, and
+            only one of, `id`, `email`, or `cio_id`.
         from_ (str | Unset): The phone number or sender ID that your SMS is from. This must be a verified phone number
             in your Twilio account. This overrides the from address set within the transactional template (referenced by
             `transactional_message_id`). Phone numbers must be in E.164 format (e.g., +15551234567). Example: +15551234567.
@@ -59,7 +58,7 @@ class SendSmsBody:
 
     transactional_message_id: int | str
     to: str
-    identifiers: SendSmsBodyIdentifiersType0 | SendSmsBodyIdentifiersType1 | SendSmsBodyIdentifiersType2
+    identifiers: CioId | Email | Id
     from_: str | Unset = UNSET
     language: str | Unset = UNSET
     message_data: SendSmsBodyMessageData | Unset = UNSET
@@ -70,8 +69,8 @@ class SendSmsBody:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.send_sms_body_identifiers_type_0 import SendSmsBodyIdentifiersType0  # noqa: PLC0415
-        from ..models.send_sms_body_identifiers_type_1 import SendSmsBodyIdentifiersType1  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         transactional_message_id: int | str
         transactional_message_id = self.transactional_message_id
@@ -79,9 +78,9 @@ class SendSmsBody:
         to = self.to
 
         identifiers: dict[str, Any]
-        if isinstance(self.identifiers, SendSmsBodyIdentifiersType0):
+        if isinstance(self.identifiers, Id):
             identifiers = self.identifiers.to_dict()
-        elif isinstance(self.identifiers, SendSmsBodyIdentifiersType1):
+        elif isinstance(self.identifiers, Email):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -130,9 +129,9 @@ class SendSmsBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.send_sms_body_identifiers_type_0 import SendSmsBodyIdentifiersType0  # noqa: PLC0415
-        from ..models.send_sms_body_identifiers_type_1 import SendSmsBodyIdentifiersType1  # noqa: PLC0415
-        from ..models.send_sms_body_identifiers_type_2 import SendSmsBodyIdentifiersType2  # noqa: PLC0415
+        from ..models.cio_id import CioId  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
         from ..models.send_sms_body_message_data import SendSmsBodyMessageData  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -144,13 +143,11 @@ class SendSmsBody:
 
         to = d.pop("to")
 
-        def _parse_identifiers(
-            data: object,
-        ) -> SendSmsBodyIdentifiersType0 | SendSmsBodyIdentifiersType1 | SendSmsBodyIdentifiersType2:
+        def _parse_identifiers(data: object) -> CioId | Email | Id:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = SendSmsBodyIdentifiersType0.from_dict(data)
+                identifiers_type_0 = Id.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -158,14 +155,14 @@ class SendSmsBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_1 = SendSmsBodyIdentifiersType1.from_dict(data)
+                identifiers_type_1 = Email.from_dict(data)
 
                 return identifiers_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = SendSmsBodyIdentifiersType2.from_dict(data)
+            identifiers_type_2 = CioId.from_dict(data)
 
             return identifiers_type_2
 

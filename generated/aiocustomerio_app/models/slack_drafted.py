@@ -12,9 +12,9 @@ from ..models.slack_drafted_metric import SlackDraftedMetric
 from ..models.slack_drafted_object_type import SlackDraftedObjectType
 
 if TYPE_CHECKING:
-    from ..models.slack_drafted_data_type_0 import SlackDraftedDataType0
-    from ..models.slack_drafted_data_type_1 import SlackDraftedDataType1
-    from ..models.slack_drafted_data_type_2 import SlackDraftedDataType2
+    from ..models.api_triggered_broadcast import ApiTriggeredBroadcast
+    from ..models.campaign import Campaign
+    from ..models.newsletter import Newsletter
 
 
 T = TypeVar("T", bound="SlackDrafted")
@@ -28,19 +28,19 @@ class SlackDrafted:
         object_type (SlackDraftedObjectType): The event relates to a Slack message.
         timestamp (int): The unix timestamp when the event occurred. Example: 1613063089.
         metric (SlackDraftedMetric): A slack message was drafted.
-        data (SlackDraftedDataType0 | SlackDraftedDataType1 | SlackDraftedDataType2):
+        data (ApiTriggeredBroadcast | Campaign | Newsletter):
     """
 
     event_id: str
     object_type: SlackDraftedObjectType
     timestamp: int
     metric: SlackDraftedMetric
-    data: SlackDraftedDataType0 | SlackDraftedDataType1 | SlackDraftedDataType2
+    data: ApiTriggeredBroadcast | Campaign | Newsletter
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.slack_drafted_data_type_0 import SlackDraftedDataType0  # noqa: PLC0415
-        from ..models.slack_drafted_data_type_1 import SlackDraftedDataType1  # noqa: PLC0415
+        from ..models.api_triggered_broadcast import ApiTriggeredBroadcast  # noqa: PLC0415
+        from ..models.campaign import Campaign  # noqa: PLC0415
 
         event_id = self.event_id
 
@@ -51,9 +51,9 @@ class SlackDrafted:
         metric = self.metric.value
 
         data: dict[str, Any]
-        if isinstance(self.data, SlackDraftedDataType0):
+        if isinstance(self.data, ApiTriggeredBroadcast):
             data = self.data.to_dict()
-        elif isinstance(self.data, SlackDraftedDataType1):
+        elif isinstance(self.data, Campaign):
             data = self.data.to_dict()
         else:
             data = self.data.to_dict()
@@ -74,9 +74,9 @@ class SlackDrafted:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.slack_drafted_data_type_0 import SlackDraftedDataType0  # noqa: PLC0415
-        from ..models.slack_drafted_data_type_1 import SlackDraftedDataType1  # noqa: PLC0415
-        from ..models.slack_drafted_data_type_2 import SlackDraftedDataType2  # noqa: PLC0415
+        from ..models.api_triggered_broadcast import ApiTriggeredBroadcast  # noqa: PLC0415
+        from ..models.campaign import Campaign  # noqa: PLC0415
+        from ..models.newsletter import Newsletter  # noqa: PLC0415
 
         d = dict(src_dict)
         event_id = d.pop("event_id")
@@ -87,11 +87,11 @@ class SlackDrafted:
 
         metric = SlackDraftedMetric(d.pop("metric"))
 
-        def _parse_data(data: object) -> SlackDraftedDataType0 | SlackDraftedDataType1 | SlackDraftedDataType2:
+        def _parse_data(data: object) -> ApiTriggeredBroadcast | Campaign | Newsletter:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                data_type_0 = SlackDraftedDataType0.from_dict(data)
+                data_type_0 = ApiTriggeredBroadcast.from_dict(data)
 
                 return data_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -99,14 +99,14 @@ class SlackDrafted:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                data_type_1 = SlackDraftedDataType1.from_dict(data)
+                data_type_1 = Campaign.from_dict(data)
 
                 return data_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            data_type_2 = SlackDraftedDataType2.from_dict(data)
+            data_type_2 = Newsletter.from_dict(data)
 
             return data_type_2
 

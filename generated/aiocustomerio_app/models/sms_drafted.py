@@ -12,9 +12,9 @@ from ..models.sms_drafted_metric import SmsDraftedMetric
 from ..models.sms_drafted_object_type import SmsDraftedObjectType
 
 if TYPE_CHECKING:
-    from ..models.sms_drafted_data_type_0 import SmsDraftedDataType0
-    from ..models.sms_drafted_data_type_1 import SmsDraftedDataType1
-    from ..models.sms_drafted_data_type_2 import SmsDraftedDataType2
+    from ..models.api_triggered_broadcast import ApiTriggeredBroadcast
+    from ..models.campaign import Campaign
+    from ..models.newsletter import Newsletter
 
 
 T = TypeVar("T", bound="SmsDrafted")
@@ -28,19 +28,19 @@ class SmsDrafted:
         object_type (SmsDraftedObjectType): The event relates to an SMS message.
         timestamp (int): The unix timestamp when the event occurred. Example: 1613063089.
         metric (SmsDraftedMetric): An SMS notification was drafted.
-        data (SmsDraftedDataType0 | SmsDraftedDataType1 | SmsDraftedDataType2):
+        data (ApiTriggeredBroadcast | Campaign | Newsletter):
     """
 
     event_id: str
     object_type: SmsDraftedObjectType
     timestamp: int
     metric: SmsDraftedMetric
-    data: SmsDraftedDataType0 | SmsDraftedDataType1 | SmsDraftedDataType2
+    data: ApiTriggeredBroadcast | Campaign | Newsletter
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.sms_drafted_data_type_0 import SmsDraftedDataType0  # noqa: PLC0415
-        from ..models.sms_drafted_data_type_1 import SmsDraftedDataType1  # noqa: PLC0415
+        from ..models.api_triggered_broadcast import ApiTriggeredBroadcast  # noqa: PLC0415
+        from ..models.campaign import Campaign  # noqa: PLC0415
 
         event_id = self.event_id
 
@@ -51,9 +51,9 @@ class SmsDrafted:
         metric = self.metric.value
 
         data: dict[str, Any]
-        if isinstance(self.data, SmsDraftedDataType0):
+        if isinstance(self.data, ApiTriggeredBroadcast):
             data = self.data.to_dict()
-        elif isinstance(self.data, SmsDraftedDataType1):
+        elif isinstance(self.data, Campaign):
             data = self.data.to_dict()
         else:
             data = self.data.to_dict()
@@ -74,9 +74,9 @@ class SmsDrafted:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.sms_drafted_data_type_0 import SmsDraftedDataType0  # noqa: PLC0415
-        from ..models.sms_drafted_data_type_1 import SmsDraftedDataType1  # noqa: PLC0415
-        from ..models.sms_drafted_data_type_2 import SmsDraftedDataType2  # noqa: PLC0415
+        from ..models.api_triggered_broadcast import ApiTriggeredBroadcast  # noqa: PLC0415
+        from ..models.campaign import Campaign  # noqa: PLC0415
+        from ..models.newsletter import Newsletter  # noqa: PLC0415
 
         d = dict(src_dict)
         event_id = d.pop("event_id")
@@ -87,11 +87,11 @@ class SmsDrafted:
 
         metric = SmsDraftedMetric(d.pop("metric"))
 
-        def _parse_data(data: object) -> SmsDraftedDataType0 | SmsDraftedDataType1 | SmsDraftedDataType2:
+        def _parse_data(data: object) -> ApiTriggeredBroadcast | Campaign | Newsletter:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                data_type_0 = SmsDraftedDataType0.from_dict(data)
+                data_type_0 = ApiTriggeredBroadcast.from_dict(data)
 
                 return data_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -99,14 +99,14 @@ class SmsDrafted:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                data_type_1 = SmsDraftedDataType1.from_dict(data)
+                data_type_1 = Campaign.from_dict(data)
 
                 return data_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            data_type_2 = SmsDraftedDataType2.from_dict(data)
+            data_type_2 = Newsletter.from_dict(data)
 
             return data_type_2
 

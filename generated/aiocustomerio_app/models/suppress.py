@@ -12,9 +12,9 @@ from ..models.suppress_action import SuppressAction
 from ..models.suppress_type import SuppressType
 
 if TYPE_CHECKING:
-    from ..models.suppress_identifiers_type_0 import SuppressIdentifiersType0
-    from ..models.suppress_identifiers_type_1 import SuppressIdentifiersType1
-    from ..models.suppress_identifiers_type_2 import SuppressIdentifiersType2
+    from ..models.cio_id import CioId
+    from ..models.email import Email
+    from ..models.id import Id
 
 
 T = TypeVar("T", bound="Suppress")
@@ -27,28 +27,28 @@ class Suppress:
 
         Attributes:
             type_ (SuppressType): The operation modifies a person in Customer.io
-            identifiers (SuppressIdentifiersType0 | SuppressIdentifiersType1 | SuppressIdentifiersType2): The person you
-                want to perform an action for—one of either `id`, `email`, or `cio_id`. You cannot pass multiple identifiers.
+            identifiers (CioId | Email | Id): The person you want to perform an action for—one of either `id`, `email`, or
+                `cio_id`. You cannot pass multiple identifiers.
             action (SuppressAction): Suppress a person's identifier(s) in Customer.io, so that you can't message a person or
                 add their identifiers back to your workspace. This is separate from suppressions performed by your email
                 provider.
     """
 
     type_: SuppressType
-    identifiers: SuppressIdentifiersType0 | SuppressIdentifiersType1 | SuppressIdentifiersType2
+    identifiers: CioId | Email | Id
     action: SuppressAction
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.suppress_identifiers_type_0 import SuppressIdentifiersType0  # noqa: PLC0415
-        from ..models.suppress_identifiers_type_1 import SuppressIdentifiersType1  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         type_ = self.type_.value
 
         identifiers: dict[str, Any]
-        if isinstance(self.identifiers, SuppressIdentifiersType0):
+        if isinstance(self.identifiers, Id):
             identifiers = self.identifiers.to_dict()
-        elif isinstance(self.identifiers, SuppressIdentifiersType1):
+        elif isinstance(self.identifiers, Email):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -69,20 +69,18 @@ class Suppress:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.suppress_identifiers_type_0 import SuppressIdentifiersType0  # noqa: PLC0415
-        from ..models.suppress_identifiers_type_1 import SuppressIdentifiersType1  # noqa: PLC0415
-        from ..models.suppress_identifiers_type_2 import SuppressIdentifiersType2  # noqa: PLC0415
+        from ..models.cio_id import CioId  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = SuppressType(d.pop("type"))
 
-        def _parse_identifiers(
-            data: object,
-        ) -> SuppressIdentifiersType0 | SuppressIdentifiersType1 | SuppressIdentifiersType2:
+        def _parse_identifiers(data: object) -> CioId | Email | Id:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = SuppressIdentifiersType0.from_dict(data)
+                identifiers_type_0 = Id.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -90,14 +88,14 @@ class Suppress:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_1 = SuppressIdentifiersType1.from_dict(data)
+                identifiers_type_1 = Email.from_dict(data)
 
                 return identifiers_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = SuppressIdentifiersType2.from_dict(data)
+            identifiers_type_2 = CioId.from_dict(data)
 
             return identifiers_type_2
 

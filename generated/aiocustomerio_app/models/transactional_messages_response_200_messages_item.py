@@ -14,11 +14,9 @@ from ..models.transactional_messages_response_200_messages_item_type import (
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.metrics import Metrics
     from ..models.transactional_messages_response_200_messages_item_customer_identifiers import (
         TransactionalMessagesResponse200MessagesItemCustomerIdentifiers,
-    )
-    from ..models.transactional_messages_response_200_messages_item_metrics import (
-        TransactionalMessagesResponse200MessagesItemMetrics,
     )
 
 
@@ -55,9 +53,9 @@ class TransactionalMessagesResponse200MessagesItem:
                 We recommend that you use this object rather than the less descriptive `customer_id`.
             recipient (str | Unset): The recipient address for an action. Example: {{customer.email}}.
             subject (str | Unset): The subject line for an `email` action. Example: Did you get that thing I sent you?.
-            metrics (TransactionalMessagesResponse200MessagesItemMetrics | Unset): Metrics for an individual instance of a
-                message; each item in the object represents the timestamp when a message achieved a particular metric. This
-                object only contains metrics that have been recorded.
+            metrics (Metrics | Unset): Metrics for an individual instance of a message; each item in the object represents
+                the timestamp when a message achieved a particular metric. This object only contains metrics that have been
+                recorded.
             created (int | Unset): The date time when the referenced ID was created. Example: 1552341937.
             failure_message (None | str | Unset): Explains why a message failed, if applicable.
             campaign_id (int | None | Unset): The identifier for a campaign. Example: 5.
@@ -81,7 +79,7 @@ class TransactionalMessagesResponse200MessagesItem:
     customer_identifiers: TransactionalMessagesResponse200MessagesItemCustomerIdentifiers | Unset = UNSET
     recipient: str | Unset = UNSET
     subject: str | Unset = UNSET
-    metrics: TransactionalMessagesResponse200MessagesItemMetrics | Unset = UNSET
+    metrics: Metrics | Unset = UNSET
     created: int | Unset = UNSET
     failure_message: None | str | Unset = UNSET
     campaign_id: int | None | Unset = UNSET
@@ -210,11 +208,9 @@ class TransactionalMessagesResponse200MessagesItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.metrics import Metrics  # noqa: PLC0415
         from ..models.transactional_messages_response_200_messages_item_customer_identifiers import (
             TransactionalMessagesResponse200MessagesItemCustomerIdentifiers,  # noqa: PLC0415
-        )
-        from ..models.transactional_messages_response_200_messages_item_metrics import (
-            TransactionalMessagesResponse200MessagesItemMetrics,  # noqa: PLC0415
         )
 
         d = dict(src_dict)
@@ -247,11 +243,11 @@ class TransactionalMessagesResponse200MessagesItem:
         subject = d.pop("subject", UNSET)
 
         _metrics = d.pop("metrics", UNSET)
-        metrics: TransactionalMessagesResponse200MessagesItemMetrics | Unset
+        metrics: Metrics | Unset
         if isinstance(_metrics, Unset):
             metrics = UNSET
         else:
-            metrics = TransactionalMessagesResponse200MessagesItemMetrics.from_dict(_metrics)
+            metrics = Metrics.from_dict(_metrics)
 
         created = d.pop("created", UNSET)
 

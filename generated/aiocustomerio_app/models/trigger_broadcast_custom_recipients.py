@@ -11,31 +11,14 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.and_ import And
+    from ..models.and_3 import And3
+    from ..models.attribute_2 import Attribute2
+    from ..models.audience import Audience
+    from ..models.or_2 import Or2
+    from ..models.or_3 import Or3
+    from ..models.segment import Segment
     from ..models.trigger_broadcast_custom_recipients_data import TriggerBroadcastCustomRecipientsData
-    from ..models.trigger_broadcast_custom_recipients_recipients_type_0 import (
-        TriggerBroadcastCustomRecipientsRecipientsType0,
-    )
-    from ..models.trigger_broadcast_custom_recipients_recipients_type_1 import (
-        TriggerBroadcastCustomRecipientsRecipientsType1,
-    )
-    from ..models.trigger_broadcast_custom_recipients_recipients_type_2_type_0 import (
-        TriggerBroadcastCustomRecipientsRecipientsType2Type0,
-    )
-    from ..models.trigger_broadcast_custom_recipients_recipients_type_2_type_1 import (
-        TriggerBroadcastCustomRecipientsRecipientsType2Type1,
-    )
-    from ..models.trigger_broadcast_custom_recipients_recipients_type_2_type_2 import (
-        TriggerBroadcastCustomRecipientsRecipientsType2Type2,
-    )
-    from ..models.trigger_broadcast_custom_recipients_recipients_type_2_type_3 import (
-        TriggerBroadcastCustomRecipientsRecipientsType2Type3,
-    )
-    from ..models.trigger_broadcast_custom_recipients_recipients_type_3 import (
-        TriggerBroadcastCustomRecipientsRecipientsType3,
-    )
-    from ..models.trigger_broadcast_custom_recipients_recipients_type_4 import (
-        TriggerBroadcastCustomRecipientsRecipientsType4,
-    )
 
 
 T = TypeVar("T", bound="TriggerBroadcastCustomRecipients")
@@ -53,11 +36,8 @@ class TriggerBroadcastCustomRecipients:
             immediate area! Head to your dashboard to view more information!'}}
 
     Attributes:
-        recipients (TriggerBroadcastCustomRecipientsRecipientsType0 | TriggerBroadcastCustomRecipientsRecipientsType1 |
-            TriggerBroadcastCustomRecipientsRecipientsType2Type0 | TriggerBroadcastCustomRecipientsRecipientsType2Type1 |
-            TriggerBroadcastCustomRecipientsRecipientsType2Type2 | TriggerBroadcastCustomRecipientsRecipientsType2Type3 |
-            TriggerBroadcastCustomRecipientsRecipientsType3 | TriggerBroadcastCustomRecipientsRecipientsType4): A filter
-            defining the group of people that you want send the broadcast to.
+        recipients (And | And3 | Attribute2 | Audience | Or2 | Or3 | Segment): A filter defining the group of people
+            that you want send the broadcast to.
         data (TriggerBroadcastCustomRecipientsData | Unset): Contains information you want to use to populate your
             broadcast. Example: {'headline': 'Roadrunner spotted in Albuquerque!', 'date': 1511315635, 'text': 'We received
             reports of a roadrunner in your immediate area! Head to your dashboard to view more information!'}.
@@ -71,16 +51,7 @@ class TriggerBroadcastCustomRecipients:
             rest of your audience. Default: False.
     """
 
-    recipients: (
-        TriggerBroadcastCustomRecipientsRecipientsType0
-        | TriggerBroadcastCustomRecipientsRecipientsType1
-        | TriggerBroadcastCustomRecipientsRecipientsType2Type0
-        | TriggerBroadcastCustomRecipientsRecipientsType2Type1
-        | TriggerBroadcastCustomRecipientsRecipientsType2Type2
-        | TriggerBroadcastCustomRecipientsRecipientsType2Type3
-        | TriggerBroadcastCustomRecipientsRecipientsType3
-        | TriggerBroadcastCustomRecipientsRecipientsType4
-    )
+    recipients: And | And3 | Attribute2 | Audience | Or2 | Or3 | Segment
     data: TriggerBroadcastCustomRecipientsData | Unset = UNSET
     email_add_duplicates: bool | Unset = False
     email_ignore_missing: bool | Unset = False
@@ -88,42 +59,25 @@ class TriggerBroadcastCustomRecipients:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.trigger_broadcast_custom_recipients_recipients_type_0 import (
-            TriggerBroadcastCustomRecipientsRecipientsType0,  # noqa: PLC0415
-        )
-        from ..models.trigger_broadcast_custom_recipients_recipients_type_1 import (
-            TriggerBroadcastCustomRecipientsRecipientsType1,  # noqa: PLC0415
-        )
-        from ..models.trigger_broadcast_custom_recipients_recipients_type_2_type_0 import (
-            TriggerBroadcastCustomRecipientsRecipientsType2Type0,  # noqa: PLC0415
-        )
-        from ..models.trigger_broadcast_custom_recipients_recipients_type_2_type_1 import (
-            TriggerBroadcastCustomRecipientsRecipientsType2Type1,  # noqa: PLC0415
-        )
-        from ..models.trigger_broadcast_custom_recipients_recipients_type_2_type_2 import (
-            TriggerBroadcastCustomRecipientsRecipientsType2Type2,  # noqa: PLC0415
-        )
-        from ..models.trigger_broadcast_custom_recipients_recipients_type_2_type_3 import (
-            TriggerBroadcastCustomRecipientsRecipientsType2Type3,  # noqa: PLC0415
-        )
-        from ..models.trigger_broadcast_custom_recipients_recipients_type_3 import (
-            TriggerBroadcastCustomRecipientsRecipientsType3,  # noqa: PLC0415
-        )
+        from ..models.and_ import And  # noqa: PLC0415
+        from ..models.and_3 import And3  # noqa: PLC0415
+        from ..models.attribute_2 import Attribute2  # noqa: PLC0415
+        from ..models.or_2 import Or2  # noqa: PLC0415
+        from ..models.or_3 import Or3  # noqa: PLC0415
+        from ..models.segment import Segment  # noqa: PLC0415
 
         recipients: dict[str, Any]
-        if isinstance(self.recipients, TriggerBroadcastCustomRecipientsRecipientsType0):
+        if isinstance(self.recipients, And):
             recipients = self.recipients.to_dict()
-        elif isinstance(self.recipients, TriggerBroadcastCustomRecipientsRecipientsType1):
+        elif isinstance(self.recipients, Or2):
             recipients = self.recipients.to_dict()
-        elif isinstance(self.recipients, TriggerBroadcastCustomRecipientsRecipientsType2Type0):
+        elif isinstance(self.recipients, And3):
             recipients = self.recipients.to_dict()
-        elif isinstance(self.recipients, TriggerBroadcastCustomRecipientsRecipientsType2Type1):
+        elif isinstance(self.recipients, Or3):
             recipients = self.recipients.to_dict()
-        elif isinstance(self.recipients, TriggerBroadcastCustomRecipientsRecipientsType2Type2):
+        elif isinstance(self.recipients, Segment):
             recipients = self.recipients.to_dict()
-        elif isinstance(self.recipients, TriggerBroadcastCustomRecipientsRecipientsType2Type3):
-            recipients = self.recipients.to_dict()
-        elif isinstance(self.recipients, TriggerBroadcastCustomRecipientsRecipientsType3):
+        elif isinstance(self.recipients, Attribute2):
             recipients = self.recipients.to_dict()
         else:
             recipients = self.recipients.to_dict()
@@ -158,50 +112,22 @@ class TriggerBroadcastCustomRecipients:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.and_ import And  # noqa: PLC0415
+        from ..models.and_3 import And3  # noqa: PLC0415
+        from ..models.attribute_2 import Attribute2  # noqa: PLC0415
+        from ..models.audience import Audience  # noqa: PLC0415
+        from ..models.or_2 import Or2  # noqa: PLC0415
+        from ..models.or_3 import Or3  # noqa: PLC0415
+        from ..models.segment import Segment  # noqa: PLC0415
         from ..models.trigger_broadcast_custom_recipients_data import TriggerBroadcastCustomRecipientsData  # noqa: PLC0415
-        from ..models.trigger_broadcast_custom_recipients_recipients_type_0 import (
-            TriggerBroadcastCustomRecipientsRecipientsType0,  # noqa: PLC0415
-        )
-        from ..models.trigger_broadcast_custom_recipients_recipients_type_1 import (
-            TriggerBroadcastCustomRecipientsRecipientsType1,  # noqa: PLC0415
-        )
-        from ..models.trigger_broadcast_custom_recipients_recipients_type_2_type_0 import (
-            TriggerBroadcastCustomRecipientsRecipientsType2Type0,  # noqa: PLC0415
-        )
-        from ..models.trigger_broadcast_custom_recipients_recipients_type_2_type_1 import (
-            TriggerBroadcastCustomRecipientsRecipientsType2Type1,  # noqa: PLC0415
-        )
-        from ..models.trigger_broadcast_custom_recipients_recipients_type_2_type_2 import (
-            TriggerBroadcastCustomRecipientsRecipientsType2Type2,  # noqa: PLC0415
-        )
-        from ..models.trigger_broadcast_custom_recipients_recipients_type_2_type_3 import (
-            TriggerBroadcastCustomRecipientsRecipientsType2Type3,  # noqa: PLC0415
-        )
-        from ..models.trigger_broadcast_custom_recipients_recipients_type_3 import (
-            TriggerBroadcastCustomRecipientsRecipientsType3,  # noqa: PLC0415
-        )
-        from ..models.trigger_broadcast_custom_recipients_recipients_type_4 import (
-            TriggerBroadcastCustomRecipientsRecipientsType4,  # noqa: PLC0415
-        )
 
         d = dict(src_dict)
 
-        def _parse_recipients(
-            data: object,
-        ) -> (
-            TriggerBroadcastCustomRecipientsRecipientsType0
-            | TriggerBroadcastCustomRecipientsRecipientsType1
-            | TriggerBroadcastCustomRecipientsRecipientsType2Type0
-            | TriggerBroadcastCustomRecipientsRecipientsType2Type1
-            | TriggerBroadcastCustomRecipientsRecipientsType2Type2
-            | TriggerBroadcastCustomRecipientsRecipientsType2Type3
-            | TriggerBroadcastCustomRecipientsRecipientsType3
-            | TriggerBroadcastCustomRecipientsRecipientsType4
-        ):
+        def _parse_recipients(data: object) -> And | And3 | Attribute2 | Audience | Or2 | Or3 | Segment:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                recipients_type_0 = TriggerBroadcastCustomRecipientsRecipientsType0.from_dict(data)
+                recipients_type_0 = And.from_dict(data)
 
                 return recipients_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -209,7 +135,7 @@ class TriggerBroadcastCustomRecipients:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                recipients_type_1 = TriggerBroadcastCustomRecipientsRecipientsType1.from_dict(data)
+                recipients_type_1 = Or2.from_dict(data)
 
                 return recipients_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -217,7 +143,7 @@ class TriggerBroadcastCustomRecipients:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                recipients_type_2_type_0 = TriggerBroadcastCustomRecipientsRecipientsType2Type0.from_dict(data)
+                recipients_type_2_type_0 = And3.from_dict(data)
 
                 return recipients_type_2_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -225,7 +151,7 @@ class TriggerBroadcastCustomRecipients:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                recipients_type_2_type_1 = TriggerBroadcastCustomRecipientsRecipientsType2Type1.from_dict(data)
+                recipients_type_2_type_1 = Or3.from_dict(data)
 
                 return recipients_type_2_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -233,7 +159,7 @@ class TriggerBroadcastCustomRecipients:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                recipients_type_2_type_2 = TriggerBroadcastCustomRecipientsRecipientsType2Type2.from_dict(data)
+                recipients_type_2_type_2 = Segment.from_dict(data)
 
                 return recipients_type_2_type_2
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -241,22 +167,14 @@ class TriggerBroadcastCustomRecipients:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                recipients_type_2_type_3 = TriggerBroadcastCustomRecipientsRecipientsType2Type3.from_dict(data)
+                recipients_type_2_type_3 = Attribute2.from_dict(data)
 
                 return recipients_type_2_type_3
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                recipients_type_3 = TriggerBroadcastCustomRecipientsRecipientsType3.from_dict(data)
-
-                return recipients_type_3
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            recipients_type_4 = TriggerBroadcastCustomRecipientsRecipientsType4.from_dict(data)
+            recipients_type_4 = Audience.from_dict(data)
 
             return recipients_type_4
 

@@ -12,7 +12,7 @@ from ..models.trigger_broadcast_response_422_errors_item_status import TriggerBr
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.trigger_broadcast_response_422_errors_item_source import TriggerBroadcastResponse422ErrorsItemSource
+    from ..models.source import Source
 
 
 T = TypeVar("T", bound="TriggerBroadcastResponse422ErrorsItem")
@@ -25,12 +25,12 @@ class TriggerBroadcastResponse422ErrorsItem:
         detail (str | Unset): Describes the error and provides the trigger ID you can use to look up more information.
             Example: Errors were found while processing per user data (ids, emails or json data). More detail available from
             the errors endpoint for trigger 12".
-        source (TriggerBroadcastResponse422ErrorsItemSource | Unset):
+        source (Source | Unset):
         status (TriggerBroadcastResponse422ErrorsItemStatus | Unset): The error code. Example: 422.
     """
 
     detail: str | Unset = UNSET
-    source: TriggerBroadcastResponse422ErrorsItemSource | Unset = UNSET
+    source: Source | Unset = UNSET
     status: TriggerBroadcastResponse422ErrorsItemStatus | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -59,19 +59,17 @@ class TriggerBroadcastResponse422ErrorsItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.trigger_broadcast_response_422_errors_item_source import (
-            TriggerBroadcastResponse422ErrorsItemSource,  # noqa: PLC0415
-        )
+        from ..models.source import Source  # noqa: PLC0415
 
         d = dict(src_dict)
         detail = d.pop("detail", UNSET)
 
         _source = d.pop("source", UNSET)
-        source: TriggerBroadcastResponse422ErrorsItemSource | Unset
+        source: Source | Unset
         if isinstance(_source, Unset):
             source = UNSET
         else:
-            source = TriggerBroadcastResponse422ErrorsItemSource.from_dict(_source)
+            source = Source.from_dict(_source)
 
         _status = d.pop("status", UNSET)
         status: TriggerBroadcastResponse422ErrorsItemStatus | Unset

@@ -12,7 +12,9 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.trigger_broadcast_user_maps_data import TriggerBroadcastUserMapsData
-    from ..models.trigger_broadcast_user_maps_ids import TriggerBroadcastUserMapsIds
+    from ..models.trigger_broadcast_user_maps_per_user_data_item_type_0 import (
+        TriggerBroadcastUserMapsPerUserDataItemType0,
+    )
     from ..models.trigger_broadcast_user_maps_per_user_data_item_type_1 import (
         TriggerBroadcastUserMapsPerUserDataItemType1,
     )
@@ -27,11 +29,11 @@ class TriggerBroadcastUserMaps:
     to send the broadcast to and data you want to personalize their message with using liquid.
 
         Attributes:
-            per_user_data (list[TriggerBroadcastUserMapsIds | TriggerBroadcastUserMapsPerUserDataItemType1]): An array of
-                people you want to send a broadcast to and custom data for each person. Each object in the array represents a
-                person, with additional data you want to use to personalize their message. **When you trigger a broadcast, the
-                people in your request must already exist in your workspace.** Requests to trigger a broadcast cannot create new
-                people.
+            per_user_data (list[TriggerBroadcastUserMapsPerUserDataItemType0 |
+                TriggerBroadcastUserMapsPerUserDataItemType1]): An array of people you want to send a broadcast to and custom
+                data for each person. Each object in the array represents a person, with additional data you want to use to
+                personalize their message. **When you trigger a broadcast, the people in your request must already exist in your
+                workspace.** Requests to trigger a broadcast cannot create new people.
                  Example: [{'id': 'wiley_coyote', 'data': {'voucher_code': 'FESwYm'}}, {'email': 'road@runner.net', 'data':
                 {'voucher_code': 'cYm6XJ'}}].
             data (TriggerBroadcastUserMapsData | Unset): Contains information you want to use to populate your broadcast.
@@ -47,7 +49,7 @@ class TriggerBroadcastUserMaps:
                 rest of your audience. Default: False.
     """
 
-    per_user_data: list[TriggerBroadcastUserMapsIds | TriggerBroadcastUserMapsPerUserDataItemType1]
+    per_user_data: list[TriggerBroadcastUserMapsPerUserDataItemType0 | TriggerBroadcastUserMapsPerUserDataItemType1]
     data: TriggerBroadcastUserMapsData | Unset = UNSET
     email_add_duplicates: bool | Unset = False
     email_ignore_missing: bool | Unset = False
@@ -55,12 +57,14 @@ class TriggerBroadcastUserMaps:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.trigger_broadcast_user_maps_ids import TriggerBroadcastUserMapsIds  # noqa: PLC0415
+        from ..models.trigger_broadcast_user_maps_per_user_data_item_type_0 import (
+            TriggerBroadcastUserMapsPerUserDataItemType0,  # noqa: PLC0415
+        )
 
         per_user_data = []
         for per_user_data_item_data in self.per_user_data:
             per_user_data_item: dict[str, Any]
-            if isinstance(per_user_data_item_data, TriggerBroadcastUserMapsIds):
+            if isinstance(per_user_data_item_data, TriggerBroadcastUserMapsPerUserDataItemType0):
                 per_user_data_item = per_user_data_item_data.to_dict()
             else:
                 per_user_data_item = per_user_data_item_data.to_dict()
@@ -98,7 +102,9 @@ class TriggerBroadcastUserMaps:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.trigger_broadcast_user_maps_data import TriggerBroadcastUserMapsData  # noqa: PLC0415
-        from ..models.trigger_broadcast_user_maps_ids import TriggerBroadcastUserMapsIds  # noqa: PLC0415
+        from ..models.trigger_broadcast_user_maps_per_user_data_item_type_0 import (
+            TriggerBroadcastUserMapsPerUserDataItemType0,  # noqa: PLC0415
+        )
         from ..models.trigger_broadcast_user_maps_per_user_data_item_type_1 import (
             TriggerBroadcastUserMapsPerUserDataItemType1,  # noqa: PLC0415
         )
@@ -110,13 +116,13 @@ class TriggerBroadcastUserMaps:
 
             def _parse_per_user_data_item(
                 data: object,
-            ) -> TriggerBroadcastUserMapsIds | TriggerBroadcastUserMapsPerUserDataItemType1:
+            ) -> TriggerBroadcastUserMapsPerUserDataItemType0 | TriggerBroadcastUserMapsPerUserDataItemType1:
                 try:
                     if not isinstance(data, dict):
                         raise TypeError()
-                    per_user_data_item_ids = TriggerBroadcastUserMapsIds.from_dict(data)
+                    per_user_data_item_type_0 = TriggerBroadcastUserMapsPerUserDataItemType0.from_dict(data)
 
-                    return per_user_data_item_ids
+                    return per_user_data_item_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
                 if not isinstance(data, dict):

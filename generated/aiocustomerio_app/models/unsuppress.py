@@ -12,9 +12,9 @@ from ..models.unsuppress_action import UnsuppressAction
 from ..models.unsuppress_type import UnsuppressType
 
 if TYPE_CHECKING:
-    from ..models.unsuppress_identifiers_type_0 import UnsuppressIdentifiersType0
-    from ..models.unsuppress_identifiers_type_1 import UnsuppressIdentifiersType1
-    from ..models.unsuppress_identifiers_type_2 import UnsuppressIdentifiersType2
+    from ..models.cio_id import CioId
+    from ..models.email import Email
+    from ..models.id import Id
 
 
 T = TypeVar("T", bound="Unsuppress")
@@ -27,29 +27,28 @@ class Unsuppress:
 
         Attributes:
             type_ (UnsuppressType): The operation modifies a person in Customer.io
-            identifiers (UnsuppressIdentifiersType0 | UnsuppressIdentifiersType1 | UnsuppressIdentifiersType2): The person
-                you want to perform an action for—one of either `id`, `email`, or `cio_id`. You cannot pass multiple
-                identifiers.
+            identifiers (CioId | Email | Id): The person you want to perform an action for—one of either `id`, `email`, or
+                `cio_id`. You cannot pass multiple identifiers.
             action (UnsuppressAction): Unsuppress a person's identifier(s) in Customer.io, so that you can message a person
                 or add their identifiers back to your workspace. This does not unsuppress addresses that were previously
                 suppressed by your email provider.
     """
 
     type_: UnsuppressType
-    identifiers: UnsuppressIdentifiersType0 | UnsuppressIdentifiersType1 | UnsuppressIdentifiersType2
+    identifiers: CioId | Email | Id
     action: UnsuppressAction
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.unsuppress_identifiers_type_0 import UnsuppressIdentifiersType0  # noqa: PLC0415
-        from ..models.unsuppress_identifiers_type_1 import UnsuppressIdentifiersType1  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         type_ = self.type_.value
 
         identifiers: dict[str, Any]
-        if isinstance(self.identifiers, UnsuppressIdentifiersType0):
+        if isinstance(self.identifiers, Id):
             identifiers = self.identifiers.to_dict()
-        elif isinstance(self.identifiers, UnsuppressIdentifiersType1):
+        elif isinstance(self.identifiers, Email):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -70,20 +69,18 @@ class Unsuppress:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.unsuppress_identifiers_type_0 import UnsuppressIdentifiersType0  # noqa: PLC0415
-        from ..models.unsuppress_identifiers_type_1 import UnsuppressIdentifiersType1  # noqa: PLC0415
-        from ..models.unsuppress_identifiers_type_2 import UnsuppressIdentifiersType2  # noqa: PLC0415
+        from ..models.cio_id import CioId  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = UnsuppressType(d.pop("type"))
 
-        def _parse_identifiers(
-            data: object,
-        ) -> UnsuppressIdentifiersType0 | UnsuppressIdentifiersType1 | UnsuppressIdentifiersType2:
+        def _parse_identifiers(data: object) -> CioId | Email | Id:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = UnsuppressIdentifiersType0.from_dict(data)
+                identifiers_type_0 = Id.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -91,14 +88,14 @@ class Unsuppress:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_1 = UnsuppressIdentifiersType1.from_dict(data)
+                identifiers_type_1 = Email.from_dict(data)
 
                 return identifiers_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = UnsuppressIdentifiersType2.from_dict(data)
+            identifiers_type_2 = CioId.from_dict(data)
 
             return identifiers_type_2
 

@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.update_attribute_metadata_response_400_errors_item import UpdateAttributeMetadataResponse400ErrorsItem
+    from ..models.errors import Errors
 
 
 T = TypeVar("T", bound="UpdateAttributeMetadataResponse400")
@@ -21,10 +21,10 @@ T = TypeVar("T", bound="UpdateAttributeMetadataResponse400")
 class UpdateAttributeMetadataResponse400:
     """
     Attributes:
-        errors (list[UpdateAttributeMetadataResponse400ErrorsItem] | Unset):
+        errors (list[Errors] | Unset):
     """
 
-    errors: list[UpdateAttributeMetadataResponse400ErrorsItem] | Unset = UNSET
+    errors: list[Errors] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,17 +45,15 @@ class UpdateAttributeMetadataResponse400:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.update_attribute_metadata_response_400_errors_item import (
-            UpdateAttributeMetadataResponse400ErrorsItem,  # noqa: PLC0415
-        )
+        from ..models.errors import Errors  # noqa: PLC0415
 
         d = dict(src_dict)
         _errors = d.pop("errors", UNSET)
-        errors: list[UpdateAttributeMetadataResponse400ErrorsItem] | Unset = UNSET
+        errors: list[Errors] | Unset = UNSET
         if _errors is not UNSET:
             errors = []
             for errors_item_data in _errors:
-                errors_item = UpdateAttributeMetadataResponse400ErrorsItem.from_dict(errors_item_data)
+                errors_item = Errors.from_dict(errors_item_data)
 
                 errors.append(errors_item)
 

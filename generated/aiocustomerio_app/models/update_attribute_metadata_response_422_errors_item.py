@@ -17,9 +17,7 @@ from ..models.update_attribute_metadata_response_422_errors_item_status import (
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.update_attribute_metadata_response_422_errors_item_source import (
-        UpdateAttributeMetadataResponse422ErrorsItemSource,
-    )
+    from ..models.source import Source
 
 
 T = TypeVar("T", bound="UpdateAttributeMetadataResponse422ErrorsItem")
@@ -31,12 +29,12 @@ class UpdateAttributeMetadataResponse422ErrorsItem:
     Attributes:
         detail (UpdateAttributeMetadataResponse422ErrorsItemDetail | Unset): The reason for the response.
         status (UpdateAttributeMetadataResponse422ErrorsItemStatus | Unset): The response code.
-        source (UpdateAttributeMetadataResponse422ErrorsItemSource | Unset):
+        source (Source | Unset):
     """
 
     detail: UpdateAttributeMetadataResponse422ErrorsItemDetail | Unset = UNSET
     status: UpdateAttributeMetadataResponse422ErrorsItemStatus | Unset = UNSET
-    source: UpdateAttributeMetadataResponse422ErrorsItemSource | Unset = UNSET
+    source: Source | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,9 +64,7 @@ class UpdateAttributeMetadataResponse422ErrorsItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.update_attribute_metadata_response_422_errors_item_source import (
-            UpdateAttributeMetadataResponse422ErrorsItemSource,  # noqa: PLC0415
-        )
+        from ..models.source import Source  # noqa: PLC0415
 
         d = dict(src_dict)
         _detail = d.pop("detail", UNSET)
@@ -86,11 +82,11 @@ class UpdateAttributeMetadataResponse422ErrorsItem:
             status = UpdateAttributeMetadataResponse422ErrorsItemStatus(_status)
 
         _source = d.pop("source", UNSET)
-        source: UpdateAttributeMetadataResponse422ErrorsItemSource | Unset
+        source: Source | Unset
         if isinstance(_source, Unset):
             source = UNSET
         else:
-            source = UpdateAttributeMetadataResponse422ErrorsItemSource.from_dict(_source)
+            source = Source.from_dict(_source)
 
         update_attribute_metadata_response_422_errors_item = cls(
             detail=detail,

@@ -14,7 +14,7 @@ from ..models.update_broadcast_action_body_type_0_type import UpdateBroadcastAct
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.update_broadcast_action_body_type_0_headers_item import UpdateBroadcastActionBodyType0HeadersItem
+    from ..models.headers import Headers
 
 
 T = TypeVar("T", bound="UpdateBroadcastActionBodyType0")
@@ -61,9 +61,9 @@ class UpdateBroadcastActionBodyType0:
             end-user's email inbox, next to, or underneath, the subject line.
         body_amp (str | Unset): If your message is an email, this is the AMP-enabled body of your message. If your
             recipient's email client doesn't support AMP, the `body` represents your fallback message.
-        headers (list[UpdateBroadcastActionBodyType0HeadersItem] | Unset): An array of objects containing headers, where
-            each object contains a `name` and a `value`. Header names and values must be strings and cannot contain any non-
-            ASCII characters or empty spaces. Some headers are reserved and cannot be overwritten.
+        headers (list[Headers] | Unset): An array of objects containing headers, where each object contains a `name` and
+            a `value`. Header names and values must be strings and cannot contain any non-ASCII characters or empty spaces.
+            Some headers are reserved and cannot be overwritten.
     """
 
     id: int | Unset = UNSET
@@ -88,7 +88,7 @@ class UpdateBroadcastActionBodyType0:
     fake_bcc: bool | Unset = UNSET
     preheader_text: str | Unset = UNSET
     body_amp: str | Unset = UNSET
-    headers: list[UpdateBroadcastActionBodyType0HeadersItem] | Unset = UNSET
+    headers: list[Headers] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -207,7 +207,7 @@ class UpdateBroadcastActionBodyType0:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.update_broadcast_action_body_type_0_headers_item import UpdateBroadcastActionBodyType0HeadersItem  # noqa: PLC0415
+        from ..models.headers import Headers  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id", UNSET)
@@ -277,11 +277,11 @@ class UpdateBroadcastActionBodyType0:
         body_amp = d.pop("body_amp", UNSET)
 
         _headers = d.pop("headers", UNSET)
-        headers: list[UpdateBroadcastActionBodyType0HeadersItem] | Unset = UNSET
+        headers: list[Headers] | Unset = UNSET
         if _headers is not UNSET:
             headers = []
             for headers_item_data in _headers:
-                headers_item = UpdateBroadcastActionBodyType0HeadersItem.from_dict(headers_item_data)
+                headers_item = Headers.from_dict(headers_item_data)
 
                 headers.append(headers_item)
 

@@ -17,9 +17,7 @@ from ..models.update_event_metadata_response_422_errors_item_status import (
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.update_event_metadata_response_422_errors_item_source import (
-        UpdateEventMetadataResponse422ErrorsItemSource,
-    )
+    from ..models.source import Source
 
 
 T = TypeVar("T", bound="UpdateEventMetadataResponse422ErrorsItem")
@@ -31,12 +29,12 @@ class UpdateEventMetadataResponse422ErrorsItem:
     Attributes:
         detail (UpdateEventMetadataResponse422ErrorsItemDetail | Unset): The reason for the response.
         status (UpdateEventMetadataResponse422ErrorsItemStatus | Unset):
-        source (UpdateEventMetadataResponse422ErrorsItemSource | Unset):
+        source (Source | Unset):
     """
 
     detail: UpdateEventMetadataResponse422ErrorsItemDetail | Unset = UNSET
     status: UpdateEventMetadataResponse422ErrorsItemStatus | Unset = UNSET
-    source: UpdateEventMetadataResponse422ErrorsItemSource | Unset = UNSET
+    source: Source | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,9 +64,7 @@ class UpdateEventMetadataResponse422ErrorsItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.update_event_metadata_response_422_errors_item_source import (
-            UpdateEventMetadataResponse422ErrorsItemSource,  # noqa: PLC0415
-        )
+        from ..models.source import Source  # noqa: PLC0415
 
         d = dict(src_dict)
         _detail = d.pop("detail", UNSET)
@@ -86,11 +82,11 @@ class UpdateEventMetadataResponse422ErrorsItem:
             status = UpdateEventMetadataResponse422ErrorsItemStatus(_status)
 
         _source = d.pop("source", UNSET)
-        source: UpdateEventMetadataResponse422ErrorsItemSource | Unset
+        source: Source | Unset
         if isinstance(_source, Unset):
             source = UNSET
         else:
-            source = UpdateEventMetadataResponse422ErrorsItemSource.from_dict(_source)
+            source = Source.from_dict(_source)
 
         update_event_metadata_response_422_errors_item = cls(
             detail=detail,

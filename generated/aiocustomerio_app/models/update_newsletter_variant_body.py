@@ -13,7 +13,7 @@ from ..models.update_newsletter_variant_body_type import UpdateNewsletterVariant
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.update_newsletter_variant_body_headers_item import UpdateNewsletterVariantBodyHeadersItem
+    from ..models.headers import Headers
 
 
 T = TypeVar("T", bound="UpdateNewsletterVariantBody")
@@ -57,9 +57,9 @@ class UpdateNewsletterVariantBody:
             the message with the subject line containing the recipient address(es).
         preheader_text (str | Unset): Also known as "preview text", this specifies the small block of text shown in an
             end-user's email inbox, next to, or underneath, the subject line.
-        headers (list[UpdateNewsletterVariantBodyHeadersItem] | Unset): An array of objects containing headers, where
-            each object contains a `name` and a `value`. Header names and values must be strings and cannot contain any non-
-            ASCII characters or empty spaces. Some headers are reserved and cannot be overwritten.
+        headers (list[Headers] | Unset): An array of objects containing headers, where each object contains a `name` and
+            a `value`. Header names and values must be strings and cannot contain any non-ASCII characters or empty spaces.
+            Some headers are reserved and cannot be overwritten.
     """
 
     id: int | Unset = UNSET
@@ -81,7 +81,7 @@ class UpdateNewsletterVariantBody:
     bcc: str | Unset = UNSET
     fake_bcc: bool | Unset = UNSET
     preheader_text: str | Unset = UNSET
-    headers: list[UpdateNewsletterVariantBodyHeadersItem] | Unset = UNSET
+    headers: list[Headers] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -186,7 +186,7 @@ class UpdateNewsletterVariantBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.update_newsletter_variant_body_headers_item import UpdateNewsletterVariantBodyHeadersItem  # noqa: PLC0415
+        from ..models.headers import Headers  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id", UNSET)
@@ -245,11 +245,11 @@ class UpdateNewsletterVariantBody:
         preheader_text = d.pop("preheader_text", UNSET)
 
         _headers = d.pop("headers", UNSET)
-        headers: list[UpdateNewsletterVariantBodyHeadersItem] | Unset = UNSET
+        headers: list[Headers] | Unset = UNSET
         if _headers is not UNSET:
             headers = []
             for headers_item_data in _headers:
-                headers_item = UpdateNewsletterVariantBodyHeadersItem.from_dict(headers_item_data)
+                headers_item = Headers.from_dict(headers_item_data)
 
                 headers.append(headers_item)
 

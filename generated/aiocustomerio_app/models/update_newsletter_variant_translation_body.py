@@ -15,9 +15,7 @@ from ..models.update_newsletter_variant_translation_body_type import UpdateNewsl
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.update_newsletter_variant_translation_body_headers_item import (
-        UpdateNewsletterVariantTranslationBodyHeadersItem,
-    )
+    from ..models.headers import Headers
 
 
 T = TypeVar("T", bound="UpdateNewsletterVariantTranslationBody")
@@ -61,9 +59,9 @@ class UpdateNewsletterVariantTranslationBody:
             the message with the subject line containing the recipient address(es).
         preheader_text (str | Unset): Also known as "preview text", this specifies the small block of text shown in an
             end-user's email inbox, next to, or underneath, the subject line.
-        headers (list[UpdateNewsletterVariantTranslationBodyHeadersItem] | Unset): An array of objects containing
-            headers, where each object contains a `name` and a `value`. Header names and values must be strings and cannot
-            contain any non-ASCII characters or empty spaces. Some headers are reserved and cannot be overwritten.
+        headers (list[Headers] | Unset): An array of objects containing headers, where each object contains a `name` and
+            a `value`. Header names and values must be strings and cannot contain any non-ASCII characters or empty spaces.
+            Some headers are reserved and cannot be overwritten.
     """
 
     id: int | Unset = UNSET
@@ -85,7 +83,7 @@ class UpdateNewsletterVariantTranslationBody:
     bcc: str | Unset = UNSET
     fake_bcc: bool | Unset = UNSET
     preheader_text: str | Unset = UNSET
-    headers: list[UpdateNewsletterVariantTranslationBodyHeadersItem] | Unset = UNSET
+    headers: list[Headers] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -190,9 +188,7 @@ class UpdateNewsletterVariantTranslationBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.update_newsletter_variant_translation_body_headers_item import (
-            UpdateNewsletterVariantTranslationBodyHeadersItem,  # noqa: PLC0415
-        )
+        from ..models.headers import Headers  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id", UNSET)
@@ -251,11 +247,11 @@ class UpdateNewsletterVariantTranslationBody:
         preheader_text = d.pop("preheader_text", UNSET)
 
         _headers = d.pop("headers", UNSET)
-        headers: list[UpdateNewsletterVariantTranslationBodyHeadersItem] | Unset = UNSET
+        headers: list[Headers] | Unset = UNSET
         if _headers is not UNSET:
             headers = []
             for headers_item_data in _headers:
-                headers_item = UpdateNewsletterVariantTranslationBodyHeadersItem.from_dict(headers_item_data)
+                headers_item = Headers.from_dict(headers_item_data)
 
                 headers.append(headers_item)
 

@@ -12,9 +12,9 @@ from ..models.webhook_drafted_metric import WebhookDraftedMetric
 from ..models.webhook_drafted_object_type import WebhookDraftedObjectType
 
 if TYPE_CHECKING:
-    from ..models.webhook_drafted_data_type_0 import WebhookDraftedDataType0
-    from ..models.webhook_drafted_data_type_1 import WebhookDraftedDataType1
-    from ..models.webhook_drafted_data_type_2 import WebhookDraftedDataType2
+    from ..models.api_triggered_broadcast import ApiTriggeredBroadcast
+    from ..models.campaign import Campaign
+    from ..models.newsletter import Newsletter
 
 
 T = TypeVar("T", bound="WebhookDrafted")
@@ -28,19 +28,19 @@ class WebhookDrafted:
         object_type (WebhookDraftedObjectType): The event relates to a webhook.
         timestamp (int): The unix timestamp when the event occurred. Example: 1613063089.
         metric (WebhookDraftedMetric): A webhook draft was created.
-        data (WebhookDraftedDataType0 | WebhookDraftedDataType1 | WebhookDraftedDataType2):
+        data (ApiTriggeredBroadcast | Campaign | Newsletter):
     """
 
     event_id: str
     object_type: WebhookDraftedObjectType
     timestamp: int
     metric: WebhookDraftedMetric
-    data: WebhookDraftedDataType0 | WebhookDraftedDataType1 | WebhookDraftedDataType2
+    data: ApiTriggeredBroadcast | Campaign | Newsletter
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.webhook_drafted_data_type_0 import WebhookDraftedDataType0  # noqa: PLC0415
-        from ..models.webhook_drafted_data_type_1 import WebhookDraftedDataType1  # noqa: PLC0415
+        from ..models.api_triggered_broadcast import ApiTriggeredBroadcast  # noqa: PLC0415
+        from ..models.campaign import Campaign  # noqa: PLC0415
 
         event_id = self.event_id
 
@@ -51,9 +51,9 @@ class WebhookDrafted:
         metric = self.metric.value
 
         data: dict[str, Any]
-        if isinstance(self.data, WebhookDraftedDataType0):
+        if isinstance(self.data, ApiTriggeredBroadcast):
             data = self.data.to_dict()
-        elif isinstance(self.data, WebhookDraftedDataType1):
+        elif isinstance(self.data, Campaign):
             data = self.data.to_dict()
         else:
             data = self.data.to_dict()
@@ -74,9 +74,9 @@ class WebhookDrafted:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.webhook_drafted_data_type_0 import WebhookDraftedDataType0  # noqa: PLC0415
-        from ..models.webhook_drafted_data_type_1 import WebhookDraftedDataType1  # noqa: PLC0415
-        from ..models.webhook_drafted_data_type_2 import WebhookDraftedDataType2  # noqa: PLC0415
+        from ..models.api_triggered_broadcast import ApiTriggeredBroadcast  # noqa: PLC0415
+        from ..models.campaign import Campaign  # noqa: PLC0415
+        from ..models.newsletter import Newsletter  # noqa: PLC0415
 
         d = dict(src_dict)
         event_id = d.pop("event_id")
@@ -87,11 +87,11 @@ class WebhookDrafted:
 
         metric = WebhookDraftedMetric(d.pop("metric"))
 
-        def _parse_data(data: object) -> WebhookDraftedDataType0 | WebhookDraftedDataType1 | WebhookDraftedDataType2:
+        def _parse_data(data: object) -> ApiTriggeredBroadcast | Campaign | Newsletter:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                data_type_0 = WebhookDraftedDataType0.from_dict(data)
+                data_type_0 = ApiTriggeredBroadcast.from_dict(data)
 
                 return data_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -99,14 +99,14 @@ class WebhookDrafted:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                data_type_1 = WebhookDraftedDataType1.from_dict(data)
+                data_type_1 = Campaign.from_dict(data)
 
                 return data_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            data_type_2 = WebhookDraftedDataType2.from_dict(data)
+            data_type_2 = Newsletter.from_dict(data)
 
             return data_type_2
 

@@ -60,19 +60,15 @@ from .app_foregrounded_identified_user_properties import AppForegroundedIdentifi
 from .app_foregrounded_identified_user_type import AppForegroundedIdentifiedUserType
 from .app_installed_anonymous_user import AppInstalledAnonymousUser
 from .app_installed_anonymous_user_event import AppInstalledAnonymousUserEvent
-from .app_installed_anonymous_user_properties import AppInstalledAnonymousUserProperties
 from .app_installed_anonymous_user_type import AppInstalledAnonymousUserType
 from .app_installed_identified_user import AppInstalledIdentifiedUser
 from .app_installed_identified_user_event import AppInstalledIdentifiedUserEvent
-from .app_installed_identified_user_properties import AppInstalledIdentifiedUserProperties
 from .app_installed_identified_user_type import AppInstalledIdentifiedUserType
 from .app_opened_anonymous_user import AppOpenedAnonymousUser
 from .app_opened_anonymous_user_event import AppOpenedAnonymousUserEvent
-from .app_opened_anonymous_user_properties import AppOpenedAnonymousUserProperties
 from .app_opened_anonymous_user_type import AppOpenedAnonymousUserType
 from .app_opened_identified_user import AppOpenedIdentifiedUser
 from .app_opened_identified_user_event import AppOpenedIdentifiedUserEvent
-from .app_opened_identified_user_properties import AppOpenedIdentifiedUserProperties
 from .app_opened_identified_user_type import AppOpenedIdentifiedUserType
 from .app_uninstalled_anonymous_user import AppUninstalledAnonymousUser
 from .app_uninstalled_anonymous_user_event import AppUninstalledAnonymousUserEvent
@@ -84,24 +80,14 @@ from .app_uninstalled_identified_user_properties import AppUninstalledIdentified
 from .app_uninstalled_identified_user_type import AppUninstalledIdentifiedUserType
 from .app_updated_anonymous_user import AppUpdatedAnonymousUser
 from .app_updated_anonymous_user_event import AppUpdatedAnonymousUserEvent
-from .app_updated_anonymous_user_properties import AppUpdatedAnonymousUserProperties
 from .app_updated_anonymous_user_type import AppUpdatedAnonymousUserType
 from .app_updated_identified_user import AppUpdatedIdentifiedUser
 from .app_updated_identified_user_event import AppUpdatedIdentifiedUserEvent
-from .app_updated_identified_user_properties import AppUpdatedIdentifiedUserProperties
 from .app_updated_identified_user_type import AppUpdatedIdentifiedUserType
 from .batch import Batch
 from .batch_batch_item_type_0_type_0 import BatchBatchItemType0Type0
-from .batch_batch_item_type_0_type_0_traits import BatchBatchItemType0Type0Traits
-from .batch_batch_item_type_0_type_0_traits_cio_subscription_preferences import (
-    BatchBatchItemType0Type0TraitsCioSubscriptionPreferences,
-)
-from .batch_batch_item_type_0_type_0_traits_cio_subscription_preferences_topics import (
-    BatchBatchItemType0Type0TraitsCioSubscriptionPreferencesTopics,
-)
 from .batch_batch_item_type_0_type_0_type import BatchBatchItemType0Type0Type
 from .batch_batch_item_type_0_type_1 import BatchBatchItemType0Type1
-from .batch_batch_item_type_0_type_1_traits import BatchBatchItemType0Type1Traits
 from .batch_batch_item_type_0_type_1_type import BatchBatchItemType0Type1Type
 from .batch_batch_item_type_1_type_0 import BatchBatchItemType1Type0
 from .batch_batch_item_type_1_type_0_properties import BatchBatchItemType1Type0Properties
@@ -110,10 +96,8 @@ from .batch_batch_item_type_1_type_1 import BatchBatchItemType1Type1
 from .batch_batch_item_type_1_type_1_properties import BatchBatchItemType1Type1Properties
 from .batch_batch_item_type_1_type_1_type import BatchBatchItemType1Type1Type
 from .batch_batch_item_type_2_type_0 import BatchBatchItemType2Type0
-from .batch_batch_item_type_2_type_0_properties import BatchBatchItemType2Type0Properties
 from .batch_batch_item_type_2_type_0_type import BatchBatchItemType2Type0Type
 from .batch_batch_item_type_2_type_1 import BatchBatchItemType2Type1
-from .batch_batch_item_type_2_type_1_properties import BatchBatchItemType2Type1Properties
 from .batch_batch_item_type_2_type_1_type import BatchBatchItemType2Type1Type
 from .batch_batch_item_type_3_type_0 import BatchBatchItemType3Type0
 from .batch_batch_item_type_3_type_0_properties import BatchBatchItemType3Type0Properties
@@ -162,6 +146,9 @@ from .common_utm_properties import CommonUtmProperties
 from .content_asset import ContentAsset
 from .content_assets import ContentAssets
 from .content_general import ContentGeneral
+from .context_2 import Context2
+from .context_2_device import Context2Device
+from .context_2_device_type import Context2DeviceType
 from .context_common import ContextCommon
 from .context_common_channel import ContextCommonChannel
 from .context_page import ContextPage
@@ -170,14 +157,8 @@ from .coupon_denied import CouponDenied
 from .coupon_entered import CouponEntered
 from .coupon_removed import CouponRemoved
 from .create_or_update_device import CreateOrUpdateDevice
-from .create_or_update_device_context import CreateOrUpdateDeviceContext
-from .create_or_update_device_context_device import CreateOrUpdateDeviceContextDevice
-from .create_or_update_device_context_device_type import CreateOrUpdateDeviceContextDeviceType
 from .create_or_update_device_event import CreateOrUpdateDeviceEvent
 from .delete_device import DeleteDevice
-from .delete_device_context import DeleteDeviceContext
-from .delete_device_context_device import DeleteDeviceContextDevice
-from .delete_device_context_device_type import DeleteDeviceContextDeviceType
 from .delete_device_event import DeleteDeviceEvent
 from .delete_object import DeleteObject
 from .delete_object_event import DeleteObjectEvent
@@ -210,12 +191,8 @@ from .etl_group_destination_traits import EtlGroupDestinationTraits
 from .etl_group_traits import EtlGroupTraits
 from .etl_identify import EtlIdentify
 from .etl_identify_destination import EtlIdentifyDestination
-from .etl_identify_destination_traits import EtlIdentifyDestinationTraits
-from .etl_identify_traits import EtlIdentifyTraits
 from .etl_page import EtlPage
 from .etl_page_destination import EtlPageDestination
-from .etl_page_destination_properties import EtlPageDestinationProperties
-from .etl_page_properties import EtlPageProperties
 from .etl_screen import EtlScreen
 from .etl_screen_destination import EtlScreenDestination
 from .etl_screen_destination_properties import EtlScreenDestinationProperties
@@ -227,35 +204,22 @@ from .etl_tracks_properties import EtlTracksProperties
 from .experiment_viewed import ExperimentViewed
 from .filters_item import FiltersItem
 from .group_anonymous_user import GroupAnonymousUser
-from .group_anonymous_user_traits import GroupAnonymousUserTraits
-from .group_anonymous_user_traits_relationship_attributes import GroupAnonymousUserTraitsRelationshipAttributes
 from .group_anonymous_user_type import GroupAnonymousUserType
 from .group_bad_anonymous_user import GroupBadAnonymousUser
 from .group_bad_anonymous_user_integrations import GroupBadAnonymousUserIntegrations
-from .group_bad_anonymous_user_traits import GroupBadAnonymousUserTraits
 from .group_bad_anonymous_user_type import GroupBadAnonymousUserType
 from .group_bad_known_user import GroupBadKnownUser
 from .group_bad_known_user_integrations import GroupBadKnownUserIntegrations
-from .group_bad_known_user_traits import GroupBadKnownUserTraits
 from .group_bad_known_user_type import GroupBadKnownUserType
 from .group_known_user import GroupKnownUser
-from .group_known_user_traits import GroupKnownUserTraits
-from .group_known_user_traits_relationship_attributes import GroupKnownUserTraitsRelationshipAttributes
 from .group_known_user_type import GroupKnownUserType
 from .group_x_strict_mode import GroupXStrictMode
 from .identify_anonymous_user import IdentifyAnonymousUser
-from .identify_anonymous_user_traits import IdentifyAnonymousUserTraits
 from .identify_anonymous_user_type import IdentifyAnonymousUserType
 from .identify_bad import IdentifyBad
 from .identify_bad_integrations import IdentifyBadIntegrations
-from .identify_bad_traits import IdentifyBadTraits
 from .identify_bad_type import IdentifyBadType
 from .identify_known_user import IdentifyKnownUser
-from .identify_known_user_traits import IdentifyKnownUserTraits
-from .identify_known_user_traits_cio_subscription_preferences import IdentifyKnownUserTraitsCioSubscriptionPreferences
-from .identify_known_user_traits_cio_subscription_preferences_topics import (
-    IdentifyKnownUserTraitsCioSubscriptionPreferencesTopics,
-)
 from .identify_known_user_type import IdentifyKnownUserType
 from .identify_x_strict_mode import IdentifyXStrictMode
 from .integrations import Integrations
@@ -290,19 +254,15 @@ from .order_completed import OrderCompleted
 from .order_refunded import OrderRefunded
 from .order_updated import OrderUpdated
 from .page_anonymous_user import PageAnonymousUser
-from .page_anonymous_user_properties import PageAnonymousUserProperties
 from .page_anonymous_user_type import PageAnonymousUserType
 from .page_bad_anonymous_user import PageBadAnonymousUser
 from .page_bad_anonymous_user_integrations import PageBadAnonymousUserIntegrations
-from .page_bad_anonymous_user_properties import PageBadAnonymousUserProperties
 from .page_bad_anonymous_user_type import PageBadAnonymousUserType
 from .page_bad_known_user import PageBadKnownUser
 from .page_bad_known_user_integrations import PageBadKnownUserIntegrations
-from .page_bad_known_user_properties import PageBadKnownUserProperties
 from .page_bad_known_user_type import PageBadKnownUserType
 from .page_common_fields import PageCommonFields
 from .page_known_user import PageKnownUser
-from .page_known_user_properties import PageKnownUserProperties
 from .page_known_user_type import PageKnownUserType
 from .page_x_strict_mode import PageXStrictMode
 from .payment_info_updated import PaymentInfoUpdated
@@ -325,6 +285,11 @@ from .products_searched import ProductsSearched
 from .promotion import Promotion
 from .promotion_clicked import PromotionClicked
 from .promotion_viewed import PromotionViewed
+from .properties import Properties
+from .properties_2 import Properties2
+from .properties_3 import Properties3
+from .properties_4 import Properties4
+from .properties_5 import Properties5
 from .report_content_event import ReportContentEvent
 from .report_content_event_event import ReportContentEventEvent
 from .report_content_event_properties import ReportContentEventProperties
@@ -370,6 +335,13 @@ from .track_known_user import TrackKnownUser
 from .track_known_user_properties import TrackKnownUserProperties
 from .track_known_user_type import TrackKnownUserType
 from .track_x_strict_mode import TrackXStrictMode
+from .traits import Traits
+from .traits_2 import Traits2
+from .traits_3 import Traits3
+from .traits_3_relationship_attributes import Traits3RelationshipAttributes
+from .traits_4 import Traits4
+from .traits_cio_subscription_preferences import TraitsCioSubscriptionPreferences
+from .traits_cio_subscription_preferences_topics import TraitsCioSubscriptionPreferencesTopics
 from .unsuppress_person import UnsuppressPerson
 from .unsuppress_person_event import UnsuppressPersonEvent
 from .unsuppress_person_properties import UnsuppressPersonProperties
@@ -462,19 +434,15 @@ __all__ = (
     "AppForegroundedIdentifiedUserType",
     "AppInstalledAnonymousUser",
     "AppInstalledAnonymousUserEvent",
-    "AppInstalledAnonymousUserProperties",
     "AppInstalledAnonymousUserType",
     "AppInstalledIdentifiedUser",
     "AppInstalledIdentifiedUserEvent",
-    "AppInstalledIdentifiedUserProperties",
     "AppInstalledIdentifiedUserType",
     "AppOpenedAnonymousUser",
     "AppOpenedAnonymousUserEvent",
-    "AppOpenedAnonymousUserProperties",
     "AppOpenedAnonymousUserType",
     "AppOpenedIdentifiedUser",
     "AppOpenedIdentifiedUserEvent",
-    "AppOpenedIdentifiedUserProperties",
     "AppOpenedIdentifiedUserType",
     "AppUninstalledAnonymousUser",
     "AppUninstalledAnonymousUserEvent",
@@ -486,20 +454,14 @@ __all__ = (
     "AppUninstalledIdentifiedUserType",
     "AppUpdatedAnonymousUser",
     "AppUpdatedAnonymousUserEvent",
-    "AppUpdatedAnonymousUserProperties",
     "AppUpdatedAnonymousUserType",
     "AppUpdatedIdentifiedUser",
     "AppUpdatedIdentifiedUserEvent",
-    "AppUpdatedIdentifiedUserProperties",
     "AppUpdatedIdentifiedUserType",
     "Batch",
     "BatchBatchItemType0Type0",
-    "BatchBatchItemType0Type0Traits",
-    "BatchBatchItemType0Type0TraitsCioSubscriptionPreferences",
-    "BatchBatchItemType0Type0TraitsCioSubscriptionPreferencesTopics",
     "BatchBatchItemType0Type0Type",
     "BatchBatchItemType0Type1",
-    "BatchBatchItemType0Type1Traits",
     "BatchBatchItemType0Type1Type",
     "BatchBatchItemType1Type0",
     "BatchBatchItemType1Type0Properties",
@@ -508,10 +470,8 @@ __all__ = (
     "BatchBatchItemType1Type1Properties",
     "BatchBatchItemType1Type1Type",
     "BatchBatchItemType2Type0",
-    "BatchBatchItemType2Type0Properties",
     "BatchBatchItemType2Type0Type",
     "BatchBatchItemType2Type1",
-    "BatchBatchItemType2Type1Properties",
     "BatchBatchItemType2Type1Type",
     "BatchBatchItemType3Type0",
     "BatchBatchItemType3Type0Properties",
@@ -560,6 +520,9 @@ __all__ = (
     "ContentAsset",
     "ContentAssets",
     "ContentGeneral",
+    "Context2",
+    "Context2Device",
+    "Context2DeviceType",
     "ContextCommon",
     "ContextCommonChannel",
     "ContextPage",
@@ -568,14 +531,8 @@ __all__ = (
     "CouponEntered",
     "CouponRemoved",
     "CreateOrUpdateDevice",
-    "CreateOrUpdateDeviceContext",
-    "CreateOrUpdateDeviceContextDevice",
-    "CreateOrUpdateDeviceContextDeviceType",
     "CreateOrUpdateDeviceEvent",
     "DeleteDevice",
-    "DeleteDeviceContext",
-    "DeleteDeviceContextDevice",
-    "DeleteDeviceContextDeviceType",
     "DeleteDeviceEvent",
     "DeleteObject",
     "DeleteObjectEvent",
@@ -608,12 +565,8 @@ __all__ = (
     "EtlGroupTraits",
     "EtlIdentify",
     "EtlIdentifyDestination",
-    "EtlIdentifyDestinationTraits",
-    "EtlIdentifyTraits",
     "EtlPage",
     "EtlPageDestination",
-    "EtlPageDestinationProperties",
-    "EtlPageProperties",
     "EtlScreen",
     "EtlScreenDestination",
     "EtlScreenDestinationProperties",
@@ -625,33 +578,22 @@ __all__ = (
     "ExperimentViewed",
     "FiltersItem",
     "GroupAnonymousUser",
-    "GroupAnonymousUserTraits",
-    "GroupAnonymousUserTraitsRelationshipAttributes",
     "GroupAnonymousUserType",
     "GroupBadAnonymousUser",
     "GroupBadAnonymousUserIntegrations",
-    "GroupBadAnonymousUserTraits",
     "GroupBadAnonymousUserType",
     "GroupBadKnownUser",
     "GroupBadKnownUserIntegrations",
-    "GroupBadKnownUserTraits",
     "GroupBadKnownUserType",
     "GroupKnownUser",
-    "GroupKnownUserTraits",
-    "GroupKnownUserTraitsRelationshipAttributes",
     "GroupKnownUserType",
     "GroupXStrictMode",
     "IdentifyAnonymousUser",
-    "IdentifyAnonymousUserTraits",
     "IdentifyAnonymousUserType",
     "IdentifyBad",
     "IdentifyBadIntegrations",
-    "IdentifyBadTraits",
     "IdentifyBadType",
     "IdentifyKnownUser",
-    "IdentifyKnownUserTraits",
-    "IdentifyKnownUserTraitsCioSubscriptionPreferences",
-    "IdentifyKnownUserTraitsCioSubscriptionPreferencesTopics",
     "IdentifyKnownUserType",
     "IdentifyXStrictMode",
     "Integrations",
@@ -686,19 +628,15 @@ __all__ = (
     "OrderRefunded",
     "OrderUpdated",
     "PageAnonymousUser",
-    "PageAnonymousUserProperties",
     "PageAnonymousUserType",
     "PageBadAnonymousUser",
     "PageBadAnonymousUserIntegrations",
-    "PageBadAnonymousUserProperties",
     "PageBadAnonymousUserType",
     "PageBadKnownUser",
     "PageBadKnownUserIntegrations",
-    "PageBadKnownUserProperties",
     "PageBadKnownUserType",
     "PageCommonFields",
     "PageKnownUser",
-    "PageKnownUserProperties",
     "PageKnownUserType",
     "PageXStrictMode",
     "PaymentInfoUpdated",
@@ -721,6 +659,11 @@ __all__ = (
     "Promotion",
     "PromotionClicked",
     "PromotionViewed",
+    "Properties",
+    "Properties2",
+    "Properties3",
+    "Properties4",
+    "Properties5",
     "ReportContentEvent",
     "ReportContentEventEvent",
     "ReportContentEventProperties",
@@ -766,6 +709,13 @@ __all__ = (
     "TrackKnownUserProperties",
     "TrackKnownUserType",
     "TrackXStrictMode",
+    "Traits",
+    "Traits2",
+    "Traits3",
+    "Traits3RelationshipAttributes",
+    "Traits4",
+    "TraitsCioSubscriptionPreferences",
+    "TraitsCioSubscriptionPreferencesTopics",
     "UnsuppressPerson",
     "UnsuppressPersonEvent",
     "UnsuppressPersonProperties",

@@ -13,7 +13,7 @@ from ..models.app_installed_anonymous_user_type import AppInstalledAnonymousUser
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.app_installed_anonymous_user_properties import AppInstalledAnonymousUserProperties
+    from ..models.properties import Properties
 
 
 T = TypeVar("T", bound="AppInstalledAnonymousUser")
@@ -26,13 +26,13 @@ class AppInstalledAnonymousUser:
         anonymous_id (str | Unset): The identifier of the anonymous user performing the event.
         type_ (AppInstalledAnonymousUserType | Unset): Application events are always `track` calls.
         event (AppInstalledAnonymousUserEvent | Unset): A person installed your app.
-        properties (AppInstalledAnonymousUserProperties | Unset): The properties typically sent with the event.
+        properties (Properties | Unset): The properties typically sent with the event.
     """
 
     anonymous_id: str | Unset = UNSET
     type_: AppInstalledAnonymousUserType | Unset = UNSET
     event: AppInstalledAnonymousUserEvent | Unset = UNSET
-    properties: AppInstalledAnonymousUserProperties | Unset = UNSET
+    properties: Properties | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,7 +66,7 @@ class AppInstalledAnonymousUser:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.app_installed_anonymous_user_properties import AppInstalledAnonymousUserProperties  # noqa: PLC0415
+        from ..models.properties import Properties  # noqa: PLC0415
 
         d = dict(src_dict)
         anonymous_id = d.pop("anonymousId", UNSET)
@@ -86,11 +86,11 @@ class AppInstalledAnonymousUser:
             event = AppInstalledAnonymousUserEvent(_event)
 
         _properties = d.pop("properties", UNSET)
-        properties: AppInstalledAnonymousUserProperties | Unset
+        properties: Properties | Unset
         if isinstance(_properties, Unset):
             properties = UNSET
         else:
-            properties = AppInstalledAnonymousUserProperties.from_dict(_properties)
+            properties = Properties.from_dict(_properties)
 
         app_installed_anonymous_user = cls(
             anonymous_id=anonymous_id,

@@ -13,7 +13,7 @@ from ..models.app_installed_identified_user_type import AppInstalledIdentifiedUs
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.app_installed_identified_user_properties import AppInstalledIdentifiedUserProperties
+    from ..models.properties import Properties
 
 
 T = TypeVar("T", bound="AppInstalledIdentifiedUser")
@@ -26,13 +26,13 @@ class AppInstalledIdentifiedUser:
         user_id (str | Unset): The identifier of the user performing the event.
         type_ (AppInstalledIdentifiedUserType | Unset): Application events are always `track` calls.
         event (AppInstalledIdentifiedUserEvent | Unset): A person installed your app.
-        properties (AppInstalledIdentifiedUserProperties | Unset): The properties typically sent with the event.
+        properties (Properties | Unset): The properties typically sent with the event.
     """
 
     user_id: str | Unset = UNSET
     type_: AppInstalledIdentifiedUserType | Unset = UNSET
     event: AppInstalledIdentifiedUserEvent | Unset = UNSET
-    properties: AppInstalledIdentifiedUserProperties | Unset = UNSET
+    properties: Properties | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,7 +66,7 @@ class AppInstalledIdentifiedUser:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.app_installed_identified_user_properties import AppInstalledIdentifiedUserProperties  # noqa: PLC0415
+        from ..models.properties import Properties  # noqa: PLC0415
 
         d = dict(src_dict)
         user_id = d.pop("userId", UNSET)
@@ -86,11 +86,11 @@ class AppInstalledIdentifiedUser:
             event = AppInstalledIdentifiedUserEvent(_event)
 
         _properties = d.pop("properties", UNSET)
-        properties: AppInstalledIdentifiedUserProperties | Unset
+        properties: Properties | Unset
         if isinstance(_properties, Unset):
             properties = UNSET
         else:
-            properties = AppInstalledIdentifiedUserProperties.from_dict(_properties)
+            properties = Properties.from_dict(_properties)
 
         app_installed_identified_user = cls(
             user_id=user_id,

@@ -13,10 +13,10 @@ from ..models.batch_batch_item_type_0_type_0_type import BatchBatchItemType0Type
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.batch_batch_item_type_0_type_0_traits import BatchBatchItemType0Type0Traits
     from ..models.common_fields_integrations import CommonFieldsIntegrations
     from ..models.mobile import Mobile
     from ..models.non_mobile import NonMobile
+    from ..models.traits import Traits
 
 
 T = TypeVar("T", bound="BatchBatchItemType0Type0")
@@ -50,8 +50,8 @@ class BatchBatchItemType0Type0:
         anonymous_id (str | Unset): A unique substitute for a User ID in cases when you don’t have an absolutely unique
             identifier. Our libraries generate this value automatically to help you track people before they sign up, log
             in, provide their email, etc. Example: c0e5cae6-6f04-46e4-97a8-25076e8bdc0b.
-        traits (BatchBatchItemType0Type0Traits | Unset): Additional properties that you know about a person. We've
-            listed some common/reserved traits below, but you can add any traits that you might use in another system.
+        traits (Traits | Unset): Additional properties that you know about a person. We've listed some common/reserved
+            traits below, but you can add any traits that you might use in another system.
     """
 
     user_id: str
@@ -65,7 +65,7 @@ class BatchBatchItemType0Type0:
     version: float | Unset = UNSET
     context: Mobile | NonMobile | Unset = UNSET
     anonymous_id: str | Unset = UNSET
-    traits: BatchBatchItemType0Type0Traits | Unset = UNSET
+    traits: Traits | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -149,10 +149,10 @@ class BatchBatchItemType0Type0:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.batch_batch_item_type_0_type_0_traits import BatchBatchItemType0Type0Traits  # noqa: PLC0415
         from ..models.common_fields_integrations import CommonFieldsIntegrations  # noqa: PLC0415
         from ..models.mobile import Mobile  # noqa: PLC0415
         from ..models.non_mobile import NonMobile  # noqa: PLC0415
+        from ..models.traits import Traits  # noqa: PLC0415
 
         d = dict(src_dict)
         user_id = d.pop("userId")
@@ -225,11 +225,11 @@ class BatchBatchItemType0Type0:
         anonymous_id = d.pop("anonymousId", UNSET)
 
         _traits = d.pop("traits", UNSET)
-        traits: BatchBatchItemType0Type0Traits | Unset
+        traits: Traits | Unset
         if isinstance(_traits, Unset):
             traits = UNSET
         else:
-            traits = BatchBatchItemType0Type0Traits.from_dict(_traits)
+            traits = Traits.from_dict(_traits)
 
         batch_batch_item_type_0_type_0 = cls(
             user_id=user_id,

@@ -12,7 +12,7 @@ from ..models.batch_batch_item_type_2_type_0_type import BatchBatchItemType2Type
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.batch_batch_item_type_2_type_0_properties import BatchBatchItemType2Type0Properties
+    from ..models.properties_5 import Properties5
 
 
 T = TypeVar("T", bound="BatchBatchItemType2Type0")
@@ -26,13 +26,13 @@ class BatchBatchItemType2Type0:
             the same person in your sources _and_ destinations. Example: 241ma8mf4a.
         type_ (BatchBatchItemType2Type0Type): The event type. This is set automatically by the request method/endpoint.
         name (str | Unset): The name of the page. Example: home.
-        properties (BatchBatchItemType2Type0Properties | Unset): Additional properties for your event.
+        properties (Properties5 | Unset): Additional properties for your event.
     """
 
     user_id: str
     type_: BatchBatchItemType2Type0Type
     name: str | Unset = UNSET
-    properties: BatchBatchItemType2Type0Properties | Unset = UNSET
+    properties: Properties5 | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,7 +63,7 @@ class BatchBatchItemType2Type0:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.batch_batch_item_type_2_type_0_properties import BatchBatchItemType2Type0Properties  # noqa: PLC0415
+        from ..models.properties_5 import Properties5  # noqa: PLC0415
 
         d = dict(src_dict)
         user_id = d.pop("userId")
@@ -73,11 +73,11 @@ class BatchBatchItemType2Type0:
         name = d.pop("name", UNSET)
 
         _properties = d.pop("properties", UNSET)
-        properties: BatchBatchItemType2Type0Properties | Unset
+        properties: Properties5 | Unset
         if isinstance(_properties, Unset):
             properties = UNSET
         else:
-            properties = BatchBatchItemType2Type0Properties.from_dict(_properties)
+            properties = Properties5.from_dict(_properties)
 
         batch_batch_item_type_2_type_0 = cls(
             user_id=user_id,

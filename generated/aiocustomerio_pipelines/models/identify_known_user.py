@@ -14,9 +14,9 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.common_fields_integrations import CommonFieldsIntegrations
-    from ..models.identify_known_user_traits import IdentifyKnownUserTraits
     from ..models.mobile import Mobile
     from ..models.non_mobile import NonMobile
+    from ..models.traits import Traits
 
 
 T = TypeVar("T", bound="IdentifyKnownUser")
@@ -49,8 +49,8 @@ class IdentifyKnownUser:
         anonymous_id (str | Unset): A unique substitute for a User ID in cases when you don’t have an absolutely unique
             identifier. Our libraries generate this value automatically to help you track people before they sign up, log
             in, provide their email, etc. Example: c0e5cae6-6f04-46e4-97a8-25076e8bdc0b.
-        traits (IdentifyKnownUserTraits | Unset): Additional properties that you know about a person. We've listed some
-            common/reserved traits below, but you can add any traits that you might use in another system.
+        traits (Traits | Unset): Additional properties that you know about a person. We've listed some common/reserved
+            traits below, but you can add any traits that you might use in another system.
     """
 
     user_id: str
@@ -64,7 +64,7 @@ class IdentifyKnownUser:
     version: float | Unset = UNSET
     context: Mobile | NonMobile | Unset = UNSET
     anonymous_id: str | Unset = UNSET
-    traits: IdentifyKnownUserTraits | Unset = UNSET
+    traits: Traits | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -149,9 +149,9 @@ class IdentifyKnownUser:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.common_fields_integrations import CommonFieldsIntegrations  # noqa: PLC0415
-        from ..models.identify_known_user_traits import IdentifyKnownUserTraits  # noqa: PLC0415
         from ..models.mobile import Mobile  # noqa: PLC0415
         from ..models.non_mobile import NonMobile  # noqa: PLC0415
+        from ..models.traits import Traits  # noqa: PLC0415
 
         d = dict(src_dict)
         user_id = d.pop("userId")
@@ -224,11 +224,11 @@ class IdentifyKnownUser:
         anonymous_id = d.pop("anonymousId", UNSET)
 
         _traits = d.pop("traits", UNSET)
-        traits: IdentifyKnownUserTraits | Unset
+        traits: Traits | Unset
         if isinstance(_traits, Unset):
             traits = UNSET
         else:
-            traits = IdentifyKnownUserTraits.from_dict(_traits)
+            traits = Traits.from_dict(_traits)
 
         identify_known_user = cls(
             user_id=user_id,

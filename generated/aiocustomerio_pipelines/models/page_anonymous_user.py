@@ -15,7 +15,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.common_fields_integrations import CommonFieldsIntegrations
     from ..models.non_mobile import NonMobile
-    from ..models.page_anonymous_user_properties import PageAnonymousUserProperties
+    from ..models.properties_4 import Properties4
 
 
 T = TypeVar("T", bound="PageAnonymousUser")
@@ -47,7 +47,10 @@ class PageAnonymousUser:
         context (NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP address or
             locale. Context is automatically collected by our source libraries.
         name (str | Unset): The name of the page. Example: home.
-        properties (PageAnonymousUserProperties | Unset): Additional properties for your event.
+        properties (Properties4 | Unset): Additional `page` properties. Analytics.js automatically collects `url`,
+            `title`, `referrer`, `path`, and `search` properties. But, if you use our other sources or you write your own
+            integration, you should consider sending these properties yourself. Destination actions that take `page` events
+            often rely on the `url` and `title` properties.
     """
 
     anonymous_id: str
@@ -61,7 +64,7 @@ class PageAnonymousUser:
     version: float | Unset = UNSET
     context: NonMobile | Unset = UNSET
     name: str | Unset = UNSET
-    properties: PageAnonymousUserProperties | Unset = UNSET
+    properties: Properties4 | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -141,7 +144,7 @@ class PageAnonymousUser:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.common_fields_integrations import CommonFieldsIntegrations  # noqa: PLC0415
         from ..models.non_mobile import NonMobile  # noqa: PLC0415
-        from ..models.page_anonymous_user_properties import PageAnonymousUserProperties  # noqa: PLC0415
+        from ..models.properties_4 import Properties4  # noqa: PLC0415
 
         d = dict(src_dict)
         anonymous_id = d.pop("anonymousId")
@@ -202,11 +205,11 @@ class PageAnonymousUser:
         name = d.pop("name", UNSET)
 
         _properties = d.pop("properties", UNSET)
-        properties: PageAnonymousUserProperties | Unset
+        properties: Properties4 | Unset
         if isinstance(_properties, Unset):
             properties = UNSET
         else:
-            properties = PageAnonymousUserProperties.from_dict(_properties)
+            properties = Properties4.from_dict(_properties)
 
         page_anonymous_user = cls(
             anonymous_id=anonymous_id,

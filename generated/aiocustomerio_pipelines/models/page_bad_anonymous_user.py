@@ -15,7 +15,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.non_mobile import NonMobile
     from ..models.page_bad_anonymous_user_integrations import PageBadAnonymousUserIntegrations
-    from ..models.page_bad_anonymous_user_properties import PageBadAnonymousUserProperties
+    from ..models.properties_5 import Properties5
 
 
 T = TypeVar("T", bound="PageBadAnonymousUser")
@@ -30,7 +30,7 @@ class PageBadAnonymousUser:
             in, provide their email, etc. Example: c0e5cae6-6f04-46e4-97a8-25076e8bdc0b.
         type_ (PageBadAnonymousUserType): The event type. This is set automatically by the request method/endpoint.
         name (str): The name of the page. Example: home.
-        properties (PageBadAnonymousUserProperties | Unset): Additional properties for your event.
+        properties (Properties5 | Unset): Additional properties for your event.
         context (NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP address or
             locale. Context is automatically collected by our source libraries.
         integrations (PageBadAnonymousUserIntegrations | Unset): Contains a list of booleans indicating the integrations
@@ -50,7 +50,7 @@ class PageBadAnonymousUser:
     anonymous_id: str
     type_: PageBadAnonymousUserType
     name: str
-    properties: PageBadAnonymousUserProperties | Unset = UNSET
+    properties: Properties5 | Unset = UNSET
     context: NonMobile | Unset = UNSET
     integrations: PageBadAnonymousUserIntegrations | Unset = UNSET
     message_id: str | Unset = UNSET
@@ -127,7 +127,7 @@ class PageBadAnonymousUser:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.non_mobile import NonMobile  # noqa: PLC0415
         from ..models.page_bad_anonymous_user_integrations import PageBadAnonymousUserIntegrations  # noqa: PLC0415
-        from ..models.page_bad_anonymous_user_properties import PageBadAnonymousUserProperties  # noqa: PLC0415
+        from ..models.properties_5 import Properties5  # noqa: PLC0415
 
         d = dict(src_dict)
         anonymous_id = d.pop("anonymousId")
@@ -137,11 +137,11 @@ class PageBadAnonymousUser:
         name = d.pop("name")
 
         _properties = d.pop("properties", UNSET)
-        properties: PageBadAnonymousUserProperties | Unset
+        properties: Properties5 | Unset
         if isinstance(_properties, Unset):
             properties = UNSET
         else:
-            properties = PageBadAnonymousUserProperties.from_dict(_properties)
+            properties = Properties5.from_dict(_properties)
 
         _context = d.pop("context", UNSET)
         context: NonMobile | Unset

@@ -15,7 +15,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.non_mobile import NonMobile
     from ..models.page_bad_known_user_integrations import PageBadKnownUserIntegrations
-    from ..models.page_bad_known_user_properties import PageBadKnownUserProperties
+    from ..models.properties_5 import Properties5
 
 
 T = TypeVar("T", bound="PageBadKnownUser")
@@ -29,7 +29,7 @@ class PageBadKnownUser:
             the same person in your sources _and_ destinations. Example: 241ma8mf4a.
         type_ (PageBadKnownUserType): The event type. This is set automatically by the request method/endpoint.
         name (str): The name of the page. Example: home.
-        properties (PageBadKnownUserProperties | Unset): Additional properties for your event.
+        properties (Properties5 | Unset): Additional properties for your event.
         context (NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP address or
             locale. Context is automatically collected by our source libraries.
         integrations (PageBadKnownUserIntegrations | Unset): Contains a list of booleans indicating the integrations
@@ -49,7 +49,7 @@ class PageBadKnownUser:
     user_id: str
     type_: PageBadKnownUserType
     name: str
-    properties: PageBadKnownUserProperties | Unset = UNSET
+    properties: Properties5 | Unset = UNSET
     context: NonMobile | Unset = UNSET
     integrations: PageBadKnownUserIntegrations | Unset = UNSET
     message_id: str | Unset = UNSET
@@ -126,7 +126,7 @@ class PageBadKnownUser:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.non_mobile import NonMobile  # noqa: PLC0415
         from ..models.page_bad_known_user_integrations import PageBadKnownUserIntegrations  # noqa: PLC0415
-        from ..models.page_bad_known_user_properties import PageBadKnownUserProperties  # noqa: PLC0415
+        from ..models.properties_5 import Properties5  # noqa: PLC0415
 
         d = dict(src_dict)
         user_id = d.pop("userId")
@@ -136,11 +136,11 @@ class PageBadKnownUser:
         name = d.pop("name")
 
         _properties = d.pop("properties", UNSET)
-        properties: PageBadKnownUserProperties | Unset
+        properties: Properties5 | Unset
         if isinstance(_properties, Unset):
             properties = UNSET
         else:
-            properties = PageBadKnownUserProperties.from_dict(_properties)
+            properties = Properties5.from_dict(_properties)
 
         _context = d.pop("context", UNSET)
         context: NonMobile | Unset

@@ -21,16 +21,13 @@ from .add_device_action import AddDeviceAction
 from .add_device_body import AddDeviceBody
 from .add_device_device import AddDeviceDevice
 from .add_device_response_400 import AddDeviceResponse400
-from .add_device_response_400_meta import AddDeviceResponse400Meta
 from .add_to_segment_body import AddToSegmentBody
 from .add_to_segment_id_type import AddToSegmentIdType
 from .all_android_props import AllAndroidProps
+from .and_ import And
 from .and_audience_filter import AndAudienceFilter
 from .and_audience_filter_and_item import AndAudienceFilterAndItem
-from .and_audience_filter_and_item_not_type_0 import AndAudienceFilterAndItemNotType0
-from .and_audience_filter_and_item_not_type_1 import AndAudienceFilterAndItemNotType1
-from .and_audience_filter_and_item_not_type_2 import AndAudienceFilterAndItemNotType2
-from .and_audience_filter_and_item_not_type_3 import AndAudienceFilterAndItemNotType3
+from .android import Android
 from .anonymous_events_request_mobile_screen_view import AnonymousEventsRequestMobileScreenView
 from .anonymous_events_request_mobile_screen_view_data import AnonymousEventsRequestMobileScreenViewData
 from .anonymous_events_request_mobile_screen_view_type import AnonymousEventsRequestMobileScreenViewType
@@ -39,24 +36,21 @@ from .anonymous_events_request_page_view_data import AnonymousEventsRequestPageV
 from .anonymous_events_request_page_view_type import AnonymousEventsRequestPageViewType
 from .apns import APNS
 from .apns_with_sdk import ApnsWithSdk
-from .apns_with_sdk_cio import ApnsWithSdkCIO
-from .apns_with_sdk_cio_push import ApnsWithSdkCIOPush
 from .apns_without_sdk import ApnsWithoutSdk
-from .apnscio import APNSCIO
-from .apnscio_push import APNSCIOPush
 from .aps_basic_push import ApsBasicPush
 from .aps_basic_push_aps import ApsBasicPushAps
 from .aps_basic_push_aps_alert import ApsBasicPushApsAlert
-from .aps_basic_push_cio import ApsBasicPushCIO
-from .aps_basic_push_cio_push import ApsBasicPushCIOPush
 from .archived_message_object import ArchivedMessageObject
 from .archived_message_object_request_method import ArchivedMessageObjectRequestMethod
 from .attachments import Attachments
+from .attribute import Attribute
 from .attribute_audience_filter import AttributeAudienceFilter
 from .attribute_audience_filter_operator import AttributeAudienceFilterOperator
 from .attribute_change_action import AttributeChangeAction
-from .audience_filter_audience import AudienceFilterAudience
-from .audience_filter_segment import AudienceFilterSegment
+from .audience import Audience
+from .audience_2 import Audience2
+from .audience_2_person_filters import Audience2PersonFilters
+from .audience_2_relationship_filters import Audience2RelationshipFilters
 from .batch_body import BatchBody
 from .batch_response_207 import BatchResponse207
 from .batch_response_207_errors_item import BatchResponse207ErrorsItem
@@ -83,19 +77,11 @@ from .campaign_object_event_state import CampaignObjectEventState
 from .campaign_object_event_type import CampaignObjectEventType
 from .campaign_object_object import CampaignObjectObject
 from .campaign_object_object_actions_item import CampaignObjectObjectActionsItem
-from .campaign_object_object_audience import CampaignObjectObjectAudience
-from .campaign_object_object_audience_person_filters import CampaignObjectObjectAudiencePersonFilters
-from .campaign_object_object_audience_relationship_filters import CampaignObjectObjectAudienceRelationshipFilters
 from .campaign_object_object_object_attribute_triggers import CampaignObjectObjectObjectAttributeTriggers
 from .campaign_object_object_state import CampaignObjectObjectState
 from .campaign_object_object_type import CampaignObjectObjectType
 from .campaign_object_relationship import CampaignObjectRelationship
 from .campaign_object_relationship_actions_item import CampaignObjectRelationshipActionsItem
-from .campaign_object_relationship_audience import CampaignObjectRelationshipAudience
-from .campaign_object_relationship_audience_person_filters import CampaignObjectRelationshipAudiencePersonFilters
-from .campaign_object_relationship_audience_relationship_filters import (
-    CampaignObjectRelationshipAudienceRelationshipFilters,
-)
 from .campaign_object_relationship_relationship_attribute_triggers import (
     CampaignObjectRelationshipRelationshipAttributeTriggers,
 )
@@ -112,6 +98,12 @@ from .campaign_object_webhook_actions_item import CampaignObjectWebhookActionsIt
 from .campaign_object_webhook_state import CampaignObjectWebhookState
 from .campaign_object_webhook_type import CampaignObjectWebhookType
 from .campaign_request_emails import CampaignRequestEmails
+from .campaign_request_ids import CampaignRequestIds
+from .cio import Cio
+from .cio_id_2 import CioId2
+from .cio_id_3 import CioId3
+from .cio_id_4 import CioId4
+from .cio_push import CioPush
 from .cio_subscription_preferences import CioSubscriptionPreferences
 from .cio_subscription_preferences_topics import CioSubscriptionPreferencesTopics
 from .collection_response import CollectionResponse
@@ -133,6 +125,7 @@ from .customer_attributes_object_customer_attributes import CustomerAttributesOb
 from .customer_attributes_object_customer_timestamps import CustomerAttributesObjectCustomerTimestamps
 from .customer_events import CustomerEvents
 from .customer_identifiers import CustomerIdentifiers
+from .data import Data
 from .data_file_url import DataFileURL
 from .data_to_process import DataToProcess
 from .date import Date
@@ -146,7 +139,6 @@ from .delete_device import DeleteDevice
 from .delete_device_action import DeleteDeviceAction
 from .delete_device_device import DeleteDeviceDevice
 from .delete_device_response_400 import DeleteDeviceResponse400
-from .delete_device_response_400_meta import DeleteDeviceResponse400Meta
 from .delivery import Delivery
 from .delivery_action import DeliveryAction
 from .delivery_attributes import DeliveryAttributes
@@ -165,6 +157,9 @@ from .device_object_common_attributes import DeviceObjectCommonAttributes
 from .device_object_common_attributes_last_status import DeviceObjectCommonAttributesLastStatus
 from .device_object_common_attributes_push_enabled import DeviceObjectCommonAttributesPushEnabled
 from .device_object_common_platform import DeviceObjectCommonPlatform
+from .email import Email
+from .email_2 import Email2
+from .email_3 import Email3
 from .email_action_object import EmailActionObject
 from .email_action_object_preprocessor import EmailActionObjectPreprocessor
 from .email_action_object_sending_state import EmailActionObjectSendingState
@@ -191,40 +186,23 @@ from .export_type import ExportType
 from .fcm import FCM
 from .fcm_android_with_sdk import FcmAndroidWithSdk
 from .fcm_android_with_sdk_data_object_only import FcmAndroidWithSdkDataObjectOnly
-from .fcm_android_with_sdk_data_object_only_android import FcmAndroidWithSdkDataObjectOnlyAndroid
 from .fcm_android_with_sdk_data_object_only_data import FcmAndroidWithSdkDataObjectOnlyData
 from .fcm_android_with_sdk_notification_and_data_object import FcmAndroidWithSdkNotificationAndDataObject
-from .fcm_android_with_sdk_notification_and_data_object_android import FcmAndroidWithSdkNotificationAndDataObjectAndroid
-from .fcm_android_with_sdk_notification_and_data_object_data import FcmAndroidWithSdkNotificationAndDataObjectData
 from .fcm_android_with_sdk_notification_and_data_object_notification import (
     FcmAndroidWithSdkNotificationAndDataObjectNotification,
 )
 from .fcm_android_without_sdk import FcmAndroidWithoutSdk
 from .fcm_android_without_sdk_message import FcmAndroidWithoutSdkMessage
-from .fcm_android_without_sdk_message_android import FcmAndroidWithoutSdkMessageAndroid
 from .fcm_android_without_sdk_message_data import FcmAndroidWithoutSdkMessageData
 from .fcm_android_without_sdk_message_notification import FcmAndroidWithoutSdkMessageNotification
 from .fcm_basic_push import FcmBasicPush
 from .fcm_basic_push_message import FcmBasicPushMessage
-from .fcm_basic_push_message_data import FcmBasicPushMessageData
 from .fcm_basic_push_message_notification import FcmBasicPushMessageNotification
 from .fcm_ios_with_sdk import FcmIosWithSdk
-from .fcm_ios_with_sdk_message import FcmIosWithSdkMessage
-from .fcm_ios_with_sdk_message_apns import FcmIosWithSdkMessageApns
-from .fcm_ios_with_sdk_message_apns_headers import FcmIosWithSdkMessageApnsHeaders
-from .fcm_ios_with_sdk_message_apns_payload import FcmIosWithSdkMessageApnsPayload
-from .fcm_ios_with_sdk_message_apns_payload_cio import FcmIosWithSdkMessageApnsPayloadCIO
-from .fcm_ios_with_sdk_message_apns_payload_cio_push import FcmIosWithSdkMessageApnsPayloadCIOPush
 from .fcm_ios_without_sdk import FcmIosWithoutSdk
 from .fcm_ios_without_sdk_message import FcmIosWithoutSdkMessage
 from .fcm_ios_without_sdk_message_apns import FcmIosWithoutSdkMessageApns
 from .fcm_ios_without_sdk_message_apns_headers import FcmIosWithoutSdkMessageApnsHeaders
-from .fcm_message import FCMMessage
-from .fcm_message_apns import FCMMessageApns
-from .fcm_message_apns_headers import FCMMessageApnsHeaders
-from .fcm_message_apns_payload import FCMMessageApnsPayload
-from .fcm_message_apns_payload_cio import FCMMessageApnsPayloadCIO
-from .fcm_message_apns_payload_cio_push import FCMMessageApnsPayloadCIOPush
 from .fixed_grid_widget import FixedGridWidget
 from .fixed_grid_widget_components_item import FixedGridWidgetComponentsItem
 from .fixed_grid_widget_type import FixedGridWidgetType
@@ -250,9 +228,11 @@ from .get_region_response_200 import GetRegionResponse200
 from .get_region_response_200_region import GetRegionResponse200Region
 from .get_region_response_200_url import GetRegionResponse200Url
 from .get_transactional_action_object import GetTransactionalActionObject
-from .i_ds import IDs
 from .icon_widget import IconWidget
 from .icon_widget_type import IconWidgetType
+from .id import Id
+from .id_2 import Id2
+from .id_3 import Id3
 from .identify_anonymous import IdentifyAnonymous
 from .identify_anonymous_action import IdentifyAnonymousAction
 from .identify_anonymous_attributes import IdentifyAnonymousAttributes
@@ -311,19 +291,20 @@ from .link_metrics_link import LinkMetricsLink
 from .link_metrics_metric import LinkMetricsMetric
 from .link_metrics_metric_series import LinkMetricsMetricSeries
 from .merge_body import MergeBody
-from .merge_body_primary_type_0 import MergeBodyPrimaryType0
-from .merge_body_primary_type_1 import MergeBodyPrimaryType1
-from .merge_body_primary_type_2 import MergeBodyPrimaryType2
-from .merge_body_secondary_type_0 import MergeBodySecondaryType0
-from .merge_body_secondary_type_1 import MergeBodySecondaryType1
-from .merge_body_secondary_type_2 import MergeBodySecondaryType2
 from .merge_response_400 import MergeResponse400
 from .merge_response_400_meta import MergeResponse400Meta
+from .message import Message
+from .message_apns import MessageApns
+from .message_apns_headers import MessageApnsHeaders
+from .message_apns_payload import MessageApnsPayload
+from .message_apns_payload_cio import MessageApnsPayloadCIO
+from .message_apns_payload_cio_push import MessageApnsPayloadCIOPush
 from .message_metrics import MessageMetrics
 from .message_object import MessageObject
 from .message_object_type import MessageObjectType
 from .message_total_metrics import MessageTotalMetrics
 from .message_type import MessageType
+from .meta import Meta
 from .metric import Metric
 from .metrics_body_type_0 import MetricsBodyType0
 from .metrics_body_type_0_metric import MetricsBodyType0Metric
@@ -342,21 +323,10 @@ from .msg_template_ids_item_type import MsgTemplateIdsItemType
 from .newsletter_object import NewsletterObject
 from .newsletter_object_type import NewsletterObjectType
 from .not_audience_filter_and import NotAudienceFilterAnd
-from .not_audience_filter_attribute import NotAudienceFilterAttribute
 from .not_audience_filter_or import NotAudienceFilterOr
-from .not_audience_filter_segment import NotAudienceFilterSegment
 from .object_add_relationships import ObjectAddRelationships
 from .object_add_relationships_action import ObjectAddRelationshipsAction
 from .object_add_relationships_cio_relationships_item import ObjectAddRelationshipsCioRelationshipsItem
-from .object_add_relationships_cio_relationships_item_identifiers_type_0 import (
-    ObjectAddRelationshipsCioRelationshipsItemIdentifiersType0,
-)
-from .object_add_relationships_cio_relationships_item_identifiers_type_1 import (
-    ObjectAddRelationshipsCioRelationshipsItemIdentifiersType1,
-)
-from .object_add_relationships_cio_relationships_item_identifiers_type_2 import (
-    ObjectAddRelationshipsCioRelationshipsItemIdentifiersType2,
-)
 from .object_add_relationships_cio_relationships_item_relationship_attributes import (
     ObjectAddRelationshipsCioRelationshipsItemRelationshipAttributes,
 )
@@ -372,15 +342,6 @@ from .object_delete_action import ObjectDeleteAction
 from .object_delete_relationships import ObjectDeleteRelationships
 from .object_delete_relationships_action import ObjectDeleteRelationshipsAction
 from .object_delete_relationships_cio_relationships_item import ObjectDeleteRelationshipsCioRelationshipsItem
-from .object_delete_relationships_cio_relationships_item_identifiers_type_0 import (
-    ObjectDeleteRelationshipsCioRelationshipsItemIdentifiersType0,
-)
-from .object_delete_relationships_cio_relationships_item_identifiers_type_1 import (
-    ObjectDeleteRelationshipsCioRelationshipsItemIdentifiersType1,
-)
-from .object_delete_relationships_cio_relationships_item_identifiers_type_2 import (
-    ObjectDeleteRelationshipsCioRelationshipsItemIdentifiersType2,
-)
 from .object_delete_relationships_cio_relationships_item_relationship_attributes import (
     ObjectDeleteRelationshipsCioRelationshipsItemRelationshipAttributes,
 )
@@ -398,15 +359,6 @@ from .object_identify import ObjectIdentify
 from .object_identify_action import ObjectIdentifyAction
 from .object_identify_attributes import ObjectIdentifyAttributes
 from .object_identify_cio_relationships_item import ObjectIdentifyCioRelationshipsItem
-from .object_identify_cio_relationships_item_identifiers_type_0 import (
-    ObjectIdentifyCioRelationshipsItemIdentifiersType0,
-)
-from .object_identify_cio_relationships_item_identifiers_type_1 import (
-    ObjectIdentifyCioRelationshipsItemIdentifiersType1,
-)
-from .object_identify_cio_relationships_item_identifiers_type_2 import (
-    ObjectIdentifyCioRelationshipsItemIdentifiersType2,
-)
 from .object_identify_cio_relationships_item_relationship_attributes import (
     ObjectIdentifyCioRelationshipsItemRelationshipAttributes,
 )
@@ -414,19 +366,12 @@ from .object_relationships_item import ObjectRelationshipsItem
 from .object_relationships_item_relationship_attributes import ObjectRelationshipsItemRelationshipAttributes
 from .objectattribute_filter import ObjectattributeFilter
 from .objectattribute_filter_operator import ObjectattributeFilterOperator
+from .or_ import Or
 from .or_audience_filter import OrAudienceFilter
 from .or_audience_filter_or_item import OrAudienceFilterOrItem
-from .or_audience_filter_or_item_not_type_0 import OrAudienceFilterOrItemNotType0
-from .or_audience_filter_or_item_not_type_1 import OrAudienceFilterOrItemNotType1
-from .or_audience_filter_or_item_not_type_2 import OrAudienceFilterOrItemNotType2
-from .or_audience_filter_or_item_not_type_3 import OrAudienceFilterOrItemNotType3
 from .people import People
 from .people_data_to_process import PeopleDataToProcess
 from .people_filter import PeopleFilter
-from .people_filter_not_type_0 import PeopleFilterNotType0
-from .people_filter_not_type_1 import PeopleFilterNotType1
-from .people_filter_not_type_2 import PeopleFilterNotType2
-from .people_filter_not_type_3 import PeopleFilterNotType3
 from .people_identifier import PeopleIdentifier
 from .people_type import PeopleType
 from .period_message_metrics import PeriodMessageMetrics
@@ -441,9 +386,6 @@ from .person_add_relationships_cio_relationships_item_relationship_attributes im
 )
 from .person_attributes import PersonAttributes
 from .person_common import PersonCommon
-from .person_common_identifiers_type_0 import PersonCommonIdentifiersType0
-from .person_common_identifiers_type_1 import PersonCommonIdentifiersType1
-from .person_common_identifiers_type_2 import PersonCommonIdentifiersType2
 from .person_common_type import PersonCommonType
 from .person_delete import PersonDelete
 from .person_delete_action import PersonDeleteAction
@@ -458,12 +400,6 @@ from .person_event_action import PersonEventAction
 from .person_event_attributes import PersonEventAttributes
 from .person_merge import PersonMerge
 from .person_merge_action import PersonMergeAction
-from .person_merge_primary_type_0 import PersonMergePrimaryType0
-from .person_merge_primary_type_1 import PersonMergePrimaryType1
-from .person_merge_primary_type_2 import PersonMergePrimaryType2
-from .person_merge_secondary_type_0 import PersonMergeSecondaryType0
-from .person_merge_secondary_type_1 import PersonMergeSecondaryType1
-from .person_merge_secondary_type_2 import PersonMergeSecondaryType2
 from .person_merge_type import PersonMergeType
 from .person_page import PersonPage
 from .person_page_action import PersonPageAction
@@ -482,6 +418,7 @@ from .reporting_webhook import ReportingWebhook
 from .reporting_webhook_events_item import ReportingWebhookEventsItem
 from .request_method import RequestMethod
 from .sdk_integration import SDKIntegration
+from .segment import Segment
 from .segment_audience_filter import SegmentAudienceFilter
 from .segment_response_object import SegmentResponseObject
 from .segment_response_object_state import SegmentResponseObjectState
@@ -491,8 +428,6 @@ from .sender_identity_object_template_type import SenderIdentityObjectTemplateTy
 from .sending_state import SendingState
 from .sendpush import Sendpush
 from .sendsms import Sendsms
-from .simple_audience_filter_audience import SimpleAudienceFilterAudience
-from .simple_audience_filter_segment import SimpleAudienceFilterSegment
 from .slack_events import SlackEvents
 from .sms_action_object import SmsActionObject
 from .sms_action_object_sending_state import SmsActionObjectSendingState
@@ -510,7 +445,6 @@ from .submit_form_body import SubmitFormBody
 from .submit_form_body_identify_by_email import SubmitFormBodyIdentifyByEmail
 from .submit_form_body_identify_by_id import SubmitFormBodyIdentifyById
 from .submit_form_response_400 import SubmitFormResponse400
-from .submit_form_response_400_meta import SubmitFormResponse400Meta
 from .suppress import Suppress
 from .suppress_action import SuppressAction
 from .text_widget import TextWidget
@@ -524,9 +458,6 @@ from .transactional_action_object_type import TransactionalActionObjectType
 from .transactional_object import TransactionalObject
 from .transactional_shared_email_object import TransactionalSharedEmailObject
 from .transactional_shared_object import TransactionalSharedObject
-from .transactional_shared_object_identifiers_type_0 import TransactionalSharedObjectIdentifiersType0
-from .transactional_shared_object_identifiers_type_1 import TransactionalSharedObjectIdentifiersType1
-from .transactional_shared_object_identifiers_type_2 import TransactionalSharedObjectIdentifiersType2
 from .transactional_shared_object_message_data import TransactionalSharedObjectMessageData
 from .transactional_shared_push_object import TransactionalSharedPushObject
 from .transactional_shared_push_object_custom_data import TransactionalSharedPushObjectCustomData
@@ -553,8 +484,8 @@ from .update_headers_item import UpdateHeadersItem
 from .update_transactional_action_object import UpdateTransactionalActionObject
 from .update_transactional_action_object_headers_item import UpdateTransactionalActionObjectHeadersItem
 from .user_maps import UserMaps
-from .user_maps_ids import UserMapsIds
-from .user_maps_ids_data import UserMapsIdsData
+from .user_maps_per_user_data_item_type_0 import UserMapsPerUserDataItemType0
+from .user_maps_per_user_data_item_type_0_data import UserMapsPerUserDataItemType0Data
 from .user_maps_per_user_data_item_type_1 import UserMapsPerUserDataItemType1
 from .user_maps_per_user_data_item_type_1_data import UserMapsPerUserDataItemType1Data
 from .v1_cio_relationships import V1CioRelationships
@@ -564,9 +495,6 @@ from .v1_cio_relationships_relationships_item_relationship_attributes import (
     V1CioRelationshipsRelationshipsItemRelationshipAttributes,
 )
 from .v2_cio_relationships_item import V2CioRelationshipsItem
-from .v2_cio_relationships_item_identifiers_type_0 import V2CioRelationshipsItemIdentifiersType0
-from .v2_cio_relationships_item_identifiers_type_1 import V2CioRelationshipsItemIdentifiersType1
-from .v2_cio_relationships_item_identifiers_type_2 import V2CioRelationshipsItemIdentifiersType2
 from .v2_cio_relationships_item_relationship_attributes import V2CioRelationshipsItemRelationshipAttributes
 from .webhook_action_object import WebhookActionObject
 from .webhook_action_object_method import WebhookActionObjectMethod
@@ -601,16 +529,13 @@ __all__ = (
     "AddDeviceBody",
     "AddDeviceDevice",
     "AddDeviceResponse400",
-    "AddDeviceResponse400Meta",
     "AddToSegmentBody",
     "AddToSegmentIdType",
     "AllAndroidProps",
+    "And",
     "AndAudienceFilter",
     "AndAudienceFilterAndItem",
-    "AndAudienceFilterAndItemNotType0",
-    "AndAudienceFilterAndItemNotType1",
-    "AndAudienceFilterAndItemNotType2",
-    "AndAudienceFilterAndItemNotType3",
+    "Android",
     "AnonymousEventsRequestMobileScreenView",
     "AnonymousEventsRequestMobileScreenViewData",
     "AnonymousEventsRequestMobileScreenViewType",
@@ -618,25 +543,22 @@ __all__ = (
     "AnonymousEventsRequestPageViewData",
     "AnonymousEventsRequestPageViewType",
     "APNS",
-    "APNSCIO",
-    "APNSCIOPush",
     "ApnsWithoutSdk",
     "ApnsWithSdk",
-    "ApnsWithSdkCIO",
-    "ApnsWithSdkCIOPush",
     "ApsBasicPush",
     "ApsBasicPushAps",
     "ApsBasicPushApsAlert",
-    "ApsBasicPushCIO",
-    "ApsBasicPushCIOPush",
     "ArchivedMessageObject",
     "ArchivedMessageObjectRequestMethod",
     "Attachments",
+    "Attribute",
     "AttributeAudienceFilter",
     "AttributeAudienceFilterOperator",
     "AttributeChangeAction",
-    "AudienceFilterAudience",
-    "AudienceFilterSegment",
+    "Audience",
+    "Audience2",
+    "Audience2PersonFilters",
+    "Audience2RelationshipFilters",
     "BatchBody",
     "BatchResponse207",
     "BatchResponse207ErrorsItem",
@@ -663,17 +585,11 @@ __all__ = (
     "CampaignObjectEventType",
     "CampaignObjectObject",
     "CampaignObjectObjectActionsItem",
-    "CampaignObjectObjectAudience",
-    "CampaignObjectObjectAudiencePersonFilters",
-    "CampaignObjectObjectAudienceRelationshipFilters",
     "CampaignObjectObjectObjectAttributeTriggers",
     "CampaignObjectObjectState",
     "CampaignObjectObjectType",
     "CampaignObjectRelationship",
     "CampaignObjectRelationshipActionsItem",
-    "CampaignObjectRelationshipAudience",
-    "CampaignObjectRelationshipAudiencePersonFilters",
-    "CampaignObjectRelationshipAudienceRelationshipFilters",
     "CampaignObjectRelationshipRelationshipAttributeTriggers",
     "CampaignObjectRelationshipState",
     "CampaignObjectRelationshipType",
@@ -688,6 +604,12 @@ __all__ = (
     "CampaignObjectWebhookState",
     "CampaignObjectWebhookType",
     "CampaignRequestEmails",
+    "CampaignRequestIds",
+    "Cio",
+    "CioId2",
+    "CioId3",
+    "CioId4",
+    "CioPush",
     "CioSubscriptionPreferences",
     "CioSubscriptionPreferencesTopics",
     "CollectionResponse",
@@ -709,6 +631,7 @@ __all__ = (
     "CustomerIdentifiers",
     "CustomIntegration",
     "CustomRecipients",
+    "Data",
     "DataFileURL",
     "DataToProcess",
     "Date",
@@ -722,7 +645,6 @@ __all__ = (
     "DeleteDeviceAction",
     "DeleteDeviceDevice",
     "DeleteDeviceResponse400",
-    "DeleteDeviceResponse400Meta",
     "Delivery",
     "DeliveryAction",
     "DeliveryAttributes",
@@ -741,6 +663,9 @@ __all__ = (
     "DeviceObjectCommonAttributesLastStatus",
     "DeviceObjectCommonAttributesPushEnabled",
     "DeviceObjectCommonPlatform",
+    "Email",
+    "Email2",
+    "Email3",
     "EmailActionObject",
     "EmailActionObjectPreprocessor",
     "EmailActionObjectSendingState",
@@ -767,38 +692,21 @@ __all__ = (
     "FCM",
     "FcmAndroidWithoutSdk",
     "FcmAndroidWithoutSdkMessage",
-    "FcmAndroidWithoutSdkMessageAndroid",
     "FcmAndroidWithoutSdkMessageData",
     "FcmAndroidWithoutSdkMessageNotification",
     "FcmAndroidWithSdk",
     "FcmAndroidWithSdkDataObjectOnly",
-    "FcmAndroidWithSdkDataObjectOnlyAndroid",
     "FcmAndroidWithSdkDataObjectOnlyData",
     "FcmAndroidWithSdkNotificationAndDataObject",
-    "FcmAndroidWithSdkNotificationAndDataObjectAndroid",
-    "FcmAndroidWithSdkNotificationAndDataObjectData",
     "FcmAndroidWithSdkNotificationAndDataObjectNotification",
     "FcmBasicPush",
     "FcmBasicPushMessage",
-    "FcmBasicPushMessageData",
     "FcmBasicPushMessageNotification",
     "FcmIosWithoutSdk",
     "FcmIosWithoutSdkMessage",
     "FcmIosWithoutSdkMessageApns",
     "FcmIosWithoutSdkMessageApnsHeaders",
     "FcmIosWithSdk",
-    "FcmIosWithSdkMessage",
-    "FcmIosWithSdkMessageApns",
-    "FcmIosWithSdkMessageApnsHeaders",
-    "FcmIosWithSdkMessageApnsPayload",
-    "FcmIosWithSdkMessageApnsPayloadCIO",
-    "FcmIosWithSdkMessageApnsPayloadCIOPush",
-    "FCMMessage",
-    "FCMMessageApns",
-    "FCMMessageApnsHeaders",
-    "FCMMessageApnsPayload",
-    "FCMMessageApnsPayloadCIO",
-    "FCMMessageApnsPayloadCIOPush",
     "FixedGridWidget",
     "FixedGridWidgetComponentsItem",
     "FixedGridWidgetType",
@@ -826,6 +734,9 @@ __all__ = (
     "GetTransactionalActionObject",
     "IconWidget",
     "IconWidgetType",
+    "Id",
+    "Id2",
+    "Id3",
     "IdentifyAnonymous",
     "IdentifyAnonymousAction",
     "IdentifyAnonymousAttributes",
@@ -838,7 +749,6 @@ __all__ = (
     "IdentifyPersonAttributes",
     "IdentifyPersonCioRelationshipsItem",
     "IdentifyPersonCioRelationshipsItemRelationshipAttributes",
-    "IDs",
     "ImageWidget",
     "ImageWidgetFit",
     "ImageWidgetType",
@@ -881,19 +791,20 @@ __all__ = (
     "LinkMetricsMetric",
     "LinkMetricsMetricSeries",
     "MergeBody",
-    "MergeBodyPrimaryType0",
-    "MergeBodyPrimaryType1",
-    "MergeBodyPrimaryType2",
-    "MergeBodySecondaryType0",
-    "MergeBodySecondaryType1",
-    "MergeBodySecondaryType2",
     "MergeResponse400",
     "MergeResponse400Meta",
+    "Message",
+    "MessageApns",
+    "MessageApnsHeaders",
+    "MessageApnsPayload",
+    "MessageApnsPayloadCIO",
+    "MessageApnsPayloadCIOPush",
     "MessageMetrics",
     "MessageObject",
     "MessageObjectType",
     "MessageTotalMetrics",
     "MessageType",
+    "Meta",
     "Metric",
     "MetricsBodyType0",
     "MetricsBodyType0Metric",
@@ -912,15 +823,10 @@ __all__ = (
     "NewsletterObject",
     "NewsletterObjectType",
     "NotAudienceFilterAnd",
-    "NotAudienceFilterAttribute",
     "NotAudienceFilterOr",
-    "NotAudienceFilterSegment",
     "ObjectAddRelationships",
     "ObjectAddRelationshipsAction",
     "ObjectAddRelationshipsCioRelationshipsItem",
-    "ObjectAddRelationshipsCioRelationshipsItemIdentifiersType0",
-    "ObjectAddRelationshipsCioRelationshipsItemIdentifiersType1",
-    "ObjectAddRelationshipsCioRelationshipsItemIdentifiersType2",
     "ObjectAddRelationshipsCioRelationshipsItemRelationshipAttributes",
     "ObjectattributeFilter",
     "ObjectattributeFilterOperator",
@@ -936,9 +842,6 @@ __all__ = (
     "ObjectDeleteRelationships",
     "ObjectDeleteRelationshipsAction",
     "ObjectDeleteRelationshipsCioRelationshipsItem",
-    "ObjectDeleteRelationshipsCioRelationshipsItemIdentifiersType0",
-    "ObjectDeleteRelationshipsCioRelationshipsItemIdentifiersType1",
-    "ObjectDeleteRelationshipsCioRelationshipsItemIdentifiersType2",
     "ObjectDeleteRelationshipsCioRelationshipsItemRelationshipAttributes",
     "ObjectFilterAnd",
     "ObjectFilterAndAndItem",
@@ -954,25 +857,15 @@ __all__ = (
     "ObjectIdentifyAction",
     "ObjectIdentifyAttributes",
     "ObjectIdentifyCioRelationshipsItem",
-    "ObjectIdentifyCioRelationshipsItemIdentifiersType0",
-    "ObjectIdentifyCioRelationshipsItemIdentifiersType1",
-    "ObjectIdentifyCioRelationshipsItemIdentifiersType2",
     "ObjectIdentifyCioRelationshipsItemRelationshipAttributes",
     "ObjectRelationshipsItem",
     "ObjectRelationshipsItemRelationshipAttributes",
+    "Or",
     "OrAudienceFilter",
     "OrAudienceFilterOrItem",
-    "OrAudienceFilterOrItemNotType0",
-    "OrAudienceFilterOrItemNotType1",
-    "OrAudienceFilterOrItemNotType2",
-    "OrAudienceFilterOrItemNotType3",
     "People",
     "PeopleDataToProcess",
     "PeopleFilter",
-    "PeopleFilterNotType0",
-    "PeopleFilterNotType1",
-    "PeopleFilterNotType2",
-    "PeopleFilterNotType3",
     "PeopleIdentifier",
     "PeopleType",
     "PeriodMessageMetrics",
@@ -985,9 +878,6 @@ __all__ = (
     "PersonAddRelationshipsCioRelationshipsItemRelationshipAttributes",
     "PersonAttributes",
     "PersonCommon",
-    "PersonCommonIdentifiersType0",
-    "PersonCommonIdentifiersType1",
-    "PersonCommonIdentifiersType2",
     "PersonCommonType",
     "PersonDelete",
     "PersonDeleteAction",
@@ -1000,12 +890,6 @@ __all__ = (
     "PersonEventAttributes",
     "PersonMerge",
     "PersonMergeAction",
-    "PersonMergePrimaryType0",
-    "PersonMergePrimaryType1",
-    "PersonMergePrimaryType2",
-    "PersonMergeSecondaryType0",
-    "PersonMergeSecondaryType1",
-    "PersonMergeSecondaryType2",
     "PersonMergeType",
     "PersonPage",
     "PersonPageAction",
@@ -1024,6 +908,7 @@ __all__ = (
     "ReportingWebhookEventsItem",
     "RequestMethod",
     "SDKIntegration",
+    "Segment",
     "SegmentAudienceFilter",
     "SegmentResponseObject",
     "SegmentResponseObjectState",
@@ -1033,8 +918,6 @@ __all__ = (
     "SendingState",
     "Sendpush",
     "Sendsms",
-    "SimpleAudienceFilterAudience",
-    "SimpleAudienceFilterSegment",
     "SlackEvents",
     "SmsActionObject",
     "SmsActionObjectSendingState",
@@ -1052,7 +935,6 @@ __all__ = (
     "SubmitFormBodyIdentifyByEmail",
     "SubmitFormBodyIdentifyById",
     "SubmitFormResponse400",
-    "SubmitFormResponse400Meta",
     "Suppress",
     "SuppressAction",
     "TextWidget",
@@ -1066,9 +948,6 @@ __all__ = (
     "TransactionalObject",
     "TransactionalSharedEmailObject",
     "TransactionalSharedObject",
-    "TransactionalSharedObjectIdentifiersType0",
-    "TransactionalSharedObjectIdentifiersType1",
-    "TransactionalSharedObjectIdentifiersType2",
     "TransactionalSharedObjectMessageData",
     "TransactionalSharedPushObject",
     "TransactionalSharedPushObjectCustomData",
@@ -1093,8 +972,8 @@ __all__ = (
     "UpdateTransactionalActionObject",
     "UpdateTransactionalActionObjectHeadersItem",
     "UserMaps",
-    "UserMapsIds",
-    "UserMapsIdsData",
+    "UserMapsPerUserDataItemType0",
+    "UserMapsPerUserDataItemType0Data",
     "UserMapsPerUserDataItemType1",
     "UserMapsPerUserDataItemType1Data",
     "V1CioRelationships",
@@ -1102,9 +981,6 @@ __all__ = (
     "V1CioRelationshipsRelationshipsItem",
     "V1CioRelationshipsRelationshipsItemRelationshipAttributes",
     "V2CioRelationshipsItem",
-    "V2CioRelationshipsItemIdentifiersType0",
-    "V2CioRelationshipsItemIdentifiersType1",
-    "V2CioRelationshipsItemIdentifiersType2",
     "V2CioRelationshipsItemRelationshipAttributes",
     "WebhookActionObject",
     "WebhookActionObjectMethod",

@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.apnscio import APNSCIO
+    from ..models.cio import Cio
     from ..models.ios_shared_options import IosSharedOptions
 
 
@@ -22,11 +22,11 @@ T = TypeVar("T", bound="APNS")
 class APNS:
     """
     Attributes:
-        cio (APNSCIO | Unset): Contains options supported by the Customer.io SDK.
+        cio (Cio | Unset): Contains options supported by the Customer.io SDK.
         aps (IosSharedOptions | Unset): A push payload intended for an iOS device.
     """
 
-    cio: APNSCIO | Unset = UNSET
+    cio: Cio | Unset = UNSET
     aps: IosSharedOptions | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -51,16 +51,16 @@ class APNS:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.apnscio import APNSCIO  # noqa: PLC0415
+        from ..models.cio import Cio  # noqa: PLC0415
         from ..models.ios_shared_options import IosSharedOptions  # noqa: PLC0415
 
         d = dict(src_dict)
         _cio = d.pop("CIO", UNSET)
-        cio: APNSCIO | Unset
+        cio: Cio | Unset
         if isinstance(_cio, Unset):
             cio = UNSET
         else:
-            cio = APNSCIO.from_dict(_cio)
+            cio = Cio.from_dict(_cio)
 
         _aps = d.pop("aps", UNSET)
         aps: IosSharedOptions | Unset

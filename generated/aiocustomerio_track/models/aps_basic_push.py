@@ -12,7 +12,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.aps_basic_push_aps import ApsBasicPushAps
-    from ..models.aps_basic_push_cio import ApsBasicPushCIO
+    from ..models.cio import Cio
 
 
 T = TypeVar("T", bound="ApsBasicPush")
@@ -23,11 +23,11 @@ class ApsBasicPush:
     """
     Attributes:
         aps (ApsBasicPushAps): A push payload intended for an iOS device.
-        cio (ApsBasicPushCIO | Unset): Contains options supported by the Customer.io SDK.
+        cio (Cio | Unset): Contains options supported by the Customer.io SDK.
     """
 
     aps: ApsBasicPushAps
-    cio: ApsBasicPushCIO | Unset = UNSET
+    cio: Cio | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -52,17 +52,17 @@ class ApsBasicPush:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.aps_basic_push_aps import ApsBasicPushAps  # noqa: PLC0415
-        from ..models.aps_basic_push_cio import ApsBasicPushCIO  # noqa: PLC0415
+        from ..models.cio import Cio  # noqa: PLC0415
 
         d = dict(src_dict)
         aps = ApsBasicPushAps.from_dict(d.pop("aps"))
 
         _cio = d.pop("CIO", UNSET)
-        cio: ApsBasicPushCIO | Unset
+        cio: Cio | Unset
         if isinstance(_cio, Unset):
             cio = UNSET
         else:
-            cio = ApsBasicPushCIO.from_dict(_cio)
+            cio = Cio.from_dict(_cio)
 
         aps_basic_push = cls(
             aps=aps,

@@ -12,14 +12,13 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.and_audience_filter import AndAudienceFilter
-    from ..models.audience_filter_audience import AudienceFilterAudience
-    from ..models.audience_filter_segment import AudienceFilterSegment
+    from ..models.attribute import Attribute
+    from ..models.audience import Audience
     from ..models.common_trigger_props_data import CommonTriggerPropsData
     from ..models.not_audience_filter_and import NotAudienceFilterAnd
-    from ..models.not_audience_filter_attribute import NotAudienceFilterAttribute
     from ..models.not_audience_filter_or import NotAudienceFilterOr
-    from ..models.not_audience_filter_segment import NotAudienceFilterSegment
     from ..models.or_audience_filter import OrAudienceFilter
+    from ..models.segment import Segment
 
 
 T = TypeVar("T", bound="CustomRecipients")
@@ -37,11 +36,10 @@ class CustomRecipients:
             immediate area! Head to your dashboard to view more information!'}}
 
     Attributes:
-        recipients (AndAudienceFilter | AudienceFilterAudience | AudienceFilterSegment | NotAudienceFilterAnd |
-            NotAudienceFilterAttribute | NotAudienceFilterOr | NotAudienceFilterSegment | OrAudienceFilter): When filtering
-            for people, you can use `and` and `or` arrays to determine the logic for a group of filter conditions. `not`
-            reverses the filter condition and matches when the condition is false. `segment` and `attribute` represent the
-            individual conditions you can filter a group of people for.
+        recipients (AndAudienceFilter | Attribute | Audience | NotAudienceFilterAnd | NotAudienceFilterOr |
+            OrAudienceFilter | Segment): When filtering for people, you can use `and` and `or` arrays to determine the logic
+            for a group of filter conditions. `not` reverses the filter condition and matches when the condition is false.
+            `segment` and `attribute` represent the individual conditions you can filter a group of people for.
 
             The top level of this object can only contain a single property, but you can nest `and` and `or` properties to
             produce complex filters.
@@ -60,13 +58,12 @@ class CustomRecipients:
 
     recipients: (
         AndAudienceFilter
-        | AudienceFilterAudience
-        | AudienceFilterSegment
+        | Attribute
+        | Audience
         | NotAudienceFilterAnd
-        | NotAudienceFilterAttribute
         | NotAudienceFilterOr
-        | NotAudienceFilterSegment
         | OrAudienceFilter
+        | Segment
     )
     data: CommonTriggerPropsData | Unset = UNSET
     email_add_duplicates: bool | Unset = False
@@ -76,12 +73,11 @@ class CustomRecipients:
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.and_audience_filter import AndAudienceFilter  # noqa: PLC0415
-        from ..models.audience_filter_segment import AudienceFilterSegment  # noqa: PLC0415
+        from ..models.attribute import Attribute  # noqa: PLC0415
         from ..models.not_audience_filter_and import NotAudienceFilterAnd  # noqa: PLC0415
-        from ..models.not_audience_filter_attribute import NotAudienceFilterAttribute  # noqa: PLC0415
         from ..models.not_audience_filter_or import NotAudienceFilterOr  # noqa: PLC0415
-        from ..models.not_audience_filter_segment import NotAudienceFilterSegment  # noqa: PLC0415
         from ..models.or_audience_filter import OrAudienceFilter  # noqa: PLC0415
+        from ..models.segment import Segment  # noqa: PLC0415
 
         recipients: dict[str, Any]
         if isinstance(self.recipients, AndAudienceFilter):
@@ -92,11 +88,9 @@ class CustomRecipients:
             recipients = self.recipients.to_dict()
         elif isinstance(self.recipients, NotAudienceFilterOr):
             recipients = self.recipients.to_dict()
-        elif isinstance(self.recipients, NotAudienceFilterSegment):
+        elif isinstance(self.recipients, Segment):
             recipients = self.recipients.to_dict()
-        elif isinstance(self.recipients, NotAudienceFilterAttribute):
-            recipients = self.recipients.to_dict()
-        elif isinstance(self.recipients, AudienceFilterSegment):
+        elif isinstance(self.recipients, Attribute):
             recipients = self.recipients.to_dict()
         else:
             recipients = self.recipients.to_dict()
@@ -132,14 +126,13 @@ class CustomRecipients:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.and_audience_filter import AndAudienceFilter  # noqa: PLC0415
-        from ..models.audience_filter_audience import AudienceFilterAudience  # noqa: PLC0415
-        from ..models.audience_filter_segment import AudienceFilterSegment  # noqa: PLC0415
+        from ..models.attribute import Attribute  # noqa: PLC0415
+        from ..models.audience import Audience  # noqa: PLC0415
         from ..models.common_trigger_props_data import CommonTriggerPropsData  # noqa: PLC0415
         from ..models.not_audience_filter_and import NotAudienceFilterAnd  # noqa: PLC0415
-        from ..models.not_audience_filter_attribute import NotAudienceFilterAttribute  # noqa: PLC0415
         from ..models.not_audience_filter_or import NotAudienceFilterOr  # noqa: PLC0415
-        from ..models.not_audience_filter_segment import NotAudienceFilterSegment  # noqa: PLC0415
         from ..models.or_audience_filter import OrAudienceFilter  # noqa: PLC0415
+        from ..models.segment import Segment  # noqa: PLC0415
 
         d = dict(src_dict)
 
@@ -147,13 +140,12 @@ class CustomRecipients:
             data: object,
         ) -> (
             AndAudienceFilter
-            | AudienceFilterAudience
-            | AudienceFilterSegment
+            | Attribute
+            | Audience
             | NotAudienceFilterAnd
-            | NotAudienceFilterAttribute
             | NotAudienceFilterOr
-            | NotAudienceFilterSegment
             | OrAudienceFilter
+            | Segment
         ):
             try:
                 if not isinstance(data, dict):
@@ -190,7 +182,7 @@ class CustomRecipients:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemasnot_audience_filter_type_2 = NotAudienceFilterSegment.from_dict(data)
+                componentsschemasnot_audience_filter_type_2 = Segment.from_dict(data)
 
                 return componentsschemasnot_audience_filter_type_2
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -198,22 +190,14 @@ class CustomRecipients:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemasnot_audience_filter_type_3 = NotAudienceFilterAttribute.from_dict(data)
+                componentsschemasnot_audience_filter_type_3 = Attribute.from_dict(data)
 
                 return componentsschemasnot_audience_filter_type_3
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemasaudience_filter_type_3 = AudienceFilterSegment.from_dict(data)
-
-                return componentsschemasaudience_filter_type_3
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemasaudience_filter_type_4 = AudienceFilterAudience.from_dict(data)
+            componentsschemasaudience_filter_type_4 = Audience.from_dict(data)
 
             return componentsschemasaudience_filter_type_4
 

@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.delete_device_response_400_meta import DeleteDeviceResponse400Meta
+    from ..models.meta import Meta
 
 
 T = TypeVar("T", bound="DeleteDeviceResponse400")
@@ -21,10 +21,10 @@ T = TypeVar("T", bound="DeleteDeviceResponse400")
 class DeleteDeviceResponse400:
     """
     Attributes:
-        meta (DeleteDeviceResponse400Meta | Unset):
+        meta (Meta | Unset):
     """
 
-    meta: DeleteDeviceResponse400Meta | Unset = UNSET
+    meta: Meta | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -42,15 +42,15 @@ class DeleteDeviceResponse400:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.delete_device_response_400_meta import DeleteDeviceResponse400Meta  # noqa: PLC0415
+        from ..models.meta import Meta  # noqa: PLC0415
 
         d = dict(src_dict)
         _meta = d.pop("meta", UNSET)
-        meta: DeleteDeviceResponse400Meta | Unset
+        meta: Meta | Unset
         if isinstance(_meta, Unset):
             meta = UNSET
         else:
-            meta = DeleteDeviceResponse400Meta.from_dict(_meta)
+            meta = Meta.from_dict(_meta)
 
         delete_device_response_400 = cls(
             meta=meta,

@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.fcm_android_with_sdk_data_object_only_android import FcmAndroidWithSdkDataObjectOnlyAndroid
+    from ..models.android import Android
     from ..models.fcm_android_with_sdk_data_object_only_data import FcmAndroidWithSdkDataObjectOnlyData
 
 
@@ -23,12 +23,12 @@ class FcmAndroidWithSdkDataObjectOnly:
     """
     Attributes:
         data (FcmAndroidWithSdkDataObjectOnlyData): Contains all properties interpreted by the SDK.
-        android (FcmAndroidWithSdkDataObjectOnlyAndroid | Unset): Contains properties that are **not** interpreted by
-            the SDK but are defined by FCM. You need to write your own code to handle these Android push features.
+        android (Android | Unset): Contains properties that are **not** interpreted by the SDK but are defined by FCM.
+            You need to write your own code to handle these Android push features.
     """
 
     data: FcmAndroidWithSdkDataObjectOnlyData
-    android: FcmAndroidWithSdkDataObjectOnlyAndroid | Unset = UNSET
+    android: Android | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -52,18 +52,18 @@ class FcmAndroidWithSdkDataObjectOnly:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.fcm_android_with_sdk_data_object_only_android import FcmAndroidWithSdkDataObjectOnlyAndroid  # noqa: PLC0415
+        from ..models.android import Android  # noqa: PLC0415
         from ..models.fcm_android_with_sdk_data_object_only_data import FcmAndroidWithSdkDataObjectOnlyData  # noqa: PLC0415
 
         d = dict(src_dict)
         data = FcmAndroidWithSdkDataObjectOnlyData.from_dict(d.pop("data"))
 
         _android = d.pop("android", UNSET)
-        android: FcmAndroidWithSdkDataObjectOnlyAndroid | Unset
+        android: Android | Unset
         if isinstance(_android, Unset):
             android = UNSET
         else:
-            android = FcmAndroidWithSdkDataObjectOnlyAndroid.from_dict(_android)
+            android = Android.from_dict(_android)
 
         fcm_android_with_sdk_data_object_only = cls(
             data=data,

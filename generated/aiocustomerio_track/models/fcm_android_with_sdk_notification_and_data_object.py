@@ -11,12 +11,8 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.fcm_android_with_sdk_notification_and_data_object_android import (
-        FcmAndroidWithSdkNotificationAndDataObjectAndroid,
-    )
-    from ..models.fcm_android_with_sdk_notification_and_data_object_data import (
-        FcmAndroidWithSdkNotificationAndDataObjectData,
-    )
+    from ..models.android import Android
+    from ..models.data import Data
     from ..models.fcm_android_with_sdk_notification_and_data_object_notification import (
         FcmAndroidWithSdkNotificationAndDataObjectNotification,
     )
@@ -31,16 +27,15 @@ class FcmAndroidWithSdkNotificationAndDataObject:
     Attributes:
         notification (FcmAndroidWithSdkNotificationAndDataObjectNotification): Contains properties interpreted by the
             SDK except for the `link`.
-        data (FcmAndroidWithSdkNotificationAndDataObjectData | Unset): Contains the `link` property (interpreted by the
-            SDK) and additional properties that you want to pass to your app.
-        android (FcmAndroidWithSdkNotificationAndDataObjectAndroid | Unset): Contains properties that are **not**
-            interpreted by the SDK but are defined by FCM. You need to write your own code to handle these Android push
-            features.
+        data (Data | Unset): Contains the `link` property (interpreted by the SDK) and additional properties that you
+            want to pass to your app.
+        android (Android | Unset): Contains properties that are **not** interpreted by the SDK but are defined by FCM.
+            You need to write your own code to handle these Android push features.
     """
 
     notification: FcmAndroidWithSdkNotificationAndDataObjectNotification
-    data: FcmAndroidWithSdkNotificationAndDataObjectData | Unset = UNSET
-    android: FcmAndroidWithSdkNotificationAndDataObjectAndroid | Unset = UNSET
+    data: Data | Unset = UNSET
+    android: Android | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,12 +65,8 @@ class FcmAndroidWithSdkNotificationAndDataObject:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.fcm_android_with_sdk_notification_and_data_object_android import (
-            FcmAndroidWithSdkNotificationAndDataObjectAndroid,  # noqa: PLC0415
-        )
-        from ..models.fcm_android_with_sdk_notification_and_data_object_data import (
-            FcmAndroidWithSdkNotificationAndDataObjectData,  # noqa: PLC0415
-        )
+        from ..models.android import Android  # noqa: PLC0415
+        from ..models.data import Data  # noqa: PLC0415
         from ..models.fcm_android_with_sdk_notification_and_data_object_notification import (
             FcmAndroidWithSdkNotificationAndDataObjectNotification,  # noqa: PLC0415
         )
@@ -84,18 +75,18 @@ class FcmAndroidWithSdkNotificationAndDataObject:
         notification = FcmAndroidWithSdkNotificationAndDataObjectNotification.from_dict(d.pop("notification"))
 
         _data = d.pop("data", UNSET)
-        data: FcmAndroidWithSdkNotificationAndDataObjectData | Unset
+        data: Data | Unset
         if isinstance(_data, Unset):
             data = UNSET
         else:
-            data = FcmAndroidWithSdkNotificationAndDataObjectData.from_dict(_data)
+            data = Data.from_dict(_data)
 
         _android = d.pop("android", UNSET)
-        android: FcmAndroidWithSdkNotificationAndDataObjectAndroid | Unset
+        android: Android | Unset
         if isinstance(_android, Unset):
             android = UNSET
         else:
-            android = FcmAndroidWithSdkNotificationAndDataObjectAndroid.from_dict(_android)
+            android = Android.from_dict(_android)
 
         fcm_android_with_sdk_notification_and_data_object = cls(
             notification=notification,

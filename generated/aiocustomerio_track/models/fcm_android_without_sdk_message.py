@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.fcm_android_without_sdk_message_android import FcmAndroidWithoutSdkMessageAndroid
+    from ..models.android import Android
     from ..models.fcm_android_without_sdk_message_data import FcmAndroidWithoutSdkMessageData
     from ..models.fcm_android_without_sdk_message_notification import FcmAndroidWithoutSdkMessageNotification
 
@@ -26,12 +26,13 @@ class FcmAndroidWithoutSdkMessage:
     Attributes:
         notification (FcmAndroidWithoutSdkMessageNotification | Unset): Contains the push body and title.
         data (FcmAndroidWithoutSdkMessageData | Unset): Contains key-value pairs that your app interprets.
-        android (FcmAndroidWithoutSdkMessageAndroid | Unset): Contains custom push options for your notification.
+        android (Android | Unset): Contains properties that are **not** interpreted by the SDK but are defined by FCM.
+            You need to write your own code to handle these Android push features.
     """
 
     notification: FcmAndroidWithoutSdkMessageNotification | Unset = UNSET
     data: FcmAndroidWithoutSdkMessageData | Unset = UNSET
-    android: FcmAndroidWithoutSdkMessageAndroid | Unset = UNSET
+    android: Android | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,7 +62,7 @@ class FcmAndroidWithoutSdkMessage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.fcm_android_without_sdk_message_android import FcmAndroidWithoutSdkMessageAndroid  # noqa: PLC0415
+        from ..models.android import Android  # noqa: PLC0415
         from ..models.fcm_android_without_sdk_message_data import FcmAndroidWithoutSdkMessageData  # noqa: PLC0415
         from ..models.fcm_android_without_sdk_message_notification import FcmAndroidWithoutSdkMessageNotification  # noqa: PLC0415
 
@@ -81,11 +82,11 @@ class FcmAndroidWithoutSdkMessage:
             data = FcmAndroidWithoutSdkMessageData.from_dict(_data)
 
         _android = d.pop("android", UNSET)
-        android: FcmAndroidWithoutSdkMessageAndroid | Unset
+        android: Android | Unset
         if isinstance(_android, Unset):
             android = UNSET
         else:
-            android = FcmAndroidWithoutSdkMessageAndroid.from_dict(_android)
+            android = Android.from_dict(_android)
 
         fcm_android_without_sdk_message = cls(
             notification=notification,

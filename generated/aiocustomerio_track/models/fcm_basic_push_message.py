@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.fcm_basic_push_message_data import FcmBasicPushMessageData
+    from ..models.data import Data
     from ..models.fcm_basic_push_message_notification import FcmBasicPushMessageNotification
 
 
@@ -25,12 +25,12 @@ class FcmBasicPushMessage:
     Attributes:
         notification (FcmBasicPushMessageNotification): Contains properties interpreted by the SDK except for the
             `link`.
-        data (FcmBasicPushMessageData | Unset): Contains the `link` property (interpreted by the SDK) and additional
-            properties that you want to pass to your app.
+        data (Data | Unset): Contains the `link` property (interpreted by the SDK) and additional properties that you
+            want to pass to your app.
     """
 
     notification: FcmBasicPushMessageNotification
-    data: FcmBasicPushMessageData | Unset = UNSET
+    data: Data | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,18 +54,18 @@ class FcmBasicPushMessage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.fcm_basic_push_message_data import FcmBasicPushMessageData  # noqa: PLC0415
+        from ..models.data import Data  # noqa: PLC0415
         from ..models.fcm_basic_push_message_notification import FcmBasicPushMessageNotification  # noqa: PLC0415
 
         d = dict(src_dict)
         notification = FcmBasicPushMessageNotification.from_dict(d.pop("notification"))
 
         _data = d.pop("data", UNSET)
-        data: FcmBasicPushMessageData | Unset
+        data: Data | Unset
         if isinstance(_data, Unset):
             data = UNSET
         else:
-            data = FcmBasicPushMessageData.from_dict(_data)
+            data = Data.from_dict(_data)
 
         fcm_basic_push_message = cls(
             notification=notification,

@@ -9,7 +9,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.fcm_ios_with_sdk_message import FcmIosWithSdkMessage
+    from ..models.message import Message
 
 
 T = TypeVar("T", bound="FcmIosWithSdk")
@@ -19,10 +19,10 @@ T = TypeVar("T", bound="FcmIosWithSdk")
 class FcmIosWithSdk:
     """
     Attributes:
-        message (FcmIosWithSdkMessage): The base object for all FCM payloads.
+        message (Message): The base object for all FCM payloads.
     """
 
-    message: FcmIosWithSdkMessage
+    message: Message
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -40,10 +40,10 @@ class FcmIosWithSdk:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.fcm_ios_with_sdk_message import FcmIosWithSdkMessage  # noqa: PLC0415
+        from ..models.message import Message  # noqa: PLC0415
 
         d = dict(src_dict)
-        message = FcmIosWithSdkMessage.from_dict(d.pop("message"))
+        message = Message.from_dict(d.pop("message"))
 
         fcm_ios_with_sdk = cls(
             message=message,

@@ -11,15 +11,9 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.object_identify_cio_relationships_item_identifiers_type_0 import (
-        ObjectIdentifyCioRelationshipsItemIdentifiersType0,
-    )
-    from ..models.object_identify_cio_relationships_item_identifiers_type_1 import (
-        ObjectIdentifyCioRelationshipsItemIdentifiersType1,
-    )
-    from ..models.object_identify_cio_relationships_item_identifiers_type_2 import (
-        ObjectIdentifyCioRelationshipsItemIdentifiersType2,
-    )
+    from ..models.cio_id_3 import CioId3
+    from ..models.email_2 import Email2
+    from ..models.id_2 import Id2
     from ..models.object_identify_cio_relationships_item_relationship_attributes import (
         ObjectIdentifyCioRelationshipsItemRelationshipAttributes,
     )
@@ -35,36 +29,25 @@ class ObjectIdentifyCioRelationshipsItem:
         {'identifiers': {'id': '42'}, 'relationship_attributes': {'role': 'admin', 'date_created': 1702480414}}
 
     Attributes:
-        identifiers (ObjectIdentifyCioRelationshipsItemIdentifiersType0 |
-            ObjectIdentifyCioRelationshipsItemIdentifiersType1 | ObjectIdentifyCioRelationshipsItemIdentifiersType2 |
-            Unset):
+        identifiers (CioId3 | Email2 | Id2 | Unset):
         relationship_attributes (ObjectIdentifyCioRelationshipsItemRelationshipAttributes | Unset): The attributes
             associated with a relationship. Passing null or an empty string removes the attribute from the relationship.
     """
 
-    identifiers: (
-        ObjectIdentifyCioRelationshipsItemIdentifiersType0
-        | ObjectIdentifyCioRelationshipsItemIdentifiersType1
-        | ObjectIdentifyCioRelationshipsItemIdentifiersType2
-        | Unset
-    ) = UNSET
+    identifiers: CioId3 | Email2 | Id2 | Unset = UNSET
     relationship_attributes: ObjectIdentifyCioRelationshipsItemRelationshipAttributes | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.object_identify_cio_relationships_item_identifiers_type_0 import (
-            ObjectIdentifyCioRelationshipsItemIdentifiersType0,  # noqa: PLC0415
-        )
-        from ..models.object_identify_cio_relationships_item_identifiers_type_1 import (
-            ObjectIdentifyCioRelationshipsItemIdentifiersType1,  # noqa: PLC0415
-        )
+        from ..models.email_2 import Email2  # noqa: PLC0415
+        from ..models.id_2 import Id2  # noqa: PLC0415
 
         identifiers: dict[str, Any] | Unset
         if isinstance(self.identifiers, Unset):
             identifiers = UNSET
-        elif isinstance(self.identifiers, ObjectIdentifyCioRelationshipsItemIdentifiersType0):
+        elif isinstance(self.identifiers, Id2):
             identifiers = self.identifiers.to_dict()
-        elif isinstance(self.identifiers, ObjectIdentifyCioRelationshipsItemIdentifiersType1):
+        elif isinstance(self.identifiers, Email2):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -85,35 +68,22 @@ class ObjectIdentifyCioRelationshipsItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.object_identify_cio_relationships_item_identifiers_type_0 import (
-            ObjectIdentifyCioRelationshipsItemIdentifiersType0,  # noqa: PLC0415
-        )
-        from ..models.object_identify_cio_relationships_item_identifiers_type_1 import (
-            ObjectIdentifyCioRelationshipsItemIdentifiersType1,  # noqa: PLC0415
-        )
-        from ..models.object_identify_cio_relationships_item_identifiers_type_2 import (
-            ObjectIdentifyCioRelationshipsItemIdentifiersType2,  # noqa: PLC0415
-        )
+        from ..models.cio_id_3 import CioId3  # noqa: PLC0415
+        from ..models.email_2 import Email2  # noqa: PLC0415
+        from ..models.id_2 import Id2  # noqa: PLC0415
         from ..models.object_identify_cio_relationships_item_relationship_attributes import (
             ObjectIdentifyCioRelationshipsItemRelationshipAttributes,  # noqa: PLC0415
         )
 
         d = dict(src_dict)
 
-        def _parse_identifiers(
-            data: object,
-        ) -> (
-            ObjectIdentifyCioRelationshipsItemIdentifiersType0
-            | ObjectIdentifyCioRelationshipsItemIdentifiersType1
-            | ObjectIdentifyCioRelationshipsItemIdentifiersType2
-            | Unset
-        ):
+        def _parse_identifiers(data: object) -> CioId3 | Email2 | Id2 | Unset:
             if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = ObjectIdentifyCioRelationshipsItemIdentifiersType0.from_dict(data)
+                identifiers_type_0 = Id2.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -121,14 +91,14 @@ class ObjectIdentifyCioRelationshipsItem:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_1 = ObjectIdentifyCioRelationshipsItemIdentifiersType1.from_dict(data)
+                identifiers_type_1 = Email2.from_dict(data)
 
                 return identifiers_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = ObjectIdentifyCioRelationshipsItemIdentifiersType2.from_dict(data)
+            identifiers_type_2 = CioId3.from_dict(data)
 
             return identifiers_type_2
 

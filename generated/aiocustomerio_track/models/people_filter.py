@@ -11,14 +11,13 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.and_ import And
+    from ..models.attribute import Attribute
     from ..models.attribute_audience_filter import AttributeAudienceFilter
-    from ..models.people_filter_not_type_0 import PeopleFilterNotType0
-    from ..models.people_filter_not_type_1 import PeopleFilterNotType1
-    from ..models.people_filter_not_type_2 import PeopleFilterNotType2
-    from ..models.people_filter_not_type_3 import PeopleFilterNotType3
+    from ..models.audience import Audience
+    from ..models.or_ import Or
+    from ..models.segment import Segment
     from ..models.segment_audience_filter import SegmentAudienceFilter
-    from ..models.simple_audience_filter_audience import SimpleAudienceFilterAudience
-    from ..models.simple_audience_filter_segment import SimpleAudienceFilterSegment
 
 
 T = TypeVar("T", bound="PeopleFilter")
@@ -31,37 +30,33 @@ class PeopleFilter:
     represent the individual conditions you can filter a group of people for.
 
         Attributes:
-            and_ (list[SimpleAudienceFilterAudience | SimpleAudienceFilterSegment] | Unset): Returns results matching *all*
-                conditions.
-            or_ (list[SimpleAudienceFilterAudience | SimpleAudienceFilterSegment] | Unset): Returns results matching *any*
-                conditions.
-            not_ (PeopleFilterNotType0 | PeopleFilterNotType1 | PeopleFilterNotType2 | PeopleFilterNotType3 | Unset):
-                Returns results if a condition is false. While and/or support an array of items, `not` supports a single filter
-                object.
+            and_ (list[Audience | Segment] | Unset): Returns results matching *all* conditions.
+            or_ (list[Audience | Segment] | Unset): Returns results matching *any* conditions.
+            not_ (And | Attribute | Or | Segment | Unset): Returns results if a condition is false. While and/or support an
+                array of items, `not` supports a single filter object.
             segment (SegmentAudienceFilter | Unset): Provide the `id` of a segment containing people you want to search for.
             attribute (AttributeAudienceFilter | Unset): Filter your audience by attribute. Example: {'field':
                 'unsubscribed', 'operator': 'eq', 'value': True}.
     """
 
-    and_: list[SimpleAudienceFilterAudience | SimpleAudienceFilterSegment] | Unset = UNSET
-    or_: list[SimpleAudienceFilterAudience | SimpleAudienceFilterSegment] | Unset = UNSET
-    not_: PeopleFilterNotType0 | PeopleFilterNotType1 | PeopleFilterNotType2 | PeopleFilterNotType3 | Unset = UNSET
+    and_: list[Audience | Segment] | Unset = UNSET
+    or_: list[Audience | Segment] | Unset = UNSET
+    not_: And | Attribute | Or | Segment | Unset = UNSET
     segment: SegmentAudienceFilter | Unset = UNSET
     attribute: AttributeAudienceFilter | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.people_filter_not_type_0 import PeopleFilterNotType0  # noqa: PLC0415
-        from ..models.people_filter_not_type_1 import PeopleFilterNotType1  # noqa: PLC0415
-        from ..models.people_filter_not_type_2 import PeopleFilterNotType2  # noqa: PLC0415
-        from ..models.simple_audience_filter_segment import SimpleAudienceFilterSegment  # noqa: PLC0415
+        from ..models.and_ import And  # noqa: PLC0415
+        from ..models.or_ import Or  # noqa: PLC0415
+        from ..models.segment import Segment  # noqa: PLC0415
 
         and_: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.and_, Unset):
             and_ = []
             for and_item_data in self.and_:
                 and_item: dict[str, Any]
-                if isinstance(and_item_data, SimpleAudienceFilterSegment):
+                if isinstance(and_item_data, Segment):
                     and_item = and_item_data.to_dict()
                 else:
                     and_item = and_item_data.to_dict()
@@ -73,7 +68,7 @@ class PeopleFilter:
             or_ = []
             for or_item_data in self.or_:
                 or_item: dict[str, Any]
-                if isinstance(or_item_data, SimpleAudienceFilterSegment):
+                if isinstance(or_item_data, Segment):
                     or_item = or_item_data.to_dict()
                 else:
                     or_item = or_item_data.to_dict()
@@ -83,11 +78,11 @@ class PeopleFilter:
         not_: dict[str, Any] | Unset
         if isinstance(self.not_, Unset):
             not_ = UNSET
-        elif isinstance(self.not_, PeopleFilterNotType0):
+        elif isinstance(self.not_, And):
             not_ = self.not_.to_dict()
-        elif isinstance(self.not_, PeopleFilterNotType1):
+        elif isinstance(self.not_, Or):
             not_ = self.not_.to_dict()
-        elif isinstance(self.not_, PeopleFilterNotType2):
+        elif isinstance(self.not_, Segment):
             not_ = self.not_.to_dict()
         else:
             not_ = self.not_.to_dict()
@@ -118,34 +113,33 @@ class PeopleFilter:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.and_ import And  # noqa: PLC0415
+        from ..models.attribute import Attribute  # noqa: PLC0415
         from ..models.attribute_audience_filter import AttributeAudienceFilter  # noqa: PLC0415
-        from ..models.people_filter_not_type_0 import PeopleFilterNotType0  # noqa: PLC0415
-        from ..models.people_filter_not_type_1 import PeopleFilterNotType1  # noqa: PLC0415
-        from ..models.people_filter_not_type_2 import PeopleFilterNotType2  # noqa: PLC0415
-        from ..models.people_filter_not_type_3 import PeopleFilterNotType3  # noqa: PLC0415
+        from ..models.audience import Audience  # noqa: PLC0415
+        from ..models.or_ import Or  # noqa: PLC0415
+        from ..models.segment import Segment  # noqa: PLC0415
         from ..models.segment_audience_filter import SegmentAudienceFilter  # noqa: PLC0415
-        from ..models.simple_audience_filter_audience import SimpleAudienceFilterAudience  # noqa: PLC0415
-        from ..models.simple_audience_filter_segment import SimpleAudienceFilterSegment  # noqa: PLC0415
 
         d = dict(src_dict)
         _and_ = d.pop("and", UNSET)
-        and_: list[SimpleAudienceFilterAudience | SimpleAudienceFilterSegment] | Unset = UNSET
+        and_: list[Audience | Segment] | Unset = UNSET
         if _and_ is not UNSET:
             and_ = []
             for and_item_data in _and_:
 
-                def _parse_and_item(data: object) -> SimpleAudienceFilterAudience | SimpleAudienceFilterSegment:
+                def _parse_and_item(data: object) -> Audience | Segment:
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        componentsschemassimple_audience_filter_type_0 = SimpleAudienceFilterSegment.from_dict(data)
+                        componentsschemassimple_audience_filter_type_0 = Segment.from_dict(data)
 
                         return componentsschemassimple_audience_filter_type_0
                     except (TypeError, ValueError, AttributeError, KeyError):
                         pass
                     if not isinstance(data, dict):
                         raise TypeError()
-                    componentsschemassimple_audience_filter_type_1 = SimpleAudienceFilterAudience.from_dict(data)
+                    componentsschemassimple_audience_filter_type_1 = Audience.from_dict(data)
 
                     return componentsschemassimple_audience_filter_type_1
 
@@ -154,23 +148,23 @@ class PeopleFilter:
                 and_.append(and_item)
 
         _or_ = d.pop("or", UNSET)
-        or_: list[SimpleAudienceFilterAudience | SimpleAudienceFilterSegment] | Unset = UNSET
+        or_: list[Audience | Segment] | Unset = UNSET
         if _or_ is not UNSET:
             or_ = []
             for or_item_data in _or_:
 
-                def _parse_or_item(data: object) -> SimpleAudienceFilterAudience | SimpleAudienceFilterSegment:
+                def _parse_or_item(data: object) -> Audience | Segment:
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        componentsschemassimple_audience_filter_type_0 = SimpleAudienceFilterSegment.from_dict(data)
+                        componentsschemassimple_audience_filter_type_0 = Segment.from_dict(data)
 
                         return componentsschemassimple_audience_filter_type_0
                     except (TypeError, ValueError, AttributeError, KeyError):
                         pass
                     if not isinstance(data, dict):
                         raise TypeError()
-                    componentsschemassimple_audience_filter_type_1 = SimpleAudienceFilterAudience.from_dict(data)
+                    componentsschemassimple_audience_filter_type_1 = Audience.from_dict(data)
 
                     return componentsschemassimple_audience_filter_type_1
 
@@ -178,15 +172,13 @@ class PeopleFilter:
 
                 or_.append(or_item)
 
-        def _parse_not_(
-            data: object,
-        ) -> PeopleFilterNotType0 | PeopleFilterNotType1 | PeopleFilterNotType2 | PeopleFilterNotType3 | Unset:
+        def _parse_not_(data: object) -> And | Attribute | Or | Segment | Unset:
             if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                not_type_0 = PeopleFilterNotType0.from_dict(data)
+                not_type_0 = And.from_dict(data)
 
                 return not_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -194,7 +186,7 @@ class PeopleFilter:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                not_type_1 = PeopleFilterNotType1.from_dict(data)
+                not_type_1 = Or.from_dict(data)
 
                 return not_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -202,14 +194,14 @@ class PeopleFilter:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                not_type_2 = PeopleFilterNotType2.from_dict(data)
+                not_type_2 = Segment.from_dict(data)
 
                 return not_type_2
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            not_type_3 = PeopleFilterNotType3.from_dict(data)
+            not_type_3 = Attribute.from_dict(data)
 
             return not_type_3
 

@@ -13,9 +13,9 @@ from ..models.person_event_action import PersonEventAction
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.person_common_identifiers_type_0 import PersonCommonIdentifiersType0
-    from ..models.person_common_identifiers_type_1 import PersonCommonIdentifiersType1
-    from ..models.person_common_identifiers_type_2 import PersonCommonIdentifiersType2
+    from ..models.cio_id_2 import CioId2
+    from ..models.email import Email
+    from ..models.id import Id
     from ..models.person_event_attributes import PersonEventAttributes
 
 
@@ -29,9 +29,8 @@ class PersonEvent:
 
         Attributes:
             type_ (PersonCommonType): The operation modifies a person in Customer.io
-            identifiers (PersonCommonIdentifiersType0 | PersonCommonIdentifiersType1 | PersonCommonIdentifiersType2): The
-                person you want to perform an action for—one of either `id`, `email`, or `cio_id`. You cannot pass multiple
-                identifiers.
+            identifiers (CioId2 | Email | Id): The person you want to perform an action for—one of either `id`, `email`, or
+                `cio_id`. You cannot pass multiple identifiers.
             action (PersonEventAction): A custom event attributed to the specified person.
             name (str): The name of the event. This is how you'll find your event in Customer.io or select it when using
                 events as campaign triggers.
@@ -43,7 +42,7 @@ class PersonEvent:
     """
 
     type_: PersonCommonType
-    identifiers: PersonCommonIdentifiersType0 | PersonCommonIdentifiersType1 | PersonCommonIdentifiersType2
+    identifiers: CioId2 | Email | Id
     action: PersonEventAction
     name: str
     id: str | Unset = UNSET
@@ -52,15 +51,15 @@ class PersonEvent:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.person_common_identifiers_type_0 import PersonCommonIdentifiersType0  # noqa: PLC0415
-        from ..models.person_common_identifiers_type_1 import PersonCommonIdentifiersType1  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         type_ = self.type_.value
 
         identifiers: dict[str, Any]
-        if isinstance(self.identifiers, PersonCommonIdentifiersType0):
+        if isinstance(self.identifiers, Id):
             identifiers = self.identifiers.to_dict()
-        elif isinstance(self.identifiers, PersonCommonIdentifiersType1):
+        elif isinstance(self.identifiers, Email):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -98,21 +97,19 @@ class PersonEvent:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.person_common_identifiers_type_0 import PersonCommonIdentifiersType0  # noqa: PLC0415
-        from ..models.person_common_identifiers_type_1 import PersonCommonIdentifiersType1  # noqa: PLC0415
-        from ..models.person_common_identifiers_type_2 import PersonCommonIdentifiersType2  # noqa: PLC0415
+        from ..models.cio_id_2 import CioId2  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
         from ..models.person_event_attributes import PersonEventAttributes  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = PersonCommonType(d.pop("type"))
 
-        def _parse_identifiers(
-            data: object,
-        ) -> PersonCommonIdentifiersType0 | PersonCommonIdentifiersType1 | PersonCommonIdentifiersType2:
+        def _parse_identifiers(data: object) -> CioId2 | Email | Id:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = PersonCommonIdentifiersType0.from_dict(data)
+                identifiers_type_0 = Id.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -120,14 +117,14 @@ class PersonEvent:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_1 = PersonCommonIdentifiersType1.from_dict(data)
+                identifiers_type_1 = Email.from_dict(data)
 
                 return identifiers_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = PersonCommonIdentifiersType2.from_dict(data)
+            identifiers_type_2 = CioId2.from_dict(data)
 
             return identifiers_type_2
 

@@ -11,9 +11,9 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.transactional_shared_object_identifiers_type_0 import TransactionalSharedObjectIdentifiersType0
-    from ..models.transactional_shared_object_identifiers_type_1 import TransactionalSharedObjectIdentifiersType1
-    from ..models.transactional_shared_object_identifiers_type_2 import TransactionalSharedObjectIdentifiersType2
+    from ..models.cio_id_2 import CioId2
+    from ..models.email import Email
+    from ..models.id import Id
     from ..models.transactional_shared_object_message_data import TransactionalSharedObjectMessageData
 
 
@@ -24,9 +24,8 @@ T = TypeVar("T", bound="TransactionalSharedObject")
 class TransactionalSharedObject:
     """
     Attributes:
-        identifiers (TransactionalSharedObjectIdentifiersType0 | TransactionalSharedObjectIdentifiersType1 |
-            TransactionalSharedObjectIdentifiersType2): Identifies the person represented by your transactional message by
-            one of, and only one of, `id`, `email`, or `cio_id`.
+        identifiers (CioId2 | Email | Id): Identifies the person represented by your transactional message by one of,
+            and only one of, `id`, `email`, or `cio_id`.
         message_data (TransactionalSharedObjectMessageData | Unset): An object containing the key-value pairs referenced
             using liquid in your message. Example: {'password_reset_token': 'abcde-12345-fghij-d888', 'account_id':
             '123dj'}.
@@ -40,11 +39,7 @@ class TransactionalSharedObject:
             directly to your audience. You must go to the Deliveries and Drafts page to send your message. Default: False.
     """
 
-    identifiers: (
-        TransactionalSharedObjectIdentifiersType0
-        | TransactionalSharedObjectIdentifiersType1
-        | TransactionalSharedObjectIdentifiersType2
-    )
+    identifiers: CioId2 | Email | Id
     message_data: TransactionalSharedObjectMessageData | Unset = UNSET
     send_at: int | Unset = UNSET
     disable_message_retention: bool | Unset = False
@@ -53,13 +48,13 @@ class TransactionalSharedObject:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.transactional_shared_object_identifiers_type_0 import TransactionalSharedObjectIdentifiersType0  # noqa: PLC0415
-        from ..models.transactional_shared_object_identifiers_type_1 import TransactionalSharedObjectIdentifiersType1  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         identifiers: dict[str, Any]
-        if isinstance(self.identifiers, TransactionalSharedObjectIdentifiersType0):
+        if isinstance(self.identifiers, Id):
             identifiers = self.identifiers.to_dict()
-        elif isinstance(self.identifiers, TransactionalSharedObjectIdentifiersType1):
+        elif isinstance(self.identifiers, Email):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -98,24 +93,18 @@ class TransactionalSharedObject:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.transactional_shared_object_identifiers_type_0 import TransactionalSharedObjectIdentifiersType0  # noqa: PLC0415
-        from ..models.transactional_shared_object_identifiers_type_1 import TransactionalSharedObjectIdentifiersType1  # noqa: PLC0415
-        from ..models.transactional_shared_object_identifiers_type_2 import TransactionalSharedObjectIdentifiersType2  # noqa: PLC0415
+        from ..models.cio_id_2 import CioId2  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
         from ..models.transactional_shared_object_message_data import TransactionalSharedObjectMessageData  # noqa: PLC0415
 
         d = dict(src_dict)
 
-        def _parse_identifiers(
-            data: object,
-        ) -> (
-            TransactionalSharedObjectIdentifiersType0
-            | TransactionalSharedObjectIdentifiersType1
-            | TransactionalSharedObjectIdentifiersType2
-        ):
+        def _parse_identifiers(data: object) -> CioId2 | Email | Id:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = TransactionalSharedObjectIdentifiersType0.from_dict(data)
+                identifiers_type_0 = Id.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -123,14 +112,14 @@ class TransactionalSharedObject:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_1 = TransactionalSharedObjectIdentifiersType1.from_dict(data)
+                identifiers_type_1 = Email.from_dict(data)
 
                 return identifiers_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = TransactionalSharedObjectIdentifiersType2.from_dict(data)
+            identifiers_type_2 = CioId2.from_dict(data)
 
             return identifiers_type_2
 

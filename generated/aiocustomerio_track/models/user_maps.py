@@ -12,7 +12,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.common_trigger_props_data import CommonTriggerPropsData
-    from ..models.user_maps_ids import UserMapsIds
+    from ..models.user_maps_per_user_data_item_type_0 import UserMapsPerUserDataItemType0
     from ..models.user_maps_per_user_data_item_type_1 import UserMapsPerUserDataItemType1
 
 
@@ -25,10 +25,10 @@ class UserMaps:
     to send the broadcast to and data you want to personalize their message with using liquid.
 
         Attributes:
-            per_user_data (list[UserMapsIds | UserMapsPerUserDataItemType1]): An array of people you want to send a
-                broadcast to and custom data for each person. Each object in the array represents a person, with additional data
-                you want to use to personalize their message. **When you trigger a broadcast, the people in your request must
-                already exist in your workspace.** Requests to trigger a broadcast cannot create new people.
+            per_user_data (list[UserMapsPerUserDataItemType0 | UserMapsPerUserDataItemType1]): An array of people you want
+                to send a broadcast to and custom data for each person. Each object in the array represents a person, with
+                additional data you want to use to personalize their message. **When you trigger a broadcast, the people in your
+                request must already exist in your workspace.** Requests to trigger a broadcast cannot create new people.
                  Example: [{'id': 'wiley_coyote', 'data': {'voucher_code': 'FESwYm'}}, {'email': 'road@runner.net', 'data':
                 {'voucher_code': 'cYm6XJ'}}].
             data (CommonTriggerPropsData | Unset): Contains information you want to use to populate your broadcast. Example:
@@ -44,7 +44,7 @@ class UserMaps:
                 rest of your audience. Default: False.
     """
 
-    per_user_data: list[UserMapsIds | UserMapsPerUserDataItemType1]
+    per_user_data: list[UserMapsPerUserDataItemType0 | UserMapsPerUserDataItemType1]
     data: CommonTriggerPropsData | Unset = UNSET
     email_add_duplicates: bool | Unset = False
     email_ignore_missing: bool | Unset = False
@@ -52,12 +52,12 @@ class UserMaps:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.user_maps_ids import UserMapsIds  # noqa: PLC0415
+        from ..models.user_maps_per_user_data_item_type_0 import UserMapsPerUserDataItemType0  # noqa: PLC0415
 
         per_user_data = []
         for per_user_data_item_data in self.per_user_data:
             per_user_data_item: dict[str, Any]
-            if isinstance(per_user_data_item_data, UserMapsIds):
+            if isinstance(per_user_data_item_data, UserMapsPerUserDataItemType0):
                 per_user_data_item = per_user_data_item_data.to_dict()
             else:
                 per_user_data_item = per_user_data_item_data.to_dict()
@@ -95,7 +95,7 @@ class UserMaps:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.common_trigger_props_data import CommonTriggerPropsData  # noqa: PLC0415
-        from ..models.user_maps_ids import UserMapsIds  # noqa: PLC0415
+        from ..models.user_maps_per_user_data_item_type_0 import UserMapsPerUserDataItemType0  # noqa: PLC0415
         from ..models.user_maps_per_user_data_item_type_1 import UserMapsPerUserDataItemType1  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -103,13 +103,13 @@ class UserMaps:
         _per_user_data = d.pop("per_user_data")
         for per_user_data_item_data in _per_user_data:
 
-            def _parse_per_user_data_item(data: object) -> UserMapsIds | UserMapsPerUserDataItemType1:
+            def _parse_per_user_data_item(data: object) -> UserMapsPerUserDataItemType0 | UserMapsPerUserDataItemType1:
                 try:
                     if not isinstance(data, dict):
                         raise TypeError()
-                    per_user_data_item_ids = UserMapsIds.from_dict(data)
+                    per_user_data_item_type_0 = UserMapsPerUserDataItemType0.from_dict(data)
 
-                    return per_user_data_item_ids
+                    return per_user_data_item_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
                 if not isinstance(data, dict):

@@ -11,9 +11,9 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.v2_cio_relationships_item_identifiers_type_0 import V2CioRelationshipsItemIdentifiersType0
-    from ..models.v2_cio_relationships_item_identifiers_type_1 import V2CioRelationshipsItemIdentifiersType1
-    from ..models.v2_cio_relationships_item_identifiers_type_2 import V2CioRelationshipsItemIdentifiersType2
+    from ..models.cio_id_3 import CioId3
+    from ..models.email_2 import Email2
+    from ..models.id_2 import Id2
     from ..models.v2_cio_relationships_item_relationship_attributes import V2CioRelationshipsItemRelationshipAttributes
 
 
@@ -27,31 +27,25 @@ class V2CioRelationshipsItem:
         {'identifiers': {'id': '42'}, 'relationship_attributes': {'role': 'admin', 'date_created': 1702480414}}
 
     Attributes:
-        identifiers (Unset | V2CioRelationshipsItemIdentifiersType0 | V2CioRelationshipsItemIdentifiersType1 |
-            V2CioRelationshipsItemIdentifiersType2):
+        identifiers (CioId3 | Email2 | Id2 | Unset):
         relationship_attributes (V2CioRelationshipsItemRelationshipAttributes | Unset): The attributes associated with a
             relationship. Passing null or an empty string removes the attribute from the relationship.
     """
 
-    identifiers: (
-        Unset
-        | V2CioRelationshipsItemIdentifiersType0
-        | V2CioRelationshipsItemIdentifiersType1
-        | V2CioRelationshipsItemIdentifiersType2
-    ) = UNSET
+    identifiers: CioId3 | Email2 | Id2 | Unset = UNSET
     relationship_attributes: V2CioRelationshipsItemRelationshipAttributes | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.v2_cio_relationships_item_identifiers_type_0 import V2CioRelationshipsItemIdentifiersType0  # noqa: PLC0415
-        from ..models.v2_cio_relationships_item_identifiers_type_1 import V2CioRelationshipsItemIdentifiersType1  # noqa: PLC0415
+        from ..models.email_2 import Email2  # noqa: PLC0415
+        from ..models.id_2 import Id2  # noqa: PLC0415
 
         identifiers: dict[str, Any] | Unset
         if isinstance(self.identifiers, Unset):
             identifiers = UNSET
-        elif isinstance(self.identifiers, V2CioRelationshipsItemIdentifiersType0):
+        elif isinstance(self.identifiers, Id2):
             identifiers = self.identifiers.to_dict()
-        elif isinstance(self.identifiers, V2CioRelationshipsItemIdentifiersType1):
+        elif isinstance(self.identifiers, Email2):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -72,29 +66,22 @@ class V2CioRelationshipsItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.v2_cio_relationships_item_identifiers_type_0 import V2CioRelationshipsItemIdentifiersType0  # noqa: PLC0415
-        from ..models.v2_cio_relationships_item_identifiers_type_1 import V2CioRelationshipsItemIdentifiersType1  # noqa: PLC0415
-        from ..models.v2_cio_relationships_item_identifiers_type_2 import V2CioRelationshipsItemIdentifiersType2  # noqa: PLC0415
+        from ..models.cio_id_3 import CioId3  # noqa: PLC0415
+        from ..models.email_2 import Email2  # noqa: PLC0415
+        from ..models.id_2 import Id2  # noqa: PLC0415
         from ..models.v2_cio_relationships_item_relationship_attributes import (
             V2CioRelationshipsItemRelationshipAttributes,  # noqa: PLC0415
         )
 
         d = dict(src_dict)
 
-        def _parse_identifiers(
-            data: object,
-        ) -> (
-            Unset
-            | V2CioRelationshipsItemIdentifiersType0
-            | V2CioRelationshipsItemIdentifiersType1
-            | V2CioRelationshipsItemIdentifiersType2
-        ):
+        def _parse_identifiers(data: object) -> CioId3 | Email2 | Id2 | Unset:
             if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = V2CioRelationshipsItemIdentifiersType0.from_dict(data)
+                identifiers_type_0 = Id2.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -102,14 +89,14 @@ class V2CioRelationshipsItem:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_1 = V2CioRelationshipsItemIdentifiersType1.from_dict(data)
+                identifiers_type_1 = Email2.from_dict(data)
 
                 return identifiers_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = V2CioRelationshipsItemIdentifiersType2.from_dict(data)
+            identifiers_type_2 = CioId3.from_dict(data)
 
             return identifiers_type_2
 

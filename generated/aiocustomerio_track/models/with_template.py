@@ -12,9 +12,9 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.attachments import Attachments
-    from ..models.transactional_shared_object_identifiers_type_0 import TransactionalSharedObjectIdentifiersType0
-    from ..models.transactional_shared_object_identifiers_type_1 import TransactionalSharedObjectIdentifiersType1
-    from ..models.transactional_shared_object_identifiers_type_2 import TransactionalSharedObjectIdentifiersType2
+    from ..models.cio_id_2 import CioId2
+    from ..models.email import Email
+    from ..models.id import Id
     from ..models.transactional_shared_object_message_data import TransactionalSharedObjectMessageData
 
 
@@ -34,9 +34,8 @@ class WithTemplate:
             'tracked': True, 'queue_draft': False, 'disable_css_preprocessing': True}
 
     Attributes:
-        identifiers (TransactionalSharedObjectIdentifiersType0 | TransactionalSharedObjectIdentifiersType1 |
-            TransactionalSharedObjectIdentifiersType2): Identifies the person represented by your transactional message by
-            one of, and only one of, `id`, `email`, or `cio_id`.
+        identifiers (CioId2 | Email | Id): Identifies the person represented by your transactional message by one of,
+            and only one of, `id`, `email`, or `cio_id`.
         transactional_message_id (int | str): The transactional message template that you want to use for your message.
             You can call the template by its numerical ID or by the *Trigger Name* that you assigned the template (case
             insensitive).
@@ -96,11 +95,7 @@ class WithTemplate:
             started/#supported-languages).
     """
 
-    identifiers: (
-        TransactionalSharedObjectIdentifiersType0
-        | TransactionalSharedObjectIdentifiersType1
-        | TransactionalSharedObjectIdentifiersType2
-    )
+    identifiers: CioId2 | Email | Id
     transactional_message_id: int | str
     message_data: TransactionalSharedObjectMessageData | Unset = UNSET
     send_at: int | Unset = UNSET
@@ -125,13 +120,13 @@ class WithTemplate:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.transactional_shared_object_identifiers_type_0 import TransactionalSharedObjectIdentifiersType0  # noqa: PLC0415
-        from ..models.transactional_shared_object_identifiers_type_1 import TransactionalSharedObjectIdentifiersType1  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
 
         identifiers: dict[str, Any]
-        if isinstance(self.identifiers, TransactionalSharedObjectIdentifiersType0):
+        if isinstance(self.identifiers, Id):
             identifiers = self.identifiers.to_dict()
-        elif isinstance(self.identifiers, TransactionalSharedObjectIdentifiersType1):
+        elif isinstance(self.identifiers, Email):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -237,24 +232,18 @@ class WithTemplate:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.attachments import Attachments  # noqa: PLC0415
-        from ..models.transactional_shared_object_identifiers_type_0 import TransactionalSharedObjectIdentifiersType0  # noqa: PLC0415
-        from ..models.transactional_shared_object_identifiers_type_1 import TransactionalSharedObjectIdentifiersType1  # noqa: PLC0415
-        from ..models.transactional_shared_object_identifiers_type_2 import TransactionalSharedObjectIdentifiersType2  # noqa: PLC0415
+        from ..models.cio_id_2 import CioId2  # noqa: PLC0415
+        from ..models.email import Email  # noqa: PLC0415
+        from ..models.id import Id  # noqa: PLC0415
         from ..models.transactional_shared_object_message_data import TransactionalSharedObjectMessageData  # noqa: PLC0415
 
         d = dict(src_dict)
 
-        def _parse_identifiers(
-            data: object,
-        ) -> (
-            TransactionalSharedObjectIdentifiersType0
-            | TransactionalSharedObjectIdentifiersType1
-            | TransactionalSharedObjectIdentifiersType2
-        ):
+        def _parse_identifiers(data: object) -> CioId2 | Email | Id:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = TransactionalSharedObjectIdentifiersType0.from_dict(data)
+                identifiers_type_0 = Id.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -262,14 +251,14 @@ class WithTemplate:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_1 = TransactionalSharedObjectIdentifiersType1.from_dict(data)
+                identifiers_type_1 = Email.from_dict(data)
 
                 return identifiers_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = TransactionalSharedObjectIdentifiersType2.from_dict(data)
+            identifiers_type_2 = CioId2.from_dict(data)
 
             return identifiers_type_2
 

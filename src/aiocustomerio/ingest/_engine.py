@@ -24,6 +24,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from aiocustomerio.errors import APITransportError
+
 from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
 from ._spool import Row, Spool
 from ._types import ErrorCallback, IngestorClosed, IngestReport, ItemTooLarge, JSONDict, QueueFull
@@ -34,6 +36,10 @@ log = logging.getLogger("aiocustomerio.ingest")
 _PREFIX = b'{"batch":['
 _SUFFIX = b"]}"
 _HEADERS = {"content-type": "application/json"}
+# The façade's transport raises typed errors for error statuses unless told otherwise; the ingestor wants the
+# response itself (a 400 body names the bad field). Plain httpx clients ignore the extension.
+_EXTENSIONS = {"aiocustomerio_raise": False}
+_TRANSIENT_ERRORS = (httpx.TransportError, OSError, asyncio.TimeoutError, APITransportError)
 # Statuses after which the same batch may succeed later. Everything else in 4xx is the request's own fault.
 _RETRIABLE_STATUS = frozenset({408, 409, 425, 429})
 # 207 entries whose reason names a transient condition are re-sent; anything else is the item's own fault.
@@ -371,14 +377,19 @@ class Engine:
     async def _post(self, batch: list[Row]) -> None:
         body = b"".join((_PREFIX, b",".join([data for _, data in batch]), _SUFFIX))
         try:
-            response = await self._http.post(self._path, content=body, headers=_HEADERS)
+            response = await self._http.post(self._path, content=body, headers=_HEADERS, extensions=_EXTENSIONS)
         except asyncio.CancelledError:
             self._requeue(batch, count_retry=False)
             raise
         except Exception as exc:
             status = _status_of(exc)
             reason = f"{type(exc).__name__}: {exc}"
-            if status is None or status >= 500 or status in _RETRIABLE_STATUS:
+            if status is None and not isinstance(exc, _TRANSIENT_ERRORS):
+                # Not an answer from the API and not the network: a local problem (missing credentials, a bug in
+                # a hook) that a retry will not fix. Reported per item rather than retried forever.
+                log.error("batch of %d items failed without reaching the API: %s", len(batch), reason)
+                self._settle_failed([(row, reason) for row in batch])
+            elif status is None or status >= 500 or status in _RETRIABLE_STATUS:
                 self._retry_later(batch, reason, _retry_after(exc, None))
             else:
                 await self._reject(batch, status, reason)

@@ -10,10 +10,10 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.campaign_action_metrics_period import CampaignActionMetricsPeriod
 from ...models.campaign_action_metrics_res import CampaignActionMetricsRes
-from ...models.campaign_action_metrics_response_200_type_0 import CampaignActionMetricsResponse200Type0
-from ...models.campaign_action_metrics_response_200_type_1 import CampaignActionMetricsResponse200Type1
 from ...models.campaign_action_metrics_type import CampaignActionMetricsType
 from ...models.campaign_action_metrics_version import CampaignActionMetricsVersion
+from ...models.version_1_deprecated import Version1Deprecated
+from ...models.version_2_recommended import Version2Recommended
 from ...types import UNSET, Response, Unset
 
 
@@ -78,23 +78,21 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1 | None:
+) -> Any | Version1Deprecated | Version2Recommended | None:
     if response.status_code == 200:
 
-        def _parse_response_200(
-            data: object,
-        ) -> CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1:
+        def _parse_response_200(data: object) -> Version1Deprecated | Version2Recommended:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                response_200_type_0 = CampaignActionMetricsResponse200Type0.from_dict(data)
+                response_200_type_0 = Version2Recommended.from_dict(data)
 
                 return response_200_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            response_200_type_1 = CampaignActionMetricsResponse200Type1.from_dict(data)
+            response_200_type_1 = Version1Deprecated.from_dict(data)
 
             return response_200_type_1
 
@@ -122,7 +120,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1]:
+) -> Response[Any | Version1Deprecated | Version2Recommended]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -144,7 +142,7 @@ def sync_detailed(
     end: int | Unset = UNSET,
     period: CampaignActionMetricsPeriod | Unset = CampaignActionMetricsPeriod.DAYS,
     steps: int | Unset = UNSET,
-) -> Response[Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1]:
+) -> Response[Any | Version1Deprecated | Version2Recommended]:
     """Get campaign action metrics
 
      Returns a list of metrics for an individual action. The response format and available parameters
@@ -181,7 +179,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1]
+        Response[Any | Version1Deprecated | Version2Recommended]
     """
 
     kwargs = _get_kwargs(
@@ -217,7 +215,7 @@ def sync(
     end: int | Unset = UNSET,
     period: CampaignActionMetricsPeriod | Unset = CampaignActionMetricsPeriod.DAYS,
     steps: int | Unset = UNSET,
-) -> Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1 | None:
+) -> Any | Version1Deprecated | Version2Recommended | None:
     """Get campaign action metrics
 
      Returns a list of metrics for an individual action. The response format and available parameters
@@ -254,7 +252,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1
+        Any | Version1Deprecated | Version2Recommended
     """
 
     return sync_detailed(
@@ -285,7 +283,7 @@ async def asyncio_detailed(
     end: int | Unset = UNSET,
     period: CampaignActionMetricsPeriod | Unset = CampaignActionMetricsPeriod.DAYS,
     steps: int | Unset = UNSET,
-) -> Response[Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1]:
+) -> Response[Any | Version1Deprecated | Version2Recommended]:
     """Get campaign action metrics
 
      Returns a list of metrics for an individual action. The response format and available parameters
@@ -322,7 +320,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1]
+        Response[Any | Version1Deprecated | Version2Recommended]
     """
 
     kwargs = _get_kwargs(
@@ -356,7 +354,7 @@ async def asyncio(
     end: int | Unset = UNSET,
     period: CampaignActionMetricsPeriod | Unset = CampaignActionMetricsPeriod.DAYS,
     steps: int | Unset = UNSET,
-) -> Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1 | None:
+) -> Any | Version1Deprecated | Version2Recommended | None:
     """Get campaign action metrics
 
      Returns a list of metrics for an individual action. The response format and available parameters
@@ -393,7 +391,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | CampaignActionMetricsResponse200Type0 | CampaignActionMetricsResponse200Type1
+        Any | Version1Deprecated | Version2Recommended
     """
 
     return (

@@ -10,10 +10,10 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.campaign_metrics_period import CampaignMetricsPeriod
 from ...models.campaign_metrics_res import CampaignMetricsRes
-from ...models.campaign_metrics_response_200_type_0 import CampaignMetricsResponse200Type0
-from ...models.campaign_metrics_response_200_type_1 import CampaignMetricsResponse200Type1
 from ...models.campaign_metrics_type import CampaignMetricsType
 from ...models.campaign_metrics_version import CampaignMetricsVersion
+from ...models.version_1_deprecated import Version1Deprecated
+from ...models.version_2_recommended import Version2Recommended
 from ...types import UNSET, Response, Unset
 
 
@@ -76,21 +76,21 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1 | None:
+) -> Any | Version1Deprecated | Version2Recommended | None:
     if response.status_code == 200:
 
-        def _parse_response_200(data: object) -> CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1:
+        def _parse_response_200(data: object) -> Version1Deprecated | Version2Recommended:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                response_200_type_0 = CampaignMetricsResponse200Type0.from_dict(data)
+                response_200_type_0 = Version2Recommended.from_dict(data)
 
                 return response_200_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            response_200_type_1 = CampaignMetricsResponse200Type1.from_dict(data)
+            response_200_type_1 = Version1Deprecated.from_dict(data)
 
             return response_200_type_1
 
@@ -118,7 +118,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1]:
+) -> Response[Any | Version1Deprecated | Version2Recommended]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -139,7 +139,7 @@ def sync_detailed(
     end: int | Unset = UNSET,
     period: CampaignMetricsPeriod | Unset = CampaignMetricsPeriod.DAYS,
     steps: int | Unset = UNSET,
-) -> Response[Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1]:
+) -> Response[Any | Version1Deprecated | Version2Recommended]:
     """Get campaign metrics
 
      Returns a list of metrics for an individual campaign. The available parameters and response format
@@ -175,7 +175,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1]
+        Response[Any | Version1Deprecated | Version2Recommended]
     """
 
     kwargs = _get_kwargs(
@@ -209,7 +209,7 @@ def sync(
     end: int | Unset = UNSET,
     period: CampaignMetricsPeriod | Unset = CampaignMetricsPeriod.DAYS,
     steps: int | Unset = UNSET,
-) -> Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1 | None:
+) -> Any | Version1Deprecated | Version2Recommended | None:
     """Get campaign metrics
 
      Returns a list of metrics for an individual campaign. The available parameters and response format
@@ -245,7 +245,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1
+        Any | Version1Deprecated | Version2Recommended
     """
 
     return sync_detailed(
@@ -274,7 +274,7 @@ async def asyncio_detailed(
     end: int | Unset = UNSET,
     period: CampaignMetricsPeriod | Unset = CampaignMetricsPeriod.DAYS,
     steps: int | Unset = UNSET,
-) -> Response[Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1]:
+) -> Response[Any | Version1Deprecated | Version2Recommended]:
     """Get campaign metrics
 
      Returns a list of metrics for an individual campaign. The available parameters and response format
@@ -310,7 +310,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1]
+        Response[Any | Version1Deprecated | Version2Recommended]
     """
 
     kwargs = _get_kwargs(
@@ -342,7 +342,7 @@ async def asyncio(
     end: int | Unset = UNSET,
     period: CampaignMetricsPeriod | Unset = CampaignMetricsPeriod.DAYS,
     steps: int | Unset = UNSET,
-) -> Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1 | None:
+) -> Any | Version1Deprecated | Version2Recommended | None:
     """Get campaign metrics
 
      Returns a list of metrics for an individual campaign. The available parameters and response format
@@ -378,7 +378,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | CampaignMetricsResponse200Type0 | CampaignMetricsResponse200Type1
+        Any | Version1Deprecated | Version2Recommended
     """
 
     return (

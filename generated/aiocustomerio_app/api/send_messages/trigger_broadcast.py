@@ -9,10 +9,10 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.trigger_broadcast_body_type_2 import TriggerBroadcastBodyType2
+from ...models.trigger_broadcast_body_type_3 import TriggerBroadcastBodyType3
 from ...models.trigger_broadcast_custom_recipients import TriggerBroadcastCustomRecipients
 from ...models.trigger_broadcast_data_file_url import TriggerBroadcastDataFileURL
 from ...models.trigger_broadcast_default_audience import TriggerBroadcastDefaultAudience
-from ...models.trigger_broadcast_i_ds import TriggerBroadcastIDs
 from ...models.trigger_broadcast_response_200 import TriggerBroadcastResponse200
 from ...models.trigger_broadcast_response_422 import TriggerBroadcastResponse422
 from ...models.trigger_broadcast_user_maps import TriggerBroadcastUserMaps
@@ -23,10 +23,10 @@ def _get_kwargs(
     broadcast_id: int,
     *,
     body: TriggerBroadcastBodyType2
+    | TriggerBroadcastBodyType3
     | TriggerBroadcastCustomRecipients
     | TriggerBroadcastDataFileURL
     | TriggerBroadcastDefaultAudience
-    | TriggerBroadcastIDs
     | TriggerBroadcastUserMaps
     | Unset = UNSET,
 ) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def _get_kwargs(
         _kwargs["json"] = body.to_dict()
     elif isinstance(body, TriggerBroadcastBodyType2):
         _kwargs["json"] = body.to_dict()
-    elif isinstance(body, TriggerBroadcastIDs):
+    elif isinstance(body, TriggerBroadcastBodyType3):
         _kwargs["json"] = body.to_dict()
     elif isinstance(body, TriggerBroadcastUserMaps):
         _kwargs["json"] = body.to_dict()
@@ -101,10 +101,10 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: TriggerBroadcastBodyType2
+    | TriggerBroadcastBodyType3
     | TriggerBroadcastCustomRecipients
     | TriggerBroadcastDataFileURL
     | TriggerBroadcastDefaultAudience
-    | TriggerBroadcastIDs
     | TriggerBroadcastUserMaps
     | Unset = UNSET,
 ) -> Response[Any | TriggerBroadcastResponse200 | TriggerBroadcastResponse422]:
@@ -131,9 +131,9 @@ def sync_detailed(
 
     Args:
         broadcast_id (int):
-        body (TriggerBroadcastBodyType2 | TriggerBroadcastCustomRecipients |
-            TriggerBroadcastDataFileURL | TriggerBroadcastDefaultAudience | TriggerBroadcastIDs |
-            TriggerBroadcastUserMaps | Unset):
+        body (TriggerBroadcastBodyType2 | TriggerBroadcastBodyType3 |
+            TriggerBroadcastCustomRecipients | TriggerBroadcastDataFileURL |
+            TriggerBroadcastDefaultAudience | TriggerBroadcastUserMaps | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -160,10 +160,10 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: TriggerBroadcastBodyType2
+    | TriggerBroadcastBodyType3
     | TriggerBroadcastCustomRecipients
     | TriggerBroadcastDataFileURL
     | TriggerBroadcastDefaultAudience
-    | TriggerBroadcastIDs
     | TriggerBroadcastUserMaps
     | Unset = UNSET,
 ) -> Any | TriggerBroadcastResponse200 | TriggerBroadcastResponse422 | None:
@@ -190,9 +190,9 @@ def sync(
 
     Args:
         broadcast_id (int):
-        body (TriggerBroadcastBodyType2 | TriggerBroadcastCustomRecipients |
-            TriggerBroadcastDataFileURL | TriggerBroadcastDefaultAudience | TriggerBroadcastIDs |
-            TriggerBroadcastUserMaps | Unset):
+        body (TriggerBroadcastBodyType2 | TriggerBroadcastBodyType3 |
+            TriggerBroadcastCustomRecipients | TriggerBroadcastDataFileURL |
+            TriggerBroadcastDefaultAudience | TriggerBroadcastUserMaps | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -214,10 +214,10 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: TriggerBroadcastBodyType2
+    | TriggerBroadcastBodyType3
     | TriggerBroadcastCustomRecipients
     | TriggerBroadcastDataFileURL
     | TriggerBroadcastDefaultAudience
-    | TriggerBroadcastIDs
     | TriggerBroadcastUserMaps
     | Unset = UNSET,
 ) -> Response[Any | TriggerBroadcastResponse200 | TriggerBroadcastResponse422]:
@@ -244,9 +244,9 @@ async def asyncio_detailed(
 
     Args:
         broadcast_id (int):
-        body (TriggerBroadcastBodyType2 | TriggerBroadcastCustomRecipients |
-            TriggerBroadcastDataFileURL | TriggerBroadcastDefaultAudience | TriggerBroadcastIDs |
-            TriggerBroadcastUserMaps | Unset):
+        body (TriggerBroadcastBodyType2 | TriggerBroadcastBodyType3 |
+            TriggerBroadcastCustomRecipients | TriggerBroadcastDataFileURL |
+            TriggerBroadcastDefaultAudience | TriggerBroadcastUserMaps | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -271,10 +271,10 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: TriggerBroadcastBodyType2
+    | TriggerBroadcastBodyType3
     | TriggerBroadcastCustomRecipients
     | TriggerBroadcastDataFileURL
     | TriggerBroadcastDefaultAudience
-    | TriggerBroadcastIDs
     | TriggerBroadcastUserMaps
     | Unset = UNSET,
 ) -> Any | TriggerBroadcastResponse200 | TriggerBroadcastResponse422 | None:
@@ -301,9 +301,9 @@ async def asyncio(
 
     Args:
         broadcast_id (int):
-        body (TriggerBroadcastBodyType2 | TriggerBroadcastCustomRecipients |
-            TriggerBroadcastDataFileURL | TriggerBroadcastDefaultAudience | TriggerBroadcastIDs |
-            TriggerBroadcastUserMaps | Unset):
+        body (TriggerBroadcastBodyType2 | TriggerBroadcastBodyType3 |
+            TriggerBroadcastCustomRecipients | TriggerBroadcastDataFileURL |
+            TriggerBroadcastDefaultAudience | TriggerBroadcastUserMaps | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -1,0 +1,142 @@
+"""The SQLite spool: durability before `put` returns, recovery by the next run, survival of SIGKILL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from aiocustomerio.ingest import Ingestor
+from tests.support.batch_server import BatchServer, Faults
+
+ClientFactory = Callable[..., httpx.AsyncClient]
+
+
+def raw_event(key: str) -> dict[str, object]:
+    return {"type": "person", "identifiers": {"id": "u"}, "action": "event", "name": "n", "id": key}
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def spooled(path: Path) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return [bytes(body).decode() for (body,) in conn.execute("SELECT body FROM items ORDER BY seq")]
+
+
+async def test_items_are_on_disk_when_put_returns_and_gone_once_delivered(
+    server: BatchServer, client: ClientFactory, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool.db"
+    server.stall()
+    async with Ingestor(client(), spool=spool, max_wait=0.0) as ing:
+        await ing.event("u1", "e", id="k1")
+        # Written by another connection's view: the item is committed, not just buffered in this process.
+        assert any('"id":"k1"' in body for body in spooled(spool))
+        await ing.put_many([raw_event("k2")])
+        assert len(spooled(spool)) == 2
+        server.unstall()
+    assert server.ids == {"k1", "k2"} and ing.report.delivered == 2
+    assert spooled(spool) == []
+
+
+async def test_next_run_delivers_leftovers_first(server: BatchServer, client: ClientFactory, tmp_path: Path) -> None:
+    spool = tmp_path / "spool.db"
+    server.stall()
+    first = Ingestor(client(), spool=spool, max_batch_items=10, concurrency=1)
+    await first.start()
+    await first.put_many(
+        [raw_event(f"l{i}") for i in range(30)],
+        checkpoint=("cursor", "30"),
+    )
+    report = await first.close(timeout=0.1)
+    assert len(report.pending) == 30 and report.delivered == 0
+    # Stop the first run's stalled connection before the second run starts.
+    await server.close()
+    server.unstall()
+    await server.start(port=server.port)
+    server.keep_bodies = True
+
+    async with Ingestor(client(), spool=spool, max_batch_items=10) as second:
+        assert second.checkpoint("cursor") == "30"
+        await second.event("u1", "new", id="fresh")
+    assert second.report.recovered == 30 and second.report.accepted == 31 and second.report.delivered == 31
+    order = [item["id"] for _, _, body in server.bodies for item in json.loads(body)["batch"]]
+    assert order == [f"l{i}" for i in range(30)] + ["fresh"]
+    assert spooled(spool) == []
+
+
+async def test_a_spool_belongs_to_one_api(client: ClientFactory, tmp_path: Path) -> None:
+    spool = tmp_path / "spool.db"
+    async with Ingestor(client(), spool=spool):
+        pass
+    with pytest.raises(ValueError, match="holds track items, not pipelines ones"):
+        await Ingestor(client("pipelines"), api="pipelines", spool=spool).start()
+
+
+CHILD = textwrap.dedent(
+    """
+    import asyncio, sys, httpx
+    from aiocustomerio.ingest import Ingestor
+
+    async def main(port, spool, total):
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", auth=("site", "key")) as http:
+            async with Ingestor(http, spool=spool, max_batch_items=50, max_wait=0.01) as ing:
+                start = int(ing.checkpoint("next") or 0)
+                for i in range(start, total, 100):
+                    items = [
+                        {"type": "person", "identifiers": {"id": "u"}, "action": "event", "name": "n", "id": f"k{j}"}
+                        for j in range(i, min(i + 100, total))
+                    ]
+                    await ing.put_many(items, checkpoint=("next", str(i + len(items))))
+                    print(i + len(items), flush=True)
+        print("done", ing.report.summary(), flush=True)
+
+    asyncio.run(main(int(sys.argv[1]), sys.argv[2], int(sys.argv[3])))
+    """
+)
+
+
+async def test_sigkill_mid_run_loses_nothing(server: BatchServer, tmp_path: Path) -> None:
+    total = 6000
+    spool = tmp_path / "spool.db"
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    # Slow enough that the child is killed with work both queued and in flight.
+    server.faults = Faults(p_slow=1.0, slow_seconds=0.02)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), str(server.port), str(spool), str(total), stdout=asyncio.subprocess.PIPE, env=env
+    )
+    assert child.stdout is not None
+    accepted = 0
+    while accepted < 2000:
+        line = await asyncio.wait_for(child.stdout.readline(), 30)
+        assert line, "child ended before it could be killed"
+        accepted = int(line)
+    child.send_signal(signal.SIGKILL)
+    await child.wait()
+    assert child.returncode == -signal.SIGKILL
+    delivered_before = server.ids
+    assert len(delivered_before) < total  # it really was cut short
+    assert {f"k{j}" for j in range(accepted)} - delivered_before  # and acknowledged items were still undelivered
+
+    server.faults = Faults()
+    rerun = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), str(server.port), str(spool), str(total), stdout=asyncio.subprocess.PIPE, env=env
+    )
+    out, _ = await asyncio.wait_for(rerun.communicate(), 60)
+    assert rerun.returncode == 0, out
+    assert b"failed=0 pending=0" in out.splitlines()[-1]
+    assert server.ids == {f"k{j}" for j in range(total)}
+    assert spooled(spool) == []
