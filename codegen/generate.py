@@ -19,6 +19,13 @@ HEADER = (
     "# change codegen/ and run `make generate`.\n"
 )
 # Ruff runs isolated from the project's settings so the output does not depend on where it is generated.
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# typing.Self is new in Python 3.11; the generated client imports it, and the project supports 3.10.
+_SELF_IMPORT = "from typing import Any, Self\n"
+_SELF_COMPAT = (
+    "import sys\nfrom typing import Any\n\n"
+    "if sys.version_info >= (3, 11):\n    from typing import Self\nelse:\n    from typing_extensions import Self\n"
+)
 RUFF_ARGS = ("--isolated", "--line-length", "120", "--target-version", "py310")
 
 
@@ -65,6 +72,8 @@ def generate_one(api: Api, spec: Path, workdir: Path, config: Path | None = None
             str(config or api.config),
             "--meta",
             "none",
+            "--custom-template-path",
+            str(TEMPLATES),
             "--output-path",
             str(out),
             "--overwrite",
@@ -72,7 +81,8 @@ def generate_one(api: Api, spec: Path, workdir: Path, config: Path | None = None
     )
     index.write(out, json.loads(spec.read_text()))
     for path in sorted(out.rglob("*.py")):
-        path.write_text(HEADER.format(version=GENERATOR_VERSION, spec=api.file) + path.read_text())
+        text = path.read_text().replace(_SELF_IMPORT, _SELF_COMPAT)
+        path.write_text(HEADER.format(version=GENERATOR_VERSION, spec=api.file) + text)
     (out / "py.typed").write_text("# Marker file for PEP 561\n")
     _run([_bin("ruff"), "check", *RUFF_ARGS, "--fix", "--select", "F401,I", "--quiet", str(out)])
     _run([_bin("ruff"), "format", *RUFF_ARGS, "--quiet", str(out)])

@@ -14,7 +14,7 @@ from pathlib import Path
 from . import enums, refs, titles, unions, values, vendor
 from ._rule import Change, Rule, Spec
 
-__all__ = ["RULES", "Change", "Rule", "normalize", "normalize_file", "summarize"]
+__all__ = ["RULES", "Change", "NotConverging", "Rule", "normalize", "normalize_file", "summarize"]
 
 RULES: list[Rule] = [
     vendor.drop_packager_annotations,
@@ -27,16 +27,32 @@ RULES: list[Rule] = [
     unions.same_primitive_union,
     unions.overlapping_oneof,
     unions.hoist_union_members,
+    unions.union_body_required,
     titles.colliding_titles,
 ]
 
 
+MAX_PASSES = 5
+
+
+class NotConverging(RuntimeError):
+    """The rules kept changing the spec pass after pass (a rule undoes another)."""
+
+
 def normalize(spec: Spec, rules: list[Rule] | None = None) -> list[Change]:
-    """Apply the rules to ``spec`` in place; return every change made."""
+    """Apply the rules to ``spec`` in place, pass after pass until one changes nothing; return every change.
+
+    Rules feed each other (a hoisted union member becomes a component that an inline copy can then refer to; a
+    dropped title makes two copies equal), so one pass is not a fixed point. Running to one makes normalization
+    idempotent: a normalized spec passes through unchanged.
+    """
     changes: list[Change] = []
-    for r in RULES if rules is None else rules:
-        changes.extend(r(spec))
-    return changes
+    for _ in range(MAX_PASSES):
+        made = [c for r in (RULES if rules is None else rules) for c in r(spec)]
+        if not made:
+            return changes
+        changes.extend(made)
+    raise NotConverging(f"normalization still changed the spec after {MAX_PASSES} passes: {made[:5]}")
 
 
 def summarize(changes: list[Change]) -> Counter[str]:

@@ -66,7 +66,7 @@ def _property_name(pointer: str) -> str | None:
 
 
 def _hoist_once(spec: Spec, changes: list[Change]) -> bool:
-    components: dict[str, Any] = spec.setdefault("components", {}).setdefault("schemas", {})
+    components: dict[str, Any] = (spec.get("components") or {}).get("schemas") or {}
     occurrences: dict[str, list[Any]] = {}
     for slot in iter_slots(spec, include_roots=False):
         node = slot.get()
@@ -90,6 +90,8 @@ def _hoist_once(spec: Spec, changes: list[Change]) -> bool:
         name, n = base, 2
         while name in components:
             name, n = f"{base}_{n}", n + 1
+        if not components:
+            components = spec.setdefault("components", {}).setdefault("schemas", {})
         components[name] = node
         for slot in slots:
             slot.set({"$ref": f"#/components/schemas/{name}"})

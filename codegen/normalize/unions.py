@@ -174,3 +174,28 @@ def hoist_union_members(spec: Spec) -> list[Change]:
                 members[i] = {"$ref": f"#/components/schemas/{new_name}"}
                 changes.append(Change("hoist-union-members", f"#/components/schemas/{name}/{keyword}/{i}", new_name))
     return changes
+
+
+@rule("union-body-required")
+def union_body_required(spec: Spec) -> list[Change]:
+    """A request body whose schema is a union is marked ``required``.
+
+    For an optional union body, openapi-python-client 0.29.1 emits code that calls ``to_dict()`` on ``UNSET`` when no
+    body is given (an AttributeError instead of a request). These bodies (Pipelines identify/track, App send_email,
+    Track v2 entity) are required by the API in practice: every documented call sends one.
+    """
+    changes: list[Change] = []
+    for section in ("paths", "webhooks", "x-webhooks"):
+        for path, item in (spec.get(section) or {}).items():
+            if not isinstance(item, dict):
+                continue
+            for method, op in item.items():
+                body = resolve(spec, op.get("requestBody")) if isinstance(op, dict) else None
+                if not isinstance(body, dict) or body.get("required") is True:
+                    continue
+                schemas = [resolve(spec, m.get("schema")) for m in (body.get("content") or {}).values()]
+                if any(isinstance(s, dict) and ("oneOf" in s or "anyOf" in s) for s in schemas):
+                    body["required"] = True
+                    pointer = f"#/{section}/{path.replace('~', '~0').replace('/', '~1')}/{method}/requestBody"
+                    changes.append(Change("union-body-required", pointer, "required: true"))
+    return changes

@@ -10,11 +10,16 @@ from codegen.normalize import Change, titles
 
 
 @pytest.mark.parametrize(
-    ("title", "name"),
-    [("email_failed", "EmailFailed"), ("Known User", "KnownUser"), ("sent", "Sent"), ("HTTPError 2", "HTTPError2")],
+    ("a", "b"),
+    [("email_failed", "EmailFailed"), ("Known User", "known_user"), ("sent", "Sent"), ("ID", "Id")],
 )
-def test_class_name(title: str, name: str) -> None:
-    assert titles.class_name(title) == name
+def test_names_that_give_the_same_class_or_module_collide(a: str, b: str) -> None:
+    assert titles.class_name(a) == titles.class_name(b)
+
+
+@pytest.mark.parametrize(("a", "b"), [("sent", "sent2"), ("email_failed", "push_failed"), ("Id", "Ids")])
+def test_different_names_do_not_collide(a: str, b: str) -> None:
+    assert titles.class_name(a) != titles.class_name(b)
 
 
 def test_titles_sharing_a_class_name_are_all_dropped() -> None:

@@ -155,11 +155,6 @@ def _operation_modules() -> list[Any]:
     return modules
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="openapi-python-client 0.29.1 renders an optional union request body as `body.to_dict()` in both branches, "
-    "so leaving the body out raises AttributeError on UNSET (20 operations, e.g. pipelines identify, app send_email)",
-)
 def test_every_operation_builds_its_request_without_the_optional_body() -> None:
     crashed = []
     for module in _operation_modules():

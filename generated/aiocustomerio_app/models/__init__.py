@@ -23,13 +23,10 @@ from .add_device_type import AddDeviceType
 from .and_ import And
 from .and_2 import And2
 from .and_3 import And3
-from .and_3_and_item import And3AndItem
 from .and_and_item import AndAndItem
 from .and_and_item_not_type_0 import AndAndItemNotType0
 from .and_and_item_not_type_1 import AndAndItemNotType1
-from .and_and_item_not_type_3 import AndAndItemNotType3
 from .api_triggered_broadcast import ApiTriggeredBroadcast
-from .api_triggered_broadcast_identifiers import ApiTriggeredBroadcastIdentifiers
 from .aps import Aps
 from .aps_complex_alert import ApsComplexAlert
 from .aps_critical_alert import ApsCriticalAlert
@@ -48,8 +45,6 @@ from .audience_2 import Audience2
 from .audience_2_person_filters import Audience2PersonFilters
 from .audience_2_relationship_filters import Audience2RelationshipFilters
 from .audience_3 import Audience3
-from .audience_3_attribute import Audience3Attribute
-from .audience_3_attribute_operator import Audience3AttributeOperator
 from .broadcast_action_links_period import BroadcastActionLinksPeriod
 from .broadcast_action_links_response_200 import BroadcastActionLinksResponse200
 from .broadcast_action_links_type import BroadcastActionLinksType
@@ -813,22 +808,17 @@ from .recipients_2 import Recipients2
 from .recipients_2_device_platform import Recipients2DevicePlatform
 from .recipients_device_platform import RecipientsDevicePlatform
 from .relationship import Relationship
-from .relationship_audience import RelationshipAudience
-from .relationship_audience_person_filters import RelationshipAudiencePersonFilters
-from .relationship_audience_relationship_filters import RelationshipAudienceRelationshipFilters
 from .relationship_relationship_attribute_triggers import RelationshipRelationshipAttributeTriggers
 from .relationship_state import RelationshipState
 from .relationship_type import RelationshipType
 from .segment import Segment
 from .segment_2 import Segment2
 from .segment_3 import Segment3
-from .segment_3_actions_item import Segment3ActionsItem
 from .segment_3_msg_templates_item import Segment3MsgTemplatesItem
 from .segment_3_msg_templates_item_type import Segment3MsgTemplatesItemType
 from .segment_3_state import Segment3State
 from .segment_3_type import Segment3Type
 from .segment_4 import Segment4
-from .segment_4_segment import Segment4Segment
 from .segment_5 import Segment5
 from .send_email_response_200 import SendEmailResponse200
 from .send_email_response_400 import SendEmailResponse400
@@ -965,7 +955,6 @@ from .trigger_broadcast_data_file_url import TriggerBroadcastDataFileURL
 from .trigger_broadcast_data_file_url_data import TriggerBroadcastDataFileURLData
 from .trigger_broadcast_default_audience import TriggerBroadcastDefaultAudience
 from .trigger_broadcast_default_audience_data import TriggerBroadcastDefaultAudienceData
-from .trigger_broadcast_response_200 import TriggerBroadcastResponse200
 from .trigger_broadcast_response_422 import TriggerBroadcastResponse422
 from .trigger_broadcast_response_422_errors_item import TriggerBroadcastResponse422ErrorsItem
 from .trigger_broadcast_response_422_errors_item_status import TriggerBroadcastResponse422ErrorsItemStatus
@@ -1245,8 +1234,6 @@ from .version_1_deprecated import Version1Deprecated
 from .version_1_deprecated_metric import Version1DeprecatedMetric
 from .version_1_deprecated_metric_series import Version1DeprecatedMetricSeries
 from .version_2_recommended import Version2Recommended
-from .version_2_recommended_metric import Version2RecommendedMetric
-from .version_2_recommended_metric_series import Version2RecommendedMetricSeries
 from .webhook import Webhook
 from .webhook_attempted import WebhookAttempted
 from .webhook_attempted_data import WebhookAttemptedData
@@ -1296,13 +1283,10 @@ __all__ = (
     "And",
     "And2",
     "And3",
-    "And3AndItem",
     "AndAndItem",
     "AndAndItemNotType0",
     "AndAndItemNotType1",
-    "AndAndItemNotType3",
     "ApiTriggeredBroadcast",
-    "ApiTriggeredBroadcastIdentifiers",
     "Aps",
     "ApsComplexAlert",
     "ApsCriticalAlert",
@@ -1321,8 +1305,6 @@ __all__ = (
     "Audience2PersonFilters",
     "Audience2RelationshipFilters",
     "Audience3",
-    "Audience3Attribute",
-    "Audience3AttributeOperator",
     "BroadcastActionLinksPeriod",
     "BroadcastActionLinksResponse200",
     "BroadcastActionLinksType",
@@ -1936,22 +1918,17 @@ __all__ = (
     "Recipients2DevicePlatform",
     "RecipientsDevicePlatform",
     "Relationship",
-    "RelationshipAudience",
-    "RelationshipAudiencePersonFilters",
-    "RelationshipAudienceRelationshipFilters",
     "RelationshipRelationshipAttributeTriggers",
     "RelationshipState",
     "RelationshipType",
     "Segment",
     "Segment2",
     "Segment3",
-    "Segment3ActionsItem",
     "Segment3MsgTemplatesItem",
     "Segment3MsgTemplatesItemType",
     "Segment3State",
     "Segment3Type",
     "Segment4",
-    "Segment4Segment",
     "Segment5",
     "SendEmailResponse200",
     "SendEmailResponse400",
@@ -2078,7 +2055,6 @@ __all__ = (
     "TriggerBroadcastDataFileURLData",
     "TriggerBroadcastDefaultAudience",
     "TriggerBroadcastDefaultAudienceData",
-    "TriggerBroadcastResponse200",
     "TriggerBroadcastResponse422",
     "TriggerBroadcastResponse422ErrorsItem",
     "TriggerBroadcastResponse422ErrorsItemStatus",
@@ -2258,8 +2234,6 @@ __all__ = (
     "Version1DeprecatedMetric",
     "Version1DeprecatedMetricSeries",
     "Version2Recommended",
-    "Version2RecommendedMetric",
-    "Version2RecommendedMetricSeries",
     "Webhook",
     "WebhookAttempted",
     "WebhookAttemptedData",

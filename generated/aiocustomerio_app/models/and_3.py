@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.and_3_and_item import And3AndItem
+    from ..models.people_filter import PeopleFilter
 
 
 T = TypeVar("T", bound="And3")
@@ -21,10 +21,10 @@ T = TypeVar("T", bound="And3")
 class And3:
     """
     Attributes:
-        and_ (list[And3AndItem] | Unset): Match *all* conditions to return results.
+        and_ (list[PeopleFilter] | Unset): Match *all* conditions to return results.
     """
 
-    and_: list[And3AndItem] | Unset = UNSET
+    and_: list[PeopleFilter] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,15 +45,15 @@ class And3:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.and_3_and_item import And3AndItem  # noqa: PLC0415
+        from ..models.people_filter import PeopleFilter  # noqa: PLC0415
 
         d = dict(src_dict)
         _and_ = d.pop("and", UNSET)
-        and_: list[And3AndItem] | Unset = UNSET
+        and_: list[PeopleFilter] | Unset = UNSET
         if _and_ is not UNSET:
             and_ = []
             for and_item_data in _and_:
-                and_item = And3AndItem.from_dict(and_item_data)
+                and_item = PeopleFilter.from_dict(and_item_data)
 
                 and_.append(and_item)
 

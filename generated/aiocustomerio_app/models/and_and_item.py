@@ -13,8 +13,8 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.and_and_item_not_type_0 import AndAndItemNotType0
     from ..models.and_and_item_not_type_1 import AndAndItemNotType1
-    from ..models.and_and_item_not_type_3 import AndAndItemNotType3
     from ..models.attribute_3 import Attribute3
+    from ..models.audience import Audience
     from ..models.audience_3 import Audience3
     from ..models.segment_4 import Segment4
     from ..models.segment_5 import Segment5
@@ -28,15 +28,15 @@ class AndAndItem:
     """
     Attributes:
         or_ (list[Audience3 | Segment4] | Unset): Returns results matching *any* conditions.
-        not_ (AndAndItemNotType0 | AndAndItemNotType1 | AndAndItemNotType3 | Segment4 | Unset): Returns results if a
-            condition is false. While and/or support an array of items, `not` supports a single filter object.
+        not_ (AndAndItemNotType0 | AndAndItemNotType1 | Audience | Segment4 | Unset): Returns results if a condition is
+            false. While and/or support an array of items, `not` supports a single filter object.
         segment (Segment5 | Unset): Provide the `id` of a segment containing people you want to search for.
         attribute (Attribute3 | Unset): Filter your audience by attribute. Example: {'field': 'unsubscribed',
             'operator': 'eq', 'value': True}.
     """
 
     or_: list[Audience3 | Segment4] | Unset = UNSET
-    not_: AndAndItemNotType0 | AndAndItemNotType1 | AndAndItemNotType3 | Segment4 | Unset = UNSET
+    not_: AndAndItemNotType0 | AndAndItemNotType1 | Audience | Segment4 | Unset = UNSET
     segment: Segment5 | Unset = UNSET
     attribute: Attribute3 | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -96,8 +96,8 @@ class AndAndItem:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.and_and_item_not_type_0 import AndAndItemNotType0  # noqa: PLC0415
         from ..models.and_and_item_not_type_1 import AndAndItemNotType1  # noqa: PLC0415
-        from ..models.and_and_item_not_type_3 import AndAndItemNotType3  # noqa: PLC0415
         from ..models.attribute_3 import Attribute3  # noqa: PLC0415
+        from ..models.audience import Audience  # noqa: PLC0415
         from ..models.audience_3 import Audience3  # noqa: PLC0415
         from ..models.segment_4 import Segment4  # noqa: PLC0415
         from ..models.segment_5 import Segment5  # noqa: PLC0415
@@ -128,9 +128,7 @@ class AndAndItem:
 
                 or_.append(or_item)
 
-        def _parse_not_(
-            data: object,
-        ) -> AndAndItemNotType0 | AndAndItemNotType1 | AndAndItemNotType3 | Segment4 | Unset:
+        def _parse_not_(data: object) -> AndAndItemNotType0 | AndAndItemNotType1 | Audience | Segment4 | Unset:
             if isinstance(data, Unset):
                 return data
             try:
@@ -159,7 +157,7 @@ class AndAndItem:
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            not_type_3 = AndAndItemNotType3.from_dict(data)
+            not_type_3 = Audience.from_dict(data)
 
             return not_type_3
 

@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.api_triggered_broadcast_identifiers import ApiTriggeredBroadcastIdentifiers
+    from ..models.identifiers import Identifiers
 
 
 T = TypeVar("T", bound="ApiTriggeredBroadcast")
@@ -26,9 +26,9 @@ class ApiTriggeredBroadcast:
         delivery_id (str): The instance of a message sent to a person. Example: ZAIAAVTJVG0QcCok0-0ZKj6yiQ==.
         action_id (int): The identifier for an action. Example: 96.
         broadcast_id (int | None): The identifier for a broadcast. Example: 2.
-        identifiers (ApiTriggeredBroadcastIdentifiers): The person the event represents. This object contains all of the
-            identifiers available to people in your workspace, even if they aren't set. If your workspace supports multiple
-            identifiers (email and ID), this object contains `id`, `email` (either of which can be null), and `cio_id`.
+        identifiers (Identifiers): The person the event represents. This object contains all of the identifiers
+            available to people in your workspace, even if they aren't set. If your workspace supports multiple identifiers
+            (email and ID), this object contains `id`, `email` (either of which can be null), and `cio_id`.
 
             Otherwise, if your workspace only supports ID, this object just contains the `id` of the person the event
             represents.
@@ -48,7 +48,7 @@ class ApiTriggeredBroadcast:
     delivery_id: str
     action_id: int
     broadcast_id: int | None
-    identifiers: ApiTriggeredBroadcastIdentifiers
+    identifiers: Identifiers
     customer_id: str | Unset = UNSET
     journey_id: str | Unset = UNSET
     parent_action_id: int | Unset = UNSET
@@ -94,7 +94,7 @@ class ApiTriggeredBroadcast:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.api_triggered_broadcast_identifiers import ApiTriggeredBroadcastIdentifiers  # noqa: PLC0415
+        from ..models.identifiers import Identifiers  # noqa: PLC0415
 
         d = dict(src_dict)
         trigger_id = d.pop("trigger_id")
@@ -110,7 +110,7 @@ class ApiTriggeredBroadcast:
 
         broadcast_id = _parse_broadcast_id(d.pop("broadcast_id"))
 
-        identifiers = ApiTriggeredBroadcastIdentifiers.from_dict(d.pop("identifiers"))
+        identifiers = Identifiers.from_dict(d.pop("identifiers"))
 
         customer_id = d.pop("customer_id", UNSET)
 

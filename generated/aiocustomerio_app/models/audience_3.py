@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.audience_3_attribute import Audience3Attribute
+    from ..models.attribute import Attribute
 
 
 T = TypeVar("T", bound="Audience3")
@@ -22,11 +22,11 @@ class Audience3:
     """filter for people who have an attribute or an attribute value.
 
     Attributes:
-        attribute (Audience3Attribute | Unset): Filter your audience by attribute. Example: {'field': 'unsubscribed',
-            'operator': 'eq', 'value': True}.
+        attribute (Attribute | Unset): Filter your audience by attribute. Example: {'field': 'unsubscribed', 'operator':
+            'eq', 'value': True}.
     """
 
-    attribute: Audience3Attribute | Unset = UNSET
+    attribute: Attribute | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -44,15 +44,15 @@ class Audience3:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.audience_3_attribute import Audience3Attribute  # noqa: PLC0415
+        from ..models.attribute import Attribute  # noqa: PLC0415
 
         d = dict(src_dict)
         _attribute = d.pop("attribute", UNSET)
-        attribute: Audience3Attribute | Unset
+        attribute: Attribute | Unset
         if isinstance(_attribute, Unset):
             attribute = UNSET
         else:
-            attribute = Audience3Attribute.from_dict(_attribute)
+            attribute = Attribute.from_dict(_attribute)
 
         audience_3 = cls(
             attribute=attribute,

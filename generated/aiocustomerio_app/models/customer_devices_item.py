@@ -25,7 +25,7 @@ class CustomerDevicesItem:
     outside the `attributes` object in segments or in Liquid.
 
         Attributes:
-            id (str): The device token.
+            id (str): The ID of a customer profile, analogous to a "person" in the UI. Example: 42.
             platform (CustomerDevicesItemPlatform): The device/messaging platform.
             last_used (int | Unset): The `timestamp` when you last identified this device. If you don't pass a timestamp
                 when you add or update a device, we use the time of the request itself. Our SDKs identify a device when a person

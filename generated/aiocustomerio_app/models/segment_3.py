@@ -13,7 +13,7 @@ from ..models.segment_3_type import Segment3Type
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.segment_3_actions_item import Segment3ActionsItem
+    from ..models.actions import Actions
     from ..models.segment_3_msg_templates_item import Segment3MsgTemplatesItem
 
 
@@ -34,7 +34,7 @@ class Segment3:
         updated (int | Unset): The date time when the referenced ID was last updated. Example: 1552341937.
         active (bool | Unset): If true, the campaign is active and can still send messages.
         state (Segment3State | Unset): The status of the campaign.
-        actions (list[Segment3ActionsItem] | Unset): An array of actions contained within the campaign.
+        actions (list[Actions] | Unset): An array of actions contained within the campaign.
         first_started (int | Unset): The date and time when you first started the campaign and it first became eligible
             to be triggered. Example: 1552341937.
         tags (list[str] | Unset): An array of tags you set on this campaign. Example: ['new', 'welcome'].
@@ -53,7 +53,7 @@ class Segment3:
     updated: int | Unset = UNSET
     active: bool | Unset = UNSET
     state: Segment3State | Unset = UNSET
-    actions: list[Segment3ActionsItem] | Unset = UNSET
+    actions: list[Actions] | Unset = UNSET
     first_started: int | Unset = UNSET
     tags: list[str] | Unset = UNSET
     trigger_segment_ids: list[int] | Unset = UNSET
@@ -146,7 +146,7 @@ class Segment3:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.segment_3_actions_item import Segment3ActionsItem  # noqa: PLC0415
+        from ..models.actions import Actions  # noqa: PLC0415
         from ..models.segment_3_msg_templates_item import Segment3MsgTemplatesItem  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -177,11 +177,11 @@ class Segment3:
             state = Segment3State(_state)
 
         _actions = d.pop("actions", UNSET)
-        actions: list[Segment3ActionsItem] | Unset = UNSET
+        actions: list[Actions] | Unset = UNSET
         if _actions is not UNSET:
             actions = []
             for actions_item_data in _actions:
-                actions_item = Segment3ActionsItem.from_dict(actions_item_data)
+                actions_item = Actions.from_dict(actions_item_data)
 
                 actions.append(actions_item)
 

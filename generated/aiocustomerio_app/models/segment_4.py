@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.segment_4_segment import Segment4Segment
+    from ..models.segment_2 import Segment2
 
 
 T = TypeVar("T", bound="Segment4")
@@ -22,10 +22,10 @@ class Segment4:
     """Filter for people who belong to a segment.
 
     Attributes:
-        segment (Segment4Segment | Unset): Provide the `id` of a segment containing people you want to search for.
+        segment (Segment2 | Unset): Provide the `id` of a segment containing people you want to search for.
     """
 
-    segment: Segment4Segment | Unset = UNSET
+    segment: Segment2 | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -43,15 +43,15 @@ class Segment4:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.segment_4_segment import Segment4Segment  # noqa: PLC0415
+        from ..models.segment_2 import Segment2  # noqa: PLC0415
 
         d = dict(src_dict)
         _segment = d.pop("segment", UNSET)
-        segment: Segment4Segment | Unset
+        segment: Segment2 | Unset
         if isinstance(_segment, Unset):
             segment = UNSET
         else:
-            segment = Segment4Segment.from_dict(_segment)
+            segment = Segment2.from_dict(_segment)
 
         segment_4 = cls(
             segment=segment,

@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.version_2_recommended_metric import Version2RecommendedMetric
+    from ..models.metric import Metric
 
 
 T = TypeVar("T", bound="Version2Recommended")
@@ -21,10 +21,10 @@ T = TypeVar("T", bound="Version2Recommended")
 class Version2Recommended:
     """
     Attributes:
-        metric (Version2RecommendedMetric | Unset):
+        metric (Metric | Unset):
     """
 
-    metric: Version2RecommendedMetric | Unset = UNSET
+    metric: Metric | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -42,15 +42,15 @@ class Version2Recommended:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.version_2_recommended_metric import Version2RecommendedMetric  # noqa: PLC0415
+        from ..models.metric import Metric  # noqa: PLC0415
 
         d = dict(src_dict)
         _metric = d.pop("metric", UNSET)
-        metric: Version2RecommendedMetric | Unset
+        metric: Metric | Unset
         if isinstance(_metric, Unset):
             metric = UNSET
         else:
-            metric = Version2RecommendedMetric.from_dict(_metric)
+            metric = Metric.from_dict(_metric)
 
         version_2_recommended = cls(
             metric=metric,

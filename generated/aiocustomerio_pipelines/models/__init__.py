@@ -85,10 +85,6 @@ from .app_updated_identified_user import AppUpdatedIdentifiedUser
 from .app_updated_identified_user_event import AppUpdatedIdentifiedUserEvent
 from .app_updated_identified_user_type import AppUpdatedIdentifiedUserType
 from .batch import Batch
-from .batch_batch_item_type_0_type_0 import BatchBatchItemType0Type0
-from .batch_batch_item_type_0_type_0_type import BatchBatchItemType0Type0Type
-from .batch_batch_item_type_0_type_1 import BatchBatchItemType0Type1
-from .batch_batch_item_type_0_type_1_type import BatchBatchItemType0Type1Type
 from .batch_batch_item_type_1_type_0 import BatchBatchItemType1Type0
 from .batch_batch_item_type_1_type_0_properties import BatchBatchItemType1Type0Properties
 from .batch_batch_item_type_1_type_0_type import BatchBatchItemType1Type0Type
@@ -459,10 +455,6 @@ __all__ = (
     "AppUpdatedIdentifiedUserEvent",
     "AppUpdatedIdentifiedUserType",
     "Batch",
-    "BatchBatchItemType0Type0",
-    "BatchBatchItemType0Type0Type",
-    "BatchBatchItemType0Type1",
-    "BatchBatchItemType0Type1Type",
     "BatchBatchItemType1Type0",
     "BatchBatchItemType1Type0Properties",
     "BatchBatchItemType1Type0Type",

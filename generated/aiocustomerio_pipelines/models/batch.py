@@ -11,8 +11,6 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.batch_batch_item_type_0_type_0 import BatchBatchItemType0Type0
-    from ..models.batch_batch_item_type_0_type_1 import BatchBatchItemType0Type1
     from ..models.batch_batch_item_type_1_type_0 import BatchBatchItemType1Type0
     from ..models.batch_batch_item_type_1_type_1 import BatchBatchItemType1Type1
     from ..models.batch_batch_item_type_2_type_0 import BatchBatchItemType2Type0
@@ -22,6 +20,8 @@ if TYPE_CHECKING:
     from ..models.batch_batch_item_type_4_type_0 import BatchBatchItemType4Type0
     from ..models.batch_batch_item_type_4_type_1 import BatchBatchItemType4Type1
     from ..models.batch_integrations import BatchIntegrations
+    from ..models.identify_anonymous_user import IdentifyAnonymousUser
+    from ..models.identify_known_user import IdentifyKnownUser
     from ..models.mobile import Mobile
     from ..models.non_mobile import NonMobile
 
@@ -33,10 +33,10 @@ T = TypeVar("T", bound="Batch")
 class Batch:
     """
     Attributes:
-        batch (list[BatchBatchItemType0Type0 | BatchBatchItemType0Type1 | BatchBatchItemType1Type0 |
-            BatchBatchItemType1Type1 | BatchBatchItemType2Type0 | BatchBatchItemType2Type1 | BatchBatchItemType3Type0 |
-            BatchBatchItemType3Type1 | BatchBatchItemType4Type0 | BatchBatchItemType4Type1] | Unset): A group of requests
-            you want to send to Data Pipelines in the call.
+        batch (list[BatchBatchItemType1Type0 | BatchBatchItemType1Type1 | BatchBatchItemType2Type0 |
+            BatchBatchItemType2Type1 | BatchBatchItemType3Type0 | BatchBatchItemType3Type1 | BatchBatchItemType4Type0 |
+            BatchBatchItemType4Type1 | IdentifyAnonymousUser | IdentifyKnownUser] | Unset): A group of requests you want to
+            send to Data Pipelines in the call.
         context (Mobile | NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP
             address or locale. Context is automatically collected by our source libraries.
         integrations (BatchIntegrations | Unset): Contains a list of booleans indicating the integrations that are
@@ -47,9 +47,7 @@ class Batch:
 
     batch: (
         list[
-            BatchBatchItemType0Type0
-            | BatchBatchItemType0Type1
-            | BatchBatchItemType1Type0
+            BatchBatchItemType1Type0
             | BatchBatchItemType1Type1
             | BatchBatchItemType2Type0
             | BatchBatchItemType2Type1
@@ -57,6 +55,8 @@ class Batch:
             | BatchBatchItemType3Type1
             | BatchBatchItemType4Type0
             | BatchBatchItemType4Type1
+            | IdentifyAnonymousUser
+            | IdentifyKnownUser
         ]
         | Unset
     ) = UNSET
@@ -65,8 +65,6 @@ class Batch:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.batch_batch_item_type_0_type_0 import BatchBatchItemType0Type0  # noqa: PLC0415
-        from ..models.batch_batch_item_type_0_type_1 import BatchBatchItemType0Type1  # noqa: PLC0415
         from ..models.batch_batch_item_type_1_type_0 import BatchBatchItemType1Type0  # noqa: PLC0415
         from ..models.batch_batch_item_type_1_type_1 import BatchBatchItemType1Type1  # noqa: PLC0415
         from ..models.batch_batch_item_type_2_type_0 import BatchBatchItemType2Type0  # noqa: PLC0415
@@ -74,6 +72,8 @@ class Batch:
         from ..models.batch_batch_item_type_3_type_0 import BatchBatchItemType3Type0  # noqa: PLC0415
         from ..models.batch_batch_item_type_3_type_1 import BatchBatchItemType3Type1  # noqa: PLC0415
         from ..models.batch_batch_item_type_4_type_0 import BatchBatchItemType4Type0  # noqa: PLC0415
+        from ..models.identify_anonymous_user import IdentifyAnonymousUser  # noqa: PLC0415
+        from ..models.identify_known_user import IdentifyKnownUser  # noqa: PLC0415
         from ..models.non_mobile import NonMobile  # noqa: PLC0415
 
         batch: list[dict[str, Any]] | Unset = UNSET
@@ -81,9 +81,9 @@ class Batch:
             batch = []
             for batch_item_data in self.batch:
                 batch_item: dict[str, Any]
-                if isinstance(batch_item_data, BatchBatchItemType0Type0):
+                if isinstance(batch_item_data, IdentifyKnownUser):
                     batch_item = batch_item_data.to_dict()
-                elif isinstance(batch_item_data, BatchBatchItemType0Type1):
+                elif isinstance(batch_item_data, IdentifyAnonymousUser):
                     batch_item = batch_item_data.to_dict()
                 elif isinstance(batch_item_data, BatchBatchItemType1Type0):
                     batch_item = batch_item_data.to_dict()
@@ -130,8 +130,6 @@ class Batch:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.batch_batch_item_type_0_type_0 import BatchBatchItemType0Type0  # noqa: PLC0415
-        from ..models.batch_batch_item_type_0_type_1 import BatchBatchItemType0Type1  # noqa: PLC0415
         from ..models.batch_batch_item_type_1_type_0 import BatchBatchItemType1Type0  # noqa: PLC0415
         from ..models.batch_batch_item_type_1_type_1 import BatchBatchItemType1Type1  # noqa: PLC0415
         from ..models.batch_batch_item_type_2_type_0 import BatchBatchItemType2Type0  # noqa: PLC0415
@@ -141,6 +139,8 @@ class Batch:
         from ..models.batch_batch_item_type_4_type_0 import BatchBatchItemType4Type0  # noqa: PLC0415
         from ..models.batch_batch_item_type_4_type_1 import BatchBatchItemType4Type1  # noqa: PLC0415
         from ..models.batch_integrations import BatchIntegrations  # noqa: PLC0415
+        from ..models.identify_anonymous_user import IdentifyAnonymousUser  # noqa: PLC0415
+        from ..models.identify_known_user import IdentifyKnownUser  # noqa: PLC0415
         from ..models.mobile import Mobile  # noqa: PLC0415
         from ..models.non_mobile import NonMobile  # noqa: PLC0415
 
@@ -148,9 +148,7 @@ class Batch:
         _batch = d.pop("batch", UNSET)
         batch: (
             list[
-                BatchBatchItemType0Type0
-                | BatchBatchItemType0Type1
-                | BatchBatchItemType1Type0
+                BatchBatchItemType1Type0
                 | BatchBatchItemType1Type1
                 | BatchBatchItemType2Type0
                 | BatchBatchItemType2Type1
@@ -158,6 +156,8 @@ class Batch:
                 | BatchBatchItemType3Type1
                 | BatchBatchItemType4Type0
                 | BatchBatchItemType4Type1
+                | IdentifyAnonymousUser
+                | IdentifyKnownUser
             ]
             | Unset
         ) = UNSET
@@ -168,9 +168,7 @@ class Batch:
                 def _parse_batch_item(
                     data: object,
                 ) -> (
-                    BatchBatchItemType0Type0
-                    | BatchBatchItemType0Type1
-                    | BatchBatchItemType1Type0
+                    BatchBatchItemType1Type0
                     | BatchBatchItemType1Type1
                     | BatchBatchItemType2Type0
                     | BatchBatchItemType2Type1
@@ -178,21 +176,23 @@ class Batch:
                     | BatchBatchItemType3Type1
                     | BatchBatchItemType4Type0
                     | BatchBatchItemType4Type1
+                    | IdentifyAnonymousUser
+                    | IdentifyKnownUser
                 ):
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        batch_item_type_0_type_0 = BatchBatchItemType0Type0.from_dict(data)
+                        componentsschemasidentify_type_0 = IdentifyKnownUser.from_dict(data)
 
-                        return batch_item_type_0_type_0
+                        return componentsschemasidentify_type_0
                     except (TypeError, ValueError, AttributeError, KeyError):
                         pass
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        batch_item_type_0_type_1 = BatchBatchItemType0Type1.from_dict(data)
+                        componentsschemasidentify_type_1 = IdentifyAnonymousUser.from_dict(data)
 
-                        return batch_item_type_0_type_1
+                        return componentsschemasidentify_type_1
                     except (TypeError, ValueError, AttributeError, KeyError):
                         pass
                     try:

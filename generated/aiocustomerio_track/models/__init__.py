@@ -142,7 +142,6 @@ from .delete_device_response_400 import DeleteDeviceResponse400
 from .delivery import Delivery
 from .delivery_action import DeliveryAction
 from .delivery_attributes import DeliveryAttributes
-from .delivery_identifiers import DeliveryIdentifiers
 from .delivery_name import DeliveryName
 from .delivery_type import DeliveryType
 from .device_object import DeviceObject
@@ -346,12 +345,9 @@ from .object_delete_relationships_cio_relationships_item_relationship_attributes
     ObjectDeleteRelationshipsCioRelationshipsItemRelationshipAttributes,
 )
 from .object_filter_and import ObjectFilterAnd
-from .object_filter_and_and_item import ObjectFilterAndAndItem
 from .object_filter_not import ObjectFilterNot
-from .object_filter_not_not import ObjectFilterNotNot
 from .object_filter_object_attribute import ObjectFilterObjectAttribute
 from .object_filter_or import ObjectFilterOr
-from .object_filter_or_or_item import ObjectFilterOrOrItem
 from .object_identifiers import ObjectIdentifiers
 from .object_identifiers_cio_object_id import ObjectIdentifiersCIOObjectID
 from .object_identifiers_object_id import ObjectIdentifiersObjectID
@@ -648,7 +644,6 @@ __all__ = (
     "Delivery",
     "DeliveryAction",
     "DeliveryAttributes",
-    "DeliveryIdentifiers",
     "DeliveryName",
     "DeliveryType",
     "DeviceObject",
@@ -844,12 +839,9 @@ __all__ = (
     "ObjectDeleteRelationshipsCioRelationshipsItem",
     "ObjectDeleteRelationshipsCioRelationshipsItemRelationshipAttributes",
     "ObjectFilterAnd",
-    "ObjectFilterAndAndItem",
     "ObjectFilterNot",
-    "ObjectFilterNotNot",
     "ObjectFilterObjectAttribute",
     "ObjectFilterOr",
-    "ObjectFilterOrOrItem",
     "ObjectIdentifiers",
     "ObjectIdentifiersCIOObjectID",
     "ObjectIdentifiersObjectID",

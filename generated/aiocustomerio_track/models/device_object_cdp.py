@@ -25,8 +25,10 @@ class DeviceObjectCdp:
     gather all the properties defined below automatically unless you disable the `autoTrackDeviceAttributes` setting.
 
         Attributes:
+            id (str): The identifier for the person represented by the transactional message. **NOTE**: If your workspace
+                identifies people by email, use the `email` identifier instead.
+                 Example: 12345.
             platform (DeviceObjectCdpCommonPlatform): The device/messaging platform.
-            id (str): The device token.
             last_used (int | Unset): The `timestamp` when you last identified this device. If you don't pass a timestamp
                 when you add or update a device, we use the time of the request itself. Our SDKs identify a device when a person
                 launches their app.
@@ -35,16 +37,16 @@ class DeviceObjectCdp:
                 or custom key-value attributes.
     """
 
-    platform: DeviceObjectCdpCommonPlatform
     id: str
+    platform: DeviceObjectCdpCommonPlatform
     last_used: int | Unset = UNSET
     attributes: DeviceObjectCdpCommonAttributes | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        platform = self.platform.value
-
         id = self.id
+
+        platform = self.platform.value
 
         last_used = self.last_used
 
@@ -56,8 +58,8 @@ class DeviceObjectCdp:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "platform": platform,
                 "id": id,
+                "platform": platform,
             }
         )
         if last_used is not UNSET:
@@ -72,9 +74,9 @@ class DeviceObjectCdp:
         from ..models.device_object_cdp_common_attributes import DeviceObjectCdpCommonAttributes  # noqa: PLC0415
 
         d = dict(src_dict)
-        platform = DeviceObjectCdpCommonPlatform(d.pop("platform"))
-
         id = d.pop("id")
+
+        platform = DeviceObjectCdpCommonPlatform(d.pop("platform"))
 
         last_used = d.pop("last_used", UNSET)
 
@@ -86,8 +88,8 @@ class DeviceObjectCdp:
             attributes = DeviceObjectCdpCommonAttributes.from_dict(_attributes)
 
         device_object_cdp = cls(
-            platform=platform,
             id=id,
+            platform=platform,
             last_used=last_used,
             attributes=attributes,
         )

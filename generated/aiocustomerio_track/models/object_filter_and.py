@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.object_filter_and_and_item import ObjectFilterAndAndItem
+    from ..models.object_filter_object_attribute import ObjectFilterObjectAttribute
 
 
 T = TypeVar("T", bound="ObjectFilterAnd")
@@ -21,10 +21,10 @@ T = TypeVar("T", bound="ObjectFilterAnd")
 class ObjectFilterAnd:
     """
     Attributes:
-        and_ (list[ObjectFilterAndAndItem] | Unset): Match *all* conditions to return results.
+        and_ (list[ObjectFilterObjectAttribute] | Unset): Match *all* conditions to return results.
     """
 
-    and_: list[ObjectFilterAndAndItem] | Unset = UNSET
+    and_: list[ObjectFilterObjectAttribute] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,15 +45,15 @@ class ObjectFilterAnd:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.object_filter_and_and_item import ObjectFilterAndAndItem  # noqa: PLC0415
+        from ..models.object_filter_object_attribute import ObjectFilterObjectAttribute  # noqa: PLC0415
 
         d = dict(src_dict)
         _and_ = d.pop("and", UNSET)
-        and_: list[ObjectFilterAndAndItem] | Unset = UNSET
+        and_: list[ObjectFilterObjectAttribute] | Unset = UNSET
         if _and_ is not UNSET:
             and_ = []
             for and_item_data in _and_:
-                and_item = ObjectFilterAndAndItem.from_dict(and_item_data)
+                and_item = ObjectFilterObjectAttribute.from_dict(and_item_data)
 
                 and_.append(and_item)
 

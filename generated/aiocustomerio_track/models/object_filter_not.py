@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.object_filter_not_not import ObjectFilterNotNot
+    from ..models.object_filter_object_attribute import ObjectFilterObjectAttribute
 
 
 T = TypeVar("T", bound="ObjectFilterNot")
@@ -21,11 +21,10 @@ T = TypeVar("T", bound="ObjectFilterNot")
 class ObjectFilterNot:
     """
     Attributes:
-        not_ (ObjectFilterNotNot | Unset): Returns results if a condition is false. While and/or support an array of
-            items, `not` supports a single condition.
+        not_ (ObjectFilterObjectAttribute | Unset): A simple filter to find objects matching an attribute condition.
     """
 
-    not_: ObjectFilterNotNot | Unset = UNSET
+    not_: ObjectFilterObjectAttribute | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -43,15 +42,15 @@ class ObjectFilterNot:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.object_filter_not_not import ObjectFilterNotNot  # noqa: PLC0415
+        from ..models.object_filter_object_attribute import ObjectFilterObjectAttribute  # noqa: PLC0415
 
         d = dict(src_dict)
         _not_ = d.pop("not", UNSET)
-        not_: ObjectFilterNotNot | Unset
+        not_: ObjectFilterObjectAttribute | Unset
         if isinstance(_not_, Unset):
             not_ = UNSET
         else:
-            not_ = ObjectFilterNotNot.from_dict(_not_)
+            not_ = ObjectFilterObjectAttribute.from_dict(_not_)
 
         object_filter_not = cls(
             not_=not_,

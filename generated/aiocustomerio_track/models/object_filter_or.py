@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.object_filter_or_or_item import ObjectFilterOrOrItem
+    from ..models.object_filter_object_attribute import ObjectFilterObjectAttribute
 
 
 T = TypeVar("T", bound="ObjectFilterOr")
@@ -21,10 +21,10 @@ T = TypeVar("T", bound="ObjectFilterOr")
 class ObjectFilterOr:
     """
     Attributes:
-        or_ (list[ObjectFilterOrOrItem] | Unset): Match *any* condition to return results.
+        or_ (list[ObjectFilterObjectAttribute] | Unset): Match *any* condition to return results.
     """
 
-    or_: list[ObjectFilterOrOrItem] | Unset = UNSET
+    or_: list[ObjectFilterObjectAttribute] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,15 +45,15 @@ class ObjectFilterOr:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.object_filter_or_or_item import ObjectFilterOrOrItem  # noqa: PLC0415
+        from ..models.object_filter_object_attribute import ObjectFilterObjectAttribute  # noqa: PLC0415
 
         d = dict(src_dict)
         _or_ = d.pop("or", UNSET)
-        or_: list[ObjectFilterOrOrItem] | Unset = UNSET
+        or_: list[ObjectFilterObjectAttribute] | Unset = UNSET
         if _or_ is not UNSET:
             or_ = []
             for or_item_data in _or_:
-                or_item = ObjectFilterOrOrItem.from_dict(or_item_data)
+                or_item = ObjectFilterObjectAttribute.from_dict(or_item_data)
 
                 or_.append(or_item)
 

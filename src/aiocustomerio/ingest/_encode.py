@@ -45,9 +45,19 @@ def _common_default(value: object) -> object:
 
 
 def _make(default: Callable[[object], object]) -> Callable[[Any], bytes]:
-    encode = json.JSONEncoder(
+    encoder = json.JSONEncoder(
         separators=(",", ":"), ensure_ascii=False, check_circular=False, allow_nan=False, default=default
-    ).encode
+    )
+    encode: Callable[[Any], str] = encoder.encode
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is not None:
+        # `JSONEncoder.encode` builds a fresh C encoder on every call; building it once saves about a third of the
+        # encoding time of a small event. Same options, same output (json's own one-shot path).
+        c_encode = c_make_encoder(None, default, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+        join = "".join
+
+        def encode(item: Any) -> str:
+            return join(c_encode(item, 0))
 
     def encode_item(item: Any) -> bytes:
         try:

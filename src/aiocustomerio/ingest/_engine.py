@@ -20,6 +20,7 @@ import os
 import random
 from collections import deque
 from collections.abc import Iterable
+from time import monotonic
 from typing import Any, TypeVar
 
 import httpx
@@ -102,10 +103,12 @@ class Engine:
         self._spool: Spool | None = None
         self._dispatcher: asyncio.Task[None] | None = None
         self._recovery: asyncio.Task[None] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake: asyncio.Event | None = None
-        self._idle: asyncio.Event | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._running = False
+        # Since Python 3.10 these bind to the running loop on first use, so they can be made here.
+        self._wake = asyncio.Event()  # the dispatcher has something to look at
+        self._idle = asyncio.Event()  # nothing outstanding
+        self._idle.set()
+        self._slots = asyncio.Semaphore(concurrency)
         self._flushing = 0
         self._closing = False
         self._closed = False
@@ -113,13 +116,9 @@ class Engine:
     # -- lifecycle -------------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self._loop is not None:
+        if self._running:
             return
-        self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._slots = asyncio.Semaphore(self._concurrency)
+        self._running = True
         if self._spool_path is not None:
             spool = Spool(self._spool_path, self._api, self._push_rows)
             leftovers, self._seq = await spool.open()
@@ -159,7 +158,7 @@ class Engine:
 
     async def close(self, timeout: float | None = None) -> IngestReport:
         """Flush and drain; after `timeout` seconds, unsettled items are returned in `report.pending`."""
-        if self._closed or self._loop is None:
+        if self._closed or not self._running:
             self._closed = True
             return self._report
         self._closing = True
@@ -181,7 +180,6 @@ class Engine:
         return self._report
 
     async def _drained(self) -> None:
-        assert self._idle is not None and self._wake is not None
         self._wake.set()
         if self._recovery is not None:
             await asyncio.gather(asyncio.shield(self._recovery), return_exceptions=True)
@@ -191,7 +189,7 @@ class Engine:
             await self._spool.drain()
 
     def _started(self) -> None:
-        if self._loop is None:
+        if not self._running:
             raise RuntimeError("start the ingestor first: `async with ingestor:` or `await ingestor.start()`")
         if self._closing:
             raise IngestorClosed("the ingestor is closed")
@@ -240,9 +238,23 @@ class Engine:
         self._started()
         if self._outstanding >= self._max_queue or self._space_waiters or self._recovery is not None:
             await self._wait_for_room()
-        durable = self._accept([data], None)
-        if durable is not None:
-            await durable
+        # Single-item fast path of `_accept` + `_push_rows`: this runs once per event.
+        self._seq = seq = self._seq + 1
+        if not self._outstanding:
+            self._idle.clear()
+        self._outstanding += 1
+        self._report.accepted += 1
+        if self._spool is not None:
+            await self._spool.add([(seq, data)])
+            return
+        buf = self._buf
+        if not buf:
+            self._oldest = monotonic()
+            self._wake.set()
+        buf.append((seq, data))
+        self._buf_bytes += len(data) + 1
+        if self._buf_bytes >= self._room or len(buf) >= self._max_items:
+            self._wake.set()
 
     def _check_size(self, data: bytes) -> bytes:
         if len(data) > self._max_item_bytes:
@@ -250,9 +262,8 @@ class Engine:
         return data
 
     async def _wait_for_room(self, recovering: bool = False) -> None:
-        assert self._loop is not None
         while self._outstanding >= self._max_queue or (self._recovery is not None and not recovering):
-            waiter = self._loop.create_future()
+            waiter = asyncio.get_running_loop().create_future()
             self._space_waiters.append(waiter)
             try:
                 await waiter
@@ -274,7 +285,7 @@ class Engine:
     def _accept(self, items: list[bytes], meta: dict[str, str] | None) -> asyncio.Future[None] | None:
         if not items:
             return self._spool.add([], meta) if self._spool is not None and meta else None
-        if not self._outstanding and self._idle is not None:
+        if not self._outstanding:
             self._idle.clear()
         first = self._seq + 1
         self._seq += len(items)
@@ -289,12 +300,10 @@ class Engine:
     def _push_rows(self, rows: list[Row]) -> None:
         buf = self._buf
         if not buf:
-            assert self._loop is not None
-            self._oldest = self._loop.time()
+            self._oldest = monotonic()
         buf.extend(rows)
         self._buf_bytes += sum(len(data) for _, data in rows) + len(rows)
         wake = self._wake
-        assert wake is not None
         if len(rows) == len(buf) or self._buf_bytes >= self._room or len(buf) >= self._max_items:
             wake.set()
 
@@ -308,7 +317,7 @@ class Engine:
                 if not rows:
                     return
                 after = rows[-1][0]
-                if not self._outstanding and self._idle is not None:
+                if not self._outstanding:
                     self._idle.clear()
                 self._outstanding += len(rows)
                 self._report.accepted += len(rows)
@@ -317,20 +326,19 @@ class Engine:
         finally:
             self._recovery = None
             self._wake_waiters()
-            if self._idle is not None and not self._outstanding:
+            if not self._outstanding:
                 self._idle.set()
 
     # -- sending ---------------------------------------------------------------------------------------------------
 
     async def _dispatch(self) -> None:
-        assert self._loop is not None and self._wake is not None and self._slots is not None
-        loop, wake = self._loop, self._wake
+        wake = self._wake
         while True:
             if not self._buf:
                 wake.clear()
                 await wake.wait()
                 continue
-            now = loop.time()
+            now = monotonic()
             if self._pause_until > now:
                 await asyncio.sleep(self._pause_until - now)
                 continue
@@ -346,7 +354,7 @@ class Engine:
             if not batch:
                 self._slots.release()
                 continue
-            task = loop.create_task(self._send(batch))
+            task = asyncio.create_task(self._send(batch))
             self._senders.add(task)
             task.add_done_callback(self._senders.discard)
 
@@ -363,12 +371,10 @@ class Engine:
         self._buf_bytes -= size
         if buf:
             # What is left is at least as old as this batch's newest item; let it go without a fresh wait.
-            assert self._loop is not None
-            self._oldest = min(self._oldest, self._loop.time())
+            self._oldest = min(self._oldest, monotonic())
         return batch
 
     async def _send(self, batch: list[Row]) -> None:
-        assert self._slots is not None
         try:
             await self._post(batch)
         finally:
@@ -450,7 +456,7 @@ class Engine:
             self._spool.delete(seqs)
         if self._space_waiters:
             self._wake_waiters()
-        if not self._outstanding and self._idle is not None:
+        if not self._outstanding:
             self._idle.set()
 
     def _settle_delivered(self, batch: list[Row]) -> None:
@@ -470,13 +476,12 @@ class Engine:
         self._settle([seq for (seq, _), _ in failures])
 
     def _retry_later(self, batch: list[Row], reason: str, retry_after: float | None) -> None:
-        assert self._loop is not None
         self._failures_in_row += 1
         base, cap = self._backoff
         delay = min(cap, base * 2 ** min(self._failures_in_row - 1, 16)) * (0.5 + random.random() / 2)
         if retry_after is not None:
             delay = max(delay, min(retry_after, cap))
-        self._pause_until = max(self._pause_until, self._loop.time() + delay)
+        self._pause_until = max(self._pause_until, monotonic() + delay)
         log.warning("batch of %d items will be retried in %.2fs: %s", len(batch), delay, reason)
         self._requeue(batch, count_retry=True)
 
@@ -484,12 +489,11 @@ class Engine:
         if count_retry:
             self._report.retried += len(batch)
         buf = self._buf
-        if not buf and self._loop is not None:
-            self._oldest = self._loop.time()
+        if not buf:
+            self._oldest = monotonic()
         buf.extendleft(reversed(batch))
         self._buf_bytes += sum(len(data) for _, data in batch) + len(batch)
-        if self._wake is not None:
-            self._wake.set()
+        self._wake.set()
 
 
 def _status_of(exc: BaseException) -> int | None:

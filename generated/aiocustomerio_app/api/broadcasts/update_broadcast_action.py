@@ -12,17 +12,14 @@ from ...models.update_broadcast_action_body_type_0 import UpdateBroadcastActionB
 from ...models.update_broadcast_action_body_type_1 import UpdateBroadcastActionBodyType1
 from ...models.update_broadcast_action_body_type_2 import UpdateBroadcastActionBodyType2
 from ...models.update_broadcast_action_response_200 import UpdateBroadcastActionResponse200
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
     broadcast_id: int,
     action_id: int,
     *,
-    body: Unset
-    | UpdateBroadcastActionBodyType0
-    | UpdateBroadcastActionBodyType1
-    | UpdateBroadcastActionBodyType2 = UNSET,
+    body: UpdateBroadcastActionBodyType0 | UpdateBroadcastActionBodyType1 | UpdateBroadcastActionBodyType2,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -89,10 +86,7 @@ def sync_detailed(
     action_id: int,
     *,
     client: AuthenticatedClient,
-    body: Unset
-    | UpdateBroadcastActionBodyType0
-    | UpdateBroadcastActionBodyType1
-    | UpdateBroadcastActionBodyType2 = UNSET,
+    body: UpdateBroadcastActionBodyType0 | UpdateBroadcastActionBodyType1 | UpdateBroadcastActionBodyType2,
 ) -> Response[Any | UpdateBroadcastActionResponse200]:
     """Update a broadcast action
 
@@ -101,7 +95,7 @@ def sync_detailed(
     Args:
         broadcast_id (int):
         action_id (int):
-        body (Unset | UpdateBroadcastActionBodyType0 | UpdateBroadcastActionBodyType1 |
+        body (UpdateBroadcastActionBodyType0 | UpdateBroadcastActionBodyType1 |
             UpdateBroadcastActionBodyType2):
 
     Raises:
@@ -130,10 +124,7 @@ def sync(
     action_id: int,
     *,
     client: AuthenticatedClient,
-    body: Unset
-    | UpdateBroadcastActionBodyType0
-    | UpdateBroadcastActionBodyType1
-    | UpdateBroadcastActionBodyType2 = UNSET,
+    body: UpdateBroadcastActionBodyType0 | UpdateBroadcastActionBodyType1 | UpdateBroadcastActionBodyType2,
 ) -> Any | UpdateBroadcastActionResponse200 | None:
     """Update a broadcast action
 
@@ -142,7 +133,7 @@ def sync(
     Args:
         broadcast_id (int):
         action_id (int):
-        body (Unset | UpdateBroadcastActionBodyType0 | UpdateBroadcastActionBodyType1 |
+        body (UpdateBroadcastActionBodyType0 | UpdateBroadcastActionBodyType1 |
             UpdateBroadcastActionBodyType2):
 
     Raises:
@@ -166,10 +157,7 @@ async def asyncio_detailed(
     action_id: int,
     *,
     client: AuthenticatedClient,
-    body: Unset
-    | UpdateBroadcastActionBodyType0
-    | UpdateBroadcastActionBodyType1
-    | UpdateBroadcastActionBodyType2 = UNSET,
+    body: UpdateBroadcastActionBodyType0 | UpdateBroadcastActionBodyType1 | UpdateBroadcastActionBodyType2,
 ) -> Response[Any | UpdateBroadcastActionResponse200]:
     """Update a broadcast action
 
@@ -178,7 +166,7 @@ async def asyncio_detailed(
     Args:
         broadcast_id (int):
         action_id (int):
-        body (Unset | UpdateBroadcastActionBodyType0 | UpdateBroadcastActionBodyType1 |
+        body (UpdateBroadcastActionBodyType0 | UpdateBroadcastActionBodyType1 |
             UpdateBroadcastActionBodyType2):
 
     Raises:
@@ -205,10 +193,7 @@ async def asyncio(
     action_id: int,
     *,
     client: AuthenticatedClient,
-    body: Unset
-    | UpdateBroadcastActionBodyType0
-    | UpdateBroadcastActionBodyType1
-    | UpdateBroadcastActionBodyType2 = UNSET,
+    body: UpdateBroadcastActionBodyType0 | UpdateBroadcastActionBodyType1 | UpdateBroadcastActionBodyType2,
 ) -> Any | UpdateBroadcastActionResponse200 | None:
     """Update a broadcast action
 
@@ -217,7 +202,7 @@ async def asyncio(
     Args:
         broadcast_id (int):
         action_id (int):
-        body (Unset | UpdateBroadcastActionBodyType0 | UpdateBroadcastActionBodyType1 |
+        body (UpdateBroadcastActionBodyType0 | UpdateBroadcastActionBodyType1 |
             UpdateBroadcastActionBodyType2):
 
     Raises:

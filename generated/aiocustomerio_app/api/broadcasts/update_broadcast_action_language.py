@@ -12,7 +12,7 @@ from ...models.update_broadcast_action_language_body_type_0 import UpdateBroadca
 from ...models.update_broadcast_action_language_body_type_1 import UpdateBroadcastActionLanguageBodyType1
 from ...models.update_broadcast_action_language_body_type_2 import UpdateBroadcastActionLanguageBodyType2
 from ...models.update_broadcast_action_language_response_200 import UpdateBroadcastActionLanguageResponse200
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
@@ -20,10 +20,9 @@ def _get_kwargs(
     action_id: int,
     language: str,
     *,
-    body: Unset
-    | UpdateBroadcastActionLanguageBodyType0
+    body: UpdateBroadcastActionLanguageBodyType0
     | UpdateBroadcastActionLanguageBodyType1
-    | UpdateBroadcastActionLanguageBodyType2 = UNSET,
+    | UpdateBroadcastActionLanguageBodyType2,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -92,10 +91,9 @@ def sync_detailed(
     language: str,
     *,
     client: AuthenticatedClient,
-    body: Unset
-    | UpdateBroadcastActionLanguageBodyType0
+    body: UpdateBroadcastActionLanguageBodyType0
     | UpdateBroadcastActionLanguageBodyType1
-    | UpdateBroadcastActionLanguageBodyType2 = UNSET,
+    | UpdateBroadcastActionLanguageBodyType2,
 ) -> Response[Any | UpdateBroadcastActionLanguageResponse200]:
     """Update a translation of a broadcast message
 
@@ -106,8 +104,8 @@ def sync_detailed(
         broadcast_id (int):
         action_id (int):
         language (str):
-        body (Unset | UpdateBroadcastActionLanguageBodyType0 |
-            UpdateBroadcastActionLanguageBodyType1 | UpdateBroadcastActionLanguageBodyType2):
+        body (UpdateBroadcastActionLanguageBodyType0 | UpdateBroadcastActionLanguageBodyType1 |
+            UpdateBroadcastActionLanguageBodyType2):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -137,10 +135,9 @@ def sync(
     language: str,
     *,
     client: AuthenticatedClient,
-    body: Unset
-    | UpdateBroadcastActionLanguageBodyType0
+    body: UpdateBroadcastActionLanguageBodyType0
     | UpdateBroadcastActionLanguageBodyType1
-    | UpdateBroadcastActionLanguageBodyType2 = UNSET,
+    | UpdateBroadcastActionLanguageBodyType2,
 ) -> Any | UpdateBroadcastActionLanguageResponse200 | None:
     """Update a translation of a broadcast message
 
@@ -151,8 +148,8 @@ def sync(
         broadcast_id (int):
         action_id (int):
         language (str):
-        body (Unset | UpdateBroadcastActionLanguageBodyType0 |
-            UpdateBroadcastActionLanguageBodyType1 | UpdateBroadcastActionLanguageBodyType2):
+        body (UpdateBroadcastActionLanguageBodyType0 | UpdateBroadcastActionLanguageBodyType1 |
+            UpdateBroadcastActionLanguageBodyType2):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -177,10 +174,9 @@ async def asyncio_detailed(
     language: str,
     *,
     client: AuthenticatedClient,
-    body: Unset
-    | UpdateBroadcastActionLanguageBodyType0
+    body: UpdateBroadcastActionLanguageBodyType0
     | UpdateBroadcastActionLanguageBodyType1
-    | UpdateBroadcastActionLanguageBodyType2 = UNSET,
+    | UpdateBroadcastActionLanguageBodyType2,
 ) -> Response[Any | UpdateBroadcastActionLanguageResponse200]:
     """Update a translation of a broadcast message
 
@@ -191,8 +187,8 @@ async def asyncio_detailed(
         broadcast_id (int):
         action_id (int):
         language (str):
-        body (Unset | UpdateBroadcastActionLanguageBodyType0 |
-            UpdateBroadcastActionLanguageBodyType1 | UpdateBroadcastActionLanguageBodyType2):
+        body (UpdateBroadcastActionLanguageBodyType0 | UpdateBroadcastActionLanguageBodyType1 |
+            UpdateBroadcastActionLanguageBodyType2):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -220,10 +216,9 @@ async def asyncio(
     language: str,
     *,
     client: AuthenticatedClient,
-    body: Unset
-    | UpdateBroadcastActionLanguageBodyType0
+    body: UpdateBroadcastActionLanguageBodyType0
     | UpdateBroadcastActionLanguageBodyType1
-    | UpdateBroadcastActionLanguageBodyType2 = UNSET,
+    | UpdateBroadcastActionLanguageBodyType2,
 ) -> Any | UpdateBroadcastActionLanguageResponse200 | None:
     """Update a translation of a broadcast message
 
@@ -234,8 +229,8 @@ async def asyncio(
         broadcast_id (int):
         action_id (int):
         language (str):
-        body (Unset | UpdateBroadcastActionLanguageBodyType0 |
-            UpdateBroadcastActionLanguageBodyType1 | UpdateBroadcastActionLanguageBodyType2):
+        body (UpdateBroadcastActionLanguageBodyType0 | UpdateBroadcastActionLanguageBodyType1 |
+            UpdateBroadcastActionLanguageBodyType2):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

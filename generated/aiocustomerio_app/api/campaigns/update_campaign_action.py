@@ -12,14 +12,14 @@ from ...models.update_campaign_action_body_type_0 import UpdateCampaignActionBod
 from ...models.update_campaign_action_body_type_1 import UpdateCampaignActionBodyType1
 from ...models.update_campaign_action_body_type_2 import UpdateCampaignActionBodyType2
 from ...models.update_campaign_action_response_200 import UpdateCampaignActionResponse200
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
     campaign_id: int,
     action_id: int,
     *,
-    body: Unset | UpdateCampaignActionBodyType0 | UpdateCampaignActionBodyType1 | UpdateCampaignActionBodyType2 = UNSET,
+    body: UpdateCampaignActionBodyType0 | UpdateCampaignActionBodyType1 | UpdateCampaignActionBodyType2,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -86,7 +86,7 @@ def sync_detailed(
     action_id: int,
     *,
     client: AuthenticatedClient,
-    body: Unset | UpdateCampaignActionBodyType0 | UpdateCampaignActionBodyType1 | UpdateCampaignActionBodyType2 = UNSET,
+    body: UpdateCampaignActionBodyType0 | UpdateCampaignActionBodyType1 | UpdateCampaignActionBodyType2,
 ) -> Response[Any | UpdateCampaignActionResponse200]:
     """Update a campaign action
 
@@ -95,7 +95,7 @@ def sync_detailed(
     Args:
         campaign_id (int):  Example: 3.
         action_id (int):
-        body (Unset | UpdateCampaignActionBodyType0 | UpdateCampaignActionBodyType1 |
+        body (UpdateCampaignActionBodyType0 | UpdateCampaignActionBodyType1 |
             UpdateCampaignActionBodyType2):
 
     Raises:
@@ -124,7 +124,7 @@ def sync(
     action_id: int,
     *,
     client: AuthenticatedClient,
-    body: Unset | UpdateCampaignActionBodyType0 | UpdateCampaignActionBodyType1 | UpdateCampaignActionBodyType2 = UNSET,
+    body: UpdateCampaignActionBodyType0 | UpdateCampaignActionBodyType1 | UpdateCampaignActionBodyType2,
 ) -> Any | UpdateCampaignActionResponse200 | None:
     """Update a campaign action
 
@@ -133,7 +133,7 @@ def sync(
     Args:
         campaign_id (int):  Example: 3.
         action_id (int):
-        body (Unset | UpdateCampaignActionBodyType0 | UpdateCampaignActionBodyType1 |
+        body (UpdateCampaignActionBodyType0 | UpdateCampaignActionBodyType1 |
             UpdateCampaignActionBodyType2):
 
     Raises:
@@ -157,7 +157,7 @@ async def asyncio_detailed(
     action_id: int,
     *,
     client: AuthenticatedClient,
-    body: Unset | UpdateCampaignActionBodyType0 | UpdateCampaignActionBodyType1 | UpdateCampaignActionBodyType2 = UNSET,
+    body: UpdateCampaignActionBodyType0 | UpdateCampaignActionBodyType1 | UpdateCampaignActionBodyType2,
 ) -> Response[Any | UpdateCampaignActionResponse200]:
     """Update a campaign action
 
@@ -166,7 +166,7 @@ async def asyncio_detailed(
     Args:
         campaign_id (int):  Example: 3.
         action_id (int):
-        body (Unset | UpdateCampaignActionBodyType0 | UpdateCampaignActionBodyType1 |
+        body (UpdateCampaignActionBodyType0 | UpdateCampaignActionBodyType1 |
             UpdateCampaignActionBodyType2):
 
     Raises:
@@ -193,7 +193,7 @@ async def asyncio(
     action_id: int,
     *,
     client: AuthenticatedClient,
-    body: Unset | UpdateCampaignActionBodyType0 | UpdateCampaignActionBodyType1 | UpdateCampaignActionBodyType2 = UNSET,
+    body: UpdateCampaignActionBodyType0 | UpdateCampaignActionBodyType1 | UpdateCampaignActionBodyType2,
 ) -> Any | UpdateCampaignActionResponse200 | None:
     """Update a campaign action
 
@@ -202,7 +202,7 @@ async def asyncio(
     Args:
         campaign_id (int):  Example: 3.
         action_id (int):
-        body (Unset | UpdateCampaignActionBodyType0 | UpdateCampaignActionBodyType1 |
+        body (UpdateCampaignActionBodyType0 | UpdateCampaignActionBodyType1 |
             UpdateCampaignActionBodyType2):
 
     Raises:

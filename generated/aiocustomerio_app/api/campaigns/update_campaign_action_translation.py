@@ -12,7 +12,7 @@ from ...models.update_campaign_action_translation_body_type_0 import UpdateCampa
 from ...models.update_campaign_action_translation_body_type_1 import UpdateCampaignActionTranslationBodyType1
 from ...models.update_campaign_action_translation_body_type_2 import UpdateCampaignActionTranslationBodyType2
 from ...models.update_campaign_action_translation_response_200 import UpdateCampaignActionTranslationResponse200
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
@@ -20,10 +20,9 @@ def _get_kwargs(
     action_id: int,
     language: str,
     *,
-    body: Unset
-    | UpdateCampaignActionTranslationBodyType0
+    body: UpdateCampaignActionTranslationBodyType0
     | UpdateCampaignActionTranslationBodyType1
-    | UpdateCampaignActionTranslationBodyType2 = UNSET,
+    | UpdateCampaignActionTranslationBodyType2,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -92,10 +91,9 @@ def sync_detailed(
     language: str,
     *,
     client: AuthenticatedClient,
-    body: Unset
-    | UpdateCampaignActionTranslationBodyType0
+    body: UpdateCampaignActionTranslationBodyType0
     | UpdateCampaignActionTranslationBodyType1
-    | UpdateCampaignActionTranslationBodyType2 = UNSET,
+    | UpdateCampaignActionTranslationBodyType2,
 ) -> Response[Any | UpdateCampaignActionTranslationResponse200]:
     """Update a translation of a campaign message
 
@@ -106,8 +104,8 @@ def sync_detailed(
         campaign_id (int):  Example: 3.
         action_id (int):
         language (str):
-        body (Unset | UpdateCampaignActionTranslationBodyType0 |
-            UpdateCampaignActionTranslationBodyType1 | UpdateCampaignActionTranslationBodyType2):
+        body (UpdateCampaignActionTranslationBodyType0 | UpdateCampaignActionTranslationBodyType1
+            | UpdateCampaignActionTranslationBodyType2):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -137,10 +135,9 @@ def sync(
     language: str,
     *,
     client: AuthenticatedClient,
-    body: Unset
-    | UpdateCampaignActionTranslationBodyType0
+    body: UpdateCampaignActionTranslationBodyType0
     | UpdateCampaignActionTranslationBodyType1
-    | UpdateCampaignActionTranslationBodyType2 = UNSET,
+    | UpdateCampaignActionTranslationBodyType2,
 ) -> Any | UpdateCampaignActionTranslationResponse200 | None:
     """Update a translation of a campaign message
 
@@ -151,8 +148,8 @@ def sync(
         campaign_id (int):  Example: 3.
         action_id (int):
         language (str):
-        body (Unset | UpdateCampaignActionTranslationBodyType0 |
-            UpdateCampaignActionTranslationBodyType1 | UpdateCampaignActionTranslationBodyType2):
+        body (UpdateCampaignActionTranslationBodyType0 | UpdateCampaignActionTranslationBodyType1
+            | UpdateCampaignActionTranslationBodyType2):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -177,10 +174,9 @@ async def asyncio_detailed(
     language: str,
     *,
     client: AuthenticatedClient,
-    body: Unset
-    | UpdateCampaignActionTranslationBodyType0
+    body: UpdateCampaignActionTranslationBodyType0
     | UpdateCampaignActionTranslationBodyType1
-    | UpdateCampaignActionTranslationBodyType2 = UNSET,
+    | UpdateCampaignActionTranslationBodyType2,
 ) -> Response[Any | UpdateCampaignActionTranslationResponse200]:
     """Update a translation of a campaign message
 
@@ -191,8 +187,8 @@ async def asyncio_detailed(
         campaign_id (int):  Example: 3.
         action_id (int):
         language (str):
-        body (Unset | UpdateCampaignActionTranslationBodyType0 |
-            UpdateCampaignActionTranslationBodyType1 | UpdateCampaignActionTranslationBodyType2):
+        body (UpdateCampaignActionTranslationBodyType0 | UpdateCampaignActionTranslationBodyType1
+            | UpdateCampaignActionTranslationBodyType2):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -220,10 +216,9 @@ async def asyncio(
     language: str,
     *,
     client: AuthenticatedClient,
-    body: Unset
-    | UpdateCampaignActionTranslationBodyType0
+    body: UpdateCampaignActionTranslationBodyType0
     | UpdateCampaignActionTranslationBodyType1
-    | UpdateCampaignActionTranslationBodyType2 = UNSET,
+    | UpdateCampaignActionTranslationBodyType2,
 ) -> Any | UpdateCampaignActionTranslationResponse200 | None:
     """Update a translation of a campaign message
 
@@ -234,8 +229,8 @@ async def asyncio(
         campaign_id (int):  Example: 3.
         action_id (int):
         language (str):
-        body (Unset | UpdateCampaignActionTranslationBodyType0 |
-            UpdateCampaignActionTranslationBodyType1 | UpdateCampaignActionTranslationBodyType2):
+        body (UpdateCampaignActionTranslationBodyType0 | UpdateCampaignActionTranslationBodyType1
+            | UpdateCampaignActionTranslationBodyType2):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

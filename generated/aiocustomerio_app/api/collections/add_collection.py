@@ -10,12 +10,12 @@ from ...client import AuthenticatedClient, Client
 from ...models.add_collection_body_type_0 import AddCollectionBodyType0
 from ...models.add_collection_body_type_1 import AddCollectionBodyType1
 from ...models.add_collection_response_200 import AddCollectionResponse200
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
     *,
-    body: AddCollectionBodyType0 | AddCollectionBodyType1 | Unset = UNSET,
+    body: AddCollectionBodyType0 | AddCollectionBodyType1,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -71,7 +71,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: AddCollectionBodyType0 | AddCollectionBodyType1 | Unset = UNSET,
+    body: AddCollectionBodyType0 | AddCollectionBodyType1,
 ) -> Response[AddCollectionResponse200 | Any]:
     """Create a collection
 
@@ -82,7 +82,7 @@ def sync_detailed(
     more than 10 KB.
 
     Args:
-        body (AddCollectionBodyType0 | AddCollectionBodyType1 | Unset):
+        body (AddCollectionBodyType0 | AddCollectionBodyType1):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -106,7 +106,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: AddCollectionBodyType0 | AddCollectionBodyType1 | Unset = UNSET,
+    body: AddCollectionBodyType0 | AddCollectionBodyType1,
 ) -> AddCollectionResponse200 | Any | None:
     """Create a collection
 
@@ -117,7 +117,7 @@ def sync(
     more than 10 KB.
 
     Args:
-        body (AddCollectionBodyType0 | AddCollectionBodyType1 | Unset):
+        body (AddCollectionBodyType0 | AddCollectionBodyType1):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -136,7 +136,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: AddCollectionBodyType0 | AddCollectionBodyType1 | Unset = UNSET,
+    body: AddCollectionBodyType0 | AddCollectionBodyType1,
 ) -> Response[AddCollectionResponse200 | Any]:
     """Create a collection
 
@@ -147,7 +147,7 @@ async def asyncio_detailed(
     more than 10 KB.
 
     Args:
-        body (AddCollectionBodyType0 | AddCollectionBodyType1 | Unset):
+        body (AddCollectionBodyType0 | AddCollectionBodyType1):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -169,7 +169,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: AddCollectionBodyType0 | AddCollectionBodyType1 | Unset = UNSET,
+    body: AddCollectionBodyType0 | AddCollectionBodyType1,
 ) -> AddCollectionResponse200 | Any | None:
     """Create a collection
 
@@ -180,7 +180,7 @@ async def asyncio(
     more than 10 KB.
 
     Args:
-        body (AddCollectionBodyType0 | AddCollectionBodyType1 | Unset):
+        body (AddCollectionBodyType0 | AddCollectionBodyType1):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

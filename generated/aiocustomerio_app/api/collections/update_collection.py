@@ -11,13 +11,13 @@ from ...client import AuthenticatedClient, Client
 from ...models.update_collection_body_type_0 import UpdateCollectionBodyType0
 from ...models.update_collection_body_type_1 import UpdateCollectionBodyType1
 from ...models.update_collection_response_200 import UpdateCollectionResponse200
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
     collection_id: int,
     *,
-    body: Unset | UpdateCollectionBodyType0 | UpdateCollectionBodyType1 = UNSET,
+    body: UpdateCollectionBodyType0 | UpdateCollectionBodyType1,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -76,7 +76,7 @@ def sync_detailed(
     collection_id: int,
     *,
     client: AuthenticatedClient,
-    body: Unset | UpdateCollectionBodyType0 | UpdateCollectionBodyType1 = UNSET,
+    body: UpdateCollectionBodyType0 | UpdateCollectionBodyType1,
 ) -> Response[Any | UpdateCollectionResponse200]:
     """Update a collection
 
@@ -91,7 +91,7 @@ def sync_detailed(
 
     Args:
         collection_id (int):
-        body (Unset | UpdateCollectionBodyType0 | UpdateCollectionBodyType1):
+        body (UpdateCollectionBodyType0 | UpdateCollectionBodyType1):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -117,7 +117,7 @@ def sync(
     collection_id: int,
     *,
     client: AuthenticatedClient,
-    body: Unset | UpdateCollectionBodyType0 | UpdateCollectionBodyType1 = UNSET,
+    body: UpdateCollectionBodyType0 | UpdateCollectionBodyType1,
 ) -> Any | UpdateCollectionResponse200 | None:
     """Update a collection
 
@@ -132,7 +132,7 @@ def sync(
 
     Args:
         collection_id (int):
-        body (Unset | UpdateCollectionBodyType0 | UpdateCollectionBodyType1):
+        body (UpdateCollectionBodyType0 | UpdateCollectionBodyType1):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -153,7 +153,7 @@ async def asyncio_detailed(
     collection_id: int,
     *,
     client: AuthenticatedClient,
-    body: Unset | UpdateCollectionBodyType0 | UpdateCollectionBodyType1 = UNSET,
+    body: UpdateCollectionBodyType0 | UpdateCollectionBodyType1,
 ) -> Response[Any | UpdateCollectionResponse200]:
     """Update a collection
 
@@ -168,7 +168,7 @@ async def asyncio_detailed(
 
     Args:
         collection_id (int):
-        body (Unset | UpdateCollectionBodyType0 | UpdateCollectionBodyType1):
+        body (UpdateCollectionBodyType0 | UpdateCollectionBodyType1):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -192,7 +192,7 @@ async def asyncio(
     collection_id: int,
     *,
     client: AuthenticatedClient,
-    body: Unset | UpdateCollectionBodyType0 | UpdateCollectionBodyType1 = UNSET,
+    body: UpdateCollectionBodyType0 | UpdateCollectionBodyType1,
 ) -> Any | UpdateCollectionResponse200 | None:
     """Update a collection
 
@@ -207,7 +207,7 @@ async def asyncio(
 
     Args:
         collection_id (int):
-        body (Unset | UpdateCollectionBodyType0 | UpdateCollectionBodyType1):
+        body (UpdateCollectionBodyType0 | UpdateCollectionBodyType1):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

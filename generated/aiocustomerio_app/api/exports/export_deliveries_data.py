@@ -12,7 +12,7 @@ from ...models.export_deliveries_data_body_type_0 import ExportDeliveriesDataBod
 from ...models.export_deliveries_data_body_type_1 import ExportDeliveriesDataBodyType1
 from ...models.export_deliveries_data_body_type_2 import ExportDeliveriesDataBodyType2
 from ...models.export_deliveries_data_response_200 import ExportDeliveriesDataResponse200
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
@@ -20,8 +20,7 @@ def _get_kwargs(
     body: ExportDeliveriesDataAction
     | ExportDeliveriesDataBodyType0
     | ExportDeliveriesDataBodyType1
-    | ExportDeliveriesDataBodyType2
-    | Unset = UNSET,
+    | ExportDeliveriesDataBodyType2,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -84,8 +83,7 @@ def sync_detailed(
     body: ExportDeliveriesDataAction
     | ExportDeliveriesDataBodyType0
     | ExportDeliveriesDataBodyType1
-    | ExportDeliveriesDataBodyType2
-    | Unset = UNSET,
+    | ExportDeliveriesDataBodyType2,
 ) -> Response[Any | ExportDeliveriesDataResponse200]:
     """Export information about deliveries
 
@@ -101,7 +99,7 @@ def sync_detailed(
 
     Args:
         body (ExportDeliveriesDataAction | ExportDeliveriesDataBodyType0 |
-            ExportDeliveriesDataBodyType1 | ExportDeliveriesDataBodyType2 | Unset):
+            ExportDeliveriesDataBodyType1 | ExportDeliveriesDataBodyType2):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -128,8 +126,7 @@ def sync(
     body: ExportDeliveriesDataAction
     | ExportDeliveriesDataBodyType0
     | ExportDeliveriesDataBodyType1
-    | ExportDeliveriesDataBodyType2
-    | Unset = UNSET,
+    | ExportDeliveriesDataBodyType2,
 ) -> Any | ExportDeliveriesDataResponse200 | None:
     """Export information about deliveries
 
@@ -145,7 +142,7 @@ def sync(
 
     Args:
         body (ExportDeliveriesDataAction | ExportDeliveriesDataBodyType0 |
-            ExportDeliveriesDataBodyType1 | ExportDeliveriesDataBodyType2 | Unset):
+            ExportDeliveriesDataBodyType1 | ExportDeliveriesDataBodyType2):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -167,8 +164,7 @@ async def asyncio_detailed(
     body: ExportDeliveriesDataAction
     | ExportDeliveriesDataBodyType0
     | ExportDeliveriesDataBodyType1
-    | ExportDeliveriesDataBodyType2
-    | Unset = UNSET,
+    | ExportDeliveriesDataBodyType2,
 ) -> Response[Any | ExportDeliveriesDataResponse200]:
     """Export information about deliveries
 
@@ -184,7 +180,7 @@ async def asyncio_detailed(
 
     Args:
         body (ExportDeliveriesDataAction | ExportDeliveriesDataBodyType0 |
-            ExportDeliveriesDataBodyType1 | ExportDeliveriesDataBodyType2 | Unset):
+            ExportDeliveriesDataBodyType1 | ExportDeliveriesDataBodyType2):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -209,8 +205,7 @@ async def asyncio(
     body: ExportDeliveriesDataAction
     | ExportDeliveriesDataBodyType0
     | ExportDeliveriesDataBodyType1
-    | ExportDeliveriesDataBodyType2
-    | Unset = UNSET,
+    | ExportDeliveriesDataBodyType2,
 ) -> Any | ExportDeliveriesDataResponse200 | None:
     """Export information about deliveries
 
@@ -226,7 +221,7 @@ async def asyncio(
 
     Args:
         body (ExportDeliveriesDataAction | ExportDeliveriesDataBodyType0 |
-            ExportDeliveriesDataBodyType1 | ExportDeliveriesDataBodyType2 | Unset):
+            ExportDeliveriesDataBodyType1 | ExportDeliveriesDataBodyType2):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -13,12 +13,12 @@ from ...models.send_email_response_403 import SendEmailResponse403
 from ...models.send_email_response_413 import SendEmailResponse413
 from ...models.send_email_with_template import SendEmailWithTemplate
 from ...models.send_email_without_template import SendEmailWithoutTemplate
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
     *,
-    body: SendEmailWithoutTemplate | SendEmailWithTemplate | Unset = UNSET,
+    body: SendEmailWithoutTemplate | SendEmailWithTemplate,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -81,7 +81,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: SendEmailWithoutTemplate | SendEmailWithTemplate | Unset = UNSET,
+    body: SendEmailWithoutTemplate | SendEmailWithTemplate,
 ) -> Response[SendEmailResponse200 | SendEmailResponse400 | SendEmailResponse403 | SendEmailResponse413]:
     """Send a transactional email
 
@@ -104,8 +104,8 @@ def sync_detailed(
     gathering metrics for all of your transactional messages against a single ID).
 
     Args:
-        body (SendEmailWithoutTemplate | SendEmailWithTemplate | Unset): The payload of a
-            transactional message.
+        body (SendEmailWithoutTemplate | SendEmailWithTemplate): The payload of a transactional
+            message.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -129,7 +129,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: SendEmailWithoutTemplate | SendEmailWithTemplate | Unset = UNSET,
+    body: SendEmailWithoutTemplate | SendEmailWithTemplate,
 ) -> SendEmailResponse200 | SendEmailResponse400 | SendEmailResponse403 | SendEmailResponse413 | None:
     """Send a transactional email
 
@@ -152,8 +152,8 @@ def sync(
     gathering metrics for all of your transactional messages against a single ID).
 
     Args:
-        body (SendEmailWithoutTemplate | SendEmailWithTemplate | Unset): The payload of a
-            transactional message.
+        body (SendEmailWithoutTemplate | SendEmailWithTemplate): The payload of a transactional
+            message.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -172,7 +172,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: SendEmailWithoutTemplate | SendEmailWithTemplate | Unset = UNSET,
+    body: SendEmailWithoutTemplate | SendEmailWithTemplate,
 ) -> Response[SendEmailResponse200 | SendEmailResponse400 | SendEmailResponse403 | SendEmailResponse413]:
     """Send a transactional email
 
@@ -195,8 +195,8 @@ async def asyncio_detailed(
     gathering metrics for all of your transactional messages against a single ID).
 
     Args:
-        body (SendEmailWithoutTemplate | SendEmailWithTemplate | Unset): The payload of a
-            transactional message.
+        body (SendEmailWithoutTemplate | SendEmailWithTemplate): The payload of a transactional
+            message.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -218,7 +218,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: SendEmailWithoutTemplate | SendEmailWithTemplate | Unset = UNSET,
+    body: SendEmailWithoutTemplate | SendEmailWithTemplate,
 ) -> SendEmailResponse200 | SendEmailResponse400 | SendEmailResponse403 | SendEmailResponse413 | None:
     """Send a transactional email
 
@@ -241,8 +241,8 @@ async def asyncio(
     gathering metrics for all of your transactional messages against a single ID).
 
     Args:
-        body (SendEmailWithoutTemplate | SendEmailWithTemplate | Unset): The payload of a
-            transactional message.
+        body (SendEmailWithoutTemplate | SendEmailWithTemplate): The payload of a transactional
+            message.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

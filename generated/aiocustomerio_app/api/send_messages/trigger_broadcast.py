@@ -8,15 +8,15 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.segment_2 import Segment2
 from ...models.trigger_broadcast_body_type_2 import TriggerBroadcastBodyType2
 from ...models.trigger_broadcast_body_type_3 import TriggerBroadcastBodyType3
 from ...models.trigger_broadcast_custom_recipients import TriggerBroadcastCustomRecipients
 from ...models.trigger_broadcast_data_file_url import TriggerBroadcastDataFileURL
 from ...models.trigger_broadcast_default_audience import TriggerBroadcastDefaultAudience
-from ...models.trigger_broadcast_response_200 import TriggerBroadcastResponse200
 from ...models.trigger_broadcast_response_422 import TriggerBroadcastResponse422
 from ...models.trigger_broadcast_user_maps import TriggerBroadcastUserMaps
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
@@ -27,8 +27,7 @@ def _get_kwargs(
     | TriggerBroadcastCustomRecipients
     | TriggerBroadcastDataFileURL
     | TriggerBroadcastDefaultAudience
-    | TriggerBroadcastUserMaps
-    | Unset = UNSET,
+    | TriggerBroadcastUserMaps,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -60,9 +59,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | TriggerBroadcastResponse200 | TriggerBroadcastResponse422 | None:
+) -> Any | Segment2 | TriggerBroadcastResponse422 | None:
     if response.status_code == 200:
-        response_200 = TriggerBroadcastResponse200.from_dict(response.json())
+        response_200 = Segment2.from_dict(response.json())
 
         return response_200
 
@@ -87,7 +86,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | TriggerBroadcastResponse200 | TriggerBroadcastResponse422]:
+) -> Response[Any | Segment2 | TriggerBroadcastResponse422]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -105,9 +104,8 @@ def sync_detailed(
     | TriggerBroadcastCustomRecipients
     | TriggerBroadcastDataFileURL
     | TriggerBroadcastDefaultAudience
-    | TriggerBroadcastUserMaps
-    | Unset = UNSET,
-) -> Response[Any | TriggerBroadcastResponse200 | TriggerBroadcastResponse422]:
+    | TriggerBroadcastUserMaps,
+) -> Response[Any | Segment2 | TriggerBroadcastResponse422]:
     """Trigger a broadcast
 
      Manually trigger a broadcast, and provide data to populate messages in your trigger. The shape of
@@ -133,14 +131,14 @@ def sync_detailed(
         broadcast_id (int):
         body (TriggerBroadcastBodyType2 | TriggerBroadcastBodyType3 |
             TriggerBroadcastCustomRecipients | TriggerBroadcastDataFileURL |
-            TriggerBroadcastDefaultAudience | TriggerBroadcastUserMaps | Unset):
+            TriggerBroadcastDefaultAudience | TriggerBroadcastUserMaps):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | TriggerBroadcastResponse200 | TriggerBroadcastResponse422]
+        Response[Any | Segment2 | TriggerBroadcastResponse422]
     """
 
     kwargs = _get_kwargs(
@@ -164,9 +162,8 @@ def sync(
     | TriggerBroadcastCustomRecipients
     | TriggerBroadcastDataFileURL
     | TriggerBroadcastDefaultAudience
-    | TriggerBroadcastUserMaps
-    | Unset = UNSET,
-) -> Any | TriggerBroadcastResponse200 | TriggerBroadcastResponse422 | None:
+    | TriggerBroadcastUserMaps,
+) -> Any | Segment2 | TriggerBroadcastResponse422 | None:
     """Trigger a broadcast
 
      Manually trigger a broadcast, and provide data to populate messages in your trigger. The shape of
@@ -192,14 +189,14 @@ def sync(
         broadcast_id (int):
         body (TriggerBroadcastBodyType2 | TriggerBroadcastBodyType3 |
             TriggerBroadcastCustomRecipients | TriggerBroadcastDataFileURL |
-            TriggerBroadcastDefaultAudience | TriggerBroadcastUserMaps | Unset):
+            TriggerBroadcastDefaultAudience | TriggerBroadcastUserMaps):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | TriggerBroadcastResponse200 | TriggerBroadcastResponse422
+        Any | Segment2 | TriggerBroadcastResponse422
     """
 
     return sync_detailed(
@@ -218,9 +215,8 @@ async def asyncio_detailed(
     | TriggerBroadcastCustomRecipients
     | TriggerBroadcastDataFileURL
     | TriggerBroadcastDefaultAudience
-    | TriggerBroadcastUserMaps
-    | Unset = UNSET,
-) -> Response[Any | TriggerBroadcastResponse200 | TriggerBroadcastResponse422]:
+    | TriggerBroadcastUserMaps,
+) -> Response[Any | Segment2 | TriggerBroadcastResponse422]:
     """Trigger a broadcast
 
      Manually trigger a broadcast, and provide data to populate messages in your trigger. The shape of
@@ -246,14 +242,14 @@ async def asyncio_detailed(
         broadcast_id (int):
         body (TriggerBroadcastBodyType2 | TriggerBroadcastBodyType3 |
             TriggerBroadcastCustomRecipients | TriggerBroadcastDataFileURL |
-            TriggerBroadcastDefaultAudience | TriggerBroadcastUserMaps | Unset):
+            TriggerBroadcastDefaultAudience | TriggerBroadcastUserMaps):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | TriggerBroadcastResponse200 | TriggerBroadcastResponse422]
+        Response[Any | Segment2 | TriggerBroadcastResponse422]
     """
 
     kwargs = _get_kwargs(
@@ -275,9 +271,8 @@ async def asyncio(
     | TriggerBroadcastCustomRecipients
     | TriggerBroadcastDataFileURL
     | TriggerBroadcastDefaultAudience
-    | TriggerBroadcastUserMaps
-    | Unset = UNSET,
-) -> Any | TriggerBroadcastResponse200 | TriggerBroadcastResponse422 | None:
+    | TriggerBroadcastUserMaps,
+) -> Any | Segment2 | TriggerBroadcastResponse422 | None:
     """Trigger a broadcast
 
      Manually trigger a broadcast, and provide data to populate messages in your trigger. The shape of
@@ -303,14 +298,14 @@ async def asyncio(
         broadcast_id (int):
         body (TriggerBroadcastBodyType2 | TriggerBroadcastBodyType3 |
             TriggerBroadcastCustomRecipients | TriggerBroadcastDataFileURL |
-            TriggerBroadcastDefaultAudience | TriggerBroadcastUserMaps | Unset):
+            TriggerBroadcastDefaultAudience | TriggerBroadcastUserMaps):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | TriggerBroadcastResponse200 | TriggerBroadcastResponse422
+        Any | Segment2 | TriggerBroadcastResponse422
     """
 
     return (

@@ -15,7 +15,7 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
-    body: PageAnonymousUser | PageKnownUser | Unset = UNSET,
+    body: PageAnonymousUser | PageKnownUser,
     x_strict_mode: PageXStrictMode | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -60,7 +60,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: PageAnonymousUser | PageKnownUser | Unset = UNSET,
+    body: PageAnonymousUser | PageKnownUser,
     x_strict_mode: PageXStrictMode | Unset = UNSET,
 ) -> Response[Any]:
     """Track pageviews
@@ -79,7 +79,7 @@ def sync_detailed(
 
     Args:
         x_strict_mode (PageXStrictMode | Unset):
-        body (PageAnonymousUser | PageKnownUser | Unset):  Example: {'anonymousId':
+        body (PageAnonymousUser | PageKnownUser):  Example: {'anonymousId':
             '507f191e810c19729de860ea', 'channel': 'browser', 'context': {'ip': '8.8.8.8',
             'userAgent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_5) AppleWebKit/537.36 (KHTML
             like Gecko) Chrome/40.0.2214.115 Safari/537.36'}, 'integrations': {'All': True,
@@ -112,7 +112,7 @@ def sync_detailed(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: PageAnonymousUser | PageKnownUser | Unset = UNSET,
+    body: PageAnonymousUser | PageKnownUser,
     x_strict_mode: PageXStrictMode | Unset = UNSET,
 ) -> Response[Any]:
     """Track pageviews
@@ -131,7 +131,7 @@ async def asyncio_detailed(
 
     Args:
         x_strict_mode (PageXStrictMode | Unset):
-        body (PageAnonymousUser | PageKnownUser | Unset):  Example: {'anonymousId':
+        body (PageAnonymousUser | PageKnownUser):  Example: {'anonymousId':
             '507f191e810c19729de860ea', 'channel': 'browser', 'context': {'ip': '8.8.8.8',
             'userAgent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_5) AppleWebKit/537.36 (KHTML
             like Gecko) Chrome/40.0.2214.115 Safari/537.36'}, 'integrations': {'All': True,

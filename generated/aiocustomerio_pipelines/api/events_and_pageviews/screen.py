@@ -15,7 +15,7 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
-    body: ScreenAnonymousUser | ScreenKnownUser | Unset = UNSET,
+    body: ScreenAnonymousUser | ScreenKnownUser,
     x_strict_mode: ScreenXStrictMode | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -60,7 +60,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: ScreenAnonymousUser | ScreenKnownUser | Unset = UNSET,
+    body: ScreenAnonymousUser | ScreenKnownUser,
     x_strict_mode: ScreenXStrictMode | Unset = UNSET,
 ) -> Response[Any]:
     """Track mobile screenviews
@@ -70,7 +70,7 @@ def sync_detailed(
 
     Args:
         x_strict_mode (ScreenXStrictMode | Unset):
-        body (ScreenAnonymousUser | ScreenKnownUser | Unset):  Example: {'anonymousId':
+        body (ScreenAnonymousUser | ScreenKnownUser):  Example: {'anonymousId':
             '507f191e810c19729de860ea', 'context': {'ip': '8.8.8.8'}, 'integrations': {'All': True,
             'Salesforce': False}, 'messageId': '022bb90c-bbac-11e4-8dfc-aa07a5b093db', 'name': 'feed',
             'properties': {'subscriptions': ['baseball', 'basketball']}, 'receivedAt':
@@ -100,7 +100,7 @@ def sync_detailed(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: ScreenAnonymousUser | ScreenKnownUser | Unset = UNSET,
+    body: ScreenAnonymousUser | ScreenKnownUser,
     x_strict_mode: ScreenXStrictMode | Unset = UNSET,
 ) -> Response[Any]:
     """Track mobile screenviews
@@ -110,7 +110,7 @@ async def asyncio_detailed(
 
     Args:
         x_strict_mode (ScreenXStrictMode | Unset):
-        body (ScreenAnonymousUser | ScreenKnownUser | Unset):  Example: {'anonymousId':
+        body (ScreenAnonymousUser | ScreenKnownUser):  Example: {'anonymousId':
             '507f191e810c19729de860ea', 'context': {'ip': '8.8.8.8'}, 'integrations': {'All': True,
             'Salesforce': False}, 'messageId': '022bb90c-bbac-11e4-8dfc-aa07a5b093db', 'name': 'feed',
             'properties': {'subscriptions': ['baseball', 'basketball']}, 'receivedAt':

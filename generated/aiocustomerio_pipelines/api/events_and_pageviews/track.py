@@ -16,7 +16,7 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
-    body: TrackAnonymousUser | TrackGroup | TrackKnownUser | Unset = UNSET,
+    body: TrackAnonymousUser | TrackGroup | TrackKnownUser,
     x_strict_mode: TrackXStrictMode | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -63,7 +63,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: TrackAnonymousUser | TrackGroup | TrackKnownUser | Unset = UNSET,
+    body: TrackAnonymousUser | TrackGroup | TrackKnownUser,
     x_strict_mode: TrackXStrictMode | Unset = UNSET,
 ) -> Response[Any]:
     """Track custom events
@@ -81,7 +81,7 @@ def sync_detailed(
 
     Args:
         x_strict_mode (TrackXStrictMode | Unset):
-        body (TrackAnonymousUser | TrackGroup | TrackKnownUser | Unset):  Example: {'anonymousId':
+        body (TrackAnonymousUser | TrackGroup | TrackKnownUser):  Example: {'anonymousId':
             '23adfd82-aa0f-45a7-a756-24f2a7a4c895', 'context': {'library': {'name': 'analytics.js',
             'version': '2.11.1'}, 'page': {'path': '/', 'referrer': 'https://www.google.com/',
             'search': '?q=analytics', 'title': 'Customer.io Docs', 'url': 'https://docs.customer.io'},
@@ -115,7 +115,7 @@ def sync_detailed(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: TrackAnonymousUser | TrackGroup | TrackKnownUser | Unset = UNSET,
+    body: TrackAnonymousUser | TrackGroup | TrackKnownUser,
     x_strict_mode: TrackXStrictMode | Unset = UNSET,
 ) -> Response[Any]:
     """Track custom events
@@ -133,7 +133,7 @@ async def asyncio_detailed(
 
     Args:
         x_strict_mode (TrackXStrictMode | Unset):
-        body (TrackAnonymousUser | TrackGroup | TrackKnownUser | Unset):  Example: {'anonymousId':
+        body (TrackAnonymousUser | TrackGroup | TrackKnownUser):  Example: {'anonymousId':
             '23adfd82-aa0f-45a7-a756-24f2a7a4c895', 'context': {'library': {'name': 'analytics.js',
             'version': '2.11.1'}, 'page': {'path': '/', 'referrer': 'https://www.google.com/',
             'search': '?q=analytics', 'title': 'Customer.io Docs', 'url': 'https://docs.customer.io'},

@@ -15,7 +15,7 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
-    body: GroupAnonymousUser | GroupKnownUser | Unset = UNSET,
+    body: GroupAnonymousUser | GroupKnownUser,
     x_strict_mode: GroupXStrictMode | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -60,7 +60,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: GroupAnonymousUser | GroupKnownUser | Unset = UNSET,
+    body: GroupAnonymousUser | GroupKnownUser,
     x_strict_mode: GroupXStrictMode | Unset = UNSET,
 ) -> Response[Any]:
     """Create objects and relationships
@@ -74,7 +74,7 @@ def sync_detailed(
 
     Args:
         x_strict_mode (GroupXStrictMode | Unset):
-        body (GroupAnonymousUser | GroupKnownUser | Unset):  Example: {'anonymousId':
+        body (GroupAnonymousUser | GroupKnownUser):  Example: {'anonymousId':
             '507f191e810c19729de860ea,', 'channel': 'browser,', 'context': {'ip': '8.8.8.8',
             'userAgent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_5) AppleWebKit/537.36 (KHTML,
             like Gecko) Chrome/40.0.2214.115 Safari/537.36'}, 'integrations': {'All': True,
@@ -108,7 +108,7 @@ def sync_detailed(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: GroupAnonymousUser | GroupKnownUser | Unset = UNSET,
+    body: GroupAnonymousUser | GroupKnownUser,
     x_strict_mode: GroupXStrictMode | Unset = UNSET,
 ) -> Response[Any]:
     """Create objects and relationships
@@ -122,7 +122,7 @@ async def asyncio_detailed(
 
     Args:
         x_strict_mode (GroupXStrictMode | Unset):
-        body (GroupAnonymousUser | GroupKnownUser | Unset):  Example: {'anonymousId':
+        body (GroupAnonymousUser | GroupKnownUser):  Example: {'anonymousId':
             '507f191e810c19729de860ea,', 'channel': 'browser,', 'context': {'ip': '8.8.8.8',
             'userAgent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_5) AppleWebKit/537.36 (KHTML,
             like Gecko) Chrome/40.0.2214.115 Safari/537.36'}, 'integrations': {'All': True,

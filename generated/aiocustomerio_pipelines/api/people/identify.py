@@ -15,7 +15,7 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
-    body: IdentifyAnonymousUser | IdentifyKnownUser | Unset = UNSET,
+    body: IdentifyAnonymousUser | IdentifyKnownUser,
     x_strict_mode: IdentifyXStrictMode | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -60,7 +60,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: IdentifyAnonymousUser | IdentifyKnownUser | Unset = UNSET,
+    body: IdentifyAnonymousUser | IdentifyKnownUser,
     x_strict_mode: IdentifyXStrictMode | Unset = UNSET,
 ) -> Response[Any]:
     """Add and Update People
@@ -76,9 +76,9 @@ def sync_detailed(
 
     Args:
         x_strict_mode (IdentifyXStrictMode | Unset):
-        body (IdentifyAnonymousUser | IdentifyKnownUser | Unset):  Example: {'type': 'identify',
-            'traits': {'name': 'Cool Person', 'email': 'cool.person@example.com', 'likes_baseball':
-            True, 'games_attended': 5}, 'userId': '97980cfea0067'}.
+        body (IdentifyAnonymousUser | IdentifyKnownUser):  Example: {'type': 'identify', 'traits':
+            {'name': 'Cool Person', 'email': 'cool.person@example.com', 'likes_baseball': True,
+            'games_attended': 5}, 'userId': '97980cfea0067'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -103,7 +103,7 @@ def sync_detailed(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: IdentifyAnonymousUser | IdentifyKnownUser | Unset = UNSET,
+    body: IdentifyAnonymousUser | IdentifyKnownUser,
     x_strict_mode: IdentifyXStrictMode | Unset = UNSET,
 ) -> Response[Any]:
     """Add and Update People
@@ -119,9 +119,9 @@ async def asyncio_detailed(
 
     Args:
         x_strict_mode (IdentifyXStrictMode | Unset):
-        body (IdentifyAnonymousUser | IdentifyKnownUser | Unset):  Example: {'type': 'identify',
-            'traits': {'name': 'Cool Person', 'email': 'cool.person@example.com', 'likes_baseball':
-            True, 'games_attended': 5}, 'userId': '97980cfea0067'}.
+        body (IdentifyAnonymousUser | IdentifyKnownUser):  Example: {'type': 'identify', 'traits':
+            {'name': 'Cool Person', 'email': 'cool.person@example.com', 'likes_baseball': True,
+            'games_attended': 5}, 'userId': '97980cfea0067'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

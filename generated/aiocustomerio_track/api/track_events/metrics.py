@@ -13,12 +13,12 @@ from ...models.metrics_in_app import MetricsInApp
 from ...models.metrics_push import MetricsPush
 from ...models.metrics_slack import MetricsSlack
 from ...models.metrics_sms import MetricsSMS
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
     *,
-    body: MetricsBodyType0 | MetricsBodyType5 | MetricsInApp | MetricsPush | MetricsSlack | MetricsSMS | Unset = UNSET,
+    body: MetricsBodyType0 | MetricsBodyType5 | MetricsInApp | MetricsPush | MetricsSlack | MetricsSMS,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -68,7 +68,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-    body: MetricsBodyType0 | MetricsBodyType5 | MetricsInApp | MetricsPush | MetricsSlack | MetricsSMS | Unset = UNSET,
+    body: MetricsBodyType0 | MetricsBodyType5 | MetricsInApp | MetricsPush | MetricsSlack | MetricsSMS,
 ) -> Response[Any]:
     """Report metrics
 
@@ -79,7 +79,7 @@ def sync_detailed(
 
     Args:
         body (MetricsBodyType0 | MetricsBodyType5 | MetricsInApp | MetricsPush | MetricsSlack |
-            MetricsSMS | Unset):
+            MetricsSMS):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -103,7 +103,7 @@ def sync_detailed(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-    body: MetricsBodyType0 | MetricsBodyType5 | MetricsInApp | MetricsPush | MetricsSlack | MetricsSMS | Unset = UNSET,
+    body: MetricsBodyType0 | MetricsBodyType5 | MetricsInApp | MetricsPush | MetricsSlack | MetricsSMS,
 ) -> Response[Any]:
     """Report metrics
 
@@ -114,7 +114,7 @@ async def asyncio_detailed(
 
     Args:
         body (MetricsBodyType0 | MetricsBodyType5 | MetricsInApp | MetricsPush | MetricsSlack |
-            MetricsSMS | Unset):
+            MetricsSMS):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -11,13 +11,13 @@ from ...client import AuthenticatedClient, Client
 from ...models.events_request_mobile_screen_view import EventsRequestMobileScreenView
 from ...models.events_request_page_view import EventsRequestPageView
 from ...models.standard_event import StandardEvent
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
     identifier: str,
     *,
-    body: EventsRequestMobileScreenView | EventsRequestPageView | StandardEvent | Unset = UNSET,
+    body: EventsRequestMobileScreenView | EventsRequestPageView | StandardEvent,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -67,7 +67,7 @@ def sync_detailed(
     identifier: str,
     *,
     client: AuthenticatedClient,
-    body: EventsRequestMobileScreenView | EventsRequestPageView | StandardEvent | Unset = UNSET,
+    body: EventsRequestMobileScreenView | EventsRequestPageView | StandardEvent,
 ) -> Response[Any]:
     """Track a customer event
 
@@ -100,7 +100,7 @@ def sync_detailed(
 
             You can use this value to update a person's other identifiers—their `id` or `email`.
             Example: 12345.
-        body (EventsRequestMobileScreenView | EventsRequestPageView | StandardEvent | Unset):
+        body (EventsRequestMobileScreenView | EventsRequestPageView | StandardEvent):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -126,7 +126,7 @@ async def asyncio_detailed(
     identifier: str,
     *,
     client: AuthenticatedClient,
-    body: EventsRequestMobileScreenView | EventsRequestPageView | StandardEvent | Unset = UNSET,
+    body: EventsRequestMobileScreenView | EventsRequestPageView | StandardEvent,
 ) -> Response[Any]:
     """Track a customer event
 
@@ -159,7 +159,7 @@ async def asyncio_detailed(
 
             You can use this value to update a person's other identifiers—their `id` or `email`.
             Example: 12345.
-        body (EventsRequestMobileScreenView | EventsRequestPageView | StandardEvent | Unset):
+        body (EventsRequestMobileScreenView | EventsRequestPageView | StandardEvent):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -10,15 +10,12 @@ from ...client import AuthenticatedClient, Client
 from ...models.anonymous_events_request_mobile_screen_view import AnonymousEventsRequestMobileScreenView
 from ...models.anonymous_events_request_page_view import AnonymousEventsRequestPageView
 from ...models.standard_anonymous_event import StandardAnonymousEvent
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
     *,
-    body: AnonymousEventsRequestMobileScreenView
-    | AnonymousEventsRequestPageView
-    | StandardAnonymousEvent
-    | Unset = UNSET,
+    body: AnonymousEventsRequestMobileScreenView | AnonymousEventsRequestPageView | StandardAnonymousEvent,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -65,10 +62,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: AnonymousEventsRequestMobileScreenView
-    | AnonymousEventsRequestPageView
-    | StandardAnonymousEvent
-    | Unset = UNSET,
+    body: AnonymousEventsRequestMobileScreenView | AnonymousEventsRequestPageView | StandardAnonymousEvent,
 ) -> Response[Any]:
     """Track an anonymous event
 
@@ -90,9 +84,9 @@ def sync_detailed(
 
     Args:
         body (AnonymousEventsRequestMobileScreenView | AnonymousEventsRequestPageView |
-            StandardAnonymousEvent | Unset): An event attributed to an unknown person. If you provide
-            an `anonymous_id` with the event, you can associate the event with a person later (using
-            the anonymous ID).
+            StandardAnonymousEvent): An event attributed to an unknown person. If you provide an
+            `anonymous_id` with the event, you can associate the event with a person later (using the
+            anonymous ID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -116,10 +110,7 @@ def sync_detailed(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: AnonymousEventsRequestMobileScreenView
-    | AnonymousEventsRequestPageView
-    | StandardAnonymousEvent
-    | Unset = UNSET,
+    body: AnonymousEventsRequestMobileScreenView | AnonymousEventsRequestPageView | StandardAnonymousEvent,
 ) -> Response[Any]:
     """Track an anonymous event
 
@@ -141,9 +132,9 @@ async def asyncio_detailed(
 
     Args:
         body (AnonymousEventsRequestMobileScreenView | AnonymousEventsRequestPageView |
-            StandardAnonymousEvent | Unset): An event attributed to an unknown person. If you provide
-            an `anonymous_id` with the event, you can associate the event with a person later (using
-            the anonymous ID).
+            StandardAnonymousEvent): An event attributed to an unknown person. If you provide an
+            `anonymous_id` with the event, you can associate the event with a person later (using the
+            anonymous ID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

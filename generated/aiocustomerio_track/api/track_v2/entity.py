@@ -26,7 +26,7 @@ from ...models.person_page import PersonPage
 from ...models.person_screen import PersonScreen
 from ...models.suppress import Suppress
 from ...models.unsuppress import Unsuppress
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
@@ -48,8 +48,7 @@ def _get_kwargs(
     | PersonPage
     | PersonScreen
     | Suppress
-    | Unset
-    | Unsuppress = UNSET,
+    | Unsuppress,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -154,8 +153,7 @@ def sync_detailed(
     | PersonPage
     | PersonScreen
     | Suppress
-    | Unset
-    | Unsuppress = UNSET,
+    | Unsuppress,
 ) -> Response[Any | EntityResponse400]:
     """Make a single request
 
@@ -171,7 +169,7 @@ def sync_detailed(
         body (AddDevice | DeleteDevice | Delivery | IdentifyAnonymous | IdentifyPerson |
             ObjectAddRelationships | ObjectDelete | ObjectDeleteRelationships | ObjectIdentify |
             PersonAddRelationships | PersonDelete | PersonDeleteRelationships | PersonEvent |
-            PersonMerge | PersonPage | PersonScreen | Suppress | Unset | Unsuppress):
+            PersonMerge | PersonPage | PersonScreen | Suppress | Unsuppress):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -212,8 +210,7 @@ def sync(
     | PersonPage
     | PersonScreen
     | Suppress
-    | Unset
-    | Unsuppress = UNSET,
+    | Unsuppress,
 ) -> Any | EntityResponse400 | None:
     """Make a single request
 
@@ -229,7 +226,7 @@ def sync(
         body (AddDevice | DeleteDevice | Delivery | IdentifyAnonymous | IdentifyPerson |
             ObjectAddRelationships | ObjectDelete | ObjectDeleteRelationships | ObjectIdentify |
             PersonAddRelationships | PersonDelete | PersonDeleteRelationships | PersonEvent |
-            PersonMerge | PersonPage | PersonScreen | Suppress | Unset | Unsuppress):
+            PersonMerge | PersonPage | PersonScreen | Suppress | Unsuppress):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -265,8 +262,7 @@ async def asyncio_detailed(
     | PersonPage
     | PersonScreen
     | Suppress
-    | Unset
-    | Unsuppress = UNSET,
+    | Unsuppress,
 ) -> Response[Any | EntityResponse400]:
     """Make a single request
 
@@ -282,7 +278,7 @@ async def asyncio_detailed(
         body (AddDevice | DeleteDevice | Delivery | IdentifyAnonymous | IdentifyPerson |
             ObjectAddRelationships | ObjectDelete | ObjectDeleteRelationships | ObjectIdentify |
             PersonAddRelationships | PersonDelete | PersonDeleteRelationships | PersonEvent |
-            PersonMerge | PersonPage | PersonScreen | Suppress | Unset | Unsuppress):
+            PersonMerge | PersonPage | PersonScreen | Suppress | Unsuppress):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -321,8 +317,7 @@ async def asyncio(
     | PersonPage
     | PersonScreen
     | Suppress
-    | Unset
-    | Unsuppress = UNSET,
+    | Unsuppress,
 ) -> Any | EntityResponse400 | None:
     """Make a single request
 
@@ -338,7 +333,7 @@ async def asyncio(
         body (AddDevice | DeleteDevice | Delivery | IdentifyAnonymous | IdentifyPerson |
             ObjectAddRelationships | ObjectDelete | ObjectDeleteRelationships | ObjectIdentify |
             PersonAddRelationships | PersonDelete | PersonDeleteRelationships | PersonEvent |
-            PersonMerge | PersonPage | PersonScreen | Suppress | Unset | Unsuppress):
+            PersonMerge | PersonPage | PersonScreen | Suppress | Unsuppress):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
