@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+import attrs
 import httpx
 
 from . import _payload
@@ -173,9 +174,15 @@ class Operation:
         return self.parse(await self.with_raw_response(*args, **kwargs))
 
     def paginate(self, *, max_items: int | None = None, **kwargs: Any) -> AsyncIterator[Any]:
-        """Every item across pages (following the ``next`` cursor), up to ``max_items``."""
+        """Every item across pages (following the ``next`` cursor), up to ``max_items``.
+
+        A list the spec does not paginate (``list_campaigns``) yields the items of its one page, so every listing
+        can be consumed the same way.
+        """
+        if max_items is not None and max_items < 0:
+            raise ValueError("max_items must be >= 0 (or None for no limit)")
         if self.info.pagination is None:
-            raise TypeError(f"{self.info.name} is not cursor-paginated")
+            return _single_page(self, max_items, kwargs)
         return _paginate(self, self.info.pagination, max_items, kwargs)
 
 
@@ -208,8 +215,6 @@ async def _paginate(
     op: Operation, spec: tuple[str, str, str, str | None], max_items: int | None, kwargs: dict[str, Any]
 ) -> AsyncIterator[Any]:
     cursor_param, next_field, items_field, _limit = spec
-    if max_items is not None and max_items < 0:
-        raise ValueError("max_items must be >= 0 (or None for no limit)")
     yielded = 0
     seen: set[str] = set()
     cursor = kwargs.pop(cursor_param, None)
@@ -228,6 +233,18 @@ async def _paginate(
         if not isinstance(cursor, str) or not cursor or cursor in seen:
             return  # an empty or repeated cursor ends the listing (a repeat would loop forever)
         seen.add(cursor)
+
+
+async def _single_page(op: Operation, max_items: int | None, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
+    page = await op(**kwargs)
+    values = [getattr(page, f.name) for f in attrs.fields(type(page))] if attrs.has(type(page)) else []
+    lists = [v for v in values if isinstance(v, list)]
+    if len(lists) != 1:
+        raise TypeError(f"{op.info.name} does not return one list of items to iterate; await it instead")
+    for i, item in enumerate(lists[0]):
+        if max_items is not None and i >= max_items:
+            return
+        yield item
 
 
 class Tag:

@@ -139,3 +139,10 @@ async def test_with_raw_response(cio: CustomerIO, wire: Wire) -> None:
     raw = await cio.app.campaigns.list_campaigns.with_raw_response()
     assert isinstance(raw, httpx.Response)
     assert raw.headers["x-request-id"] == "r1" and raw.json() == {"campaigns": []}
+
+
+async def test_a_list_without_cursor_iterates_its_one_page(cio: CustomerIO, wire: Wire) -> None:
+    wire.responder = lambda r: httpx.Response(200, json={"campaigns": [{"id": 1, "name": "A"}, {"id": 2, "name": "B"}]})
+    names = [c.name async for c in cio.app.campaigns.list_campaigns.paginate()]
+    assert names == ["A", "B"] and len(wire.requests) == 1
+    assert [c.id async for c in cio.app.campaigns.list_campaigns.paginate(max_items=1)] == [1]

@@ -90,9 +90,12 @@ class Engine:
         self._backoff = backoff
         self._spool_path = spool
 
-        self._buf: deque[Row] = deque()
-        self._buf_bytes = 0
-        self._oldest = 0.0
+        # Batches are formed as items arrive: `_open` fills until the next item would not fit, then it is sealed
+        # into `_ready`. Nothing has to be measured again when a batch is sent.
+        self._open: list[Row] = []
+        self._open_bytes = 0
+        self._ready: deque[list[Row]] = deque()
+        self._oldest = 0.0  # when the open batch got its first item
         self._outstanding = 0
         self._seq = 0
         self._report = IngestReport()
@@ -174,8 +177,9 @@ class Engine:
                 waiter.set_exception(IngestorClosed("the ingestor closed before there was room for this item"))
         if self._spool is not None:
             await self._spool.close()  # leaves unsettled items in the spool for the next run
-        self._report.pending = [json.loads(data) for _, data in self._buf]
-        self._buf.clear()
+        self._report.pending = [json.loads(data) for batch in (*self._ready, self._open) for _, data in batch]
+        self._ready.clear()
+        self._open = []
         self._closed = True
         return self._report
 
@@ -247,13 +251,24 @@ class Engine:
         if self._spool is not None:
             await self._spool.add([(seq, data)])
             return
-        buf = self._buf
-        if not buf:
+        size = len(data) + 1
+        batch = self._open
+        if self._open_bytes + size > self._room:
+            self._seal()
+            batch = self._open
+        if not batch:
             self._oldest = monotonic()
             self._wake.set()
-        buf.append((seq, data))
-        self._buf_bytes += len(data) + 1
-        if self._buf_bytes >= self._room or len(buf) >= self._max_items:
+        batch.append((seq, data))
+        self._open_bytes += size
+        if len(batch) >= self._max_items:
+            self._seal()
+
+    def _seal(self) -> None:
+        if self._open:
+            self._ready.append(self._open)
+            self._open = []
+            self._open_bytes = 0
             self._wake.set()
 
     def _check_size(self, data: bytes) -> bytes:
@@ -298,14 +313,22 @@ class Engine:
         return None
 
     def _push_rows(self, rows: list[Row]) -> None:
-        buf = self._buf
-        if not buf:
+        room, limit = self._room, self._max_items
+        if not self._open:
             self._oldest = monotonic()
-        buf.extend(rows)
-        self._buf_bytes += sum(len(data) for _, data in rows) + len(rows)
-        wake = self._wake
-        if len(rows) == len(buf) or self._buf_bytes >= self._room or len(buf) >= self._max_items:
-            wake.set()
+            self._wake.set()
+        batch, used = self._open, self._open_bytes
+        for row in rows:
+            size = len(row[1]) + 1
+            if used + size > room or len(batch) >= limit:
+                self._open_bytes = used
+                self._seal()
+                batch, used = self._open, 0
+            batch.append(row)
+            used += size
+        self._open_bytes = used
+        if len(batch) >= limit:
+            self._seal()
 
     async def _recover(self) -> None:
         assert self._spool is not None
@@ -334,7 +357,7 @@ class Engine:
     async def _dispatch(self) -> None:
         wake = self._wake
         while True:
-            if not self._buf:
+            if not self._ready and not self._open:
                 wake.clear()
                 await wake.wait()
                 continue
@@ -342,37 +365,22 @@ class Engine:
             if self._pause_until > now:
                 await asyncio.sleep(self._pause_until - now)
                 continue
-            full = self._buf_bytes >= self._room or len(self._buf) >= self._max_items
             due = self._oldest + self._max_wait - now
-            if not full and not self._flushing and due > 0:
+            if not self._ready and not self._flushing and due > 0:
                 wake.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(wake.wait(), due)
                 continue
             await self._slots.acquire()
-            batch = self._cut()
-            if not batch:
+            if not self._ready:
+                self._seal()  # the open batch is due (or a flush was asked for)
+            if not self._ready:
                 self._slots.release()
                 continue
+            batch = self._ready.popleft()
             task = asyncio.create_task(self._send(batch))
             self._senders.add(task)
             task.add_done_callback(self._senders.discard)
-
-    def _cut(self) -> list[Row]:
-        buf, room, limit = self._buf, self._room, self._max_items
-        batch: list[Row] = []
-        size = 0
-        while buf and len(batch) < limit:
-            n = len(buf[0][1]) + 1
-            if size + n > room and batch:
-                break
-            batch.append(buf.popleft())
-            size += n
-        self._buf_bytes -= size
-        if buf:
-            # What is left is at least as old as this batch's newest item; let it go without a fresh wait.
-            self._oldest = min(self._oldest, monotonic())
-        return batch
 
     async def _send(self, batch: list[Row]) -> None:
         try:
@@ -488,11 +496,8 @@ class Engine:
     def _requeue(self, batch: list[Row], *, count_retry: bool) -> None:
         if count_retry:
             self._report.retried += len(batch)
-        buf = self._buf
-        if not buf:
-            self._oldest = monotonic()
-        buf.extendleft(reversed(batch))
-        self._buf_bytes += sum(len(data) for _, data in batch) + len(batch)
+        # Back at the front, whole: it was a valid batch, and its items go before anything newer.
+        self._ready.appendleft(batch)
         self._wake.set()
 
 
