@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from . import enums, refs, titles, unions, values, vendor
+from . import enums, examples, refs, titles, unions, values, vendor
 from ._rule import Change, Rule, Spec
 
 __all__ = ["RULES", "Change", "NotConverging", "Rule", "normalize", "normalize_file", "summarize"]
@@ -28,6 +28,7 @@ RULES: list[Rule] = [
     unions.overlapping_oneof,
     unions.hoist_union_members,
     unions.union_body_required,
+    examples.invalid_examples,
     titles.colliding_titles,
 ]
 

@@ -131,11 +131,18 @@ class SchemaSampler:
         required: list[str] = list(out.get("required", []))
         for member in schema["allOf"]:
             part = self.merged(member)
-            props.update(part.get("properties", {}))
+            for name, prop in part.get("properties", {}).items():
+                # A property constrained by several members must satisfy all of them (e.g. a narrowed enum).
+                props[name] = {"allOf": [props[name], prop]} if name in props else prop
             required += [r for r in part.get("required", []) if r not in required]
             for key, value in part.items():
-                if key not in ("properties", "required"):
+                if key == "enum" and "enum" in out:
+                    out["enum"] = [v for v in out["enum"] if v in value]
+                elif key not in ("properties", "required"):
                     out.setdefault(key, value)
+        if "enum" in out and "example" in out and out["example"] not in out["enum"]:
+            # The example came from a wider member than the intersection: it no longer describes this schema.
+            del out["example"]
         if props:
             out["properties"] = props
         if required:
@@ -236,7 +243,7 @@ class SchemaSampler:
     @staticmethod
     def _string(schema: Mapping[str, Any]) -> str:
         fmt = str(schema.get("format", "")).lower()
-        value = _FORMAT_SAMPLES.get(fmt, "example")
+        value = str(_FORMAT_SAMPLES.get(fmt, "example"))
         if fmt in ("int32", "int64", "unix timestamp"):
             value = "1700000000"
         low = int(schema.get("minLength", 0))
@@ -308,7 +315,7 @@ def build_request(api: str, spec: Mapping[str, Any], path: str, method: str) -> 
         source = "example"
         if not found:
             schema = sampler.merged(media.get("schema", {}))
-            source = "example" if "example" in schema else "schema"
+            source = "example" if "example" in schema else "schema and its members' examples"
             body = sampler.sample(schema)
     tags = op.get("tags") or ["default"]
     return ContractRequest(

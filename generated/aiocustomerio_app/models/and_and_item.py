@@ -31,8 +31,7 @@ class AndAndItem:
         not_ (AndAndItemNotType0 | AndAndItemNotType1 | Audience | Segment4 | Unset): Returns results if a condition is
             false. While and/or support an array of items, `not` supports a single filter object.
         segment (Segment5 | Unset): Provide the `id` of a segment containing people you want to search for.
-        attribute (Attribute3 | Unset): Filter your audience by attribute. Example: {'field': 'unsubscribed',
-            'operator': 'eq', 'value': True}.
+        attribute (Attribute3 | Unset): Filter your audience by attribute.
     """
 
     or_: list[Audience3 | Segment4] | Unset = UNSET

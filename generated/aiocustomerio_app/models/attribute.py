@@ -18,9 +18,6 @@ T = TypeVar("T", bound="Attribute")
 class Attribute:
     """Filter your audience by attribute.
 
-    Example:
-        {'field': 'unsubscribed', 'operator': 'eq', 'value': True}
-
     Attributes:
         field (str): The name of the attribute you want to filter against. Example: first_name.
         operator (AttributeOperator): Determine how to evaluate criteria against the field—`exists` returns results if a

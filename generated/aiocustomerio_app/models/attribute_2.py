@@ -21,8 +21,7 @@ T = TypeVar("T", bound="Attribute2")
 class Attribute2:
     """
     Attributes:
-        attribute (Attribute | Unset): Filter your audience by attribute. Example: {'field': 'unsubscribed', 'operator':
-            'eq', 'value': True}.
+        attribute (Attribute | Unset): Filter your audience by attribute.
     """
 
     attribute: Attribute | Unset = UNSET

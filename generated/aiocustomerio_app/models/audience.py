@@ -22,8 +22,7 @@ class Audience:
     """filter for people who have an attribute or an attribute value.
 
     Attributes:
-        attribute (Attribute3 | Unset): Filter your audience by attribute. Example: {'field': 'unsubscribed',
-            'operator': 'eq', 'value': True}.
+        attribute (Attribute3 | Unset): Filter your audience by attribute.
     """
 
     attribute: Attribute3 | Unset = UNSET

@@ -22,8 +22,7 @@ class Audience3:
     """filter for people who have an attribute or an attribute value.
 
     Attributes:
-        attribute (Attribute | Unset): Filter your audience by attribute. Example: {'field': 'unsubscribed', 'operator':
-            'eq', 'value': True}.
+        attribute (Attribute | Unset): Filter your audience by attribute.
     """
 
     attribute: Attribute | Unset = UNSET

@@ -21,13 +21,7 @@ T = TypeVar("T", bound="BroadcastMessagesResponse200")
 class BroadcastMessagesResponse200:
     """
     Attributes:
-        messages (list[BroadcastMessagesResponse200MessagesItem] | Unset):  Example: [{'id':
-            'dgOq6QWq6QUDAAF22PaOyFVqVxHY3rI5fsg=', 'deduplicate_id': 'dgOq6QWq6QUDAAF22PaOyFVqVxHY3rI5fsg=:1609957872',
-            'msg_template_id': 0, 'action_id': 196, 'customer_id': '1a55d8d1-b13d-4f1f-858f-a93ef21e3a7d',
-            'customer_identifiers': {'id': '1a55d8d1-b13d-4f1f-858f-a93ef21e3a7d', 'email': 'person@example.com', 'cio_id':
-            786433}, 'recipient': 'person@example.com', 'subject': 'Did you get that thing I sent you?', 'metrics':
-            {'delivered': 1609957872, 'sent': 1609957832}, 'created': 1609957805, 'failure_message': None, 'newsletter_id':
-            None, 'content_id': None, 'campaign_id': None, 'broadcast_id': 94, 'type': 'email', 'forgotten': False}].
+        messages (list[BroadcastMessagesResponse200MessagesItem] | Unset):
     """
 
     messages: list[BroadcastMessagesResponse200MessagesItem] | Unset = UNSET

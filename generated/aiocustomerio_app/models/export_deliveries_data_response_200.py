@@ -20,11 +20,6 @@ T = TypeVar("T", bound="ExportDeliveriesDataResponse200")
 @_attrs_define
 class ExportDeliveriesDataResponse200:
     """
-    Example:
-        {'export': {'id': '111,', 'deduplicate_id': '110:1530296738', 'type': 'deliveries', 'failed': False,
-            'description': 'Full deliveries export (created via the api)', 'downloads': 0, 'created_at': 1530296742,
-            'updated_at': 1530296742}}
-
     Attributes:
         export (ExportDeliveriesDataResponse200Export | Unset): Metadata about an export. Example: {'id': 110,
             'user_id': 0, 'user_email': 'person@email.com', 'total': 1234, 'deduplicate_id': '110:1530296738', 'type':

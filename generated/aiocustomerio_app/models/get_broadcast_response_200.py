@@ -21,10 +21,7 @@ T = TypeVar("T", bound="GetBroadcastResponse200")
 class GetBroadcastResponse200:
     """
     Attributes:
-        broadcast (GetBroadcastResponse200Broadcast | Unset):  Example: {'id': 2, 'deduplicate_id': '2:1520467200',
-            'created': 1520467200, 'type': 'triggered_broadcast', 'updated': 1520467200, 'name': 'basic', 'active': True,
-            'state': 'running', 'actions': [{'id': 3, 'type': 'email'}, {'id': 4}, {'type': 'webhook'}], 'tags': 'nil',
-            'first_started': 1520467200, 'created_by': 'ExamplePerson'}.
+        broadcast (GetBroadcastResponse200Broadcast | Unset):
     """
 
     broadcast: GetBroadcastResponse200Broadcast | Unset = UNSET

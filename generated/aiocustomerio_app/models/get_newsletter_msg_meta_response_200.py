@@ -21,12 +21,7 @@ T = TypeVar("T", bound="GetNewsletterMsgMetaResponse200")
 class GetNewsletterMsgMetaResponse200:
     """
     Attributes:
-        messages (list[GetNewsletterMsgMetaResponse200MessagesItem] | Unset):  Example: [{'id':
-            'dgOq6QWq6QUDAAF22PaOyFVqVxHY3rI5fsg=', 'deduplicate_id': 'dgOq6QWq6QUDAAF22PaOyFVqVxHY3rI5fsg=:1609957872',
-            'msg_template_id': 178, 'action_id': None, 'customer_id': '1a55d8d1-b13d-4f1f-858f-a93ef21e3a7d', 'recipient':
-            'person@email.com', 'subject': 'Did you get that thing I sent you?', 'metrics': {'delivered': 1609957872,
-            'sent': 1609957832}, 'created': 1609957805, 'failure_message': None, 'newsletter_id': 72, 'content_id': 178,
-            'campaign_id': None, 'broadcast_id': None, 'type': 'email', 'forgotten': False}].
+        messages (list[GetNewsletterMsgMetaResponse200MessagesItem] | Unset):
     """
 
     messages: list[GetNewsletterMsgMetaResponse200MessagesItem] | Unset = UNSET

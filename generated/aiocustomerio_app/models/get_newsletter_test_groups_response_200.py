@@ -22,10 +22,6 @@ T = TypeVar("T", bound="GetNewsletterTestGroupsResponse200")
 @_attrs_define
 class GetNewsletterTestGroupsResponse200:
     """
-    Example:
-        {'test_groups': [{'id': 0, 'name': 'A', 'label': 'test 1', 'winner': False, 'content_ids': [25, 26]}, {'id': 2,
-            'name': 'B', 'label': 'test 2', 'winner': False, 'content_ids': [27, 28]}]}
-
     Attributes:
         test_groups (list[GetNewsletterTestGroupsResponse200TestGroupsItem] | Unset): Each object represents one of the
             test groups.

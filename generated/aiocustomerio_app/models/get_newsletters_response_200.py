@@ -21,10 +21,7 @@ T = TypeVar("T", bound="GetNewslettersResponse200")
 class GetNewslettersResponse200:
     """
     Attributes:
-        newsletter (GetNewslettersResponse200Newsletter | Unset):  Example: {'id': 128275, 'deduplicate_id':
-            '128275:1484870424', 'type': 'email', 'content_ids': [45, 90], 'name': 'Example Newsletter', 'sent_at': None,
-            'created': 1481653929, 'updated': 1484870424, 'tags': ['Example Tag'], 'recipient_segment_ids': [10],
-            'subscription_topic_id': 1}.
+        newsletter (GetNewslettersResponse200Newsletter | Unset):
     """
 
     newsletter: GetNewslettersResponse200Newsletter | Unset = UNSET

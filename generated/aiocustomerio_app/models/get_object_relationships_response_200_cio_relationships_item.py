@@ -22,9 +22,6 @@ T = TypeVar("T", bound="GetObjectRelationshipsResponse200CioRelationshipsItem")
 @_attrs_define
 class GetObjectRelationshipsResponse200CioRelationshipsItem:
     """
-    Example:
-        [{'identifiers': {'cio_id': 'ob020101', 'id': 'acmeInc'}, 'object_type_id': '1', 'object_type_disabled': False}]
-
     Attributes:
         identifiers (GetObjectRelationshipsResponse200CioRelationshipsItemIdentifiers | Unset): Identifies an individual
             person.

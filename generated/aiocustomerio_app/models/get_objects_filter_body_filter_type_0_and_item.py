@@ -21,8 +21,7 @@ T = TypeVar("T", bound="GetObjectsFilterBodyFilterType0AndItem")
 class GetObjectsFilterBodyFilterType0AndItem:
     """
     Attributes:
-        object_attribute (ObjectAttribute | Unset): Filter your objects by their attributes. Example: {'field':
-            'cancelled', 'operator': 'eq', 'value': True, 'type_id': 1}.
+        object_attribute (ObjectAttribute | Unset): Filter your objects by their attributes.
     """
 
     object_attribute: ObjectAttribute | Unset = UNSET

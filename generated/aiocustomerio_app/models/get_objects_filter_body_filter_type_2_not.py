@@ -22,8 +22,7 @@ class GetObjectsFilterBodyFilterType2Not:
     """Returns results if a condition is false. While and/or support an array of items, `not` supports a single condition.
 
     Attributes:
-        object_attribute (ObjectAttribute | Unset): Filter your objects by their attributes. Example: {'field':
-            'cancelled', 'operator': 'eq', 'value': True, 'type_id': 1}.
+        object_attribute (ObjectAttribute | Unset): Filter your objects by their attributes.
     """
 
     object_attribute: ObjectAttribute | Unset = UNSET

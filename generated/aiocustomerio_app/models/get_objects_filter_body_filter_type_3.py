@@ -22,8 +22,7 @@ class GetObjectsFilterBodyFilterType3:
     """A simple filter to find objects matching an attribute condition.
 
     Attributes:
-        object_attribute (ObjectAttribute | Unset): Filter your objects by their attributes. Example: {'field':
-            'cancelled', 'operator': 'eq', 'value': True, 'type_id': 1}.
+        object_attribute (ObjectAttribute | Unset): Filter your objects by their attributes.
     """
 
     object_attribute: ObjectAttribute | Unset = UNSET

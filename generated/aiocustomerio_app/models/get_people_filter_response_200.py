@@ -20,10 +20,6 @@ T = TypeVar("T", bound="GetPeopleFilterResponse200")
 @_attrs_define
 class GetPeopleFilterResponse200:
     """
-    Example:
-        {'identifiers': [{'id': 1, 'email': 'person@example.com', 'cio_id': 3000001}, {'id': 2, 'email':
-            'second.person@exapmle.com', 'cio_id': 3000002}], 'ids': [1, 2], 'next': 'MDox'}
-
     Attributes:
         identifiers (list[GetPeopleFilterResponse200IdentifiersItem] | Unset): An array of objects, where each object
             represents a customer. Each object contains identifiers for a customer.

@@ -19,11 +19,7 @@ T = TypeVar("T", bound="ImportResponse200")
 class ImportResponse200:
     """
     Attributes:
-        import_ (ImportResponse200Import): Represents an import operation. Example: {'id': 30, 'name': 'account-object-
-            import', 'description': 'importing accounts', 'created_at': 1706081641, 'updated_at': 1706081645,
-            'rows_to_import': 3, 'rows_imported': 3, 'state': 'imported', 'type': 'object', 'data_to_process': 'all',
-            'people_to_process': 'all', 'object_type_id': 1, 'error': 'possible error - The specified Object Type does not
-            exist.'}.
+        import_ (ImportResponse200Import): Represents an import operation.
     """
 
     import_: ImportResponse200Import

@@ -22,12 +22,6 @@ T = TypeVar("T", bound="ImportResponse200Import")
 class ImportResponse200Import:
     """Represents an import operation.
 
-    Example:
-        {'id': 30, 'name': 'account-object-import', 'description': 'importing accounts', 'created_at': 1706081641,
-            'updated_at': 1706081645, 'rows_to_import': 3, 'rows_imported': 3, 'state': 'imported', 'type': 'object',
-            'data_to_process': 'all', 'people_to_process': 'all', 'object_type_id': 1, 'error': 'possible error - The
-            specified Object Type does not exist.'}
-
     Attributes:
         id (int | Unset): This is the `import_id` you'll use if you want to [lookup your import operation](#getImport).
         created_at (int | Unset): The date time when the referenced ID was created. Example: 1552341937.

@@ -27,11 +27,6 @@ T = TypeVar("T", bound="ListBroadcastsResponse200BroadcastsItem")
 @_attrs_define
 class ListBroadcastsResponse200BroadcastsItem:
     """
-    Example:
-        {'id': 2, 'deduplicate_id': '2:1520467200', 'created': 1520467200, 'type': 'triggered_broadcast', 'updated':
-            1520467200, 'name': 'basic', 'active': True, 'state': 'running', 'actions': [{'id': 3, 'type': 'email'}, {'id':
-            4}, {'type': 'webhook'}], 'tags': 'nil', 'first_started': 1520467200, 'created_by': 'ExamplePerson'}
-
     Attributes:
         id (int | Unset): The identifier for a broadcast. Example: 2.
         deduplicate_id (str | Unset): An identifier in the format `id:timestamp` where the id is the id of the object

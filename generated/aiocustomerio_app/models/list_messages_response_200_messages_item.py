@@ -27,14 +27,6 @@ class ListMessagesResponse200MessagesItem:
     (`newsletter_id`, `broadcast_id`, etc) but only the parents of the delivery are populated. Other parent IDs are
     null.
 
-        Example:
-            {'id': 'ag1q6QWq6QUBAAF4_CGoeVX7mFkDbRFu7ek=', 'deduplicate_id':
-                'ag1q6QWq6QUBAAF4_CGoeVX7mFkDbRFu7ek=:1619137768', 'msg_template_id': 43, 'action_id': 215, 'parent_action_id':
-                None, 'customer_id': None, 'recipient': 'person@example.com', 'subject': 'Did you get that thing I sent you?',
-                'metrics': {'delivered': 1619137768, 'sent': 1619137768}, 'created': 1619137767, 'failure_message': None,
-                'newsletter_id': None, 'content_id': None, 'campaign_id': 23, 'broadcast_id': None, 'trigger_event_id': None,
-                'type': 'email', 'forgotten': False}
-
         Attributes:
             id (str | Unset): The identifier for a delivery—the instance of a message intended for an individual recipient.
                 Example: dgOq6QWq6QUBAAF4_CGoeVX7mFkDbRFu7ek=.

@@ -17,11 +17,6 @@ T = TypeVar("T", bound="ListNewslettersResponse200NewslettersItem")
 @_attrs_define
 class ListNewslettersResponse200NewslettersItem:
     """
-    Example:
-        {'id': 128275, 'deduplicate_id': '128275:1484870424', 'type': 'email', 'content_ids': [45, 90], 'name': 'Example
-            Newsletter', 'sent_at': None, 'created': 1481653929, 'updated': 1484870424, 'tags': ['Example Tag'],
-            'recipient_segment_ids': [10], 'subscription_topic_id': 1}
-
     Attributes:
         id (int | Unset): The identifier for a newsletter. Example: 10.
         deduplicate_id (str | Unset): An identifier in the format `id:timestamp` where the id is the id of the object

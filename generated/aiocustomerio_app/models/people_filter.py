@@ -35,8 +35,7 @@ class PeopleFilter:
             not_ (And2 | Attribute2 | Or | Segment | Unset): Returns results if a condition is false. While and/or support
                 an array of items, `not` supports a single filter object.
             segment (Segment2 | Unset): Provide the `id` of a segment containing people you want to search for.
-            attribute (Attribute | Unset): Filter your audience by attribute. Example: {'field': 'unsubscribed', 'operator':
-                'eq', 'value': True}.
+            attribute (Attribute | Unset): Filter your audience by attribute.
     """
 
     and_: list[Audience | Segment] | Unset = UNSET

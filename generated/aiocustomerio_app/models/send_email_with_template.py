@@ -25,14 +25,6 @@ T = TypeVar("T", bound="SendEmailWithTemplate")
 class SendEmailWithTemplate:
     """Send a transactional message using a template that you set up in Customer.io.
 
-    Example:
-        {'transactional_message_id': 44, 'to': 'cool.person@example.com', 'from': 'override-templated-
-            address@example.com', 'subject': 'Order receipt', 'identifiers': {'email': 'cool.person@example.com'},
-            'message_data': {'password_reset_token': 'abcde-12345-fghij-d888', 'account_id': '123dj'}, 'attachments':
-            {'file1.csv': 'base64encodedcontent', 'file2.pdf': 'base64encodedcontent'}, 'headers': {'X-Mailgun-Tag': 'my-
-            cool-tag'}, 'bcc': 'bcc@example.com', 'disable_message_retention': False, 'send_to_unsubscribed': True,
-            'tracked': True, 'queue_draft': False, 'disable_css_preprocessing': True}
-
     Attributes:
         transactional_message_id (int | str): The transactional message template that you want to use for your message.
             You can call the template by its numerical ID or by the *Trigger Name* that you assigned the template (case

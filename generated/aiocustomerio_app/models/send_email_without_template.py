@@ -25,13 +25,6 @@ T = TypeVar("T", bound="SendEmailWithoutTemplate")
 class SendEmailWithoutTemplate:
     """Create your own message from scratch.
 
-    Example:
-        {'from': 'Support <support@example.com>', 'subject': 'Your password reset request!', 'body': 'Your temporary
-            password is {{message_data.password_reset_token}}', 'to': 'cool.person@example.com', 'identifiers': {'id':
-            12345}, 'message_data': {'password_reset_token': 'abcde-12345-fghij-d888', 'account_id': '123dj'}, 'headers':
-            {'X-Mailgun-Tag': 'my-cool-tag'}, 'bcc': 'bcc@example.com', 'disable_message_retention': False,
-            'send_to_unsubscribed': True, 'tracked': True, 'queue_draft': False, 'disable_css_preprocessing': True}
-
     Attributes:
         body (str): The body of your message. Example: Your temporary password is {{message_data.password_reset_token}}.
         subject (str): The subject line for your message. Example: Reset your password!.

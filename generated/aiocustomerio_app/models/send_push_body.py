@@ -29,10 +29,6 @@ T = TypeVar("T", bound="SendPushBody")
 class SendPushBody:
     """The payload of a transactional push message.
 
-    Example:
-        {'transactional_message_id': 44, 'title': 'Did you really login from a new location?', 'identifiers': {'id':
-            12345}, 'message_data': {'password_reset_token': 'abcde-12345-fghij-d888', 'account_id': '123dj'}}
-
     Attributes:
         transactional_message_id (int | str): The transactional message template that you want to use for your message.
             You can call the template by its numerical ID or by the *Trigger Name* that you assigned the template (case

@@ -21,13 +21,7 @@ T = TypeVar("T", bound="TransactionalMessagesResponse200")
 class TransactionalMessagesResponse200:
     """
     Attributes:
-        messages (list[TransactionalMessagesResponse200MessagesItem] | Unset):  Example: [{'id':
-            'dgOq6QWq6QUDAAF22PaOyFVqVxHY3rI5fsg=', 'deduplicate_id': 'dgOq6QWq6QUDAAF22PaOyFVqVxHY3rI5fsg=:1609957872',
-            'msg_template_id': 589, 'action_id': None, 'customer_id': '1a55d8d1-b13d-4f1f-858f-a93ef21e3a7d', 'identifiers':
-            {'id': '1a55d8d1-b13d-4f1f-858f-a93ef21e3a7d', 'email': 'person@example.com', 'cio_id': 786433}, 'recipient':
-            'person@example.com', 'subject': 'Reset your password', 'metrics': {'delivered': 1609957872, 'sent':
-            1609957832}, 'created': 1609957805, 'failure_message': None, 'newsletter_id': None, 'content_id': None,
-            'campaign_id': None, 'broadcast_id': None, 'type': 'email|push', 'forgotten': False}].
+        messages (list[TransactionalMessagesResponse200MessagesItem] | Unset):
     """
 
     messages: list[TransactionalMessagesResponse200MessagesItem] | Unset = UNSET

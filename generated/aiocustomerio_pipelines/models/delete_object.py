@@ -27,10 +27,6 @@ class DeleteObject:
     `1`. If the `objectId` with the associated objectTypeId` (defaulting to 1) does not exist, the event won't do
     anything.
 
-        Example:
-            {'type': 'track', 'event': 'Object Deleted', 'anonymousId': 'value-not-used', 'properties': {'objectId': 'acme',
-                'objectTypeId': '1'}}
-
         Attributes:
             event (DeleteObjectEvent): The event name.
             anonymous_id (str): While you must set a value, it can be anything; we don't use it. Customer.io requires events

@@ -27,10 +27,6 @@ class DeleteRelationship:
     `1`. If the `objectId` with the associated objectTypeId` (defaulting to 1) does not exist, the event won't do
     anything.
 
-        Example:
-            {'type': 'track', 'event': 'Relationship Deleted', 'userId': '1', 'properties': {'objectId': 'acme',
-                'objectTypeId': '1'}}
-
         Attributes:
             event (DeleteRelationshipEvent): The event name.
             user_id (str): The user's unique identifier or their email address. If you provide an email address, we'll look

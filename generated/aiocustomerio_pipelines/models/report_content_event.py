@@ -26,10 +26,6 @@ class ReportContentEvent:
     Our [JavaScript source snippet](/cdp/sources/connections/javascript) sends this event automatically to report
     impressions and clicks for your anonymous messages.
 
-        Example:
-            {'type': 'track', 'event': 'Report Content Event', 'timestamp': '2024-12-14T19:10:25.000Z', 'properties':
-                {'actionType': 'clicked_content', 'templateId': 10, 'contentId': 5}}
-
         Attributes:
             event (ReportContentEventEvent): The event name.
             properties (ReportContentEventProperties): Properties for the event. These aren't typically useful in

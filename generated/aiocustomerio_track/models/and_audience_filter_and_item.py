@@ -31,8 +31,7 @@ class AndAudienceFilterAndItem:
         not_ (And | Attribute | Or | Segment | Unset): Returns results if a condition is false. While and/or support an
             array of items, `not` supports a single filter object.
         segment (SegmentAudienceFilter | Unset): Provide the `id` of a segment containing people you want to search for.
-        attribute (AttributeAudienceFilter | Unset): Filter your audience by attribute. Example: {'field':
-            'unsubscribed', 'operator': 'eq', 'value': True}.
+        attribute (AttributeAudienceFilter | Unset): Filter your audience by attribute.
     """
 
     or_: list[Audience | Segment] | Unset = UNSET

@@ -21,8 +21,7 @@ T = TypeVar("T", bound="Attribute")
 class Attribute:
     """
     Attributes:
-        attribute (AttributeAudienceFilter | Unset): Filter your audience by attribute. Example: {'field':
-            'unsubscribed', 'operator': 'eq', 'value': True}.
+        attribute (AttributeAudienceFilter | Unset): Filter your audience by attribute.
     """
 
     attribute: AttributeAudienceFilter | Unset = UNSET

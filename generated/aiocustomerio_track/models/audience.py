@@ -22,8 +22,7 @@ class Audience:
     """filter for people who have an attribute or an attribute value.
 
     Attributes:
-        attribute (AttributeAudienceFilter | Unset): Filter your audience by attribute. Example: {'field':
-            'unsubscribed', 'operator': 'eq', 'value': True}.
+        attribute (AttributeAudienceFilter | Unset): Filter your audience by attribute.
     """
 
     attribute: AttributeAudienceFilter | Unset = UNSET

@@ -21,9 +21,6 @@ T = TypeVar("T", bound="EventsRequestMobileScreenView")
 @_attrs_define
 class EventsRequestMobileScreenView:
     """
-    Example:
-        {'name': 'homepage', 'type': 'screen', 'data': {'from': 'push-notification'}}
-
     Attributes:
         anonymous_id (str): An identifier for an anonymous event, like a cookie. If set as an attribute on a person, any
             events bearing the same anonymous value are associated with this person. This value must be unique and is not

@@ -18,9 +18,6 @@ T = TypeVar("T", bound="ObjectattributeFilter")
 class ObjectattributeFilter:
     """Filter your objects by their attributes.
 
-    Example:
-        {'field': 'cancelled', 'operator': 'eq', 'value': True, 'type_id': 1}
-
     Attributes:
         field (str): The name of the attribute you want to filter against. Example: location.
         operator (ObjectattributeFilterOperator): Determine how to evaluate criteria against the field—`exists` returns

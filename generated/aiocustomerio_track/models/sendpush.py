@@ -29,10 +29,6 @@ T = TypeVar("T", bound="Sendpush")
 class Sendpush:
     """The payload of a transactional push message.
 
-    Example:
-        {'transactional_message_id': 44, 'title': 'Did you really login from a new location?', 'identifiers': {'id':
-            12345}, 'message_data': {'password_reset_token': 'abcde-12345-fghij-d888', 'account_id': '123dj'}}
-
     Attributes:
         identifiers (CioId2 | Email | Id): Identifies the person represented by your transactional message by one of,
             and only one of, `id`, `email`, or `cio_id`.

@@ -15,9 +15,6 @@ T = TypeVar("T", bound="SubmitFormBodyIdentifyById")
 class SubmitFormBodyIdentifyById:
     """Identify the person who submitted your form by ID.
 
-    Example:
-        {'id': 12345, 'first_name': 'cool', 'last_name': 'person', 'fav_food': 'pizza'}
-
     Attributes:
         id (None | str): The ID of a customer profile, analogous to a "person" in the UI. If your workspace supports
             multiple identifiers (email and ID), this value can be null. Example: 42.

@@ -16,9 +16,6 @@ T = TypeVar("T", bound="UpdateActionObjectEmailMessageHeadersItem")
 @_attrs_define
 class UpdateActionObjectEmailMessageHeadersItem:
     """
-    Example:
-        [{'name': 'X-Mailgun-Tag', 'value': 'my-cool-tag'}]
-
     Attributes:
         name (str | Unset): The name of the header.
         value (str | Unset): The value of the header.

@@ -16,9 +16,6 @@ T = TypeVar("T", bound="UpdateContentObjectHeadersItem")
 @_attrs_define
 class UpdateContentObjectHeadersItem:
     """
-    Example:
-        [{'name': 'X-Mailgun-Tag', 'value': 'my-cool-tag'}]
-
     Attributes:
         name (str | Unset): The name of the header.
         value (str | Unset): The value of the header.

@@ -25,14 +25,6 @@ T = TypeVar("T", bound="WithTemplate")
 class WithTemplate:
     """Send a transactional message using a template that you set up in Customer.io.
 
-    Example:
-        {'transactional_message_id': 44, 'to': 'cool.person@example.com', 'from': 'override-templated-
-            address@example.com', 'subject': 'Order receipt', 'identifiers': {'email': 'cool.person@example.com'},
-            'message_data': {'password_reset_token': 'abcde-12345-fghij-d888', 'account_id': '123dj'}, 'attachments':
-            {'file1.csv': 'base64encodedcontent', 'file2.pdf': 'base64encodedcontent'}, 'headers': {'X-Mailgun-Tag': 'my-
-            cool-tag'}, 'bcc': 'bcc@example.com', 'disable_message_retention': False, 'send_to_unsubscribed': True,
-            'tracked': True, 'queue_draft': False, 'disable_css_preprocessing': True}
-
     Attributes:
         identifiers (CioId2 | Email | Id): Identifies the person represented by your transactional message by one of,
             and only one of, `id`, `email`, or `cio_id`.

@@ -25,13 +25,6 @@ T = TypeVar("T", bound="WithoutTemplate")
 class WithoutTemplate:
     """Create your own message from scratch.
 
-    Example:
-        {'from': 'Support <support@example.com>', 'subject': 'Your password reset request!', 'body': 'Your temporary
-            password is {{message_data.password_reset_token}}', 'to': 'cool.person@example.com', 'identifiers': {'id':
-            12345}, 'message_data': {'password_reset_token': 'abcde-12345-fghij-d888', 'account_id': '123dj'}, 'headers':
-            {'X-Mailgun-Tag': 'my-cool-tag'}, 'bcc': 'bcc@example.com', 'disable_message_retention': False,
-            'send_to_unsubscribed': True, 'tracked': True, 'queue_draft': False, 'disable_css_preprocessing': True}
-
     Attributes:
         identifiers (CioId2 | Email | Id): Identifies the person represented by your transactional message by one of,
             and only one of, `id`, `email`, or `cio_id`.

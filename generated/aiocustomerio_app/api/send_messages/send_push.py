@@ -80,10 +80,7 @@ def sync_detailed(
     messages through the [App API](#tag/Transactional).
 
     Args:
-        body (SendPushBody | Unset): The payload of a transactional push message. Example:
-            {'transactional_message_id': 44, 'title': 'Did you really login from a new location?',
-            'identifiers': {'id': 12345}, 'message_data': {'password_reset_token':
-            'abcde-12345-fghij-d888', 'account_id': '123dj'}}.
+        body (SendPushBody | Unset): The payload of a transactional push message.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -121,10 +118,7 @@ def sync(
     messages through the [App API](#tag/Transactional).
 
     Args:
-        body (SendPushBody | Unset): The payload of a transactional push message. Example:
-            {'transactional_message_id': 44, 'title': 'Did you really login from a new location?',
-            'identifiers': {'id': 12345}, 'message_data': {'password_reset_token':
-            'abcde-12345-fghij-d888', 'account_id': '123dj'}}.
+        body (SendPushBody | Unset): The payload of a transactional push message.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -157,10 +151,7 @@ async def asyncio_detailed(
     messages through the [App API](#tag/Transactional).
 
     Args:
-        body (SendPushBody | Unset): The payload of a transactional push message. Example:
-            {'transactional_message_id': 44, 'title': 'Did you really login from a new location?',
-            'identifiers': {'id': 12345}, 'message_data': {'password_reset_token':
-            'abcde-12345-fghij-d888', 'account_id': '123dj'}}.
+        body (SendPushBody | Unset): The payload of a transactional push message.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -196,10 +187,7 @@ async def asyncio(
     messages through the [App API](#tag/Transactional).
 
     Args:
-        body (SendPushBody | Unset): The payload of a transactional push message. Example:
-            {'transactional_message_id': 44, 'title': 'Did you really login from a new location?',
-            'identifiers': {'id': 12345}, 'message_data': {'password_reset_token':
-            'abcde-12345-fghij-d888', 'account_id': '123dj'}}.
+        body (SendPushBody | Unset): The payload of a transactional push message.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -81,16 +81,7 @@ def sync_detailed(
 
     Args:
         x_strict_mode (TrackXStrictMode | Unset):
-        body (TrackAnonymousUser | TrackGroup | TrackKnownUser):  Example: {'anonymousId':
-            '23adfd82-aa0f-45a7-a756-24f2a7a4c895', 'context': {'library': {'name': 'analytics.js',
-            'version': '2.11.1'}, 'page': {'path': '/', 'referrer': 'https://www.google.com/',
-            'search': '?q=analytics', 'title': 'Customer.io Docs', 'url': 'https://docs.customer.io'},
-            'userAgent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_11_0) AppleWebKit/537.36 (KHTML
-            like Gecko) Chrome/46.0.2490.86 Safari/537.36', 'ip': '108.0.78.21'}, 'event': 'Course
-            Started', 'integrations': None, 'messageId': 'ajs-f8ca1e4de5024d9430b3928bd8ac6b96',
-            'properties': {'title': 'Intro to Customer.io'}, 'receivedAt': '2015-12-12T19:11:01.266Z',
-            'sentAt': '2015-12-12T19:11:01.169Z', 'timestamp': '2015-12-12T19:11:01.249Z', 'type':
-            'track', 'userId': 'AiUGstSDIg', 'originalTimestamp': '2015-12-12T19:11:01.152Z'}.
+        body (TrackAnonymousUser | TrackGroup | TrackKnownUser):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -133,16 +124,7 @@ async def asyncio_detailed(
 
     Args:
         x_strict_mode (TrackXStrictMode | Unset):
-        body (TrackAnonymousUser | TrackGroup | TrackKnownUser):  Example: {'anonymousId':
-            '23adfd82-aa0f-45a7-a756-24f2a7a4c895', 'context': {'library': {'name': 'analytics.js',
-            'version': '2.11.1'}, 'page': {'path': '/', 'referrer': 'https://www.google.com/',
-            'search': '?q=analytics', 'title': 'Customer.io Docs', 'url': 'https://docs.customer.io'},
-            'userAgent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_11_0) AppleWebKit/537.36 (KHTML
-            like Gecko) Chrome/46.0.2490.86 Safari/537.36', 'ip': '108.0.78.21'}, 'event': 'Course
-            Started', 'integrations': None, 'messageId': 'ajs-f8ca1e4de5024d9430b3928bd8ac6b96',
-            'properties': {'title': 'Intro to Customer.io'}, 'receivedAt': '2015-12-12T19:11:01.266Z',
-            'sentAt': '2015-12-12T19:11:01.169Z', 'timestamp': '2015-12-12T19:11:01.249Z', 'type':
-            'track', 'userId': 'AiUGstSDIg', 'originalTimestamp': '2015-12-12T19:11:01.152Z'}.
+        body (TrackAnonymousUser | TrackGroup | TrackKnownUser):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

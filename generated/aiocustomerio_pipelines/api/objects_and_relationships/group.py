@@ -74,16 +74,7 @@ def sync_detailed(
 
     Args:
         x_strict_mode (GroupXStrictMode | Unset):
-        body (GroupAnonymousUser | GroupKnownUser):  Example: {'anonymousId':
-            '507f191e810c19729de860ea,', 'channel': 'browser,', 'context': {'ip': '8.8.8.8',
-            'userAgent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_5) AppleWebKit/537.36 (KHTML,
-            like Gecko) Chrome/40.0.2214.115 Safari/537.36'}, 'integrations': {'All': True,
-            'Mixpanel': False, 'Salesforce': False}, 'messageId': '022bb90c-bbac-11e4-8dfc-
-            aa07a5b093db,', 'receivedAt': '2015-02-23T22:28:55.387Z,', 'sentAt':
-            '2015-02-23T22:28:55.111Z,', 'timestamp': '2015-02-23T22:28:55.111Z,', 'traits': {'name':
-            'ACME, Inc.', 'industry': 'Technology', 'employees': 329, 'plan': 'enterprise', 'total
-            billed': 830}, 'type': 'group', 'userId': '97980cfea0067', 'groupId':
-            '0e8c78ea9d97a7b8185e8632,', 'version': 1.1}.
+        body (GroupAnonymousUser | GroupKnownUser):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -122,16 +113,7 @@ async def asyncio_detailed(
 
     Args:
         x_strict_mode (GroupXStrictMode | Unset):
-        body (GroupAnonymousUser | GroupKnownUser):  Example: {'anonymousId':
-            '507f191e810c19729de860ea,', 'channel': 'browser,', 'context': {'ip': '8.8.8.8',
-            'userAgent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_5) AppleWebKit/537.36 (KHTML,
-            like Gecko) Chrome/40.0.2214.115 Safari/537.36'}, 'integrations': {'All': True,
-            'Mixpanel': False, 'Salesforce': False}, 'messageId': '022bb90c-bbac-11e4-8dfc-
-            aa07a5b093db,', 'receivedAt': '2015-02-23T22:28:55.387Z,', 'sentAt':
-            '2015-02-23T22:28:55.111Z,', 'timestamp': '2015-02-23T22:28:55.111Z,', 'traits': {'name':
-            'ACME, Inc.', 'industry': 'Technology', 'employees': 329, 'plan': 'enterprise', 'total
-            billed': 830}, 'type': 'group', 'userId': '97980cfea0067', 'groupId':
-            '0e8c78ea9d97a7b8185e8632,', 'version': 1.1}.
+        body (GroupAnonymousUser | GroupKnownUser):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
