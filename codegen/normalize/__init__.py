@@ -23,6 +23,7 @@ RULES: list[Rule] = [
     enums.dedupe_enum_values,
     values.mistyped_defaults,
     values.mistyped_examples,
+    values.keyword_as_property,
     enums.examples_outside_enum,
     unions.same_primitive_union,
     unions.overlapping_oneof,

@@ -104,3 +104,29 @@ def mistyped_examples(spec: Spec) -> list[Change]:
             node["example"] = new
             changes.append(Change("mistyped-examples", slot.pointer, f"{old!r} → {new!r}"))
     return changes
+
+
+@rule("keyword-as-property")
+def keyword_as_property(spec: Spec) -> list[Change]:
+    """A property literally named ``additionalProperties`` is the keyword, written one level too deep.
+
+    The App spec's person ``timestamps`` lists ``additionalProperties`` under ``properties``; generated as it is, the
+    model gets a field that collides with the generator's own ``additional_properties`` and every response that
+    carries timestamps fails to parse. Moved to the keyword (unless the schema already has one), it means what the
+    spec's author meant: a map of attribute name to timestamp.
+    """
+    changes: list[Change] = []
+    for slot in iter_slots(spec):
+        node = slot.get()
+        props = node.get("properties") if isinstance(node, dict) else None
+        if not isinstance(props, dict) or "additionalProperties" not in props:
+            continue
+        misplaced = props.pop("additionalProperties")
+        if isinstance(node.get("required"), list) and "additionalProperties" in node["required"]:
+            node["required"].remove("additionalProperties")
+        if "additionalProperties" not in node and isinstance(misplaced, dict):
+            node["additionalProperties"] = misplaced
+            changes.append(Change("keyword-as-property", slot.pointer, "properties.additionalProperties → keyword"))
+        else:
+            changes.append(Change("keyword-as-property", slot.pointer, "dropped properties.additionalProperties"))
+    return changes

@@ -100,3 +100,23 @@ def test_examples_of_the_right_type_structured_or_outside_schemas_stay() -> None
     before = copy.deepcopy(spec)
     assert values.mistyped_examples(spec) == []
     assert spec == before
+
+
+def test_keyword_written_as_a_property_becomes_the_keyword() -> None:
+    ts = {"type": "integer", "description": "unix seconds"}
+    spec = {
+        "components": {
+            "schemas": {
+                "timestamps": {"type": "object", "properties": {"additionalProperties": ts, "id": {"type": "string"}}},
+                "fine": {"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": False},
+            }
+        }
+    }
+    changes = values.keyword_as_property(spec)
+    assert spec["components"]["schemas"]["timestamps"] == {
+        "type": "object",
+        "properties": {"id": {"type": "string"}},
+        "additionalProperties": ts,
+    }
+    assert spec["components"]["schemas"]["fine"]["additionalProperties"] is False
+    assert [c.pointer for c in changes] == ["#/components/schemas/timestamps"]

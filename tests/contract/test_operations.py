@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from openapi_python_client.strings import PythonIdentifier
 
-from .builder import APIS, NORMALIZED_DIR, ContractRequest, body_required_fields, build_all, is_secured, load_spec
-from .conftest import AUTH, WRONG_SCHEME
+from aiocustomerio import APIStatusError, AuthenticationError, BadRequestError, CustomerIO, Limits, RetryPolicy
+from aiocustomerio._ops import Operation
+
+from .builder import (
+    APIS,
+    FIELD_PREFIX,
+    NORMALIZED_DIR,
+    ContractRequest,
+    body_required_fields,
+    build_all,
+    is_secured,
+    load_spec,
+)
+from .conftest import APP_KEY, CDP_KEY, SITE_ID, TRACK_KEY, WRONG_SCHEME
 
 
 def _collect() -> tuple[list[Any], list[Any], list[Any]]:
@@ -39,20 +54,6 @@ def _collect() -> tuple[list[Any], list[Any], list[Any]]:
 POSITIVE, MISSING_FIELD, SECURED = _collect()
 
 
-async def _send(
-    base_url: str, contract: ContractRequest, *, authorization: str | None, body: Any = None
-) -> httpx.Response:
-    headers = dict(contract.headers)
-    if authorization is not None:
-        headers["Authorization"] = authorization
-    kwargs: dict[str, Any] = {}
-    if contract.has_body:
-        kwargs["content"] = json.dumps(contract.json_body if body is None else body).encode()
-        headers["Content-Type"] = "application/json"
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        return await client.request(contract.method, contract.path, params=contract.query, headers=headers, **kwargs)
-
-
 def _violations(response: httpx.Response) -> list[dict[str, Any]]:
     """Prism's validation findings: in its problem+json body, or in ``sl-violations`` when the spec's own error
     response (e.g. a documented 400) was served instead."""
@@ -78,12 +79,50 @@ def _explain(response: httpx.Response) -> str:
     return "\n".join(lines)
 
 
+def _client(prism_urls: dict[str, str]) -> CustomerIO:
+    """The façade pointed at the mocks, with dummy credentials (Prism checks the scheme, never the values)."""
+    return CustomerIO(
+        site_id=SITE_ID,
+        track_api_key=TRACK_KEY,
+        app_api_key=APP_KEY,
+        cdp_api_key=CDP_KEY,
+        track_base_url=prism_urls["track"],
+        app_base_url=prism_urls["app"],
+        pipelines_base_url=prism_urls["pipelines"],
+        limits=Limits.disabled(),
+        retry=RetryPolicy.disabled(),
+        env={},
+    )
+
+
+def _arguments(op: Operation, contract: ContractRequest, body: Any = None) -> dict[str, Any]:
+    """The builder's wire-named values as the keyword arguments of the operation (``type`` → ``type_``)."""
+    accepted = set(inspect.signature(op.module._get_kwargs).parameters)
+    kwargs: dict[str, Any] = {}
+    for values in (contract.path_params, contract.query, contract.headers):
+        for wire, value in values.items():
+            name = str(PythonIdentifier(wire, prefix=FIELD_PREFIX))
+            if name in accepted:
+                kwargs[name] = value
+    if contract.has_body:
+        kwargs["body"] = contract.json_body if body is None else body
+    return kwargs
+
+
 @pytest.mark.parametrize("contract", POSITIVE)
 async def test_operation_accepted(contract: ContractRequest, prism_urls: dict[str, str]) -> None:
-    response = await _send(prism_urls[contract.api], contract, authorization=AUTH[contract.api])
-    assert response.is_success, (
-        f"{contract.method} {contract.path} (body from {contract.body_source}) refused:\n{_explain(response)}"
-    )
+    """Through the façade: Prism accepts the request, and its answer parses into the generated model."""
+    async with _client(prism_urls) as cio:
+        op = getattr(cio, contract.api).operation(contract.method, contract.path_template)
+        try:
+            response = await op.with_raw_response(**_arguments(op, contract))
+        except APIStatusError as exc:
+            pytest.fail(
+                f"{contract.method} {contract.path} (body from {contract.body_source}) refused:\n"
+                f"{_explain(exc.response)}"
+            )
+        assert response.is_success
+        op.parse(response)  # raises ResponseValidationError when the answer does not fit the model
 
 
 @pytest.mark.parametrize("contract", POSITIVE)
@@ -96,18 +135,37 @@ def test_generated_module_exists(contract: ContractRequest) -> None:
 async def test_body_missing_required_field_refused(
     contract: ContractRequest, field: str, prism_urls: dict[str, str]
 ) -> None:
+    """A body without a required field comes back as the façade's 400/422 error, naming the field."""
     body = {k: v for k, v in contract.json_body.items() if k != field}
-    response = await _send(prism_urls[contract.api], contract, authorization=AUTH[contract.api], body=body)
-    assert response.status_code in (400, 422), _explain(response)
-    violations = _violations(response)
+    async with _client(prism_urls) as cio:
+        op = getattr(cio, contract.api).operation(contract.method, contract.path_template)
+        with pytest.raises(BadRequestError) as info:
+            await op(**_arguments(op, contract, body=body))
+    assert info.value.status in (400, 422)
+    violations = _violations(info.value.response)
     assert any(v.get("code") == "required" and f"'{field}'" in v.get("message", "") for v in violations), _explain(
-        response
+        info.value.response
     )
 
 
 @pytest.mark.parametrize("contract", SECURED)
-@pytest.mark.parametrize("credentials", ["wrong-scheme", "missing"])
-async def test_bad_credentials_refused(contract: ContractRequest, credentials: str, prism_urls: dict[str, str]) -> None:
-    authorization = WRONG_SCHEME[contract.api] if credentials == "wrong-scheme" else None
-    response = await _send(prism_urls[contract.api], contract, authorization=authorization)
-    assert response.status_code == 401, _explain(response)
+async def test_wrong_credentials_scheme_refused(contract: ContractRequest, prism_urls: dict[str, str]) -> None:
+    """The scheme another API uses (Bearer to Track, Basic to App) comes back as the façade's 401 error."""
+    async with _client(prism_urls) as cio:
+        api = getattr(cio, contract.api)
+        http = await api.connect()
+        scheme, _, token = WRONG_SCHEME[contract.api].partition(" ")
+        http.auth = _StaticAuth(f"{scheme} {token}")
+        op = api.operation(contract.method, contract.path_template)
+        with pytest.raises(AuthenticationError) as info:
+            await op(**_arguments(op, contract))
+    assert info.value.status == 401
+
+
+class _StaticAuth(httpx.Auth):
+    def __init__(self, header: str) -> None:
+        self.header = header
+
+    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        request.headers["Authorization"] = self.header
+        yield request

@@ -27,7 +27,6 @@ class CustomerAttributesObjectCustomerTimestamps:
             on a person, this value is always 0
         cio_subscription_preferences (int | Unset): The datetime when a person's subscription preferences were last
             updated.
-        additional_properties (Any | Unset): Timestamps when attributes assigned to the person were set.
     """
 
     cio_id: int | Unset = UNSET
@@ -37,7 +36,6 @@ class CustomerAttributesObjectCustomerTimestamps:
     unsubscribed: int | Unset = UNSET
     field_cio_subscription_preferences_computed: int | Unset = UNSET
     cio_subscription_preferences: int | Unset = UNSET
-    additional_properties: Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,8 +52,6 @@ class CustomerAttributesObjectCustomerTimestamps:
         field_cio_subscription_preferences_computed = self.field_cio_subscription_preferences_computed
 
         cio_subscription_preferences = self.cio_subscription_preferences
-
-        additional_properties = self.additional_properties
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -74,8 +70,6 @@ class CustomerAttributesObjectCustomerTimestamps:
             field_dict["_cio_subscription_preferences_computed"] = field_cio_subscription_preferences_computed
         if cio_subscription_preferences is not UNSET:
             field_dict["cio_subscription_preferences"] = cio_subscription_preferences
-        if additional_properties is not UNSET:
-            field_dict["additionalProperties"] = additional_properties
 
         return field_dict
 
@@ -96,8 +90,6 @@ class CustomerAttributesObjectCustomerTimestamps:
 
         cio_subscription_preferences = d.pop("cio_subscription_preferences", UNSET)
 
-        additional_properties = d.pop("additionalProperties", UNSET)
-
         customer_attributes_object_customer_timestamps = cls(
             cio_id=cio_id,
             field_last_emailed=field_last_emailed,
@@ -106,7 +98,6 @@ class CustomerAttributesObjectCustomerTimestamps:
             unsubscribed=unsubscribed,
             field_cio_subscription_preferences_computed=field_cio_subscription_preferences_computed,
             cio_subscription_preferences=cio_subscription_preferences,
-            additional_properties=additional_properties,
         )
 
         customer_attributes_object_customer_timestamps.additional_properties = d
