@@ -52,7 +52,7 @@ test: lint typecheck
 
 demo: $(STAMP)
 	$(PY) -m codegen normalize --quiet
-	$(PY) examples/quickstart.py
+	$(PY) -m examples.quickstart
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -7,13 +7,19 @@ about 300 bytes. Scenarios:
 
 - ingestor:        `await ing.event(...)` per event (dict built by the caller, ULID id, encoding, batching, posting)
 - ingestor-put:    `ing.put_nowait(entity)` with the caller's dict, awaiting only when the queue is full
+- facade:          `await cio.track.event(...)` per event through the façade (one HTTP request each), 8 in flight
 - raw-httpx:       the same events pre-encoded into ~500 KB batch bodies before the clock starts, posted by 4 tasks
                    through one httpx client: the ceiling for anything that posts through httpx
 - spool-many:      ingestor with a spool, `put_many` of 500 events (one group commit each)
 - spool-producers: ingestor with a spool, 64 producer tasks each awaiting `event(...)` (group commit)
 
-Scenarios are a name -> coroutine function table (``SCENARIOS``); the façade-per-event row and other libraries can
-be added there (a scenario receives the server's base URL and the event count and returns the count it sent).
+- pipelines:       `await ing.track(...)` per event through the Pipelines ingestor
+- peer-cdp-analytics: customerio-cdp-analytics `analytics.track(...)` (its own thread and batches), when the
+                   peers' venv exists: `python -m venv .bench/peers && .bench/peers/bin/pip install
+                   customerio-cdp-analytics httpx` (kept out of the project's dependencies; .bench/ is git-ignored)
+
+Scenarios are a name -> coroutine function table (``SCENARIOS``); other libraries can be added there (a scenario
+receives the server's base URL and the event count and returns the count it sent).
 Numbers vary with the machine; this prints them and asserts nothing.
 """
 
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -33,8 +40,13 @@ from typing import Any
 
 import httpx
 
+# The peers' venv (see PEERS) runs this module without aiocustomerio installed.
+with contextlib.suppress(ImportError):
+    from aiocustomerio._ids import new_ulid
+
 SITE_ID, API_KEY = "site", "key"
 BATCH_LIMIT = 500 * 1024
+FACADE_EVENTS = int(os.environ.get("BENCH_FACADE_EVENTS", "20000"))
 Scenario = Callable[[str, int], Awaitable[int]]
 
 
@@ -53,8 +65,6 @@ def attributes(i: int) -> dict[str, Any]:
 
 
 def entity(i: int) -> dict[str, Any]:
-    from aiocustomerio._ids import new_ulid
-
     return {
         "type": "person",
         "identifiers": {"id": f"user_{i}"},
@@ -156,13 +166,68 @@ async def run_spool_producers(base_url: str, events: int) -> int:
     return events
 
 
+async def run_facade_per_event(base_url: str, events: int) -> int:
+    # One request per event is ~100x slower than batching, so this row sends a slice of the events (its rate is
+    # what counts). 8 calls in flight: httpx's pool spends more CPU per request with many more (about 4x at 64 on
+    # this machine). The limiter is off so the row measures the client, not Customer.io's rate limits.
+    from aiocustomerio import CustomerIO
+    from aiocustomerio._limits import Limits
+
+    events = min(events, FACADE_EVENTS)
+    in_flight = 8
+    cio = CustomerIO(site_id=SITE_ID, track_api_key=API_KEY, track_base_url=base_url, limits=Limits(enabled=False))
+    async with cio:
+
+        async def produce(offset: int) -> None:
+            for i in range(offset, events, in_flight):
+                await cio.track.event(f"user_{i}", "order_completed", attributes(i), timestamp=1700000000 + i)
+
+        await asyncio.gather(*(produce(p) for p in range(in_flight)))
+    return events
+
+
+async def run_pipelines_ingestor(base_url: str, events: int) -> int:
+    from aiocustomerio.ingest import Ingestor
+
+    async with client(base_url + "/v1") as http, Ingestor(http, api="pipelines") as ing:
+        for i in range(events):
+            await ing.track(f"user_{i}", "Order Completed", attributes(i))
+    assert ing.report.delivered == events, ing.report.summary()
+    return events
+
+
+async def run_peer_cdp_analytics(base_url: str, events: int) -> int:
+    # customerio-cdp-analytics: a queue drained by a consumer thread that posts batches of 100 with requests. Its
+    # queue drops messages when full (track returns False), so the caller waits and retries as a careful user would.
+    from customerio import analytics  # type: ignore[import-not-found]
+
+    analytics.write_key = "cdp-key"
+    analytics.host = base_url
+
+    def produce() -> None:  # a synchronous library: its caller is a plain thread
+        for i in range(events):
+            while not analytics.track(f"user_{i}", "Order Completed", attributes(i))[0]:
+                time.sleep(0.001)
+        analytics.flush()
+
+    await asyncio.to_thread(produce)
+    return events
+
+
 SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "ingestor": ("(a) ingestor, await event() per event", run_ingestor),
     "ingestor-put": ("(a') ingestor, put_nowait(dict)", run_ingestor_put),
+    "facade": ("(b) façade, one request per event", run_facade_per_event),
     "raw-httpx": ("(c) raw httpx, pre-built 500 KB batches", run_raw_httpx),
     "spool-many": ("(d) ingestor + spool, put_many(500)", run_spool_many),
     "spool-producers": ("(d') ingestor + spool, 64 producers", run_spool_producers),
+    "pipelines": ("(a'') ingestor, Pipelines track()", run_pipelines_ingestor),
+    "peer-cdp-analytics": ("(p) customerio-cdp-analytics track()", run_peer_cdp_analytics),
 }
+# Scenarios run by the interpreter of the venv holding the other libraries, never the project's.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PEER_PYTHON = os.path.join(ROOT, ".bench", "peers", "bin", "python")
+PEERS = {"peer-cdp-analytics"}
 _override: dict[str, float] = {}
 
 
@@ -179,7 +244,8 @@ def _rss_kb(field: str) -> int:
 
 
 def child(name: str, base_url: str, events: int) -> None:
-    import aiocustomerio.ingest  # noqa: F401 - imported before the baseline so RSS growth is the run's own
+    if name not in PEERS:
+        import aiocustomerio.ingest  # noqa: F401 - imported before the baseline so RSS growth is the run's own
 
     baseline = _rss_kb("VmRSS")
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -219,13 +285,20 @@ def main() -> None:
         base_url = f"http://127.0.0.1:{int(server.stdout.readline())}"
         sample = len(json.dumps(entity(123456), separators=(",", ":")))
         print(
-            f"{args.events:,} events of ~{sample} bytes each, server {base_url} (separate process), {os.cpu_count()} CPUs"
+            f"{args.events:,} events of ~{sample} bytes each; server {base_url} in its own process; "
+            f"{os.cpu_count()} CPUs"
         )
         print(f"{'scenario':<44} {'events/s':>10} {'CPU µs/event':>13} {'peak RSS MB':>12} {'RSS growth MB':>14}")
         for name in args.only or list(SCENARIOS):
+            python = sys.executable
+            if name in PEERS:
+                python = PEER_PYTHON
+                if not os.path.exists(python):
+                    print(f"{SCENARIOS[name][0]:<44} skipped: no {PEER_PYTHON} (see the module docstring)")
+                    continue
             out = subprocess.run(
                 [
-                    sys.executable,
+                    python,
                     "-m",
                     "bench.ingest",
                     "--child",

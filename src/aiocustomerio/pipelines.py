@@ -12,7 +12,7 @@ from ._ids import new_ulid
 from ._ops import ApiClient
 
 if TYPE_CHECKING:
-    from .ingest import Ingestor
+    from .ingest import PipelinesIngestor
 
 CALL_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 
@@ -116,8 +116,8 @@ class PipelinesAPI(ApiClient):
             _payload.check_item(f"Pipelines batch message [{i}]", dumps(prepared[-1], "iso"))
         return await self.operation("POST", "/batch")(body={"batch": prepared})
 
-    def ingestor(self, **options: Any) -> Ingestor:
+    def ingestor(self, **options: Any) -> PipelinesIngestor:
         """A batching, back-pressured ingestor for Pipelines ``/batch`` (see ``aiocustomerio.ingest``)."""
-        from .ingest import Ingestor
+        from .ingest import PipelinesIngestor
 
-        return Ingestor(self, api="pipelines", **options)
+        return PipelinesIngestor(self.connect, **options)

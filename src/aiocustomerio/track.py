@@ -12,7 +12,7 @@ from ._ids import new_ulid
 from ._ops import ApiClient
 
 if TYPE_CHECKING:
-    from .ingest import Ingestor
+    from .ingest import TrackIngestor
 
 PERSON = "/api/v1/customers/{identifier}"
 
@@ -141,11 +141,11 @@ class TrackAPI(ApiClient):
             _payload.check_item(f"Track v2 batch entity [{i}]", dumps(entity))
         return await self.operation("POST", "/api/v2/batch")(body={"batch": prepared})
 
-    def ingestor(self, **options: Any) -> Ingestor:
+    def ingestor(self, **options: Any) -> TrackIngestor:
         """A batching, back-pressured ingestor for Track v2 ``/api/v2/batch`` (see ``aiocustomerio.ingest``)."""
-        from .ingest import Ingestor
+        from .ingest import TrackIngestor
 
-        return Ingestor(self, api="track", **options)
+        return TrackIngestor(self.connect, **options)
 
 
 def with_event_id(entity: Mapping[str, Any]) -> dict[str, Any]:

@@ -184,3 +184,36 @@ async def test_close_deadline_returns_pending_items_instead_of_dropping_them(
     with pytest.raises(IngestorClosed):
         await ing.event("u1", "e")
     assert await ing.close() is report
+
+
+async def test_a_local_error_fails_the_batch_instead_of_retrying_forever() -> None:
+    # e.g. the façade's auth finding no credentials: not the network, not the API, so a retry cannot help.
+    transport = RaisingTransport([ValueError("missing credentials for the track API")])
+    http = httpx.AsyncClient(base_url="http://127.0.0.1:9", transport=transport)
+    async with http, Ingestor(http, **FAST) as ing:
+        await ing.event("u1", "a", id="x1")
+    assert transport.calls == 1
+    assert ing.report.failed == [(ing.report.failed[0][0], "ValueError: missing credentials for the track API")]
+    assert ing.report.failed[0][0]["id"] == "x1" and ing.report.retried == 0
+
+
+async def test_through_the_facade_stack_with_its_own_retries(server: BatchServer) -> None:
+    from aiocustomerio import CustomerIO
+    from aiocustomerio._limits import Limits
+    from aiocustomerio._retry import RetryPolicy
+
+    server.faults = Faults(p_503=0.2, p_reset_headers=0.1, p_429=0.1)
+    base = f"http://127.0.0.1:{server.port}"
+    cio = CustomerIO(
+        site_id="site",
+        track_api_key="key",
+        track_base_url=base,
+        limits=Limits(enabled=False),
+        retry=RetryPolicy(max_retries=1, base_delay=0.001, max_delay=0.01),
+    )
+    async with cio, Ingestor(cio.track.connect, max_batch_items=20, max_wait=0.01, **FAST) as ing:
+        for i in range(400):
+            await ing.event("u1", "e", {"_fault": "permanent"} if i == 7 else {}, id=f"fa{i}")
+    assert server.ids == {f"fa{i}" for i in range(400) if i != 7}
+    assert [item["id"] for item, _ in ing.report.failed] == ["fa7"]
+    assert_adds_up(ing.report)

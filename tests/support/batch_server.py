@@ -33,6 +33,7 @@ from typing import Any
 
 TRACK_PATH = "/api/v2/batch"
 PIPELINES_PATH = "/v1/batch"
+SINGLE_PREFIX = "/api/v1/customers/"
 
 
 def basic(user: str, password: str) -> str:
@@ -166,6 +167,10 @@ class BatchServer:
                 await asyncio.sleep(faults.slow_seconds)
             if headers.get("authorization") not in self.credentials:
                 await self._respond(writer, 401, {"meta": {"error": "Unauthorized request"}}, keep_alive)
+                return keep_alive
+            if target.startswith(SINGLE_PREFIX) and method in ("PUT", "POST"):
+                # Track v1 per-person calls, for benchmarking one-request-per-event clients against batching.
+                await self._respond(writer, 200, {}, keep_alive)
                 return keep_alive
             if method != "POST" or target not in (TRACK_PATH, PIPELINES_PATH):
                 await self._respond(writer, 404, {"meta": {"error": f"no route {method} {target}"}}, keep_alive)

@@ -6,18 +6,17 @@
     print(ing.report.summary())
 
 `http` is an `httpx.AsyncClient` whose base_url, auth, rate limiting and retries are already set up (the façade
-builds it); the ingestor adds batching, dedup ids, back-pressure, batch-level retries and an optional spool.
+builds it), or an async function returning one, called by `start()`. The ingestor adds batching, dedup ids,
+back-pressure, batch-level retries and an optional spool.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal, overload
 
-import httpx
-
 from ._apis import PipelinesIngestor, TrackIngestor
 from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
-from ._engine import Engine, InvalidItem
+from ._engine import Engine, HttpSource, InvalidItem
 from ._types import ErrorCallback, IngestorClosed, IngestReport, ItemTooLarge, QueueFull
 
 __all__ = [
@@ -25,6 +24,7 @@ __all__ = [
     "MAX_ITEM_BYTES",
     "Engine",
     "ErrorCallback",
+    "HttpSource",
     "IngestReport",
     "Ingestor",
     "IngestorClosed",
@@ -37,11 +37,11 @@ __all__ = [
 
 
 @overload
-def Ingestor(http: httpx.AsyncClient, *, api: Literal["track"] = ..., **options: Any) -> TrackIngestor: ...
+def Ingestor(http: HttpSource, *, api: Literal["track"] = ..., **options: Any) -> TrackIngestor: ...
 @overload
-def Ingestor(http: httpx.AsyncClient, *, api: Literal["pipelines"], **options: Any) -> PipelinesIngestor: ...
+def Ingestor(http: HttpSource, *, api: Literal["pipelines"], **options: Any) -> PipelinesIngestor: ...
 def Ingestor(
-    http: httpx.AsyncClient, *, api: Literal["track", "pipelines"] = "track", **options: Any
+    http: HttpSource, *, api: Literal["track", "pipelines"] = "track", **options: Any
 ) -> TrackIngestor | PipelinesIngestor:
     """The ingestor for `api`. Options: max_batch_items (2000), max_wait (1.0 s), max_queue (20000 items),
     concurrency (4 batches in flight), spool (path of a SQLite file), on_error(item, reason), backoff ((0.5, 30.0))."""

@@ -10,7 +10,7 @@ from aiocustomerio._ids import new_ulid
 
 from ._encode import encode_pipelines, encode_track
 from ._engine import Engine
-from ._types import JSONDict
+from ._types import ItemTooLarge, JSONDict
 
 # Track v2 entity actions that record something that happened (and so take a ULID `id` for deduplication).
 _TRACK_EVENT_ACTIONS = frozenset({"event", "page", "screen"})
@@ -92,17 +92,21 @@ class TrackIngestor(Engine):
         timestamp: int | float | dt.datetime | None,
         id: str | None,
     ) -> bytes:
+        # Per-event path: the common cases (string id, no timestamp) are handled inline.
         entity: JSONDict = {
             "type": "person",
-            "identifiers": _identifiers(person),
+            "identifiers": {"id": person} if type(person) is str else _identifiers(person),
             "action": action,
             "name": name,
             "id": id or new_ulid(),
-            "timestamp": _track_time(timestamp),
+            "timestamp": int(time.time()) if timestamp is None else _track_time(timestamp),
         }
         if attributes:
             entity["attributes"] = attributes
-        return self._check_size(encode_track(entity))
+        data = encode_track(entity)
+        if len(data) > self._max_item_bytes:
+            raise ItemTooLarge(len(data), self._max_item_bytes)
+        return data
 
 
 def _iso_now() -> str:

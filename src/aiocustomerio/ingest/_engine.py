@@ -19,19 +19,27 @@ import logging
 import os
 import random
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from time import monotonic
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 
-from aiocustomerio.errors import APITransportError
-
 from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
+from ._responses import (
+    RETRIABLE_STATUS,
+    TRANSIENT_ERRORS,
+    describe_item_error,
+    error_text,
+    retriable_item_error,
+    retry_after,
+    status_of,
+)
 from ._spool import Row, Spool
 from ._types import ErrorCallback, IngestorClosed, IngestReport, ItemTooLarge, JSONDict, QueueFull
 
 _E = TypeVar("_E", bound="Engine")
+HttpSource = httpx.AsyncClient | Callable[[], Awaitable[httpx.AsyncClient]]
 log = logging.getLogger("aiocustomerio.ingest")
 
 _PREFIX = b'{"batch":['
@@ -40,11 +48,6 @@ _HEADERS = {"content-type": "application/json"}
 # The façade's transport raises typed errors for error statuses unless told otherwise; the ingestor wants the
 # response itself (a 400 body names the bad field). Plain httpx clients ignore the extension.
 _EXTENSIONS = {"aiocustomerio_raise": False}
-_TRANSIENT_ERRORS = (httpx.TransportError, OSError, asyncio.TimeoutError, APITransportError)
-# Statuses after which the same batch may succeed later. Everything else in 4xx is the request's own fault.
-_RETRIABLE_STATUS = frozenset({408, 409, 425, 429})
-# 207 entries whose reason names a transient condition are re-sent; anything else is the item's own fault.
-_RETRIABLE_REASONS = frozenset({"rate_limited", "timeout", "internal", "internal_error", "unavailable", "retry"})
 
 
 class InvalidItem(ValueError):
@@ -62,7 +65,7 @@ class Engine:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: HttpSource,
         *,
         max_batch_items: int = 2000,
         max_batch_bytes: int = MAX_BATCH_BYTES,
@@ -78,7 +81,9 @@ class Engine:
             raise ValueError(f"the API limits are {MAX_BATCH_BYTES} bytes per batch and {MAX_ITEM_BYTES} per item")
         if min(max_batch_items, max_queue, concurrency) < 1 or max_wait < 0:
             raise ValueError("max_batch_items, max_queue and concurrency must be >= 1 and max_wait >= 0")
-        self._http = http
+        # A client, or an async function returning one (the façade opens its pooled client on first use).
+        self._http_source = http
+        self._http = http if isinstance(http, httpx.AsyncClient) else None
         self._max_items = max_batch_items
         self._max_item_bytes = max_item_bytes
         # Bytes available for items (each followed by a comma, hence the +1) once the envelope is accounted for.
@@ -107,6 +112,7 @@ class Engine:
         self._dispatcher: asyncio.Task[None] | None = None
         self._recovery: asyncio.Task[None] | None = None
         self._running = False
+        self._accepting = False  # started and not closing: the one flag the per-item path checks
         # Since Python 3.10 these bind to the running loop on first use, so they can be made here.
         self._wake = asyncio.Event()  # the dispatcher has something to look at
         self._idle = asyncio.Event()  # nothing outstanding
@@ -121,7 +127,11 @@ class Engine:
     async def start(self) -> None:
         if self._running:
             return
+        if self._http is None:
+            assert not isinstance(self._http_source, httpx.AsyncClient)
+            self._http = await self._http_source()
         self._running = True
+        self._accepting = True
         if self._spool_path is not None:
             spool = Spool(self._spool_path, self._api, self._push_rows)
             leftovers, self._seq = await spool.open()
@@ -165,6 +175,7 @@ class Engine:
             self._closed = True
             return self._report
         self._closing = True
+        self._accepting = False
         self._flushing += 1
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._drained(), timeout)
@@ -239,7 +250,8 @@ class Engine:
                 return
 
     async def _put_encoded(self, data: bytes) -> None:
-        self._started()
+        if not self._accepting:
+            self._started()
         if self._outstanding >= self._max_queue or self._space_waiters or self._recovery is not None:
             await self._wait_for_room()
         # Single-item fast path of `_accept` + `_push_rows`: this runs once per event.
@@ -385,26 +397,31 @@ class Engine:
     async def _send(self, batch: list[Row]) -> None:
         try:
             await self._post(batch)
+        except Exception:
+            # Only a bug gets here; it must not pass silently. The batch's unsettled items stay outstanding, so
+            # `close()` then needs its timeout to return.
+            log.exception("unexpected error while settling a batch of %d items", len(batch))
         finally:
             self._slots.release()
 
     async def _post(self, batch: list[Row]) -> None:
         body = b"".join((_PREFIX, b",".join([data for _, data in batch]), _SUFFIX))
         try:
+            assert self._http is not None
             response = await self._http.post(self._path, content=body, headers=_HEADERS, extensions=_EXTENSIONS)
         except asyncio.CancelledError:
             self._requeue(batch, count_retry=False)
             raise
         except Exception as exc:
-            status = _status_of(exc)
+            status = status_of(exc)
             reason = f"{type(exc).__name__}: {exc}"
-            if status is None and not isinstance(exc, _TRANSIENT_ERRORS):
+            if status is None and not isinstance(exc, TRANSIENT_ERRORS):
                 # Not an answer from the API and not the network: a local problem (missing credentials, a bug in
                 # a hook) that a retry will not fix. Reported per item rather than retried forever.
                 log.error("batch of %d items failed without reaching the API: %s", len(batch), reason)
                 self._settle_failed([(row, reason) for row in batch])
-            elif status is None or status >= 500 or status in _RETRIABLE_STATUS:
-                self._retry_later(batch, reason, _retry_after(exc, None))
+            elif status is None or status >= 500 or status in RETRIABLE_STATUS:
+                self._retry_later(batch, reason, retry_after(exc, None))
             else:
                 await self._reject(batch, status, reason)
             return
@@ -413,10 +430,10 @@ class Engine:
             self._multi_status(batch, response)
         elif 200 <= status < 300:
             self._settle_delivered(batch)
-        elif status >= 500 or status in _RETRIABLE_STATUS:
-            self._retry_later(batch, f"HTTP {status}", _retry_after(None, response))
+        elif status >= 500 or status in RETRIABLE_STATUS:
+            self._retry_later(batch, f"HTTP {status}", retry_after(None, response))
         else:
-            await self._reject(batch, status, f"HTTP {status}: {_error_text(response)}")
+            await self._reject(batch, status, f"HTTP {status}: {error_text(response)}")
 
     async def _reject(self, batch: list[Row], status: int, reason: str) -> None:
         # A 400/413 may be caused by a single item: halve the batch until the bad items stand alone.
@@ -446,10 +463,10 @@ class Engine:
             if not isinstance(index, int) or not 0 <= index < len(batch) or index in seen:
                 continue
             seen.add(index)
-            if _retriable_item_error(error):
+            if retriable_item_error(error):
                 retry.append(batch[index])
             else:
-                failed.append((batch[index], _describe_item_error(error)))
+                failed.append((batch[index], describe_item_error(error)))
         self._settle_delivered([row for index, row in enumerate(batch) if index not in seen])
         if failed:
             self._settle_failed(failed)
@@ -499,44 +516,3 @@ class Engine:
         # Back at the front, whole: it was a valid batch, and its items go before anything newer.
         self._ready.appendleft(batch)
         self._wake.set()
-
-
-def _status_of(exc: BaseException) -> int | None:
-    for name in ("status_code", "status"):
-        value = getattr(exc, name, None)
-        if isinstance(value, int):
-            return value
-    response = getattr(exc, "response", None)
-    return response.status_code if isinstance(response, httpx.Response) else None
-
-
-def _retry_after(exc: BaseException | None, response: httpx.Response | None) -> float | None:
-    value: Any = getattr(exc, "retry_after", None) if exc is not None else None
-    if value is None:
-        if response is None and exc is not None:
-            candidate = getattr(exc, "response", None)
-            response = candidate if isinstance(candidate, httpx.Response) else None
-        value = response.headers.get("retry-after") if response is not None else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _retriable_item_error(error: JSONDict) -> bool:
-    if error.get("retriable") is True or error.get("retryable") is True:
-        return True
-    status = error.get("status")
-    if isinstance(status, int) and (status >= 500 or status in _RETRIABLE_STATUS):
-        return True
-    return str(error.get("reason", "")).lower() in _RETRIABLE_REASONS
-
-
-def _describe_item_error(error: JSONDict) -> str:
-    parts = [str(error[key]) for key in ("reason", "field", "message") if error.get(key)]
-    return ": ".join(parts) or json.dumps(error)
-
-
-def _error_text(response: httpx.Response) -> str:
-    text = response.text.strip()
-    return text[:500] if text else response.reason_phrase
