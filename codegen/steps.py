@@ -79,7 +79,10 @@ def do_check(skip_if_unavailable: bool) -> int:
         pull.ensure()
     except (pull.SpecUnavailable, lock.SpecChanged) as exc:
         if skip_if_unavailable:
-            print(f"SKIPPED check-generated: pinned specs unavailable; set CIO_SPEC_MIRROR to their directory ({exc})")
+            reason = str(exc).splitlines()[0]
+            print(
+                f"SKIPPED check-generated: pinned specs unavailable; set CIO_SPEC_MIRROR to their directory ({reason})"
+            )
             return 0
         raise
     with tempfile.TemporaryDirectory(prefix="aiocustomerio-check-") as tmp:
