@@ -53,6 +53,29 @@ def _valid_datetime(value: Any) -> bool:
     return True
 
 
+def _retype(spec: Spec, key: str, rule_name: str, types: set[str] | None) -> list[Change]:
+    """Convert each ``key`` value (``default`` or ``example``) to its schema's JSON type, or drop it if it cannot be."""
+    changes: list[Change] = []
+    for slot in iter_slots(spec):
+        node = slot.get()
+        if not isinstance(node, dict) or key not in node:
+            continue
+        json_type = schema_type(node)
+        if json_type is None or (types is not None and json_type not in types):
+            continue
+        old = node[key]
+        new = _coerce(old, json_type)
+        if json_type == "string" and node.get("format") in {"date-time", "date"} and not _valid_datetime(old):
+            new = _MISSING
+        if new is _MISSING:
+            del node[key]
+            changes.append(Change(rule_name, slot.pointer, f"dropped {old!r} (not a {json_type})"))
+        elif new != old or type(new) is not type(old):
+            node[key] = new
+            changes.append(Change(rule_name, slot.pointer, f"{old!r} → {new!r}"))
+    return changes
+
+
 @rule("mistyped-defaults")
 def mistyped_defaults(spec: Spec) -> list[Change]:
     """A ``default`` whose JSON type differs from the schema's (``"true"`` for a boolean) is converted, or dropped.
@@ -60,25 +83,7 @@ def mistyped_defaults(spec: Spec) -> list[Change]:
     The generator refuses such schemas (``Invalid boolean value``). Pipelines mapping schemas put JSONPath
     expressions such as ``$.context.network.wifi`` in ``default``: those are documentation, not defaults, and go.
     """
-    changes: list[Change] = []
-    for slot in iter_slots(spec):
-        node = slot.get()
-        if not isinstance(node, dict) or "default" not in node:
-            continue
-        json_type = schema_type(node)
-        if json_type is None:
-            continue
-        old = node["default"]
-        new = _coerce(old, json_type)
-        if json_type == "string" and node.get("format") in {"date-time", "date"} and not _valid_datetime(old):
-            new = _MISSING
-        if new is _MISSING:
-            del node["default"]
-            changes.append(Change("mistyped-defaults", slot.pointer, f"dropped {old!r} (not a {json_type})"))
-        elif new != old or type(new) is not type(old):
-            node["default"] = new
-            changes.append(Change("mistyped-defaults", slot.pointer, f"{old!r} → {new!r}"))
-    return changes
+    return _retype(spec, "default", "mistyped-defaults", None)
 
 
 @rule("mistyped-examples")
@@ -87,23 +92,7 @@ def mistyped_examples(spec: Spec) -> list[Change]:
 
     Validating mock servers and contract tests use examples as values: a mistyped one is an invalid request.
     """
-    changes: list[Change] = []
-    for slot in iter_slots(spec):
-        node = slot.get()
-        if not isinstance(node, dict) or "example" not in node:
-            continue
-        json_type = schema_type(node)
-        if json_type not in {"boolean", "integer", "number", "string"}:
-            continue
-        old = node["example"]
-        new = _coerce(old, json_type)
-        if new is _MISSING:
-            del node["example"]
-            changes.append(Change("mistyped-examples", slot.pointer, f"dropped {old!r} (not a {json_type})"))
-        elif new != old or type(new) is not type(old):
-            node["example"] = new
-            changes.append(Change("mistyped-examples", slot.pointer, f"{old!r} → {new!r}"))
-    return changes
+    return _retype(spec, "example", "mistyped-examples", {"boolean", "integer", "number", "string"})
 
 
 @rule("keyword-as-property")
