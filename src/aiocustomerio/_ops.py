@@ -7,6 +7,7 @@ imported on first use: importing aiocustomerio does not load ~2,500 model module
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import enum
 import importlib
@@ -16,7 +17,7 @@ import typing
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import httpx
@@ -171,7 +172,8 @@ class Operation:
             raise ResponseValidationError(self.info.name, response, exc) from exc
 
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.parse(await self.with_raw_response(*args, **kwargs))
+        response = await self.with_raw_response(*args, **kwargs)
+        return response if self._api.raw else self.parse(response)
 
     def paginate(self, *, max_items: int | None = None, **kwargs: Any) -> AsyncIterator[Any]:
         """Every item across pages (following the ``next`` cursor), up to ``max_items``.
@@ -276,6 +278,18 @@ class Tag:
         return f"<{self._api.name}.{self._name}: {len(self._infos)} operations>"
 
 
+_A = TypeVar("_A", bound="ApiClient")
+
+
+class _Pool:
+    """The connection pool an API and its raw-response view share."""
+
+    __slots__ = ("client",)
+
+    def __init__(self) -> None:
+        self.client: httpx.AsyncClient | None = None
+
+
 class ApiClient:
     """One API (track, app or pipelines): its tags as attributes, and its pooled HTTP client."""
 
@@ -292,17 +306,37 @@ class ApiClient:
         self.name = name
         self.package = package
         self.datetime_style = datetime_style
-        self.http: httpx.AsyncClient | None = None
+        self._pool = _Pool()
+        self.raw = False
         self._connect = connect
         self._index: dict[str, dict[str, OperationInfo]] | None = None
         self._tags: dict[str, Tag] = {}
         self._by_route: dict[tuple[str, str], Operation] = {}
         self._generated_client: Any = None
 
+    @property
+    def http(self) -> httpx.AsyncClient | None:
+        return self._pool.client
+
+    @http.setter
+    def http(self, client: httpx.AsyncClient | None) -> None:
+        self._pool.client = client
+
     async def connect(self) -> httpx.AsyncClient:
-        if self.http is None:
-            self.http = await self._connect()
-        return self.http
+        if self._pool.client is None:
+            self._pool.client = await self._connect()
+        return self._pool.client
+
+    @property
+    def with_raw_response(self: _A) -> _A:
+        """The same API whose calls, sugar included, return the ``httpx.Response`` instead of the parsed model.
+
+        ``await cio.track.with_raw_response.identify("u1", plan="pro")``; it shares the connection pool.
+        """
+        view = copy.copy(self)
+        view.raw = True
+        view._tags, view._by_route = {}, {}
+        return view
 
     @property
     def index(self) -> dict[str, dict[str, OperationInfo]]:

@@ -146,3 +146,16 @@ async def test_a_list_without_cursor_iterates_its_one_page(cio: CustomerIO, wire
     names = [c.name async for c in cio.app.campaigns.list_campaigns.paginate()]
     assert names == ["A", "B"] and len(wire.requests) == 1
     assert [c.id async for c in cio.app.campaigns.list_campaigns.paginate(max_items=1)] == [1]
+
+
+async def test_raw_responses_for_sugar_and_derived_calls(cio: CustomerIO, wire: Wire) -> None:
+    wire.responder = lambda r: httpx.Response(200, json={"delivery_id": "d1"}, headers={"x-request-id": "r9"})
+    raw = await cio.app.with_raw_response.send_email(
+        transactional_message_id=1, to="a@example.com", identifiers={"id": "u"}
+    )
+    assert isinstance(raw, httpx.Response) and raw.headers["x-request-id"] == "r9"
+    raw = await cio.track.with_raw_response.track_customers.identify("u", body={"plan": "pro"})
+    assert isinstance(raw, httpx.Response) and wire.last.url.path == "/api/v1/customers/u"
+    parsed = await cio.app.send_email(transactional_message_id=1, to="a@example.com", identifiers={"id": "u"})
+    assert parsed.delivery_id == "d1"
+    assert cio.app.with_raw_response.http is cio.app.http  # one shared pool
