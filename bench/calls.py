@@ -7,6 +7,7 @@ row, and this table is about what each layer adds.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -112,13 +113,13 @@ async def measure(call: Call, in_flight: int, calls: int) -> tuple[float, float]
     return calls / wall, cpu / calls * 1e6
 
 
-async def run(base_url: str, transports: list[str]) -> list[tuple[str, str, int, float, float]]:
+async def run(base_url: str, transports: list[str], calls: int = CALLS) -> list[tuple[str, str, int, float, float]]:
     rows = []
     for transport in transports:
         for name, stack in STACKS.items():
             for in_flight in CONCURRENCY:
                 async with stack(base_url, transport) as call:
-                    rps, cpu_us = await measure(call, in_flight, CALLS)
+                    rps, cpu_us = await measure(call, in_flight, calls)
                 rows.append((transport, name, in_flight, rps, cpu_us))
     return rows
 
@@ -142,22 +143,36 @@ def table(rows: list[tuple[str, str, int, float, float]]) -> str:
     return "\n".join(out)
 
 
-def main() -> None:
+def report(calls: int = CALLS) -> str:
+    """Run every stack on every transport and return the markdown table (with a preamble and the import time)."""
     transports = ["httpx"]
+    notes = []
     try:
         import httpx_aiohttp  # noqa: F401
 
         transports.append("aiohttp")
     except ImportError:
-        print("(httpx-aiohttp not installed: aiohttp rows skipped; pip install 'aiocustomerio[aiohttp]')")
+        notes.append("(httpx-aiohttp not installed: aiohttp rows skipped; pip install 'aiocustomerio[aiohttp]')")
     proc, base_url = start_server()
     try:
-        rows = asyncio.run(run(base_url, transports))
+        rows = asyncio.run(run(base_url, transports, calls))
     finally:
         proc.kill()
-    print(f"\nOne Track identify per call, {CALLS:,} calls per row, local server on 127.0.0.1 (HTTP/1.1 keep-alive)\n")
-    print(table(rows))
-    print(f"\nimport aiocustomerio: {import_time_ms():.0f} ms (best of 5, fresh interpreter)")
+        proc.wait()
+    return "\n".join(
+        [
+            *notes,
+            f"One Track identify per call, {calls:,} calls per row, local server on 127.0.0.1 (HTTP/1.1 keep-alive)\n",
+            table(rows),
+            f"\nimport aiocustomerio: {import_time_ms():.0f} ms (best of 5, fresh interpreter)",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="per-call overhead benchmark")
+    parser.add_argument("--calls", type=int, default=CALLS)
+    print(report(parser.parse_args(argv).calls))
 
 
 if __name__ == "__main__":

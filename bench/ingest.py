@@ -1,26 +1,26 @@
-"""Throughput of the ingestion engine against the local batch server: events/s, client CPU µs/event, peak RSS.
+"""Throughput of the ingestion engine, and of other Customer.io libraries, against the local batch server.
 
-``python -m bench.ingest [--events N] [--only NAME ...]`` starts ``tests.support.batch_server`` in a subprocess on
-127.0.0.1 (accepting bodies without parsing them, so the server is not what is measured) and runs every scenario in
-a fresh subprocess of its own, so each peak RSS belongs to one scenario. Each event is a realistic Track v2 event of
-about 300 bytes. Scenarios:
+``python -m bench.ingest [--events N] [--per-event N] [--only NAME ...]`` starts ``tests.support.batch_server`` twice
+in subprocesses on 127.0.0.1 (accepting bodies without parsing them, so the server is not what is measured): once
+over HTTP and once over HTTPS with a throwaway self-signed certificate (``bench.tls``). Every scenario runs in a fresh
+subprocess of its own, so each peak RSS belongs to one scenario; the HTTPS ones get the certificate through their
+environment only. Each event is a realistic Track v2 event of about 340 bytes. Our scenarios:
 
 - ingestor:        `await ing.event(...)` per event (dict built by the caller, ULID id, encoding, batching, posting)
 - ingestor-put:    `ing.put_nowait(entity)` with the caller's dict, awaiting only when the queue is full
-- facade:          `await cio.track.event(...)` per event through the façade (one HTTP request each), 8 in flight
+- ingestor-tls:    the ingestor row over HTTPS
+- facade:          `await cio.track.event(...)` per event through the façade (one HTTP request each), 64 tasks
+- facade-tls:      the same over HTTPS, next to the peers' one-request-per-event rows
 - raw-httpx:       the same events pre-encoded into ~500 KB batch bodies before the clock starts, posted by 4 tasks
                    through one httpx client: the ceiling for anything that posts through httpx
 - spool-many:      ingestor with a spool, `put_many` of 500 events (one group commit each)
 - spool-producers: ingestor with a spool, 64 producer tasks each awaiting `event(...)` (group commit)
-
 - pipelines:       `await ing.track(...)` per event through the Pipelines ingestor
-- peer-cdp-analytics: customerio-cdp-analytics `analytics.track(...)` (its own thread and batches), when the
-                   peers' venv exists: `python -m venv .bench/peers && .bench/peers/bin/pip install
-                   customerio-cdp-analytics httpx` (kept out of the project's dependencies; .bench/ is git-ignored)
 
-Scenarios are a name -> coroutine function table (``SCENARIOS``); other libraries can be added there (a scenario
-receives the server's base URL and the event count and returns the count it sent).
-Numbers vary with the machine; this prints them and asserts nothing.
+Peer scenarios (``bench.peers``, run by the interpreter of ``.bench/peers``, always over HTTPS) are skipped with a
+notice when that venv is missing (``python -m bench`` creates it). One-request-per-event rows send ``--per-event``
+events and batched peer rows ``--peer-events`` (their rate is what counts). Numbers vary with the machine; this
+prints them and asserts nothing.
 """
 
 from __future__ import annotations
@@ -36,32 +36,21 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-# The peers' venv (see PEERS) runs this module without aiocustomerio installed.
+from . import peers
+from .tls import make_cert, trust_env
+from .workload import API_KEY, SITE_ID, attributes
+
+# The peers' venv runs this module without aiocustomerio installed.
 with contextlib.suppress(ImportError):
     from aiocustomerio._ids import new_ulid
 
-SITE_ID, API_KEY = "site", "key"
 BATCH_LIMIT = 500 * 1024
-FACADE_EVENTS = int(os.environ.get("BENCH_FACADE_EVENTS", "20000"))
 Scenario = Callable[[str, int], Awaitable[int]]
-
-
-def attributes(i: int) -> dict[str, Any]:
-    return {
-        "order_id": f"ord_{i:010d}",
-        "total": 129.99,
-        "currency": "USD",
-        "items": 3,
-        "coupon": "SPRING24",
-        "sku": f"SKU-{i % 100000:06d}",
-        "category": "outdoor",
-        "email": f"person{i}@example.com",
-        "plan": "pro",
-    }
 
 
 def entity(i: int) -> dict[str, Any]:
@@ -77,6 +66,7 @@ def entity(i: int) -> dict[str, Any]:
 
 
 def client(base_url: str) -> httpx.AsyncClient:
+    # httpx reads SSL_CERT_FILE (set in the HTTPS children's environment) to trust the bench certificate.
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
     return httpx.AsyncClient(base_url=base_url, auth=(SITE_ID, API_KEY), limits=limits, timeout=60)
 
@@ -166,16 +156,20 @@ async def run_spool_producers(base_url: str, events: int) -> int:
     return events
 
 
-async def run_facade_per_event(base_url: str, events: int) -> int:
-    # One request per event is ~100x slower than batching, so this row sends a slice of the events (its rate is
-    # what counts). 8 calls in flight: httpx's pool spends more CPU per request with many more (about 4x at 64 on
-    # this machine). The limiter is off so the row measures the client, not Customer.io's rate limits.
+async def run_facade_per_event(base_url: str, events: int, transport: str = "httpx") -> int:
+    # 64 callers, as the issue asks (httpx's pool spends more CPU per request with many in flight than with 8). The
+    # limiter is off so the row measures the client, not Customer.io's rate limits.
     from aiocustomerio import CustomerIO
     from aiocustomerio._limits import Limits
 
-    events = min(events, FACADE_EVENTS)
-    in_flight = 8
-    cio = CustomerIO(site_id=SITE_ID, track_api_key=API_KEY, track_base_url=base_url, limits=Limits(enabled=False))
+    in_flight = peers.IN_FLIGHT
+    cio = CustomerIO(
+        site_id=SITE_ID,
+        track_api_key=API_KEY,
+        track_base_url=base_url,
+        limits=Limits(enabled=False),
+        transport=transport,  # type: ignore[arg-type]
+    )
     async with cio:
 
         async def produce(offset: int) -> None:
@@ -184,6 +178,11 @@ async def run_facade_per_event(base_url: str, events: int) -> int:
 
         await asyncio.gather(*(produce(p) for p in range(in_flight)))
     return events
+
+
+async def run_facade_aiohttp(base_url: str, events: int) -> int:
+    # httpx's pool spends most of the CPU at 64 requests in flight; the aiohttp transport shows the façade without it.
+    return await run_facade_per_event(base_url, events, "aiohttp")
 
 
 async def run_pipelines_ingestor(base_url: str, events: int) -> int:
@@ -196,38 +195,40 @@ async def run_pipelines_ingestor(base_url: str, events: int) -> int:
     return events
 
 
-async def run_peer_cdp_analytics(base_url: str, events: int) -> int:
-    # customerio-cdp-analytics: a queue drained by a consumer thread that posts batches of 100 with requests. Its
-    # queue drops messages when full (track returns False), so the caller waits and retries as a careful user would.
-    from customerio import analytics  # type: ignore[import-not-found]
-
-    analytics.write_key = "cdp-key"
-    analytics.host = base_url
-
-    def produce() -> None:  # a synchronous library: its caller is a plain thread
-        for i in range(events):
-            while not analytics.track(f"user_{i}", "Order Completed", attributes(i))[0]:
-                time.sleep(0.001)
-        analytics.flush()
-
-    await asyncio.to_thread(produce)
-    return events
+@dataclass(frozen=True)
+class Row:
+    label: str
+    run: Scenario
+    kind: str  # "batched" rows send --events, "per event" rows send --per-event
+    tls: bool = False
+    peer: bool = False  # run by the peers' interpreter
 
 
-SCENARIOS: dict[str, tuple[str, Scenario]] = {
-    "ingestor": ("(a) ingestor, await event() per event", run_ingestor),
-    "ingestor-put": ("(a') ingestor, put_nowait(dict)", run_ingestor_put),
-    "facade": ("(b) façade, one request per event", run_facade_per_event),
-    "raw-httpx": ("(c) raw httpx, pre-built 500 KB batches", run_raw_httpx),
-    "spool-many": ("(d) ingestor + spool, put_many(500)", run_spool_many),
-    "spool-producers": ("(d') ingestor + spool, 64 producers", run_spool_producers),
-    "pipelines": ("(a'') ingestor, Pipelines track()", run_pipelines_ingestor),
-    "peer-cdp-analytics": ("(p) customerio-cdp-analytics track()", run_peer_cdp_analytics),
+# Ordered so that what compares sits together: batching rows, then one-request-per-event rows.
+SCENARIOS: dict[str, Row] = {
+    "ingestor": Row("(a) ingestor, await event() per event", run_ingestor, "batched"),
+    "ingestor-put": Row("(a') ingestor, put_nowait(dict)", run_ingestor_put, "batched"),
+    "pipelines": Row("(a'') ingestor, Pipelines track()", run_pipelines_ingestor, "batched"),
+    "raw-httpx": Row("(c) raw httpx, pre-built 500 KB batches", run_raw_httpx, "batched"),
+    "spool-many": Row("(d) ingestor + spool, put_many(500)", run_spool_many, "batched"),
+    "spool-producers": Row("(d') ingestor + spool, 64 producers", run_spool_producers, "batched"),
+    "ingestor-tls": Row("(a) ingestor over HTTPS", run_ingestor, "batched", tls=True),
+    "raw-httpx-tls": Row("(c) raw httpx over HTTPS, pre-built batches", run_raw_httpx, "batched", tls=True),
+    "peer-async-customerio-batch": Row(
+        "(p) async-customerio v2.send_batch(1000), 4 tasks", peers.run_async_customerio_batch, "batched", True, True
+    ),
+    "peer-customerio-batch": Row(
+        "(p) customerio batch(1000), 4 threads", peers.run_customerio_batch, "batched", True, True
+    ),
+    "peer-cdp-analytics": Row("(p) customerio-cdp-analytics track()", peers.run_cdp_analytics, "batched", True, True),
+    "facade": Row("(b) façade, one request per event, 64 tasks", run_facade_per_event, "per event"),
+    "facade-aiohttp": Row("(b) façade on the aiohttp transport, 64 tasks", run_facade_aiohttp, "per event"),
+    "facade-tls": Row("(b) façade over HTTPS, 64 tasks", run_facade_per_event, "per event", tls=True),
+    "peer-async-customerio": Row(
+        "(p) async-customerio track(), 64 tasks", peers.run_async_customerio, "per event", True, True
+    ),
+    "peer-customerio": Row("(p) customerio track(), 8 threads", peers.run_customerio, "per event", True, True),
 }
-# Scenarios run by the interpreter of the venv holding the other libraries, never the project's.
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PEER_PYTHON = os.path.join(ROOT, ".bench", "peers", "bin", "python")
-PEERS = {"peer-cdp-analytics"}
 _override: dict[str, float] = {}
 
 
@@ -244,13 +245,13 @@ def _rss_kb(field: str) -> int:
 
 
 def child(name: str, base_url: str, events: int) -> None:
-    if name not in PEERS:
+    if not SCENARIOS[name].peer:
         import aiocustomerio.ingest  # noqa: F401 - imported before the baseline so RSS growth is the run's own
 
     baseline = _rss_kb("VmRSS")
     usage = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
-    sent = asyncio.run(SCENARIOS[name][1](base_url, events))
+    sent = asyncio.run(SCENARIOS[name].run(base_url, events))
     seconds = _override.get("seconds", time.perf_counter() - start)
     cpu = _override.get("cpu", _cpu(resource.getrusage(resource.RUSAGE_SELF)) - _cpu(usage))
     peak = _rss_kb("VmHWM")
@@ -264,66 +265,94 @@ def child(name: str, base_url: str, events: int) -> None:
     print(json.dumps(result), flush=True)
 
 
-def main() -> None:
+def _server(tls: tuple[str, str] | None) -> tuple[subprocess.Popen[str], str]:
+    command = [sys.executable, "-m", "tests.support.batch_server", "--port", "0", "--no-record"]
+    if tls is not None:
+        command += ["--tls-cert", tls[0], "--tls-key", tls[1]]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=peers.ROOT)
+    assert server.stdout is not None
+    scheme = "https" if tls else "http"
+    return server, f"{scheme}://127.0.0.1:{int(server.stdout.readline())}"
+
+
+def _measure(name: str, base_url: str, events: int, env: dict[str, str] | None) -> dict[str, Any] | str:
+    python = peers.PEER_PYTHON if SCENARIOS[name].peer else sys.executable
+    command = [python, "-m", "bench.ingest", "--child", name, "--base-url", base_url, "--events", str(events)]
+    out = subprocess.run(command, capture_output=True, text=True, check=False, env=env, cwd=peers.ROOT)
+    if out.returncode != 0:
+        return f"failed: {(out.stderr.strip().splitlines() or ['?'])[-1][:200]}"
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run(events: int, per_event: int, peer_events: int = 200_000, only: list[str] | None = None) -> str:
+    """Run the scenarios and return the markdown table (with a preamble)."""
+    names = only or list(SCENARIOS)
+    have_peers = os.path.exists(peers.PEER_PYTHON)
+    lines: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="aiocustomerio-bench-") as tmp:
+        tls = make_cert(tmp, peers.PEER_PYTHON if have_peers else None)
+        plain, plain_url = _server(None)
+        secure, secure_url = _server(tls) if tls else (None, "")
+        try:
+            sample = len(json.dumps(entity(123456), separators=(",", ":")))
+            lines.append(
+                f"Ingestion: {events:,} events per batched row ({min(events, peer_events):,} for the peers'), "
+                f"{per_event:,} per one-request-per-event row, "
+                f"~{sample} bytes each; batch server in its own process on 127.0.0.1; {os.cpu_count()} CPUs\n"
+            )
+            lines.append(
+                "| scenario | kind | over | events | events/s | vs (a) | CPU µs/event | peak RSS MB | RSS growth MB |"
+            )
+            lines.append("|---|---|---|---|---|---|---|---|---|")
+            reference: float | None = None
+            for name in names:
+                row = SCENARIOS[name]
+                over = "HTTPS" if row.tls else "HTTP"
+                count = per_event if row.kind == "per event" else min(events, peer_events) if row.peer else events
+                prefix = f"| {row.label} | {row.kind} | {over} |"
+                if row.peer and not have_peers:
+                    lines.append(f"{prefix} skipped: no {peers.PEER_PYTHON} | | | | | |")
+                    continue
+                if row.tls and tls is None:
+                    lines.append(f"{prefix} skipped: no certificate | | | | | |")
+                    continue
+                env = trust_env(tls[0]) if row.tls and tls else None
+                r = _measure(name, secure_url if row.tls else plain_url, count, env)
+                if isinstance(r, str):
+                    lines.append(f"{prefix} {r} | | | | | |")
+                    continue
+                rate = r["events"] / r["seconds"]
+                if name == "ingestor":
+                    reference = rate
+                ratio = f"{rate / reference:.3g}x" if reference else "-"
+                cpu_us = r["cpu"] / r["events"] * 1e6
+                lines.append(
+                    f"{prefix} {r['events']:,} | {rate:,.0f} | {ratio} | {cpu_us:.2f} | {r['peak_mb']:.1f} "
+                    f"| {r['growth_mb']:.1f} |"
+                )
+                print(lines[-1], file=sys.stderr, flush=True)  # progress while the table is being built
+        finally:
+            for server in (plain, secure):
+                if server is not None:
+                    server.terminate()
+                    server.wait()
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="ingestion benchmark")
     parser.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", "1000000")))
+    parser.add_argument("--per-event", type=int, default=int(os.environ.get("BENCH_PER_EVENT", "5000")))
+    parser.add_argument("--peer-events", type=int, default=200_000, help="events per batched peer row")
     parser.add_argument("--only", nargs="*", choices=sorted(SCENARIOS))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
         child(args.child, args.base_url, args.events)
         return
-
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.batch_server", "--port", "0", "--no-record"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        base_url = f"http://127.0.0.1:{int(server.stdout.readline())}"
-        sample = len(json.dumps(entity(123456), separators=(",", ":")))
-        print(
-            f"{args.events:,} events of ~{sample} bytes each; server {base_url} in its own process; "
-            f"{os.cpu_count()} CPUs"
-        )
-        print(f"{'scenario':<44} {'events/s':>10} {'CPU µs/event':>13} {'peak RSS MB':>12} {'RSS growth MB':>14}")
-        for name in args.only or list(SCENARIOS):
-            python = sys.executable
-            if name in PEERS:
-                python = PEER_PYTHON
-                if not os.path.exists(python):
-                    print(f"{SCENARIOS[name][0]:<44} skipped: no {PEER_PYTHON} (see the module docstring)")
-                    continue
-            out = subprocess.run(
-                [
-                    python,
-                    "-m",
-                    "bench.ingest",
-                    "--child",
-                    name,
-                    "--base-url",
-                    base_url,
-                    "--events",
-                    str(args.events),
-                ],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if out.returncode != 0:
-                print(f"{SCENARIOS[name][0]:<44} failed: {out.stderr.strip().splitlines()[-1:]}")
-                continue
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            rate = r["events"] / r["seconds"]
-            cpu_us = r["cpu"] / r["events"] * 1e6
-            print(
-                f"{SCENARIOS[name][0]:<44} {rate:>10,.0f} {cpu_us:>13.2f} {r['peak_mb']:>12.1f} {r['growth_mb']:>14.1f}"
-            )
-    finally:
-        server.terminate()
-        server.wait()
+    print(run(args.events, args.per_event, args.peer_events, args.only))
 
 
 if __name__ == "__main__":

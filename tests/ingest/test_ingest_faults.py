@@ -197,6 +197,23 @@ async def test_a_local_error_fails_the_batch_instead_of_retrying_forever() -> No
     assert ing.report.failed[0][0]["id"] == "x1" and ing.report.retried == 0
 
 
+async def test_an_unexpected_error_while_settling_fails_the_items_instead_of_stranding_them() -> None:
+    # A 207 too deeply nested to parse makes settling raise what it does not expect (RecursionError): the batch's
+    # items must still end reported, not outstanding until close() gives up on them.
+    nested = b'{"errors":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    http = httpx.AsyncClient(
+        base_url="http://127.0.0.1:9", transport=httpx.MockTransport(lambda _: httpx.Response(207, content=nested))
+    )
+    async with http, Ingestor(http, **FAST) as ing:
+        await ing.event("u1", "a", id="s1")
+        await ing.event("u1", "a", id="s2")
+        report = await ing.close(timeout=5)
+    assert [item["id"] for item, _ in report.failed] == ["s1", "s2"]
+    assert report.failed[0][1].startswith("internal error while sending: RecursionError")
+    assert report.pending == [] and ing.qsize() == 0
+    assert_adds_up(report)
+
+
 async def test_through_the_facade_stack_with_its_own_retries(server: BatchServer) -> None:
     from aiocustomerio import CustomerIO
     from aiocustomerio._limits import Limits

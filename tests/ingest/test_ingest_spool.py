@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aiocustomerio.ingest import Ingestor
+from aiocustomerio.ingest import Ingestor, RecoveryInProgress
 from tests.support.batch_server import BatchServer, Faults
 
 ClientFactory = Callable[..., httpx.AsyncClient]
@@ -67,6 +67,9 @@ async def test_next_run_delivers_leftovers_first(server: BatchServer, client: Cl
     server.keep_bodies = True
 
     async with Ingestor(client(), spool=spool, max_batch_items=10) as second:
+        # New items wait behind the leftovers: put_nowait says so rather than calling the queue full.
+        with pytest.raises(RecoveryInProgress, match="re-queuing items left in its spool"):
+            second.put_nowait(raw_event("early"))
         assert second.checkpoint("cursor") == "30"
         await second.event("u1", "new", id="fresh")
     assert second.report.recovered == 30 and second.report.accepted == 31 and second.report.delivered == 31
@@ -86,7 +89,7 @@ async def test_a_spool_belongs_to_one_api(client: ClientFactory, tmp_path: Path)
 CHILD = textwrap.dedent(
     """
     import asyncio, sys, httpx
-    from aiocustomerio.ingest import Ingestor
+    from aiocustomerio.ingest import Ingestor, RecoveryInProgress
 
     async def main(port, spool, total):
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", auth=("site", "key")) as http:

@@ -17,7 +17,7 @@ from typing import Any, Literal, overload
 from ._apis import PipelinesIngestor, TrackIngestor
 from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
 from ._engine import Engine, HttpSource, InvalidItem
-from ._types import ErrorCallback, IngestorClosed, IngestReport, ItemTooLarge, QueueFull
+from ._types import ErrorCallback, IngestorClosed, IngestReport, ItemTooLarge, QueueFull, RecoveryInProgress
 
 __all__ = [
     "MAX_BATCH_BYTES",
@@ -32,6 +32,7 @@ __all__ = [
     "ItemTooLarge",
     "PipelinesIngestor",
     "QueueFull",
+    "RecoveryInProgress",
     "TrackIngestor",
 ]
 

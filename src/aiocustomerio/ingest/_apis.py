@@ -8,7 +8,7 @@ from typing import Any
 
 from aiocustomerio._ids import new_ulid
 
-from ._encode import encode_pipelines, encode_track
+from ._encode import encode_pipelines, encode_track, encode_track_action
 from ._engine import Engine
 from ._types import ItemTooLarge, JSONDict
 
@@ -93,17 +93,14 @@ class TrackIngestor(Engine):
         id: str | None,
     ) -> bytes:
         # Per-event path: the common cases (string id, no timestamp) are handled inline.
-        entity: JSONDict = {
-            "type": "person",
-            "identifiers": {"id": person} if type(person) is str else _identifiers(person),
-            "action": action,
-            "name": name,
-            "id": id or new_ulid(),
-            "timestamp": int(time.time()) if timestamp is None else _track_time(timestamp),
-        }
-        if attributes:
-            entity["attributes"] = attributes
-        data = encode_track(entity)
+        data = encode_track_action(
+            {"id": person} if type(person) is str else _identifiers(person),
+            action,
+            name,
+            id or new_ulid(),
+            int(time.time()) if timestamp is None else _track_time(timestamp),
+            attributes,
+        )
         if len(data) > self._max_item_bytes:
             raise ItemTooLarge(len(data), self._max_item_bytes)
         return data

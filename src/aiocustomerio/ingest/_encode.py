@@ -2,14 +2,26 @@
 
 The stdlib C encoder is used through one pre-built `JSONEncoder` per API: `json.dumps(obj, **kwargs)` builds a new
 encoder on every call when given non-default options, which costs more than the encoding of a small event.
+
+When `orjson` is importable (it is optional) it encodes instead, about 6x faster on a typical event. The stdlib stays
+the reference: whatever orjson refuses (integers over 64 bits, non-string keys, ...) is handed to it, and so is any
+output holding `null`, since orjson writes NaN and infinities as null where the stdlib path refuses them. orjson also
+accepts a few types the stdlib path refuses (UUID, Enum), as strings or values.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 from collections.abc import Callable
 from typing import Any
+
+_orjson: Any
+try:
+    _orjson = importlib.import_module("orjson")
+except ImportError:  # optional: the stdlib encoder below is the always-available path
+    _orjson = None
 
 # Per the Track v2 and Pipelines docs: a batch body must stay under 500 KB and each entry under 32 KB.
 MAX_ITEM_BYTES = 32 * 1024
@@ -67,7 +79,71 @@ def _make(default: Callable[[object], object]) -> Callable[[Any], bytes]:
         except RecursionError:
             raise ValueError("item is nested too deeply (or contains itself) to encode as JSON") from None
 
-    return encode_item
+    if _orjson is None:
+        return encode_item
+    dumps = _orjson.dumps
+    # Dates go through `default` like on the stdlib path (orjson would write RFC 3339 strings for Track).
+    options = _orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS
+
+    def encode_fast(item: Any) -> bytes:
+        try:
+            data: bytes = dumps(item, default=default, option=options)
+        except TypeError:  # orjson.JSONEncodeError: the stdlib either manages or explains where the problem is
+            return encode_item(item)
+        if b"null" in data:
+            return encode_item(item)
+        # orjson hands back its whole working buffer (4 KB for a small event); items wait in the queue, so keep a
+        # copy of the right size instead (0.1 µs, and a 10x smaller queue).
+        return memoryview(data).tobytes()
+
+    return encode_fast
+
+
+def _make_track_action(
+    default: Callable[[object], object], encode_entity: Callable[[Any], bytes]
+) -> Callable[..., bytes]:
+    """The encoder of the ingestor's own Track actions (event/page/screen), the per-event hot path.
+
+    On the stdlib path the fixed parts of the entity are a pre-built template, so only the caller's values go through
+    the encoder: about 40% less time per event than encoding the whole dict. orjson encodes the dict faster still.
+    """
+
+    def as_dict(identifiers: Any, action: str, name: Any, id: Any, timestamp: int, attributes: Any) -> dict[str, Any]:
+        entity = {"type": "person", "identifiers": identifiers, "action": action, "name": name, "id": id}
+        entity["timestamp"] = timestamp
+        if attributes:
+            entity["attributes"] = attributes
+        return entity
+
+    if _orjson is not None:
+
+        def encode_dict(identifiers: Any, action: str, name: Any, id: Any, timestamp: int, attributes: Any) -> bytes:
+            return encode_entity(as_dict(identifiers, action, name, id, timestamp, attributes))
+
+        return encode_dict
+
+    quote = json.encoder.encode_basestring  # escapes like the encoder with ensure_ascii=False
+    template = '{"type":"person","identifiers":%s,"action":"%s","name":%s,"id":%s,"timestamp":%d%s}'
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is None:
+        return lambda *args: encode_entity(as_dict(*args))
+    c_encode = c_make_encoder(None, default, quote, None, ":", ",", False, False, False)
+    join = "".join
+
+    def encode_template(identifiers: Any, action: str, name: Any, id: Any, timestamp: int, attributes: Any) -> bytes:
+        # `action` is one of the ingestor's own constants; everything else is quoted or encoded.
+        try:
+            if type(identifiers) is dict and len(identifiers) == 1 and type(identifiers.get("id")) is str:
+                people = '{"id":' + quote(identifiers["id"]) + "}"
+            else:
+                people = join(c_encode(identifiers, 0))
+            more = ',"attributes":' + join(c_encode(attributes, 0)) if attributes else ""
+            return (template % (people, action, quote(name), quote(id), timestamp, more)).encode()
+        except (TypeError, ValueError, RecursionError):
+            # Anything unusual (a non-string name, NaN, an unknown type): the whole-dict path handles or explains it.
+            return encode_entity(as_dict(identifiers, action, name, id, timestamp, attributes))
+
+    return encode_template
 
 
 def _locate(item: object, default: Callable[[object], object], exc: Exception) -> Exception:
@@ -107,3 +183,4 @@ def _find_bad(value: object, default: Callable[[object], object], path: str) -> 
 
 encode_track = _make(_track_default)
 encode_pipelines = _make(_pipelines_default)
+encode_track_action = _make_track_action(_track_default, encode_track)

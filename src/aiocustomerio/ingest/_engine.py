@@ -5,9 +5,10 @@ ingestor-local sequence number (the spool's row key, continued across runs); it 
 including Track `identify` entities, which carry no id on the wire: those are idempotent upserts, so delivering one
 twice after a retry is harmless. Events carry their dedup id (Track `id`, Pipelines `messageId`) inside the bytes.
 
-One dispatcher task cuts batches from the buffer; each batch is posted by its own task, at most `concurrency` at once.
-Nothing on the per-item path creates tasks or futures: `put` only suspends when the queue is full (or, with a spool,
-to wait for the group commit that makes its item durable).
+One dispatcher task cuts batches from the buffer; each batch is posted by its own task, at most `concurrency` at once
+(posting and settling from the API's answer live in `_delivery`). Nothing on the per-item path creates tasks or
+futures: `put` only suspends when the queue is full (or, with a spool, to wait for the group commit that makes its
+item durable).
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import os
-import random
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from time import monotonic
@@ -25,29 +24,13 @@ from typing import TypeVar
 
 import httpx
 
+from ._delivery import _PREFIX, _SUFFIX, Delivery
 from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
-from ._responses import (
-    RETRIABLE_STATUS,
-    TRANSIENT_ERRORS,
-    describe_item_error,
-    error_text,
-    retriable_item_error,
-    retry_after,
-    status_of,
-)
 from ._spool import Row, Spool
-from ._types import ErrorCallback, IngestorClosed, IngestReport, ItemTooLarge, JSONDict, QueueFull
+from ._types import ErrorCallback, IngestorClosed, IngestReport, ItemTooLarge, JSONDict, QueueFull, RecoveryInProgress
 
 _E = TypeVar("_E", bound="Engine")
 HttpSource = httpx.AsyncClient | Callable[[], Awaitable[httpx.AsyncClient]]
-log = logging.getLogger("aiocustomerio.ingest")
-
-_PREFIX = b'{"batch":['
-_SUFFIX = b"]}"
-_HEADERS = {"content-type": "application/json"}
-# The façade's transport raises typed errors for error statuses unless told otherwise; the ingestor wants the
-# response itself (a 400 body names the bad field). Plain httpx clients ignore the extension.
-_EXTENSIONS = {"aiocustomerio_raise": False}
 
 
 class InvalidItem(ValueError):
@@ -59,8 +42,7 @@ class InvalidItem(ValueError):
         self.cause = cause
 
 
-class Engine:
-    _path: str
+class Engine(Delivery):
     _api: str
 
     def __init__(
@@ -83,7 +65,7 @@ class Engine:
             raise ValueError("max_batch_items, max_queue and concurrency must be >= 1 and max_wait >= 0")
         # A client, or an async function returning one (the façade opens its pooled client on first use).
         self._http_source = http
-        self._http = http if isinstance(http, httpx.AsyncClient) else None
+        self._http: httpx.AsyncClient | None = http if isinstance(http, httpx.AsyncClient) else None
         self._max_items = max_batch_items
         self._max_item_bytes = max_item_bytes
         # Bytes available for items (each followed by a comma, hence the +1) once the envelope is accounted for.
@@ -100,6 +82,7 @@ class Engine:
         self._open: list[Row] = []
         self._open_bytes = 0
         self._ready: deque[list[Row]] = deque()
+        self._in_flight: set[int] = set()
         self._oldest = 0.0  # when the open batch got its first item
         self._outstanding = 0
         self._seq = 0
@@ -219,10 +202,14 @@ class Engine:
         await self._put_encoded(self._encode(item))
 
     def put_nowait(self, item: JSONDict) -> None:
-        """Queue one item or raise `QueueFull`; with a spool the item becomes durable at the next group commit."""
+        """Queue one item or raise `QueueFull` (`RecoveryInProgress` while a spool's leftovers are being re-queued);
+        with a spool the item becomes durable at the next group commit."""
         data = self._encode(item)
         self._started()
-        if self._outstanding >= self._max_queue or self._space_waiters or self._recovery is not None:
+        if self._recovery is not None:
+            # New items queue behind the spool's leftovers; `await put(...)` waits for that.
+            raise RecoveryInProgress(self._max_queue)
+        if self._outstanding >= self._max_queue or self._space_waiters:
             raise QueueFull(self._max_queue)
         self._accept([data], None)
 
@@ -299,15 +286,6 @@ class Engine:
                     self._space_waiters.remove(waiter)
             if self._closing and not recovering:
                 raise IngestorClosed("the ingestor closed while this item waited for room")
-
-    def _wake_waiters(self) -> None:
-        room = self._max_queue - self._outstanding
-        for waiter in self._space_waiters:
-            if room <= 0:
-                break
-            if not waiter.done():
-                waiter.set_result(None)
-                room -= 1
 
     def _accept(self, items: list[bytes], meta: dict[str, str] | None) -> asyncio.Future[None] | None:
         if not items:
@@ -393,126 +371,3 @@ class Engine:
             task = asyncio.create_task(self._send(batch))
             self._senders.add(task)
             task.add_done_callback(self._senders.discard)
-
-    async def _send(self, batch: list[Row]) -> None:
-        try:
-            await self._post(batch)
-        except Exception:
-            # Only a bug gets here; it must not pass silently. The batch's unsettled items stay outstanding, so
-            # `close()` then needs its timeout to return.
-            log.exception("unexpected error while settling a batch of %d items", len(batch))
-        finally:
-            self._slots.release()
-
-    async def _post(self, batch: list[Row]) -> None:
-        body = b"".join((_PREFIX, b",".join([data for _, data in batch]), _SUFFIX))
-        try:
-            assert self._http is not None
-            response = await self._http.post(self._path, content=body, headers=_HEADERS, extensions=_EXTENSIONS)
-        except asyncio.CancelledError:
-            self._requeue(batch, count_retry=False)
-            raise
-        except Exception as exc:
-            status = status_of(exc)
-            reason = f"{type(exc).__name__}: {exc}"
-            if status is None and not isinstance(exc, TRANSIENT_ERRORS):
-                # Not an answer from the API and not the network: a local problem (missing credentials, a bug in
-                # a hook) that a retry will not fix. Reported per item rather than retried forever.
-                log.error("batch of %d items failed without reaching the API: %s", len(batch), reason)
-                self._settle_failed([(row, reason) for row in batch])
-            elif status is None or status >= 500 or status in RETRIABLE_STATUS:
-                self._retry_later(batch, reason, retry_after(exc, None))
-            else:
-                await self._reject(batch, status, reason)
-            return
-        status = response.status_code
-        if status == 207:
-            self._multi_status(batch, response)
-        elif 200 <= status < 300:
-            self._settle_delivered(batch)
-        elif status >= 500 or status in RETRIABLE_STATUS:
-            self._retry_later(batch, f"HTTP {status}", retry_after(None, response))
-        else:
-            await self._reject(batch, status, f"HTTP {status}: {error_text(response)}")
-
-    async def _reject(self, batch: list[Row], status: int, reason: str) -> None:
-        # A 400/413 may be caused by a single item: halve the batch until the bad items stand alone.
-        if status in (400, 413) and len(batch) > 1:
-            middle = len(batch) // 2
-            halves = [batch[:middle], batch[middle:]]
-            for index, half in enumerate(halves):
-                try:
-                    await self._post(half)
-                except asyncio.CancelledError:
-                    for rest in reversed(halves[index + 1 :]):
-                        self._requeue(rest, count_retry=False)
-                    raise
-            return
-        self._settle_failed([(row, reason) for row in batch])
-
-    def _multi_status(self, batch: list[Row], response: httpx.Response) -> None:
-        try:
-            errors = response.json().get("errors") or []
-        except (ValueError, AttributeError):
-            errors = []
-        failed: list[tuple[Row, str]] = []
-        retry: list[Row] = []
-        seen: set[int] = set()
-        for error in errors:
-            index = error.get("batch_index") if isinstance(error, dict) else None
-            if not isinstance(index, int) or not 0 <= index < len(batch) or index in seen:
-                continue
-            seen.add(index)
-            if retriable_item_error(error):
-                retry.append(batch[index])
-            else:
-                failed.append((batch[index], describe_item_error(error)))
-        self._settle_delivered([row for index, row in enumerate(batch) if index not in seen])
-        if failed:
-            self._settle_failed(failed)
-        if retry:
-            self._retry_later(retry, "retriable item errors", None)
-
-    # -- settling --------------------------------------------------------------------------------------------------
-
-    def _settle(self, seqs: list[int]) -> None:
-        self._outstanding -= len(seqs)
-        if self._spool is not None:
-            self._spool.delete(seqs)
-        if self._space_waiters:
-            self._wake_waiters()
-        if not self._outstanding:
-            self._idle.set()
-
-    def _settle_delivered(self, batch: list[Row]) -> None:
-        self._failures_in_row = 0
-        self._report.delivered += len(batch)
-        self._settle([seq for seq, _ in batch])
-
-    def _settle_failed(self, failures: list[tuple[Row, str]]) -> None:
-        for (_, data), reason in failures:
-            item = json.loads(data)
-            self._report.failed.append((item, reason))
-            if self._on_error is not None:
-                try:
-                    self._on_error(item, reason)
-                except Exception:
-                    log.exception("on_error callback raised; the item stays reported as failed")
-        self._settle([seq for (seq, _), _ in failures])
-
-    def _retry_later(self, batch: list[Row], reason: str, retry_after: float | None) -> None:
-        self._failures_in_row += 1
-        base, cap = self._backoff
-        delay = min(cap, base * 2 ** min(self._failures_in_row - 1, 16)) * (0.5 + random.random() / 2)
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, cap))
-        self._pause_until = max(self._pause_until, monotonic() + delay)
-        log.warning("batch of %d items will be retried in %.2fs: %s", len(batch), delay, reason)
-        self._requeue(batch, count_retry=True)
-
-    def _requeue(self, batch: list[Row], *, count_retry: bool) -> None:
-        if count_retry:
-            self._report.retried += len(batch)
-        # Back at the front, whole: it was a valid batch, and its items go before anything newer.
-        self._ready.appendleft(batch)
-        self._wake.set()

@@ -30,6 +30,22 @@ class QueueFull(Exception):
         self.limit = limit
 
 
+class RecoveryInProgress(QueueFull):
+    """`put_nowait` was called while items left in the spool by an earlier run are being re-queued.
+
+    New items queue behind those (they are older); `await put(...)` waits for that. A `QueueFull`, so code that
+    falls back to `put` on a full queue handles it too.
+    """
+
+    def __init__(self, limit: int) -> None:
+        Exception.__init__(
+            self,
+            "the ingestor is re-queuing items left in its spool by an earlier run; new items wait behind them: "
+            "use `await put(...)`",
+        )
+        self.limit = limit
+
+
 class IngestorClosed(RuntimeError):
     """An item was offered after `close()` started."""
 

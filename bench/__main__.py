@@ -1,0 +1,39 @@
+"""``python -m bench [--quick]``: the per-call table (``bench.calls``), then the ingestion table (``bench.ingest``).
+
+Creates the peers' venv (``.bench/peers``, git-ignored, never the project's dependencies) on first use; when that
+fails the peer rows are skipped with a notice. ``--quick`` shrinks every row for a smoke run (well under 2 minutes);
+its numbers are noisier and not for reporting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from . import calls, ingest, peers
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a smoke run with small counts")
+    parser.add_argument("--calls", type=int, help="calls per row of the per-call table")
+    parser.add_argument("--events", type=int, help="events per batched ingestion row")
+    parser.add_argument("--per-event", type=int, help="events per one-request-per-event ingestion row")
+    parser.add_argument("--skip-calls", action="store_true", help="only the ingestion table")
+    args = parser.parse_args(argv)
+    n_calls = args.calls or (300 if args.quick else calls.CALLS)
+    events = args.events or (20_000 if args.quick else 1_000_000)
+    per_event = args.per_event or (300 if args.quick else 5_000)
+    peer_events = 20_000 if args.quick else 200_000
+
+    started = time.perf_counter()
+    peers.ensure_peers()
+    if not args.skip_calls:
+        print(calls.report(n_calls), flush=True)
+        print(flush=True)
+    print(ingest.run(events, per_event, peer_events), flush=True)
+    print(f"\n(bench took {time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
