@@ -15,7 +15,7 @@ ULID = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 @pytest.fixture(autouse=True)
 def _restore_generator_state(monkeypatch: pytest.MonkeyPatch) -> None:
     # Tests below move the clock around; the monotonic state must not leak into later IDs of the session.
-    for name in ("_last_ms", "_last_random", "_prefix_ms", "_prefix"):
+    for name in ("_last_ms", "_last_random", "_prefix_ms", "_prefix", "_head_key", "_head"):
         monkeypatch.setattr(_ids, name, getattr(_ids, name))
 
 
@@ -79,3 +79,11 @@ def test_timestamp_rejects_bad_input() -> None:
         ulid_timestamp_ms("short")
     with pytest.raises(ValueError, match="invalid ULID character"):
         ulid_timestamp_ms("U" * 26)
+
+
+def test_ids_within_one_millisecond_count_up_across_the_cached_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_ids, "_time_ns", lambda: 1_700_000_000_123_000_000)
+    # 3000 IDs cross several 1024-ID boundaries, where the cached 24-character head changes.
+    values = [decode(_ids.new_ulid()) for _ in range(3000)]
+    assert all(b - a == 1 for a, b in zip(values, values[1:], strict=False))
+    assert {v >> 80 for v in values} == {1_700_000_000_123}
