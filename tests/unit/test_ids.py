@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import re
 import time
 
@@ -85,5 +86,5 @@ def test_ids_within_one_millisecond_count_up_across_the_cached_prefix(monkeypatc
     monkeypatch.setattr(_ids, "_time_ns", lambda: 1_700_000_000_123_000_000)
     # 3000 IDs cross several 1024-ID boundaries, where the cached 24-character head changes.
     values = [decode(_ids.new_ulid()) for _ in range(3000)]
-    assert all(b - a == 1 for a, b in zip(values, values[1:], strict=False))
+    assert all(b - a == 1 for a, b in itertools.pairwise(values))
     assert {v >> 80 for v in values} == {1_700_000_000_123}
