@@ -3,10 +3,10 @@
 The stdlib C encoder is used through one pre-built `JSONEncoder` per API: `json.dumps(obj, **kwargs)` builds a new
 encoder on every call when given non-default options, which costs more than the encoding of a small event.
 
-When `orjson` is importable (it is optional) it encodes instead, about 6x faster on a typical event. The stdlib stays
-the reference: whatever orjson refuses (integers over 64 bits, non-string keys, ...) is handed to it, and so is any
-output holding `null`, since orjson writes NaN and infinities as null where the stdlib path refuses them. orjson also
-accepts a few types the stdlib path refuses (UUID, Enum), as strings or values.
+`orjson` (a dependency) encodes when importable, about 6x faster on a typical event; the stdlib path is the
+fallback and stays the reference: whatever orjson refuses (integers over 64 bits, non-string keys, ...) is handed
+to it, and so is any output holding `null`, since orjson writes NaN and infinities as null where the stdlib path
+refuses them. orjson also accepts a few types the stdlib path refuses (UUID, Enum), as strings or values.
 """
 
 from __future__ import annotations
@@ -14,14 +14,17 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
-_orjson: Any
-try:
-    _orjson = importlib.import_module("orjson")
-except ImportError:  # optional: the stdlib encoder below is the always-available path
-    _orjson = None
+# AIOCUSTOMERIO_STDLIB_JSON=1 forces the stdlib path (the tests run both paths this way).
+_orjson: Any = None
+if not os.environ.get("AIOCUSTOMERIO_STDLIB_JSON"):
+    try:
+        _orjson = importlib.import_module("orjson")
+    except ImportError:  # the stdlib encoder below is the always-available path
+        _orjson = None
 
 # Per the Track v2 and Pipelines docs: a batch body must stay under 500 KB and each entry under 32 KB.
 MAX_ITEM_BYTES = 32 * 1024
