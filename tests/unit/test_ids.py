@@ -83,6 +83,7 @@ def test_timestamp_rejects_bad_input() -> None:
 
 
 def test_ids_within_one_millisecond_count_up_across_the_cached_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_ids, "_last_ms", -1)  # earlier IDs in this process carry a later, real clock
     monkeypatch.setattr(_ids, "_time_ns", lambda: 1_700_000_000_123_000_000)
     # 3000 IDs cross several 1024-ID boundaries, where the cached 24-character head changes.
     values = [decode(_ids.new_ulid()) for _ in range(3000)]
