@@ -7,6 +7,7 @@ imported on first use: importing aiocustomerio does not load ~2,500 model module
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import datetime as _dt
 import enum
@@ -284,10 +285,11 @@ _A = TypeVar("_A", bound="ApiClient")
 class _Pool:
     """The connection pool an API and its raw-response view share."""
 
-    __slots__ = ("client",)
+    __slots__ = ("client", "lock")
 
     def __init__(self) -> None:
         self.client: httpx.AsyncClient | None = None
+        self.lock: asyncio.Lock | None = None
 
 
 class ApiClient:
@@ -323,9 +325,15 @@ class ApiClient:
         self._pool.client = client
 
     async def connect(self) -> httpx.AsyncClient:
-        if self._pool.client is None:
-            self._pool.client = await self._connect()
-        return self._pool.client
+        pool = self._pool
+        if pool.client is None:
+            # Many tasks may make their first call at once (and region="auto" awaits a lookup): build one pool only.
+            if pool.lock is None:
+                pool.lock = asyncio.Lock()
+            async with pool.lock:
+                if pool.client is None:
+                    pool.client = await self._connect()
+        return pool.client
 
     @property
     def with_raw_response(self: _A) -> _A:

@@ -118,3 +118,39 @@ async def test_secrets_never_appear_in_logs_reprs_or_errors(wire: Wire, caplog: 
     import base64
 
     assert base64.b64encode(f"{SITE_ID}:{TRACK_KEY}".encode()).decode() not in blob
+
+
+async def test_concurrent_first_calls_share_one_pool() -> None:
+    import asyncio
+
+    seen: list[str] = []
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        await asyncio.sleep(0.01)  # a real lookup yields: every task reaches connect() before the pool exists
+        if request.url.path == "/api/v1/accounts/region":
+            return httpx.Response(200, json={"data_center": "us"})
+        return httpx.Response(200, json={})
+
+    cio = CustomerIO(
+        region="auto",
+        site_id=SITE_ID,
+        track_api_key=TRACK_KEY,
+        limits=Limits.disabled(),
+        transport=httpx.MockTransport(slow),
+        env={},
+    )
+    built = []
+    build = cio._build
+
+    def counting_build(api: str, base_url: str) -> httpx.AsyncClient:
+        built.append((api, base_url))
+        return build(api, base_url)
+
+    cio._build = counting_build  # type: ignore[method-assign]
+    async with cio:
+        await asyncio.gather(*(cio.track.identify(f"u{i}") for i in range(20)))
+        await cio.track.identify("again")
+    # One client for the region lookup (closed at once), one pool for every call after it.
+    assert built == [("track", "https://track.customer.io"), ("track", "https://track.customer.io")]
+    assert seen.count("/api/v1/accounts/region") == 1 and len(seen) == 22
