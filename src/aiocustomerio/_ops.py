@@ -3,6 +3,12 @@
 ``cio.app.campaigns.list_campaigns(...)`` is built from ``aiocustomerio_app._index`` (emitted by codegen), so an
 operation added to a spec is callable after ``make generate`` with no handwritten change. Generated modules are
 imported on first use: importing aiocustomerio does not load ~2,500 model modules.
+
+Each call uses the generated module's ``_get_kwargs`` (request shape) and ``_parse_response`` (model), and sends
+through the API's shared ``httpx.AsyncClient`` itself rather than through ``asyncio_detailed``: that one code path
+gives the raw ``httpx.Response`` (``with_raw_response``), plain-dict bodies encoded once by the façade, and
+argument conversion, while auth, limits, retries and typed errors still come from the transport stack beneath.
+Both functions are stable within the pinned generator version (0.29.1); check-generated catches a change.
 """
 
 from __future__ import annotations
