@@ -24,7 +24,7 @@ import typing
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 import httpx
@@ -86,7 +86,10 @@ def check_path_value(op: OperationInfo, name: str, value: Any) -> None:
         )
 
 
-class Operation:
+R = TypeVar("R")
+
+
+class Operation(Generic[R]):
     """One API operation bound to a client: await it for the parsed model, or use ``with_raw_response``."""
 
     __slots__ = ("_api", "_converters", "_module", "info")
@@ -170,17 +173,18 @@ class Operation:
         http = self._api.http if self._api.http is not None else await self._api.connect()
         return await http.request(**request)
 
-    def parse(self, response: httpx.Response) -> Any:
+    def parse(self, response: httpx.Response) -> R:
         try:
-            return self.module._parse_response(client=self._api.generated_client, response=response)
+            parsed: R = self.module._parse_response(client=self._api.generated_client, response=response)
+            return parsed
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             # A response the spec does not describe (a new enum value, a missing field) must not look like a bug
             # in the caller's code; the raw response stays reachable on the error and via with_raw_response.
             raise ResponseValidationError(self.info.name, response, exc) from exc
 
-    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    async def __call__(self, *args: Any, **kwargs: Any) -> R:
         response = await self.with_raw_response(*args, **kwargs)
-        return response if self._api.raw else self.parse(response)
+        return response if self._api.raw else self.parse(response)  # type: ignore[return-value]
 
     def paginate(self, *, max_items: int | None = None, **kwargs: Any) -> AsyncIterator[Any]:
         """Every item across pages (following the ``next`` cursor), up to ``max_items``.
@@ -221,7 +225,7 @@ def _to_unix(value: Any) -> Any:
 
 
 async def _paginate(
-    op: Operation, spec: tuple[str, str, str, str | None], max_items: int | None, kwargs: dict[str, Any]
+    op: Operation[Any], spec: tuple[str, str, str, str | None], max_items: int | None, kwargs: dict[str, Any]
 ) -> AsyncIterator[Any]:
     cursor_param, next_field, items_field, _limit = spec
     yielded = 0
@@ -244,7 +248,7 @@ async def _paginate(
         seen.add(cursor)
 
 
-async def _single_page(op: Operation, max_items: int | None, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
+async def _single_page(op: Operation[Any], max_items: int | None, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
     page = await op(**kwargs)
     values = [getattr(page, f.name) for f in attrs.fields(type(page))] if attrs.has(type(page)) else []
     lists = [v for v in values if isinstance(v, list)]
@@ -263,9 +267,9 @@ class Tag:
         self._api = api
         self._name = name
         self._infos = infos
-        self._bound: dict[str, Operation] = {}
+        self._bound: dict[str, Operation[Any]] = {}
 
-    def __getattr__(self, name: str) -> Operation:
+    def __getattr__(self, name: str) -> Operation[Any]:
         if name.startswith("__"):
             raise AttributeError(name)
         op = self._bound.get(name)
@@ -319,7 +323,7 @@ class ApiClient:
         self._connect = connect
         self._index: dict[str, dict[str, OperationInfo]] | None = None
         self._tags: dict[str, Tag] = {}
-        self._by_route: dict[tuple[str, str], Operation] = {}
+        self._by_route: dict[tuple[str, str], Operation[Any]] = {}
         self._generated_client: Any = None
 
     @property
@@ -383,12 +387,12 @@ class ApiClient:
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(self.index))
 
-    def operations(self) -> Iterator[Operation]:
+    def operations(self) -> Iterator[Operation[Any]]:
         for tag, infos in sorted(self.index.items()):
             for name in sorted(infos):
                 yield getattr(self.tag(tag), name)
 
-    def operation(self, method: str, path: str) -> Operation:
+    def operation(self, method: str, path: str) -> Operation[Any]:
         """The operation for a route, e.g. ``("PUT", "/api/v1/customers/{identifier}")``: what the sugar calls."""
         key = (method.upper(), path)
         op = self._by_route.get(key)

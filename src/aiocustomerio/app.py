@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._ops import ApiClient, Tag
 
@@ -36,10 +36,23 @@ class CustomersTag(Tag):
         return search_people(self._api, filter, limit=limit, max_items=max_items)
 
 
-class AppAPI(ApiClient):
+if TYPE_CHECKING:
+    from aiocustomerio_app._typed import CustomersOperations as _CustomersOperations
+    from aiocustomerio_app._typed import TypedTags as _TypedTags
+
+    class _TypedCustomers(CustomersTag, _CustomersOperations):
+        """For type checkers: the generated customer operations plus the handwritten ``search``."""
+
+else:
+    _TypedTags = object
+
+
+class AppAPI(ApiClient, _TypedTags):
     """``cio.app``: reads, campaigns, broadcasts, transactional messages, exports."""
 
     tag_classes: Mapping[str, type[Tag]] = {"customers": CustomersTag}
+    if TYPE_CHECKING:
+        customers: _TypedCustomers
 
     async def get_person_attributes(self, customer_id: str | int, *, id_type: str | None = None) -> Any:
         kwargs: dict[str, Any] = {"customer_id": customer_id}

@@ -45,7 +45,13 @@ def _check_common(call_type: str, common: Mapping[str, Any]) -> None:
         raise TypeError(f"{call_type}() got unexpected keyword argument(s) {unknown}; accepted: {sorted(_CAMEL)}")
 
 
-class PipelinesAPI(ApiClient):
+if TYPE_CHECKING:
+    from aiocustomerio_pipelines._typed import TypedTags as _TypedTags
+else:
+    _TypedTags = object
+
+
+class PipelinesAPI(ApiClient, _TypedTags):
     """``cio.pipelines``: the Data Pipelines API (the Segment-compatible calls).
 
     Every call takes ``user_id`` or ``anonymous_id``, and optionally ``context``, ``timestamp`` (a datetime is sent

@@ -29,7 +29,13 @@ def _compact(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-class TrackAPI(ApiClient):
+if TYPE_CHECKING:
+    from aiocustomerio_track._typed import TypedTags as _TypedTags
+else:
+    _TypedTags = object
+
+
+class TrackAPI(ApiClient, _TypedTags):
     """``cio.track``: people, events, devices, segments, and Track v2 entities and batches."""
 
     async def identify(self, identifier: str | int, attributes: Mapping[str, Any] | None = None, **more: Any) -> Any:
