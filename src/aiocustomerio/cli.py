@@ -22,7 +22,7 @@ from typing import IO, Any, Literal
 
 import httpx
 
-from .ingest import Engine, Ingestor, IngestReport, InvalidItem
+from .ingest import Engine, Ingestor, IngestorHalted, IngestReport, InvalidItem
 
 Api = Literal["track", "pipelines"]
 CHUNK = 500
@@ -183,6 +183,8 @@ async def ingest(args: argparse.Namespace) -> int:
         ticker = asyncio.create_task(job.show_progress()) if progress is not None else None
         try:
             await job.run()
+        except IngestorHalted:
+            pass  # reported below from the report (its reason, and every item kept pending)
         finally:
             report = await ing.close(timeout=args.drain_timeout)
             if ticker is not None:
@@ -200,9 +202,12 @@ def summarize(report: IngestReport, job: Backfill, spooled: bool) -> int:
         print(f"  failed: {reason}: {json.dumps(item)[:200]}", file=out)
     if len(report.failed) > 10:
         print(f"  ... and {len(report.failed) - 10} more failed items", file=out)
+    if report.halted:
+        print(f"  delivery stopped: {report.halted}; nothing after it was read", file=out)
     if report.pending:
         where = "kept in the spool; rerun to deliver them" if spooled else "not delivered (no --spool to keep them)"
-        print(f"  {len(report.pending)} items undelivered at the deadline: {where}", file=out)
+        when = "when delivery stopped" if report.halted else "at the deadline"
+        print(f"  {len(report.pending)} items undelivered {when}: {where}", file=out)
     if job.stopped_at is not None:
         print(f"  stopped at malformed line {job.stopped_at}; lines before it were sent", file=out)
         return 2

@@ -136,3 +136,16 @@ async def test_rerun_with_the_spool_resumes_after_the_last_accepted_line(server:
 
     code, err = await run_cli(server, str(data), "--no-progress", "--spool", str(spool))
     assert code == 0 and "accepted=0" in err
+
+
+async def test_refused_credentials_stop_the_backfill_and_a_rerun_resumes(server: BatchServer, tmp_path: Path) -> None:
+    data = tmp_path / "events.jsonl"
+    data.write_text("\n".join(event(i) for i in range(5000)) + "\n")
+    spool = str(tmp_path / "spool.db")
+    code, err = await run_cli(server, str(data), "--spool", spool, CUSTOMERIO_TRACK_API_KEY="wrong")
+    assert code == 1, err
+    assert "delivery stopped: HTTP 401" in err and "kept in the spool; rerun to deliver them" in err
+    assert "failed=0" in err and server.ids == set()
+    code, err = await run_cli(server, str(data), "--spool", spool)
+    assert code == 0, err
+    assert server.ids == {f"f{i}" for i in range(5000)}

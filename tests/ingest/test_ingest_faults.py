@@ -82,13 +82,13 @@ async def test_bad_request_batch_is_split_to_isolate_the_bad_item(server: BatchS
     assert_adds_up(ing.report)
 
 
-async def test_wrong_credentials_fail_items_permanently(server: BatchServer, client: ClientFactory) -> None:
+async def test_wrong_credentials_halt_and_keep_every_item(server: BatchServer, client: ClientFactory) -> None:
     async with Ingestor(client(auth=("site", "wrong")), **FAST) as ing:
         for i in range(5):
             await ing.event("u1", "e", id=f"w{i}")
     assert server.ids == set() and server.statuses[401] >= 1
-    assert [item["id"] for item, _ in ing.report.failed] == [f"w{i}" for i in range(5)]
-    assert all(reason.startswith("HTTP 401") for _, reason in ing.report.failed)
+    assert ing.report.failed == [] and ing.report.halted is not None and ing.report.halted.startswith("HTTP 401")
+    assert [item["id"] for item in ing.report.pending] == [f"w{i}" for i in range(5)]
     assert ing.report.retried == 0
     assert_adds_up(ing.report)
 
@@ -115,18 +115,24 @@ class Forbidden(Exception):
     status = 403
 
 
-async def test_raised_errors_are_retried_or_failed_by_their_status() -> None:
-    transport = RaisingTransport([httpx.ConnectError("refused"), Unavailable("down"), Forbidden("no")])
+class Invalid(Exception):
+    status = 422
+
+
+async def test_raised_errors_are_retried_failed_or_halt_by_their_status() -> None:
+    transport = RaisingTransport([httpx.ConnectError("refused"), Unavailable("down"), Invalid("bad"), Forbidden("no")])
     http = httpx.AsyncClient(base_url="http://127.0.0.1:9", transport=transport)
     async with http, Ingestor(http, max_batch_items=1, concurrency=1, **FAST) as ing:
         await ing.event("u1", "a", id="r1")
         await ing.flush()
         await ing.event("u1", "b", id="r2")
-    # r1: refused, then 503, then (its third attempt) meets the 403 and fails; r2 goes through.
+        await ing.flush()
+    # r1: refused, then 503, then (its third attempt) a 422 fails it; r2 meets the 403, which halts delivery.
     assert transport.calls == 4
     [(item, reason)] = ing.report.failed
-    assert item["id"] == "r1" and reason == "Forbidden: no"
-    assert ing.report.delivered == 1 and ing.report.retried == 2
+    assert item["id"] == "r1" and reason == "Invalid: bad"
+    assert [p["id"] for p in ing.report.pending] == ["r2"] and ing.report.halted == "Forbidden: no"
+    assert ing.report.delivered == 0 and ing.report.retried == 2
 
 
 async def test_put_blocks_when_full_and_memory_stays_bounded(server: BatchServer, client: ClientFactory) -> None:
@@ -186,15 +192,16 @@ async def test_close_deadline_returns_pending_items_instead_of_dropping_them(
     assert await ing.close() is report
 
 
-async def test_a_local_error_fails_the_batch_instead_of_retrying_forever() -> None:
-    # e.g. the façade's auth finding no credentials: not the network, not the API, so a retry cannot help.
+async def test_a_local_error_halts_instead_of_retrying_forever() -> None:
+    # e.g. the façade's auth finding no credentials: not the network, not the API, so a retry cannot help, and
+    # every later batch would meet it too. The items are kept, not failed.
     transport = RaisingTransport([ValueError("missing credentials for the track API")])
     http = httpx.AsyncClient(base_url="http://127.0.0.1:9", transport=transport)
     async with http, Ingestor(http, **FAST) as ing:
         await ing.event("u1", "a", id="x1")
     assert transport.calls == 1
-    assert ing.report.failed == [(ing.report.failed[0][0], "ValueError: missing credentials for the track API")]
-    assert ing.report.failed[0][0]["id"] == "x1" and ing.report.retried == 0
+    assert ing.report.halted == "ValueError: missing credentials for the track API"
+    assert [p["id"] for p in ing.report.pending] == ["x1"] and ing.report.failed == [] and ing.report.retried == 0
 
 
 async def test_an_unexpected_error_while_settling_fails_the_items_instead_of_stranding_them() -> None:

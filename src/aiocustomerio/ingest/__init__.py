@@ -17,7 +17,15 @@ from typing import Any, Literal, overload
 from ._apis import PipelinesIngestor, TrackIngestor
 from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
 from ._engine import Engine, HttpSource, InvalidItem
-from ._types import ErrorCallback, IngestorClosed, IngestReport, ItemTooLarge, QueueFull, RecoveryInProgress
+from ._types import (
+    ErrorCallback,
+    IngestorClosed,
+    IngestorHalted,
+    IngestReport,
+    ItemTooLarge,
+    QueueFull,
+    RecoveryInProgress,
+)
 
 __all__ = [
     "MAX_BATCH_BYTES",
@@ -28,6 +36,7 @@ __all__ = [
     "IngestReport",
     "Ingestor",
     "IngestorClosed",
+    "IngestorHalted",
     "InvalidItem",
     "ItemTooLarge",
     "PipelinesIngestor",

@@ -26,9 +26,11 @@ from ._responses import (
     status_of,
 )
 from ._spool import Row, Spool
-from ._types import ErrorCallback, IngestReport, JSONDict
+from ._types import ErrorCallback, IngestorHalted, IngestReport, JSONDict
 
 log = logging.getLogger("aiocustomerio.ingest")
+# Refused credentials: every later batch would be refused too, so delivery stops with the items kept (IngestorHalted).
+HALTING_STATUS = frozenset({401, 403})
 
 _PREFIX = b'{"batch":['
 _SUFFIX = b"]}"
@@ -49,6 +51,8 @@ class Delivery:
     _max_queue: int
     _failures_in_row: int
     _pause_until: float
+    _halted: str | None
+    _accepting: bool
     _ready: deque[list[Row]]
     _in_flight: set[int]  # seqs of items being posted: neither settled nor back in `_ready`
     _space_waiters: deque[asyncio.Future[None]]
@@ -84,9 +88,10 @@ class Delivery:
             reason = f"{type(exc).__name__}: {exc}"
             if status is None and not isinstance(exc, TRANSIENT_ERRORS):
                 # Not an answer from the API and not the network: a local problem (missing credentials, a bug in
-                # a hook) that a retry will not fix. Reported per item rather than retried forever.
-                log.error("batch of %d items failed without reaching the API: %s", len(batch), reason)
-                self._settle_failed([(row, reason) for row in batch])
+                # a hook) that a retry will not fix, and that every later batch would hit too.
+                self._halt(batch, reason)
+            elif status in HALTING_STATUS:
+                self._halt(batch, reason)
             elif status is None or status >= 500 or status in RETRIABLE_STATUS:
                 self._retry_later(batch, reason, retry_after(exc, None))
             else:
@@ -99,6 +104,8 @@ class Delivery:
             self._settle_delivered(batch)
         elif status >= 500 or status in RETRIABLE_STATUS:
             self._retry_later(batch, f"HTTP {status}", retry_after(None, response))
+        elif status in HALTING_STATUS:
+            self._halt(batch, f"HTTP {status}: {error_text(response)}")
         else:
             await self._reject(batch, status, f"HTTP {status}: {error_text(response)}")
 
@@ -179,6 +186,18 @@ class Delivery:
             delay = max(delay, min(retry_after, cap))
         self._pause_until = max(self._pause_until, monotonic() + delay)
         log.warning("batch of %d items will be retried in %.2fs: %s", len(batch), delay, reason)
+
+    def _halt(self, batch: list[Row], reason: str) -> None:
+        """Stop sending: the credentials (or the configuration) are wrong for every batch, not for these items."""
+        self._requeue(batch, count_retry=False)
+        if self._halted is None:
+            self._halted = self._report.halted = reason
+            self._accepting = False  # puts take the slow path, which raises IngestorHalted
+            log.error("ingestion stopped, %d items kept pending: %s", self._outstanding, reason)
+            for waiter in self._space_waiters:
+                if not waiter.done():
+                    waiter.set_exception(IngestorHalted(reason))
+            self._idle.set()  # let flush()/close() stop waiting for deliveries that will not happen
 
     def _requeue(self, batch: list[Row], *, count_retry: bool) -> None:
         self._in_flight.difference_update([seq for seq, _ in batch])

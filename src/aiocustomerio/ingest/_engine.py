@@ -27,7 +27,16 @@ import httpx
 from ._delivery import _PREFIX, _SUFFIX, Delivery
 from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
 from ._spool import Row, Spool
-from ._types import ErrorCallback, IngestorClosed, IngestReport, ItemTooLarge, JSONDict, QueueFull, RecoveryInProgress
+from ._types import (
+    ErrorCallback,
+    IngestorClosed,
+    IngestorHalted,
+    IngestReport,
+    ItemTooLarge,
+    JSONDict,
+    QueueFull,
+    RecoveryInProgress,
+)
 
 _E = TypeVar("_E", bound="Engine")
 HttpSource = httpx.AsyncClient | Callable[[], Awaitable[httpx.AsyncClient]]
@@ -88,6 +97,7 @@ class Engine(Delivery):
         self._seq = 0
         self._report = IngestReport()
         self._failures_in_row = 0
+        self._halted: str | None = None
         self._pause_until = 0.0
         self._space_waiters: deque[asyncio.Future[None]] = deque()
         self._senders: set[asyncio.Task[None]] = set()
@@ -181,7 +191,7 @@ class Engine(Delivery):
         self._wake.set()
         if self._recovery is not None:
             await asyncio.gather(asyncio.shield(self._recovery), return_exceptions=True)
-        while self._outstanding:
+        while self._outstanding and self._halted is None:
             await self._idle.wait()
         if self._spool is not None:
             await self._spool.drain()
@@ -191,6 +201,8 @@ class Engine(Delivery):
             raise RuntimeError("start the ingestor first: `async with ingestor:` or `await ingestor.start()`")
         if self._closing:
             raise IngestorClosed("the ingestor is closed")
+        if self._halted is not None:
+            raise IngestorHalted(self._halted)
 
     # -- accepting items -------------------------------------------------------------------------------------------
 
@@ -347,7 +359,7 @@ class Engine(Delivery):
     async def _dispatch(self) -> None:
         wake = self._wake
         while True:
-            if not self._ready and not self._open:
+            if self._halted is not None or (not self._ready and not self._open):
                 wake.clear()
                 await wake.wait()
                 continue

@@ -50,6 +50,21 @@ class IngestorClosed(RuntimeError):
     """An item was offered after `close()` started."""
 
 
+class IngestorHalted(RuntimeError):
+    """Delivery stopped on a problem no retry can fix (credentials refused, missing, or malformed).
+
+    Nothing is dropped: every item not yet delivered stays pending (and in the spool, if one is used), so a run with
+    the problem fixed delivers them. Failing them one by one instead would turn one wrong key into lost events.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"delivery stopped: {reason}. Undelivered items are kept as pending (and in the spool, if one is used); "
+            "fix the credentials or configuration and run again"
+        )
+        self.reason = reason
+
+
 @dataclass
 class IngestReport:
     """Outcome of an ingestor's life; `accepted == delivered + len(failed) + len(pending)` always holds.
@@ -64,13 +79,15 @@ class IngestReport:
     recovered: int = 0
     failed: list[tuple[JSONDict, str]] = field(default_factory=list)
     pending: list[JSONDict] = field(default_factory=list)
+    halted: str | None = None  # why delivery stopped early (see IngestorHalted); its items are in `pending`
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.pending
+        return not self.failed and not self.pending and self.halted is None
 
     def summary(self) -> str:
-        return (
+        text = (
             f"accepted={self.accepted} delivered={self.delivered} failed={len(self.failed)} "
             f"pending={len(self.pending)} retried={self.retried}"
         )
+        return f"{text} halted: {self.halted}" if self.halted else text
