@@ -30,6 +30,7 @@ RULES: list[Rule] = [
     unions.hoist_union_members,
     unions.union_body_required,
     examples.invalid_examples,
+    enums.open_response_enums,
     titles.colliding_titles,
 ]
 

@@ -108,3 +108,51 @@ def test_examples_inside_the_enum_missing_or_without_enum_stay() -> None:
     before = copy.deepcopy(spec)
     assert enums.examples_outside_enum(spec) == []
     assert spec == before
+
+
+def test_response_only_enums_open_and_request_enums_stay() -> None:
+    state = {"type": "string", "enum": ["sent", "failed"]}
+    spec = {
+        "components": {
+            "schemas": {
+                "delivery": {"type": "object", "properties": {"state": dict(state)}},
+                "filter": {"type": "object", "properties": {"state": dict(state)}},
+            }
+        },
+        "paths": {
+            "/d": {
+                "post": {
+                    "requestBody": {
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/filter"}}}
+                    },
+                    "responses": {
+                        "200": {
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "delivery": {"$ref": "#/components/schemas/delivery"},
+                                            "kind": {"type": "string", "enum": ["a", "b"]},
+                                            "echo": {"$ref": "#/components/schemas/filter"},
+                                        },
+                                    }
+                                }
+                            }
+                        }
+                    },
+                }
+            }
+        },
+    }
+    changes = enums.open_response_enums(spec)
+    delivery_state = spec["components"]["schemas"]["delivery"]["properties"]["state"]
+    assert "enum" not in delivery_state and "Known values: 'sent', 'failed'." in delivery_state["description"]
+    assert spec["components"]["schemas"]["filter"]["properties"]["state"]["enum"] == ["sent", "failed"]
+    response = spec["paths"]["/d"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert "enum" not in response["properties"]["kind"]
+    assert sorted(c.pointer for c in changes) == [
+        "#/components/schemas/delivery/properties/state",
+        "#/paths/~1d/post/responses/200/content/application~1json/schema/properties/kind",
+    ]
+    assert enums.open_response_enums(spec) == []

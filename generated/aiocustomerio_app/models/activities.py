@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.activities_delivery_type import ActivitiesDeliveryType
-from ..models.activities_type import ActivitiesType
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -34,21 +32,46 @@ class Activities:
             We recommend that you use this object rather than the less descriptive `customer_id`.
         data (ActivitiesAttributeChange | ActivitiesMessageDelivery | Unset):
         delivery_id (str | Unset): The message ID. Example: ZAIAAVTJVG0QcCok0-0ZKj6yiQ==.
-        delivery_type (ActivitiesDeliveryType | Unset): The recipient device, if applicable. Example: email.
+        delivery_type (str | Unset): The recipient device, if applicable.
+
+            Known values: 'ios', 'android', 'email', 'phone'. Example: email.
         id (str | Unset): The identifier for the action. Example: 01AK4N8V8G8KVA4HN8Y50CCZ59.
         timestamp (int | Unset): The date and time when the action occurred. Example: 1397566226.
-        type_ (ActivitiesType | Unset): The type of activity. Types with `_o:<object_type_id>` are for objects and types
-            with `_r:<object_type_id>` are for relationships. Example: sent_email.
+        type_ (str | Unset): The type of activity. Types with `_o:<object_type_id>` are for objects and types with
+            `_r:<object_type_id>` are for relationships.
+
+            Known values: 'add_relationship', 'anon_merge', 'attempted_action', 'attempted_email', 'attempted_in_app',
+            'attempted_push', 'attempted_slack', 'attempted_twilio', 'attempted_webhook', 'attribute_change',
+            'bounced_action', 'bounced_email', 'bounced_push', 'bounced_twilio', 'clicked_action', 'clicked_content',
+            'clicked_email', 'clicked_in_app', 'clicked_push', 'clicked_twilio', 'clicked_webhook', 'converted_action',
+            'converted_content', 'converted_email', 'converted_in_app', 'converted_slack', 'converted_twilio',
+            'converted_webhook', 'deferred_action', 'deferred_email', 'deferred_in_app', 'deferred_push', 'deferred_slack',
+            'deferred_twilio', 'deferred_webhook', 'delete_relationship', 'delivered_action', 'delivered_email',
+            'delivered_push', 'delivered_twilio', 'device_change', 'drafted_action', 'drafted_email', 'drafted_in_app',
+            'drafted_push', 'drafted_slack', 'drafted_twilio', 'drafted_webhook', 'dropped_action', 'dropped_email',
+            'dropped_push', 'dropped_twilio', 'dropped_webhook', 'event', 'failed_action', 'failed_attribute_change',
+            'failed_batch_update', 'failed_email', 'failed_event', 'failed_in_app', 'failed_object_journeys', 'failed_push',
+            'failed_query_collection', 'failed_slack', 'failed_twilio', 'failed_webhook', 'opened_action', 'opened_email',
+            'opened_in_app', 'opened_push', 'page', 'profile_create', 'profile_delete', 'profile_merge',
+            'relationship_attribute_change', 'relationship_failed_attribute_change', 'screen', 'sent_action', 'sent_email',
+            'sent_in_app', 'sent_push', 'sent_slack', 'sent_twilio', 'sent_webhook', 'skipped_update', 'spammed_email',
+            'suppressed_twilio', 'topic_unsubscribed_email', 'undeliverable_action', 'undeliverable_email',
+            'undeliverable_in_app', 'undeliverable_push', 'undeliverable_slack', 'undeliverable_twilio',
+            'undeliverable_webhook', 'unsubscribed_action', 'unsubscribed_email', 'viewed_content', 'webhook_event',
+            '_o:<object_type_id>:add_relationship', '_o:<object_type_id>:attribute_change', '_o:<object_type_id>:create',
+            '_o:<object_type_id>:delete', '_o:<object_type_id>:delete_relationship',
+            '_o:<object_type_id>:failed_attribute_change', '_r:<object_type_id>:attribute_change',
+            '_r:<object_type_id>:failed_attribute_change'. Example: sent_email.
     """
 
     customer_id: None | str | Unset = UNSET
     customer_identifiers: ActivitiesCustomerIdentifiers | Unset = UNSET
     data: ActivitiesAttributeChange | ActivitiesMessageDelivery | Unset = UNSET
     delivery_id: str | Unset = UNSET
-    delivery_type: ActivitiesDeliveryType | Unset = UNSET
+    delivery_type: str | Unset = UNSET
     id: str | Unset = UNSET
     timestamp: int | Unset = UNSET
-    type_: ActivitiesType | Unset = UNSET
+    type_: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -74,17 +97,13 @@ class Activities:
 
         delivery_id = self.delivery_id
 
-        delivery_type: str | Unset = UNSET
-        if not isinstance(self.delivery_type, Unset):
-            delivery_type = self.delivery_type.value
+        delivery_type = self.delivery_type
 
         id = self.id
 
         timestamp = self.timestamp
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_ = self.type_
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -153,23 +172,13 @@ class Activities:
 
         delivery_id = d.pop("delivery_id", UNSET)
 
-        _delivery_type = d.pop("delivery_type", UNSET)
-        delivery_type: ActivitiesDeliveryType | Unset
-        if isinstance(_delivery_type, Unset):
-            delivery_type = UNSET
-        else:
-            delivery_type = ActivitiesDeliveryType(_delivery_type)
+        delivery_type = d.pop("delivery_type", UNSET)
 
         id = d.pop("id", UNSET)
 
         timestamp = d.pop("timestamp", UNSET)
 
-        _type_ = d.pop("type", UNSET)
-        type_: ActivitiesType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = ActivitiesType(_type_)
+        type_ = d.pop("type", UNSET)
 
         activities = cls(
             customer_id=customer_id,

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.create_webhook_response_200_events_item import CreateWebhookResponse200EventsItem
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CreateWebhookResponse200")
@@ -20,9 +19,9 @@ class CreateWebhookResponse200:
     Attributes:
         name (str): The name of your webhook. Example: my cool webhook.
         endpoint (str): The webhook URL. Example: https://example.com/webhook.
-        events (list[CreateWebhookResponse200EventsItem]): Specifies the types of events you want to report to your
-            webhook. See our [reporting webhooks reference](/api/webhooks/#operation/reportingWebhook) for more information
-            about event types and the information they return. Example: ['email_failed', 'webhook_failed'].
+        events (list[str]): Specifies the types of events you want to report to your webhook. See our [reporting
+            webhooks reference](/api/webhooks/#operation/reportingWebhook) for more information about event types and the
+            information they return. Example: ['email_failed', 'webhook_failed'].
         id (int | Unset): The identifier for the webhook. Example: 4.
         disabled (bool | Unset): Set to `true` to quit sending events to the webhook URL. Set to `false` to enable the
             webhook. Example: False.
@@ -33,7 +32,7 @@ class CreateWebhookResponse200:
 
     name: str
     endpoint: str
-    events: list[CreateWebhookResponse200EventsItem]
+    events: list[str]
     id: int | Unset = UNSET
     disabled: bool | Unset = UNSET
     full_resolution: bool | Unset = False
@@ -45,10 +44,7 @@ class CreateWebhookResponse200:
 
         endpoint = self.endpoint
 
-        events = []
-        for events_item_data in self.events:
-            events_item = events_item_data.value
-            events.append(events_item)
+        events = self.events
 
         id = self.id
 
@@ -85,12 +81,7 @@ class CreateWebhookResponse200:
 
         endpoint = d.pop("endpoint")
 
-        events = []
-        _events = d.pop("events")
-        for events_item_data in _events:
-            events_item = CreateWebhookResponse200EventsItem(events_item_data)
-
-            events.append(events_item)
+        events = cast(list[str], d.pop("events"))
 
         id = d.pop("id", UNSET)
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.customer_devices_item_platform import CustomerDevicesItemPlatform
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -26,7 +25,9 @@ class CustomerDevicesItem:
 
         Attributes:
             id (str): The ID of a customer profile, analogous to a "person" in the UI. Example: 42.
-            platform (CustomerDevicesItemPlatform): The device/messaging platform.
+            platform (str): The device/messaging platform.
+
+                Known values: 'ios', 'android'.
             last_used (int | Unset): The `timestamp` when you last identified this device. If you don't pass a timestamp
                 when you add or update a device, we use the time of the request itself. Our SDKs identify a device when a person
                 launches their app.
@@ -36,7 +37,7 @@ class CustomerDevicesItem:
     """
 
     id: str
-    platform: CustomerDevicesItemPlatform
+    platform: str
     last_used: int | Unset = UNSET
     attributes: Attributes | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -44,7 +45,7 @@ class CustomerDevicesItem:
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        platform = self.platform.value
+        platform = self.platform
 
         last_used = self.last_used
 
@@ -74,7 +75,7 @@ class CustomerDevicesItem:
         d = dict(src_dict)
         id = d.pop("id")
 
-        platform = CustomerDevicesItemPlatform(d.pop("platform"))
+        platform = d.pop("platform")
 
         last_used = d.pop("last_used", UNSET)
 

@@ -8,9 +8,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.date_frequency import DateFrequency
-from ..models.date_state import DateState
-from ..models.date_type import DateType
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -29,19 +26,25 @@ class Date:
             you are working with (Campaigns, Deliveries, Exports, Identities, Newsletters, Segments, and Templates), and the
             timestamp is the last time the object was updated. Example: 15:1492548073.
         name (str | Unset): The name of the campaign.
-        type_ (DateType | Unset): The type of campaign trigger. **Sunsetting on March 30, 2025**
+        type_ (str | Unset): The type of campaign trigger. **Sunsetting on March 30, 2025**
+
+            Known values: 'date'.
         created (int | Unset): The date time when the referenced ID was created. Example: 1552341937.
         updated (int | Unset): The date time when the referenced ID was last updated. Example: 1552341937.
         active (bool | Unset): If true, the campaign is active and can still send messages.
-        state (DateState | Unset): The status of the campaign.
+        state (str | Unset): The status of the campaign.
+
+            Known values: 'running', 'draft', 'stopped'.
         actions (list[Actions] | Unset): An array of actions contained within the campaign.
         first_started (int | Unset): The date and time when you first started the campaign and it first became eligible
             to be triggered. Example: 1552341937.
         tags (list[str] | Unset): An array of tags you set on this campaign. Example: ['new', 'welcome'].
         filter_segment_ids (list[int] | Unset): A list of segments used in the campaign filter, returned if the campaign
             audience was filtered on one or more segments. Example: [21, 42].
-        frequency (DateFrequency | Unset): How often a person will receive this campaign based on the date specified in
-            the campaign trigger.
+        frequency (str | Unset): How often a person will receive this campaign based on the date specified in the
+            campaign trigger.
+
+            Known values: 'once', 'monthly', 'yearly'.
         date_attribute (str | Unset): The attribute on people's profiles you use to configure the date of the campaign
             trigger.
         timezone (str | Unset): The time zone you set to configure the date of the campaign trigger. Example:
@@ -55,16 +58,16 @@ class Date:
     id: int | Unset = UNSET
     deduplicate_id: str | Unset = UNSET
     name: str | Unset = UNSET
-    type_: DateType | Unset = UNSET
+    type_: str | Unset = UNSET
     created: int | Unset = UNSET
     updated: int | Unset = UNSET
     active: bool | Unset = UNSET
-    state: DateState | Unset = UNSET
+    state: str | Unset = UNSET
     actions: list[Actions] | Unset = UNSET
     first_started: int | Unset = UNSET
     tags: list[str] | Unset = UNSET
     filter_segment_ids: list[int] | Unset = UNSET
-    frequency: DateFrequency | Unset = UNSET
+    frequency: str | Unset = UNSET
     date_attribute: str | Unset = UNSET
     timezone: str | Unset = UNSET
     use_customer_timezone: bool | Unset = UNSET
@@ -79,9 +82,7 @@ class Date:
 
         name = self.name
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_ = self.type_
 
         created = self.created
 
@@ -89,9 +90,7 @@ class Date:
 
         active = self.active
 
-        state: str | Unset = UNSET
-        if not isinstance(self.state, Unset):
-            state = self.state.value
+        state = self.state
 
         actions: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.actions, Unset):
@@ -110,9 +109,7 @@ class Date:
         if not isinstance(self.filter_segment_ids, Unset):
             filter_segment_ids = self.filter_segment_ids
 
-        frequency: str | Unset = UNSET
-        if not isinstance(self.frequency, Unset):
-            frequency = self.frequency.value
+        frequency = self.frequency
 
         date_attribute = self.date_attribute
 
@@ -177,12 +174,7 @@ class Date:
 
         name = d.pop("name", UNSET)
 
-        _type_ = d.pop("type", UNSET)
-        type_: DateType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = DateType(_type_)
+        type_ = d.pop("type", UNSET)
 
         created = d.pop("created", UNSET)
 
@@ -190,12 +182,7 @@ class Date:
 
         active = d.pop("active", UNSET)
 
-        _state = d.pop("state", UNSET)
-        state: DateState | Unset
-        if isinstance(_state, Unset):
-            state = UNSET
-        else:
-            state = DateState(_state)
+        state = d.pop("state", UNSET)
 
         _actions = d.pop("actions", UNSET)
         actions: list[Actions] | Unset = UNSET
@@ -212,12 +199,7 @@ class Date:
 
         filter_segment_ids = cast(list[int], d.pop("filter_segment_ids", UNSET))
 
-        _frequency = d.pop("frequency", UNSET)
-        frequency: DateFrequency | Unset
-        if isinstance(_frequency, Unset):
-            frequency = UNSET
-        else:
-            frequency = DateFrequency(_frequency)
+        frequency = d.pop("frequency", UNSET)
 
         date_attribute = d.pop("date_attribute", UNSET)
 

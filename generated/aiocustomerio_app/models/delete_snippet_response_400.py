@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.delete_snippet_response_400_errors_item import DeleteSnippetResponse400ErrorsItem
+    from ..models.errors import Errors
 
 
 T = TypeVar("T", bound="DeleteSnippetResponse400")
@@ -21,10 +21,10 @@ T = TypeVar("T", bound="DeleteSnippetResponse400")
 class DeleteSnippetResponse400:
     """
     Attributes:
-        errors (list[DeleteSnippetResponse400ErrorsItem] | Unset): Contains an array of error objects.
+        errors (list[Errors] | Unset): Contains an array of error objects.
     """
 
-    errors: list[DeleteSnippetResponse400ErrorsItem] | Unset = UNSET
+    errors: list[Errors] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,15 +45,15 @@ class DeleteSnippetResponse400:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.delete_snippet_response_400_errors_item import DeleteSnippetResponse400ErrorsItem  # noqa: PLC0415
+        from ..models.errors import Errors  # noqa: PLC0415
 
         d = dict(src_dict)
         _errors = d.pop("errors", UNSET)
-        errors: list[DeleteSnippetResponse400ErrorsItem] | Unset = UNSET
+        errors: list[Errors] | Unset = UNSET
         if _errors is not UNSET:
             errors = []
             for errors_item_data in _errors:
-                errors_item = DeleteSnippetResponse400ErrorsItem.from_dict(errors_item_data)
+                errors_item = Errors.from_dict(errors_item_data)
 
                 errors.append(errors_item)
 

@@ -8,8 +8,6 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.errors_detail import ErrorsDetail
-from ..models.errors_status import ErrorsStatus
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Errors")
@@ -19,22 +17,22 @@ T = TypeVar("T", bound="Errors")
 class Errors:
     """
     Attributes:
-        detail (ErrorsDetail | Unset): The reason for failure.
-        status (ErrorsStatus | Unset): The response code.
+        detail (str | Unset): The reason for failure.
+
+            Known values: 'Invalid request format'.
+        status (str | Unset): The response code.
+
+            Known values: 400.
     """
 
-    detail: ErrorsDetail | Unset = UNSET
-    status: ErrorsStatus | Unset = UNSET
+    detail: str | Unset = UNSET
+    status: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        detail: str | Unset = UNSET
-        if not isinstance(self.detail, Unset):
-            detail = self.detail.value
+        detail = self.detail
 
-        status: int | Unset = UNSET
-        if not isinstance(self.status, Unset):
-            status = self.status.value
+        status = self.status
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -49,19 +47,9 @@ class Errors:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        _detail = d.pop("detail", UNSET)
-        detail: ErrorsDetail | Unset
-        if isinstance(_detail, Unset):
-            detail = UNSET
-        else:
-            detail = ErrorsDetail(_detail)
+        detail = d.pop("detail", UNSET)
 
-        _status = d.pop("status", UNSET)
-        status: ErrorsStatus | Unset
-        if isinstance(_status, Unset):
-            status = UNSET
-        else:
-            status = ErrorsStatus(_status)
+        status = d.pop("status", UNSET)
 
         errors = cls(
             detail=detail,

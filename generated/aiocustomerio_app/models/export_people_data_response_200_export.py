@@ -8,8 +8,6 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.export_people_data_response_200_export_status import ExportPeopleDataResponse200ExportStatus
-from ..models.export_people_data_response_200_export_type import ExportPeopleDataResponse200ExportType
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ExportPeopleDataResponse200Export")
@@ -32,17 +30,20 @@ class ExportPeopleDataResponse200Export:
         deduplicate_id (str | Unset): An identifier in the format `id:timestamp` where the id is the id of the object
             you are working with (Campaigns, Deliveries, Exports, Identities, Newsletters, Segments, and Templates), and the
             timestamp is the last time the object was updated. Example: 15:1492548073.
-        type_ (ExportPeopleDataResponse200ExportType | Unset): The type of information contained in the export. Example:
-            customers.
+        type_ (str | Unset): The type of information contained in the export.
+
+            Known values: 'customers', 'deliveries'. Example: customers.
         failed (bool | Unset): If true, the export was unsuccessful. Example: False.
         description (str | Unset): A description of the export. Example: Customers with segment filters—in Purchased
             Flowers.
         downloads (int | Unset): Counts the total number of times the export has been downloaded. Example: 2.
         created_at (int | Unset): The date time when the referenced ID was created. Example: 1552341937.
         updated_at (int | Unset): The date time when the referenced ID was last updated. Example: 1552341937.
-        status (ExportPeopleDataResponse200ExportStatus | Unset): The state of your export where `done` indicates an
-            export that you can download, `pending`, indicates that your export is not ready to download, and `failed`
-            indicates an export that has failed and will not be downloadable.
+        status (str | Unset): The state of your export where `done` indicates an export that you can download,
+            `pending`, indicates that your export is not ready to download, and `failed` indicates an export that has failed
+            and will not be downloadable.
+
+            Known values: 'done', 'pending', 'failed'.
     """
 
     id: int | Unset = UNSET
@@ -50,13 +51,13 @@ class ExportPeopleDataResponse200Export:
     user_email: str | Unset = UNSET
     total: int | Unset = UNSET
     deduplicate_id: str | Unset = UNSET
-    type_: ExportPeopleDataResponse200ExportType | Unset = UNSET
+    type_: str | Unset = UNSET
     failed: bool | Unset = UNSET
     description: str | Unset = UNSET
     downloads: int | Unset = UNSET
     created_at: int | Unset = UNSET
     updated_at: int | Unset = UNSET
-    status: ExportPeopleDataResponse200ExportStatus | Unset = UNSET
+    status: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,9 +71,7 @@ class ExportPeopleDataResponse200Export:
 
         deduplicate_id = self.deduplicate_id
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_ = self.type_
 
         failed = self.failed
 
@@ -84,9 +83,7 @@ class ExportPeopleDataResponse200Export:
 
         updated_at = self.updated_at
 
-        status: str | Unset = UNSET
-        if not isinstance(self.status, Unset):
-            status = self.status.value
+        status = self.status
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -131,12 +128,7 @@ class ExportPeopleDataResponse200Export:
 
         deduplicate_id = d.pop("deduplicate_id", UNSET)
 
-        _type_ = d.pop("type", UNSET)
-        type_: ExportPeopleDataResponse200ExportType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = ExportPeopleDataResponse200ExportType(_type_)
+        type_ = d.pop("type", UNSET)
 
         failed = d.pop("failed", UNSET)
 
@@ -148,12 +140,7 @@ class ExportPeopleDataResponse200Export:
 
         updated_at = d.pop("updated_at", UNSET)
 
-        _status = d.pop("status", UNSET)
-        status: ExportPeopleDataResponse200ExportStatus | Unset
-        if isinstance(_status, Unset):
-            status = UNSET
-        else:
-            status = ExportPeopleDataResponse200ExportStatus(_status)
+        status = d.pop("status", UNSET)
 
         export_people_data_response_200_export = cls(
             id=id,

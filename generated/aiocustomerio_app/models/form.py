@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.form_state import FormState
-from ..models.form_type import FormType
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -28,11 +26,15 @@ class Form:
             you are working with (Campaigns, Deliveries, Exports, Identities, Newsletters, Segments, and Templates), and the
             timestamp is the last time the object was updated. Example: 15:1492548073.
         name (str | Unset): The name of the campaign.
-        type_ (FormType | Unset): The type of campaign trigger. **Sunsetting on March 30, 2025**
+        type_ (str | Unset): The type of campaign trigger. **Sunsetting on March 30, 2025**
+
+            Known values: 'form'.
         created (int | Unset): The date time when the referenced ID was created. Example: 1552341937.
         updated (int | Unset): The date time when the referenced ID was last updated. Example: 1552341937.
         active (bool | Unset): If true, the campaign is active and can still send messages.
-        state (FormState | Unset): The status of the campaign.
+        state (str | Unset): The status of the campaign.
+
+            Known values: 'running', 'draft', 'stopped'.
         actions (list[Actions] | Unset): An array of actions contained within the campaign.
         first_started (int | Unset): The date and time when you first started the campaign and it first became eligible
             to be triggered. Example: 1552341937.
@@ -44,11 +46,11 @@ class Form:
     id: int | Unset = UNSET
     deduplicate_id: str | Unset = UNSET
     name: str | Unset = UNSET
-    type_: FormType | Unset = UNSET
+    type_: str | Unset = UNSET
     created: int | Unset = UNSET
     updated: int | Unset = UNSET
     active: bool | Unset = UNSET
-    state: FormState | Unset = UNSET
+    state: str | Unset = UNSET
     actions: list[Actions] | Unset = UNSET
     first_started: int | Unset = UNSET
     tags: list[str] | Unset = UNSET
@@ -62,9 +64,7 @@ class Form:
 
         name = self.name
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_ = self.type_
 
         created = self.created
 
@@ -72,9 +72,7 @@ class Form:
 
         active = self.active
 
-        state: str | Unset = UNSET
-        if not isinstance(self.state, Unset):
-            state = self.state.value
+        state = self.state
 
         actions: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.actions, Unset):
@@ -134,12 +132,7 @@ class Form:
 
         name = d.pop("name", UNSET)
 
-        _type_ = d.pop("type", UNSET)
-        type_: FormType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = FormType(_type_)
+        type_ = d.pop("type", UNSET)
 
         created = d.pop("created", UNSET)
 
@@ -147,12 +140,7 @@ class Form:
 
         active = d.pop("active", UNSET)
 
-        _state = d.pop("state", UNSET)
-        state: FormState | Unset
-        if isinstance(_state, Unset):
-            state = UNSET
-        else:
-            state = FormState(_state)
+        state = d.pop("state", UNSET)
 
         _actions = d.pop("actions", UNSET)
         actions: list[Actions] | Unset = UNSET

@@ -8,9 +8,6 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.get_archived_message_response_200_archived_message_request_method import (
-    GetArchivedMessageResponse200ArchivedMessageRequestMethod,
-)
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="GetArchivedMessageResponse200ArchivedMessage")
@@ -38,8 +35,9 @@ class GetArchivedMessageResponse200ArchivedMessage:
         preheader_text (str | Unset): Also known as "preview text", this specifies the small block of text shown in an
             end-user's email inbox, next to, or underneath, the subject line.
         url (str | Unset): The URL of a webhook or action. Example: https://example.com/webhook.
-        request_method (GetArchivedMessageResponse200ArchivedMessageRequestMethod | Unset): The method used in
-            conjunction with a webhook `url`. Example: POST.
+        request_method (str | Unset): The method used in conjunction with a webhook `url`.
+
+            Known values: 'GET', 'POST', 'PUT', 'DELETE', 'PATCH'. Example: POST.
         headers (str | Unset): A JSON string containing an array of header objects, where each object contains a `name`
             and a `value`. Header names and values must be strings and cannot contain any non-ASCII characters or empty
             spaces. Some headers are reserved and cannot be overwritten. Example: [{"name":"X-Mailgun-Tag","value":"my-cool-
@@ -57,7 +55,7 @@ class GetArchivedMessageResponse200ArchivedMessage:
     fake_bcc: bool | Unset = UNSET
     preheader_text: str | Unset = UNSET
     url: str | Unset = UNSET
-    request_method: GetArchivedMessageResponse200ArchivedMessageRequestMethod | Unset = UNSET
+    request_method: str | Unset = UNSET
     headers: str | Unset = UNSET
     forgotten: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -83,9 +81,7 @@ class GetArchivedMessageResponse200ArchivedMessage:
 
         url = self.url
 
-        request_method: str | Unset = UNSET
-        if not isinstance(self.request_method, Unset):
-            request_method = self.request_method.value
+        request_method = self.request_method
 
         headers = self.headers
 
@@ -146,12 +142,7 @@ class GetArchivedMessageResponse200ArchivedMessage:
 
         url = d.pop("url", UNSET)
 
-        _request_method = d.pop("request_method", UNSET)
-        request_method: GetArchivedMessageResponse200ArchivedMessageRequestMethod | Unset
-        if isinstance(_request_method, Unset):
-            request_method = UNSET
-        else:
-            request_method = GetArchivedMessageResponse200ArchivedMessageRequestMethod(_request_method)
+        request_method = d.pop("request_method", UNSET)
 
         headers = d.pop("headers", UNSET)
 

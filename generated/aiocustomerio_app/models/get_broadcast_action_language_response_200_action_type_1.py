@@ -8,12 +8,6 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.get_broadcast_action_language_response_200_action_type_1_sending_state import (
-    GetBroadcastActionLanguageResponse200ActionType1SendingState,
-)
-from ..models.get_broadcast_action_language_response_200_action_type_1_type import (
-    GetBroadcastActionLanguageResponse200ActionType1Type,
-)
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="GetBroadcastActionLanguageResponse200ActionType1")
@@ -35,12 +29,15 @@ class GetBroadcastActionLanguageResponse200ActionType1:
         body (str | Unset): The body of your SMS.
         language (str | Unset): The language variant for your message. If you don't use our [localization
             feature](/localization), or this is the default message, this value is an empty string. Example: fr.
-        type_ (GetBroadcastActionLanguageResponse200ActionType1Type | Unset): For SMS/MMS messages, the `type` is always
-            `twilio`.
+        type_ (str | Unset): For SMS/MMS messages, the `type` is always `twilio`.
+
+            Known values: 'twilio'.
         image_url (str | Unset): The URL of the image in your SMS (MMS) message.
-        sending_state (GetBroadcastActionLanguageResponse200ActionType1SendingState | Unset): Determines the sending
-            behavior for the action. `automatic` sends the action automatically when triggered; `draft` queues drafts when
-            the action is triggered; or `off` to disable the action.
+        sending_state (str | Unset): Determines the sending behavior for the action. `automatic` sends the action
+            automatically when triggered; `draft` queues drafts when the action is triggered; or `off` to disable the
+            action.
+
+            Known values: 'automatic', 'draft', 'off'.
         recipient (str | Unset): The recipient value. In general, your recipient is an attribute that you reference
             using liquid, like `{{customer.phone}}`, instead of a hard-coded value. If you set this field to a liquid
             statement like `{{customer.phone}}`, the field returns blank in `GET` requests because we populate the recipient
@@ -56,9 +53,9 @@ class GetBroadcastActionLanguageResponse200ActionType1:
     updated: int | Unset = UNSET
     body: str | Unset = UNSET
     language: str | Unset = UNSET
-    type_: GetBroadcastActionLanguageResponse200ActionType1Type | Unset = UNSET
+    type_: str | Unset = UNSET
     image_url: str | Unset = UNSET
-    sending_state: GetBroadcastActionLanguageResponse200ActionType1SendingState | Unset = UNSET
+    sending_state: str | Unset = UNSET
     recipient: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -81,15 +78,11 @@ class GetBroadcastActionLanguageResponse200ActionType1:
 
         language = self.language
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_ = self.type_
 
         image_url = self.image_url
 
-        sending_state: str | Unset = UNSET
-        if not isinstance(self.sending_state, Unset):
-            sending_state = self.sending_state.value
+        sending_state = self.sending_state
 
         recipient = self.recipient
 
@@ -146,21 +139,11 @@ class GetBroadcastActionLanguageResponse200ActionType1:
 
         language = d.pop("language", UNSET)
 
-        _type_ = d.pop("type", UNSET)
-        type_: GetBroadcastActionLanguageResponse200ActionType1Type | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = GetBroadcastActionLanguageResponse200ActionType1Type(_type_)
+        type_ = d.pop("type", UNSET)
 
         image_url = d.pop("image_url", UNSET)
 
-        _sending_state = d.pop("sending_state", UNSET)
-        sending_state: GetBroadcastActionLanguageResponse200ActionType1SendingState | Unset
-        if isinstance(_sending_state, Unset):
-            sending_state = UNSET
-        else:
-            sending_state = GetBroadcastActionLanguageResponse200ActionType1SendingState(_sending_state)
+        sending_state = d.pop("sending_state", UNSET)
 
         recipient = d.pop("recipient", UNSET)
 

@@ -8,15 +8,6 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.get_campaign_action_translation_response_200_action_type_2_method import (
-    GetCampaignActionTranslationResponse200ActionType2Method,
-)
-from ..models.get_campaign_action_translation_response_200_action_type_2_sending_state import (
-    GetCampaignActionTranslationResponse200ActionType2SendingState,
-)
-from ..models.get_campaign_action_translation_response_200_action_type_2_type import (
-    GetCampaignActionTranslationResponse200ActionType2Type,
-)
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="GetCampaignActionTranslationResponse200ActionType2")
@@ -39,18 +30,23 @@ class GetCampaignActionTranslationResponse200ActionType2:
         updated (int | Unset): The date time when the referenced ID was last updated. Example: 1552341937.
         body (str | Unset): The body of the action. You cannot modify the body if you created it with our drag-and-drop
             editor.
-        type_ (GetCampaignActionTranslationResponse200ActionType2Type | Unset): The type of action.
+        type_ (str | Unset): The type of action.
+
+            Known values: 'webhook'.
         url (str | Unset): The URL to send a webhook to, applies to `webhook` type actions. Example:
             https://my.example.com/webhook.
         headers (str | Unset): A JSON string containing an array of header objects, where each object contains a `name`
             and a `value`. Header names and values must be strings and cannot contain any non-ASCII characters or empty
             spaces. Some headers are reserved and cannot be overwritten. Example: [{"name":"X-Mailgun-Tag","value":"my-cool-
             tag"},{"name":"X-Custom-Header","value":"custom-value"}].
-        method (GetCampaignActionTranslationResponse200ActionType2Method | Unset): The HTTP method for your webhook.
-            Example: post.
-        sending_state (GetCampaignActionTranslationResponse200ActionType2SendingState | Unset): Determines the sending
-            behavior for the action. `automatic` sends the action automatically when triggered; `draft` queues drafts when
-            the action is triggered; or `off` to disable the action.
+        method (str | Unset): The HTTP method for your webhook.
+
+            Known values: 'get', 'post', 'put', 'delete', 'patch'. Example: post.
+        sending_state (str | Unset): Determines the sending behavior for the action. `automatic` sends the action
+            automatically when triggered; `draft` queues drafts when the action is triggered; or `off` to disable the
+            action.
+
+            Known values: 'automatic', 'draft', 'off'.
     """
 
     id: int | Unset = UNSET
@@ -62,11 +58,11 @@ class GetCampaignActionTranslationResponse200ActionType2:
     created: int | Unset = UNSET
     updated: int | Unset = UNSET
     body: str | Unset = UNSET
-    type_: GetCampaignActionTranslationResponse200ActionType2Type | Unset = UNSET
+    type_: str | Unset = UNSET
     url: str | Unset = UNSET
     headers: str | Unset = UNSET
-    method: GetCampaignActionTranslationResponse200ActionType2Method | Unset = UNSET
-    sending_state: GetCampaignActionTranslationResponse200ActionType2SendingState | Unset = UNSET
+    method: str | Unset = UNSET
+    sending_state: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -88,21 +84,15 @@ class GetCampaignActionTranslationResponse200ActionType2:
 
         body = self.body
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_ = self.type_
 
         url = self.url
 
         headers = self.headers
 
-        method: str | Unset = UNSET
-        if not isinstance(self.method, Unset):
-            method = self.method.value
+        method = self.method
 
-        sending_state: str | Unset = UNSET
-        if not isinstance(self.sending_state, Unset):
-            sending_state = self.sending_state.value
+        sending_state = self.sending_state
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -159,30 +149,15 @@ class GetCampaignActionTranslationResponse200ActionType2:
 
         body = d.pop("body", UNSET)
 
-        _type_ = d.pop("type", UNSET)
-        type_: GetCampaignActionTranslationResponse200ActionType2Type | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = GetCampaignActionTranslationResponse200ActionType2Type(_type_)
+        type_ = d.pop("type", UNSET)
 
         url = d.pop("url", UNSET)
 
         headers = d.pop("headers", UNSET)
 
-        _method = d.pop("method", UNSET)
-        method: GetCampaignActionTranslationResponse200ActionType2Method | Unset
-        if isinstance(_method, Unset):
-            method = UNSET
-        else:
-            method = GetCampaignActionTranslationResponse200ActionType2Method(_method)
+        method = d.pop("method", UNSET)
 
-        _sending_state = d.pop("sending_state", UNSET)
-        sending_state: GetCampaignActionTranslationResponse200ActionType2SendingState | Unset
-        if isinstance(_sending_state, Unset):
-            sending_state = UNSET
-        else:
-            sending_state = GetCampaignActionTranslationResponse200ActionType2SendingState(_sending_state)
+        sending_state = d.pop("sending_state", UNSET)
 
         get_campaign_action_translation_response_200_action_type_2 = cls(
             id=id,

@@ -8,11 +8,6 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.get_import_response_200_import_data_to_process import GetImportResponse200ImportDataToProcess
-from ..models.get_import_response_200_import_identifier import GetImportResponse200ImportIdentifier
-from ..models.get_import_response_200_import_people_to_process import GetImportResponse200ImportPeopleToProcess
-from ..models.get_import_response_200_import_state import GetImportResponse200ImportState
-from ..models.get_import_response_200_import_type import GetImportResponse200ImportType
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="GetImportResponse200Import")
@@ -29,18 +24,31 @@ class GetImportResponse200Import:
         description (str | Unset): A helpful description that can help you find and recognize your import operation.
         rows_to_import (int | Unset): The total number of importable rows we found in the CSV.
         rows_imported (int | Unset): The number of rows we imported from the CSV.
-        state (GetImportResponse200ImportState | Unset): The state of the import—whether your import is being processed,
-            fully completed (`imported`), or if it failed.
-        type_ (GetImportResponse200ImportType | Unset): The type of import.
-        identifier (GetImportResponse200ImportIdentifier | Unset): The type of identifier you used to identify people in
-            your CSV. Not applicable for object imports.
-        data_to_process (GetImportResponse200ImportDataToProcess | Unset): Determines whether your import operation
-            performs `all` add/update operations, only adds items (`only_new`), or only updates existing items
-            (`only_existing`). Defaults to `all`. If `import_type` is `event`, you can only use `all` or `only_existing`.
+        state (str | Unset): The state of the import—whether your import is being processed, fully completed
+            (`imported`), or if it failed.
+
+            Known values: 'preprocessing', 'preprocessed', 'validating', 'validated', 'importing', 'imported', 'failed',
+            'canceled'.
+        type_ (str | Unset): The type of import.
+
+            Known values: 'people', 'event', 'object', 'relationship'.
+        identifier (str | Unset): The type of identifier you used to identify people in your CSV. Not applicable for
+            object imports.
+
+            Known values: 'id', 'email'.
+        data_to_process (str | Unset): Determines whether your import operation performs `all` add/update operations,
+            only adds items (`only_new`), or only updates existing items (`only_existing`). Defaults to `all`. If
+            `import_type` is `event`, you can only use `all` or `only_existing`.
 
             This field was previously called `people_to_process` - we still support it but will deprecate it soon.
-        people_to_process (GetImportResponse200ImportPeopleToProcess | Unset): Returned for people and event imports,
-            even if you imported using the field `data_to_process`. This field will be deprecated soon.
+
+
+            Known values: 'all', 'only_new', 'only_existing'.
+        people_to_process (str | Unset): Returned for people and event imports, even if you imported using the field
+            `data_to_process`. This field will be deprecated soon.
+
+
+            Known values: 'all', 'only_new', 'only_existing'.
         object_type_id (str | Unset): The object type an object belongs to—like "Companies" or "Accounts". Only applies
             to object imports. Example: 1.
         error (str | Unset): If your import fails, this helps you understand why.
@@ -63,11 +71,11 @@ class GetImportResponse200Import:
     description: str | Unset = UNSET
     rows_to_import: int | Unset = UNSET
     rows_imported: int | Unset = UNSET
-    state: GetImportResponse200ImportState | Unset = UNSET
-    type_: GetImportResponse200ImportType | Unset = UNSET
-    identifier: GetImportResponse200ImportIdentifier | Unset = UNSET
-    data_to_process: GetImportResponse200ImportDataToProcess | Unset = UNSET
-    people_to_process: GetImportResponse200ImportPeopleToProcess | Unset = UNSET
+    state: str | Unset = UNSET
+    type_: str | Unset = UNSET
+    identifier: str | Unset = UNSET
+    data_to_process: str | Unset = UNSET
+    people_to_process: str | Unset = UNSET
     object_type_id: str | Unset = UNSET
     error: str | Unset = UNSET
     error_export_id: int | Unset = UNSET
@@ -91,25 +99,15 @@ class GetImportResponse200Import:
 
         rows_imported = self.rows_imported
 
-        state: str | Unset = UNSET
-        if not isinstance(self.state, Unset):
-            state = self.state.value
+        state = self.state
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_ = self.type_
 
-        identifier: str | Unset = UNSET
-        if not isinstance(self.identifier, Unset):
-            identifier = self.identifier.value
+        identifier = self.identifier
 
-        data_to_process: str | Unset = UNSET
-        if not isinstance(self.data_to_process, Unset):
-            data_to_process = self.data_to_process.value
+        data_to_process = self.data_to_process
 
-        people_to_process: str | Unset = UNSET
-        if not isinstance(self.people_to_process, Unset):
-            people_to_process = self.people_to_process.value
+        people_to_process = self.people_to_process
 
         object_type_id = self.object_type_id
 
@@ -182,40 +180,15 @@ class GetImportResponse200Import:
 
         rows_imported = d.pop("rows_imported", UNSET)
 
-        _state = d.pop("state", UNSET)
-        state: GetImportResponse200ImportState | Unset
-        if isinstance(_state, Unset):
-            state = UNSET
-        else:
-            state = GetImportResponse200ImportState(_state)
+        state = d.pop("state", UNSET)
 
-        _type_ = d.pop("type", UNSET)
-        type_: GetImportResponse200ImportType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = GetImportResponse200ImportType(_type_)
+        type_ = d.pop("type", UNSET)
 
-        _identifier = d.pop("identifier", UNSET)
-        identifier: GetImportResponse200ImportIdentifier | Unset
-        if isinstance(_identifier, Unset):
-            identifier = UNSET
-        else:
-            identifier = GetImportResponse200ImportIdentifier(_identifier)
+        identifier = d.pop("identifier", UNSET)
 
-        _data_to_process = d.pop("data_to_process", UNSET)
-        data_to_process: GetImportResponse200ImportDataToProcess | Unset
-        if isinstance(_data_to_process, Unset):
-            data_to_process = UNSET
-        else:
-            data_to_process = GetImportResponse200ImportDataToProcess(_data_to_process)
+        data_to_process = d.pop("data_to_process", UNSET)
 
-        _people_to_process = d.pop("people_to_process", UNSET)
-        people_to_process: GetImportResponse200ImportPeopleToProcess | Unset
-        if isinstance(_people_to_process, Unset):
-            people_to_process = UNSET
-        else:
-            people_to_process = GetImportResponse200ImportPeopleToProcess(_people_to_process)
+        people_to_process = d.pop("people_to_process", UNSET)
 
         object_type_id = d.pop("object_type_id", UNSET)
 

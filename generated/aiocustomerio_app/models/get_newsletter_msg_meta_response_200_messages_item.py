@@ -8,9 +8,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.get_newsletter_msg_meta_response_200_messages_item_type import (
-    GetNewsletterMsgMetaResponse200MessagesItemType,
-)
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -60,7 +57,9 @@ class GetNewsletterMsgMetaResponse200MessagesItem:
             broadcast_id (int | None | Unset): The identifier for a broadcast. Example: 2.
             trigger_event_id (None | str | Unset): The id of the event that triggered an event-triggered campaign (not an
                 API-triggered broadcast). Example: 21E4C3CT6YDC7Y4N7FE1GWWABC.
-            type_ (GetNewsletterMsgMetaResponse200MessagesItemType | Unset): The type of message/action. Example: email.
+            type_ (str | Unset): The type of message/action.
+
+                Known values: 'email', 'webhook', 'twilio', 'slack', 'push'. Example: email.
             forgotten (bool | Unset): If true message contents are not retained by Customer.io.
     """
 
@@ -81,7 +80,7 @@ class GetNewsletterMsgMetaResponse200MessagesItem:
     content_id: int | Unset = UNSET
     broadcast_id: int | None | Unset = UNSET
     trigger_event_id: None | str | Unset = UNSET
-    type_: GetNewsletterMsgMetaResponse200MessagesItemType | Unset = UNSET
+    type_: str | Unset = UNSET
     forgotten: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -148,9 +147,7 @@ class GetNewsletterMsgMetaResponse200MessagesItem:
         else:
             trigger_event_id = self.trigger_event_id
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_ = self.type_
 
         forgotten = self.forgotten
 
@@ -294,12 +291,7 @@ class GetNewsletterMsgMetaResponse200MessagesItem:
 
         trigger_event_id = _parse_trigger_event_id(d.pop("trigger_event_id", UNSET))
 
-        _type_ = d.pop("type", UNSET)
-        type_: GetNewsletterMsgMetaResponse200MessagesItemType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = GetNewsletterMsgMetaResponse200MessagesItemType(_type_)
+        type_ = d.pop("type", UNSET)
 
         forgotten = d.pop("forgotten", UNSET)
 

@@ -8,7 +8,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.get_newsletters_response_200_newsletter_type import GetNewslettersResponse200NewsletterType
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="GetNewslettersResponse200Newsletter")
@@ -29,7 +28,9 @@ class GetNewslettersResponse200Newsletter:
         sent_at (int | Unset): The last time the newsletter was sent.
         created (int | Unset): The date time when the referenced ID was created. Example: 1552341937.
         updated (int | Unset): The date time when the referenced ID was last updated. Example: 1552341937.
-        type_ (GetNewslettersResponse200NewsletterType | Unset): The type of newsletter—`email`, `twilio`, etc.
+        type_ (str | Unset): The type of newsletter—`email`, `twilio`, etc.
+
+            Known values: 'email', 'webhook', 'twilio', 'slack', 'push', 'in_app'.
         tags (list[str] | Unset): An array of tags you set on this newsletter.
         recipient_segment_ids (list[int] | Unset): A list of segments used in a newsletter's recipient filter, returned
             if newsletter recipients were filtered by one or more segments.
@@ -44,7 +45,7 @@ class GetNewslettersResponse200Newsletter:
     sent_at: int | Unset = UNSET
     created: int | Unset = UNSET
     updated: int | Unset = UNSET
-    type_: GetNewslettersResponse200NewsletterType | Unset = UNSET
+    type_: str | Unset = UNSET
     tags: list[str] | Unset = UNSET
     recipient_segment_ids: list[int] | Unset = UNSET
     subscription_topic_id: int | Unset = UNSET
@@ -67,9 +68,7 @@ class GetNewslettersResponse200Newsletter:
 
         updated = self.updated
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_ = self.type_
 
         tags: list[str] | Unset = UNSET
         if not isinstance(self.tags, Unset):
@@ -126,12 +125,7 @@ class GetNewslettersResponse200Newsletter:
 
         updated = d.pop("updated", UNSET)
 
-        _type_ = d.pop("type", UNSET)
-        type_: GetNewslettersResponse200NewsletterType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = GetNewslettersResponse200NewsletterType(_type_)
+        type_ = d.pop("type", UNSET)
 
         tags = cast(list[str], d.pop("tags", UNSET))
 

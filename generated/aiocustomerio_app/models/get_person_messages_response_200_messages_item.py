@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.get_person_messages_response_200_messages_item_type import GetPersonMessagesResponse200MessagesItemType
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -41,7 +40,9 @@ class GetPersonMessagesResponse200MessagesItem:
         newsletter_id (int | None | Unset): The newsletter that the message was sent as a part of, if applicable.
         content_id (int | None | Unset): The newsletter variant for the message, if applicable.
         broadcast_id (int | None | Unset): The broadcast the message was sent as a part of, if applicable.
-        type_ (GetPersonMessagesResponse200MessagesItemType | Unset): The type of message.
+        type_ (str | Unset): The type of message.
+
+            Known values: 'email', 'webhook', 'twilio', 'slack', 'push'.
         forgotten (bool | Unset): If true, the message content was forgotten.
     """
 
@@ -59,7 +60,7 @@ class GetPersonMessagesResponse200MessagesItem:
     newsletter_id: int | None | Unset = UNSET
     content_id: int | None | Unset = UNSET
     broadcast_id: int | None | Unset = UNSET
-    type_: GetPersonMessagesResponse200MessagesItemType | Unset = UNSET
+    type_: str | Unset = UNSET
     forgotten: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -110,9 +111,7 @@ class GetPersonMessagesResponse200MessagesItem:
         else:
             broadcast_id = self.broadcast_id
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_ = self.type_
 
         forgotten = self.forgotten
 
@@ -222,12 +221,7 @@ class GetPersonMessagesResponse200MessagesItem:
 
         broadcast_id = _parse_broadcast_id(d.pop("broadcast_id", UNSET))
 
-        _type_ = d.pop("type", UNSET)
-        type_: GetPersonMessagesResponse200MessagesItemType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = GetPersonMessagesResponse200MessagesItemType(_type_)
+        type_ = d.pop("type", UNSET)
 
         forgotten = d.pop("forgotten", UNSET)
 

@@ -8,8 +8,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.get_segment_response_200_segment_state import GetSegmentResponse200SegmentState
-from ..models.get_segment_response_200_segment_type import GetSegmentResponse200SegmentType
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="GetSegmentResponse200Segment")
@@ -26,7 +24,7 @@ class GetSegmentResponse200Segment:
         name (str | Unset): The name of the segment. Example: Manual Segment 1.
         description (str | Unset): A description for the segment. This can help you understand the purpose of the
             segment when you encounter it in other requests or in the UI. Example: My first manual segment.
-        state (GetSegmentResponse200SegmentState | Unset): The state of the segment.
+        state (str | Unset): The state of the segment.
 
             `events` - currently handling event conditions for this segment
 
@@ -37,9 +35,14 @@ class GetSegmentResponse200Segment:
             `build_queued` - waiting for a process to start handling profile attribute conditions for this segment
 
             `finished` - the segment is finished building
+
+
+            Known values: 'events', 'build', 'events_queued', 'build_queued', 'finished'.
         progress (int | None | Unset): If Customer.io has not finished processing the segment, this indicates the
             percentage complete. Otherwise, this key is null.
-        type_ (GetSegmentResponse200SegmentType | Unset): The type of segment. Example: manual.
+        type_ (str | Unset): The type of segment.
+
+            Known values: 'dynamic', 'manual'. Example: manual.
         tags (list[str] | None | Unset): The tags assigned to the segment, if any. Tags may help you sort through your
             segments.
         created_at (int | Unset): The date time when the referenced ID was created. Example: 1552341937.
@@ -50,9 +53,9 @@ class GetSegmentResponse200Segment:
     deduplicate_id: str | Unset = UNSET
     name: str | Unset = UNSET
     description: str | Unset = UNSET
-    state: GetSegmentResponse200SegmentState | Unset = UNSET
+    state: str | Unset = UNSET
     progress: int | None | Unset = UNSET
-    type_: GetSegmentResponse200SegmentType | Unset = UNSET
+    type_: str | Unset = UNSET
     tags: list[str] | None | Unset = UNSET
     created_at: int | Unset = UNSET
     updated_at: int | Unset = UNSET
@@ -67,9 +70,7 @@ class GetSegmentResponse200Segment:
 
         description = self.description
 
-        state: str | Unset = UNSET
-        if not isinstance(self.state, Unset):
-            state = self.state.value
+        state = self.state
 
         progress: int | None | Unset
         if isinstance(self.progress, Unset):
@@ -77,9 +78,7 @@ class GetSegmentResponse200Segment:
         else:
             progress = self.progress
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_ = self.type_
 
         tags: list[str] | None | Unset
         if isinstance(self.tags, Unset):
@@ -131,12 +130,7 @@ class GetSegmentResponse200Segment:
 
         description = d.pop("description", UNSET)
 
-        _state = d.pop("state", UNSET)
-        state: GetSegmentResponse200SegmentState | Unset
-        if isinstance(_state, Unset):
-            state = UNSET
-        else:
-            state = GetSegmentResponse200SegmentState(_state)
+        state = d.pop("state", UNSET)
 
         def _parse_progress(data: object) -> int | None | Unset:
             if data is None:
@@ -147,12 +141,7 @@ class GetSegmentResponse200Segment:
 
         progress = _parse_progress(d.pop("progress", UNSET))
 
-        _type_ = d.pop("type", UNSET)
-        type_: GetSegmentResponse200SegmentType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = GetSegmentResponse200SegmentType(_type_)
+        type_ = d.pop("type", UNSET)
 
         def _parse_tags(data: object) -> list[str] | None | Unset:
             if data is None:

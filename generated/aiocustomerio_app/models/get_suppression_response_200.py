@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.get_suppression_response_200_category import GetSuppressionResponse200Category
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -22,18 +21,18 @@ T = TypeVar("T", bound="GetSuppressionResponse200")
 class GetSuppressionResponse200:
     """
     Attributes:
-        category (GetSuppressionResponse200Category | Unset): The reason the addresses are suppressed. Example: bounces.
+        category (str | Unset): The reason the addresses are suppressed.
+
+            Known values: 'bounces', 'spam'. Example: bounces.
         suppressions (list[Suppressions] | Unset): The addresses suppressed in this category.
     """
 
-    category: GetSuppressionResponse200Category | Unset = UNSET
+    category: str | Unset = UNSET
     suppressions: list[Suppressions] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        category: str | Unset = UNSET
-        if not isinstance(self.category, Unset):
-            category = self.category.value
+        category = self.category
 
         suppressions: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.suppressions, Unset):
@@ -57,12 +56,7 @@ class GetSuppressionResponse200:
         from ..models.suppressions import Suppressions  # noqa: PLC0415
 
         d = dict(src_dict)
-        _category = d.pop("category", UNSET)
-        category: GetSuppressionResponse200Category | Unset
-        if isinstance(_category, Unset):
-            category = UNSET
-        else:
-            category = GetSuppressionResponse200Category(_category)
+        category = d.pop("category", UNSET)
 
         _suppressions = d.pop("suppressions", UNSET)
         suppressions: list[Suppressions] | Unset = UNSET

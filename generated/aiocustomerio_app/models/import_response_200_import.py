@@ -8,11 +8,6 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.import_response_200_import_data_to_process import ImportResponse200ImportDataToProcess
-from ..models.import_response_200_import_identifier import ImportResponse200ImportIdentifier
-from ..models.import_response_200_import_people_to_process import ImportResponse200ImportPeopleToProcess
-from ..models.import_response_200_import_state import ImportResponse200ImportState
-from ..models.import_response_200_import_type import ImportResponse200ImportType
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ImportResponse200Import")
@@ -30,18 +25,31 @@ class ImportResponse200Import:
         description (str | Unset): A helpful description that can help you find and recognize your import operation.
         rows_to_import (int | Unset): The total number of importable rows we found in the CSV.
         rows_imported (int | Unset): The number of rows we imported from the CSV.
-        state (ImportResponse200ImportState | Unset): The state of the import—whether your import is being processed,
-            fully completed (`imported`), or if it failed.
-        type_ (ImportResponse200ImportType | Unset): The type of import.
-        identifier (ImportResponse200ImportIdentifier | Unset): The type of identifier you used to identify people in
-            your CSV. Not applicable for object imports.
-        data_to_process (ImportResponse200ImportDataToProcess | Unset): Determines whether your import operation
-            performs `all` add/update operations, only adds items (`only_new`), or only updates existing items
-            (`only_existing`). Defaults to `all`. If `import_type` is `event`, you can only use `all` or `only_existing`.
+        state (str | Unset): The state of the import—whether your import is being processed, fully completed
+            (`imported`), or if it failed.
+
+            Known values: 'preprocessing', 'preprocessed', 'validating', 'validated', 'importing', 'imported', 'failed',
+            'canceled'.
+        type_ (str | Unset): The type of import.
+
+            Known values: 'people', 'event', 'object', 'relationship'.
+        identifier (str | Unset): The type of identifier you used to identify people in your CSV. Not applicable for
+            object imports.
+
+            Known values: 'id', 'email'.
+        data_to_process (str | Unset): Determines whether your import operation performs `all` add/update operations,
+            only adds items (`only_new`), or only updates existing items (`only_existing`). Defaults to `all`. If
+            `import_type` is `event`, you can only use `all` or `only_existing`.
 
             This field was previously called `people_to_process` - we still support it but will deprecate it soon.
-        people_to_process (ImportResponse200ImportPeopleToProcess | Unset): Returned for people and event imports, even
-            if you imported using the field `data_to_process`. This field will be deprecated soon.
+
+
+            Known values: 'all', 'only_new', 'only_existing'.
+        people_to_process (str | Unset): Returned for people and event imports, even if you imported using the field
+            `data_to_process`. This field will be deprecated soon.
+
+
+            Known values: 'all', 'only_new', 'only_existing'.
         object_type_id (str | Unset): The object type an object belongs to—like "Companies" or "Accounts". Only applies
             to object imports. Example: 1.
         error (str | Unset): If your import fails, this helps you understand why.
@@ -54,11 +62,11 @@ class ImportResponse200Import:
     description: str | Unset = UNSET
     rows_to_import: int | Unset = UNSET
     rows_imported: int | Unset = UNSET
-    state: ImportResponse200ImportState | Unset = UNSET
-    type_: ImportResponse200ImportType | Unset = UNSET
-    identifier: ImportResponse200ImportIdentifier | Unset = UNSET
-    data_to_process: ImportResponse200ImportDataToProcess | Unset = UNSET
-    people_to_process: ImportResponse200ImportPeopleToProcess | Unset = UNSET
+    state: str | Unset = UNSET
+    type_: str | Unset = UNSET
+    identifier: str | Unset = UNSET
+    data_to_process: str | Unset = UNSET
+    people_to_process: str | Unset = UNSET
     object_type_id: str | Unset = UNSET
     error: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -78,25 +86,15 @@ class ImportResponse200Import:
 
         rows_imported = self.rows_imported
 
-        state: str | Unset = UNSET
-        if not isinstance(self.state, Unset):
-            state = self.state.value
+        state = self.state
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_ = self.type_
 
-        identifier: str | Unset = UNSET
-        if not isinstance(self.identifier, Unset):
-            identifier = self.identifier.value
+        identifier = self.identifier
 
-        data_to_process: str | Unset = UNSET
-        if not isinstance(self.data_to_process, Unset):
-            data_to_process = self.data_to_process.value
+        data_to_process = self.data_to_process
 
-        people_to_process: str | Unset = UNSET
-        if not isinstance(self.people_to_process, Unset):
-            people_to_process = self.people_to_process.value
+        people_to_process = self.people_to_process
 
         object_type_id = self.object_type_id
 
@@ -153,40 +151,15 @@ class ImportResponse200Import:
 
         rows_imported = d.pop("rows_imported", UNSET)
 
-        _state = d.pop("state", UNSET)
-        state: ImportResponse200ImportState | Unset
-        if isinstance(_state, Unset):
-            state = UNSET
-        else:
-            state = ImportResponse200ImportState(_state)
+        state = d.pop("state", UNSET)
 
-        _type_ = d.pop("type", UNSET)
-        type_: ImportResponse200ImportType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = ImportResponse200ImportType(_type_)
+        type_ = d.pop("type", UNSET)
 
-        _identifier = d.pop("identifier", UNSET)
-        identifier: ImportResponse200ImportIdentifier | Unset
-        if isinstance(_identifier, Unset):
-            identifier = UNSET
-        else:
-            identifier = ImportResponse200ImportIdentifier(_identifier)
+        identifier = d.pop("identifier", UNSET)
 
-        _data_to_process = d.pop("data_to_process", UNSET)
-        data_to_process: ImportResponse200ImportDataToProcess | Unset
-        if isinstance(_data_to_process, Unset):
-            data_to_process = UNSET
-        else:
-            data_to_process = ImportResponse200ImportDataToProcess(_data_to_process)
+        data_to_process = d.pop("data_to_process", UNSET)
 
-        _people_to_process = d.pop("people_to_process", UNSET)
-        people_to_process: ImportResponse200ImportPeopleToProcess | Unset
-        if isinstance(_people_to_process, Unset):
-            people_to_process = UNSET
-        else:
-            people_to_process = ImportResponse200ImportPeopleToProcess(_people_to_process)
+        people_to_process = d.pop("people_to_process", UNSET)
 
         object_type_id = d.pop("object_type_id", UNSET)
 

@@ -8,17 +8,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.list_broadcasts_response_200_broadcasts_item_state import ListBroadcastsResponse200BroadcastsItemState
-from ..models.list_broadcasts_response_200_broadcasts_item_type import ListBroadcastsResponse200BroadcastsItemType
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.list_broadcasts_response_200_broadcasts_item_actions_item import (
-        ListBroadcastsResponse200BroadcastsItemActionsItem,
-    )
-    from ..models.list_broadcasts_response_200_broadcasts_item_msg_template_ids_item import (
-        ListBroadcastsResponse200BroadcastsItemMsgTemplateIdsItem,
-    )
+    from ..models.actions import Actions
 
 
 T = TypeVar("T", bound="ListBroadcastsResponse200BroadcastsItem")
@@ -33,15 +26,17 @@ class ListBroadcastsResponse200BroadcastsItem:
             you are working with (Campaigns, Deliveries, Exports, Identities, Newsletters, Segments, and Templates), and the
             timestamp is the last time the object was updated. Example: 15:1492548073.
         name (str | Unset): The name of the broadcast.
-        type_ (ListBroadcastsResponse200BroadcastsItemType | Unset): The type of broadcast.
+        type_ (str | Unset): The type of broadcast.
+
+            Known values: 'triggered_broadcast'.
         created (int | Unset): The date time when the referenced ID was created. Example: 1552341937.
         updated (int | Unset): The date time when the referenced ID was last updated. Example: 1552341937.
         active (bool | Unset): If true, the broadcast is active.
-        state (ListBroadcastsResponse200BroadcastsItemState | Unset): The state of the broadcast.
-        actions (list[ListBroadcastsResponse200BroadcastsItemActionsItem] | Unset): A list of actions used by the
-            broadcast.
-        msg_template_ids (list[ListBroadcastsResponse200BroadcastsItemMsgTemplateIdsItem] | Unset): Indicates the
-            message template(s) used in this broadcast.
+        state (str | Unset): The state of the broadcast.
+
+            Known values: 'running', 'draft'.
+        actions (list[Actions] | Unset): A list of actions used by the broadcast.
+        msg_template_ids (list[Actions] | Unset): Indicates the message template(s) used in this broadcast.
         first_started (int | Unset): The date and time when you activated the broadcast. Example: 1552341937.
         tags (list[str] | Unset): An array of tags you set on this broadcast.
     """
@@ -49,13 +44,13 @@ class ListBroadcastsResponse200BroadcastsItem:
     id: int | Unset = UNSET
     deduplicate_id: str | Unset = UNSET
     name: str | Unset = UNSET
-    type_: ListBroadcastsResponse200BroadcastsItemType | Unset = UNSET
+    type_: str | Unset = UNSET
     created: int | Unset = UNSET
     updated: int | Unset = UNSET
     active: bool | Unset = UNSET
-    state: ListBroadcastsResponse200BroadcastsItemState | Unset = UNSET
-    actions: list[ListBroadcastsResponse200BroadcastsItemActionsItem] | Unset = UNSET
-    msg_template_ids: list[ListBroadcastsResponse200BroadcastsItemMsgTemplateIdsItem] | Unset = UNSET
+    state: str | Unset = UNSET
+    actions: list[Actions] | Unset = UNSET
+    msg_template_ids: list[Actions] | Unset = UNSET
     first_started: int | Unset = UNSET
     tags: list[str] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -67,9 +62,7 @@ class ListBroadcastsResponse200BroadcastsItem:
 
         name = self.name
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_ = self.type_
 
         created = self.created
 
@@ -77,9 +70,7 @@ class ListBroadcastsResponse200BroadcastsItem:
 
         active = self.active
 
-        state: str | Unset = UNSET
-        if not isinstance(self.state, Unset):
-            state = self.state.value
+        state = self.state
 
         actions: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.actions, Unset):
@@ -133,12 +124,7 @@ class ListBroadcastsResponse200BroadcastsItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.list_broadcasts_response_200_broadcasts_item_actions_item import (
-            ListBroadcastsResponse200BroadcastsItemActionsItem,  # noqa: PLC0415
-        )
-        from ..models.list_broadcasts_response_200_broadcasts_item_msg_template_ids_item import (
-            ListBroadcastsResponse200BroadcastsItemMsgTemplateIdsItem,  # noqa: PLC0415
-        )
+        from ..models.actions import Actions  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id", UNSET)
@@ -147,12 +133,7 @@ class ListBroadcastsResponse200BroadcastsItem:
 
         name = d.pop("name", UNSET)
 
-        _type_ = d.pop("type", UNSET)
-        type_: ListBroadcastsResponse200BroadcastsItemType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = ListBroadcastsResponse200BroadcastsItemType(_type_)
+        type_ = d.pop("type", UNSET)
 
         created = d.pop("created", UNSET)
 
@@ -160,30 +141,23 @@ class ListBroadcastsResponse200BroadcastsItem:
 
         active = d.pop("active", UNSET)
 
-        _state = d.pop("state", UNSET)
-        state: ListBroadcastsResponse200BroadcastsItemState | Unset
-        if isinstance(_state, Unset):
-            state = UNSET
-        else:
-            state = ListBroadcastsResponse200BroadcastsItemState(_state)
+        state = d.pop("state", UNSET)
 
         _actions = d.pop("actions", UNSET)
-        actions: list[ListBroadcastsResponse200BroadcastsItemActionsItem] | Unset = UNSET
+        actions: list[Actions] | Unset = UNSET
         if _actions is not UNSET:
             actions = []
             for actions_item_data in _actions:
-                actions_item = ListBroadcastsResponse200BroadcastsItemActionsItem.from_dict(actions_item_data)
+                actions_item = Actions.from_dict(actions_item_data)
 
                 actions.append(actions_item)
 
         _msg_template_ids = d.pop("msg_template_ids", UNSET)
-        msg_template_ids: list[ListBroadcastsResponse200BroadcastsItemMsgTemplateIdsItem] | Unset = UNSET
+        msg_template_ids: list[Actions] | Unset = UNSET
         if _msg_template_ids is not UNSET:
             msg_template_ids = []
             for msg_template_ids_item_data in _msg_template_ids:
-                msg_template_ids_item = ListBroadcastsResponse200BroadcastsItemMsgTemplateIdsItem.from_dict(
-                    msg_template_ids_item_data
-                )
+                msg_template_ids_item = Actions.from_dict(msg_template_ids_item_data)
 
                 msg_template_ids.append(msg_template_ids_item)
 

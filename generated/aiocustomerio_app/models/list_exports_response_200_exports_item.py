@@ -8,8 +8,6 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.list_exports_response_200_exports_item_status import ListExportsResponse200ExportsItemStatus
-from ..models.list_exports_response_200_exports_item_type import ListExportsResponse200ExportsItemType
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ListExportsResponse200ExportsItem")
@@ -32,17 +30,20 @@ class ListExportsResponse200ExportsItem:
         deduplicate_id (str | Unset): An identifier in the format `id:timestamp` where the id is the id of the object
             you are working with (Campaigns, Deliveries, Exports, Identities, Newsletters, Segments, and Templates), and the
             timestamp is the last time the object was updated. Example: 15:1492548073.
-        type_ (ListExportsResponse200ExportsItemType | Unset): The type of information contained in the export. Example:
-            customers.
+        type_ (str | Unset): The type of information contained in the export.
+
+            Known values: 'customers', 'deliveries'. Example: customers.
         failed (bool | Unset): If true, the export was unsuccessful. Example: False.
         description (str | Unset): A description of the export. Example: Customers with segment filters—in Purchased
             Flowers.
         downloads (int | Unset): Counts the total number of times the export has been downloaded. Example: 2.
         created_at (int | Unset): The date time when the referenced ID was created. Example: 1552341937.
         updated_at (int | Unset): The date time when the referenced ID was last updated. Example: 1552341937.
-        status (ListExportsResponse200ExportsItemStatus | Unset): The state of your export where `done` indicates an
-            export that you can download, `pending`, indicates that your export is not ready to download, and `failed`
-            indicates an export that has failed and will not be downloadable.
+        status (str | Unset): The state of your export where `done` indicates an export that you can download,
+            `pending`, indicates that your export is not ready to download, and `failed` indicates an export that has failed
+            and will not be downloadable.
+
+            Known values: 'done', 'pending', 'failed'.
     """
 
     id: int | Unset = UNSET
@@ -50,13 +51,13 @@ class ListExportsResponse200ExportsItem:
     user_email: str | Unset = UNSET
     total: int | Unset = UNSET
     deduplicate_id: str | Unset = UNSET
-    type_: ListExportsResponse200ExportsItemType | Unset = UNSET
+    type_: str | Unset = UNSET
     failed: bool | Unset = UNSET
     description: str | Unset = UNSET
     downloads: int | Unset = UNSET
     created_at: int | Unset = UNSET
     updated_at: int | Unset = UNSET
-    status: ListExportsResponse200ExportsItemStatus | Unset = UNSET
+    status: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,9 +71,7 @@ class ListExportsResponse200ExportsItem:
 
         deduplicate_id = self.deduplicate_id
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_ = self.type_
 
         failed = self.failed
 
@@ -84,9 +83,7 @@ class ListExportsResponse200ExportsItem:
 
         updated_at = self.updated_at
 
-        status: str | Unset = UNSET
-        if not isinstance(self.status, Unset):
-            status = self.status.value
+        status = self.status
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -131,12 +128,7 @@ class ListExportsResponse200ExportsItem:
 
         deduplicate_id = d.pop("deduplicate_id", UNSET)
 
-        _type_ = d.pop("type", UNSET)
-        type_: ListExportsResponse200ExportsItemType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = ListExportsResponse200ExportsItemType(_type_)
+        type_ = d.pop("type", UNSET)
 
         failed = d.pop("failed", UNSET)
 
@@ -148,12 +140,7 @@ class ListExportsResponse200ExportsItem:
 
         updated_at = d.pop("updated_at", UNSET)
 
-        _status = d.pop("status", UNSET)
-        status: ListExportsResponse200ExportsItemStatus | Unset
-        if isinstance(_status, Unset):
-            status = UNSET
-        else:
-            status = ListExportsResponse200ExportsItemStatus(_status)
+        status = d.pop("status", UNSET)
 
         list_exports_response_200_exports_item = cls(
             id=id,

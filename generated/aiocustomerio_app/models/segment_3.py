@@ -8,13 +8,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.segment_3_state import Segment3State
-from ..models.segment_3_type import Segment3Type
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.actions import Actions
-    from ..models.segment_3_msg_templates_item import Segment3MsgTemplatesItem
 
 
 T = TypeVar("T", bound="Segment3")
@@ -29,11 +26,15 @@ class Segment3:
             you are working with (Campaigns, Deliveries, Exports, Identities, Newsletters, Segments, and Templates), and the
             timestamp is the last time the object was updated. Example: 15:1492548073.
         name (str | Unset): The name of the campaign.
-        type_ (Segment3Type | Unset): The type of campaign trigger. **Sunsetting on March 30, 2025**
+        type_ (str | Unset): The type of campaign trigger. **Sunsetting on March 30, 2025**
+
+            Known values: 'segment'.
         created (int | Unset): The date time when the referenced ID was created. Example: 1552341937.
         updated (int | Unset): The date time when the referenced ID was last updated. Example: 1552341937.
         active (bool | Unset): If true, the campaign is active and can still send messages.
-        state (Segment3State | Unset): The status of the campaign.
+        state (str | Unset): The status of the campaign.
+
+            Known values: 'running', 'draft', 'stopped'.
         actions (list[Actions] | Unset): An array of actions contained within the campaign.
         first_started (int | Unset): The date and time when you first started the campaign and it first became eligible
             to be triggered. Example: 1552341937.
@@ -42,23 +43,23 @@ class Segment3:
             campaign trigger included one or more segment conditions. Example: [90].
         filter_segment_ids (list[int] | Unset): A list of segments used in the campaign filter, returned if the campaign
             audience was filtered on one or more segments. Example: [21, 42].
-        msg_templates (list[Segment3MsgTemplatesItem] | Unset): Indicates the message templates used in this campaign.
+        msg_templates (list[Actions] | Unset): Indicates the message templates used in this campaign.
     """
 
     id: int | Unset = UNSET
     deduplicate_id: str | Unset = UNSET
     name: str | Unset = UNSET
-    type_: Segment3Type | Unset = UNSET
+    type_: str | Unset = UNSET
     created: int | Unset = UNSET
     updated: int | Unset = UNSET
     active: bool | Unset = UNSET
-    state: Segment3State | Unset = UNSET
+    state: str | Unset = UNSET
     actions: list[Actions] | Unset = UNSET
     first_started: int | Unset = UNSET
     tags: list[str] | Unset = UNSET
     trigger_segment_ids: list[int] | Unset = UNSET
     filter_segment_ids: list[int] | Unset = UNSET
-    msg_templates: list[Segment3MsgTemplatesItem] | Unset = UNSET
+    msg_templates: list[Actions] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -68,9 +69,7 @@ class Segment3:
 
         name = self.name
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_ = self.type_
 
         created = self.created
 
@@ -78,9 +77,7 @@ class Segment3:
 
         active = self.active
 
-        state: str | Unset = UNSET
-        if not isinstance(self.state, Unset):
-            state = self.state.value
+        state = self.state
 
         actions: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.actions, Unset):
@@ -147,7 +144,6 @@ class Segment3:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.actions import Actions  # noqa: PLC0415
-        from ..models.segment_3_msg_templates_item import Segment3MsgTemplatesItem  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id", UNSET)
@@ -156,12 +152,7 @@ class Segment3:
 
         name = d.pop("name", UNSET)
 
-        _type_ = d.pop("type", UNSET)
-        type_: Segment3Type | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = Segment3Type(_type_)
+        type_ = d.pop("type", UNSET)
 
         created = d.pop("created", UNSET)
 
@@ -169,12 +160,7 @@ class Segment3:
 
         active = d.pop("active", UNSET)
 
-        _state = d.pop("state", UNSET)
-        state: Segment3State | Unset
-        if isinstance(_state, Unset):
-            state = UNSET
-        else:
-            state = Segment3State(_state)
+        state = d.pop("state", UNSET)
 
         _actions = d.pop("actions", UNSET)
         actions: list[Actions] | Unset = UNSET
@@ -194,11 +180,11 @@ class Segment3:
         filter_segment_ids = cast(list[int], d.pop("filter_segment_ids", UNSET))
 
         _msg_templates = d.pop("msg_templates", UNSET)
-        msg_templates: list[Segment3MsgTemplatesItem] | Unset = UNSET
+        msg_templates: list[Actions] | Unset = UNSET
         if _msg_templates is not UNSET:
             msg_templates = []
             for msg_templates_item_data in _msg_templates:
-                msg_templates_item = Segment3MsgTemplatesItem.from_dict(msg_templates_item_data)
+                msg_templates_item = Actions.from_dict(msg_templates_item_data)
 
                 msg_templates.append(msg_templates_item)
 

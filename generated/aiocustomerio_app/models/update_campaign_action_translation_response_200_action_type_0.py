@@ -8,15 +8,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.update_campaign_action_translation_response_200_action_type_0_preprocessor import (
-    UpdateCampaignActionTranslationResponse200ActionType0Preprocessor,
-)
-from ..models.update_campaign_action_translation_response_200_action_type_0_sending_state import (
-    UpdateCampaignActionTranslationResponse200ActionType0SendingState,
-)
-from ..models.update_campaign_action_translation_response_200_action_type_0_type import (
-    UpdateCampaignActionTranslationResponse200ActionType0Type,
-)
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="UpdateCampaignActionTranslationResponse200ActionType0")
@@ -37,10 +28,14 @@ class UpdateCampaignActionTranslationResponse200ActionType0:
         updated (int | Unset): The date time when the referenced ID was last updated. Example: 1552341937.
         body (str | Unset): The body of the action. You cannot modify the body if you created it with our drag-and-drop
             editor.
-        type_ (UpdateCampaignActionTranslationResponse200ActionType0Type | Unset): The type of action.
-        sending_state (UpdateCampaignActionTranslationResponse200ActionType0SendingState | Unset): Determines the
-            sending behavior for the action. `automatic` sends the action automatically when triggered; `draft` queues
-            drafts when the action is triggered; or `off` to disable the action.
+        type_ (str | Unset): The type of action.
+
+            Known values: 'email', 'in_app', 'push', 'twilio', 'slack'.
+        sending_state (str | Unset): Determines the sending behavior for the action. `automatic` sends the action
+            automatically when triggered; `draft` queues drafts when the action is triggered; or `off` to disable the
+            action.
+
+            Known values: 'automatic', 'draft', 'off'.
         language (str | Unset): The language variant for your message. If you don't use our [localization
             feature](/localization), or this is the default message, this value is an empty string. Example: fr.
         from_ (str | Unset): The address that the message is from, relevant if the action `type` is `email`. Example:
@@ -51,9 +46,10 @@ class UpdateCampaignActionTranslationResponse200ActionType0:
             replyto@example.com.
         reply_to_id (int | None | Unset): The identifier for the `reply_to` address, if applicable. You can [list your
             sender identities](#operation/listSenders) to match the ID to a specific address. Example: 38.
-        preprocessor (UpdateCampaignActionTranslationResponse200ActionType0Preprocessor | Unset): By default, we process
-            CSS before emails leave Customer.io using Premailer. If your message included CSS and pre-processing is not
-            disabled, this key indicates the pre-processor.
+        preprocessor (str | Unset): By default, we process CSS before emails leave Customer.io using Premailer. If your
+            message included CSS and pre-processing is not disabled, this key indicates the pre-processor.
+
+            Known values: 'premailer'.
         recipient (str | Unset): The recipient address for an action. Example: {{customer.email}}.
         subject (str | Unset): The subject line for an `email` action. Example: Did you get that thing I sent you?.
         bcc (str | Unset): The blind-copy address(es) for this action.
@@ -80,14 +76,14 @@ class UpdateCampaignActionTranslationResponse200ActionType0:
     created: int | Unset = UNSET
     updated: int | Unset = UNSET
     body: str | Unset = UNSET
-    type_: UpdateCampaignActionTranslationResponse200ActionType0Type | Unset = UNSET
-    sending_state: UpdateCampaignActionTranslationResponse200ActionType0SendingState | Unset = UNSET
+    type_: str | Unset = UNSET
+    sending_state: str | Unset = UNSET
     language: str | Unset = UNSET
     from_: str | Unset = UNSET
     from_id: int | Unset = UNSET
     reply_to: str | Unset = UNSET
     reply_to_id: int | None | Unset = UNSET
-    preprocessor: UpdateCampaignActionTranslationResponse200ActionType0Preprocessor | Unset = UNSET
+    preprocessor: str | Unset = UNSET
     recipient: str | Unset = UNSET
     subject: str | Unset = UNSET
     bcc: str | Unset = UNSET
@@ -116,13 +112,9 @@ class UpdateCampaignActionTranslationResponse200ActionType0:
 
         body = self.body
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_ = self.type_
 
-        sending_state: str | Unset = UNSET
-        if not isinstance(self.sending_state, Unset):
-            sending_state = self.sending_state.value
+        sending_state = self.sending_state
 
         language = self.language
 
@@ -138,9 +130,7 @@ class UpdateCampaignActionTranslationResponse200ActionType0:
         else:
             reply_to_id = self.reply_to_id
 
-        preprocessor: str | Unset = UNSET
-        if not isinstance(self.preprocessor, Unset):
-            preprocessor = self.preprocessor.value
+        preprocessor = self.preprocessor
 
         recipient = self.recipient
 
@@ -235,19 +225,9 @@ class UpdateCampaignActionTranslationResponse200ActionType0:
 
         body = d.pop("body", UNSET)
 
-        _type_ = d.pop("type", UNSET)
-        type_: UpdateCampaignActionTranslationResponse200ActionType0Type | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = UpdateCampaignActionTranslationResponse200ActionType0Type(_type_)
+        type_ = d.pop("type", UNSET)
 
-        _sending_state = d.pop("sending_state", UNSET)
-        sending_state: UpdateCampaignActionTranslationResponse200ActionType0SendingState | Unset
-        if isinstance(_sending_state, Unset):
-            sending_state = UNSET
-        else:
-            sending_state = UpdateCampaignActionTranslationResponse200ActionType0SendingState(_sending_state)
+        sending_state = d.pop("sending_state", UNSET)
 
         language = d.pop("language", UNSET)
 
@@ -266,12 +246,7 @@ class UpdateCampaignActionTranslationResponse200ActionType0:
 
         reply_to_id = _parse_reply_to_id(d.pop("reply_to_id", UNSET))
 
-        _preprocessor = d.pop("preprocessor", UNSET)
-        preprocessor: UpdateCampaignActionTranslationResponse200ActionType0Preprocessor | Unset
-        if isinstance(_preprocessor, Unset):
-            preprocessor = UNSET
-        else:
-            preprocessor = UpdateCampaignActionTranslationResponse200ActionType0Preprocessor(_preprocessor)
+        preprocessor = d.pop("preprocessor", UNSET)
 
         recipient = d.pop("recipient", UNSET)
 

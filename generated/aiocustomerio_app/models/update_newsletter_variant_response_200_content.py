@@ -8,10 +8,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.update_newsletter_variant_response_200_content_preprocessor import (
-    UpdateNewsletterVariantResponse200ContentPreprocessor,
-)
-from ..models.update_newsletter_variant_response_200_content_type import UpdateNewsletterVariantResponse200ContentType
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="UpdateNewsletterVariantResponse200Content")
@@ -36,7 +32,9 @@ class UpdateNewsletterVariantResponse200Content:
             recipient's email client doesn't support AMP, the `body` represents your fallback message.
         language (str | Unset): The language variant for your message. If you don't use our [localization
             feature](/localization), or this is the default message, this value is an empty string. Example: fr.
-        type_ (UpdateNewsletterVariantResponse200ContentType | Unset): The type of message/action. Example: email.
+        type_ (str | Unset): The type of message/action.
+
+            Known values: 'email', 'webhook', 'twilio', 'slack', 'push'. Example: email.
         from_ (str | Unset): The address that the message is from, relevant if the action `type` is `email`. Example:
             sentFrom@example.com.
         from_id (int | Unset): The identifier of the `from` address, commonly known as the "sender". You can [list your
@@ -45,9 +43,10 @@ class UpdateNewsletterVariantResponse200Content:
             replyto@example.com.
         reply_to_id (int | None | Unset): The identifier for the `reply_to` address, if applicable. You can [list your
             sender identities](#operation/listSenders) to match the ID to a specific address. Example: 38.
-        preprocessor (UpdateNewsletterVariantResponse200ContentPreprocessor | Unset): By default, we process CSS before
-            emails leave Customer.io using Premailer. If your message included CSS and pre-processing is not disabled, this
-            key indicates the pre-processor.
+        preprocessor (str | Unset): By default, we process CSS before emails leave Customer.io using Premailer. If your
+            message included CSS and pre-processing is not disabled, this key indicates the pre-processor.
+
+            Known values: 'premailer'.
         recipient (str | Unset): The recipient address for an action. Example: {{customer.email}}.
         subject (str | Unset): The subject line for an `email` action. Example: Did you get that thing I sent you?.
         bcc (str | Unset): The blind-copy address(es) for this action.
@@ -69,12 +68,12 @@ class UpdateNewsletterVariantResponse200Content:
     body: str | Unset = UNSET
     body_amp: str | Unset = UNSET
     language: str | Unset = UNSET
-    type_: UpdateNewsletterVariantResponse200ContentType | Unset = UNSET
+    type_: str | Unset = UNSET
     from_: str | Unset = UNSET
     from_id: int | Unset = UNSET
     reply_to: str | Unset = UNSET
     reply_to_id: int | None | Unset = UNSET
-    preprocessor: UpdateNewsletterVariantResponse200ContentPreprocessor | Unset = UNSET
+    preprocessor: str | Unset = UNSET
     recipient: str | Unset = UNSET
     subject: str | Unset = UNSET
     bcc: str | Unset = UNSET
@@ -100,9 +99,7 @@ class UpdateNewsletterVariantResponse200Content:
 
         language = self.language
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_ = self.type_
 
         from_ = self.from_
 
@@ -116,9 +113,7 @@ class UpdateNewsletterVariantResponse200Content:
         else:
             reply_to_id = self.reply_to_id
 
-        preprocessor: str | Unset = UNSET
-        if not isinstance(self.preprocessor, Unset):
-            preprocessor = self.preprocessor.value
+        preprocessor = self.preprocessor
 
         recipient = self.recipient
 
@@ -197,12 +192,7 @@ class UpdateNewsletterVariantResponse200Content:
 
         language = d.pop("language", UNSET)
 
-        _type_ = d.pop("type", UNSET)
-        type_: UpdateNewsletterVariantResponse200ContentType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = UpdateNewsletterVariantResponse200ContentType(_type_)
+        type_ = d.pop("type", UNSET)
 
         from_ = d.pop("from", UNSET)
 
@@ -219,12 +209,7 @@ class UpdateNewsletterVariantResponse200Content:
 
         reply_to_id = _parse_reply_to_id(d.pop("reply_to_id", UNSET))
 
-        _preprocessor = d.pop("preprocessor", UNSET)
-        preprocessor: UpdateNewsletterVariantResponse200ContentPreprocessor | Unset
-        if isinstance(_preprocessor, Unset):
-            preprocessor = UNSET
-        else:
-            preprocessor = UpdateNewsletterVariantResponse200ContentPreprocessor(_preprocessor)
+        preprocessor = d.pop("preprocessor", UNSET)
 
         recipient = d.pop("recipient", UNSET)
 

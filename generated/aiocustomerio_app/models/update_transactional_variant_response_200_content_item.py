@@ -8,12 +8,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.update_transactional_variant_response_200_content_item_preprocessor import (
-    UpdateTransactionalVariantResponse200ContentItemPreprocessor,
-)
-from ..models.update_transactional_variant_response_200_content_item_type import (
-    UpdateTransactionalVariantResponse200ContentItemType,
-)
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="UpdateTransactionalVariantResponse200ContentItem")
@@ -31,7 +25,9 @@ class UpdateTransactionalVariantResponse200ContentItem:
             drag-and-drop editor.
         language (str | Unset): The language variant for your message. If you don't use our [localization
             feature](/localization), or this is the default message, this value is an empty string. Example: fr.
-        type_ (UpdateTransactionalVariantResponse200ContentItemType | Unset): The type of message.
+        type_ (str | Unset): The type of message.
+
+            Known values: 'email', 'push'.
         from_ (str | Unset): The address that the message is from, relevant if the action `type` is `email`. Example:
             sentFrom@example.com.
         from_id (int | Unset): The identifier of the `from` address, commonly known as the "sender". You can [list your
@@ -40,9 +36,10 @@ class UpdateTransactionalVariantResponse200ContentItem:
             replyto@example.com.
         reply_to_id (int | None | Unset): The identifier for the `reply_to` address, if applicable. You can [list your
             sender identities](#operation/listSenders) to match the ID to a specific address. Example: 38.
-        preprocessor (UpdateTransactionalVariantResponse200ContentItemPreprocessor | Unset): By default, we process CSS
-            before emails leave Customer.io using Premailer. If your message included CSS and pre-processing is not
-            disabled, this key indicates the pre-processor.
+        preprocessor (str | Unset): By default, we process CSS before emails leave Customer.io using Premailer. If your
+            message included CSS and pre-processing is not disabled, this key indicates the pre-processor.
+
+            Known values: 'premailer'.
         recipient (str | Unset): The recipient address for an action. Example: {{customer.email}}.
         subject (str | Unset): The subject line for an `email` action. Example: Did you get that thing I sent you?.
         bcc (str | Unset): The blind-copy address(es) for this action.
@@ -64,12 +61,12 @@ class UpdateTransactionalVariantResponse200ContentItem:
     updated: int | Unset = UNSET
     body: str | Unset = UNSET
     language: str | Unset = UNSET
-    type_: UpdateTransactionalVariantResponse200ContentItemType | Unset = UNSET
+    type_: str | Unset = UNSET
     from_: str | Unset = UNSET
     from_id: int | Unset = UNSET
     reply_to: str | Unset = UNSET
     reply_to_id: int | None | Unset = UNSET
-    preprocessor: UpdateTransactionalVariantResponse200ContentItemPreprocessor | Unset = UNSET
+    preprocessor: str | Unset = UNSET
     recipient: str | Unset = UNSET
     subject: str | Unset = UNSET
     bcc: str | Unset = UNSET
@@ -92,9 +89,7 @@ class UpdateTransactionalVariantResponse200ContentItem:
 
         language = self.language
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_ = self.type_
 
         from_ = self.from_
 
@@ -108,9 +103,7 @@ class UpdateTransactionalVariantResponse200ContentItem:
         else:
             reply_to_id = self.reply_to_id
 
-        preprocessor: str | Unset = UNSET
-        if not isinstance(self.preprocessor, Unset):
-            preprocessor = self.preprocessor.value
+        preprocessor = self.preprocessor
 
         recipient = self.recipient
 
@@ -185,12 +178,7 @@ class UpdateTransactionalVariantResponse200ContentItem:
 
         language = d.pop("language", UNSET)
 
-        _type_ = d.pop("type", UNSET)
-        type_: UpdateTransactionalVariantResponse200ContentItemType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = UpdateTransactionalVariantResponse200ContentItemType(_type_)
+        type_ = d.pop("type", UNSET)
 
         from_ = d.pop("from", UNSET)
 
@@ -207,12 +195,7 @@ class UpdateTransactionalVariantResponse200ContentItem:
 
         reply_to_id = _parse_reply_to_id(d.pop("reply_to_id", UNSET))
 
-        _preprocessor = d.pop("preprocessor", UNSET)
-        preprocessor: UpdateTransactionalVariantResponse200ContentItemPreprocessor | Unset
-        if isinstance(_preprocessor, Unset):
-            preprocessor = UNSET
-        else:
-            preprocessor = UpdateTransactionalVariantResponse200ContentItemPreprocessor(_preprocessor)
+        preprocessor = d.pop("preprocessor", UNSET)
 
         recipient = d.pop("recipient", UNSET)
 

@@ -224,8 +224,6 @@ from .form_state import FormState
 from .form_type import FormType
 from .get_content_object import GetContentObject
 from .get_region_response_200 import GetRegionResponse200
-from .get_region_response_200_region import GetRegionResponse200Region
-from .get_region_response_200_url import GetRegionResponse200Url
 from .get_transactional_action_object import GetTransactionalActionObject
 from .icon_widget import IconWidget
 from .icon_widget_type import IconWidgetType
@@ -724,8 +722,6 @@ __all__ = (
     "FormType",
     "GetContentObject",
     "GetRegionResponse200",
-    "GetRegionResponse200Region",
-    "GetRegionResponse200Url",
     "GetTransactionalActionObject",
     "IconWidget",
     "IconWidgetType",

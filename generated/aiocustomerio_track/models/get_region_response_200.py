@@ -8,8 +8,6 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.get_region_response_200_region import GetRegionResponse200Region
-from ..models.get_region_response_200_url import GetRegionResponse200Url
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="GetRegionResponse200")
@@ -19,29 +17,27 @@ T = TypeVar("T", bound="GetRegionResponse200")
 class GetRegionResponse200:
     """
     Attributes:
-        url (GetRegionResponse200Url | Unset): The URL you will use for future Track API calls. Example:
-            https://track.customer.io.
-        region (GetRegionResponse200Region | Unset): The 'region' that your account is in. While the `url` relates to
-            the Track API, this tells you which region of the Customer.io API to use. If this value is `eu`, you can append
-            the subdomain any of the Customer.io API URLs with `-eu` to route your request to the appropriate region.
-            Example: us.
+        url (str | Unset): The URL you will use for future Track API calls.
+
+            Known values: 'https://track.customer.io', 'https://track-eu.customer.io'. Example: https://track.customer.io.
+        region (str | Unset): The 'region' that your account is in. While the `url` relates to the Track API, this tells
+            you which region of the Customer.io API to use. If this value is `eu`, you can append the subdomain any of the
+            Customer.io API URLs with `-eu` to route your request to the appropriate region.
+
+            Known values: 'us', 'eu'. Example: us.
         environment_id (int | Unset): The identifier for the workspace that your credentials grant access to. Example:
             3.
     """
 
-    url: GetRegionResponse200Url | Unset = UNSET
-    region: GetRegionResponse200Region | Unset = UNSET
+    url: str | Unset = UNSET
+    region: str | Unset = UNSET
     environment_id: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        url: str | Unset = UNSET
-        if not isinstance(self.url, Unset):
-            url = self.url.value
+        url = self.url
 
-        region: str | Unset = UNSET
-        if not isinstance(self.region, Unset):
-            region = self.region.value
+        region = self.region
 
         environment_id = self.environment_id
 
@@ -60,19 +56,9 @@ class GetRegionResponse200:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        _url = d.pop("url", UNSET)
-        url: GetRegionResponse200Url | Unset
-        if isinstance(_url, Unset):
-            url = UNSET
-        else:
-            url = GetRegionResponse200Url(_url)
+        url = d.pop("url", UNSET)
 
-        _region = d.pop("region", UNSET)
-        region: GetRegionResponse200Region | Unset
-        if isinstance(_region, Unset):
-            region = UNSET
-        else:
-            region = GetRegionResponse200Region(_region)
+        region = d.pop("region", UNSET)
 
         environment_id = d.pop("environment_id", UNSET)
 

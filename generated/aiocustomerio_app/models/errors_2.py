@@ -8,57 +8,51 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.update_attribute_metadata_response_422_errors_item_detail import (
-    UpdateAttributeMetadataResponse422ErrorsItemDetail,
-)
-from ..models.update_attribute_metadata_response_422_errors_item_status import (
-    UpdateAttributeMetadataResponse422ErrorsItemStatus,
-)
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.source import Source
 
 
-T = TypeVar("T", bound="UpdateAttributeMetadataResponse422ErrorsItem")
+T = TypeVar("T", bound="Errors2")
 
 
 @_attrs_define
-class UpdateAttributeMetadataResponse422ErrorsItem:
+class Errors2:
     """
     Attributes:
-        detail (UpdateAttributeMetadataResponse422ErrorsItemDetail | Unset): The reason for the response.
-        status (UpdateAttributeMetadataResponse422ErrorsItemStatus | Unset): The response code.
+        detail (str | Unset): Describes the error and provides the trigger ID you can use to look up more information.
+            Example: Errors were found while processing per user data (ids, emails or json data). More detail available from
+            the errors endpoint for trigger 12".
         source (Source | Unset):
+        status (str | Unset): The error code.
+
+            Known values: '422'. Example: 422.
     """
 
-    detail: UpdateAttributeMetadataResponse422ErrorsItemDetail | Unset = UNSET
-    status: UpdateAttributeMetadataResponse422ErrorsItemStatus | Unset = UNSET
+    detail: str | Unset = UNSET
     source: Source | Unset = UNSET
+    status: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        detail: str | Unset = UNSET
-        if not isinstance(self.detail, Unset):
-            detail = self.detail.value
-
-        status: int | Unset = UNSET
-        if not isinstance(self.status, Unset):
-            status = self.status.value
+        detail = self.detail
 
         source: dict[str, Any] | Unset = UNSET
         if not isinstance(self.source, Unset):
             source = self.source.to_dict()
+
+        status = self.status
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
         if detail is not UNSET:
             field_dict["detail"] = detail
-        if status is not UNSET:
-            field_dict["status"] = status
         if source is not UNSET:
             field_dict["source"] = source
+        if status is not UNSET:
+            field_dict["status"] = status
 
         return field_dict
 
@@ -67,19 +61,7 @@ class UpdateAttributeMetadataResponse422ErrorsItem:
         from ..models.source import Source  # noqa: PLC0415
 
         d = dict(src_dict)
-        _detail = d.pop("detail", UNSET)
-        detail: UpdateAttributeMetadataResponse422ErrorsItemDetail | Unset
-        if isinstance(_detail, Unset):
-            detail = UNSET
-        else:
-            detail = UpdateAttributeMetadataResponse422ErrorsItemDetail(_detail)
-
-        _status = d.pop("status", UNSET)
-        status: UpdateAttributeMetadataResponse422ErrorsItemStatus | Unset
-        if isinstance(_status, Unset):
-            status = UNSET
-        else:
-            status = UpdateAttributeMetadataResponse422ErrorsItemStatus(_status)
+        detail = d.pop("detail", UNSET)
 
         _source = d.pop("source", UNSET)
         source: Source | Unset
@@ -88,14 +70,16 @@ class UpdateAttributeMetadataResponse422ErrorsItem:
         else:
             source = Source.from_dict(_source)
 
-        update_attribute_metadata_response_422_errors_item = cls(
+        status = d.pop("status", UNSET)
+
+        errors_2 = cls(
             detail=detail,
-            status=status,
             source=source,
+            status=status,
         )
 
-        update_attribute_metadata_response_422_errors_item.additional_properties = d
-        return update_attribute_metadata_response_422_errors_item
+        errors_2.additional_properties = d
+        return errors_2
 
     @property
     def additional_keys(self) -> list[str]:
