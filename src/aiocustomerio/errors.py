@@ -264,7 +264,7 @@ def error_for_response(response: httpx.Response, request: httpx.Request | None =
 
 
 class ResponseValidationError(CustomerIOError):
-    """A successful response that does not fit the generated model (e.g. a value the spec's enum lacks).
+    """A successful response that does not fit the generated model (e.g. a required field is missing).
 
     ``response`` holds the raw ``httpx.Response``; ``with_raw_response`` sends the same call without parsing.
     """
