@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .apis import APIS, GENERATED_DIR, NORMALIZED_DIR, Api
+from .index import generated_routes
 from .normalize._walk import iter_operations
 
 if TYPE_CHECKING:
     from .generate import Result
-
-_METHOD = re.compile(r'"method":\s*"(\w+)"')
-_URL = re.compile(r'"url":\s*(?:f?)"([^"]+)"')
 
 
 def spec_operations(spec: dict[str, Any]) -> set[tuple[str, str]]:
@@ -24,13 +21,7 @@ def spec_operations(spec: dict[str, Any]) -> set[tuple[str, str]]:
 
 
 def generated_operations(package_dir: Path) -> set[tuple[str, str]]:
-    ops: set[tuple[str, str]] = set()
-    for module in sorted((package_dir / "api").rglob("*.py")):
-        text = module.read_text()
-        method, url = _METHOD.search(text), _URL.search(text)
-        if method and url:
-            ops.add((method.group(1).upper(), url.group(1)))
-    return ops
+    return {(method, path) for _module, method, path in generated_routes(package_dir)}
 
 
 def model_count(package_dir: Path) -> int:

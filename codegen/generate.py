@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import index
+from . import coverage, index
 from .apis import APIS, GENERATED_DIR, NORMALIZED_DIR, Api
 
 GENERATOR_VERSION = "0.29.1"
@@ -89,10 +89,8 @@ def generate_one(api: Api, spec: Path, workdir: Path, config: Path | None = None
     return Result(api, out, log)
 
 
-def generate_all(dest: Path = GENERATED_DIR, specs: Path = NORMALIZED_DIR) -> list[Result]:
+def generate_all(dest: Path = GENERATED_DIR, specs: Path = NORMALIZED_DIR) -> tuple[list[Result], list[coverage.Row]]:
     """Generate every package into ``dest`` (replacing what was there) and write ``dest/COVERAGE.md``."""
-    from . import coverage
-
     dest.mkdir(parents=True, exist_ok=True)
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="aiocustomerio-gen-") as tmp:
@@ -103,6 +101,6 @@ def generate_all(dest: Path = GENERATED_DIR, specs: Path = NORMALIZED_DIR) -> li
                 shutil.rmtree(target)
             shutil.move(str(result.package_dir), target)
             results.append(Result(api, target, result.log))
-        report = coverage.report(results, specs)
-    (dest / "COVERAGE.md").write_text(coverage.to_markdown(report))
-    return results
+        rows = coverage.report(results, specs)
+    (dest / "COVERAGE.md").write_text(coverage.to_markdown(rows))
+    return results, rows

@@ -9,11 +9,11 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .normalize._walk import iter_operations
-from .normalize.unions import resolve
+from .normalize._walk import iter_operations, resolve
 
 _METHOD = re.compile(r'"method":\s*"(\w+)"')
 _URL = re.compile(r'"url":\s*"([^"]+)"')
@@ -58,17 +58,21 @@ def pagination(spec: dict[str, Any], op: dict[str, Any]) -> tuple[str, str, str,
     return (_CURSOR_PARAM, _NEXT_FIELD, items, _LIMIT_PARAM if _LIMIT_PARAM in params else None)
 
 
-def build(package_dir: Path, spec: dict[str, Any]) -> dict[str, dict[str, tuple[Any, ...]]]:
-    by_route = {(method.upper(), path): op for path, method, op in iter_operations(spec)}
-    index: dict[str, dict[str, tuple[Any, ...]]] = {}
+def generated_routes(package_dir: Path) -> Iterator[tuple[Path, str, str]]:
+    """(module, METHOD, path template) of every endpoint module the generator wrote, read from its ``_get_kwargs``."""
     for module in sorted((package_dir / "api").glob("*/*.py")):
         if module.name == "__init__.py":
             continue
         text = module.read_text()
         method_match, url_match = _METHOD.search(text), _URL.search(text)
-        if not (method_match and url_match):
-            continue
-        method, path = method_match.group(1).upper(), url_match.group(1)
+        if method_match and url_match:
+            yield module, method_match.group(1).upper(), url_match.group(1)
+
+
+def build(package_dir: Path, spec: dict[str, Any]) -> dict[str, dict[str, tuple[Any, ...]]]:
+    by_route = {(method.upper(), path): op for path, method, op in iter_operations(spec)}
+    index: dict[str, dict[str, tuple[Any, ...]]] = {}
+    for module, method, path in generated_routes(package_dir):
         op = by_route.get((method, path), {})
         dotted = ".".join((package_dir.name, "api", module.parent.name, module.stem))
         index.setdefault(module.parent.name, {})[module.stem] = (dotted, method, path, pagination(spec, op))

@@ -37,37 +37,66 @@ class Slot:
         self.parent[self.key] = value
 
 
-def _escape(token: Any) -> str:
+def escape(token: Any) -> str:
+    """One JSON-pointer token (RFC 6901): ``/v1/x`` → ``~1v1~1x``."""
     return str(token).replace("~", "~0").replace("/", "~1")
 
 
-def _media_schemas(container: Any, pointer: str) -> Iterator[Slot]:
+def unescape(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def component_ref(name: str) -> str:
+    return f"#/components/schemas/{escape(name)}"
+
+
+def slug(text: str) -> str:
+    """A lower_snake name from free text (``"Identified User"`` → ``identified_user``), for new components."""
+    return "_".join("".join(c.lower() if c.isalnum() else " " for c in text).split())
+
+
+def resolve(spec: dict[str, Any], schema: Any) -> Any:
+    """Follow local ``$ref``s (``#/...``) to the schema they name."""
+    seen: set[str] = set()
+    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#/"):
+        ref = schema["$ref"]
+        if ref in seen:
+            break
+        seen.add(ref)
+        node: Any = spec
+        for token in ref[2:].split("/"):
+            node = node[unescape(token)]
+        schema = node
+    return schema
+
+
+def media_schemas(container: Any, pointer: str) -> Iterator[Slot]:
     if not isinstance(container, dict):
         return
     for media, body in (container.get("content") or {}).items():
         if isinstance(body, dict) and isinstance(body.get("schema"), dict):
-            yield Slot(body, "schema", f"{pointer}/content/{_escape(media)}/schema")
+            yield Slot(body, "schema", f"{pointer}/content/{escape(media)}/schema")
 
 
-def _parameter_schemas(params: Any, pointer: str) -> Iterator[Slot]:
+def parameter_schemas(params: Any, pointer: str) -> Iterator[Slot]:
     if not isinstance(params, list):
         return
     for i, param in enumerate(params):
         if isinstance(param, dict):
             if isinstance(param.get("schema"), dict):
                 yield Slot(param, "schema", f"{pointer}/{i}/schema")
-            yield from _media_schemas(param, f"{pointer}/{i}")
+            yield from media_schemas(param, f"{pointer}/{i}")
 
 
 def _operation_roots(op: dict[str, Any], pointer: str) -> Iterator[Slot]:
-    yield from _parameter_schemas(op.get("parameters"), f"{pointer}/parameters")
-    yield from _media_schemas(op.get("requestBody"), f"{pointer}/requestBody")
+    yield from parameter_schemas(op.get("parameters"), f"{pointer}/parameters")
+    yield from media_schemas(op.get("requestBody"), f"{pointer}/requestBody")
     for status, response in (op.get("responses") or {}).items():
-        rp = f"{pointer}/responses/{_escape(status)}"
-        yield from _media_schemas(response, rp)
+        rp = f"{pointer}/responses/{escape(status)}"
+        yield from media_schemas(response, rp)
         for name, header in ((response or {}).get("headers") or {}).items() if isinstance(response, dict) else ():
             if isinstance(header, dict) and isinstance(header.get("schema"), dict):
-                yield Slot(header, "schema", f"{rp}/headers/{_escape(name)}/schema")
+                yield Slot(header, "schema", f"{rp}/headers/{escape(name)}/schema")
 
 
 def iter_operations(spec: dict[str, Any], section: str = "paths") -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -85,20 +114,20 @@ def root_slots(spec: dict[str, Any]) -> Iterator[Slot]:
     """The outermost schema of every schema position in the document."""
     components = spec.get("components") or {}
     for name in components.get("schemas") or {}:
-        yield Slot(components["schemas"], name, f"#/components/schemas/{_escape(name)}")
-    yield from _parameter_schemas(list((components.get("parameters") or {}).values()), "#/components/parameters")
+        yield Slot(components["schemas"], name, f"#/components/schemas/{escape(name)}")
+    yield from parameter_schemas(list((components.get("parameters") or {}).values()), "#/components/parameters")
     for kind in ("responses", "requestBodies"):
         for name, body in (components.get(kind) or {}).items():
-            yield from _media_schemas(body, f"#/components/{kind}/{_escape(name)}")
+            yield from media_schemas(body, f"#/components/{kind}/{escape(name)}")
     for name, header in (components.get("headers") or {}).items():
         if isinstance(header, dict) and isinstance(header.get("schema"), dict):
-            yield Slot(header, "schema", f"#/components/headers/{_escape(name)}/schema")
+            yield Slot(header, "schema", f"#/components/headers/{escape(name)}/schema")
     for section in ("paths", "webhooks", "x-webhooks"):
         for path, item in (spec.get(section) or {}).items():
             if isinstance(item, dict):
-                yield from _parameter_schemas(item.get("parameters"), f"#/{section}/{_escape(path)}/parameters")
+                yield from parameter_schemas(item.get("parameters"), f"#/{section}/{escape(path)}/parameters")
         for path, method, op in iter_operations(spec, section):
-            yield from _operation_roots(op, f"#/{section}/{_escape(path)}/{method}")
+            yield from _operation_roots(op, f"#/{section}/{escape(path)}/{method}")
 
 
 def children(schema: Any, pointer: str) -> Iterator[Slot]:
@@ -122,7 +151,7 @@ def children(schema: Any, pointer: str) -> Iterator[Slot]:
         if isinstance(value, dict):
             for name, sub in value.items():
                 if isinstance(sub, dict):
-                    yield Slot(value, name, f"{pointer}/{key}/{_escape(name)}")
+                    yield Slot(value, name, f"{pointer}/{key}/{escape(name)}")
 
 
 def iter_slots(spec: dict[str, Any], *, include_roots: bool = True) -> Iterator[Slot]:

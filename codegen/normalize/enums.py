@@ -6,7 +6,17 @@ from collections.abc import Iterator
 from typing import Any
 
 from ._rule import Change, Spec, rule
-from ._walk import Slot, _media_schemas, _parameter_schemas, children, iter_operations, iter_slots, schema_type
+from ._walk import (
+    Slot,
+    children,
+    escape,
+    iter_operations,
+    iter_slots,
+    media_schemas,
+    parameter_schemas,
+    schema_type,
+    unescape,
+)
 
 
 def _enum_key(value: Any) -> str:
@@ -66,7 +76,7 @@ def _refs_in(node: Any, found: set[str]) -> None:
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-            found.add(ref.rsplit("/", 1)[1].replace("~1", "/").replace("~0", "~"))
+            found.add(unescape(ref.rsplit("/", 1)[1]))
         for value in node.values():
             _refs_in(value, found)
     elif isinstance(node, list):
@@ -105,11 +115,11 @@ def open_response_enums(spec: Spec) -> list[Change]:
     request_roots: set[str] = set()
     response_slots: list[Slot] = []
     for path, method, op in iter_operations(spec):
-        base = f"#/paths/{path.replace('~', '~0').replace('/', '~1')}/{method}"
-        for slot in [*_parameter_schemas(op.get("parameters"), base), *_media_schemas(op.get("requestBody"), base)]:
+        base = f"#/paths/{escape(path)}/{method}"
+        for slot in [*parameter_schemas(op.get("parameters"), base), *media_schemas(op.get("requestBody"), base)]:
             _refs_in(slot.get(), request_roots)
         for status, response in (op.get("responses") or {}).items():
-            response_slots.extend(_media_schemas(response, f"{base}/responses/{status}"))
+            response_slots.extend(media_schemas(response, f"{base}/responses/{status}"))
     for item in (spec.get("paths") or {}).values():
         if isinstance(item, dict):
             _refs_in(item.get("parameters"), request_roots)

@@ -13,7 +13,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from ._rule import Change, Spec, rule
-from ._walk import _media_schemas, iter_operations, iter_slots
+from ._walk import escape, iter_operations, iter_slots, media_schemas
 
 _URI = "urn:aiocustomerio:spec"
 _STRUCTURED = ("properties", "items", "allOf", "anyOf", "oneOf")
@@ -69,11 +69,11 @@ def _media_examples(spec: Spec) -> Iterator[tuple[dict[str, Any], str, str]]:
     """(media type object, schema pointer, example pointer) for request and response bodies."""
     for section in ("paths", "webhooks", "x-webhooks"):
         for path, method, op in iter_operations(spec, section):
-            base = f"#/{section}/{path.replace('~', '~0').replace('/', '~1')}/{method}"
+            base = f"#/{section}/{escape(path)}/{method}"
             containers = [(op.get("requestBody"), f"{base}/requestBody")]
             containers += [(r, f"{base}/responses/{s}") for s, r in (op.get("responses") or {}).items()]
             for container, pointer in containers:
-                for slot in _media_schemas(container, pointer):
+                for slot in media_schemas(container, pointer):
                     yield slot.parent, slot.pointer, slot.pointer.rsplit("/", 1)[0]
 
 

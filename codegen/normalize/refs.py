@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._rule import Change, Spec, rule
-from ._walk import iter_slots, schema_hash
+from ._walk import component_ref, iter_slots, schema_hash, slug, unescape
 
 
 def _ignored(key: str) -> bool:
@@ -45,14 +45,10 @@ def reuse_component_schemas(spec: Spec) -> list[Change]:
         # A component is never replaced by another (even an equal one): its own name is part of the API.
         if slot.pointer.startswith("#/components/schemas/") and slot.pointer.count("/") == 3:
             continue
-        target = f"#/components/schemas/{found.replace('~', '~0').replace('/', '~1')}"
+        target = component_ref(found)
         slot.set({"$ref": target})
         changes.append(Change("reuse-component-schemas", slot.pointer, f"→ {target}"))
     return changes
-
-
-def _slug(text: str) -> str:
-    return "_".join("".join(c.lower() if c.isalnum() else " " for c in text).split())
 
 
 def _property_name(pointer: str) -> str | None:
@@ -61,7 +57,7 @@ def _property_name(pointer: str) -> str | None:
     while parts and parts[-1] in {"items", "additionalProperties"}:
         parts.pop()
     if len(parts) >= 2 and parts[-2] == "properties":
-        return parts[-1].replace("~1", "/").replace("~0", "~")
+        return unescape(parts[-1])
     return None
 
 
@@ -82,9 +78,9 @@ def _hoist_once(spec: Spec, changes: list[Change]) -> bool:
         node = slots[0].get()
         names = {_property_name(s.pointer) for s in slots}
         title = node.get("title")
-        base = _slug(title) if isinstance(title, str) and _slug(title) else None
+        base = slug(title) if isinstance(title, str) and slug(title) else None
         if base is None and len(names) == 1 and None not in names:
-            base = _slug(next(iter(names)) or "")
+            base = slug(next(iter(names)) or "")
         if not base:
             continue  # no name that fits every use: an anonymous shared model would be misleading
         name, n = base, 2
@@ -94,7 +90,7 @@ def _hoist_once(spec: Spec, changes: list[Change]) -> bool:
             components = spec.setdefault("components", {}).setdefault("schemas", {})
         components[name] = node
         for slot in slots:
-            slot.set({"$ref": f"#/components/schemas/{name}"})
+            slot.set({"$ref": component_ref(name)})
             replaced.append(slot.pointer)
         changes.append(Change("hoist-repeated-schemas", slots[0].pointer, f"{len(slots)} copies → {name}"))
         done.add(digest)

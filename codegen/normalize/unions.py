@@ -6,25 +6,10 @@ from itertools import combinations
 from typing import Any
 
 from ._rule import Change, Spec, rule
-from ._walk import iter_slots, schema_type
+from ._walk import component_ref, escape, iter_operations, iter_slots, resolve, schema_type, slug
 
 PRIMITIVES = {"string", "integer", "number", "boolean"}
 _STRUCTURAL = ("properties", "items", "allOf", "oneOf", "anyOf", "$ref", "enum", "const")
-
-
-def resolve(spec: Spec, schema: Any) -> Any:
-    """Follow local ``$ref``s (``#/...``) to the schema they name."""
-    seen: set[str] = set()
-    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#/"):
-        ref = schema["$ref"]
-        if ref in seen:
-            break
-        seen.add(ref)
-        node: Any = spec
-        for token in ref[2:].split("/"):
-            node = node[token.replace("~1", "/").replace("~0", "~")]
-        schema = node
-    return schema
 
 
 @rule("same-primitive-union")
@@ -139,10 +124,6 @@ def _inline_model(schema: Any) -> bool:
     return bool(schema.get("properties") or schema.get("allOf") or schema.get("type") == "object")
 
 
-def _slug(text: str) -> str:
-    return "_".join(part for part in "".join(c.lower() if c.isalnum() else " " for c in text).split())
-
-
 @rule("hoist-union-members")
 def hoist_union_members(spec: Spec) -> list[Change]:
     """Inline object members of a component that is itself a union become components of their own.
@@ -166,12 +147,12 @@ def hoist_union_members(spec: Spec) -> list[Change]:
                 if not _inline_model(member):
                     continue
                 title = member.get("title")
-                base = f"{name}_{_slug(title) if isinstance(title, str) and _slug(title) else f'option_{i + 1}'}"
+                base = f"{name}_{slug(title) if isinstance(title, str) and slug(title) else f'option_{i + 1}'}"
                 new_name, n = base, 2
                 while new_name in components:
                     new_name, n = f"{base}_{n}", n + 1
                 components[new_name] = member
-                members[i] = {"$ref": f"#/components/schemas/{new_name}"}
+                members[i] = {"$ref": component_ref(new_name)}
                 changes.append(Change("hoist-union-members", f"#/components/schemas/{name}/{keyword}/{i}", new_name))
     return changes
 
@@ -186,16 +167,13 @@ def union_body_required(spec: Spec) -> list[Change]:
     """
     changes: list[Change] = []
     for section in ("paths", "webhooks", "x-webhooks"):
-        for path, item in (spec.get(section) or {}).items():
-            if not isinstance(item, dict):
+        for path, method, op in iter_operations(spec, section):
+            body = resolve(spec, op.get("requestBody"))
+            if not isinstance(body, dict) or body.get("required") is True:
                 continue
-            for method, op in item.items():
-                body = resolve(spec, op.get("requestBody")) if isinstance(op, dict) else None
-                if not isinstance(body, dict) or body.get("required") is True:
-                    continue
-                schemas = [resolve(spec, m.get("schema")) for m in (body.get("content") or {}).values()]
-                if any(isinstance(s, dict) and ("oneOf" in s or "anyOf" in s) for s in schemas):
-                    body["required"] = True
-                    pointer = f"#/{section}/{path.replace('~', '~0').replace('/', '~1')}/{method}/requestBody"
-                    changes.append(Change("union-body-required", pointer, "required: true"))
+            schemas = [resolve(spec, m.get("schema")) for m in (body.get("content") or {}).values()]
+            if any(isinstance(s, dict) and ("oneOf" in s or "anyOf" in s) for s in schemas):
+                body["required"] = True
+                pointer = f"#/{section}/{escape(path)}/{method}/requestBody"
+                changes.append(Change("union-body-required", pointer, "required: true"))
     return changes

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._rule import Change, Spec, rule
-from ._walk import _escape
+from ._walk import escape
 
 PACKAGER_PREFIXES = ("x-moar-",)
 
@@ -19,9 +19,9 @@ def drop_packager_annotations(spec: Spec) -> list[Change]:
         if isinstance(node, dict):
             for key in [k for k in node if isinstance(k, str) and k.startswith(PACKAGER_PREFIXES)]:
                 del node[key]
-                changes.append(Change("drop-packager-annotations", f"{pointer}/{_escape(key)}", "removed"))
+                changes.append(Change("drop-packager-annotations", f"{pointer}/{escape(key)}", "removed"))
             for key, value in node.items():
-                visit(value, f"{pointer}/{_escape(key)}")
+                visit(value, f"{pointer}/{escape(key)}")
         elif isinstance(node, list):
             for i, value in enumerate(node):
                 visit(value, f"{pointer}/{i}")

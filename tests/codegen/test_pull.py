@@ -99,3 +99,21 @@ def test_check_skips_with_a_one_line_notice_when_the_specs_cannot_be_had(tmp_pat
     assert lines[0].startswith("SKIPPED check-generated:")
     assert "CIO_SPEC_MIRROR" in lines[0]
     assert not list((tmp_path / "specs" / "raw").glob("*.json"))
+
+
+def test_check_sees_edits_and_stray_modules_inside_packages(tmp_path: Path) -> None:
+    from codegen.steps import tree_differences
+
+    committed, fresh = tmp_path / "committed", tmp_path / "fresh"
+    for root in (committed, fresh):
+        (root / "aiocustomerio_app" / "api").mkdir(parents=True)
+        (root / "aiocustomerio_app" / "api" / "op.py").write_text("x = 1\n")
+        (root / "COVERAGE.md").write_text("table\n")
+    assert tree_differences(committed, fresh) == []
+    (committed / "notes.txt").write_text("beside the packages: not codegen's business\n")
+    (committed / "aiocustomerio_app" / "api" / "stray.py").write_text("hand-added\n")
+    (committed / "aiocustomerio_app" / "api" / "op.py").write_text("x = 2\n")
+    assert sorted(tree_differences(committed, fresh)) == [
+        "differs: aiocustomerio_app/api/op.py",
+        "only in generated/: aiocustomerio_app/api/stray.py",
+    ]
