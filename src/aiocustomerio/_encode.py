@@ -6,7 +6,7 @@ import datetime as _dt
 import enum
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -28,56 +28,73 @@ def iso8601(value: _dt.datetime | _dt.date) -> str:
     return value.isoformat()
 
 
-def _locate(value: Any, bad: Any, path: str = "body") -> str | None:
-    """The dotted path of ``bad`` inside ``value`` (for the error message); None if not found."""
-    if value is bad:
-        return path
-    if isinstance(value, Mapping):
-        for key, sub in value.items():
-            found = _locate(sub, bad, f"{path}.{key}")
-            if found:
-                return found
-    elif isinstance(value, (list, tuple)):
-        for i, sub in enumerate(value):
-            found = _locate(sub, bad, f"{path}[{i}]")
-            if found:
-                return found
-    return None
+def json_default(style: DatetimeStyle) -> Callable[[object], object]:
+    """The ``default`` hook of every encoder here (façade bodies and ingestion items alike): the values JSON lacks.
 
-
-def _default_for(style: DatetimeStyle, root: Callable[[], Any]) -> Callable[[Any], Any]:
+    Datetimes and dates become unix seconds (Track, App) or ISO 8601 (Pipelines); naive ones are taken as UTC.
+    """
     convert = unix_seconds if style == "unix" else iso8601
 
-    def default(obj: Any) -> Any:
+    def default(obj: object) -> object:
         if isinstance(obj, (_dt.datetime, _dt.date)):
             return convert(obj)
         if isinstance(obj, enum.Enum):
             return obj.value
-        if isinstance(obj, (uuid.UUID, Decimal)):
-            return str(obj) if isinstance(obj, uuid.UUID) else float(obj)
+        if isinstance(obj, uuid.UUID):
+            return str(obj)
+        if isinstance(obj, Decimal):
+            return float(obj)
         if isinstance(obj, (set, frozenset)):
-            return sorted(obj, key=repr)
+            return sorted(obj, key=repr)  # sorted: the same set always encodes the same way
         to_dict = getattr(obj, "to_dict", None)
         if callable(to_dict):  # a generated attrs model inside a plain dict
             return to_dict()
-        where = _locate(root(), obj) or "body"
+        name = type(obj).__name__
         raise TypeError(
-            f"{where}: a value of type {type(obj).__name__} cannot be sent as JSON; "
+            f"a value of type {name} cannot be sent as JSON ({name} is not JSON serializable): "
             "use str, int, float, bool, None, list, dict, datetime or a generated model"
         )
 
     return default
 
 
+def find_bad(value: object, default: Callable[[object], object], path: str) -> str | None:
+    """The path (``attributes.cart[1].sku``) of the first value the encoder refuses; only run after a failure."""
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                return f"{path}.{key!r}" if path else repr(key)
+            found = find_bad(sub, default, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, (list, tuple)):
+        for index, sub in enumerate(value):
+            found = find_bad(sub, default, f"{path}[{index}]")
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return path
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return None
+    try:
+        converted = default(value)
+    except TypeError:
+        return path
+    return find_bad(converted, default, path)
+
+
+_DEFAULTS: dict[DatetimeStyle, Callable[[object], object]] = {"unix": json_default("unix"), "iso": json_default("iso")}
+
+
 def dumps(value: Any, style: DatetimeStyle = "unix") -> bytes:
     """Compact UTF-8 JSON. Raises TypeError naming the field (``body.attributes.x``) for unserializable values."""
+    default = _DEFAULTS[style]
     try:
-        return json.dumps(
-            value,
-            separators=(",", ":"),
-            ensure_ascii=False,
-            allow_nan=False,
-            default=_default_for(style, lambda: value),
-        ).encode()
-    except ValueError as exc:  # NaN/Infinity are not JSON
-        raise TypeError(f"body: {exc}; send null or a finite number") from None
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=default).encode()
+    except TypeError as exc:
+        raise TypeError(f"{find_bad(value, default, 'body') or 'body'}: {exc}") from None
+    except ValueError:  # NaN/Infinity are not JSON
+        where = find_bad(value, default, "body") or "body"
+        raise TypeError(f"body: the value at {where} is not a finite number; send null or a finite number") from None

@@ -22,7 +22,7 @@ import inspect
 import re
 import typing
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Generic, TypeVar
 
@@ -34,7 +34,6 @@ from ._encode import DatetimeStyle, dumps, unix_seconds
 from .errors import ResponseValidationError
 
 _PLACEHOLDER = re.compile(r"{([^}]+)}")
-_JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 @dataclass(frozen=True)
@@ -46,10 +45,11 @@ class OperationInfo:
     method: str
     path: str
     pagination: tuple[str, str, str, str | None] | None
+    # Computed once here: every call checks its path parameters.
+    path_params: tuple[str, ...] = field(init=False)
 
-    @property
-    def path_params(self) -> tuple[str, ...]:
-        return tuple(_PLACEHOLDER.findall(self.path))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path_params", tuple(_PLACEHOLDER.findall(self.path)))
 
 
 def load_index(package: str, api: str) -> dict[str, dict[str, OperationInfo]]:

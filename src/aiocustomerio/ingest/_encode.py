@@ -11,12 +11,14 @@ refuses them. orjson also accepts a few types the stdlib path refuses (UUID, Enu
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 import json
 import os
 from collections.abc import Callable
 from typing import Any
+
+from .._encode import find_bad, json_default
+from .._payload import BATCH_LIMIT, ITEM_LIMIT
 
 # AIOCUSTOMERIO_STDLIB_JSON=1 forces the stdlib path (the tests run both paths this way).
 _orjson: Any = None
@@ -27,36 +29,12 @@ if not os.environ.get("AIOCUSTOMERIO_STDLIB_JSON"):
         _orjson = None
 
 # Per the Track v2 and Pipelines docs: a batch body must stay under 500 KB and each entry under 32 KB.
-MAX_ITEM_BYTES = 32 * 1024
-MAX_BATCH_BYTES = 500 * 1024
+MAX_ITEM_BYTES = ITEM_LIMIT
+MAX_BATCH_BYTES = BATCH_LIMIT
 
-
-def _track_default(value: object) -> object:
-    # Track stores dates as unix seconds (its `timestamp` fields are integers).
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return int(value.timestamp())
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return _common_default(value)
-
-
-def _pipelines_default(value: object) -> object:
-    # Pipelines wants ISO 8601 date-times; naive values are taken as UTC rather than local time.
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return _common_default(value)
-
-
-def _common_default(value: object) -> object:
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+# The façade's conversions (dates, enums, UUIDs, models), so an event encodes the same whichever way it is sent.
+_track_default = json_default("unix")
+_pipelines_default = json_default("iso")
 
 
 def _make(default: Callable[[object], object]) -> Callable[[Any], bytes]:
@@ -151,37 +129,11 @@ def _make_track_action(
 
 def _locate(item: object, default: Callable[[object], object], exc: Exception) -> Exception:
     """Rebuild the encoder's error with the path of the offending value (slow path, only on failure)."""
-    path = _find_bad(item, default, "")
+    path = find_bad(item, default, "")
     where = f" at {path}" if path else ""
     if isinstance(exc, TypeError):
         return TypeError(f"cannot encode item{where}: {exc}")
     return ValueError(f"cannot encode item{where}: {exc}")
-
-
-def _find_bad(value: object, default: Callable[[object], object], path: str) -> str | None:
-    if isinstance(value, dict):
-        for key, sub in value.items():
-            if not isinstance(key, (str, int, float, bool)) and key is not None:
-                return f"{path}.{key!r}" if path else repr(key)
-            found = _find_bad(sub, default, f"{path}.{key}" if path else str(key))
-            if found is not None:
-                return found
-        return None
-    if isinstance(value, list):
-        for index, sub in enumerate(value):
-            found = _find_bad(sub, default, f"{path}[{index}]")
-            if found is not None:
-                return found
-        return None
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return path
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return None
-    try:
-        converted = default(value)
-    except TypeError:
-        return path
-    return _find_bad(converted, default, path)
 
 
 encode_track = _make(_track_default)
