@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import threading
 import time
+from typing import Any
 
-__all__ = ["new_ulid", "ulid_timestamp_ms"]
+__all__ = ["TRACK_EVENT_ACTIONS", "new_ulid", "stamp_track_event", "ulid_timestamp_ms"]
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _PAIRS = tuple(a + b for a in _CROCKFORD for b in _CROCKFORD)  # 10 bits -> 2 characters
@@ -104,3 +105,14 @@ def _reset_after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+# Track v2 actions that record something that happened: Customer.io deduplicates them on their `id`.
+TRACK_EVENT_ACTIONS = frozenset({"event", "page", "screen"})
+
+
+def stamp_track_event(entity: dict[str, Any]) -> dict[str, Any]:
+    """``entity`` with a ULID ``id`` if it is an event that lacks one (a new dict then; never the caller's)."""
+    if entity.get("action") in TRACK_EVENT_ACTIONS and not entity.get("id"):
+        return {**entity, "id": new_ulid()}
+    return entity

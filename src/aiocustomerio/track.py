@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _payload
 from ._encode import dumps, unix_seconds
-from ._ids import new_ulid
+from ._ids import new_ulid, stamp_track_event
 from ._ops import ApiClient
 
 if TYPE_CHECKING:
@@ -156,7 +156,4 @@ class TrackAPI(ApiClient, _TypedTags):
 
 def with_event_id(entity: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a v2 entity with a ULID ``id`` on event actions that lack one (Customer.io dedups on it)."""
-    out = dict(entity)
-    if out.get("action") in {"event", "screen", "page"} and not out.get("id"):
-        out["id"] = new_ulid()
-    return out
+    return stamp_track_event(dict(entity))

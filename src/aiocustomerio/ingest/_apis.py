@@ -6,29 +6,20 @@ import datetime as dt
 import time
 from typing import Any
 
-from aiocustomerio._ids import new_ulid
+from aiocustomerio._encode import unix_seconds
+from aiocustomerio._ids import new_ulid, stamp_track_event
 
 from ._encode import encode_pipelines, encode_track, encode_track_action
 from ._engine import Engine
 from ._types import ItemTooLarge, JSONDict
-
-# Track v2 entity actions that record something that happened (and so take a ULID `id` for deduplication).
-_TRACK_EVENT_ACTIONS = frozenset({"event", "page", "screen"})
 
 
 def _identifiers(person: str | JSONDict) -> JSONDict:
     return {"id": person} if isinstance(person, str) else dict(person)
 
 
-def _track_time(timestamp: int | float | dt.datetime | None) -> int:
-    if timestamp is None:
-        # Stamped at put time: an event delayed by queueing or retries still lands at the moment it happened.
-        return int(time.time())
-    if isinstance(timestamp, dt.datetime):
-        if timestamp.tzinfo is None:
-            timestamp = timestamp.replace(tzinfo=dt.timezone.utc)
-        return int(timestamp.timestamp())
-    return int(timestamp)
+def _track_time(timestamp: int | float | dt.datetime) -> int:
+    return unix_seconds(timestamp) if isinstance(timestamp, dt.date) else int(timestamp)
 
 
 class TrackIngestor(Engine):
@@ -40,9 +31,7 @@ class TrackIngestor(Engine):
     def _encode(self, item: JSONDict) -> bytes:
         if not isinstance(item, dict):
             raise TypeError(f"an item is a dict (a Track v2 entity), not {type(item).__name__}")
-        if "id" not in item and item.get("action") in _TRACK_EVENT_ACTIONS:
-            item = {**item, "id": new_ulid()}
-        return self._check_size(encode_track(item))
+        return self._check_size(encode_track(stamp_track_event(item)))
 
     async def identify(self, person: str | JSONDict, attributes: JSONDict | None = None, **more: Any) -> None:
         """Create or update a person; `person` is an id, or identifiers such as `{"email": ...}`."""
@@ -98,6 +87,7 @@ class TrackIngestor(Engine):
             action,
             name,
             id or new_ulid(),
+            # Stamped at put time: an event delayed by queueing or retries still lands when it happened.
             int(time.time()) if timestamp is None else _track_time(timestamp),
             attributes,
         )
