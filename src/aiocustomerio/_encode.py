@@ -6,7 +6,7 @@ import datetime as _dt
 import enum
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -26,6 +26,11 @@ def iso8601(value: _dt.datetime | _dt.date) -> str:
     if isinstance(value, _dt.datetime) and value.tzinfo is None:
         value = value.replace(tzinfo=_dt.timezone.utc)
     return value.isoformat()
+
+
+def without_none(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields that were given: the sugar's optional arguments are left out of the body, not sent as null."""
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 def json_default(style: DatetimeStyle) -> Callable[[object], object]:

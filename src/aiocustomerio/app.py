@@ -6,13 +6,10 @@ import datetime as _dt
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._encode import without_none
 from ._ops import ApiClient, Tag
 
 AUDIENCES = ("ids", "emails", "recipients", "per_user_data", "data_file_url")
-
-
-def _compact(fields: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in fields.items() if v is not None}
 
 
 def search_people(
@@ -108,7 +105,7 @@ class AppAPI(ApiClient, _TypedTags):
             listed = ", ".join(AUDIENCES)
             named = ", ".join(given) or "none"
             raise ValueError(f"trigger_broadcast takes exactly one audience of {listed}; given: {named}")
-        body = _compact({**given, "data": dict(data) if data is not None else None, **options})
+        body = without_none({**given, "data": dict(data) if data is not None else None, **options})
         for key in ("ids", "emails", "per_user_data"):
             if key in body:
                 body[key] = list(body[key])
@@ -120,7 +117,7 @@ class AppAPI(ApiClient, _TypedTags):
         identifiers = fields.get("identifiers")
         if not isinstance(identifiers, Mapping) or len(identifiers) != 1:
             raise ValueError("identifiers must name exactly one of id, email or cio_id, e.g. {'id': 'user_1'}")
-        return await self.operation("POST", f"/v1/send/{channel}")(body=_compact(fields))
+        return await self.operation("POST", f"/v1/send/{channel}")(body=without_none(fields))
 
     async def send_email(
         self,

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import _payload
-from ._encode import dumps, iso8601
+from ._encode import dumps, iso8601, without_none
 from ._ids import new_ulid
 from ._ops import ApiClient
 
@@ -24,7 +24,7 @@ def message(call_type: str, fields: Mapping[str, Any]) -> dict[str, Any]:
     """
     if call_type not in CALL_TYPES:
         raise ValueError(f"type must be one of {', '.join(CALL_TYPES)}, not {call_type!r}")
-    out = {k: v for k, v in fields.items() if v is not None}
+    out = without_none(fields)
     if call_type != "alias" and "userId" not in out and "anonymousId" not in out:
         raise ValueError(f"{call_type} needs user_id or anonymous_id")
     ts = out.get("timestamp")

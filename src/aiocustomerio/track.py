@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import _payload
-from ._encode import dumps, unix_seconds
+from ._encode import dumps, unix_seconds, without_none
 from ._ids import new_ulid, stamp_track_event
 from ._ops import ApiClient
 
@@ -23,10 +23,6 @@ def _timestamp(value: _dt.datetime | int | float | None) -> int | None:
     if isinstance(value, (_dt.datetime, _dt.date)):
         return unix_seconds(value)
     return int(value)
-
-
-def _compact(**fields: Any) -> dict[str, Any]:
-    return {k: v for k, v in fields.items() if v is not None}
 
 
 if TYPE_CHECKING:
@@ -54,8 +50,8 @@ class TrackAPI(ApiClient, _TypedTags):
         type: str | None = None,
     ) -> Any:
         """Track an event for a person. ``id`` (a ULID unless given) lets Customer.io drop a retried duplicate."""
-        body = _compact(
-            name=name, data=dict(data or {}), id=id or new_ulid(), timestamp=_timestamp(timestamp), type=type
+        body = without_none(
+            dict(name=name, data=dict(data or {}), id=id or new_ulid(), timestamp=_timestamp(timestamp), type=type)
         )
         return await self.operation("POST", f"{PERSON}/events")(identifier=identifier, body=body)
 
@@ -69,12 +65,14 @@ class TrackAPI(ApiClient, _TypedTags):
         timestamp: _dt.datetime | int | None = None,
     ) -> Any:
         """Track an event for someone not yet identified; it merges into the person once they are."""
-        body = _compact(
-            anonymous_id=anonymous_id,
-            name=name,
-            data=dict(data or {}),
-            id=id or new_ulid(),
-            timestamp=_timestamp(timestamp),
+        body = without_none(
+            dict(
+                anonymous_id=anonymous_id,
+                name=name,
+                data=dict(data or {}),
+                id=id or new_ulid(),
+                timestamp=_timestamp(timestamp),
+            )
         )
         return await self.operation("POST", "/api/v1/events")(body=body)
 
@@ -98,11 +96,13 @@ class TrackAPI(ApiClient, _TypedTags):
     ) -> Any:
         if platform not in {"ios", "android"}:
             raise ValueError(f"platform must be 'ios' or 'android', not {platform!r}")
-        device = _compact(
-            id=device_id,
-            platform=platform,
-            last_used=_timestamp(last_used),
-            attributes=dict(attributes) if attributes else None,
+        device = without_none(
+            dict(
+                id=device_id,
+                platform=platform,
+                last_used=_timestamp(last_used),
+                attributes=dict(attributes) if attributes else None,
+            )
         )
         return await self.operation("PUT", f"{PERSON}/devices")(identifier=identifier, body={"device": device})
 
