@@ -241,3 +241,16 @@ async def test_through_the_facade_stack_with_its_own_retries(server: BatchServer
     assert server.ids == {f"fa{i}" for i in range(400) if i != 7}
     assert [item["id"] for item, _ in ing.report.failed] == ["fa7"]
     assert_adds_up(ing.report)
+
+
+def test_retry_after_reads_seconds_and_http_dates_like_the_facade() -> None:
+    import email.utils
+    import time
+
+    from aiocustomerio.ingest._responses import retry_after
+
+    assert retry_after(None, httpx.Response(429, headers={"Retry-After": "7"})) == 7.0
+    later = email.utils.formatdate(time.time() + 120, usegmt=True)
+    waited = retry_after(None, httpx.Response(503, headers={"Retry-After": later}))
+    assert waited is not None and 100 < waited <= 120
+    assert retry_after(None, httpx.Response(503)) is None

@@ -10,6 +10,7 @@ import httpx
 
 from aiocustomerio.errors import APITransportError
 
+from ..errors import parse_retry_after
 from ._types import JSONDict
 
 TRANSIENT_ERRORS = (httpx.TransportError, OSError, asyncio.TimeoutError, APITransportError)
@@ -29,16 +30,15 @@ def status_of(exc: BaseException) -> int | None:
 
 
 def retry_after(exc: BaseException | None, response: httpx.Response | None) -> float | None:
+    """Seconds the API asked to wait: a typed error's ``retry_after``, else the ``Retry-After`` header (seconds or an
+    HTTP date, parsed as the façade parses it)."""
     value: Any = getattr(exc, "retry_after", None) if exc is not None else None
-    if value is None:
-        if response is None and exc is not None:
-            candidate = getattr(exc, "response", None)
-            response = candidate if isinstance(candidate, httpx.Response) else None
-        value = response.headers.get("retry-after") if response is not None else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
+    if isinstance(value, (int, float)):
+        return max(0.0, float(value))
+    if response is None and exc is not None:
+        candidate = getattr(exc, "response", None)
+        response = candidate if isinstance(candidate, httpx.Response) else None
+    return parse_retry_after(response.headers.get("retry-after")) if response is not None else None
 
 
 def retriable_item_error(error: JSONDict) -> bool:
