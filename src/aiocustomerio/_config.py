@@ -184,9 +184,14 @@ class _HeaderAuth(httpx.Auth):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(configured={self._header is not None})"
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def require(self) -> None:
+        """Raise now what the first request would raise: for tools that should fail before doing any work."""
         if self._header is None:
             raise MissingCredentialsError(self._missing_message)
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        self.require()
+        assert self._header is not None
         request.headers["Authorization"] = self._header
         yield request
 

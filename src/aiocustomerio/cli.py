@@ -20,8 +20,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, Literal
 
-import httpx
-
+from .client import CustomerIO
 from .ingest import Engine, Ingestor, IngestorHalted, IngestReport, InvalidItem
 
 Api = Literal["track", "pipelines"]
@@ -29,28 +28,17 @@ CHUNK = 500
 PROGRESS_EVERY = 0.5
 
 
-def build_http_client(api: Api, region: str, base_url: str | None, args: argparse.Namespace) -> httpx.AsyncClient:
-    """The client the ingestor posts through: auth, rate limits and transport retries from the library's own stack."""
-    from ._config import HOSTS, Credentials, auth_for
-    from ._http import build_http_client as build
-    from ._limits import Limits, RateLimiter
-    from ._retry import RetryPolicy
-
-    credentials = Credentials.from_env(site_id=args.site_id, track_api_key=args.api_key, cdp_api_key=args.cdp_api_key)
-    needed = ("site_id", "track_api_key") if api == "track" else ("cdp_api_key",)
-    missing = [name for name in needed if getattr(credentials, name) is None]
-    if missing:
-        variables = {"site_id": "CUSTOMERIO_SITE_ID", "track_api_key": "CUSTOMERIO_TRACK_API_KEY"}
-        variables["cdp_api_key"] = "CUSTOMERIO_CDP_API_KEY"
-        raise ValueError(f"missing credentials for the {api} API: set {', '.join(variables[m] for m in missing)}")
-    return build(
-        api,
-        base_url=(base_url or HOSTS[api][region]).rstrip("/"),
-        auth=auth_for(api, credentials),
-        limiter=RateLimiter(api, Limits()),
-        retry=RetryPolicy(),
-        timeout=30.0,
+def open_client(args: argparse.Namespace) -> CustomerIO:
+    """The library's own client (auth, region, rate limits, retries); refuses missing credentials before any work."""
+    cio = CustomerIO(
+        site_id=args.site_id,
+        track_api_key=args.api_key,
+        cdp_api_key=args.cdp_api_key,
+        region=args.region,
+        **{f"{args.api}_base_url": args.base_url},
     )
+    cio.require_credentials(args.api)
+    return cio
 
 
 async def _lines(stream: IO[bytes]) -> AsyncIterator[bytes]:
@@ -174,10 +162,9 @@ async def ingest(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {"concurrency": args.concurrency}
     if args.spool:
         options["spool"] = args.spool
-    http = build_http_client(api, args.region, args.base_url, args)
     progress = None if args.no_progress else sys.stderr
-    async with http:
-        ing = Ingestor(http, api=api, **options)
+    async with open_client(args) as cio:
+        ing = Ingestor(getattr(cio, api).connect, api=api, **options)
         await ing.start()
         job = Backfill(ing, args.file, args.skip_invalid, progress)
         ticker = asyncio.create_task(job.show_progress()) if progress is not None else None
@@ -220,7 +207,7 @@ def parser() -> argparse.ArgumentParser:
     cmd = commands.add_parser("ingest", help="backfill a JSONL file through the batch APIs", description=__doc__)
     cmd.add_argument("file", help="JSON Lines: one Track v2 entity or Pipelines message per line")
     cmd.add_argument("--api", choices=["track", "pipelines"], required=True)
-    cmd.add_argument("--region", choices=["us", "eu"], default=os.environ.get("CUSTOMERIO_REGION", "us").lower())
+    cmd.add_argument("--region", choices=["us", "eu", "auto"], help="default: CUSTOMERIO_REGION, else us")
     cmd.add_argument("--base-url", help="override the API's base URL (e.g. a proxy)")
     cmd.add_argument("--spool", help="SQLite file making the run durable and resumable")
     cmd.add_argument("--skip-invalid", action="store_true", help="report malformed lines and carry on")

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import httpx
 
-from ._config import HOSTS, Credentials, auth_for, resolve_region
+from ._config import HOSTS, Credentials, _HeaderAuth, auth_for, resolve_region
 from ._http import build_http_client
 from ._limits import Limits, RateLimiter
 from ._retry import RetryPolicy
@@ -95,6 +95,12 @@ class CustomerIO:
         if base_url is None:
             base_url = HOSTS[api][await self.region()]
         return self._build(api, base_url.rstrip("/"))
+
+    def require_credentials(self, api: str) -> None:
+        """Raise ``MissingCredentialsError`` now if ``api`` lacks a credential (calls would raise it at first use)."""
+        auth = auth_for(api, self._credentials)
+        if isinstance(auth, _HeaderAuth):
+            auth.require()
 
     async def region(self) -> str:
         """``"us"`` or ``"eu"``; with ``region="auto"``, asked once of Customer.io with the Track credentials."""

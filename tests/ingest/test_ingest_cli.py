@@ -149,3 +149,14 @@ async def test_refused_credentials_stop_the_backfill_and_a_rerun_resumes(server:
     code, err = await run_cli(server, str(data), "--spool", spool)
     assert code == 0, err
     assert server.ids == {f"f{i}" for i in range(5000)}
+
+
+async def test_missing_credentials_stop_before_reading_the_file(server: BatchServer, tmp_path: Path) -> None:
+    data = tmp_path / "events.jsonl"
+    data.write_text(event(1) + "\n")
+    code, err = await run_cli(
+        server, str(data), CUSTOMERIO_SITE_ID="", CUSTOMERIO_TRACK_API_KEY="", CUSTOMERIO_API_KEY=""
+    )
+    assert code == 2
+    assert "CUSTOMERIO_SITE_ID and CUSTOMERIO_TRACK_API_KEY" in err and "accepted=" not in err
+    assert server.ids == set()
