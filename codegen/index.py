@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from openapi_python_client.strings import PythonIdentifier
+
 from .normalize._walk import iter_operations, resolve
 
 _METHOD = re.compile(r'"method":\s*"(\w+)"')
@@ -20,6 +22,7 @@ _URL = re.compile(r'"url":\s*"([^"]+)"')
 _CURSOR_PARAM = "start"
 _NEXT_FIELD = "next"
 _LIMIT_PARAM = "limit"
+FIELD_PREFIX = "field_"  # codegen/config/*.yaml: field_prefix
 
 
 def _json_response(spec: dict[str, Any], op: dict[str, Any]) -> dict[str, Any]:
@@ -32,8 +35,15 @@ def _json_response(spec: dict[str, Any], op: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def python_name(wire: str) -> str:
+    """The name the generator gives a wire name in Python (``next`` → ``next_``, ``2xx`` → ``field_2xx``)."""
+    return str(PythonIdentifier(wire, prefix=FIELD_PREFIX))
+
+
 def pagination(spec: dict[str, Any], op: dict[str, Any]) -> tuple[str, str, str, str | None] | None:
-    """(cursor parameter, next field, items field, limit parameter) for a cursor-paginated operation, else None.
+    """(cursor argument, next attribute, items attribute, limit argument) of a cursor-paginated operation, else None.
+
+    Python names, as the generated functions and models spell them, so the façade uses them as they are.
 
     Cursor-paginated means: a string query parameter ``start`` and a string ``next`` in the JSON response. Some
     operations take ``start`` as a unix timestamp (an integer): those are time windows, not cursors.
@@ -55,7 +65,8 @@ def pagination(spec: dict[str, Any], op: dict[str, Any]) -> tuple[str, str, str,
     # Prefer a list of objects (e.g. ``identifiers``) over a parallel list of scalars (``ids``).
     objects = [k for k, v in arrays.items() if resolve(spec, v.get("items") or {}).get("type") == "object"]
     items = (objects or list(arrays))[0]
-    return (_CURSOR_PARAM, _NEXT_FIELD, items, _LIMIT_PARAM if _LIMIT_PARAM in params else None)
+    limit = python_name(_LIMIT_PARAM) if _LIMIT_PARAM in params else None
+    return (python_name(_CURSOR_PARAM), python_name(_NEXT_FIELD), python_name(items), limit)
 
 
 def generated_routes(package_dir: Path) -> Iterator[tuple[Path, str, str]]:
@@ -152,7 +163,7 @@ def write(package_dir: Path, spec: dict[str, Any]) -> None:
     body = json.dumps(index, indent=4, sort_keys=True).replace("null", "None")
     (package_dir / "_index.py").write_text(
         '"""Operations of this package by tag: name → (module, method, path, pagination), from codegen/index.py.\n\n'
-        "pagination is (cursor parameter, next field, items field, limit parameter) or None.\n"
+        "pagination is (cursor argument, next attribute, items attribute, limit argument) or None.\n"
         '"""\n\n'
         "from typing import Any\n\n"
         f"OPERATIONS: dict[str, dict[str, Any]] = {body}\n"

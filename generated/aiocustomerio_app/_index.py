@@ -2,7 +2,7 @@
 # change codegen/ and run `make generate`.
 """Operations of this package by tag: name → (module, method, path, pagination), from codegen/index.py.
 
-pagination is (cursor parameter, next field, items field, limit parameter) or None.
+pagination is (cursor argument, next attribute, items attribute, limit argument) or None.
 """
 
 from typing import Any
@@ -13,7 +13,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "aiocustomerio_app.api.activities.list_activities",
             "GET",
             "/v1/activities",
-            ["start", "next", "activities", "limit"],
+            ["start", "next_", "activities", "limit"],
         ]
     },
     "broadcasts": {
@@ -219,7 +219,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "aiocustomerio_app.api.customers.get_people_filter",
             "POST",
             "/v1/customers",
-            ["start", "next", "identifiers", "limit"],
+            ["start", "next_", "identifiers", "limit"],
         ],
         "get_person_activities": [
             "aiocustomerio_app.api.customers.get_person_activities",
@@ -441,14 +441,14 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "aiocustomerio_app.api.objects.get_object_relationships",
             "GET",
             "/v1/objects/{object_type_id}/{object_id}/relationships",
-            ["start", "next", "cio_relationships", "limit"],
+            ["start", "next_", "cio_relationships", "limit"],
         ],
         "get_object_types": ["aiocustomerio_app.api.objects.get_object_types", "GET", "/v1/object_types", None],
         "get_objects_filter": [
             "aiocustomerio_app.api.objects.get_objects_filter",
             "POST",
             "/v1/objects",
-            ["start", "next", "identifiers", "limit"],
+            ["start", "next_", "identifiers", "limit"],
         ],
     },
     "reporting_webhooks": {

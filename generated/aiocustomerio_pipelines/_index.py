@@ -2,7 +2,7 @@
 # change codegen/ and run `make generate`.
 """Operations of this package by tag: name → (module, method, path, pagination), from codegen/index.py.
 
-pagination is (cursor parameter, next field, items field, limit parameter) or None.
+pagination is (cursor argument, next attribute, items attribute, limit argument) or None.
 """
 
 from typing import Any

@@ -199,14 +199,6 @@ class Operation(Generic[R]):
         return _paginate(self, self.info.pagination, max_items, kwargs)
 
 
-def _field(model: Any, wire_name: str) -> Any:
-    """A response field by its wire name; the generator appends ``_`` to names that shadow builtins (``next``)."""
-    value = getattr(model, wire_name, None)
-    if value is None:
-        value = getattr(model, f"{wire_name}_", None)
-    return value
-
-
 def _enum_converter(op: str, param: str, enum_type: type[enum.Enum]) -> Callable[[Any], Any]:
     def convert(value: Any) -> Any:
         if isinstance(value, enum_type) or not isinstance(value, (str, int)):
@@ -236,13 +228,13 @@ async def _paginate(
         if cursor:
             page_kwargs[cursor_param] = cursor
         page = await op(**page_kwargs)
-        items = _field(page, items_field)
+        items = getattr(page, items_field, None)
         for item in items if isinstance(items, list) else ():
             if max_items is not None and yielded >= max_items:
                 return
             yield item
             yielded += 1
-        cursor = _field(page, next_field)
+        cursor = getattr(page, next_field, None)
         if not isinstance(cursor, str) or not cursor or cursor in seen:
             return  # an empty or repeated cursor ends the listing (a repeat would loop forever)
         seen.add(cursor)
