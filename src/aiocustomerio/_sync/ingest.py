@@ -1,0 +1,271 @@
+"""Blocking ingestors for sync code: the async ingestion engine, run on a private thread with its own event loop.
+
+    with cio.track.ingestor(spool="events.db") as ing:      # cio = SyncCustomerIO(...)
+        ing.event("u1", "purchase", {"total": 12.5})
+    print(ing.report.summary())
+
+Nothing about batching, spooling, retries or reports is re-implemented here: every method runs the async ingestor's
+method of the same name on the private loop and waits for it, so the guarantees are the async ones. ``event`` returns
+once the async ``event`` would have (the item is queued, or with a spool durable on disk), and blocks while the queue
+is full. Exceptions arrive as raised by the engine (``ItemTooLarge``, ``IngestorHalted``, ...). Threads may share one
+ingestor. The HTTP client is built on the private loop, because an ``httpx.AsyncClient``'s pool belongs to one loop.
+
+Waits are bounded: a call that waits longer than ``put_timeout`` for room is cancelled (the item is not accepted
+unless it was already committed) and raises ``IngestorTimeout``; ``close`` waits at most ``drain_timeout`` for
+delivery, then returns the report with the rest in ``pending`` (still in the spool, if one is used).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import threading
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+
+import httpx
+
+from aiocustomerio.ingest import Engine, IngestorClosed, IngestReport, PipelinesIngestor, TrackIngestor
+
+from ._loop import LoopThread, LoopTimeout
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["IngestorTimeout", "SyncIngestor", "SyncPipelinesIngestor", "SyncTrackIngestor"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+E = TypeVar("E", bound="Engine")
+JSONDict = dict[str, Any]
+HttpFactory = Callable[[], httpx.AsyncClient | Awaitable[httpx.AsyncClient]]
+
+
+class IngestorTimeout(LoopTimeout):
+    """A blocking ingestor call waited longer than ``put_timeout`` (e.g. for room in a full queue)."""
+
+
+class _Forward(Generic[P, R]):
+    """A method of the async ingestor, run on the private loop; the caller waits for its result.
+
+    The sync method's signature is the async method's, taken by the type checker from the method itself, so the two
+    cannot drift apart.
+    """
+
+    def __init__(self, method: Callable[Concatenate[Any, P], Any]) -> None:
+        self._name = method.__name__
+        self.__doc__ = method.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> Self: ...
+    @overload
+    def __get__(self, obj: SyncIngestor[Any], owner: type | None = None) -> Callable[P, R]: ...
+    def __get__(self, obj: SyncIngestor[Any] | None, owner: type | None = None) -> Self | Callable[P, R]:
+        if obj is None:
+            return self
+        name = self._name
+
+        def call(*args: P.args, **kwargs: P.kwargs) -> R:
+            result: R = obj._call(name, functools.partial(getattr(obj._async, name), *args, **kwargs))
+            return result
+
+        call.__name__, call.__qualname__, call.__doc__ = name, f"{type(obj).__name__}.{name}", self.__doc__
+        # Cached on the instance: later lookups skip the descriptor.
+        obj.__dict__[name] = call
+        return call
+
+
+def blocking(method: Callable[Concatenate[Any, P], Awaitable[R]]) -> _Forward[P, R]:
+    """The blocking twin of an async method: same parameters, the awaited result."""
+    return _Forward(method)
+
+
+def on_loop(method: Callable[Concatenate[Any, P], R]) -> _Forward[P, R]:
+    """A sync method of the async ingestor, run on its loop (its state is not thread-safe)."""
+    return _Forward(method)
+
+
+class SyncIngestor(Generic[E]):
+    """The blocking twin of an async ingestor ``E``; see the module docstring."""
+
+    _thread_name = "aiocustomerio-ingest-track"
+
+    def __init__(
+        self,
+        engine: type[E],
+        http: HttpFactory,
+        *,
+        put_timeout: float | None = 300.0,
+        drain_timeout: float | None = None,
+        **options: Any,
+    ) -> None:
+        for name, value in (("put_timeout", put_timeout), ("drain_timeout", drain_timeout)):
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be a positive number of seconds or None, not {value!r}")
+        self._http_factory = http
+        self._http: httpx.AsyncClient | None = None
+        # Built here so that bad options fail in the caller's thread; its loop-bound parts bind on first use.
+        self._async: E = engine(self._open_http, **options)
+        self._put_timeout = put_timeout
+        self._drain_timeout = drain_timeout
+        self._loop = LoopThread(self._thread_name)
+        self._lock = threading.Lock()
+        self._state = "new"  # new -> running -> closed
+        self._final: IngestReport | None = None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._state}>"
+
+    async def _open_http(self) -> httpx.AsyncClient:
+        made = self._http_factory()
+        self._http = made if isinstance(made, httpx.AsyncClient) else await made
+        return self._http
+
+    # -- lifecycle -------------------------------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Start the private loop and the engine (recovering a spool's leftovers); returns the ingestor."""
+        with self._lock:
+            if self._state == "closed":
+                raise _closed()
+            if self._state == "running":
+                return self
+            self._loop.start()
+            try:
+                self._loop.call(self._async.start, timeout=self._put_timeout, what="starting the ingestor")
+            except BaseException:
+                self._shutdown()
+                self._state = "closed"
+                raise
+            self._state = "running"
+        return self
+
+    def close(self, timeout: float | None = None) -> IngestReport:
+        """Flush and drain, then stop the private loop. After ``timeout`` seconds (default: the ingestor's
+        ``drain_timeout``; neither set: no limit) undelivered items are returned in ``report.pending`` (and stay in
+        the spool, if one is used). Exiting the ``with`` block calls this."""
+        drain = self._drain_timeout if timeout is None else timeout
+        with self._lock:
+            if self._state != "running":
+                self._state = "closed"
+                if self._final is None:
+                    self._final = self._async.report
+                return self._final
+            try:
+                # The engine stops waiting at `drain`; cancelling its tasks and closing the spool needs a little more.
+                bound = None if drain is None else drain + 30.0
+                self._final = self._loop.call(self._async.close, drain, timeout=bound, what="closing the ingestor")
+            finally:
+                self._shutdown()
+                self._state = "closed"
+            return self._final
+
+    def _shutdown(self) -> None:
+        http, self._http = self._http, None
+        if http is not None and self._loop.running:
+            # A failure here loses nothing: the connections go with the loop.
+            with contextlib.suppress(Exception):
+                self._loop.call(http.aclose, timeout=10.0, what="closing the ingestor's HTTP client")
+        self._loop.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def report(self) -> IngestReport:
+        """Running counts; after ``close``, the final report."""
+        if self._final is not None:
+            return self._final
+        return self._async.report if self._state == "new" else self._call("report", lambda: self._async.report)
+
+    def _call(self, name: str, work: Callable[[], Any]) -> Any:
+        if self._state != "running":
+            if self._state == "closed":
+                raise _closed()
+            raise RuntimeError(f"start the ingestor first: `with ingestor:` or `ingestor.start()` (before {name})")
+        try:
+            return self._loop.call(work, timeout=self._put_timeout, what=f"ingestor.{name}()")
+        except LoopTimeout as exc:
+            raise IngestorTimeout(
+                f"ingestor.{name}() waited more than put_timeout={self._put_timeout} s and was cancelled (a full "
+                "queue waits for delivery, which is slower than production or stalled: see report and logs); an item "
+                "it offered was not accepted unless report.accepted counts it. Raise put_timeout, or fix delivery"
+            ) from exc
+
+    # -- the async ingestor's methods, blocking --------------------------------------------------------------------
+
+    flush = blocking(Engine.flush)
+    put = blocking(Engine.put)
+    put_nowait = on_loop(Engine.put_nowait)
+    put_many = blocking(Engine.put_many)
+    qsize = on_loop(Engine.qsize)
+    checkpoint = on_loop(Engine.checkpoint)
+
+
+class SyncTrackIngestor(SyncIngestor[TrackIngestor]):
+    """Blocking Track v2 ``/api/v2/batch`` ingestor: ``cio.track.ingestor(...)`` on a ``SyncCustomerIO``."""
+
+    def __init__(self, http: HttpFactory, **options: Any) -> None:
+        super().__init__(TrackIngestor, http, **options)
+
+    def identify(self, person: str | JSONDict, attributes: JSONDict | None = None, **more: Any) -> None:
+        # Written out (not `blocking(...)`): free-form `**more` attributes keep the type checker from taking the
+        # signature from the async method. mypy still checks this call against it.
+        self._call("identify", functools.partial(self._async.identify, person, attributes, **more))
+
+    event = blocking(TrackIngestor.event)
+    page = blocking(TrackIngestor.page)
+    screen = blocking(TrackIngestor.screen)
+
+
+class SyncPipelinesIngestor(SyncIngestor[PipelinesIngestor]):
+    """Blocking Pipelines ``/batch`` ingestor: ``cio.pipelines.ingestor(...)`` on a ``SyncCustomerIO``."""
+
+    _thread_name = "aiocustomerio-ingest-pipelines"
+
+    def __init__(self, http: HttpFactory, **options: Any) -> None:
+        super().__init__(PipelinesIngestor, http, **options)
+
+    def identify(
+        self,
+        user_id: str | None,
+        traits: JSONDict | None = None,
+        *,
+        anonymous_id: str | None = None,
+        timestamp: str | dt.datetime | None = None,
+        message_id: str | None = None,
+        context: JSONDict | None = None,
+        **more_traits: Any,
+    ) -> None:
+        # Written out for the same reason as SyncTrackIngestor.identify.
+        work = functools.partial(
+            self._async.identify,
+            user_id,
+            traits,
+            anonymous_id=anonymous_id,
+            timestamp=timestamp,
+            message_id=message_id,
+            context=context,
+            **more_traits,
+        )
+        self._call("identify", work)
+
+    track = blocking(PipelinesIngestor.track)
+    page = blocking(PipelinesIngestor.page)
+    screen = blocking(PipelinesIngestor.screen)
+    group = blocking(PipelinesIngestor.group)
+    alias = blocking(PipelinesIngestor.alias)
+
+
+def _closed() -> IngestorClosed:
+    return IngestorClosed("the ingestor is closed")
