@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .apis import APIS, GENERATED_DIR, NORMALIZED_DIR, Api
 from .index import generated_routes
 from .normalize._walk import iter_operations
+from .pagination import cursor_operations, pagination
 
 if TYPE_CHECKING:
     from .generate import Result
@@ -24,6 +25,20 @@ def generated_operations(package_dir: Path) -> set[tuple[str, str]]:
     return {(method, path) for _module, method, path in generated_routes(package_dir)}
 
 
+def cursor_listings(spec: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """(operationId, METHOD, path, paginates) of every operation whose ``start`` is a page token (string, promising
+    ``next``), and whether the index can follow its cursor (``next`` and one array of items in every answer)."""
+    return sorted(
+        (
+            str(op.get("operationId", "")),
+            method.upper(),
+            path,
+            pagination(spec, op, spec["paths"][path].get("parameters")) is not None,
+        )
+        for path, method, op in cursor_operations(spec)
+    )
+
+
 def model_count(package_dir: Path) -> int:
     return sum(1 for p in (package_dir / "models").glob("*.py") if p.name != "__init__.py")
 
@@ -36,16 +51,28 @@ class Row:
     missing: list[tuple[str, str]]
     models: int
     warnings: int | None  # None: not known (coverage of an existing tree, without a generator run)
+    cursors: list[tuple[str, str, str, bool]] = field(default_factory=list)
+
+    @property
+    def paginated(self) -> int:
+        return sum(1 for *_route, ok in self.cursors if ok)
 
     @property
     def complete(self) -> bool:
-        return not self.missing and self.generated >= self.in_spec and not self.warnings
+        return (
+            not self.missing
+            and self.generated >= self.in_spec
+            and not self.warnings
+            and self.paginated == len(self.cursors)
+        )
 
 
 def row(api: Api, spec: dict[str, Any], package_dir: Path, warnings: int | None) -> Row:
     want = spec_operations(spec)
     have = generated_operations(package_dir)
-    return Row(api, len(want), len(want & have), sorted(want - have), model_count(package_dir), warnings)
+    return Row(
+        api, len(want), len(want & have), sorted(want - have), model_count(package_dir), warnings, cursor_listings(spec)
+    )
 
 
 def report(results: list[Result] | None = None, specs: Path = NORMALIZED_DIR, dest: Path = GENERATED_DIR) -> list[Row]:
@@ -64,12 +91,28 @@ def to_markdown(rows: list[Row]) -> str:
         "",
         "Written by `make generate` (codegen/coverage.py). Operations are counted from the normalized specs.",
         "",
-        "| API | package | operations in spec | operations generated | models | generator warnings |",
-        "|---|---|---|---|---|---|",
+        "| API | package | operations in spec | operations generated | models | generator warnings | paginated |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         warn = "?" if r.warnings is None else str(r.warnings)
-        lines.append(f"| {r.api.name} | `{r.api.package}` | {r.in_spec} | {r.generated} | {r.models} | {warn} |")
+        pages = f"{r.paginated} of {len(r.cursors)}"
+        lines.append(
+            f"| {r.api.name} | `{r.api.package}` | {r.in_spec} | {r.generated} | {r.models} | {warn} | {pages} |"
+        )
+    lines += [
+        "",
+        "## Paginated operations",
+        "",
+        "Cursor listings, read from the spec's shape: a string `start` page token whose description promises `next`."
+        " `paginate()` follows the cursor of each one marked yes.",
+        "",
+        "| API | operationId | route | paginates |",
+        "|---|---|---|---|",
+    ]
+    for r in rows:
+        for op_id, method, path, ok in r.cursors:
+            lines.append(f"| {r.api.name} | `{op_id}` | `{method} {path}` | {'yes' if ok else '**no**'} |")
     missing = [(r.api.name, m) for r in rows for m in r.missing]
     if missing:
         lines += ["", "## Missing operations", ""]

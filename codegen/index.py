@@ -13,60 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from openapi_python_client.strings import PythonIdentifier
-
-from .normalize._walk import iter_operations, resolve
+from .normalize._walk import iter_operations
+from .pagination import pagination
 
 _METHOD = re.compile(r'"method":\s*"(\w+)"')
 _URL = re.compile(r'"url":\s*"([^"]+)"')
-_CURSOR_PARAM = "start"
-_NEXT_FIELD = "next"
-_LIMIT_PARAM = "limit"
-FIELD_PREFIX = "field_"  # codegen/config/*.yaml: field_prefix
-
-
-def _json_response(spec: dict[str, Any], op: dict[str, Any]) -> dict[str, Any]:
-    for status in ("200", "201", "2XX", "default"):
-        response = resolve(spec, (op.get("responses") or {}).get(status))
-        schema = ((response or {}).get("content") or {}).get("application/json", {}).get("schema")
-        if isinstance(schema, dict):
-            resolved = resolve(spec, schema)
-            return resolved if isinstance(resolved, dict) else {}
-    return {}
-
-
-def python_name(wire: str) -> str:
-    """The name the generator gives a wire name in Python (``next`` → ``next_``, ``2xx`` → ``field_2xx``)."""
-    return str(PythonIdentifier(wire, prefix=FIELD_PREFIX))
-
-
-def pagination(spec: dict[str, Any], op: dict[str, Any]) -> tuple[str, str, str, str | None] | None:
-    """(cursor argument, next attribute, items attribute, limit argument) of a cursor-paginated operation, else None.
-
-    Python names, as the generated functions and models spell them, so the façade uses them as they are.
-
-    Cursor-paginated means: a string query parameter ``start`` and a string ``next`` in the JSON response. Some
-    operations take ``start`` as a unix timestamp (an integer): those are time windows, not cursors.
-    """
-    params = {}
-    for raw in op.get("parameters") or []:
-        param = resolve(spec, raw)
-        if isinstance(param, dict) and param.get("in") == "query":
-            params[param.get("name")] = param
-    cursor = params.get(_CURSOR_PARAM)
-    if cursor is None or resolve(spec, cursor.get("schema") or {}).get("type") != "string":
-        return None
-    properties = _json_response(spec, op).get("properties") or {}
-    if _NEXT_FIELD not in properties:
-        return None
-    arrays = {k: resolve(spec, v) for k, v in properties.items() if resolve(spec, v).get("type") == "array"}
-    if not arrays:
-        return None
-    # Prefer a list of objects (e.g. ``identifiers``) over a parallel list of scalars (``ids``).
-    objects = [k for k, v in arrays.items() if resolve(spec, v.get("items") or {}).get("type") == "object"]
-    items = (objects or list(arrays))[0]
-    limit = python_name(_LIMIT_PARAM) if _LIMIT_PARAM in params else None
-    return (python_name(_CURSOR_PARAM), python_name(_NEXT_FIELD), python_name(items), limit)
 
 
 def generated_routes(package_dir: Path) -> Iterator[tuple[Path, str, str]]:

@@ -11,13 +11,14 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from . import enums, examples, refs, titles, unions, values, vendor
+from . import cursors, enums, examples, parameters, refs, titles, unions, values, vendor
 from ._rule import Change, Rule, Spec
 
 __all__ = ["RULES", "Change", "NotConverging", "Rule", "normalize", "normalize_file", "summarize"]
 
 RULES: list[Rule] = [
     vendor.drop_packager_annotations,
+    parameters.path_item_parameters,
     refs.reuse_component_schemas,
     refs.hoist_repeated_schemas,
     enums.dedupe_enum_values,
@@ -31,6 +32,7 @@ RULES: list[Rule] = [
     unions.union_body_required,
     examples.invalid_examples,
     enums.open_response_enums,
+    cursors.missing_next_cursor,
     titles.colliding_titles,
 ]
 

@@ -55,6 +55,15 @@ def slug(text: str) -> str:
     return "_".join("".join(c.lower() if c.isalnum() else " " for c in text).split())
 
 
+def snake(name: str) -> str:
+    """A lower_snake name from an identifier (``transactionalSharedObject`` → ``transactional_shared_object``)."""
+    spaced = "".join(
+        f" {c}" if c.isupper() and i and (name[i - 1].islower() or name[i - 1].isdigit()) else c
+        for i, c in enumerate(name)
+    )
+    return slug(spaced)
+
+
 def resolve(spec: dict[str, Any], schema: Any) -> Any:
     """Follow local ``$ref``s (``#/...``) to the schema they name."""
     seen: set[str] = set()

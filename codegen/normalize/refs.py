@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from ._rule import Change, Spec, rule
-from ._walk import component_ref, iter_slots, schema_hash, slug, unescape
+from ._walk import component_ref, iter_slots, schema_hash, slug, snake, unescape
 
 
 def _ignored(key: str) -> bool:
@@ -61,8 +62,52 @@ def _property_name(pointer: str) -> str | None:
     return None
 
 
+def _owner(spec: Spec, pointer: str) -> str | None:
+    """The named thing a schema sits in: its component, or its operation (by operationId, else method and path)."""
+    parts = [unescape(p) for p in pointer.split("/")]
+    if parts[1:3] == ["components", "schemas"] and len(parts) > 3:
+        return snake(parts[3])
+    if len(parts) > 3 and parts[1] in {"paths", "webhooks", "x-webhooks"}:
+        op = (spec.get(parts[1]) or {}).get(parts[2], {}).get(parts[3])
+        if isinstance(op, dict) and isinstance(op.get("operationId"), str):
+            return snake(op["operationId"])
+        return slug(f"{parts[3]} {parts[2]}")
+    return None
+
+
+def _enclosing_properties(pointer: str) -> list[str]:
+    """The property names a schema sits under, nearest first, without its own (``.../a/.../b/.../c`` → b, a)."""
+    parts = pointer.split("/")
+    names = [unescape(parts[i + 1]) for i in range(len(parts) - 1) if parts[i] == "properties"]
+    own = _property_name(pointer)
+    if own is not None and names and names[-1] == own:
+        names.pop()
+    return [slug(n) for n in reversed(names) if slug(n)]
+
+
+def _names_by_place(spec: Spec, pointer: str, base: str) -> Iterator[str]:
+    """Names for a schema whose own name is taken, from where it sits: ``<owner>_<base>``, then the enclosing
+    properties, nearest first (``trigger_broadcast_recipients_and``); a number only when all of those are taken."""
+    owner = _owner(spec, pointer)
+    qualifiers = _enclosing_properties(pointer)
+    prefix = [owner] if owner and owner != base else []
+    for n in range(len(qualifiers) + 1):
+        words = [*prefix, *reversed(qualifiers[:n]), base]
+        if len(words) > 1:
+            yield "_".join(words)
+    n = 2
+    while True:
+        yield f"{base}_{n}"
+        n += 1
+
+
 def _hoist_once(spec: Spec, changes: list[Change]) -> bool:
     components: dict[str, Any] = (spec.get("components") or {}).get("schemas") or {}
+    existing = {
+        schema_hash(schema, _ignored): name
+        for name, schema in sorted(components.items(), reverse=True)
+        if isinstance(schema, dict) and "$ref" not in schema
+    }
     occurrences: dict[str, list[Any]] = {}
     for slot in iter_slots(spec, include_roots=False):
         node = slot.get()
@@ -76,23 +121,29 @@ def _hoist_once(spec: Spec, changes: list[Change]) -> bool:
         if len(slots) < 2 or digest in done:
             continue
         node = slots[0].get()
-        names = {_property_name(s.pointer) for s in slots}
-        title = node.get("title")
-        base = slug(title) if isinstance(title, str) and slug(title) else None
-        if base is None and len(names) == 1 and None not in names:
-            base = slug(next(iter(names)) or "")
-        if not base:
-            continue  # no name that fits every use: an anonymous shared model would be misleading
-        name, n = base, 2
-        while name in components:
-            name, n = f"{base}_{n}", n + 1
-        if not components:
-            components = spec.setdefault("components", {}).setdefault("schemas", {})
-        components[name] = node
+        if digest in existing:
+            # A copy of a component hoisted earlier in this run (reuse-component-schemas ran before it existed).
+            name, detail = existing[digest], f"{len(slots)} copies → existing {existing[digest]}"
+        else:
+            names = {_property_name(s.pointer) for s in slots}
+            title = node.get("title")
+            base = slug(title) if isinstance(title, str) and slug(title) else None
+            if base is None and len(names) == 1 and None not in names:
+                base = slug(next(iter(names)) or "")
+            if not base:
+                continue  # no name that fits every use: an anonymous shared model would be misleading
+            name = base
+            if name in components:
+                name = next(n for n in _names_by_place(spec, slots[0].pointer, base) if n not in components)
+            if not components:
+                components = spec.setdefault("components", {}).setdefault("schemas", {})
+            components[name] = node
+            existing[digest] = name
+            detail = f"{len(slots)} copies → {name}"
         for slot in slots:
             slot.set({"$ref": component_ref(name)})
             replaced.append(slot.pointer)
-        changes.append(Change("hoist-repeated-schemas", slots[0].pointer, f"{len(slots)} copies → {name}"))
+        changes.append(Change("hoist-repeated-schemas", slots[0].pointer, detail))
         done.add(digest)
         hoisted = True
     return hoisted
@@ -105,7 +156,10 @@ def hoist_repeated_schemas(spec: Spec) -> list[Change]:
     Inlined specs repeat schemas that have no component of their own (the App API's people filter appears in the
     customer and object searches, nested several levels deep); unhoisted, each copy becomes another model class. A
     schema is hoisted only when it has a name that fits every use: its title, or the one property name it always
-    sits under. Runs to a fixed point, so copies nested inside a hoisted schema are shared too.
+    sits under. When a component already has that name, the first copy's place qualifies it (``segment`` inside the
+    ``triggerBroadcast`` body becomes ``trigger_broadcast_segment``), never a bare number the reader cannot place.
+    Copies of a component hoisted earlier in the same run refer to it. Runs to a fixed point, so copies nested
+    inside a hoisted schema are shared too.
     """
     changes: list[Change] = []
     for _ in range(20):

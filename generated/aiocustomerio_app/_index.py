@@ -39,7 +39,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "aiocustomerio_app.api.broadcasts.broadcast_errors",
             "GET",
             "/v1/campaigns/{broadcast_id}/triggers/{trigger_id}/errors",
-            None,
+            ["start", "next_", "errors", "limit"],
         ],
         "broadcast_links": [
             "aiocustomerio_app.api.broadcasts.broadcast_links",
@@ -51,7 +51,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "aiocustomerio_app.api.broadcasts.broadcast_messages",
             "GET",
             "/v1/broadcasts/{broadcast_id}/messages",
-            None,
+            ["start", "next_", "messages", "limit"],
         ],
         "broadcast_metrics": [
             "aiocustomerio_app.api.broadcasts.broadcast_metrics",
@@ -150,14 +150,14 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "aiocustomerio_app.api.campaigns.get_campaign_messages",
             "GET",
             "/v1/campaigns/{campaign_id}/messages",
-            None,
+            ["start", "next_", "messages", "limit"],
         ],
         "get_campaigns": ["aiocustomerio_app.api.campaigns.get_campaigns", "GET", "/v1/campaigns/{campaign_id}", None],
         "list_campaign_actions": [
             "aiocustomerio_app.api.campaigns.list_campaign_actions",
             "GET",
             "/v1/campaigns/{campaign_id}/actions",
-            None,
+            ["start", "next_", "actions", None],
         ],
         "list_campaigns": ["aiocustomerio_app.api.campaigns.list_campaigns", "GET", "/v1/campaigns", None],
         "update_campaign_action": [
@@ -225,7 +225,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "aiocustomerio_app.api.customers.get_person_activities",
             "GET",
             "/v1/customers/{customer_id}/activities",
-            None,
+            ["start", "next_", "activities", "limit"],
         ],
         "get_person_attributes": [
             "aiocustomerio_app.api.customers.get_person_attributes",
@@ -237,13 +237,13 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "aiocustomerio_app.api.customers.get_person_messages",
             "GET",
             "/v1/customers/{customer_id}/messages",
-            None,
+            ["start", "next_", "messages", "limit"],
         ],
         "get_person_relationships": [
             "aiocustomerio_app.api.customers.get_person_relationships",
             "GET",
             "/v1/customers/{customer_id}/relationships",
-            None,
+            ["start", "next_", "cio_relationships", "limit"],
         ],
         "get_person_segments": [
             "aiocustomerio_app.api.customers.get_person_segments",
@@ -335,7 +335,12 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             None,
         ],
         "get_message": ["aiocustomerio_app.api.messages.get_message", "GET", "/v1/messages/{message_id}", None],
-        "list_messages": ["aiocustomerio_app.api.messages.list_messages", "GET", "/v1/messages", None],
+        "list_messages": [
+            "aiocustomerio_app.api.messages.list_messages",
+            "GET",
+            "/v1/messages",
+            ["start", "next_", "messages", "limit"],
+        ],
     },
     "newsletters": {
         "deletet_newsletters": [
@@ -360,7 +365,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "aiocustomerio_app.api.newsletters.get_newsletter_msg_meta",
             "GET",
             "/v1/newsletters/{newsletter_id}/messages",
-            None,
+            ["start", "next_", "messages", "limit"],
         ],
         "get_newsletter_test_groups": [
             "aiocustomerio_app.api.newsletters.get_newsletter_test_groups",
@@ -410,7 +415,12 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "/v1/newsletters/{newsletter_id}/contents",
             None,
         ],
-        "list_newsletters": ["aiocustomerio_app.api.newsletters.list_newsletters", "GET", "/v1/newsletters", None],
+        "list_newsletters": [
+            "aiocustomerio_app.api.newsletters.list_newsletters",
+            "GET",
+            "/v1/newsletters",
+            ["start", "next_", "newsletters", "limit"],
+        ],
         "update_newsletter_test_translation": [
             "aiocustomerio_app.api.newsletters.update_newsletter_test_translation",
             "PUT",
@@ -508,7 +518,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "aiocustomerio_app.api.segments.get_segment_membership",
             "GET",
             "/v1/segments/{segment_id}/membership",
-            None,
+            ["start", "next_", "identifiers", "limit"],
         ],
         "list_segments": ["aiocustomerio_app.api.segments.list_segments", "GET", "/v1/segments", None],
     },
@@ -536,7 +546,12 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "/v1/sender_identities/{sender_id}/used_by",
             None,
         ],
-        "list_senders": ["aiocustomerio_app.api.sender_identities.list_senders", "GET", "/v1/sender_identities", None],
+        "list_senders": [
+            "aiocustomerio_app.api.sender_identities.list_senders",
+            "GET",
+            "/v1/sender_identities",
+            ["start", "next_", "sender_identities", "limit"],
+        ],
     },
     "snippets": {
         "delete_snippet": [
@@ -586,7 +601,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "aiocustomerio_app.api.transactional.transactional_messages",
             "GET",
             "/v1/transactional/{transactional_id}/messages",
-            None,
+            ["start", "next_", "messages", "limit"],
         ],
         "transactional_metrics": [
             "aiocustomerio_app.api.transactional.transactional_metrics",

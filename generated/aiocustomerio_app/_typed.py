@@ -95,13 +95,13 @@ if TYPE_CHECKING:
     from .models.list_webhooks_response_200 import ListWebhooksResponse200
     from .models.list_workspaces_response_200 import ListWorkspacesResponse200
     from .models.post_suppression_response_200 import PostSuppressionResponse200
-    from .models.segment_2 import Segment2
     from .models.send_email_response_200 import SendEmailResponse200
     from .models.send_push_response_200 import SendPushResponse200
     from .models.send_sms_response_200 import SendSmsResponse200
     from .models.transactional_links_response_200 import TransactionalLinksResponse200
     from .models.transactional_messages_response_200 import TransactionalMessagesResponse200
     from .models.transactional_metrics_response_200 import TransactionalMetricsResponse200
+    from .models.trigger_broadcast_segment import TriggerBroadcastSegment
     from .models.update_broadcast_action_language_response_200 import UpdateBroadcastActionLanguageResponse200
     from .models.update_broadcast_action_response_200 import UpdateBroadcastActionResponse200
     from .models.update_campaign_action_response_200 import UpdateCampaignActionResponse200
@@ -244,7 +244,7 @@ if TYPE_CHECKING:
         send_email: _Operation[SendEmailResponse200]
         send_push: _Operation[SendPushResponse200]
         send_sms: _Operation[SendSmsResponse200]
-        trigger_broadcast: _Operation[Segment2]
+        trigger_broadcast: _Operation[TriggerBroadcastSegment]
 
     class SenderIdentitiesOperations:
         get_sender: _Operation[GetSenderResponse200]

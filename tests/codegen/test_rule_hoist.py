@@ -68,8 +68,54 @@ def test_a_single_copy_and_existing_names_are_respected() -> None:
         {"type": "object", "properties": {"point": copy.deepcopy(POINT)}},
     )
     taken["components"] = {"schemas": {"point": {"type": "string"}}}
-    refs.hoist_repeated_schemas(taken)
-    assert set(taken["components"]["schemas"]) == {"point", "point_2"}
+    changes = refs.hoist_repeated_schemas(taken)
+    # Named after where its first copy sits (the operation, here without an operationId), never ``point_2``.
+    assert set(taken["components"]["schemas"]) == {"point", "post_a_point"}
+    assert [c.detail for c in changes] == ["2 copies → post_a_point"]
+
+
+def test_a_taken_name_is_qualified_by_the_owner_then_the_enclosing_properties() -> None:
+    def nested() -> dict[str, Any]:
+        return {"type": "object", "properties": {"and": {"type": "object", "properties": {"x": {"type": "string"}}}}}
+
+    spec = {
+        "paths": {
+            "/t": {
+                "post": {
+                    "operationId": "triggerBroadcast",
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "recipients": {"type": "object", "properties": {"filter": nested()}},
+                                "other": nested(),
+                            },
+                        }
+                    ),
+                    "responses": {},
+                }
+            }
+        },
+        "components": {"schemas": {"and": {"type": "string"}, "trigger_broadcast_and": {"type": "integer"}}},
+    }
+    spec["paths"]["/t"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]["other"] = {
+        "type": "object",
+        "properties": {"and": nested()["properties"]["and"]},
+    }
+    refs.hoist_repeated_schemas(spec)
+    # trigger_broadcast_and is taken too: the nearest enclosing property (``filter``) comes next.
+    assert "trigger_broadcast_filter_and" in spec["components"]["schemas"]
+
+
+def test_copies_of_an_equal_component_refer_to_it_instead_of_a_numbered_twin() -> None:
+    spec = _spec(
+        {"type": "object", "properties": {"point": copy.deepcopy(POINT)}},
+        {"type": "object", "properties": {"point": copy.deepcopy(POINT)}},
+    )
+    spec["components"] = {"schemas": {"point": {**POINT, "description": "documented once"}}}
+    changes = refs.hoist_repeated_schemas(spec)
+    assert set(spec["components"]["schemas"]) == {"point"}
+    assert [c.detail for c in changes] == ["2 copies → existing point"]
 
 
 def test_union_bodies_become_required_and_others_do_not() -> None:

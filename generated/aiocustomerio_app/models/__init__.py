@@ -19,11 +19,7 @@ from .add_device_device import AddDeviceDevice
 from .add_device_device_platform import AddDeviceDevicePlatform
 from .add_device_type import AddDeviceType
 from .and_ import And
-from .and_2 import And2
-from .and_3 import And3
 from .and_and_item import AndAndItem
-from .and_and_item_not_type_0 import AndAndItemNotType0
-from .and_and_item_not_type_1 import AndAndItemNotType1
 from .api_triggered_broadcast import ApiTriggeredBroadcast
 from .aps import Aps
 from .aps_complex_alert import ApsComplexAlert
@@ -31,18 +27,11 @@ from .aps_critical_alert import ApsCriticalAlert
 from .aps_interruption_level import ApsInterruptionLevel
 from .attachments import Attachments
 from .attribute import Attribute
-from .attribute_2 import Attribute2
-from .attribute_3 import Attribute3
-from .attribute_3_operator import Attribute3Operator
 from .attribute_operator import AttributeOperator
 from .attributes import Attributes
 from .attributes_last_status import AttributesLastStatus
 from .attributes_push_enabled import AttributesPushEnabled
 from .audience import Audience
-from .audience_2 import Audience2
-from .audience_2_person_filters import Audience2PersonFilters
-from .audience_2_relationship_filters import Audience2RelationshipFilters
-from .audience_3 import Audience3
 from .broadcast_action_links_period import BroadcastActionLinksPeriod
 from .broadcast_action_links_response_200 import BroadcastActionLinksResponse200
 from .broadcast_action_links_type import BroadcastActionLinksType
@@ -164,7 +153,6 @@ from .email_unsubscribed_data import EmailUnsubscribedData
 from .email_unsubscribed_metric import EmailUnsubscribedMetric
 from .email_unsubscribed_object_type import EmailUnsubscribedObjectType
 from .errors import Errors
-from .errors_2 import Errors2
 from .event import Event
 from .export_deliveries_data_action import ExportDeliveriesDataAction
 from .export_deliveries_data_action_metric import ExportDeliveriesDataActionMetric
@@ -274,6 +262,7 @@ from .get_objects_filter_body_filter_type_1_or_item import GetObjectsFilterBodyF
 from .get_objects_filter_body_filter_type_2 import GetObjectsFilterBodyFilterType2
 from .get_objects_filter_body_filter_type_2_not import GetObjectsFilterBodyFilterType2Not
 from .get_objects_filter_body_filter_type_3 import GetObjectsFilterBodyFilterType3
+from .get_objects_filter_identifiers import GetObjectsFilterIdentifiers
 from .get_objects_filter_response_200 import GetObjectsFilterResponse200
 from .get_people_by_id_body import GetPeopleByIdBody
 from .get_people_by_id_response_200 import GetPeopleByIdResponse200
@@ -352,7 +341,6 @@ from .get_webhook_response_200 import GetWebhookResponse200
 from .headers import Headers
 from .id import Id
 from .identifiers import Identifiers
-from .identifiers_2 import Identifiers2
 from .identify_anonymous import IdentifyAnonymous
 from .identify_anonymous_action import IdentifyAnonymousAction
 from .identify_anonymous_attributes import IdentifyAnonymousAttributes
@@ -433,7 +421,11 @@ from .list_campaign_actions_response_200 import ListCampaignActionsResponse200
 from .list_campaign_actions_response_200_actions_item_type_0 import ListCampaignActionsResponse200ActionsItemType0
 from .list_campaign_actions_response_200_actions_item_type_1 import ListCampaignActionsResponse200ActionsItemType1
 from .list_campaign_actions_response_200_actions_item_type_2 import ListCampaignActionsResponse200ActionsItemType2
+from .list_campaigns_audience import ListCampaignsAudience
+from .list_campaigns_audience_person_filters import ListCampaignsAudiencePersonFilters
+from .list_campaigns_audience_relationship_filters import ListCampaignsAudienceRelationshipFilters
 from .list_campaigns_response_200 import ListCampaignsResponse200
+from .list_campaigns_segment import ListCampaignsSegment
 from .list_exports_response_200 import ListExportsResponse200
 from .list_exports_response_200_exports_item import ListExportsResponse200ExportsItem
 from .list_messages_metric import ListMessagesMetric
@@ -486,9 +478,6 @@ from .object_identify_attributes import ObjectIdentifyAttributes
 from .object_identify_type import ObjectIdentifyType
 from .object_object_attribute_triggers import ObjectObjectAttributeTriggers
 from .or_ import Or
-from .or_2 import Or2
-from .or_2_or_item import Or2OrItem
-from .or_3 import Or3
 from .people_filter import PeopleFilter
 from .person_add_relationships import PersonAddRelationships
 from .person_add_relationships_action import PersonAddRelationshipsAction
@@ -532,6 +521,8 @@ from .push_bounced import PushBounced
 from .push_bounced_data import PushBouncedData
 from .push_bounced_metric import PushBouncedMetric
 from .push_bounced_object_type import PushBouncedObjectType
+from .push_bounced_recipients import PushBouncedRecipients
+from .push_bounced_recipients_device_platform import PushBouncedRecipientsDevicePlatform
 from .push_clicked import PushClicked
 from .push_clicked_data import PushClickedData
 from .push_clicked_metric import PushClickedMetric
@@ -572,16 +563,10 @@ from .push_undeliverable_data import PushUndeliverableData
 from .push_undeliverable_metric import PushUndeliverableMetric
 from .push_undeliverable_object_type import PushUndeliverableObjectType
 from .recipients import Recipients
-from .recipients_2 import Recipients2
-from .recipients_2_device_platform import Recipients2DevicePlatform
 from .recipients_device_platform import RecipientsDevicePlatform
 from .relationship import Relationship
 from .relationship_relationship_attribute_triggers import RelationshipRelationshipAttributeTriggers
 from .segment import Segment
-from .segment_2 import Segment2
-from .segment_3 import Segment3
-from .segment_4 import Segment4
-from .segment_5 import Segment5
 from .send_email_response_200 import SendEmailResponse200
 from .send_email_response_400 import SendEmailResponse400
 from .send_email_response_403 import SendEmailResponse403
@@ -706,6 +691,8 @@ from .transactional_metrics_period import TransactionalMetricsPeriod
 from .transactional_metrics_response_200 import TransactionalMetricsResponse200
 from .transactional_metrics_response_200_metric import TransactionalMetricsResponse200Metric
 from .transactional_metrics_response_200_metric_series import TransactionalMetricsResponse200MetricSeries
+from .trigger_broadcast_and import TriggerBroadcastAnd
+from .trigger_broadcast_attribute import TriggerBroadcastAttribute
 from .trigger_broadcast_body_type_2 import TriggerBroadcastBodyType2
 from .trigger_broadcast_body_type_2_data import TriggerBroadcastBodyType2Data
 from .trigger_broadcast_body_type_3 import TriggerBroadcastBodyType3
@@ -716,7 +703,13 @@ from .trigger_broadcast_data_file_url import TriggerBroadcastDataFileURL
 from .trigger_broadcast_data_file_url_data import TriggerBroadcastDataFileURLData
 from .trigger_broadcast_default_audience import TriggerBroadcastDefaultAudience
 from .trigger_broadcast_default_audience_data import TriggerBroadcastDefaultAudienceData
+from .trigger_broadcast_errors import TriggerBroadcastErrors
+from .trigger_broadcast_or import TriggerBroadcastOr
+from .trigger_broadcast_or_or_item import TriggerBroadcastOrOrItem
+from .trigger_broadcast_recipients_and import TriggerBroadcastRecipientsAnd
+from .trigger_broadcast_recipients_or import TriggerBroadcastRecipientsOr
 from .trigger_broadcast_response_422 import TriggerBroadcastResponse422
+from .trigger_broadcast_segment import TriggerBroadcastSegment
 from .trigger_broadcast_user_maps import TriggerBroadcastUserMaps
 from .trigger_broadcast_user_maps_data import TriggerBroadcastUserMapsData
 from .trigger_broadcast_user_maps_per_user_data_item_type_0 import TriggerBroadcastUserMapsPerUserDataItemType0
@@ -919,11 +912,7 @@ __all__ = (
     "AddDeviceDevicePlatform",
     "AddDeviceType",
     "And",
-    "And2",
-    "And3",
     "AndAndItem",
-    "AndAndItemNotType0",
-    "AndAndItemNotType1",
     "ApiTriggeredBroadcast",
     "Aps",
     "ApsComplexAlert",
@@ -931,18 +920,11 @@ __all__ = (
     "ApsInterruptionLevel",
     "Attachments",
     "Attribute",
-    "Attribute2",
-    "Attribute3",
-    "Attribute3Operator",
     "AttributeOperator",
     "Attributes",
     "AttributesLastStatus",
     "AttributesPushEnabled",
     "Audience",
-    "Audience2",
-    "Audience2PersonFilters",
-    "Audience2RelationshipFilters",
-    "Audience3",
     "BroadcastActionLinksPeriod",
     "BroadcastActionLinksResponse200",
     "BroadcastActionLinksType",
@@ -1062,7 +1044,6 @@ __all__ = (
     "EmailUnsubscribedMetric",
     "EmailUnsubscribedObjectType",
     "Errors",
-    "Errors2",
     "Event",
     "ExportDeliveriesDataAction",
     "ExportDeliveriesDataActionMetric",
@@ -1154,6 +1135,7 @@ __all__ = (
     "GetObjectsFilterBodyFilterType2",
     "GetObjectsFilterBodyFilterType2Not",
     "GetObjectsFilterBodyFilterType3",
+    "GetObjectsFilterIdentifiers",
     "GetObjectsFilterResponse200",
     "GetObjectTypesResponse200",
     "GetObjectTypesResponse200TypesItem",
@@ -1220,7 +1202,6 @@ __all__ = (
     "Headers",
     "Id",
     "Identifiers",
-    "Identifiers2",
     "IdentifyAnonymous",
     "IdentifyAnonymousAction",
     "IdentifyAnonymousAttributes",
@@ -1295,7 +1276,11 @@ __all__ = (
     "ListCampaignActionsResponse200ActionsItemType0",
     "ListCampaignActionsResponse200ActionsItemType1",
     "ListCampaignActionsResponse200ActionsItemType2",
+    "ListCampaignsAudience",
+    "ListCampaignsAudiencePersonFilters",
+    "ListCampaignsAudienceRelationshipFilters",
     "ListCampaignsResponse200",
+    "ListCampaignsSegment",
     "ListExportsResponse200",
     "ListExportsResponse200ExportsItem",
     "ListMessagesMetric",
@@ -1346,9 +1331,6 @@ __all__ = (
     "ObjectIdentifyType",
     "ObjectObjectAttributeTriggers",
     "Or",
-    "Or2",
-    "Or2OrItem",
-    "Or3",
     "PeopleFilter",
     "PersonAddRelationships",
     "PersonAddRelationshipsAction",
@@ -1388,6 +1370,8 @@ __all__ = (
     "PushBouncedData",
     "PushBouncedMetric",
     "PushBouncedObjectType",
+    "PushBouncedRecipients",
+    "PushBouncedRecipientsDevicePlatform",
     "PushClicked",
     "PushClickedData",
     "PushClickedMetric",
@@ -1428,16 +1412,10 @@ __all__ = (
     "PushUndeliverableMetric",
     "PushUndeliverableObjectType",
     "Recipients",
-    "Recipients2",
-    "Recipients2DevicePlatform",
     "RecipientsDevicePlatform",
     "Relationship",
     "RelationshipRelationshipAttributeTriggers",
     "Segment",
-    "Segment2",
-    "Segment3",
-    "Segment4",
-    "Segment5",
     "SendEmailResponse200",
     "SendEmailResponse400",
     "SendEmailResponse403",
@@ -1552,6 +1530,8 @@ __all__ = (
     "TransactionalMetricsResponse200",
     "TransactionalMetricsResponse200Metric",
     "TransactionalMetricsResponse200MetricSeries",
+    "TriggerBroadcastAnd",
+    "TriggerBroadcastAttribute",
     "TriggerBroadcastBodyType2",
     "TriggerBroadcastBodyType2Data",
     "TriggerBroadcastBodyType3",
@@ -1562,7 +1542,13 @@ __all__ = (
     "TriggerBroadcastDataFileURLData",
     "TriggerBroadcastDefaultAudience",
     "TriggerBroadcastDefaultAudienceData",
+    "TriggerBroadcastErrors",
+    "TriggerBroadcastOr",
+    "TriggerBroadcastOrOrItem",
+    "TriggerBroadcastRecipientsAnd",
+    "TriggerBroadcastRecipientsOr",
     "TriggerBroadcastResponse422",
+    "TriggerBroadcastSegment",
     "TriggerBroadcastUserMaps",
     "TriggerBroadcastUserMapsData",
     "TriggerBroadcastUserMapsPerUserDataItemType0",

@@ -11,13 +11,13 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.and_and_item_not_type_0 import AndAndItemNotType0
-    from ..models.and_and_item_not_type_1 import AndAndItemNotType1
-    from ..models.attribute_3 import Attribute3
+    from ..models.attribute import Attribute
     from ..models.audience import Audience
-    from ..models.audience_3 import Audience3
-    from ..models.segment_4 import Segment4
-    from ..models.segment_5 import Segment5
+    from ..models.or_ import Or
+    from ..models.segment import Segment
+    from ..models.trigger_broadcast_and import TriggerBroadcastAnd
+    from ..models.trigger_broadcast_attribute import TriggerBroadcastAttribute
+    from ..models.trigger_broadcast_segment import TriggerBroadcastSegment
 
 
 T = TypeVar("T", bound="AndAndItem")
@@ -27,30 +27,31 @@ T = TypeVar("T", bound="AndAndItem")
 class AndAndItem:
     """
     Attributes:
-        or_ (list[Audience3 | Segment4] | Unset): Returns results matching *any* conditions.
-        not_ (AndAndItemNotType0 | AndAndItemNotType1 | Audience | Segment4 | Unset): Returns results if a condition is
+        or_ (list[Audience | Segment] | Unset): Returns results matching *any* conditions.
+        not_ (Or | Segment | TriggerBroadcastAnd | TriggerBroadcastAttribute | Unset): Returns results if a condition is
             false. While and/or support an array of items, `not` supports a single filter object.
-        segment (Segment5 | Unset): Provide the `id` of a segment containing people you want to search for.
-        attribute (Attribute3 | Unset): Filter your audience by attribute.
+        segment (TriggerBroadcastSegment | Unset): Provide the `id` of a segment containing people you want to search
+            for.
+        attribute (Attribute | Unset): Filter your audience by attribute.
     """
 
-    or_: list[Audience3 | Segment4] | Unset = UNSET
-    not_: AndAndItemNotType0 | AndAndItemNotType1 | Audience | Segment4 | Unset = UNSET
-    segment: Segment5 | Unset = UNSET
-    attribute: Attribute3 | Unset = UNSET
+    or_: list[Audience | Segment] | Unset = UNSET
+    not_: Or | Segment | TriggerBroadcastAnd | TriggerBroadcastAttribute | Unset = UNSET
+    segment: TriggerBroadcastSegment | Unset = UNSET
+    attribute: Attribute | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.and_and_item_not_type_0 import AndAndItemNotType0  # noqa: PLC0415
-        from ..models.and_and_item_not_type_1 import AndAndItemNotType1  # noqa: PLC0415
-        from ..models.segment_4 import Segment4  # noqa: PLC0415
+        from ..models.or_ import Or  # noqa: PLC0415
+        from ..models.segment import Segment  # noqa: PLC0415
+        from ..models.trigger_broadcast_and import TriggerBroadcastAnd  # noqa: PLC0415
 
         or_: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.or_, Unset):
             or_ = []
             for or_item_data in self.or_:
                 or_item: dict[str, Any]
-                if isinstance(or_item_data, Segment4):
+                if isinstance(or_item_data, Segment):
                     or_item = or_item_data.to_dict()
                 else:
                     or_item = or_item_data.to_dict()
@@ -60,11 +61,11 @@ class AndAndItem:
         not_: dict[str, Any] | Unset
         if isinstance(self.not_, Unset):
             not_ = UNSET
-        elif isinstance(self.not_, AndAndItemNotType0):
+        elif isinstance(self.not_, TriggerBroadcastAnd):
             not_ = self.not_.to_dict()
-        elif isinstance(self.not_, AndAndItemNotType1):
+        elif isinstance(self.not_, Or):
             not_ = self.not_.to_dict()
-        elif isinstance(self.not_, Segment4):
+        elif isinstance(self.not_, Segment):
             not_ = self.not_.to_dict()
         else:
             not_ = self.not_.to_dict()
@@ -93,33 +94,33 @@ class AndAndItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.and_and_item_not_type_0 import AndAndItemNotType0  # noqa: PLC0415
-        from ..models.and_and_item_not_type_1 import AndAndItemNotType1  # noqa: PLC0415
-        from ..models.attribute_3 import Attribute3  # noqa: PLC0415
+        from ..models.attribute import Attribute  # noqa: PLC0415
         from ..models.audience import Audience  # noqa: PLC0415
-        from ..models.audience_3 import Audience3  # noqa: PLC0415
-        from ..models.segment_4 import Segment4  # noqa: PLC0415
-        from ..models.segment_5 import Segment5  # noqa: PLC0415
+        from ..models.or_ import Or  # noqa: PLC0415
+        from ..models.segment import Segment  # noqa: PLC0415
+        from ..models.trigger_broadcast_and import TriggerBroadcastAnd  # noqa: PLC0415
+        from ..models.trigger_broadcast_attribute import TriggerBroadcastAttribute  # noqa: PLC0415
+        from ..models.trigger_broadcast_segment import TriggerBroadcastSegment  # noqa: PLC0415
 
         d = dict(src_dict)
         _or_ = d.pop("or", UNSET)
-        or_: list[Audience3 | Segment4] | Unset = UNSET
+        or_: list[Audience | Segment] | Unset = UNSET
         if _or_ is not UNSET:
             or_ = []
             for or_item_data in _or_:
 
-                def _parse_or_item(data: object) -> Audience3 | Segment4:
+                def _parse_or_item(data: object) -> Audience | Segment:
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        or_item_type_0 = Segment4.from_dict(data)
+                        or_item_type_0 = Segment.from_dict(data)
 
                         return or_item_type_0
                     except (TypeError, ValueError, AttributeError, KeyError):
                         pass
                     if not isinstance(data, dict):
                         raise TypeError()
-                    or_item_type_1 = Audience3.from_dict(data)
+                    or_item_type_1 = Audience.from_dict(data)
 
                     return or_item_type_1
 
@@ -127,13 +128,13 @@ class AndAndItem:
 
                 or_.append(or_item)
 
-        def _parse_not_(data: object) -> AndAndItemNotType0 | AndAndItemNotType1 | Audience | Segment4 | Unset:
+        def _parse_not_(data: object) -> Or | Segment | TriggerBroadcastAnd | TriggerBroadcastAttribute | Unset:
             if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                not_type_0 = AndAndItemNotType0.from_dict(data)
+                not_type_0 = TriggerBroadcastAnd.from_dict(data)
 
                 return not_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -141,7 +142,7 @@ class AndAndItem:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                not_type_1 = AndAndItemNotType1.from_dict(data)
+                not_type_1 = Or.from_dict(data)
 
                 return not_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -149,32 +150,32 @@ class AndAndItem:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                not_type_2 = Segment4.from_dict(data)
+                not_type_2 = Segment.from_dict(data)
 
                 return not_type_2
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            not_type_3 = Audience.from_dict(data)
+            not_type_3 = TriggerBroadcastAttribute.from_dict(data)
 
             return not_type_3
 
         not_ = _parse_not_(d.pop("not", UNSET))
 
         _segment = d.pop("segment", UNSET)
-        segment: Segment5 | Unset
+        segment: TriggerBroadcastSegment | Unset
         if isinstance(_segment, Unset):
             segment = UNSET
         else:
-            segment = Segment5.from_dict(_segment)
+            segment = TriggerBroadcastSegment.from_dict(_segment)
 
         _attribute = d.pop("attribute", UNSET)
-        attribute: Attribute3 | Unset
+        attribute: Attribute | Unset
         if isinstance(_attribute, Unset):
             attribute = UNSET
         else:
-            attribute = Attribute3.from_dict(_attribute)
+            attribute = Attribute.from_dict(_attribute)
 
         and_and_item = cls(
             or_=or_,

@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.attribute_3 import Attribute3
+    from ..models.attribute import Attribute
 
 
 T = TypeVar("T", bound="Audience")
@@ -22,10 +22,10 @@ class Audience:
     """filter for people who have an attribute or an attribute value.
 
     Attributes:
-        attribute (Attribute3 | Unset): Filter your audience by attribute.
+        attribute (Attribute | Unset): Filter your audience by attribute.
     """
 
-    attribute: Attribute3 | Unset = UNSET
+    attribute: Attribute | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -43,15 +43,15 @@ class Audience:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.attribute_3 import Attribute3  # noqa: PLC0415
+        from ..models.attribute import Attribute  # noqa: PLC0415
 
         d = dict(src_dict)
         _attribute = d.pop("attribute", UNSET)
-        attribute: Attribute3 | Unset
+        attribute: Attribute | Unset
         if isinstance(_attribute, Unset):
             attribute = UNSET
         else:
-            attribute = Attribute3.from_dict(_attribute)
+            attribute = Attribute.from_dict(_attribute)
 
         audience = cls(
             attribute=attribute,

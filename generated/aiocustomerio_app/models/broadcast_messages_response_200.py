@@ -22,9 +22,12 @@ class BroadcastMessagesResponse200:
     """
     Attributes:
         messages (list[BroadcastMessagesResponse200MessagesItem] | Unset):
+        next_ (str | Unset): The token for the next page of results: pass it as `start` to get that page. Empty or
+            absent on the last page.
     """
 
     messages: list[BroadcastMessagesResponse200MessagesItem] | Unset = UNSET
+    next_: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -35,11 +38,15 @@ class BroadcastMessagesResponse200:
                 messages_item = messages_item_data.to_dict()
                 messages.append(messages_item)
 
+        next_ = self.next_
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
         if messages is not UNSET:
             field_dict["messages"] = messages
+        if next_ is not UNSET:
+            field_dict["next"] = next_
 
         return field_dict
 
@@ -57,8 +64,11 @@ class BroadcastMessagesResponse200:
 
                 messages.append(messages_item)
 
+        next_ = d.pop("next", UNSET)
+
         broadcast_messages_response_200 = cls(
             messages=messages,
+            next_=next_,
         )
 
         broadcast_messages_response_200.additional_properties = d

@@ -10,12 +10,12 @@ from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
     from ..models.and_ import And
-    from ..models.and_3 import And3
-    from ..models.attribute_2 import Attribute2
     from ..models.audience import Audience
-    from ..models.or_2 import Or2
-    from ..models.or_3 import Or3
     from ..models.segment import Segment
+    from ..models.trigger_broadcast_attribute import TriggerBroadcastAttribute
+    from ..models.trigger_broadcast_or import TriggerBroadcastOr
+    from ..models.trigger_broadcast_recipients_and import TriggerBroadcastRecipientsAnd
+    from ..models.trigger_broadcast_recipients_or import TriggerBroadcastRecipientsOr
 
 
 T = TypeVar("T", bound="ExportPeopleDataBody")
@@ -25,8 +25,9 @@ T = TypeVar("T", bound="ExportPeopleDataBody")
 class ExportPeopleDataBody:
     """
     Attributes:
-        filters (And | And3 | Attribute2 | Audience | Or2 | Or3 | Segment): When filtering for people, you can use `and`
-            and `or` arrays to determine the logic for a group of filter conditions. `not` reverses the filter condition and
+        filters (And | Audience | Segment | TriggerBroadcastAttribute | TriggerBroadcastOr |
+            TriggerBroadcastRecipientsAnd | TriggerBroadcastRecipientsOr): When filtering for people, you can use `and` and
+            `or` arrays to determine the logic for a group of filter conditions. `not` reverses the filter condition and
             matches when the condition is false. `segment` and `attribute` represent the individual conditions you can
             filter a group of people for.
 
@@ -34,29 +35,37 @@ class ExportPeopleDataBody:
             produce complex filters.
     """
 
-    filters: And | And3 | Attribute2 | Audience | Or2 | Or3 | Segment
+    filters: (
+        And
+        | Audience
+        | Segment
+        | TriggerBroadcastAttribute
+        | TriggerBroadcastOr
+        | TriggerBroadcastRecipientsAnd
+        | TriggerBroadcastRecipientsOr
+    )
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.and_ import And  # noqa: PLC0415
-        from ..models.and_3 import And3  # noqa: PLC0415
-        from ..models.attribute_2 import Attribute2  # noqa: PLC0415
-        from ..models.or_2 import Or2  # noqa: PLC0415
-        from ..models.or_3 import Or3  # noqa: PLC0415
         from ..models.segment import Segment  # noqa: PLC0415
+        from ..models.trigger_broadcast_attribute import TriggerBroadcastAttribute  # noqa: PLC0415
+        from ..models.trigger_broadcast_or import TriggerBroadcastOr  # noqa: PLC0415
+        from ..models.trigger_broadcast_recipients_and import TriggerBroadcastRecipientsAnd  # noqa: PLC0415
+        from ..models.trigger_broadcast_recipients_or import TriggerBroadcastRecipientsOr  # noqa: PLC0415
 
         filters: dict[str, Any]
         if isinstance(self.filters, And):
             filters = self.filters.to_dict()
-        elif isinstance(self.filters, Or2):
+        elif isinstance(self.filters, TriggerBroadcastOr):
             filters = self.filters.to_dict()
-        elif isinstance(self.filters, And3):
+        elif isinstance(self.filters, TriggerBroadcastRecipientsAnd):
             filters = self.filters.to_dict()
-        elif isinstance(self.filters, Or3):
+        elif isinstance(self.filters, TriggerBroadcastRecipientsOr):
             filters = self.filters.to_dict()
         elif isinstance(self.filters, Segment):
             filters = self.filters.to_dict()
-        elif isinstance(self.filters, Attribute2):
+        elif isinstance(self.filters, TriggerBroadcastAttribute):
             filters = self.filters.to_dict()
         else:
             filters = self.filters.to_dict()
@@ -74,16 +83,26 @@ class ExportPeopleDataBody:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.and_ import And  # noqa: PLC0415
-        from ..models.and_3 import And3  # noqa: PLC0415
-        from ..models.attribute_2 import Attribute2  # noqa: PLC0415
         from ..models.audience import Audience  # noqa: PLC0415
-        from ..models.or_2 import Or2  # noqa: PLC0415
-        from ..models.or_3 import Or3  # noqa: PLC0415
         from ..models.segment import Segment  # noqa: PLC0415
+        from ..models.trigger_broadcast_attribute import TriggerBroadcastAttribute  # noqa: PLC0415
+        from ..models.trigger_broadcast_or import TriggerBroadcastOr  # noqa: PLC0415
+        from ..models.trigger_broadcast_recipients_and import TriggerBroadcastRecipientsAnd  # noqa: PLC0415
+        from ..models.trigger_broadcast_recipients_or import TriggerBroadcastRecipientsOr  # noqa: PLC0415
 
         d = dict(src_dict)
 
-        def _parse_filters(data: object) -> And | And3 | Attribute2 | Audience | Or2 | Or3 | Segment:
+        def _parse_filters(
+            data: object,
+        ) -> (
+            And
+            | Audience
+            | Segment
+            | TriggerBroadcastAttribute
+            | TriggerBroadcastOr
+            | TriggerBroadcastRecipientsAnd
+            | TriggerBroadcastRecipientsOr
+        ):
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -95,7 +114,7 @@ class ExportPeopleDataBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filters_type_1 = Or2.from_dict(data)
+                filters_type_1 = TriggerBroadcastOr.from_dict(data)
 
                 return filters_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -103,7 +122,7 @@ class ExportPeopleDataBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filters_type_2_type_0 = And3.from_dict(data)
+                filters_type_2_type_0 = TriggerBroadcastRecipientsAnd.from_dict(data)
 
                 return filters_type_2_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -111,7 +130,7 @@ class ExportPeopleDataBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filters_type_2_type_1 = Or3.from_dict(data)
+                filters_type_2_type_1 = TriggerBroadcastRecipientsOr.from_dict(data)
 
                 return filters_type_2_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -127,7 +146,7 @@ class ExportPeopleDataBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filters_type_2_type_3 = Attribute2.from_dict(data)
+                filters_type_2_type_3 = TriggerBroadcastAttribute.from_dict(data)
 
                 return filters_type_2_type_3
             except (TypeError, ValueError, AttributeError, KeyError):

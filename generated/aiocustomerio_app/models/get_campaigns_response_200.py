@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from ..models.date import Date
     from ..models.event import Event
     from ..models.form import Form
+    from ..models.list_campaigns_segment import ListCampaignsSegment
     from ..models.object_ import Object
     from ..models.relationship import Relationship
-    from ..models.segment_3 import Segment3
     from ..models.webhook import Webhook
 
 
@@ -27,25 +27,25 @@ T = TypeVar("T", bound="GetCampaignsResponse200")
 class GetCampaignsResponse200:
     """
     Attributes:
-        campaign (Date | Event | Form | Object | Relationship | Segment3 | Unset | Webhook): A campaign in your
-            workspace with one of seven types of campaign triggers.
+        campaign (Date | Event | Form | ListCampaignsSegment | Object | Relationship | Unset | Webhook): A campaign in
+            your workspace with one of seven types of campaign triggers.
     """
 
-    campaign: Date | Event | Form | Object | Relationship | Segment3 | Unset | Webhook = UNSET
+    campaign: Date | Event | Form | ListCampaignsSegment | Object | Relationship | Unset | Webhook = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.date import Date  # noqa: PLC0415
         from ..models.event import Event  # noqa: PLC0415
         from ..models.form import Form  # noqa: PLC0415
+        from ..models.list_campaigns_segment import ListCampaignsSegment  # noqa: PLC0415
         from ..models.object_ import Object  # noqa: PLC0415
         from ..models.relationship import Relationship  # noqa: PLC0415
-        from ..models.segment_3 import Segment3  # noqa: PLC0415
 
         campaign: dict[str, Any] | Unset
         if isinstance(self.campaign, Unset):
             campaign = UNSET
-        elif isinstance(self.campaign, Segment3):
+        elif isinstance(self.campaign, ListCampaignsSegment):
             campaign = self.campaign.to_dict()
         elif isinstance(self.campaign, Event):
             campaign = self.campaign.to_dict()
@@ -73,20 +73,22 @@ class GetCampaignsResponse200:
         from ..models.date import Date  # noqa: PLC0415
         from ..models.event import Event  # noqa: PLC0415
         from ..models.form import Form  # noqa: PLC0415
+        from ..models.list_campaigns_segment import ListCampaignsSegment  # noqa: PLC0415
         from ..models.object_ import Object  # noqa: PLC0415
         from ..models.relationship import Relationship  # noqa: PLC0415
-        from ..models.segment_3 import Segment3  # noqa: PLC0415
         from ..models.webhook import Webhook  # noqa: PLC0415
 
         d = dict(src_dict)
 
-        def _parse_campaign(data: object) -> Date | Event | Form | Object | Relationship | Segment3 | Unset | Webhook:
+        def _parse_campaign(
+            data: object,
+        ) -> Date | Event | Form | ListCampaignsSegment | Object | Relationship | Unset | Webhook:
             if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                campaign_type_0 = Segment3.from_dict(data)
+                campaign_type_0 = ListCampaignsSegment.from_dict(data)
 
                 return campaign_type_0
             except (TypeError, ValueError, AttributeError, KeyError):

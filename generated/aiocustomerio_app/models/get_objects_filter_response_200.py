@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.identifiers_2 import Identifiers2
+    from ..models.get_objects_filter_identifiers import GetObjectsFilterIdentifiers
 
 
 T = TypeVar("T", bound="GetObjectsFilterResponse200")
@@ -21,7 +21,7 @@ T = TypeVar("T", bound="GetObjectsFilterResponse200")
 class GetObjectsFilterResponse200:
     """
     Attributes:
-        identifiers (list[Identifiers2] | Unset):
+        identifiers (list[GetObjectsFilterIdentifiers] | Unset):
         ids (list[str] | Unset): A list of object IDs matching the object_type_id and filter in the request. Items are
             the same as the `object_id` values under `identifiers`, but this array may be easier to search/sort through if
             you have a large number of objects and don't need to to use the `cio_object_id`. Example: ['ae3000'].
@@ -29,7 +29,7 @@ class GetObjectsFilterResponse200:
             next page of results.
     """
 
-    identifiers: list[Identifiers2] | Unset = UNSET
+    identifiers: list[GetObjectsFilterIdentifiers] | Unset = UNSET
     ids: list[str] | Unset = UNSET
     next_: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -62,15 +62,15 @@ class GetObjectsFilterResponse200:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.identifiers_2 import Identifiers2  # noqa: PLC0415
+        from ..models.get_objects_filter_identifiers import GetObjectsFilterIdentifiers  # noqa: PLC0415
 
         d = dict(src_dict)
         _identifiers = d.pop("identifiers", UNSET)
-        identifiers: list[Identifiers2] | Unset = UNSET
+        identifiers: list[GetObjectsFilterIdentifiers] | Unset = UNSET
         if _identifiers is not UNSET:
             identifiers = []
             for identifiers_item_data in _identifiers:
-                identifiers_item = Identifiers2.from_dict(identifiers_item_data)
+                identifiers_item = GetObjectsFilterIdentifiers.from_dict(identifiers_item_data)
 
                 identifiers.append(identifiers_item)
 

@@ -10,12 +10,12 @@ from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
     from ..models.and_ import And
-    from ..models.and_3 import And3
-    from ..models.attribute_2 import Attribute2
     from ..models.audience import Audience
-    from ..models.or_2 import Or2
-    from ..models.or_3 import Or3
     from ..models.segment import Segment
+    from ..models.trigger_broadcast_attribute import TriggerBroadcastAttribute
+    from ..models.trigger_broadcast_or import TriggerBroadcastOr
+    from ..models.trigger_broadcast_recipients_and import TriggerBroadcastRecipientsAnd
+    from ..models.trigger_broadcast_recipients_or import TriggerBroadcastRecipientsOr
 
 
 T = TypeVar("T", bound="GetPeopleFilterBody")
@@ -25,34 +25,43 @@ T = TypeVar("T", bound="GetPeopleFilterBody")
 class GetPeopleFilterBody:
     """
     Attributes:
-        filter_ (And | And3 | Attribute2 | Audience | Or2 | Or3 | Segment): Describe the customers you want to return.
-            Use `and`, `or`, and `not` arrays to group and determine the logic for filter criteria. You can nest and, or,
-            and not arrays to produce complex filters.
+        filter_ (And | Audience | Segment | TriggerBroadcastAttribute | TriggerBroadcastOr |
+            TriggerBroadcastRecipientsAnd | TriggerBroadcastRecipientsOr): Describe the customers you want to return. Use
+            `and`, `or`, and `not` arrays to group and determine the logic for filter criteria. You can nest and, or, and
+            not arrays to produce complex filters.
     """
 
-    filter_: And | And3 | Attribute2 | Audience | Or2 | Or3 | Segment
+    filter_: (
+        And
+        | Audience
+        | Segment
+        | TriggerBroadcastAttribute
+        | TriggerBroadcastOr
+        | TriggerBroadcastRecipientsAnd
+        | TriggerBroadcastRecipientsOr
+    )
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.and_ import And  # noqa: PLC0415
-        from ..models.and_3 import And3  # noqa: PLC0415
-        from ..models.attribute_2 import Attribute2  # noqa: PLC0415
-        from ..models.or_2 import Or2  # noqa: PLC0415
-        from ..models.or_3 import Or3  # noqa: PLC0415
         from ..models.segment import Segment  # noqa: PLC0415
+        from ..models.trigger_broadcast_attribute import TriggerBroadcastAttribute  # noqa: PLC0415
+        from ..models.trigger_broadcast_or import TriggerBroadcastOr  # noqa: PLC0415
+        from ..models.trigger_broadcast_recipients_and import TriggerBroadcastRecipientsAnd  # noqa: PLC0415
+        from ..models.trigger_broadcast_recipients_or import TriggerBroadcastRecipientsOr  # noqa: PLC0415
 
         filter_: dict[str, Any]
         if isinstance(self.filter_, And):
             filter_ = self.filter_.to_dict()
-        elif isinstance(self.filter_, Or2):
+        elif isinstance(self.filter_, TriggerBroadcastOr):
             filter_ = self.filter_.to_dict()
-        elif isinstance(self.filter_, And3):
+        elif isinstance(self.filter_, TriggerBroadcastRecipientsAnd):
             filter_ = self.filter_.to_dict()
-        elif isinstance(self.filter_, Or3):
+        elif isinstance(self.filter_, TriggerBroadcastRecipientsOr):
             filter_ = self.filter_.to_dict()
         elif isinstance(self.filter_, Segment):
             filter_ = self.filter_.to_dict()
-        elif isinstance(self.filter_, Attribute2):
+        elif isinstance(self.filter_, TriggerBroadcastAttribute):
             filter_ = self.filter_.to_dict()
         else:
             filter_ = self.filter_.to_dict()
@@ -70,16 +79,26 @@ class GetPeopleFilterBody:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.and_ import And  # noqa: PLC0415
-        from ..models.and_3 import And3  # noqa: PLC0415
-        from ..models.attribute_2 import Attribute2  # noqa: PLC0415
         from ..models.audience import Audience  # noqa: PLC0415
-        from ..models.or_2 import Or2  # noqa: PLC0415
-        from ..models.or_3 import Or3  # noqa: PLC0415
         from ..models.segment import Segment  # noqa: PLC0415
+        from ..models.trigger_broadcast_attribute import TriggerBroadcastAttribute  # noqa: PLC0415
+        from ..models.trigger_broadcast_or import TriggerBroadcastOr  # noqa: PLC0415
+        from ..models.trigger_broadcast_recipients_and import TriggerBroadcastRecipientsAnd  # noqa: PLC0415
+        from ..models.trigger_broadcast_recipients_or import TriggerBroadcastRecipientsOr  # noqa: PLC0415
 
         d = dict(src_dict)
 
-        def _parse_filter_(data: object) -> And | And3 | Attribute2 | Audience | Or2 | Or3 | Segment:
+        def _parse_filter_(
+            data: object,
+        ) -> (
+            And
+            | Audience
+            | Segment
+            | TriggerBroadcastAttribute
+            | TriggerBroadcastOr
+            | TriggerBroadcastRecipientsAnd
+            | TriggerBroadcastRecipientsOr
+        ):
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -91,7 +110,7 @@ class GetPeopleFilterBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filter_type_1 = Or2.from_dict(data)
+                filter_type_1 = TriggerBroadcastOr.from_dict(data)
 
                 return filter_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -99,7 +118,7 @@ class GetPeopleFilterBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filter_type_2_type_0 = And3.from_dict(data)
+                filter_type_2_type_0 = TriggerBroadcastRecipientsAnd.from_dict(data)
 
                 return filter_type_2_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -107,7 +126,7 @@ class GetPeopleFilterBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filter_type_2_type_1 = Or3.from_dict(data)
+                filter_type_2_type_1 = TriggerBroadcastRecipientsOr.from_dict(data)
 
                 return filter_type_2_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -123,7 +142,7 @@ class GetPeopleFilterBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filter_type_2_type_3 = Attribute2.from_dict(data)
+                filter_type_2_type_3 = TriggerBroadcastAttribute.from_dict(data)
 
                 return filter_type_2_type_3
             except (TypeError, ValueError, AttributeError, KeyError):

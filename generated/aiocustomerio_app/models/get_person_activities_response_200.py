@@ -22,9 +22,12 @@ class GetPersonActivitiesResponse200:
     """
     Attributes:
         activities (list[Activities] | Unset):
+        next_ (str | Unset): The token for the next page of results: pass it as `start` to get that page. Empty or
+            absent on the last page.
     """
 
     activities: list[Activities] | Unset = UNSET
+    next_: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -35,11 +38,15 @@ class GetPersonActivitiesResponse200:
                 activities_item = activities_item_data.to_dict()
                 activities.append(activities_item)
 
+        next_ = self.next_
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
         if activities is not UNSET:
             field_dict["activities"] = activities
+        if next_ is not UNSET:
+            field_dict["next"] = next_
 
         return field_dict
 
@@ -57,8 +64,11 @@ class GetPersonActivitiesResponse200:
 
                 activities.append(activities_item)
 
+        next_ = d.pop("next", UNSET)
+
         get_person_activities_response_200 = cls(
             activities=activities,
+            next_=next_,
         )
 
         get_person_activities_response_200.additional_properties = d

@@ -11,13 +11,13 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.get_objects_filter_identifiers import GetObjectsFilterIdentifiers
     from ..models.get_person_relationships_response_200_cio_relationships_item_attributes import (
         GetPersonRelationshipsResponse200CioRelationshipsItemAttributes,
     )
     from ..models.get_person_relationships_response_200_cio_relationships_item_timestamps import (
         GetPersonRelationshipsResponse200CioRelationshipsItemTimestamps,
     )
-    from ..models.identifiers_2 import Identifiers2
 
 
 T = TypeVar("T", bound="GetPersonRelationshipsResponse200CioRelationshipsItem")
@@ -28,7 +28,7 @@ class GetPersonRelationshipsResponse200CioRelationshipsItem:
     """
     Attributes:
         object_type_id (int | Unset): The type of object that the customer is related to.
-        identifiers (Identifiers2 | Unset):
+        identifiers (GetObjectsFilterIdentifiers | Unset):
         attributes (GetPersonRelationshipsResponse200CioRelationshipsItemAttributes | Unset): Attributes for the
             relationship between the person and the object.
         timestamps (GetPersonRelationshipsResponse200CioRelationshipsItemTimestamps | Unset): Unix timestamps when the
@@ -36,7 +36,7 @@ class GetPersonRelationshipsResponse200CioRelationshipsItem:
     """
 
     object_type_id: int | Unset = UNSET
-    identifiers: Identifiers2 | Unset = UNSET
+    identifiers: GetObjectsFilterIdentifiers | Unset = UNSET
     attributes: GetPersonRelationshipsResponse200CioRelationshipsItemAttributes | Unset = UNSET
     timestamps: GetPersonRelationshipsResponse200CioRelationshipsItemTimestamps | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -72,23 +72,23 @@ class GetPersonRelationshipsResponse200CioRelationshipsItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.get_objects_filter_identifiers import GetObjectsFilterIdentifiers  # noqa: PLC0415
         from ..models.get_person_relationships_response_200_cio_relationships_item_attributes import (
             GetPersonRelationshipsResponse200CioRelationshipsItemAttributes,  # noqa: PLC0415
         )
         from ..models.get_person_relationships_response_200_cio_relationships_item_timestamps import (
             GetPersonRelationshipsResponse200CioRelationshipsItemTimestamps,  # noqa: PLC0415
         )
-        from ..models.identifiers_2 import Identifiers2  # noqa: PLC0415
 
         d = dict(src_dict)
         object_type_id = d.pop("object_type_id", UNSET)
 
         _identifiers = d.pop("identifiers", UNSET)
-        identifiers: Identifiers2 | Unset
+        identifiers: GetObjectsFilterIdentifiers | Unset
         if isinstance(_identifiers, Unset):
             identifiers = UNSET
         else:
-            identifiers = Identifiers2.from_dict(_identifiers)
+            identifiers = GetObjectsFilterIdentifiers.from_dict(_identifiers)
 
         _attributes = d.pop("attributes", UNSET)
         attributes: GetPersonRelationshipsResponse200CioRelationshipsItemAttributes | Unset

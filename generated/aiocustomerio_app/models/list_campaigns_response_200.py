@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from ..models.date import Date
     from ..models.event import Event
     from ..models.form import Form
+    from ..models.list_campaigns_segment import ListCampaignsSegment
     from ..models.object_ import Object
     from ..models.relationship import Relationship
-    from ..models.segment_3 import Segment3
     from ..models.webhook import Webhook
 
 
@@ -27,27 +27,27 @@ T = TypeVar("T", bound="ListCampaignsResponse200")
 class ListCampaignsResponse200:
     """
     Attributes:
-        campaigns (list[Date | Event | Form | Object | Relationship | Segment3 | Webhook] | Unset): Each object is a
-            campaign in your workspace with one of seven types of campaign triggers.
+        campaigns (list[Date | Event | Form | ListCampaignsSegment | Object | Relationship | Webhook] | Unset): Each
+            object is a campaign in your workspace with one of seven types of campaign triggers.
     """
 
-    campaigns: list[Date | Event | Form | Object | Relationship | Segment3 | Webhook] | Unset = UNSET
+    campaigns: list[Date | Event | Form | ListCampaignsSegment | Object | Relationship | Webhook] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.date import Date  # noqa: PLC0415
         from ..models.event import Event  # noqa: PLC0415
         from ..models.form import Form  # noqa: PLC0415
+        from ..models.list_campaigns_segment import ListCampaignsSegment  # noqa: PLC0415
         from ..models.object_ import Object  # noqa: PLC0415
         from ..models.relationship import Relationship  # noqa: PLC0415
-        from ..models.segment_3 import Segment3  # noqa: PLC0415
 
         campaigns: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.campaigns, Unset):
             campaigns = []
             for campaigns_item_data in self.campaigns:
                 campaigns_item: dict[str, Any]
-                if isinstance(campaigns_item_data, Segment3):
+                if isinstance(campaigns_item_data, ListCampaignsSegment):
                     campaigns_item = campaigns_item_data.to_dict()
                 elif isinstance(campaigns_item_data, Event):
                     campaigns_item = campaigns_item_data.to_dict()
@@ -77,25 +77,25 @@ class ListCampaignsResponse200:
         from ..models.date import Date  # noqa: PLC0415
         from ..models.event import Event  # noqa: PLC0415
         from ..models.form import Form  # noqa: PLC0415
+        from ..models.list_campaigns_segment import ListCampaignsSegment  # noqa: PLC0415
         from ..models.object_ import Object  # noqa: PLC0415
         from ..models.relationship import Relationship  # noqa: PLC0415
-        from ..models.segment_3 import Segment3  # noqa: PLC0415
         from ..models.webhook import Webhook  # noqa: PLC0415
 
         d = dict(src_dict)
         _campaigns = d.pop("campaigns", UNSET)
-        campaigns: list[Date | Event | Form | Object | Relationship | Segment3 | Webhook] | Unset = UNSET
+        campaigns: list[Date | Event | Form | ListCampaignsSegment | Object | Relationship | Webhook] | Unset = UNSET
         if _campaigns is not UNSET:
             campaigns = []
             for campaigns_item_data in _campaigns:
 
                 def _parse_campaigns_item(
                     data: object,
-                ) -> Date | Event | Form | Object | Relationship | Segment3 | Webhook:
+                ) -> Date | Event | Form | ListCampaignsSegment | Object | Relationship | Webhook:
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        campaigns_item_type_0 = Segment3.from_dict(data)
+                        campaigns_item_type_0 = ListCampaignsSegment.from_dict(data)
 
                         return campaigns_item_type_0
                     except (TypeError, ValueError, AttributeError, KeyError):

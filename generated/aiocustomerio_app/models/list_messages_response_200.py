@@ -24,9 +24,12 @@ class ListMessagesResponse200:
         messages (list[ListMessagesResponse200MessagesItem] | Unset): Each object in the array describes an individual
             message delivery. The object contains keys for all possible parents of the message (`newsletter_id`,
             `broadcast_id`, etc) but only the parents of the delivery are populated. Other parent IDs are null.
+        next_ (str | Unset): The token for the next page of results: pass it as `start` to get that page. Empty or
+            absent on the last page.
     """
 
     messages: list[ListMessagesResponse200MessagesItem] | Unset = UNSET
+    next_: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -37,11 +40,15 @@ class ListMessagesResponse200:
                 messages_item = messages_item_data.to_dict()
                 messages.append(messages_item)
 
+        next_ = self.next_
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
         if messages is not UNSET:
             field_dict["messages"] = messages
+        if next_ is not UNSET:
+            field_dict["next"] = next_
 
         return field_dict
 
@@ -59,8 +66,11 @@ class ListMessagesResponse200:
 
                 messages.append(messages_item)
 
+        next_ = d.pop("next", UNSET)
+
         list_messages_response_200 = cls(
             messages=messages,
+            next_=next_,
         )
 
         list_messages_response_200.additional_properties = d

@@ -22,9 +22,12 @@ class ListSendersResponse200:
     """
     Attributes:
         sender_identities (list[ListSendersResponse200SenderIdentitiesItem] | Unset):
+        next_ (str | Unset): The token for the next page of results: pass it as `start` to get that page. Empty or
+            absent on the last page.
     """
 
     sender_identities: list[ListSendersResponse200SenderIdentitiesItem] | Unset = UNSET
+    next_: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -35,11 +38,15 @@ class ListSendersResponse200:
                 sender_identities_item = sender_identities_item_data.to_dict()
                 sender_identities.append(sender_identities_item)
 
+        next_ = self.next_
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
         if sender_identities is not UNSET:
             field_dict["sender_identities"] = sender_identities
+        if next_ is not UNSET:
+            field_dict["next"] = next_
 
         return field_dict
 
@@ -59,8 +66,11 @@ class ListSendersResponse200:
 
                 sender_identities.append(sender_identities_item)
 
+        next_ = d.pop("next", UNSET)
+
         list_senders_response_200 = cls(
             sender_identities=sender_identities,
+            next_=next_,
         )
 
         list_senders_response_200.additional_properties = d

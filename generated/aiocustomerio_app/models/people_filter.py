@@ -11,13 +11,13 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.and_2 import And2
     from ..models.attribute import Attribute
-    from ..models.attribute_2 import Attribute2
     from ..models.audience import Audience
     from ..models.or_ import Or
     from ..models.segment import Segment
-    from ..models.segment_2 import Segment2
+    from ..models.trigger_broadcast_and import TriggerBroadcastAnd
+    from ..models.trigger_broadcast_attribute import TriggerBroadcastAttribute
+    from ..models.trigger_broadcast_segment import TriggerBroadcastSegment
 
 
 T = TypeVar("T", bound="PeopleFilter")
@@ -32,23 +32,24 @@ class PeopleFilter:
         Attributes:
             and_ (list[Audience | Segment] | Unset): Returns results matching *all* conditions.
             or_ (list[Audience | Segment] | Unset): Returns results matching *any* conditions.
-            not_ (And2 | Attribute2 | Or | Segment | Unset): Returns results if a condition is false. While and/or support
-                an array of items, `not` supports a single filter object.
-            segment (Segment2 | Unset): Provide the `id` of a segment containing people you want to search for.
+            not_ (Or | Segment | TriggerBroadcastAnd | TriggerBroadcastAttribute | Unset): Returns results if a condition is
+                false. While and/or support an array of items, `not` supports a single filter object.
+            segment (TriggerBroadcastSegment | Unset): Provide the `id` of a segment containing people you want to search
+                for.
             attribute (Attribute | Unset): Filter your audience by attribute.
     """
 
     and_: list[Audience | Segment] | Unset = UNSET
     or_: list[Audience | Segment] | Unset = UNSET
-    not_: And2 | Attribute2 | Or | Segment | Unset = UNSET
-    segment: Segment2 | Unset = UNSET
+    not_: Or | Segment | TriggerBroadcastAnd | TriggerBroadcastAttribute | Unset = UNSET
+    segment: TriggerBroadcastSegment | Unset = UNSET
     attribute: Attribute | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.and_2 import And2  # noqa: PLC0415
         from ..models.or_ import Or  # noqa: PLC0415
         from ..models.segment import Segment  # noqa: PLC0415
+        from ..models.trigger_broadcast_and import TriggerBroadcastAnd  # noqa: PLC0415
 
         and_: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.and_, Unset):
@@ -77,7 +78,7 @@ class PeopleFilter:
         not_: dict[str, Any] | Unset
         if isinstance(self.not_, Unset):
             not_ = UNSET
-        elif isinstance(self.not_, And2):
+        elif isinstance(self.not_, TriggerBroadcastAnd):
             not_ = self.not_.to_dict()
         elif isinstance(self.not_, Or):
             not_ = self.not_.to_dict()
@@ -112,13 +113,13 @@ class PeopleFilter:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.and_2 import And2  # noqa: PLC0415
         from ..models.attribute import Attribute  # noqa: PLC0415
-        from ..models.attribute_2 import Attribute2  # noqa: PLC0415
         from ..models.audience import Audience  # noqa: PLC0415
         from ..models.or_ import Or  # noqa: PLC0415
         from ..models.segment import Segment  # noqa: PLC0415
-        from ..models.segment_2 import Segment2  # noqa: PLC0415
+        from ..models.trigger_broadcast_and import TriggerBroadcastAnd  # noqa: PLC0415
+        from ..models.trigger_broadcast_attribute import TriggerBroadcastAttribute  # noqa: PLC0415
+        from ..models.trigger_broadcast_segment import TriggerBroadcastSegment  # noqa: PLC0415
 
         d = dict(src_dict)
         _and_ = d.pop("and", UNSET)
@@ -171,13 +172,13 @@ class PeopleFilter:
 
                 or_.append(or_item)
 
-        def _parse_not_(data: object) -> And2 | Attribute2 | Or | Segment | Unset:
+        def _parse_not_(data: object) -> Or | Segment | TriggerBroadcastAnd | TriggerBroadcastAttribute | Unset:
             if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                not_type_0 = And2.from_dict(data)
+                not_type_0 = TriggerBroadcastAnd.from_dict(data)
 
                 return not_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -200,18 +201,18 @@ class PeopleFilter:
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            not_type_3 = Attribute2.from_dict(data)
+            not_type_3 = TriggerBroadcastAttribute.from_dict(data)
 
             return not_type_3
 
         not_ = _parse_not_(d.pop("not", UNSET))
 
         _segment = d.pop("segment", UNSET)
-        segment: Segment2 | Unset
+        segment: TriggerBroadcastSegment | Unset
         if isinstance(_segment, Unset):
             segment = UNSET
         else:
-            segment = Segment2.from_dict(_segment)
+            segment = TriggerBroadcastSegment.from_dict(_segment)
 
         _attribute = d.pop("attribute", UNSET)
         attribute: Attribute | Unset

@@ -9,7 +9,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.recipients_2 import Recipients2
+    from ..models.push_bounced_recipients import PushBouncedRecipients
 
 
 T = TypeVar("T", bound="PushBouncedData")
@@ -20,10 +20,10 @@ class PushBouncedData:
     """Contains information about the event, specific to the `object_type` and `metric`.
 
     Attributes:
-        recipients (list[Recipients2]):
+        recipients (list[PushBouncedRecipients]):
     """
 
-    recipients: list[Recipients2]
+    recipients: list[PushBouncedRecipients]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -44,13 +44,13 @@ class PushBouncedData:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.recipients_2 import Recipients2  # noqa: PLC0415
+        from ..models.push_bounced_recipients import PushBouncedRecipients  # noqa: PLC0415
 
         d = dict(src_dict)
         recipients = []
         _recipients = d.pop("recipients")
         for recipients_item_data in _recipients:
-            recipients_item = Recipients2.from_dict(recipients_item_data)
+            recipients_item = PushBouncedRecipients.from_dict(recipients_item_data)
 
             recipients.append(recipients_item)
 

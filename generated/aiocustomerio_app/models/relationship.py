@@ -12,7 +12,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.actions import Actions
-    from ..models.audience_2 import Audience2
+    from ..models.list_campaigns_audience import ListCampaignsAudience
     from ..models.relationship_relationship_attribute_triggers import RelationshipRelationshipAttributeTriggers
 
 
@@ -52,7 +52,7 @@ class Relationship:
             returned if the campaign audience was filtered on one or more relationship attributes. Example: {"and":[{"relati
             onship_attribute":{"type_id":1,"field":"email","operator":"eq","value":"dscs@test.com"}},{"relationship_attribut
             e":{"type_id":1,"field":"trig","operator":"eq","value":"false"}}]}.
-        audience (Audience2 | Unset): Defines the people who will start a journey in your campaign.
+        audience (ListCampaignsAudience | Unset): Defines the people who will start a journey in your campaign.
         relationship_attribute_triggers (RelationshipRelationshipAttributeTriggers | Unset): A list of relationship
             attributes used to trigger the campaign. Example:
             {"and":[{"relationship_attribute":{"type_id":1,"field":"trig","operator":"eq","value":"true"}}]}.
@@ -73,7 +73,7 @@ class Relationship:
     object_type_id: int | Unset = UNSET
     filter_object_attributes: str | Unset = UNSET
     filter_relationship_attributes: str | Unset = UNSET
-    audience: Audience2 | Unset = UNSET
+    audience: ListCampaignsAudience | Unset = UNSET
     relationship_attribute_triggers: RelationshipRelationshipAttributeTriggers | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -168,7 +168,7 @@ class Relationship:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.actions import Actions  # noqa: PLC0415
-        from ..models.audience_2 import Audience2  # noqa: PLC0415
+        from ..models.list_campaigns_audience import ListCampaignsAudience  # noqa: PLC0415
         from ..models.relationship_relationship_attribute_triggers import RelationshipRelationshipAttributeTriggers  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -210,11 +210,11 @@ class Relationship:
         filter_relationship_attributes = d.pop("filter_relationship_attributes", UNSET)
 
         _audience = d.pop("audience", UNSET)
-        audience: Audience2 | Unset
+        audience: ListCampaignsAudience | Unset
         if isinstance(_audience, Unset):
             audience = UNSET
         else:
-            audience = Audience2.from_dict(_audience)
+            audience = ListCampaignsAudience.from_dict(_audience)
 
         _relationship_attribute_triggers = d.pop("relationship_attribute_triggers", UNSET)
         relationship_attribute_triggers: RelationshipRelationshipAttributeTriggers | Unset

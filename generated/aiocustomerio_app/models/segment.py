@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.segment_5 import Segment5
+    from ..models.trigger_broadcast_segment import TriggerBroadcastSegment
 
 
 T = TypeVar("T", bound="Segment")
@@ -22,10 +22,11 @@ class Segment:
     """Filter for people who belong to a segment.
 
     Attributes:
-        segment (Segment5 | Unset): Provide the `id` of a segment containing people you want to search for.
+        segment (TriggerBroadcastSegment | Unset): Provide the `id` of a segment containing people you want to search
+            for.
     """
 
-    segment: Segment5 | Unset = UNSET
+    segment: TriggerBroadcastSegment | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -43,15 +44,15 @@ class Segment:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.segment_5 import Segment5  # noqa: PLC0415
+        from ..models.trigger_broadcast_segment import TriggerBroadcastSegment  # noqa: PLC0415
 
         d = dict(src_dict)
         _segment = d.pop("segment", UNSET)
-        segment: Segment5 | Unset
+        segment: TriggerBroadcastSegment | Unset
         if isinstance(_segment, Unset):
             segment = UNSET
         else:
-            segment = Segment5.from_dict(_segment)
+            segment = TriggerBroadcastSegment.from_dict(_segment)
 
         segment = cls(
             segment=segment,

@@ -12,13 +12,13 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.and_ import And
-    from ..models.and_3 import And3
-    from ..models.attribute_2 import Attribute2
     from ..models.audience import Audience
-    from ..models.or_2 import Or2
-    from ..models.or_3 import Or3
     from ..models.segment import Segment
+    from ..models.trigger_broadcast_attribute import TriggerBroadcastAttribute
     from ..models.trigger_broadcast_custom_recipients_data import TriggerBroadcastCustomRecipientsData
+    from ..models.trigger_broadcast_or import TriggerBroadcastOr
+    from ..models.trigger_broadcast_recipients_and import TriggerBroadcastRecipientsAnd
+    from ..models.trigger_broadcast_recipients_or import TriggerBroadcastRecipientsOr
 
 
 T = TypeVar("T", bound="TriggerBroadcastCustomRecipients")
@@ -36,8 +36,9 @@ class TriggerBroadcastCustomRecipients:
             immediate area! Head to your dashboard to view more information!'}}
 
     Attributes:
-        recipients (And | And3 | Attribute2 | Audience | Or2 | Or3 | Segment): A filter defining the group of people
-            that you want send the broadcast to.
+        recipients (And | Audience | Segment | TriggerBroadcastAttribute | TriggerBroadcastOr |
+            TriggerBroadcastRecipientsAnd | TriggerBroadcastRecipientsOr): A filter defining the group of people that you
+            want send the broadcast to.
         data (TriggerBroadcastCustomRecipientsData | Unset): Contains information you want to use to populate your
             broadcast. Example: {'headline': 'Roadrunner spotted in Albuquerque!', 'date': 1511315635, 'text': 'We received
             reports of a roadrunner in your immediate area! Head to your dashboard to view more information!'}.
@@ -51,7 +52,15 @@ class TriggerBroadcastCustomRecipients:
             rest of your audience. Default: False.
     """
 
-    recipients: And | And3 | Attribute2 | Audience | Or2 | Or3 | Segment
+    recipients: (
+        And
+        | Audience
+        | Segment
+        | TriggerBroadcastAttribute
+        | TriggerBroadcastOr
+        | TriggerBroadcastRecipientsAnd
+        | TriggerBroadcastRecipientsOr
+    )
     data: TriggerBroadcastCustomRecipientsData | Unset = UNSET
     email_add_duplicates: bool | Unset = False
     email_ignore_missing: bool | Unset = False
@@ -60,24 +69,24 @@ class TriggerBroadcastCustomRecipients:
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.and_ import And  # noqa: PLC0415
-        from ..models.and_3 import And3  # noqa: PLC0415
-        from ..models.attribute_2 import Attribute2  # noqa: PLC0415
-        from ..models.or_2 import Or2  # noqa: PLC0415
-        from ..models.or_3 import Or3  # noqa: PLC0415
         from ..models.segment import Segment  # noqa: PLC0415
+        from ..models.trigger_broadcast_attribute import TriggerBroadcastAttribute  # noqa: PLC0415
+        from ..models.trigger_broadcast_or import TriggerBroadcastOr  # noqa: PLC0415
+        from ..models.trigger_broadcast_recipients_and import TriggerBroadcastRecipientsAnd  # noqa: PLC0415
+        from ..models.trigger_broadcast_recipients_or import TriggerBroadcastRecipientsOr  # noqa: PLC0415
 
         recipients: dict[str, Any]
         if isinstance(self.recipients, And):
             recipients = self.recipients.to_dict()
-        elif isinstance(self.recipients, Or2):
+        elif isinstance(self.recipients, TriggerBroadcastOr):
             recipients = self.recipients.to_dict()
-        elif isinstance(self.recipients, And3):
+        elif isinstance(self.recipients, TriggerBroadcastRecipientsAnd):
             recipients = self.recipients.to_dict()
-        elif isinstance(self.recipients, Or3):
+        elif isinstance(self.recipients, TriggerBroadcastRecipientsOr):
             recipients = self.recipients.to_dict()
         elif isinstance(self.recipients, Segment):
             recipients = self.recipients.to_dict()
-        elif isinstance(self.recipients, Attribute2):
+        elif isinstance(self.recipients, TriggerBroadcastAttribute):
             recipients = self.recipients.to_dict()
         else:
             recipients = self.recipients.to_dict()
@@ -113,17 +122,27 @@ class TriggerBroadcastCustomRecipients:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.and_ import And  # noqa: PLC0415
-        from ..models.and_3 import And3  # noqa: PLC0415
-        from ..models.attribute_2 import Attribute2  # noqa: PLC0415
         from ..models.audience import Audience  # noqa: PLC0415
-        from ..models.or_2 import Or2  # noqa: PLC0415
-        from ..models.or_3 import Or3  # noqa: PLC0415
         from ..models.segment import Segment  # noqa: PLC0415
+        from ..models.trigger_broadcast_attribute import TriggerBroadcastAttribute  # noqa: PLC0415
         from ..models.trigger_broadcast_custom_recipients_data import TriggerBroadcastCustomRecipientsData  # noqa: PLC0415
+        from ..models.trigger_broadcast_or import TriggerBroadcastOr  # noqa: PLC0415
+        from ..models.trigger_broadcast_recipients_and import TriggerBroadcastRecipientsAnd  # noqa: PLC0415
+        from ..models.trigger_broadcast_recipients_or import TriggerBroadcastRecipientsOr  # noqa: PLC0415
 
         d = dict(src_dict)
 
-        def _parse_recipients(data: object) -> And | And3 | Attribute2 | Audience | Or2 | Or3 | Segment:
+        def _parse_recipients(
+            data: object,
+        ) -> (
+            And
+            | Audience
+            | Segment
+            | TriggerBroadcastAttribute
+            | TriggerBroadcastOr
+            | TriggerBroadcastRecipientsAnd
+            | TriggerBroadcastRecipientsOr
+        ):
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -135,7 +154,7 @@ class TriggerBroadcastCustomRecipients:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                recipients_type_1 = Or2.from_dict(data)
+                recipients_type_1 = TriggerBroadcastOr.from_dict(data)
 
                 return recipients_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -143,7 +162,7 @@ class TriggerBroadcastCustomRecipients:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                recipients_type_2_type_0 = And3.from_dict(data)
+                recipients_type_2_type_0 = TriggerBroadcastRecipientsAnd.from_dict(data)
 
                 return recipients_type_2_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -151,7 +170,7 @@ class TriggerBroadcastCustomRecipients:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                recipients_type_2_type_1 = Or3.from_dict(data)
+                recipients_type_2_type_1 = TriggerBroadcastRecipientsOr.from_dict(data)
 
                 return recipients_type_2_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -167,7 +186,7 @@ class TriggerBroadcastCustomRecipients:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                recipients_type_2_type_3 = Attribute2.from_dict(data)
+                recipients_type_2_type_3 = TriggerBroadcastAttribute.from_dict(data)
 
                 return recipients_type_2_type_3
             except (TypeError, ValueError, AttributeError, KeyError):

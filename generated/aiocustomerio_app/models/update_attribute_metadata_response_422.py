@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.errors_2 import Errors2
+    from ..models.trigger_broadcast_errors import TriggerBroadcastErrors
 
 
 T = TypeVar("T", bound="UpdateAttributeMetadataResponse422")
@@ -21,10 +21,10 @@ T = TypeVar("T", bound="UpdateAttributeMetadataResponse422")
 class UpdateAttributeMetadataResponse422:
     """
     Attributes:
-        errors (list[Errors2] | Unset):
+        errors (list[TriggerBroadcastErrors] | Unset):
     """
 
-    errors: list[Errors2] | Unset = UNSET
+    errors: list[TriggerBroadcastErrors] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,15 +45,15 @@ class UpdateAttributeMetadataResponse422:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.errors_2 import Errors2  # noqa: PLC0415
+        from ..models.trigger_broadcast_errors import TriggerBroadcastErrors  # noqa: PLC0415
 
         d = dict(src_dict)
         _errors = d.pop("errors", UNSET)
-        errors: list[Errors2] | Unset = UNSET
+        errors: list[TriggerBroadcastErrors] | Unset = UNSET
         if _errors is not UNSET:
             errors = []
             for errors_item_data in _errors:
-                errors_item = Errors2.from_dict(errors_item_data)
+                errors_item = TriggerBroadcastErrors.from_dict(errors_item_data)
 
                 errors.append(errors_item)
 

@@ -70,6 +70,7 @@ from .app_opened_anonymous_user_type import AppOpenedAnonymousUserType
 from .app_opened_identified_user import AppOpenedIdentifiedUser
 from .app_opened_identified_user_event import AppOpenedIdentifiedUserEvent
 from .app_opened_identified_user_type import AppOpenedIdentifiedUserType
+from .app_opened_properties import AppOpenedProperties
 from .app_uninstalled_anonymous_user import AppUninstalledAnonymousUser
 from .app_uninstalled_anonymous_user_event import AppUninstalledAnonymousUserEvent
 from .app_uninstalled_anonymous_user_properties import AppUninstalledAnonymousUserProperties
@@ -84,6 +85,7 @@ from .app_updated_anonymous_user_type import AppUpdatedAnonymousUserType
 from .app_updated_identified_user import AppUpdatedIdentifiedUser
 from .app_updated_identified_user_event import AppUpdatedIdentifiedUserEvent
 from .app_updated_identified_user_type import AppUpdatedIdentifiedUserType
+from .app_updated_properties import AppUpdatedProperties
 from .batch import Batch
 from .batch_batch_item_type_1_type_0 import BatchBatchItemType1Type0
 from .batch_batch_item_type_1_type_0_properties import BatchBatchItemType1Type0Properties
@@ -108,6 +110,7 @@ from .batch_batch_item_type_4_type_1 import BatchBatchItemType4Type1
 from .batch_batch_item_type_4_type_1_traits import BatchBatchItemType4Type1Traits
 from .batch_batch_item_type_4_type_1_type import BatchBatchItemType4Type1Type
 from .batch_integrations import BatchIntegrations
+from .batch_properties import BatchProperties
 from .batch_x_strict_mode import BatchXStrictMode
 from .braze_create_alias import BrazeCreateAlias
 from .braze_identify_user import BrazeIdentifyUser
@@ -142,9 +145,6 @@ from .common_utm_properties import CommonUtmProperties
 from .content_asset import ContentAsset
 from .content_assets import ContentAssets
 from .content_general import ContentGeneral
-from .context_2 import Context2
-from .context_2_device import Context2Device
-from .context_2_device_type import Context2DeviceType
 from .context_common import ContextCommon
 from .context_common_channel import ContextCommonChannel
 from .context_page import ContextPage
@@ -154,6 +154,9 @@ from .coupon_entered import CouponEntered
 from .coupon_removed import CouponRemoved
 from .create_or_update_device import CreateOrUpdateDevice
 from .create_or_update_device_event import CreateOrUpdateDeviceEvent
+from .create_update_device_context import CreateUpdateDeviceContext
+from .create_update_device_context_device import CreateUpdateDeviceContextDevice
+from .create_update_device_context_device_type import CreateUpdateDeviceContextDeviceType
 from .delete_device import DeleteDevice
 from .delete_device_event import DeleteDeviceEvent
 from .delete_object import DeleteObject
@@ -207,8 +210,11 @@ from .group_bad_anonymous_user_type import GroupBadAnonymousUserType
 from .group_bad_known_user import GroupBadKnownUser
 from .group_bad_known_user_integrations import GroupBadKnownUserIntegrations
 from .group_bad_known_user_type import GroupBadKnownUserType
+from .group_bad_traits import GroupBadTraits
 from .group_known_user import GroupKnownUser
 from .group_known_user_type import GroupKnownUserType
+from .group_traits import GroupTraits
+from .group_traits_relationship_attributes import GroupTraitsRelationshipAttributes
 from .group_x_strict_mode import GroupXStrictMode
 from .identify_anonymous_user import IdentifyAnonymousUser
 from .identify_anonymous_user_type import IdentifyAnonymousUserType
@@ -217,6 +223,7 @@ from .identify_bad_integrations import IdentifyBadIntegrations
 from .identify_bad_type import IdentifyBadType
 from .identify_known_user import IdentifyKnownUser
 from .identify_known_user_type import IdentifyKnownUserType
+from .identify_traits import IdentifyTraits
 from .identify_x_strict_mode import IdentifyXStrictMode
 from .integrations import Integrations
 from .live_chat_conversation_ended import LiveChatConversationEnded
@@ -260,6 +267,7 @@ from .page_bad_known_user_type import PageBadKnownUserType
 from .page_common_fields import PageCommonFields
 from .page_known_user import PageKnownUser
 from .page_known_user_type import PageKnownUserType
+from .page_properties import PageProperties
 from .page_x_strict_mode import PageXStrictMode
 from .payment_info_updated import PaymentInfoUpdated
 from .playback import Playback
@@ -282,10 +290,6 @@ from .promotion import Promotion
 from .promotion_clicked import PromotionClicked
 from .promotion_viewed import PromotionViewed
 from .properties import Properties
-from .properties_2 import Properties2
-from .properties_3 import Properties3
-from .properties_4 import Properties4
-from .properties_5 import Properties5
 from .report_content_event import ReportContentEvent
 from .report_content_event_event import ReportContentEventEvent
 from .report_content_event_properties import ReportContentEventProperties
@@ -332,10 +336,6 @@ from .track_known_user_properties import TrackKnownUserProperties
 from .track_known_user_type import TrackKnownUserType
 from .track_x_strict_mode import TrackXStrictMode
 from .traits import Traits
-from .traits_2 import Traits2
-from .traits_3 import Traits3
-from .traits_3_relationship_attributes import Traits3RelationshipAttributes
-from .traits_4 import Traits4
 from .traits_cio_subscription_preferences import TraitsCioSubscriptionPreferences
 from .traits_cio_subscription_preferences_topics import TraitsCioSubscriptionPreferencesTopics
 from .unsuppress_person import UnsuppressPerson
@@ -440,6 +440,7 @@ __all__ = (
     "AppOpenedIdentifiedUser",
     "AppOpenedIdentifiedUserEvent",
     "AppOpenedIdentifiedUserType",
+    "AppOpenedProperties",
     "AppUninstalledAnonymousUser",
     "AppUninstalledAnonymousUserEvent",
     "AppUninstalledAnonymousUserProperties",
@@ -454,6 +455,7 @@ __all__ = (
     "AppUpdatedIdentifiedUser",
     "AppUpdatedIdentifiedUserEvent",
     "AppUpdatedIdentifiedUserType",
+    "AppUpdatedProperties",
     "Batch",
     "BatchBatchItemType1Type0",
     "BatchBatchItemType1Type0Properties",
@@ -478,6 +480,7 @@ __all__ = (
     "BatchBatchItemType4Type1Traits",
     "BatchBatchItemType4Type1Type",
     "BatchIntegrations",
+    "BatchProperties",
     "BatchXStrictMode",
     "BrazeCreateAlias",
     "BrazeIdentifyUser",
@@ -512,9 +515,6 @@ __all__ = (
     "ContentAsset",
     "ContentAssets",
     "ContentGeneral",
-    "Context2",
-    "Context2Device",
-    "Context2DeviceType",
     "ContextCommon",
     "ContextCommonChannel",
     "ContextPage",
@@ -524,6 +524,9 @@ __all__ = (
     "CouponRemoved",
     "CreateOrUpdateDevice",
     "CreateOrUpdateDeviceEvent",
+    "CreateUpdateDeviceContext",
+    "CreateUpdateDeviceContextDevice",
+    "CreateUpdateDeviceContextDeviceType",
     "DeleteDevice",
     "DeleteDeviceEvent",
     "DeleteObject",
@@ -577,8 +580,11 @@ __all__ = (
     "GroupBadKnownUser",
     "GroupBadKnownUserIntegrations",
     "GroupBadKnownUserType",
+    "GroupBadTraits",
     "GroupKnownUser",
     "GroupKnownUserType",
+    "GroupTraits",
+    "GroupTraitsRelationshipAttributes",
     "GroupXStrictMode",
     "IdentifyAnonymousUser",
     "IdentifyAnonymousUserType",
@@ -587,6 +593,7 @@ __all__ = (
     "IdentifyBadType",
     "IdentifyKnownUser",
     "IdentifyKnownUserType",
+    "IdentifyTraits",
     "IdentifyXStrictMode",
     "Integrations",
     "LiveChatConversationEnded",
@@ -630,6 +637,7 @@ __all__ = (
     "PageCommonFields",
     "PageKnownUser",
     "PageKnownUserType",
+    "PageProperties",
     "PageXStrictMode",
     "PaymentInfoUpdated",
     "Playback",
@@ -652,10 +660,6 @@ __all__ = (
     "PromotionClicked",
     "PromotionViewed",
     "Properties",
-    "Properties2",
-    "Properties3",
-    "Properties4",
-    "Properties5",
     "ReportContentEvent",
     "ReportContentEventEvent",
     "ReportContentEventProperties",
@@ -702,10 +706,6 @@ __all__ = (
     "TrackKnownUserType",
     "TrackXStrictMode",
     "Traits",
-    "Traits2",
-    "Traits3",
-    "Traits3RelationshipAttributes",
-    "Traits4",
     "TraitsCioSubscriptionPreferences",
     "TraitsCioSubscriptionPreferencesTopics",
     "UnsuppressPerson",

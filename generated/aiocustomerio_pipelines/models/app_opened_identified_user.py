@@ -13,7 +13,7 @@ from ..models.app_opened_identified_user_type import AppOpenedIdentifiedUserType
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.properties_3 import Properties3
+    from ..models.app_opened_properties import AppOpenedProperties
 
 
 T = TypeVar("T", bound="AppOpenedIdentifiedUser")
@@ -27,13 +27,13 @@ class AppOpenedIdentifiedUser:
         type_ (AppOpenedIdentifiedUserType | Unset): Application events are always `track` calls.
         event (AppOpenedIdentifiedUserEvent | Unset): A person opened your app. Our SDKs automatically send this event
             when a person opens your app fresh or when they return to the app after sending it to the the background.
-        properties (Properties3 | Unset): The properties typically sent with the event.
+        properties (AppOpenedProperties | Unset): The properties typically sent with the event.
     """
 
     user_id: str | Unset = UNSET
     type_: AppOpenedIdentifiedUserType | Unset = UNSET
     event: AppOpenedIdentifiedUserEvent | Unset = UNSET
-    properties: Properties3 | Unset = UNSET
+    properties: AppOpenedProperties | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,7 +67,7 @@ class AppOpenedIdentifiedUser:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.properties_3 import Properties3  # noqa: PLC0415
+        from ..models.app_opened_properties import AppOpenedProperties  # noqa: PLC0415
 
         d = dict(src_dict)
         user_id = d.pop("userId", UNSET)
@@ -87,11 +87,11 @@ class AppOpenedIdentifiedUser:
             event = AppOpenedIdentifiedUserEvent(_event)
 
         _properties = d.pop("properties", UNSET)
-        properties: Properties3 | Unset
+        properties: AppOpenedProperties | Unset
         if isinstance(_properties, Unset):
             properties = UNSET
         else:
-            properties = Properties3.from_dict(_properties)
+            properties = AppOpenedProperties.from_dict(_properties)
 
         app_opened_identified_user = cls(
             user_id=user_id,

@@ -13,7 +13,7 @@ from ..models.app_updated_anonymous_user_type import AppUpdatedAnonymousUserType
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.properties_2 import Properties2
+    from ..models.app_updated_properties import AppUpdatedProperties
 
 
 T = TypeVar("T", bound="AppUpdatedAnonymousUser")
@@ -26,13 +26,13 @@ class AppUpdatedAnonymousUser:
         anonymous_id (str | Unset): The identifier of the anonymous user performing the event.
         type_ (AppUpdatedAnonymousUserType | Unset): Application events are always `track` calls.
         event (AppUpdatedAnonymousUserEvent | Unset): A person updated your app.
-        properties (Properties2 | Unset): The properties typically sent with the event.
+        properties (AppUpdatedProperties | Unset): The properties typically sent with the event.
     """
 
     anonymous_id: str | Unset = UNSET
     type_: AppUpdatedAnonymousUserType | Unset = UNSET
     event: AppUpdatedAnonymousUserEvent | Unset = UNSET
-    properties: Properties2 | Unset = UNSET
+    properties: AppUpdatedProperties | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,7 +66,7 @@ class AppUpdatedAnonymousUser:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.properties_2 import Properties2  # noqa: PLC0415
+        from ..models.app_updated_properties import AppUpdatedProperties  # noqa: PLC0415
 
         d = dict(src_dict)
         anonymous_id = d.pop("anonymousId", UNSET)
@@ -86,11 +86,11 @@ class AppUpdatedAnonymousUser:
             event = AppUpdatedAnonymousUserEvent(_event)
 
         _properties = d.pop("properties", UNSET)
-        properties: Properties2 | Unset
+        properties: AppUpdatedProperties | Unset
         if isinstance(_properties, Unset):
             properties = UNSET
         else:
-            properties = Properties2.from_dict(_properties)
+            properties = AppUpdatedProperties.from_dict(_properties)
 
         app_updated_anonymous_user = cls(
             anonymous_id=anonymous_id,

@@ -13,7 +13,7 @@ from ..models.app_updated_identified_user_type import AppUpdatedIdentifiedUserTy
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.properties_2 import Properties2
+    from ..models.app_updated_properties import AppUpdatedProperties
 
 
 T = TypeVar("T", bound="AppUpdatedIdentifiedUser")
@@ -26,13 +26,13 @@ class AppUpdatedIdentifiedUser:
         user_id (str | Unset): The identifier of the user performing the event.
         type_ (AppUpdatedIdentifiedUserType | Unset): Application events are always `track` calls.
         event (AppUpdatedIdentifiedUserEvent | Unset): A person updated your app.
-        properties (Properties2 | Unset): The properties typically sent with the event.
+        properties (AppUpdatedProperties | Unset): The properties typically sent with the event.
     """
 
     user_id: str | Unset = UNSET
     type_: AppUpdatedIdentifiedUserType | Unset = UNSET
     event: AppUpdatedIdentifiedUserEvent | Unset = UNSET
-    properties: Properties2 | Unset = UNSET
+    properties: AppUpdatedProperties | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,7 +66,7 @@ class AppUpdatedIdentifiedUser:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.properties_2 import Properties2  # noqa: PLC0415
+        from ..models.app_updated_properties import AppUpdatedProperties  # noqa: PLC0415
 
         d = dict(src_dict)
         user_id = d.pop("userId", UNSET)
@@ -86,11 +86,11 @@ class AppUpdatedIdentifiedUser:
             event = AppUpdatedIdentifiedUserEvent(_event)
 
         _properties = d.pop("properties", UNSET)
-        properties: Properties2 | Unset
+        properties: AppUpdatedProperties | Unset
         if isinstance(_properties, Unset):
             properties = UNSET
         else:
-            properties = Properties2.from_dict(_properties)
+            properties = AppUpdatedProperties.from_dict(_properties)
 
         app_updated_identified_user = cls(
             user_id=user_id,

@@ -12,7 +12,7 @@ from ..models.batch_batch_item_type_2_type_0_type import BatchBatchItemType2Type
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.properties_5 import Properties5
+    from ..models.batch_properties import BatchProperties
 
 
 T = TypeVar("T", bound="BatchBatchItemType2Type0")
@@ -26,13 +26,13 @@ class BatchBatchItemType2Type0:
             the same person in your sources _and_ destinations. Example: 241ma8mf4a.
         type_ (BatchBatchItemType2Type0Type): The event type. This is set automatically by the request method/endpoint.
         name (str | Unset): The name of the page. Example: home.
-        properties (Properties5 | Unset): Additional properties for your event.
+        properties (BatchProperties | Unset): Additional properties for your event.
     """
 
     user_id: str
     type_: BatchBatchItemType2Type0Type
     name: str | Unset = UNSET
-    properties: Properties5 | Unset = UNSET
+    properties: BatchProperties | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,7 +63,7 @@ class BatchBatchItemType2Type0:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.properties_5 import Properties5  # noqa: PLC0415
+        from ..models.batch_properties import BatchProperties  # noqa: PLC0415
 
         d = dict(src_dict)
         user_id = d.pop("userId")
@@ -73,11 +73,11 @@ class BatchBatchItemType2Type0:
         name = d.pop("name", UNSET)
 
         _properties = d.pop("properties", UNSET)
-        properties: Properties5 | Unset
+        properties: BatchProperties | Unset
         if isinstance(_properties, Unset):
             properties = UNSET
         else:
-            properties = Properties5.from_dict(_properties)
+            properties = BatchProperties.from_dict(_properties)
 
         batch_batch_item_type_2_type_0 = cls(
             user_id=user_id,

@@ -12,7 +12,7 @@ from ..models.batch_batch_item_type_2_type_1_type import BatchBatchItemType2Type
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.properties_5 import Properties5
+    from ..models.batch_properties import BatchProperties
 
 
 T = TypeVar("T", bound="BatchBatchItemType2Type1")
@@ -27,13 +27,13 @@ class BatchBatchItemType2Type1:
             in, provide their email, etc. Example: c0e5cae6-6f04-46e4-97a8-25076e8bdc0b.
         type_ (BatchBatchItemType2Type1Type): The event type. This is set automatically by the request method/endpoint.
         name (str | Unset): The name of the page. Example: home.
-        properties (Properties5 | Unset): Additional properties for your event.
+        properties (BatchProperties | Unset): Additional properties for your event.
     """
 
     anonymous_id: str
     type_: BatchBatchItemType2Type1Type
     name: str | Unset = UNSET
-    properties: Properties5 | Unset = UNSET
+    properties: BatchProperties | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -64,7 +64,7 @@ class BatchBatchItemType2Type1:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.properties_5 import Properties5  # noqa: PLC0415
+        from ..models.batch_properties import BatchProperties  # noqa: PLC0415
 
         d = dict(src_dict)
         anonymous_id = d.pop("anonymousId")
@@ -74,11 +74,11 @@ class BatchBatchItemType2Type1:
         name = d.pop("name", UNSET)
 
         _properties = d.pop("properties", UNSET)
-        properties: Properties5 | Unset
+        properties: BatchProperties | Unset
         if isinstance(_properties, Unset):
             properties = UNSET
         else:
-            properties = Properties5.from_dict(_properties)
+            properties = BatchProperties.from_dict(_properties)
 
         batch_batch_item_type_2_type_1 = cls(
             anonymous_id=anonymous_id,

@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..models.delete_device_event import DeleteDeviceEvent
 
 if TYPE_CHECKING:
-    from ..models.context_2 import Context2
+    from ..models.create_update_device_context import CreateUpdateDeviceContext
 
 
 T = TypeVar("T", bound="DeleteDevice")
@@ -28,13 +28,13 @@ class DeleteDevice:
     Attributes:
         event (DeleteDeviceEvent): The event name.
         user_id (str): The user's unique identifier.
-        context (Context2): Information about the device performing the event. Our SDKs typically collect these
-            properties automatically.
+        context (CreateUpdateDeviceContext): Information about the device performing the event. Our SDKs typically
+            collect these properties automatically.
     """
 
     event: DeleteDeviceEvent
     user_id: str
-    context: Context2
+    context: CreateUpdateDeviceContext
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -58,14 +58,14 @@ class DeleteDevice:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.context_2 import Context2  # noqa: PLC0415
+        from ..models.create_update_device_context import CreateUpdateDeviceContext  # noqa: PLC0415
 
         d = dict(src_dict)
         event = DeleteDeviceEvent(d.pop("event"))
 
         user_id = d.pop("userId")
 
-        context = Context2.from_dict(d.pop("context"))
+        context = CreateUpdateDeviceContext.from_dict(d.pop("context"))
 
         delete_device = cls(
             event=event,

@@ -12,9 +12,9 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.identify_traits import IdentifyTraits
     from ..models.mobile import Mobile
     from ..models.non_mobile import NonMobile
-    from ..models.traits_2 import Traits2
 
 
 T = TypeVar("T", bound="EtlIdentify")
@@ -32,8 +32,8 @@ class EtlIdentify:
             in, provide their email, etc. Example: c0e5cae6-6f04-46e4-97a8-25076e8bdc0b.
         user_id (str | Unset): The unique identifier for a person. This value should be unique across systems, so you
             recognize the same person in your sources _and_ destinations. Example: 241ma8mf4a.
-        traits (Traits2 | Unset): Additional properties that you know about a person. We've listed some common/reserved
-            traits below, but you can add any traits that you might use in another system.
+        traits (IdentifyTraits | Unset): Additional properties that you know about a person. We've listed some
+            common/reserved traits below, but you can add any traits that you might use in another system.
         context (Mobile | NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP
             address or locale. Context is automatically collected by our source libraries.
     """
@@ -43,7 +43,7 @@ class EtlIdentify:
     sent_at: datetime.datetime | Unset = UNSET
     anonymous_id: str | Unset = UNSET
     user_id: str | Unset = UNSET
-    traits: Traits2 | Unset = UNSET
+    traits: IdentifyTraits | Unset = UNSET
     context: Mobile | NonMobile | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -98,9 +98,9 @@ class EtlIdentify:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.identify_traits import IdentifyTraits  # noqa: PLC0415
         from ..models.mobile import Mobile  # noqa: PLC0415
         from ..models.non_mobile import NonMobile  # noqa: PLC0415
-        from ..models.traits_2 import Traits2  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id", UNSET)
@@ -124,11 +124,11 @@ class EtlIdentify:
         user_id = d.pop("user_id", UNSET)
 
         _traits = d.pop("traits", UNSET)
-        traits: Traits2 | Unset
+        traits: IdentifyTraits | Unset
         if isinstance(_traits, Unset):
             traits = UNSET
         else:
-            traits = Traits2.from_dict(_traits)
+            traits = IdentifyTraits.from_dict(_traits)
 
         def _parse_context(data: object) -> Mobile | NonMobile | Unset:
             if isinstance(data, Unset):

@@ -13,7 +13,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.mobile import Mobile
     from ..models.non_mobile import NonMobile
-    from ..models.properties_4 import Properties4
+    from ..models.page_properties import PageProperties
 
 
 T = TypeVar("T", bound="EtlPageDestination")
@@ -31,7 +31,7 @@ class EtlPageDestination:
             in, provide their email, etc. Example: c0e5cae6-6f04-46e4-97a8-25076e8bdc0b.
         user_id (str | Unset): The unique identifier for a person. This value should be unique across systems, so you
             recognize the same person in your sources _and_ destinations. Example: 241ma8mf4a.
-        properties (Properties4 | Unset): Additional `page` properties. Analytics.js automatically collects `url`,
+        properties (PageProperties | Unset): Additional `page` properties. Analytics.js automatically collects `url`,
             `title`, `referrer`, `path`, and `search` properties. But, if you use our other sources or you write your own
             integration, you should consider sending these properties yourself. Destination actions that take `page` events
             often rely on the `url` and `title` properties.
@@ -44,7 +44,7 @@ class EtlPageDestination:
     sent_at: int | Unset = UNSET
     anonymous_id: str | Unset = UNSET
     user_id: str | Unset = UNSET
-    properties: Properties4 | Unset = UNSET
+    properties: PageProperties | Unset = UNSET
     context: Mobile | NonMobile | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -97,7 +97,7 @@ class EtlPageDestination:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.mobile import Mobile  # noqa: PLC0415
         from ..models.non_mobile import NonMobile  # noqa: PLC0415
-        from ..models.properties_4 import Properties4  # noqa: PLC0415
+        from ..models.page_properties import PageProperties  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id", UNSET)
@@ -111,11 +111,11 @@ class EtlPageDestination:
         user_id = d.pop("user_id", UNSET)
 
         _properties = d.pop("properties", UNSET)
-        properties: Properties4 | Unset
+        properties: PageProperties | Unset
         if isinstance(_properties, Unset):
             properties = UNSET
         else:
-            properties = Properties4.from_dict(_properties)
+            properties = PageProperties.from_dict(_properties)
 
         def _parse_context(data: object) -> Mobile | NonMobile | Unset:
             if isinstance(data, Unset):

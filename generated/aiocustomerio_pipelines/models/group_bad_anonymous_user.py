@@ -14,8 +14,8 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.group_bad_anonymous_user_integrations import GroupBadAnonymousUserIntegrations
+    from ..models.group_bad_traits import GroupBadTraits
     from ..models.non_mobile import NonMobile
-    from ..models.traits_4 import Traits4
 
 
 T = TypeVar("T", bound="GroupBadAnonymousUser")
@@ -35,7 +35,7 @@ class GroupBadAnonymousUser:
             group/object your group belongs to; object type IDs are stringified integers. If you don't include this value,
             we assume the object type ID is `1`. See [objects in Customer.io Journeys](/journeys/object-types/) for more
             information. Example: 1.
-        traits (Traits4 | Unset): Additional information about the group.
+        traits (GroupBadTraits | Unset): Additional information about the group.
         context (NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP address or
             locale. Context is automatically collected by our source libraries.
         integrations (GroupBadAnonymousUserIntegrations | Unset): Contains a list of booleans indicating the
@@ -56,7 +56,7 @@ class GroupBadAnonymousUser:
     group_id: str
     anonymous_id: str | Unset = UNSET
     object_type_id: str | Unset = UNSET
-    traits: Traits4 | Unset = UNSET
+    traits: GroupBadTraits | Unset = UNSET
     context: NonMobile | Unset = UNSET
     integrations: GroupBadAnonymousUserIntegrations | Unset = UNSET
     message_id: str | Unset = UNSET
@@ -137,8 +137,8 @@ class GroupBadAnonymousUser:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.group_bad_anonymous_user_integrations import GroupBadAnonymousUserIntegrations  # noqa: PLC0415
+        from ..models.group_bad_traits import GroupBadTraits  # noqa: PLC0415
         from ..models.non_mobile import NonMobile  # noqa: PLC0415
-        from ..models.traits_4 import Traits4  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = GroupBadAnonymousUserType(d.pop("type"))
@@ -150,11 +150,11 @@ class GroupBadAnonymousUser:
         object_type_id = d.pop("objectTypeId", UNSET)
 
         _traits = d.pop("traits", UNSET)
-        traits: Traits4 | Unset
+        traits: GroupBadTraits | Unset
         if isinstance(_traits, Unset):
             traits = UNSET
         else:
-            traits = Traits4.from_dict(_traits)
+            traits = GroupBadTraits.from_dict(_traits)
 
         _context = d.pop("context", UNSET)
         context: NonMobile | Unset

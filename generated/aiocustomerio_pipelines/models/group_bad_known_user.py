@@ -14,8 +14,8 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.group_bad_known_user_integrations import GroupBadKnownUserIntegrations
+    from ..models.group_bad_traits import GroupBadTraits
     from ..models.non_mobile import NonMobile
-    from ..models.traits_4 import Traits4
 
 
 T = TypeVar("T", bound="GroupBadKnownUser")
@@ -34,7 +34,7 @@ class GroupBadKnownUser:
             group/object your group belongs to; object type IDs are stringified integers. If you don't include this value,
             we assume the object type ID is `1`. See [objects in Customer.io Journeys](/journeys/object-types/) for more
             information. Example: 1.
-        traits (Traits4 | Unset): Additional information about the group.
+        traits (GroupBadTraits | Unset): Additional information about the group.
         context (NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP address or
             locale. Context is automatically collected by our source libraries.
         integrations (GroupBadKnownUserIntegrations | Unset): Contains a list of booleans indicating the integrations
@@ -55,7 +55,7 @@ class GroupBadKnownUser:
     group_id: str
     user_id: str | Unset = UNSET
     object_type_id: str | Unset = UNSET
-    traits: Traits4 | Unset = UNSET
+    traits: GroupBadTraits | Unset = UNSET
     context: NonMobile | Unset = UNSET
     integrations: GroupBadKnownUserIntegrations | Unset = UNSET
     message_id: str | Unset = UNSET
@@ -136,8 +136,8 @@ class GroupBadKnownUser:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.group_bad_known_user_integrations import GroupBadKnownUserIntegrations  # noqa: PLC0415
+        from ..models.group_bad_traits import GroupBadTraits  # noqa: PLC0415
         from ..models.non_mobile import NonMobile  # noqa: PLC0415
-        from ..models.traits_4 import Traits4  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = GroupBadKnownUserType(d.pop("type"))
@@ -149,11 +149,11 @@ class GroupBadKnownUser:
         object_type_id = d.pop("objectTypeId", UNSET)
 
         _traits = d.pop("traits", UNSET)
-        traits: Traits4 | Unset
+        traits: GroupBadTraits | Unset
         if isinstance(_traits, Unset):
             traits = UNSET
         else:
-            traits = Traits4.from_dict(_traits)
+            traits = GroupBadTraits.from_dict(_traits)
 
         _context = d.pop("context", UNSET)
         context: NonMobile | Unset

@@ -14,9 +14,9 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.common_fields_integrations import CommonFieldsIntegrations
+    from ..models.group_traits import GroupTraits
     from ..models.mobile import Mobile
     from ..models.non_mobile import NonMobile
-    from ..models.traits_3 import Traits3
 
 
 T = TypeVar("T", bound="GroupKnownUser")
@@ -48,7 +48,7 @@ class GroupKnownUser:
         user_id (str | Unset): The unique identifier for a person. This value should be unique across systems, so you
             recognize the same person in your sources _and_ destinations. Example: 241ma8mf4a.
         group_id (str | Unset): ID of the group Example: 0e8c78ea9d97a7b8185e8632.
-        traits (Traits3 | Unset): Additional information about the group.
+        traits (GroupTraits | Unset): Additional information about the group.
     """
 
     integrations: CommonFieldsIntegrations | Unset = UNSET
@@ -62,7 +62,7 @@ class GroupKnownUser:
     context: Mobile | NonMobile | Unset = UNSET
     user_id: str | Unset = UNSET
     group_id: str | Unset = UNSET
-    traits: Traits3 | Unset = UNSET
+    traits: GroupTraits | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -145,9 +145,9 @@ class GroupKnownUser:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.common_fields_integrations import CommonFieldsIntegrations  # noqa: PLC0415
+        from ..models.group_traits import GroupTraits  # noqa: PLC0415
         from ..models.mobile import Mobile  # noqa: PLC0415
         from ..models.non_mobile import NonMobile  # noqa: PLC0415
-        from ..models.traits_3 import Traits3  # noqa: PLC0415
 
         d = dict(src_dict)
         _integrations = d.pop("integrations", UNSET)
@@ -220,11 +220,11 @@ class GroupKnownUser:
         group_id = d.pop("groupId", UNSET)
 
         _traits = d.pop("traits", UNSET)
-        traits: Traits3 | Unset
+        traits: GroupTraits | Unset
         if isinstance(_traits, Unset):
             traits = UNSET
         else:
-            traits = Traits3.from_dict(_traits)
+            traits = GroupTraits.from_dict(_traits)
 
         group_known_user = cls(
             integrations=integrations,

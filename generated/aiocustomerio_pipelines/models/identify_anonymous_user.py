@@ -14,9 +14,9 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.common_fields_integrations import CommonFieldsIntegrations
+    from ..models.identify_traits import IdentifyTraits
     from ..models.mobile import Mobile
     from ..models.non_mobile import NonMobile
-    from ..models.traits_2 import Traits2
 
 
 T = TypeVar("T", bound="IdentifyAnonymousUser")
@@ -48,8 +48,8 @@ class IdentifyAnonymousUser:
         version (float | Unset): The version of the API that received the event, automatically set by Customer.io.
         context (Mobile | NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP
             address or locale. Context is automatically collected by our source libraries.
-        traits (Traits2 | Unset): Additional properties that you know about a person. We've listed some common/reserved
-            traits below, but you can add any traits that you might use in another system.
+        traits (IdentifyTraits | Unset): Additional properties that you know about a person. We've listed some
+            common/reserved traits below, but you can add any traits that you might use in another system.
     """
 
     anonymous_id: str
@@ -62,7 +62,7 @@ class IdentifyAnonymousUser:
     type_: IdentifyAnonymousUserType | Unset = UNSET
     version: float | Unset = UNSET
     context: Mobile | NonMobile | Unset = UNSET
-    traits: Traits2 | Unset = UNSET
+    traits: IdentifyTraits | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -143,9 +143,9 @@ class IdentifyAnonymousUser:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.common_fields_integrations import CommonFieldsIntegrations  # noqa: PLC0415
+        from ..models.identify_traits import IdentifyTraits  # noqa: PLC0415
         from ..models.mobile import Mobile  # noqa: PLC0415
         from ..models.non_mobile import NonMobile  # noqa: PLC0415
-        from ..models.traits_2 import Traits2  # noqa: PLC0415
 
         d = dict(src_dict)
         anonymous_id = d.pop("anonymousId")
@@ -216,11 +216,11 @@ class IdentifyAnonymousUser:
         context = _parse_context(d.pop("context", UNSET))
 
         _traits = d.pop("traits", UNSET)
-        traits: Traits2 | Unset
+        traits: IdentifyTraits | Unset
         if isinstance(_traits, Unset):
             traits = UNSET
         else:
-            traits = Traits2.from_dict(_traits)
+            traits = IdentifyTraits.from_dict(_traits)
 
         identify_anonymous_user = cls(
             anonymous_id=anonymous_id,

@@ -14,8 +14,8 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.identify_bad_integrations import IdentifyBadIntegrations
+    from ..models.identify_traits import IdentifyTraits
     from ..models.non_mobile import NonMobile
-    from ..models.traits_2 import Traits2
 
 
 T = TypeVar("T", bound="IdentifyBad")
@@ -31,8 +31,8 @@ class IdentifyBad:
             identifier. Our libraries generate this value automatically to help you track people before they sign up, log
             in, provide their email, etc. Example: c0e5cae6-6f04-46e4-97a8-25076e8bdc0b.
         type_ (IdentifyBadType | Unset): The event type. This is set automatically by the request method/endpoint.
-        traits (Traits2 | Unset): Additional properties that you know about a person. We've listed some common/reserved
-            traits below, but you can add any traits that you might use in another system.
+        traits (IdentifyTraits | Unset): Additional properties that you know about a person. We've listed some
+            common/reserved traits below, but you can add any traits that you might use in another system.
         context (NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP address or
             locale. Context is automatically collected by our source libraries.
         integrations (IdentifyBadIntegrations | Unset): Contains a list of booleans indicating the integrations that are
@@ -52,7 +52,7 @@ class IdentifyBad:
     user_id: str | Unset = UNSET
     anonymous_id: str | Unset = UNSET
     type_: IdentifyBadType | Unset = UNSET
-    traits: Traits2 | Unset = UNSET
+    traits: IdentifyTraits | Unset = UNSET
     context: NonMobile | Unset = UNSET
     integrations: IdentifyBadIntegrations | Unset = UNSET
     message_id: str | Unset = UNSET
@@ -130,8 +130,8 @@ class IdentifyBad:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.identify_bad_integrations import IdentifyBadIntegrations  # noqa: PLC0415
+        from ..models.identify_traits import IdentifyTraits  # noqa: PLC0415
         from ..models.non_mobile import NonMobile  # noqa: PLC0415
-        from ..models.traits_2 import Traits2  # noqa: PLC0415
 
         d = dict(src_dict)
         user_id = d.pop("userId", UNSET)
@@ -146,11 +146,11 @@ class IdentifyBad:
             type_ = IdentifyBadType(_type_)
 
         _traits = d.pop("traits", UNSET)
-        traits: Traits2 | Unset
+        traits: IdentifyTraits | Unset
         if isinstance(_traits, Unset):
             traits = UNSET
         else:
-            traits = Traits2.from_dict(_traits)
+            traits = IdentifyTraits.from_dict(_traits)
 
         _context = d.pop("context", UNSET)
         context: NonMobile | Unset

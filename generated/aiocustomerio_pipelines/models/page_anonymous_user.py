@@ -15,7 +15,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.common_fields_integrations import CommonFieldsIntegrations
     from ..models.non_mobile import NonMobile
-    from ..models.properties_4 import Properties4
+    from ..models.page_properties import PageProperties
 
 
 T = TypeVar("T", bound="PageAnonymousUser")
@@ -47,7 +47,7 @@ class PageAnonymousUser:
         context (NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP address or
             locale. Context is automatically collected by our source libraries.
         name (str | Unset): The name of the page. Example: home.
-        properties (Properties4 | Unset): Additional `page` properties. Analytics.js automatically collects `url`,
+        properties (PageProperties | Unset): Additional `page` properties. Analytics.js automatically collects `url`,
             `title`, `referrer`, `path`, and `search` properties. But, if you use our other sources or you write your own
             integration, you should consider sending these properties yourself. Destination actions that take `page` events
             often rely on the `url` and `title` properties.
@@ -64,7 +64,7 @@ class PageAnonymousUser:
     version: float | Unset = UNSET
     context: NonMobile | Unset = UNSET
     name: str | Unset = UNSET
-    properties: Properties4 | Unset = UNSET
+    properties: PageProperties | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,7 +144,7 @@ class PageAnonymousUser:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.common_fields_integrations import CommonFieldsIntegrations  # noqa: PLC0415
         from ..models.non_mobile import NonMobile  # noqa: PLC0415
-        from ..models.properties_4 import Properties4  # noqa: PLC0415
+        from ..models.page_properties import PageProperties  # noqa: PLC0415
 
         d = dict(src_dict)
         anonymous_id = d.pop("anonymousId")
@@ -205,11 +205,11 @@ class PageAnonymousUser:
         name = d.pop("name", UNSET)
 
         _properties = d.pop("properties", UNSET)
-        properties: Properties4 | Unset
+        properties: PageProperties | Unset
         if isinstance(_properties, Unset):
             properties = UNSET
         else:
-            properties = Properties4.from_dict(_properties)
+            properties = PageProperties.from_dict(_properties)
 
         page_anonymous_user = cls(
             anonymous_id=anonymous_id,

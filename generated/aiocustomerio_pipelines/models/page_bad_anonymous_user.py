@@ -13,9 +13,9 @@ from ..models.page_bad_anonymous_user_type import PageBadAnonymousUserType
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.batch_properties import BatchProperties
     from ..models.non_mobile import NonMobile
     from ..models.page_bad_anonymous_user_integrations import PageBadAnonymousUserIntegrations
-    from ..models.properties_5 import Properties5
 
 
 T = TypeVar("T", bound="PageBadAnonymousUser")
@@ -30,7 +30,7 @@ class PageBadAnonymousUser:
             in, provide their email, etc. Example: c0e5cae6-6f04-46e4-97a8-25076e8bdc0b.
         type_ (PageBadAnonymousUserType): The event type. This is set automatically by the request method/endpoint.
         name (str): The name of the page. Example: home.
-        properties (Properties5 | Unset): Additional properties for your event.
+        properties (BatchProperties | Unset): Additional properties for your event.
         context (NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP address or
             locale. Context is automatically collected by our source libraries.
         integrations (PageBadAnonymousUserIntegrations | Unset): Contains a list of booleans indicating the integrations
@@ -50,7 +50,7 @@ class PageBadAnonymousUser:
     anonymous_id: str
     type_: PageBadAnonymousUserType
     name: str
-    properties: Properties5 | Unset = UNSET
+    properties: BatchProperties | Unset = UNSET
     context: NonMobile | Unset = UNSET
     integrations: PageBadAnonymousUserIntegrations | Unset = UNSET
     message_id: str | Unset = UNSET
@@ -125,9 +125,9 @@ class PageBadAnonymousUser:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.batch_properties import BatchProperties  # noqa: PLC0415
         from ..models.non_mobile import NonMobile  # noqa: PLC0415
         from ..models.page_bad_anonymous_user_integrations import PageBadAnonymousUserIntegrations  # noqa: PLC0415
-        from ..models.properties_5 import Properties5  # noqa: PLC0415
 
         d = dict(src_dict)
         anonymous_id = d.pop("anonymousId")
@@ -137,11 +137,11 @@ class PageBadAnonymousUser:
         name = d.pop("name")
 
         _properties = d.pop("properties", UNSET)
-        properties: Properties5 | Unset
+        properties: BatchProperties | Unset
         if isinstance(_properties, Unset):
             properties = UNSET
         else:
-            properties = Properties5.from_dict(_properties)
+            properties = BatchProperties.from_dict(_properties)
 
         _context = d.pop("context", UNSET)
         context: NonMobile | Unset

@@ -13,9 +13,9 @@ from ..models.page_bad_known_user_type import PageBadKnownUserType
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.batch_properties import BatchProperties
     from ..models.non_mobile import NonMobile
     from ..models.page_bad_known_user_integrations import PageBadKnownUserIntegrations
-    from ..models.properties_5 import Properties5
 
 
 T = TypeVar("T", bound="PageBadKnownUser")
@@ -29,7 +29,7 @@ class PageBadKnownUser:
             the same person in your sources _and_ destinations. Example: 241ma8mf4a.
         type_ (PageBadKnownUserType): The event type. This is set automatically by the request method/endpoint.
         name (str): The name of the page. Example: home.
-        properties (Properties5 | Unset): Additional properties for your event.
+        properties (BatchProperties | Unset): Additional properties for your event.
         context (NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP address or
             locale. Context is automatically collected by our source libraries.
         integrations (PageBadKnownUserIntegrations | Unset): Contains a list of booleans indicating the integrations
@@ -49,7 +49,7 @@ class PageBadKnownUser:
     user_id: str
     type_: PageBadKnownUserType
     name: str
-    properties: Properties5 | Unset = UNSET
+    properties: BatchProperties | Unset = UNSET
     context: NonMobile | Unset = UNSET
     integrations: PageBadKnownUserIntegrations | Unset = UNSET
     message_id: str | Unset = UNSET
@@ -124,9 +124,9 @@ class PageBadKnownUser:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.batch_properties import BatchProperties  # noqa: PLC0415
         from ..models.non_mobile import NonMobile  # noqa: PLC0415
         from ..models.page_bad_known_user_integrations import PageBadKnownUserIntegrations  # noqa: PLC0415
-        from ..models.properties_5 import Properties5  # noqa: PLC0415
 
         d = dict(src_dict)
         user_id = d.pop("userId")
@@ -136,11 +136,11 @@ class PageBadKnownUser:
         name = d.pop("name")
 
         _properties = d.pop("properties", UNSET)
-        properties: Properties5 | Unset
+        properties: BatchProperties | Unset
         if isinstance(_properties, Unset):
             properties = UNSET
         else:
-            properties = Properties5.from_dict(_properties)
+            properties = BatchProperties.from_dict(_properties)
 
         _context = d.pop("context", UNSET)
         context: NonMobile | Unset

@@ -48,9 +48,6 @@ from .attribute_audience_filter import AttributeAudienceFilter
 from .attribute_audience_filter_operator import AttributeAudienceFilterOperator
 from .attribute_change_action import AttributeChangeAction
 from .audience import Audience
-from .audience_2 import Audience2
-from .audience_2_person_filters import Audience2PersonFilters
-from .audience_2_relationship_filters import Audience2RelationshipFilters
 from .batch_body import BatchBody
 from .batch_response_207 import BatchResponse207
 from .batch_response_207_errors_item import BatchResponse207ErrorsItem
@@ -71,6 +68,9 @@ from .broadcast_object_state import BroadcastObjectState
 from .broadcast_object_type import BroadcastObjectType
 from .broadcast_trigger_object import BroadcastTriggerObject
 from .campaign_actions_item import CampaignActionsItem
+from .campaign_object_audience import CampaignObjectAudience
+from .campaign_object_audience_person_filters import CampaignObjectAudiencePersonFilters
+from .campaign_object_audience_relationship_filters import CampaignObjectAudienceRelationshipFilters
 from .campaign_object_event import CampaignObjectEvent
 from .campaign_object_event_actions_item import CampaignObjectEventActionsItem
 from .campaign_object_event_state import CampaignObjectEventState
@@ -100,9 +100,6 @@ from .campaign_object_webhook_type import CampaignObjectWebhookType
 from .campaign_request_emails import CampaignRequestEmails
 from .campaign_request_ids import CampaignRequestIds
 from .cio import Cio
-from .cio_id_2 import CioId2
-from .cio_id_3 import CioId3
-from .cio_id_4 import CioId4
 from .cio_push import CioPush
 from .cio_subscription_preferences import CioSubscriptionPreferences
 from .cio_subscription_preferences_topics import CioSubscriptionPreferencesTopics
@@ -157,8 +154,6 @@ from .device_object_common_attributes_last_status import DeviceObjectCommonAttri
 from .device_object_common_attributes_push_enabled import DeviceObjectCommonAttributesPushEnabled
 from .device_object_common_platform import DeviceObjectCommonPlatform
 from .email import Email
-from .email_2 import Email2
-from .email_3 import Email3
 from .email_action_object import EmailActionObject
 from .email_action_object_preprocessor import EmailActionObjectPreprocessor
 from .email_action_object_sending_state import EmailActionObjectSendingState
@@ -228,8 +223,6 @@ from .get_transactional_action_object import GetTransactionalActionObject
 from .icon_widget import IconWidget
 from .icon_widget_type import IconWidgetType
 from .id import Id
-from .id_2 import Id2
-from .id_3 import Id3
 from .identify_anonymous import IdentifyAnonymous
 from .identify_anonymous_action import IdentifyAnonymousAction
 from .identify_anonymous_attributes import IdentifyAnonymousAttributes
@@ -288,6 +281,9 @@ from .link_metrics_link import LinkMetricsLink
 from .link_metrics_metric import LinkMetricsMetric
 from .link_metrics_metric_series import LinkMetricsMetricSeries
 from .merge_body import MergeBody
+from .merge_cio_id import MergeCioId
+from .merge_email import MergeEmail
+from .merge_id import MergeId
 from .merge_response_400 import MergeResponse400
 from .merge_response_400_meta import MergeResponse400Meta
 from .message import Message
@@ -452,6 +448,7 @@ from .transactional_action_object_type import TransactionalActionObjectType
 from .transactional_object import TransactionalObject
 from .transactional_shared_email_object import TransactionalSharedEmailObject
 from .transactional_shared_object import TransactionalSharedObject
+from .transactional_shared_object_cio_id import TransactionalSharedObjectCioId
 from .transactional_shared_object_message_data import TransactionalSharedObjectMessageData
 from .transactional_shared_push_object import TransactionalSharedPushObject
 from .transactional_shared_push_object_custom_data import TransactionalSharedPushObjectCustomData
@@ -488,6 +485,9 @@ from .v1_cio_relationships_relationships_item import V1CioRelationshipsRelations
 from .v1_cio_relationships_relationships_item_relationship_attributes import (
     V1CioRelationshipsRelationshipsItemRelationshipAttributes,
 )
+from .v2_cio_relationships_cio_id import V2CioRelationshipsCioId
+from .v2_cio_relationships_email import V2CioRelationshipsEmail
+from .v2_cio_relationships_id import V2CioRelationshipsId
 from .v2_cio_relationships_item import V2CioRelationshipsItem
 from .v2_cio_relationships_item_relationship_attributes import V2CioRelationshipsItemRelationshipAttributes
 from .webhook_action_object import WebhookActionObject
@@ -550,9 +550,6 @@ __all__ = (
     "AttributeAudienceFilterOperator",
     "AttributeChangeAction",
     "Audience",
-    "Audience2",
-    "Audience2PersonFilters",
-    "Audience2RelationshipFilters",
     "BatchBody",
     "BatchResponse207",
     "BatchResponse207ErrorsItem",
@@ -573,6 +570,9 @@ __all__ = (
     "BroadcastObjectType",
     "BroadcastTriggerObject",
     "CampaignActionsItem",
+    "CampaignObjectAudience",
+    "CampaignObjectAudiencePersonFilters",
+    "CampaignObjectAudienceRelationshipFilters",
     "CampaignObjectEvent",
     "CampaignObjectEventActionsItem",
     "CampaignObjectEventState",
@@ -600,9 +600,6 @@ __all__ = (
     "CampaignRequestEmails",
     "CampaignRequestIds",
     "Cio",
-    "CioId2",
-    "CioId3",
-    "CioId4",
     "CioPush",
     "CioSubscriptionPreferences",
     "CioSubscriptionPreferencesTopics",
@@ -657,8 +654,6 @@ __all__ = (
     "DeviceObjectCommonAttributesPushEnabled",
     "DeviceObjectCommonPlatform",
     "Email",
-    "Email2",
-    "Email3",
     "EmailActionObject",
     "EmailActionObjectPreprocessor",
     "EmailActionObjectSendingState",
@@ -726,8 +721,6 @@ __all__ = (
     "IconWidget",
     "IconWidgetType",
     "Id",
-    "Id2",
-    "Id3",
     "IdentifyAnonymous",
     "IdentifyAnonymousAction",
     "IdentifyAnonymousAttributes",
@@ -782,6 +775,9 @@ __all__ = (
     "LinkMetricsMetric",
     "LinkMetricsMetricSeries",
     "MergeBody",
+    "MergeCioId",
+    "MergeEmail",
+    "MergeId",
     "MergeResponse400",
     "MergeResponse400Meta",
     "Message",
@@ -936,6 +932,7 @@ __all__ = (
     "TransactionalObject",
     "TransactionalSharedEmailObject",
     "TransactionalSharedObject",
+    "TransactionalSharedObjectCioId",
     "TransactionalSharedObjectMessageData",
     "TransactionalSharedPushObject",
     "TransactionalSharedPushObjectCustomData",
@@ -968,6 +965,9 @@ __all__ = (
     "V1CioRelationshipsAction",
     "V1CioRelationshipsRelationshipsItem",
     "V1CioRelationshipsRelationshipsItemRelationshipAttributes",
+    "V2CioRelationshipsCioId",
+    "V2CioRelationshipsEmail",
+    "V2CioRelationshipsId",
     "V2CioRelationshipsItem",
     "V2CioRelationshipsItemRelationshipAttributes",
     "WebhookActionObject",

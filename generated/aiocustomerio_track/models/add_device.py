@@ -13,9 +13,9 @@ from ..models.person_common_type import PersonCommonType
 
 if TYPE_CHECKING:
     from ..models.add_device_device import AddDeviceDevice
-    from ..models.cio_id_2 import CioId2
     from ..models.email import Email
     from ..models.id import Id
+    from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId
 
 
 T = TypeVar("T", bound="AddDevice")
@@ -27,8 +27,8 @@ class AddDevice:
 
     Attributes:
         type_ (PersonCommonType): The operation modifies a person in Customer.io
-        identifiers (CioId2 | Email | Id): The person you want to perform an action for—one of either `id`, `email`, or
-            `cio_id`. You cannot pass multiple identifiers.
+        identifiers (Email | Id | TransactionalSharedObjectCioId): The person you want to perform an action for—one of
+            either `id`, `email`, or `cio_id`. You cannot pass multiple identifiers.
         action (AddDeviceAction): Add a mobile device to a person's profile.
         device (AddDeviceDevice): The properties representing an individual device. [Our SDK's](/integrations/sdk/)
             gather all the properties defined below automatically, unless you disable the `autoTrackDeviceAttributes`
@@ -36,7 +36,7 @@ class AddDevice:
     """
 
     type_: PersonCommonType
-    identifiers: CioId2 | Email | Id
+    identifiers: Email | Id | TransactionalSharedObjectCioId
     action: AddDeviceAction
     device: AddDeviceDevice
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -75,14 +75,14 @@ class AddDevice:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.add_device_device import AddDeviceDevice  # noqa: PLC0415
-        from ..models.cio_id_2 import CioId2  # noqa: PLC0415
         from ..models.email import Email  # noqa: PLC0415
         from ..models.id import Id  # noqa: PLC0415
+        from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = PersonCommonType(d.pop("type"))
 
-        def _parse_identifiers(data: object) -> CioId2 | Email | Id:
+        def _parse_identifiers(data: object) -> Email | Id | TransactionalSharedObjectCioId:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -101,7 +101,7 @@ class AddDevice:
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = CioId2.from_dict(data)
+            identifiers_type_2 = TransactionalSharedObjectCioId.from_dict(data)
 
             return identifiers_type_2
 

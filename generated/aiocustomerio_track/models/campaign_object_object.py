@@ -13,7 +13,7 @@ from ..models.campaign_object_object_type import CampaignObjectObjectType
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.audience_2 import Audience2
+    from ..models.campaign_object_audience import CampaignObjectAudience
     from ..models.campaign_object_object_actions_item import CampaignObjectObjectActionsItem
     from ..models.campaign_object_object_object_attribute_triggers import CampaignObjectObjectObjectAttributeTriggers
 
@@ -50,7 +50,7 @@ class CampaignObjectObject:
             returned if the campaign audience was filtered on one or more relationship attributes. Example: {"and":[{"relati
             onship_attribute":{"type_id":1,"field":"email","operator":"eq","value":"dscs@test.com"}},{"relationship_attribut
             e":{"type_id":1,"field":"trig","operator":"eq","value":"false"}}]}.
-        audience (Audience2 | Unset): Defines the people who will start a journey in your campaign.
+        audience (CampaignObjectAudience | Unset): Defines the people who will start a journey in your campaign.
         object_attribute_triggers (CampaignObjectObjectObjectAttributeTriggers | Unset): A list of object attributes
             used to trigger the campaign. Example: {"and":[{"object_attribute":{"type_id":1,"field":"name","operator":"eq","
             value":"sfa"}},{"object_attribute":{"type_id":1,"field":"renewal_date","operator":"eq","value":"sdfs"}}]}.
@@ -71,7 +71,7 @@ class CampaignObjectObject:
     object_type_id: int | Unset = UNSET
     filter_object_attributes: str | Unset = UNSET
     filter_relationship_attributes: str | Unset = UNSET
-    audience: Audience2 | Unset = UNSET
+    audience: CampaignObjectAudience | Unset = UNSET
     object_attribute_triggers: CampaignObjectObjectObjectAttributeTriggers | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -169,7 +169,7 @@ class CampaignObjectObject:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.audience_2 import Audience2  # noqa: PLC0415
+        from ..models.campaign_object_audience import CampaignObjectAudience  # noqa: PLC0415
         from ..models.campaign_object_object_actions_item import CampaignObjectObjectActionsItem  # noqa: PLC0415
         from ..models.campaign_object_object_object_attribute_triggers import (
             CampaignObjectObjectObjectAttributeTriggers,  # noqa: PLC0415
@@ -224,11 +224,11 @@ class CampaignObjectObject:
         filter_relationship_attributes = d.pop("filter_relationship_attributes", UNSET)
 
         _audience = d.pop("audience", UNSET)
-        audience: Audience2 | Unset
+        audience: CampaignObjectAudience | Unset
         if isinstance(_audience, Unset):
             audience = UNSET
         else:
-            audience = Audience2.from_dict(_audience)
+            audience = CampaignObjectAudience.from_dict(_audience)
 
         _object_attribute_triggers = d.pop("object_attribute_triggers", UNSET)
         object_attribute_triggers: CampaignObjectObjectObjectAttributeTriggers | Unset

@@ -13,7 +13,7 @@ from ..models.campaign_object_relationship_type import CampaignObjectRelationshi
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.audience_2 import Audience2
+    from ..models.campaign_object_audience import CampaignObjectAudience
     from ..models.campaign_object_relationship_actions_item import CampaignObjectRelationshipActionsItem
     from ..models.campaign_object_relationship_relationship_attribute_triggers import (
         CampaignObjectRelationshipRelationshipAttributeTriggers,
@@ -53,7 +53,7 @@ class CampaignObjectRelationship:
             returned if the campaign audience was filtered on one or more relationship attributes. Example: {"and":[{"relati
             onship_attribute":{"type_id":1,"field":"email","operator":"eq","value":"dscs@test.com"}},{"relationship_attribut
             e":{"type_id":1,"field":"trig","operator":"eq","value":"false"}}]}.
-        audience (Audience2 | Unset): Defines the people who will start a journey in your campaign.
+        audience (CampaignObjectAudience | Unset): Defines the people who will start a journey in your campaign.
         relationship_attribute_triggers (CampaignObjectRelationshipRelationshipAttributeTriggers | Unset): A list of
             relationship attributes used to trigger the campaign. Example:
             {"and":[{"relationship_attribute":{"type_id":1,"field":"trig","operator":"eq","value":"true"}}]}.
@@ -74,7 +74,7 @@ class CampaignObjectRelationship:
     object_type_id: int | Unset = UNSET
     filter_object_attributes: str | Unset = UNSET
     filter_relationship_attributes: str | Unset = UNSET
-    audience: Audience2 | Unset = UNSET
+    audience: CampaignObjectAudience | Unset = UNSET
     relationship_attribute_triggers: CampaignObjectRelationshipRelationshipAttributeTriggers | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -172,7 +172,7 @@ class CampaignObjectRelationship:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.audience_2 import Audience2  # noqa: PLC0415
+        from ..models.campaign_object_audience import CampaignObjectAudience  # noqa: PLC0415
         from ..models.campaign_object_relationship_actions_item import CampaignObjectRelationshipActionsItem  # noqa: PLC0415
         from ..models.campaign_object_relationship_relationship_attribute_triggers import (
             CampaignObjectRelationshipRelationshipAttributeTriggers,  # noqa: PLC0415
@@ -227,11 +227,11 @@ class CampaignObjectRelationship:
         filter_relationship_attributes = d.pop("filter_relationship_attributes", UNSET)
 
         _audience = d.pop("audience", UNSET)
-        audience: Audience2 | Unset
+        audience: CampaignObjectAudience | Unset
         if isinstance(_audience, Unset):
             audience = UNSET
         else:
-            audience = Audience2.from_dict(_audience)
+            audience = CampaignObjectAudience.from_dict(_audience)
 
         _relationship_attribute_triggers = d.pop("relationship_attribute_triggers", UNSET)
         relationship_attribute_triggers: CampaignObjectRelationshipRelationshipAttributeTriggers | Unset

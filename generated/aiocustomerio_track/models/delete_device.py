@@ -12,10 +12,10 @@ from ..models.delete_device_action import DeleteDeviceAction
 from ..models.person_common_type import PersonCommonType
 
 if TYPE_CHECKING:
-    from ..models.cio_id_2 import CioId2
     from ..models.delete_device_device import DeleteDeviceDevice
     from ..models.email import Email
     from ..models.id import Id
+    from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId
 
 
 T = TypeVar("T", bound="DeleteDevice")
@@ -27,14 +27,14 @@ class DeleteDevice:
 
     Attributes:
         type_ (PersonCommonType): The operation modifies a person in Customer.io
-        identifiers (CioId2 | Email | Id): The person you want to perform an action for—one of either `id`, `email`, or
-            `cio_id`. You cannot pass multiple identifiers.
+        identifiers (Email | Id | TransactionalSharedObjectCioId): The person you want to perform an action for—one of
+            either `id`, `email`, or `cio_id`. You cannot pass multiple identifiers.
         action (DeleteDeviceAction): Delete a device from a person's profile.
         device (DeleteDeviceDevice): The device you want to remove.
     """
 
     type_: PersonCommonType
-    identifiers: CioId2 | Email | Id
+    identifiers: Email | Id | TransactionalSharedObjectCioId
     action: DeleteDeviceAction
     device: DeleteDeviceDevice
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -72,15 +72,15 @@ class DeleteDevice:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.cio_id_2 import CioId2  # noqa: PLC0415
         from ..models.delete_device_device import DeleteDeviceDevice  # noqa: PLC0415
         from ..models.email import Email  # noqa: PLC0415
         from ..models.id import Id  # noqa: PLC0415
+        from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = PersonCommonType(d.pop("type"))
 
-        def _parse_identifiers(data: object) -> CioId2 | Email | Id:
+        def _parse_identifiers(data: object) -> Email | Id | TransactionalSharedObjectCioId:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -99,7 +99,7 @@ class DeleteDevice:
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = CioId2.from_dict(data)
+            identifiers_type_2 = TransactionalSharedObjectCioId.from_dict(data)
 
             return identifiers_type_2
 

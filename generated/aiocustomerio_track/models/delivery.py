@@ -14,7 +14,7 @@ from ..models.delivery_type import DeliveryType
 
 if TYPE_CHECKING:
     from ..models.delivery_attributes import DeliveryAttributes
-    from ..models.id_2 import Id2
+    from ..models.v2_cio_relationships_id import V2CioRelationshipsId
 
 
 T = TypeVar("T", bound="Delivery")
@@ -30,7 +30,7 @@ class Delivery:
                 Customer.io, like push and in-app notifications.
             action (DeliveryAction): An `event` action indicates a delivery event. Use the `name` to determine the specific
                 metric that you want to attribute to this delivery.
-            identifiers (Id2):
+            identifiers (V2CioRelationshipsId):
             name (DeliveryName): The name of the metric you want to attribute to this "delivery".
             attributes (DeliveryAttributes): Contains information about the delivery and the individual who received the
                 message.
@@ -38,7 +38,7 @@ class Delivery:
 
     type_: DeliveryType
     action: DeliveryAction
-    identifiers: Id2
+    identifiers: V2CioRelationshipsId
     name: DeliveryName
     attributes: DeliveryAttributes
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -71,14 +71,14 @@ class Delivery:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.delivery_attributes import DeliveryAttributes  # noqa: PLC0415
-        from ..models.id_2 import Id2  # noqa: PLC0415
+        from ..models.v2_cio_relationships_id import V2CioRelationshipsId  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = DeliveryType(d.pop("type"))
 
         action = DeliveryAction(d.pop("action"))
 
-        identifiers = Id2.from_dict(d.pop("identifiers"))
+        identifiers = V2CioRelationshipsId.from_dict(d.pop("identifiers"))
 
         name = DeliveryName(d.pop("name"))
 

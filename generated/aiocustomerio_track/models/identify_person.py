@@ -13,11 +13,11 @@ from ..models.person_common_type import PersonCommonType
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.cio_id_2 import CioId2
     from ..models.email import Email
     from ..models.id import Id
     from ..models.identify_person_attributes import IdentifyPersonAttributes
     from ..models.identify_person_cio_relationships_item import IdentifyPersonCioRelationshipsItem
+    from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId
 
 
 T = TypeVar("T", bound="IdentifyPerson")
@@ -29,8 +29,8 @@ class IdentifyPerson:
 
     Attributes:
         type_ (PersonCommonType): The operation modifies a person in Customer.io
-        identifiers (CioId2 | Email | Id): The person you want to perform an action for—one of either `id`, `email`, or
-            `cio_id`. You cannot pass multiple identifiers.
+        identifiers (Email | Id | TransactionalSharedObjectCioId): The person you want to perform an action for—one of
+            either `id`, `email`, or `cio_id`. You cannot pass multiple identifiers.
         action (IdentifyPersonAction): Indicates that the operation will `identify` the the item of the specified
             `type`.
         field_timestamp (int | Unset): The Unix timestamp for when the attribute update occurred. This can be used to
@@ -43,7 +43,7 @@ class IdentifyPerson:
     """
 
     type_: PersonCommonType
-    identifiers: CioId2 | Email | Id
+    identifiers: Email | Id | TransactionalSharedObjectCioId
     action: IdentifyPersonAction
     field_timestamp: int | Unset = UNSET
     attributes: IdentifyPersonAttributes | Unset = UNSET
@@ -99,16 +99,16 @@ class IdentifyPerson:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.cio_id_2 import CioId2  # noqa: PLC0415
         from ..models.email import Email  # noqa: PLC0415
         from ..models.id import Id  # noqa: PLC0415
         from ..models.identify_person_attributes import IdentifyPersonAttributes  # noqa: PLC0415
         from ..models.identify_person_cio_relationships_item import IdentifyPersonCioRelationshipsItem  # noqa: PLC0415
+        from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = PersonCommonType(d.pop("type"))
 
-        def _parse_identifiers(data: object) -> CioId2 | Email | Id:
+        def _parse_identifiers(data: object) -> Email | Id | TransactionalSharedObjectCioId:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -127,7 +127,7 @@ class IdentifyPerson:
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = CioId2.from_dict(data)
+            identifiers_type_2 = TransactionalSharedObjectCioId.from_dict(data)
 
             return identifiers_type_2
 

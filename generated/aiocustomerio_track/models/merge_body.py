@@ -9,9 +9,9 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.cio_id_4 import CioId4
-    from ..models.email_3 import Email3
-    from ..models.id_3 import Id3
+    from ..models.merge_cio_id import MergeCioId
+    from ..models.merge_email import MergeEmail
+    from ..models.merge_id import MergeId
 
 
 T = TypeVar("T", bound="MergeBody")
@@ -22,41 +22,41 @@ class MergeBody:
     """Provide identifiers for the `primary` and `secondary` people you want to merge together.
 
     Attributes:
-        primary (CioId4 | Email3 | Id3): The person that you want to remain after the merge, identified by one of `id`,
-            `email`, or `cio_id`. This person receives information from the secondary person in the merge.
+        primary (MergeCioId | MergeEmail | MergeId): The person that you want to remain after the merge, identified by
+            one of `id`, `email`, or `cio_id`. This person receives information from the secondary person in the merge.
 
             If email is disabled as an identifier in your [workspace
             settings](https://fly.customer.io/workspaces/last/settings/edit), then you must reference people by `id` or
             `cio_id`. Under How to Modify, `id` must be set to "Reference people by cio_id" for a successful merge.
-        secondary (CioId4 | Email3 | Id3): The person that you want to delete after the merge, identified by one of
-            `id`, `email`, or `cio_id`. This person's information is merged into the primary person's profile and then it is
-            deleted.
+        secondary (MergeCioId | MergeEmail | MergeId): The person that you want to delete after the merge, identified by
+            one of `id`, `email`, or `cio_id`. This person's information is merged into the primary person's profile and
+            then it is deleted.
 
             If email is disabled as an identifier in your [workspace
             settings](https://fly.customer.io/workspaces/last/settings/edit), then you must reference people by `id` or
             `cio_id`. Under How to Modify, `id` must be set to "Reference people by cio_id" for a successful merge.
     """
 
-    primary: CioId4 | Email3 | Id3
-    secondary: CioId4 | Email3 | Id3
+    primary: MergeCioId | MergeEmail | MergeId
+    secondary: MergeCioId | MergeEmail | MergeId
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.email_3 import Email3  # noqa: PLC0415
-        from ..models.id_3 import Id3  # noqa: PLC0415
+        from ..models.merge_email import MergeEmail  # noqa: PLC0415
+        from ..models.merge_id import MergeId  # noqa: PLC0415
 
         primary: dict[str, Any]
-        if isinstance(self.primary, Id3):
+        if isinstance(self.primary, MergeId):
             primary = self.primary.to_dict()
-        elif isinstance(self.primary, Email3):
+        elif isinstance(self.primary, MergeEmail):
             primary = self.primary.to_dict()
         else:
             primary = self.primary.to_dict()
 
         secondary: dict[str, Any]
-        if isinstance(self.secondary, Id3):
+        if isinstance(self.secondary, MergeId):
             secondary = self.secondary.to_dict()
-        elif isinstance(self.secondary, Email3):
+        elif isinstance(self.secondary, MergeEmail):
             secondary = self.secondary.to_dict()
         else:
             secondary = self.secondary.to_dict()
@@ -74,17 +74,17 @@ class MergeBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.cio_id_4 import CioId4  # noqa: PLC0415
-        from ..models.email_3 import Email3  # noqa: PLC0415
-        from ..models.id_3 import Id3  # noqa: PLC0415
+        from ..models.merge_cio_id import MergeCioId  # noqa: PLC0415
+        from ..models.merge_email import MergeEmail  # noqa: PLC0415
+        from ..models.merge_id import MergeId  # noqa: PLC0415
 
         d = dict(src_dict)
 
-        def _parse_primary(data: object) -> CioId4 | Email3 | Id3:
+        def _parse_primary(data: object) -> MergeCioId | MergeEmail | MergeId:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                primary_type_0 = Id3.from_dict(data)
+                primary_type_0 = MergeId.from_dict(data)
 
                 return primary_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -92,24 +92,24 @@ class MergeBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                primary_type_1 = Email3.from_dict(data)
+                primary_type_1 = MergeEmail.from_dict(data)
 
                 return primary_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            primary_type_2 = CioId4.from_dict(data)
+            primary_type_2 = MergeCioId.from_dict(data)
 
             return primary_type_2
 
         primary = _parse_primary(d.pop("primary"))
 
-        def _parse_secondary(data: object) -> CioId4 | Email3 | Id3:
+        def _parse_secondary(data: object) -> MergeCioId | MergeEmail | MergeId:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                secondary_type_0 = Id3.from_dict(data)
+                secondary_type_0 = MergeId.from_dict(data)
 
                 return secondary_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -117,14 +117,14 @@ class MergeBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                secondary_type_1 = Email3.from_dict(data)
+                secondary_type_1 = MergeEmail.from_dict(data)
 
                 return secondary_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            secondary_type_2 = CioId4.from_dict(data)
+            secondary_type_2 = MergeCioId.from_dict(data)
 
             return secondary_type_2
 

@@ -11,12 +11,12 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.cio_id_3 import CioId3
-    from ..models.email_2 import Email2
-    from ..models.id_2 import Id2
     from ..models.object_add_relationships_cio_relationships_item_relationship_attributes import (
         ObjectAddRelationshipsCioRelationshipsItemRelationshipAttributes,
     )
+    from ..models.v2_cio_relationships_cio_id import V2CioRelationshipsCioId
+    from ..models.v2_cio_relationships_email import V2CioRelationshipsEmail
+    from ..models.v2_cio_relationships_id import V2CioRelationshipsId
 
 
 T = TypeVar("T", bound="ObjectAddRelationshipsCioRelationshipsItem")
@@ -29,26 +29,26 @@ class ObjectAddRelationshipsCioRelationshipsItem:
         {'identifiers': {'id': '42'}, 'relationship_attributes': {'role': 'admin', 'date_created': 1702480414}}
 
     Attributes:
-        identifiers (CioId3 | Email2 | Id2 | Unset):
+        identifiers (Unset | V2CioRelationshipsCioId | V2CioRelationshipsEmail | V2CioRelationshipsId):
         relationship_attributes (ObjectAddRelationshipsCioRelationshipsItemRelationshipAttributes | Unset): The
             attributes associated with a relationship. Passing null or an empty string removes the attribute from the
             relationship.
     """
 
-    identifiers: CioId3 | Email2 | Id2 | Unset = UNSET
+    identifiers: Unset | V2CioRelationshipsCioId | V2CioRelationshipsEmail | V2CioRelationshipsId = UNSET
     relationship_attributes: ObjectAddRelationshipsCioRelationshipsItemRelationshipAttributes | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.email_2 import Email2  # noqa: PLC0415
-        from ..models.id_2 import Id2  # noqa: PLC0415
+        from ..models.v2_cio_relationships_email import V2CioRelationshipsEmail  # noqa: PLC0415
+        from ..models.v2_cio_relationships_id import V2CioRelationshipsId  # noqa: PLC0415
 
         identifiers: dict[str, Any] | Unset
         if isinstance(self.identifiers, Unset):
             identifiers = UNSET
-        elif isinstance(self.identifiers, Id2):
+        elif isinstance(self.identifiers, V2CioRelationshipsId):
             identifiers = self.identifiers.to_dict()
-        elif isinstance(self.identifiers, Email2):
+        elif isinstance(self.identifiers, V2CioRelationshipsEmail):
             identifiers = self.identifiers.to_dict()
         else:
             identifiers = self.identifiers.to_dict()
@@ -69,22 +69,24 @@ class ObjectAddRelationshipsCioRelationshipsItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.cio_id_3 import CioId3  # noqa: PLC0415
-        from ..models.email_2 import Email2  # noqa: PLC0415
-        from ..models.id_2 import Id2  # noqa: PLC0415
         from ..models.object_add_relationships_cio_relationships_item_relationship_attributes import (
             ObjectAddRelationshipsCioRelationshipsItemRelationshipAttributes,  # noqa: PLC0415
         )
+        from ..models.v2_cio_relationships_cio_id import V2CioRelationshipsCioId  # noqa: PLC0415
+        from ..models.v2_cio_relationships_email import V2CioRelationshipsEmail  # noqa: PLC0415
+        from ..models.v2_cio_relationships_id import V2CioRelationshipsId  # noqa: PLC0415
 
         d = dict(src_dict)
 
-        def _parse_identifiers(data: object) -> CioId3 | Email2 | Id2 | Unset:
+        def _parse_identifiers(
+            data: object,
+        ) -> Unset | V2CioRelationshipsCioId | V2CioRelationshipsEmail | V2CioRelationshipsId:
             if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_0 = Id2.from_dict(data)
+                identifiers_type_0 = V2CioRelationshipsId.from_dict(data)
 
                 return identifiers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -92,14 +94,14 @@ class ObjectAddRelationshipsCioRelationshipsItem:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                identifiers_type_1 = Email2.from_dict(data)
+                identifiers_type_1 = V2CioRelationshipsEmail.from_dict(data)
 
                 return identifiers_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = CioId3.from_dict(data)
+            identifiers_type_2 = V2CioRelationshipsCioId.from_dict(data)
 
             return identifiers_type_2
 

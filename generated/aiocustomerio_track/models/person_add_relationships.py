@@ -12,10 +12,10 @@ from ..models.person_add_relationships_action import PersonAddRelationshipsActio
 from ..models.person_common_type import PersonCommonType
 
 if TYPE_CHECKING:
-    from ..models.cio_id_2 import CioId2
     from ..models.email import Email
     from ..models.id import Id
     from ..models.person_add_relationships_cio_relationships_item import PersonAddRelationshipsCioRelationshipsItem
+    from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId
 
 
 T = TypeVar("T", bound="PersonAddRelationships")
@@ -27,15 +27,15 @@ class PersonAddRelationships:
 
     Attributes:
         type_ (PersonCommonType): The operation modifies a person in Customer.io
-        identifiers (CioId2 | Email | Id): The person you want to perform an action for—one of either `id`, `email`, or
-            `cio_id`. You cannot pass multiple identifiers.
+        identifiers (Email | Id | TransactionalSharedObjectCioId): The person you want to perform an action for—one of
+            either `id`, `email`, or `cio_id`. You cannot pass multiple identifiers.
         action (PersonAddRelationshipsAction): This operation associates a person with one or more objects.
         cio_relationships (list[PersonAddRelationshipsCioRelationshipsItem]): Each object in the array represents a
             relationship you want to add to, or remove from, a person.
     """
 
     type_: PersonCommonType
-    identifiers: CioId2 | Email | Id
+    identifiers: Email | Id | TransactionalSharedObjectCioId
     action: PersonAddRelationshipsAction
     cio_relationships: list[PersonAddRelationshipsCioRelationshipsItem]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -76,15 +76,15 @@ class PersonAddRelationships:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.cio_id_2 import CioId2  # noqa: PLC0415
         from ..models.email import Email  # noqa: PLC0415
         from ..models.id import Id  # noqa: PLC0415
         from ..models.person_add_relationships_cio_relationships_item import PersonAddRelationshipsCioRelationshipsItem  # noqa: PLC0415
+        from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = PersonCommonType(d.pop("type"))
 
-        def _parse_identifiers(data: object) -> CioId2 | Email | Id:
+        def _parse_identifiers(data: object) -> Email | Id | TransactionalSharedObjectCioId:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -103,7 +103,7 @@ class PersonAddRelationships:
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = CioId2.from_dict(data)
+            identifiers_type_2 = TransactionalSharedObjectCioId.from_dict(data)
 
             return identifiers_type_2
 

@@ -12,9 +12,9 @@ from ..models.person_common_type import PersonCommonType
 from ..models.person_delete_action import PersonDeleteAction
 
 if TYPE_CHECKING:
-    from ..models.cio_id_2 import CioId2
     from ..models.email import Email
     from ..models.id import Id
+    from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId
 
 
 T = TypeVar("T", bound="PersonDelete")
@@ -26,13 +26,13 @@ class PersonDelete:
 
     Attributes:
         type_ (PersonCommonType): The operation modifies a person in Customer.io
-        identifiers (CioId2 | Email | Id): The person you want to perform an action for—one of either `id`, `email`, or
-            `cio_id`. You cannot pass multiple identifiers.
+        identifiers (Email | Id | TransactionalSharedObjectCioId): The person you want to perform an action for—one of
+            either `id`, `email`, or `cio_id`. You cannot pass multiple identifiers.
         action (PersonDeleteAction): Indicates that the operation will `delete` the the item of the specified `type`.
     """
 
     type_: PersonCommonType
-    identifiers: CioId2 | Email | Id
+    identifiers: Email | Id | TransactionalSharedObjectCioId
     action: PersonDeleteAction
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -66,14 +66,14 @@ class PersonDelete:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.cio_id_2 import CioId2  # noqa: PLC0415
         from ..models.email import Email  # noqa: PLC0415
         from ..models.id import Id  # noqa: PLC0415
+        from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = PersonCommonType(d.pop("type"))
 
-        def _parse_identifiers(data: object) -> CioId2 | Email | Id:
+        def _parse_identifiers(data: object) -> Email | Id | TransactionalSharedObjectCioId:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -92,7 +92,7 @@ class PersonDelete:
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = CioId2.from_dict(data)
+            identifiers_type_2 = TransactionalSharedObjectCioId.from_dict(data)
 
             return identifiers_type_2
 

@@ -13,10 +13,10 @@ from ..models.person_event_action import PersonEventAction
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.cio_id_2 import CioId2
     from ..models.email import Email
     from ..models.id import Id
     from ..models.person_event_attributes import PersonEventAttributes
+    from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId
 
 
 T = TypeVar("T", bound="PersonEvent")
@@ -29,8 +29,8 @@ class PersonEvent:
 
         Attributes:
             type_ (PersonCommonType): The operation modifies a person in Customer.io
-            identifiers (CioId2 | Email | Id): The person you want to perform an action for—one of either `id`, `email`, or
-                `cio_id`. You cannot pass multiple identifiers.
+            identifiers (Email | Id | TransactionalSharedObjectCioId): The person you want to perform an action for—one of
+                either `id`, `email`, or `cio_id`. You cannot pass multiple identifiers.
             action (PersonEventAction): A custom event attributed to the specified person.
             name (str): The name of the event. This is how you'll find your event in Customer.io or select it when using
                 events as campaign triggers.
@@ -42,7 +42,7 @@ class PersonEvent:
     """
 
     type_: PersonCommonType
-    identifiers: CioId2 | Email | Id
+    identifiers: Email | Id | TransactionalSharedObjectCioId
     action: PersonEventAction
     name: str
     id: str | Unset = UNSET
@@ -97,15 +97,15 @@ class PersonEvent:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.cio_id_2 import CioId2  # noqa: PLC0415
         from ..models.email import Email  # noqa: PLC0415
         from ..models.id import Id  # noqa: PLC0415
         from ..models.person_event_attributes import PersonEventAttributes  # noqa: PLC0415
+        from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = PersonCommonType(d.pop("type"))
 
-        def _parse_identifiers(data: object) -> CioId2 | Email | Id:
+        def _parse_identifiers(data: object) -> Email | Id | TransactionalSharedObjectCioId:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -124,7 +124,7 @@ class PersonEvent:
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = CioId2.from_dict(data)
+            identifiers_type_2 = TransactionalSharedObjectCioId.from_dict(data)
 
             return identifiers_type_2
 

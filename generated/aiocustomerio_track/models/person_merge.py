@@ -12,9 +12,9 @@ from ..models.person_merge_action import PersonMergeAction
 from ..models.person_merge_type import PersonMergeType
 
 if TYPE_CHECKING:
-    from ..models.cio_id_2 import CioId2
     from ..models.email import Email
     from ..models.id import Id
+    from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId
 
 
 T = TypeVar("T", bound="PersonMerge")
@@ -36,15 +36,16 @@ class PersonMerge:
             action (PersonMergeAction): Merge two people. You'll merge the `secondary` person into the `primary`. The
                 primary profile remains after the merge and the secondary is deleted. This operation is _not_ reversible. See
                 our page on [merging duplicate people](/merge-people/) for more information.
-            primary (CioId2 | Email | Id): The person that you want to remain after the merge, identified by one of `id`,
-                `email`, or `cio_id`. This person receives information from the secondary person in the merge.
+            primary (Email | Id | TransactionalSharedObjectCioId): The person that you want to remain after the merge,
+                identified by one of `id`, `email`, or `cio_id`. This person receives information from the secondary person in
+                the merge.
 
                 If email is disabled as an identifier in your [workspace
                 settings](https://fly.customer.io/workspaces/last/settings/edit), then you must reference people by `id` or
                 `cio_id`. Under How to Modify, `id` must be set to "Reference people by cio_id" for a successful merge.
-            secondary (CioId2 | Email | Id): The person that you want to delete after the merge, identified by one of `id`,
-                `email`, or `cio_id`. This person's information is merged into the primary person's profile and then it is
-                deleted.
+            secondary (Email | Id | TransactionalSharedObjectCioId): The person that you want to delete after the merge,
+                identified by one of `id`, `email`, or `cio_id`. This person's information is merged into the primary person's
+                profile and then it is deleted.
 
                 If email is disabled as an identifier in your [workspace
                 settings](https://fly.customer.io/workspaces/last/settings/edit), then you must reference people by `id` or
@@ -53,8 +54,8 @@ class PersonMerge:
 
     type_: PersonMergeType
     action: PersonMergeAction
-    primary: CioId2 | Email | Id
-    secondary: CioId2 | Email | Id
+    primary: Email | Id | TransactionalSharedObjectCioId
+    secondary: Email | Id | TransactionalSharedObjectCioId
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,16 +97,16 @@ class PersonMerge:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.cio_id_2 import CioId2  # noqa: PLC0415
         from ..models.email import Email  # noqa: PLC0415
         from ..models.id import Id  # noqa: PLC0415
+        from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = PersonMergeType(d.pop("type"))
 
         action = PersonMergeAction(d.pop("action"))
 
-        def _parse_primary(data: object) -> CioId2 | Email | Id:
+        def _parse_primary(data: object) -> Email | Id | TransactionalSharedObjectCioId:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -124,13 +125,13 @@ class PersonMerge:
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            primary_type_2 = CioId2.from_dict(data)
+            primary_type_2 = TransactionalSharedObjectCioId.from_dict(data)
 
             return primary_type_2
 
         primary = _parse_primary(d.pop("primary"))
 
-        def _parse_secondary(data: object) -> CioId2 | Email | Id:
+        def _parse_secondary(data: object) -> Email | Id | TransactionalSharedObjectCioId:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -149,7 +150,7 @@ class PersonMerge:
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            secondary_type_2 = CioId2.from_dict(data)
+            secondary_type_2 = TransactionalSharedObjectCioId.from_dict(data)
 
             return secondary_type_2
 

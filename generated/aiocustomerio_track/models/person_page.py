@@ -13,10 +13,10 @@ from ..models.person_page_action import PersonPageAction
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.cio_id_2 import CioId2
     from ..models.email import Email
     from ..models.id import Id
     from ..models.person_page_attributes import PersonPageAttributes
+    from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId
 
 
 T = TypeVar("T", bound="PersonPage")
@@ -30,8 +30,8 @@ class PersonPage:
 
         Attributes:
             type_ (PersonCommonType): The operation modifies a person in Customer.io
-            identifiers (CioId2 | Email | Id): The person you want to perform an action for—one of either `id`, `email`, or
-                `cio_id`. You cannot pass multiple identifiers.
+            identifiers (Email | Id | TransactionalSharedObjectCioId): The person you want to perform an action for—one of
+                either `id`, `email`, or `cio_id`. You cannot pass multiple identifiers.
             action (PersonPageAction): A web "pageview" event attributed to a person. Our `screen` and `page` event types
                 are more specific than our standard `event`, and help you track and target people based on the pages people
                 visit in your mobile app or website.
@@ -45,7 +45,7 @@ class PersonPage:
     """
 
     type_: PersonCommonType
-    identifiers: CioId2 | Email | Id
+    identifiers: Email | Id | TransactionalSharedObjectCioId
     action: PersonPageAction
     name: str
     id: str | Unset = UNSET
@@ -100,15 +100,15 @@ class PersonPage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.cio_id_2 import CioId2  # noqa: PLC0415
         from ..models.email import Email  # noqa: PLC0415
         from ..models.id import Id  # noqa: PLC0415
         from ..models.person_page_attributes import PersonPageAttributes  # noqa: PLC0415
+        from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = PersonCommonType(d.pop("type"))
 
-        def _parse_identifiers(data: object) -> CioId2 | Email | Id:
+        def _parse_identifiers(data: object) -> Email | Id | TransactionalSharedObjectCioId:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -127,7 +127,7 @@ class PersonPage:
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = CioId2.from_dict(data)
+            identifiers_type_2 = TransactionalSharedObjectCioId.from_dict(data)
 
             return identifiers_type_2
 

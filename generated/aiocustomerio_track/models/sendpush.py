@@ -13,9 +13,9 @@ from ..models.transactional_shared_push_object_to import TransactionalSharedPush
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.cio_id_2 import CioId2
     from ..models.email import Email
     from ..models.id import Id
+    from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId
     from ..models.transactional_shared_object_message_data import TransactionalSharedObjectMessageData
     from ..models.transactional_shared_push_object_custom_data import TransactionalSharedPushObjectCustomData
     from ..models.transactional_shared_push_object_custom_device import TransactionalSharedPushObjectCustomDevice
@@ -30,8 +30,8 @@ class Sendpush:
     """The payload of a transactional push message.
 
     Attributes:
-        identifiers (CioId2 | Email | Id): Identifies the person represented by your transactional message by one of,
-            and only one of, `id`, `email`, or `cio_id`.
+        identifiers (Email | Id | TransactionalSharedObjectCioId): Identifies the person represented by your
+            transactional message by one of, and only one of, `id`, `email`, or `cio_id`.
         transactional_message_id (int | str): The transactional message template that you want to use for your message.
             You can call the template by its numerical ID or by the *Trigger Name* that you assigned the template (case
             insensitive).
@@ -75,7 +75,7 @@ class Sendpush:
             directly to your audience. You must go to the Deliveries and Drafts page to send your message. Default: False.
     """
 
-    identifiers: CioId2 | Email | Id
+    identifiers: Email | Id | TransactionalSharedObjectCioId
     transactional_message_id: int | str
     to: TransactionalSharedPushObjectTo | Unset = TransactionalSharedPushObjectTo.ALL
     title: str | Unset = UNSET
@@ -194,9 +194,9 @@ class Sendpush:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.cio_id_2 import CioId2  # noqa: PLC0415
         from ..models.email import Email  # noqa: PLC0415
         from ..models.id import Id  # noqa: PLC0415
+        from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId  # noqa: PLC0415
         from ..models.transactional_shared_object_message_data import TransactionalSharedObjectMessageData  # noqa: PLC0415
         from ..models.transactional_shared_push_object_custom_data import TransactionalSharedPushObjectCustomData  # noqa: PLC0415
         from ..models.transactional_shared_push_object_custom_device import TransactionalSharedPushObjectCustomDevice  # noqa: PLC0415
@@ -204,7 +204,7 @@ class Sendpush:
 
         d = dict(src_dict)
 
-        def _parse_identifiers(data: object) -> CioId2 | Email | Id:
+        def _parse_identifiers(data: object) -> Email | Id | TransactionalSharedObjectCioId:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -223,7 +223,7 @@ class Sendpush:
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = CioId2.from_dict(data)
+            identifiers_type_2 = TransactionalSharedObjectCioId.from_dict(data)
 
             return identifiers_type_2
 

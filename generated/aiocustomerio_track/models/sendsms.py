@@ -11,9 +11,9 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.cio_id_2 import CioId2
     from ..models.email import Email
     from ..models.id import Id
+    from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId
     from ..models.transactional_shared_object_message_data import TransactionalSharedObjectMessageData
 
 
@@ -30,8 +30,8 @@ class Sendsms:
             {'confirmation_code': '123456', 'account_name': 'Jane Doe'}}
 
     Attributes:
-        identifiers (CioId2 | Email | Id): Identifies the person represented by your transactional message by one of,
-            and only one of, `id`, `email`, or `cio_id`.
+        identifiers (Email | Id | TransactionalSharedObjectCioId): Identifies the person represented by your
+            transactional message by one of, and only one of, `id`, `email`, or `cio_id`.
         transactional_message_id (int | str): The transactional message template that you want to use for your message.
             You can call the template by its numerical ID or by the *Trigger Name* that you assigned the template (case
             insensitive).
@@ -57,7 +57,7 @@ class Sendsms:
             started/#supported-languages).
     """
 
-    identifiers: CioId2 | Email | Id
+    identifiers: Email | Id | TransactionalSharedObjectCioId
     transactional_message_id: int | str
     to: str
     message_data: TransactionalSharedObjectMessageData | Unset = UNSET
@@ -130,14 +130,14 @@ class Sendsms:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.cio_id_2 import CioId2  # noqa: PLC0415
         from ..models.email import Email  # noqa: PLC0415
         from ..models.id import Id  # noqa: PLC0415
+        from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId  # noqa: PLC0415
         from ..models.transactional_shared_object_message_data import TransactionalSharedObjectMessageData  # noqa: PLC0415
 
         d = dict(src_dict)
 
-        def _parse_identifiers(data: object) -> CioId2 | Email | Id:
+        def _parse_identifiers(data: object) -> Email | Id | TransactionalSharedObjectCioId:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -156,7 +156,7 @@ class Sendsms:
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = CioId2.from_dict(data)
+            identifiers_type_2 = TransactionalSharedObjectCioId.from_dict(data)
 
             return identifiers_type_2
 

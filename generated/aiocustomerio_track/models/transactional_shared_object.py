@@ -11,9 +11,9 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.cio_id_2 import CioId2
     from ..models.email import Email
     from ..models.id import Id
+    from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId
     from ..models.transactional_shared_object_message_data import TransactionalSharedObjectMessageData
 
 
@@ -24,8 +24,8 @@ T = TypeVar("T", bound="TransactionalSharedObject")
 class TransactionalSharedObject:
     """
     Attributes:
-        identifiers (CioId2 | Email | Id): Identifies the person represented by your transactional message by one of,
-            and only one of, `id`, `email`, or `cio_id`.
+        identifiers (Email | Id | TransactionalSharedObjectCioId): Identifies the person represented by your
+            transactional message by one of, and only one of, `id`, `email`, or `cio_id`.
         message_data (TransactionalSharedObjectMessageData | Unset): An object containing the key-value pairs referenced
             using liquid in your message. Example: {'password_reset_token': 'abcde-12345-fghij-d888', 'account_id':
             '123dj'}.
@@ -39,7 +39,7 @@ class TransactionalSharedObject:
             directly to your audience. You must go to the Deliveries and Drafts page to send your message. Default: False.
     """
 
-    identifiers: CioId2 | Email | Id
+    identifiers: Email | Id | TransactionalSharedObjectCioId
     message_data: TransactionalSharedObjectMessageData | Unset = UNSET
     send_at: int | Unset = UNSET
     disable_message_retention: bool | Unset = False
@@ -93,14 +93,14 @@ class TransactionalSharedObject:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.cio_id_2 import CioId2  # noqa: PLC0415
         from ..models.email import Email  # noqa: PLC0415
         from ..models.id import Id  # noqa: PLC0415
+        from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId  # noqa: PLC0415
         from ..models.transactional_shared_object_message_data import TransactionalSharedObjectMessageData  # noqa: PLC0415
 
         d = dict(src_dict)
 
-        def _parse_identifiers(data: object) -> CioId2 | Email | Id:
+        def _parse_identifiers(data: object) -> Email | Id | TransactionalSharedObjectCioId:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -119,7 +119,7 @@ class TransactionalSharedObject:
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = CioId2.from_dict(data)
+            identifiers_type_2 = TransactionalSharedObjectCioId.from_dict(data)
 
             return identifiers_type_2
 

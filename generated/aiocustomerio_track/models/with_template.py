@@ -12,9 +12,9 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.attachments import Attachments
-    from ..models.cio_id_2 import CioId2
     from ..models.email import Email
     from ..models.id import Id
+    from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId
     from ..models.transactional_shared_object_message_data import TransactionalSharedObjectMessageData
 
 
@@ -26,8 +26,8 @@ class WithTemplate:
     """Send a transactional message using a template that you set up in Customer.io.
 
     Attributes:
-        identifiers (CioId2 | Email | Id): Identifies the person represented by your transactional message by one of,
-            and only one of, `id`, `email`, or `cio_id`.
+        identifiers (Email | Id | TransactionalSharedObjectCioId): Identifies the person represented by your
+            transactional message by one of, and only one of, `id`, `email`, or `cio_id`.
         transactional_message_id (int | str): The transactional message template that you want to use for your message.
             You can call the template by its numerical ID or by the *Trigger Name* that you assigned the template (case
             insensitive).
@@ -87,7 +87,7 @@ class WithTemplate:
             started/#supported-languages).
     """
 
-    identifiers: CioId2 | Email | Id
+    identifiers: Email | Id | TransactionalSharedObjectCioId
     transactional_message_id: int | str
     message_data: TransactionalSharedObjectMessageData | Unset = UNSET
     send_at: int | Unset = UNSET
@@ -224,14 +224,14 @@ class WithTemplate:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.attachments import Attachments  # noqa: PLC0415
-        from ..models.cio_id_2 import CioId2  # noqa: PLC0415
         from ..models.email import Email  # noqa: PLC0415
         from ..models.id import Id  # noqa: PLC0415
+        from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId  # noqa: PLC0415
         from ..models.transactional_shared_object_message_data import TransactionalSharedObjectMessageData  # noqa: PLC0415
 
         d = dict(src_dict)
 
-        def _parse_identifiers(data: object) -> CioId2 | Email | Id:
+        def _parse_identifiers(data: object) -> Email | Id | TransactionalSharedObjectCioId:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -250,7 +250,7 @@ class WithTemplate:
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = CioId2.from_dict(data)
+            identifiers_type_2 = TransactionalSharedObjectCioId.from_dict(data)
 
             return identifiers_type_2
 

@@ -12,9 +12,9 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.attachments import Attachments
-    from ..models.cio_id_2 import CioId2
     from ..models.email import Email
     from ..models.id import Id
+    from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId
     from ..models.transactional_shared_object_message_data import TransactionalSharedObjectMessageData
 
 
@@ -26,8 +26,8 @@ class WithoutTemplate:
     """Create your own message from scratch.
 
     Attributes:
-        identifiers (CioId2 | Email | Id): Identifies the person represented by your transactional message by one of,
-            and only one of, `id`, `email`, or `cio_id`.
+        identifiers (Email | Id | TransactionalSharedObjectCioId): Identifies the person represented by your
+            transactional message by one of, and only one of, `id`, `email`, or `cio_id`.
         body (str): The body of your message. Example: Your temporary password is {{message_data.password_reset_token}}.
         subject (str): The subject line for your message. Example: Reset your password!.
         from_ (str): The address that your email is from. This address must be verified by Customer.io. You can include
@@ -74,7 +74,7 @@ class WithoutTemplate:
         tracked (bool | Unset): If true, Customer.io tracks opens and link clicks in your message. Default: True.
     """
 
-    identifiers: CioId2 | Email | Id
+    identifiers: Email | Id | TransactionalSharedObjectCioId
     body: str
     subject: str
     from_: str
@@ -193,14 +193,14 @@ class WithoutTemplate:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.attachments import Attachments  # noqa: PLC0415
-        from ..models.cio_id_2 import CioId2  # noqa: PLC0415
         from ..models.email import Email  # noqa: PLC0415
         from ..models.id import Id  # noqa: PLC0415
+        from ..models.transactional_shared_object_cio_id import TransactionalSharedObjectCioId  # noqa: PLC0415
         from ..models.transactional_shared_object_message_data import TransactionalSharedObjectMessageData  # noqa: PLC0415
 
         d = dict(src_dict)
 
-        def _parse_identifiers(data: object) -> CioId2 | Email | Id:
+        def _parse_identifiers(data: object) -> Email | Id | TransactionalSharedObjectCioId:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -219,7 +219,7 @@ class WithoutTemplate:
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            identifiers_type_2 = CioId2.from_dict(data)
+            identifiers_type_2 = TransactionalSharedObjectCioId.from_dict(data)
 
             return identifiers_type_2
 

@@ -8,13 +8,13 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.segment_2 import Segment2
 from ...models.trigger_broadcast_body_type_2 import TriggerBroadcastBodyType2
 from ...models.trigger_broadcast_body_type_3 import TriggerBroadcastBodyType3
 from ...models.trigger_broadcast_custom_recipients import TriggerBroadcastCustomRecipients
 from ...models.trigger_broadcast_data_file_url import TriggerBroadcastDataFileURL
 from ...models.trigger_broadcast_default_audience import TriggerBroadcastDefaultAudience
 from ...models.trigger_broadcast_response_422 import TriggerBroadcastResponse422
+from ...models.trigger_broadcast_segment import TriggerBroadcastSegment
 from ...models.trigger_broadcast_user_maps import TriggerBroadcastUserMaps
 from ...types import Response
 
@@ -59,9 +59,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | Segment2 | TriggerBroadcastResponse422 | None:
+) -> Any | TriggerBroadcastResponse422 | TriggerBroadcastSegment | None:
     if response.status_code == 200:
-        response_200 = Segment2.from_dict(response.json())
+        response_200 = TriggerBroadcastSegment.from_dict(response.json())
 
         return response_200
 
@@ -86,7 +86,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | Segment2 | TriggerBroadcastResponse422]:
+) -> Response[Any | TriggerBroadcastResponse422 | TriggerBroadcastSegment]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -105,7 +105,7 @@ def sync_detailed(
     | TriggerBroadcastDataFileURL
     | TriggerBroadcastDefaultAudience
     | TriggerBroadcastUserMaps,
-) -> Response[Any | Segment2 | TriggerBroadcastResponse422]:
+) -> Response[Any | TriggerBroadcastResponse422 | TriggerBroadcastSegment]:
     """Trigger a broadcast
 
      Manually trigger a broadcast, and provide data to populate messages in your trigger. The shape of
@@ -138,7 +138,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Segment2 | TriggerBroadcastResponse422]
+        Response[Any | TriggerBroadcastResponse422 | TriggerBroadcastSegment]
     """
 
     kwargs = _get_kwargs(
@@ -163,7 +163,7 @@ def sync(
     | TriggerBroadcastDataFileURL
     | TriggerBroadcastDefaultAudience
     | TriggerBroadcastUserMaps,
-) -> Any | Segment2 | TriggerBroadcastResponse422 | None:
+) -> Any | TriggerBroadcastResponse422 | TriggerBroadcastSegment | None:
     """Trigger a broadcast
 
      Manually trigger a broadcast, and provide data to populate messages in your trigger. The shape of
@@ -196,7 +196,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Segment2 | TriggerBroadcastResponse422
+        Any | TriggerBroadcastResponse422 | TriggerBroadcastSegment
     """
 
     return sync_detailed(
@@ -216,7 +216,7 @@ async def asyncio_detailed(
     | TriggerBroadcastDataFileURL
     | TriggerBroadcastDefaultAudience
     | TriggerBroadcastUserMaps,
-) -> Response[Any | Segment2 | TriggerBroadcastResponse422]:
+) -> Response[Any | TriggerBroadcastResponse422 | TriggerBroadcastSegment]:
     """Trigger a broadcast
 
      Manually trigger a broadcast, and provide data to populate messages in your trigger. The shape of
@@ -249,7 +249,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Segment2 | TriggerBroadcastResponse422]
+        Response[Any | TriggerBroadcastResponse422 | TriggerBroadcastSegment]
     """
 
     kwargs = _get_kwargs(
@@ -272,7 +272,7 @@ async def asyncio(
     | TriggerBroadcastDataFileURL
     | TriggerBroadcastDefaultAudience
     | TriggerBroadcastUserMaps,
-) -> Any | Segment2 | TriggerBroadcastResponse422 | None:
+) -> Any | TriggerBroadcastResponse422 | TriggerBroadcastSegment | None:
     """Trigger a broadcast
 
      Manually trigger a broadcast, and provide data to populate messages in your trigger. The shape of
@@ -305,7 +305,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Segment2 | TriggerBroadcastResponse422
+        Any | TriggerBroadcastResponse422 | TriggerBroadcastSegment
     """
 
     return (
