@@ -30,6 +30,7 @@ import hashlib
 import hmac
 import importlib
 import json
+import math
 import re
 import sys
 import time
@@ -116,6 +117,20 @@ def sign(body: bytes, signing_key: str, timestamp: int) -> dict[str, str]:
     return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: _digest(body, signing_key, str(timestamp)).hex()}
 
 
+def _check_tolerance(tolerance: float, now: float | None) -> None:
+    # Every comparison with NaN is false, so tolerance=nan (or now=nan) would let any timestamp pass as fresh, and
+    # tolerance=inf would accept replays forever: the freshness check must not be switchable off by a bad value.
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)):
+        raise TypeError(f"tolerance must be a number of seconds, not {type(tolerance).__name__}")
+    if not (math.isfinite(tolerance) and tolerance > 0):
+        raise ValueError(
+            f"tolerance must be a finite number of seconds > 0, not {tolerance!r} "
+            f"(the default is {DEFAULT_TOLERANCE:g}; it bounds how old a replayed request may be)"
+        )
+    if now is not None and (isinstance(now, bool) or not isinstance(now, (int, float)) or not math.isfinite(now)):
+        raise ValueError(f"now must be a finite Unix time in seconds, not {now!r}")
+
+
 def verify_signature(
     body: bytes,
     headers: Mapping[str, str],
@@ -133,8 +148,7 @@ def verify_signature(
         raise TypeError("body must be the raw request bytes: the signature covers them exactly as received")
     if not signing_key:
         raise ValueError("signing_key is empty")
-    if tolerance < 0:
-        raise ValueError("tolerance must be >= 0")
+    _check_tolerance(tolerance, now)
     raw_timestamp = _header(headers, TIMESTAMP_HEADER)
     raw_signature = _header(headers, SIGNATURE_HEADER)
     if not _SECONDS.fullmatch(raw_timestamp):

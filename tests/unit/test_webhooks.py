@@ -182,13 +182,33 @@ def test_identical_duplicate_headers_are_accepted() -> None:
     assert webhooks.verify_signature(BODY, headers, KEY, now=TS) == TS
 
 
+def test_nan_tolerance_cannot_accept_a_replay() -> None:
+    # A day-old request with tolerance=nan: every NaN comparison is false, so without the check it passed as fresh.
+    with pytest.raises(ValueError, match="finite"):
+        webhooks.verify_signature(BODY, _headers(), KEY, now=TS + 86_400, tolerance=float("nan"))
+
+
+def test_tolerance_of_the_wrong_type_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="tolerance"):
+        webhooks.verify_signature(BODY, _headers(), KEY, now=TS, tolerance="300")  # type: ignore[arg-type]
+
+
 def test_text_body_is_a_usage_error() -> None:
     with pytest.raises(TypeError, match="raw request bytes"):
         webhooks.verify(BODY.decode(), _headers(), KEY, now=TS)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"), [({"signing_key": ""}, "signing_key"), ({"tolerance": -1}, "tolerance")]
+    ("kwargs", "message"),
+    [
+        ({"signing_key": ""}, "signing_key"),
+        ({"tolerance": -1}, "tolerance"),
+        ({"tolerance": 0}, "tolerance"),
+        ({"tolerance": float("nan")}, "tolerance"),
+        ({"tolerance": float("inf")}, "tolerance"),
+        ({"now": float("nan")}, "now"),
+    ],
+    ids=["empty-key", "negative", "zero", "nan", "inf", "now-nan"],
 )
 def test_bad_configuration_is_a_value_error(kwargs: dict[str, Any], message: str) -> None:
     arguments: dict[str, Any] = {"signing_key": KEY, "now": TS, **kwargs}
