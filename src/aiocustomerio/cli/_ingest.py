@@ -20,25 +20,12 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, Literal
 
-from .client import CustomerIO
-from .ingest import Engine, Ingestor, IngestorHalted, IngestReport, InvalidItem
+from ..ingest import Engine, Ingestor, IngestorHalted, IngestReport, InvalidItem
+from ._common import add_connection_args, open_client
 
 Api = Literal["track", "pipelines"]
 CHUNK = 500
 PROGRESS_EVERY = 0.5
-
-
-def open_client(args: argparse.Namespace) -> CustomerIO:
-    """The library's own client (auth, region, rate limits, retries); refuses missing credentials before any work."""
-    cio = CustomerIO(
-        site_id=args.site_id,
-        track_api_key=args.api_key,
-        cdp_api_key=args.cdp_api_key,
-        region=args.region,
-        **{f"{args.api}_base_url": args.base_url},
-    )
-    cio.require_credentials(args.api)
-    return cio
 
 
 async def _lines(stream: IO[bytes]) -> AsyncIterator[bytes]:
@@ -163,7 +150,7 @@ async def ingest(args: argparse.Namespace) -> int:
     if args.spool:
         options["spool"] = args.spool
     progress = None if args.no_progress else sys.stderr
-    async with open_client(args) as cio:
+    async with open_client(args, args.api) as cio:
         ing = Ingestor(getattr(cio, api).connect, api=api, **options)
         await ing.start()
         job = Backfill(ing, args.file, args.skip_invalid, progress)
@@ -202,22 +189,16 @@ def summarize(report: IngestReport, job: Backfill, spooled: bool) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="aiocustomerio", description="Customer.io tools")
-    commands = root.add_subparsers(dest="command", required=True)
-    cmd = commands.add_parser("ingest", help="backfill a JSONL file through the batch APIs", description=__doc__)
+    cmd = argparse.ArgumentParser(prog="aiocustomerio ingest", description=__doc__)
     cmd.add_argument("file", help="JSON Lines: one Track v2 entity or Pipelines message per line")
     cmd.add_argument("--api", choices=["track", "pipelines"], required=True)
-    cmd.add_argument("--region", choices=["us", "eu", "auto"], help="default: CUSTOMERIO_REGION, else us")
-    cmd.add_argument("--base-url", help="override the API's base URL (e.g. a proxy)")
     cmd.add_argument("--spool", help="SQLite file making the run durable and resumable")
     cmd.add_argument("--skip-invalid", action="store_true", help="report malformed lines and carry on")
     cmd.add_argument("--concurrency", type=int, default=4, help="batches in flight (default 4)")
     cmd.add_argument("--drain-timeout", type=float, default=None, help="seconds to wait for delivery at the end")
     cmd.add_argument("--no-progress", action="store_true")
-    cmd.add_argument("--site-id", help="Track site id (default: $CUSTOMERIO_SITE_ID)")
-    cmd.add_argument("--api-key", help="Track API key (default: $CUSTOMERIO_TRACK_API_KEY)")
-    cmd.add_argument("--cdp-api-key", help="Pipelines API key (default: $CUSTOMERIO_CDP_API_KEY)")
-    return root
+    add_connection_args(cmd)
+    return cmd
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -233,7 +214,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         print(f"aiocustomerio: {exc}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,182 @@
+"""The operation commands, read at run time from the generated index and the generated operation modules.
+
+Nothing here names an operation: the APIs, tags and operations come from each package's ``_index`` (through the
+façade, which loads it), and an operation's arguments from its generated ``_get_kwargs`` signature, so a regenerated
+spec brings its new commands with it. Only the tag asked for is imported: ``aiocustomerio app --help`` loads no
+operation module, ``aiocustomerio app campaigns --help`` loads that tag's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import enum
+import importlib
+import inspect
+import json
+import re
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from .._ops import OperationInfo
+from ..client import CustomerIO
+
+APIS = {
+    "track": "Track API: people, events, devices, segments (site id + Track API key)",
+    "app": "App API: campaigns, broadcasts, messages, people lookups, exports (App API key)",
+    "pipelines": "Pipelines (CDP) API: identify, track, page, screen, group, alias, batch (CDP API key)",
+}
+BODY = "body"
+
+
+def cli_name(name: str) -> str:
+    """``list_campaigns`` → ``list-campaigns``; ``type_`` → ``type`` (the generator's escape of a keyword)."""
+    return name.rstrip("_").replace("_", "-")
+
+
+def python_name(name: str) -> str:
+    return name.replace("-", "_")
+
+
+@cache
+def index(api: str) -> dict[str, dict[str, OperationInfo]]:
+    # The façade's own reading of the generated index (no credentials, no environment: nothing is sent).
+    loaded: dict[str, dict[str, OperationInfo]] = CustomerIO(env={}).apis()[api].index
+    return loaded
+
+
+def find(mapping: dict[str, Any], given: str) -> str | None:
+    """The key of ``mapping`` that ``given`` names, in snake_case or kebab-case (``sender-identities``)."""
+    wanted = python_name(given)
+    if wanted in mapping:
+        return wanted
+    for key in mapping:
+        if cli_name(key) == given or key.rstrip("_") == wanted:
+            return key
+    return None
+
+
+@dataclass(frozen=True)
+class Param:
+    """One argument of an operation: a path parameter (positional) or a query/header parameter (a flag)."""
+
+    name: str  # the generated function's keyword
+    convert: Callable[[str], Any]
+    choices: tuple[str, ...] | None
+    required: bool
+    many: bool
+    type_name: str
+    help: str
+
+
+@dataclass(frozen=True)
+class Command:
+    info: OperationInfo
+    summary: str
+    description: str
+    path: tuple[Param, ...]
+    options: tuple[Param, ...]
+    body: str | None  # None (no body), "optional" or "required"
+
+    @property
+    def title(self) -> str:
+        return f"{self.info.method} {self.info.path}"
+
+
+def _typed(name: str, parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A converter whose failure argparse reports as "PARAM: expected <name>, not 'x'" (a usage error)."""
+
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except (ValueError, TypeError, KeyError):
+            raise argparse.ArgumentTypeError(f"expected {name}, not {text!r}") from None
+
+    return convert
+
+
+def _parse_bool(text: str) -> bool:
+    return {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}[text.strip().lower()]
+
+
+def _parse_datetime(text: str) -> _dt.datetime:
+    return _dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+
+
+def _members(annotation: Any) -> list[Any]:
+    args = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, types.UnionType) else ()
+    found = list(args) if args else [annotation]
+    return [m for m in found if m is not type(None) and getattr(m, "__name__", "") != "Unset"]
+
+
+def _converter(annotation: Any) -> tuple[Callable[[str], Any], tuple[str, ...] | None, bool, str]:
+    """(convert one string, enum choices, repeated flag, type name) for a generated parameter annotation."""
+    members = _members(annotation)
+    for member in members:
+        if typing.get_origin(member) is list:
+            (inner,) = typing.get_args(member) or (str,)
+            convert, choices, _, name = _converter(inner)
+            return convert, choices, True, f"{name} (repeatable)"
+    for member in members:
+        if isinstance(member, type) and issubclass(member, enum.Enum):
+            values = {str(m.value): m.value for m in member}
+            return _typed("one of " + ", ".join(values), values.__getitem__), tuple(values), False, "choice"
+    simple: list[tuple[type, Callable[[str], Any], str]] = [
+        (bool, _parse_bool, "true or false"),
+        (int, int, "an integer"),
+        (float, float, "a number"),
+        (_dt.datetime, _parse_datetime, "an ISO 8601 date-time"),
+        (str, str, "a string"),
+    ]
+    for kind, parse, name in simple:
+        if kind in members:
+            return _typed(name, parse), None, False, name.split(" ", 1)[-1] if kind is not bool else name
+    return _typed("JSON", json.loads), None, False, "JSON"
+
+
+_ARG_DOC = re.compile(r"^\s{4}(\w+) \(([^)]*)\):\s*(.*)$")
+
+
+def _docs(module: types.ModuleType) -> tuple[str, str, dict[str, str]]:
+    """(summary, description, per-argument help) from the generated function's docstring (the spec's words)."""
+    doc = inspect.getdoc(module.asyncio_detailed) or ""
+    head, _, rest = doc.partition("\nArgs:")
+    lines = [line.strip() for line in head.strip().splitlines()]
+    summary = lines[0] if lines else ""
+    description = "\n".join(lines[1:]).strip()
+    args: dict[str, str] = {}
+    for line in rest.partition("\nRaises:")[0].splitlines():
+        match = _ARG_DOC.match(line)
+        if match:
+            args[match.group(1)] = match.group(3).strip()
+    return summary, description, args
+
+
+@cache
+def summary(info: OperationInfo) -> str:
+    return _docs(importlib.import_module(info.module))[0]
+
+
+@cache
+def command(info: OperationInfo) -> Command:
+    module = importlib.import_module(info.module)
+    summary_text, description, arg_docs = _docs(module)
+    signature = inspect.signature(module._get_kwargs, eval_str=True)
+    path: list[Param] = []
+    options: list[Param] = []
+    body: str | None = None
+    for name, parameter in signature.parameters.items():
+        required = parameter.default is inspect.Parameter.empty
+        if name == BODY:
+            body = "required" if required else "optional"
+            continue
+        convert, choices, many, type_name = _converter(parameter.annotation)
+        param = Param(name, convert, choices, required, many, type_name, arg_docs.get(name, ""))
+        (path if name in info.path_params else options).append(param)
+    order = {name: i for i, name in enumerate(info.path_params)}
+    path.sort(key=lambda p: order[p.name])
+    return Command(info, summary_text, description, tuple(path), tuple(options), body)

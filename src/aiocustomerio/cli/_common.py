@@ -1,0 +1,73 @@
+"""What every command shares: credential and region flags, building the client, exit codes, messages."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import metadata
+from typing import Any, NoReturn
+
+import httpx
+
+from ..client import CustomerIO
+
+OK = 0
+API_ERROR = 1  # the API refused or could not be reached; also "items were not delivered" for ingest
+USAGE = 2  # bad arguments, missing credentials, unreadable input: nothing was sent
+SIGNAL_EXIT = {2: 130, 15: 143}  # SIGINT, SIGTERM: 128 + the signal number, as shells report it
+
+PROG = "aiocustomerio"
+
+
+def version() -> str:
+    try:
+        return metadata.version("aiocustomerio")
+    except metadata.PackageNotFoundError:
+        from .. import __version__
+
+        return __version__
+
+
+def say(text: str) -> None:
+    """A message for the operator (stderr), never mixed into the data on stdout."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def fail(text: str, code: int = USAGE) -> NoReturn:
+    say(f"{PROG}: {text}")
+    raise SystemExit(code)
+
+
+def add_connection_args(parser: argparse.ArgumentParser) -> None:
+    """The flags `ingest` and every operation command read credentials and region from (env vars as the façade)."""
+    group = parser.add_argument_group("connection (flags override the environment)")
+    group.add_argument("--region", choices=["us", "eu", "auto"], help="default: $CUSTOMERIO_REGION, else us")
+    group.add_argument("--base-url", help="override the API's base URL (a proxy, a mock server)")
+    group.add_argument("--site-id", help="Track site id (default: $CUSTOMERIO_SITE_ID)")
+    group.add_argument("--api-key", help="Track API key (default: $CUSTOMERIO_TRACK_API_KEY)")
+    group.add_argument("--app-api-key", help="App API key (default: $CUSTOMERIO_APP_API_KEY)")
+    group.add_argument("--cdp-api-key", help="Pipelines API key (default: $CUSTOMERIO_CDP_API_KEY)")
+
+
+def open_client(
+    args: argparse.Namespace,
+    api: str,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    region: str | None = None,
+) -> CustomerIO:
+    """The library's own client (auth, region, rate limits, retries); refuses missing credentials before any work."""
+    options: dict[str, Any] = {} if transport is None else {"transport": transport}
+    if getattr(args, "timeout", None) is not None:
+        options["timeout"] = args.timeout
+    options[f"{api}_base_url"] = getattr(args, "base_url", None)
+    cio = CustomerIO(
+        site_id=args.site_id,
+        track_api_key=args.api_key,
+        app_api_key=getattr(args, "app_api_key", None),
+        cdp_api_key=args.cdp_api_key,
+        region=region if region is not None else args.region,
+        **options,
+    )
+    cio.require_credentials(api)
+    return cio

@@ -1,0 +1,83 @@
+"""Writing results to stdout: JSON pretty on a terminal and compact otherwise, NDJSON for listings."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO, Any
+
+import httpx
+
+# Header values that authenticate: shown as their scheme only ("Basic ****"), whatever the command.
+_SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
+
+
+def _stdout() -> IO[str]:
+    return sys.stdout
+
+
+def dump(value: Any, stream: IO[str] | None = None) -> None:
+    out = stream if stream is not None else _stdout()
+    if out.isatty():
+        text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    else:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    out.write(text + "\n")
+
+
+def dump_line(value: Any) -> None:
+    """One NDJSON line: compact whatever the output is, so `| jq` and `wc -l` see one item per line."""
+    out = _stdout()
+    out.write(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str) + "\n")
+
+
+def plain(item: Any) -> Any:
+    """A parsed model as the JSON it came from (generated models have ``to_dict``), anything else as is."""
+    to_dict = getattr(item, "to_dict", None)
+    return to_dict() if callable(to_dict) else item
+
+
+def mask(name: str, value: str) -> str:
+    if name.lower() not in _SECRET_HEADERS:
+        return value
+    scheme, _, rest = value.partition(" ")
+    return f"{scheme} ****" if rest else "****"
+
+
+def body_value(content: bytes) -> Any:
+    """A body as JSON when it is JSON, else as text (or None when empty)."""
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content.decode("utf-8", "replace")
+
+
+def response_body(response: httpx.Response) -> None:
+    value = body_value(response.content)
+    if value is None:
+        return
+    if isinstance(value, str):
+        _stdout().write(value if value.endswith("\n") else value + "\n")
+    else:
+        dump(value)
+
+
+def response_head(response: httpx.Response) -> None:
+    """``--raw``: the status line and headers before the body, as ``curl -i`` shows them."""
+    out = _stdout()
+    out.write(f"{response.http_version} {response.status_code} {response.reason_phrase}\n")
+    for name, value in response.headers.multi_items():
+        out.write(f"{name}: {mask(name, value)}\n")
+    out.write("\n")
+
+
+def request_preview(request: httpx.Request) -> dict[str, Any]:
+    """``--dry-run``: what would be sent, credentials masked."""
+    return {
+        "method": request.method,
+        "url": str(request.url),
+        "headers": {name: mask(name, value) for name, value in request.headers.multi_items()},
+        "body": body_value(request.content),
+    }

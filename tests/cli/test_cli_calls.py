@@ -1,0 +1,159 @@
+"""The operation commands on the wire: Prism mocks, pagination, output, exit codes, and no secret in any output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from .conftest import CLI, SECRETS, LocalServer, Seen
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _pages(seen: Seen) -> tuple[int, object]:
+    start = parse_qs(urlsplit(seen.path).query).get("start", [""])[0]
+    page = {"": ("p2", [1, 2]), "p2": ("p3", [3, 4]), "p3": ("", [5])}[start]
+    activities = [{"id": f"a{i}", "type": "attempted_email", "customer_id": f"c{i}"} for i in page[1]]
+    return 200, {"activities": activities, "next": page[0]}
+
+
+def test_all_follows_pagination_across_three_pages_as_ndjson(cli: CLI, local_server: LocalServer) -> None:
+    local_server.handler = _pages
+    result = cli("app", "activities", "list-activities", "--all", "--limit", "2", "--base-url", local_server.url)
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ["a1", "a2", "a3", "a4", "a5"]
+    assert [parse_qs(urlsplit(s.path).query).get("start") for s in local_server.seen] == [None, ["p2"], ["p3"]]
+    assert all(parse_qs(urlsplit(s.path).query)["limit"] == ["2"] for s in local_server.seen)
+
+    capped = cli("app", "activities", "list-activities", "--all", "--max-items", "3", "--base-url", local_server.url)
+    assert [json.loads(line)["id"] for line in capped.out.splitlines()] == ["a1", "a2", "a3"]
+
+
+def test_output_is_compact_off_a_terminal_and_raw_shows_status_and_headers(cli: CLI, local_server: LocalServer) -> None:
+    local_server.handler = lambda seen: (200, {"campaigns": [{"id": 1, "name": "welcome"}]})
+    result = cli("app", "campaigns", "list_campaigns", "--base-url", local_server.url)
+    assert result.code == 0 and result.out == '{"campaigns":[{"id":1,"name":"welcome"}]}\n'
+    raw = cli("app", "campaigns", "list-campaigns", "--raw", "--base-url", local_server.url)
+    head, _, body = raw.out.partition("\n\n")
+    assert head.splitlines()[0] == "HTTP/1.1 200 OK"
+    assert "content-type: application/json" in head.lower()
+    assert json.loads(body) == {"campaigns": [{"id": 1, "name": "welcome"}]}
+    assert local_server.seen[0].headers["Authorization"] == "Bearer " + SECRETS["CUSTOMERIO_APP_API_KEY"]
+
+
+def test_path_parameters_are_one_percent_encoded_segment(cli: CLI, local_server: LocalServer) -> None:
+    result = cli("track", "track-customers", "identify", "a/b?c d", "--body", "{}", "--base-url", local_server.url)
+    assert result.code == 0, result.err
+    assert local_server.seen[0].method == "PUT"
+    assert local_server.seen[0].path == "/api/v1/customers/a%2Fb%3Fc%20d"
+
+
+def test_body_from_a_file_and_from_stdin(
+    cli: CLI, local_server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = tmp_path / "person.json"
+    body.write_text('{"email": "f@example.com"}')
+    assert (
+        cli("track", "track-customers", "identify", "u1", "--body", f"@{body}", "--base-url", local_server.url).code
+        == 0
+    )
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"email": "s@example.com"}'))
+    assert cli("track", "track-customers", "identify", "u2", "--body", "-", "--base-url", local_server.url).code == 0
+    assert [json.loads(s.body) for s in local_server.seen] == [{"email": "f@example.com"}, {"email": "s@example.com"}]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["app", "campaignz"], "did you mean campaigns"),
+        (["app", "campaigns", "list-campaignz"], "did you mean list-campaigns"),
+        (["nope"], "no command 'nope'"),
+        (["app", "campaigns", "get-campaigns"], "required: CAMPAIGN_ID"),
+        (["app", "campaigns", "get-campaigns", "x"], "expected an integer, not 'x'"),
+        (["track", "track-events", "track", "u1"], "required: --body"),
+        (["track", "track-customers", "identify", "u1", "--body", "{nope"], "not valid JSON"),
+        (["track", "track-customers", "identify", "u1", "--body", "@/no/such.json"], "cannot read the file"),
+        (["app", "customers", "get-person-messages", "1", "--id-type", "phone"], "one of cio_id, email, id"),
+        (["track", "track-customers", "identify", " ", "--body", "{}"], "cannot name a resource"),
+    ],
+)
+def test_usage_errors_exit_2_and_send_nothing(
+    cli: CLI, local_server: LocalServer, args: list[str], message: str
+) -> None:
+    result = cli(*args, "--base-url", local_server.url)
+    assert result.code == 2, result.err
+    assert message in result.err
+    assert "Traceback" not in result.err
+    assert local_server.seen == []
+
+
+def test_missing_credentials_exit_2_naming_the_variable(cli: CLI, local_server: LocalServer) -> None:
+    result = cli("app", "campaigns", "list-campaigns", "--base-url", local_server.url, CUSTOMERIO_APP_API_KEY="")
+    assert result.code == 2 and "CUSTOMERIO_APP_API_KEY" in result.err
+    assert local_server.seen == []
+
+
+@pytest.mark.parametrize(("status", "kind"), [(404, "404"), (401, "401"), (400, "400")])
+def test_api_errors_exit_1_with_the_typed_errors_message(
+    cli: CLI, local_server: LocalServer, status: int, kind: str
+) -> None:
+    local_server.handler = lambda seen: (status, {"errors": [{"detail": "nope"}]})
+    result = cli("app", "campaigns", "get-campaigns", "5", "--base-url", local_server.url)
+    assert result.code == 1
+    assert result.err.startswith("aiocustomerio: ") and kind in result.err and "/v1/campaigns/5" in result.err
+    assert result.out == ""
+
+
+def test_secrets_never_reach_the_output(cli: CLI, local_server: LocalServer) -> None:
+    # An API error echoing the request, --raw, --dry-run, and a failed call: none may print a credential.
+    local_server.handler = lambda seen: (401, {"errors": [{"detail": "bad credentials", "echo": dict(seen.headers)}]})
+    import base64
+
+    basic = base64.b64encode(f"{SECRETS['CUSTOMERIO_SITE_ID']}:{SECRETS['CUSTOMERIO_TRACK_API_KEY']}".encode()).decode()
+    forbidden = [*SECRETS.values(), basic]
+    runs = [
+        cli("track", "track-customers", "identify", "u1", "--body", "{}", "--base-url", local_server.url),
+        cli("track", "track-customers", "identify", "u1", "--body", "{}", "--raw", "--base-url", local_server.url),
+        cli("track", "track-customers", "identify", "u1", "--body", "{}", "--dry-run"),
+        cli("app", "campaigns", "list-campaigns", "--dry-run", "--region", "eu"),
+        cli("pipelines", "people", "identify", "--body", '{"userId": "u"}', "--dry-run"),
+        cli("app", "campaigns", "list-campaigns", "--base-url", "http://127.0.0.1:1"),  # connection refused
+    ]
+    for result in runs:
+        everything = result.out + result.err
+        assert not any(secret in everything for secret in forbidden), everything
+    assert runs[0].code == 1 and runs[5].code == 1
+    assert json.loads(runs[3].out)["url"] == "https://api-eu.customer.io/v1/campaigns"
+
+
+def test_help_lists_apis_tags_and_operations_with_summaries(cli: CLI) -> None:
+    top = cli("--help")
+    assert top.code == 0 and all(api in top.out for api in ("track", "app", "pipelines", "ingest"))
+    tags = cli("app", "--help")
+    assert tags.code == 0 and "campaigns" in tags.out and "sender-identities" in tags.out
+    ops = cli("app", "campaigns", "--help")
+    assert ops.code == 0 and "list-campaigns" in ops.out and "List campaigns" in ops.out
+    one = cli("app", "campaigns", "get-campaigns", "--help")
+    assert one.code == 0 and "CAMPAIGN_ID" in one.out and "GET /v1/campaigns/{campaign_id}" in one.out
+    assert cli().code == 2 and cli("app").code == 2
+
+
+def test_python_dash_m_and_version() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    run = subprocess.run(
+        [sys.executable, "-m", "aiocustomerio", "--version"], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert run.returncode == 0 and run.stdout.startswith("aiocustomerio ")
+    help_run = subprocess.run(
+        [sys.executable, "-m", "aiocustomerio", "app", "--help"], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert help_run.returncode == 0 and "campaigns" in help_run.stdout

@@ -1,0 +1,110 @@
+"""`aiocustomerio <api> <tag> <operation>`: every operation of the normalized specs, derived, never listed by hand."""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from openapi_python_client.strings import PythonIdentifier
+
+from aiocustomerio._config import HOSTS
+from tests.contract.builder import (
+    APIS,
+    FIELD_PREFIX,
+    NORMALIZED_DIR,
+    ContractRequest,
+    SchemaSampler,
+    build_all,
+    load_spec,
+)
+
+from .conftest import CLI, SECRETS
+
+
+def _requests() -> list[Any]:
+    if any(not (NORMALIZED_DIR / name).is_file() for name, _ in APIS.values()):
+        return [pytest.param(None, marks=pytest.mark.skip(reason="normalized specs missing: run `make normalize`"))]
+    return [pytest.param(r, id=r.id) for r in build_all()]
+
+
+REQUESTS = _requests()
+
+
+def flag(wire_name: str) -> str:
+    """The CLI flag of a spec parameter: its generated Python name in kebab-case (``X-Strict-Mode`` → ...)."""
+    return "--" + str(PythonIdentifier(wire_name, prefix=FIELD_PREFIX)).rstrip("_").replace("_", "-")
+
+
+def command_line(r: ContractRequest) -> list[str]:
+    operation = str(PythonIdentifier(r.operation_id, prefix=FIELD_PREFIX))
+    # Kebab-case for tag and operation (snake_case is tested separately).
+    args = [r.api, r.tag_module.replace("_", "-"), operation.replace("_", "-")]
+    args += [_text(value) for value in r.path_params.values()]
+    for name, value in {**r.query, **r.headers}.items():
+        for one in value if isinstance(value, list) else [value]:
+            args += [flag(name), str(one)]
+    if r.has_body:
+        args += ["--body", json.dumps(r.json_body)]
+    return args
+
+
+@functools.cache
+def _spec(api: str) -> dict[str, Any]:
+    return load_spec(api)
+
+
+def _query_defaults(r: ContractRequest) -> dict[str, str]:
+    spec = _spec(r.api)
+    sampler = SchemaSampler(spec)
+    item = spec["paths"][r.path_template]
+    found = {}
+    for raw in [*item.get("parameters", []), *item[r.method.lower()].get("parameters", [])]:
+        param = sampler.resolve(raw)
+        default = sampler.resolve(param.get("schema", {})).get("default")
+        if param.get("in") == "query" and default is not None:
+            found[param["name"]] = _text(default)
+    return found
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def test_every_operation_is_derived_from_the_spec() -> None:
+    if not REQUESTS or REQUESTS[0].values[0] is None:
+        pytest.skip("normalized specs missing: run `make normalize`")
+    assert len(REQUESTS) == 140
+
+
+@pytest.mark.parametrize("request_", REQUESTS)
+def test_dry_run_shows_the_specs_method_and_path(cli: CLI, request_: ContractRequest) -> None:
+    result = cli(*command_line(request_), "--dry-run")
+    assert result.code == 0, result.err
+    shown = result.json()
+    assert shown["method"] == request_.method
+    url = urlsplit(shown["url"])
+    base = urlsplit(HOSTS[request_.api]["us"])
+    assert (url.scheme, url.netloc) == (base.scheme, base.netloc)
+    # The path as the spec has it, each path parameter percent-encoded as one segment.
+    assert url.path == base.path + request_.path
+    sent_query = dict(parse_qsl(url.query))
+    wanted = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in request_.query.items()}
+    assert wanted.items() <= sent_query.items()
+    # Anything more is a parameter the spec gives a default, which the generated code sends.
+    defaults = _query_defaults(request_)
+    assert {k: v for k, v in sent_query.items() if k not in wanted}.items() <= defaults.items()
+    headers = {k.lower(): v for k, v in shown["headers"].items()}
+    for name, value in request_.headers.items():
+        assert headers[name.lower()] == value
+    assert headers["authorization"] in {"Basic ****", "Bearer ****"}
+    if request_.has_body:
+        assert shown["body"] == request_.json_body
+    else:
+        assert shown["body"] is None
+    everything = result.out + result.err
+    assert not any(secret in everything for secret in SECRETS.values())
