@@ -15,6 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     norm = sub.add_parser("normalize", help="apply the normalization rules: specs/raw/ → specs/normalized/")
     norm.add_argument("--quiet", action="store_true", help="print only the rule totals")
     sub.add_parser("generate", help="pull, normalize and run openapi-python-client into generated/")
+    sub.add_parser("unasync", help="rewrite the sync twins of the async sugar (also part of generate)")
     check = sub.add_parser("check", help="regenerate into a temporary directory and fail on any difference")
     check.add_argument(
         "--skip-if-unavailable", action="store_true", help="skip with a notice when the pinned specs cannot be had"

@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import coverage, lock, pull
+from . import coverage, lock, pull, unasync
 from .apis import APIS, GENERATED_DIR, NORMALIZED_DIR, RAW_DIR, SPECS_DIR
 from .diff import diff, render
 from .normalize import RULES, normalize_file, summarize
@@ -50,6 +50,8 @@ def do_generate(dest: Path = GENERATED_DIR, quiet: bool = False) -> int:
     started = time.monotonic()
     do_normalize(quiet=True)
     results, rows = generate_all(dest)
+    if dest == GENERATED_DIR:  # not for check's scratch generation: the twins are compared in place
+        do_unasync(quiet)
     if not quiet:
         print((dest / "COVERAGE.md").read_text())
         for r in results:
@@ -84,7 +86,20 @@ def _tree_differences(a: Path, b: Path) -> list[str]:
     return diffs
 
 
+def do_unasync(quiet: bool = False) -> None:
+    """Rewrite the sync twins of the async sugar (they need no spec, so this also runs on its own)."""
+    for path in unasync.write_all():
+        if not quiet:
+            print(f"unasync: wrote {path.relative_to(SPECS_DIR.parent)}")
+
+
 def do_check(skip_if_unavailable: bool) -> int:
+    # The sync twins depend on the async sources only: checked even when the specs cannot be had.
+    stale = unasync.differences()
+    if stale:
+        print("sync twins differ from their async sources (never edit them by hand; run `make generate`):")
+        print("\n".join(f"  {d}" for d in stale))
+        return 1
     try:
         pull.ensure()
     except (pull.SpecUnavailable, lock.SpecChanged) as exc:
@@ -140,6 +155,8 @@ def run(args: argparse.Namespace) -> int:
             do_normalize(quiet=args.quiet)
         elif args.step == "generate":
             return do_generate()
+        elif args.step == "unasync":
+            do_unasync()
         elif args.step == "check":
             return do_check(args.skip_if_unavailable)
         elif args.step == "coverage":
