@@ -74,8 +74,11 @@ class Twin:
 TWINS: tuple[Twin, ...] = ()
 
 
-def unasync(source: str, names: Mapping[str, str] | None = None) -> str:
-    """``source`` with its async constructs removed and names renamed (``COMMON`` plus ``names``)."""
+def unasync(source: str, names: Mapping[str, str] | None = None, *, deeper: int = 0) -> str:
+    """``source`` with its async constructs removed and names renamed (``COMMON`` plus ``names``).
+
+    ``deeper``: how many package levels below the source the result lives; relative imports gain that many dots.
+    """
     renames = {**COMMON, **(names or {})}
     words = re.compile(r"\b(" + "|".join(sorted(map(re.escape, renames), key=len, reverse=True)) + r")\b")
     prose_await = re.compile(r"\bawait\s+|\basync\s+(?=(?:def|for|with)\b)")
@@ -97,6 +100,9 @@ def unasync(source: str, names: Mapping[str, str] | None = None) -> str:
                 )
             elif tok.string in renames:
                 edits.append((begin, end, renames[tok.string]))
+            elif tok.string == "from" and deeper and following is not None and set(following.string) == {"."}:
+                at = starts[following.start[0] - 1] + following.start[1]
+                edits.append((at, at, "." * deeper))
         elif tok.type in _TEXT_TOKENS:
             text = prose_await.sub("", words.sub(lambda m: renames[m.group(1)], tok.string))
             if text != tok.string:
@@ -110,7 +116,10 @@ def unasync(source: str, names: Mapping[str, str] | None = None) -> str:
 def render(twin: Twin, root: Path = ROOT) -> str:
     """The committed text of ``twin.dest``: header, rewritten source, formatted and import-sorted by ruff."""
     source = (root / twin.source).read_text()
-    text = _HEADER.format(source=twin.source) + unasync(source, twin.names)
+    deeper = len(Path(twin.dest).parent.parts) - len(Path(twin.source).parent.parts)
+    if deeper < 0:
+        raise ValueError(f"{twin.dest}: a sync twin lives in its source's package or below it")
+    text = _HEADER.format(source=twin.source) + unasync(source, twin.names, deeper=deeper)
     return _ruff(
         _ruff(text, root / twin.dest, "check", "--fix", "--select", "I,F401", "--exit-zero"), root / twin.dest, "format"
     )
