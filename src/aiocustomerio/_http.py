@@ -16,7 +16,7 @@ from ._limits import RateLimiter
 from ._retry import RetryPolicy
 from ._transport import CustomerIOTransport, Sleep
 
-__all__ = ["TransportName", "build_http_client", "build_inner_transport", "user_agent"]
+__all__ = ["PooledClient", "TransportName", "build_http_client", "build_inner_transport", "user_agent"]
 
 TransportName = Literal["httpx", "aiohttp"]
 
@@ -47,6 +47,20 @@ def build_inner_transport(transport: str = "httpx", *, max_connections: int = 10
     raise ValueError(f'unknown transport {transport!r}: expected "httpx" or "aiohttp"')
 
 
+class PooledClient(httpx.AsyncClient):
+    """The ``httpx.AsyncClient`` of one API; ``aclose()`` from a loop that does not own the pools raises
+    EventLoopError before anything is closed (httpx marks a client closed first, leaving it unusable)."""
+
+    stack: CustomerIOTransport
+
+    def check_close(self) -> None:
+        self.stack.check_close()
+
+    async def aclose(self) -> None:
+        self.stack.check_close()
+        await super().aclose()
+
+
 def build_http_client(
     api: str,
     *,
@@ -60,7 +74,7 @@ def build_http_client(
     headers: dict[str, str] | None = None,
     inner: httpx.AsyncBaseTransport | None = None,
     sleep: Sleep | None = None,
-) -> httpx.AsyncClient:
+) -> PooledClient:
     """One pooled client for ``api``; ``inner`` replaces the network transport (tests, custom proxies)."""
     if limiter is not None and limiter.api != api:
         raise ValueError(f"limiter is for the {limiter.api} API, not {api}")
@@ -68,12 +82,16 @@ def build_http_client(
     all_headers = {"User-Agent": user_agent(), "Accept": "application/json"}
     if headers:
         all_headers.update(headers)
-    return httpx.AsyncClient(
+    stack = CustomerIOTransport(wire, limiter=limiter, retry=retry, sleep=sleep, api=api)
+    client = PooledClient(
         base_url=base_url,
         auth=auth,
         headers=all_headers,
         timeout=timeout,
-        transport=CustomerIOTransport(wire, limiter=limiter, retry=retry, sleep=sleep),
-        # The APIs do not redirect; following one would resend credentials to wherever it points.
+        transport=stack,
+        # httpx would resend credentials to wherever a redirect points; the transport refuses 3xx (or follows one
+        # between the same API's Customer.io regional hosts).
         follow_redirects=False,
     )
+    client.stack = stack
+    return client

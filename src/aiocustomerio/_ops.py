@@ -13,7 +13,6 @@ Both functions are stable within the pinned generator version (0.29.1); check-ge
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import datetime as _dt
 import enum
@@ -31,6 +30,7 @@ import httpx
 
 from . import _payload
 from ._encode import DatetimeStyle, dumps, unix_seconds
+from ._transport._loop import LoopLock
 from .errors import ResponseValidationError
 
 _PLACEHOLDER = re.compile(r"{([^}]+)}")
@@ -291,7 +291,8 @@ class _Pool:
 
     def __init__(self) -> None:
         self.client: httpx.AsyncClient | None = None
-        self.lock: asyncio.Lock | None = None
+        # Made here, not on first use: two threads racing to create it would each get their own.
+        self.lock = LoopLock()
 
 
 class ApiClient:
@@ -330,8 +331,7 @@ class ApiClient:
         pool = self._pool
         if pool.client is None:
             # Many tasks may make their first call at once (and region="auto" awaits a lookup): build one pool only.
-            if pool.lock is None:
-                pool.lock = asyncio.Lock()
+            # Another event loop (thread) gets EventLoopError here instead of waiting on this loop's lock forever.
             async with pool.lock:
                 if pool.client is None:
                     pool.client = await self._connect()

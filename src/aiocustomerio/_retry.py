@@ -9,7 +9,7 @@ import httpx
 
 from .errors import parse_retry_after
 
-__all__ = ["RETRYABLE_EXCEPTIONS", "RETRYABLE_STATUSES", "RetryPolicy"]
+__all__ = ["NOT_SENT_EXCEPTIONS", "RETRYABLE_EXCEPTIONS", "RETRYABLE_STATUSES", "RetryPolicy"]
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -24,6 +24,15 @@ RETRYABLE_EXCEPTIONS: tuple[type[httpx.TransportError], ...] = (
     httpx.RemoteProtocolError,
     httpx.ReadError,
     httpx.WriteError,
+)
+
+# Failures where the request certainly never reached the server: no connection was made (or none was free in the
+# pool). The only transport errors after which an unsafe operation (a transactional send, a broadcast trigger) may
+# be resent: a read timeout or a reset once the request was written may follow a request that was processed.
+NOT_SENT_EXCEPTIONS: tuple[type[httpx.TransportError], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
 )
 
 
@@ -63,10 +72,17 @@ class RetryPolicy:
         ceiling = min(self.max_delay, self.base_delay * (2.0 ** min(retry, 62)))
         return random.uniform(0.0, ceiling)
 
+    def wait(self, retry: int, retry_after: float | None) -> float:
+        """Delay before retry number ``retry``: the server's ``Retry-After`` (seconds) when it sent one, up to
+        ``max_retry_after`` (so beyond the backoff cap ``max_delay``), else the backoff.
+
+        The one rule for Retry-After, shared by the transport and the ingestor.
+        """
+        if retry_after is not None:
+            return min(retry_after, self.max_retry_after)
+        return self.backoff(retry)
+
     def delay(self, retry: int, response: httpx.Response | None = None) -> float:
         """Delay before retry number ``retry``, honouring the response's ``Retry-After`` when it has one."""
-        if response is not None:
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
-            if retry_after is not None:
-                return min(retry_after, self.max_retry_after)
-        return self.backoff(retry)
+        retry_after = parse_retry_after(response.headers.get("retry-after")) if response is not None else None
+        return self.wait(retry, retry_after)

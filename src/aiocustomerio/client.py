@@ -10,7 +10,7 @@ from typing import Any, Literal
 import httpx
 
 from ._config import HOSTS, Credentials, _HeaderAuth, auth_for, resolve_region
-from ._http import build_http_client
+from ._http import PooledClient, build_http_client
 from ._limits import Limits, RateLimiter
 from ._retry import RetryPolicy
 from .app import AppAPI
@@ -19,6 +19,9 @@ from .track import TrackAPI
 
 Transport = Literal["httpx", "aiohttp"]
 REGION_PATH = "/api/v1/accounts/region"
+# pipelines.json documents this header on every operation: "When set to `1`, enables strict validation that returns
+# proper HTTP error codes (400/401) for validation failures"; without it the API answers 200 and drops the message.
+STRICT_MODE_HEADERS = {"X-Strict-Mode": "1"}
 
 
 class CustomerIO:
@@ -28,6 +31,11 @@ class CustomerIO:
     ``CUSTOMERIO_APP_API_KEY``, ``CUSTOMERIO_CDP_API_KEY``, ``CUSTOMERIO_REGION``); each is needed only by the API that
     uses it, and its absence is reported at the first call to that API. Share one instance across tasks: each API has
     one pooled connection pool and one set of rate limits, opened on first use and closed by ``aclose()``.
+
+    One client per event loop: the pools belong to the loop of the first call, and a call from another loop (a
+    second ``asyncio.run()``, another thread) raises ``EventLoopError`` at once. Pipelines requests carry
+    ``X-Strict-Mode: 1``, so a message the API rejects raises ``BadRequestError`` instead of being dropped behind a
+    200; ``pipelines_strict=False`` restores the API's permissive mode.
     """
 
     def __init__(
@@ -46,6 +54,7 @@ class CustomerIO:
         timeout: httpx.Timeout | float = 30.0,
         transport: Transport | httpx.AsyncBaseTransport = "httpx",
         max_connections: int = 100,
+        pipelines_strict: bool = True,
         env: Mapping[str, str] | None = None,
     ) -> None:
         self._credentials = Credentials.from_env(
@@ -65,6 +74,7 @@ class CustomerIO:
         # A transport instance replaces the network under the retry/limit stack (tests, custom proxies).
         self._transport = transport
         self._max_connections = max_connections
+        self._pipelines_strict = pipelines_strict
         self._closed = False
         self.track = TrackAPI("track", "aiocustomerio_track", lambda: self._open("track"), "unix")
         self.app = AppAPI("app", "aiocustomerio_app", lambda: self._open("app"), "unix")
@@ -86,6 +96,7 @@ class CustomerIO:
             transport=self._transport if isinstance(self._transport, str) else "httpx",
             inner=None if isinstance(self._transport, str) else self._transport,
             max_connections=self._max_connections,
+            headers=STRICT_MODE_HEADERS if api == "pipelines" and self._pipelines_strict else None,
         )
 
     async def _open(self, api: str) -> httpx.AsyncClient:
@@ -120,7 +131,13 @@ class CustomerIO:
         return self._region
 
     async def aclose(self) -> None:
-        """Close every connection pool; in-flight calls on other tasks fail, later calls raise."""
+        """Close every connection pool; in-flight calls on other tasks fail, later calls raise.
+
+        Only the event loop that owns the pools can close them (EventLoopError elsewhere, with nothing closed).
+        """
+        for api in (self.track, self.app, self.pipelines):
+            if isinstance(api.http, PooledClient):
+                api.http.check_close()
         self._closed = True
         for api in (self.track, self.app, self.pipelines):
             if api.http is not None:

@@ -20,30 +20,42 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "CustomerIOError",
+    "EventLoopError",
     "MissingCredentialsError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RedirectError",
     "ResponseValidationError",
     "ServerError",
     "error_for_response",
     "parse_retry_after",
+    "request_id_of",
     "safe_url",
 ]
 
 BODY_EXCERPT_CHARS = 500
+# Customer.io documents no request-id header; these are the ones its edge and common proxies set, first found wins.
+REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "x-correlation-id", "cf-ray")
 # Enough to summarise a JSON error in the message without dumping whole bodies into tracebacks.
 _MESSAGE_DETAIL_CHARS = 200
 
 
 class CustomerIOError(Exception):
-    """Base class of every error raised by aiocustomerio."""
+    """Base class of every error raised by aiocustomerio.
+
+    For support: ``attempts`` (requests sent, retries included), ``request_id`` (from the answer's headers, when it
+    has one) and ``last_cause`` (why the last retry was made, for a call that was retried).
+    """
 
     status: int | None
     method: str | None
     url: str | None
     body_excerpt: str
     errors: list[dict[str, Any]]
+    attempts: int
+    request_id: str | None
+    last_cause: str | None
 
     def __init__(
         self,
@@ -54,6 +66,9 @@ class CustomerIOError(Exception):
         url: str | None = None,
         body_excerpt: str = "",
         errors: list[dict[str, Any]] | None = None,
+        attempts: int = 1,
+        request_id: str | None = None,
+        last_cause: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -62,6 +77,14 @@ class CustomerIOError(Exception):
         self.url = url
         self.body_excerpt = body_excerpt
         self.errors = errors if errors is not None else []
+        self.attempts = attempts
+        self.request_id = request_id
+        self.last_cause = last_cause
+
+    @property
+    def status_code(self) -> int | None:
+        """The HTTP status, under httpx's name for it (``status`` is the same value)."""
+        return self.status
 
     def __str__(self) -> str:
         return self.message
@@ -116,6 +139,29 @@ class ServerError(APIStatusError):
     """5xx after retries ran out."""
 
 
+class RedirectError(APIStatusError):
+    """3xx: the API never redirects, so the base URL (or region, or a proxy) is wrong; ``location`` says where to.
+
+    Redirects are not followed: the request carries credentials, and a redirect is not a sign that it was processed.
+    """
+
+    location: str | None
+
+    def __init__(self, message: str, *, response: httpx.Response, **kwargs: Any) -> None:
+        super().__init__(message, response=response, **kwargs)
+        location = response.headers.get("location")
+        self.location = safe_url(response.request.url.join(location)) if location else None
+
+
+class EventLoopError(CustomerIOError, RuntimeError):
+    """A client was used from an event loop (or thread) other than the one that owns its connection pools.
+
+    Pools hold sockets and locks of the loop that opened them; using them elsewhere fails at random or hangs. One
+    client per event loop: open it where it is used (a FastAPI lifespan, one per worker), or use SyncCustomerIO in
+    synchronous code.
+    """
+
+
 class APITransportError(CustomerIOError):
     """The request did not get an HTTP answer: connect/read timeout, connection reset, protocol error."""
 
@@ -124,7 +170,14 @@ class APITransportError(CustomerIOError):
         self.cause = cause
 
     @classmethod
-    def from_exception(cls, exc: httpx.TransportError, request: httpx.Request | None = None) -> APITransportError:
+    def from_exception(
+        cls,
+        exc: httpx.TransportError,
+        request: httpx.Request | None = None,
+        *,
+        attempts: int = 1,
+        last_cause: str | None = None,
+    ) -> APITransportError:
         if request is None:
             try:
                 request = exc.request
@@ -134,7 +187,8 @@ class APITransportError(CustomerIOError):
         url = safe_url(request.url) if request is not None else None
         where = f" during {method} {url}" if request is not None else ""
         detail = str(exc) or "no detail"
-        return cls(f"{type(exc).__name__}{where}: {detail}", cause=exc, method=method, url=url)
+        message = f"{type(exc).__name__}{where}: {detail}" + _support_suffix(attempts, last_cause, None)
+        return cls(message, cause=exc, method=method, url=url, attempts=attempts, last_cause=last_cause)
 
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
@@ -152,6 +206,25 @@ def safe_url(url: httpx.URL) -> str:
     if url.userinfo:
         url = url.copy_with(username=None, password=None)
     return str(url)
+
+
+def request_id_of(response: httpx.Response) -> str | None:
+    """The answer's request id (what Customer.io support asks for), if one of the usual headers carries it."""
+    headers = response.headers
+    for name in REQUEST_ID_HEADERS:
+        value: str | None = headers.get(name)
+        if value:
+            return value[:200]
+    return None
+
+
+def _support_suffix(attempts: int, last_cause: str | None, request_id: str | None) -> str:
+    parts = []
+    if attempts > 1:
+        parts.append(f"after {attempts} attempts" + (f", last retried on {last_cause}" if last_cause else ""))
+    if request_id:
+        parts.append(f"request id {request_id}")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -233,8 +306,18 @@ def _summary(errors: list[dict[str, Any]], excerpt: str) -> str:
     return detail
 
 
-def error_for_response(response: httpx.Response, request: httpx.Request | None = None) -> APIStatusError:
-    """The typed error for an error response; read the body first so the excerpt and ``errors`` are filled."""
+def error_for_response(
+    response: httpx.Response,
+    request: httpx.Request | None = None,
+    *,
+    attempts: int = 1,
+    last_cause: str | None = None,
+    hint: str | None = None,
+) -> APIStatusError:
+    """The typed error for an error (or 3xx) response; read the body first so the excerpt and ``errors`` are filled.
+
+    ``hint`` is the likely fix, appended to the message (the transport knows the API's hosts; this module does not).
+    """
     if request is None:
         request = response.request
     status = response.status_code
@@ -242,6 +325,8 @@ def error_for_response(response: httpx.Response, request: httpx.Request | None =
         cls = _STATUS_CLASSES[status]
     elif status >= 500:
         cls = ServerError
+    elif 300 <= status < 400:
+        cls = RedirectError
     else:
         cls = APIStatusError
     url = safe_url(request.url)
@@ -249,9 +334,17 @@ def error_for_response(response: httpx.Response, request: httpx.Request | None =
     errors = parse_errors(response)
     reason = response.reason_phrase or ""
     message = f"{status} {reason}".rstrip() + f" from {request.method} {url}"
-    detail = _summary(errors, excerpt)
-    if detail:
-        message += f": {detail}"
+    if cls is RedirectError:
+        location = response.headers.get("location")
+        message += f" to {safe_url(request.url.join(location))}" if location else " (no Location header)"
+    else:
+        detail = _summary(errors, excerpt)
+        if detail:
+            message += f": {detail}"
+    if hint:
+        message += f"; {hint}"
+    rid = request_id_of(response)
+    message += _support_suffix(attempts, last_cause, rid)
     return cls(
         message,
         response=response,
@@ -260,6 +353,9 @@ def error_for_response(response: httpx.Response, request: httpx.Request | None =
         url=url,
         body_excerpt=excerpt,
         errors=errors,
+        attempts=attempts,
+        request_id=rid,
+        last_cause=last_cause,
     )
 
 

@@ -1,0 +1,156 @@
+"""The asyncio transport wrapper: limits, retries, redirects refused, typed errors, debug logs, one loop per client.
+
+The decisions come from ``_rules.Rules`` (shared with the sync transport); this loop only acquires, sends and
+sleeps. This is the hot path of every call: the common case (2xx, limiter with room, debug logging off) does one
+loop check, one limiter check, one send and a few comparisons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+import httpx
+
+from .._limits import RateLimiter
+from .._retry import RetryPolicy
+from ._log import log_response, log_retry, logger
+from ._loop import LoopGuard
+from ._rules import Rules, describe
+
+__all__ = ["CustomerIOTransport", "Sleep"]
+
+_DEBUG = logging.DEBUG
+# At most this many regional redirects are followed per request (one is all Customer.io documents).
+MAX_REDIRECTS = 1
+
+Sleep = Callable[[float], Awaitable[object]]
+
+
+class CustomerIOTransport(httpx.AsyncBaseTransport):
+    """Wraps ``inner`` with the limiter, the retry policy and status-to-exception mapping.
+
+    ``api`` ("track", "app", "pipelines") names the Customer.io hosts a regional redirect may be followed to.
+    """
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        *,
+        limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep | None = None,
+        api: str | None = None,
+    ) -> None:
+        self.inner = inner
+        self.limiter = limiter if limiter is not None and limiter.active else None
+        self.rules = Rules(retry if retry is not None else RetryPolicy(), api)
+        self.loop_guard = LoopGuard()
+        self._sleep: Sleep = sleep if sleep is not None else asyncio.sleep
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self.rules.retry
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.loop_guard.check()
+        rules = self.rules
+        max_retries = rules.max_retries(request)
+        try:
+            request.content  # noqa: B018 - raises for a streaming body that has not been read yet
+        except httpx.RequestNotRead:
+            if max_retries:
+                # Streaming bodies can be sent only once; buffering makes every retry send identical bytes.
+                await request.aread()
+        limiter = self.limiter
+        debug = logger.isEnabledFor(_DEBUG)
+        attempt = sent = redirects = 0
+        last_cause: str | None = None
+        while True:
+            if limiter is not None:
+                await limiter.acquire(request)
+            started = time.perf_counter() if debug else 0.0
+            sent += 1
+            try:
+                response = await self.inner.handle_async_request(request)
+            except httpx.TransportError as exc:
+                delay = rules.exception_delay(request, exc, attempt, max_retries)
+                if delay is None:
+                    raise rules.transport_error(request, exc, sent, last_cause) from exc
+                last_cause = describe(exc)
+                if debug:
+                    log_retry(request, last_cause, started, attempt, delay)
+                await self._sleep(delay)
+                attempt += 1
+                continue
+
+            status = response.status_code
+            if status < 300:
+                if debug:
+                    log_response(request, status, started, attempt)
+                return response
+            if status < 400:
+                target = rules.follow(request, response) if redirects < MAX_REDIRECTS else None
+                if target is not None:
+                    await _discard(response)
+                    request, redirects = target, redirects + 1
+                    continue
+            else:
+                pause = rules.fleet_pause(response) if limiter is not None else None
+                if pause is not None:
+                    await _fleet_pause(limiter, request, pause)
+                delay = rules.status_delay(request, response, attempt, max_retries)
+                if delay is not None:
+                    await _discard(response)
+                    last_cause = describe(response)
+                    if debug:
+                        log_retry(request, str(status), started, attempt, delay)
+                    await self._sleep(delay)
+                    attempt += 1
+                    continue
+            if debug:
+                log_response(request, status, started, attempt)
+            if request.extensions.get("aiocustomerio_raise") is False:
+                return response
+            response.request = request
+            try:
+                await response.aread()
+            except httpx.TransportError:
+                # The status is the news; a body that broke off halfway only shortens the excerpt.
+                await response.aclose()
+            raise rules.status_error(request, response, sent, last_cause)
+
+    def check_close(self) -> bool:
+        """Whether the pools need closing from here: False once their loop has closed (the sockets went with it);
+        EventLoopError when another, still running loop owns them (only it can close them)."""
+        owner = self.loop_guard.foreign()
+        if owner is None:
+            return True
+        if owner.is_closed():
+            return False
+        self.loop_guard.check()  # raises
+        return True
+
+    async def aclose(self) -> None:
+        if self.check_close():
+            await self.inner.aclose()
+
+
+async def _fleet_pause(limiter: RateLimiter | None, request: httpx.Request, seconds: float) -> None:
+    # The fleet-wide pause hook: a limiter that shares its budget (through Redis) tells every process to hold off
+    # for the 429's Retry-After. Local limiters have no such hook; the retry below waits for this request alone.
+    pause = getattr(limiter, "pause", None)
+    if pause is not None:
+        await pause(request, seconds)
+
+
+async def _discard(response: httpx.Response) -> None:
+    # Reading the (small) error body lets the connection go back to the pool instead of being torn down.
+    try:
+        await response.aread()
+    except httpx.TransportError:
+        pass
+    finally:
+        await response.aclose()

@@ -1,0 +1,35 @@
+"""Debug lines of the transport stack: method, path (never the query: it can hold personal data), outcome, time."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import httpx
+
+__all__ = ["log_response", "log_retry", "logger"]
+
+logger = logging.getLogger("aiocustomerio")
+
+
+def log_response(request: httpx.Request, status: int, started: float, attempt: int) -> None:
+    logger.debug(
+        "%s %s -> %d in %.1f ms (attempt %d)",
+        request.method,
+        request.url.path,
+        status,
+        (time.perf_counter() - started) * 1000.0,
+        attempt + 1,
+    )
+
+
+def log_retry(request: httpx.Request, outcome: str, started: float, attempt: int, delay: float) -> None:
+    logger.debug(
+        "%s %s -> %s in %.1f ms (attempt %d), retrying in %.2f s",
+        request.method,
+        request.url.path,
+        outcome,
+        (time.perf_counter() - started) * 1000.0,
+        attempt + 1,
+        delay,
+    )
