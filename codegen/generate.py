@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import coverage, index
+from . import coverage, emit_resources, index
 from .apis import APIS, GENERATED_DIR, NORMALIZED_DIR, Api
 
 GENERATOR_VERSION = "0.29.1"
@@ -79,7 +79,9 @@ def generate_one(api: Api, spec: Path, workdir: Path, config: Path | None = None
             "--overwrite",
         ]
     )
-    index.write(out, json.loads(spec.read_text()))
+    found = index.entries(out, json.loads(spec.read_text()))
+    index.write(out, found)
+    emit_resources.write(out, found)
     for path in sorted(out.rglob("*.py")):
         text = path.read_text().replace(_SELF_IMPORT, _SELF_COMPAT)
         path.write_text(HEADER.format(version=GENERATOR_VERSION, spec=api.file) + text)

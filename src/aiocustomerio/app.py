@@ -6,50 +6,57 @@ import datetime as _dt
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._base import AsyncResources, extend_tag
+
+if TYPE_CHECKING:
+    from ._pagination import AsyncPaginator
 from ._encode import without_none
-from ._ops import ApiClient, Tag
 
 AUDIENCES = ("ids", "emails", "recipients", "per_user_data", "data_file_url")
 
 
 def search_people(
-    api: ApiClient, filter: Mapping[str, Any], *, limit: int | None, max_items: int | None
+    api: AsyncResources, filter: Mapping[str, Any], *, limit: int | None, max_items: int | None
 ) -> AsyncIterator[Any]:
     if not isinstance(filter, Mapping) or not filter:
         raise ValueError('filter must be a non-empty mapping, e.g. {"and": [{"segment": {"id": 3}}]}')
     kwargs: dict[str, Any] = {"body": {"filter": dict(filter)}}
     if limit is not None:
         kwargs["limit"] = limit
-    return api.operation("POST", "/v1/customers").paginate(max_items=max_items, **kwargs)
+    paginator: AsyncPaginator[Any, Any] = api.operation("POST", "/v1/customers").paginate(max_items=max_items, **kwargs)
+    return paginator.__aiter__()
 
 
-class CustomersTag(Tag):
+class CustomersSearch:
     """``cio.app.customers``: the generated operations, plus ``search``."""
+
+    _api: Any
 
     def search(
         self, filter: Mapping[str, Any], *, limit: int | None = None, max_items: int | None = None
     ) -> AsyncIterator[Any]:
         """People matching a filter (``{"and": [{"segment": {"id": 3}}]}``), across every page."""
-        return search_people(self._api, filter, limit=limit, max_items=max_items)
+        return search_people(AsyncResources(self._api), filter, limit=limit, max_items=max_items)
 
 
 if TYPE_CHECKING:
-    from aiocustomerio_app._typed import CustomersOperations as _CustomersOperations
-    from aiocustomerio_app._typed import TypedTags as _TypedTags
+    from aiocustomerio_app._resources import AsyncAppResources as _Resources
+    from aiocustomerio_app._resources import AsyncCustomersResource
 
-    class _TypedCustomers(CustomersTag, _CustomersOperations):
+    class CustomersTag(CustomersSearch, AsyncCustomersResource):
         """For type checkers: the generated customer operations plus the handwritten ``search``."""
 
 else:
-    _TypedTags = object
+    _Resources = AsyncResources
 
 
-class AppAPI(ApiClient, _TypedTags):
+class AppAPI(_Resources):
     """``cio.app``: reads, campaigns, broadcasts, transactional messages, exports."""
 
-    tag_classes: Mapping[str, type[Tag]] = {"customers": CustomersTag}
     if TYPE_CHECKING:
-        customers: _TypedCustomers
+        customers: CustomersTag
+    else:
+        customers = extend_tag(CustomersSearch)
 
     async def get_person_attributes(self, customer_id: str | int, *, id_type: str | None = None) -> Any:
         kwargs: dict[str, Any] = {"customer_id": customer_id}

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import httpx
 
+from ._binding import ApiBinding
 from ._config import HOSTS, Credentials, _HeaderAuth, auth_for, resolve_region
 from ._http import PooledClient, build_http_client
 from ._limits import Limits, RateLimiter
@@ -76,9 +77,11 @@ class CustomerIO:
         self._max_connections = max_connections
         self._pipelines_strict = pipelines_strict
         self._closed = False
-        self.track = TrackAPI("track", "aiocustomerio_track", lambda: self._open("track"), "unix")
-        self.app = AppAPI("app", "aiocustomerio_app", lambda: self._open("app"), "unix")
-        self.pipelines = PipelinesAPI("pipelines", "aiocustomerio_pipelines", lambda: self._open("pipelines"), "iso")
+        self.track = TrackAPI(ApiBinding("track", "aiocustomerio_track", "unix", lambda: self._open("track")))
+        self.app = AppAPI(ApiBinding("app", "aiocustomerio_app", "unix", lambda: self._open("app")))
+        self.pipelines = PipelinesAPI(
+            ApiBinding("pipelines", "aiocustomerio_pipelines", "iso", lambda: self._open("pipelines"))
+        )
 
     def __repr__(self) -> str:
         region = self._region or self._region_choice

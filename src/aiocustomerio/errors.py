@@ -375,3 +375,38 @@ class ResponseValidationError(CustomerIOError):
             body_excerpt=_excerpt(response),
         )
         self.response = response
+
+
+# --- Bad input and listings (resources): raised before anything is sent, or when a listing cannot go on. ---------
+# Each keeps ValueError/TypeError as a second base, so handlers written for those still catch them.
+
+
+class InvalidArgumentError(CustomerIOError, ValueError):
+    """An argument has a value the API cannot take (an empty path parameter, an enum value it does not list)."""
+
+
+class InvalidArgumentTypeError(CustomerIOError, TypeError):
+    """An argument has a type the API cannot take (``None`` for a path parameter, a value JSON cannot encode)."""
+
+
+class UnknownParameterError(InvalidArgumentTypeError):
+    """A keyword that is neither a parameter of the operation nor a per-call option; names the closest valid one."""
+
+    def __init__(self, operation: str, name: str, valid: list[str]) -> None:
+        import difflib
+
+        close = difflib.get_close_matches(name, valid, n=1)
+        self.operation = operation
+        self.name = name
+        self.suggestion: str | None = close[0] if close else None
+        hint = f"; did you mean {self.suggestion!r}?" if self.suggestion else ""
+        super().__init__(
+            f"{operation}() got an unexpected keyword argument {name!r}{hint} (accepted: {', '.join(valid)})"
+        )
+
+
+class PaginationError(CustomerIOError):
+    """A listing cannot continue: the API handed back a page cursor it had already given (it would loop forever)."""
+
+
+__all__ += ["InvalidArgumentError", "InvalidArgumentTypeError", "PaginationError", "UnknownParameterError"]

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from . import _payload
 from ._encode import dumps, iso8601, without_none
 from ._ids import new_ulid
-from ._ops import ApiClient
 
 if TYPE_CHECKING:
     from .ingest import PipelinesIngestor
@@ -46,12 +45,12 @@ def _check_common(call_type: str, common: Mapping[str, Any]) -> None:
 
 
 if TYPE_CHECKING:
-    from aiocustomerio_pipelines._typed import TypedTags as _TypedTags
+    from aiocustomerio_pipelines._resources import AsyncPipelinesResources as _Resources
 else:
-    _TypedTags = object
+    from ._base import AsyncResources as _Resources
 
 
-class PipelinesAPI(ApiClient, _TypedTags):
+class PipelinesAPI(_Resources):
     """``cio.pipelines``: the Data Pipelines API (the Segment-compatible calls).
 
     Every call takes ``user_id`` or ``anonymous_id``, and optionally ``context``, ``timestamp`` (a datetime is sent

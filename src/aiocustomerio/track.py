@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from . import _payload
 from ._encode import dumps, unix_seconds, without_none
 from ._ids import new_ulid, stamp_track_event
-from ._ops import ApiClient
 
 if TYPE_CHECKING:
     from .ingest import TrackIngestor
@@ -26,12 +25,12 @@ def _timestamp(value: _dt.datetime | int | float | None) -> int | None:
 
 
 if TYPE_CHECKING:
-    from aiocustomerio_track._typed import TypedTags as _TypedTags
+    from aiocustomerio_track._resources import AsyncTrackResources as _Resources
 else:
-    _TypedTags = object
+    from ._base import AsyncResources as _Resources
 
 
-class TrackAPI(ApiClient, _TypedTags):
+class TrackAPI(_Resources):
     """``cio.track``: people, events, devices, segments, and Track v2 entities and batches."""
 
     async def identify(self, identifier: str | int, attributes: Mapping[str, Any] | None = None, **more: Any) -> Any:

@@ -13,7 +13,7 @@ import pytest
 from openapi_python_client.strings import PythonIdentifier
 
 from aiocustomerio import APIStatusError, AuthenticationError, BadRequestError, CustomerIO, Limits, RetryPolicy
-from aiocustomerio._ops import Operation
+from aiocustomerio._base import AsyncOperation as Operation
 
 from .builder import (
     APIS,
@@ -95,7 +95,7 @@ def _client(prism_urls: dict[str, str]) -> CustomerIO:
     )
 
 
-def _arguments(op: Operation, contract: ContractRequest, body: Any = None) -> dict[str, Any]:
+def _arguments(op: Operation[Any], contract: ContractRequest, body: Any = None) -> dict[str, Any]:
     """The builder's wire-named values as the keyword arguments of the operation (``type`` → ``type_``)."""
     accepted = set(inspect.signature(op.module._get_kwargs).parameters)
     kwargs: dict[str, Any] = {}

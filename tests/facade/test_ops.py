@@ -87,12 +87,16 @@ async def test_unserializable_values_name_the_field(cio: CustomerIO, wire: Wire)
 
 
 async def test_unknown_names_are_clear(cio: CustomerIO) -> None:
-    with pytest.raises(AttributeError, match="app has no tag 'campaing'; it has: activities"):
-        cio.app.campaing  # noqa: B018
-    with pytest.raises(AttributeError, match="no operation 'lst'"):
-        cio.app.campaigns.lst  # noqa: B018
-    with pytest.raises(TypeError, match="takes 1 positional"):
-        await cio.app.customers.get_person_attributes("a", "b")
+    with pytest.raises(
+        AttributeError, match=r"app has no tag 'campaing'; did you mean 'campaigns'\? it has: activities"
+    ):
+        cio.app.campaing  # type: ignore[attr-defined]  # noqa: B018
+    with pytest.raises(AttributeError, match="no operation 'lst'; it has: campaign_action_links"):
+        cio.app.campaigns.lst  # type: ignore[attr-defined]  # noqa: B018
+    with pytest.raises(AttributeError, match="no operation 'list_campaings'; did you mean 'list_campaigns'"):
+        cio.app.campaigns.list_campaings  # type: ignore[attr-defined]  # noqa: B018
+    with pytest.raises(TypeError, match="takes 2 positional arguments but 3 were given"):
+        await cio.app.customers.get_person_attributes("a", "b")  # type: ignore[misc]
 
 
 def test_importing_the_facade_does_not_import_models() -> None:

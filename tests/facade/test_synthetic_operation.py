@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aiocustomerio.pipelines import PipelinesAPI
+from aiocustomerio._binding import ApiBinding
 from codegen.apis import Api, by_name
 from codegen.generate import generate_one
 
@@ -63,7 +64,8 @@ async def test_synthetic_operation_is_reachable(tmp_path: Path, monkeypatch: pyt
     async def connect() -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url="https://cdp.customer.io/v1", transport=httpx.MockTransport(handler))
 
-    api = PipelinesAPI("pipelines", "synthetic_pipelines", connect, "iso")
+    resources = importlib.import_module("synthetic_pipelines._resources")
+    api = resources.AsyncPipelinesResources(ApiBinding("pipelines", "synthetic_pipelines", "iso", connect))
     result = await api.people.poke_thing("a/b", body={"force": 3})
     assert result.ok is True
     assert seen[0].method == "POST"

@@ -1,4 +1,4 @@
-"""Type checkers see each derived operation's model and catch misspelt operations (codegen emits <pkg>/_typed.py)."""
+"""Type checkers see each derived operation's model and catch misspelt operations (codegen: <pkg>/_resources.py)."""
 
 from __future__ import annotations
 
@@ -28,5 +28,5 @@ def test_derived_operations_are_typed(tmp_path: Path) -> None:
     assert 'Revealed type is "aiocustomerio_app.models.list_campaigns_response_200.ListCampaignsResponse200"' in out
     assert "get_person_attributes_response_200.GetPersonAttributesResponse200" in out
     assert 'Revealed type is "typing.AsyncIterator[Any]"' in out
-    assert '"CampaignsOperations" has no attribute "lst"' in out
+    assert '"AsyncCampaignsResource" has no attribute "lst"' in out
     assert status == 1 and out.count("error:") == 1, out

@@ -1,0 +1,243 @@
+"""Emit each package's typed resources: ``_resources.py`` (async) and ``_sync_resources.py`` (sync).
+
+One class per operation (``__call__``, ``with_raw_response`` and, for listings, ``paginate``), one class per tag
+holding its operations as attributes, and one root class per package holding its tags, plus ``route()``: the typed
+lookup by ``"METHOD /path"`` the handwritten sugar uses. The signatures come from the generated ``_get_kwargs``
+(read with ``ast`` here, never at run time): path parameters positional, everything else keyword-only, widened where
+the façade converts (enums take their string values, unix-timestamp integers take a datetime, bodies take a mapping).
+
+Everything a signature names is imported under ``TYPE_CHECKING`` only, so loading a resource module imports no
+model; the base classes in ``aiocustomerio._base`` do the work.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from .index import Entry
+from .signatures import Param, is_timestamp, union_members
+
+# Keyword names every method takes besides the operation's own (aiocustomerio._base.RequestOptions, paginate()).
+RESERVED = frozenset({"self", "timeout", "extra_headers", "extra_query", "max_retries", "retry_unsafe", "max_items"})
+# Attributes of the resource base classes: a tag or operation of the same name would hide them.
+RESERVED_ATTRIBUTES = frozenset(
+    {"connect", "http", "index", "name", "operation", "operations", "route", "with_raw_response", "with_options"}
+)
+
+
+def pascal(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
+
+
+def _docstring(text: str, indent: str) -> str:
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').rstrip()
+    lines = text.splitlines() or [""]
+    body = "\n".join((indent + line) if line.strip() else "" for line in lines[1:])
+    if body:
+        return f'{indent}"""{lines[0]}\n{body}\n{indent}"""'
+    return f'{indent}"""{lines[0]}"""'
+
+
+@dataclass
+class _Names:
+    """The model names a module's annotations use, to import under TYPE_CHECKING."""
+
+    imports: dict[str, str]  # name → module relative to the package
+
+    def need(self, name: str, module: str) -> str:
+        known = self.imports.setdefault(name, module)
+        if known != module:
+            raise ValueError(f"two generated classes named {name}: {known} and {module}")
+        return name
+
+
+class _Operation:
+    def __init__(self, entry: Entry, class_name: str, names: _Names) -> None:
+        self.entry = entry
+        self.class_name = class_name
+        self.names = names
+        source = entry.source
+        for param in source.params:
+            if param.name in RESERVED:
+                raise ValueError(f"{entry.module}: parameter {param.name!r} collides with a per-call option")
+        by_name = {p.name: p for p in source.params}
+        self.positional = [by_name[n] for n in entry.path_params]
+        self.keywords = [p for p in source.params if not p.positional]
+        self.returns = self._type(source.returns)
+        items = source.item_types() if source.items else []
+        self.item = self._type(items) if items else None
+
+    def _type(self, members: list[str]) -> str:
+        out = []
+        for member in members:
+            if member in self.entry.source.models:
+                out.append(self.names.need(member, self.entry.source.models[member].module))
+            else:
+                out.append(member)
+        return " | ".join(out)
+
+    def _annotation(self, param: Param) -> str:
+        parts: list[str] = []
+        for member in union_members(param.annotation):
+            text = ast.unparse(member)
+            if text == "Unset":
+                continue
+            for name in {n.id for n in ast.walk(member) if isinstance(n, ast.Name)}:
+                module = self.entry.source.imports.get(name)
+                if module is not None:
+                    self.names.need(name, module)
+            parts.append(text)
+            values = self.entry.source.enum_values.get(text)
+            if values:
+                parts.append("Literal[" + ", ".join(repr(v) for v in values) + "]")
+            if text == "int" and is_timestamp(param):
+                parts.append("datetime.datetime")
+        if param.name == "body":
+            parts.append("Mapping[str, Any]")
+        if not param.required:
+            parts.append("NotGiven")
+        return " | ".join(parts)
+
+    def parameters(self, *, paginate: bool = False) -> str:
+        lines = []
+        for param in self.positional:
+            default = "" if param.required else " = NOT_GIVEN"
+            lines.append(f"{param.name}: {self._annotation(param)}{default},")
+        if self.keywords or paginate:
+            lines.append("*,")
+        for param in sorted(self.keywords, key=lambda p: not p.required):
+            default = "" if param.required else " = NOT_GIVEN"
+            lines.append(f"{param.name}: {self._annotation(param)}{default},")
+        if paginate:
+            lines.append("max_items: int | None = None,")
+        lines.append("**options: Unpack[RequestOptions],")
+        return "\n".join("        " + line for line in lines)
+
+    def arguments(self) -> str:
+        names = [p.name for p in self.positional + self.keywords]
+        return "{" + ", ".join(f'"{n}": {n}' for n in names) + "}"
+
+    def render(self, sync: bool) -> str:
+        entry = self.entry
+        prefix = "Sync" if sync else "Async"
+        adef, await_ = ("def", "") if sync else ("async def", "await ")
+        doc = entry.source.docstring or entry.summary
+        doc += f"\n\n``{entry.method} {entry.path}``" + (
+            " (unsafe: not retried once it may have been processed, unless ``retry_unsafe=True``)."
+            if entry.unsafe
+            else "."
+        )
+        out = [
+            f'class {prefix}{self.class_name}({prefix}Operation["{self.returns}"]):',
+            _docstring(f"{entry.summary}: ``{entry.method} {entry.path}``.", "    "),
+            "",
+            f'    _tag = "{entry.tag}"',
+            f'    _name = "{entry.name}"',
+            "",
+            f"    {adef} __call__(\n        self,\n{self.parameters()}\n    ) -> {self.returns}:",
+            _docstring(doc, "        "),
+            f"        return {await_}self._call({self.arguments()}, options)",
+            "",
+            f"    {adef} with_raw_response(\n        self,\n{self.parameters()}\n    ) -> httpx.Response:",
+            _docstring(f"``{entry.name}``, returning the ``httpx.Response`` (error statuses still raise).", "        "),
+            f"        return {await_}self._raw({self.arguments()}, options)",
+        ]
+        if self.item is not None:
+            paginator = f"{prefix}Paginator[{self.item}, {self.returns}]"
+            what = "across pages (following the ``next`` cursor)" if entry.pagination else "of its one page"
+            out += [
+                "",
+                f"    def paginate(\n        self,\n{self.parameters(paginate=True)}\n    ) -> {paginator}:",
+                _docstring(
+                    f"Every item of ``{entry.name}`` {what}, up to ``max_items``; ``.pages()`` gives the pages.",
+                    "        ",
+                ),
+                f"        return self._paginate({self.arguments()}, max_items, options)",
+            ]
+        return "\n".join(out)
+
+
+def _class_names(found: list[Entry]) -> dict[tuple[str, str], str]:
+    counts: dict[str, int] = {}
+    for e in found:
+        counts[pascal(e.name)] = counts.get(pascal(e.name), 0) + 1
+    return {
+        (e.tag, e.name): pascal(e.name) if counts[pascal(e.name)] == 1 else pascal(e.tag) + pascal(e.name)
+        for e in found
+    }
+
+
+def root_name(package: str, sync: bool) -> str:
+    """``aiocustomerio_app`` → ``AsyncAppResources`` / ``SyncAppResources``."""
+    return ("Sync" if sync else "Async") + pascal(package.split("_", 1)[-1]) + "Resources"
+
+
+def render(package: str, found: list[Entry], sync: bool) -> str:
+    prefix = "Sync" if sync else "Async"
+    names = _Names({})
+    class_names = _class_names(found)
+    ops = {(e.tag, e.name): _Operation(e, class_names[(e.tag, e.name)], names) for e in found}
+    for e in found:
+        for reserved in (e.tag, e.name):
+            if reserved in RESERVED_ATTRIBUTES:
+                raise ValueError(f"{e.module}: the name {reserved!r} would hide an attribute of the resource classes")
+    blocks = [ops[(e.tag, e.name)].render(sync) for e in found]
+    tags: dict[str, list[Entry]] = {}
+    for e in found:
+        tags.setdefault(e.tag, []).append(e)
+    for tag, members in tags.items():
+        lines = [f"class {prefix}{pascal(tag)}Resource({prefix}Tag):", _docstring(f"The ``{tag}`` operations.", "    ")]
+        lines += ["", f'    _tag = "{tag}"', ""] + [
+            f"    {e.name} = operation({prefix}{class_names[(e.tag, e.name)]})" for e in members
+        ]
+        blocks.append("\n".join(lines))
+    root = root_name(package, sync)
+    lines = [f"class {root}({prefix}Resources):", _docstring(f"Every tag of ``{package}``, and ``route()``.", "    ")]
+    lines += (
+        [""] + [f'    _package = "{package}"'] + [f"    {tag} = tag({prefix}{pascal(tag)}Resource)" for tag in tags]
+    )
+    for e in found:
+        lines += [
+            "",
+            "    @overload",
+            f'    def route(self, key: Literal["{e.method} {e.path}"]) -> {prefix}{class_names[(e.tag, e.name)]}: ...',
+        ]
+    lines += [
+        "",
+        "    def route(self, key: str) -> Any:",
+        _docstring(
+            'The operation of a route, ``"METHOD /path"`` as the spec spells it (what the sugar calls).', "        "
+        ),
+        "        return self._route(key)",
+    ]
+    blocks.append("\n".join(lines))
+    kind = "sync" if sync else "async"
+    model_imports = "\n".join(
+        f"    from .{module} import {name}" for name, module in sorted(names.imports.items(), key=lambda kv: kv[::-1])
+    )
+    header = (
+        f'"""Typed {kind} resources of {package}, emitted by codegen/emit_resources.py."""\n\n'
+        "from __future__ import annotations\n\n"
+        "from typing import TYPE_CHECKING, Any, overload\n\n"
+        "from aiocustomerio._base import NOT_GIVEN, "
+        f"{prefix}Operation, {prefix}Resources, {prefix}Tag, operation, tag\n\n"
+        "if TYPE_CHECKING:\n"
+        "    import datetime\n"
+        "    from collections.abc import Mapping\n"
+        "    from typing import Literal\n\n"
+        "    import httpx\n"
+        "    from typing_extensions import Unpack\n\n"
+        "    from aiocustomerio._base import NotGiven, RequestOptions\n"
+        f"    from aiocustomerio._pagination import {prefix}Paginator\n\n"
+        f"{model_imports}\n"
+    )
+    footer = f"\n\n# What the façade's API classes find their tags in (aiocustomerio._base).\nROOT = {root}\n"
+    return header + "\n\n" + "\n\n\n".join(blocks) + "\n" + footer
+
+
+def write(package_dir: Path, found: list[Entry]) -> None:
+    package = package_dir.name
+    (package_dir / "_resources.py").write_text(render(package, found, sync=False))
+    (package_dir / "_sync_resources.py").write_text(render(package, found, sync=True))

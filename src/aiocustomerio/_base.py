@@ -1,0 +1,474 @@
+"""The base client under the generated resources: a call becomes a request, the answer a model or a typed error.
+
+The generated classes (``<pkg>/_resources.py`` and ``_sync_resources.py``, from codegen/emit_resources.py) are typed
+shells: each method hands its arguments here as a dict. Everything that is not I/O (checking and converting the
+arguments, building the request with the generated ``_get_kwargs``, applying per-call options, parsing with the
+generated ``_parse_response``) is one implementation for async and sync; only the two send paths differ.
+
+The façade sends through the API's own pooled ``httpx`` client rather than the generated ``asyncio_detailed``: that
+gives the raw ``httpx.Response`` (``with_raw_response``), dict bodies encoded once, and the transport stack beneath
+(auth, limits, retries, typed errors). ``_get_kwargs`` and ``_parse_response`` are stable within the pinned
+generator version (0.29.1); check-generated catches a change.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import enum
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypedDict, TypeVar, overload
+
+import httpx
+
+from . import _payload
+from ._binding import ApiBinding, OperationInfo
+from ._encode import dumps, unix_seconds
+from .errors import InvalidArgumentError, InvalidArgumentTypeError, ResponseValidationError, UnknownParameterError
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from typing_extensions import Unpack
+
+    from ._pagination import AsyncPaginator, SyncPaginator
+
+__all__ = [
+    "NOT_GIVEN",
+    "AsyncOperation",
+    "AsyncResources",
+    "AsyncTag",
+    "NotGiven",
+    "RequestOptions",
+    "SyncOperation",
+    "SyncResources",
+    "SyncTag",
+    "extend_tag",
+    "operation",
+    "tag",
+]
+
+
+class NotGiven:
+    """The default of every optional parameter: the generated function then applies the spec's own default."""
+
+    _instance: ClassVar[NotGiven | None] = None
+
+    def __new__(cls) -> NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN = NotGiven()
+
+
+class RequestOptions(TypedDict, total=False):
+    """Per-call options every generated and sugar method takes; they never enter a body."""
+
+    timeout: float | httpx.Timeout | None  # seconds, an httpx.Timeout, or None for no timeout
+    extra_headers: Mapping[str, str]
+    extra_query: Mapping[str, Any]
+    max_retries: int  # 0: send once
+    retry_unsafe: bool  # retry an unsafe operation (a send, a trigger) like any other
+
+
+OPTION_NAMES = frozenset(RequestOptions.__annotations__)
+
+
+def check_options(what: str, options: Mapping[str, Any], accepted: Iterator[str] | tuple[str, ...] = ()) -> None:
+    """Refuse a keyword that is neither a parameter nor an option, naming the closest valid name."""
+    for key in options:
+        if key not in OPTION_NAMES:
+            valid = sorted({*accepted, *OPTION_NAMES})
+            raise UnknownParameterError(what, key, valid)
+
+
+def check_path_value(op: OperationInfo, name: str, value: Any) -> None:
+    """Path parameters are percent-encoded as one segment by the generated code; refuse what cannot be one."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidArgumentTypeError(
+            f"{op.name}: path parameter {name!r} must be a str or int, not {type(value).__name__}"
+        )
+    if isinstance(value, str) and value.strip() in {"", ".", ".."}:
+        raise InvalidArgumentError(
+            f"{op.name}: path parameter {name!r} is {value!r}, which cannot name a resource in a URL path; "
+            "pass the real identifier"
+        )
+
+
+class _RawBody:
+    """Lets a plain mapping stand where a generated model is expected; the façade encodes it itself."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def to_dict(self) -> Any:
+        return self.value
+
+
+def _to_enum(op: OperationInfo, param: str, enum_type: type[enum.Enum], value: Any) -> Any:
+    if isinstance(value, enum_type) or not isinstance(value, (str, int)):
+        return value
+    try:
+        return enum_type(value)
+    except ValueError:
+        allowed = ", ".join(repr(m.value) for m in enum_type)
+        raise InvalidArgumentError(f"{op.name}: {param} must be one of {allowed}, not {value!r}") from None
+
+
+def build_request(api: ApiBinding, info: OperationInfo, module: ModuleType, given: dict[str, Any], options: Any) -> Any:
+    """The keyword arguments of ``httpx.Client.request`` for one call (shared by async and sync)."""
+    if options:
+        check_options(f"{info.api}.{info.tag}.{info.name}", options, info.accepted)
+    params = {k: v for k, v in given.items() if v is not NOT_GIVEN}
+    for name in info.path_params:
+        if name in params:
+            check_path_value(info, name, params[name])
+    raw_body = params.get("body")
+    if isinstance(raw_body, (Mapping, list)):
+        params["body"] = _RawBody(raw_body)
+    for name, enum_name in info.enums.items():
+        if name in params:
+            params[name] = _to_enum(info, name, getattr(module, enum_name), params[name])
+    for name in info.timestamps:
+        value = params.get(name)
+        if isinstance(value, (_dt.datetime, _dt.date)):
+            params[name] = unix_seconds(value)
+    try:
+        request: dict[str, Any] = module._get_kwargs(**params)
+    except TypeError as exc:
+        raise InvalidArgumentTypeError(f"{info.api}.{info.tag}.{info.name}: {exc}") from None
+    if isinstance(raw_body, (Mapping, list)):
+        request.pop("json", None)
+        content = dumps(raw_body, api.datetime_style)
+        _payload.check(info.api, info.method, info.path, content)
+        request["content"] = content
+    extensions: dict[str, Any] = {"aiocustomerio_unsafe": True} if info.unsafe else {}
+    merged = {**api.options, **options} if api.options else options
+    if merged:
+        _apply_options(request, extensions, merged)
+    if extensions:
+        request["extensions"] = extensions
+    return request
+
+
+def _apply_options(request: dict[str, Any], extensions: dict[str, Any], options: Mapping[str, Any]) -> None:
+    if "timeout" in options:
+        request["timeout"] = options["timeout"]
+    headers = options.get("extra_headers")
+    if headers:
+        request["headers"] = {**request.get("headers", {}), **headers}
+    query = options.get("extra_query")
+    if query:
+        request["params"] = {**request.get("params", {}), **query}
+    retries = options.get("max_retries")
+    if retries is not None:
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise InvalidArgumentError(f"max_retries must be an integer >= 0, not {retries!r}")
+        extensions["aiocustomerio_max_retries"] = retries
+        if retries == 0:
+            extensions["aiocustomerio_retry"] = False
+    if options.get("retry_unsafe"):
+        extensions["aiocustomerio_retry_unsafe"] = True
+
+
+R = TypeVar("R")
+T = TypeVar("T")
+_R = TypeVar("_R", bound="_Resources")
+
+
+class _Operation(Generic[R]):
+    """What async and sync operations share: their index entry, their generated module, parsing."""
+
+    _tag: ClassVar[str]
+    _name: ClassVar[str]
+    __slots__ = ("_api", "info")
+
+    def __init__(self, api: ApiBinding) -> None:
+        self._api = api
+        self.info: OperationInfo = api.info(self._tag, self._name)
+
+    def __repr__(self) -> str:
+        info = self.info
+        return f"<{type(self).__name__} {info.api}.{info.tag}.{info.name}: {info.method} {info.path}>"
+
+    @property
+    def module(self) -> ModuleType:
+        return self._api.module(self.info)
+
+    def _request(self, given: dict[str, Any], options: Any) -> Any:
+        return build_request(self._api, self.info, self._api.module(self.info), given, options)
+
+    def parse(self, response: httpx.Response) -> R:
+        try:
+            parsed: R = self._api.module(self.info)._parse_response(client=self._api.parser_client, response=response)
+            return parsed
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            # A response the spec does not describe (a new field type, a missing field) must not look like a bug in
+            # the caller's code; the raw response stays reachable on the error and via with_raw_response.
+            raise ResponseValidationError(self.info.name, response, exc) from exc
+
+
+class AsyncOperation(_Operation[R]):
+    """One operation bound to an API: await it for the model, or use ``with_raw_response`` / ``paginate``."""
+
+    __slots__ = ()
+
+    async def _raw(self, given: dict[str, Any], options: Any) -> httpx.Response:
+        request = self._request(given, options)
+        http = self._api.pool.client
+        if http is None:
+            http = await self._api.connect()
+        return await http.request(**request)
+
+    async def _call(self, given: dict[str, Any], options: Any) -> R:
+        response = await self._raw(given, options)
+        return response if self._api.raw else self.parse(response)  # type: ignore[return-value]
+
+    async def _page(self, given: dict[str, Any], options: Any) -> R:
+        return self.parse(await self._raw(given, options))
+
+    def _paginate(self, given: dict[str, Any], max_items: int | None, options: Any) -> AsyncPaginator[Any, R]:
+        from ._pagination import AsyncPaginator, Walk
+
+        self._request(given, options)  # mistakes fail here, not at the first page
+        return AsyncPaginator(self._page, Walk(self.info, given, max_items), options)
+
+
+class SyncOperation(_Operation[R]):
+    """The same operation for ``httpx.Client``: call it, or use ``with_raw_response`` / ``paginate``."""
+
+    __slots__ = ()
+
+    def _raw(self, given: dict[str, Any], options: Any) -> httpx.Response:
+        return self._api.sync_client().request(**self._request(given, options))
+
+    def _call(self, given: dict[str, Any], options: Any) -> R:
+        response = self._raw(given, options)
+        return response if self._api.raw else self.parse(response)  # type: ignore[return-value]
+
+    def _page(self, given: dict[str, Any], options: Any) -> R:
+        return self.parse(self._raw(given, options))
+
+    def _paginate(self, given: dict[str, Any], max_items: int | None, options: Any) -> SyncPaginator[Any, R]:
+        from ._pagination import SyncPaginator, Walk
+
+        self._request(given, options)
+        return SyncPaginator(self._page, Walk(self.info, given, max_items), options)
+
+
+def _suggest(name: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(name, names, n=3)
+    return f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+
+
+class _Slot(Generic[T]):
+    """A class attribute that builds its resource on first access and caches it on the instance."""
+
+    def __init__(self, factory: type[T]) -> None:
+        self.factory = factory
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _Slot[T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type) -> T: ...
+    def __get__(self, obj: object, owner: type) -> _Slot[T] | T:
+        if obj is None:
+            return self
+        value = self.factory(obj._api)  # type: ignore[attr-defined, call-arg]
+        obj.__dict__[self.name] = value
+        return value
+
+
+class _ExtendedTag:
+    """A generated tag with handwritten methods mixed in (``cio.app.customers.search``), built on first use."""
+
+    def __init__(self, mixin: type, module: str) -> None:
+        self.mixin = mixin
+        self.module = module
+        self.name = ""
+        self.built: type | None = None
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type) -> Any:
+        if obj is None:
+            return self
+        if self.built is None:
+            base = getattr(obj._api.root_class(self.module), self.name).factory
+            self.built = type(base.__name__, (self.mixin, base), {"__doc__": self.mixin.__doc__})
+        value = obj.__dict__[self.name] = self.built(obj._api)
+        return value
+
+
+def extend_tag(mixin: type, module: str = "_resources") -> Any:
+    """``customers = extend_tag(CustomersSearch)``: the generated ``customers`` tag plus the mixin's methods."""
+    return _ExtendedTag(mixin, module)
+
+
+def operation(factory: type[T]) -> _Slot[T]:
+    return _Slot(factory)
+
+
+def tag(factory: type[T]) -> _Slot[T]:
+    return _Slot(factory)
+
+
+class _Tag:
+    """The operations of one tag, as attributes: ``cio.app.campaigns.list_campaigns``."""
+
+    _tag: ClassVar[str]
+
+    def __init__(self, api: ApiBinding) -> None:
+        self._api = api
+
+    def _names(self) -> list[str]:
+        return sorted({n for klass in type(self).__mro__ for n, v in vars(klass).items() if isinstance(v, _Slot)})
+
+    def __dir__(self) -> list[str]:
+        return self._names()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {len(self._names())} operations of {self._api.name}>"
+
+    if not TYPE_CHECKING:  # type checkers must still flag a misspelt operation
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("__"):
+                raise AttributeError(name)
+            names = self._names()
+            raise AttributeError(
+                f"{self._api.name}.{self._tag} has no operation {name!r}; "
+                f"{_suggest(name, names)}it has: {', '.join(names)}"
+            )
+
+
+class AsyncTag(_Tag):
+    """A tag of an async API."""
+
+
+class SyncTag(_Tag):
+    """A tag of a sync API."""
+
+
+class _Resources:
+    """One API's tags and ``route()``.
+
+    The generated root class (``<pkg>/_resources.py``) declares the tags. The handwritten API classes (the sugar)
+    derive from it only for type checkers: at run time they derive from this base, which finds a tag in the generated
+    root on first use, so ``import aiocustomerio`` does not load the resource modules.
+    """
+
+    _package: ClassVar[str]
+    _module: ClassVar[str]  # the generated module holding ROOT: _resources or _sync_resources
+
+    def __init__(self, api: ApiBinding) -> None:
+        self._api = api
+        self._ops: dict[str, Any] = {}
+
+    @property
+    def name(self) -> str:
+        return self._api.name
+
+    @property
+    def package(self) -> str:
+        return self._api.package
+
+    @property
+    def index(self) -> dict[str, dict[str, OperationInfo]]:
+        return self._api.index
+
+    @property
+    def with_raw_response(self: _R) -> _R:
+        """The same API whose calls, sugar included, return the ``httpx.Response`` instead of the parsed model.
+
+        ``await cio.track.with_raw_response.identify("u1", {"plan": "pro"})``; it shares the connection pool.
+        """
+        return type(self)(self._api.view(raw=True))
+
+    def with_options(self: _R, **options: Unpack[RequestOptions]) -> _R:
+        """The same API with default per-call options (``timeout``, ``max_retries``, ...); shares the pool."""
+        check_options(f"{self.name}.with_options", options)
+        return type(self)(self._api.view(options=dict(options)))
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self.index))
+
+    def _route(self, key: str) -> Any:
+        op = self._ops.get(key)
+        if op is None:
+            info = self._api.by_route().get(key)
+            if info is None:
+                method, _, path = key.partition(" ")
+                raise LookupError(f"the {self.name} spec has no operation {method} {path}")
+            op = self._ops[key] = getattr(getattr(self, info.tag), info.name)
+        return op
+
+    def route(self, key: str) -> Any:
+        """The operation of a route, ``"METHOD /path"`` as the spec spells it (typed by the generated root)."""
+        return self._route(key)
+
+    def operation(self, method: str, path: str) -> Any:
+        """The operation of a route, e.g. ``("PUT", "/api/v1/customers/{identifier}")`` (untyped: see ``route``)."""
+        return self._route(f"{method.upper()} {path}")
+
+    def operations(self) -> Iterator[Any]:
+        for tag_name, infos in sorted(self.index.items()):
+            for op_name in sorted(infos):
+                yield getattr(getattr(self, tag_name), op_name)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}: {len(self.index)} tags>"
+
+    if not TYPE_CHECKING:  # type checkers must still flag a misspelt tag
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("_"):
+                raise AttributeError(name)
+            slot = getattr(self._api.root_class(self._module), name, None)
+            if isinstance(slot, _Slot):
+                value = self.__dict__[name] = slot.factory(self._api)
+                return value
+            names = sorted(self.index)
+            raise AttributeError(f"{self.name} has no tag {name!r}; {_suggest(name, names)}it has: {', '.join(names)}")
+
+
+class AsyncResources(_Resources):
+    """The async root: ``http`` is the pooled ``httpx.AsyncClient`` once opened."""
+
+    _module = "_resources"
+
+    @property
+    def http(self) -> httpx.AsyncClient | None:
+        return self._api.pool.client
+
+    @http.setter
+    def http(self, client: httpx.AsyncClient | None) -> None:
+        self._api.pool.client = client
+
+    async def connect(self) -> httpx.AsyncClient:
+        return await self._api.connect()
+
+
+class SyncResources(_Resources):
+    """The sync root: ``http`` is the pooled ``httpx.Client``."""
+
+    _module = "_sync_resources"
+
+    @property
+    def http(self) -> httpx.Client:
+        return self._api.sync_client()

@@ -1,0 +1,206 @@
+"""What every resource of one API shares: its operation index, connection pools, default options and raw flag.
+
+A view (``with_raw_response``, ``with_options``) is a copy of the binding that shares the pools and caches.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import httpx
+
+from ._encode import DatetimeStyle
+from ._transport._loop import LoopLock
+
+
+@dataclass(frozen=True)
+class Pagination:
+    cursor: str  # the query parameter taking the page token (``start``)
+    next: str  # the response attribute holding the next token (``next_``)
+    items: str  # the response attribute holding the page's items
+    limit: str | None  # the page-size parameter, if any
+
+
+@dataclass(frozen=True)
+class OperationInfo:
+    """One operation as the generated index (``<pkg>/_index.py``) describes it."""
+
+    api: str
+    tag: str
+    name: str
+    module: str
+    method: str
+    path: str
+    path_params: tuple[str, ...]
+    params: tuple[str, ...]
+    pagination: Pagination | None
+    items: str | None
+    unsafe: bool
+    enums: dict[str, str]
+    timestamps: tuple[str, ...]
+    summary: str
+
+    @property
+    def route(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def accepted(self) -> tuple[str, ...]:
+        return self.path_params + self.params
+
+
+def load_index(package: str, api: str) -> dict[str, dict[str, OperationInfo]]:
+    operations = importlib.import_module(f"{package}._index").OPERATIONS
+    return {
+        tag: {
+            name: OperationInfo(
+                api=api,
+                tag=tag,
+                name=name,
+                module=e["module"],
+                method=e["method"],
+                path=e["path"],
+                path_params=tuple(e["path_params"]),
+                params=tuple(e["params"]),
+                pagination=Pagination(**e["pagination"]) if e["pagination"] else None,
+                items=e["items"],
+                unsafe=e["unsafe"],
+                enums=dict(e["enums"]),
+                timestamps=tuple(e["timestamps"]),
+                summary=e["summary"],
+            )
+            for name, e in ops.items()
+        }
+        for tag, ops in operations.items()
+    }
+
+
+class Pool:
+    """The ``httpx.AsyncClient`` an API and all its views share, opened once even when many tasks start at once."""
+
+    __slots__ = ("client", "lock")
+
+    def __init__(self) -> None:
+        self.client: httpx.AsyncClient | None = None
+        # Made here, not on first use: two threads racing to create it would each get their own.
+        self.lock = LoopLock()
+
+
+class _Shared:
+    """Caches every view of one API shares."""
+
+    __slots__ = ("by_route", "index", "modules", "parser_client", "roots", "sync_client", "sync_lock")
+
+    def __init__(self) -> None:
+        self.index: dict[str, dict[str, OperationInfo]] | None = None
+        self.by_route: dict[str, OperationInfo] | None = None
+        self.modules: dict[str, ModuleType] = {}
+        self.roots: dict[str, type] = {}
+        self.parser_client: Any = None
+        self.sync_client: httpx.Client | None = None
+        self.sync_lock = threading.Lock()
+
+
+class ApiBinding:
+    """One API (track, app or pipelines) as its resources see it."""
+
+    def __init__(
+        self,
+        name: str,
+        package: str,
+        datetime_style: DatetimeStyle,
+        connect: Callable[[], Awaitable[httpx.AsyncClient]] | None = None,
+        *,
+        connect_sync: Callable[[], httpx.Client] | None = None,
+    ) -> None:
+        self.name = name
+        self.package = package
+        self.datetime_style: DatetimeStyle = datetime_style
+        self.raw = False
+        self.options: dict[str, Any] = {}
+        self.pool = Pool()
+        self._connect = connect
+        self._connect_sync = connect_sync
+        self._shared = _Shared()
+
+    def view(self, *, raw: bool | None = None, options: dict[str, Any] | None = None) -> ApiBinding:
+        """A copy sharing the pools and caches, with other defaults."""
+        copy = object.__new__(ApiBinding)
+        copy.__dict__.update(self.__dict__)
+        if raw is not None:
+            copy.raw = raw
+        if options is not None:
+            copy.options = {**self.options, **options}
+        return copy
+
+    async def connect(self) -> httpx.AsyncClient:
+        pool = self.pool
+        if pool.client is None:
+            if self._connect is None:
+                raise RuntimeError(f"the {self.name} API has no async connection here; use the async client")
+            # Many tasks may make their first call at once (and region="auto" awaits a lookup): build one pool only.
+            # Another event loop (thread) gets EventLoopError here instead of waiting on this loop's lock forever.
+            async with pool.lock:
+                if pool.client is None:
+                    pool.client = await self._connect()
+        return pool.client
+
+    def sync_client(self) -> httpx.Client:
+        shared = self._shared
+        if shared.sync_client is None:
+            if self._connect_sync is None:
+                raise RuntimeError(f"the {self.name} API has no sync connection here; use the sync client")
+            with shared.sync_lock:
+                if shared.sync_client is None:
+                    shared.sync_client = self._connect_sync()
+        return shared.sync_client
+
+    def close_sync(self) -> None:
+        client, self._shared.sync_client = self._shared.sync_client, None
+        if client is not None:
+            client.close()
+
+    @property
+    def index(self) -> dict[str, dict[str, OperationInfo]]:
+        shared = self._shared
+        if shared.index is None:
+            shared.index = load_index(self.package, self.name)
+        return shared.index
+
+    def root_class(self, module: str) -> type:
+        """The generated root class (``ROOT``) of ``<package>.<module>``, imported on first use."""
+        roots = self._shared.roots
+        root = roots.get(module)
+        if root is None:
+            root = roots[module] = importlib.import_module(f"{self.package}.{module}").ROOT
+        return root
+
+    def info(self, tag: str, name: str) -> OperationInfo:
+        return self.index[tag][name]
+
+    def by_route(self) -> dict[str, OperationInfo]:
+        shared = self._shared
+        if shared.by_route is None:
+            shared.by_route = {i.route: i for ops in self.index.values() for i in ops.values()}
+        return shared.by_route
+
+    def module(self, info: OperationInfo) -> ModuleType:
+        modules = self._shared.modules
+        module = modules.get(info.module)
+        if module is None:
+            module = modules[info.module] = importlib.import_module(info.module)
+        return module
+
+    @property
+    def parser_client(self) -> Any:
+        """The generated package's Client, only for its response parsers (they read ``raise_on_unexpected_status``)."""
+        shared = self._shared
+        if shared.parser_client is None:
+            client_module = importlib.import_module(f"{self.package}.client")
+            shared.parser_client = client_module.Client(base_url="", raise_on_unexpected_status=False)
+        return shared.parser_client

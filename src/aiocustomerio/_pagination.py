@@ -1,0 +1,109 @@
+"""Paginators: ``async for`` (or ``for``) over every item of a listing, ``.pages()`` over its typed pages.
+
+A cursor listing follows the ``next`` token the index names; a listing without a cursor yields its one page. The
+rules (when to stop, ``max_items``, a repeated cursor) live in ``Walk``, shared by the async and sync paginators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, Generic, TypeVar
+
+from ._binding import OperationInfo
+from .errors import InvalidArgumentError, PaginationError
+
+ItemT = TypeVar("ItemT")
+PageT = TypeVar("PageT")
+
+
+class Walk:
+    """Where a listing is: the arguments of the next page, how many items are left, the cursors seen."""
+
+    def __init__(self, info: OperationInfo, given: dict[str, Any], max_items: int | None) -> None:
+        if max_items is not None and (isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0):
+            raise InvalidArgumentError(f"{info.name}: max_items must be an integer >= 0 (or None), not {max_items!r}")
+        self.info = info
+        self.given = given
+        self.left = max_items
+        self.seen: set[str] = set()
+        page = info.pagination
+        if page is not None:
+            first = given.get(page.cursor)
+            if isinstance(first, str) and first:
+                self.seen.add(first)
+        self.done = max_items == 0
+
+    def items(self, page: Any) -> list[Any]:
+        """The items of ``page`` to hand out (cut at ``max_items``); sets up the next page or ends the walk."""
+        attribute = self.info.pagination.items if self.info.pagination else self.info.items
+        found = getattr(page, attribute, None) if attribute else None
+        items = list(found) if isinstance(found, list) else []
+        if self.left is not None:
+            items = items[: self.left]
+            self.left -= len(items)
+        self._advance(page)
+        return items
+
+    def _advance(self, page: Any) -> None:
+        pagination = self.info.pagination
+        if pagination is None or self.left == 0:
+            self.done = True
+            return
+        cursor = getattr(page, pagination.next, None)
+        if not isinstance(cursor, str) or not cursor:
+            self.done = True  # no next token: the last page
+            return
+        if cursor in self.seen:
+            raise PaginationError(
+                f"{self.info.name}: the API returned the page cursor {cursor!r} a second time; stopping rather than "
+                "looping (the items so far were yielded). Report it to Customer.io with the request ids."
+            )
+        self.seen.add(cursor)
+        self.given = {**self.given, pagination.cursor: cursor}
+
+
+class AsyncPaginator(Generic[ItemT, PageT]):
+    """``async for item in op.paginate(...)``; ``async for page in op.paginate(...).pages()``. Nothing is sent
+    before iteration starts."""
+
+    def __init__(self, fetch: Callable[[dict[str, Any], Any], Awaitable[PageT]], walk: Walk, options: Any) -> None:
+        self._fetch = fetch
+        self._walk = walk
+        self._options = options
+        self._items: list[Any] = []
+
+    async def pages(self) -> AsyncIterator[PageT]:
+        walk = self._walk
+        while not walk.done:
+            page = await self._fetch(walk.given, self._options)
+            self._items = walk.items(page)
+            yield page
+
+    def __aiter__(self) -> AsyncIterator[ItemT]:
+        return self._each()
+
+    async def _each(self) -> AsyncIterator[ItemT]:
+        async for _page in self.pages():
+            for item in self._items:
+                yield item
+
+
+class SyncPaginator(Generic[ItemT, PageT]):
+    """``for item in op.paginate(...)``; ``for page in op.paginate(...).pages()``."""
+
+    def __init__(self, fetch: Callable[[dict[str, Any], Any], PageT], walk: Walk, options: Any) -> None:
+        self._fetch = fetch
+        self._walk = walk
+        self._options = options
+        self._items: list[Any] = []
+
+    def pages(self) -> Iterator[PageT]:
+        walk = self._walk
+        while not walk.done:
+            page = self._fetch(walk.given, self._options)
+            self._items = walk.items(page)
+            yield page
+
+    def __iter__(self) -> Iterator[ItemT]:
+        for _page in self.pages():
+            yield from self._items
