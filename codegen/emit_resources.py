@@ -23,7 +23,7 @@ from .signatures import Param, is_timestamp, union_members
 RESERVED = frozenset({"self", "timeout", "extra_headers", "extra_query", "max_retries", "retry_unsafe", "max_items"})
 # Attributes of the resource base classes: a tag or operation of the same name would hide them.
 RESERVED_ATTRIBUTES = frozenset(
-    {"connect", "http", "index", "name", "operation", "operations", "route", "with_raw_response", "with_options"}
+    {"connect", "http", "index", "name", "operation", "operations", "route", "tag", "with_raw_response", "with_options"}
 )
 
 

@@ -21,6 +21,8 @@ from .unsafe import is_unsafe
 _METHOD = re.compile(r'"method":\s*"(\w+)"')
 _URL = re.compile(r'"url":\s*"([^"]+)"')
 _PLACEHOLDER = re.compile(r"{([^}]+)}")
+
+
 def generated_routes(package_dir: Path) -> Iterator[tuple[Path, str, str]]:
     """(module, METHOD, path template) of every endpoint module the generator wrote, read from its ``_get_kwargs``."""
     for module in sorted((package_dir / "api").glob("*/*.py")):

@@ -123,6 +123,7 @@ if TYPE_CHECKING:
     from .models.get_object_types_response_200 import GetObjectTypesResponse200
     from .models.get_object_types_response_200_types_item import GetObjectTypesResponse200TypesItem
     from .models.get_objects_filter_body import GetObjectsFilterBody
+    from .models.get_objects_filter_identifiers import GetObjectsFilterIdentifiers
     from .models.get_objects_filter_response_200 import GetObjectsFilterResponse200
     from .models.get_people_by_id_body import GetPeopleByIdBody
     from .models.get_people_by_id_response_200 import GetPeopleByIdResponse200
@@ -152,6 +153,7 @@ if TYPE_CHECKING:
     from .models.get_segment_count_response_200 import GetSegmentCountResponse200
     from .models.get_segment_dependencies_response_200 import GetSegmentDependenciesResponse200
     from .models.get_segment_membership_id_only import GetSegmentMembershipIdOnly
+    from .models.get_segment_membership_id_only_identifiers_item import GetSegmentMembershipIdOnlyIdentifiersItem
     from .models.get_segment_response_200 import GetSegmentResponse200
     from .models.get_sender_response_200 import GetSenderResponse200
     from .models.get_sender_usage_response_200 import GetSenderUsageResponse200
@@ -172,7 +174,6 @@ if TYPE_CHECKING:
     from .models.get_variant_metrics_response_200 import GetVariantMetricsResponse200
     from .models.get_variant_metrics_type import GetVariantMetricsType
     from .models.get_webhook_response_200 import GetWebhookResponse200
-    from .models.identifiers_2 import Identifiers2
     from .models.import_body import ImportBody
     from .models.import_response_200 import ImportResponse200
     from .models.links import Links
@@ -194,6 +195,7 @@ if TYPE_CHECKING:
         ListCampaignActionsResponse200ActionsItemType2,
     )
     from .models.list_campaigns_response_200 import ListCampaignsResponse200
+    from .models.list_campaigns_segment import ListCampaignsSegment
     from .models.list_exports_response_200 import ListExportsResponse200
     from .models.list_exports_response_200_exports_item import ListExportsResponse200ExportsItem
     from .models.list_messages_metric import ListMessagesMetric
@@ -228,8 +230,6 @@ if TYPE_CHECKING:
     from .models.post_suppression_response_200 import PostSuppressionResponse200
     from .models.post_suppression_suppression_type import PostSuppressionSuppressionType
     from .models.relationship import Relationship
-    from .models.segment_2 import Segment2
-    from .models.segment_3 import Segment3
     from .models.send_email_response_200 import SendEmailResponse200
     from .models.send_email_with_template import SendEmailWithTemplate
     from .models.send_email_without_template import SendEmailWithoutTemplate
@@ -251,6 +251,7 @@ if TYPE_CHECKING:
     from .models.trigger_broadcast_custom_recipients import TriggerBroadcastCustomRecipients
     from .models.trigger_broadcast_data_file_url import TriggerBroadcastDataFileURL
     from .models.trigger_broadcast_default_audience import TriggerBroadcastDefaultAudience
+    from .models.trigger_broadcast_segment import TriggerBroadcastSegment
     from .models.trigger_broadcast_user_maps import TriggerBroadcastUserMaps
     from .models.update_attribute_metadata_body import UpdateAttributeMetadataBody
     from .models.update_broadcast_action_body_type_0 import UpdateBroadcastActionBodyType0
@@ -943,7 +944,7 @@ class AsyncBroadcastErrors(AsyncOperation["BroadcastErrorsResponse200"]):
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[str, BroadcastErrorsResponse200]:
-        """Every item of ``broadcast_errors`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``broadcast_errors`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate(
             {"broadcast_id": broadcast_id, "trigger_id": trigger_id, "start": start, "limit": limit}, max_items, options
         )
@@ -1151,7 +1152,7 @@ class AsyncBroadcastMessages(AsyncOperation["BroadcastMessagesResponse200"]):
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[BroadcastMessagesResponse200MessagesItem, BroadcastMessagesResponse200]:
-        """Every item of ``broadcast_messages`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``broadcast_messages`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate(
             {
                 "broadcast_id": broadcast_id,
@@ -2081,7 +2082,7 @@ class AsyncGetCampaignMessages(AsyncOperation["GetCampaignMessagesResponse200"])
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[GetCampaignMessagesResponse200MessagesItem, GetCampaignMessagesResponse200]:
-        """Every item of ``get_campaign_messages`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``get_campaign_messages`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate(
             {
                 "campaign_id": campaign_id,
@@ -2175,7 +2176,7 @@ class AsyncListCampaignActions(AsyncOperation["ListCampaignActionsResponse200"])
         | ListCampaignActionsResponse200ActionsItemType2,
         ListCampaignActionsResponse200,
     ]:
-        """Every item of ``list_campaign_actions`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``list_campaign_actions`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate({"campaign_id": campaign_id, "start": start}, max_items, options)
 
 
@@ -2209,7 +2210,9 @@ class AsyncListCampaigns(AsyncOperation["ListCampaignsResponse200"]):
         *,
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
-    ) -> AsyncPaginator[Date | Event | Form | Object | Relationship | Segment3 | Webhook, ListCampaignsResponse200]:
+    ) -> AsyncPaginator[
+        Date | Event | Form | ListCampaignsSegment | Object | Relationship | Webhook, ListCampaignsResponse200
+    ]:
         """Every item of ``list_campaigns`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate({}, max_items, options)
 
@@ -3080,7 +3083,7 @@ class AsyncGetPersonActivities(AsyncOperation["GetPersonActivitiesResponse200"])
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[Activities, GetPersonActivitiesResponse200]:
-        """Every item of ``get_person_activities`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``get_person_activities`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate(
             {
                 "customer_id": customer_id,
@@ -3207,7 +3210,7 @@ class AsyncGetPersonMessages(AsyncOperation["GetPersonMessagesResponse200"]):
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[GetPersonMessagesResponse200MessagesItem, GetPersonMessagesResponse200]:
-        """Every item of ``get_person_messages`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``get_person_messages`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate(
             {
                 "customer_id": customer_id,
@@ -3268,7 +3271,7 @@ class AsyncGetPersonRelationships(AsyncOperation["GetPersonRelationshipsResponse
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[GetPersonRelationshipsResponse200CioRelationshipsItem, GetPersonRelationshipsResponse200]:
-        """Every item of ``get_person_relationships`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``get_person_relationships`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate({"customer_id": customer_id, "start": start, "limit": limit}, max_items, options)
 
 
@@ -4085,7 +4088,7 @@ class AsyncListMessages(AsyncOperation["ListMessagesResponse200"]):
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[ListMessagesResponse200MessagesItem, ListMessagesResponse200]:
-        """Every item of ``list_messages`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``list_messages`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate(
             {
                 "start": start,
@@ -4370,7 +4373,7 @@ class AsyncGetNewsletterMsgMeta(AsyncOperation["GetNewsletterMsgMetaResponse200"
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[GetNewsletterMsgMetaResponse200MessagesItem, GetNewsletterMsgMetaResponse200]:
-        """Every item of ``get_newsletter_msg_meta`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``get_newsletter_msg_meta`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate(
             {
                 "newsletter_id": newsletter_id,
@@ -4794,7 +4797,7 @@ class AsyncListNewsletters(AsyncOperation["ListNewslettersResponse200"]):
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[ListNewslettersResponse200NewslettersItem, ListNewslettersResponse200]:
-        """Every item of ``list_newsletters`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``list_newsletters`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate({"limit": limit, "sort": sort, "start": start}, max_items, options)
 
 
@@ -5115,7 +5118,7 @@ class AsyncGetObjectsFilter(AsyncOperation["GetObjectsFilterResponse200"]):
         limit: int | NotGiven = NOT_GIVEN,
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
-    ) -> AsyncPaginator[Identifiers2, GetObjectsFilterResponse200]:
+    ) -> AsyncPaginator[GetObjectsFilterIdentifiers, GetObjectsFilterResponse200]:
         """Every item of ``get_objects_filter`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate({"body": body, "start": start, "limit": limit}, max_items, options)
 
@@ -5490,6 +5493,18 @@ class AsyncGetSegmentMembership(AsyncOperation["GetSegmentMembershipIdOnly"]):
         """``get_segment_membership``, returning the ``httpx.Response`` (error statuses still raise)."""
         return await self._raw({"segment_id": segment_id, "start": start, "limit": limit}, options)
 
+    def paginate(
+        self,
+        segment_id: int,
+        *,
+        start: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        max_items: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncPaginator[GetSegmentMembershipIdOnlyIdentifiersItem, GetSegmentMembershipIdOnly]:
+        """Every item of ``get_segment_membership`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
+        return self._paginate({"segment_id": segment_id, "start": start, "limit": limit}, max_items, options)
+
 
 class AsyncListSegments(AsyncOperation["ListSegmentsResponse200"]):
     """List segments: ``GET /v1/segments``."""
@@ -5645,7 +5660,7 @@ class AsyncSendSms(AsyncOperation["SendSmsResponse200"]):
         return await self._raw({"body": body}, options)
 
 
-class AsyncTriggerBroadcast(AsyncOperation["Segment2"]):
+class AsyncTriggerBroadcast(AsyncOperation["TriggerBroadcastSegment"]):
     """Trigger a broadcast: ``POST /v1/campaigns/{broadcast_id}/triggers``."""
 
     _tag = "send_messages"
@@ -5663,7 +5678,7 @@ class AsyncTriggerBroadcast(AsyncOperation["Segment2"]):
         | TriggerBroadcastUserMaps
         | Mapping[str, Any],
         **options: Unpack[RequestOptions],
-    ) -> Segment2:
+    ) -> TriggerBroadcastSegment:
         """Trigger a broadcast
 
          Manually trigger a broadcast, and provide data to populate messages in your trigger. The shape of
@@ -5804,7 +5819,7 @@ class AsyncListSenders(AsyncOperation["ListSendersResponse200"]):
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[ListSendersResponse200SenderIdentitiesItem, ListSendersResponse200]:
-        """Every item of ``list_senders`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``list_senders`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate({"start": start, "limit": limit, "sort": sort}, max_items, options)
 
 
@@ -6279,7 +6294,7 @@ class AsyncTransactionalMessages(AsyncOperation["TransactionalMessagesResponse20
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[TransactionalMessagesResponse200MessagesItem, TransactionalMessagesResponse200]:
-        """Every item of ``transactional_messages`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``transactional_messages`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate(
             {
                 "transactional_id": transactional_id,

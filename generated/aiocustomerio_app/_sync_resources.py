@@ -123,6 +123,7 @@ if TYPE_CHECKING:
     from .models.get_object_types_response_200 import GetObjectTypesResponse200
     from .models.get_object_types_response_200_types_item import GetObjectTypesResponse200TypesItem
     from .models.get_objects_filter_body import GetObjectsFilterBody
+    from .models.get_objects_filter_identifiers import GetObjectsFilterIdentifiers
     from .models.get_objects_filter_response_200 import GetObjectsFilterResponse200
     from .models.get_people_by_id_body import GetPeopleByIdBody
     from .models.get_people_by_id_response_200 import GetPeopleByIdResponse200
@@ -152,6 +153,7 @@ if TYPE_CHECKING:
     from .models.get_segment_count_response_200 import GetSegmentCountResponse200
     from .models.get_segment_dependencies_response_200 import GetSegmentDependenciesResponse200
     from .models.get_segment_membership_id_only import GetSegmentMembershipIdOnly
+    from .models.get_segment_membership_id_only_identifiers_item import GetSegmentMembershipIdOnlyIdentifiersItem
     from .models.get_segment_response_200 import GetSegmentResponse200
     from .models.get_sender_response_200 import GetSenderResponse200
     from .models.get_sender_usage_response_200 import GetSenderUsageResponse200
@@ -172,7 +174,6 @@ if TYPE_CHECKING:
     from .models.get_variant_metrics_response_200 import GetVariantMetricsResponse200
     from .models.get_variant_metrics_type import GetVariantMetricsType
     from .models.get_webhook_response_200 import GetWebhookResponse200
-    from .models.identifiers_2 import Identifiers2
     from .models.import_body import ImportBody
     from .models.import_response_200 import ImportResponse200
     from .models.links import Links
@@ -194,6 +195,7 @@ if TYPE_CHECKING:
         ListCampaignActionsResponse200ActionsItemType2,
     )
     from .models.list_campaigns_response_200 import ListCampaignsResponse200
+    from .models.list_campaigns_segment import ListCampaignsSegment
     from .models.list_exports_response_200 import ListExportsResponse200
     from .models.list_exports_response_200_exports_item import ListExportsResponse200ExportsItem
     from .models.list_messages_metric import ListMessagesMetric
@@ -228,8 +230,6 @@ if TYPE_CHECKING:
     from .models.post_suppression_response_200 import PostSuppressionResponse200
     from .models.post_suppression_suppression_type import PostSuppressionSuppressionType
     from .models.relationship import Relationship
-    from .models.segment_2 import Segment2
-    from .models.segment_3 import Segment3
     from .models.send_email_response_200 import SendEmailResponse200
     from .models.send_email_with_template import SendEmailWithTemplate
     from .models.send_email_without_template import SendEmailWithoutTemplate
@@ -251,6 +251,7 @@ if TYPE_CHECKING:
     from .models.trigger_broadcast_custom_recipients import TriggerBroadcastCustomRecipients
     from .models.trigger_broadcast_data_file_url import TriggerBroadcastDataFileURL
     from .models.trigger_broadcast_default_audience import TriggerBroadcastDefaultAudience
+    from .models.trigger_broadcast_segment import TriggerBroadcastSegment
     from .models.trigger_broadcast_user_maps import TriggerBroadcastUserMaps
     from .models.update_attribute_metadata_body import UpdateAttributeMetadataBody
     from .models.update_broadcast_action_body_type_0 import UpdateBroadcastActionBodyType0
@@ -943,7 +944,7 @@ class SyncBroadcastErrors(SyncOperation["BroadcastErrorsResponse200"]):
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> SyncPaginator[str, BroadcastErrorsResponse200]:
-        """Every item of ``broadcast_errors`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``broadcast_errors`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate(
             {"broadcast_id": broadcast_id, "trigger_id": trigger_id, "start": start, "limit": limit}, max_items, options
         )
@@ -1147,7 +1148,7 @@ class SyncBroadcastMessages(SyncOperation["BroadcastMessagesResponse200"]):
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> SyncPaginator[BroadcastMessagesResponse200MessagesItem, BroadcastMessagesResponse200]:
-        """Every item of ``broadcast_messages`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``broadcast_messages`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate(
             {
                 "broadcast_id": broadcast_id,
@@ -2069,7 +2070,7 @@ class SyncGetCampaignMessages(SyncOperation["GetCampaignMessagesResponse200"]):
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> SyncPaginator[GetCampaignMessagesResponse200MessagesItem, GetCampaignMessagesResponse200]:
-        """Every item of ``get_campaign_messages`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``get_campaign_messages`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate(
             {
                 "campaign_id": campaign_id,
@@ -2163,7 +2164,7 @@ class SyncListCampaignActions(SyncOperation["ListCampaignActionsResponse200"]):
         | ListCampaignActionsResponse200ActionsItemType2,
         ListCampaignActionsResponse200,
     ]:
-        """Every item of ``list_campaign_actions`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``list_campaign_actions`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate({"campaign_id": campaign_id, "start": start}, max_items, options)
 
 
@@ -2197,7 +2198,9 @@ class SyncListCampaigns(SyncOperation["ListCampaignsResponse200"]):
         *,
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
-    ) -> SyncPaginator[Date | Event | Form | Object | Relationship | Segment3 | Webhook, ListCampaignsResponse200]:
+    ) -> SyncPaginator[
+        Date | Event | Form | ListCampaignsSegment | Object | Relationship | Webhook, ListCampaignsResponse200
+    ]:
         """Every item of ``list_campaigns`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate({}, max_items, options)
 
@@ -3068,7 +3071,7 @@ class SyncGetPersonActivities(SyncOperation["GetPersonActivitiesResponse200"]):
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> SyncPaginator[Activities, GetPersonActivitiesResponse200]:
-        """Every item of ``get_person_activities`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``get_person_activities`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate(
             {
                 "customer_id": customer_id,
@@ -3195,7 +3198,7 @@ class SyncGetPersonMessages(SyncOperation["GetPersonMessagesResponse200"]):
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> SyncPaginator[GetPersonMessagesResponse200MessagesItem, GetPersonMessagesResponse200]:
-        """Every item of ``get_person_messages`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``get_person_messages`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate(
             {
                 "customer_id": customer_id,
@@ -3256,7 +3259,7 @@ class SyncGetPersonRelationships(SyncOperation["GetPersonRelationshipsResponse20
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> SyncPaginator[GetPersonRelationshipsResponse200CioRelationshipsItem, GetPersonRelationshipsResponse200]:
-        """Every item of ``get_person_relationships`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``get_person_relationships`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate({"customer_id": customer_id, "start": start, "limit": limit}, max_items, options)
 
 
@@ -4073,7 +4076,7 @@ class SyncListMessages(SyncOperation["ListMessagesResponse200"]):
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> SyncPaginator[ListMessagesResponse200MessagesItem, ListMessagesResponse200]:
-        """Every item of ``list_messages`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``list_messages`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate(
             {
                 "start": start,
@@ -4350,7 +4353,7 @@ class SyncGetNewsletterMsgMeta(SyncOperation["GetNewsletterMsgMetaResponse200"])
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> SyncPaginator[GetNewsletterMsgMetaResponse200MessagesItem, GetNewsletterMsgMetaResponse200]:
-        """Every item of ``get_newsletter_msg_meta`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``get_newsletter_msg_meta`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate(
             {
                 "newsletter_id": newsletter_id,
@@ -4774,7 +4777,7 @@ class SyncListNewsletters(SyncOperation["ListNewslettersResponse200"]):
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> SyncPaginator[ListNewslettersResponse200NewslettersItem, ListNewslettersResponse200]:
-        """Every item of ``list_newsletters`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``list_newsletters`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate({"limit": limit, "sort": sort, "start": start}, max_items, options)
 
 
@@ -5095,7 +5098,7 @@ class SyncGetObjectsFilter(SyncOperation["GetObjectsFilterResponse200"]):
         limit: int | NotGiven = NOT_GIVEN,
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
-    ) -> SyncPaginator[Identifiers2, GetObjectsFilterResponse200]:
+    ) -> SyncPaginator[GetObjectsFilterIdentifiers, GetObjectsFilterResponse200]:
         """Every item of ``get_objects_filter`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate({"body": body, "start": start, "limit": limit}, max_items, options)
 
@@ -5470,6 +5473,18 @@ class SyncGetSegmentMembership(SyncOperation["GetSegmentMembershipIdOnly"]):
         """``get_segment_membership``, returning the ``httpx.Response`` (error statuses still raise)."""
         return self._raw({"segment_id": segment_id, "start": start, "limit": limit}, options)
 
+    def paginate(
+        self,
+        segment_id: int,
+        *,
+        start: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        max_items: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> SyncPaginator[GetSegmentMembershipIdOnlyIdentifiersItem, GetSegmentMembershipIdOnly]:
+        """Every item of ``get_segment_membership`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
+        return self._paginate({"segment_id": segment_id, "start": start, "limit": limit}, max_items, options)
+
 
 class SyncListSegments(SyncOperation["ListSegmentsResponse200"]):
     """List segments: ``GET /v1/segments``."""
@@ -5625,7 +5640,7 @@ class SyncSendSms(SyncOperation["SendSmsResponse200"]):
         return self._raw({"body": body}, options)
 
 
-class SyncTriggerBroadcast(SyncOperation["Segment2"]):
+class SyncTriggerBroadcast(SyncOperation["TriggerBroadcastSegment"]):
     """Trigger a broadcast: ``POST /v1/campaigns/{broadcast_id}/triggers``."""
 
     _tag = "send_messages"
@@ -5643,7 +5658,7 @@ class SyncTriggerBroadcast(SyncOperation["Segment2"]):
         | TriggerBroadcastUserMaps
         | Mapping[str, Any],
         **options: Unpack[RequestOptions],
-    ) -> Segment2:
+    ) -> TriggerBroadcastSegment:
         """Trigger a broadcast
 
          Manually trigger a broadcast, and provide data to populate messages in your trigger. The shape of
@@ -5784,7 +5799,7 @@ class SyncListSenders(SyncOperation["ListSendersResponse200"]):
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> SyncPaginator[ListSendersResponse200SenderIdentitiesItem, ListSendersResponse200]:
-        """Every item of ``list_senders`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``list_senders`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate({"start": start, "limit": limit, "sort": sort}, max_items, options)
 
 
@@ -6259,7 +6274,7 @@ class SyncTransactionalMessages(SyncOperation["TransactionalMessagesResponse200"
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> SyncPaginator[TransactionalMessagesResponse200MessagesItem, TransactionalMessagesResponse200]:
-        """Every item of ``transactional_messages`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``transactional_messages`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate(
             {
                 "transactional_id": transactional_id,

@@ -136,7 +136,7 @@ def build_request(api: ApiBinding, info: OperationInfo, module: ModuleType, give
     raw_body = params.get("body")
     if isinstance(raw_body, (Mapping, list)):
         params["body"] = _RawBody(raw_body)
-    for name, enum_name in info.enums.items():
+    for name, enum_name in info.enums:
         if name in params:
             params[name] = _to_enum(info, name, getattr(module, enum_name), params[name])
     for name in info.timestamps:
@@ -422,6 +422,16 @@ class _Resources:
         """The operation of a route, ``"METHOD /path"`` as the spec spells it (typed by the generated root)."""
         return self._route(key)
 
+    def tag(self, name: str) -> Any:
+        """The tag called ``name`` (``cio.app.tag("campaigns")``), for callers that have the name as data."""
+        if name.startswith("_") or name not in self.index:
+            raise self._no_tag(name)
+        return getattr(self, name)
+
+    def _no_tag(self, name: str) -> AttributeError:
+        names = sorted(self.index)
+        return AttributeError(f"{self.name} has no tag {name!r}; {_suggest(name, names)}it has: {', '.join(names)}")
+
     def operation(self, method: str, path: str) -> Any:
         """The operation of a route, e.g. ``("PUT", "/api/v1/customers/{identifier}")`` (untyped: see ``route``)."""
         return self._route(f"{method.upper()} {path}")
@@ -443,8 +453,7 @@ class _Resources:
             if isinstance(slot, _Slot):
                 value = self.__dict__[name] = slot.factory(self._api)
                 return value
-            names = sorted(self.index)
-            raise AttributeError(f"{self.name} has no tag {name!r}; {_suggest(name, names)}it has: {', '.join(names)}")
+            raise self._no_tag(name)
 
 
 class AsyncResources(_Resources):

@@ -41,7 +41,7 @@ class OperationInfo:
     pagination: Pagination | None
     items: str | None
     unsafe: bool
-    enums: dict[str, str]
+    enums: tuple[tuple[str, str], ...]  # (parameter, enum class in the module)
     timestamps: tuple[str, ...]
     summary: str
 
@@ -70,7 +70,7 @@ def load_index(package: str, api: str) -> dict[str, dict[str, OperationInfo]]:
                 pagination=Pagination(**e["pagination"]) if e["pagination"] else None,
                 items=e["items"],
                 unsafe=e["unsafe"],
-                enums=dict(e["enums"]),
+                enums=tuple(sorted(e["enums"].items())),
                 timestamps=tuple(e["timestamps"]),
                 summary=e["summary"],
             )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from .._ops import OperationInfo
+from .._binding import OperationInfo
 from ..client import CustomerIO
 
 APIS = {
