@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from aiocustomerio.cli import main
+from tests.support.batch_server import BatchServer
 
 # Distinctive credentials, so a test can assert none of them ever reaches the output.
 SECRETS = {
@@ -113,3 +114,12 @@ def make_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
         return Result(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[BatchServer]:
+    """The batch-endpoint fault server (tests/support/batch_server.py), in this process."""
+    srv = BatchServer()
+    await srv.start()
+    yield srv
+    await srv.close()

@@ -144,7 +144,7 @@ async def test_refused_credentials_stop_the_backfill_and_a_rerun_resumes(server:
     spool = str(tmp_path / "spool.db")
     code, err = await run_cli(server, str(data), "--spool", spool, CUSTOMERIO_TRACK_API_KEY="wrong")
     assert code == 1, err
-    assert "delivery stopped: HTTP 401" in err and "kept in the spool; rerun to deliver them" in err
+    assert "delivery stopped: HTTP 401" in err and f"kept in the spool {spool}; rerun to deliver them" in err
     assert "failed=0" in err and server.ids == set()
     code, err = await run_cli(server, str(data), "--spool", spool)
     assert code == 0, err

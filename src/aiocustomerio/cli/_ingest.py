@@ -1,10 +1,16 @@
-"""`aiocustomerio ingest FILE.jsonl`: backfill a file of Track v2 entities or Pipelines messages, one JSON per line.
+"""`aiocustomerio ingest FILE.jsonl --api track|pipelines`: backfill a file of Track v2 entities or Pipelines
+messages, one JSON object per line.
 
-The file is streamed. With `--spool`, every accepted line is durable before more is read, together with the byte
-offset reached, so a rerun with the same spool first delivers what the last run left undelivered and then continues
-after the last accepted line. Exit status: 0 when everything was delivered, 1 when items failed permanently or were
-left undelivered, 2 for bad usage or a malformed line (nothing after it is sent unless `--skip-invalid`), 130 when
-interrupted.
+The file is streamed. Every accepted line is made durable in a spool (by default FILE.spool.db beside the input;
+`--spool` elsewhere) together with a checkpoint, so a rerun first delivers what the last run left undelivered and
+then continues after the last accepted line; a file changed before that point is refused (`--restart` starts over).
+Lines without a dedup id get one derived from the job and the line's position, so a line sent twice is recognised.
+`--no-spool` keeps nothing: undelivered lines are then written to a file named in the summary.
+
+The first SIGINT or SIGTERM stops reading, delivers what was read for up to --drain-timeout seconds (10 by default
+after a signal), keeps the rest in the spool and exits 130 or 143; a second one exits at once.
+Exit status: 0 when everything was delivered; 1 when items failed permanently or were left undelivered; 2 for bad
+usage, a changed input, or a malformed line (nothing after it is sent unless --skip-invalid); 130/143 on a signal.
 """
 
 from __future__ import annotations
@@ -13,80 +19,92 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
+import sqlite3
 import sys
-import time
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
-from typing import IO, Any, Literal
+from dataclasses import dataclass, field
+from typing import IO, Any
 
+from ..errors import CustomerIOError
 from ..ingest import Engine, Ingestor, IngestorHalted, IngestReport, InvalidItem
-from ._common import add_connection_args, open_client
+from . import _source
+from ._common import API_ERROR, OK, USAGE, add_connection_args, open_client
+from ._progress import Counts, Progress, ProgressLogHandler
+from ._signals import Stopper
 
-Api = Literal["track", "pipelines"]
-CHUNK = 500
-PROGRESS_EVERY = 0.5
-
-
-async def _lines(stream: IO[bytes]) -> AsyncIterator[bytes]:
-    # Read off the event loop, about a megabyte of whole lines at a time, so a huge file is never held whole.
-    while True:
-        lines = await asyncio.to_thread(stream.readlines, 1 << 20)
-        if not lines:
-            return
-        for line in lines:
-            yield line
+CHUNK = 500  # lines read and queued per step; one spool transaction with its checkpoint
+SIGNAL_DRAIN = 10.0
 
 
 @dataclass
-class Line:
-    number: int
-    start: int
-    end: int
-    item: dict[str, Any]
+class Outcome:
+    invalid: list[tuple[int, str]] = field(default_factory=list)
+    stopped_at: int | None = None  # the malformed line the run stopped at
+
+
+def checkpoint_key(path: str) -> str:
+    return "cli.input:" + os.path.abspath(path)
 
 
 class Backfill:
-    def __init__(self, ingestor: Engine, path: str, skip_invalid: bool, progress: IO[str] | None) -> None:
-        self.ing = ingestor
-        self.path = path
-        self.key = "cli.offset:" + os.path.abspath(path)
+    """Reads the input range in chunks and queues them, each chunk with its checkpoint."""
+
+    def __init__(
+        self,
+        ing: Engine,
+        reader: _source.Reader,
+        *,
+        skip_invalid: bool,
+        restart: bool,
+        progress: Progress,
+    ) -> None:
+        self.ing = ing
+        self.reader = reader
+        self.key = checkpoint_key(reader.path)
         self.skip_invalid = skip_invalid
+        self.restart = restart
         self.progress = progress
-        self.invalid: list[tuple[int, str]] = []
-        self.stopped_at: int | None = None
-        self.lines_read = 0
-        self.started = time.monotonic()
+        self.outcome = Outcome()
+        self.read_bytes = 0
+        self.resumed_at = 0
+
+    def say(self, text: str) -> None:
+        self.progress.write(text)
+
+    async def resume(self) -> None:
+        saved = self.ing.checkpoint(self.key)
+        if saved is None:
+            return
+        mark = _source.Mark.loads(saved)
+        if self.restart:
+            # The job's dedup ids stay the same: a line sent before is recognised by Customer.io when sent again.
+            self.reader.epoch_ms = mark.epoch_ms
+            self.say(f"--restart: reading {self.reader.path} from the start (the spool's checkpoint is replaced)")
+            return
+        await asyncio.to_thread(self.reader.resume, mark)
+        self.resumed_at = self.read_bytes = mark.offset - mark.start
+        self.say(f"resuming {self.reader.path} after line {mark.line} (byte {mark.offset})")
 
     def _invalid(self, number: int, reason: str) -> None:
-        self.invalid.append((number, reason))
+        self.outcome.invalid.append((number, reason))
         action = "skipped" if self.skip_invalid else "stopping; nothing after it is sent"
-        self._say(f"line {number}: {reason} ({action})")
+        self.say(f"line {number}: {reason} ({action})")
         if not self.skip_invalid:
-            self.stopped_at = number
-
-    def _say(self, text: str) -> None:
-        if self.progress is not None:
-            self.progress.write("\r\x1b[K" if self.progress.isatty() else "\n")
-        print(text, file=sys.stderr, flush=True)
+            self.outcome.stopped_at = number
 
     async def run(self) -> None:
-        offset, number = 0, 0
-        saved = self.ing.checkpoint(self.key)
-        if saved is not None:
-            offset, number = (int(part) for part in saved.split(":"))
-            if offset > await asyncio.to_thread(os.path.getsize, self.path):
-                raise ValueError(f"the spool's checkpoint is past the end of {self.path}: was the file replaced?")
-            self._say(f"resuming {self.path} after line {number} (byte {offset})")
-        chunk: list[Line] = []
-        stream = await asyncio.to_thread(open, self.path, "rb")
-        try:
-            await asyncio.to_thread(stream.seek, offset)
-            async for raw in _lines(stream):
-                number += 1
-                start, offset = offset, offset + len(raw)
-                self.lines_read = number
+        lines = self.reader.lines()
+        while True:
+            batch = await asyncio.to_thread(_take, lines, CHUNK)
+            if not batch:
+                return
+            chunk = self.reader.chunk()
+            stop = False
+            for number, start, raw in batch:
+                self.read_bytes += len(raw)
                 text = raw.strip()
+                chunk.raws.append(raw)
                 if not text:
                     continue
                 try:
@@ -95,122 +113,246 @@ class Backfill:
                     reason = f"malformed JSON: {exc}"
                 else:
                     if isinstance(item, dict):
-                        chunk.append(Line(number, start, offset, item))
-                        if len(chunk) >= CHUNK:
-                            if not await self._submit(chunk):
-                                return
-                            chunk = []
+                        item = self.reader.stamp(item, start, raw)
+                        chunk.lines.append(_source.Line(number, start, start + len(raw), len(chunk.raws) - 1, item))
                         continue
                     reason = f"expected a JSON object, got {type(item).__name__}"
-                if not await self._submit(chunk, upto=(start, number - 1)):
-                    return
-                chunk = []
                 self._invalid(number, reason)
                 if not self.skip_invalid:
-                    return
-        finally:
-            await asyncio.to_thread(stream.close)
-        await self._submit(chunk, upto=(offset, number))
+                    chunk.raws.pop()  # the checkpoint stops before the bad line: a fixed file resumes there
+                    stop = True
+                    break
+            if not await self._submit(chunk) or stop:
+                return
+            self.reader.advance(chunk)
 
-    async def _submit(self, chunk: list[Line], upto: tuple[int, int] | None = None) -> bool:
-        """Queue `chunk`; False when a line in it was invalid and the run must stop there."""
+    async def _submit(self, chunk: _source.Chunk) -> bool:
+        """Queue the chunk's items with its checkpoint; False when an item was refused and the run must stop."""
+        lines = chunk.lines
         while True:
-            mark = upto if upto is not None else (chunk[-1].end, chunk[-1].number)
+            mark = self.reader.mark(chunk, len(chunk.raws)).dumps()
             try:
-                await self.ing.put_many([line.item for line in chunk], checkpoint=(self.key, f"{mark[0]}:{mark[1]}"))
+                await self.ing.put_many([line.item for line in lines], checkpoint=(self.key, mark))
                 return True
             except InvalidItem as exc:
-                bad = chunk[exc.index]
-                before = [line.item for line in chunk[: exc.index]]
-                await self.ing.put_many(before, checkpoint=(self.key, f"{bad.start}:{bad.number - 1}"))
+                bad = lines[exc.index]
                 self._invalid(bad.number, str(exc.cause))
                 if not self.skip_invalid:
+                    # What came before the bad line is queued, checkpointed up to it; the run stops there.
+                    before = [line.item for line in lines[: exc.index]]
+                    upto = self.reader.mark(chunk, bad.raw_index).dumps()
+                    await self.ing.put_many(before, checkpoint=(self.key, upto))
                     return False
-                chunk = chunk[exc.index + 1 :]
+                lines = lines[: exc.index] + lines[exc.index + 1 :]
+                chunk.lines = lines
 
-    async def show_progress(self) -> None:
-        assert self.progress is not None
-        while True:
-            await asyncio.sleep(PROGRESS_EVERY)
-            self.progress.write("\r" + self.status_line())
-            self.progress.flush()
-
-    def status_line(self) -> str:
+    def counts(self) -> Counts:
         report = self.ing.report
-        elapsed = max(time.monotonic() - self.started, 1e-9)
-        return (
-            f"line {self.lines_read:,}  delivered {report.delivered:,}  failed {len(report.failed):,}  "
-            f"queued {self.ing.qsize():,}  {report.delivered / elapsed:,.0f} events/s"
-        )
+        return Counts(self.read_bytes, self.reader.total, report.delivered, _failed(report), self.ing.qsize())
 
 
-async def ingest(args: argparse.Namespace) -> int:
-    api: Api = args.api
+def _take(lines: Any, n: int) -> list[tuple[int, int, bytes]]:
+    out = []
+    for line in lines:
+        out.append(line)
+        if len(out) >= n:
+            break
+    return out
+
+
+def _failed(report: IngestReport) -> int:
+    return int(getattr(report, "failed_count", len(report.failed)))
+
+
+class Undelivered:
+    """--no-spool: where failed and undelivered lines go instead of a spool (opened only if there are any)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.failed_path = path.removesuffix(".jsonl") + ".failed.jsonl"
+        self._failed: IO[str] | None = None
+        self.failed = 0
+
+    def on_error(self, item: dict[str, Any], reason: str) -> None:
+        if self._failed is None:
+            self._failed = open(self.failed_path, "a", encoding="utf-8")  # noqa: SIM115 - kept for the run
+        self._failed.write(json.dumps({"reason": reason, "item": item}) + "\n")
+        self.failed += 1
+
+    def write_pending(self, items: list[dict[str, Any]]) -> None:
+        with open(self.path, "w", encoding="utf-8") as out:
+            for item in items:
+                out.write(json.dumps(item) + "\n")
+
+    def close(self) -> None:
+        if self._failed is not None:
+            self._failed.close()
+
+
+def spool_path(args: argparse.Namespace) -> str | None:
+    if args.no_spool:
+        return None
+    path: str = args.spool or args.file + ".spool.db"
+    parent = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise ValueError(f"--spool {path} is a directory; give a file path (e.g. {os.path.join(path, 'run.db')})")
+    if not os.path.isdir(parent):
+        raise ValueError(f"cannot create the spool {path}: the directory {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise ValueError(f"cannot write the spool {path}: permission denied (choose another --spool)")
+    return path
+
+
+async def ingest(args: argparse.Namespace, progress: Progress) -> int:
+    api = args.api
+    spool = spool_path(args)
+    undelivered = None if spool else Undelivered(args.undelivered or args.file + ".undelivered.jsonl")
     options: dict[str, Any] = {"concurrency": args.concurrency}
-    if args.spool:
-        options["spool"] = args.spool
-    progress = None if args.no_progress else sys.stderr
-    async with open_client(args, args.api) as cio:
+    if spool is not None:
+        options["spool"] = spool
+    if undelivered is not None:
+        options["on_error"] = undelivered.on_error
+    reader = _source.Reader(args.file, api)
+    async with open_client(args, api) as cio:
         ing = Ingestor(getattr(cio, api).connect, api=api, **options)
-        await ing.start()
-        job = Backfill(ing, args.file, args.skip_invalid, progress)
-        ticker = asyncio.create_task(job.show_progress()) if progress is not None else None
         try:
-            await job.run()
-        except IngestorHalted:
-            pass  # reported below from the report (its reason, and every item kept pending)
+            await ing.start()
+        except (OSError, sqlite3.Error) as exc:
+            progress.write(f"aiocustomerio: cannot open the spool {spool}: {exc}")
+            return USAGE
+        job = Backfill(ing, reader, skip_invalid=args.skip_invalid, restart=args.restart, progress=progress)
+        reading: asyncio.Task[None] | None = None
+
+        def stop_reading(_signal: int) -> None:
+            if reading is not None:
+                reading.cancel()
+
+        stopper = Stopper(stop_reading, progress.write)
+        stopper.install()
+        ticker = asyncio.create_task(_tick(job, progress))
+        changed: _source.InputChanged | None = None
+        try:
+            try:
+                await job.resume()
+                progress.start(reader.total, job.read_bytes)
+                if stopper.received is None:
+                    reading = asyncio.create_task(job.run())
+                    await reading
+            except _source.InputChanged as exc:
+                changed = exc
+            except (IngestorHalted, asyncio.CancelledError):
+                pass  # reported below from the report (its reason, and every item kept pending)
+            report = await _finish(ing, args.drain_timeout, stopper)
         finally:
-            report = await ing.close(timeout=args.drain_timeout)
-            if ticker is not None:
-                ticker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await ticker
-                print("\r" + job.status_line(), file=sys.stderr)
-    return summarize(report, job, bool(args.spool))
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+            progress.close(job.counts() if changed is None else None)
+            stopper.uninstall()
+    if undelivered is not None:
+        if report.pending:
+            undelivered.write_pending(report.pending)
+        undelivered.close()
+    if changed is not None:
+        progress.write(f"aiocustomerio: {changed}; rerun with --restart to read it from the start")
+        return USAGE
+    code = summarize(report, job, spool, undelivered)
+    return stopper.exit_code if stopper.exit_code is not None else code
 
 
-def summarize(report: IngestReport, job: Backfill, spooled: bool) -> int:
-    out = sys.stderr
-    print(f"{job.path}: {report.summary()} invalid_lines={len(job.invalid)}", file=out)
+async def _finish(ing: Engine, drain_timeout: float | None, stopper: Stopper) -> IngestReport:
+    """Drain (waking early on a signal), then close; after a signal, drain at most --drain-timeout (default 10 s)."""
+    if drain_timeout is None and stopper.received is None:
+        drained = asyncio.ensure_future(ing.flush())
+        signalled = asyncio.ensure_future(stopper.event.wait())
+        with contextlib.suppress(Exception):
+            await asyncio.wait({drained, signalled}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (drained, signalled):
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+    if stopper.received is not None:
+        drain_timeout = SIGNAL_DRAIN if drain_timeout is None else drain_timeout
+    return await ing.close(timeout=drain_timeout)
+
+
+async def _tick(job: Backfill, progress: Progress) -> None:
+    while True:
+        await asyncio.sleep(0.2)
+        progress.update(job.counts())
+
+
+def summarize(report: IngestReport, job: Backfill, spool: str | None, undelivered: Undelivered | None) -> int:
+    say = job.say
+    say(f"{job.reader.path}: {report.summary()} invalid_lines={len(job.outcome.invalid)}")
+    failed = _failed(report)
     for item, reason in report.failed[:10]:
-        print(f"  failed: {reason}: {json.dumps(item)[:200]}", file=out)
-    if len(report.failed) > 10:
-        print(f"  ... and {len(report.failed) - 10} more failed items", file=out)
+        say(f"  failed: {reason}: {json.dumps(item)[:200]}")
+    if failed > 10:
+        say(f"  ... and {failed - 10} more failed items")
+    if failed and undelivered is not None:
+        say(f"  failed items with their reasons: {undelivered.failed_path}")
     if report.halted:
-        print(f"  delivery stopped: {report.halted}; nothing after it was read", file=out)
+        say(f"  delivery stopped: {report.halted}; nothing after it was read")
+    for error in getattr(report, "errors", []):
+        say(f"  spool error: {error}")
     if report.pending:
-        where = "kept in the spool; rerun to deliver them" if spooled else "not delivered (no --spool to keep them)"
-        when = "when delivery stopped" if report.halted else "at the deadline"
-        print(f"  {len(report.pending)} items undelivered {when}: {where}", file=out)
-    if job.stopped_at is not None:
-        print(f"  stopped at malformed line {job.stopped_at}; lines before it were sent", file=out)
-        return 2
-    return 0 if report.ok else 1
+        if spool is not None:
+            where = f"kept in the spool {spool}; rerun to deliver them"
+        else:
+            where = f"written to {undelivered.path if undelivered else '?'} (no spool); send that file to deliver them"
+        when = "when delivery stopped" if report.halted else "when the run ended"
+        say(f"  {len(report.pending)} items undelivered {when}: {where}")
+    if job.outcome.stopped_at is not None:
+        say(f"  stopped at malformed line {job.outcome.stopped_at}; lines before it were sent")
+        return USAGE
+    return OK if report.ok else API_ERROR
 
 
 def parser() -> argparse.ArgumentParser:
-    cmd = argparse.ArgumentParser(prog="aiocustomerio ingest", description=__doc__)
+    cmd = argparse.ArgumentParser(
+        prog="aiocustomerio ingest", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     cmd.add_argument("file", help="JSON Lines: one Track v2 entity or Pipelines message per line")
     cmd.add_argument("--api", choices=["track", "pipelines"], required=True)
-    cmd.add_argument("--spool", help="SQLite file making the run durable and resumable")
+    where = cmd.add_mutually_exclusive_group()
+    where.add_argument("--spool", help="SQLite file that makes the run durable and resumable (default: FILE.spool.db)")
+    where.add_argument("--no-spool", action="store_true", help="keep nothing on disk; undelivered lines go to a file")
+    cmd.add_argument("--undelivered", help="with --no-spool: where undelivered lines go (FILE.undelivered.jsonl)")
+    cmd.add_argument("--restart", action="store_true", help="read the file from the start, ignoring the checkpoint")
     cmd.add_argument("--skip-invalid", action="store_true", help="report malformed lines and carry on")
     cmd.add_argument("--concurrency", type=int, default=4, help="batches in flight (default 4)")
     cmd.add_argument("--drain-timeout", type=float, default=None, help="seconds to wait for delivery at the end")
-    cmd.add_argument("--no-progress", action="store_true")
+    cmd.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
+    cmd.add_argument(
+        "--progress-every", type=float, default=5.0, help="off a terminal: seconds between progress lines (default 5)"
+    )
     add_connection_args(cmd)
     return cmd
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     if not os.path.isfile(args.file):
         print(f"aiocustomerio: no such file: {args.file}", file=sys.stderr)
-        return 2
+        return USAGE
+    if args.concurrency < 1:
+        print("aiocustomerio: --concurrency must be at least 1", file=sys.stderr)
+        return USAGE
+    progress = Progress(enabled=not args.no_progress, every=args.progress_every)
+    handler = ProgressLogHandler(progress.write)
+    library_log = logging.getLogger("aiocustomerio")
+    library_log.addHandler(handler)
+    library_log.setLevel(logging.WARNING)
+    library_log.propagate = False
     try:
-        return asyncio.run(ingest(args))
-    except KeyboardInterrupt:
-        print("\ninterrupted" + ("; rerun with the same --spool to resume" if args.spool else ""), file=sys.stderr)
+        return asyncio.run(ingest(args, progress))
+    except KeyboardInterrupt:  # before the signal handlers were installed
+        progress.write("\ninterrupted")
         return 130
-    except (ValueError, OSError) as exc:
-        print(f"aiocustomerio: {exc}", file=sys.stderr)
-        return 2
+    except (ValueError, OSError, CustomerIOError) as exc:
+        progress.write(f"aiocustomerio: {exc}")
+        return USAGE
+    finally:
+        library_log.removeHandler(handler)
+        library_log.propagate = True
