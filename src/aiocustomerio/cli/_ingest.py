@@ -23,6 +23,7 @@ import logging
 import os
 import sqlite3
 import sys
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -132,7 +133,7 @@ class Backfill:
         while True:
             mark = self.reader.mark(chunk, len(chunk.raws)).dumps()
             try:
-                await self.ing.put_many([line.item for line in lines], checkpoint=(self.key, mark))
+                await _uncancelled(self.ing.put_many([line.item for line in lines], checkpoint=(self.key, mark)))
                 return True
             except InvalidItem as exc:
                 bad = lines[exc.index]
@@ -141,7 +142,7 @@ class Backfill:
                     # What came before the bad line is queued, checkpointed up to it; the run stops there.
                     before = [line.item for line in lines[: exc.index]]
                     upto = self.reader.mark(chunk, bad.raw_index).dumps()
-                    await self.ing.put_many(before, checkpoint=(self.key, upto))
+                    await _uncancelled(self.ing.put_many(before, checkpoint=(self.key, upto)))
                     return False
                 lines = lines[: exc.index] + lines[exc.index + 1 :]
                 chunk.lines = lines
@@ -149,6 +150,12 @@ class Backfill:
     def counts(self) -> Counts:
         report = self.ing.report
         return Counts(self.read_bytes, self.reader.total, report.delivered, _failed(report), self.ing.qsize())
+
+
+async def _uncancelled(queued: Coroutine[Any, Any, None]) -> None:
+    """Await a put_many that a signal's cancellation cannot cut in half: the chunk is accepted with its checkpoint
+    (or refused when the ingestor closes), and only the wait for it is cancelled."""
+    await asyncio.shield(queued)
 
 
 def _take(lines: Any, n: int) -> list[tuple[int, int, bytes]]:
@@ -229,6 +236,7 @@ async def ingest(args: argparse.Namespace, progress: Progress) -> int:
 
         stopper = Stopper(stop_reading, progress.write)
         stopper.install()
+        asyncio.get_running_loop().set_exception_handler(_one_line(progress))
         ticker = asyncio.create_task(_tick(job, progress))
         changed: _source.InputChanged | None = None
         try:
@@ -258,6 +266,17 @@ async def ingest(args: argparse.Namespace, progress: Progress) -> int:
         return USAGE
     code = summarize(report, job, spool, undelivered)
     return stopper.exit_code if stopper.exit_code is not None else code
+
+
+def _one_line(progress: Progress) -> Any:
+    """Errors of background tasks as one line each (the operator needs the message, not a traceback)."""
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        detail = f"{type(error).__name__}: {error}" if error is not None else ""
+        progress.write(f"aiocustomerio: internal error: {context.get('message', '')} {detail}".rstrip())
+
+    return handle
 
 
 async def _finish(ing: Engine, drain_timeout: float | None, stopper: Stopper) -> IngestReport:
