@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 
 import httpx
 
+from .._limits import Limits
 from ..client import CustomerIO
 
 OK = 0
@@ -55,12 +56,15 @@ def open_client(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     region: str | None = None,
+    limits: Limits | None = None,
 ) -> CustomerIO:
     """The library's own client (auth, region, rate limits, retries); refuses missing credentials before any work."""
     options: dict[str, Any] = {} if transport is None else {"transport": transport}
     if getattr(args, "timeout", None) is not None:
         options["timeout"] = args.timeout
     options[f"{api}_base_url"] = getattr(args, "base_url", None)
+    if limits is not None:
+        options["limits"] = limits
     cio = CustomerIO(
         site_id=args.site_id,
         track_api_key=args.api_key,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
 import os
@@ -27,11 +28,12 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from .._limits import LIMIT_CLASSES, Limits, Rate
 from ..errors import CustomerIOError
 from ..ingest import Engine, Ingestor, IngestorHalted, IngestReport, InvalidItem
 from . import _source
 from ._common import API_ERROR, OK, USAGE, add_connection_args, open_client
-from ._progress import Counts, Progress, ProgressLogHandler
+from ._progress import Counts, Display, JsonProgress, Progress, ProgressLogHandler
 from ._signals import Stopper
 
 CHUNK = 500  # lines read and queued per step; one spool transaction with its checkpoint
@@ -58,7 +60,7 @@ class Backfill:
         *,
         skip_invalid: bool,
         restart: bool,
-        progress: Progress,
+        progress: Display,
     ) -> None:
         self.ing = ing
         self.reader = reader
@@ -196,10 +198,58 @@ class Undelivered:
             self._failed.close()
 
 
+@dataclass(frozen=True)
+class Worker:
+    """One of ``--workers N``: its index (from 1) and its byte range of the input."""
+
+    index: int
+    count: int
+    start: int
+    end: int
+
+    @classmethod
+    def parse(cls, text: str) -> Worker:
+        index, count, start, end = (int(part) for part in text.split(":"))
+        return cls(index, count, start, end)
+
+    def __str__(self) -> str:
+        return f"{self.index}:{self.count}:{self.start}:{self.end}"
+
+
+def worker_file(path: str, worker: Worker) -> str:
+    """FILE.spool.db → FILE.spool.2of4.db: each worker its own spool (a spool has one writer)."""
+    stem, dot, ext = path.rpartition(".")
+    suffix = f"{worker.index}of{worker.count}"
+    return f"{stem}.{suffix}.{ext}" if dot and "/" not in ext else f"{path}.{suffix}"
+
+
+def fleet_limits(args: argparse.Namespace, api: str) -> Limits | None:
+    """The rate budget of one of N workers: shared through Redis (``--redis``), else a 1/N share of it."""
+    count = args.worker.count if args.worker is not None else 1
+    if args.redis:
+        check_redis()
+        return Limits(store=args.redis, fleet_size=count)  # type: ignore[call-arg, unused-ignore]
+    if count == 1:
+        return None
+    base = next(limit.rate for limit in LIMIT_CLASSES if limit.name == api)
+    share: dict[str, Any] = {api: Rate(base.max_rate / count, base.period)}
+    return Limits(**share)
+
+
+def check_redis() -> None:
+    if "store" not in inspect.signature(Limits).parameters:
+        raise ValueError(
+            "--redis needs the shared rate-limit store (Limits(store=...)), which this version of aiocustomerio "
+            "does not have; run without --redis (each of the N workers then gets 1/N of the rate budget)"
+        )
+
+
 def spool_path(args: argparse.Namespace) -> str | None:
     if args.no_spool:
         return None
     path: str = args.spool or args.file + ".spool.db"
+    if args.worker is not None:
+        path = worker_file(path, args.worker)
     parent = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise ValueError(f"--spool {path} is a directory; give a file path (e.g. {os.path.join(path, 'run.db')})")
@@ -210,17 +260,19 @@ def spool_path(args: argparse.Namespace) -> str | None:
     return path
 
 
-async def ingest(args: argparse.Namespace, progress: Progress) -> int:
+async def ingest(args: argparse.Namespace, progress: Display) -> int:
     api = args.api
     spool = spool_path(args)
-    undelivered = None if spool else Undelivered(args.undelivered or args.file + ".undelivered.jsonl")
+    left = args.undelivered or args.file + ".undelivered.jsonl"
+    undelivered = None if spool else Undelivered(left if args.worker is None else worker_file(left, args.worker))
     options: dict[str, Any] = {"concurrency": args.concurrency}
     if spool is not None:
         options["spool"] = spool
     if undelivered is not None:
         options["on_error"] = undelivered.on_error
-    reader = _source.Reader(args.file, api)
-    async with open_client(args, api) as cio:
+    worker: Worker | None = args.worker
+    reader = _source.Reader(args.file, api, *((worker.start, worker.end) if worker else (0, None)))
+    async with open_client(args, api, limits=fleet_limits(args, api)) as cio:
         ing = Ingestor(getattr(cio, api).connect, api=api, **options)
         try:
             await ing.start()
@@ -265,10 +317,22 @@ async def ingest(args: argparse.Namespace, progress: Progress) -> int:
         progress.write(f"aiocustomerio: {changed}; rerun with --restart to read it from the start")
         return USAGE
     code = summarize(report, job, spool, undelivered)
-    return stopper.exit_code if stopper.exit_code is not None else code
+    code = stopper.exit_code if stopper.exit_code is not None else code
+    progress.finish(
+        {
+            "code": code,
+            "accepted": report.accepted,
+            "delivered": report.delivered,
+            "failed": _failed(report),
+            "pending": len(report.pending),
+            "retried": report.retried,
+            "invalid_lines": len(job.outcome.invalid),
+        }
+    )
+    return code
 
 
-def _one_line(progress: Progress) -> Any:
+def _one_line(progress: Display) -> Any:
     """Errors of background tasks as one line each (the operator needs the message, not a traceback)."""
 
     def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
@@ -295,7 +359,7 @@ async def _finish(ing: Engine, drain_timeout: float | None, stopper: Stopper) ->
     return await ing.close(timeout=drain_timeout)
 
 
-async def _tick(job: Backfill, progress: Progress) -> None:
+async def _tick(job: Backfill, progress: Display) -> None:
     while True:
         await asyncio.sleep(0.2)
         progress.update(job.counts())
@@ -346,6 +410,12 @@ def parser() -> argparse.ArgumentParser:
     cmd.add_argument(
         "--progress-every", type=float, default=5.0, help="off a terminal: seconds between progress lines (default 5)"
     )
+    cmd.add_argument(
+        "--workers", type=int, default=1, help="split the file into N byte ranges, one process each (default 1)"
+    )
+    cmd.add_argument("--redis", metavar="URL", help="share one rate budget across the workers through Redis")
+    cmd.add_argument("--worker", type=Worker.parse, help=argparse.SUPPRESS)  # set by the --workers coordinator
+    cmd.add_argument("--progress-json", action="store_true", help=argparse.SUPPRESS)
     add_connection_args(cmd)
     return cmd
 
@@ -358,7 +428,16 @@ def main(argv: list[str]) -> int:
     if args.concurrency < 1:
         print("aiocustomerio: --concurrency must be at least 1", file=sys.stderr)
         return USAGE
-    progress = Progress(enabled=not args.no_progress, every=args.progress_every)
+    if args.workers < 1:
+        print("aiocustomerio: --workers must be at least 1", file=sys.stderr)
+        return USAGE
+    if args.workers > 1 and args.worker is None:
+        from ._workers import coordinate
+
+        return coordinate(args, argv)
+    progress: Display = (
+        JsonProgress() if args.progress_json else Progress(enabled=not args.no_progress, every=args.progress_every)
+    )
     handler = ProgressLogHandler(progress.write)
     library_log = logging.getLogger("aiocustomerio")
     library_log.addHandler(handler)

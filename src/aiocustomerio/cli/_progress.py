@@ -7,13 +7,14 @@ Off a terminal (a log file, CI) there is no bar and no ``\\r``: one plain line e
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from tqdm import tqdm
 
@@ -82,7 +83,7 @@ class Progress:
             self._bar.refresh()
             return
         now = time.monotonic()
-        if now - self._last_line < self.every:
+        if now - self._last_line < self.every or not counts.total_bytes:
             return
         self._last_line = now
         self._plain(counts, rate)
@@ -99,6 +100,9 @@ class Progress:
             f"{_duration(elapsed)}{eta}\n"
         )
         self.stream.flush()
+
+    def finish(self, fields: dict[str, object]) -> None:
+        """The final report, for a coordinator (nothing to do on a terminal: the summary is printed)."""
 
     def write(self, text: str) -> None:
         if self._bar is not None:
@@ -118,6 +122,14 @@ class Progress:
             self._bar = None
 
 
+class Display(Protocol):
+    def start(self, total_bytes: int, done_bytes: int = 0) -> None: ...
+    def update(self, counts: Counts) -> None: ...
+    def write(self, text: str) -> None: ...
+    def close(self, counts: Counts | None = None) -> None: ...
+    def finish(self, fields: dict[str, object]) -> None: ...
+
+
 class ProgressLogHandler(logging.Handler):
     """Routes the library's log records (retry warnings, spool errors) through ``Progress.write``."""
 
@@ -131,3 +143,38 @@ class ProgressLogHandler(logging.Handler):
             self._write(self.format(record))
         except Exception:  # a log line must never break the run
             self.handleError(record)
+
+
+class JsonProgress:
+    """A worker's progress for its coordinator (``--workers``): one JSON object per line on stdout.
+
+    Counts every ``every`` seconds and a final report; messages go to stderr, where the coordinator prefixes them.
+    """
+
+    def __init__(self, every: float = 0.2) -> None:
+        self.every = every
+        self._last = 0.0
+
+    def _emit(self, kind: str, **fields: object) -> None:
+        sys.stdout.write(json.dumps({"type": kind, **fields}) + "\n")
+        sys.stdout.flush()
+
+    def start(self, total_bytes: int, done_bytes: int = 0) -> None:
+        self._emit("start", total=total_bytes, read=done_bytes)
+
+    def update(self, counts: Counts) -> None:
+        now = time.monotonic()
+        if now - self._last >= self.every:
+            self._last = now
+            self._emit("progress", **counts.__dict__)
+
+    def write(self, text: str) -> None:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+    def close(self, counts: Counts | None = None) -> None:
+        if counts is not None:
+            self._emit("progress", **counts.__dict__)
+
+    def finish(self, fields: dict[str, object]) -> None:
+        self._emit("report", **fields)

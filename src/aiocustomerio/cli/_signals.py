@@ -20,8 +20,14 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class Stopper:
-    def __init__(self, on_first: Callable[[int], None], say: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        on_first: Callable[[int], None],
+        say: Callable[[str], None],
+        on_second: Callable[[int], None] | None = None,
+    ) -> None:
         self.received: int | None = None
+        self._on_second = on_second
         self.event = asyncio.Event()
         self._on_first = on_first
         self._say = say
@@ -46,6 +52,8 @@ class Stopper:
         name = signal.Signals(sig).name
         if self.received is not None:
             self._say(f"{name} again: exiting now; what the spool holds is delivered by the next run")
+            if self._on_second is not None:
+                self._on_second(sig)
             sys.stderr.flush()
             sys.stdout.flush()
             os._exit(SIGNAL_EXIT.get(sig, 128 + sig))

@@ -1,0 +1,194 @@
+"""`aiocustomerio ingest FILE --workers N`: N processes, one byte range of the file each, resumable as one job.
+
+The file is split at line starts into N ranges, recorded in a job file beside the spools (FILE.spool.workers.json),
+so a rerun gives every worker the same range even if the file has grown since. Each worker is this same command
+with its range: its own spool (FILE.spool.<i>of<N>.db) and checkpoint, and the rate budget shared through
+``--redis`` (else each gets 1/N of it). Workers report progress as JSON lines on stdout; this coordinator adds them
+up into one bar and one summary, and prints each worker's messages prefixed with its number.
+
+Signals: workers run in their own process group, so a terminal's Ctrl-C reaches only the coordinator, which passes
+the first SIGINT/SIGTERM on (each worker drains and keeps the rest in its spool) and, on a second, passes that on
+too (each exits at once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import _source
+from ._common import API_ERROR, OK, USAGE
+from ._ingest import check_redis
+from ._progress import Counts, Progress
+from ._signals import Stopper
+
+_SEVERITY = {OK: 0, API_ERROR: 1, USAGE: 2}
+
+
+@dataclass
+class Child:
+    index: int
+    start: int
+    end: int
+    process: asyncio.subprocess.Process | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    report: dict[str, Any] | None = None
+
+
+def job_file(args: argparse.Namespace) -> str:
+    base: str = args.spool or args.file + ".spool.db"
+    return base.removesuffix(".db") + ".workers.json"
+
+
+def ranges(args: argparse.Namespace, say: Any) -> list[tuple[int, int]]:
+    """The job's ranges: from its job file when resuming, else a fresh split (recorded before any worker starts)."""
+    path = job_file(args)
+    if os.path.exists(path) and not args.restart:
+        with open(path, encoding="utf-8") as file:
+            job = json.load(file)
+        if job.get("workers") != args.workers:
+            raise ValueError(
+                f"{args.file} was started with --workers {job.get('workers')} (see {path}); rerun with that count, "
+                "or pass --restart to split it anew"
+            )
+        say(f"resuming the {args.workers}-worker job of {path}")
+        return [(int(a), int(b)) for a, b in job["ranges"]]
+    split = _source.split(args.file, args.workers)
+    if not args.no_spool:
+        with open(path, "w", encoding="utf-8") as file:
+            json.dump({"file": os.path.abspath(args.file), "workers": args.workers, "ranges": split}, file)
+    return split
+
+
+def _child_argv(argv: list[str], child: Child, count: int) -> list[str]:
+    # The worker runs this same command line with its range, without --workers, reporting in JSON lines.
+    out: list[str] = []
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+            continue
+        if word == "--workers":
+            skip = True
+            continue
+        if word.startswith("--workers="):
+            continue
+        out.append(word)
+    return [*out, "--worker", f"{child.index}:{count}:{child.start}:{child.end}", "--progress-json"]
+
+
+async def _pump_stdout(child: Child, progress: Progress) -> None:
+    assert child.process is not None and child.process.stdout is not None
+    async for line in child.process.stdout:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        kind = message.pop("type", None)
+        if kind == "progress":
+            child.counts = message
+        elif kind == "report":
+            child.report = message
+
+
+async def _pump_stderr(child: Child, progress: Progress) -> None:
+    assert child.process is not None and child.process.stderr is not None
+    async for line in child.process.stderr:
+        progress.write(f"[worker {child.index}] {line.decode(errors='replace').rstrip()}")
+
+
+def _total(children: list[Child], name: str) -> int:
+    return sum(int(child.counts.get(name, 0)) for child in children)
+
+
+async def _run(args: argparse.Namespace, argv: list[str], progress: Progress) -> int:
+    children = [Child(i + 1, a, b) for i, (a, b) in enumerate(ranges(args, progress.write))]
+
+    def forward(sig: int) -> None:
+        for child in children:
+            if child.process is not None and child.process.returncode is None:
+                child.process.send_signal(sig)
+
+    stopper = Stopper(forward, progress.write, on_second=forward)
+    stopper.install()
+    pumps = []
+    try:
+        for child in children:
+            child.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "aiocustomerio",
+                "ingest",
+                *_child_argv(argv, child, len(children)),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,
+            )
+            progress.write(f"worker {child.index}: pid {child.process.pid}, bytes {child.start}..{child.end}")
+            pumps += [_pump_stdout(child, progress), _pump_stderr(child, progress)]
+        progress.start(children[-1].end if children else 0)
+        ticker = asyncio.create_task(_tick(children, progress))
+        await asyncio.gather(*pumps)
+        codes = [await child.process.wait() for child in children if child.process is not None]
+        ticker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ticker
+        progress.close(_counts(children))
+    finally:
+        stopper.uninstall()
+    return _summarize(args, children, codes, stopper, progress)
+
+
+def _counts(children: list[Child]) -> Counts:
+    return Counts(
+        _total(children, "read_bytes"),
+        _total(children, "total_bytes"),
+        _total(children, "delivered"),
+        _total(children, "failed"),
+        _total(children, "queued"),
+    )
+
+
+async def _tick(children: list[Child], progress: Progress) -> None:
+    while True:
+        await asyncio.sleep(0.2)
+        progress.update(_counts(children))
+
+
+def _summarize(
+    args: argparse.Namespace, children: list[Child], codes: list[int], stopper: Stopper, progress: Progress
+) -> int:
+    totals = {name: 0 for name in ("accepted", "delivered", "failed", "pending", "retried", "invalid_lines")}
+    worst = OK
+    for child, code in zip(children, codes, strict=True):
+        if child.report is not None:
+            for name in totals:
+                totals[name] += int(child.report.get(name, 0))
+        if code < 0 or child.report is None:
+            how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exited {code} without a report"
+            progress.write(f"  worker {child.index} {how}: rerun the same command to resume its range")
+            worst = max(worst, API_ERROR, key=lambda c: _SEVERITY.get(c, 1))
+        elif code not in (OK, 130, 143):
+            worst = max(worst, code, key=lambda c: _SEVERITY.get(c, 1))
+    text = " ".join(f"{name}={value}" for name, value in totals.items())
+    progress.write(f"{args.file}: {text} workers={len(children)}")
+    return stopper.exit_code if stopper.exit_code is not None else worst
+
+
+def coordinate(args: argparse.Namespace, argv: list[str]) -> int:
+    progress = Progress(enabled=not args.no_progress, every=args.progress_every)
+    try:
+        if args.redis:
+            check_redis()
+        return asyncio.run(_run(args, argv, progress))
+    except (ValueError, OSError) as exc:
+        progress.write(f"aiocustomerio: {exc}")
+        return USAGE

@@ -1,0 +1,91 @@
+"""`aiocustomerio ingest FILE --workers N`: byte ranges in separate processes, resumable as one job."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import re
+import signal
+from pathlib import Path
+
+import pytest
+
+from aiocustomerio._limits import Limits
+from tests.support.batch_server import BatchServer
+
+from .ingest_support import event, run_cli, start_cli, until
+
+
+def _pids(err: str) -> dict[int, int]:
+    return {int(i): int(pid) for i, pid in re.findall(r"^worker (\d+): pid (\d+)", err, re.MULTILINE)}
+
+
+async def test_workers_split_the_file_and_add_up_their_reports(server: BatchServer, tmp_path: Path) -> None:
+    data = tmp_path / "events.jsonl"
+    data.write_text("\n".join(event(i, with_id=False) for i in range(9000)) + "\n")
+    code, err = await run_cli(server, str(data), "--workers", "3", "--no-progress")
+    assert code == 0, err
+    assert len(_pids(err)) == 3
+    assert "accepted=9000 delivered=9000 failed=0 pending=0" in err and "workers=3" in err
+    assert len(server.received) == 9000 and max(server.received.values()) == 1
+    for i in (1, 2, 3):
+        assert (tmp_path / f"events.jsonl.spool.{i}of3.db").exists()
+    job = json.loads((tmp_path / "events.jsonl.spool.workers.json").read_text())
+    assert job["workers"] == 3 and job["ranges"][0][0] == 0 and job["ranges"][-1][1] == data.stat().st_size
+    # A rerun of the finished job reads nothing more; another worker count is refused.
+    code, err = await run_cli(server, str(data), "--workers", "3", "--no-progress")
+    assert code == 0 and "accepted=0" in err
+    code, err = await run_cli(server, str(data), "--workers", "2", "--no-progress")
+    assert code == 2 and "started with --workers 3" in err
+
+
+async def test_a_sigkilled_worker_is_resumed_by_a_rerun_nothing_lost_nothing_duplicated(
+    server: BatchServer, tmp_path: Path
+) -> None:
+    data = tmp_path / "events.jsonl"
+    count = 30_000
+    data.write_text("\n".join(event(i, with_id=False) for i in range(count)) + "\n")
+    server.faults.p_slow, server.faults.slow_seconds = 1.0, 0.2
+    run = await start_cli(server, str(data), "--workers", "3", "--no-progress")
+    await until(lambda: len(_pids(run.err)) == 3 and len(server.received) >= 4000)
+    victim = _pids(run.err)[2]
+    os.kill(victim, signal.SIGKILL)
+    code = await run.wait(timeout=120)
+    assert code == 1, run.err
+    assert "worker 2 killed by SIGKILL: rerun the same command to resume its range" in run.err
+    assert "Traceback" not in run.err
+    assert len(server.received) < count
+
+    server.faults.p_slow = 0.0
+    code, err = await run_cli(server, str(data), "--workers", "3", "--no-progress")
+    assert code == 0, err
+    # Every line arrived, each under one dedup id: a resent line (killed mid-batch) carried the id it had before.
+    assert len(server.received) == count
+
+
+async def test_a_signal_to_the_coordinator_reaches_every_worker(server: BatchServer, tmp_path: Path) -> None:
+    data = tmp_path / "events.jsonl"
+    data.write_text("\n".join(event(i) for i in range(6000)) + "\n")
+    server.stall()
+    run = await start_cli(server, str(data), "--workers", "2", "--drain-timeout", "1", "--no-progress")
+    await until(lambda: server.requests >= 2)
+    run.signal(signal.SIGTERM)
+    code = await run.wait(timeout=60)
+    assert code == 143, run.err
+    assert run.err.count("kept in the spool") == 2 and "Traceback" not in run.err
+    server.unstall()
+    code, err = await run_cli(server, str(data), "--workers", "2", "--no-progress")
+    assert code == 0, err
+    assert server.ids == {f"f{i}" for i in range(6000)}
+
+
+@pytest.mark.skipif(
+    "store" in inspect.signature(Limits).parameters, reason="this version has the shared store (tested with Redis)"
+)
+async def test_redis_without_the_shared_store_is_a_clear_usage_error(server: BatchServer, tmp_path: Path) -> None:
+    data = tmp_path / "events.jsonl"
+    data.write_text(event(1) + "\n")
+    code, err = await run_cli(server, str(data), "--workers", "2", "--redis", "redis://127.0.0.1:1/0", "--no-progress")
+    assert code == 2 and "--redis needs the shared rate-limit store" in err and "Traceback" not in err
+    assert server.requests == 0
