@@ -1,8 +1,11 @@
 """One Track identify per call, through raw httpx, the generated function and the façade, on both transports.
 
-``python -m bench.calls`` starts ``bench.echo_server`` in a subprocess on 127.0.0.1 and prints requests/s and µs of
-client CPU per call with 1, 8 and 64 calls in flight. Plain HTTP on loopback: TLS would add the same cost to every
-row, and this table is about what each layer adds.
+``python -m bench.calls`` starts ``bench.echo_server`` in a subprocess on 127.0.0.1, serving HTTPS with a throwaway
+certificate (``bench.tls``; plain HTTP with a notice when no certificate can be made), and prints requests/s and µs
+of client CPU per call with 1, 8 and 64 calls in flight. Every row is compared with raw httpx over the aiohttp
+transport (httpx-aiohttp's ``AiohttpTransport``, the ceiling a web backend can have under httpx's API) at the same
+number of calls in flight. Rows are measured in interleaved rounds and the median kept: the machine is shared and a
+single pass varies by ±20%.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,25 +25,35 @@ from typing import Any
 
 import httpx
 
+from .tls import make_cert
+
 SITE_ID, API_KEY = "bench-site", "bench-key"
 ATTRIBUTES = {"email": "person@example.com", "plan": "pro", "first_name": "Ada", "created_at": 1700000000}
 CONCURRENCY = (1, 8, 64)
 CALLS = int(os.environ.get("BENCH_CALLS", "3000"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+CEILING = ("raw httpx", "aiohttp")
 
 Call = Callable[[int], Awaitable[Any]]
+Stack = Callable[[str, str], Any]
 
 
-def start_server() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "bench.echo_server"], stdout=subprocess.PIPE, text=True)
+def start_server(tls: tuple[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    command = [sys.executable, "-m", "bench.echo_server", *(tls or ())]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     port = int(proc.stdout.readline())
-    return proc, f"http://127.0.0.1:{port}"
+    return proc, f"{'https' if tls else 'http'}://127.0.0.1:{port}"
 
 
-def _inner(transport: str) -> httpx.AsyncBaseTransport:
-    from aiocustomerio._http import build_inner_transport
+def reference_transport(transport: str) -> httpx.AsyncBaseTransport:
+    """The raw rows' transport: httpx's own pool, or httpx-aiohttp's AiohttpTransport (not the SDK's own)."""
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    if transport == "aiohttp":
+        from httpx_aiohttp import AiohttpTransport
 
-    return build_inner_transport(transport, max_connections=100)
+        return AiohttpTransport(limits=limits)
+    return httpx.AsyncHTTPTransport(limits=limits)
 
 
 @asynccontextmanager
@@ -46,7 +61,7 @@ async def raw_httpx(base_url: str, transport: str) -> AsyncIterator[Call]:
     body = json.dumps(ATTRIBUTES, separators=(",", ":")).encode()
     headers = {"Content-Type": "application/json"}
     async with httpx.AsyncClient(
-        base_url=base_url, auth=httpx.BasicAuth(SITE_ID, API_KEY), transport=_inner(transport)
+        base_url=base_url, auth=httpx.BasicAuth(SITE_ID, API_KEY), transport=reference_transport(transport)
     ) as client:
 
         async def call(i: int) -> Any:
@@ -63,7 +78,9 @@ async def generated(base_url: str, transport: str) -> AsyncIterator[Call]:
     from aiocustomerio_track.models import IdentifyBody
 
     client = AuthenticatedClient(base_url=base_url, token="unused")
-    http = httpx.AsyncClient(base_url=base_url, auth=httpx.BasicAuth(SITE_ID, API_KEY), transport=_inner(transport))
+    http = httpx.AsyncClient(
+        base_url=base_url, auth=httpx.BasicAuth(SITE_ID, API_KEY), transport=reference_transport(transport)
+    )
     client.set_async_httpx_client(http)
 
     async def call(i: int) -> Any:
@@ -81,12 +98,10 @@ async def generated(base_url: str, transport: str) -> AsyncIterator[Call]:
 async def facade(base_url: str, transport: str) -> AsyncIterator[Call]:
     from aiocustomerio import CustomerIO, Limits
 
+    # Limits off: the default Track limit (3000 per 3 s, Customer.io's own) would be what this row measures.
+    options: dict[str, Any] = {} if transport == "default" else {"transport": transport}
     async with CustomerIO(
-        site_id=SITE_ID,
-        track_api_key=API_KEY,
-        track_base_url=base_url,
-        limits=Limits.disabled(),
-        transport=transport,  # type: ignore[arg-type]
+        site_id=SITE_ID, track_api_key=API_KEY, track_base_url=base_url, limits=Limits.disabled(), env={}, **options
     ) as cio:
 
         async def call(i: int) -> Any:
@@ -95,7 +110,21 @@ async def facade(base_url: str, transport: str) -> AsyncIterator[Call]:
         yield call
 
 
-STACKS = {"raw httpx": raw_httpx, "generated function": generated, "façade (limits off)": facade}
+def default_transport() -> str:
+    from aiocustomerio import CustomerIO
+
+    return str(CustomerIO(env={})._transport)
+
+
+# (stack, transport) rows; the façade's default transport is labelled in the table.
+ROWS: tuple[tuple[str, Stack, str], ...] = (
+    ("raw httpx", raw_httpx, "httpx"),
+    ("raw httpx", raw_httpx, "aiohttp"),
+    ("generated function", generated, "httpx"),
+    ("generated function", generated, "aiohttp"),
+    ("façade (limits off)", facade, "httpx"),
+    ("façade (limits off)", facade, "aiohttp"),
+)
 
 
 async def measure(call: Call, in_flight: int, calls: int) -> tuple[float, float]:
@@ -113,15 +142,29 @@ async def measure(call: Call, in_flight: int, calls: int) -> tuple[float, float]
     return calls / wall, cpu / calls * 1e6
 
 
-async def run(base_url: str, transports: list[str], calls: int = CALLS) -> list[tuple[str, str, int, float, float]]:
-    rows = []
-    for transport in transports:
-        for name, stack in STACKS.items():
-            for in_flight in CONCURRENCY:
+Row = tuple[str, str, int, float, float]
+
+
+async def run(
+    base_url: str,
+    transports: list[str],
+    calls: int = CALLS,
+    rounds: int = ROUNDS,
+    concurrency: tuple[int, ...] = CONCURRENCY,
+) -> list[Row]:
+    """Every row once per round, rounds interleaved, medians kept."""
+    samples: dict[tuple[str, str, int], list[tuple[float, float]]] = {}
+    for _ in range(rounds):
+        for name, stack, transport in ROWS:
+            if transport not in transports:
+                continue
+            for in_flight in concurrency:
                 async with stack(base_url, transport) as call:
-                    rps, cpu_us = await measure(call, in_flight, calls)
-                rows.append((transport, name, in_flight, rps, cpu_us))
-    return rows
+                    samples.setdefault((name, transport, in_flight), []).append(await measure(call, in_flight, calls))
+    return [
+        (transport, name, in_flight, statistics.median(r for r, _ in got), statistics.median(c for _, c in got))
+        for (name, transport, in_flight), got in samples.items()
+    ]
 
 
 def import_time_ms() -> float:
@@ -131,15 +174,16 @@ def import_time_ms() -> float:
     return min(runs) * 1000
 
 
-def table(rows: list[tuple[str, str, int, float, float]]) -> str:
+def table(rows: list[Row], default: str) -> str:
     out = [
-        "| transport | stack | in flight | requests/s | CPU µs/call | overhead vs raw (CPU) |",
+        "| transport | stack | in flight | requests/s | CPU µs/call | vs raw httpx on aiohttp (requests/s) |",
         "|---|---|---|---|---|---|",
     ]
-    raw = {(t, c): cpu for t, s, c, _r, cpu in rows if s == "raw httpx"}
+    ceiling = {c: rps for t, s, c, rps, _cpu in rows if (s, t) == CEILING}
     for transport, stack, in_flight, rps, cpu in rows:
-        overhead = (cpu / raw[(transport, in_flight)] - 1) * 100
-        out.append(f"| {transport} | {stack} | {in_flight} | {rps:,.0f} | {cpu:,.0f} | {overhead:+.0f}% |")
+        label = f"{transport} (default)" if stack.startswith("façade") and transport == default else transport
+        ratio = f"{rps / ceiling[in_flight]:.2f}x" if in_flight in ceiling else "n/a"
+        out.append(f"| {label} | {stack} | {in_flight} | {rps:,.0f} | {cpu:,.0f} | {ratio} |")
     return "\n".join(out)
 
 
@@ -189,7 +233,7 @@ def overhead_table(rows: list[tuple[str, float]]) -> str:
     return "\n".join(out)
 
 
-def report(calls: int = CALLS) -> str:
+def report(calls: int = CALLS, rounds: int = ROUNDS, concurrency: tuple[int, ...] = CONCURRENCY) -> str:
     """Run every stack on every transport and return the markdown table (with a preamble and the import time)."""
     transports = ["httpx"]
     notes = []
@@ -199,17 +243,30 @@ def report(calls: int = CALLS) -> str:
         transports.append("aiohttp")
     except ImportError:
         notes.append("(httpx-aiohttp not installed: aiohttp rows skipped; pip install 'aiocustomerio[aiohttp]')")
-    proc, base_url = start_server()
-    try:
-        rows = asyncio.run(run(base_url, transports, calls))
-    finally:
-        proc.kill()
-        proc.wait()
+    with tempfile.TemporaryDirectory() as tmp:
+        tls = make_cert(tmp)
+        if tls is None:
+            notes.append("(no certificate could be made: plain HTTP)")
+        proc, base_url = start_server(tls)
+        saved = os.environ.get("SSL_CERT_FILE")
+        if tls is not None:
+            os.environ["SSL_CERT_FILE"] = tls[0]  # trusted by this process's clients only (httpx and aiohttp read it)
+        try:
+            rows = asyncio.run(run(base_url, transports, calls, rounds, concurrency))
+        finally:
+            proc.kill()
+            proc.wait()
+            if saved is None:
+                os.environ.pop("SSL_CERT_FILE", None)
+            else:
+                os.environ["SSL_CERT_FILE"] = saved
+    scheme = "HTTPS" if base_url.startswith("https") else "HTTP"
     return "\n".join(
         [
             *notes,
-            f"One Track identify per call, {calls:,} calls per row, local server on 127.0.0.1 (HTTP/1.1 keep-alive)\n",
-            table(rows),
+            f"One Track identify per call, {calls:,} calls per row, median of {rounds} interleaved rounds, "
+            f"local server on 127.0.0.1 ({scheme}, HTTP/1.1 keep-alive)\n",
+            table(rows, default_transport()),
             "\nWhat each layer costs per call without the network (CPU time: waiting on a rate limit costs none):\n",
             overhead_table(asyncio.run(layer_overhead(max(calls // 3, 200)))),
             f"\nimport aiocustomerio: {import_time_ms():.0f} ms (best of 5, fresh interpreter)",
@@ -220,7 +277,10 @@ def report(calls: int = CALLS) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="per-call overhead benchmark")
     parser.add_argument("--calls", type=int, default=CALLS)
-    print(report(parser.parse_args(argv).calls))
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--in-flight", type=int, nargs="*", default=list(CONCURRENCY), help="e.g. --in-flight 64")
+    args = parser.parse_args(argv)
+    print(report(args.calls, args.rounds, tuple(args.in_flight)))
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 """A minimal HTTP/1.1 keep-alive server that answers every request ``200 {}``: the other end of the call benchmarks.
 
-Run as ``python -m bench.echo_server``; it prints its port on stdout and serves until killed. Kept tiny (an asyncio
+Run as ``python -m bench.echo_server [CERT KEY]`` (HTTPS with that certificate); it prints its port on stdout and
+serves until killed. Kept tiny (an asyncio
 Protocol, no parsing beyond Content-Length) so the client, not the server, is what the benchmark measures.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import sys
 
 _RESPONSE = (
@@ -41,9 +43,13 @@ class _Echo(asyncio.Protocol):
             self.transport.write(_RESPONSE)
 
 
-async def main() -> None:
+async def main(tls: tuple[str, str] | None = None) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(_Echo, "127.0.0.1", 0, backlog=1024)
+    context = None
+    if tls is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*tls)
+    server = await loop.create_server(_Echo, "127.0.0.1", 0, backlog=1024, ssl=context)
     print(server.sockets[0].getsockname()[1], flush=True)
     async with server:
         await server.serve_forever()
@@ -57,6 +63,7 @@ if __name__ == "__main__":
     except ImportError:
         pass
     try:
-        asyncio.run(main())
+        # python -m bench.echo_server [CERT KEY]: HTTPS with that certificate
+        asyncio.run(main((sys.argv[1], sys.argv[2]) if len(sys.argv) == 3 else None))
     except KeyboardInterrupt:
         sys.exit(0)

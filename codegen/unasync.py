@@ -71,7 +71,21 @@ class Twin:
 
 
 # The sync twins the project commits. Each is listed with the renames that make it the sync module.
-TWINS: tuple[Twin, ...] = ()
+TWINS: tuple[Twin, ...] = (
+    Twin(
+        "src/aiocustomerio/_transport/_async.py",
+        "src/aiocustomerio/_transport/_sync.py",
+        {
+            "CustomerIOTransport": "SyncCustomerIOTransport",
+            "AsyncSleep": "SyncSleep",
+            "LoopGuard": "NoLoopGuard",
+            "asyncio": "time",
+            "acquire": "acquire_sync",
+            "pause": "pause_sync",
+            "usable": "usable_sync",
+        },
+    ),
+)
 
 
 def unasync(source: str, names: Mapping[str, str] | None = None, *, deeper: int = 0) -> str:

@@ -14,9 +14,17 @@ import sniffio  # noqa: F401
 
 from ._limits import RateLimiter
 from ._retry import RetryPolicy
-from ._transport import CustomerIOTransport, Sleep
+from ._transport import CustomerIOTransport, Sleep, SyncCustomerIOTransport
+from ._transport._loop import SyncSleep
 
-__all__ = ["PooledClient", "TransportName", "build_http_client", "build_inner_transport", "user_agent"]
+__all__ = [
+    "PooledClient",
+    "TransportName",
+    "build_http_client",
+    "build_inner_transport",
+    "build_sync_http_client",
+    "user_agent",
+]
 
 TransportName = Literal["httpx", "aiohttp"]
 
@@ -29,20 +37,17 @@ def user_agent() -> str:
     return f"aiocustomerio/{version} httpx/{httpx.__version__}"
 
 
-def build_inner_transport(transport: str = "httpx", *, max_connections: int = 100) -> httpx.AsyncBaseTransport:
-    """The transport that talks to the network: httpx's own, or aiohttp's through ``httpx-aiohttp``."""
+def build_inner_transport(transport: str = "aiohttp", *, max_connections: int = 100) -> httpx.AsyncBaseTransport:
+    """The transport that talks to the network: aiohttp's pool (the default: it keeps up with many concurrent
+    calls, see ``_transport._aiohttp``), or httpx's own."""
     # Keeping as many idle connections as may be open avoids closing and reopening connections under load
     # (httpx keeps only 20 idle by default).
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
     if transport == "httpx":
         return httpx.AsyncHTTPTransport(limits=limits)
     if transport == "aiohttp":
-        try:
-            from httpx_aiohttp import AiohttpTransport
-        except ImportError as exc:
-            raise ImportError(
-                'transport="aiohttp" needs the httpx-aiohttp package: pip install "aiocustomerio[aiohttp]"'
-            ) from exc
+        from ._transport._aiohttp import AiohttpTransport
+
         return AiohttpTransport(limits=limits)
     raise ValueError(f'unknown transport {transport!r}: expected "httpx" or "aiohttp"')
 
@@ -69,7 +74,7 @@ def build_http_client(
     limiter: RateLimiter | None,
     retry: RetryPolicy,
     timeout: httpx.Timeout | float,
-    transport: str = "httpx",
+    transport: str = "aiohttp",
     max_connections: int = 100,
     headers: dict[str, str] | None = None,
     inner: httpx.AsyncBaseTransport | None = None,
@@ -95,3 +100,37 @@ def build_http_client(
     )
     client.stack = stack
     return client
+
+
+def build_sync_http_client(
+    api: str,
+    *,
+    base_url: str,
+    auth: httpx.Auth,
+    limiter: RateLimiter | None,
+    retry: RetryPolicy,
+    timeout: httpx.Timeout | float,
+    max_connections: int = 100,
+    headers: dict[str, str] | None = None,
+    inner: httpx.BaseTransport | None = None,
+    sleep: SyncSleep | None = None,
+) -> httpx.Client:
+    """The sync twin of ``build_http_client``: one thread-safe pooled ``httpx.Client`` for ``api``, the same stack.
+
+    ``limiter`` must block threads (``acquire_sync``), else TypeError here; None means no client-side limits.
+    """
+    if limiter is not None and limiter.api != api:
+        raise ValueError(f"limiter is for the {limiter.api} API, not {api}")
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    wire = inner if inner is not None else httpx.HTTPTransport(limits=limits)
+    all_headers = {"User-Agent": user_agent(), "Accept": "application/json"}
+    if headers:
+        all_headers.update(headers)
+    return httpx.Client(
+        base_url=base_url,
+        auth=auth,
+        headers=all_headers,
+        timeout=timeout,
+        transport=SyncCustomerIOTransport(wire, limiter=limiter, retry=retry, sleep=sleep, api=api),
+        follow_redirects=False,  # as the async client: the transport decides
+    )

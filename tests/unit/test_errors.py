@@ -22,6 +22,9 @@ from aiocustomerio.errors import (
 
 from .conftest import Script, make_client
 
+# Every test here runs through the async and the sync transport.
+pytestmark = pytest.mark.usefixtures("both_stacks")
+
 KEY = "app-key-that-must-not-leak"
 
 

@@ -1,36 +1,70 @@
 from __future__ import annotations
 
-import sys
+import asyncio
 
+import aiohttp
 import httpx
 import pytest
+from aiohttp.client_reqrep import ConnectionKey
 
 from aiocustomerio._config import AppAuth
 from aiocustomerio._http import build_http_client, build_inner_transport
 from aiocustomerio._limits import RateLimiter
-from aiocustomerio._retry import RetryPolicy
+from aiocustomerio._retry import NOT_SENT_EXCEPTIONS, RetryPolicy
 from aiocustomerio._transport import CustomerIOTransport
+from aiocustomerio._transport._aiohttp import AiohttpTransport, map_exception
 
 from .conftest import Script
 
 
-def test_default_inner_transport_is_httpx_with_a_full_keepalive_pool() -> None:
-    inner = build_inner_transport(max_connections=7)
+def test_default_inner_transport_is_aiohttp_and_httpx_keeps_a_full_keepalive_pool() -> None:
+    assert isinstance(build_inner_transport(), AiohttpTransport)
+    inner = build_inner_transport("httpx", max_connections=7)
     assert isinstance(inner, httpx.AsyncHTTPTransport)
     pool = inner._pool
     assert pool._max_connections == 7 and pool._max_keepalive_connections == 7
 
 
-def test_aiohttp_transport() -> None:
-    from httpx_aiohttp import AiohttpTransport
+async def test_aiohttp_pool_size_follows_max_connections() -> None:
+    inner = build_inner_transport("aiohttp", max_connections=7)
+    assert isinstance(inner, AiohttpTransport)
+    session = inner._open()
+    try:
+        assert session.connector is not None and session.connector.limit == 7
+    finally:
+        await inner.aclose()
 
-    assert isinstance(build_inner_transport("aiohttp"), AiohttpTransport)
+
+def _connector_error() -> aiohttp.ClientConnectorError:
+    return aiohttp.ClientConnectorError(ConnectionKey("h", 443, True, True, None, None, None), OSError(111, "refused"))
 
 
-def test_aiohttp_missing_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)
-    with pytest.raises(ImportError, match=r'pip install "aiocustomerio\[aiohttp\]"'):
-        build_inner_transport("aiohttp")
+@pytest.mark.parametrize(
+    ("failure", "expected", "never_sent"),
+    [
+        (_connector_error(), httpx.ConnectError, True),
+        (aiohttp.ConnectionTimeoutError("connect"), httpx.ConnectTimeout, True),
+        (aiohttp.SocketTimeoutError("read"), httpx.ReadTimeout, False),
+        (aiohttp.ServerTimeoutError("read"), httpx.ReadTimeout, False),
+        (asyncio.TimeoutError(), httpx.ReadTimeout, False),
+        # httpx-aiohttp maps these two to ConnectTimeout ("never sent"): a send would then be repeated.
+        (aiohttp.ServerDisconnectedError(), httpx.RemoteProtocolError, False),
+        (aiohttp.ClientOSError(104, "connection reset by peer"), httpx.ReadError, False),
+        (aiohttp.ClientPayloadError("truncated"), httpx.ReadError, False),
+        (aiohttp.ClientConnectionError("other"), httpx.ReadError, False),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, BaseException) else str(v),
+)
+def test_aiohttp_failures_keep_sent_and_never_sent_apart(
+    failure: BaseException, expected: type[httpx.TransportError], never_sent: bool
+) -> None:
+    mapped = map_exception(failure)
+    assert type(mapped) is expected
+    assert isinstance(mapped, NOT_SENT_EXCEPTIONS) is never_sent
+
+
+def test_non_aiohttp_errors_are_not_mapped() -> None:
+    assert map_exception(ValueError("bug")) is None
 
 
 def test_unknown_transport() -> None:

@@ -10,6 +10,9 @@ from aiocustomerio._config import AppAuth
 
 from .conftest import Script, Sleeps, make_client
 
+# Every test here runs through the async and the sync transport.
+pytestmark = pytest.mark.usefixtures("both_stacks")
+
 KEY = "app-key-not-in-logs"
 
 

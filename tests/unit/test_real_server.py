@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import socket
+import struct
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -13,15 +14,13 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from aiocustomerio._config import PipelinesAuth, TrackAuth
+from aiocustomerio._config import AppAuth, PipelinesAuth, TrackAuth
 from aiocustomerio._http import build_http_client
 from aiocustomerio._limits import Limits, RateLimiter
-from aiocustomerio._retry import RetryPolicy
-from aiocustomerio.errors import APITransportError, BadRequestError, RateLimitError
+from aiocustomerio._retry import NOT_SENT_EXCEPTIONS, RetryPolicy
+from aiocustomerio.errors import APITransportError, BadRequestError, RateLimitError, RedirectError, ServerError
 
 from .conftest import Sleeps
-
-pytest.importorskip("httpx_aiohttp")
 
 
 @dataclass
@@ -39,6 +38,7 @@ class Server:
     hits: list[Hit] = field(default_factory=list)
     seen: Counter[str] = field(default_factory=Counter)
     url: str = ""
+    elsewhere: str = ""  # where /moved redirects to
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -68,17 +68,38 @@ class Server:
         extra: dict[str, str]
         if path.startswith("/drop") and count == 1:
             return False  # close without answering: the client sees a dropped connection
+        if path.startswith("/reset"):
+            # The request was read in full; the answer is a TCP reset (SO_LINGER 0), as from a crashed backend.
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
+            return False
+        if path.startswith("/slow"):
+            await asyncio.sleep(3)  # longer than the client's read timeout
         if path.startswith("/flaky") and count == 1:
             status, payload, extra = 503, {"meta": {"error": "try later"}}, {"Retry-After": "0"}
         elif path == "/ratelimited":
             status, payload, extra = 429, {"meta": {"error": "slow down"}}, {"Retry-After": "0"}
+        elif path.startswith("/gateway"):
+            status, payload, extra = 504, {"meta": {"error": "upstream timed out"}}, {}
+        elif path.startswith("/limited-once") and count == 1:
+            status, payload, extra = 429, {"meta": {"error": "slow down"}}, {"Retry-After": "0"}
+        elif path.startswith("/moved"):
+            status, payload, extra = 307, {}, {"Location": self.elsewhere + path}
         elif path == "/bad":
             status, payload, extra = 400, {"errors": [{"field": "email", "reason": "invalid", "message": "bad"}]}, {}
         else:
             echo = {"authorization": headers.get("authorization"), "body": body.decode()}
             status, payload, extra = 200, echo, {}
         data = json.dumps(payload).encode()
-        reason = {200: "OK", 400: "Bad Request", 429: "Too Many Requests", 503: "Service Unavailable"}[status]
+        reason = {
+            200: "OK",
+            307: "Temporary Redirect",
+            400: "Bad Request",
+            429: "Too Many Requests",
+            503: "Service Unavailable",
+            504: "Gateway Timeout",
+        }[status]
         lines = [f"HTTP/1.1 {status} {reason}", "Content-Type: application/json", f"Content-Length: {len(data)}"]
         lines += [f"{name}: {value}" for name, value in extra.items()]
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + data)
@@ -103,7 +124,14 @@ def transport(request: pytest.FixtureRequest) -> str:
 
 
 def client(
-    api: str, base_url: str, auth: httpx.Auth, transport: str, sleeps: Sleeps, retry: RetryPolicy | None = None
+    api: str,
+    base_url: str,
+    auth: httpx.Auth,
+    transport: str,
+    sleeps: Sleeps,
+    retry: RetryPolicy | None = None,
+    timeout: httpx.Timeout | float = 5.0,
+    max_connections: int = 100,
 ) -> httpx.AsyncClient:
     return build_http_client(
         api,
@@ -111,7 +139,8 @@ def client(
         auth=auth,
         limiter=RateLimiter(api, Limits()),
         retry=retry if retry is not None else RetryPolicy(),
-        timeout=5.0,
+        timeout=timeout,
+        max_connections=max_connections,
         transport=transport,
         sleep=sleeps,
     )
@@ -170,3 +199,63 @@ async def test_connection_refused_is_retried_then_wrapped(transport: str, sleeps
     assert isinstance(info.value.cause, httpx.TransportError)
     assert info.value.url == f"http://127.0.0.1:{port}/x"
     assert len(sleeps.delays) == 2
+
+
+UNSAFE = {"aiocustomerio_unsafe": True}
+
+
+@pytest.mark.parametrize("path", ["/slow/send", "/reset/send", "/gateway/send"])
+async def test_unsafe_post_reaches_the_server_once(server: Server, transport: str, sleeps: Sleeps, path: str) -> None:
+    """After a read timeout, a reset once the request was written, or a 504, a send is not repeated."""
+    timeout = httpx.Timeout(5.0, read=0.5)
+    async with client("app", server.url, AppAuth("k"), transport, sleeps, timeout=timeout) as http:
+        with pytest.raises((APITransportError, ServerError)) as info:
+            await http.post(path, json={"to": "a@example.com"}, extensions=UNSAFE)
+    assert server.seen[path] == 1 and sleeps.delays == []
+    assert info.value.attempts == 1
+    if path.startswith("/slow"):
+        assert isinstance(info.value, APITransportError) and isinstance(info.value.cause, httpx.ReadTimeout)
+
+
+async def test_unsafe_post_is_resent_after_a_429(server: Server, transport: str, sleeps: Sleeps) -> None:
+    async with client("app", server.url, AppAuth("k"), transport, sleeps) as http:
+        response = await http.post("/limited-once/send", json={"n": 1}, extensions=UNSAFE)
+    assert response.status_code == 200
+    assert [(h.path, h.body) for h in server.hits] == [("/limited-once/send", b'{"n":1}')] * 2
+
+
+async def test_safe_post_is_resent_after_a_reset(server: Server, transport: str, sleeps: Sleeps) -> None:
+    async with client("track", server.url, TrackAuth("s", "k"), transport, sleeps, RetryPolicy(max_retries=2)) as http:
+        with pytest.raises(APITransportError) as info:
+            await http.post("/reset/batch", json={"batch": []})
+    assert server.seen["/reset/batch"] == 3 and info.value.attempts == 3
+    assert info.value.last_cause is not None
+
+
+async def test_a_redirect_is_refused_and_credentials_go_nowhere(server: Server, transport: str, sleeps: Sleeps) -> None:
+    other = Server()
+    srv = await asyncio.start_server(other.handle, "127.0.0.1", 0)
+    server.elsewhere = f"http://127.0.0.1:{srv.sockets[0].getsockname()[1]}"
+    async with srv, client("track", server.url, TrackAuth("s", "secret-key"), transport, sleeps) as http:
+        with pytest.raises(RedirectError) as info:
+            await http.put("/moved/customers/1", json={"plan": "pro"})
+    assert info.value.location == server.elsewhere + "/moved/customers/1"
+    assert server.seen["/moved/customers/1"] == 1 and other.hits == []
+    assert "secret-key" not in str(info.value)
+
+
+async def test_no_free_connection_counts_as_never_sent(server: Server, transport: str, sleeps: Sleeps) -> None:
+    """The pool's only connection is busy: the send times out waiting for it, never leaves, and may be retried."""
+    timeout = httpx.Timeout(5.0, pool=0.3)
+    retry = RetryPolicy(max_retries=2)
+    async with client("app", server.url, AppAuth("k"), transport, sleeps, retry, timeout, max_connections=1) as http:
+        busy = asyncio.create_task(http.post("/slow/busy", json={}))
+        for _ in range(500):  # until the server holds the pool's only connection
+            if server.seen["/slow/busy"]:
+                break
+            await asyncio.sleep(0.01)
+        with pytest.raises(APITransportError) as info:
+            await http.post("/send", json={"to": "a@example.com"}, extensions=UNSAFE)
+        busy.cancel()
+    assert isinstance(info.value.cause, NOT_SENT_EXCEPTIONS)
+    assert info.value.attempts == 3 and server.seen["/send"] == 0

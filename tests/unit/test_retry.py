@@ -19,6 +19,9 @@ from aiocustomerio.errors import (
 
 from .conftest import Script, Sleeps, make_client
 
+# Every test here runs through the async and the sync transport.
+pytestmark = pytest.mark.usefixtures("both_stacks")
+
 OK = httpx.Response(200, json={"ok": True})
 
 

@@ -1,32 +1,35 @@
-"""The asyncio transport wrapper: limits, retries, redirects refused, typed errors, debug logs, one loop per client.
+"""The transport wrapper of ``httpx.AsyncClient``: limits, retries, redirects refused, typed errors, debug logs.
 
-The decisions come from ``_rules.Rules`` (shared with the sync transport); this loop only acquires, sends and
-sleeps. This is the hot path of every call: the common case (2xx, limiter with room, debug logging off) does one
-loop check, one limiter check, one send and a few comparisons.
+Every decision comes from ``_rules.Rules``; this loop only acquires, sends and sleeps. ``_sync.py`` is derived from
+``_async.py`` by ``codegen/unasync.py`` (one loop, two forms): edit ``_async.py`` so that its renamed form is right
+in ``_sync.py``; ``_limiting`` and ``_loop`` hold the pairs of functions that differ.
+
+This is the hot path of every call: the common case (2xx, limiter with room, debug logging off) does one loop
+check, one limiter check, one send and a few comparisons.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from asyncio import sleep as default_sleep
 
 import httpx
 
 from .._limits import RateLimiter
 from .._retry import RetryPolicy
+from ._limiting import acquire, pause, usable
 from ._log import log_response, log_retry, logger
-from ._loop import LoopGuard
+from ._loop import AsyncSleep, LoopGuard
 from ._rules import Rules, describe
 
-__all__ = ["CustomerIOTransport", "Sleep"]
+__all__ = ["CustomerIOTransport"]
 
 _DEBUG = logging.DEBUG
 # At most this many regional redirects are followed per request (one is all Customer.io documents).
 MAX_REDIRECTS = 1
 
-Sleep = Callable[[float], Awaitable[object]]
+Sleep = AsyncSleep
 
 
 class CustomerIOTransport(httpx.AsyncBaseTransport):
@@ -45,10 +48,10 @@ class CustomerIOTransport(httpx.AsyncBaseTransport):
         api: str | None = None,
     ) -> None:
         self.inner = inner
-        self.limiter = limiter if limiter is not None and limiter.active else None
+        self.limiter = usable(limiter)
         self.rules = Rules(retry if retry is not None else RetryPolicy(), api)
         self.loop_guard = LoopGuard()
-        self._sleep: Sleep = sleep if sleep is not None else asyncio.sleep
+        self._sleep: Sleep = sleep if sleep is not None else default_sleep
 
     @property
     def retry(self) -> RetryPolicy:
@@ -70,7 +73,7 @@ class CustomerIOTransport(httpx.AsyncBaseTransport):
         last_cause: str | None = None
         while True:
             if limiter is not None:
-                await limiter.acquire(request)
+                await acquire(limiter, request)
             started = time.perf_counter() if debug else 0.0
             sent += 1
             try:
@@ -98,9 +101,10 @@ class CustomerIOTransport(httpx.AsyncBaseTransport):
                     request, redirects = target, redirects + 1
                     continue
             else:
-                pause = rules.fleet_pause(response) if limiter is not None else None
-                if pause is not None:
-                    await _fleet_pause(limiter, request, pause)
+                # A 429's Retry-After holds off every client sharing the limiter's budget (the fleet hook).
+                hold = rules.fleet_pause(response) if limiter is not None else None
+                if hold is not None and limiter is not None:
+                    await pause(limiter, request, hold)
                 delay = rules.status_delay(request, response, attempt, max_retries)
                 if delay is not None:
                     await _discard(response)
@@ -136,14 +140,6 @@ class CustomerIOTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         if self.check_close():
             await self.inner.aclose()
-
-
-async def _fleet_pause(limiter: RateLimiter | None, request: httpx.Request, seconds: float) -> None:
-    # The fleet-wide pause hook: a limiter that shares its budget (through Redis) tells every process to hold off
-    # for the 429's Retry-After. Local limiters have no such hook; the retry below waits for this request alone.
-    pause = getattr(limiter, "pause", None)
-    if pause is not None:
-        await pause(request, seconds)
 
 
 async def _discard(response: httpx.Response) -> None:

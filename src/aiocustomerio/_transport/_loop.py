@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Awaitable, Callable
 
 from ..errors import EventLoopError
 
-__all__ = ["LoopGuard", "LoopLock"]
+__all__ = ["AsyncSleep", "LoopGuard", "LoopLock", "NoLoopGuard", "SyncSleep"]
+
+# The sleeps the two transports take (tests pass recorders): awaited in the async one, called in the sync one.
+AsyncSleep = Callable[[float], Awaitable[object]]
+SyncSleep = Callable[[float], object]
 
 _HOW = (
     "one client per event loop: create the client inside the loop that uses it (in FastAPI, in the app's lifespan; "
@@ -84,3 +89,17 @@ class LoopLock:
 
     async def __aexit__(self, *exc_info: object) -> None:
         self._lock.release()
+
+
+class NoLoopGuard:
+    """The sync transport's stand-in for LoopGuard: ``httpx.Client`` pools are thread-safe and bound to no loop."""
+
+    __slots__ = ()
+
+    loop = None
+
+    def check(self) -> None:
+        pass
+
+    def foreign(self) -> asyncio.AbstractEventLoop | None:
+        return None
