@@ -25,6 +25,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RateLimitStoreError",
     "RedirectError",
     "ResponseValidationError",
     "ServerError",
@@ -133,6 +134,10 @@ class RateLimitError(APIStatusError):
     def __init__(self, message: str, *, response: httpx.Response, **kwargs: Any) -> None:
         super().__init__(message, response=response, **kwargs)
         self.retry_after = parse_retry_after(response.headers.get("retry-after"))
+
+
+class RateLimitStoreError(CustomerIOError):
+    """The shared rate-limit store (Redis) failed and ``Limits(on_store_error="raise")``: the request was not sent."""
 
 
 class ServerError(APIStatusError):

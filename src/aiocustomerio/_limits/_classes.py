@@ -1,0 +1,191 @@
+"""The limit classes of the three APIs and their configuration (:class:`Limits`).
+
+Defaults, from the API descriptions in Customer.io's published OpenAPI specs (pinned copies in shared/specs, the
+``info.description`` "API limits" sections; the same text is on docs.customer.io/integrations/api/):
+
+- App API (journeys-app.json): "Aside from Transactional and Broadcast trigger endpoints, this API is limited to
+  10 requests per second. The transactional email endpoint is limited to 100 requests per second. The API-triggered
+  broadcast endpoint is limited to 1 request every 10 seconds." The broadcast limit is applied per broadcast ID.
+- Track API (journeys-track.json): "a rate limit of 3000 requests per 3 seconds for both active data integrations
+  and historical backfill scripts" (older docs said 100 requests per second fair use).
+- Pipelines API (pipelines.json): "The Data Pipelines API has a rate limit of 3000 requests per 3 seconds".
+
+Each class allows a burst of ``max_rate`` requests and then ``max_rate / period`` requests per second. Every class
+can be overridden or disabled through :class:`Limits`, and ``Limits(store="redis://...")`` shares them across
+processes (see ``_store``).
+"""
+
+from __future__ import annotations
+
+import math
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+__all__ = ["LIMIT_CLASSES", "LimitClass", "Limits", "Rate", "StoreConfig", "rates"]
+
+StoreErrorPolicy = Literal["fallback", "raise"]
+_POLICIES: tuple[StoreErrorPolicy, ...] = ("fallback", "raise")
+_STORE_SCHEMES = ("redis", "rediss", "unix")
+
+
+class Rate(NamedTuple):
+    """``max_rate`` requests per ``period`` seconds."""
+
+    max_rate: float
+    period: float = 1.0
+
+
+@dataclass(frozen=True)
+class LimitClass:
+    """Requests of one API whose method and path match share a bucket (one per ``key`` group value if ``per_key``)."""
+
+    name: str
+    api: str
+    rate: Rate
+    method: str | None = None
+    path: str | None = None
+    per_key: bool = False
+
+
+# First match wins within an API, so specific classes come before the catch-all of their API.
+LIMIT_CLASSES: tuple[LimitClass, ...] = (
+    LimitClass("app_send", "app", Rate(100, 1), method="POST", path=r"^/v1/send/[^/]+/?$"),
+    LimitClass(
+        "app_broadcast_trigger",
+        "app",
+        Rate(1, 10),
+        method="POST",
+        path=r"^/v1/campaigns/(?P<key>[^/]+)/triggers/?$",
+        per_key=True,
+    ),
+    LimitClass("app", "app", Rate(10, 1)),
+    LimitClass("track", "track", Rate(3000, 3)),
+    LimitClass("pipelines", "pipelines", Rate(3000, 3)),
+)
+_CLASS_NAMES = tuple(limit.name for limit in LIMIT_CLASSES)
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """Where the shared buckets live and what to do when that store fails (built by :class:`Limits`)."""
+
+    url: str
+    fleet_size: int
+    on_store_error: StoreErrorPolicy
+    timeout: float
+
+    @property
+    def display_url(self) -> str:
+        """The URL without its password, for messages and repr."""
+        return mask_url(self.url)
+
+
+class Limits:
+    """Rate-limit configuration: ``Limits(app=Rate(20, 1), track=None)`` overrides ``app`` and disables ``track``.
+
+    Class names: ``app``, ``app_send``, ``app_broadcast_trigger``, ``track``, ``pipelines``. A bare number means
+    requests per second. ``Limits.disabled()`` turns every limit off.
+
+    ``store="redis://host:6379/0"`` makes every class one bucket shared by every process using that Redis with the
+    same workspace credentials. When the store fails, ``on_store_error="fallback"`` (the default) limits each
+    process locally to ``rate / fleet_size`` until the store answers again, and ``"raise"`` fails each request with
+    ``RateLimitStoreError`` instead. An admission waits at most ``store_timeout`` seconds for Redis.
+    """
+
+    __slots__ = ("enabled", "overrides", "store")
+
+    def __init__(
+        self,
+        *,
+        enabled: bool = True,
+        store: str | None = None,
+        fleet_size: int = 1,
+        on_store_error: StoreErrorPolicy = "fallback",
+        store_timeout: float = 0.25,
+        **overrides: Rate | tuple[float, float] | float | None,
+    ) -> None:
+        unknown = sorted(set(overrides) - set(_CLASS_NAMES))
+        if unknown:
+            raise ValueError(f"unknown rate-limit class(es) {unknown}: expected some of {list(_CLASS_NAMES)}")
+        self.enabled = enabled
+        self.overrides: dict[str, Rate | None] = {name: _as_rate(name, value) for name, value in overrides.items()}
+        self.store = _store_config(store, fleet_size, on_store_error, store_timeout)
+
+    @classmethod
+    def disabled(cls) -> Limits:
+        return cls(enabled=False)
+
+    def rate_for(self, limit: LimitClass) -> Rate | None:
+        if not self.enabled:
+            return None
+        return self.overrides.get(limit.name, limit.rate)
+
+    def __repr__(self) -> str:
+        if not self.enabled:
+            return "Limits.disabled()"
+        args = [f"{name}={rate!r}" for name, rate in self.overrides.items()]
+        if self.store is not None:
+            store = self.store
+            args += [f"store={store.display_url!r}", f"fleet_size={store.fleet_size}"]
+            args.append(f"on_store_error={store.on_store_error!r}")
+        return f"Limits({', '.join(args)})"
+
+
+def _as_rate(name: str, value: Rate | tuple[float, float] | float | None) -> Rate | None:
+    if value is None:
+        return None
+    rate = Rate(float(value), 1.0) if isinstance(value, (int, float)) else Rate(*value)
+    if not (rate.max_rate > 0 and rate.period > 0):
+        raise ValueError(f"rate limit {name} must have positive max_rate and period, got {rate!r}")
+    return rate
+
+
+def _store_config(
+    url: str | None, fleet_size: int, on_store_error: StoreErrorPolicy, timeout: float
+) -> StoreConfig | None:
+    if isinstance(fleet_size, bool) or not isinstance(fleet_size, int) or fleet_size < 1:
+        raise ValueError(
+            f"fleet_size must be an int >= 1 (the number of processes sharing the store), not {fleet_size!r}"
+        )
+    if on_store_error not in _POLICIES:
+        raise ValueError(f'on_store_error must be "fallback" or "raise", not {on_store_error!r}')
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"store_timeout must be a positive number of seconds, not {timeout!r}")
+    if url is None:
+        return None
+    if not isinstance(url, str):
+        raise TypeError(
+            f"store must be a Redis URL string such as 'redis://localhost:6379/0', not {type(url).__name__}"
+        )
+    scheme = urllib.parse.urlsplit(url).scheme
+    if scheme not in _STORE_SCHEMES:
+        raise ValueError(
+            f"store must be a Redis URL (redis://host:port/db, rediss:// or unix://), got {mask_url(url)!r}"
+        )
+    return StoreConfig(url, fleet_size, on_store_error, float(timeout))
+
+
+def mask_url(url: str) -> str:
+    """``url`` with any password replaced by ``****``: store URLs may carry Redis credentials."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        password, port = parts.password, parts.port
+    except ValueError:
+        return "<unparsable URL>"
+    query = parts.query
+    if "password=" in query:
+        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+        query = "&".join(f"{k}={'****' if k == 'password' else v}" for k, v in pairs)
+    netloc = parts.netloc
+    if password is not None:
+        user = parts.username or ""
+        netloc = f"{user}:****@{parts.hostname or ''}" + (f":{port}" if port is not None else "")
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def rates(limits: Limits | None = None) -> Mapping[str, Rate | None]:
+    """The effective rate of every class, for display (``None``: disabled)."""
+    limits = limits if limits is not None else Limits()
+    return {limit.name: limits.rate_for(limit) for limit in LIMIT_CLASSES}
