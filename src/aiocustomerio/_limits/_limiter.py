@@ -17,7 +17,11 @@ from ._classes import LIMIT_CLASSES, LimitClass, Limits, Rate
 from ._gcra import LocalBucket, shape
 from ._store import RedisStore, StoreShape
 
-__all__ = ["RateLimiter"]
+__all__ = ["MAX_PAUSE", "RateLimiter"]
+
+# The longest fleet-wide pause one 429 can impose (RetryPolicy's default max_retry_after): a bogus Retry-After must
+# not stop a whole fleet for hours.
+MAX_PAUSE = 60.0
 
 
 class _Matcher:
@@ -166,7 +170,7 @@ class RateLimiter:
             matcher, key = slot
             assert matcher.store_shape is not None
             skey = store.key(request, matcher.store_key(key))
-            await store.pause(skey, matcher.store_shape, matcher.local(key), seconds)
+            await store.pause(skey, matcher.store_shape, matcher.local(key), min(seconds, MAX_PAUSE))
 
     def pause_sync(self, request: httpx.Request, seconds: float) -> None:
         """The blocking twin of :meth:`pause`, for the sync transport."""
@@ -177,9 +181,8 @@ class RateLimiter:
         if slot is not None:
             matcher, key = slot
             assert matcher.store_shape is not None
-            store.pause_sync(
-                store.key(request, matcher.store_key(key)), matcher.store_shape, matcher.local(key), seconds
-            )
+            skey = store.key(request, matcher.store_key(key))
+            store.pause_sync(skey, matcher.store_shape, matcher.local(key), min(seconds, MAX_PAUSE))
 
     async def aclose(self) -> None:
         """Close the store's async connections (the transport does it when its client closes)."""

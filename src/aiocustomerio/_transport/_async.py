@@ -139,6 +139,8 @@ class CustomerIOTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         if self.check_close():
+            if self.limiter is not None:
+                await self.limiter.aclose()  # the rate-limit store's connections, if it has one
             await self.inner.aclose()
 
 
