@@ -32,9 +32,11 @@ def rate_between(server: RateServer, start: float, end: float) -> float:
 @pytest.mark.parametrize("shared", [True, False], ids=["store", "no-store"])
 async def test_three_processes_share_one_budget(server: RateServer, redis_server: RedisServer, shared: bool) -> None:
     store = ["--store", redis_server.url] if shared else []
-    start, _ = await run_fleet(3, ["--track-url", server.url, "--rate", "60", "--duration", "3", *store])
-    # Steady state: after the first second's burst, before the workers stop.
-    rate = rate_between(server, start + 1.0, start + 2.9)
+    args = ["--track-url", server.url, "--rate", "60", "--duration", "4.5", "--concurrency", "4", *store]
+    start, _ = await run_fleet(3, args)
+    # Steady state: well after the first second's burst, before the workers stop. (A process the machine starves
+    # for a moment sends its reserved slots late, at most --concurrency at once: the window is long to spread that.)
+    rate = rate_between(server, start + 1.5, start + 4.2)
     assert set(server.statuses) == {200}
     if shared:
         assert 50 <= rate <= 66, rate
@@ -79,19 +81,8 @@ async def test_a_429_in_one_process_pauses_the_others(redis_server: RedisServer)
 async def test_redis_killed_mid_run_falls_back_to_a_share_of_the_rate(
     server: RateServer, redis_server: RedisServer
 ) -> None:
-    args = [
-        "--track-url",
-        server.url,
-        "--rate",
-        "60",
-        "--duration",
-        "4",
-        "--store",
-        redis_server.url,
-        "--fleet-size",
-        "2",
-    ]
-
+    args = ["--track-url", server.url, "--rate", "60", "--duration", "4.5", "--concurrency", "4"]
+    args += ["--store", redis_server.url, "--fleet-size", "2"]
     started: asyncio.Future[float] = asyncio.get_running_loop().create_future()
     fleet = asyncio.ensure_future(run_fleet(2, args, started=started))
     await asyncio.sleep(max(0.0, await started + 1.5 - time.monotonic()))
@@ -104,7 +95,7 @@ async def test_redis_killed_mid_run_falls_back_to_a_share_of_the_rate(
         assert worker.stderr.count("rate-limit store") == 1, worker.stderr  # one warning per outage
         assert "unavailable" in worker.stderr and "1/2 of each rate" in worker.stderr
     # Each process now limits itself to 60 / fleet_size: together still about 60/s.
-    assert 50 <= rate_between(server, killed + 0.5, killed + 2.3) <= 68
+    assert 50 <= rate_between(server, killed + 0.5, killed + 2.7) <= 66
     assert set(server.statuses) == {200}
 
 

@@ -42,7 +42,7 @@ def shape(rate: Rate, share: int = 1) -> Shape:
 class LocalBucket:
     """A thread-safe GCRA bucket; ``reserve()`` takes a slot and returns how long to wait before using it."""
 
-    __slots__ = ("_clock", "_lock", "_tat", "generation", "interval", "window")
+    __slots__ = ("_clock", "_lock", "_tat", "generation", "interval", "outage", "window")
 
     def __init__(self, shape: Shape, clock: Callable[[], float] = time.monotonic) -> None:
         self.interval = shape.interval
@@ -52,6 +52,8 @@ class LocalBucket:
         self._tat = -float("inf")
         # Bumped by every pause, so a waiter holding a slot reserved before it knows to reserve again.
         self.generation = 0
+        # The store outage this bucket last served as the fallback for (see _store).
+        self.outage = 0
 
     def reserve(self) -> float:
         with self._lock:

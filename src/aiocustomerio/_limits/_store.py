@@ -133,6 +133,7 @@ class RedisStore:
         self._client_lock = threading.Lock()
         self._state_lock = threading.Lock()
         self._outage: BaseException | None = None
+        self._outages = 0
         self._probe_at = 0.0
 
     # -- keys
@@ -170,7 +171,7 @@ class RedisStore:
                 self._failed(exc, raise_error=True)
             else:
                 return self._admitted(key, reply)
-        return fallback.reserve()
+        return self._fallback(fallback)
 
     async def pause(self, key: str, shape: StoreShape, fallback: LocalBucket, seconds: float) -> None:
         """Pause the bucket for the whole fleet (and locally, for the fallback); never raises for the store."""
@@ -216,7 +217,7 @@ class RedisStore:
                 self._failed(exc, raise_error=True)
             else:
                 return self._admitted(key, reply)
-        return fallback.reserve()
+        return self._fallback(fallback)
 
     def pause_sync(self, key: str, shape: StoreShape, fallback: LocalBucket, seconds: float) -> None:
         fallback.pause(seconds)
@@ -253,6 +254,14 @@ class RedisStore:
             "health_check_interval": 0,
         }
 
+    def _fallback(self, bucket: LocalBucket) -> float:
+        if bucket.outage != self._outages:
+            # A fallback bucket starts each outage drained (the steady rate at once, no burst): the fleet was just
+            # spending the shared budget, and a burst from every process at once would collect 429s.
+            bucket.outage = self._outages
+            bucket.pause(0.0)
+        return bucket.reserve()
+
     def _admitted(self, key: str, reply: Any) -> float:
         if self._outage is not None:
             self._recovered()
@@ -277,6 +286,8 @@ class RedisStore:
         with self._state_lock:
             first = self._outage is None
             self._outage = exc
+            if first:
+                self._outages += 1
             self._probe_at = time.monotonic() + PROBE_INTERVAL
         if first:
             action = (
