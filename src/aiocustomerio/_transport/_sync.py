@@ -141,6 +141,8 @@ class SyncCustomerIOTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         if self.check_close():
+            if self.limiter is not None:
+                self.limiter.close()  # the rate-limit store's connections, if it has one
             self.inner.close()
 
 
