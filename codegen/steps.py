@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import filecmp
-import json
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from . import coverage, lock, pull, unasync
+from . import coverage, lock, pull, sugar, surface, unasync
 from .apis import APIS, GENERATED_DIR, NORMALIZED_DIR, RAW_DIR, SPECS_DIR
 from .diff import diff, render
 from .normalize import RULES, normalize_file, summarize
+
+# Generated documents whose change an update shows (API.md is written by the resources emitter when it exists).
+SHOWN_DOCUMENTS = ("API.md", "COVERAGE.md")
 
 LOG_PATH = SPECS_DIR / "normalize.log"
 
@@ -44,11 +47,13 @@ def do_normalize(quiet: bool = False, raw: Path = RAW_DIR, dest: Path = NORMALIZ
         print(f"every change, with its JSON pointer: {LOG_PATH.relative_to(SPECS_DIR.parent)}")
 
 
-def do_generate(dest: Path = GENERATED_DIR, quiet: bool = False) -> int:
+def do_generate(dest: Path = GENERATED_DIR, quiet: bool = False, surface_path: Path = surface.SURFACE_PATH) -> int:
+    """Normalize, generate into ``dest`` and write the surface snapshot to ``surface_path``."""
     from .generate import generate_all
 
     started = time.monotonic()
     do_normalize(quiet=True)
+    surface.write(surface.build(), surface_path)
     results, rows = generate_all(dest)
     if dest == GENERATED_DIR:  # not for check's scratch generation: the twins are compared in place
         do_unasync(quiet)
@@ -112,8 +117,11 @@ def do_check(skip_if_unavailable: bool) -> int:
         raise
     with tempfile.TemporaryDirectory(prefix="aiocustomerio-check-") as tmp:
         fresh = Path(tmp) / "generated"
-        status = do_generate(fresh, quiet=True)
+        status = do_generate(fresh, quiet=True, surface_path=Path(tmp) / "surface.json")
         differences = tree_differences(GENERATED_DIR, fresh)
+        committed = surface.SURFACE_PATH.read_text() if surface.SURFACE_PATH.is_file() else ""
+        if (Path(tmp) / "surface.json").read_text() != committed:
+            differences.append(f"differs: {surface.SURFACE_PATH.relative_to(SPECS_DIR.parent)} (the surface snapshot)")
     if differences:
         print("generated/ differs from what codegen produces (never edit generated/ by hand; run `make generate`):")
         print("\n".join(f"  {d}" for d in differences[:50]))
@@ -127,24 +135,54 @@ def _tracked() -> set[str]:
 
 
 def do_update() -> int:
+    """Adopt upstream specs: show what changes against the committed surface, refuse a change that breaks the sugar,
+    then rewrite the lock, regenerate, and show the generated documents' differences. Works on a fresh clone."""
     mirror = pull.mirror_from_env()
     with tempfile.TemporaryDirectory(prefix="aiocustomerio-update-") as tmp:
-        new_dir = Path(tmp)
-        pull.pull(mirror=mirror, dest=new_dir, verify=False)
+        new_raw, new_normalized = Path(tmp) / "raw", Path(tmp) / "normalized"
+        pull.pull(mirror=mirror, dest=new_raw, verify=False)
+        for api in APIS:
+            normalize_file(api.raw(new_raw), api.normalized(new_normalized))
+        new_surface = surface.build(new_normalized)
+        old_surface = surface.read()
+        for api in APIS:
+            if old_surface is None or api.name not in old_surface["apis"]:
+                print(f"{api.file}: no {surface.SURFACE_PATH.name} entry to compare with (first adoption)")
+                continue
+            print(render(api.file, diff(old_surface["apis"][api.name], new_surface["apis"][api.name])), end="")
+        broken = sugar.missing_routes(new_surface)
+        if broken:
+            print("error: the new specs drop routes the handwritten sugar calls; nothing was adopted:", file=sys.stderr)
+            for line in broken:
+                print(f"  {line}", file=sys.stderr)
+            return 1
+        RAW_DIR.mkdir(parents=True, exist_ok=True)
         hashes = {}
         for api in APIS:
-            new_path = api.raw(new_dir)
-            hashes[api.name] = lock.sha256(new_path.read_bytes())
-            old_path = api.raw()
-            if old_path.is_file():
-                print(render(api.file, diff(json.loads(old_path.read_text()), json.loads(new_path.read_text()))))
-            else:
-                print(f"{api.file}: no locked copy in specs/raw/ to compare with")
-            RAW_DIR.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(new_path, old_path)
+            hashes[api.name] = lock.sha256(api.raw(new_raw).read_bytes())
+            shutil.copyfile(api.raw(new_raw), api.raw())
         lock.write(hashes)
         print("specs/lock.json rewritten")
-    return do_generate()
+    before = {name: _read(GENERATED_DIR / name) for name in SHOWN_DOCUMENTS}
+    status = do_generate(quiet=True)
+    for name, old_text in before.items():
+        new_text = _read(GENERATED_DIR / name)
+        if old_text or new_text:
+            print(_unified(f"generated/{name}", old_text, new_text), end="")
+    if status:
+        print("error: generation is incomplete (see generated/COVERAGE.md)", file=sys.stderr)
+    return status
+
+
+def _read(path: Path) -> str:
+    return path.read_text() if path.is_file() else ""
+
+
+def _unified(name: str, old: str, new: str) -> str:
+    if old == new:
+        return f"{name}: unchanged\n"
+    lines = difflib.unified_diff(old.splitlines(), new.splitlines(), f"a/{name}", f"b/{name}", lineterm="")
+    return "\n".join(lines) + "\n"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,13 +11,19 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from . import cursors, enums, examples, parameters, refs, titles, unions, values, vendor
+from . import cursors, enums, examples, openapi31, parameters, refs, titles, unions, values, vendor
 from ._rule import Change, Rule, Spec
 
 __all__ = ["RULES", "Change", "NotConverging", "Rule", "normalize", "normalize_file", "summarize"]
 
 RULES: list[Rule] = [
-    vendor.drop_packager_annotations,
+    vendor.drop_vendor_annotations,
+    openapi31.type_arrays,
+    openapi31.schema_examples,
+    openapi31.ref_siblings,
+    openapi31.nested_unions,
+    openapi31.described_additional_properties,
+    openapi31.openapi_version,
     parameters.path_item_parameters,
     refs.reuse_component_schemas,
     refs.hoist_repeated_schemas,

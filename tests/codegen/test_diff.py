@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from codegen.apis import RAW_DIR
-from codegen.diff import diff, diff_files, render
+from codegen.diff import diff, diff_files, diff_specs, render
+from codegen.normalize import normalize
+from codegen.surface import api_surface
 
 TRACK = RAW_DIR / "journeys-track.json"
 
@@ -23,81 +25,85 @@ def pinned() -> dict[str, Any]:
     return spec
 
 
+@pytest.fixture(scope="module")
+def normalized(pinned: dict[str, Any]) -> dict[str, Any]:
+    spec = copy.deepcopy(pinned)
+    normalize(spec)
+    return spec
+
+
+def _lines(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The diff of two normalized specs, without its title line."""
+    return render("t", diff(api_surface(old), api_surface(new))).splitlines()[1:]
+
+
 def test_identical_specs_have_no_changes(pinned: dict[str, Any]) -> None:
-    d = diff(pinned, copy.deepcopy(pinned))
+    d = diff_specs(copy.deepcopy(pinned), copy.deepcopy(pinned))
     assert d.empty
     assert render("journeys-track.json", d) == "journeys-track.json: no changes\n"
 
 
-def test_operation_added_and_removed(pinned: dict[str, Any]) -> None:
-    new = copy.deepcopy(pinned)
+def test_operations_added_removed_and_renamed(normalized: dict[str, Any]) -> None:
+    new = copy.deepcopy(normalized)
     new["paths"]["/api/v1/customers/{identifier}/attributes"] = {
-        "patch": {"operationId": "patchAttributes", "responses": {"200": {"description": "ok"}}}
+        "patch": {"operationId": "patchAttributes", "tags": ["Customers"], "responses": {"200": {"description": "ok"}}}
     }
     del new["paths"]["/api/v1/merge_customers"]
-    del new["paths"]["/api/v1/customers/{identifier}"]["delete"]
-    assert render("journeys-track.json", diff(pinned, new)).splitlines() == [
-        "journeys-track.json:",
-        "  + operation added: PATCH /api/v1/customers/{identifier}/attributes",
-        "  - operation removed: DELETE /api/v1/customers/{identifier}",
-        "  - operation removed: POST /api/v1/merge_customers",
+    new["paths"]["/api/v1/customers/{identifier}"]["delete"]["operationId"] = "deletePerson"
+    new["paths"]["/api/v1/forms/{form_id}/submit"]["post"]["tags"] = ["Webforms"]
+    assert _lines(normalized, new) == [
+        "  + operation added: PATCH /api/v1/customers/{identifier}/attributes (Customers.patchAttributes)",
+        "  - operation removed: POST /api/v1/merge_customers (Track Customers.merge)",
+        "  ~ operation renamed: DELETE /api/v1/customers/{identifier}: "
+        "Track Customers.delete → Track Customers.deletePerson",
+        "  ~ operation renamed: POST /api/v1/forms/{form_id}/submit: Forms.submitForm → Webforms.submitForm",
     ]
 
 
-def test_parameter_and_component_property_changes(pinned: dict[str, Any]) -> None:
+def test_parameters_added_removed_and_changed_including_the_path_items(pinned: dict[str, Any]) -> None:
     new = copy.deepcopy(pinned)
     new["paths"]["/api/v1/forms/{form_id}/submit"]["post"]["parameters"][0]["schema"] = {"type": "integer"}
-    common = new["components"]["schemas"]["device_object_common"]
-    common["properties"]["push_enabled"] = {"type": "boolean"}
-    del common["properties"]["last_used"]
-    common["properties"]["platform"]["enum"].append("web")
-    common["required"] = ["platform", "push_enabled"]
-    common["description"] = "Reworded."
-    # Documentation-only operation keys are not reported; the summary is.
+    new["paths"]["/api/v1/forms/{form_id}/submit"]["post"]["parameters"].append(
+        {"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}
+    )
+    item = new["paths"]["/api/v1/customers/{identifier}/devices/{device_id}"]
+    assert item["parameters"], "the pinned spec declares these parameters on the path item"
+    removed = item["parameters"].pop()
+    assert render("t", diff_specs(copy.deepcopy(pinned), new)).splitlines()[1:] == [
+        f"  ~ parameter DELETE /api/v1/customers/{{identifier}}/devices/{{device_id}}: - path {removed['name']}",
+        "  ~ parameter POST /api/v1/forms/{form_id}/submit: + query dry_run",
+        "  ~ parameter POST /api/v1/forms/{form_id}/submit: ~ path form_id changed",
+    ]
+
+
+def test_schema_changes_are_reported_with_the_json_pointer_inside_the_body(normalized: dict[str, Any]) -> None:
+    new = copy.deepcopy(normalized)
+    body = new["paths"]["/api/v1/forms/{form_id}/submit"]["post"]["requestBody"]["content"]["application/json"]
+    body["schema"]["properties"]["data"]["properties"] = {"zip": {"type": "string"}}
+    body["schema"]["properties"]["fresh"] = {"type": "string"}
+    # Documentation is not the API: a reworded description changes nothing.
     new["paths"]["/api/v1/events"]["post"]["description"] = "Reworded."
-    new["paths"]["/api/v1/events"]["post"]["summary"] = "Renamed"
-    assert render("journeys-track.json", diff(pinned, new)).splitlines() == [
-        "journeys-track.json:",
-        "  ~ operation changed: POST /api/v1/events (summary)",
-        "  ~ operation changed: POST /api/v1/forms/{form_id}/submit (parameters)",
-        "  ~ schema changed: device_object_common (property push_enabled added; property last_used removed; "
-        "property platform changed; required: ['platform'] → ['platform', 'push_enabled']; description changed)",
+    assert _lines(normalized, new) == [
+        "  ~ schema POST /api/v1/forms/{form_id}/submit request: #/properties/data/properties/zip added",
+        "  ~ schema POST /api/v1/forms/{form_id}/submit request: #/properties/fresh added",
     ]
 
 
-def test_schemas_added_and_removed(pinned: dict[str, Any]) -> None:
-    new = copy.deepcopy(pinned)
-    new["components"]["schemas"]["zz_new_thing"] = {"type": "string"}
-    del new["components"]["schemas"]["cio_id"]
-    assert render("track", diff(pinned, new)).splitlines() == [
-        "track:",
-        "  + schema added: zz_new_thing",
-        "  - schema removed: cio_id",
-    ]
+def test_a_component_change_shows_at_the_operations_that_use_it(normalized: dict[str, Any]) -> None:
+    new = copy.deepcopy(normalized)
+    new["components"]["schemas"]["device_object_common"]["properties"]["platform"]["enum"].append("web")
+    lines = _lines(normalized, new)
+    assert "  ~ schema PUT /api/v1/customers/{identifier}/devices request: #/properties/device/allOf/1 changed" in lines
+    assert all(line.startswith("  ~ schema ") and line.endswith(" changed") for line in lines)
 
 
 def test_diff_files_names_both_paths(tmp_path: Path, pinned: dict[str, Any]) -> None:
     old, new = tmp_path / "old.json", tmp_path / "new.json"
     old.write_text(json.dumps(pinned))
     changed = copy.deepcopy(pinned)
-    changed["paths"]["/api/v1/metrics"]["post"]["deprecated"] = True
+    del changed["paths"]["/api/v1/metrics"]
     new.write_text(json.dumps(changed))
     assert diff_files(str(old), str(new)).splitlines() == [
         f"{old} → {new}:",
-        "  ~ operation changed: POST /api/v1/metrics (deprecated)",
-    ]
-
-
-def test_path_level_parameters_and_operation_ids_are_compared(pinned: dict[str, Any]) -> None:
-    # Parameters declared on the path item apply to every operation under it; a renamed operationId renames the
-    # generated function. Both change the generated client, so both must show.
-    new = copy.deepcopy(pinned)
-    item = new["paths"]["/api/v1/customers/{identifier}/devices/{device_id}"]
-    assert item["parameters"], "the pinned spec declares these parameters on the path item"
-    item["parameters"][-1]["schema"] = {"type": "integer"}
-    new["paths"]["/api/v1/accounts/region"]["get"]["operationId"] = "renamedRegion"
-    assert render("t", diff(pinned, new)).splitlines() == [
-        "t:",
-        "  ~ operation changed: DELETE /api/v1/customers/{identifier}/devices/{device_id} (parameters)",
-        "  ~ operation changed: GET /api/v1/accounts/region (operationId)",
+        "  - operation removed: POST /api/v1/metrics (Track Events.metrics)",
     ]

@@ -56,7 +56,7 @@ SPEC = {
 
 # The rules SPEC gives work to (rules added later may join them).
 EXERCISED = {
-    "drop-packager-annotations",
+    "drop-vendor-annotations",
     "reuse-component-schemas",
     "dedupe-enum-values",
     "mistyped-defaults",

@@ -1,75 +1,93 @@
-"""drop-packager-annotations: ``x-moar-*`` keys go wherever they are; every other key stays."""
+"""drop-vendor-annotations: every ``x-*`` key of a documentation tool goes; meaningful ones, names and data stay."""
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 from codegen.normalize import Change, vendor
 
-RULE = vendor.drop_packager_annotations
+RULE = vendor.drop_vendor_annotations
 
 
-def test_removes_packager_keys_everywhere_with_json_pointers() -> None:
-    spec = {
-        "openapi": "3.0.0",
+def _spec() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "x-tagGroups": [{"name": "People", "tags": ["people"]}],
+        "tags": [{"name": "people", "x-displayName": "People"}],
         "paths": {
             "/v1/people/{id}": {
                 "get": {
                     "operationId": "getPerson",
                     "x-moar-primitive-count": 3,
                     "x-codeSamples": [{"lang": "curl"}],
-                    "responses": {"200": {"description": "ok"}},
+                    "parameters": [
+                        {"name": "x-trace", "in": "header", "schema": {"type": "string"}, "x-scalar-ignore": True}
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "headers": {"x-request-id": {"schema": {"type": "string", "x-scalar-ignore": True}}},
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Person"},
+                                    "example": {"x-literal": 1},
+                                    "examples": {"x-named": {"value": {"x-literal": 2}, "x-displayName": "n"}},
+                                }
+                            },
+                        }
+                    },
                 }
             }
         },
+        "x-webhooks": {"reportingWebhook": {"post": {"x-codeSamples": [], "responses": {}}}},
         "components": {
             "schemas": {
                 "Person": {
                     "type": "object",
                     "x-moar-complexity-skipped": True,
-                    "properties": {"tags": {"type": "array", "items": [{"type": "string", "x-moar-a": 1}]}},
-                }
+                    "default": {"x-kept": True},
+                    "properties": {
+                        "x-id": {"type": "string", "examples": [{"x-kept": 1}]},
+                        "tags": {"type": "array", "items": [{"type": "string", "x-moar-a": 1}]},
+                        "traits": {"type": "object", "additionalProperties": {"x-additionalPropertiesName": "trait"}},
+                    },
+                },
+                "Level": {"type": "string", "enum": ["a", "b"], "x-enum-varnames": ["A", "B"]},
             }
         },
     }
+
+
+def test_removes_vendor_keys_everywhere_keeps_names_data_and_meaningful_ones() -> None:
+    spec = _spec()
     changes = RULE(spec)
-    assert spec == {
-        "openapi": "3.0.0",
-        "paths": {
-            "/v1/people/{id}": {
-                "get": {
-                    "operationId": "getPerson",
-                    "x-codeSamples": [{"lang": "curl"}],
-                    "responses": {"200": {"description": "ok"}},
-                }
-            }
-        },
-        "components": {
-            "schemas": {
-                "Person": {"type": "object", "properties": {"tags": {"type": "array", "items": [{"type": "string"}]}}}
-            }
-        },
-    }
-    # Path keys hold "/", which a JSON pointer must escape as "~1" (as every other rule's pointers do).
-    assert changes == [
-        Change("drop-packager-annotations", "#/paths/~1v1~1people~1{id}/get/x-moar-primitive-count", "removed"),
-        Change("drop-packager-annotations", "#/components/schemas/Person/x-moar-complexity-skipped", "removed"),
-        Change("drop-packager-annotations", "#/components/schemas/Person/properties/tags/items/0/x-moar-a", "removed"),
-    ]
+    op = spec["paths"]["/v1/people/{id}"]["get"]
+    assert "x-tagGroups" not in spec and spec["tags"] == [{"name": "people"}]
+    assert set(op) == {"operationId", "parameters", "responses"}
+    assert op["parameters"] == [{"name": "x-trace", "in": "header", "schema": {"type": "string"}}]
+    response = op["responses"]["200"]
+    assert response["headers"] == {"x-request-id": {"schema": {"type": "string"}}}
+    media = response["content"]["application/json"]
+    assert media["example"] == {"x-literal": 1}
+    assert media["examples"] == {"x-named": {"value": {"x-literal": 2}}}
+    assert spec["x-webhooks"] == {"reportingWebhook": {"post": {"responses": {}}}}
+    person = spec["components"]["schemas"]["Person"]
+    assert "x-moar-complexity-skipped" not in person and person["default"] == {"x-kept": True}
+    assert person["properties"]["x-id"] == {"type": "string", "examples": [{"x-kept": 1}]}
+    assert person["properties"]["tags"]["items"] == [{"type": "string"}]
+    assert person["properties"]["traits"]["additionalProperties"] == {}
+    assert spec["components"]["schemas"]["Level"]["x-enum-varnames"] == ["A", "B"]
+    assert Change("drop-vendor-annotations", "#/x-tagGroups", "removed") in changes
+    assert Change("drop-vendor-annotations", "#/paths/~1v1~1people~1{id}/get/x-moar-primitive-count", "removed") in (
+        changes
+    )
+    assert len(changes) == 11
 
 
-def test_other_vendor_keys_and_lookalikes_stay() -> None:
-    spec = {
-        "components": {
-            "schemas": {
-                "A": {
-                    "type": "string",
-                    "x-moar": "no dash: not the packager's prefix",
-                    "x-codeSamples": [],
-                    "x-moarish-thing": 1,
-                    "example": "x-moar-looks-like-a-key-but-is-a-value",
-                }
-            }
-        }
-    }
-    before = {"components": {"schemas": {"A": dict(spec["components"]["schemas"]["A"])}}}
+def test_a_second_run_changes_nothing() -> None:
+    spec = _spec()
+    RULE(spec)
+    once = copy.deepcopy(spec)
     assert RULE(spec) == []
-    assert spec == before
+    assert spec == once

@@ -259,9 +259,9 @@ from .get_objects_filter_body_filter_type_0 import GetObjectsFilterBodyFilterTyp
 from .get_objects_filter_body_filter_type_0_and_item import GetObjectsFilterBodyFilterType0AndItem
 from .get_objects_filter_body_filter_type_1 import GetObjectsFilterBodyFilterType1
 from .get_objects_filter_body_filter_type_1_or_item import GetObjectsFilterBodyFilterType1OrItem
-from .get_objects_filter_body_filter_type_2 import GetObjectsFilterBodyFilterType2
-from .get_objects_filter_body_filter_type_2_not import GetObjectsFilterBodyFilterType2Not
 from .get_objects_filter_body_filter_type_3 import GetObjectsFilterBodyFilterType3
+from .get_objects_filter_body_not import GetObjectsFilterBodyNot
+from .get_objects_filter_body_not_not import GetObjectsFilterBodyNotNot
 from .get_objects_filter_identifiers import GetObjectsFilterIdentifiers
 from .get_objects_filter_response_200 import GetObjectsFilterResponse200
 from .get_people_by_id_body import GetPeopleByIdBody
@@ -1132,9 +1132,9 @@ __all__ = (
     "GetObjectsFilterBodyFilterType0AndItem",
     "GetObjectsFilterBodyFilterType1",
     "GetObjectsFilterBodyFilterType1OrItem",
-    "GetObjectsFilterBodyFilterType2",
-    "GetObjectsFilterBodyFilterType2Not",
     "GetObjectsFilterBodyFilterType3",
+    "GetObjectsFilterBodyNot",
+    "GetObjectsFilterBodyNotNot",
     "GetObjectsFilterIdentifiers",
     "GetObjectsFilterResponse200",
     "GetObjectTypesResponse200",

@@ -122,40 +122,40 @@ class ExportPeopleDataBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filters_type_2_type_0 = TriggerBroadcastRecipientsAnd.from_dict(data)
+                filters_type_2 = TriggerBroadcastRecipientsAnd.from_dict(data)
 
-                return filters_type_2_type_0
+                return filters_type_2
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filters_type_2_type_1 = TriggerBroadcastRecipientsOr.from_dict(data)
+                filters_type_3 = TriggerBroadcastRecipientsOr.from_dict(data)
 
-                return filters_type_2_type_1
+                return filters_type_3
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filters_type_2_type_2 = Segment.from_dict(data)
+                filters_type_4 = Segment.from_dict(data)
 
-                return filters_type_2_type_2
+                return filters_type_4
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filters_type_2_type_3 = TriggerBroadcastAttribute.from_dict(data)
+                filters_type_5 = TriggerBroadcastAttribute.from_dict(data)
 
-                return filters_type_2_type_3
+                return filters_type_5
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            filters_type_4 = Audience.from_dict(data)
+            filters_type_7 = Audience.from_dict(data)
 
-            return filters_type_4
+            return filters_type_7
 
         filters = _parse_filters(d.pop("filters"))
 

@@ -11,8 +11,8 @@ from attrs import field as _attrs_field
 if TYPE_CHECKING:
     from ..models.get_objects_filter_body_filter_type_0 import GetObjectsFilterBodyFilterType0
     from ..models.get_objects_filter_body_filter_type_1 import GetObjectsFilterBodyFilterType1
-    from ..models.get_objects_filter_body_filter_type_2 import GetObjectsFilterBodyFilterType2
     from ..models.get_objects_filter_body_filter_type_3 import GetObjectsFilterBodyFilterType3
+    from ..models.get_objects_filter_body_not import GetObjectsFilterBodyNot
 
 
 T = TypeVar("T", bound="GetObjectsFilterBody")
@@ -24,10 +24,10 @@ class GetObjectsFilterBody:
     Attributes:
         object_type_id (str): The type of object you want to search in. Object type IDs are integers passed as strings.
             Example: 1.
-        filter_ (GetObjectsFilterBodyFilterType0 | GetObjectsFilterBodyFilterType1 | GetObjectsFilterBodyFilterType2 |
-            GetObjectsFilterBodyFilterType3): When filtering for objects, you can use `and` and `or` arrays to determine the
-            logic for a group of filter conditions. `not` reverses the filter condition and matches when the condition is
-            false. `object_attribute` represents the individual conditions you can filter objects by.
+        filter_ (GetObjectsFilterBodyFilterType0 | GetObjectsFilterBodyFilterType1 | GetObjectsFilterBodyFilterType3 |
+            GetObjectsFilterBodyNot): When filtering for objects, you can use `and` and `or` arrays to determine the logic
+            for a group of filter conditions. `not` reverses the filter condition and matches when the condition is false.
+            `object_attribute` represents the individual conditions you can filter objects by.
 
             The top level of this object can only contain a single property, but you can nest `and` and `or` properties to
             produce complex filters.
@@ -37,15 +37,15 @@ class GetObjectsFilterBody:
     filter_: (
         GetObjectsFilterBodyFilterType0
         | GetObjectsFilterBodyFilterType1
-        | GetObjectsFilterBodyFilterType2
         | GetObjectsFilterBodyFilterType3
+        | GetObjectsFilterBodyNot
     )
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.get_objects_filter_body_filter_type_0 import GetObjectsFilterBodyFilterType0  # noqa: PLC0415
         from ..models.get_objects_filter_body_filter_type_1 import GetObjectsFilterBodyFilterType1  # noqa: PLC0415
-        from ..models.get_objects_filter_body_filter_type_2 import GetObjectsFilterBodyFilterType2  # noqa: PLC0415
+        from ..models.get_objects_filter_body_not import GetObjectsFilterBodyNot  # noqa: PLC0415
 
         object_type_id = self.object_type_id
 
@@ -54,7 +54,7 @@ class GetObjectsFilterBody:
             filter_ = self.filter_.to_dict()
         elif isinstance(self.filter_, GetObjectsFilterBodyFilterType1):
             filter_ = self.filter_.to_dict()
-        elif isinstance(self.filter_, GetObjectsFilterBodyFilterType2):
+        elif isinstance(self.filter_, GetObjectsFilterBodyNot):
             filter_ = self.filter_.to_dict()
         else:
             filter_ = self.filter_.to_dict()
@@ -74,8 +74,8 @@ class GetObjectsFilterBody:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.get_objects_filter_body_filter_type_0 import GetObjectsFilterBodyFilterType0  # noqa: PLC0415
         from ..models.get_objects_filter_body_filter_type_1 import GetObjectsFilterBodyFilterType1  # noqa: PLC0415
-        from ..models.get_objects_filter_body_filter_type_2 import GetObjectsFilterBodyFilterType2  # noqa: PLC0415
         from ..models.get_objects_filter_body_filter_type_3 import GetObjectsFilterBodyFilterType3  # noqa: PLC0415
+        from ..models.get_objects_filter_body_not import GetObjectsFilterBodyNot  # noqa: PLC0415
 
         d = dict(src_dict)
         object_type_id = d.pop("object_type_id")
@@ -85,8 +85,8 @@ class GetObjectsFilterBody:
         ) -> (
             GetObjectsFilterBodyFilterType0
             | GetObjectsFilterBodyFilterType1
-            | GetObjectsFilterBodyFilterType2
             | GetObjectsFilterBodyFilterType3
+            | GetObjectsFilterBodyNot
         ):
             try:
                 if not isinstance(data, dict):
@@ -107,9 +107,9 @@ class GetObjectsFilterBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filter_type_2 = GetObjectsFilterBodyFilterType2.from_dict(data)
+                filter_not = GetObjectsFilterBodyNot.from_dict(data)
 
-                return filter_type_2
+                return filter_not
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):

@@ -118,40 +118,40 @@ class GetPeopleFilterBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filter_type_2_type_0 = TriggerBroadcastRecipientsAnd.from_dict(data)
+                filter_type_2 = TriggerBroadcastRecipientsAnd.from_dict(data)
 
-                return filter_type_2_type_0
+                return filter_type_2
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filter_type_2_type_1 = TriggerBroadcastRecipientsOr.from_dict(data)
+                filter_type_3 = TriggerBroadcastRecipientsOr.from_dict(data)
 
-                return filter_type_2_type_1
+                return filter_type_3
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filter_type_2_type_2 = Segment.from_dict(data)
+                filter_type_4 = Segment.from_dict(data)
 
-                return filter_type_2_type_2
+                return filter_type_4
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                filter_type_2_type_3 = TriggerBroadcastAttribute.from_dict(data)
+                filter_type_5 = TriggerBroadcastAttribute.from_dict(data)
 
-                return filter_type_2_type_3
+                return filter_type_5
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            filter_type_4 = Audience.from_dict(data)
+            filter_type_7 = Audience.from_dict(data)
 
-            return filter_type_4
+            return filter_type_7
 
         filter_ = _parse_filter_(d.pop("filter"))
 

@@ -162,40 +162,40 @@ class TriggerBroadcastCustomRecipients:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                recipients_type_2_type_0 = TriggerBroadcastRecipientsAnd.from_dict(data)
+                recipients_type_2 = TriggerBroadcastRecipientsAnd.from_dict(data)
 
-                return recipients_type_2_type_0
+                return recipients_type_2
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                recipients_type_2_type_1 = TriggerBroadcastRecipientsOr.from_dict(data)
+                recipients_type_3 = TriggerBroadcastRecipientsOr.from_dict(data)
 
-                return recipients_type_2_type_1
+                return recipients_type_3
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                recipients_type_2_type_2 = Segment.from_dict(data)
+                recipients_type_4 = Segment.from_dict(data)
 
-                return recipients_type_2_type_2
+                return recipients_type_4
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                recipients_type_2_type_3 = TriggerBroadcastAttribute.from_dict(data)
+                recipients_type_5 = TriggerBroadcastAttribute.from_dict(data)
 
-                return recipients_type_2_type_3
+                return recipients_type_5
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            recipients_type_4 = Audience.from_dict(data)
+            recipients_type_7 = Audience.from_dict(data)
 
-            return recipients_type_4
+            return recipients_type_7
 
         recipients = _parse_recipients(d.pop("recipients"))
 

@@ -87,28 +87,28 @@ from .app_updated_identified_user_event import AppUpdatedIdentifiedUserEvent
 from .app_updated_identified_user_type import AppUpdatedIdentifiedUserType
 from .app_updated_properties import AppUpdatedProperties
 from .batch import Batch
-from .batch_batch_item_type_1_type_0 import BatchBatchItemType1Type0
-from .batch_batch_item_type_1_type_0_properties import BatchBatchItemType1Type0Properties
-from .batch_batch_item_type_1_type_0_type import BatchBatchItemType1Type0Type
-from .batch_batch_item_type_1_type_1 import BatchBatchItemType1Type1
-from .batch_batch_item_type_1_type_1_properties import BatchBatchItemType1Type1Properties
-from .batch_batch_item_type_1_type_1_type import BatchBatchItemType1Type1Type
-from .batch_batch_item_type_2_type_0 import BatchBatchItemType2Type0
-from .batch_batch_item_type_2_type_0_type import BatchBatchItemType2Type0Type
-from .batch_batch_item_type_2_type_1 import BatchBatchItemType2Type1
-from .batch_batch_item_type_2_type_1_type import BatchBatchItemType2Type1Type
-from .batch_batch_item_type_3_type_0 import BatchBatchItemType3Type0
-from .batch_batch_item_type_3_type_0_properties import BatchBatchItemType3Type0Properties
-from .batch_batch_item_type_3_type_0_type import BatchBatchItemType3Type0Type
-from .batch_batch_item_type_3_type_1 import BatchBatchItemType3Type1
-from .batch_batch_item_type_3_type_1_properties import BatchBatchItemType3Type1Properties
-from .batch_batch_item_type_3_type_1_type import BatchBatchItemType3Type1Type
-from .batch_batch_item_type_4_type_0 import BatchBatchItemType4Type0
-from .batch_batch_item_type_4_type_0_traits import BatchBatchItemType4Type0Traits
-from .batch_batch_item_type_4_type_0_type import BatchBatchItemType4Type0Type
-from .batch_batch_item_type_4_type_1 import BatchBatchItemType4Type1
-from .batch_batch_item_type_4_type_1_traits import BatchBatchItemType4Type1Traits
-from .batch_batch_item_type_4_type_1_type import BatchBatchItemType4Type1Type
+from .batch_batch_item_type_1 import BatchBatchItemType1
+from .batch_batch_item_type_1_properties import BatchBatchItemType1Properties
+from .batch_batch_item_type_1_type import BatchBatchItemType1Type
+from .batch_batch_item_type_2 import BatchBatchItemType2
+from .batch_batch_item_type_2_properties import BatchBatchItemType2Properties
+from .batch_batch_item_type_2_type import BatchBatchItemType2Type
+from .batch_batch_item_type_3 import BatchBatchItemType3
+from .batch_batch_item_type_3_type import BatchBatchItemType3Type
+from .batch_batch_item_type_4 import BatchBatchItemType4
+from .batch_batch_item_type_4_type import BatchBatchItemType4Type
+from .batch_batch_item_type_5 import BatchBatchItemType5
+from .batch_batch_item_type_5_properties import BatchBatchItemType5Properties
+from .batch_batch_item_type_5_type import BatchBatchItemType5Type
+from .batch_batch_item_type_6 import BatchBatchItemType6
+from .batch_batch_item_type_6_properties import BatchBatchItemType6Properties
+from .batch_batch_item_type_6_type import BatchBatchItemType6Type
+from .batch_batch_item_type_7 import BatchBatchItemType7
+from .batch_batch_item_type_7_traits import BatchBatchItemType7Traits
+from .batch_batch_item_type_7_type import BatchBatchItemType7Type
+from .batch_batch_item_type_8 import BatchBatchItemType8
+from .batch_batch_item_type_8_traits import BatchBatchItemType8Traits
+from .batch_batch_item_type_8_type import BatchBatchItemType8Type
 from .batch_integrations import BatchIntegrations
 from .batch_properties import BatchProperties
 from .batch_x_strict_mode import BatchXStrictMode
@@ -457,28 +457,28 @@ __all__ = (
     "AppUpdatedIdentifiedUserType",
     "AppUpdatedProperties",
     "Batch",
-    "BatchBatchItemType1Type0",
-    "BatchBatchItemType1Type0Properties",
-    "BatchBatchItemType1Type0Type",
-    "BatchBatchItemType1Type1",
-    "BatchBatchItemType1Type1Properties",
-    "BatchBatchItemType1Type1Type",
-    "BatchBatchItemType2Type0",
-    "BatchBatchItemType2Type0Type",
-    "BatchBatchItemType2Type1",
-    "BatchBatchItemType2Type1Type",
-    "BatchBatchItemType3Type0",
-    "BatchBatchItemType3Type0Properties",
-    "BatchBatchItemType3Type0Type",
-    "BatchBatchItemType3Type1",
-    "BatchBatchItemType3Type1Properties",
-    "BatchBatchItemType3Type1Type",
-    "BatchBatchItemType4Type0",
-    "BatchBatchItemType4Type0Traits",
-    "BatchBatchItemType4Type0Type",
-    "BatchBatchItemType4Type1",
-    "BatchBatchItemType4Type1Traits",
-    "BatchBatchItemType4Type1Type",
+    "BatchBatchItemType1",
+    "BatchBatchItemType1Properties",
+    "BatchBatchItemType1Type",
+    "BatchBatchItemType2",
+    "BatchBatchItemType2Properties",
+    "BatchBatchItemType2Type",
+    "BatchBatchItemType3",
+    "BatchBatchItemType3Type",
+    "BatchBatchItemType4",
+    "BatchBatchItemType4Type",
+    "BatchBatchItemType5",
+    "BatchBatchItemType5Properties",
+    "BatchBatchItemType5Type",
+    "BatchBatchItemType6",
+    "BatchBatchItemType6Properties",
+    "BatchBatchItemType6Type",
+    "BatchBatchItemType7",
+    "BatchBatchItemType7Traits",
+    "BatchBatchItemType7Type",
+    "BatchBatchItemType8",
+    "BatchBatchItemType8Traits",
+    "BatchBatchItemType8Type",
     "BatchIntegrations",
     "BatchProperties",
     "BatchXStrictMode",

@@ -11,14 +11,14 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.batch_batch_item_type_1_type_0 import BatchBatchItemType1Type0
-    from ..models.batch_batch_item_type_1_type_1 import BatchBatchItemType1Type1
-    from ..models.batch_batch_item_type_2_type_0 import BatchBatchItemType2Type0
-    from ..models.batch_batch_item_type_2_type_1 import BatchBatchItemType2Type1
-    from ..models.batch_batch_item_type_3_type_0 import BatchBatchItemType3Type0
-    from ..models.batch_batch_item_type_3_type_1 import BatchBatchItemType3Type1
-    from ..models.batch_batch_item_type_4_type_0 import BatchBatchItemType4Type0
-    from ..models.batch_batch_item_type_4_type_1 import BatchBatchItemType4Type1
+    from ..models.batch_batch_item_type_1 import BatchBatchItemType1
+    from ..models.batch_batch_item_type_2 import BatchBatchItemType2
+    from ..models.batch_batch_item_type_3 import BatchBatchItemType3
+    from ..models.batch_batch_item_type_4 import BatchBatchItemType4
+    from ..models.batch_batch_item_type_5 import BatchBatchItemType5
+    from ..models.batch_batch_item_type_6 import BatchBatchItemType6
+    from ..models.batch_batch_item_type_7 import BatchBatchItemType7
+    from ..models.batch_batch_item_type_8 import BatchBatchItemType8
     from ..models.batch_integrations import BatchIntegrations
     from ..models.identify_anonymous_user import IdentifyAnonymousUser
     from ..models.identify_known_user import IdentifyKnownUser
@@ -33,10 +33,9 @@ T = TypeVar("T", bound="Batch")
 class Batch:
     """
     Attributes:
-        batch (list[BatchBatchItemType1Type0 | BatchBatchItemType1Type1 | BatchBatchItemType2Type0 |
-            BatchBatchItemType2Type1 | BatchBatchItemType3Type0 | BatchBatchItemType3Type1 | BatchBatchItemType4Type0 |
-            BatchBatchItemType4Type1 | IdentifyAnonymousUser | IdentifyKnownUser] | Unset): A group of requests you want to
-            send to Data Pipelines in the call.
+        batch (list[BatchBatchItemType1 | BatchBatchItemType2 | BatchBatchItemType3 | BatchBatchItemType4 |
+            BatchBatchItemType5 | BatchBatchItemType6 | BatchBatchItemType7 | BatchBatchItemType8 | IdentifyAnonymousUser |
+            IdentifyKnownUser] | Unset): A group of requests you want to send to Data Pipelines in the call.
         context (Mobile | NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP
             address or locale. Context is automatically collected by our source libraries.
         integrations (BatchIntegrations | Unset): Contains a list of booleans indicating the integrations that are
@@ -47,14 +46,14 @@ class Batch:
 
     batch: (
         list[
-            BatchBatchItemType1Type0
-            | BatchBatchItemType1Type1
-            | BatchBatchItemType2Type0
-            | BatchBatchItemType2Type1
-            | BatchBatchItemType3Type0
-            | BatchBatchItemType3Type1
-            | BatchBatchItemType4Type0
-            | BatchBatchItemType4Type1
+            BatchBatchItemType1
+            | BatchBatchItemType2
+            | BatchBatchItemType3
+            | BatchBatchItemType4
+            | BatchBatchItemType5
+            | BatchBatchItemType6
+            | BatchBatchItemType7
+            | BatchBatchItemType8
             | IdentifyAnonymousUser
             | IdentifyKnownUser
         ]
@@ -65,13 +64,13 @@ class Batch:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.batch_batch_item_type_1_type_0 import BatchBatchItemType1Type0  # noqa: PLC0415
-        from ..models.batch_batch_item_type_1_type_1 import BatchBatchItemType1Type1  # noqa: PLC0415
-        from ..models.batch_batch_item_type_2_type_0 import BatchBatchItemType2Type0  # noqa: PLC0415
-        from ..models.batch_batch_item_type_2_type_1 import BatchBatchItemType2Type1  # noqa: PLC0415
-        from ..models.batch_batch_item_type_3_type_0 import BatchBatchItemType3Type0  # noqa: PLC0415
-        from ..models.batch_batch_item_type_3_type_1 import BatchBatchItemType3Type1  # noqa: PLC0415
-        from ..models.batch_batch_item_type_4_type_0 import BatchBatchItemType4Type0  # noqa: PLC0415
+        from ..models.batch_batch_item_type_1 import BatchBatchItemType1  # noqa: PLC0415
+        from ..models.batch_batch_item_type_2 import BatchBatchItemType2  # noqa: PLC0415
+        from ..models.batch_batch_item_type_3 import BatchBatchItemType3  # noqa: PLC0415
+        from ..models.batch_batch_item_type_4 import BatchBatchItemType4  # noqa: PLC0415
+        from ..models.batch_batch_item_type_5 import BatchBatchItemType5  # noqa: PLC0415
+        from ..models.batch_batch_item_type_6 import BatchBatchItemType6  # noqa: PLC0415
+        from ..models.batch_batch_item_type_7 import BatchBatchItemType7  # noqa: PLC0415
         from ..models.identify_anonymous_user import IdentifyAnonymousUser  # noqa: PLC0415
         from ..models.identify_known_user import IdentifyKnownUser  # noqa: PLC0415
         from ..models.non_mobile import NonMobile  # noqa: PLC0415
@@ -85,19 +84,19 @@ class Batch:
                     batch_item = batch_item_data.to_dict()
                 elif isinstance(batch_item_data, IdentifyAnonymousUser):
                     batch_item = batch_item_data.to_dict()
-                elif isinstance(batch_item_data, BatchBatchItemType1Type0):
+                elif isinstance(batch_item_data, BatchBatchItemType1):
                     batch_item = batch_item_data.to_dict()
-                elif isinstance(batch_item_data, BatchBatchItemType1Type1):
+                elif isinstance(batch_item_data, BatchBatchItemType2):
                     batch_item = batch_item_data.to_dict()
-                elif isinstance(batch_item_data, BatchBatchItemType2Type0):
+                elif isinstance(batch_item_data, BatchBatchItemType3):
                     batch_item = batch_item_data.to_dict()
-                elif isinstance(batch_item_data, BatchBatchItemType2Type1):
+                elif isinstance(batch_item_data, BatchBatchItemType4):
                     batch_item = batch_item_data.to_dict()
-                elif isinstance(batch_item_data, BatchBatchItemType3Type0):
+                elif isinstance(batch_item_data, BatchBatchItemType5):
                     batch_item = batch_item_data.to_dict()
-                elif isinstance(batch_item_data, BatchBatchItemType3Type1):
+                elif isinstance(batch_item_data, BatchBatchItemType6):
                     batch_item = batch_item_data.to_dict()
-                elif isinstance(batch_item_data, BatchBatchItemType4Type0):
+                elif isinstance(batch_item_data, BatchBatchItemType7):
                     batch_item = batch_item_data.to_dict()
                 else:
                     batch_item = batch_item_data.to_dict()
@@ -130,14 +129,14 @@ class Batch:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.batch_batch_item_type_1_type_0 import BatchBatchItemType1Type0  # noqa: PLC0415
-        from ..models.batch_batch_item_type_1_type_1 import BatchBatchItemType1Type1  # noqa: PLC0415
-        from ..models.batch_batch_item_type_2_type_0 import BatchBatchItemType2Type0  # noqa: PLC0415
-        from ..models.batch_batch_item_type_2_type_1 import BatchBatchItemType2Type1  # noqa: PLC0415
-        from ..models.batch_batch_item_type_3_type_0 import BatchBatchItemType3Type0  # noqa: PLC0415
-        from ..models.batch_batch_item_type_3_type_1 import BatchBatchItemType3Type1  # noqa: PLC0415
-        from ..models.batch_batch_item_type_4_type_0 import BatchBatchItemType4Type0  # noqa: PLC0415
-        from ..models.batch_batch_item_type_4_type_1 import BatchBatchItemType4Type1  # noqa: PLC0415
+        from ..models.batch_batch_item_type_1 import BatchBatchItemType1  # noqa: PLC0415
+        from ..models.batch_batch_item_type_2 import BatchBatchItemType2  # noqa: PLC0415
+        from ..models.batch_batch_item_type_3 import BatchBatchItemType3  # noqa: PLC0415
+        from ..models.batch_batch_item_type_4 import BatchBatchItemType4  # noqa: PLC0415
+        from ..models.batch_batch_item_type_5 import BatchBatchItemType5  # noqa: PLC0415
+        from ..models.batch_batch_item_type_6 import BatchBatchItemType6  # noqa: PLC0415
+        from ..models.batch_batch_item_type_7 import BatchBatchItemType7  # noqa: PLC0415
+        from ..models.batch_batch_item_type_8 import BatchBatchItemType8  # noqa: PLC0415
         from ..models.batch_integrations import BatchIntegrations  # noqa: PLC0415
         from ..models.identify_anonymous_user import IdentifyAnonymousUser  # noqa: PLC0415
         from ..models.identify_known_user import IdentifyKnownUser  # noqa: PLC0415
@@ -148,14 +147,14 @@ class Batch:
         _batch = d.pop("batch", UNSET)
         batch: (
             list[
-                BatchBatchItemType1Type0
-                | BatchBatchItemType1Type1
-                | BatchBatchItemType2Type0
-                | BatchBatchItemType2Type1
-                | BatchBatchItemType3Type0
-                | BatchBatchItemType3Type1
-                | BatchBatchItemType4Type0
-                | BatchBatchItemType4Type1
+                BatchBatchItemType1
+                | BatchBatchItemType2
+                | BatchBatchItemType3
+                | BatchBatchItemType4
+                | BatchBatchItemType5
+                | BatchBatchItemType6
+                | BatchBatchItemType7
+                | BatchBatchItemType8
                 | IdentifyAnonymousUser
                 | IdentifyKnownUser
             ]
@@ -168,14 +167,14 @@ class Batch:
                 def _parse_batch_item(
                     data: object,
                 ) -> (
-                    BatchBatchItemType1Type0
-                    | BatchBatchItemType1Type1
-                    | BatchBatchItemType2Type0
-                    | BatchBatchItemType2Type1
-                    | BatchBatchItemType3Type0
-                    | BatchBatchItemType3Type1
-                    | BatchBatchItemType4Type0
-                    | BatchBatchItemType4Type1
+                    BatchBatchItemType1
+                    | BatchBatchItemType2
+                    | BatchBatchItemType3
+                    | BatchBatchItemType4
+                    | BatchBatchItemType5
+                    | BatchBatchItemType6
+                    | BatchBatchItemType7
+                    | BatchBatchItemType8
                     | IdentifyAnonymousUser
                     | IdentifyKnownUser
                 ):
@@ -198,64 +197,64 @@ class Batch:
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        batch_item_type_1_type_0 = BatchBatchItemType1Type0.from_dict(data)
+                        batch_item_type_1 = BatchBatchItemType1.from_dict(data)
 
-                        return batch_item_type_1_type_0
+                        return batch_item_type_1
                     except (TypeError, ValueError, AttributeError, KeyError):
                         pass
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        batch_item_type_1_type_1 = BatchBatchItemType1Type1.from_dict(data)
+                        batch_item_type_2 = BatchBatchItemType2.from_dict(data)
 
-                        return batch_item_type_1_type_1
+                        return batch_item_type_2
                     except (TypeError, ValueError, AttributeError, KeyError):
                         pass
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        batch_item_type_2_type_0 = BatchBatchItemType2Type0.from_dict(data)
+                        batch_item_type_3 = BatchBatchItemType3.from_dict(data)
 
-                        return batch_item_type_2_type_0
+                        return batch_item_type_3
                     except (TypeError, ValueError, AttributeError, KeyError):
                         pass
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        batch_item_type_2_type_1 = BatchBatchItemType2Type1.from_dict(data)
+                        batch_item_type_4 = BatchBatchItemType4.from_dict(data)
 
-                        return batch_item_type_2_type_1
+                        return batch_item_type_4
                     except (TypeError, ValueError, AttributeError, KeyError):
                         pass
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        batch_item_type_3_type_0 = BatchBatchItemType3Type0.from_dict(data)
+                        batch_item_type_5 = BatchBatchItemType5.from_dict(data)
 
-                        return batch_item_type_3_type_0
+                        return batch_item_type_5
                     except (TypeError, ValueError, AttributeError, KeyError):
                         pass
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        batch_item_type_3_type_1 = BatchBatchItemType3Type1.from_dict(data)
+                        batch_item_type_6 = BatchBatchItemType6.from_dict(data)
 
-                        return batch_item_type_3_type_1
+                        return batch_item_type_6
                     except (TypeError, ValueError, AttributeError, KeyError):
                         pass
                     try:
                         if not isinstance(data, dict):
                             raise TypeError()
-                        batch_item_type_4_type_0 = BatchBatchItemType4Type0.from_dict(data)
+                        batch_item_type_7 = BatchBatchItemType7.from_dict(data)
 
-                        return batch_item_type_4_type_0
+                        return batch_item_type_7
                     except (TypeError, ValueError, AttributeError, KeyError):
                         pass
                     if not isinstance(data, dict):
                         raise TypeError()
-                    batch_item_type_4_type_1 = BatchBatchItemType4Type1.from_dict(data)
+                    batch_item_type_8 = BatchBatchItemType8.from_dict(data)
 
-                    return batch_item_type_4_type_1
+                    return batch_item_type_8
 
                 batch_item = _parse_batch_item(batch_item_data)
 

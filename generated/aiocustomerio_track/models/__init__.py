@@ -11,7 +11,6 @@ from .action_widget_component import ActionWidgetComponent
 from .action_widget_type import ActionWidgetType
 from .activity_object import ActivityObject
 from .activity_object_attribute_change import ActivityObjectAttributeChange
-from .activity_object_attribute_change_additional_property import ActivityObjectAttributeChangeAdditionalProperty
 from .activity_object_delivery_type import ActivityObjectDeliveryType
 from .activity_object_message_delivery import ActivityObjectMessageDelivery
 from .activity_object_type import ActivityObjectType
@@ -513,7 +512,6 @@ __all__ = (
     "ActionWidgetType",
     "ActivityObject",
     "ActivityObjectAttributeChange",
-    "ActivityObjectAttributeChangeAdditionalProperty",
     "ActivityObjectDeliveryType",
     "ActivityObjectMessageDelivery",
     "ActivityObjectType",

@@ -9,9 +9,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.activity_object_attribute_change_additional_property import (
-        ActivityObjectAttributeChangeAdditionalProperty,
-    )
+    from ..models.attribute_change_action import AttributeChangeAction
 
 
 T = TypeVar("T", bound="ActivityObjectAttributeChange")
@@ -26,9 +24,7 @@ class ActivityObjectAttributeChange:
 
     """
 
-    additional_properties: dict[str, ActivityObjectAttributeChangeAdditionalProperty] = _attrs_field(
-        init=False, factory=dict
-    )
+    additional_properties: dict[str, AttributeChangeAction] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
 
@@ -40,16 +36,14 @@ class ActivityObjectAttributeChange:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.activity_object_attribute_change_additional_property import (
-            ActivityObjectAttributeChangeAdditionalProperty,  # noqa: PLC0415
-        )
+        from ..models.attribute_change_action import AttributeChangeAction  # noqa: PLC0415
 
         d = dict(src_dict)
         activity_object_attribute_change = cls()
 
         additional_properties = {}
         for prop_name, prop_dict in d.items():
-            additional_property = ActivityObjectAttributeChangeAdditionalProperty.from_dict(prop_dict)
+            additional_property = AttributeChangeAction.from_dict(prop_dict)
 
             additional_properties[prop_name] = additional_property
 
@@ -60,10 +54,10 @@ class ActivityObjectAttributeChange:
     def additional_keys(self) -> list[str]:
         return list(self.additional_properties.keys())
 
-    def __getitem__(self, key: str) -> ActivityObjectAttributeChangeAdditionalProperty:
+    def __getitem__(self, key: str) -> AttributeChangeAction:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: ActivityObjectAttributeChangeAdditionalProperty) -> None:
+    def __setitem__(self, key: str, value: AttributeChangeAction) -> None:
         self.additional_properties[key] = value
 
     def __delitem__(self, key: str) -> None:

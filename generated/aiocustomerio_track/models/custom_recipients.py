@@ -166,40 +166,40 @@ class CustomRecipients:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemasnot_audience_filter_type_0 = NotAudienceFilterAnd.from_dict(data)
+                componentsschemasaudience_filter_type_2 = NotAudienceFilterAnd.from_dict(data)
 
-                return componentsschemasnot_audience_filter_type_0
+                return componentsschemasaudience_filter_type_2
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemasnot_audience_filter_type_1 = NotAudienceFilterOr.from_dict(data)
+                componentsschemasaudience_filter_type_3 = NotAudienceFilterOr.from_dict(data)
 
-                return componentsschemasnot_audience_filter_type_1
+                return componentsschemasaudience_filter_type_3
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemasnot_audience_filter_type_2 = Segment.from_dict(data)
+                componentsschemasaudience_filter_type_4 = Segment.from_dict(data)
 
-                return componentsschemasnot_audience_filter_type_2
+                return componentsschemasaudience_filter_type_4
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemasnot_audience_filter_type_3 = Attribute.from_dict(data)
+                componentsschemasaudience_filter_type_5 = Attribute.from_dict(data)
 
-                return componentsschemasnot_audience_filter_type_3
+                return componentsschemasaudience_filter_type_5
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemasaudience_filter_type_4 = Audience.from_dict(data)
+            componentsschemasaudience_filter_type_7 = Audience.from_dict(data)
 
-            return componentsschemasaudience_filter_type_4
+            return componentsschemasaudience_filter_type_7
 
         recipients = _parse_recipients(d.pop("recipients"))
 

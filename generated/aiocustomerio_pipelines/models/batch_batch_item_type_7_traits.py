@@ -8,12 +8,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="BatchBatchItemType3Type1Properties")
+T = TypeVar("T", bound="BatchBatchItemType7Traits")
 
 
 @_attrs_define
-class BatchBatchItemType3Type1Properties:
-    """Additional properties for your screen."""
+class BatchBatchItemType7Traits:
+    """Additional information about the group."""
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -27,10 +27,10 @@ class BatchBatchItemType3Type1Properties:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        batch_batch_item_type_3_type_1_properties = cls()
+        batch_batch_item_type_7_traits = cls()
 
-        batch_batch_item_type_3_type_1_properties.additional_properties = d
-        return batch_batch_item_type_3_type_1_properties
+        batch_batch_item_type_7_traits.additional_properties = d
+        return batch_batch_item_type_7_traits
 
     @property
     def additional_keys(self) -> list[str]:

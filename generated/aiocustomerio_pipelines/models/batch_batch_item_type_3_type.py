@@ -3,8 +3,8 @@
 from enum import Enum
 
 
-class BatchBatchItemType3Type0Type(str, Enum):
-    SCREEN = "screen"
+class BatchBatchItemType3Type(str, Enum):
+    PAGE = "page"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -8,35 +8,36 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.batch_batch_item_type_2_type_0_type import BatchBatchItemType2Type0Type
+from ..models.batch_batch_item_type_4_type import BatchBatchItemType4Type
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.batch_properties import BatchProperties
 
 
-T = TypeVar("T", bound="BatchBatchItemType2Type0")
+T = TypeVar("T", bound="BatchBatchItemType4")
 
 
 @_attrs_define
-class BatchBatchItemType2Type0:
+class BatchBatchItemType4:
     """
     Attributes:
-        user_id (str): The unique identifier for a person. This value should be unique across systems, so you recognize
-            the same person in your sources _and_ destinations. Example: 241ma8mf4a.
-        type_ (BatchBatchItemType2Type0Type): The event type. This is set automatically by the request method/endpoint.
+        anonymous_id (str): A unique substitute for a User ID in cases when you don’t have an absolutely unique
+            identifier. Our libraries generate this value automatically to help you track people before they sign up, log
+            in, provide their email, etc. Example: c0e5cae6-6f04-46e4-97a8-25076e8bdc0b.
+        type_ (BatchBatchItemType4Type): The event type. This is set automatically by the request method/endpoint.
         name (str | Unset): The name of the page. Example: home.
         properties (BatchProperties | Unset): Additional properties for your event.
     """
 
-    user_id: str
-    type_: BatchBatchItemType2Type0Type
+    anonymous_id: str
+    type_: BatchBatchItemType4Type
     name: str | Unset = UNSET
     properties: BatchProperties | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        user_id = self.user_id
+        anonymous_id = self.anonymous_id
 
         type_ = self.type_.value
 
@@ -50,7 +51,7 @@ class BatchBatchItemType2Type0:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "userId": user_id,
+                "anonymousId": anonymous_id,
                 "type": type_,
             }
         )
@@ -66,9 +67,9 @@ class BatchBatchItemType2Type0:
         from ..models.batch_properties import BatchProperties  # noqa: PLC0415
 
         d = dict(src_dict)
-        user_id = d.pop("userId")
+        anonymous_id = d.pop("anonymousId")
 
-        type_ = BatchBatchItemType2Type0Type(d.pop("type"))
+        type_ = BatchBatchItemType4Type(d.pop("type"))
 
         name = d.pop("name", UNSET)
 
@@ -79,15 +80,15 @@ class BatchBatchItemType2Type0:
         else:
             properties = BatchProperties.from_dict(_properties)
 
-        batch_batch_item_type_2_type_0 = cls(
-            user_id=user_id,
+        batch_batch_item_type_4 = cls(
+            anonymous_id=anonymous_id,
             type_=type_,
             name=name,
             properties=properties,
         )
 
-        batch_batch_item_type_2_type_0.additional_properties = d
-        return batch_batch_item_type_2_type_0
+        batch_batch_item_type_4.additional_properties = d
+        return batch_batch_item_type_4
 
     @property
     def additional_keys(self) -> list[str]:

@@ -3,8 +3,8 @@
 from enum import Enum
 
 
-class BatchBatchItemType1Type1Type(str, Enum):
-    TRACK = "track"
+class BatchBatchItemType7Type(str, Enum):
+    GROUP = "group"
 
     def __str__(self) -> str:
         return str(self.value)

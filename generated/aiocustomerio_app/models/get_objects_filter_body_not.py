@@ -11,54 +11,54 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.object_attribute import ObjectAttribute
+    from ..models.get_objects_filter_body_not_not import GetObjectsFilterBodyNotNot
 
 
-T = TypeVar("T", bound="GetObjectsFilterBodyFilterType2Not")
+T = TypeVar("T", bound="GetObjectsFilterBodyNot")
 
 
 @_attrs_define
-class GetObjectsFilterBodyFilterType2Not:
-    """Returns results if a condition is false. While and/or support an array of items, `not` supports a single condition.
-
+class GetObjectsFilterBodyNot:
+    """
     Attributes:
-        object_attribute (ObjectAttribute | Unset): Filter your objects by their attributes.
+        not_ (GetObjectsFilterBodyNotNot | Unset): Returns results if a condition is false. While and/or support an
+            array of items, `not` supports a single condition.
     """
 
-    object_attribute: ObjectAttribute | Unset = UNSET
+    not_: GetObjectsFilterBodyNotNot | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        object_attribute: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.object_attribute, Unset):
-            object_attribute = self.object_attribute.to_dict()
+        not_: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.not_, Unset):
+            not_ = self.not_.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if object_attribute is not UNSET:
-            field_dict["object_attribute"] = object_attribute
+        if not_ is not UNSET:
+            field_dict["not"] = not_
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.object_attribute import ObjectAttribute  # noqa: PLC0415
+        from ..models.get_objects_filter_body_not_not import GetObjectsFilterBodyNotNot  # noqa: PLC0415
 
         d = dict(src_dict)
-        _object_attribute = d.pop("object_attribute", UNSET)
-        object_attribute: ObjectAttribute | Unset
-        if isinstance(_object_attribute, Unset):
-            object_attribute = UNSET
+        _not_ = d.pop("not", UNSET)
+        not_: GetObjectsFilterBodyNotNot | Unset
+        if isinstance(_not_, Unset):
+            not_ = UNSET
         else:
-            object_attribute = ObjectAttribute.from_dict(_object_attribute)
+            not_ = GetObjectsFilterBodyNotNot.from_dict(_not_)
 
-        get_objects_filter_body_filter_type_2_not = cls(
-            object_attribute=object_attribute,
+        get_objects_filter_body_not = cls(
+            not_=not_,
         )
 
-        get_objects_filter_body_filter_type_2_not.additional_properties = d
-        return get_objects_filter_body_filter_type_2_not
+        get_objects_filter_body_not.additional_properties = d
+        return get_objects_filter_body_not
 
     @property
     def additional_keys(self) -> list[str]:

@@ -8,37 +8,36 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.batch_batch_item_type_4_type_1_type import BatchBatchItemType4Type1Type
+from ..models.batch_batch_item_type_7_type import BatchBatchItemType7Type
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.batch_batch_item_type_4_type_1_traits import BatchBatchItemType4Type1Traits
+    from ..models.batch_batch_item_type_7_traits import BatchBatchItemType7Traits
 
 
-T = TypeVar("T", bound="BatchBatchItemType4Type1")
+T = TypeVar("T", bound="BatchBatchItemType7")
 
 
 @_attrs_define
-class BatchBatchItemType4Type1:
+class BatchBatchItemType7:
     """
     Attributes:
-        anonymous_id (str): A unique substitute for a User ID in cases when you don’t have an absolutely unique
-            identifier. Our libraries generate this value automatically to help you track people before they sign up, log
-            in, provide their email, etc. Example: c0e5cae6-6f04-46e4-97a8-25076e8bdc0b.
-        type_ (BatchBatchItemType4Type1Type): The event type. This is set automatically by the request method/endpoint.
+        user_id (str): The unique identifier for a person. This value should be unique across systems, so you recognize
+            the same person in your sources _and_ destinations. Example: 241ma8mf4a.
+        type_ (BatchBatchItemType7Type): The event type. This is set automatically by the request method/endpoint.
             Example: group.
         group_id (str): ID of the group Example: 0e8c78ea9d97a7b8185e8632.
-        traits (BatchBatchItemType4Type1Traits | Unset): Additional information about the group.
+        traits (BatchBatchItemType7Traits | Unset): Additional information about the group.
     """
 
-    anonymous_id: str
-    type_: BatchBatchItemType4Type1Type
+    user_id: str
+    type_: BatchBatchItemType7Type
     group_id: str
-    traits: BatchBatchItemType4Type1Traits | Unset = UNSET
+    traits: BatchBatchItemType7Traits | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        anonymous_id = self.anonymous_id
+        user_id = self.user_id
 
         type_ = self.type_.value
 
@@ -52,7 +51,7 @@ class BatchBatchItemType4Type1:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "anonymousId": anonymous_id,
+                "userId": user_id,
                 "type": type_,
                 "groupId": group_id,
             }
@@ -64,31 +63,31 @@ class BatchBatchItemType4Type1:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.batch_batch_item_type_4_type_1_traits import BatchBatchItemType4Type1Traits  # noqa: PLC0415
+        from ..models.batch_batch_item_type_7_traits import BatchBatchItemType7Traits  # noqa: PLC0415
 
         d = dict(src_dict)
-        anonymous_id = d.pop("anonymousId")
+        user_id = d.pop("userId")
 
-        type_ = BatchBatchItemType4Type1Type(d.pop("type"))
+        type_ = BatchBatchItemType7Type(d.pop("type"))
 
         group_id = d.pop("groupId")
 
         _traits = d.pop("traits", UNSET)
-        traits: BatchBatchItemType4Type1Traits | Unset
+        traits: BatchBatchItemType7Traits | Unset
         if isinstance(_traits, Unset):
             traits = UNSET
         else:
-            traits = BatchBatchItemType4Type1Traits.from_dict(_traits)
+            traits = BatchBatchItemType7Traits.from_dict(_traits)
 
-        batch_batch_item_type_4_type_1 = cls(
-            anonymous_id=anonymous_id,
+        batch_batch_item_type_7 = cls(
+            user_id=user_id,
             type_=type_,
             group_id=group_id,
             traits=traits,
         )
 
-        batch_batch_item_type_4_type_1.additional_properties = d
-        return batch_batch_item_type_4_type_1
+        batch_batch_item_type_7.additional_properties = d
+        return batch_batch_item_type_7
 
     @property
     def additional_keys(self) -> list[str]:

@@ -3,8 +3,8 @@
 from enum import Enum
 
 
-class BatchBatchItemType4Type0Type(str, Enum):
-    GROUP = "group"
+class BatchBatchItemType4Type(str, Enum):
+    PAGE = "page"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -8,12 +8,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="BatchBatchItemType1Type1Properties")
+T = TypeVar("T", bound="BatchBatchItemType6Properties")
 
 
 @_attrs_define
-class BatchBatchItemType1Type1Properties:
-    """Additional properties for your event."""
+class BatchBatchItemType6Properties:
+    """Additional properties for your screen."""
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -27,10 +27,10 @@ class BatchBatchItemType1Type1Properties:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        batch_batch_item_type_1_type_1_properties = cls()
+        batch_batch_item_type_6_properties = cls()
 
-        batch_batch_item_type_1_type_1_properties.additional_properties = d
-        return batch_batch_item_type_1_type_1_properties
+        batch_batch_item_type_6_properties.additional_properties = d
+        return batch_batch_item_type_6_properties
 
     @property
     def additional_keys(self) -> list[str]:

@@ -8,32 +8,33 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.batch_batch_item_type_2_type_1_type import BatchBatchItemType2Type1Type
+from ..models.batch_batch_item_type_8_type import BatchBatchItemType8Type
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.batch_properties import BatchProperties
+    from ..models.batch_batch_item_type_8_traits import BatchBatchItemType8Traits
 
 
-T = TypeVar("T", bound="BatchBatchItemType2Type1")
+T = TypeVar("T", bound="BatchBatchItemType8")
 
 
 @_attrs_define
-class BatchBatchItemType2Type1:
+class BatchBatchItemType8:
     """
     Attributes:
         anonymous_id (str): A unique substitute for a User ID in cases when you don’t have an absolutely unique
             identifier. Our libraries generate this value automatically to help you track people before they sign up, log
             in, provide their email, etc. Example: c0e5cae6-6f04-46e4-97a8-25076e8bdc0b.
-        type_ (BatchBatchItemType2Type1Type): The event type. This is set automatically by the request method/endpoint.
-        name (str | Unset): The name of the page. Example: home.
-        properties (BatchProperties | Unset): Additional properties for your event.
+        type_ (BatchBatchItemType8Type): The event type. This is set automatically by the request method/endpoint.
+            Example: group.
+        group_id (str): ID of the group Example: 0e8c78ea9d97a7b8185e8632.
+        traits (BatchBatchItemType8Traits | Unset): Additional information about the group.
     """
 
     anonymous_id: str
-    type_: BatchBatchItemType2Type1Type
-    name: str | Unset = UNSET
-    properties: BatchProperties | Unset = UNSET
+    type_: BatchBatchItemType8Type
+    group_id: str
+    traits: BatchBatchItemType8Traits | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -41,11 +42,11 @@ class BatchBatchItemType2Type1:
 
         type_ = self.type_.value
 
-        name = self.name
+        group_id = self.group_id
 
-        properties: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.properties, Unset):
-            properties = self.properties.to_dict()
+        traits: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.traits, Unset):
+            traits = self.traits.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -53,42 +54,41 @@ class BatchBatchItemType2Type1:
             {
                 "anonymousId": anonymous_id,
                 "type": type_,
+                "groupId": group_id,
             }
         )
-        if name is not UNSET:
-            field_dict["name"] = name
-        if properties is not UNSET:
-            field_dict["properties"] = properties
+        if traits is not UNSET:
+            field_dict["traits"] = traits
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.batch_properties import BatchProperties  # noqa: PLC0415
+        from ..models.batch_batch_item_type_8_traits import BatchBatchItemType8Traits  # noqa: PLC0415
 
         d = dict(src_dict)
         anonymous_id = d.pop("anonymousId")
 
-        type_ = BatchBatchItemType2Type1Type(d.pop("type"))
+        type_ = BatchBatchItemType8Type(d.pop("type"))
 
-        name = d.pop("name", UNSET)
+        group_id = d.pop("groupId")
 
-        _properties = d.pop("properties", UNSET)
-        properties: BatchProperties | Unset
-        if isinstance(_properties, Unset):
-            properties = UNSET
+        _traits = d.pop("traits", UNSET)
+        traits: BatchBatchItemType8Traits | Unset
+        if isinstance(_traits, Unset):
+            traits = UNSET
         else:
-            properties = BatchProperties.from_dict(_properties)
+            traits = BatchBatchItemType8Traits.from_dict(_traits)
 
-        batch_batch_item_type_2_type_1 = cls(
+        batch_batch_item_type_8 = cls(
             anonymous_id=anonymous_id,
             type_=type_,
-            name=name,
-            properties=properties,
+            group_id=group_id,
+            traits=traits,
         )
 
-        batch_batch_item_type_2_type_1.additional_properties = d
-        return batch_batch_item_type_2_type_1
+        batch_batch_item_type_8.additional_properties = d
+        return batch_batch_item_type_8
 
     @property
     def additional_keys(self) -> list[str]:

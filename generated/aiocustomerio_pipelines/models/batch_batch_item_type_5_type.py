@@ -3,7 +3,7 @@
 from enum import Enum
 
 
-class BatchBatchItemType3Type1Type(str, Enum):
+class BatchBatchItemType5Type(str, Enum):
     SCREEN = "screen"
 
     def __str__(self) -> str:

@@ -8,35 +8,36 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.batch_batch_item_type_3_type_0_type import BatchBatchItemType3Type0Type
+from ..models.batch_batch_item_type_6_type import BatchBatchItemType6Type
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.batch_batch_item_type_3_type_0_properties import BatchBatchItemType3Type0Properties
+    from ..models.batch_batch_item_type_6_properties import BatchBatchItemType6Properties
 
 
-T = TypeVar("T", bound="BatchBatchItemType3Type0")
+T = TypeVar("T", bound="BatchBatchItemType6")
 
 
 @_attrs_define
-class BatchBatchItemType3Type0:
+class BatchBatchItemType6:
     """
     Attributes:
-        user_id (str): The unique identifier for a person. This value should be unique across systems, so you recognize
-            the same person in your sources _and_ destinations. Example: 241ma8mf4a.
-        type_ (BatchBatchItemType3Type0Type): The event type. This is set automatically by the request method/endpoint.
+        anonymous_id (str): A unique substitute for a User ID in cases when you don’t have an absolutely unique
+            identifier. Our libraries generate this value automatically to help you track people before they sign up, log
+            in, provide their email, etc. Example: c0e5cae6-6f04-46e4-97a8-25076e8bdc0b.
+        type_ (BatchBatchItemType6Type): The event type. This is set automatically by the request method/endpoint.
         name (str | Unset): The name of the screen the person visited. Example: home.
-        properties (BatchBatchItemType3Type0Properties | Unset): Additional properties for your screen.
+        properties (BatchBatchItemType6Properties | Unset): Additional properties for your screen.
     """
 
-    user_id: str
-    type_: BatchBatchItemType3Type0Type
+    anonymous_id: str
+    type_: BatchBatchItemType6Type
     name: str | Unset = UNSET
-    properties: BatchBatchItemType3Type0Properties | Unset = UNSET
+    properties: BatchBatchItemType6Properties | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        user_id = self.user_id
+        anonymous_id = self.anonymous_id
 
         type_ = self.type_.value
 
@@ -50,7 +51,7 @@ class BatchBatchItemType3Type0:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "userId": user_id,
+                "anonymousId": anonymous_id,
                 "type": type_,
             }
         )
@@ -63,31 +64,31 @@ class BatchBatchItemType3Type0:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.batch_batch_item_type_3_type_0_properties import BatchBatchItemType3Type0Properties  # noqa: PLC0415
+        from ..models.batch_batch_item_type_6_properties import BatchBatchItemType6Properties  # noqa: PLC0415
 
         d = dict(src_dict)
-        user_id = d.pop("userId")
+        anonymous_id = d.pop("anonymousId")
 
-        type_ = BatchBatchItemType3Type0Type(d.pop("type"))
+        type_ = BatchBatchItemType6Type(d.pop("type"))
 
         name = d.pop("name", UNSET)
 
         _properties = d.pop("properties", UNSET)
-        properties: BatchBatchItemType3Type0Properties | Unset
+        properties: BatchBatchItemType6Properties | Unset
         if isinstance(_properties, Unset):
             properties = UNSET
         else:
-            properties = BatchBatchItemType3Type0Properties.from_dict(_properties)
+            properties = BatchBatchItemType6Properties.from_dict(_properties)
 
-        batch_batch_item_type_3_type_0 = cls(
-            user_id=user_id,
+        batch_batch_item_type_6 = cls(
+            anonymous_id=anonymous_id,
             type_=type_,
             name=name,
             properties=properties,
         )
 
-        batch_batch_item_type_3_type_0.additional_properties = d
-        return batch_batch_item_type_3_type_0
+        batch_batch_item_type_6.additional_properties = d
+        return batch_batch_item_type_6
 
     @property
     def additional_keys(self) -> list[str]:

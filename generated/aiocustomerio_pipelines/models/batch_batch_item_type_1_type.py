@@ -3,8 +3,8 @@
 from enum import Enum
 
 
-class BatchBatchItemType4Type1Type(str, Enum):
-    GROUP = "group"
+class BatchBatchItemType1Type(str, Enum):
+    TRACK = "track"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -8,39 +8,40 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.batch_batch_item_type_1_type_0_type import BatchBatchItemType1Type0Type
+from ..models.batch_batch_item_type_2_type import BatchBatchItemType2Type
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.batch_batch_item_type_1_type_0_properties import BatchBatchItemType1Type0Properties
+    from ..models.batch_batch_item_type_2_properties import BatchBatchItemType2Properties
 
 
-T = TypeVar("T", bound="BatchBatchItemType1Type0")
+T = TypeVar("T", bound="BatchBatchItemType2")
 
 
 @_attrs_define
-class BatchBatchItemType1Type0:
+class BatchBatchItemType2:
     """
     Attributes:
-        user_id (str): The unique identifier for a person. This value should be unique across systems, so you recognize
-            the same person in your sources _and_ destinations. Example: 241ma8mf4a.
-        type_ (BatchBatchItemType1Type0Type): The event type. This is set automatically by the request method/endpoint.
+        type_ (BatchBatchItemType2Type): The event type. This is set automatically by the request method/endpoint.
         event (str): The name of the event Example: new_account.
-        properties (BatchBatchItemType1Type0Properties | Unset): Additional properties for your event.
+        anonymous_id (str | Unset): A unique substitute for a User ID in cases when you don’t have an absolutely unique
+            identifier. Our libraries generate this value automatically to help you track people before they sign up, log
+            in, provide their email, etc. Example: c0e5cae6-6f04-46e4-97a8-25076e8bdc0b.
+        properties (BatchBatchItemType2Properties | Unset): Additional properties for your event.
     """
 
-    user_id: str
-    type_: BatchBatchItemType1Type0Type
+    type_: BatchBatchItemType2Type
     event: str
-    properties: BatchBatchItemType1Type0Properties | Unset = UNSET
+    anonymous_id: str | Unset = UNSET
+    properties: BatchBatchItemType2Properties | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        user_id = self.user_id
-
         type_ = self.type_.value
 
         event = self.event
+
+        anonymous_id = self.anonymous_id
 
         properties: dict[str, Any] | Unset = UNSET
         if not isinstance(self.properties, Unset):
@@ -50,11 +51,12 @@ class BatchBatchItemType1Type0:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "userId": user_id,
                 "type": type_,
                 "event": event,
             }
         )
+        if anonymous_id is not UNSET:
+            field_dict["anonymousId"] = anonymous_id
         if properties is not UNSET:
             field_dict["properties"] = properties
 
@@ -62,31 +64,31 @@ class BatchBatchItemType1Type0:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.batch_batch_item_type_1_type_0_properties import BatchBatchItemType1Type0Properties  # noqa: PLC0415
+        from ..models.batch_batch_item_type_2_properties import BatchBatchItemType2Properties  # noqa: PLC0415
 
         d = dict(src_dict)
-        user_id = d.pop("userId")
-
-        type_ = BatchBatchItemType1Type0Type(d.pop("type"))
+        type_ = BatchBatchItemType2Type(d.pop("type"))
 
         event = d.pop("event")
 
+        anonymous_id = d.pop("anonymousId", UNSET)
+
         _properties = d.pop("properties", UNSET)
-        properties: BatchBatchItemType1Type0Properties | Unset
+        properties: BatchBatchItemType2Properties | Unset
         if isinstance(_properties, Unset):
             properties = UNSET
         else:
-            properties = BatchBatchItemType1Type0Properties.from_dict(_properties)
+            properties = BatchBatchItemType2Properties.from_dict(_properties)
 
-        batch_batch_item_type_1_type_0 = cls(
-            user_id=user_id,
+        batch_batch_item_type_2 = cls(
             type_=type_,
             event=event,
+            anonymous_id=anonymous_id,
             properties=properties,
         )
 
-        batch_batch_item_type_1_type_0.additional_properties = d
-        return batch_batch_item_type_1_type_0
+        batch_batch_item_type_2.additional_properties = d
+        return batch_batch_item_type_2
 
     @property
     def additional_keys(self) -> list[str]:

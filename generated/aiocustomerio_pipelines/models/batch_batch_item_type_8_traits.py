@@ -8,12 +8,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="BatchBatchItemType3Type0Properties")
+T = TypeVar("T", bound="BatchBatchItemType8Traits")
 
 
 @_attrs_define
-class BatchBatchItemType3Type0Properties:
-    """Additional properties for your screen."""
+class BatchBatchItemType8Traits:
+    """Additional information about the group."""
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -27,10 +27,10 @@ class BatchBatchItemType3Type0Properties:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        batch_batch_item_type_3_type_0_properties = cls()
+        batch_batch_item_type_8_traits = cls()
 
-        batch_batch_item_type_3_type_0_properties.additional_properties = d
-        return batch_batch_item_type_3_type_0_properties
+        batch_batch_item_type_8_traits.additional_properties = d
+        return batch_batch_item_type_8_traits
 
     @property
     def additional_keys(self) -> list[str]:

@@ -3,8 +3,8 @@
 from enum import Enum
 
 
-class BatchBatchItemType2Type0Type(str, Enum):
-    PAGE = "page"
+class BatchBatchItemType6Type(str, Enum):
+    SCREEN = "screen"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -8,12 +8,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="BatchBatchItemType1Type0Properties")
+T = TypeVar("T", bound="BatchBatchItemType5Properties")
 
 
 @_attrs_define
-class BatchBatchItemType1Type0Properties:
-    """Additional properties for your event."""
+class BatchBatchItemType5Properties:
+    """Additional properties for your screen."""
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -27,10 +27,10 @@ class BatchBatchItemType1Type0Properties:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        batch_batch_item_type_1_type_0_properties = cls()
+        batch_batch_item_type_5_properties = cls()
 
-        batch_batch_item_type_1_type_0_properties.additional_properties = d
-        return batch_batch_item_type_1_type_0_properties
+        batch_batch_item_type_5_properties.additional_properties = d
+        return batch_batch_item_type_5_properties
 
     @property
     def additional_keys(self) -> list[str]:

@@ -8,32 +8,31 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.batch_batch_item_type_4_type_0_type import BatchBatchItemType4Type0Type
+from ..models.batch_batch_item_type_3_type import BatchBatchItemType3Type
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.batch_batch_item_type_4_type_0_traits import BatchBatchItemType4Type0Traits
+    from ..models.batch_properties import BatchProperties
 
 
-T = TypeVar("T", bound="BatchBatchItemType4Type0")
+T = TypeVar("T", bound="BatchBatchItemType3")
 
 
 @_attrs_define
-class BatchBatchItemType4Type0:
+class BatchBatchItemType3:
     """
     Attributes:
         user_id (str): The unique identifier for a person. This value should be unique across systems, so you recognize
             the same person in your sources _and_ destinations. Example: 241ma8mf4a.
-        type_ (BatchBatchItemType4Type0Type): The event type. This is set automatically by the request method/endpoint.
-            Example: group.
-        group_id (str): ID of the group Example: 0e8c78ea9d97a7b8185e8632.
-        traits (BatchBatchItemType4Type0Traits | Unset): Additional information about the group.
+        type_ (BatchBatchItemType3Type): The event type. This is set automatically by the request method/endpoint.
+        name (str | Unset): The name of the page. Example: home.
+        properties (BatchProperties | Unset): Additional properties for your event.
     """
 
     user_id: str
-    type_: BatchBatchItemType4Type0Type
-    group_id: str
-    traits: BatchBatchItemType4Type0Traits | Unset = UNSET
+    type_: BatchBatchItemType3Type
+    name: str | Unset = UNSET
+    properties: BatchProperties | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -41,11 +40,11 @@ class BatchBatchItemType4Type0:
 
         type_ = self.type_.value
 
-        group_id = self.group_id
+        name = self.name
 
-        traits: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.traits, Unset):
-            traits = self.traits.to_dict()
+        properties: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.properties, Unset):
+            properties = self.properties.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -53,41 +52,42 @@ class BatchBatchItemType4Type0:
             {
                 "userId": user_id,
                 "type": type_,
-                "groupId": group_id,
             }
         )
-        if traits is not UNSET:
-            field_dict["traits"] = traits
+        if name is not UNSET:
+            field_dict["name"] = name
+        if properties is not UNSET:
+            field_dict["properties"] = properties
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.batch_batch_item_type_4_type_0_traits import BatchBatchItemType4Type0Traits  # noqa: PLC0415
+        from ..models.batch_properties import BatchProperties  # noqa: PLC0415
 
         d = dict(src_dict)
         user_id = d.pop("userId")
 
-        type_ = BatchBatchItemType4Type0Type(d.pop("type"))
+        type_ = BatchBatchItemType3Type(d.pop("type"))
 
-        group_id = d.pop("groupId")
+        name = d.pop("name", UNSET)
 
-        _traits = d.pop("traits", UNSET)
-        traits: BatchBatchItemType4Type0Traits | Unset
-        if isinstance(_traits, Unset):
-            traits = UNSET
+        _properties = d.pop("properties", UNSET)
+        properties: BatchProperties | Unset
+        if isinstance(_properties, Unset):
+            properties = UNSET
         else:
-            traits = BatchBatchItemType4Type0Traits.from_dict(_traits)
+            properties = BatchProperties.from_dict(_properties)
 
-        batch_batch_item_type_4_type_0 = cls(
+        batch_batch_item_type_3 = cls(
             user_id=user_id,
             type_=type_,
-            group_id=group_id,
-            traits=traits,
+            name=name,
+            properties=properties,
         )
 
-        batch_batch_item_type_4_type_0.additional_properties = d
-        return batch_batch_item_type_4_type_0
+        batch_batch_item_type_3.additional_properties = d
+        return batch_batch_item_type_3
 
     @property
     def additional_keys(self) -> list[str]:

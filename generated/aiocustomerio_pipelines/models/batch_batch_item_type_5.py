@@ -8,36 +8,35 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.batch_batch_item_type_3_type_1_type import BatchBatchItemType3Type1Type
+from ..models.batch_batch_item_type_5_type import BatchBatchItemType5Type
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.batch_batch_item_type_3_type_1_properties import BatchBatchItemType3Type1Properties
+    from ..models.batch_batch_item_type_5_properties import BatchBatchItemType5Properties
 
 
-T = TypeVar("T", bound="BatchBatchItemType3Type1")
+T = TypeVar("T", bound="BatchBatchItemType5")
 
 
 @_attrs_define
-class BatchBatchItemType3Type1:
+class BatchBatchItemType5:
     """
     Attributes:
-        anonymous_id (str): A unique substitute for a User ID in cases when you don’t have an absolutely unique
-            identifier. Our libraries generate this value automatically to help you track people before they sign up, log
-            in, provide their email, etc. Example: c0e5cae6-6f04-46e4-97a8-25076e8bdc0b.
-        type_ (BatchBatchItemType3Type1Type): The event type. This is set automatically by the request method/endpoint.
+        user_id (str): The unique identifier for a person. This value should be unique across systems, so you recognize
+            the same person in your sources _and_ destinations. Example: 241ma8mf4a.
+        type_ (BatchBatchItemType5Type): The event type. This is set automatically by the request method/endpoint.
         name (str | Unset): The name of the screen the person visited. Example: home.
-        properties (BatchBatchItemType3Type1Properties | Unset): Additional properties for your screen.
+        properties (BatchBatchItemType5Properties | Unset): Additional properties for your screen.
     """
 
-    anonymous_id: str
-    type_: BatchBatchItemType3Type1Type
+    user_id: str
+    type_: BatchBatchItemType5Type
     name: str | Unset = UNSET
-    properties: BatchBatchItemType3Type1Properties | Unset = UNSET
+    properties: BatchBatchItemType5Properties | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        anonymous_id = self.anonymous_id
+        user_id = self.user_id
 
         type_ = self.type_.value
 
@@ -51,7 +50,7 @@ class BatchBatchItemType3Type1:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "anonymousId": anonymous_id,
+                "userId": user_id,
                 "type": type_,
             }
         )
@@ -64,31 +63,31 @@ class BatchBatchItemType3Type1:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.batch_batch_item_type_3_type_1_properties import BatchBatchItemType3Type1Properties  # noqa: PLC0415
+        from ..models.batch_batch_item_type_5_properties import BatchBatchItemType5Properties  # noqa: PLC0415
 
         d = dict(src_dict)
-        anonymous_id = d.pop("anonymousId")
+        user_id = d.pop("userId")
 
-        type_ = BatchBatchItemType3Type1Type(d.pop("type"))
+        type_ = BatchBatchItemType5Type(d.pop("type"))
 
         name = d.pop("name", UNSET)
 
         _properties = d.pop("properties", UNSET)
-        properties: BatchBatchItemType3Type1Properties | Unset
+        properties: BatchBatchItemType5Properties | Unset
         if isinstance(_properties, Unset):
             properties = UNSET
         else:
-            properties = BatchBatchItemType3Type1Properties.from_dict(_properties)
+            properties = BatchBatchItemType5Properties.from_dict(_properties)
 
-        batch_batch_item_type_3_type_1 = cls(
-            anonymous_id=anonymous_id,
+        batch_batch_item_type_5 = cls(
+            user_id=user_id,
             type_=type_,
             name=name,
             properties=properties,
         )
 
-        batch_batch_item_type_3_type_1.additional_properties = d
-        return batch_batch_item_type_3_type_1
+        batch_batch_item_type_5.additional_properties = d
+        return batch_batch_item_type_5
 
     @property
     def additional_keys(self) -> list[str]:

@@ -3,8 +3,8 @@
 from enum import Enum
 
 
-class BatchBatchItemType1Type0Type(str, Enum):
-    TRACK = "track"
+class BatchBatchItemType8Type(str, Enum):
+    GROUP = "group"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -8,12 +8,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="BatchBatchItemType4Type0Traits")
+T = TypeVar("T", bound="BatchBatchItemType1Properties")
 
 
 @_attrs_define
-class BatchBatchItemType4Type0Traits:
-    """Additional information about the group."""
+class BatchBatchItemType1Properties:
+    """Additional properties for your event."""
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -27,10 +27,10 @@ class BatchBatchItemType4Type0Traits:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        batch_batch_item_type_4_type_0_traits = cls()
+        batch_batch_item_type_1_properties = cls()
 
-        batch_batch_item_type_4_type_0_traits.additional_properties = d
-        return batch_batch_item_type_4_type_0_traits
+        batch_batch_item_type_1_properties.additional_properties = d
+        return batch_batch_item_type_1_properties
 
     @property
     def additional_keys(self) -> list[str]:

@@ -11,54 +11,54 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.get_objects_filter_body_filter_type_2_not import GetObjectsFilterBodyFilterType2Not
+    from ..models.object_attribute import ObjectAttribute
 
 
-T = TypeVar("T", bound="GetObjectsFilterBodyFilterType2")
+T = TypeVar("T", bound="GetObjectsFilterBodyNotNot")
 
 
 @_attrs_define
-class GetObjectsFilterBodyFilterType2:
-    """
+class GetObjectsFilterBodyNotNot:
+    """Returns results if a condition is false. While and/or support an array of items, `not` supports a single condition.
+
     Attributes:
-        not_ (GetObjectsFilterBodyFilterType2Not | Unset): Returns results if a condition is false. While and/or support
-            an array of items, `not` supports a single condition.
+        object_attribute (ObjectAttribute | Unset): Filter your objects by their attributes.
     """
 
-    not_: GetObjectsFilterBodyFilterType2Not | Unset = UNSET
+    object_attribute: ObjectAttribute | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        not_: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.not_, Unset):
-            not_ = self.not_.to_dict()
+        object_attribute: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.object_attribute, Unset):
+            object_attribute = self.object_attribute.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if not_ is not UNSET:
-            field_dict["not"] = not_
+        if object_attribute is not UNSET:
+            field_dict["object_attribute"] = object_attribute
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.get_objects_filter_body_filter_type_2_not import GetObjectsFilterBodyFilterType2Not  # noqa: PLC0415
+        from ..models.object_attribute import ObjectAttribute  # noqa: PLC0415
 
         d = dict(src_dict)
-        _not_ = d.pop("not", UNSET)
-        not_: GetObjectsFilterBodyFilterType2Not | Unset
-        if isinstance(_not_, Unset):
-            not_ = UNSET
+        _object_attribute = d.pop("object_attribute", UNSET)
+        object_attribute: ObjectAttribute | Unset
+        if isinstance(_object_attribute, Unset):
+            object_attribute = UNSET
         else:
-            not_ = GetObjectsFilterBodyFilterType2Not.from_dict(_not_)
+            object_attribute = ObjectAttribute.from_dict(_object_attribute)
 
-        get_objects_filter_body_filter_type_2 = cls(
-            not_=not_,
+        get_objects_filter_body_not_not = cls(
+            object_attribute=object_attribute,
         )
 
-        get_objects_filter_body_filter_type_2.additional_properties = d
-        return get_objects_filter_body_filter_type_2
+        get_objects_filter_body_not_not.additional_properties = d
+        return get_objects_filter_body_not_not
 
     @property
     def additional_keys(self) -> list[str]:

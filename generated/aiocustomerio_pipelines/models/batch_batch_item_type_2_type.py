@@ -3,8 +3,8 @@
 from enum import Enum
 
 
-class BatchBatchItemType2Type1Type(str, Enum):
-    PAGE = "page"
+class BatchBatchItemType2Type(str, Enum):
+    TRACK = "track"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -8,40 +8,39 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.batch_batch_item_type_1_type_1_type import BatchBatchItemType1Type1Type
+from ..models.batch_batch_item_type_1_type import BatchBatchItemType1Type
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.batch_batch_item_type_1_type_1_properties import BatchBatchItemType1Type1Properties
+    from ..models.batch_batch_item_type_1_properties import BatchBatchItemType1Properties
 
 
-T = TypeVar("T", bound="BatchBatchItemType1Type1")
+T = TypeVar("T", bound="BatchBatchItemType1")
 
 
 @_attrs_define
-class BatchBatchItemType1Type1:
+class BatchBatchItemType1:
     """
     Attributes:
-        type_ (BatchBatchItemType1Type1Type): The event type. This is set automatically by the request method/endpoint.
+        user_id (str): The unique identifier for a person. This value should be unique across systems, so you recognize
+            the same person in your sources _and_ destinations. Example: 241ma8mf4a.
+        type_ (BatchBatchItemType1Type): The event type. This is set automatically by the request method/endpoint.
         event (str): The name of the event Example: new_account.
-        anonymous_id (str | Unset): A unique substitute for a User ID in cases when you don’t have an absolutely unique
-            identifier. Our libraries generate this value automatically to help you track people before they sign up, log
-            in, provide their email, etc. Example: c0e5cae6-6f04-46e4-97a8-25076e8bdc0b.
-        properties (BatchBatchItemType1Type1Properties | Unset): Additional properties for your event.
+        properties (BatchBatchItemType1Properties | Unset): Additional properties for your event.
     """
 
-    type_: BatchBatchItemType1Type1Type
+    user_id: str
+    type_: BatchBatchItemType1Type
     event: str
-    anonymous_id: str | Unset = UNSET
-    properties: BatchBatchItemType1Type1Properties | Unset = UNSET
+    properties: BatchBatchItemType1Properties | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        user_id = self.user_id
+
         type_ = self.type_.value
 
         event = self.event
-
-        anonymous_id = self.anonymous_id
 
         properties: dict[str, Any] | Unset = UNSET
         if not isinstance(self.properties, Unset):
@@ -51,12 +50,11 @@ class BatchBatchItemType1Type1:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "userId": user_id,
                 "type": type_,
                 "event": event,
             }
         )
-        if anonymous_id is not UNSET:
-            field_dict["anonymousId"] = anonymous_id
         if properties is not UNSET:
             field_dict["properties"] = properties
 
@@ -64,31 +62,31 @@ class BatchBatchItemType1Type1:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.batch_batch_item_type_1_type_1_properties import BatchBatchItemType1Type1Properties  # noqa: PLC0415
+        from ..models.batch_batch_item_type_1_properties import BatchBatchItemType1Properties  # noqa: PLC0415
 
         d = dict(src_dict)
-        type_ = BatchBatchItemType1Type1Type(d.pop("type"))
+        user_id = d.pop("userId")
+
+        type_ = BatchBatchItemType1Type(d.pop("type"))
 
         event = d.pop("event")
 
-        anonymous_id = d.pop("anonymousId", UNSET)
-
         _properties = d.pop("properties", UNSET)
-        properties: BatchBatchItemType1Type1Properties | Unset
+        properties: BatchBatchItemType1Properties | Unset
         if isinstance(_properties, Unset):
             properties = UNSET
         else:
-            properties = BatchBatchItemType1Type1Properties.from_dict(_properties)
+            properties = BatchBatchItemType1Properties.from_dict(_properties)
 
-        batch_batch_item_type_1_type_1 = cls(
+        batch_batch_item_type_1 = cls(
+            user_id=user_id,
             type_=type_,
             event=event,
-            anonymous_id=anonymous_id,
             properties=properties,
         )
 
-        batch_batch_item_type_1_type_1.additional_properties = d
-        return batch_batch_item_type_1_type_1
+        batch_batch_item_type_1.additional_properties = d
+        return batch_batch_item_type_1
 
     @property
     def additional_keys(self) -> list[str]:
