@@ -8,26 +8,17 @@ relies on in one place, ``aiocustomerio._routes.SUGAR_ROUTES``; ``make update-sp
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 ROUTES_MODULE = "aiocustomerio._routes"
 
 
-def _entries(declared: Any) -> Iterator[tuple[str, str, str, str]]:
-    """(sugar method, api, METHOD, path) from the declaration: a mapping of sugar method → route, where a route is
-    ``(api, method, path)`` or has ``api``, ``method`` and ``path`` attributes; or an iterable of such routes with a
-    ``sugar`` (or ``name``) attribute."""
-    items: Iterable[tuple[Any, Any]] = (
-        declared.items() if isinstance(declared, Mapping) else ((None, r) for r in declared)
-    )
-    for name, route in items:
-        if isinstance(route, tuple) and len(route) == 3:
-            api, method, path = route
-        else:
-            api, method, path = route.api, route.method, route.path
-        label = name if name is not None else getattr(route, "sugar", None) or getattr(route, "name", "?")
-        yield str(label), str(api), str(method).upper(), str(path)
+def _entries(declared: Mapping[str, tuple[str, str]]) -> Iterator[tuple[str, str, str, str]]:
+    """(sugar method, api, METHOD, path) from ``SUGAR_ROUTES``: ``"<api>.<sugar method>"`` → ``(METHOD, path)``."""
+    for name, (method, path) in declared.items():
+        api = name.split(".", 1)[0]
+        yield f"cio.{name}", api, method.upper(), path
 
 
 def declared_routes() -> list[tuple[str, str, str, str]]:

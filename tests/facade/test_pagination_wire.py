@@ -90,14 +90,16 @@ async def test_paginate_follows_next_across_three_pages(cio: Any, wire: Wire, li
         pages.append(page)
     wire.responder = lambda r: httpx.Response(200, json=pages[len(wire.requests) - 1])
 
-    kwargs: dict[str, Any] = {str(PythonIdentifier(k, prefix=FIELD_PREFIX)): v for k, v in request.path_params.items()}
-    kwargs.update({str(PythonIdentifier(k, prefix=FIELD_PREFIX)): v for k, v in request.query.items() if k != "start"})
+    # paginate() takes what the call takes: path parameters positionally, in path order, the rest by keyword.
+    args = [request.path_params[name] for name in re.findall(r"{([^}]+)}", path)]
+    kwargs: dict[str, Any] = {
+        str(PythonIdentifier(k, prefix=FIELD_PREFIX)): v for k, v in request.query.items() if k != "start"
+    }
     if request.has_body:
         kwargs["body"] = request.json_body
-    operation = getattr(
-        getattr(getattr(cio, api), request.tag_module), str(PythonIdentifier(request.operation_id, prefix=FIELD_PREFIX))
-    )
-    items = [item async for item in operation.paginate(**kwargs)]
+    tag = getattr(getattr(cio, api), request.tag_module)
+    operation = getattr(tag, str(PythonIdentifier(request.operation_id, prefix=FIELD_PREFIX)))
+    items = [item async for item in operation.paginate(*args, **kwargs)]
 
     assert len(items) == 3, f"{request.id} yielded {len(items)} item(s) over {len(wire.requests)} request(s)"
     assert [r.url.params.get("start") for r in wire.requests] == [None, *CURSORS]
