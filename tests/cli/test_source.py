@@ -68,3 +68,11 @@ def test_stamping_follows_the_dedup_rule_of_each_api(tmp_path: Path) -> None:
     assert len(pipelines.stamp({"type": "identify"}, 5, b"raw")["messageId"]) == 26
     assert pipelines.stamp({"type": "track"}, 5, b"raw") == pipelines.stamp({"type": "track"}, 5, b"raw")
     assert pipelines.stamp({"type": "track"}, 5, b"raw") != pipelines.stamp({"type": "track"}, 6, b"raw")
+
+
+def test_a_checkpoint_of_another_format_is_refused_with_the_fix() -> None:
+    from aiocustomerio.cli._source import Mark
+
+    for text in ["1100:52", "{}", '{"v": 99}', "null"]:
+        with pytest.raises(InputChanged, match="another version"):
+            Mark.loads(text)

@@ -79,12 +79,13 @@ class Backfill:
         saved = self.ing.checkpoint(self.key)
         if saved is None:
             return
-        mark = _source.Mark.loads(saved)
         if self.restart:
             # The job's dedup ids stay the same: a line sent before is recognised by Customer.io when sent again.
-            self.reader.epoch_ms = mark.epoch_ms
+            with contextlib.suppress(_source.InputChanged):
+                self.reader.epoch_ms = _source.Mark.loads(saved).epoch_ms
             self.say(f"--restart: reading {self.reader.path} from the start (the spool's checkpoint is replaced)")
             return
+        mark = _source.Mark.loads(saved)
         await asyncio.to_thread(self.reader.resume, mark)
         self.resumed_at = self.read_bytes = mark.offset - mark.start
         self.say(f"resuming {self.reader.path} after line {mark.line} (byte {mark.offset})")

@@ -73,10 +73,13 @@ class Mark:
 
     @classmethod
     def loads(cls, text: str) -> Mark:
-        data = json.loads(text)
-        if not isinstance(data, dict) or data.pop("v", None) != _VERSION:
-            raise ValueError("the spool's checkpoint was written by another version of aiocustomerio")
-        return cls(**data)
+        try:
+            data = json.loads(text)
+            if isinstance(data, dict) and data.pop("v", None) == _VERSION:
+                return cls(**data)
+        except (ValueError, TypeError):
+            pass
+        raise InputChanged("the spool's checkpoint was written by another version of aiocustomerio")
 
 
 def _prefix_hash(path: str, start: int, stop: int) -> hashlib._Hash:
