@@ -69,7 +69,7 @@ async def test_a_signal_to_the_coordinator_reaches_every_worker(server: BatchSer
     data.write_text("\n".join(event(i) for i in range(6000)) + "\n")
     server.stall()
     run = await start_cli(server, str(data), "--workers", "2", "--drain-timeout", "1", "--no-progress")
-    await until(lambda: server.requests >= 2)
+    await until(lambda: server.requests >= 4)  # both workers have batches in flight (2 each)
     run.signal(signal.SIGTERM)
     code = await run.wait(timeout=60)
     assert code == 143, run.err
