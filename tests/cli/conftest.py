@@ -13,6 +13,7 @@ import pytest
 
 from aiocustomerio.cli import main
 from tests.support.batch_server import BatchServer
+from tests.support.redis_server import redis_server  # noqa: F401  (a real redis-server, for --redis)
 
 # Distinctive credentials, so a test can assert none of them ever reaches the output.
 SECRETS = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import re
@@ -11,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from aiocustomerio._limits import Limits
 from tests.support.batch_server import BatchServer
+from tests.support.redis_server import RedisServer
 
 from .ingest_support import event, run_cli, start_cli, until
 
@@ -80,12 +79,23 @@ async def test_a_signal_to_the_coordinator_reaches_every_worker(server: BatchSer
     assert server.ids == {f"f{i}" for i in range(6000)}
 
 
-@pytest.mark.skipif(
-    "store" in inspect.signature(Limits).parameters, reason="this version has the shared store (tested with Redis)"
-)
-async def test_redis_without_the_shared_store_is_a_clear_usage_error(server: BatchServer, tmp_path: Path) -> None:
+async def test_workers_share_one_budget_through_redis(
+    server: BatchServer, tmp_path: Path, redis_server: RedisServer
+) -> None:
+    pytest.importorskip("redis")
     data = tmp_path / "events.jsonl"
-    data.write_text(event(1) + "\n")
-    code, err = await run_cli(server, str(data), "--workers", "2", "--redis", "redis://127.0.0.1:1/0", "--no-progress")
-    assert code == 2 and "--redis needs the shared rate-limit store" in err and "Traceback" not in err
-    assert server.requests == 0
+    data.write_text("\n".join(event(i) for i in range(900)) + "\n")
+    # 45 batch requests of 20 items at 30 requests/s for the whole job, admitted through the shared store.
+    args = ["--workers", "3", "--redis", redis_server.url, "--rate", "30", "--batch-items", "20", "--no-progress"]
+    run = await start_cli(server, str(data), *args)
+    seen: set[str] = set()
+
+    def store_in_use() -> bool:
+        seen.update(redis_server.list_keys("aiocustomerio:rl:*"))
+        return bool(seen) or run.process.returncode is not None
+
+    await until(store_in_use, timeout=60)
+    code = await run.wait(timeout=60)
+    assert code == 0, run.err
+    assert seen and all(key.endswith(":track}") for key in seen), seen
+    assert server.ids == {f"f{i}" for i in range(900)} and server.requests >= 45
