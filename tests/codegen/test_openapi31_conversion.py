@@ -137,3 +137,33 @@ def test_the_facade_suite_passes_against_the_packages_generated_from_the_convert
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+SLOW = "AIOCUSTOMERIO_SLOW_TESTS"
+
+
+@pytest.mark.skipif(not os.environ.get(SLOW), reason=f"set {SLOW}=1 to run the Prism contract on the 3.1 rewrites")
+def test_the_prism_contract_passes_on_the_converted_specs(generated: Path) -> None:
+    """tests/contract/test_operations.py, unchanged: Prism serves the normalized converted specs, and every operation
+    is sent through the packages generated from them (valid requests accepted, broken ones refused).
+
+    Opt-in: it doubles the contract suite's time (measured 133 s wall, 2 cores shared with other work), and the
+    surface and index equality above already pin what Prism would see.
+    """
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(generated), str(ROOT)]),
+        "AIOCUSTOMERIO_NORMALIZED_SPECS": str(generated.parent / "specs"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", "tests/contract/test_operations.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    if "skipped" in result.stdout.splitlines()[-1] and "passed" not in result.stdout.splitlines()[-1]:
+        pytest.skip(result.stdout.splitlines()[-1])  # Prism unavailable here: the contract suite says how to get it
+    assert " passed" in result.stdout.splitlines()[-1]
