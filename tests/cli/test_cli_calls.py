@@ -157,3 +157,18 @@ def test_python_dash_m_and_version() -> None:
         [sys.executable, "-m", "aiocustomerio", "app", "--help"], capture_output=True, text=True, timeout=60, env=env
     )
     assert help_run.returncode == 0 and "campaigns" in help_run.stdout
+
+
+def test_output_is_indented_on_a_terminal(local_server: LocalServer) -> None:
+    import pty
+
+    local_server.handler = lambda seen: (200, {"campaigns": [{"id": 1}]})
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "CUSTOMERIO_APP_API_KEY": "k"}
+    args = [sys.executable, "-m", "aiocustomerio", "app", "campaigns", "list-campaigns", "--base-url", local_server.url]
+    run = subprocess.run(args, stdout=slave, stderr=subprocess.PIPE, timeout=60, env=env)
+    os.close(slave)
+    out = os.read(master, 65536).decode()
+    os.close(master)
+    assert run.returncode == 0, run.stderr
+    assert out.replace("\r\n", "\n") == '{\n  "campaigns": [\n    {\n      "id": 1\n    }\n  ]\n}\n'
