@@ -22,6 +22,7 @@ RULES: list[Rule] = [
     openapi31.schema_examples,
     openapi31.ref_siblings,
     openapi31.nested_unions,
+    openapi31.nested_allof,
     openapi31.described_additional_properties,
     openapi31.openapi_version,
     parameters.path_item_parameters,

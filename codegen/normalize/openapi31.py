@@ -8,10 +8,11 @@ document 3.0.3 once nothing 3.1-only is left, so validators read ``nullable`` as
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from ._rule import Change, Spec, rule
-from ._walk import iter_slots
+from ._walk import iter_slots, resolve
 
 # Keywords that describe a schema to people without constraining it: siblings of a $ref 3.0 ignores anyway.
 ANNOTATIONS = frozenset(
@@ -162,6 +163,46 @@ def nested_unions(spec: Spec) -> list[Change]:
                     flat.extend(member[keyword] if _pure_union(member) == keyword else [member])
                 node[keyword] = flat
                 changes.append(Change("nested-unions", slot.pointer, f"{len(members)} → {len(flat)} branches"))
+    return changes
+
+
+def _pure_allof(spec: Spec, member: Any) -> list[Any] | None:
+    """The members of a schema that is only an ``allOf`` (inline, or a bare ``$ref`` to one), else None."""
+    target = resolve(spec, member) if isinstance(member, dict) and set(member) == {"$ref"} else member
+    pure = isinstance(target, dict) and isinstance(target.get("allOf"), list)
+    if pure and not set(target) - {"allOf", "title", "description"}:
+        members: list[Any] = target["allOf"]
+        return members
+    return None
+
+
+@rule("nested-allof")
+def nested_allof(spec: Spec) -> list[Change]:
+    """An ``allOf`` member that is itself only an ``allOf`` is replaced by its members (``allOf`` is associative).
+
+    Published specs compose shared fields this way (``allOf: [{allOf: [{$ref: common_fields}, {userId}]}, event]``),
+    and openapi-python-client 0.29.1 silently drops the inner level: the generated model lost ``userId`` and every
+    common field, with no warning (App ``object_delete`` lost ``type`` and ``identifiers``). A bare ``$ref`` to a
+    component that is only an ``allOf`` is spliced the same way, so inlined and referenced copies generate alike.
+    """
+    changes: list[Change] = []
+    for slot in iter_slots(spec):
+        node = slot.get()
+        members = node.get("allOf") if isinstance(node, dict) else None
+        if not isinstance(members, list):
+            continue
+        flat: list[Any] = []
+        spliced = False
+        for member in members:
+            inner = _pure_allof(spec, member)
+            if inner is None or inner is members or member is node:
+                flat.append(member)
+            else:
+                flat.extend(copy.deepcopy(inner))
+                spliced = True
+        if spliced:
+            node["allOf"] = flat
+            changes.append(Change("nested-allof", slot.pointer, f"{len(members)} → {len(flat)} members"))
     return changes
 
 

@@ -92,3 +92,71 @@ def test_normalized_31_generates_exactly_what_the_30_form_does(tmp_path: Path) -
     assert '"method": "put"' in op
     assert "body: Person," in op
     assert "Person.from_dict(response.json())" in op
+
+
+def _track_31() -> dict:
+    """The shape the republished Pipelines ``POST /track`` has: a oneOf of titled oneOfs over allOf + shared-field
+    ``$ref``s, with ``$ref`` siblings, type arrays, ``const`` and vendor annotations."""
+    common = {"$ref": "#/components/schemas/common_fields", "description": "Fields every call takes."}
+    known = {
+        "allOf": [common, {"type": "object", "required": ["userId"], "properties": {"userId": {"type": "string"}}}]
+    }
+    anonymous = {
+        "allOf": [
+            common,
+            {"type": "object", "required": ["anonymousId"], "properties": {"anonymousId": {"type": "string"}}},
+        ]
+    }
+    event = {"type": "object", "required": ["event"], "properties": {"event": {"type": "string"}}}
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+        "info": {"title": "Mini", "version": "1"},
+        "paths": {
+            "/track": {
+                "post": {
+                    "operationId": "track",
+                    "tags": ["Events"],
+                    "x-codeSamples": [{"lang": "curl", "source": "curl"}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/track"}}},
+                    },
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "common_fields": {
+                    "type": "object",
+                    "x-scalar-ignore": True,
+                    "properties": {
+                        "timestamp": {"type": ["string", "null"], "format": "date-time"},
+                        "type": {"type": "string", "const": "track"},
+                        "context": {"type": "object", "additionalProperties": {"description": "Any value."}},
+                    },
+                },
+                "track": {
+                    "oneOf": [
+                        {"title": "Known user", "oneOf": [{"allOf": [known, event]}]},
+                        {"title": "Anonymous user", "oneOf": [{"allOf": [anonymous, event]}]},
+                    ]
+                },
+            }
+        },
+    }
+
+
+def test_a_oneof_of_titled_oneofs_over_allof_and_shared_field_refs_generates_cleanly(tmp_path: Path) -> None:
+    spec = _track_31()
+    rules = {c.rule for c in normalize(spec)}
+    assert {"nested-unions", "ref-siblings", "type-arrays", "schema-examples", "drop-vendor-annotations"} <= rules
+    assert normalize(spec) == []
+    package = _generate(spec, tmp_path / "t")  # asserts no generator warning
+    op = package["api/events/track.py"]
+    assert '"url": "/track"' in op
+    assert "body: TrackOption1 | TrackOption2," in op
+    known, anonymous = package["models/track_option_1.py"], package["models/track_option_2.py"]
+    assert "user_id: str" in known and "event: str" in known and "timestamp: datetime.datetime | None" in known
+    assert "anonymous_id: str" in anonymous and "event: str" in anonymous

@@ -170,3 +170,35 @@ def test_a_31_spec_and_its_30_twin_normalize_to_the_same_document_and_stay_there
     normalize(spec_30)
     assert spec_31 == spec_30
     assert normalize(spec_31) == []
+
+
+def test_nested_allof_members_are_spliced_in() -> None:
+    common = {"$ref": "#/components/schemas/Common"}
+    user = {"type": "object", "properties": {"userId": {"type": "string"}}}
+    event = {"type": "object", "properties": {"event": {"type": "string"}}}
+    spec = _spec(
+        {
+            "Common": {"type": "object", "properties": {"timestamp": {"type": "string"}}},
+            "Track": {"allOf": [{"title": "Known", "allOf": [common, user]}, event]},
+            "Kept": {"allOf": [{"allOf": [user], "properties": {"x": {}}}, event]},  # not only an allOf: stays
+        }
+    )
+    changes = openapi31.nested_allof(spec)
+    assert _schemas(spec)["Track"] == {"allOf": [common, user, event]}
+    assert _schemas(spec)["Kept"]["allOf"][0] == {"allOf": [user], "properties": {"x": {}}}
+    assert changes == [Change("nested-allof", "#/components/schemas/Track", "2 → 3 members")]
+    assert openapi31.nested_allof(spec) == []
+
+
+def test_a_ref_to_a_component_that_is_only_an_allof_is_spliced_like_an_inline_copy() -> None:
+    user = {"type": "object", "properties": {"userId": {"type": "string"}}}
+    event = {"type": "object", "properties": {"event": {"type": "string"}}}
+    spec = _spec(
+        {
+            "Known": {"allOf": [{"$ref": "#/components/schemas/Common"}, user]},
+            "Common": {"type": "object"},
+            "Track": {"allOf": [{"$ref": "#/components/schemas/Known"}, event]},
+        }
+    )
+    openapi31.nested_allof(spec)
+    assert _schemas(spec)["Track"] == {"allOf": [{"$ref": "#/components/schemas/Common"}, user, event]}

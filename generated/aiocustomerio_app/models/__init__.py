@@ -464,12 +464,15 @@ from .newsletter import Newsletter
 from .object_ import Object
 from .object_add_relationships import ObjectAddRelationships
 from .object_add_relationships_action import ObjectAddRelationshipsAction
+from .object_add_relationships_type import ObjectAddRelationshipsType
 from .object_attribute import ObjectAttribute
 from .object_attribute_operator import ObjectAttributeOperator
 from .object_delete import ObjectDelete
 from .object_delete_action import ObjectDeleteAction
 from .object_delete_relationships import ObjectDeleteRelationships
 from .object_delete_relationships_action import ObjectDeleteRelationshipsAction
+from .object_delete_relationships_type import ObjectDeleteRelationshipsType
+from .object_delete_type import ObjectDeleteType
 from .object_id import ObjectID
 from .object_id_create_and_update import ObjectIDCreateAndUpdate
 from .object_identify import ObjectIdentify
@@ -1317,12 +1320,15 @@ __all__ = (
     "Object",
     "ObjectAddRelationships",
     "ObjectAddRelationshipsAction",
+    "ObjectAddRelationshipsType",
     "ObjectAttribute",
     "ObjectAttributeOperator",
     "ObjectDelete",
     "ObjectDeleteAction",
     "ObjectDeleteRelationships",
     "ObjectDeleteRelationshipsAction",
+    "ObjectDeleteRelationshipsType",
+    "ObjectDeleteType",
     "ObjectID",
     "ObjectIDCreateAndUpdate",
     "ObjectIdentify",

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.object_delete_action import ObjectDeleteAction
+from ..models.object_delete_type import ObjectDeleteType
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.cio_object_id import CIOObjectID
+    from ..models.object_id import ObjectID
+
 
 T = TypeVar("T", bound="ObjectDelete")
 
@@ -18,32 +25,79 @@ class ObjectDelete:
     """Delete an object. This also removes relationships from people.
 
     Attributes:
+        type_ (ObjectDeleteType): The operation modifies a single object—non person data.
         action (ObjectDeleteAction): Indicates that the operation will `delete` the the item of the specified `type`.
+        identifiers (CIOObjectID | ObjectID | Unset): The identifiers for a particular object. You can use either the
+            `object_type_id` and `object_id` (where `object_type_id` represents the type of object and the `object_id` is
+            the individual identifier for the object) or the `cio_object_id`.
     """
 
+    type_: ObjectDeleteType
     action: ObjectDeleteAction
+    identifiers: CIOObjectID | ObjectID | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.object_id import ObjectID  # noqa: PLC0415
+
+        type_ = self.type_.value
+
         action = self.action.value
+
+        identifiers: dict[str, Any] | Unset
+        if isinstance(self.identifiers, Unset):
+            identifiers = UNSET
+        elif isinstance(self.identifiers, ObjectID):
+            identifiers = self.identifiers.to_dict()
+        else:
+            identifiers = self.identifiers.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "type": type_,
                 "action": action,
             }
         )
+        if identifiers is not UNSET:
+            field_dict["identifiers"] = identifiers
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.cio_object_id import CIOObjectID  # noqa: PLC0415
+        from ..models.object_id import ObjectID  # noqa: PLC0415
+
         d = dict(src_dict)
+        type_ = ObjectDeleteType(d.pop("type"))
+
         action = ObjectDeleteAction(d.pop("action"))
 
+        def _parse_identifiers(data: object) -> CIOObjectID | ObjectID | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                identifiers_type_0 = ObjectID.from_dict(data)
+
+                return identifiers_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            identifiers_type_1 = CIOObjectID.from_dict(data)
+
+            return identifiers_type_1
+
+        identifiers = _parse_identifiers(d.pop("identifiers", UNSET))
+
         object_delete = cls(
+            type_=type_,
             action=action,
+            identifiers=identifiers,
         )
 
         object_delete.additional_properties = d

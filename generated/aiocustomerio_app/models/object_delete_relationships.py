@@ -9,9 +9,13 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.object_delete_relationships_action import ObjectDeleteRelationshipsAction
+from ..models.object_delete_relationships_type import ObjectDeleteRelationshipsType
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.cio_object_id import CIOObjectID
     from ..models.cio_relationships import CioRelationships
+    from ..models.object_id import ObjectID
 
 
 T = TypeVar("T", bound="ObjectDeleteRelationships")
@@ -22,16 +26,26 @@ class ObjectDeleteRelationships:
     """Delete relationships between an object and one or more people.
 
     Attributes:
+        type_ (ObjectDeleteRelationshipsType): The operation modifies a single object—non person data.
         action (ObjectDeleteRelationshipsAction): This operation deletes an object relationship from one or more people.
         cio_relationships (list[CioRelationships]): The people you want to associate with an object. Each object in the
             array represents a person.
+        identifiers (CIOObjectID | ObjectID | Unset): The identifiers for a particular object. You can use either the
+            `object_type_id` and `object_id` (where `object_type_id` represents the type of object and the `object_id` is
+            the individual identifier for the object) or the `cio_object_id`.
     """
 
+    type_: ObjectDeleteRelationshipsType
     action: ObjectDeleteRelationshipsAction
     cio_relationships: list[CioRelationships]
+    identifiers: CIOObjectID | ObjectID | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.object_id import ObjectID  # noqa: PLC0415
+
+        type_ = self.type_.value
+
         action = self.action.value
 
         cio_relationships = []
@@ -39,22 +53,37 @@ class ObjectDeleteRelationships:
             cio_relationships_item = cio_relationships_item_data.to_dict()
             cio_relationships.append(cio_relationships_item)
 
+        identifiers: dict[str, Any] | Unset
+        if isinstance(self.identifiers, Unset):
+            identifiers = UNSET
+        elif isinstance(self.identifiers, ObjectID):
+            identifiers = self.identifiers.to_dict()
+        else:
+            identifiers = self.identifiers.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "type": type_,
                 "action": action,
                 "cio_relationships": cio_relationships,
             }
         )
+        if identifiers is not UNSET:
+            field_dict["identifiers"] = identifiers
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.cio_object_id import CIOObjectID  # noqa: PLC0415
         from ..models.cio_relationships import CioRelationships  # noqa: PLC0415
+        from ..models.object_id import ObjectID  # noqa: PLC0415
 
         d = dict(src_dict)
+        type_ = ObjectDeleteRelationshipsType(d.pop("type"))
+
         action = ObjectDeleteRelationshipsAction(d.pop("action"))
 
         cio_relationships = []
@@ -64,9 +93,30 @@ class ObjectDeleteRelationships:
 
             cio_relationships.append(cio_relationships_item)
 
+        def _parse_identifiers(data: object) -> CIOObjectID | ObjectID | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                identifiers_type_0 = ObjectID.from_dict(data)
+
+                return identifiers_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            identifiers_type_1 = CIOObjectID.from_dict(data)
+
+            return identifiers_type_1
+
+        identifiers = _parse_identifiers(d.pop("identifiers", UNSET))
+
         object_delete_relationships = cls(
+            type_=type_,
             action=action,
             cio_relationships=cio_relationships,
+            identifiers=identifiers,
         )
 
         object_delete_relationships.additional_properties = d

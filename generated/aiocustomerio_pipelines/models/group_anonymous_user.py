@@ -43,13 +43,13 @@ class GroupAnonymousUser:
         type_ (GroupAnonymousUserType | Unset): The event type. This is set automatically by the request
             method/endpoint. Example: group.
         version (float | Unset): The version of the API that received the event, automatically set by Customer.io.
-        context (Mobile | NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP
-            address or locale. Context is automatically collected by our source libraries.
         anonymous_id (str | Unset): A unique substitute for a User ID in cases when you don’t have an absolutely unique
             identifier. Our libraries generate this value automatically to help you track people before they sign up, log
             in, provide their email, etc. Example: c0e5cae6-6f04-46e4-97a8-25076e8bdc0b.
         group_id (str | Unset): ID of the group Example: 0e8c78ea9d97a7b8185e8632.
         traits (GroupTraits | Unset): Additional information about the group.
+        context (Mobile | NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP
+            address or locale. Context is automatically collected by our source libraries.
     """
 
     integrations: CommonFieldsIntegrations | Unset = UNSET
@@ -60,10 +60,10 @@ class GroupAnonymousUser:
     timestamp: datetime.datetime | Unset = UNSET
     type_: GroupAnonymousUserType | Unset = UNSET
     version: float | Unset = UNSET
-    context: Mobile | NonMobile | Unset = UNSET
     anonymous_id: str | Unset = UNSET
     group_id: str | Unset = UNSET
     traits: GroupTraits | Unset = UNSET
+    context: Mobile | NonMobile | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -97,14 +97,6 @@ class GroupAnonymousUser:
 
         version = self.version
 
-        context: dict[str, Any] | Unset
-        if isinstance(self.context, Unset):
-            context = UNSET
-        elif isinstance(self.context, NonMobile):
-            context = self.context.to_dict()
-        else:
-            context = self.context.to_dict()
-
         anonymous_id = self.anonymous_id
 
         group_id = self.group_id
@@ -112,6 +104,14 @@ class GroupAnonymousUser:
         traits: dict[str, Any] | Unset = UNSET
         if not isinstance(self.traits, Unset):
             traits = self.traits.to_dict()
+
+        context: dict[str, Any] | Unset
+        if isinstance(self.context, Unset):
+            context = UNSET
+        elif isinstance(self.context, NonMobile):
+            context = self.context.to_dict()
+        else:
+            context = self.context.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -132,14 +132,14 @@ class GroupAnonymousUser:
             field_dict["type"] = type_
         if version is not UNSET:
             field_dict["version"] = version
-        if context is not UNSET:
-            field_dict["context"] = context
         if anonymous_id is not UNSET:
             field_dict["anonymousId"] = anonymous_id
         if group_id is not UNSET:
             field_dict["groupId"] = group_id
         if traits is not UNSET:
             field_dict["traits"] = traits
+        if context is not UNSET:
+            field_dict["context"] = context
 
         return field_dict
 
@@ -197,6 +197,17 @@ class GroupAnonymousUser:
 
         version = d.pop("version", UNSET)
 
+        anonymous_id = d.pop("anonymousId", UNSET)
+
+        group_id = d.pop("groupId", UNSET)
+
+        _traits = d.pop("traits", UNSET)
+        traits: GroupTraits | Unset
+        if isinstance(_traits, Unset):
+            traits = UNSET
+        else:
+            traits = GroupTraits.from_dict(_traits)
+
         def _parse_context(data: object) -> Mobile | NonMobile | Unset:
             if isinstance(data, Unset):
                 return data
@@ -216,17 +227,6 @@ class GroupAnonymousUser:
 
         context = _parse_context(d.pop("context", UNSET))
 
-        anonymous_id = d.pop("anonymousId", UNSET)
-
-        group_id = d.pop("groupId", UNSET)
-
-        _traits = d.pop("traits", UNSET)
-        traits: GroupTraits | Unset
-        if isinstance(_traits, Unset):
-            traits = UNSET
-        else:
-            traits = GroupTraits.from_dict(_traits)
-
         group_anonymous_user = cls(
             integrations=integrations,
             message_id=message_id,
@@ -236,10 +236,10 @@ class GroupAnonymousUser:
             timestamp=timestamp,
             type_=type_,
             version=version,
-            context=context,
             anonymous_id=anonymous_id,
             group_id=group_id,
             traits=traits,
+            context=context,
         )
 
         group_anonymous_user.additional_properties = d

@@ -43,12 +43,12 @@ class GroupKnownUser:
         type_ (GroupKnownUserType | Unset): The event type. This is set automatically by the request method/endpoint.
             Example: group.
         version (float | Unset): The version of the API that received the event, automatically set by Customer.io.
-        context (Mobile | NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP
-            address or locale. Context is automatically collected by our source libraries.
         user_id (str | Unset): The unique identifier for a person. This value should be unique across systems, so you
             recognize the same person in your sources _and_ destinations. Example: 241ma8mf4a.
         group_id (str | Unset): ID of the group Example: 0e8c78ea9d97a7b8185e8632.
         traits (GroupTraits | Unset): Additional information about the group.
+        context (Mobile | NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP
+            address or locale. Context is automatically collected by our source libraries.
     """
 
     integrations: CommonFieldsIntegrations | Unset = UNSET
@@ -59,10 +59,10 @@ class GroupKnownUser:
     timestamp: datetime.datetime | Unset = UNSET
     type_: GroupKnownUserType | Unset = UNSET
     version: float | Unset = UNSET
-    context: Mobile | NonMobile | Unset = UNSET
     user_id: str | Unset = UNSET
     group_id: str | Unset = UNSET
     traits: GroupTraits | Unset = UNSET
+    context: Mobile | NonMobile | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,14 +96,6 @@ class GroupKnownUser:
 
         version = self.version
 
-        context: dict[str, Any] | Unset
-        if isinstance(self.context, Unset):
-            context = UNSET
-        elif isinstance(self.context, NonMobile):
-            context = self.context.to_dict()
-        else:
-            context = self.context.to_dict()
-
         user_id = self.user_id
 
         group_id = self.group_id
@@ -111,6 +103,14 @@ class GroupKnownUser:
         traits: dict[str, Any] | Unset = UNSET
         if not isinstance(self.traits, Unset):
             traits = self.traits.to_dict()
+
+        context: dict[str, Any] | Unset
+        if isinstance(self.context, Unset):
+            context = UNSET
+        elif isinstance(self.context, NonMobile):
+            context = self.context.to_dict()
+        else:
+            context = self.context.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -131,14 +131,14 @@ class GroupKnownUser:
             field_dict["type"] = type_
         if version is not UNSET:
             field_dict["version"] = version
-        if context is not UNSET:
-            field_dict["context"] = context
         if user_id is not UNSET:
             field_dict["userId"] = user_id
         if group_id is not UNSET:
             field_dict["groupId"] = group_id
         if traits is not UNSET:
             field_dict["traits"] = traits
+        if context is not UNSET:
+            field_dict["context"] = context
 
         return field_dict
 
@@ -196,6 +196,17 @@ class GroupKnownUser:
 
         version = d.pop("version", UNSET)
 
+        user_id = d.pop("userId", UNSET)
+
+        group_id = d.pop("groupId", UNSET)
+
+        _traits = d.pop("traits", UNSET)
+        traits: GroupTraits | Unset
+        if isinstance(_traits, Unset):
+            traits = UNSET
+        else:
+            traits = GroupTraits.from_dict(_traits)
+
         def _parse_context(data: object) -> Mobile | NonMobile | Unset:
             if isinstance(data, Unset):
                 return data
@@ -215,17 +226,6 @@ class GroupKnownUser:
 
         context = _parse_context(d.pop("context", UNSET))
 
-        user_id = d.pop("userId", UNSET)
-
-        group_id = d.pop("groupId", UNSET)
-
-        _traits = d.pop("traits", UNSET)
-        traits: GroupTraits | Unset
-        if isinstance(_traits, Unset):
-            traits = UNSET
-        else:
-            traits = GroupTraits.from_dict(_traits)
-
         group_known_user = cls(
             integrations=integrations,
             message_id=message_id,
@@ -235,10 +235,10 @@ class GroupKnownUser:
             timestamp=timestamp,
             type_=type_,
             version=version,
-            context=context,
             user_id=user_id,
             group_id=group_id,
             traits=traits,
+            context=context,
         )
 
         group_known_user.additional_properties = d

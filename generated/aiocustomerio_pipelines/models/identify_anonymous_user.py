@@ -46,10 +46,10 @@ class IdentifyAnonymousUser:
         type_ (IdentifyAnonymousUserType | Unset): The event type. This is set automatically by the request
             method/endpoint.
         version (float | Unset): The version of the API that received the event, automatically set by Customer.io.
-        context (Mobile | NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP
-            address or locale. Context is automatically collected by our source libraries.
         traits (IdentifyTraits | Unset): Additional properties that you know about a person. We've listed some
             common/reserved traits below, but you can add any traits that you might use in another system.
+        context (Mobile | NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP
+            address or locale. Context is automatically collected by our source libraries.
     """
 
     anonymous_id: str
@@ -61,8 +61,8 @@ class IdentifyAnonymousUser:
     timestamp: datetime.datetime | Unset = UNSET
     type_: IdentifyAnonymousUserType | Unset = UNSET
     version: float | Unset = UNSET
-    context: Mobile | NonMobile | Unset = UNSET
     traits: IdentifyTraits | Unset = UNSET
+    context: Mobile | NonMobile | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,6 +98,10 @@ class IdentifyAnonymousUser:
 
         version = self.version
 
+        traits: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.traits, Unset):
+            traits = self.traits.to_dict()
+
         context: dict[str, Any] | Unset
         if isinstance(self.context, Unset):
             context = UNSET
@@ -105,10 +109,6 @@ class IdentifyAnonymousUser:
             context = self.context.to_dict()
         else:
             context = self.context.to_dict()
-
-        traits: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.traits, Unset):
-            traits = self.traits.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -133,10 +133,10 @@ class IdentifyAnonymousUser:
             field_dict["type"] = type_
         if version is not UNSET:
             field_dict["version"] = version
-        if context is not UNSET:
-            field_dict["context"] = context
         if traits is not UNSET:
             field_dict["traits"] = traits
+        if context is not UNSET:
+            field_dict["context"] = context
 
         return field_dict
 
@@ -196,6 +196,13 @@ class IdentifyAnonymousUser:
 
         version = d.pop("version", UNSET)
 
+        _traits = d.pop("traits", UNSET)
+        traits: IdentifyTraits | Unset
+        if isinstance(_traits, Unset):
+            traits = UNSET
+        else:
+            traits = IdentifyTraits.from_dict(_traits)
+
         def _parse_context(data: object) -> Mobile | NonMobile | Unset:
             if isinstance(data, Unset):
                 return data
@@ -215,13 +222,6 @@ class IdentifyAnonymousUser:
 
         context = _parse_context(d.pop("context", UNSET))
 
-        _traits = d.pop("traits", UNSET)
-        traits: IdentifyTraits | Unset
-        if isinstance(_traits, Unset):
-            traits = UNSET
-        else:
-            traits = IdentifyTraits.from_dict(_traits)
-
         identify_anonymous_user = cls(
             anonymous_id=anonymous_id,
             integrations=integrations,
@@ -232,8 +232,8 @@ class IdentifyAnonymousUser:
             timestamp=timestamp,
             type_=type_,
             version=version,
-            context=context,
             traits=traits,
+            context=context,
         )
 
         identify_anonymous_user.additional_properties = d

@@ -44,13 +44,13 @@ class IdentifyKnownUser:
             we'll use the current time or server time.
         type_ (IdentifyKnownUserType | Unset): The event type. This is set automatically by the request method/endpoint.
         version (float | Unset): The version of the API that received the event, automatically set by Customer.io.
-        context (Mobile | NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP
-            address or locale. Context is automatically collected by our source libraries.
         anonymous_id (str | Unset): A unique substitute for a User ID in cases when you don’t have an absolutely unique
             identifier. Our libraries generate this value automatically to help you track people before they sign up, log
             in, provide their email, etc. Example: c0e5cae6-6f04-46e4-97a8-25076e8bdc0b.
         traits (Traits | Unset): Additional properties that you know about a person. We've listed some common/reserved
             traits below, but you can add any traits that you might use in another system.
+        context (Mobile | NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP
+            address or locale. Context is automatically collected by our source libraries.
     """
 
     user_id: str
@@ -62,9 +62,9 @@ class IdentifyKnownUser:
     timestamp: datetime.datetime | Unset = UNSET
     type_: IdentifyKnownUserType | Unset = UNSET
     version: float | Unset = UNSET
-    context: Mobile | NonMobile | Unset = UNSET
     anonymous_id: str | Unset = UNSET
     traits: Traits | Unset = UNSET
+    context: Mobile | NonMobile | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -100,6 +100,12 @@ class IdentifyKnownUser:
 
         version = self.version
 
+        anonymous_id = self.anonymous_id
+
+        traits: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.traits, Unset):
+            traits = self.traits.to_dict()
+
         context: dict[str, Any] | Unset
         if isinstance(self.context, Unset):
             context = UNSET
@@ -107,12 +113,6 @@ class IdentifyKnownUser:
             context = self.context.to_dict()
         else:
             context = self.context.to_dict()
-
-        anonymous_id = self.anonymous_id
-
-        traits: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.traits, Unset):
-            traits = self.traits.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -137,12 +137,12 @@ class IdentifyKnownUser:
             field_dict["type"] = type_
         if version is not UNSET:
             field_dict["version"] = version
-        if context is not UNSET:
-            field_dict["context"] = context
         if anonymous_id is not UNSET:
             field_dict["anonymousId"] = anonymous_id
         if traits is not UNSET:
             field_dict["traits"] = traits
+        if context is not UNSET:
+            field_dict["context"] = context
 
         return field_dict
 
@@ -202,6 +202,15 @@ class IdentifyKnownUser:
 
         version = d.pop("version", UNSET)
 
+        anonymous_id = d.pop("anonymousId", UNSET)
+
+        _traits = d.pop("traits", UNSET)
+        traits: Traits | Unset
+        if isinstance(_traits, Unset):
+            traits = UNSET
+        else:
+            traits = Traits.from_dict(_traits)
+
         def _parse_context(data: object) -> Mobile | NonMobile | Unset:
             if isinstance(data, Unset):
                 return data
@@ -221,15 +230,6 @@ class IdentifyKnownUser:
 
         context = _parse_context(d.pop("context", UNSET))
 
-        anonymous_id = d.pop("anonymousId", UNSET)
-
-        _traits = d.pop("traits", UNSET)
-        traits: Traits | Unset
-        if isinstance(_traits, Unset):
-            traits = UNSET
-        else:
-            traits = Traits.from_dict(_traits)
-
         identify_known_user = cls(
             user_id=user_id,
             integrations=integrations,
@@ -240,9 +240,9 @@ class IdentifyKnownUser:
             timestamp=timestamp,
             type_=type_,
             version=version,
-            context=context,
             anonymous_id=anonymous_id,
             traits=traits,
+            context=context,
         )
 
         identify_known_user.additional_properties = d

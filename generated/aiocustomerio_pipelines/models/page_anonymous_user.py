@@ -44,13 +44,13 @@ class PageAnonymousUser:
             we'll use the current time or server time.
         type_ (PageAnonymousUserType | Unset): The event type. This is set automatically by the request method/endpoint.
         version (float | Unset): The version of the API that received the event, automatically set by Customer.io.
-        context (NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP address or
-            locale. Context is automatically collected by our source libraries.
         name (str | Unset): The name of the page. Example: home.
         properties (PageProperties | Unset): Additional `page` properties. Analytics.js automatically collects `url`,
             `title`, `referrer`, `path`, and `search` properties. But, if you use our other sources or you write your own
             integration, you should consider sending these properties yourself. Destination actions that take `page` events
             often rely on the `url` and `title` properties.
+        context (NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP address or
+            locale. Context is automatically collected by our source libraries.
     """
 
     anonymous_id: str
@@ -62,9 +62,9 @@ class PageAnonymousUser:
     timestamp: datetime.datetime | Unset = UNSET
     type_: PageAnonymousUserType | Unset = UNSET
     version: float | Unset = UNSET
-    context: NonMobile | Unset = UNSET
     name: str | Unset = UNSET
     properties: PageProperties | Unset = UNSET
+    context: NonMobile | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,15 +98,15 @@ class PageAnonymousUser:
 
         version = self.version
 
-        context: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.context, Unset):
-            context = self.context.to_dict()
-
         name = self.name
 
         properties: dict[str, Any] | Unset = UNSET
         if not isinstance(self.properties, Unset):
             properties = self.properties.to_dict()
+
+        context: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.context, Unset):
+            context = self.context.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -131,12 +131,12 @@ class PageAnonymousUser:
             field_dict["type"] = type_
         if version is not UNSET:
             field_dict["version"] = version
-        if context is not UNSET:
-            field_dict["context"] = context
         if name is not UNSET:
             field_dict["name"] = name
         if properties is not UNSET:
             field_dict["properties"] = properties
+        if context is not UNSET:
+            field_dict["context"] = context
 
         return field_dict
 
@@ -195,13 +195,6 @@ class PageAnonymousUser:
 
         version = d.pop("version", UNSET)
 
-        _context = d.pop("context", UNSET)
-        context: NonMobile | Unset
-        if isinstance(_context, Unset):
-            context = UNSET
-        else:
-            context = NonMobile.from_dict(_context)
-
         name = d.pop("name", UNSET)
 
         _properties = d.pop("properties", UNSET)
@@ -210,6 +203,13 @@ class PageAnonymousUser:
             properties = UNSET
         else:
             properties = PageProperties.from_dict(_properties)
+
+        _context = d.pop("context", UNSET)
+        context: NonMobile | Unset
+        if isinstance(_context, Unset):
+            context = UNSET
+        else:
+            context = NonMobile.from_dict(_context)
 
         page_anonymous_user = cls(
             anonymous_id=anonymous_id,
@@ -221,9 +221,9 @@ class PageAnonymousUser:
             timestamp=timestamp,
             type_=type_,
             version=version,
-            context=context,
             name=name,
             properties=properties,
+            context=context,
         )
 
         page_anonymous_user.additional_properties = d

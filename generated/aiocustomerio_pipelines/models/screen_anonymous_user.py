@@ -45,10 +45,10 @@ class ScreenAnonymousUser:
         type_ (ScreenAnonymousUserType | Unset): The event type. This is set automatically by the request
             method/endpoint.
         version (float | Unset): The version of the API that received the event, automatically set by Customer.io.
-        context (Mobile | Unset): A dictionary of context about a source call/event, like the user’s IP address or
-            locale. Context is automatically collected by our source libraries.
         name (str | Unset): The name of the screen the person visited. Example: home.
         properties (ScreenAnonymousUserProperties | Unset): Additional properties for your screen.
+        context (Mobile | Unset): A dictionary of context about a source call/event, like the user’s IP address or
+            locale. Context is automatically collected by our source libraries.
     """
 
     anonymous_id: str
@@ -60,9 +60,9 @@ class ScreenAnonymousUser:
     timestamp: datetime.datetime | Unset = UNSET
     type_: ScreenAnonymousUserType | Unset = UNSET
     version: float | Unset = UNSET
-    context: Mobile | Unset = UNSET
     name: str | Unset = UNSET
     properties: ScreenAnonymousUserProperties | Unset = UNSET
+    context: Mobile | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,15 +96,15 @@ class ScreenAnonymousUser:
 
         version = self.version
 
-        context: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.context, Unset):
-            context = self.context.to_dict()
-
         name = self.name
 
         properties: dict[str, Any] | Unset = UNSET
         if not isinstance(self.properties, Unset):
             properties = self.properties.to_dict()
+
+        context: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.context, Unset):
+            context = self.context.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -129,12 +129,12 @@ class ScreenAnonymousUser:
             field_dict["type"] = type_
         if version is not UNSET:
             field_dict["version"] = version
-        if context is not UNSET:
-            field_dict["context"] = context
         if name is not UNSET:
             field_dict["name"] = name
         if properties is not UNSET:
             field_dict["properties"] = properties
+        if context is not UNSET:
+            field_dict["context"] = context
 
         return field_dict
 
@@ -193,13 +193,6 @@ class ScreenAnonymousUser:
 
         version = d.pop("version", UNSET)
 
-        _context = d.pop("context", UNSET)
-        context: Mobile | Unset
-        if isinstance(_context, Unset):
-            context = UNSET
-        else:
-            context = Mobile.from_dict(_context)
-
         name = d.pop("name", UNSET)
 
         _properties = d.pop("properties", UNSET)
@@ -208,6 +201,13 @@ class ScreenAnonymousUser:
             properties = UNSET
         else:
             properties = ScreenAnonymousUserProperties.from_dict(_properties)
+
+        _context = d.pop("context", UNSET)
+        context: Mobile | Unset
+        if isinstance(_context, Unset):
+            context = UNSET
+        else:
+            context = Mobile.from_dict(_context)
 
         screen_anonymous_user = cls(
             anonymous_id=anonymous_id,
@@ -219,9 +219,9 @@ class ScreenAnonymousUser:
             timestamp=timestamp,
             type_=type_,
             version=version,
-            context=context,
             name=name,
             properties=properties,
+            context=context,
         )
 
         screen_anonymous_user.additional_properties = d

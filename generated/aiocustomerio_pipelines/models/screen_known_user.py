@@ -43,10 +43,10 @@ class ScreenKnownUser:
             we'll use the current time or server time.
         type_ (ScreenKnownUserType | Unset): The event type. This is set automatically by the request method/endpoint.
         version (float | Unset): The version of the API that received the event, automatically set by Customer.io.
-        context (Mobile | Unset): A dictionary of context about a source call/event, like the user’s IP address or
-            locale. Context is automatically collected by our source libraries.
         name (str | Unset): The name of the screen the person visited. Example: home.
         properties (ScreenKnownUserProperties | Unset): Additional properties for your screen.
+        context (Mobile | Unset): A dictionary of context about a source call/event, like the user’s IP address or
+            locale. Context is automatically collected by our source libraries.
     """
 
     user_id: str
@@ -58,9 +58,9 @@ class ScreenKnownUser:
     timestamp: datetime.datetime | Unset = UNSET
     type_: ScreenKnownUserType | Unset = UNSET
     version: float | Unset = UNSET
-    context: Mobile | Unset = UNSET
     name: str | Unset = UNSET
     properties: ScreenKnownUserProperties | Unset = UNSET
+    context: Mobile | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -94,15 +94,15 @@ class ScreenKnownUser:
 
         version = self.version
 
-        context: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.context, Unset):
-            context = self.context.to_dict()
-
         name = self.name
 
         properties: dict[str, Any] | Unset = UNSET
         if not isinstance(self.properties, Unset):
             properties = self.properties.to_dict()
+
+        context: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.context, Unset):
+            context = self.context.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -127,12 +127,12 @@ class ScreenKnownUser:
             field_dict["type"] = type_
         if version is not UNSET:
             field_dict["version"] = version
-        if context is not UNSET:
-            field_dict["context"] = context
         if name is not UNSET:
             field_dict["name"] = name
         if properties is not UNSET:
             field_dict["properties"] = properties
+        if context is not UNSET:
+            field_dict["context"] = context
 
         return field_dict
 
@@ -191,13 +191,6 @@ class ScreenKnownUser:
 
         version = d.pop("version", UNSET)
 
-        _context = d.pop("context", UNSET)
-        context: Mobile | Unset
-        if isinstance(_context, Unset):
-            context = UNSET
-        else:
-            context = Mobile.from_dict(_context)
-
         name = d.pop("name", UNSET)
 
         _properties = d.pop("properties", UNSET)
@@ -206,6 +199,13 @@ class ScreenKnownUser:
             properties = UNSET
         else:
             properties = ScreenKnownUserProperties.from_dict(_properties)
+
+        _context = d.pop("context", UNSET)
+        context: Mobile | Unset
+        if isinstance(_context, Unset):
+            context = UNSET
+        else:
+            context = Mobile.from_dict(_context)
 
         screen_known_user = cls(
             user_id=user_id,
@@ -217,9 +217,9 @@ class ScreenKnownUser:
             timestamp=timestamp,
             type_=type_,
             version=version,
-            context=context,
             name=name,
             properties=properties,
+            context=context,
         )
 
         screen_known_user.additional_properties = d

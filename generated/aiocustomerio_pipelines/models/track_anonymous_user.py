@@ -46,9 +46,9 @@ class TrackAnonymousUser:
             mostly useful when you backfill past events. If you're not backfilling data, you can leave this field empty and
             we'll use the current time or server time.
         version (float | Unset): The version of the API that received the event, automatically set by Customer.io.
+        properties (TrackAnonymousUserProperties | Unset): Additional properties for your event.
         context (Mobile | NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP
             address or locale. Context is automatically collected by our source libraries.
-        properties (TrackAnonymousUserProperties | Unset): Additional properties for your event.
     """
 
     type_: TrackAnonymousUserType
@@ -61,8 +61,8 @@ class TrackAnonymousUser:
     original_timestamp: datetime.datetime | Unset = UNSET
     timestamp: datetime.datetime | Unset = UNSET
     version: float | Unset = UNSET
-    context: Mobile | NonMobile | Unset = UNSET
     properties: TrackAnonymousUserProperties | Unset = UNSET
+    context: Mobile | NonMobile | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,6 +98,10 @@ class TrackAnonymousUser:
 
         version = self.version
 
+        properties: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.properties, Unset):
+            properties = self.properties.to_dict()
+
         context: dict[str, Any] | Unset
         if isinstance(self.context, Unset):
             context = UNSET
@@ -105,10 +109,6 @@ class TrackAnonymousUser:
             context = self.context.to_dict()
         else:
             context = self.context.to_dict()
-
-        properties: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.properties, Unset):
-            properties = self.properties.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -133,10 +133,10 @@ class TrackAnonymousUser:
             field_dict["timestamp"] = timestamp
         if version is not UNSET:
             field_dict["version"] = version
-        if context is not UNSET:
-            field_dict["context"] = context
         if properties is not UNSET:
             field_dict["properties"] = properties
+        if context is not UNSET:
+            field_dict["context"] = context
 
         return field_dict
 
@@ -193,6 +193,13 @@ class TrackAnonymousUser:
 
         version = d.pop("version", UNSET)
 
+        _properties = d.pop("properties", UNSET)
+        properties: TrackAnonymousUserProperties | Unset
+        if isinstance(_properties, Unset):
+            properties = UNSET
+        else:
+            properties = TrackAnonymousUserProperties.from_dict(_properties)
+
         def _parse_context(data: object) -> Mobile | NonMobile | Unset:
             if isinstance(data, Unset):
                 return data
@@ -212,13 +219,6 @@ class TrackAnonymousUser:
 
         context = _parse_context(d.pop("context", UNSET))
 
-        _properties = d.pop("properties", UNSET)
-        properties: TrackAnonymousUserProperties | Unset
-        if isinstance(_properties, Unset):
-            properties = UNSET
-        else:
-            properties = TrackAnonymousUserProperties.from_dict(_properties)
-
         track_anonymous_user = cls(
             type_=type_,
             anonymous_id=anonymous_id,
@@ -230,8 +230,8 @@ class TrackAnonymousUser:
             original_timestamp=original_timestamp,
             timestamp=timestamp,
             version=version,
-            context=context,
             properties=properties,
+            context=context,
         )
 
         track_anonymous_user.additional_properties = d

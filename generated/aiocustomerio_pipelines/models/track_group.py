@@ -45,9 +45,9 @@ class TrackGroup:
             mostly useful when you backfill past events. If you're not backfilling data, you can leave this field empty and
             we'll use the current time or server time.
         version (float | Unset): The version of the API that received the event, automatically set by Customer.io.
+        properties (TrackGroupProperties | Unset): Additional properties for your event.
         context (Mobile | NonMobile | Unset): A dictionary of context about a source call/event, like the user’s IP
             address or locale. Context is automatically collected by our source libraries.
-        properties (TrackGroupProperties | Unset): Additional properties for your event.
     """
 
     type_: TrackGroupType
@@ -60,8 +60,8 @@ class TrackGroup:
     original_timestamp: datetime.datetime | Unset = UNSET
     timestamp: datetime.datetime | Unset = UNSET
     version: float | Unset = UNSET
-    context: Mobile | NonMobile | Unset = UNSET
     properties: TrackGroupProperties | Unset = UNSET
+    context: Mobile | NonMobile | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -97,6 +97,10 @@ class TrackGroup:
 
         version = self.version
 
+        properties: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.properties, Unset):
+            properties = self.properties.to_dict()
+
         context: dict[str, Any] | Unset
         if isinstance(self.context, Unset):
             context = UNSET
@@ -104,10 +108,6 @@ class TrackGroup:
             context = self.context.to_dict()
         else:
             context = self.context.to_dict()
-
-        properties: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.properties, Unset):
-            properties = self.properties.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -132,10 +132,10 @@ class TrackGroup:
             field_dict["timestamp"] = timestamp
         if version is not UNSET:
             field_dict["version"] = version
-        if context is not UNSET:
-            field_dict["context"] = context
         if properties is not UNSET:
             field_dict["properties"] = properties
+        if context is not UNSET:
+            field_dict["context"] = context
 
         return field_dict
 
@@ -192,6 +192,13 @@ class TrackGroup:
 
         version = d.pop("version", UNSET)
 
+        _properties = d.pop("properties", UNSET)
+        properties: TrackGroupProperties | Unset
+        if isinstance(_properties, Unset):
+            properties = UNSET
+        else:
+            properties = TrackGroupProperties.from_dict(_properties)
+
         def _parse_context(data: object) -> Mobile | NonMobile | Unset:
             if isinstance(data, Unset):
                 return data
@@ -211,13 +218,6 @@ class TrackGroup:
 
         context = _parse_context(d.pop("context", UNSET))
 
-        _properties = d.pop("properties", UNSET)
-        properties: TrackGroupProperties | Unset
-        if isinstance(_properties, Unset):
-            properties = UNSET
-        else:
-            properties = TrackGroupProperties.from_dict(_properties)
-
         track_group = cls(
             type_=type_,
             group_id=group_id,
@@ -229,8 +229,8 @@ class TrackGroup:
             original_timestamp=original_timestamp,
             timestamp=timestamp,
             version=version,
-            context=context,
             properties=properties,
+            context=context,
         )
 
         track_group.additional_properties = d

@@ -322,6 +322,7 @@ from .object_add_relationships_cio_relationships_item import ObjectAddRelationsh
 from .object_add_relationships_cio_relationships_item_relationship_attributes import (
     ObjectAddRelationshipsCioRelationshipsItemRelationshipAttributes,
 )
+from .object_add_relationships_type import ObjectAddRelationshipsType
 from .object_attributes import ObjectAttributes
 from .object_common import ObjectCommon
 from .object_common_identify import ObjectCommonIdentify
@@ -337,6 +338,8 @@ from .object_delete_relationships_cio_relationships_item import ObjectDeleteRela
 from .object_delete_relationships_cio_relationships_item_relationship_attributes import (
     ObjectDeleteRelationshipsCioRelationshipsItemRelationshipAttributes,
 )
+from .object_delete_relationships_type import ObjectDeleteRelationshipsType
+from .object_delete_type import ObjectDeleteType
 from .object_filter_and import ObjectFilterAnd
 from .object_filter_not import ObjectFilterNot
 from .object_filter_object_attribute import ObjectFilterObjectAttribute
@@ -813,6 +816,7 @@ __all__ = (
     "ObjectAddRelationshipsAction",
     "ObjectAddRelationshipsCioRelationshipsItem",
     "ObjectAddRelationshipsCioRelationshipsItemRelationshipAttributes",
+    "ObjectAddRelationshipsType",
     "ObjectattributeFilter",
     "ObjectattributeFilterOperator",
     "ObjectAttributes",
@@ -828,6 +832,8 @@ __all__ = (
     "ObjectDeleteRelationshipsAction",
     "ObjectDeleteRelationshipsCioRelationshipsItem",
     "ObjectDeleteRelationshipsCioRelationshipsItemRelationshipAttributes",
+    "ObjectDeleteRelationshipsType",
+    "ObjectDeleteType",
     "ObjectFilterAnd",
     "ObjectFilterNot",
     "ObjectFilterObjectAttribute",

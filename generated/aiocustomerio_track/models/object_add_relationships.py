@@ -9,7 +9,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.object_add_relationships_action import ObjectAddRelationshipsAction
-from ..models.object_common_type import ObjectCommonType
+from ..models.object_add_relationships_type import ObjectAddRelationshipsType
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ class ObjectAddRelationships:
     """Add relationships between an object and one or more people.
 
     Attributes:
-        type_ (ObjectCommonType): The operation modifies a single object—non person data.
+        type_ (ObjectAddRelationshipsType): The operation modifies a single object—non person data.
         action (ObjectAddRelationshipsAction): This operation associates an object with one or more people.
         cio_relationships (list[ObjectAddRelationshipsCioRelationshipsItem]): The people you want to associate with an
             object. Each object in the array represents a person.
@@ -35,7 +35,7 @@ class ObjectAddRelationships:
             object and the `object_id` is the individual identifier for the object) or the `cio_object_id`.
     """
 
-    type_: ObjectCommonType
+    type_: ObjectAddRelationshipsType
     action: ObjectAddRelationshipsAction
     cio_relationships: list[ObjectAddRelationshipsCioRelationshipsItem]
     identifiers: ObjectIdentifiersCIOObjectID | ObjectIdentifiersObjectID | Unset = UNSET
@@ -82,7 +82,7 @@ class ObjectAddRelationships:
         from ..models.object_identifiers_object_id import ObjectIdentifiersObjectID  # noqa: PLC0415
 
         d = dict(src_dict)
-        type_ = ObjectCommonType(d.pop("type"))
+        type_ = ObjectAddRelationshipsType(d.pop("type"))
 
         action = ObjectAddRelationshipsAction(d.pop("action"))
 

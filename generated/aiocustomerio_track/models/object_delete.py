@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.object_common_type import ObjectCommonType
 from ..models.object_delete_action import ObjectDeleteAction
+from ..models.object_delete_type import ObjectDeleteType
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -25,14 +25,14 @@ class ObjectDelete:
     """Delete an object. This also removes relationships from people.
 
     Attributes:
-        type_ (ObjectCommonType): The operation modifies a single object—non person data.
+        type_ (ObjectDeleteType): The operation modifies a single object—non person data.
         action (ObjectDeleteAction): Indicates that the operation will `delete` the the item of the specified `type`.
         identifiers (ObjectIdentifiersCIOObjectID | ObjectIdentifiersObjectID | Unset): The identifiers for a particular
             object. You can use either the `object_type_id` and `object_id` (where `object_type_id` represents the type of
             object and the `object_id` is the individual identifier for the object) or the `cio_object_id`.
     """
 
-    type_: ObjectCommonType
+    type_: ObjectDeleteType
     action: ObjectDeleteAction
     identifiers: ObjectIdentifiersCIOObjectID | ObjectIdentifiersObjectID | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -71,7 +71,7 @@ class ObjectDelete:
         from ..models.object_identifiers_object_id import ObjectIdentifiersObjectID  # noqa: PLC0415
 
         d = dict(src_dict)
-        type_ = ObjectCommonType(d.pop("type"))
+        type_ = ObjectDeleteType(d.pop("type"))
 
         action = ObjectDeleteAction(d.pop("action"))
 

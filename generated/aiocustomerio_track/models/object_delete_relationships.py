@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.object_common_type import ObjectCommonType
 from ..models.object_delete_relationships_action import ObjectDeleteRelationshipsAction
+from ..models.object_delete_relationships_type import ObjectDeleteRelationshipsType
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ class ObjectDeleteRelationships:
     """Delete relationships between an object and one or more people.
 
     Attributes:
-        type_ (ObjectCommonType): The operation modifies a single object—non person data.
+        type_ (ObjectDeleteRelationshipsType): The operation modifies a single object—non person data.
         action (ObjectDeleteRelationshipsAction): This operation deletes an object relationship from one or more people.
         cio_relationships (list[ObjectDeleteRelationshipsCioRelationshipsItem]): The people you want to associate with
             an object. Each object in the array represents a person.
@@ -37,7 +37,7 @@ class ObjectDeleteRelationships:
             object and the `object_id` is the individual identifier for the object) or the `cio_object_id`.
     """
 
-    type_: ObjectCommonType
+    type_: ObjectDeleteRelationshipsType
     action: ObjectDeleteRelationshipsAction
     cio_relationships: list[ObjectDeleteRelationshipsCioRelationshipsItem]
     identifiers: ObjectIdentifiersCIOObjectID | ObjectIdentifiersObjectID | Unset = UNSET
@@ -86,7 +86,7 @@ class ObjectDeleteRelationships:
         from ..models.object_identifiers_object_id import ObjectIdentifiersObjectID  # noqa: PLC0415
 
         d = dict(src_dict)
-        type_ = ObjectCommonType(d.pop("type"))
+        type_ = ObjectDeleteRelationshipsType(d.pop("type"))
 
         action = ObjectDeleteRelationshipsAction(d.pop("action"))
 
