@@ -68,9 +68,33 @@ class Twin:
     source: str
     dest: str
     names: Mapping[str, str] = field(default_factory=dict)
+    imports: Mapping[str, str] = field(default_factory=dict)
 
 
-# The sync twins the project commits. Each is listed with the renames that make it the sync module.
+# What every sugar twin renames: the generated async roots and tags become the sync ones (``_sync_resources``), the
+# ingestors their blocking twins (``aiocustomerio._sync.ingest``, a sibling of the twins).
+_SUGAR: Mapping[str, str] = {
+    "AsyncResources": "SyncResources",
+    "AsyncTag": "SyncTag",
+    "AsyncPaginator": "SyncPaginator",
+    "_resources": "_sync_resources",
+    "TrackIngestor": "SyncTrackIngestor",
+    "PipelinesIngestor": "SyncPipelinesIngestor",
+}
+_SIBLINGS = {".ingest": ".ingest", ".track": ".track", ".app": ".app", ".pipelines": ".pipelines"}
+
+
+def _sugar(api: str, title: str, *tags: str) -> Twin:
+    names = {
+        **_SUGAR,
+        f"{title}API": f"Sync{title}API",
+        f"Async{title}Resources": f"Sync{title}Resources",
+        **{f"Async{tag}Resource": f"Sync{tag}Resource" for tag in tags},
+    }
+    return Twin(f"src/aiocustomerio/{api}.py", f"src/aiocustomerio/_sync/{api}.py", names, _SIBLINGS)
+
+
+# The sync twins the project commits: the transport loop, and the sugar of each API over the generated sync resources.
 TWINS: tuple[Twin, ...] = (
     Twin(
         "src/aiocustomerio/_transport/_async.py",
@@ -85,21 +109,32 @@ TWINS: tuple[Twin, ...] = (
             "usable": "usable_sync",
         },
     ),
+    _sugar("track", "Track"),
+    _sugar("app", "App", "Customers"),
+    _sugar("pipelines", "Pipelines"),
 )
 
 
-def unasync(source: str, names: Mapping[str, str] | None = None, *, deeper: int = 0) -> str:
+def unasync(
+    source: str, names: Mapping[str, str] | None = None, *, deeper: int = 0, imports: Mapping[str, str] | None = None
+) -> str:
     """``source`` with its async constructs removed and names renamed (``COMMON`` plus ``names``).
 
     ``deeper``: how many package levels below the source the result lives; relative imports gain that many dots.
+    ``imports``: ``from X import`` modules to write differently (``{".ingest": ".ingest"}`` keeps a sibling twin's
+    import as it is instead of reaching up).
     """
+    imports = imports or {}
     renames = {**COMMON, **(names or {})}
     words = re.compile(r"\b(" + "|".join(sorted(map(re.escape, renames), key=len, reverse=True)) + r")\b")
     prose_await = re.compile(r"\bawait\s+|\basync\s+(?=(?:def|for|with)\b)")
     starts = _line_starts(source)
     edits: list[tuple[int, int, str]] = []
     tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    skip = 0  # tokens up to this index were handled with the `from` statement they belong to
     for index, tok in enumerate(tokens):
+        if index < skip:
+            continue
         begin = starts[tok.start[0] - 1] + tok.start[1]
         end = starts[tok.end[0] - 1] + tok.end[1]
         if tok.type == tokenize.NAME:
@@ -114,9 +149,9 @@ def unasync(source: str, names: Mapping[str, str] | None = None, *, deeper: int 
                 )
             elif tok.string in renames:
                 edits.append((begin, end, renames[tok.string]))
-            elif tok.string == "from" and deeper and following is not None and set(following.string) == {"."}:
-                at = starts[following.start[0] - 1] + following.start[1]
-                edits.append((at, at, "." * deeper))
+            elif tok.string == "from":
+                found, skip = _from_edits(tokens, index, starts, deeper, imports, renames)
+                edits.extend(found)
         elif tok.type in _TEXT_TOKENS:
             text = prose_await.sub("", words.sub(lambda m: renames[m.group(1)], tok.string))
             if text != tok.string:
@@ -133,7 +168,7 @@ def render(twin: Twin, root: Path = ROOT) -> str:
     deeper = len(Path(twin.dest).parent.parts) - len(Path(twin.source).parent.parts)
     if deeper < 0:
         raise ValueError(f"{twin.dest}: a sync twin lives in its source's package or below it")
-    text = _HEADER.format(source=twin.source) + unasync(source, twin.names, deeper=deeper)
+    text = _HEADER.format(source=twin.source) + unasync(source, twin.names, deeper=deeper, imports=twin.imports)
     return _ruff(
         _ruff(text, root / twin.dest, "check", "--fix", "--select", "I,F401", "--exit-zero"), root / twin.dest, "format"
     )
@@ -175,6 +210,37 @@ def _ruff(text: str, path: Path, *args: str) -> str:
     if proc.returncode != 0:
         raise RuntimeError(f"ruff {args[0]} failed on the sync twin {path}:\n{proc.stderr.strip()}")
     return proc.stdout
+
+
+def _from_edits(
+    tokens: list[tokenize.TokenInfo],
+    index: int,
+    starts: list[int],
+    deeper: int,
+    imports: Mapping[str, str],
+    renames: Mapping[str, str],
+) -> tuple[list[tuple[int, int, str]], int]:
+    """The edits of one ``from <module> import`` statement's module part, and the index of its ``import`` token
+    (``[], index`` for a ``from`` that starts no import: ``yield from x``, ``raise ... from exc``)."""
+    module = []
+    at = index + 1
+    for at in range(index + 1, len(tokens)):
+        tok = tokens[at]
+        if tok.type == tokenize.NAME and tok.string == "import":
+            break
+        if tok.type not in (tokenize.OP, tokenize.NAME) or (tok.type == tokenize.OP and set(tok.string) != {"."}):
+            return [], index
+        module.append(tok)
+    if not module:
+        return [], index
+    begin = starts[module[0].start[0] - 1] + module[0].start[1]
+    end = starts[module[-1].end[0] - 1] + module[-1].end[1]
+    written = "".join(tok.string for tok in module)
+    if written in imports:
+        return [(begin, end, imports[written])], at
+    parts = [renames.get(tok.string, tok.string) if tok.type == tokenize.NAME else tok.string for tok in module]
+    new = ("." * deeper if written.startswith(".") else "") + "".join(parts)
+    return ([(begin, end, new)] if new != written else []), at
 
 
 def _line_starts(source: str) -> list[int]:

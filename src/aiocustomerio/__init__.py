@@ -4,6 +4,7 @@ from ._config import Credentials, Secret
 from ._limits import Limits, Rate
 from ._payload import PayloadTooLargeError
 from ._retry import RetryPolicy
+from ._sync.client import SyncCustomerIO
 from .client import CustomerIO
 from .errors import (
     APIStatusError,
@@ -42,5 +43,17 @@ __all__ = [
     "RetryPolicy",
     "Secret",
     "ServerError",
+    "SyncCustomerIO",
 ]
 __version__ = "0.1.0"
+
+# The blocking ingestors import the ingestion engine: loaded on first use, not by `import aiocustomerio`.
+_LAZY = {"IngestorTimeout", "SyncPipelinesIngestor", "SyncTrackIngestor"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from ._sync import ingest
+
+        return getattr(ingest, name)
+    raise AttributeError(f"module 'aiocustomerio' has no attribute {name!r}")

@@ -296,11 +296,12 @@ class _Slot(Generic[T]):
 class _ExtendedTag:
     """A generated tag with handwritten methods mixed in (``cio.app.customers.search``), built on first use."""
 
-    def __init__(self, mixin: type, module: str) -> None:
+    def __init__(self, mixin: type, module: str | None) -> None:
         self.mixin = mixin
         self.module = module
         self.name = ""
-        self.built: type | None = None
+        # Per root module: the async API and its sync twin extend their own generated tag with the same mixin.
+        self.built: dict[str, type] = {}
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -308,15 +309,20 @@ class _ExtendedTag:
     def __get__(self, obj: Any, owner: type) -> Any:
         if obj is None:
             return self
-        if self.built is None:
-            base = getattr(obj._api.root_class(self.module), self.name).factory
-            self.built = type(base.__name__, (self.mixin, base), {"__doc__": self.mixin.__doc__})
-        value = obj.__dict__[self.name] = self.built(obj._api)
+        module = self.module or obj._module
+        built = self.built.get(module)
+        if built is None:
+            base = getattr(obj._api.root_class(module), self.name).factory
+            built = self.built[module] = type(base.__name__, (self.mixin, base), {"__doc__": self.mixin.__doc__})
+        value = obj.__dict__[self.name] = built(obj._api)
         return value
 
 
-def extend_tag(mixin: type, module: str = "_resources") -> Any:
-    """``customers = extend_tag(CustomersSearch)``: the generated ``customers`` tag plus the mixin's methods."""
+def extend_tag(mixin: type, module: str | None = None) -> Any:
+    """``customers = extend_tag(CustomersSearch)``: the generated ``customers`` tag plus the mixin's methods.
+
+    ``module``: the generated module whose tag is extended; by default the owner's (``_resources`` for an async
+    API, ``_sync_resources`` for its sync twin)."""
     return _ExtendedTag(mixin, module)
 
 
@@ -481,3 +487,10 @@ class SyncResources(_Resources):
     @property
     def http(self) -> httpx.Client:
         return self._api.sync_client()
+
+    async def connect(self) -> httpx.AsyncClient:
+        """A new ``httpx.AsyncClient`` for this API (same auth, limits and retries) on the running event loop.
+
+        For the sync ingestors, whose engine runs on a private loop: they own and close it. Calls made through the
+        sync client use its pooled ``httpx.Client`` instead."""
+        return await self._api.connect_new()

@@ -150,6 +150,12 @@ class ApiBinding:
                     pool.client = await self._connect()
         return pool.client
 
+    async def connect_new(self) -> httpx.AsyncClient:
+        """A new async client from the ``connect`` factory, not the shared pool: the caller owns it."""
+        if self._connect is None:
+            raise RuntimeError(f"the {self.name} API has no async connection here")
+        return await self._connect()
+
     def sync_client(self) -> httpx.Client:
         shared = self._shared
         if shared.sync_client is None:

@@ -64,6 +64,14 @@ def test_relative_imports_reach_up_from_a_deeper_package() -> None:
     )
 
 
+def test_listed_imports_are_written_as_given_and_module_names_are_renamed() -> None:
+    source = "from .ingest import TrackIngestor\nfrom pkg._resources import Root\nraise E from exc\n"
+    names = {"_resources": "_sync_resources", "TrackIngestor": "SyncTrackIngestor"}
+    assert unasync(source, names, deeper=1, imports={".ingest": ".ingest"}) == (
+        "from .ingest import SyncTrackIngestor\nfrom pkg._sync_resources import Root\nraise E from exc\n"
+    )
+
+
 def test_render_adds_the_header_and_is_formatted_by_ruff(tmp_path: Path) -> None:
     (tmp_path / "pkg").mkdir()
     # After `await` goes, the call fits on one line: ruff joins it, so `ruff format --check` passes on the twin.

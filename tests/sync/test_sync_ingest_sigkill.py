@@ -21,11 +21,11 @@ ROOT = Path(__file__).resolve().parents[2]
 # other sends single events, the Django/Celery shape. Each prints what the ingestor has accepted (returned from).
 CHILD = textwrap.dedent(
     """
-    import sys, threading, httpx
-    from aiocustomerio._sync.ingest import SyncTrackIngestor
+    import sys, threading
+    from aiocustomerio import SyncCustomerIO
 
     port, spool, total = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-    http = lambda: httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", auth=("site", "key"))
+    cio = SyncCustomerIO(site_id="site", track_api_key="key", track_base_url=f"http://127.0.0.1:{port}", env={})
     item = lambda key: {"type": "person", "identifiers": {"id": "u"}, "action": "event", "name": "n", "id": key}
     lock = threading.Lock()
 
@@ -33,7 +33,7 @@ CHILD = textwrap.dedent(
         with lock:
             print(line, flush=True)
 
-    with SyncTrackIngestor(http, spool=spool, max_batch_items=50, max_wait=0.01) as ing:
+    with cio.track.ingestor(spool=spool, max_batch_items=50, max_wait=0.01) as ing:
         start = int(ing.checkpoint("next") or 0)
 
         def singles():

@@ -1,0 +1,197 @@
+"""``SyncCustomerIO``: the client for code without an event loop (Django views, Celery tasks, scripts).
+
+The namespaces are the sync twins of the async sugar (``_sync/track.py``, ... derived by codegen/unasync.py) over
+the generated sync resources, so every operation, sugar call, paginator and raw-response view of ``CustomerIO`` is
+here with the same arguments, returning instead of awaiting. Configuration is the async client's own: a
+``CustomerIO`` that never opens a connection holds and validates it, so the two constructors cannot mean different
+things. Requests go through ``httpx.Client`` and the sync transport stack, which takes its decisions (retries,
+redirects, typed errors) from the same rules object as the async one.
+
+Thread-safe: share one client between threads. Each API has one ``httpx.Client`` pool, opened by the first call
+under a lock, and one set of rate limits used by every thread and by the client's ingestors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from .._binding import ApiBinding
+from .._config import HOSTS, _HeaderAuth, auth_for
+from .._http import build_http_client, build_inner_transport, build_sync_http_client
+from .._limits import Limits, RateLimiter
+from .._retry import RetryPolicy
+from ..client import REGION_PATH, STRICT_MODE_HEADERS, CustomerIO, Transport
+from ._limits import LoopLimiter
+from .app import SyncAppAPI
+from .pipelines import SyncPipelinesAPI
+from .track import SyncTrackAPI
+
+__all__ = ["SyncCustomerIO"]
+
+_APIS = ("track", "app", "pipelines")
+
+
+class SyncCustomerIO:
+    """One blocking client for Customer.io's Track, App and Pipelines APIs; the constructor is ``CustomerIO``'s.
+
+    ``transport`` is ``"httpx"`` or an ``httpx.BaseTransport`` (the aiohttp transport is async-only). Close it with
+    ``close()`` or a ``with`` block; an unclosed client's pools are released when the process ends.
+    """
+
+    def __init__(
+        self,
+        *,
+        site_id: str | None = None,
+        track_api_key: str | None = None,
+        app_api_key: str | None = None,
+        cdp_api_key: str | None = None,
+        region: str | None = None,
+        track_base_url: str | None = None,
+        app_base_url: str | None = None,
+        pipelines_base_url: str | None = None,
+        limits: Limits | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | float = 30.0,
+        transport: Transport | httpx.BaseTransport = "httpx",
+        max_connections: int = 100,
+        pipelines_strict: bool = True,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        if isinstance(transport, str) and transport != "httpx":
+            raise ValueError(
+                f'SyncCustomerIO sends with httpx: transport={transport!r} is for the async client only; pass "httpx" '
+                "or an httpx.BaseTransport"
+            )
+        self._config = CustomerIO(
+            site_id=site_id,
+            track_api_key=track_api_key,
+            app_api_key=app_api_key,
+            cdp_api_key=cdp_api_key,
+            region=region,
+            track_base_url=track_base_url,
+            app_base_url=app_base_url,
+            pipelines_base_url=pipelines_base_url,
+            limits=limits,
+            retry=retry,
+            timeout=timeout,
+            transport="httpx",
+            max_connections=max_connections,
+            pipelines_strict=pipelines_strict,
+            env=env,
+        )
+        self._transport = transport
+        # One set of buckets per API for the life of the client: every thread, and every ingestor, draws on it.
+        self._limiters = {api: RateLimiter(api, self._config._limits) for api in _APIS}
+        self._region: str | None = self._config._region
+        self._region_lock = threading.Lock()
+        self._closed = False
+        self.track = SyncTrackAPI(self._binding("track", "aiocustomerio_track", "unix"))
+        self.app = SyncAppAPI(self._binding("app", "aiocustomerio_app", "unix"))
+        self.pipelines = SyncPipelinesAPI(self._binding("pipelines", "aiocustomerio_pipelines", "iso"))
+
+    def _binding(self, api: str, package: str, style: Any) -> ApiBinding:
+        return ApiBinding(api, package, style, lambda: self._open_async(api), connect_sync=lambda: self._open(api))
+
+    def __repr__(self) -> str:
+        region = self._region or self._config._region_choice
+        transport = self._transport if isinstance(self._transport, str) else type(self._transport).__name__
+        return f"<SyncCustomerIO region={region!r} transport={transport!r}>"
+
+    # -- connections -----------------------------------------------------------------------------------------------
+
+    def _headers(self, api: str) -> dict[str, str] | None:
+        return STRICT_MODE_HEADERS if api == "pipelines" and self._config._pipelines_strict else None
+
+    def _build(self, api: str, base_url: str) -> httpx.Client:
+        config = self._config
+        return build_sync_http_client(
+            api,
+            base_url=base_url,
+            auth=auth_for(api, config._credentials),
+            limiter=self._limiters[api],
+            retry=config._retry,
+            timeout=config._timeout,
+            max_connections=config._max_connections,
+            headers=self._headers(api),
+            inner=None if isinstance(self._transport, str) else self._transport,
+        )
+
+    def _base_url(self, api: str) -> str:
+        if self._closed:
+            raise RuntimeError("this SyncCustomerIO client is closed; create a new one")
+        base_url = self._config._base_urls[api]
+        return (base_url if base_url is not None else HOSTS[api][self.region()]).rstrip("/")
+
+    def _open(self, api: str) -> httpx.Client:
+        # Called under the API's lock (ApiBinding.sync_client): threads making their first call at once share a pool.
+        return self._build(api, self._base_url(api))
+
+    async def _open_async(self, api: str) -> httpx.AsyncClient:
+        """An ``httpx.AsyncClient`` for an ingestor's private loop, with this client's auth, retries and limits."""
+        # Off the loop: the region lookup (region="auto") blocks.
+        base_url = await asyncio.to_thread(self._base_url, api)
+        config = self._config
+        inner = self._transport
+        if not isinstance(inner, str) and not isinstance(inner, httpx.AsyncBaseTransport):
+            raise TypeError(
+                f"ingestors send from an event loop; transport={type(inner).__name__} is sync-only: pass a transport "
+                "that is also an httpx.AsyncBaseTransport (as httpx.MockTransport is), or use the default"
+            )
+        return build_http_client(
+            api,
+            base_url=base_url,
+            auth=auth_for(api, config._credentials),
+            limiter=LoopLimiter(self._limiters[api]),
+            retry=config._retry,
+            timeout=config._timeout,
+            inner=inner if not isinstance(inner, str) else build_inner_transport("httpx"),
+            max_connections=config._max_connections,
+            headers=self._headers(api),
+        )
+
+    def require_credentials(self, api: str) -> None:
+        """Raise ``MissingCredentialsError`` now if ``api`` lacks a credential (calls would raise it at first use)."""
+        auth = auth_for(api, self._config._credentials)
+        if isinstance(auth, _HeaderAuth):
+            auth.require()
+
+    def region(self) -> str:
+        """``"us"`` or ``"eu"``; with ``region="auto"``, asked once of Customer.io with the Track credentials."""
+        if self._region is not None:
+            return self._region
+        with self._region_lock:
+            if self._region is None:
+                base = self._config._base_urls["track"] or HOSTS["track"]["us"]
+                with self._build("track", base) as http:
+                    center = str(http.get(REGION_PATH).json().get("data_center", "")).lower()
+                if center not in HOSTS["track"]:
+                    raise RuntimeError(f"{REGION_PATH} answered an unknown data_center {center!r}")
+                self._region = center
+        return self._region
+
+    # -- lifecycle -------------------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close every connection pool; later calls raise. Ingestors opened from this client close on their own."""
+        self._closed = True
+        for api in (self.track, self.app, self.pipelines):
+            api._api.close_sync()
+        for limiter in self._limiters.values():
+            limiter.close()  # a rate-limit store's connections, if there is one
+
+    def __enter__(self) -> SyncCustomerIO:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def apis(self) -> dict[str, Any]:
+        return {"track": self.track, "app": self.app, "pipelines": self.pipelines}
