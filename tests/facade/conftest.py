@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 
-from aiocustomerio import CustomerIO, Limits, RetryPolicy
+from aiocustomerio import CustomerIO, Limits, RetryPolicy, SyncCustomerIO
+from tests.support.sync_view import KIND, AwaitView, parametrize_clients
 
 SITE_ID, TRACK_KEY, APP_KEY, CDP_KEY = "site-123", "track-secret-abc", "app-secret-def", "cdp-secret-ghi"
 
@@ -37,9 +38,26 @@ def wire() -> Wire:
     return Wire()
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Every test of the façade runs against both clients, unless it is about asyncio itself (async_only).
+    parametrize_clients(metafunc, frozenset({"cio", "_client"}))
+
+
 @pytest.fixture
-async def cio(wire: Wire) -> AsyncIterator[CustomerIO]:
-    client = CustomerIO(
+def client_kind() -> str:
+    return "async"  # overridden by the parametrization above
+
+
+@pytest.fixture(autouse=True)
+def _use_client_kind(client_kind: str) -> Iterator[None]:
+    KIND["current"] = client_kind
+    yield
+    KIND["current"] = "async"
+
+
+@pytest.fixture
+async def cio(wire: Wire, client_kind: str) -> AsyncIterator[CustomerIO]:
+    options: dict[str, Any] = dict(
         site_id=SITE_ID,
         track_api_key=TRACK_KEY,
         app_api_key=APP_KEY,
@@ -49,5 +67,11 @@ async def cio(wire: Wire) -> AsyncIterator[CustomerIO]:
         transport=httpx.MockTransport(wire.handler),
         env={},
     )
-    async with client:
+    if client_kind == "sync":
+        # The same test body drives SyncCustomerIO: `await` and `async for` are answered from a worker thread.
+        sync = SyncCustomerIO(**options)
+        yield AwaitView(sync)  # type: ignore[misc]
+        sync.close()
+        return
+    async with CustomerIO(**options) as client:
         yield client

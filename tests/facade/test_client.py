@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from aiocustomerio import CustomerIO, Limits, MissingCredentialsError, NotFoundError, RetryPolicy
+from tests.support.sync_view import facade
 
 from .conftest import APP_KEY, CDP_KEY, SITE_ID, TRACK_KEY, Wire
 
@@ -21,7 +22,7 @@ def _client(wire: Wire, **kwargs: object) -> CustomerIO:
         "env": {},
     }
     options.update(kwargs)
-    return CustomerIO(**options)  # type: ignore[arg-type]
+    return facade(**options)  # type: ignore[no-any-return]
 
 
 async def test_a_track_only_user_needs_no_app_key(wire: Wire) -> None:

@@ -16,6 +16,9 @@ from openapi_python_client.strings import PythonIdentifier
 from aiocustomerio import BadRequestError, CustomerIO, Limits, RetryPolicy
 from aiocustomerio.errors import RedirectError
 from tests.contract.builder import APIS, FIELD_PREFIX, NORMALIZED_DIR, ContractRequest, build_all
+from tests.support.sync_view import facade
+
+from .conftest import _STACK
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -26,8 +29,13 @@ def _contracts(api: str | None = None) -> list[Any]:
     return [pytest.param(c, id=c.id) for c in build_all() if api is None or c.api == api]
 
 
+# Both clients: SyncCustomerIO (through an AwaitView) must refuse redirects and send strict mode the same way.
+pytestmark = pytest.mark.usefixtures("both_stacks")
+
+
 def _client(handler: Handler, **options: Any) -> CustomerIO:
-    return CustomerIO(
+    return facade(  # type: ignore[no-any-return]
+        _STACK["kind"],
         site_id="site",
         track_api_key="track-key",
         app_api_key="app-key",
