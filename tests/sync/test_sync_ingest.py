@@ -85,6 +85,30 @@ def test_a_put_waiting_longer_than_put_timeout_raises_and_is_not_accepted(server
     assert server.ids == {"k0"}
 
 
+def test_closing_from_another_thread_releases_a_blocked_producer(server: ThreadedServer) -> None:
+    server.stall()
+    ing = SyncTrackIngestor(server.http(), max_queue=1, max_wait=0.0).start()
+    ing.event("u", "n", id="k0")
+    outcome: list[BaseException] = []
+
+    def produce() -> None:
+        try:
+            ing.event("u", "n", id="k1")  # waits for room that never comes
+        except BaseException as exc:
+            outcome.append(exc)
+
+    blocked = threading.Thread(target=produce)
+    blocked.start()
+    blocked.join(0.3)
+    assert blocked.is_alive()
+    report = ing.close(timeout=0.2)  # a worker shutting down, say
+    blocked.join(10)
+    assert not blocked.is_alive(), "the producer was left hanging"
+    assert len(outcome) == 1 and isinstance(outcome[0], IngestorClosed)
+    assert report.accepted == 1 and report.delivered == 0 and not report.ok
+    server.unstall()
+
+
 def test_engine_errors_reach_the_caller_typed(server: ThreadedServer) -> None:
     with SyncTrackIngestor(server.http(), max_wait=0.0) as ing:
         with pytest.raises(ItemTooLarge, match="per-item limit"):

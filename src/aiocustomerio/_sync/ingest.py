@@ -195,6 +195,11 @@ class SyncIngestor(Generic[E]):
             raise RuntimeError(f"start the ingestor first: `with ingestor:` or `ingestor.start()` (before {name})")
         try:
             return self._loop.call(work, timeout=self._put_timeout, what=f"ingestor.{name}()")
+        except RuntimeError as exc:
+            if self._state == "closed" and not isinstance(exc, IngestorClosed):
+                # Another thread closed the ingestor while this call waited: say so, as the engine would.
+                raise IngestorClosed(f"the ingestor closed while ingestor.{name}() waited") from exc
+            raise
         except LoopTimeout as exc:
             raise IngestorTimeout(
                 f"ingestor.{name}() waited more than put_timeout={self._put_timeout} s and was cancelled (a full "
