@@ -131,7 +131,7 @@ async def test_raised_errors_are_retried_failed_or_halt_by_their_status() -> Non
     assert transport.calls == 4
     [(item, reason)] = ing.report.failed
     assert item["id"] == "r1" and reason == "Invalid: bad"
-    assert [p["id"] for p in ing.report.pending] == ["r2"] and ing.report.halted == "Forbidden: no"
+    assert [p["id"] for p in ing.report.pending] == ["r2"] and str(ing.report.halted).startswith("Forbidden: no")
     assert ing.report.delivered == 0 and ing.report.retried == 2
 
 
@@ -204,23 +204,6 @@ async def test_a_local_error_halts_instead_of_retrying_forever() -> None:
     assert [p["id"] for p in ing.report.pending] == ["x1"] and ing.report.failed == [] and ing.report.retried == 0
 
 
-async def test_an_unexpected_error_while_settling_fails_the_items_instead_of_stranding_them() -> None:
-    # A 207 too deeply nested to parse makes settling raise what it does not expect (RecursionError): the batch's
-    # items must still end reported, not outstanding until close() gives up on them.
-    nested = b'{"errors":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
-    http = httpx.AsyncClient(
-        base_url="http://127.0.0.1:9", transport=httpx.MockTransport(lambda _: httpx.Response(207, content=nested))
-    )
-    async with http, Ingestor(http, **FAST) as ing:
-        await ing.event("u1", "a", id="s1")
-        await ing.event("u1", "a", id="s2")
-        report = await ing.close(timeout=5)
-    assert [item["id"] for item, _ in report.failed] == ["s1", "s2"]
-    assert report.failed[0][1].startswith("internal error while sending: RecursionError")
-    assert report.pending == [] and ing.qsize() == 0
-    assert_adds_up(report)
-
-
 async def test_through_the_facade_stack_with_its_own_retries(server: BatchServer) -> None:
     from aiocustomerio import CustomerIO
     from aiocustomerio._limits import Limits
@@ -241,16 +224,3 @@ async def test_through_the_facade_stack_with_its_own_retries(server: BatchServer
     assert server.ids == {f"fa{i}" for i in range(400) if i != 7}
     assert [item["id"] for item, _ in ing.report.failed] == ["fa7"]
     assert_adds_up(ing.report)
-
-
-def test_retry_after_reads_seconds_and_http_dates_like_the_facade() -> None:
-    import email.utils
-    import time
-
-    from aiocustomerio.ingest._responses import retry_after
-
-    assert retry_after(None, httpx.Response(429, headers={"Retry-After": "7"})) == 7.0
-    later = email.utils.formatdate(time.time() + 120, usegmt=True)
-    waited = retry_after(None, httpx.Response(503, headers={"Retry-After": later}))
-    assert waited is not None and 100 < waited <= 120
-    assert retry_after(None, httpx.Response(503)) is None

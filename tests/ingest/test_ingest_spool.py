@@ -29,8 +29,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def spooled(path: Path) -> list[str]:
+    """The items in the spool, read by another connection (so: committed, not just buffered in the ingestor)."""
     with sqlite3.connect(path) as conn:
-        return [bytes(body).decode() for (body,) in conn.execute("SELECT body FROM items ORDER BY seq")]
+        chunks = conn.execute("SELECT body FROM chunks ORDER BY first").fetchall()
+    return [item.decode() for (body,) in chunks for item in bytes(body).split(b"\n")]
 
 
 async def test_items_are_on_disk_when_put_returns_and_gone_once_delivered(

@@ -32,7 +32,7 @@ def sent_items(server: BatchServer) -> list[dict[str, object]]:
 async def test_track_entities_on_the_wire(server: BatchServer, client: ClientFactory) -> None:
     server.keep_bodies = True
     when = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
-    async with Ingestor(client("track")) as ing:
+    async with Ingestor(client("track"), concurrency=1) as ing:  # one lane: one batch
         await ing.identify("u1", email="u1@example.com", plan="pro")
         await ing.identify({"email": "u2@example.com"}, {"name": "Two"})
         await ing.event("u1", "purchase", {"total": 12.5, "at": when}, timestamp=when)
@@ -64,7 +64,7 @@ async def test_track_entities_on_the_wire(server: BatchServer, client: ClientFac
 async def test_pipelines_messages_on_the_wire(server: BatchServer, client: ClientFactory) -> None:
     server.keep_bodies = True
     when = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
-    async with Ingestor(client("pipelines"), api="pipelines") as ing:
+    async with Ingestor(client("pipelines"), api="pipelines", concurrency=1) as ing:  # one lane: one batch
         await ing.identify("u1", email="u1@example.com")
         await ing.track("u1", "Order Completed", {"total": 3}, timestamp=when)
         await ing.page(None, "Home", {"url": "https://example.com"}, anonymous_id="anon-1")

@@ -10,6 +10,9 @@ accepting the items (the client cannot know they arrived, so it must resend: dup
 after the headers, reset halfway through the body, slow responses, and per-item 207 errors: an item whose attributes
 (Track) or properties/traits (Pipelines) hold `"_fault": "permanent"` always gets a permanent 207 error, and
 `"_fault": "bad_request"` makes the whole request a 400; `p_item_retriable` gives random items a retriable 207 error.
+A Pipelines message holding `"_fault": "strict"` is what Customer.io's strict mode rejects: with `X-Strict-Mode: 1`
+the whole request is a 400 naming it, without the header it is answered 200 and silently dropped (permissive mode).
+`redirect_to` answers every request with a 307 to that URL (a proxy, an http→https hop, a wrong base URL).
 `stall()` holds every request after its headers until `unstall()`.
 
 In-process:  `server = BatchServer(); port = await server.start(); ...; await server.close()`.
@@ -66,6 +69,7 @@ class BatchServer:
     seed: int = 1
     ssl_context: ssl.SSLContext | None = None
     keep_bodies: bool = False
+    redirect_to: str | None = None
 
     def __post_init__(self) -> None:
         self.port = 0
@@ -172,6 +176,10 @@ class BatchServer:
                 # Track v1 per-person calls, for benchmarking one-request-per-event clients against batching.
                 await self._respond(writer, 200, {}, keep_alive)
                 return keep_alive
+            if self.redirect_to is not None:
+                extra = {"location": self.redirect_to + target}
+                await self._respond(writer, 307, {}, keep_alive, extra)
+                return keep_alive
             if method != "POST" or target not in (TRACK_PATH, PIPELINES_PATH):
                 await self._respond(writer, 404, {"meta": {"error": f"no route {method} {target}"}}, keep_alive)
                 return keep_alive
@@ -185,7 +193,7 @@ class BatchServer:
             if not self.record:
                 await self._respond(writer, 200, {}, keep_alive)
                 return keep_alive
-            status, payload = self._accept(target, body)
+            status, payload = self._accept(target, body, headers.get("x-strict-mode") == "1")
             if status == 200 and roll < faults.p_500_after_accept:
                 status, payload = 500, {"meta": {"error": "injected after accepting"}}
             await self._respond(writer, status, payload, keep_alive)
@@ -193,7 +201,7 @@ class BatchServer:
         finally:
             self.concurrent -= 1
 
-    def _accept(self, target: str, body: bytes) -> tuple[int, Any]:
+    def _accept(self, target: str, body: bytes, strict: bool = False) -> tuple[int, Any]:
         try:
             batch = json.loads(body)["batch"]
             assert isinstance(batch, list)
@@ -207,10 +215,15 @@ class BatchServer:
             fault = _fault_of(item, pipelines)
             if fault == "bad_request":
                 return 400, {"errors": [{"reason": "invalid", "field": "batch", "message": "injected bad request"}]}
+            if fault == "strict" and pipelines and strict:
+                message = f"message {item.get('messageId')}: properties._fault is not allowed"
+                return 400, {"errors": [{"reason": "invalid", "field": "properties", "message": message}]}
             keys.append(_key_of(item, pipelines))
         errors = []
         for index, (item, key) in enumerate(zip(batch, keys, strict=True)):
             self.items_seen += 1
+            if pipelines and _fault_of(item, pipelines) == "strict":
+                continue  # permissive mode: answered 200, dropped
             if _fault_of(item, pipelines) == "permanent":
                 errors.append({"batch_index": index, "reason": "invalid", "field": "attributes", "message": "bad"})
             elif self.faults.p_item_retriable and self._rng.random() < self.faults.p_item_retriable:
@@ -251,6 +264,7 @@ class BatchServer:
 _REASONS = {
     200: "OK",
     207: "Multi-Status",
+    307: "Temporary Redirect",
     400: "Bad Request",
     401: "Unauthorized",
     404: "Not Found",

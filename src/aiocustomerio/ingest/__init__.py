@@ -5,9 +5,13 @@
         await ing.event("u1", "purchase", {"total": 12.5})
     print(ing.report.summary())
 
-`http` is an `httpx.AsyncClient` whose base_url, auth, rate limiting and retries are already set up (the façade
-builds it), or an async function returning one, called by `start()`. The ingestor adds batching, dedup ids,
-back-pressure, batch-level retries and an optional spool.
+`http` is an `httpx.AsyncClient` whose base_url, auth and rate limiting are already set up (the façade builds it), or
+an async function returning one, called by `start()`. The ingestor adds batching, dedup ids, back-pressure, batch
+retries (the transport's own retries are switched off for batches: one retry policy, the façade's `RetryPolicy`), an
+optional spool (one writer, dead letters, checkpoints) and a report with exact counts.
+
+Operators' tools for a spool: `inspect_spool(path)` (counts, reasons, a sample of dead letters, checkpoints, lock
+holder), `requeue_dead_letters(path)` (or `requeue_dead_letters=True` on the ingestor) and `iter_dead_letters(path)`.
 """
 
 from __future__ import annotations
@@ -16,20 +20,26 @@ from typing import Any, Literal, overload
 
 from ._apis import PipelinesIngestor, TrackIngestor
 from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
-from ._engine import Engine, HttpSource, InvalidItem
+from ._engine import Checkpoint, Engine, HttpSource
+from ._report import SAMPLE_LIMIT, IngestReport
+from ._spool import SpoolState, inspect_spool, iter_dead_letters, requeue_dead_letters
 from ._types import (
     ErrorCallback,
     IngestorClosed,
     IngestorHalted,
-    IngestReport,
+    InvalidItem,
     ItemTooLarge,
     QueueFull,
     RecoveryInProgress,
+    SpoolLocked,
+    SpoolWriteError,
 )
 
 __all__ = [
     "MAX_BATCH_BYTES",
     "MAX_ITEM_BYTES",
+    "SAMPLE_LIMIT",
+    "Checkpoint",
     "Engine",
     "ErrorCallback",
     "HttpSource",
@@ -42,7 +52,13 @@ __all__ = [
     "PipelinesIngestor",
     "QueueFull",
     "RecoveryInProgress",
+    "SpoolLocked",
+    "SpoolState",
+    "SpoolWriteError",
     "TrackIngestor",
+    "inspect_spool",
+    "iter_dead_letters",
+    "requeue_dead_letters",
 ]
 
 
@@ -54,7 +70,9 @@ def Ingestor(
     http: HttpSource, *, api: Literal["track", "pipelines"] = "track", **options: Any
 ) -> TrackIngestor | PipelinesIngestor:
     """The ingestor for `api`. Options: max_batch_items (2000), max_wait (1.0 s), max_queue (20000 items),
-    concurrency (4 batches in flight), spool (path of a SQLite file), on_error(item, reason), backoff ((0.5, 30.0))."""
+    concurrency (4 batches in flight), spool (path of a SQLite file), requeue_dead_letters (False), on_error(item,
+    reason), retry (a `RetryPolicy`; default the façade's defaults) or backoff ((base, cap) seconds), isolation_budget
+    (64 requests to isolate the bad items of a batch answered 400)."""
     if api == "track":
         return TrackIngestor(http, **options)
     if api == "pipelines":

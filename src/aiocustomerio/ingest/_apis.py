@@ -11,6 +11,7 @@ from aiocustomerio._ids import new_ulid, stamp_track_event
 
 from ._encode import encode_pipelines, encode_track, encode_track_action
 from ._engine import Engine
+from ._queue import person_hash
 from ._types import ItemTooLarge, JSONDict
 
 
@@ -28,16 +29,16 @@ class TrackIngestor(Engine):
     _path = "/api/v2/batch"
     _api = "track"
 
-    def _encode(self, item: JSONDict) -> bytes:
+    def _encode(self, item: JSONDict) -> tuple[bytes, int]:
         if not isinstance(item, dict):
             raise TypeError(f"an item is a dict (a Track v2 entity), not {type(item).__name__}")
-        return self._check_size(encode_track(stamp_track_event(item)))
+        return self._check_size(encode_track(stamp_track_event(item))), person_hash(item.get("identifiers"))
 
     async def identify(self, person: str | JSONDict, attributes: JSONDict | None = None, **more: Any) -> None:
         """Create or update a person; `person` is an id, or identifiers such as `{"email": ...}`."""
         attrs = {**attributes, **more} if attributes else more
         entity = {"type": "person", "identifiers": _identifiers(person), "action": "identify", "attributes": attrs}
-        await self._put_encoded(self._check_size(encode_track(entity)))
+        await self._put_encoded(self._check_size(encode_track(entity)), person_hash(person))
 
     async def event(
         self,
@@ -48,7 +49,7 @@ class TrackIngestor(Engine):
         timestamp: int | float | dt.datetime | None = None,
         id: str | None = None,
     ) -> None:
-        await self._put_encoded(self._action(person, "event", name, attributes, timestamp, id))
+        await self._put_encoded(self._action(person, "event", name, attributes, timestamp, id), person_hash(person))
 
     async def page(
         self,
@@ -59,7 +60,7 @@ class TrackIngestor(Engine):
         timestamp: int | float | dt.datetime | None = None,
         id: str | None = None,
     ) -> None:
-        await self._put_encoded(self._action(person, "page", name, attributes, timestamp, id))
+        await self._put_encoded(self._action(person, "page", name, attributes, timestamp, id), person_hash(person))
 
     async def screen(
         self,
@@ -70,7 +71,7 @@ class TrackIngestor(Engine):
         timestamp: int | float | dt.datetime | None = None,
         id: str | None = None,
     ) -> None:
-        await self._put_encoded(self._action(person, "screen", name, attributes, timestamp, id))
+        await self._put_encoded(self._action(person, "screen", name, attributes, timestamp, id), person_hash(person))
 
     def _action(
         self,
@@ -106,14 +107,17 @@ class PipelinesIngestor(Engine):
     _path = "/batch"
     _api = "pipelines"
 
-    def _encode(self, item: JSONDict) -> bytes:
+    def _encode(self, item: JSONDict) -> tuple[bytes, int]:
         if not isinstance(item, dict):
             raise TypeError(f"an item is a dict (a Pipelines message), not {type(item).__name__}")
         if "type" not in item:
             raise ValueError("a Pipelines message needs a `type` (identify, track, page, screen, group or alias)")
         if "messageId" not in item:
             item = {**item, "messageId": new_ulid()}
-        return self._check_size(encode_pipelines(item))
+        who = item.get("userId")
+        return self._check_size(encode_pipelines(item)), person_hash(
+            who if who is not None else item.get("anonymousId")
+        )
 
     def _message(
         self,
@@ -124,7 +128,7 @@ class PipelinesIngestor(Engine):
         timestamp: str | dt.datetime | None,
         message_id: str | None,
         context: JSONDict | None,
-    ) -> bytes:
+    ) -> tuple[bytes, int]:
         if user_id is None and anonymous_id is None:
             raise ValueError(f"a {kind} message needs a user_id or an anonymous_id")
         message: JSONDict = {"type": kind}
@@ -137,7 +141,8 @@ class PipelinesIngestor(Engine):
         message["timestamp"] = _iso_now() if timestamp is None else timestamp
         if context:
             message["context"] = context
-        return self._check_size(encode_pipelines(message))
+        who = user_id if user_id is not None else anonymous_id
+        return self._check_size(encode_pipelines(message)), person_hash(who)
 
     async def identify(
         self,
@@ -152,7 +157,7 @@ class PipelinesIngestor(Engine):
     ) -> None:
         fields = {"traits": {**traits, **more_traits} if traits else more_traits}
         await self._put_encoded(
-            self._message("identify", user_id, anonymous_id, fields, timestamp, message_id, context)
+            *self._message("identify", user_id, anonymous_id, fields, timestamp, message_id, context)
         )
 
     async def track(
@@ -167,7 +172,7 @@ class PipelinesIngestor(Engine):
         context: JSONDict | None = None,
     ) -> None:
         fields: JSONDict = {"event": event, "properties": properties or {}}
-        await self._put_encoded(self._message("track", user_id, anonymous_id, fields, timestamp, message_id, context))
+        await self._put_encoded(*self._message("track", user_id, anonymous_id, fields, timestamp, message_id, context))
 
     async def page(
         self,
@@ -183,7 +188,7 @@ class PipelinesIngestor(Engine):
         fields: JSONDict = {"properties": properties or {}}
         if name is not None:
             fields["name"] = name
-        await self._put_encoded(self._message("page", user_id, anonymous_id, fields, timestamp, message_id, context))
+        await self._put_encoded(*self._message("page", user_id, anonymous_id, fields, timestamp, message_id, context))
 
     async def screen(
         self,
@@ -197,7 +202,7 @@ class PipelinesIngestor(Engine):
         context: JSONDict | None = None,
     ) -> None:
         fields: JSONDict = {"name": name, "properties": properties or {}}
-        await self._put_encoded(self._message("screen", user_id, anonymous_id, fields, timestamp, message_id, context))
+        await self._put_encoded(*self._message("screen", user_id, anonymous_id, fields, timestamp, message_id, context))
 
     async def group(
         self,
@@ -211,7 +216,7 @@ class PipelinesIngestor(Engine):
         context: JSONDict | None = None,
     ) -> None:
         fields: JSONDict = {"groupId": group_id, "traits": traits or {}}
-        await self._put_encoded(self._message("group", user_id, anonymous_id, fields, timestamp, message_id, context))
+        await self._put_encoded(*self._message("group", user_id, anonymous_id, fields, timestamp, message_id, context))
 
     async def alias(
         self,
@@ -223,4 +228,4 @@ class PipelinesIngestor(Engine):
         context: JSONDict | None = None,
     ) -> None:
         fields: JSONDict = {"previousId": previous_id}
-        await self._put_encoded(self._message("alias", user_id, None, fields, timestamp, message_id, context))
+        await self._put_encoded(*self._message("alias", user_id, None, fields, timestamp, message_id, context))

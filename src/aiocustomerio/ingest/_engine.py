@@ -1,14 +1,19 @@
-"""The batching engine shared by the Track and Pipelines ingestors.
+"""The batching engine shared by the Track and Pipelines ingestors: it composes its parts and runs their lifecycle.
 
-Items live as `(seq, encoded_bytes)` pairs from `put` until they are settled (delivered or failed). `seq` is an
-ingestor-local sequence number (the spool's row key, continued across runs); it is the internal identity of every item,
-including Track `identify` entities, which carry no id on the wire: those are idempotent upserts, so delivering one
-twice after a retry is harmless. Events carry their dedup id (Track `id`, Pipelines `messageId`) inside the bytes.
+    producers ─ put ─▶ Room (bound) ─▶ [Spool: group commit] ─▶ Lanes (batches) ─ dispatcher ─▶ Delivery ─▶ Outcome
+                                                                                     ▲                      │
+                                                                                     └──── retry / halt ◀───┤
+                                                      IngestReport (counts, bounded sample), Spool (settle) ◀┘
 
-One dispatcher task cuts batches from the buffer; each batch is posted by its own task, at most `concurrency` at once
-(posting and settling from the API's answer live in `_delivery`). Nothing on the per-item path creates tasks or
-futures: `put` only suspends when the queue is full (or, with a spool, to wait for the group commit that makes its
-item durable).
+- `Room` bounds what is accepted and not yet settled (`max_queue`), FIFO, without lost wake-ups.
+- `Spool` (optional) makes items durable before `put` returns, and keeps dead letters (`_spool`).
+- `Lanes` cut batches; one lane per unit of concurrency, one batch in flight per lane, so one person's updates stay
+  in order through retries (`_queue`).
+- `Delivery` posts a batch and turns the answer into an `Outcome` (`_delivery`); this module applies it: settles,
+  dead-letters, re-queues with the one `RetryPolicy` (the façade's), or halts.
+
+Nothing on the per-item path creates tasks or futures: `put` only suspends when the queue is full (or, with a spool,
+to wait for the group commit that makes its item durable).
 """
 
 from __future__ import annotations
@@ -16,43 +21,44 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from time import monotonic
 from typing import TypeVar
 
 import httpx
 
-from ._delivery import _PREFIX, _SUFFIX, Delivery
+from .._retry import RetryPolicy
+from ._delivery import ENVELOPE_BYTES, ISOLATION_BUDGET, Delivery, Outcome
 from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
-from ._spool import Row, Spool
+from ._queue import Lanes, Room, Row
+from ._report import SAMPLE_LIMIT, IngestReport
+from ._spool import Spool
 from ._types import (
     ErrorCallback,
     IngestorClosed,
     IngestorHalted,
-    IngestReport,
+    InvalidItem,
     ItemTooLarge,
     JSONDict,
     QueueFull,
     RecoveryInProgress,
+    SpoolWriteError,
 )
 
+log = logging.getLogger("aiocustomerio.ingest")
 _E = TypeVar("_E", bound="Engine")
 HttpSource = httpx.AsyncClient | Callable[[], Awaitable[httpx.AsyncClient]]
+Checkpoint = tuple[str, str | Callable[[int], str]]
+# put_many encodes and accepts at most this many items at a time, so a huge iterable is consumed lazily.
+PART = 1000
+_END = object()
 
 
-class InvalidItem(ValueError):
-    """`put_many` refused the batch because item `index` cannot be sent; nothing from that call was accepted."""
-
-    def __init__(self, index: int, cause: Exception) -> None:
-        super().__init__(f"item {index}: {cause}")
-        self.index = index
-        self.cause = cause
-
-
-class Engine(Delivery):
+class Engine:
     _api: str
+    _path: str
 
     def __init__(
         self,
@@ -66,72 +72,81 @@ class Engine(Delivery):
         concurrency: int = 4,
         spool: str | os.PathLike[str] | None = None,
         on_error: ErrorCallback | None = None,
-        backoff: tuple[float, float] = (0.5, 30.0),
+        retry: RetryPolicy | None = None,
+        backoff: tuple[float, float] | None = None,
+        requeue_dead_letters: bool = False,
+        isolation_budget: int = ISOLATION_BUDGET,
     ) -> None:
         if max_batch_bytes > MAX_BATCH_BYTES or max_item_bytes > MAX_ITEM_BYTES:
             raise ValueError(f"the API limits are {MAX_BATCH_BYTES} bytes per batch and {MAX_ITEM_BYTES} per item")
-        if min(max_batch_items, max_queue, concurrency) < 1 or max_wait < 0:
-            raise ValueError("max_batch_items, max_queue and concurrency must be >= 1 and max_wait >= 0")
+        if min(max_batch_items, max_queue, concurrency, isolation_budget) < 1 or max_wait < 0:
+            raise ValueError(
+                "max_batch_items, max_queue, concurrency and isolation_budget must be >= 1 and max_wait >= 0"
+            )
         # A client, or an async function returning one (the façade opens its pooled client on first use).
         self._http_source = http
         self._http: httpx.AsyncClient | None = http if isinstance(http, httpx.AsyncClient) else None
-        self._max_items = max_batch_items
         self._max_item_bytes = max_item_bytes
-        # Bytes available for items (each followed by a comma, hence the +1) once the envelope is accounted for.
-        self._room = max_batch_bytes - len(_PREFIX) - len(_SUFFIX) + 1
         self._max_wait = max_wait
-        self._max_queue = max_queue
-        self._concurrency = concurrency
         self._on_error = on_error
-        self._backoff = backoff
+        # One retry rule for batches, the façade's: backoff with jitter, Retry-After honoured up to max_retry_after.
+        if retry is None:
+            retry = RetryPolicy() if backoff is None else RetryPolicy(base_delay=backoff[0], max_delay=backoff[1])
+        self._retry = retry
         self._spool_path = spool
+        self._requeue_dead_letters = requeue_dead_letters
 
-        # Batches are formed as items arrive: `_open` fills until the next item would not fit, then it is sealed
-        # into `_ready`. Nothing has to be measured again when a batch is sent.
-        self._open: list[Row] = []
-        self._open_bytes = 0
-        self._ready: deque[list[Row]] = deque()
-        self._in_flight: set[int] = set()
-        self._oldest = 0.0  # when the open batch got its first item
-        self._outstanding = 0
-        self._seq = 0
+        self._wake = asyncio.Event()  # the dispatcher has something to look at (binds to the loop on first use)
+        self._room = Room(max_queue)
+        self._lanes = Lanes(concurrency, max_batch_items, max_batch_bytes - ENVELOPE_BYTES + 1, self._wake)
+        self._delivery = Delivery(self._path, isolation_budget)
         self._report = IngestReport()
-        self._failures_in_row = 0
-        self._halted: str | None = None
-        self._pause_until = 0.0
-        self._space_waiters: deque[asyncio.Future[None]] = deque()
-        self._senders: set[asyncio.Task[None]] = set()
         self._spool: Spool | None = None
+
+        self._seq = 0
+        self._retries_in_row = 0
+        self._resolution_failures = 0
+        self._pause_until = 0.0
+        self._halted: str | None = None
+        self._senders: set[asyncio.Task[None]] = set()
         self._dispatcher: asyncio.Task[None] | None = None
         self._recovery: asyncio.Task[None] | None = None
-        self._running = False
-        self._accepting = False  # started and not closing: the one flag the per-item path checks
-        # Since Python 3.10 these bind to the running loop on first use, so they can be made here.
-        self._wake = asyncio.Event()  # the dispatcher has something to look at
-        self._idle = asyncio.Event()  # nothing outstanding
-        self._idle.set()
-        self._slots = asyncio.Semaphore(concurrency)
+        self._recovered = asyncio.Event()
+        self._recovered.set()
+        self._start_lock = asyncio.Lock()
+        self._closed_event = asyncio.Event()
         self._flushing = 0
+        self._running = False
+        self._accepting = False  # started and not closing or halted: the one flag the per-item path checks
         self._closing = False
         self._closed = False
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Open the client and the spool and start delivering; concurrent and repeated calls start it once."""
         if self._running:
             return
-        if self._http is None:
-            assert not isinstance(self._http_source, httpx.AsyncClient)
-            self._http = await self._http_source()
-        self._running = True
-        self._accepting = True
-        if self._spool_path is not None:
-            spool = Spool(self._spool_path, self._api, self._push_rows)
-            leftovers, self._seq = await spool.open()
-            self._spool = spool
-            if leftovers:
-                self._recovery = asyncio.create_task(self._recover())
-        self._dispatcher = asyncio.create_task(self._dispatch())
+        async with self._start_lock:
+            if self._running:
+                return
+            if self._closing:
+                raise IngestorClosed("the ingestor is closed")
+            http = self._http
+            if http is None:
+                assert not isinstance(self._http_source, httpx.AsyncClient)
+                http = await self._http_source()
+            if self._spool_path is not None:
+                spool = Spool(self._spool_path, self._api, self._on_durable, self._on_lost)
+                leftovers, self._seq = await spool.open(self._requeue_dead_letters)
+                self._spool = spool
+                if leftovers:
+                    self._recovered.clear()
+                    self._recovery = asyncio.create_task(self._recover())
+            self._http = http
+            self._running = True
+            self._accepting = True
+            self._dispatcher = asyncio.create_task(self._dispatch())
 
     async def __aenter__(self: _E) -> _E:
         await self.start()
@@ -147,7 +162,7 @@ class Engine(Delivery):
 
     def qsize(self) -> int:
         """Items accepted and not yet settled (queued, in flight or waiting to be retried)."""
-        return self._outstanding
+        return self._room.used
 
     def checkpoint(self, key: str) -> str | None:
         """A value stored with `put_many(..., checkpoint=(key, value))` by this or an earlier run on the spool."""
@@ -163,36 +178,52 @@ class Engine(Delivery):
             self._flushing -= 1
 
     async def close(self, timeout: float | None = None) -> IngestReport:
-        """Flush and drain; after `timeout` seconds, unsettled items are returned in `report.pending`."""
-        if self._closed or not self._running:
-            self._closed = True
+        """Flush and drain; after `timeout` seconds, unsettled items are returned in `report.pending` (and stay in
+        the spool, if one is used)."""
+        if self._closing:
+            await self._closed_event.wait()
             return self._report
         self._closing = True
         self._accepting = False
+        if not self._running:
+            self._closed = True
+            self._closed_event.set()
+            return self._report
         self._flushing += 1
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._drained(), timeout)
+        try:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._drained(), timeout)
+        finally:
+            await self._shut_down()
+        return self._report
+
+    async def _shut_down(self) -> None:
+        self._room.fail(IngestorClosed("the ingestor closed before there was room for this item"))
         tasks = [t for t in (self._recovery, self._dispatcher, *self._senders) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for waiter in self._space_waiters:
-            if not waiter.done():
-                waiter.set_exception(IngestorClosed("the ingestor closed before there was room for this item"))
+        report = self._report
         if self._spool is not None:
-            await self._spool.close()  # leaves unsettled items in the spool for the next run
-        self._report.pending = [json.loads(data) for batch in (*self._ready, self._open) for _, data in batch]
-        self._ready.clear()
-        self._open = []
+            spool = self._spool
+            counts = await spool.close()  # leaves unsettled items in the spool for the next run
+            if counts is not None:
+                report.spooled, report.dead_letters = counts
+            if spool.error is not None:
+                report.errors.append(
+                    f"{spool.error}. Not in the spool: {spool.lost} items offered after its last good commit (their "
+                    f"put raised SpoolWriteError; not accepted). Still in it though settled: {spool.unsettled_lost} "
+                    "items delivered or failed since (the next run sends them again; dedup ids make that harmless)"
+                )
+        report.pending = [json.loads(row[1]) for row in self._lanes.take_all()]
         self._closed = True
-        return self._report
+        self._closed_event.set()
 
     async def _drained(self) -> None:
         self._wake.set()
-        if self._recovery is not None:
-            await asyncio.gather(asyncio.shield(self._recovery), return_exceptions=True)
-        while self._outstanding and self._halted is None:
-            await self._idle.wait()
+        await self._recovered.wait()
+        while self._room.used and self._halted is None:
+            await self._room.idle.wait()
         if self._spool is not None:
             await self._spool.drain()
 
@@ -203,163 +234,169 @@ class Engine(Delivery):
             raise IngestorClosed("the ingestor is closed")
         if self._halted is not None:
             raise IngestorHalted(self._halted)
+        if self._spool is not None and self._spool.error is not None:
+            raise self._spool.error
 
     # -- accepting items -------------------------------------------------------------------------------------------
 
-    def _encode(self, item: JSONDict) -> bytes:
-        raise NotImplementedError  # each API's ingestor encodes (and stamps dedup ids) its own way
+    def _encode(self, item: JSONDict) -> tuple[bytes, int]:
+        """The item's bytes and its person hash (see `_queue`); each API encodes and stamps ids its own way."""
+        raise NotImplementedError
 
     async def put(self, item: JSONDict) -> None:
         """Queue one raw entity/message; waits while the queue is full (and, with a spool, until it is durable)."""
-        await self._put_encoded(self._encode(item))
+        data, person = self._encode(item)
+        await self._put_encoded(data, person)
 
     def put_nowait(self, item: JSONDict) -> None:
         """Queue one item or raise `QueueFull` (`RecoveryInProgress` while a spool's leftovers are being re-queued);
         with a spool the item becomes durable at the next group commit."""
-        data = self._encode(item)
+        data, person = self._encode(item)
         self._started()
         if self._recovery is not None:
-            # New items queue behind the spool's leftovers; `await put(...)` waits for that.
-            raise RecoveryInProgress(self._max_queue)
-        if self._outstanding >= self._max_queue or self._space_waiters:
-            raise QueueFull(self._max_queue)
-        self._accept([data], None)
+            raise RecoveryInProgress(self._room.limit)
+        if not self._room.has_room():
+            raise QueueFull(self._room.limit)
+        self._room.take(1)
+        self._seq = seq = self._seq + 1
+        if self._spool is None:
+            self._report.accepted += 1
+            self._lanes.add((seq, data, person))
+            return
+        try:
+            self._spool.add([(seq, data, person)])
+        except SpoolWriteError:
+            self._room.give_back(1)
+            raise
 
-    async def put_many(self, items: Iterable[JSONDict], *, checkpoint: tuple[str, str] | None = None) -> None:
-        """Queue several items in one step (one spool transaction). All are validated first: if any cannot be sent,
-        `InvalidItem` is raised and none is accepted. `checkpoint` is stored in the same spool transaction."""
-        encoded: list[bytes] = []
-        for index, item in enumerate(items):
-            try:
-                encoded.append(self._encode(item))
-            except (TypeError, ValueError) as exc:
-                raise InvalidItem(index, exc) from exc
+    async def put_many(self, items: Iterable[JSONDict], *, checkpoint: Checkpoint | None = None) -> None:
+        """Queue items, consuming and encoding the iterable lazily in parts of up to 1,000 (each part waits for room
+        and is one spool transaction), so a huge iterable stays within `max_queue`.
+
+        An item that cannot be sent raises `InvalidItem`; the parts before its own are accepted, its part is not (so
+        a call of up to 1,000 items is all or nothing). `checkpoint=(key, value)` is stored with the last part;
+        `checkpoint=(key, fn)` stores `fn(n)` with every part, `n` being the items of this call accepted with it.
+        """
         self._started()
-        start = 0
+        iterator = iter(items)
+        head: object = next(iterator, _END)
+        size = min(PART, self._room.limit)
+        accepted = 0
         while True:
-            # Accept in chunks that fit, so a put_many larger than the queue still respects its bound.
-            await self._wait_for_room()
-            chunk = encoded[start : start + self._max_queue - self._outstanding]
-            start += len(chunk)
-            last = start >= len(encoded)
-            durable = self._accept(chunk, {checkpoint[0]: checkpoint[1]} if checkpoint and last else None)
-            if durable is not None:
-                await durable
+            part: list[tuple[bytes, int]] = []
+            while head is not _END and len(part) < size:
+                try:
+                    part.append(self._encode(head))  # type: ignore[arg-type]
+                except (TypeError, ValueError) as exc:
+                    raise InvalidItem(accepted + len(part), exc, accepted) from exc
+                head = next(iterator, _END)
+            last = head is _END
+            meta = None
+            if checkpoint is not None:
+                key, value = checkpoint
+                mark = value(accepted + len(part)) if callable(value) else value if last else None
+                meta = {key: mark} if mark is not None else None
+            await self._accept(part, meta)
+            accepted += len(part)
             if last:
                 return
 
-    async def _put_encoded(self, data: bytes) -> None:
+    async def _put_encoded(self, data: bytes, person: int) -> None:
         if not self._accepting:
             self._started()
-        if self._outstanding >= self._max_queue or self._space_waiters or self._recovery is not None:
-            await self._wait_for_room()
-        # Single-item fast path of `_accept` + `_push_rows`: this runs once per event.
+        room = self._room
+        if self._recovery is not None or not room.has_room():
+            await self._wait_for_room(1)
+        room.take(1)
         self._seq = seq = self._seq + 1
-        if not self._outstanding:
-            self._idle.clear()
-        self._outstanding += 1
-        self._report.accepted += 1
-        if self._spool is not None:
-            await self._spool.add([(seq, data)])
+        spool = self._spool
+        if spool is None:
+            self._report.accepted += 1
+            self._lanes.add((seq, data, person))
             return
-        size = len(data) + 1
-        batch = self._open
-        if self._open_bytes + size > self._room:
-            self._seal()
-            batch = self._open
-        if not batch:
-            self._oldest = monotonic()
-            self._wake.set()
-        batch.append((seq, data))
-        self._open_bytes += size
-        if len(batch) >= self._max_items:
-            self._seal()
+        try:
+            group = spool.add([(seq, data, person)])
+        except SpoolWriteError:
+            room.give_back(1)
+            raise
+        # Shielded: a cancelled producer must not cancel the commit other producers share. Its item is then still
+        # committed and accepted (counted when durable), never half-way.
+        await asyncio.shield(group)
 
-    def _seal(self) -> None:
-        if self._open:
-            self._ready.append(self._open)
-            self._open = []
-            self._open_bytes = 0
-            self._wake.set()
+    async def _accept(self, part: list[tuple[bytes, int]], meta: dict[str, str] | None) -> None:
+        spool = self._spool
+        if not part:
+            if spool is not None and meta:
+                await asyncio.shield(spool.add([], meta))
+            return
+        room = self._room
+        if self._recovery is not None or not room.has_room(len(part)):
+            await self._wait_for_room(len(part))
+        self._started()
+        room.take(len(part))
+        first = self._seq + 1
+        self._seq += len(part)
+        rows = [(first + i, data, person) for i, (data, person) in enumerate(part)]
+        if spool is None:
+            self._report.accepted += len(rows)
+            self._lanes.add_many(rows)
+            return
+        try:
+            group = spool.add(rows, meta)
+        except SpoolWriteError:
+            room.give_back(len(rows))
+            raise
+        await asyncio.shield(group)
+
+    async def _wait_for_room(self, n: int) -> None:
+        # New items queue behind a spool's leftovers (they are older).
+        await self._recovered.wait()
+        await self._room.wait(n)
 
     def _check_size(self, data: bytes) -> bytes:
         if len(data) > self._max_item_bytes:
             raise ItemTooLarge(len(data), self._max_item_bytes)
         return data
 
-    async def _wait_for_room(self, recovering: bool = False) -> None:
-        while self._outstanding >= self._max_queue or (self._recovery is not None and not recovering):
-            waiter = asyncio.get_running_loop().create_future()
-            self._space_waiters.append(waiter)
-            try:
-                await waiter
-            finally:
-                with contextlib.suppress(ValueError):
-                    self._space_waiters.remove(waiter)
-            if self._closing and not recovering:
-                raise IngestorClosed("the ingestor closed while this item waited for room")
+    # -- the spool's callbacks and leftovers -----------------------------------------------------------------------
 
-    def _accept(self, items: list[bytes], meta: dict[str, str] | None) -> asyncio.Future[None] | None:
-        if not items:
-            return self._spool.add([], meta) if self._spool is not None and meta else None
-        if not self._outstanding:
-            self._idle.clear()
-        first = self._seq + 1
-        self._seq += len(items)
-        self._outstanding += len(items)
-        self._report.accepted += len(items)
-        rows = list(zip(range(first, first + len(items)), items, strict=True))
-        if self._spool is not None:
-            return self._spool.add(rows, meta)
-        self._push_rows(rows)
-        return None
+    def _on_durable(self, rows: list[Row]) -> None:
+        self._report.accepted += len(rows)
+        self._lanes.add_many(rows)
 
-    def _push_rows(self, rows: list[Row]) -> None:
-        room, limit = self._room, self._max_items
-        if not self._open:
-            self._oldest = monotonic()
-            self._wake.set()
-        batch, used = self._open, self._open_bytes
-        for row in rows:
-            size = len(row[1]) + 1
-            if used + size > room or len(batch) >= limit:
-                self._open_bytes = used
-                self._seal()
-                batch, used = self._open, 0
-            batch.append(row)
-            used += size
-        self._open_bytes = used
-        if len(batch) >= limit:
-            self._seal()
+    def _on_lost(self, rows: list[Row]) -> None:
+        self._room.give_back(len(rows))  # not accepted: their puts raise SpoolWriteError
 
     async def _recover(self) -> None:
-        assert self._spool is not None
-        after = 0
+        spool = self._spool
+        assert spool is not None
+        room = self._room
         try:
-            while True:
-                await self._wait_for_room(recovering=True)
-                rows = await self._spool.read(after, max(1, min(self._max_queue - self._outstanding, 5000)))
+            while spool.has_unread() and self._halted is None:
+                rows = await spool.read(max(1, min(room.limit, 5000)))
                 if not rows:
-                    return
-                after = rows[-1][0]
-                if not self._outstanding:
-                    self._idle.clear()
-                self._outstanding += len(rows)
+                    break
+                await room.wait(min(len(rows), room.limit))
+                room.take(len(rows))
                 self._report.accepted += len(rows)
                 self._report.recovered += len(rows)
-                self._push_rows(rows)
+                self._lanes.add_many(rows)
+        except (IngestorHalted, IngestorClosed):
+            pass  # what is not read yet stays in the spool; the report says why delivery stopped
+        except Exception as exc:
+            message = f"reading the spool's leftovers failed ({type(exc).__name__}: {exc}); they stay in the spool"
+            log.error("%s", message)
+            self._report.errors.append(message)
         finally:
             self._recovery = None
-            self._wake_waiters()
-            if not self._outstanding:
-                self._idle.set()
+            self._recovered.set()
 
     # -- sending ---------------------------------------------------------------------------------------------------
 
     async def _dispatch(self) -> None:
-        wake = self._wake
+        wake, lanes = self._wake, self._lanes
         while True:
-            if self._halted is not None or (not self._ready and not self._open):
+            if self._halted is not None:
                 wake.clear()
                 await wake.wait()
                 continue
@@ -367,19 +404,99 @@ class Engine(Delivery):
             if self._pause_until > now:
                 await asyncio.sleep(self._pause_until - now)
                 continue
-            due = self._oldest + self._max_wait - now
-            if not self._ready and not self._flushing and due > 0:
+            picked = lanes.take(self._max_wait, self._flushing > 0)
+            if picked is None:
                 wake.clear()
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(wake.wait(), due)
+                await wake.wait()
                 continue
-            await self._slots.acquire()
-            if not self._ready:
-                self._seal()  # the open batch is due (or a flush was asked for)
-            if not self._ready:
-                self._slots.release()
+            if isinstance(picked, float):
+                # A timer rather than asyncio.wait_for, which on 3.10/3.11 can swallow a cancellation that arrives as
+                # the wait completes: close() would then wait forever for this task.
+                wake.clear()
+                timer = asyncio.get_running_loop().call_later(picked, wake.set)
+                try:
+                    await wake.wait()
+                finally:
+                    timer.cancel()
                 continue
-            batch = self._ready.popleft()
-            task = asyncio.create_task(self._send(batch))
+            task = asyncio.create_task(self._send(*picked))
             self._senders.add(task)
             task.add_done_callback(self._senders.discard)
+
+    async def _send(self, lane: int, rows: list[Row]) -> None:
+        assert self._http is not None
+        try:
+            outcome = await self._delivery.send(self._http, rows)
+        except asyncio.CancelledError:
+            self._lanes.requeue(lane, rows)  # close(): kept pending (a re-send of any delivered part is harmless)
+            self._lanes.lanes[lane].busy = False
+            raise
+        except Exception as exc:
+            # Only a bug gets here; it must not pass silently nor strand the batch: delivery stops, items kept.
+            log.exception("unexpected error while sending a batch of %d items", len(rows))
+            outcome = Outcome(retry=rows, halt=f"internal error while sending: {type(exc).__name__}: {exc}")
+        self._apply(lane, outcome)
+
+    def _apply(self, lane: int, outcome: Outcome) -> None:
+        if outcome.delivered:
+            self._retries_in_row = 0
+            self._resolution_failures = 0
+            self._settle_delivered(outcome.delivered)
+        if outcome.failed:
+            self._settle_failed(outcome.failed)
+        if outcome.retry:
+            self._lanes.requeue(lane, outcome.retry)
+            if outcome.halt is not None:
+                self._halt(outcome.halt)
+            else:
+                self._retry_later(outcome)
+        self._lanes.lanes[lane].busy = False
+        self._wake.set()
+
+    def _settle_delivered(self, rows: list[Row]) -> None:
+        self._report.delivered += len(rows)
+        self._room.give_back(len(rows))
+        if self._spool is not None:
+            self._spool.settle([row[0] for row in rows])
+
+    def _settle_failed(self, failures: list[tuple[Row, str]]) -> None:
+        report, on_error = self._report, self._on_error
+        for (_, data, _), reason in failures:
+            if on_error is None and len(report.failed) >= SAMPLE_LIMIT:
+                report.failed_count += 1  # counted; the sample is full, so the item need not be decoded
+                continue
+            item: JSONDict = json.loads(data)
+            report.add_failure(item, reason)
+            if on_error is not None:
+                try:
+                    on_error(item, reason)
+                except Exception:
+                    log.exception("on_error callback raised; the item stays reported as failed")
+        self._room.give_back(len(failures))
+        if self._spool is not None:
+            self._spool.dead_letter(failures)  # kept, with the reason: `requeue_dead_letters` re-drives them
+
+    def _retry_later(self, outcome: Outcome) -> None:
+        self._report.retried += len(outcome.retry)
+        if outcome.name_resolution:
+            self._resolution_failures += 1
+            if self._resolution_failures > self._retry.max_retries:
+                self._halt(
+                    f"{outcome.retry_reason} ({self._resolution_failures} times in a row): the base URL's host name "
+                    "does not resolve; check the URL and the DNS"
+                )
+                return
+        delay = self._retry.delay(self._retries_in_row, outcome.response)
+        self._retries_in_row += 1
+        self._pause_until = max(self._pause_until, monotonic() + delay)
+        log.warning("batch of %d items will be retried in %.2fs: %s", len(outcome.retry), delay, outcome.retry_reason)
+
+    def _halt(self, reason: str) -> None:
+        """Stop sending: the credentials or the configuration are wrong for every batch, not for these items."""
+        if self._halted is not None:
+            return
+        self._halted = self._report.halted = reason
+        self._accepting = False  # puts take the slow path, which raises IngestorHalted
+        log.error("ingestion stopped, %d items kept pending: %s", self._room.used, reason)
+        self._room.fail(IngestorHalted(reason))
+        self._room.idle.set()  # flush()/close() stop waiting for deliveries that will not happen

@@ -1,16 +1,19 @@
-"""Reading the API's answers: which failures are worth retrying, Retry-After, per-item 207 errors."""
+"""Reading the API's answers: which failures are worth retrying, which mean the endpoint itself is wrong, per-item
+207 errors."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import ssl
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
 from aiocustomerio.errors import APITransportError
 
-from ..errors import parse_retry_after
 from ._types import JSONDict
 
 TRANSIENT_ERRORS = (httpx.TransportError, OSError, asyncio.TimeoutError, APITransportError)
@@ -23,22 +26,80 @@ RETRIABLE_REASONS = frozenset({"rate_limited", "timeout", "internal", "internal_
 def status_of(exc: BaseException) -> int | None:
     for name in ("status_code", "status"):
         value = getattr(exc, name, None)
-        if isinstance(value, int):
+        if isinstance(value, int) and not isinstance(value, bool):
             return value
     response = getattr(exc, "response", None)
     return response.status_code if isinstance(response, httpx.Response) else None
 
 
-def retry_after(exc: BaseException | None, response: httpx.Response | None) -> float | None:
-    """Seconds the API asked to wait: a typed error's ``retry_after``, else the ``Retry-After`` header (seconds or an
-    HTTP date, parsed as the façade parses it)."""
-    value: Any = getattr(exc, "retry_after", None) if exc is not None else None
-    if isinstance(value, (int, float)):
-        return max(0.0, float(value))
-    if response is None and exc is not None:
-        candidate = getattr(exc, "response", None)
-        response = candidate if isinstance(candidate, httpx.Response) else None
-    return parse_retry_after(response.headers.get("retry-after")) if response is not None else None
+def endpoint_problem(status: int, response: httpx.Response | None, path: str, reason: str | None = None) -> str | None:
+    """Why no batch can be delivered to this endpoint, for the answers that say so; None for every other status.
+
+    Refused credentials, a redirect (a wrong base URL, http instead of https, a proxy) and a batch endpoint that does
+    not exist (404/405: a wrong base URL or region) are the same for every batch: failing items one by one would
+    turn one wrong setting into lost events, so delivery halts instead, with the fix in the reason.
+    """
+    detail = (
+        reason
+        if reason is not None
+        else f"HTTP {status}: {error_text(response)}"
+        if response is not None
+        else f"HTTP {status}"
+    )
+    if status in (401, 403):
+        return f"{detail} (the API refused the credentials: check the key, its type and the region)"
+    if 300 <= status < 400:
+        location = response.headers.get("location") if response is not None else None
+        where = f" to {location}" if location else ""
+        return (
+            f"HTTP {status} redirect{where}: the base URL or region is wrong (use the API's own https URL; "
+            "redirects are not followed, so credentials never go anywhere else)"
+        )
+    if status in (404, 405):
+        url = (
+            str(response.request.url.copy_with(query=None)) if response is not None and _has_request(response) else path
+        )
+        return f"{detail} from the batch endpoint {url}: the base URL or region is wrong"
+    return None
+
+
+def _has_request(response: httpx.Response) -> bool:
+    try:
+        response.request  # noqa: B018
+    except RuntimeError:
+        return False
+    return True
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and everything it wraps: causes, contexts, and the wrapped errors of httpx/aiohttp/ours."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for name in ("__cause__", "__context__", "cause", "os_error", "certificate_error"):
+            inner = getattr(current, name, None)
+            if isinstance(inner, BaseException):
+                todo.append(inner)
+
+
+def tls_problem(exc: BaseException) -> str | None:
+    """A certificate that does not verify fails the same way on every retry: a halt, with what to fix."""
+    for inner in _chain(exc):
+        if isinstance(inner, ssl.SSLCertVerificationError):
+            return (
+                f"TLS certificate verification failed ({inner.verify_message or inner}): the base URL points at a "
+                "host whose certificate is not trusted (check the URL, a proxy, or SSL_CERT_FILE)"
+            )
+    return None
+
+
+def is_name_resolution_error(exc: BaseException) -> bool:
+    return any(isinstance(inner, socket.gaierror) for inner in _chain(exc))
 
 
 def retriable_item_error(error: JSONDict) -> bool:
@@ -52,9 +113,44 @@ def retriable_item_error(error: JSONDict) -> bool:
 
 def describe_item_error(error: JSONDict) -> str:
     parts = [str(error[key]) for key in ("reason", "field", "message") if error.get(key)]
-    return ": ".join(parts) or json.dumps(error)
+    return ": ".join(parts)[:500] or json.dumps(error)[:500]
 
 
-def error_text(response: httpx.Response) -> str:
-    text = response.text.strip()
+def read_multi_status(response: httpx.Response, size: int) -> tuple[dict[int, str], set[int]] | str:
+    """A 207's per-item errors as (failed index -> reason, retriable indexes), or why the body is unreadable.
+
+    The documented shape is `{"errors": [{"batch_index": i, "reason": ..., ...}, ...]}`. Anything else (truncated
+    JSON, `errors` not a list, an entry without an in-range integer index, nesting too deep to parse) is unreadable:
+    the caller retries the batch rather than guess which items arrived.
+    """
+    try:
+        body: Any = json.loads(response.content)
+        if not isinstance(body, dict):
+            return f"body is a JSON {type(body).__name__}, not an object"
+        errors = body.get("errors")
+        if not isinstance(errors, list):
+            return "`errors` is missing or not a list"
+        failed: dict[int, str] = {}
+        retriable: set[int] = set()
+        for error in errors:
+            index = error.get("batch_index") if isinstance(error, dict) else None
+            if type(index) is not int or not 0 <= index < size:
+                return f"error entry without a batch_index in 0..{size - 1}: {json.dumps(error)[:200]}"
+            if retriable_item_error(error):
+                retriable.add(index)
+                failed.pop(index, None)
+            elif index not in retriable:
+                failed[index] = describe_item_error(error)
+        return failed, retriable
+    except Exception as exc:  # any parser failure, RecursionError included, means "unreadable"
+        return f"{type(exc).__name__}: {str(exc)[:200]}"
+
+
+def error_text(response: httpx.Response | None) -> str:
+    if response is None:
+        return ""
+    try:
+        text = response.text.strip()
+    except Exception:  # a body that cannot be decoded only shortens the message
+        text = ""
     return text[:500] if text else response.reason_phrase

@@ -1,84 +1,331 @@
-"""Durable spool: accepted items are written to SQLite before `put` returns and deleted once settled.
+"""Durable spool: accepted items are in SQLite before `put` returns, failed ones stay in its dead-letter table.
 
-All SQLite work runs on one dedicated thread so the event loop never blocks on disk. Writes are grouped: every item
-(and delete) staged while one transaction is being committed goes into the next transaction, so many concurrent
-puts share one commit. WAL with synchronous=NORMAL survives the process being killed (the WAL is in the OS page
-cache once the commit returns); it does not promise survival of a power loss.
+**One writer.** An OS lock (`flock`) on a sidecar `<spool>.lock` file is held from `open()` to `close()`; the lock file
+names its holder (pid, host), and a second ingestor on the same spool gets `SpoolLocked` naming both. The kernel
+drops the lock when the process dies, so a SIGKILLed run never leaves a stale lock behind.
+
+**Group commits of chunks.** Every item staged while one transaction is being committed goes into the next one, as one
+`chunks` row (`first` seq, count, the items joined by newlines: compact JSON never holds a raw newline). One row per
+commit instead of one per item is what lets a spooled ingestor keep up with an unspooled one. A commit that fails is
+retried with backoff; if it keeps failing the spool is marked broken: waiting `put`s raise `SpoolWriteError` (their
+items are not accepted) and the report says what the spool still holds.
+
+**Deleting in order.** A chunk is deleted once it *and every older chunk* are settled (delivered or dead-lettered).
+After a crash the next run therefore re-sends everything from the oldest unsettled item on, in order: items already
+delivered are sent again (dedup ids make that harmless), and one person's updates never go back in time.
+
+All SQLite work runs on one dedicated thread so the event loop never blocks on disk. WAL with synchronous=NORMAL
+survives the process being killed (the WAL is in the OS page cache once the commit returns), not a power loss.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import logging
 import os
+import socket
 import sqlite3
-from collections.abc import Callable
+import time
+from array import array
+from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-Row = tuple[int, bytes]
+from ._queue import Row
+from ._types import JSONDict, SpoolLocked, SpoolWriteError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no flock; the single-writer rule is then not enforced
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger("aiocustomerio.ingest")
 _T = TypeVar("_T")
 
 _SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS items (seq INTEGER PRIMARY KEY, body BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS chunks (first INTEGER PRIMARY KEY, count INTEGER NOT NULL, persons BLOB NOT NULL,"
+    " body BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS dead (seq INTEGER PRIMARY KEY, body BLOB NOT NULL, person INTEGER NOT NULL,"
+    " reason TEXT NOT NULL, failed_at REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
+_UPSERT_META = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value"
+# How long a failing commit is retried (about 3 s in all) before the spool is declared broken.
+COMMIT_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
+
+
+def _pack(rows: list[Row]) -> tuple[int, int, bytes, bytes]:
+    persons = array("I", [row[2] for row in rows])
+    return rows[0][0], len(rows), persons.tobytes(), b"\n".join([row[1] for row in rows])
+
+
+def _unpack(first: int, count: int, persons: bytes, body: bytes) -> list[Row]:
+    people = array("I")
+    people.frombytes(persons)
+    items = bytes(body).split(b"\n")
+    if len(items) != count or len(people) != count:
+        raise ValueError(f"spool chunk {first} is damaged: {count} items announced, {len(items)} found")
+    return [(first + i, items[i], people[i]) for i in range(count)]
+
+
+class _Lock:
+    """`flock` on `<path>.lock`, with the holder written into the file for the error message of the next one."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path + ".lock"
+        self._fd: int | None = None
+
+    def acquire(self, spool: str) -> None:
+        if fcntl is None:  # pragma: no cover
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip()
+            os.close(fd)
+            raise SpoolLocked(spool, holder) from None
+        os.ftruncate(fd, 0)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {stamp}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            # Truncate first: a holder line left in an unlocked file would only mislead.
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
+            os.close(self._fd)  # closing drops the flock
+            self._fd = None
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    for statement in _SCHEMA:
+        conn.execute(statement)
+    _migrate(conn)
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    # Spools of earlier versions kept one `items` row per item: turn each into a chunk of one.
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='items'").fetchone() is None:
+        return
+    conn.execute("BEGIN")
+    for seq, body in conn.execute("SELECT seq, body FROM items ORDER BY seq").fetchall():
+        conn.execute("INSERT INTO chunks VALUES (?, 1, ?, ?)", (seq, array("I", [0]).tobytes(), bytes(body)))
+    conn.execute("DROP TABLE items")
+    conn.execute("COMMIT")
+
+
+def _top_seq(conn: sqlite3.Connection) -> int:
+    chunk = conn.execute("SELECT COALESCE(MAX(first + count - 1), 0) FROM chunks").fetchone()[0]
+    dead = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM dead").fetchone()[0]
+    return max(int(chunk), int(dead), int(dict(conn.execute("SELECT key, value FROM meta")).get("seq", 0)))
+
+
+def _requeue_dead(conn: sqlite3.Connection) -> int:
+    """Move every dead letter back among the items to send (new sequence numbers, after everything else)."""
+    dead = conn.execute("SELECT seq, body, person FROM dead ORDER BY seq").fetchall()
+    if not dead:
+        return 0
+    ranges = conn.execute("SELECT first, first + count FROM chunks").fetchall()
+
+    def in_live_chunk(seq: int) -> bool:
+        return any(first <= seq < end for first, end in ranges)
+
+    # A dead letter whose chunk is still in the spool (a crash before the chunk was deleted) is re-sent with it.
+    moved = [(bytes(body), int(person)) for seq, body, person in dead if not in_live_chunk(seq)]
+    top = _top_seq(conn)
+    conn.execute("BEGIN")
+    try:
+        if moved:
+            rows = [(top + 1 + i, body, person) for i, (body, person) in enumerate(moved)]
+            conn.execute("INSERT INTO chunks VALUES (?, ?, ?, ?)", _pack(rows))
+        conn.execute("DELETE FROM dead")
+        conn.execute(_UPSERT_META, ("seq", str(top + len(moved))))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return len(dead)
+
+
+class _Chunk:
+    __slots__ = ("first", "left")
+
+    def __init__(self, first: int, left: int) -> None:
+        self.first = first
+        self.left = left  # items not yet settled
 
 
 class Spool:
-    def __init__(self, path: str | os.PathLike[str], api: str, on_durable: Callable[[list[Row]], None]) -> None:
-        self._path = os.fspath(path)
+    """The engine's durable store. `on_durable(rows)` is called (on the loop) with every committed group of new rows;
+    `on_lost(rows)` with the rows of a group that could not be committed (they are not accepted)."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        api: str,
+        on_durable: Callable[[list[Row]], None],
+        on_lost: Callable[[list[Row]], None],
+    ) -> None:
+        self.path = os.fspath(path)
         self._api = api
         self._on_durable = on_durable
+        self._on_lost = on_lost
+        self._lock = _Lock(self.path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aiocustomerio-spool")
         self._conn: sqlite3.Connection | None = None
+        self.meta: dict[str, str] = {}
+        self.error: SpoolWriteError | None = None
+        # Staged for the next group commit.
         self._inserts: list[Row] = []
-        self._deletes: list[int] = []
+        self._dead: list[tuple[int, bytes, int, str, float]] = []
         self._meta: dict[str, str] = {}
+        self._trim = 0  # delete chunks whose first seq is below this
         self._group: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
-        self.meta: dict[str, str] = {}
+        # Settlement bookkeeping, for deleting chunks in order.
+        self._live: deque[_Chunk] = deque()
+        self._chunk_of: dict[int, _Chunk] = {}
+        self._unread: list[tuple[int, int]] = []  # leftover chunks (first, count) not yet handed out
+        self._dead_seqs: set[int] = set()
+        self._trimmed = 0
+        self._committed_top = 0  # highest seq committed so far
+        self.unsettled_lost = 0  # settlements a broken spool could not record
+        self.lost = 0  # items staged when the spool broke: never committed, not accepted
 
-    async def open(self) -> tuple[int, int]:
-        """Open (creating if needed) and return (leftover item count, highest sequence number in use)."""
-        return await self._run(self._open)
+    # -- opening and reading leftovers -------------------------------------------------------------------------------
 
-    def _open(self) -> tuple[int, int]:
-        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        for statement in _SCHEMA:
-            conn.execute(statement)
-        self.meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        stored_api = self.meta.get("api")
-        if stored_api is None:
-            conn.execute("INSERT INTO meta (key, value) VALUES ('api', ?)", (self._api,))
-        elif stored_api != self._api:
-            conn.close()
-            raise ValueError(f"spool {self._path!r} holds {stored_api} items, not {self._api} ones")
-        count, top = conn.execute("SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM items").fetchone()
+    async def open(self, requeue_dead_letters: bool = False) -> tuple[int, int]:
+        """Lock, open (creating if needed) and return (leftover item count, highest sequence number in use)."""
+        return await self._run(self._open, requeue_dead_letters)
+
+    def _open(self, requeue_dead_letters: bool) -> tuple[int, int]:
+        self._lock.acquire(self.path)
+        try:
+            conn = _connect(self.path)
+            try:
+                meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+                stored_api = meta.get("api")
+                if stored_api is None:
+                    conn.execute("INSERT INTO meta (key, value) VALUES ('api', ?)", (self._api,))
+                elif stored_api != self._api:
+                    raise ValueError(f"spool {self.path!r} holds {stored_api} items, not {self._api} ones")
+                if requeue_dead_letters:
+                    _requeue_dead(conn)
+                self.meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+                self._unread = [
+                    (int(f), int(c)) for f, c in conn.execute("SELECT first, count FROM chunks ORDER BY first")
+                ]
+                if self._unread:
+                    low = self._unread[0][0]
+                    self._dead_seqs = {int(s) for (s,) in conn.execute("SELECT seq FROM dead WHERE seq >= ?", (low,))}
+                top = _top_seq(conn)
+            except BaseException:
+                conn.close()
+                raise
+        except BaseException:
+            self._lock.release()
+            raise
         self._conn = conn
-        return int(count), int(top)
+        self._committed_top = top
+        self._unread.reverse()  # popped from the end, oldest first
+        leftovers = sum(count for _, count in self._unread) - len(self._dead_seqs)
+        return leftovers, top
 
-    async def read(self, after: int, limit: int) -> list[Row]:
-        return await self._run(self._read, after, limit)
+    def has_unread(self) -> bool:
+        return bool(self._unread)
 
-    def _read(self, after: int, limit: int) -> list[Row]:
+    async def read(self, max_items: int) -> list[Row]:
+        """The next leftover chunks (at least one, else up to `max_items` items), oldest first, minus their items
+        already dead-lettered; [] when none is left."""
+        while self._unread:
+            picked = [self._unread.pop()]
+            total = picked[0][1]
+            while self._unread and total + self._unread[-1][1] <= max_items:
+                picked.append(self._unread.pop())
+                total += picked[-1][1]
+            chunks = await self._run(self._read, picked[0][0], picked[-1][0])
+            keep: list[Row] = []
+            for (first, count), rows in zip(picked, chunks, strict=True):
+                chunk = _Chunk(first, count)
+                self._live.append(chunk)
+                for row in rows:
+                    if row[0] in self._dead_seqs:
+                        chunk.left -= 1  # failed for good in an earlier run: settled
+                    else:
+                        keep.append(row)
+                        self._chunk_of[row[0]] = chunk
+            if keep:
+                return keep
+            self._advance()
+        return []
+
+    def _read(self, low: int, high: int) -> list[list[Row]]:
         assert self._conn is not None
-        cursor = self._conn.execute("SELECT seq, body FROM items WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
-        return [(int(seq), bytes(body)) for seq, body in cursor]
+        cursor = self._conn.execute(
+            "SELECT first, count, persons, body FROM chunks WHERE first BETWEEN ? AND ? ORDER BY first", (low, high)
+        )
+        return [_unpack(int(first), int(count), bytes(persons), bytes(body)) for first, count, persons, body in cursor]
+
+    # -- staging -----------------------------------------------------------------------------------------------------
 
     def add(self, rows: list[Row], meta: dict[str, str] | None = None) -> asyncio.Future[None]:
-        """Stage rows for the next group commit; the returned future resolves once they are durable."""
+        """Stage rows (consecutive seqs) for the next group commit; the future resolves once they are durable."""
+        if self.error is not None:
+            raise self.error
         self._inserts.extend(rows)
         if meta:
             self._meta.update(meta)
         return self._kick()
 
-    def delete(self, seqs: list[int]) -> None:
-        self._deletes.extend(seqs)
+    def settle(self, seqs: list[int]) -> None:
+        """These items are delivered: their chunks may go once every older one is settled too."""
+        if self.error is not None:
+            self.unsettled_lost += len(seqs)
+            return
+        chunk_of = self._chunk_of
+        for seq in seqs:
+            chunk = chunk_of.pop(seq, None)
+            if chunk is not None:
+                chunk.left -= 1
+        self._advance()
+
+    def dead_letter(self, failures: list[tuple[Row, str]]) -> None:
+        if self.error is not None:
+            self.unsettled_lost += len(failures)
+            return
+        now = time.time()
+        self._dead.extend((seq, data, person, reason, now) for (seq, data, person), reason in failures)
+        self.settle([seq for (seq, _, _), _ in failures])
         self._kick()
 
+    def _advance(self) -> None:
+        live = self._live
+        while live and live[0].left <= 0:
+            live.popleft()
+        if live:
+            trim = live[0].first
+        elif self._unread:
+            trim = self._unread[-1][0]
+        else:
+            trim = self._committed_top + 1  # everything committed is settled
+        if trim > self._trim:
+            self._trim = trim
+            self._kick()
+
     def _kick(self) -> asyncio.Future[None]:
+        if self.error is not None:
+            raise self.error
         loop = asyncio.get_running_loop()
         group = self._group
         if group is None:
@@ -87,58 +334,231 @@ class Spool:
             self._task = loop.create_task(self._commit_loop())
         return group
 
+    # -- committing --------------------------------------------------------------------------------------------------
+
     async def _commit_loop(self) -> None:
         try:
             while self._group is not None:
-                inserts, deletes, meta, group = self._inserts, self._deletes, self._meta, self._group
-                self._inserts, self._deletes, self._meta, self._group = [], [], {}, None
-                try:
-                    await self._run(self._write, inserts, deletes, meta)
-                except Exception as exc:
-                    # The items are still handed on for delivery; waiting puts learn that they are not durable.
-                    group.set_exception(exc)
-                    group.exception()  # put_nowait callers never await the group: don't warn about it.
-                else:
-                    group.set_result(None)
-                if inserts:
-                    self._on_durable(inserts)
+                inserts, dead, meta, trim, group = self._inserts, self._dead, self._meta, self._trim, self._group
+                self._inserts, self._dead, self._meta, self._group = [], [], {}, None
+                error = await self._commit_with_retries(inserts, dead, meta, trim)
+                if error is None:
+                    self._trimmed = max(self._trimmed, trim)
+                    self.meta.update(meta)
+                    if inserts:
+                        self._committed_top = inserts[-1][0]
+                        chunk = _Chunk(inserts[0][0], len(inserts))
+                        self._live.append(chunk)
+                        chunk_of = self._chunk_of
+                        for row in inserts:
+                            chunk_of[row[0]] = chunk
+                        self._on_durable(inserts)
+                    if not group.done():
+                        group.set_result(None)
+                    continue
+                self._broken(error, inserts, dead, group)
+                return
         finally:
             self._task = None
 
-    def _write(self, inserts: list[Row], deletes: list[int], meta: dict[str, str]) -> None:
+    async def _commit_with_retries(
+        self, inserts: list[Row], dead: list[tuple[int, bytes, int, str, float]], meta: dict[str, str], trim: int
+    ) -> Exception | None:
+        for attempt, delay in enumerate((*COMMIT_RETRY_DELAYS, None)):
+            try:
+                await self._run(self._write, inserts, dead, meta, trim)
+                return None
+            except Exception as exc:
+                if delay is None:
+                    return exc
+                log.warning("spool commit failed (attempt %d), retrying in %.2fs: %s", attempt + 1, delay, exc)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _broken(
+        self,
+        exc: Exception,
+        inserts: list[Row],
+        dead: list[tuple[int, bytes, int, str, float]],
+        group: asyncio.Future[None],
+    ) -> None:
+        lost = inserts + self._inserts
+        self._inserts = []
+        self.lost = len(lost)
+        self.unsettled_lost = len(dead) + len(self._dead)
+        self.error = SpoolWriteError(
+            f"spool {self.path!r} could not be written after {len(COMMIT_RETRY_DELAYS) + 1} attempts "
+            f"({type(exc).__name__}: {exc}); new items are refused"
+        )
+        log.error("%s", self.error)
+        for future in (group, self._group):
+            if future is not None and not future.done():
+                future.set_exception(self.error)
+                future.exception()  # put_nowait callers never await the group: don't warn about it.
+        self._group = None
+        if lost:
+            self._on_lost(lost)
+
+    def _write(
+        self, inserts: list[Row], dead: list[tuple[int, bytes, int, str, float]], meta: dict[str, str], trim: int
+    ) -> None:
         conn = self._conn
-        assert conn is not None
+        if conn is None:
+            raise SpoolWriteError(f"spool {self.path!r} is closed")
         conn.execute("BEGIN")
         try:
+            if trim > self._trimmed:
+                conn.execute("DELETE FROM chunks WHERE first < ?", (trim,))
             if inserts:
-                conn.executemany("INSERT OR REPLACE INTO items (seq, body) VALUES (?, ?)", inserts)
-            if deletes:
-                conn.executemany("DELETE FROM items WHERE seq = ?", [(seq,) for seq in deletes])
+                # A plain INSERT: rows never replace one another (the lock makes this process the only writer).
+                conn.execute("INSERT INTO chunks (first, count, persons, body) VALUES (?, ?, ?, ?)", _pack(inserts))
+            if dead:
+                # OR IGNORE: after a crash an item can fail a second time; it is the same item, kept once.
+                conn.executemany("INSERT OR IGNORE INTO dead VALUES (?, ?, ?, ?, ?)", dead)
             if meta:
-                conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
+                conn.executemany(_UPSERT_META, list(meta.items()))
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
-        self.meta.update(meta)
 
     async def drain(self) -> None:
-        """Wait until everything staged so far is committed."""
+        """Wait until everything staged so far is committed (or the spool broke)."""
         while self._task is not None:
             await asyncio.shield(self._task)
 
-    async def close(self) -> None:
-        await self.drain()
+    async def close(self) -> tuple[int, int] | None:
+        """Commit what is staged, unlock, and return (items, dead letters) left in the spool (None if unreadable)."""
+        with contextlib.suppress(Exception):
+            await self.drain()
+        counts: tuple[int, int] | None = None
         if self._conn is not None:
-            await self._run(self._close)
+            try:
+                counts = await self._run(self._close)
+            except Exception as exc:  # the report says so: counts unknown
+                log.error("closing spool %r failed: %s", self.path, exc)
+        await self._run(self._lock.release)
         self._executor.shutdown(wait=False)
+        return counts
 
-    def _close(self) -> None:
-        assert self._conn is not None
-        # Fold the WAL back so the spool is one file at rest.
-        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self._conn.close()
+    def _close(self) -> tuple[int, int]:
+        conn = self._conn
+        assert conn is not None
         self._conn = None
+        try:
+            counts = _counts(conn)
+            # Fold the WAL back so the spool is one file at rest.
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+        return counts
 
     async def _run(self, fn: Callable[..., _T], *args: object) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+
+def _counts(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(items the next run will send, dead letters)."""
+    items = int(conn.execute("SELECT COALESCE(SUM(count), 0) FROM chunks").fetchone()[0])
+    inside = int(
+        conn.execute(
+            "SELECT COUNT(*) FROM dead WHERE EXISTS"
+            " (SELECT 1 FROM chunks WHERE dead.seq >= first AND dead.seq < first + count)"
+        ).fetchone()[0]
+    )
+    dead = int(conn.execute("SELECT COUNT(*) FROM dead").fetchone()[0])
+    return items - inside, dead
+
+
+# -- for operators: inspecting a spool, re-driving its dead letters ---------------------------------------------------
+
+
+@dataclass
+class SpoolState:
+    """What a spool holds. `pending`: items the next run will send (after a crash this includes items delivered just
+    before it, which dedup ids make harmless to send again); `dead_letters`: items the API refused for good, with
+    `reasons` counting them by reason and `sample` showing a few; `checkpoints`: the values stored with
+    `put_many(..., checkpoint=...)`; `holder`: who holds the spool's lock now, if anyone."""
+
+    path: str
+    api: str | None
+    pending: int
+    dead_letters: int
+    reasons: dict[str, int] = field(default_factory=dict)
+    sample: list[tuple[JSONDict, str]] = field(default_factory=list)
+    checkpoints: dict[str, str] = field(default_factory=dict)
+    holder: str | None = None
+
+
+def inspect_spool(path: str | os.PathLike[str], sample: int = 10) -> SpoolState:
+    """Read a spool without taking its lock (safe while an ingestor is using it)."""
+    spool = os.fspath(path)
+    if not os.path.exists(spool):
+        raise FileNotFoundError(f"no spool at {spool!r}")
+    holder = None
+    lock_path = spool + ".lock"
+    if fcntl is not None and os.path.exists(lock_path):
+        fd = os.open(lock_path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "holder unknown"
+        finally:
+            os.close(fd)
+    conn = sqlite3.connect(f"file:{spool}?mode=ro", uri=True, timeout=10)
+    try:
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall()) if "meta" in tables else {}
+        if "chunks" in tables:
+            pending, dead = _counts(conn)
+            reasons = dict(conn.execute("SELECT reason, COUNT(*) FROM dead GROUP BY reason ORDER BY 2 DESC").fetchall())
+            rows = conn.execute("SELECT body, reason FROM dead ORDER BY seq LIMIT ?", (sample,)).fetchall()
+        else:  # an earlier version's spool, not yet opened by this one
+            pending = int(conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]) if "items" in tables else 0
+            dead, reasons, rows = 0, {}, []
+    finally:
+        conn.close()
+    return SpoolState(
+        path=spool,
+        api=meta.pop("api", None),
+        pending=pending,
+        dead_letters=dead,
+        reasons={str(k): int(v) for k, v in reasons.items()},
+        sample=[(json.loads(bytes(body)), str(reason)) for body, reason in rows],
+        checkpoints={k: v for k, v in meta.items() if k != "seq"},
+        holder=holder,
+    )
+
+
+def requeue_dead_letters(path: str | os.PathLike[str]) -> int:
+    """Move a spool's dead letters back among its items, so the next run sends them again; returns how many.
+
+    Takes the spool's lock (raises `SpoolLocked` if an ingestor is using it). To re-drive them as part of a run,
+    pass `requeue_dead_letters=True` to the ingestor instead.
+    """
+    spool = os.fspath(path)
+    if not os.path.exists(spool):
+        raise FileNotFoundError(f"no spool at {spool!r}")
+    lock = _Lock(spool)
+    lock.acquire(spool)
+    try:
+        conn = _connect(spool)
+        try:
+            return _requeue_dead(conn)
+        finally:
+            conn.close()
+    finally:
+        lock.release()
+
+
+def iter_dead_letters(path: str | os.PathLike[str]) -> Iterator[tuple[JSONDict, str]]:
+    """Every dead letter of a spool as `(item, reason)`, oldest first (read-only, without the lock)."""
+    conn = sqlite3.connect(f"file:{os.fspath(path)}?mode=ro", uri=True, timeout=10)
+    try:
+        for body, reason in conn.execute("SELECT body, reason FROM dead ORDER BY seq"):
+            item: Any = json.loads(bytes(body))
+            yield item, str(reason)
+    finally:
+        conn.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 JSONDict = dict[str, Any]
@@ -51,10 +50,12 @@ class IngestorClosed(RuntimeError):
 
 
 class IngestorHalted(RuntimeError):
-    """Delivery stopped on a problem no retry can fix (credentials refused, missing, or malformed).
+    """Delivery stopped on a problem no retry can fix: credentials refused or missing, a wrong base URL or region
+    (404/405 from the batch endpoint, a redirect), a TLS certificate that does not verify, a host name that does not
+    resolve.
 
     Nothing is dropped: every item not yet delivered stays pending (and in the spool, if one is used), so a run with
-    the problem fixed delivers them. Failing them one by one instead would turn one wrong key into lost events.
+    the problem fixed delivers them. Failing them one by one instead would turn one wrong setting into lost events.
     """
 
     def __init__(self, reason: str) -> None:
@@ -65,29 +66,34 @@ class IngestorHalted(RuntimeError):
         self.reason = reason
 
 
-@dataclass
-class IngestReport:
-    """Outcome of an ingestor's life; `accepted == delivered + len(failed) + len(pending)` always holds.
+class SpoolLocked(RuntimeError):
+    """Another ingestor (this process or another one) holds the spool: a spool has exactly one writer."""
 
-    `retried` counts item re-sends (one item sent three times adds two), so it is not part of that sum.
-    `recovered` counts items taken over from a spool left by an earlier run; they are included in `accepted`.
+    def __init__(self, path: str, holder: str) -> None:
+        super().__init__(
+            f"spool {path!r} is in use by another ingestor ({holder or 'holder unknown'}); "
+            "give each process its own spool file, or wait for the other run to finish"
+        )
+        self.path = path
+        self.holder = holder
+
+
+class SpoolWriteError(RuntimeError):
+    """The spool could not be written (disk full, file removed, I/O error) even after retries.
+
+    The item of the `put` that raises was not accepted; the report says what is and isn't in the spool.
     """
 
-    accepted: int = 0
-    delivered: int = 0
-    retried: int = 0
-    recovered: int = 0
-    failed: list[tuple[JSONDict, str]] = field(default_factory=list)
-    pending: list[JSONDict] = field(default_factory=list)
-    halted: str | None = None  # why delivery stopped early (see IngestorHalted); its items are in `pending`
 
-    @property
-    def ok(self) -> bool:
-        return not self.failed and not self.pending and self.halted is None
+class InvalidItem(ValueError):
+    """`put_many` met item `index` (counted from the start of the call), which cannot be sent.
 
-    def summary(self) -> str:
-        text = (
-            f"accepted={self.accepted} delivered={self.delivered} failed={len(self.failed)} "
-            f"pending={len(self.pending)} retried={self.retried}"
-        )
-        return f"{text} halted: {self.halted}" if self.halted else text
+    `accepted` items of the call were accepted before it (whole parts, each committed with its checkpoint); none
+    from item `accepted` on was. With a call of at most 1,000 items (one part) that is all or nothing.
+    """
+
+    def __init__(self, index: int, cause: Exception, accepted: int = 0) -> None:
+        super().__init__(f"item {index}: {cause}")
+        self.index = index
+        self.cause = cause
+        self.accepted = accepted

@@ -1,0 +1,196 @@
+"""The in-memory side of the engine: the bounded room producers wait for, and the lanes batches are cut in.
+
+Items are `Row`s, `(seq, bytes, person)`: `seq` is the ingestor-local sequence number (the spool's row key, continued
+across runs), `bytes` the encoded item, `person` a stable hash (CRC-32) of who the item is about.
+
+**Lanes keep one person's updates in order.** Each row goes to lane `person % lanes`, and a lane has at most one
+batch in flight: a batch that has to be retried goes back to the front of its lane and is sent again before
+anything newer from that lane. So an older `identify` can never land after a newer one for the same person, with
+any concurrency (the number of lanes is the concurrency). The hash is stable across runs, so a spool's leftovers
+fall in the same lanes as new items about the same people.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from time import monotonic
+from zlib import crc32
+
+Row = tuple[int, bytes, int]
+
+
+def person_hash(who: object) -> int:
+    """A stable hash of who an item is about: an id string, or an identifiers dict (`{"id": ...}` hashes like the
+    id itself). Collisions only put two people in one lane."""
+    if type(who) is str:
+        return crc32(who.encode())
+    if isinstance(who, dict):
+        if len(who) == 1:
+            return crc32(str(next(iter(who.values()))).encode())
+        return crc32(repr(sorted((str(k), str(v)) for k, v in who.items())).encode())
+    return 0 if who is None else crc32(str(who).encode())
+
+
+class Room:
+    """At most `limit` items accepted and not yet settled; producers wait in FIFO order for room.
+
+    A waiter that is woken and then cancelled before it runs hands its wake-up on, so room never goes unused while
+    someone waits (the lost wake-up of a plain "wake n waiters" scheme).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self.idle = asyncio.Event()  # nothing outstanding
+        self.idle.set()
+        self._waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
+        self._error: BaseException | None = None
+
+    def has_room(self, n: int = 1) -> bool:
+        return self.used + n <= self.limit and not self._waiters
+
+    async def wait(self, n: int = 1) -> None:
+        """Wait until `n` more items fit (`n` <= limit), behind anyone already waiting."""
+        if self._error is not None:
+            raise self._error
+        if self.has_room(n):
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        entry = (n, waiter)
+        self._waiters.append(entry)
+        try:
+            await waiter
+        except BaseException:
+            # Cancelled, perhaps just after being given room: hand that room on to the next waiter.
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(entry)
+            self._wake()
+            raise
+        with contextlib.suppress(ValueError):
+            self._waiters.remove(entry)
+        if self._error is not None:
+            raise self._error
+
+    def take(self, n: int) -> None:
+        if not self.used:
+            self.idle.clear()
+        self.used += n
+
+    def give_back(self, n: int) -> None:
+        self.used -= n
+        if self._waiters:
+            self._wake()
+        if not self.used:
+            self.idle.set()
+
+    def _wake(self) -> None:
+        free = self.limit - self.used
+        for n, waiter in self._waiters:
+            if waiter.done():
+                free -= n  # woken already, has not run yet
+                continue
+            if n > free:
+                break  # FIFO: nobody overtakes the first one that does not fit
+            waiter.set_result(None)
+            free -= n
+
+    def fail(self, error: BaseException) -> None:
+        """Every waiter, and every later `wait`, raises `error` (delivery halted, or the ingestor closed)."""
+        self._error = error
+        for _, waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+
+class Lane:
+    __slots__ = ("busy", "oldest", "open", "open_bytes", "ready")
+
+    def __init__(self) -> None:
+        self.open: list[Row] = []
+        self.open_bytes = 0
+        self.oldest = 0.0  # when the open batch got its first item
+        self.ready: deque[list[Row]] = deque()
+        self.busy = False  # a batch of this lane is in flight
+
+
+class Lanes:
+    """Batches are formed as rows arrive: a lane's open batch fills until the next row would not fit (bytes or
+    count), then it is sealed into the lane's ready queue. Nothing is measured again when a batch is sent."""
+
+    def __init__(self, count: int, max_items: int, room_bytes: int, wake: asyncio.Event) -> None:
+        self.lanes = [Lane() for _ in range(count)]
+        self._count = count
+        self._max_items = max_items
+        self._room = room_bytes
+        self._wake = wake
+        self._next = 0  # lane to look at first: round robin, so no lane starves
+
+    def add(self, row: Row) -> None:
+        lane = self.lanes[row[2] % self._count]
+        size = len(row[1]) + 1
+        if lane.open_bytes + size > self._room:
+            self._seal(lane)
+        if not lane.open:
+            lane.oldest = monotonic()
+            self._wake.set()
+        lane.open.append(row)
+        lane.open_bytes += size
+        if len(lane.open) >= self._max_items:
+            self._seal(lane)
+
+    def add_many(self, rows: list[Row]) -> None:
+        for row in rows:
+            self.add(row)
+
+    def _seal(self, lane: Lane) -> None:
+        if lane.open:
+            lane.ready.append(lane.open)
+            lane.open = []
+            lane.open_bytes = 0
+            self._wake.set()
+
+    def requeue(self, lane_index: int, rows: list[Row]) -> None:
+        """Back at the front of its lane, whole: its items go before anything newer about the same people."""
+        self.lanes[lane_index].ready.appendleft(rows)
+        self._wake.set()
+
+    def take(self, max_wait: float, flushing: bool) -> tuple[int, list[Row]] | float | None:
+        """A batch of a lane with nothing in flight: `(lane index, rows)`; else the seconds until an open batch is
+        due, or None when there is nothing to send."""
+        now = monotonic()
+        soonest: float | None = None
+        count = self._count
+        for step in range(count):
+            index = (self._next + step) % count
+            lane = self.lanes[index]
+            if lane.busy:
+                continue
+            if not lane.ready and lane.open:
+                due = lane.oldest + max_wait - now
+                if due > 0 and not flushing:
+                    soonest = due if soonest is None else min(soonest, due)
+                    continue
+                self._seal(lane)
+            if lane.ready:
+                self._next = (index + 1) % count
+                lane.busy = True
+                return index, lane.ready.popleft()
+        return soonest
+
+    def idle_lanes_have_work(self) -> bool:
+        return any(not lane.busy and (lane.ready or lane.open) for lane in self.lanes)
+
+    def empty(self) -> bool:
+        return not any(lane.ready or lane.open for lane in self.lanes)
+
+    def take_all(self) -> list[Row]:
+        """Every row not in flight, oldest first (what close() reports as pending)."""
+        rows = [row for lane in self.lanes for batch in (*lane.ready, lane.open) for row in batch]
+        for lane in self.lanes:
+            lane.ready.clear()
+            lane.open = []
+            lane.open_bytes = 0
+        rows.sort()
+        return rows

@@ -1,0 +1,129 @@
+"""A wrong endpoint halts delivery and keeps every item, as refused credentials do: 3xx answers, 404/405 from the
+batch endpoint, TLS certificates that do not verify, host names that keep failing to resolve. A rerun with the
+configuration fixed delivers everything."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from pathlib import Path
+
+import httpx
+import pytest
+
+from aiocustomerio.ingest import Ingestor, IngestorHalted
+from bench.tls import make_cert
+from tests.support.batch_server import BatchServer
+
+from .conftest import ClientFactory
+
+FAST = {"backoff": (0.001, 0.01)}
+
+
+async def fill(ing: object, count: int, prefix: str) -> None:
+    for i in range(count):
+        try:
+            await ing.event(f"u{i}", "viewed", {"n": i}, id=f"{prefix}{i}")  # type: ignore[attr-defined]
+        except IngestorHalted:
+            return
+
+
+async def rerun_delivers(server: BatchServer, client: ClientFactory, spool: Path, expected: set[str]) -> None:
+    server.redirect_to = None
+    async with Ingestor(client(), spool=spool) as second:
+        pass
+    assert second.report.ok, second.report.summary()
+    assert second.report.recovered == len(expected) == second.report.delivered
+    assert server.ids == expected
+
+
+@pytest.mark.parametrize("path", ["/wrong", "/api/v1"])
+async def test_a_wrong_base_url_halts_and_a_rerun_delivers_everything(
+    server: BatchServer, tmp_path: Path, path: str
+) -> None:
+    spool = tmp_path / "spool.db"
+    wrong = httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}{path}", auth=("site", "key"))
+    async with wrong, Ingestor(wrong, spool=spool, max_batch_items=100, max_wait=5.0, **FAST) as first:
+        await fill(first, 3000, "w")
+    report = first.report
+    assert report.halted is not None and "HTTP 404" in report.halted and "base URL or region is wrong" in report.halted
+    assert report.failed_count == 0 and report.delivered == 0
+    assert len(report.pending) == report.accepted == report.spooled and report.accepted > 0
+    assert server.statuses[404] <= 4  # halted at the first answers (one per lane in flight), not one per batch
+    await rerun_delivers(server, _client_factory(server), spool, {p["id"] for p in report.pending})
+
+
+async def test_a_redirect_halts_naming_the_location(server: BatchServer, client: ClientFactory, tmp_path: Path) -> None:
+    server.redirect_to = "https://track.example.com"
+    spool = tmp_path / "spool.db"
+    async with Ingestor(client(), spool=spool, max_batch_items=100, max_wait=5.0, **FAST) as first:
+        await fill(first, 3000, "r")
+    report = first.report
+    assert report.halted is not None and report.halted.startswith("HTTP 307 redirect to https://track.example.com")
+    assert report.failed_count == 0 and len(report.pending) == report.accepted == report.spooled > 0
+    await rerun_delivers(server, client, spool, {p["id"] for p in report.pending})
+
+
+async def test_a_certificate_that_does_not_verify_halts_instead_of_retrying_forever(tmp_path: Path) -> None:
+    pair = make_cert(str(tmp_path))
+    if pair is None:
+        pytest.skip("needs the openssl command to make a test certificate (apt-get install openssl)")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*pair)
+    server = BatchServer(ssl_context=context)
+    await server.start()
+    try:
+        # Verified against the system's CAs, which do not know the self-signed certificate.
+        http = httpx.AsyncClient(base_url=f"https://127.0.0.1:{server.port}", auth=("site", "key"))
+        async with http, Ingestor(http, spool=tmp_path / "spool.db", **FAST) as ing:
+            await ing.event("u1", "e", id="t1")
+            await ing.flush()  # returns once halted; before the fix it retried forever
+        assert ing.report.halted is not None and "TLS certificate verification failed" in ing.report.halted
+        assert [p["id"] for p in ing.report.pending] == ["t1"] and ing.report.spooled == 1
+    finally:
+        await server.close()
+
+
+class Unresolvable(httpx.AsyncBaseTransport):
+    """What httpx raises for a host name the resolver does not know (without asking a real resolver)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        try:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        except socket.gaierror as exc:
+            raise httpx.ConnectError("[Errno -2] Name or service not known", request=request) from exc
+
+
+async def test_a_host_name_that_keeps_failing_to_resolve_halts() -> None:
+    from aiocustomerio._retry import RetryPolicy
+
+    transport = Unresolvable()
+    http = httpx.AsyncClient(base_url="http://track.customerio.invalid", transport=transport)
+    policy = RetryPolicy(max_retries=3, base_delay=0.001, max_delay=0.01)
+    async with http, Ingestor(http, retry=policy) as ing:
+        await ing.event("u1", "e", id="d1")
+        await ing.flush()
+    assert transport.calls == 4  # the first try and the policy's 3 retries
+    assert ing.report.halted is not None and "does not resolve" in ing.report.halted
+    assert [p["id"] for p in ing.report.pending] == ["d1"] and ing.report.failed_count == 0
+
+
+async def test_405_from_the_batch_endpoint_halts() -> None:
+    http = httpx.AsyncClient(
+        base_url="http://127.0.0.1:9", transport=httpx.MockTransport(lambda _: httpx.Response(405, text="no POST"))
+    )
+    async with http, Ingestor(http, **FAST) as ing:
+        await ing.event("u1", "e", id="m1")
+    assert ing.report.halted is not None and ing.report.halted.startswith("HTTP 405: no POST from the batch endpoint")
+    assert [p["id"] for p in ing.report.pending] == ["m1"] and ing.report.failed_count == 0
+
+
+def _client_factory(server: BatchServer) -> ClientFactory:
+    def make(api: str = "track", auth: tuple[str, str] | None = None) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", auth=auth or ("site", "key"))
+
+    return make

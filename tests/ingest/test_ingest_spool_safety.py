@@ -1,0 +1,241 @@
+"""A spool has one writer; cancelled producers, failing commits and concurrent starts lose nothing and hang nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+import textwrap
+from pathlib import Path
+
+import httpx
+import pytest
+
+from aiocustomerio.ingest import Ingestor, IngestorClosed, SpoolLocked, SpoolWriteError, _spool, inspect_spool
+from tests.support.batch_server import BatchServer
+
+from .conftest import ClientFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+HOLDER = textwrap.dedent(
+    """
+    import asyncio, sys, httpx
+    from aiocustomerio.ingest import Ingestor, SpoolLocked
+
+    async def main(port, spool, count):
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", auth=("site", "key")) as http:
+            try:
+                ing = Ingestor(http, spool=spool, max_wait=0.01)
+                await ing.start()
+            except SpoolLocked as exc:
+                print("locked:", exc, flush=True)
+                return
+            print("open", flush=True)
+            for i in range(count):
+                await ing.event("u", "e", id=f"{sys.argv[4]}{i}")
+            print("queued", flush=True)
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+            report = await ing.close()
+            print("done", report.summary(), flush=True)
+
+    asyncio.run(main(int(sys.argv[1]), sys.argv[2], int(sys.argv[3])))
+    """
+)
+
+
+async def spawn(script: Path, server: BatchServer, spool: Path, count: int, prefix: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(script),
+        str(server.port),
+        str(spool),
+        str(count),
+        prefix,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": f"{ROOT / 'src'}"},
+    )
+
+
+async def line(process: asyncio.subprocess.Process) -> str:
+    assert process.stdout is not None
+    return (await asyncio.wait_for(process.stdout.readline(), 30)).decode().strip()
+
+
+async def test_a_second_process_on_the_same_spool_is_refused_naming_the_holder(
+    server: BatchServer, tmp_path: Path
+) -> None:
+    script = tmp_path / "holder.py"
+    script.write_text(HOLDER)
+    spool = tmp_path / "spool.db"
+    server.stall()  # the first run's items stay in the spool while the second one tries
+    first = await spawn(script, server, spool, 500, "a")
+    assert await line(first) == "open"
+    assert await line(first) == "queued"
+    second = await spawn(script, server, spool, 500, "b")
+    refused = await line(second)
+    await second.wait()
+    assert refused.startswith(f"locked: spool '{spool}' is in use by another ingestor (pid {first.pid} on ")
+    assert inspect_spool(spool).holder is not None and inspect_spool(spool).pending == 500
+
+    # The kernel drops the lock of a killed holder: the next run takes over its 500 items and adds its own.
+    first.send_signal(signal.SIGKILL)
+    await first.wait()
+    server.unstall()
+    third = await spawn(script, server, spool, 500, "c")
+    assert await line(third) == "open"
+    assert await line(third) == "queued"
+    assert third.stdin is not None
+    third.stdin.write(b"\n")
+    done = await line(third)
+    await third.wait()
+    assert "failed=0 pending=0" in done, done
+    assert server.ids == {f"a{i}" for i in range(500)} | {f"c{i}" for i in range(500)}
+    assert inspect_spool(spool).pending == 0 and inspect_spool(spool).holder is None
+
+
+async def test_the_same_spool_twice_in_one_process_is_refused(client: ClientFactory, tmp_path: Path) -> None:
+    spool = tmp_path / "spool.db"
+    async with Ingestor(client(), spool=spool):
+        with pytest.raises(SpoolLocked, match=rf"pid {os.getpid()} on "):
+            await Ingestor(client(), spool=spool).start()
+    async with Ingestor(client(), spool=spool):  # released by close()
+        pass
+
+
+async def test_cancelling_a_producer_awaiting_the_commit_affects_only_that_producer(
+    server: BatchServer, client: ClientFactory, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool.db"
+    async with Ingestor(client(), spool=spool, max_wait=0.0) as ing:
+        producers = [asyncio.ensure_future(ing.event("u", "e", id=f"c{i}")) for i in range(20)]
+        await asyncio.sleep(0)  # all staged, waiting on the one shared group commit
+        producers[3].cancel()
+        results = await asyncio.gather(*producers, return_exceptions=True)
+        assert isinstance(results[3], asyncio.CancelledError)
+        assert all(r is None for i, r in enumerate(results) if i != 3)  # the others were not cancelled
+        await ing.event("u", "e", id="after")  # the commit loop survived
+    report = await asyncio.wait_for(ing.close(), 10)  # and close() does not hang
+    # The cancelled producer's item was staged, so it was committed and accepted: all or nothing, never half.
+    assert report.accepted == report.delivered == 21 and report.ok
+    assert server.ids == {f"c{i}" for i in range(20)} | {"after"}
+
+
+async def test_a_producer_cancelled_right_after_it_was_given_room_does_not_block_the_next() -> None:
+    from aiocustomerio.ingest._queue import Room
+
+    room = Room(1)
+    room.take(1)
+    first = asyncio.ensure_future(room.wait())
+    second = asyncio.ensure_future(room.wait())
+    await asyncio.sleep(0)
+    room.give_back(1)  # room for one: given to `first`...
+    first.cancel()  # ...which is cancelled before it could run and take it
+    await asyncio.wait_for(second, 5)  # blocked forever before the fix
+    assert first.cancelled()
+
+
+async def test_concurrent_starts_make_one_dispatcher(
+    server: BatchServer, client: ClientFactory, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool.db"
+    server.stall()
+    first = Ingestor(client(), spool=spool)
+    await first.start()
+    for i in range(100):
+        await first.event("u", "e", id=f"s{i}")
+    await first.close(timeout=0.05)
+    await server.close()
+    server.unstall()
+    await server.start(port=server.port)
+    server.received.clear()  # the stalled request of the first run was read when the server closed
+
+    second = Ingestor(client(), spool=spool, max_batch_items=10)
+    await asyncio.gather(*(second.start() for _ in range(5)))
+    report = await second.close()
+    assert report.recovered == 100 and report.delivered == 100
+    assert sum(server.received.values()) == 100  # each leftover sent once: one dispatcher, one recovery
+
+
+async def test_a_commit_that_fails_briefly_is_retried(
+    server: BatchServer, client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failures = iter([sqlite3.OperationalError("disk I/O error")] * 2)
+    real = _spool.Spool._write
+
+    def flaky(self: _spool.Spool, *args: object) -> None:
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_spool.Spool, "_write", flaky)
+    monkeypatch.setattr(_spool, "COMMIT_RETRY_DELAYS", (0.01, 0.01, 0.01))
+    async with Ingestor(client(), spool=tmp_path / "spool.db") as ing:
+        await ing.event("u", "e", id="f1")
+    assert ing.report.ok and server.ids == {"f1"}
+
+
+async def test_a_commit_that_keeps_failing_is_surfaced(
+    server: BatchServer, client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = tmp_path / "spool.db"
+    server.stall()
+    ing = Ingestor(client(), spool=spool, max_wait=0.0)
+    await ing.start()
+    await ing.event("u", "e", id="ok1")
+
+    def broken(self: _spool.Spool, *args: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(_spool.Spool, "_write", broken)
+    monkeypatch.setattr(_spool, "COMMIT_RETRY_DELAYS", (0.01, 0.01))
+    with pytest.raises(SpoolWriteError, match=r"could not be written after 3 attempts.*disk is full"):
+        await ing.event("u", "e", id="lost1")
+    with pytest.raises(SpoolWriteError):
+        await ing.event("u", "e", id="lost2")
+    server.unstall()
+    monkeypatch.undo()
+    report = await asyncio.wait_for(ing.close(timeout=5), 10)
+    assert report.accepted == 1 and report.delivered == 1  # the refused items were never accepted
+    assert not report.ok and len(report.errors) == 1
+    assert "Not in the spool: 1 items offered after its last good commit" in report.errors[0]
+    assert "error: spool" in report.summary()
+    assert server.ids == {"ok1"}
+
+
+async def test_a_recovery_error_makes_the_report_not_ok(
+    client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = tmp_path / "spool.db"
+    first = Ingestor(
+        httpx.AsyncClient(base_url="http://127.0.0.1:9", transport=httpx.MockTransport(_stall)), spool=spool
+    )
+    await first.start()
+    await first.event("u", "e", id="left")
+    await first.close(timeout=0.05)
+
+    def damaged(self: _spool.Spool, low: int, high: int) -> object:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(_spool.Spool, "_read", damaged)
+    async with Ingestor(client(), spool=spool) as second:
+        pass
+    assert not second.report.ok
+    assert second.report.errors and "database disk image is malformed" in second.report.errors[0]
+    assert second.report.spooled == 1  # still there for a later run
+
+
+async def _stall(request: httpx.Request) -> httpx.Response:
+    await asyncio.sleep(3600)
+    raise AssertionError("unreachable")
+
+
+async def test_put_after_close_raises(client: ClientFactory) -> None:
+    ing = Ingestor(client())
+    await ing.start()
+    await ing.close()
+    with pytest.raises(IngestorClosed):
+        await ing.event("u", "e")
