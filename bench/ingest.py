@@ -11,6 +11,8 @@ environment only. Each event is a realistic Track v2 event of about 340 bytes. O
 - ingestor-tls:    the ingestor row over HTTPS
 - facade:          `await cio.track.event(...)` per event through the façade (one HTTP request each), 64 tasks
 - facade-tls:      the same over HTTPS, next to the peers' one-request-per-event rows
+- raw-httpx-encode: the SDK ceiling: the caller's dicts (as `ingestor-put` gets them) encoded with orjson into
+                   ~500 KB bodies as they come and posted, 4 in flight, through one httpx client
 - raw-httpx:       the same events pre-encoded into ~500 KB batch bodies before the clock starts, posted by 4 tasks
                    through one httpx client: the ceiling for anything that posts through httpx
 - spool-many:      ingestor with a spool, `put_many` of 500 events (one group commit each)
@@ -129,6 +131,44 @@ async def run_raw_httpx(base_url: str, events: int) -> int:
     return events
 
 
+async def run_raw_httpx_encode(base_url: str, events: int) -> int:
+    """The SDK ceiling: the caller's dicts encoded with orjson into ~500 KB bodies as they come, 4 posts in flight."""
+    import orjson
+
+    headers = {"content-type": "application/json"}
+    dumps = orjson.dumps
+    async with client(base_url) as http:
+        slots = asyncio.Semaphore(4)
+        posts: set[asyncio.Task[None]] = set()
+
+        async def post(body: bytes) -> None:
+            try:
+                response = await http.post("/api/v2/batch", content=body, headers=headers)
+                response.raise_for_status()
+            finally:
+                slots.release()
+
+        async def send(items: list[bytes]) -> None:
+            await slots.acquire()
+            task = asyncio.create_task(post(b'{"batch":[' + b",".join(items) + b"]}"))
+            posts.add(task)
+            task.add_done_callback(posts.discard)
+
+        items: list[bytes] = []
+        size = 0
+        for i in range(events):
+            data = dumps(entity(i))
+            if size + len(data) + 1 > BATCH_LIMIT - 12:
+                await send(items)
+                items, size = [], 0
+            items.append(data)
+            size += len(data) + 1
+        if items:
+            await send(items)
+        await asyncio.gather(*posts)
+    return events
+
+
 async def run_spool_many(base_url: str, events: int) -> int:
     from aiocustomerio.ingest import Ingestor
 
@@ -210,6 +250,7 @@ SCENARIOS: dict[str, Row] = {
     "ingestor-put": Row("(a') ingestor, put_nowait(dict)", run_ingestor_put, "batched"),
     "pipelines": Row("(a'') ingestor, Pipelines track()", run_pipelines_ingestor, "batched"),
     "raw-httpx": Row("(c) raw httpx, pre-built 500 KB batches", run_raw_httpx, "batched"),
+    "raw-httpx-encode": Row("(c') raw httpx + orjson from the dicts (SDK ceiling)", run_raw_httpx_encode, "batched"),
     "spool-many": Row("(d) ingestor + spool, put_many(500)", run_spool_many, "batched"),
     "spool-producers": Row("(d') ingestor + spool, 64 producers", run_spool_producers, "batched"),
     "ingestor-tls": Row("(a) ingestor over HTTPS", run_ingestor, "batched", tls=True),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -11,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from aiocustomerio._sync.ingest import IngestorTimeout, SyncPipelinesIngestor, SyncTrackIngestor
-from aiocustomerio.ingest import IngestorClosed, IngestorHalted, ItemTooLarge, PipelinesIngestor, TrackIngestor
+from aiocustomerio.ingest import (
+    IngestorClosed,
+    IngestorHalted,
+    ItemTooLarge,
+    PipelinesIngestor,
+    TrackIngestor,
+    inspect_spool,
+)
 from tests.sync.conftest import ThreadedServer, event
 
 
@@ -20,8 +26,7 @@ def loop_threads() -> list[str]:
 
 
 def spooled(path: Path) -> int:
-    with sqlite3.connect(path) as conn:
-        return int(conn.execute("SELECT COUNT(*) FROM items").fetchone()[0])
+    return inspect_spool(path).pending
 
 
 def test_with_block_delivers_everything_and_close_returns_the_report(server: ThreadedServer) -> None:

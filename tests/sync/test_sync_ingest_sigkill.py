@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import queue
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
 import threading
 from pathlib import Path
 
+from aiocustomerio.ingest import inspect_spool
 from tests.support.batch_server import Faults
 from tests.sync.conftest import ThreadedServer
 
@@ -63,8 +63,7 @@ def lines_of(child: subprocess.Popen[str]) -> queue.Queue[str]:
 
 
 def spooled(path: Path) -> int:
-    with sqlite3.connect(path) as conn:
-        return int(conn.execute("SELECT COUNT(*) FROM items").fetchone()[0])
+    return inspect_spool(path).pending
 
 
 def test_sigkill_mid_run_then_rerun_loses_nothing(server: ThreadedServer, tmp_path: Path) -> None:
