@@ -1,4 +1,5 @@
-"""``python -m bench [--quick]``: the per-call table (``bench.calls``), then the ingestion table (``bench.ingest``).
+"""``python -m bench [--quick]``: the per-call table (``bench.calls``), the ingestion table (``bench.ingest``), then
+the fleet tables (``bench.fleet``: shared limits across processes through Redis, and what the store costs).
 
 Creates the peers' venv (``.bench/peers``, git-ignored, never the project's dependencies) on first use; when that
 fails the peer rows are skipped with a notice. ``--quick`` shrinks every row for a smoke run (well under 2 minutes);
@@ -10,7 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from . import calls, ingest, peers
+from . import calls, fleet, ingest, peers
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,6 +33,8 @@ def main(argv: list[str] | None = None) -> None:
         print(calls.report(n_calls), flush=True)
         print(flush=True)
     print(ingest.run(events, per_event, peer_events), flush=True)
+    print(flush=True)
+    print(fleet.report(args.quick), flush=True)
     print(f"\n(bench took {time.perf_counter() - started:.0f} s)")
 
 

@@ -41,9 +41,9 @@ async def test_three_processes_share_one_budget(server: RateServer, redis_server
     if shared:
         assert 50 <= rate <= 66, rate
     else:
-        # About 180 (60 each); the lower bound leaves room for a busy 2-core machine that cannot keep 3 processes
-        # at full speed, and is still twice the shared budget.
-        assert 120 <= rate <= 200, rate
+        # About 180 (60 each). The bounds leave room for a busy 2-core machine that cannot keep 3 processes at full
+        # speed (or lets one's burst land late, inside the window); the lower one is still twice the shared budget.
+        assert 120 <= rate <= 240, rate
 
 
 async def test_a_429_in_one_process_pauses_the_others(redis_server: RedisServer) -> None:

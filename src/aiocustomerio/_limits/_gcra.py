@@ -31,12 +31,13 @@ class Shape:
         self.window = window
 
 
-def shape(rate: Rate, share: int = 1) -> Shape:
-    """The GCRA shape of ``rate``, or of one ``share``-th of it (the fallback when a store is shared by a fleet)."""
+def shape(rate: Rate, share: int = 1, burst: float = 1.0) -> Shape:
+    """The GCRA shape of ``rate``, or of one ``share``-th of it (the fallback when a store is shared by a fleet),
+    with ``burst`` times the usual burst of ``max_rate`` requests (the steady rate is the same)."""
     max_rate = rate.max_rate / share
     interval = rate.period / max_rate
     # A burst below one request would delay even the first request of an idle bucket.
-    return Shape(interval, max(1.0, max_rate) * interval)
+    return Shape(interval, max(1.0, max_rate * burst) * interval)
 
 
 class LocalBucket:

@@ -17,11 +17,16 @@ from ._classes import LIMIT_CLASSES, LimitClass, Limits, Rate
 from ._gcra import LocalBucket, shape
 from ._store import RedisStore, StoreShape
 
-__all__ = ["MAX_PAUSE", "RateLimiter"]
+__all__ = ["MAX_PAUSE", "STORE_BURST", "RateLimiter"]
 
 # The longest fleet-wide pause one 429 can impose (RetryPolicy's default max_retry_after): a bogus Retry-After must
 # not stop a whole fleet for hours.
 MAX_PAUSE = 60.0
+
+# A shared bucket leaves a tenth of its burst unused, at the same steady rate. Requests from many processes reach the
+# API with jitter (scheduling, the network), and when the fleet has spent the API's bucket to the last request, any
+# request that arrives a little early is a 429, which then pauses the whole fleet. The spare tenth absorbs that.
+STORE_BURST = 0.9
 
 
 class _Matcher:
@@ -36,7 +41,7 @@ class _Matcher:
         self.buckets: dict[str, AsyncLimiter] = {}
         # Local GCRA buckets: the sync path's (share 1), or the fallback of a store shared by `share` processes.
         self.local_shape = shape(rate, share) if rate is not None else None
-        self.store_shape = StoreShape(shape(rate)) if rate is not None else None
+        self.store_shape = StoreShape(shape(rate, burst=STORE_BURST)) if rate is not None else None
         self.locals: dict[str, LocalBucket] = {}
 
     def bucket(self, match: re.Match[str] | None) -> AsyncLimiter | None:

@@ -42,20 +42,23 @@ __all__ = ["PROBE_INTERVAL", "RedisStore", "StoreShape", "workspace_fingerprint"
 logger = logging.getLogger("aiocustomerio")
 
 PROBE_INTERVAL = 1.0
+POOL_SIZE = 8
 KEY_PREFIX = "aiocustomerio:rl"
 
-# KEYS: the bucket and its pause. ARGV: interval and window in microseconds. Returns the wait in microseconds and
-# the end of the class's latest pause (0 if none), so waiters holding slots reserved before a pause learn of it.
+# KEYS: the bucket and its pause. ARGV: interval and window in microseconds, and how many consecutive slots to
+# reserve. Returns the wait of the first slot in microseconds (negative: that much time to spare; each next slot is an
+# interval later, and a slot's wait is never below 0) and the end of
+# the class's latest pause (0 if none), so waiters holding slots reserved before a pause learn of it.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
 local tat = tonumber(redis.call('GET', KEYS[1]) or 0)
 if tat < now then tat = now end
-tat = tat + tonumber(ARGV[1])
+local first = tat + interval
+tat = tat + interval * tonumber(ARGV[3])
 redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000) + 1)
-local wait = tat - tonumber(ARGV[2]) - now
-if wait < 0 then wait = 0 end
-return {wait, tonumber(redis.call('GET', KEYS[2]) or 0)}
+return {first - tonumber(ARGV[2]) - now, tonumber(redis.call('GET', KEYS[2]) or 0)}
 """
 
 # ARGV: interval, window and pause in microseconds. Nothing is admitted before now + pause, then the steady rate
@@ -121,6 +124,9 @@ class RedisStore:
         self._workspaces: dict[str, str] = {}
         # Bucket key -> end of the latest pause this process has seen (Redis microseconds).
         self._pauses: dict[str, int] = {}
+        # Bucket key -> admissions waiting for the next round trip, while one is in flight (async path only).
+        self._queues: dict[str, list[asyncio.Future[float]]] = {}
+        self._flushers: set[asyncio.Future[None]] = set()
         self._errors: tuple[type[BaseException], ...] = (
             self._redis.exceptions.RedisError,
             OSError,
@@ -162,16 +168,52 @@ class RedisStore:
                 return
 
     async def _reserve(self, key: str, shape: StoreShape, fallback: LocalBucket) -> float:
-        """Seconds to wait before sending: from Redis, or from ``fallback`` during an outage (or raise)."""
-        if self._should_try():
-            try:
-                scripts = self._async_scripts or self._open_async()
-                reply = await scripts[0](keys=(key, key + ":pause"), args=shape.args)
-            except self._errors as exc:
-                self._failed(exc, raise_error=True)
-            else:
-                return self._admitted(key, reply)
-        return self._fallback(fallback)
+        """Seconds to wait before sending: from Redis, or from ``fallback`` during an outage (or raise).
+
+        Concurrent admissions to one bucket share round trips: while one is in flight, the requests that arrive
+        queue, and the next round trip reserves their consecutive slots at once (one atomic script call). An idle
+        client pays one round trip per request; 64 tasks at once pay a handful, not 64.
+        """
+        if not self._should_try():
+            return self._fallback(fallback)
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = self._queues[key] = [future]
+            # A task of its own, so a caller cancelled while waiting cannot cut a round trip short for the others.
+            task = asyncio.ensure_future(self._flush(key, shape, fallback, queue))
+            self._flushers.add(task)
+            task.add_done_callback(self._flushers.discard)
+        else:
+            queue.append(future)
+        return await future
+
+    async def _flush(
+        self, key: str, shape: StoreShape, fallback: LocalBucket, queue: list[asyncio.Future[float]]
+    ) -> None:
+        try:
+            while queue:
+                batch = queue[:]
+                del queue[:]
+                try:
+                    scripts = self._async_scripts or self._open_async()
+                    reply = await scripts[0](keys=(key, key + ":pause"), args=(*shape.args, len(batch)))
+                except self._errors as exc:
+                    self._failed(exc, raise_error=False)
+                    for waiter in batch:
+                        if not waiter.done():
+                            if self.config.on_store_error == "raise":
+                                waiter.set_exception(self._error(exc))
+                            else:
+                                waiter.set_result(self._fallback(fallback))
+                    continue
+                first = self._admitted(key, reply)
+                interval = shape.args[0] / 1e6
+                for index, waiter in enumerate(batch):
+                    if not waiter.done():  # a cancelled caller's slot stays unused
+                        waiter.set_result(max(0.0, first + index * interval))
+        finally:
+            del self._queues[key]
 
     async def pause(self, key: str, shape: StoreShape, fallback: LocalBucket, seconds: float) -> None:
         """Pause the bucket for the whole fleet (and locally, for the fallback); never raises for the store."""
@@ -191,7 +233,9 @@ class RedisStore:
             await client.aclose()
 
     def _open_async(self) -> tuple[Any, Any]:
-        client = self._redis.asyncio.Redis.from_url(self.config.url, **self._options(self._redis.asyncio.retry.Retry))
+        aio = self._redis.asyncio
+        pool = aio.BlockingConnectionPool.from_url(self.config.url, **self._options(aio.retry.Retry))
+        client = aio.Redis.from_pool(pool)
         scripts = (client.register_script(_RESERVE), client.register_script(_PAUSE))
         self._async_client, self._async_scripts = client, scripts
         return scripts
@@ -212,11 +256,11 @@ class RedisStore:
         if self._should_try():
             try:
                 scripts = self._sync_scripts or self._open_sync()
-                reply = scripts[0](keys=(key, key + ":pause"), args=shape.args)
+                reply = scripts[0](keys=(key, key + ":pause"), args=(*shape.args, 1))
             except self._errors as exc:
                 self._failed(exc, raise_error=True)
             else:
-                return self._admitted(key, reply)
+                return max(0.0, self._admitted(key, reply))
         return self._fallback(fallback)
 
     def pause_sync(self, key: str, shape: StoreShape, fallback: LocalBucket, seconds: float) -> None:
@@ -238,7 +282,10 @@ class RedisStore:
     def _open_sync(self) -> tuple[Any, Any]:
         with self._client_lock:
             if self._sync_scripts is None:
-                client = self._redis.Redis.from_url(self.config.url, **self._options(self._redis.retry.Retry))
+                pool = self._redis.BlockingConnectionPool.from_url(
+                    self.config.url, **self._options(self._redis.retry.Retry)
+                )
+                client = self._redis.Redis.from_pool(pool)
                 self._sync_client = client
                 self._sync_scripts = (client.register_script(_RESERVE), client.register_script(_PAUSE))
             return self._sync_scripts
@@ -247,7 +294,11 @@ class RedisStore:
         timeout = self.config.timeout
         # No retries inside redis-py (its default retries 3 times): a failed admission goes to the outage policy
         # at once, so a dead or stalled Redis costs each request at most one timeout.
+        # A bounded pool: 64 tasks admitted at once would otherwise open 64 connections at once, and on a busy host
+        # the connects alone outlast store_timeout. Waiting for a pooled connection counts against it too.
         return {
+            "max_connections": POOL_SIZE,
+            "timeout": timeout,
             "socket_timeout": timeout,
             "socket_connect_timeout": timeout,
             "retry": retry(self._redis.backoff.NoBackoff(), 0),
@@ -266,7 +317,7 @@ class RedisStore:
         if self._outage is not None:
             self._recovered()
         self._learn(key, int(reply[1]))
-        return int(reply[0]) / 1e6
+        return int(reply[0]) / 1e6  # may be negative (the async batch adds intervals to it); callers clamp
 
     def _learn(self, key: str, paused_until: int) -> None:
         if paused_until > self._pauses.get(key, 0):
