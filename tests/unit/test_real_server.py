@@ -6,10 +6,12 @@ import asyncio
 import base64
 import json
 import socket
+import ssl
 import struct
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +21,7 @@ from aiocustomerio._http import build_http_client
 from aiocustomerio._limits import Limits, RateLimiter
 from aiocustomerio._retry import NOT_SENT_EXCEPTIONS, RetryPolicy
 from aiocustomerio.errors import APITransportError, BadRequestError, RateLimitError, RedirectError, ServerError
+from bench.tls import make_cert
 
 from .conftest import Sleeps
 
@@ -259,3 +262,20 @@ async def test_no_free_connection_counts_as_never_sent(server: Server, transport
         busy.cancel()
     assert isinstance(info.value.cause, NOT_SENT_EXCEPTIONS)
     assert info.value.attempts == 3 and server.seen["/send"] == 0
+
+
+async def test_an_untrusted_certificate_fails_at_once(tmp_path: Path, transport: str, sleeps: Sleeps) -> None:
+    """TLS verification fails the same way every time: one attempt, a typed error, no retry loop."""
+    tls = make_cert(str(tmp_path))
+    if tls is None:
+        pytest.skip("no openssl CLI to make a test certificate: apt-get install openssl")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*tls)
+    state = Server()
+    srv = await asyncio.start_server(state.handle, "127.0.0.1", 0, ssl=context)
+    url = f"https://127.0.0.1:{srv.sockets[0].getsockname()[1]}"
+    async with srv, client("track", url, TrackAuth("s", "k"), transport, sleeps, RetryPolicy(max_retries=3)) as http:
+        with pytest.raises(APITransportError) as info:
+            await http.put("/api/v1/customers/1", json={})
+    assert isinstance(info.value.cause, httpx.ConnectError)
+    assert info.value.attempts == 1 and sleeps.delays == [] and state.hits == []

@@ -308,3 +308,11 @@ async def test_429_with_retry_after_calls_the_limiters_pause_hook(sleeps: Sleeps
         await client.get("/v1/campaigns")
     assert limiter.pauses == [("/v1/campaigns", 4.0)]  # only a 429 that says how long
     assert sleeps.delays[0] == 4.0 and sleeps.delays[2] == 1.0
+
+
+async def test_cookies_are_neither_kept_nor_sent_back(sleeps: Sleeps) -> None:
+    script = Script([httpx.Response(200, headers={"Set-Cookie": "lb=node-7; Path=/"}), OK])
+    async with make_client(script, sleep=sleeps) as client:
+        await client.get("/v1/campaigns")
+        await client.get("/v1/campaigns")
+    assert "cookie" not in script.sent[1].headers

@@ -8,6 +8,7 @@ transports (``_async``, ``_sync``) only send, sleep and acquire. Per-request swi
 from __future__ import annotations
 
 import logging
+import ssl
 from urllib.parse import urlsplit
 
 import httpx
@@ -66,7 +67,7 @@ class Rules:
 
     def exception_delay(self, request: httpx.Request, exc: Exception, retry: int, max_retries: int) -> float | None:
         """Seconds to wait before resending after a transport error, or None to raise it."""
-        if retry >= max_retries:
+        if retry >= max_retries or certificate_failure(exc):
             return None
         if self.guarded(request):
             # Only failures that prove the request never left: after a read timeout or a reset, it may have been
@@ -160,6 +161,19 @@ class Rules:
         request: httpx.Request, exc: httpx.TransportError, attempts: int, last_cause: str | None
     ) -> APITransportError:
         return APITransportError.from_exception(exc, request, attempts=attempts, last_cause=last_cause)
+
+
+def certificate_failure(exc: BaseException) -> bool:
+    """Whether TLS certificate verification failed somewhere down ``exc``'s chain: the same every time, so never
+    worth a retry (a wrong base URL, a proxy intercepting TLS, a missing CA bundle)."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 8:
+        if isinstance(current, ssl.SSLCertVerificationError):  # aiohttp's ClientConnectorCertificateError is one
+            return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
 
 
 def describe(response_or_exc: httpx.Response | BaseException) -> str:
