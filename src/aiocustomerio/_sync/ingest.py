@@ -163,6 +163,9 @@ class SyncIngestor(Generic[E]):
             finally:
                 self._shutdown()
                 self._state = "closed"
+                if self._final is None:
+                    # The drain was interrupted (Ctrl-C): the counts so far, read now that the loop has stopped.
+                    self._final = self._async.report
             return self._final
 
     def _shutdown(self) -> None:
