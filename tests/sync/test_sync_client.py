@@ -128,3 +128,14 @@ def test_an_ingestor_needs_a_transport_that_can_send_from_its_loop(tmp_path: Pat
     cio = SyncCustomerIO(site_id="s", track_api_key="k", transport=sync_only, env={})
     with pytest.raises(TypeError, match="sync-only"):
         cio.track.ingestor().start()
+
+
+def test_with_options_is_a_view_sharing_the_pools(server: ThreadedServer) -> None:
+    cio = local(server)
+    quick = cio.with_options(timeout=5, max_retries=0)
+    quick.track.identify("u1")
+    assert quick.track.http is cio.track.http  # one pool
+    assert quick._limiters is cio._limiters  # one set of buckets
+    with pytest.raises(TypeError, match="timout"):
+        cio.with_options(timout=5)  # type: ignore[call-arg]
+    cio.close()

@@ -14,13 +14,15 @@ under a lock, and one set of rate limits used by every thread and by the client'
 from __future__ import annotations
 
 import asyncio
+import copy
 import threading
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from .._base import check_options
 from .._binding import ApiBinding
 from .._config import HOSTS, _HeaderAuth, auth_for
 from .._http import build_http_client, build_inner_transport, build_sync_http_client
@@ -31,6 +33,11 @@ from ._limits import LoopLimiter
 from .app import SyncAppAPI
 from .pipelines import SyncPipelinesAPI
 from .track import SyncTrackAPI
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .._base import RequestOptions
 
 __all__ = ["SyncCustomerIO"]
 
@@ -192,6 +199,19 @@ class SyncCustomerIO:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    def with_options(self, **options: Unpack[RequestOptions]) -> SyncCustomerIO:
+        """The same client with default per-call options, e.g. ``cio.with_options(timeout=5, max_retries=0)``.
+
+        A view: it shares the connection pools, limits and credentials (closing either closes both); a per-call
+        option still overrides the view's.
+        """
+        check_options("SyncCustomerIO.with_options", options)
+        view = copy.copy(self)
+        view.track = self.track.with_options(**options)
+        view.app = self.app.with_options(**options)
+        view.pipelines = self.pipelines.with_options(**options)
+        return view
 
     def apis(self) -> dict[str, Any]:
         return {"track": self.track, "app": self.app, "pipelines": self.pipelines}
