@@ -108,7 +108,9 @@ class _Fingerprints:
 
 
 def _media_schema(spec: dict[str, Any], container: Any) -> Any:
-    content = (resolve(spec, container) or {}).get("content") if isinstance(resolve(spec, container), dict) else None
+    """The schema of a request body or response: its JSON one, else its first media type's."""
+    resolved = resolve(spec, container)
+    content = resolved.get("content") if isinstance(resolved, dict) else None
     if not isinstance(content, dict) or not content:
         return None
     media = content.get(JSON_MEDIA) or content[sorted(content)[0]]
