@@ -55,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ._ingest import main as ingest_main
 
             return ingest_main(words[1:])
+        if first == "spool":
+            from ._spool import main as spool_main
+
+            return spool_main(words[1:])
         if first.lower() in APIS:
             return _api_command(first.lower(), words[1:])
         say(f"{PROG}: " + _help.unknown("command", first, [*_help.COMMANDS, *APIS], PROG))

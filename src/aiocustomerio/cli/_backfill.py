@@ -108,24 +108,41 @@ class Backfill:
             self.reader.advance(chunk)
 
     async def _submit(self, chunk: _source.Chunk) -> bool:
-        """Queue the chunk's items with its checkpoint; False when an item was refused and the run must stop."""
+        """Queue the chunk's items, each part with its checkpoint; False when an item was refused and the run stops.
+
+        put_many accepts a long call in parts (each waits for room and is one spool transaction); the checkpoint of
+        each part is computed from how many items it has accepted, so a crash between parts resumes after the last
+        one committed, never before it (which would read its lines again) nor after it (which would skip lines).
+        """
         lines = chunk.lines
         while True:
-            mark = self.reader.mark(chunk, len(chunk.raws)).dumps()
             try:
-                await _uncancelled(self.ing.put_many([line.item for line in lines], checkpoint=(self.key, mark)))
+                await _uncancelled(self._put(chunk, lines, len(chunk.raws)))
                 return True
             except InvalidItem as exc:
                 bad = lines[exc.index]
                 self._invalid(bad.number, str(exc.cause))
+                done = lines[: exc.accepted]  # accepted in earlier parts of the call, with their checkpoints
                 if not self.skip_invalid:
                     # What came before the bad line is queued, checkpointed up to it; the run stops there.
-                    before = [line.item for line in lines[: exc.index]]
-                    upto = self.reader.mark(chunk, bad.raw_index).dumps()
-                    await _uncancelled(self.ing.put_many(before, checkpoint=(self.key, upto)))
+                    await _uncancelled(self._put(chunk, lines[exc.accepted : exc.index], bad.raw_index))
                     return False
-                lines = lines[: exc.index] + lines[exc.index + 1 :]
-                chunk.lines = lines
+                lines = lines[exc.accepted : exc.index] + lines[exc.index + 1 :]
+                chunk.lines = done + lines
+
+    def _put(self, chunk: _source.Chunk, lines: list[_source.Line], upto: int) -> Coroutine[Any, Any, None]:
+        """put_many of ``lines``, whose checkpoint after ``n`` items is the end of item ``n`` (``upto`` raw lines
+        of the chunk once all are in: past blank or skipped lines too)."""
+        reader = self.reader
+
+        def mark(n: int) -> str:
+            if n >= len(lines):
+                return reader.mark(chunk, upto).dumps()
+            if n == 0:
+                return reader.mark(chunk, lines[0].raw_index).dumps()
+            return reader.mark(chunk, lines[n - 1].raw_index + 1).dumps()
+
+        return self.ing.put_many([line.item for line in lines], checkpoint=(self.key, mark))
 
     def counts(self) -> Counts:
         report = self.ing.report

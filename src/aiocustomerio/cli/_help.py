@@ -9,6 +9,7 @@ from ._common import PROG
 
 COMMANDS = {
     "ingest": "backfill a JSON Lines file through the batch APIs (spooled and resumable)",
+    "spool": "inspect a backfill's spool (pending, dead letters, checkpoints), dump or requeue its dead letters",
 }
 
 

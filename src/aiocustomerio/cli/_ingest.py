@@ -29,7 +29,7 @@ from typing import IO, Any
 
 from .._limits import LIMIT_CLASSES, Limits, Rate
 from ..errors import CustomerIOError
-from ..ingest import Engine, Ingestor, IngestorHalted, IngestReport
+from ..ingest import Engine, Ingestor, IngestorHalted, IngestReport, SpoolLocked, SpoolWriteError
 from . import _source
 from ._backfill import Backfill, failed_count
 from ._common import API_ERROR, OK, SIGNAL_EXIT, USAGE, add_connection_args, open_client
@@ -141,6 +141,8 @@ async def ingest(args: argparse.Namespace, progress: Display) -> int:
         options["max_batch_items"] = args.batch_items
     if spool is not None:
         options["spool"] = spool
+        if args.retry_failed:
+            options["requeue_dead_letters"] = True
     if undelivered is not None:
         options["on_error"] = undelivered.on_error
     worker: Worker | None = args.worker
@@ -149,6 +151,9 @@ async def ingest(args: argparse.Namespace, progress: Display) -> int:
         ing = Ingestor(getattr(cio, api).connect, api=api, **options)
         try:
             await ing.start()
+        except SpoolLocked as exc:
+            progress.write(f"aiocustomerio: {exc}")
+            return USAGE
         except (OSError, sqlite3.Error) as exc:
             progress.write(f"aiocustomerio: cannot open the spool {spool}: {exc}")
             return USAGE
@@ -173,6 +178,8 @@ async def ingest(args: argparse.Namespace, progress: Display) -> int:
                     await reading
             except _source.InputChanged as exc:
                 changed = exc
+            except SpoolWriteError as exc:
+                progress.write(f"aiocustomerio: stopped reading: {exc}")
             except (IngestorHalted, asyncio.CancelledError):
                 pass  # reported below from the report (its reason, and every item kept pending)
             report = await _finish(ing, args.drain_timeout, stopper)
@@ -276,6 +283,9 @@ def parser() -> argparse.ArgumentParser:
     where.add_argument("--no-spool", action="store_true", help="keep nothing on disk; undelivered lines go to a file")
     cmd.add_argument("--undelivered", help="with --no-spool: where undelivered lines go (FILE.undelivered.jsonl)")
     cmd.add_argument("--restart", action="store_true", help="read the file from the start, ignoring the checkpoint")
+    cmd.add_argument(
+        "--retry-failed", action="store_true", help="send the spool's dead letters again (items refused for good)"
+    )
     cmd.add_argument("--skip-invalid", action="store_true", help="report malformed lines and carry on")
     cmd.add_argument("--concurrency", type=int, default=4, help="batches in flight (default 4)")
     cmd.add_argument("--max-queue", type=int, help="items read and not yet delivered, at most (default 20,000)")
@@ -308,6 +318,9 @@ def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     if not os.path.isfile(args.file):
         print(f"aiocustomerio: no such file: {args.file}", file=sys.stderr)
+        return USAGE
+    if args.retry_failed and args.no_spool:
+        print("aiocustomerio: --retry-failed re-drives a spool's dead letters: not with --no-spool", file=sys.stderr)
         return USAGE
     if args.concurrency < 1:
         print("aiocustomerio: --concurrency must be at least 1", file=sys.stderr)
