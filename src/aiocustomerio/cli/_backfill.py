@@ -10,7 +10,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..ingest import Engine, IngestReport, InvalidItem
+from ..ingest import Engine, InvalidItem
 from . import _source
 from ._progress import Counts, Display
 
@@ -146,7 +146,7 @@ class Backfill:
 
     def counts(self) -> Counts:
         report = self.ing.report
-        return Counts(self.read_bytes, self.reader.total, report.delivered, failed_count(report), self.ing.qsize())
+        return Counts(self.read_bytes, self.reader.total, report.delivered, report.failed_count, self.ing.qsize())
 
 
 async def _uncancelled(queued: Coroutine[Any, Any, None]) -> None:
@@ -162,7 +162,3 @@ def _take(lines: Any, n: int) -> list[tuple[int, int, bytes]]:
         if len(out) >= n:
             break
     return out
-
-
-def failed_count(report: IngestReport) -> int:
-    return int(getattr(report, "failed_count", len(report.failed)))

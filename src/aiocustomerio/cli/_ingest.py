@@ -31,7 +31,7 @@ from .._limits import LIMIT_CLASSES, Limits, Rate
 from ..errors import CustomerIOError
 from ..ingest import Engine, Ingestor, IngestorHalted, IngestReport, SpoolLocked, SpoolWriteError
 from . import _source
-from ._backfill import Backfill, failed_count
+from ._backfill import Backfill
 from ._common import API_ERROR, OK, SIGNAL_EXIT, USAGE, add_connection_args, open_client
 from ._progress import Display, JsonProgress, Progress, ProgressLogHandler
 from ._signals import Stopper
@@ -203,7 +203,7 @@ async def ingest(args: argparse.Namespace, progress: Display) -> int:
             "code": code,
             "accepted": report.accepted,
             "delivered": report.delivered,
-            "failed": failed_count(report),
+            "failed": report.failed_count,
             "pending": len(report.pending),
             "retried": report.retried,
             "invalid_lines": len(job.outcome.invalid),
@@ -248,7 +248,7 @@ async def _tick(job: Backfill, progress: Display) -> None:
 def summarize(report: IngestReport, job: Backfill, spool: str | None, undelivered: Undelivered | None) -> int:
     say = job.say
     say(f"{job.reader.path}: {report.summary()} invalid_lines={len(job.outcome.invalid)}")
-    failed = failed_count(report)
+    failed = report.failed_count
     for item, reason in report.failed[:10]:
         say(f"  failed: {reason}: {json.dumps(item)[:200]}")
     if failed > 10:
@@ -257,7 +257,7 @@ def summarize(report: IngestReport, job: Backfill, spool: str | None, undelivere
         say(f"  failed items with their reasons: {undelivered.failed_path}")
     if report.halted:
         say(f"  delivery stopped: {report.halted}; nothing after it was read")
-    for error in getattr(report, "errors", []):
+    for error in report.errors:
         say(f"  spool error: {error}")
     if report.pending:
         if spool is not None:
