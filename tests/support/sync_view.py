@@ -77,7 +77,7 @@ class AwaitView:
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._target, _SYNC_NAMES.get(name, name))
         if callable(value) and not isinstance(value, (type, *VIEWED)):
-            return _Caller(value)
+            return _Caller(value, name)
         return view(value)
 
     def __dir__(self) -> list[str]:
@@ -101,19 +101,31 @@ class AwaitView:
         return await asyncio.wrap_future(_POOL.submit(self._target.__exit__, *exc_info))
 
 
+# Methods that are plain (not awaited) calls in the async API too: they do no I/O, so they run at once, in the
+# caller's thread, and raise there (a misspelt keyword to `paginate()` fails at the call, not at the first page).
+_INLINE = frozenset({"paginate", "pages", "with_options", "operation", "route", "tag", "ingestor", "search"})
+
+
 class _Caller:
-    __slots__ = ("_fn",)
+    __slots__ = ("_fn", "_name")
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    def __init__(self, fn: Callable[..., Any], name: str = "") -> None:
         self._fn = fn
+        self._name = name
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Pending:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._name in _INLINE:
+            result = self._fn(*args, **kwargs)
+            # An iterator (`pages()`, `search()`) is iterated with `async for` in the async API.
+            return (
+                AwaitView(result) if isinstance(result, Iterator) and not isinstance(result, VIEWED) else view(result)
+            )
         return Pending(functools.partial(self._fn, *args, **kwargs))
 
     def __getattr__(self, name: str) -> Any:
         # Operations are callables with attributes of their own (with_raw_response, paginate).
         value = getattr(self._fn, name)
-        return _Caller(value) if callable(value) and not isinstance(value, (type, *VIEWED)) else view(value)
+        return _Caller(value, name) if callable(value) and not isinstance(value, (type, *VIEWED)) else view(value)
 
 
 class Pending:

@@ -64,7 +64,7 @@ def test_eight_threads_share_one_client_one_pool_and_one_set_of_limits(
         try:
             start.wait(10)  # every thread makes its first call at once: one pool must come of it
             for i in range(25):
-                cio.track.identify(f"{threading.current_thread().name}-{i}", plan="pro")
+                cio.track.identify(f"{threading.current_thread().name}-{i}", {"plan": "pro"})
                 pools.add(id(cio.track.http))
         except BaseException as exc:
             errors.append(exc)
