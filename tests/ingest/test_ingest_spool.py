@@ -145,3 +145,21 @@ async def test_sigkill_mid_run_loses_nothing(server: BatchServer, tmp_path: Path
     assert b"failed=0 pending=0" in out.splitlines()[-1]
     assert server.ids == {f"k{j}" for j in range(total)}
     assert spooled(spool) == []
+
+
+async def test_a_spool_of_the_previous_format_is_taken_over(
+    server: BatchServer, client: ClientFactory, tmp_path: Path
+) -> None:
+    # Earlier versions kept one `items` row per item: their leftovers are delivered, not ignored.
+    spool = tmp_path / "old.db"
+    with sqlite3.connect(spool) as conn:
+        conn.execute("CREATE TABLE items (seq INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+        conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        conn.execute("INSERT INTO meta VALUES ('api', 'track')")
+        conn.executemany(
+            "INSERT INTO items VALUES (?, ?)", [(i, json.dumps(raw_event(f"o{i}")).encode()) for i in (3, 7)]
+        )
+    async with Ingestor(client(), spool=spool) as ing:
+        await ing.event("u", "e", id="new")
+    assert ing.report.recovered == 2 and ing.report.delivered == 3 and ing.report.ok
+    assert server.ids == {"o3", "o7", "new"} and spooled(spool) == []
