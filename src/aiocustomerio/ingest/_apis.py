@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from typing import Any
+from zlib import crc32
 
 from aiocustomerio._encode import unix_seconds
 from aiocustomerio._ids import new_ulid, stamp_track_event
@@ -49,7 +50,8 @@ class TrackIngestor(Engine):
         timestamp: int | float | dt.datetime | None = None,
         id: str | None = None,
     ) -> None:
-        await self._put_encoded(self._action(person, "event", name, attributes, timestamp, id), person_hash(person))
+        who = crc32(person.encode()) if type(person) is str else person_hash(person)  # person_hash, inlined
+        await self._put_encoded(self._action(person, "event", name, attributes, timestamp, id), who)
 
     async def page(
         self,
@@ -60,7 +62,8 @@ class TrackIngestor(Engine):
         timestamp: int | float | dt.datetime | None = None,
         id: str | None = None,
     ) -> None:
-        await self._put_encoded(self._action(person, "page", name, attributes, timestamp, id), person_hash(person))
+        who = crc32(person.encode()) if type(person) is str else person_hash(person)  # person_hash, inlined
+        await self._put_encoded(self._action(person, "page", name, attributes, timestamp, id), who)
 
     async def screen(
         self,
@@ -71,7 +74,8 @@ class TrackIngestor(Engine):
         timestamp: int | float | dt.datetime | None = None,
         id: str | None = None,
     ) -> None:
-        await self._put_encoded(self._action(person, "screen", name, attributes, timestamp, id), person_hash(person))
+        who = crc32(person.encode()) if type(person) is str else person_hash(person)  # person_hash, inlined
+        await self._put_encoded(self._action(person, "screen", name, attributes, timestamp, id), who)
 
     def _action(
         self,

@@ -305,9 +305,12 @@ class Engine:
         if not self._accepting:
             self._started()
         room = self._room
-        if self._recovery is not None or not room.has_room():
+        # The per-event path: Room.has_room/take inlined (a third of this function's cost as method calls).
+        if room.used >= room.limit or room.waiting or self._recovery is not None:
             await self._wait_for_room(1)
-        room.take(1)
+        if not room.used:
+            room.idle.clear()
+        room.used += 1
         self._seq = seq = self._seq + 1
         spool = self._spool
         if spool is None:

@@ -45,11 +45,11 @@ class Room:
         self.used = 0
         self.idle = asyncio.Event()  # nothing outstanding
         self.idle.set()
-        self._waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
+        self.waiting: deque[tuple[int, asyncio.Future[None]]] = deque()  # FIFO
         self._error: BaseException | None = None
 
     def has_room(self, n: int = 1) -> bool:
-        return self.used + n <= self.limit and not self._waiters
+        return self.used + n <= self.limit and not self.waiting
 
     async def wait(self, n: int = 1) -> None:
         """Wait until `n` more items fit (`n` <= limit), behind anyone already waiting."""
@@ -59,17 +59,17 @@ class Room:
             return
         waiter = asyncio.get_running_loop().create_future()
         entry = (n, waiter)
-        self._waiters.append(entry)
+        self.waiting.append(entry)
         try:
             await waiter
         except BaseException:
             # Cancelled, perhaps just after being given room: hand that room on to the next waiter.
             with contextlib.suppress(ValueError):
-                self._waiters.remove(entry)
+                self.waiting.remove(entry)
             self._wake()
             raise
         with contextlib.suppress(ValueError):
-            self._waiters.remove(entry)
+            self.waiting.remove(entry)
         if self._error is not None:
             raise self._error
 
@@ -80,14 +80,14 @@ class Room:
 
     def give_back(self, n: int) -> None:
         self.used -= n
-        if self._waiters:
+        if self.waiting:
             self._wake()
         if not self.used:
             self.idle.set()
 
     def _wake(self) -> None:
         free = self.limit - self.used
-        for n, waiter in self._waiters:
+        for n, waiter in self.waiting:
             if waiter.done():
                 free -= n  # woken already, has not run yet
                 continue
@@ -99,7 +99,7 @@ class Room:
     def fail(self, error: BaseException) -> None:
         """Every waiter, and every later `wait`, raises `error` (delivery halted, or the ingestor closed)."""
         self._error = error
-        for _, waiter in self._waiters:
+        for _, waiter in self.waiting:
             if not waiter.done():
                 waiter.set_result(None)
 
