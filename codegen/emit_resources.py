@@ -94,6 +94,8 @@ class _Operation:
                 parts.append("Literal[" + ", ".join(repr(v) for v in values) + "]")
             if text == "int" and is_timestamp(param):
                 parts.append("datetime.datetime")
+            if text == "str" and param.positional and "int" not in parts:
+                parts.append("int")  # a path segment: an integer id is sent as its digits
         if param.name == "body":
             parts.append("Mapping[str, Any]")
         if not param.required:

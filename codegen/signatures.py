@@ -116,6 +116,8 @@ def _branch_result(body: list[ast.stmt], nested: dict[str, ast.FunctionDef]) -> 
     if re.fullmatch(r"(return None|\w+ = cast\(Any, None\)\s*return \w+)", text.strip(), flags=re.S):
         return ["None"]
     for stmt in body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue  # a nested parser: its use below names it
         for call in ast.walk(stmt):
             if not isinstance(call, ast.Call):
                 continue

@@ -26,7 +26,7 @@ def say(step: str, detail: str = "") -> None:
 
 async def tour(cio: CustomerIO, events: int) -> None:
     print("Track API")
-    await cio.track.identify("user_1", email="ada@example.com", plan="pro", first_name="Ada")
+    await cio.track.identify("user_1", {"plan": "pro", "first_name": "Ada"}, email="ada@example.com")
     say("identify user_1", "PUT /api/v1/customers/user_1")
     await cio.track.event("user_1", "purchase", {"amount": 99, "currency": "EUR"})
     say("event purchase (with a ULID dedup id)", "POST /api/v1/customers/user_1/events")

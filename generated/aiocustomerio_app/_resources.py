@@ -152,6 +152,8 @@ if TYPE_CHECKING:
     from .models.get_person_subscription_preferences_response_200 import GetPersonSubscriptionPreferencesResponse200
     from .models.get_segment_count_response_200 import GetSegmentCountResponse200
     from .models.get_segment_dependencies_response_200 import GetSegmentDependenciesResponse200
+    from .models.get_segment_membership_email_or_id import GetSegmentMembershipEmailOrId
+    from .models.get_segment_membership_email_or_id_identifiers_item import GetSegmentMembershipEmailOrIdIdentifiersItem
     from .models.get_segment_membership_id_only import GetSegmentMembershipIdOnly
     from .models.get_segment_membership_id_only_identifiers_item import GetSegmentMembershipIdOnlyIdentifiersItem
     from .models.get_segment_response_200 import GetSegmentResponse200
@@ -295,6 +297,7 @@ if TYPE_CHECKING:
     from .models.update_webhook_body import UpdateWebhookBody
     from .models.update_webhook_response_200 import UpdateWebhookResponse200
     from .models.version_1_deprecated import Version1Deprecated
+    from .models.version_2_recommended import Version2Recommended
     from .models.webhook import Webhook
 
 
@@ -1319,7 +1322,7 @@ class AsyncGetBroadcastActionLanguage(AsyncOperation["GetBroadcastActionLanguage
         self,
         broadcast_id: int,
         action_id: int,
-        language: str,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> GetBroadcastActionLanguageResponse200:
         """Get a translation of a broadcast message
@@ -1335,7 +1338,7 @@ class AsyncGetBroadcastActionLanguage(AsyncOperation["GetBroadcastActionLanguage
         self,
         broadcast_id: int,
         action_id: int,
-        language: str,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``get_broadcast_action_language``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -1465,7 +1468,7 @@ class AsyncUpdateBroadcastActionLanguage(AsyncOperation["UpdateBroadcastActionLa
         self,
         broadcast_id: int,
         action_id: int,
-        language: str,
+        language: str | int,
         *,
         body: UpdateBroadcastActionLanguageBodyType0
         | UpdateBroadcastActionLanguageBodyType1
@@ -1488,7 +1491,7 @@ class AsyncUpdateBroadcastActionLanguage(AsyncOperation["UpdateBroadcastActionLa
         self,
         broadcast_id: int,
         action_id: int,
-        language: str,
+        language: str | int,
         *,
         body: UpdateBroadcastActionLanguageBodyType0
         | UpdateBroadcastActionLanguageBodyType1
@@ -1576,7 +1579,7 @@ class AsyncCampaignActionLinks(AsyncOperation["CampaignActionLinksResponse200"])
         )
 
 
-class AsyncCampaignActionMetrics(AsyncOperation["Version1Deprecated"]):
+class AsyncCampaignActionMetrics(AsyncOperation["Version1Deprecated | Version2Recommended"]):
     """Get campaign action metrics: ``GET /v1/campaigns/{campaign_id}/actions/{action_id}/metrics``."""
 
     _tag = "campaigns"
@@ -1600,7 +1603,7 @@ class AsyncCampaignActionMetrics(AsyncOperation["Version1Deprecated"]):
         period: CampaignActionMetricsPeriod | Literal["days", "hours", "months", "weeks"] | NotGiven = NOT_GIVEN,
         steps: int | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> Version1Deprecated:
+    ) -> Version1Deprecated | Version2Recommended:
         """Get campaign action metrics
 
          Returns a list of metrics for an individual action. The response format and available parameters
@@ -1785,7 +1788,7 @@ class AsyncCampaignLinkMetrics(AsyncOperation["CampaignLinkMetricsResponse200"])
         )
 
 
-class AsyncCampaignMetrics(AsyncOperation["Version1Deprecated"]):
+class AsyncCampaignMetrics(AsyncOperation["Version1Deprecated | Version2Recommended"]):
     """Get campaign metrics: ``GET /v1/campaigns/{campaign_id}/metrics``."""
 
     _tag = "campaigns"
@@ -1808,7 +1811,7 @@ class AsyncCampaignMetrics(AsyncOperation["Version1Deprecated"]):
         period: CampaignMetricsPeriod | Literal["days", "hours", "months", "weeks"] | NotGiven = NOT_GIVEN,
         steps: int | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> Version1Deprecated:
+    ) -> Version1Deprecated | Version2Recommended:
         """Get campaign metrics
 
          Returns a list of metrics for an individual campaign. The available parameters and response format
@@ -1920,7 +1923,7 @@ class AsyncGetCampaignActionTranslation(AsyncOperation["GetCampaignActionTransla
         self,
         campaign_id: int,
         action_id: int,
-        language: str,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> GetCampaignActionTranslationResponse200:
         """Get a translation of a campaign message
@@ -1936,7 +1939,7 @@ class AsyncGetCampaignActionTranslation(AsyncOperation["GetCampaignActionTransla
         self,
         campaign_id: int,
         action_id: int,
-        language: str,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``get_campaign_action_translation``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -2267,7 +2270,7 @@ class AsyncUpdateCampaignActionTranslation(AsyncOperation["UpdateCampaignActionT
         self,
         campaign_id: int,
         action_id: int,
-        language: str,
+        language: str | int,
         *,
         body: UpdateCampaignActionTranslationBodyType0
         | UpdateCampaignActionTranslationBodyType1
@@ -2290,7 +2293,7 @@ class AsyncUpdateCampaignActionTranslation(AsyncOperation["UpdateCampaignActionT
         self,
         campaign_id: int,
         action_id: int,
-        language: str,
+        language: str | int,
         *,
         body: UpdateCampaignActionTranslationBodyType0
         | UpdateCampaignActionTranslationBodyType1
@@ -2686,7 +2689,7 @@ class AsyncGetPersonActivities(AsyncOperation["GetPersonActivitiesResponse200"])
 
     async def __call__(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonActivitiesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         start: str | NotGiven = NOT_GIVEN,
@@ -2829,7 +2832,7 @@ class AsyncGetPersonActivities(AsyncOperation["GetPersonActivitiesResponse200"])
 
     async def with_raw_response(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonActivitiesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         start: str | NotGiven = NOT_GIVEN,
@@ -2963,7 +2966,7 @@ class AsyncGetPersonActivities(AsyncOperation["GetPersonActivitiesResponse200"])
 
     def paginate(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonActivitiesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         start: str | NotGiven = NOT_GIVEN,
@@ -3106,7 +3109,7 @@ class AsyncGetPersonAttributes(AsyncOperation["GetPersonAttributesResponse200"])
 
     async def __call__(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonAttributesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -3122,7 +3125,7 @@ class AsyncGetPersonAttributes(AsyncOperation["GetPersonAttributesResponse200"])
 
     async def with_raw_response(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonAttributesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -3139,7 +3142,7 @@ class AsyncGetPersonMessages(AsyncOperation["GetPersonMessagesResponse200"]):
 
     async def __call__(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonMessagesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         start: str | NotGiven = NOT_GIVEN,
@@ -3176,7 +3179,7 @@ class AsyncGetPersonMessages(AsyncOperation["GetPersonMessagesResponse200"]):
 
     async def with_raw_response(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonMessagesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         start: str | NotGiven = NOT_GIVEN,
@@ -3200,7 +3203,7 @@ class AsyncGetPersonMessages(AsyncOperation["GetPersonMessagesResponse200"]):
 
     def paginate(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonMessagesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         start: str | NotGiven = NOT_GIVEN,
@@ -3233,7 +3236,7 @@ class AsyncGetPersonRelationships(AsyncOperation["GetPersonRelationshipsResponse
 
     async def __call__(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         start: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
@@ -3253,7 +3256,7 @@ class AsyncGetPersonRelationships(AsyncOperation["GetPersonRelationshipsResponse
 
     async def with_raw_response(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         start: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
@@ -3264,7 +3267,7 @@ class AsyncGetPersonRelationships(AsyncOperation["GetPersonRelationshipsResponse
 
     def paginate(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         start: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
@@ -3283,7 +3286,7 @@ class AsyncGetPersonSegments(AsyncOperation["GetPersonSegmentsResponse200"]):
 
     async def __call__(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonSegmentsIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -3298,7 +3301,7 @@ class AsyncGetPersonSegments(AsyncOperation["GetPersonSegmentsResponse200"]):
 
     async def with_raw_response(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonSegmentsIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -3308,7 +3311,7 @@ class AsyncGetPersonSegments(AsyncOperation["GetPersonSegmentsResponse200"]):
 
     def paginate(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonSegmentsIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         max_items: int | None = None,
@@ -3326,7 +3329,7 @@ class AsyncGetPersonSubscriptionPreferences(AsyncOperation["GetPersonSubscriptio
 
     async def __call__(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonSubscriptionPreferencesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         language: str | NotGiven = NOT_GIVEN,
@@ -3348,7 +3351,7 @@ class AsyncGetPersonSubscriptionPreferences(AsyncOperation["GetPersonSubscriptio
 
     async def with_raw_response(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonSubscriptionPreferencesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         language: str | NotGiven = NOT_GIVEN,
@@ -3447,7 +3450,7 @@ class AsyncDeleteSuppression(AsyncOperation["None"]):
     async def __call__(
         self,
         suppression_type: DeleteSuppressionSuppressionType | Literal["bounces", "spam_reports"],
-        email_address: str,
+        email_address: str | int,
         **options: Unpack[RequestOptions],
     ) -> None:
         """Un-suppress an ESP-suppressed address
@@ -3461,7 +3464,7 @@ class AsyncDeleteSuppression(AsyncOperation["None"]):
     async def with_raw_response(
         self,
         suppression_type: DeleteSuppressionSuppressionType | Literal["bounces", "spam_reports"],
-        email_address: str,
+        email_address: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``delete_suppression``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -3476,7 +3479,7 @@ class AsyncGetSuppression(AsyncOperation["GetSuppressionResponse200"]):
 
     async def __call__(
         self,
-        email_address: str,
+        email_address: str | int,
         **options: Unpack[RequestOptions],
     ) -> GetSuppressionResponse200:
         """Look up an ESP-suppressed address
@@ -3490,7 +3493,7 @@ class AsyncGetSuppression(AsyncOperation["GetSuppressionResponse200"]):
 
     async def with_raw_response(
         self,
-        email_address: str,
+        email_address: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``get_suppression``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -3498,7 +3501,7 @@ class AsyncGetSuppression(AsyncOperation["GetSuppressionResponse200"]):
 
     def paginate(
         self,
-        email_address: str,
+        email_address: str | int,
         *,
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
@@ -3568,7 +3571,7 @@ class AsyncPostSuppression(AsyncOperation["PostSuppressionResponse200"]):
     async def __call__(
         self,
         suppression_type: PostSuppressionSuppressionType | Literal["bounces", "spam_reports"],
-        email_address: str,
+        email_address: str | int,
         **options: Unpack[RequestOptions],
     ) -> PostSuppressionResponse200:
         """Suppress an email at the ESP
@@ -3584,7 +3587,7 @@ class AsyncPostSuppression(AsyncOperation["PostSuppressionResponse200"]):
     async def with_raw_response(
         self,
         suppression_type: PostSuppressionSuppressionType | Literal["bounces", "spam_reports"],
-        email_address: str,
+        email_address: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``post_suppression``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -3886,7 +3889,7 @@ class AsyncGetArchivedMessage(AsyncOperation["GetArchivedMessageResponse200"]):
 
     async def __call__(
         self,
-        message_id: str,
+        message_id: str | int,
         **options: Unpack[RequestOptions],
     ) -> GetArchivedMessageResponse200:
         """Get an archived message
@@ -3900,7 +3903,7 @@ class AsyncGetArchivedMessage(AsyncOperation["GetArchivedMessageResponse200"]):
 
     async def with_raw_response(
         self,
-        message_id: str,
+        message_id: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``get_archived_message``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -3915,7 +3918,7 @@ class AsyncGetMessage(AsyncOperation["GetMessageResponse200"]):
 
     async def __call__(
         self,
-        message_id: str,
+        message_id: str | int,
         **options: Unpack[RequestOptions],
     ) -> GetMessageResponse200:
         """Get a message
@@ -3929,7 +3932,7 @@ class AsyncGetMessage(AsyncOperation["GetMessageResponse200"]):
 
     async def with_raw_response(
         self,
-        message_id: str,
+        message_id: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``get_message``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -4466,7 +4469,7 @@ class AsyncGetNewsletterVariantTranslation(AsyncOperation["GetNewsletterVariantT
     async def __call__(
         self,
         newsletter_id: int,
-        language: str,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> GetNewsletterVariantTranslationResponse200:
         """Get a translation of a newsletter variant
@@ -4482,7 +4485,7 @@ class AsyncGetNewsletterVariantTranslation(AsyncOperation["GetNewsletterVariantT
     async def with_raw_response(
         self,
         newsletter_id: int,
-        language: str,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``get_newsletter_variant_translation``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -4498,8 +4501,8 @@ class AsyncGetNewsletterVariantTranslationTest(AsyncOperation["GetNewsletterVari
     async def __call__(
         self,
         newsletter_id: int,
-        test_group_id: str,
-        language: str,
+        test_group_id: str | int,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> GetNewsletterVariantTranslationTestResponse200:
         """Get a translation in a newsletter test group
@@ -4517,8 +4520,8 @@ class AsyncGetNewsletterVariantTranslationTest(AsyncOperation["GetNewsletterVari
     async def with_raw_response(
         self,
         newsletter_id: int,
-        test_group_id: str,
-        language: str,
+        test_group_id: str | int,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``get_newsletter_variant_translation_test``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -4810,8 +4813,8 @@ class AsyncUpdateNewsletterTestTranslation(AsyncOperation["UpdateNewsletterTestT
     async def __call__(
         self,
         newsletter_id: int,
-        test_group_id: str,
-        language: str,
+        test_group_id: str | int,
+        language: str | int,
         *,
         body: UpdateNewsletterTestTranslationBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -4832,8 +4835,8 @@ class AsyncUpdateNewsletterTestTranslation(AsyncOperation["UpdateNewsletterTestT
     async def with_raw_response(
         self,
         newsletter_id: int,
-        test_group_id: str,
-        language: str,
+        test_group_id: str | int,
+        language: str | int,
         *,
         body: UpdateNewsletterTestTranslationBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -4889,7 +4892,7 @@ class AsyncUpdateNewsletterVariantTranslation(AsyncOperation["UpdateNewsletterVa
     async def __call__(
         self,
         newsletter_id: int,
-        language: str,
+        language: str | int,
         *,
         body: UpdateNewsletterVariantTranslationBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -4906,7 +4909,7 @@ class AsyncUpdateNewsletterVariantTranslation(AsyncOperation["UpdateNewsletterVa
     async def with_raw_response(
         self,
         newsletter_id: int,
-        language: str,
+        language: str | int,
         *,
         body: UpdateNewsletterVariantTranslationBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -4924,7 +4927,7 @@ class AsyncGetObjectAttributes(AsyncOperation["GetObjectAttributesResponse200"])
     async def __call__(
         self,
         object_type_id: int,
-        object_id: str,
+        object_id: str | int,
         *,
         id_type: GetObjectAttributesIdType | Literal["cio_object_id", "object_id"] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -4941,7 +4944,7 @@ class AsyncGetObjectAttributes(AsyncOperation["GetObjectAttributesResponse200"])
     async def with_raw_response(
         self,
         object_type_id: int,
-        object_id: str,
+        object_id: str | int,
         *,
         id_type: GetObjectAttributesIdType | Literal["cio_object_id", "object_id"] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -4959,7 +4962,7 @@ class AsyncGetObjectRelationships(AsyncOperation["GetObjectRelationshipsResponse
     async def __call__(
         self,
         object_type_id: int,
-        object_id: str,
+        object_id: str | int,
         *,
         start: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
@@ -4990,7 +4993,7 @@ class AsyncGetObjectRelationships(AsyncOperation["GetObjectRelationshipsResponse
     async def with_raw_response(
         self,
         object_type_id: int,
-        object_id: str,
+        object_id: str | int,
         *,
         start: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
@@ -5012,7 +5015,7 @@ class AsyncGetObjectRelationships(AsyncOperation["GetObjectRelationshipsResponse
     def paginate(
         self,
         object_type_id: int,
-        object_id: str,
+        object_id: str | int,
         *,
         start: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
@@ -5449,7 +5452,7 @@ class AsyncGetSegmentDependencies(AsyncOperation["GetSegmentDependenciesResponse
         return await self._raw({"segment_id": segment_id}, options)
 
 
-class AsyncGetSegmentMembership(AsyncOperation["GetSegmentMembershipIdOnly"]):
+class AsyncGetSegmentMembership(AsyncOperation["GetSegmentMembershipEmailOrId | GetSegmentMembershipIdOnly"]):
     """List customers in a segment: ``GET /v1/segments/{segment_id}/membership``."""
 
     _tag = "segments"
@@ -5462,7 +5465,7 @@ class AsyncGetSegmentMembership(AsyncOperation["GetSegmentMembershipIdOnly"]):
         start: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> GetSegmentMembershipIdOnly:
+    ) -> GetSegmentMembershipEmailOrId | GetSegmentMembershipIdOnly:
         """List customers in a segment
 
          Returns customers in a segment. This endpoint returns an array of `identifiers`; each object in the
@@ -5501,7 +5504,10 @@ class AsyncGetSegmentMembership(AsyncOperation["GetSegmentMembershipIdOnly"]):
         limit: int | NotGiven = NOT_GIVEN,
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
-    ) -> AsyncPaginator[GetSegmentMembershipIdOnlyIdentifiersItem, GetSegmentMembershipIdOnly]:
+    ) -> AsyncPaginator[
+        GetSegmentMembershipEmailOrIdIdentifiersItem | GetSegmentMembershipIdOnlyIdentifiersItem,
+        GetSegmentMembershipEmailOrId | GetSegmentMembershipIdOnly,
+    ]:
         """Every item of ``get_segment_membership`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate({"segment_id": segment_id, "start": start, "limit": limit}, max_items, options)
 
@@ -5831,7 +5837,7 @@ class AsyncDeleteSnippet(AsyncOperation["None"]):
 
     async def __call__(
         self,
-        snippet_name: str,
+        snippet_name: str | int,
         **options: Unpack[RequestOptions],
     ) -> None:
         """Delete a snippet
@@ -5845,7 +5851,7 @@ class AsyncDeleteSnippet(AsyncOperation["None"]):
 
     async def with_raw_response(
         self,
-        snippet_name: str,
+        snippet_name: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``delete_snippet``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -5992,7 +5998,7 @@ class AsyncGetTransactionalVariant(AsyncOperation["GetTransactionalVariantRespon
     async def __call__(
         self,
         transactional_id: int,
-        language: str,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> GetTransactionalVariantResponse200:
         """Get a translation of a transactional message
@@ -6007,7 +6013,7 @@ class AsyncGetTransactionalVariant(AsyncOperation["GetTransactionalVariantRespon
     async def with_raw_response(
         self,
         transactional_id: int,
-        language: str,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``get_transactional_variant``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -6016,7 +6022,7 @@ class AsyncGetTransactionalVariant(AsyncOperation["GetTransactionalVariantRespon
     def paginate(
         self,
         transactional_id: int,
-        language: str,
+        language: str | int,
         *,
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
@@ -6409,7 +6415,7 @@ class AsyncUpdateTransactionalVariant(AsyncOperation["UpdateTransactionalVariant
     async def __call__(
         self,
         transactional_id: int,
-        language: str,
+        language: str | int,
         *,
         body: UpdateTransactionalVariantBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -6426,7 +6432,7 @@ class AsyncUpdateTransactionalVariant(AsyncOperation["UpdateTransactionalVariant
     async def with_raw_response(
         self,
         transactional_id: int,
-        language: str,
+        language: str | int,
         *,
         body: UpdateTransactionalVariantBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -6437,7 +6443,7 @@ class AsyncUpdateTransactionalVariant(AsyncOperation["UpdateTransactionalVariant
     def paginate(
         self,
         transactional_id: int,
-        language: str,
+        language: str | int,
         *,
         body: UpdateTransactionalVariantBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         max_items: int | None = None,

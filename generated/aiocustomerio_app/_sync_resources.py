@@ -152,6 +152,8 @@ if TYPE_CHECKING:
     from .models.get_person_subscription_preferences_response_200 import GetPersonSubscriptionPreferencesResponse200
     from .models.get_segment_count_response_200 import GetSegmentCountResponse200
     from .models.get_segment_dependencies_response_200 import GetSegmentDependenciesResponse200
+    from .models.get_segment_membership_email_or_id import GetSegmentMembershipEmailOrId
+    from .models.get_segment_membership_email_or_id_identifiers_item import GetSegmentMembershipEmailOrIdIdentifiersItem
     from .models.get_segment_membership_id_only import GetSegmentMembershipIdOnly
     from .models.get_segment_membership_id_only_identifiers_item import GetSegmentMembershipIdOnlyIdentifiersItem
     from .models.get_segment_response_200 import GetSegmentResponse200
@@ -295,6 +297,7 @@ if TYPE_CHECKING:
     from .models.update_webhook_body import UpdateWebhookBody
     from .models.update_webhook_response_200 import UpdateWebhookResponse200
     from .models.version_1_deprecated import Version1Deprecated
+    from .models.version_2_recommended import Version2Recommended
     from .models.webhook import Webhook
 
 
@@ -1311,7 +1314,7 @@ class SyncGetBroadcastActionLanguage(SyncOperation["GetBroadcastActionLanguageRe
         self,
         broadcast_id: int,
         action_id: int,
-        language: str,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> GetBroadcastActionLanguageResponse200:
         """Get a translation of a broadcast message
@@ -1327,7 +1330,7 @@ class SyncGetBroadcastActionLanguage(SyncOperation["GetBroadcastActionLanguageRe
         self,
         broadcast_id: int,
         action_id: int,
-        language: str,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``get_broadcast_action_language``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -1457,7 +1460,7 @@ class SyncUpdateBroadcastActionLanguage(SyncOperation["UpdateBroadcastActionLang
         self,
         broadcast_id: int,
         action_id: int,
-        language: str,
+        language: str | int,
         *,
         body: UpdateBroadcastActionLanguageBodyType0
         | UpdateBroadcastActionLanguageBodyType1
@@ -1480,7 +1483,7 @@ class SyncUpdateBroadcastActionLanguage(SyncOperation["UpdateBroadcastActionLang
         self,
         broadcast_id: int,
         action_id: int,
-        language: str,
+        language: str | int,
         *,
         body: UpdateBroadcastActionLanguageBodyType0
         | UpdateBroadcastActionLanguageBodyType1
@@ -1568,7 +1571,7 @@ class SyncCampaignActionLinks(SyncOperation["CampaignActionLinksResponse200"]):
         )
 
 
-class SyncCampaignActionMetrics(SyncOperation["Version1Deprecated"]):
+class SyncCampaignActionMetrics(SyncOperation["Version1Deprecated | Version2Recommended"]):
     """Get campaign action metrics: ``GET /v1/campaigns/{campaign_id}/actions/{action_id}/metrics``."""
 
     _tag = "campaigns"
@@ -1592,7 +1595,7 @@ class SyncCampaignActionMetrics(SyncOperation["Version1Deprecated"]):
         period: CampaignActionMetricsPeriod | Literal["days", "hours", "months", "weeks"] | NotGiven = NOT_GIVEN,
         steps: int | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> Version1Deprecated:
+    ) -> Version1Deprecated | Version2Recommended:
         """Get campaign action metrics
 
          Returns a list of metrics for an individual action. The response format and available parameters
@@ -1773,7 +1776,7 @@ class SyncCampaignLinkMetrics(SyncOperation["CampaignLinkMetricsResponse200"]):
         )
 
 
-class SyncCampaignMetrics(SyncOperation["Version1Deprecated"]):
+class SyncCampaignMetrics(SyncOperation["Version1Deprecated | Version2Recommended"]):
     """Get campaign metrics: ``GET /v1/campaigns/{campaign_id}/metrics``."""
 
     _tag = "campaigns"
@@ -1796,7 +1799,7 @@ class SyncCampaignMetrics(SyncOperation["Version1Deprecated"]):
         period: CampaignMetricsPeriod | Literal["days", "hours", "months", "weeks"] | NotGiven = NOT_GIVEN,
         steps: int | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> Version1Deprecated:
+    ) -> Version1Deprecated | Version2Recommended:
         """Get campaign metrics
 
          Returns a list of metrics for an individual campaign. The available parameters and response format
@@ -1908,7 +1911,7 @@ class SyncGetCampaignActionTranslation(SyncOperation["GetCampaignActionTranslati
         self,
         campaign_id: int,
         action_id: int,
-        language: str,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> GetCampaignActionTranslationResponse200:
         """Get a translation of a campaign message
@@ -1924,7 +1927,7 @@ class SyncGetCampaignActionTranslation(SyncOperation["GetCampaignActionTranslati
         self,
         campaign_id: int,
         action_id: int,
-        language: str,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``get_campaign_action_translation``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -2255,7 +2258,7 @@ class SyncUpdateCampaignActionTranslation(SyncOperation["UpdateCampaignActionTra
         self,
         campaign_id: int,
         action_id: int,
-        language: str,
+        language: str | int,
         *,
         body: UpdateCampaignActionTranslationBodyType0
         | UpdateCampaignActionTranslationBodyType1
@@ -2278,7 +2281,7 @@ class SyncUpdateCampaignActionTranslation(SyncOperation["UpdateCampaignActionTra
         self,
         campaign_id: int,
         action_id: int,
-        language: str,
+        language: str | int,
         *,
         body: UpdateCampaignActionTranslationBodyType0
         | UpdateCampaignActionTranslationBodyType1
@@ -2674,7 +2677,7 @@ class SyncGetPersonActivities(SyncOperation["GetPersonActivitiesResponse200"]):
 
     def __call__(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonActivitiesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         start: str | NotGiven = NOT_GIVEN,
@@ -2817,7 +2820,7 @@ class SyncGetPersonActivities(SyncOperation["GetPersonActivitiesResponse200"]):
 
     def with_raw_response(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonActivitiesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         start: str | NotGiven = NOT_GIVEN,
@@ -2951,7 +2954,7 @@ class SyncGetPersonActivities(SyncOperation["GetPersonActivitiesResponse200"]):
 
     def paginate(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonActivitiesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         start: str | NotGiven = NOT_GIVEN,
@@ -3094,7 +3097,7 @@ class SyncGetPersonAttributes(SyncOperation["GetPersonAttributesResponse200"]):
 
     def __call__(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonAttributesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -3110,7 +3113,7 @@ class SyncGetPersonAttributes(SyncOperation["GetPersonAttributesResponse200"]):
 
     def with_raw_response(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonAttributesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -3127,7 +3130,7 @@ class SyncGetPersonMessages(SyncOperation["GetPersonMessagesResponse200"]):
 
     def __call__(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonMessagesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         start: str | NotGiven = NOT_GIVEN,
@@ -3164,7 +3167,7 @@ class SyncGetPersonMessages(SyncOperation["GetPersonMessagesResponse200"]):
 
     def with_raw_response(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonMessagesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         start: str | NotGiven = NOT_GIVEN,
@@ -3188,7 +3191,7 @@ class SyncGetPersonMessages(SyncOperation["GetPersonMessagesResponse200"]):
 
     def paginate(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonMessagesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         start: str | NotGiven = NOT_GIVEN,
@@ -3221,7 +3224,7 @@ class SyncGetPersonRelationships(SyncOperation["GetPersonRelationshipsResponse20
 
     def __call__(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         start: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
@@ -3241,7 +3244,7 @@ class SyncGetPersonRelationships(SyncOperation["GetPersonRelationshipsResponse20
 
     def with_raw_response(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         start: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
@@ -3252,7 +3255,7 @@ class SyncGetPersonRelationships(SyncOperation["GetPersonRelationshipsResponse20
 
     def paginate(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         start: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
@@ -3271,7 +3274,7 @@ class SyncGetPersonSegments(SyncOperation["GetPersonSegmentsResponse200"]):
 
     def __call__(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonSegmentsIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -3286,7 +3289,7 @@ class SyncGetPersonSegments(SyncOperation["GetPersonSegmentsResponse200"]):
 
     def with_raw_response(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonSegmentsIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -3296,7 +3299,7 @@ class SyncGetPersonSegments(SyncOperation["GetPersonSegmentsResponse200"]):
 
     def paginate(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonSegmentsIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         max_items: int | None = None,
@@ -3314,7 +3317,7 @@ class SyncGetPersonSubscriptionPreferences(SyncOperation["GetPersonSubscriptionP
 
     def __call__(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonSubscriptionPreferencesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         language: str | NotGiven = NOT_GIVEN,
@@ -3336,7 +3339,7 @@ class SyncGetPersonSubscriptionPreferences(SyncOperation["GetPersonSubscriptionP
 
     def with_raw_response(
         self,
-        customer_id: str,
+        customer_id: str | int,
         *,
         id_type: GetPersonSubscriptionPreferencesIdType | Literal["cio_id", "email", "id"] | NotGiven = NOT_GIVEN,
         language: str | NotGiven = NOT_GIVEN,
@@ -3435,7 +3438,7 @@ class SyncDeleteSuppression(SyncOperation["None"]):
     def __call__(
         self,
         suppression_type: DeleteSuppressionSuppressionType | Literal["bounces", "spam_reports"],
-        email_address: str,
+        email_address: str | int,
         **options: Unpack[RequestOptions],
     ) -> None:
         """Un-suppress an ESP-suppressed address
@@ -3449,7 +3452,7 @@ class SyncDeleteSuppression(SyncOperation["None"]):
     def with_raw_response(
         self,
         suppression_type: DeleteSuppressionSuppressionType | Literal["bounces", "spam_reports"],
-        email_address: str,
+        email_address: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``delete_suppression``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -3464,7 +3467,7 @@ class SyncGetSuppression(SyncOperation["GetSuppressionResponse200"]):
 
     def __call__(
         self,
-        email_address: str,
+        email_address: str | int,
         **options: Unpack[RequestOptions],
     ) -> GetSuppressionResponse200:
         """Look up an ESP-suppressed address
@@ -3478,7 +3481,7 @@ class SyncGetSuppression(SyncOperation["GetSuppressionResponse200"]):
 
     def with_raw_response(
         self,
-        email_address: str,
+        email_address: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``get_suppression``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -3486,7 +3489,7 @@ class SyncGetSuppression(SyncOperation["GetSuppressionResponse200"]):
 
     def paginate(
         self,
-        email_address: str,
+        email_address: str | int,
         *,
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
@@ -3556,7 +3559,7 @@ class SyncPostSuppression(SyncOperation["PostSuppressionResponse200"]):
     def __call__(
         self,
         suppression_type: PostSuppressionSuppressionType | Literal["bounces", "spam_reports"],
-        email_address: str,
+        email_address: str | int,
         **options: Unpack[RequestOptions],
     ) -> PostSuppressionResponse200:
         """Suppress an email at the ESP
@@ -3572,7 +3575,7 @@ class SyncPostSuppression(SyncOperation["PostSuppressionResponse200"]):
     def with_raw_response(
         self,
         suppression_type: PostSuppressionSuppressionType | Literal["bounces", "spam_reports"],
-        email_address: str,
+        email_address: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``post_suppression``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -3874,7 +3877,7 @@ class SyncGetArchivedMessage(SyncOperation["GetArchivedMessageResponse200"]):
 
     def __call__(
         self,
-        message_id: str,
+        message_id: str | int,
         **options: Unpack[RequestOptions],
     ) -> GetArchivedMessageResponse200:
         """Get an archived message
@@ -3888,7 +3891,7 @@ class SyncGetArchivedMessage(SyncOperation["GetArchivedMessageResponse200"]):
 
     def with_raw_response(
         self,
-        message_id: str,
+        message_id: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``get_archived_message``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -3903,7 +3906,7 @@ class SyncGetMessage(SyncOperation["GetMessageResponse200"]):
 
     def __call__(
         self,
-        message_id: str,
+        message_id: str | int,
         **options: Unpack[RequestOptions],
     ) -> GetMessageResponse200:
         """Get a message
@@ -3917,7 +3920,7 @@ class SyncGetMessage(SyncOperation["GetMessageResponse200"]):
 
     def with_raw_response(
         self,
-        message_id: str,
+        message_id: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``get_message``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -4446,7 +4449,7 @@ class SyncGetNewsletterVariantTranslation(SyncOperation["GetNewsletterVariantTra
     def __call__(
         self,
         newsletter_id: int,
-        language: str,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> GetNewsletterVariantTranslationResponse200:
         """Get a translation of a newsletter variant
@@ -4462,7 +4465,7 @@ class SyncGetNewsletterVariantTranslation(SyncOperation["GetNewsletterVariantTra
     def with_raw_response(
         self,
         newsletter_id: int,
-        language: str,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``get_newsletter_variant_translation``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -4478,8 +4481,8 @@ class SyncGetNewsletterVariantTranslationTest(SyncOperation["GetNewsletterVarian
     def __call__(
         self,
         newsletter_id: int,
-        test_group_id: str,
-        language: str,
+        test_group_id: str | int,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> GetNewsletterVariantTranslationTestResponse200:
         """Get a translation in a newsletter test group
@@ -4497,8 +4500,8 @@ class SyncGetNewsletterVariantTranslationTest(SyncOperation["GetNewsletterVarian
     def with_raw_response(
         self,
         newsletter_id: int,
-        test_group_id: str,
-        language: str,
+        test_group_id: str | int,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``get_newsletter_variant_translation_test``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -4790,8 +4793,8 @@ class SyncUpdateNewsletterTestTranslation(SyncOperation["UpdateNewsletterTestTra
     def __call__(
         self,
         newsletter_id: int,
-        test_group_id: str,
-        language: str,
+        test_group_id: str | int,
+        language: str | int,
         *,
         body: UpdateNewsletterTestTranslationBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -4812,8 +4815,8 @@ class SyncUpdateNewsletterTestTranslation(SyncOperation["UpdateNewsletterTestTra
     def with_raw_response(
         self,
         newsletter_id: int,
-        test_group_id: str,
-        language: str,
+        test_group_id: str | int,
+        language: str | int,
         *,
         body: UpdateNewsletterTestTranslationBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -4869,7 +4872,7 @@ class SyncUpdateNewsletterVariantTranslation(SyncOperation["UpdateNewsletterVari
     def __call__(
         self,
         newsletter_id: int,
-        language: str,
+        language: str | int,
         *,
         body: UpdateNewsletterVariantTranslationBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -4886,7 +4889,7 @@ class SyncUpdateNewsletterVariantTranslation(SyncOperation["UpdateNewsletterVari
     def with_raw_response(
         self,
         newsletter_id: int,
-        language: str,
+        language: str | int,
         *,
         body: UpdateNewsletterVariantTranslationBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -4904,7 +4907,7 @@ class SyncGetObjectAttributes(SyncOperation["GetObjectAttributesResponse200"]):
     def __call__(
         self,
         object_type_id: int,
-        object_id: str,
+        object_id: str | int,
         *,
         id_type: GetObjectAttributesIdType | Literal["cio_object_id", "object_id"] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -4921,7 +4924,7 @@ class SyncGetObjectAttributes(SyncOperation["GetObjectAttributesResponse200"]):
     def with_raw_response(
         self,
         object_type_id: int,
-        object_id: str,
+        object_id: str | int,
         *,
         id_type: GetObjectAttributesIdType | Literal["cio_object_id", "object_id"] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -4939,7 +4942,7 @@ class SyncGetObjectRelationships(SyncOperation["GetObjectRelationshipsResponse20
     def __call__(
         self,
         object_type_id: int,
-        object_id: str,
+        object_id: str | int,
         *,
         start: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
@@ -4970,7 +4973,7 @@ class SyncGetObjectRelationships(SyncOperation["GetObjectRelationshipsResponse20
     def with_raw_response(
         self,
         object_type_id: int,
-        object_id: str,
+        object_id: str | int,
         *,
         start: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
@@ -4992,7 +4995,7 @@ class SyncGetObjectRelationships(SyncOperation["GetObjectRelationshipsResponse20
     def paginate(
         self,
         object_type_id: int,
-        object_id: str,
+        object_id: str | int,
         *,
         start: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
@@ -5429,7 +5432,7 @@ class SyncGetSegmentDependencies(SyncOperation["GetSegmentDependenciesResponse20
         return self._raw({"segment_id": segment_id}, options)
 
 
-class SyncGetSegmentMembership(SyncOperation["GetSegmentMembershipIdOnly"]):
+class SyncGetSegmentMembership(SyncOperation["GetSegmentMembershipEmailOrId | GetSegmentMembershipIdOnly"]):
     """List customers in a segment: ``GET /v1/segments/{segment_id}/membership``."""
 
     _tag = "segments"
@@ -5442,7 +5445,7 @@ class SyncGetSegmentMembership(SyncOperation["GetSegmentMembershipIdOnly"]):
         start: str | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> GetSegmentMembershipIdOnly:
+    ) -> GetSegmentMembershipEmailOrId | GetSegmentMembershipIdOnly:
         """List customers in a segment
 
          Returns customers in a segment. This endpoint returns an array of `identifiers`; each object in the
@@ -5481,7 +5484,10 @@ class SyncGetSegmentMembership(SyncOperation["GetSegmentMembershipIdOnly"]):
         limit: int | NotGiven = NOT_GIVEN,
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
-    ) -> SyncPaginator[GetSegmentMembershipIdOnlyIdentifiersItem, GetSegmentMembershipIdOnly]:
+    ) -> SyncPaginator[
+        GetSegmentMembershipEmailOrIdIdentifiersItem | GetSegmentMembershipIdOnlyIdentifiersItem,
+        GetSegmentMembershipEmailOrId | GetSegmentMembershipIdOnly,
+    ]:
         """Every item of ``get_segment_membership`` across pages (following the ``next`` cursor), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate({"segment_id": segment_id, "start": start, "limit": limit}, max_items, options)
 
@@ -5811,7 +5817,7 @@ class SyncDeleteSnippet(SyncOperation["None"]):
 
     def __call__(
         self,
-        snippet_name: str,
+        snippet_name: str | int,
         **options: Unpack[RequestOptions],
     ) -> None:
         """Delete a snippet
@@ -5825,7 +5831,7 @@ class SyncDeleteSnippet(SyncOperation["None"]):
 
     def with_raw_response(
         self,
-        snippet_name: str,
+        snippet_name: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``delete_snippet``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -5972,7 +5978,7 @@ class SyncGetTransactionalVariant(SyncOperation["GetTransactionalVariantResponse
     def __call__(
         self,
         transactional_id: int,
-        language: str,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> GetTransactionalVariantResponse200:
         """Get a translation of a transactional message
@@ -5987,7 +5993,7 @@ class SyncGetTransactionalVariant(SyncOperation["GetTransactionalVariantResponse
     def with_raw_response(
         self,
         transactional_id: int,
-        language: str,
+        language: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``get_transactional_variant``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -5996,7 +6002,7 @@ class SyncGetTransactionalVariant(SyncOperation["GetTransactionalVariantResponse
     def paginate(
         self,
         transactional_id: int,
-        language: str,
+        language: str | int,
         *,
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
@@ -6389,7 +6395,7 @@ class SyncUpdateTransactionalVariant(SyncOperation["UpdateTransactionalVariantRe
     def __call__(
         self,
         transactional_id: int,
-        language: str,
+        language: str | int,
         *,
         body: UpdateTransactionalVariantBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -6406,7 +6412,7 @@ class SyncUpdateTransactionalVariant(SyncOperation["UpdateTransactionalVariantRe
     def with_raw_response(
         self,
         transactional_id: int,
-        language: str,
+        language: str | int,
         *,
         body: UpdateTransactionalVariantBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -6417,7 +6423,7 @@ class SyncUpdateTransactionalVariant(SyncOperation["UpdateTransactionalVariantRe
     def paginate(
         self,
         transactional_id: int,
-        language: str,
+        language: str | int,
         *,
         body: UpdateTransactionalVariantBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         max_items: int | None = None,

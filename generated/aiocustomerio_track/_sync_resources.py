@@ -70,7 +70,7 @@ class SyncSubmitForm(SyncOperation["None"]):
 
     def __call__(
         self,
-        form_id: str,
+        form_id: str | int,
         *,
         body: SubmitFormBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -106,7 +106,7 @@ class SyncSubmitForm(SyncOperation["None"]):
 
     def with_raw_response(
         self,
-        form_id: str,
+        form_id: str | int,
         *,
         body: SubmitFormBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -123,7 +123,7 @@ class SyncAddDevice(SyncOperation["None"]):
 
     def __call__(
         self,
-        identifier: str,
+        identifier: str | int,
         *,
         body: AddDeviceBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -139,7 +139,7 @@ class SyncAddDevice(SyncOperation["None"]):
 
     def with_raw_response(
         self,
-        identifier: str,
+        identifier: str | int,
         *,
         body: AddDeviceBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -156,7 +156,7 @@ class SyncDelete(SyncOperation["None"]):
 
     def __call__(
         self,
-        identifier: str,
+        identifier: str | int,
         **options: Unpack[RequestOptions],
     ) -> None:
         """Delete a customer
@@ -173,7 +173,7 @@ class SyncDelete(SyncOperation["None"]):
 
     def with_raw_response(
         self,
-        identifier: str,
+        identifier: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``delete``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -188,8 +188,8 @@ class SyncDeleteDevice(SyncOperation["None"]):
 
     def __call__(
         self,
-        identifier: str,
-        device_id: str,
+        identifier: str | int,
+        device_id: str | int,
         **options: Unpack[RequestOptions],
     ) -> None:
         """Delete a customer device
@@ -203,8 +203,8 @@ class SyncDeleteDevice(SyncOperation["None"]):
 
     def with_raw_response(
         self,
-        identifier: str,
-        device_id: str,
+        identifier: str | int,
+        device_id: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``delete_device``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -219,7 +219,7 @@ class SyncIdentify(SyncOperation["None"]):
 
     def __call__(
         self,
-        identifier: str,
+        identifier: str | int,
         *,
         body: IdentifyBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -255,7 +255,7 @@ class SyncIdentify(SyncOperation["None"]):
 
     def with_raw_response(
         self,
-        identifier: str,
+        identifier: str | int,
         *,
         body: IdentifyBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -323,7 +323,7 @@ class SyncSuppress(SyncOperation["None"]):
 
     def __call__(
         self,
-        identifier: str,
+        identifier: str | int,
         **options: Unpack[RequestOptions],
     ) -> None:
         """Suppress a customer profile
@@ -363,7 +363,7 @@ class SyncSuppress(SyncOperation["None"]):
 
     def with_raw_response(
         self,
-        identifier: str,
+        identifier: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``suppress``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -378,7 +378,7 @@ class SyncUnsubscribe(SyncOperation["None"]):
 
     def __call__(
         self,
-        delivery_id: str,
+        delivery_id: str | int,
         *,
         body: UnsubscribeBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -407,7 +407,7 @@ class SyncUnsubscribe(SyncOperation["None"]):
 
     def with_raw_response(
         self,
-        delivery_id: str,
+        delivery_id: str | int,
         *,
         body: UnsubscribeBody | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
@@ -424,7 +424,7 @@ class SyncUnsuppress(SyncOperation["None"]):
 
     def __call__(
         self,
-        identifier: str,
+        identifier: str | int,
         **options: Unpack[RequestOptions],
     ) -> None:
         """Unsuppress a customer profile
@@ -443,7 +443,7 @@ class SyncUnsuppress(SyncOperation["None"]):
 
     def with_raw_response(
         self,
-        identifier: str,
+        identifier: str | int,
         **options: Unpack[RequestOptions],
     ) -> httpx.Response:
         """``unsuppress``, returning the ``httpx.Response`` (error statuses still raise)."""
@@ -545,7 +545,7 @@ class SyncTrack(SyncOperation["None"]):
 
     def __call__(
         self,
-        identifier: str,
+        identifier: str | int,
         *,
         body: EventsRequestMobileScreenView | EventsRequestPageView | StandardEvent | Mapping[str, Any],
         **options: Unpack[RequestOptions],
@@ -577,7 +577,7 @@ class SyncTrack(SyncOperation["None"]):
 
     def with_raw_response(
         self,
-        identifier: str,
+        identifier: str | int,
         *,
         body: EventsRequestMobileScreenView | EventsRequestPageView | StandardEvent | Mapping[str, Any],
         **options: Unpack[RequestOptions],

@@ -82,12 +82,21 @@ class RequestOptions(TypedDict, total=False):
 OPTION_NAMES = frozenset(RequestOptions.__annotations__)
 
 
-def check_options(what: str, options: Mapping[str, Any], accepted: Iterator[str] | tuple[str, ...] = ()) -> None:
+def check_options(
+    what: str, options: Mapping[str, Any], accepted: Iterator[str] | tuple[str, ...] = (), hint: str = ""
+) -> None:
     """Refuse a keyword that is neither a parameter nor an option, naming the closest valid name."""
     for key in options:
         if key not in OPTION_NAMES:
             valid = sorted({*accepted, *OPTION_NAMES})
-            raise UnknownParameterError(what, key, valid)
+            raise UnknownParameterError(what, key, valid, hint)
+
+
+def check_sugar(api: str, method: Any, options: Mapping[str, Any], hint: str = "") -> None:
+    """``check_options`` for a handwritten method: its own parameter names are the valid ones (error path only)."""
+    code = method.__code__
+    names = code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount]
+    check_options(f"{api}.{method.__name__}", options, names, hint)
 
 
 def check_path_value(op: OperationInfo, name: str, value: Any) -> None:

@@ -10,11 +10,20 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
+from .errors import InvalidArgumentTypeError
+
 DatetimeStyle = Literal["unix", "iso"]
 
 
-def unix_seconds(value: _dt.datetime | _dt.date) -> int:
-    """Unix seconds; naive datetimes are taken as UTC (Customer.io stores timestamps in UTC)."""
+def unix_seconds(value: _dt.datetime | _dt.date | int | float) -> int:
+    """The one timestamp rule for Track and App: unix seconds. Naive datetimes are taken as UTC (Customer.io stores
+    timestamps in UTC), dates as their midnight UTC, numbers as unix seconds already (fractions dropped)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    if not isinstance(value, _dt.date):
+        raise InvalidArgumentTypeError(
+            f"a timestamp is a datetime, a date or unix seconds (int), not {type(value).__name__}"
+        )
     if not isinstance(value, _dt.datetime):
         value = _dt.datetime(value.year, value.month, value.day, tzinfo=_dt.timezone.utc)
     elif value.tzinfo is None:
@@ -99,7 +108,9 @@ def dumps(value: Any, style: DatetimeStyle = "unix") -> bytes:
     try:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=default).encode()
     except TypeError as exc:
-        raise TypeError(f"{find_bad(value, default, 'body') or 'body'}: {exc}") from None
+        raise InvalidArgumentTypeError(f"{find_bad(value, default, 'body') or 'body'}: {exc}") from None
     except ValueError:  # NaN/Infinity are not JSON
         where = find_bad(value, default, "body") or "body"
-        raise TypeError(f"body: the value at {where} is not a finite number; send null or a finite number") from None
+        raise InvalidArgumentTypeError(
+            f"body: the value at {where} is not a finite number; send null or a finite number"
+        ) from None

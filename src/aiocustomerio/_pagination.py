@@ -32,6 +32,16 @@ class Walk:
             if isinstance(first, str) and first:
                 self.seen.add(first)
         self.done = max_items == 0
+        self.repeated: str | None = None
+
+    def more(self) -> bool:
+        """Whether to fetch another page; a cursor the API gave before raises (after its page was handed out)."""
+        if self.repeated is not None:
+            raise PaginationError(
+                f"{self.info.name}: the API returned the page cursor {self.repeated!r} a second time; stopping rather "
+                "than looping (the items so far were yielded). Report it to Customer.io with the request ids."
+            )
+        return not self.done
 
     def items(self, page: Any) -> list[Any]:
         """The items of ``page`` to hand out (cut at ``max_items``); sets up the next page or ends the walk."""
@@ -54,10 +64,8 @@ class Walk:
             self.done = True  # no next token: the last page
             return
         if cursor in self.seen:
-            raise PaginationError(
-                f"{self.info.name}: the API returned the page cursor {cursor!r} a second time; stopping rather than "
-                "looping (the items so far were yielded). Report it to Customer.io with the request ids."
-            )
+            self.repeated = cursor
+            return
         self.seen.add(cursor)
         self.given = {**self.given, pagination.cursor: cursor}
 
@@ -74,7 +82,7 @@ class AsyncPaginator(Generic[ItemT, PageT]):
 
     async def pages(self) -> AsyncIterator[PageT]:
         walk = self._walk
-        while not walk.done:
+        while walk.more():
             page = await self._fetch(walk.given, self._options)
             self._items = walk.items(page)
             yield page
@@ -99,7 +107,7 @@ class SyncPaginator(Generic[ItemT, PageT]):
 
     def pages(self) -> Iterator[PageT]:
         walk = self._walk
-        while not walk.done:
+        while walk.more():
             page = self._fetch(walk.given, self._options)
             self._items = walk.items(page)
             yield page

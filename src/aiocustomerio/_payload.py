@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from .errors import InvalidArgumentError
+
 KB = 1024
 ITEM_LIMIT = 32 * KB  # one Track v2 entity, one Pipelines message
 BATCH_LIMIT = 500 * KB  # one Track v2 or Pipelines batch request
@@ -18,12 +20,13 @@ _LIMITS: tuple[tuple[str, str, re.Pattern[str], int, str], ...] = (
 )
 
 
-class PayloadTooLargeError(ValueError):
-    """A request body over Customer.io's size limit; raised before anything is sent."""
+class PayloadTooLargeError(InvalidArgumentError):
+    """A request body or item over Customer.io's size limit; raised before anything is sent (façade and ingestors)."""
 
-    def __init__(self, what: str, size: int, limit: int) -> None:
+    def __init__(self, what: str, size: int, limit: int, message: str | None = None) -> None:
         super().__init__(
-            f"{what} is {size:,} bytes encoded, over the {limit:,}-byte ({limit // KB} KB) limit; "
+            message
+            or f"{what} is {size:,} bytes encoded, over the {limit:,}-byte ({limit // KB} KB) limit; "
             "split it or remove large attributes"
         )
         self.size = size
@@ -38,6 +41,8 @@ def check(api: str, method: str, path: str, body: bytes) -> None:
             return
 
 
-def check_item(what: str, body: bytes) -> None:
-    if len(body) > ITEM_LIMIT:
-        raise PayloadTooLargeError(what, len(body), ITEM_LIMIT)
+def check_item(what: str, body: bytes, limit: int = ITEM_LIMIT) -> bytes:
+    """The one size check of a single entity or message (façade batches and ingestors alike)."""
+    if len(body) > limit:
+        raise PayloadTooLargeError(what, len(body), limit)
+    return body

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
+from ._base import check_options
 from ._binding import ApiBinding
 from ._config import HOSTS, Credentials, _HeaderAuth, auth_for, resolve_region
 from ._http import PooledClient, build_http_client
@@ -17,6 +19,11 @@ from ._retry import RetryPolicy
 from .app import AppAPI
 from .pipelines import PipelinesAPI
 from .track import TrackAPI
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ._base import RequestOptions
 
 Transport = Literal["httpx", "aiohttp"]
 REGION_PATH = "/api/v1/accounts/region"
@@ -154,6 +161,19 @@ class CustomerIO:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
+
+    def with_options(self, **options: Unpack[RequestOptions]) -> CustomerIO:
+        """The same client with default per-call options, e.g. ``cio.with_options(timeout=5, max_retries=0)``.
+
+        A view: it shares the connection pools, limits and credentials (closing either closes both); a per-call
+        option still overrides the view's.
+        """
+        check_options("CustomerIO.with_options", options)
+        view = copy.copy(self)
+        view.track = self.track.with_options(**options)
+        view.app = self.app.with_options(**options)
+        view.pipelines = self.pipelines.with_options(**options)
+        return view
 
     def apis(self) -> dict[str, Any]:
         return {"track": self.track, "app": self.app, "pipelines": self.pipelines}

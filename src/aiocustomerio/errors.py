@@ -397,17 +397,18 @@ class InvalidArgumentTypeError(CustomerIOError, TypeError):
 class UnknownParameterError(InvalidArgumentTypeError):
     """A keyword that is neither a parameter of the operation nor a per-call option; names the closest valid one."""
 
-    def __init__(self, operation: str, name: str, valid: list[str]) -> None:
+    def __init__(self, operation: str, name: str, valid: list[str], hint: str = "") -> None:
         import difflib
 
         close = difflib.get_close_matches(name, valid, n=1)
         self.operation = operation
         self.name = name
         self.suggestion: str | None = close[0] if close else None
-        hint = f"; did you mean {self.suggestion!r}?" if self.suggestion else ""
-        super().__init__(
-            f"{operation}() got an unexpected keyword argument {name!r}{hint} (accepted: {', '.join(valid)})"
-        )
+        message = f"{operation}() got an unexpected keyword argument {name!r}"
+        if self.suggestion:
+            message += f"; did you mean {self.suggestion!r}?"
+        message += f" (accepted: {', '.join(valid)})"
+        super().__init__(f"{message}; {hint}" if hint else message)
 
 
 class PaginationError(CustomerIOError):

@@ -70,7 +70,7 @@ async def test_cancelled_calls_release_their_connections(stalling: tuple[Stallin
         transport=transport,  # type: ignore[arg-type]
         env={},
     ) as cio:
-        calls = [asyncio.create_task(cio.track.identify(f"u{i}", plan="pro")) for i in range(4)]
+        calls = [asyncio.create_task(cio.track.identify(f"u{i}", {"plan": "pro"})) for i in range(4)]
         async with state.arrived:
             await asyncio.wait_for(state.arrived.wait_for(lambda: state.waiting >= 4), 5)
         for call in calls:

@@ -27,7 +27,7 @@ def _client(wire: Wire, **kwargs: object) -> CustomerIO:
 
 async def test_a_track_only_user_needs_no_app_key(wire: Wire) -> None:
     async with _client(wire, site_id=SITE_ID, track_api_key=TRACK_KEY) as cio:
-        await cio.track.identify("u", plan="pro")
+        await cio.track.identify("u", {"plan": "pro"})
         with pytest.raises(MissingCredentialsError) as info:
             await cio.app.list_campaigns()
     message = str(info.value)

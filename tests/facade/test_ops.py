@@ -46,7 +46,7 @@ async def test_every_spec_operation_is_reachable_by_tag(cio: CustomerIO, api: st
     ["a+b@example.com", "a/b", "../../v1/campaigns", "a?b", "a#b", "%2F", "ünï cødé ✓", "x" * 5000, "cio_0123"],
 )
 async def test_path_parameters_are_one_segment(cio: CustomerIO, wire: Wire, identifier: str) -> None:
-    await cio.track.identify(identifier, plan="pro")
+    await cio.track.identify(identifier, {"plan": "pro"})
     segments = wire.last.url.raw_path.split(b"?")[0].split(b"/")
     assert segments[:4] == [b"", b"api", b"v1", b"customers"]
     assert len(segments) == 5, segments
@@ -82,7 +82,7 @@ async def test_unserializable_values_name_the_field(cio: CustomerIO, wire: Wire)
     with pytest.raises(TypeError, match=r"body\.blob: a value of type object cannot be sent as JSON"):
         await cio.track.identify("u", attributes={"blob": object()})
     with pytest.raises(TypeError, match=r"body: .*finite"):
-        await cio.track.identify("u", score=float("nan"))
+        await cio.track.identify("u", {"score": float("nan")})
     assert wire.requests == []
 
 

@@ -15,7 +15,7 @@ BASIC = "Basic " + base64.b64encode(f"{SITE_ID}:{TRACK_KEY}".encode()).decode()
 
 
 async def test_identify(cio: CustomerIO, wire: Wire) -> None:
-    await cio.track.identify("user_1", email="a@example.com", plan="pro")
+    await cio.track.identify("user_1", {"plan": "pro"}, email="a@example.com")
     req = wire.last
     assert (req.method, str(req.url)) == ("PUT", "https://track.customer.io/api/v1/customers/user_1")
     assert req.headers["authorization"] == BASIC

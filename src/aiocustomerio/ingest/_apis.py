@@ -7,21 +7,13 @@ import time
 from typing import Any
 from zlib import crc32
 
-from aiocustomerio._encode import unix_seconds
+from aiocustomerio._builders import identifiers, pipelines_message, unix_seconds
 from aiocustomerio._ids import new_ulid, stamp_track_event
 
 from ._encode import encode_pipelines, encode_track, encode_track_action
 from ._engine import Engine
 from ._queue import person_hash
 from ._types import ItemTooLarge, JSONDict
-
-
-def _identifiers(person: str | JSONDict) -> JSONDict:
-    return {"id": person} if isinstance(person, str) else dict(person)
-
-
-def _track_time(timestamp: int | float | dt.datetime) -> int:
-    return unix_seconds(timestamp) if isinstance(timestamp, dt.date) else int(timestamp)
 
 
 class TrackIngestor(Engine):
@@ -35,51 +27,51 @@ class TrackIngestor(Engine):
             raise TypeError(f"an item is a dict (a Track v2 entity), not {type(item).__name__}")
         return self._check_size(encode_track(stamp_track_event(item))), person_hash(item.get("identifiers"))
 
-    async def identify(self, person: str | JSONDict, attributes: JSONDict | None = None, **more: Any) -> None:
-        """Create or update a person; `person` is an id, or identifiers such as `{"email": ...}`."""
+    async def identify(self, identifier: str | JSONDict, attributes: JSONDict | None = None, **more: Any) -> None:
+        """Create or update a person; `identifier` is an id, or identifiers such as `{"email": ...}`."""
         attrs = {**attributes, **more} if attributes else more
-        entity = {"type": "person", "identifiers": _identifiers(person), "action": "identify", "attributes": attrs}
-        await self._put_encoded(self._check_size(encode_track(entity)), person_hash(person))
+        entity = {"type": "person", "identifiers": identifiers(identifier), "action": "identify", "attributes": attrs}
+        await self._put_encoded(self._check_size(encode_track(entity)), person_hash(identifier))
 
     async def event(
         self,
-        person: str | JSONDict,
+        identifier: str | JSONDict,
         name: str,
         attributes: JSONDict | None = None,
         *,
         timestamp: int | float | dt.datetime | None = None,
         id: str | None = None,
     ) -> None:
-        who = crc32(person.encode()) if type(person) is str else person_hash(person)  # person_hash, inlined
-        await self._put_encoded(self._action(person, "event", name, attributes, timestamp, id), who)
+        who = crc32(identifier.encode()) if type(identifier) is str else person_hash(identifier)  # person_hash, inlined
+        await self._put_encoded(self._action(identifier, "event", name, attributes, timestamp, id), who)
 
     async def page(
         self,
-        person: str | JSONDict,
+        identifier: str | JSONDict,
         name: str,
         attributes: JSONDict | None = None,
         *,
         timestamp: int | float | dt.datetime | None = None,
         id: str | None = None,
     ) -> None:
-        who = crc32(person.encode()) if type(person) is str else person_hash(person)  # person_hash, inlined
-        await self._put_encoded(self._action(person, "page", name, attributes, timestamp, id), who)
+        who = crc32(identifier.encode()) if type(identifier) is str else person_hash(identifier)  # person_hash, inlined
+        await self._put_encoded(self._action(identifier, "page", name, attributes, timestamp, id), who)
 
     async def screen(
         self,
-        person: str | JSONDict,
+        identifier: str | JSONDict,
         name: str,
         attributes: JSONDict | None = None,
         *,
         timestamp: int | float | dt.datetime | None = None,
         id: str | None = None,
     ) -> None:
-        who = crc32(person.encode()) if type(person) is str else person_hash(person)  # person_hash, inlined
-        await self._put_encoded(self._action(person, "screen", name, attributes, timestamp, id), who)
+        who = crc32(identifier.encode()) if type(identifier) is str else person_hash(identifier)  # person_hash, inlined
+        await self._put_encoded(self._action(identifier, "screen", name, attributes, timestamp, id), who)
 
     def _action(
         self,
-        person: str | JSONDict,
+        identifier: str | JSONDict,
         action: str,
         name: str,
         attributes: JSONDict | None,
@@ -88,21 +80,17 @@ class TrackIngestor(Engine):
     ) -> bytes:
         # Per-event path: the common cases (string id, no timestamp) are handled inline.
         data = encode_track_action(
-            {"id": person} if type(person) is str else _identifiers(person),
+            {"id": identifier} if type(identifier) is str else identifiers(identifier),
             action,
             name,
             id or new_ulid(),
             # Stamped at put time: an event delayed by queueing or retries still lands when it happened.
-            int(time.time()) if timestamp is None else _track_time(timestamp),
+            int(time.time()) if timestamp is None else unix_seconds(timestamp),
             attributes,
         )
         if len(data) > self._max_item_bytes:
             raise ItemTooLarge(len(data), self._max_item_bytes)
         return data
-
-
-def _iso_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
 class PipelinesIngestor(Engine):
@@ -133,18 +121,9 @@ class PipelinesIngestor(Engine):
         message_id: str | None,
         context: JSONDict | None,
     ) -> tuple[bytes, int]:
-        if user_id is None and anonymous_id is None:
-            raise ValueError(f"a {kind} message needs a user_id or an anonymous_id")
-        message: JSONDict = {"type": kind}
-        if user_id is not None:
-            message["userId"] = user_id
-        if anonymous_id is not None:
-            message["anonymousId"] = anonymous_id
-        message.update(fields)
-        message["messageId"] = message_id or new_ulid()
-        message["timestamp"] = _iso_now() if timestamp is None else timestamp
-        if context:
-            message["context"] = context
+        # Stamped at put time: a message delayed by queueing or retries still says when it happened.
+        # Positional: this is the per-message path.
+        message = pipelines_message(kind, user_id, anonymous_id, fields, timestamp, message_id, context, None, True)
         who = user_id if user_id is not None else anonymous_id
         return self._check_size(encode_pipelines(message)), person_hash(who)
 

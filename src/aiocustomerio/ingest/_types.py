@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from aiocustomerio._payload import PayloadTooLargeError
+
 JSONDict = dict[str, Any]
 ErrorCallback = Callable[[JSONDict, str], object]
 
 
-class ItemTooLarge(ValueError):
-    """One item encodes to more bytes than the API accepts for a single entry in a batch."""
+class ItemTooLarge(PayloadTooLargeError):
+    """One item encodes to more bytes than the API accepts for a single entry in a batch (the façade's size error)."""
 
     def __init__(self, size: int, limit: int) -> None:
-        super().__init__(f"item encodes to {size} bytes, over the per-item limit of {limit} bytes")
-        self.size = size
-        self.limit = limit
+        super().__init__("item", size, limit, f"item encodes to {size} bytes, over the per-item limit of {limit} bytes")
 
 
 class QueueFull(Exception):

@@ -1,0 +1,130 @@
+"""Per-call options on the wire, options never in a body, and mistakes refused before anything is sent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from aiocustomerio import CustomerIO, CustomerIOError, Limits, RetryPolicy, ServerError
+from aiocustomerio.errors import UnknownParameterError
+
+from .conftest import APP_KEY, CDP_KEY, SITE_ID, TRACK_KEY, Wire
+
+
+@pytest.fixture
+async def retrying(wire: Wire) -> AsyncIterator[CustomerIO]:
+    """Retries on (3, no waiting): what max_retries and the unsafe flag change is visible in the request count."""
+    client = CustomerIO(
+        site_id=SITE_ID,
+        track_api_key=TRACK_KEY,
+        app_api_key=APP_KEY,
+        cdp_api_key=CDP_KEY,
+        limits=Limits.disabled(),
+        retry=RetryPolicy(max_retries=3, base_delay=0.0, max_delay=0.0),
+        transport=httpx.MockTransport(wire.handler),
+        env={},
+    )
+    async with client:
+        yield client
+
+
+async def test_timeout_headers_and_query_per_call(cio: CustomerIO, wire: Wire) -> None:
+    await cio.track.identify(
+        "u1", {"plan": "pro"}, email="a@example.com", timeout=5, extra_headers={"X-Trace": "t1"}, extra_query={"q": 1}
+    )
+    req = wire.last
+    assert req.extensions["timeout"] == {"connect": 5, "read": 5, "write": 5, "pool": 5}
+    assert req.headers["x-trace"] == "t1" and req.url.params["q"] == "1"
+    assert wire.body() == {"plan": "pro", "email": "a@example.com"}  # no "timeout" attribute
+    await cio.app.campaigns.list_campaigns(timeout=httpx.Timeout(1.0, read=9.0))
+    assert wire.last.extensions["timeout"]["read"] == 9.0
+    await cio.app.campaigns.list_campaigns()
+    assert wire.last.extensions["timeout"]["read"] == 30.0  # the client's default again
+
+
+async def test_max_retries_zero_sends_once(retrying: CustomerIO, wire: Wire) -> None:
+    wire.responder = lambda r: httpx.Response(503)
+    with pytest.raises(ServerError):
+        await retrying.track.delete("u1", max_retries=0)
+    assert len(wire.requests) == 1
+    with pytest.raises(ServerError):
+        await retrying.track.delete("u1")
+    assert len(wire.requests) == 1 + 4
+
+
+async def test_unsafe_operations_are_flagged_and_not_resent_after_a_504(
+    retrying: CustomerIO, wire: Wire
+) -> None:
+    wire.responder = lambda r: httpx.Response(504)
+    with pytest.raises(ServerError):
+        await retrying.app.send_email(transactional_message_id=1, to="a@example.com", identifiers={"id": "u"})
+    assert len(wire.requests) == 1
+    assert wire.last.extensions["aiocustomerio_unsafe"] is True
+    with pytest.raises(ServerError):
+        await retrying.app.send_email(
+            transactional_message_id=1, to="a@example.com", identifiers={"id": "u"}, retry_unsafe=True
+        )
+    assert len(wire.requests) == 1 + 4
+    assert wire.requests[-1].extensions["aiocustomerio_retry_unsafe"] is True
+
+
+async def test_with_options_is_a_view_sharing_the_pool(retrying: CustomerIO, wire: Wire) -> None:
+    wire.responder = lambda r: httpx.Response(503)
+    quick = retrying.with_options(timeout=2, max_retries=0)
+    with pytest.raises(ServerError):
+        await quick.track.delete("u1")
+    assert len(wire.requests) == 1 and wire.last.extensions["timeout"]["read"] == 2
+    assert quick.track.http is retrying.track.http is not None
+    wire.responder = lambda r: httpx.Response(200, json={"campaigns": []})
+    await quick.app.campaigns.list_campaigns(timeout=7)  # a per-call option beats the view's
+    assert wire.last.extensions["timeout"]["read"] == 7
+    assert retrying.app.http is quick.app.http
+
+
+async def test_unknown_keywords_are_refused_with_the_closest_name(cio: CustomerIO, wire: Wire) -> None:
+    with pytest.raises(UnknownParameterError, match=r"app.send_email\(\) .* 'frm'; did you mean 'from_'") as info:
+        await cio.app.send_email(to="a@example.com", identifiers={"id": "u"}, frm="x")  # type: ignore[call-arg]
+    assert isinstance(info.value, TypeError) and isinstance(info.value, CustomerIOError)
+    with pytest.raises(TypeError, match=r"activities.list_activities\(\) .* 'limt'; did you mean 'limit'"):
+        await cio.app.activities.list_activities(limt=10)  # type: ignore[call-arg]
+    with pytest.raises(CustomerIOError, match="attributes go in the mapping"):
+        await cio.track.identify("u1", plan="pro")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="'timeuot'; did you mean 'timeout'"):
+        cio.with_options(timeuot=3)  # type: ignore[call-arg]
+    assert wire.requests == []
+
+
+async def test_bad_input_errors_are_customerio_errors(cio: CustomerIO, wire: Wire) -> None:
+    with pytest.raises(CustomerIOError) as empty:
+        await cio.track.delete("")
+    assert isinstance(empty.value, ValueError)
+    with pytest.raises(CustomerIOError) as wrong:
+        await cio.track.delete(None)  # type: ignore[arg-type]
+    assert isinstance(wrong.value, TypeError)
+    with pytest.raises(CustomerIOError) as enum_value:
+        await cio.app.messages.list_messages(type_="fax")  # type: ignore[arg-type]
+    assert isinstance(enum_value.value, ValueError)
+    with pytest.raises(CustomerIOError):
+        await cio.track.identify("u", {"blob": object()})
+    with pytest.raises(CustomerIOError, match="max_retries must be an integer >= 0"):
+        await cio.track.delete("u", max_retries=-1)
+    assert wire.requests == []
+
+
+async def test_options_never_enter_a_body(cio: CustomerIO, wire: Wire) -> None:
+    await cio.pipelines.track("u", "e", {"p": 1}, timeout=3, max_retries=0, extra_headers={"X-A": "b"})
+    body = json.loads(wire.last.content)
+    assert not {"timeout", "max_retries", "extra_headers", "retry_unsafe", "extra_query"} & set(body)
+    assert body["properties"] == {"p": 1}
+
+
+async def test_the_raw_view_returns_responses_for_sugar_without_a_model(cio: CustomerIO, wire: Wire) -> None:
+    wire.responder = lambda r: httpx.Response(200, json={}, headers={"x-request-id": "r1"})
+    raw = await cio.track.with_raw_response.identify("u1", {"plan": "pro"})
+    assert isinstance(raw, httpx.Response) and raw.headers["x-request-id"] == "r1"
+    raw = await cio.pipelines.with_raw_response.track("u1", "e")
+    assert isinstance(raw, httpx.Response)
+    assert await cio.track.identify("u1") is None
