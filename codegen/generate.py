@@ -7,10 +7,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import coverage, emit_resources, index
+from . import api_md, coverage, emit_resources, index
 from .apis import APIS, GENERATED_DIR, NORMALIZED_DIR, Api
 
 GENERATOR_VERSION = "0.29.1"
@@ -34,6 +34,7 @@ class Result:
     api: Api
     package_dir: Path
     log: str
+    operations: list[index.Entry] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
@@ -88,11 +89,11 @@ def generate_one(api: Api, spec: Path, workdir: Path, config: Path | None = None
     (out / "py.typed").write_text("# Marker file for PEP 561\n")
     _run([_bin("ruff"), "check", *RUFF_ARGS, "--fix", "--select", "F401,I", "--quiet", str(out)])
     _run([_bin("ruff"), "format", *RUFF_ARGS, "--quiet", str(out)])
-    return Result(api, out, log)
+    return Result(api, out, log, found)
 
 
 def generate_all(dest: Path = GENERATED_DIR, specs: Path = NORMALIZED_DIR) -> tuple[list[Result], list[coverage.Row]]:
-    """Generate every package into ``dest`` (replacing what was there) and write ``dest/COVERAGE.md``."""
+    """Generate every package into ``dest`` (replacing what was there); write ``dest/COVERAGE.md`` and ``API.md``."""
     dest.mkdir(parents=True, exist_ok=True)
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="aiocustomerio-gen-") as tmp:
@@ -102,7 +103,8 @@ def generate_all(dest: Path = GENERATED_DIR, specs: Path = NORMALIZED_DIR) -> tu
             if target.exists():
                 shutil.rmtree(target)
             shutil.move(str(result.package_dir), target)
-            results.append(Result(api, target, result.log))
+            results.append(Result(api, target, result.log, result.operations))
         rows = coverage.report(results, specs)
     (dest / "COVERAGE.md").write_text(coverage.to_markdown(rows))
+    (dest / "API.md").write_text(api_md.render([(r.api.name, r.api.package, r.operations) for r in results]))
     return results, rows

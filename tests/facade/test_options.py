@@ -55,9 +55,7 @@ async def test_max_retries_zero_sends_once(retrying: CustomerIO, wire: Wire) -> 
     assert len(wire.requests) == 1 + 4
 
 
-async def test_unsafe_operations_are_flagged_and_not_resent_after_a_504(
-    retrying: CustomerIO, wire: Wire
-) -> None:
+async def test_unsafe_operations_are_flagged_and_not_resent_after_a_504(retrying: CustomerIO, wire: Wire) -> None:
     wire.responder = lambda r: httpx.Response(504)
     with pytest.raises(ServerError):
         await retrying.app.send_email(transactional_message_id=1, to="a@example.com", identifiers={"id": "u"})

@@ -105,7 +105,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         nonlocal sent
         while time.monotonic() < deadline:
             sent += 1
-            await one(cio.track.identify(f"w{args.worker}-{sent}", plan="fleet"))
+            await one(cio.track.identify(f"w{args.worker}-{sent}", {"plan": "fleet"}))
 
     async with cio:
         if args.mode == "identify":
