@@ -64,9 +64,10 @@ async def test_a_given_start_cursor_counts_as_seen(cio: CustomerIO, wire: Wire) 
     assert len(wire.requests) == 1
 
 
-async def test_mistakes_fail_when_paginate_is_called_not_at_the_first_page(cio: CustomerIO, wire: Wire) -> None:
+def test_mistakes_fail_when_paginate_is_called_not_at_the_first_page() -> None:
+    # Not through the fixture: its sync view defers every call to an await, and this is about the call itself.
+    cio = CustomerIO(app_api_key="k", env={})
     with pytest.raises(TypeError, match="'limt'"):
         cio.app.messages.list_messages.paginate(limt=3)  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="max_items must be an integer >= 0"):
         cio.app.messages.list_messages.paginate(max_items=-1)
-    assert wire.requests == []

@@ -31,7 +31,7 @@ def test_the_sync_client_is_typed(tmp_path: Path) -> None:
     out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
     assert 'Revealed type is "aiocustomerio_app.models.list_campaigns_response_200.ListCampaignsResponse200"' in out
     assert "get_person_attributes_response_200.GetPersonAttributesResponse200" in out
-    assert 'Revealed type is "typing.Iterator[Any]"' in out
+    assert 'Revealed type is "aiocustomerio._pagination.SyncPaginator[aiocustomerio_app.models.' in out
     assert 'Revealed type is "httpx._models.Response"' in out
     assert 'Revealed type is "aiocustomerio._sync.ingest.SyncTrackIngestor"' in out
     assert 'Revealed type is "None"' in out

@@ -4,29 +4,62 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
-from .._base import SyncResources, extend_tag
+from .. import _routes as routes
+from .._base import SyncResources, check_sugar, extend_tag
+from .._builders import PERSON_KEYS, Timestamp
+from .._encode import without_none
+from ..errors import InvalidArgumentError
 
 if TYPE_CHECKING:
+    from aiocustomerio_app._sync_resources import SyncAppResources as _Resources
+    from aiocustomerio_app._sync_resources import SyncCustomersResource
+    from aiocustomerio_app.models.get_people_filter_response_200 import GetPeopleFilterResponse200
+    from aiocustomerio_app.models.get_people_filter_response_200_identifiers_item import (
+        GetPeopleFilterResponse200IdentifiersItem,
+    )
+    from aiocustomerio_app.models.get_person_attributes_response_200 import GetPersonAttributesResponse200
+    from aiocustomerio_app.models.list_campaigns_response_200 import ListCampaignsResponse200
+    from aiocustomerio_app.models.list_segments_response_200 import ListSegmentsResponse200
+    from aiocustomerio_app.models.send_email_response_200 import SendEmailResponse200
+    from aiocustomerio_app.models.send_push_response_200 import SendPushResponse200
+    from aiocustomerio_app.models.send_sms_response_200 import SendSmsResponse200
+    from aiocustomerio_app.models.trigger_broadcast_segment import TriggerBroadcastSegment
+    from aiocustomerio_app.models.version_1_deprecated import Version1Deprecated
+    from aiocustomerio_app.models.version_2_recommended import Version2Recommended
+    from typing_extensions import Unpack
+
+    from .._base import RequestOptions
     from .._pagination import SyncPaginator
-from .._encode import without_none
+
+    People = SyncPaginator[GetPeopleFilterResponse200IdentifiersItem, GetPeopleFilterResponse200]
+else:
+    _Resources = SyncResources
 
 AUDIENCES = ("ids", "emails", "recipients", "per_user_data", "data_file_url")
+IdType = Literal["id", "email", "cio_id"]
+Period = Literal["days", "hours", "months", "weeks"]
+Resolution = Literal["daily", "days", "hourly", "hours", "monthly", "months", "weekly", "weeks"]
+Channel = Literal["email", "in_app", "push", "slack", "twilio", "webhook"]
 
 
 def search_people(
-    api: SyncResources, filter: Mapping[str, Any], *, limit: int | None, max_items: int | None
-) -> Iterator[Any]:
+    api: SyncResources,
+    filter: Mapping[str, Any],
+    *,
+    limit: int | None,
+    max_items: int | None,
+    options: RequestOptions,
+) -> People:
     if not isinstance(filter, Mapping) or not filter:
-        raise ValueError('filter must be a non-empty mapping, e.g. {"and": [{"segment": {"id": 3}}]}')
-    kwargs: dict[str, Any] = {"body": {"filter": dict(filter)}}
-    if limit is not None:
-        kwargs["limit"] = limit
-    paginator: SyncPaginator[Any, Any] = api.operation("POST", "/v1/customers").paginate(max_items=max_items, **kwargs)
-    return paginator.__iter__()
+        raise InvalidArgumentError('filter must be a non-empty mapping, e.g. {"and": [{"segment": {"id": 3}}]}')
+    op = api.route(routes.SEARCH_PEOPLE)
+    body = {"filter": dict(filter)}
+    if limit is None:
+        return op.paginate(body=body, max_items=max_items, **options)  # type: ignore[no-any-return]
+    return op.paginate(body=body, limit=limit, max_items=max_items, **options)  # type: ignore[no-any-return]
 
 
 class CustomersSearch:
@@ -35,53 +68,87 @@ class CustomersSearch:
     _api: Any
 
     def search(
-        self, filter: Mapping[str, Any], *, limit: int | None = None, max_items: int | None = None
-    ) -> Iterator[Any]:
+        self,
+        filter: Mapping[str, Any],
+        *,
+        limit: int | None = None,
+        max_items: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> People:
         """People matching a filter (``{"and": [{"segment": {"id": 3}}]}``), across every page."""
-        return search_people(SyncResources(self._api), filter, limit=limit, max_items=max_items)
+        return search_people(SyncResources(self._api), filter, limit=limit, max_items=max_items, options=options)
 
 
 if TYPE_CHECKING:
-    from aiocustomerio_app._sync_resources import SyncAppResources as _Resources
-    from aiocustomerio_app._sync_resources import SyncCustomersResource
 
     class CustomersTag(CustomersSearch, SyncCustomersResource):
         """For type checkers: the generated customer operations plus the handwritten ``search``."""
 
-else:
-    _Resources = SyncResources
+
+def _one_person(identifiers: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(identifiers, Mapping) or len(identifiers) != 1 or next(iter(identifiers)) not in PERSON_KEYS:
+        raise InvalidArgumentError("identifiers must name exactly one of id, email or cio_id, e.g. {'id': 'user_1'}")
+    return dict(identifiers)
+
+
+def _listed(value: Sequence[Any] | None) -> list[Any] | None:
+    return None if value is None else list(value)
 
 
 class SyncAppAPI(_Resources):
-    """``cio.app``: reads, campaigns, broadcasts, transactional messages, exports."""
+    """``cio.app``: reads, campaigns, broadcasts, transactional messages, exports.
+
+    Every method also takes the per-call options ``timeout``, ``extra_headers``, ``extra_query``, ``max_retries``
+    and ``retry_unsafe``; anything else is refused with the closest valid name, before anything is sent.
+    """
 
     if TYPE_CHECKING:
         customers: CustomersTag
     else:
         customers = extend_tag(CustomersSearch)
 
-    def get_person_attributes(self, customer_id: str | int, *, id_type: str | None = None) -> Any:
-        kwargs: dict[str, Any] = {"customer_id": customer_id}
-        if id_type is not None:
-            kwargs["id_type"] = id_type
-        return self.operation("GET", "/v1/customers/{customer_id}/attributes")(**kwargs)
+    def get_person_attributes(
+        self, customer_id: str | int, *, id_type: IdType | None = None, **options: Unpack[RequestOptions]
+    ) -> GetPersonAttributesResponse200:
+        """A person's attributes; ``id_type`` says what ``customer_id`` is (``id``, ``email`` or ``cio_id``)."""
+        op = self.route(routes.PERSON_ATTRIBUTES)
+        if id_type is None:
+            return op(customer_id, **options)
+        return op(customer_id, id_type=id_type, **options)
 
     def search_people(
-        self, filter: Mapping[str, Any], *, limit: int | None = None, max_items: int | None = None
-    ) -> Iterator[Any]:
+        self,
+        filter: Mapping[str, Any],
+        *,
+        limit: int | None = None,
+        max_items: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> People:
         """People matching a filter, across every page (the same as ``cio.app.customers.search``)."""
-        return search_people(self, filter, limit=limit, max_items=max_items)
+        return search_people(self, filter, limit=limit, max_items=max_items, options=options)
 
-    def list_campaigns(self) -> Any:
-        return self.operation("GET", "/v1/campaigns")()
+    def list_campaigns(self, **options: Unpack[RequestOptions]) -> ListCampaignsResponse200:
+        return self.route(routes.LIST_CAMPAIGNS)(**options)
 
-    def campaign_metrics(self, campaign_id: int, *, version: str = "2", **params: Any) -> Any:
+    def campaign_metrics(
+        self,
+        campaign_id: int,
+        *,
+        version: Literal["1", "2"] = "2",
+        period: Period | None = None,
+        steps: int | None = None,
+        res: Resolution | None = None,
+        type: Channel | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Version2Recommended | Version1Deprecated:
         """Metrics of a campaign; ``version="2"`` is Customer.io's current metrics format."""
-        op = self.operation("GET", "/v1/campaigns/{campaign_id}/metrics")
-        return op(campaign_id=campaign_id, version=version, **params)
+        if options:
+            check_sugar("app", SyncAppAPI.campaign_metrics, options)
+        query = without_none({"period": period, "steps": steps, "res": res, "type_": type})
+        return self.route(routes.CAMPAIGN_METRICS)(campaign_id, version=version, **query, **options)
 
-    def list_segments(self) -> Any:
-        return self.operation("GET", "/v1/segments")()
+    def list_segments(self, **options: Unpack[RequestOptions]) -> ListSegmentsResponse200:
+        return self.route(routes.LIST_SEGMENTS)(**options)
 
     def trigger_broadcast(
         self,
@@ -93,38 +160,38 @@ class SyncAppAPI(_Resources):
         recipients: Mapping[str, Any] | None = None,
         per_user_data: Sequence[Mapping[str, Any]] | None = None,
         data_file_url: str | None = None,
-        **options: Any,
-    ) -> Any:
+        id_ignore_missing: bool | None = None,
+        email_ignore_missing: bool | None = None,
+        email_add_duplicates: bool | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> TriggerBroadcastSegment:
         """Trigger an API-triggered broadcast for exactly one audience (or none: the broadcast's own segment).
 
         Customer.io allows one audience per trigger; giving several is refused here, before anything is sent.
+        Unsafe: not resent once it may have reached Customer.io (``retry_unsafe=True`` opts in).
         """
-        given = {
-            k: v
-            for k, v in {
-                "ids": ids,
-                "emails": emails,
+        if options:
+            check_sugar("app", SyncAppAPI.trigger_broadcast, options)
+        given = without_none(
+            {
+                "ids": _listed(ids),
+                "emails": _listed(emails),
                 "recipients": recipients,
-                "per_user_data": per_user_data,
+                "per_user_data": _listed(per_user_data),
                 "data_file_url": data_file_url,
-            }.items()
-            if v is not None
-        }
+            }
+        )
         if len(given) != 1:
             listed = ", ".join(AUDIENCES)
             named = ", ".join(given) or "none"
-            raise ValueError(f"trigger_broadcast takes exactly one audience of {listed}; given: {named}")
-        body = without_none({**given, "data": dict(data) if data is not None else None, **options})
-        for key in ("ids", "emails", "per_user_data"):
-            if key in body:
-                body[key] = list(body[key])
-        return self.operation("POST", "/v1/campaigns/{broadcast_id}/triggers")(broadcast_id=broadcast_id, body=body)
-
-    def _send(self, channel: str, fields: Mapping[str, Any]) -> Any:
-        identifiers = fields.get("identifiers")
-        if not isinstance(identifiers, Mapping) or len(identifiers) != 1:
-            raise ValueError("identifiers must name exactly one of id, email or cio_id, e.g. {'id': 'user_1'}")
-        return self.operation("POST", f"/v1/send/{channel}")(body=without_none(fields))
+            raise InvalidArgumentError(f"trigger_broadcast takes exactly one audience of {listed}; given: {named}")
+        flags = {
+            "id_ignore_missing": id_ignore_missing,
+            "email_ignore_missing": email_ignore_missing,
+            "email_add_duplicates": email_add_duplicates,
+        }
+        body = without_none({**given, "data": dict(data) if data is not None else None, **flags})
+        return self.route(routes.TRIGGER_BROADCAST)(broadcast_id, body=body, **options)
 
     def send_email(
         self,
@@ -136,43 +203,103 @@ class SyncAppAPI(_Resources):
         from_: str | None = None,
         subject: str | None = None,
         body: str | None = None,
-        send_at: _dt.datetime | int | None = None,
-        **options: Any,
-    ) -> Any:
+        body_amp: str | None = None,
+        body_plain: str | None = None,
+        preheader: str | None = None,
+        reply_to: str | None = None,
+        bcc: str | None = None,
+        fake_bcc: bool | None = None,
+        headers: str | None = None,
+        attachments: Mapping[str, str] | None = None,
+        language: str | None = None,
+        send_at: Timestamp | None = None,
+        disable_message_retention: bool | None = None,
+        send_to_unsubscribed: bool | None = None,
+        queue_draft: bool | None = None,
+        disable_css_preprocessing: bool | None = None,
+        tracked: bool | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> SendEmailResponse200:
         """Send a transactional email, from a template (``transactional_message_id``) or from ``subject``/``body``.
 
-        ``from_`` is sent as ``from`` (a Python keyword).
+        ``from_`` is sent as ``from`` (a Python keyword). Unsafe: not resent once it may have reached Customer.io
+        (``retry_unsafe=True`` opts in).
         """
+        if options:
+            check_sugar("app", SyncAppAPI.send_email, options)
         if transactional_message_id is None and not (subject and body and from_):
-            raise ValueError("send_email needs transactional_message_id, or all of subject, body and from_")
+            raise InvalidArgumentError("send_email needs transactional_message_id, or all of subject, body and from_")
         fields = {
             "transactional_message_id": transactional_message_id,
             "to": to,
-            "identifiers": dict(identifiers),
+            "identifiers": _one_person(identifiers),
             "message_data": dict(message_data) if message_data is not None else None,
             "from": from_,
             "subject": subject,
             "body": body,
+            "body_amp": body_amp,
+            "body_plain": body_plain,
+            "preheader": preheader,
+            "reply_to": reply_to,
+            "bcc": bcc,
+            "fake_bcc": fake_bcc,
+            "headers": headers,
+            "attachments": dict(attachments) if attachments is not None else None,
+            "language": language,
             "send_at": send_at,
-            **options,
+            "disable_message_retention": disable_message_retention,
+            "send_to_unsubscribed": send_to_unsubscribed,
+            "queue_draft": queue_draft,
+            "disable_css_preprocessing": disable_css_preprocessing,
+            "tracked": tracked,
         }
-        return self._send("email", fields)
+        return self.route(routes.SEND_EMAIL)(body=without_none(fields), **options)
 
     def send_push(
         self,
         *,
         transactional_message_id: str | int,
         identifiers: Mapping[str, Any],
+        to: str | None = None,
+        title: str | None = None,
+        message: str | None = None,
+        image_url: str | None = None,
+        link: str | None = None,
+        sound: str | None = None,
+        custom_data: Mapping[str, Any] | None = None,
+        custom_device: Mapping[str, Any] | None = None,
+        custom_payload: Mapping[str, Any] | None = None,
         message_data: Mapping[str, Any] | None = None,
-        **options: Any,
-    ) -> Any:
+        language: str | None = None,
+        send_at: Timestamp | None = None,
+        disable_message_retention: bool | None = None,
+        send_to_unsubscribed: bool | None = None,
+        queue_draft: bool | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> SendPushResponse200:
+        """Send a transactional push notification. Unsafe: not resent once it may have reached Customer.io."""
+        if options:
+            check_sugar("app", SyncAppAPI.send_push, options)
         fields = {
             "transactional_message_id": transactional_message_id,
-            "identifiers": dict(identifiers),
+            "identifiers": _one_person(identifiers),
+            "to": to,
+            "title": title,
+            "message": message,
+            "image_url": image_url,
+            "link": link,
+            "sound": sound,
+            "custom_data": custom_data,
+            "custom_device": custom_device,
+            "custom_payload": custom_payload,
             "message_data": dict(message_data) if message_data is not None else None,
-            **options,
+            "language": language,
+            "send_at": send_at,
+            "disable_message_retention": disable_message_retention,
+            "send_to_unsubscribed": send_to_unsubscribed,
+            "queue_draft": queue_draft,
         }
-        return self._send("push", fields)
+        return self.route(routes.SEND_PUSH)(body=without_none(fields), **options)
 
     def send_sms(
         self,
@@ -180,14 +307,28 @@ class SyncAppAPI(_Resources):
         transactional_message_id: str | int,
         identifiers: Mapping[str, Any],
         to: str | None = None,
+        from_: str | None = None,
         message_data: Mapping[str, Any] | None = None,
-        **options: Any,
-    ) -> Any:
+        language: str | None = None,
+        send_at: Timestamp | None = None,
+        disable_message_retention: bool | None = None,
+        send_to_unsubscribed: bool | None = None,
+        queue_draft: bool | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> SendSmsResponse200:
+        """Send a transactional SMS. Unsafe: not resent once it may have reached Customer.io."""
+        if options:
+            check_sugar("app", SyncAppAPI.send_sms, options)
         fields = {
             "transactional_message_id": transactional_message_id,
-            "identifiers": dict(identifiers),
+            "identifiers": _one_person(identifiers),
             "to": to,
+            "from": from_,
             "message_data": dict(message_data) if message_data is not None else None,
-            **options,
+            "language": language,
+            "send_at": send_at,
+            "disable_message_retention": disable_message_retention,
+            "send_to_unsubscribed": send_to_unsubscribed,
+            "queue_draft": queue_draft,
         }
-        return self._send("sms", fields)
+        return self.route(routes.SEND_SMS)(body=without_none(fields), **options)

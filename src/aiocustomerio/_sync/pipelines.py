@@ -8,120 +8,178 @@ import datetime as _dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .. import _payload
-from .._encode import dumps, iso8601, without_none
-from .._ids import new_ulid
-
-if TYPE_CHECKING:
-    from .ingest import SyncPipelinesIngestor
-
-CALL_TYPES = ("identify", "track", "page", "screen", "group", "alias")
-
-
-def message(call_type: str, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """A Pipelines message: ``type`` set, ``messageId`` (ULID) added unless given, None fields dropped.
-
-    Customer.io's own server-side libraries set ``messageId`` on every call so a retried call is not counted twice.
-    """
-    if call_type not in CALL_TYPES:
-        raise ValueError(f"type must be one of {', '.join(CALL_TYPES)}, not {call_type!r}")
-    out = without_none(fields)
-    if call_type != "alias" and "userId" not in out and "anonymousId" not in out:
-        raise ValueError(f"{call_type} needs user_id or anonymous_id")
-    ts = out.get("timestamp")
-    if isinstance(ts, (_dt.datetime, _dt.date)):
-        out["timestamp"] = iso8601(ts)
-    out["type"] = call_type
-    out.setdefault("messageId", new_ulid())
-    return out
-
-
-# The keyword arguments every call accepts, and their wire names.
-_CAMEL = {"anonymous_id": "anonymousId", "message_id": "messageId", "context": "context", "timestamp": "timestamp"}
-
-
-def _check_common(call_type: str, common: Mapping[str, Any]) -> None:
-    unknown = sorted(set(common) - set(_CAMEL) - set(_CAMEL.values()))
-    if unknown:
-        raise TypeError(f"{call_type}() got unexpected keyword argument(s) {unknown}; accepted: {sorted(_CAMEL)}")
-
+from .. import _builders
+from .. import _routes as routes
+from .._base import check_sugar
+from .._encode import dumps
+from ..errors import InvalidArgumentError
 
 if TYPE_CHECKING:
     from aiocustomerio_pipelines._sync_resources import SyncPipelinesResources as _Resources
+    from typing_extensions import Unpack
+
+    from .._base import RequestOptions
+    from .ingest import SyncPipelinesIngestor
 else:
     from .._base import SyncResources as _Resources
+
+CALL_TYPES = _builders.CALL_TYPES
+When = str | _dt.datetime | _dt.date
 
 
 class SyncPipelinesAPI(_Resources):
     """``cio.pipelines``: the Data Pipelines API (the Segment-compatible calls).
 
-    Every call takes ``user_id`` or ``anonymous_id``, and optionally ``context``, ``timestamp`` (a datetime is sent
-    as ISO 8601) and ``message_id`` (a ULID unless given).
+    Every call takes ``user_id`` or ``anonymous_id``, and optionally ``context``, ``integrations``, ``timestamp`` (a
+    datetime is sent as ISO 8601) and ``message_id`` (a ULID unless given), plus the per-call options ``timeout``,
+    ``extra_headers``, ``extra_query``, ``max_retries`` and ``retry_unsafe``.
     """
 
-    def _send(self, call_type: str, fields: Mapping[str, Any], common: Mapping[str, Any]) -> Any:
-        _check_common(call_type, common)
-        body = message(call_type, {**fields, **{_CAMEL.get(k, k): v for k, v in common.items()}})
-        return self.operation("POST", f"/{call_type}")(body=body)
-
-    def identify(self, user_id: str | None = None, traits: Mapping[str, Any] | None = None, **common: Any) -> Any:
-        return self._send("identify", {"userId": user_id, "traits": dict(traits or {})}, common)
+    def identify(
+        self,
+        user_id: str | None = None,
+        traits: Mapping[str, Any] | None = None,
+        *,
+        anonymous_id: str | None = None,
+        timestamp: When | None = None,
+        message_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        integrations: Mapping[str, Any] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> None:
+        """Identify a person and set their traits."""
+        if options:
+            check_sugar("pipelines", SyncPipelinesAPI.identify, options)
+        body = _builders.pipelines_message(
+            "identify", user_id, anonymous_id, {"traits": dict(traits or {})},
+            timestamp=timestamp, message_id=message_id, context=context, integrations=integrations,
+        )  # fmt: skip
+        return self.route(routes.PIPELINES_IDENTIFY)(body=body, **options)
 
     def track(
         self,
         user_id: str | None = None,
         event: str | None = None,
         properties: Mapping[str, Any] | None = None,
-        **common: Any,
-    ) -> Any:
+        *,
+        anonymous_id: str | None = None,
+        timestamp: When | None = None,
+        message_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        integrations: Mapping[str, Any] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> None:
+        """Record an event a person performed."""
+        if options:
+            check_sugar("pipelines", SyncPipelinesAPI.track, options)
         if not event:
-            raise ValueError("track needs event, the event's name")
-        fields = {"userId": user_id, "event": event, "properties": dict(properties or {})}
-        return self._send("track", fields, common)
+            raise InvalidArgumentError("track needs event, the event's name")
+        body = _builders.pipelines_message(
+            "track", user_id, anonymous_id, {"event": event, "properties": dict(properties or {})},
+            timestamp=timestamp, message_id=message_id, context=context, integrations=integrations,
+        )  # fmt: skip
+        return self.route(routes.PIPELINES_TRACK)(body=body, **options)
 
     def page(
         self,
         user_id: str | None = None,
         name: str | None = None,
         properties: Mapping[str, Any] | None = None,
-        **common: Any,
-    ) -> Any:
-        return self._send("page", {"userId": user_id, "name": name, "properties": dict(properties or {})}, common)
+        *,
+        anonymous_id: str | None = None,
+        timestamp: When | None = None,
+        message_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        integrations: Mapping[str, Any] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> None:
+        """Record a page view."""
+        if options:
+            check_sugar("pipelines", SyncPipelinesAPI.page, options)
+        fields: dict[str, Any] = {"properties": dict(properties or {})}
+        if name is not None:
+            fields["name"] = name
+        body = _builders.pipelines_message(
+            "page", user_id, anonymous_id, fields,
+            timestamp=timestamp, message_id=message_id, context=context, integrations=integrations,
+        )  # fmt: skip
+        return self.route(routes.PIPELINES_PAGE)(body=body, **options)
 
     def screen(
         self,
         user_id: str | None = None,
         name: str | None = None,
         properties: Mapping[str, Any] | None = None,
-        **common: Any,
-    ) -> Any:
-        fields = {"userId": user_id, "name": name, "properties": dict(properties or {})}
-        return self._send("screen", fields, common)
+        *,
+        anonymous_id: str | None = None,
+        timestamp: When | None = None,
+        message_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        integrations: Mapping[str, Any] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> None:
+        """Record a mobile screen view."""
+        if options:
+            check_sugar("pipelines", SyncPipelinesAPI.screen, options)
+        fields: dict[str, Any] = {"properties": dict(properties or {})}
+        if name is not None:
+            fields["name"] = name
+        body = _builders.pipelines_message(
+            "screen", user_id, anonymous_id, fields,
+            timestamp=timestamp, message_id=message_id, context=context, integrations=integrations,
+        )  # fmt: skip
+        return self.route(routes.PIPELINES_SCREEN)(body=body, **options)
 
     def group(
         self,
         user_id: str | None = None,
         group_id: str | None = None,
         traits: Mapping[str, Any] | None = None,
-        **common: Any,
-    ) -> Any:
+        *,
+        anonymous_id: str | None = None,
+        timestamp: When | None = None,
+        message_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        integrations: Mapping[str, Any] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> None:
+        """Associate a person with a group (an object) and set the group's traits."""
+        if options:
+            check_sugar("pipelines", SyncPipelinesAPI.group, options)
         if not group_id:
-            raise ValueError("group needs group_id, the object's id")
-        return self._send("group", {"userId": user_id, "groupId": group_id, "traits": dict(traits or {})}, common)
+            raise InvalidArgumentError("group needs group_id, the object's id")
+        body = _builders.pipelines_message(
+            "group", user_id, anonymous_id, {"groupId": group_id, "traits": dict(traits or {})},
+            timestamp=timestamp, message_id=message_id, context=context, integrations=integrations,
+        )  # fmt: skip
+        return self.route(routes.PIPELINES_GROUP)(body=body, **options)
 
-    def alias(self, user_id: str, previous_id: str, **common: Any) -> Any:
-        return self._send("alias", {"userId": user_id, "previousId": previous_id}, common)
+    def alias(
+        self,
+        user_id: str,
+        previous_id: str,
+        *,
+        timestamp: When | None = None,
+        message_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        integrations: Mapping[str, Any] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> None:
+        """Merge ``previous_id`` (an earlier id or anonymous id) into ``user_id``."""
+        if options:
+            check_sugar("pipelines", SyncPipelinesAPI.alias, options)
+        body = _builders.pipelines_message(
+            "alias", user_id, None, {"previousId": previous_id},
+            timestamp=timestamp, message_id=message_id, context=context, integrations=integrations,
+        )  # fmt: skip
+        return self.route(routes.PIPELINES_ALIAS)(body=body, **options)
 
-    def batch(self, messages: Sequence[Mapping[str, Any]]) -> Any:
+    def batch(self, messages: Sequence[Mapping[str, Any]], **options: Unpack[RequestOptions]) -> None:
         """Send up to 500 KB of messages in one request; each needs a ``type`` and may be at most 32 KB."""
-        prepared = []
-        for i, msg in enumerate(messages):
-            call_type = msg.get("type")
-            if not isinstance(call_type, str):
-                raise ValueError(f"batch[{i}] needs a type: one of {', '.join(CALL_TYPES)}")
-            prepared.append(message(call_type, msg))
-            _payload.check_item(f"Pipelines batch message [{i}]", dumps(prepared[-1], "iso"))
-        return self.operation("POST", "/batch")(body={"batch": prepared})
+        prepared = [_builders.pipelines_batch_item(i, m) for i, m in enumerate(messages)]
+        for i, message in enumerate(prepared):
+            _builders.check_item(f"Pipelines batch message [{i}]", dumps(message, "iso"))
+        return self.route(routes.PIPELINES_BATCH)(body={"batch": prepared}, **options)
 
     def ingestor(self, **options: Any) -> SyncPipelinesIngestor:
         """A batching, back-pressured ingestor for Pipelines ``/batch`` (see ``aiocustomerio.ingest``)."""

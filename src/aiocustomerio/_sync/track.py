@@ -4,153 +4,182 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from .. import _payload
-from .._encode import dumps, unix_seconds, without_none
-from .._ids import new_ulid, stamp_track_event
-
-if TYPE_CHECKING:
-    from .ingest import SyncTrackIngestor
-
-PERSON = "/api/v1/customers/{identifier}"
-
-
-def _timestamp(value: _dt.datetime | int | float | None) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, (_dt.datetime, _dt.date)):
-        return unix_seconds(value)
-    return int(value)
-
+from .. import _builders
+from .. import _routes as routes
+from .._base import check_sugar
+from .._encode import dumps
+from .._ids import stamp_track_event
+from ..errors import InvalidArgumentError
 
 if TYPE_CHECKING:
     from aiocustomerio_track._sync_resources import SyncTrackResources as _Resources
+    from aiocustomerio_track.models.batch_response_207 import BatchResponse207
+    from typing_extensions import Unpack
+
+    from .._base import RequestOptions
+    from .ingest import SyncTrackIngestor
 else:
     from .._base import SyncResources as _Resources
 
+_ATTRIBUTES_HINT = "attributes go in the mapping: identify('u1', {'plan': 'pro'}) or attributes={...}"
+IdType = Literal["id", "email", "cio_id"]
+Platform = Literal["ios", "android"]
+
 
 class SyncTrackAPI(_Resources):
-    """``cio.track``: people, events, devices, segments, and Track v2 entities and batches."""
+    """``cio.track``: people, events, devices, segments, and Track v2 entities and batches.
 
-    def identify(self, identifier: str | int, attributes: Mapping[str, Any] | None = None, **more: Any) -> Any:
-        """Create or update a person; ``identifier`` is an id, an email or ``cio_<id>``."""
-        body = {**(attributes or {}), **more}
-        return self.operation("PUT", PERSON)(identifier=identifier, body=body)
+    Every method also takes the per-call options ``timeout``, ``extra_headers``, ``extra_query``, ``max_retries``
+    and ``retry_unsafe``; anything else is refused with the closest valid name, before anything is sent.
+    """
+
+    def identify(
+        self,
+        identifier: str | int,
+        attributes: Mapping[str, Any] | None = None,
+        *,
+        email: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> None:
+        """Create or update a person; ``identifier`` is an id, an email or ``cio_<id>``.
+
+        ``attributes`` are the person's attributes (``{"plan": "pro"}``), sent as they are.
+        """
+        if options:
+            check_sugar("track", SyncTrackAPI.identify, options, _ATTRIBUTES_HINT)
+        body = dict(attributes) if attributes else {}
+        if email is not None:
+            body["email"] = email
+        return self.route(routes.IDENTIFY)(identifier, body=body, **options)
 
     def event(
         self,
         identifier: str | int,
         name: str,
-        data: Mapping[str, Any] | None = None,
+        attributes: Mapping[str, Any] | None = None,
         *,
         id: str | None = None,
-        timestamp: _dt.datetime | int | None = None,
+        timestamp: _builders.Timestamp | None = None,
         type: str | None = None,
-    ) -> Any:
+        **options: Unpack[RequestOptions],
+    ) -> None:
         """Track an event for a person. ``id`` (a ULID unless given) lets Customer.io drop a retried duplicate."""
-        body = without_none(
-            dict(name=name, data=dict(data or {}), id=id or new_ulid(), timestamp=_timestamp(timestamp), type=type)
-        )
-        return self.operation("POST", f"{PERSON}/events")(identifier=identifier, body=body)
+        if options:
+            check_sugar("track", SyncTrackAPI.event, options, _ATTRIBUTES_HINT)
+        body = _builders.track_event(name, attributes, id=id, timestamp=timestamp, type=type)
+        return self.route(routes.EVENT)(identifier, body=body, **options)
 
     def anonymous_event(
         self,
         anonymous_id: str,
         name: str,
-        data: Mapping[str, Any] | None = None,
+        attributes: Mapping[str, Any] | None = None,
         *,
         id: str | None = None,
-        timestamp: _dt.datetime | int | None = None,
-    ) -> Any:
+        timestamp: _builders.Timestamp | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> None:
         """Track an event for someone not yet identified; it merges into the person once they are."""
-        body = without_none(
-            dict(
-                anonymous_id=anonymous_id,
-                name=name,
-                data=dict(data or {}),
-                id=id or new_ulid(),
-                timestamp=_timestamp(timestamp),
-            )
-        )
-        return self.operation("POST", "/api/v1/events")(body=body)
+        if options:
+            check_sugar("track", SyncTrackAPI.anonymous_event, options)
+        body = _builders.track_event(name, attributes, id=id, timestamp=timestamp, anonymous_id=anonymous_id)
+        return self.route(routes.ANONYMOUS_EVENT)(body=body, **options)
 
-    def delete(self, identifier: str | int) -> Any:
-        return self.operation("DELETE", PERSON)(identifier=identifier)
+    def delete(self, identifier: str | int, **options: Unpack[RequestOptions]) -> None:
+        """Delete a person."""
+        return self.route(routes.DELETE_PERSON)(identifier, **options)
 
-    def suppress(self, identifier: str | int) -> Any:
-        return self.operation("POST", f"{PERSON}/suppress")(identifier=identifier)
+    def suppress(self, identifier: str | int, **options: Unpack[RequestOptions]) -> None:
+        """Suppress a person: delete them and ignore further data for their identifier."""
+        return self.route(routes.SUPPRESS)(identifier, **options)
 
-    def unsuppress(self, identifier: str | int) -> Any:
-        return self.operation("POST", f"{PERSON}/unsuppress")(identifier=identifier)
+    def unsuppress(self, identifier: str | int, **options: Unpack[RequestOptions]) -> None:
+        return self.route(routes.UNSUPPRESS)(identifier, **options)
 
     def add_device(
         self,
         identifier: str | int,
         device_id: str,
-        platform: str,
+        platform: Platform,
         *,
-        last_used: _dt.datetime | int | None = None,
+        last_used: _builders.Timestamp | None = None,
         attributes: Mapping[str, Any] | None = None,
-    ) -> Any:
-        if platform not in {"ios", "android"}:
-            raise ValueError(f"platform must be 'ios' or 'android', not {platform!r}")
-        device = without_none(
-            dict(
-                id=device_id,
-                platform=platform,
-                last_used=_timestamp(last_used),
-                attributes=dict(attributes) if attributes else None,
-            )
-        )
-        return self.operation("PUT", f"{PERSON}/devices")(identifier=identifier, body={"device": device})
+        **options: Unpack[RequestOptions],
+    ) -> None:
+        """Add or update a person's mobile device (``platform``: ``"ios"`` or ``"android"``)."""
+        if platform not in ("ios", "android"):
+            raise InvalidArgumentError(f"platform must be 'ios' or 'android', not {platform!r}")
+        device: dict[str, Any] = {"id": device_id, "platform": platform}
+        if last_used is not None:
+            device["last_used"] = _builders.unix_seconds(last_used)
+        if attributes:
+            device["attributes"] = dict(attributes)
+        return self.route(routes.ADD_DEVICE)(identifier, body={"device": device}, **options)
 
-    def delete_device(self, identifier: str | int, device_id: str) -> Any:
-        return self.operation("DELETE", f"{PERSON}/devices/{{device_id}}")(identifier=identifier, device_id=device_id)
+    def delete_device(self, identifier: str | int, device_id: str, **options: Unpack[RequestOptions]) -> None:
+        return self.route(routes.DELETE_DEVICE)(identifier, device_id, **options)
 
-    def merge(self, primary: Mapping[str, Any], secondary: Mapping[str, Any]) -> Any:
+    def merge(
+        self, primary: Mapping[str, Any], secondary: Mapping[str, Any], **options: Unpack[RequestOptions]
+    ) -> None:
         """Merge ``secondary`` into ``primary``; each is one identifier, e.g. ``{"email": "a@example.com"}``."""
         for label, who in (("primary", primary), ("secondary", secondary)):
-            if len(who) != 1 or next(iter(who)) not in {"id", "email", "cio_id"}:
-                raise ValueError(f"{label} must name exactly one of id, email or cio_id, e.g. {{'id': 'user_1'}}")
-        return self.operation("POST", "/api/v1/merge_customers")(
-            body={"primary": dict(primary), "secondary": dict(secondary)}
-        )
+            if not isinstance(who, Mapping) or len(who) != 1 or next(iter(who)) not in _builders.PERSON_KEYS:
+                raise InvalidArgumentError(
+                    f"{label} must name exactly one of id, email or cio_id, e.g. {{'id': 'user_1'}}"
+                )
+        return self.route(routes.MERGE)(body={"primary": dict(primary), "secondary": dict(secondary)}, **options)
 
-    def add_to_segment(self, segment_id: int, ids: Iterable[str | int], *, id_type: str | None = None) -> Any:
+    def add_to_segment(
+        self,
+        segment_id: int,
+        ids: Iterable[str | int],
+        *,
+        id_type: IdType | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> None:
         """Add people to a manual segment (``id_type``: ``id``, ``email`` or ``cio_id``)."""
-        return self._segment("add_customers", segment_id, ids, id_type)
+        op = self.route(routes.ADD_TO_SEGMENT)
+        if id_type is None:
+            return op(segment_id, body={"ids": list(ids)}, **options)
+        else:
+            return op(segment_id, body={"ids": list(ids)}, id_type=id_type, **options)
 
-    def remove_from_segment(self, segment_id: int, ids: Iterable[str | int], *, id_type: str | None = None) -> Any:
-        return self._segment("remove_customers", segment_id, ids, id_type)
+    def remove_from_segment(
+        self,
+        segment_id: int,
+        ids: Iterable[str | int],
+        *,
+        id_type: IdType | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> None:
+        op = self.route(routes.REMOVE_FROM_SEGMENT)
+        if id_type is None:
+            return op(segment_id, body={"ids": list(ids)}, **options)
+        else:
+            return op(segment_id, body={"ids": list(ids)}, id_type=id_type, **options)
 
-    def _segment(self, action: str, segment_id: int, ids: Iterable[str | int], id_type: str | None) -> Any:
-        op = self.operation("POST", f"/api/v1/segments/{{segment_id}}/{action}")
-        kwargs: dict[str, Any] = {"segment_id": segment_id, "body": {"ids": list(ids)}}
-        if id_type is not None:
-            kwargs["id_type"] = id_type
-        return op(**kwargs)
-
-    def entity(self, entity: Mapping[str, Any]) -> Any:
+    def entity(self, entity: Mapping[str, Any], **options: Unpack[RequestOptions]) -> None:
         """Send one Track v2 entity (person or object, any action); events get a dedup ``id`` when they lack one."""
-        return self.operation("POST", "/api/v2/entity")(body=with_event_id(entity))
+        return self.route(routes.ENTITY)(body=stamp_track_event(dict(entity)), **options)
 
-    def batch(self, entities: Sequence[Mapping[str, Any]]) -> Any:
-        """Send up to 500 KB of Track v2 entities in one request; each entity may be at most 32 KB."""
-        prepared = [with_event_id(e) for e in entities]
+    def batch(
+        self, entities: Sequence[Mapping[str, Any]], **options: Unpack[RequestOptions]
+    ) -> BatchResponse207 | None:
+        """Send up to 500 KB of Track v2 entities in one request; each entity may be at most 32 KB.
+
+        The answer is ``None`` when every entity was accepted, else the 207 listing the ones refused.
+        """
+        prepared = [stamp_track_event(dict(e)) for e in entities]
         for i, entity in enumerate(prepared):
-            _payload.check_item(f"Track v2 batch entity [{i}]", dumps(entity))
-        return self.operation("POST", "/api/v2/batch")(body={"batch": prepared})
+            _builders.check_item(f"Track v2 batch entity [{i}]", dumps(entity))
+        return self.route(routes.TRACK_BATCH)(body={"batch": prepared}, **options)
 
     def ingestor(self, **options: Any) -> SyncTrackIngestor:
         """A batching, back-pressured ingestor for Track v2 ``/api/v2/batch`` (see ``aiocustomerio.ingest``)."""
         from .ingest import SyncTrackIngestor
 
         return SyncTrackIngestor(self.connect, **options)
-
-
-def with_event_id(entity: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a v2 entity with a ULID ``id`` on event actions that lack one (Customer.io dedups on it)."""
-    return stamp_track_event(dict(entity))
