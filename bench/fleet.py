@@ -134,7 +134,7 @@ async def _calls(base_url: str, store: str | None, calls: int) -> int:
 
         async def produce(offset: int) -> None:
             for i in range(offset, calls, 64):
-                await cio.track.identify(f"user_{i}", plan="pro")
+                await cio.track.identify(f"user_{i}", {"plan": "pro"})
 
         await asyncio.gather(*(produce(p) for p in range(64)))
     return calls
