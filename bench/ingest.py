@@ -17,6 +17,8 @@ environment only. Each event is a realistic Track v2 event of about 340 bytes. O
                    through one httpx client: the ceiling for anything that posts through httpx
 - spool-many:      ingestor with a spool, `put_many` of 500 events (one group commit each)
 - spool-producers: ingestor with a spool, 64 producer tasks each awaiting `event(...)` (group commit)
+- spool-put:       ingestor with a spool, `put_nowait(entity)` as in ingestor-put (durable at the next group commit),
+                   awaiting `put` only when the queue is full
 - pipelines:       `await ing.track(...)` per event through the Pipelines ingestor
 
 Peer scenarios (``bench.peers``, run by the interpreter of ``.bench/peers``, always over HTTPS) are skipped with a
@@ -196,6 +198,21 @@ async def run_spool_producers(base_url: str, events: int) -> int:
     return events
 
 
+async def run_spool_put(base_url: str, events: int) -> int:
+    from aiocustomerio.ingest import Ingestor, QueueFull
+
+    with tempfile.TemporaryDirectory() as tmp:
+        async with client(base_url) as http, Ingestor(http, spool=os.path.join(tmp, "spool.db")) as ing:
+            for i in range(events):
+                item = entity(i)
+                try:
+                    ing.put_nowait(item)
+                except QueueFull:
+                    await ing.put(item)
+        assert ing.report.delivered == events, ing.report.summary()
+    return events
+
+
 async def run_facade_per_event(base_url: str, events: int, transport: str = "httpx") -> int:
     # 64 callers, as the issue asks (httpx's pool spends more CPU per request with many in flight than with 8). The
     # limiter is off so the row measures the client, not Customer.io's rate limits.
@@ -253,6 +270,7 @@ SCENARIOS: dict[str, Row] = {
     "raw-httpx-encode": Row("(c') raw httpx + orjson from the dicts (SDK ceiling)", run_raw_httpx_encode, "batched"),
     "spool-many": Row("(d) ingestor + spool, put_many(500)", run_spool_many, "batched"),
     "spool-producers": Row("(d') ingestor + spool, 64 producers", run_spool_producers, "batched"),
+    "spool-put": Row("(d'') ingestor + spool, put_nowait(dict)", run_spool_put, "batched"),
     "ingestor-tls": Row("(a) ingestor over HTTPS", run_ingestor, "batched", tls=True),
     "raw-httpx-tls": Row("(c) raw httpx over HTTPS, pre-built batches", run_raw_httpx, "batched", tls=True),
     "peer-async-customerio-batch": Row(

@@ -123,6 +123,25 @@ async def test_cancelling_a_producer_awaiting_the_commit_affects_only_that_produ
     assert server.ids == {f"c{i}" for i in range(20)} | {"after"}
 
 
+async def test_producers_awaiting_a_commit_whose_task_is_cancelled_do_not_hang(
+    server: BatchServer, client: ClientFactory, tmp_path: Path
+) -> None:
+    # The commit loop is only cancelled when the event loop shuts down; its waiting producers must then end too.
+    ing = Ingestor(client(), spool=tmp_path / "spool.db")
+    await ing.start()
+    producers = [asyncio.ensure_future(ing.event("u", "e", id=f"k{i}")) for i in range(3)]
+    await asyncio.sleep(0)  # staged, the commit loop started
+    assert ing._spool is not None and ing._spool._task is not None
+    ing._spool._task.cancel()
+    results = await asyncio.wait_for(asyncio.gather(*producers, return_exceptions=True), 10)
+    assert all(isinstance(r, asyncio.CancelledError) for r in results)
+    # Not accepted, so close() does not wait for them; a later put still gets its own commit.
+    await asyncio.wait_for(ing.event("u", "e", id="later"), 10)
+    report = await asyncio.wait_for(ing.close(), 10)
+    assert report.accepted == report.delivered == 1 and report.ok
+    assert server.ids == {"later"}
+
+
 async def test_a_producer_cancelled_right_after_it_was_given_room_does_not_block_the_next() -> None:
     from aiocustomerio.ingest._queue import Room
 
