@@ -6,10 +6,12 @@ import json
 import os
 import re
 import signal
+import sqlite3
 from pathlib import Path
 
 import pytest
 
+from aiocustomerio.ingest import inspect_spool
 from tests.support.batch_server import BatchServer
 from tests.support.redis_server import RedisServer
 
@@ -18,6 +20,14 @@ from .ingest_support import event, run_cli, start_cli, until
 
 def _pids(err: str) -> dict[int, int]:
     return {int(i): int(pid) for i, pid in re.findall(r"^worker (\d+): pid (\d+)", err, re.MULTILINE)}
+
+
+def _spooled(path: Path) -> int:
+    """Rows a worker's spool holds (0 while the worker has not created it yet); safe while the worker writes."""
+    try:
+        return inspect_spool(path).pending
+    except (FileNotFoundError, sqlite3.Error):
+        return 0
 
 
 async def test_workers_split_the_file_and_add_up_their_reports(server: BatchServer, tmp_path: Path) -> None:
@@ -68,7 +78,12 @@ async def test_a_signal_to_the_coordinator_reaches_every_worker(server: BatchSer
     data.write_text("\n".join(event(i) for i in range(6000)) + "\n")
     server.stall()
     run = await start_cli(server, str(data), "--workers", "2", "--drain-timeout", "1", "--no-progress")
-    await until(lambda: server.requests >= 4)  # both workers have batches in flight (2 each)
+    # Every worker has accepted lines (so its signal handlers are in place: they are installed before it reads) and
+    # none can deliver them. Counting requests at the server is not enough: on a busy machine one worker can have
+    # all its batches in flight (partial ones, flushed by max_wait) while the other is still importing, and a
+    # signal then finds that one before it has read anything, with nothing to keep.
+    spools = [tmp_path / f"events.jsonl.spool.{i}of2.db" for i in (1, 2)]
+    await until(lambda: all(_spooled(spool) > 0 for spool in spools), timeout=60)
     run.signal(signal.SIGTERM)
     code = await run.wait(timeout=60)
     assert code == 143, run.err

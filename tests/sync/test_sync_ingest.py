@@ -78,12 +78,16 @@ def test_event_blocks_while_the_queue_is_full_and_resumes_when_there_is_room(ser
 
 def test_a_put_waiting_longer_than_put_timeout_raises_and_is_not_accepted(server: ThreadedServer) -> None:
     server.stall()
-    ing = SyncTrackIngestor(server.http(), max_queue=1, max_wait=0.0, put_timeout=0.3).start()
+    # put_timeout also bounds start() and the first put and report read, which build the HTTP client and the first
+    # request on the loop thread: about 0.1 s on an idle machine, up to a second on a loaded 2-core one. 3 s keeps
+    # those clear of it; only the put that waits for room (the server holds k0) reaches it.
+    ing = SyncTrackIngestor(server.http(), max_queue=1, max_wait=0.0, put_timeout=3.0).start()
     ing.event("u", "n", id="k0")
     started = time.monotonic()
-    with pytest.raises(IngestorTimeout, match=r"put_timeout=0\.3"):
+    with pytest.raises(IngestorTimeout, match=r"put_timeout=3\.0"):
         ing.event("u", "n", id="k1")
-    assert time.monotonic() - started < 5
+    waited = time.monotonic() - started
+    assert 3.0 <= waited < 60, waited  # waited for the bound, then gave up (the server would hold it forever)
     assert ing.report.accepted == 1
     server.unstall()
     assert ing.close(timeout=10).delivered == 1
