@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import time
@@ -51,23 +50,9 @@ async def _fleet(url: str, store: str | None, rate: int, duration: float) -> lis
     args = ["--track-url", url, "--rate", str(rate), "--duration", str(duration), "--concurrency", "8"]
     if store is not None:
         args += ["--store", store, "--fleet-size", str(WORKERS)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tests.support.fleet_worker",
-            "--worker",
-            str(i),
-            *args,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-            cwd=ROOT,
-            env=env,
-        )
-        for i in range(WORKERS)
-    ]
+    from tests.support.fleet_worker import spawn
+
+    procs = [await spawn(i, args, stderr=asyncio.subprocess.DEVNULL) for i in range(WORKERS)]
     for proc in procs:
         assert proc.stdout is not None
         await proc.stdout.readline()  # "ready"

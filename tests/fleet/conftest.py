@@ -2,18 +2,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from tests.support.fleet_worker import spawn
 from tests.support.redis_server import redis_server
 
 __all__ = ["Worker", "redis_server", "run_fleet"]
 
-ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 60.0  # importing generated code can take seconds per process on a busy 2-core machine
 
 
@@ -32,23 +29,7 @@ async def run_fleet(
     Returns the start on this process's ``time.monotonic()`` clock (the in-process servers' clock) and the
     workers' results; ``started`` gets that start as soon as it is known.
     """
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tests.support.fleet_worker",
-            "--worker",
-            str(i),
-            *args,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=ROOT,
-            env=env,
-        )
-        for i in range(n)
-    ]
+    procs = [await spawn(i, args) for i in range(n)]
     try:
         for proc in procs:
             assert proc.stdout is not None

@@ -7,6 +7,8 @@ and reads the start time (a ``time.time()`` value) from stdin, so every worker o
 ``--mode trigger``: ``--count`` broadcast triggers of broadcast 7) and prints one JSON line: calls that succeeded,
 errors by type, the slowest call and the statuses its transport saw (retried ones included). Library warnings go
 to stderr.
+
+``await spawn(i, args)`` starts worker ``i`` this way from the repository root (the tests' fleets and bench.fleet).
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ import asyncio
 import collections
 import json
 import logging
+import os
 import sys
 import time
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,6 +30,27 @@ import httpx
 from aiocustomerio import CustomerIO, Limits, Rate
 from aiocustomerio._http import build_inner_transport
 from aiocustomerio._retry import RetryPolicy
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def spawn(
+    worker: int, args: Sequence[str], *, stderr: int = asyncio.subprocess.PIPE
+) -> asyncio.subprocess.Process:
+    """Worker number ``worker`` in a fresh interpreter, with stdin and stdout piped for the start handshake."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.support.fleet_worker",
+        "--worker",
+        str(worker),
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=stderr,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
 
 class _Counting(httpx.AsyncBaseTransport):
