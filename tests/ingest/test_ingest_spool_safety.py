@@ -258,3 +258,29 @@ async def test_put_after_close_raises(client: ClientFactory) -> None:
     await ing.close()
     with pytest.raises(IngestorClosed):
         await ing.event("u", "e")
+
+
+def _size(path: str) -> int:
+    return os.stat(path).st_size
+
+
+async def test_the_wal_is_checkpointed_while_items_keep_coming(
+    server: BatchServer, client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite's automatic checkpoints are off (a commit may run on the event loop): the spool runs its own, on its
+    # thread. Without them the WAL of these 400 commits would grow past 1.5 MB.
+    monkeypatch.setattr(_spool, "CHECKPOINT_BYTES", 64 * 1024)
+    spool = tmp_path / "spool.db"
+    server.stall()  # nothing is settled: only checkpoints can keep the WAL small
+    ing = Ingestor(client(), spool=spool)
+    await ing.start()
+    wal = f"{spool}-wal"
+    largest = 0
+    for i in range(400):
+        await ing.event("u", "e", {"pad": "x" * 200}, id=f"w{i}")  # one commit each
+        largest = max(largest, _size(wal))
+    assert largest < 512 * 1024, largest
+    assert inspect_spool(spool).pending == 400  # and every item is in the spool, readable by another connection
+    server.unstall()
+    report = await asyncio.wait_for(ing.close(), 30)
+    assert report.ok and report.delivered == 400
