@@ -107,3 +107,19 @@ def test_importing_the_facade_does_not_import_models() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     assert importlib.import_module("aiocustomerio")
+
+
+def test_importing_the_package_loads_the_sync_client_only_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import aiocustomerio, sys\n"
+        "print(sorted(m for m in sys.modules if m.startswith('aiocustomerio._sync') or 'sync_resources' in m))\n"
+        "from aiocustomerio import SyncCustomerIO, SyncTrackIngestor\n"
+        "print(SyncCustomerIO.__module__, SyncTrackIngestor.__module__, 'SyncCustomerIO' in dir(aiocustomerio))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["[]", "aiocustomerio._sync.client aiocustomerio._sync.ingest True"]
+    with pytest.raises(AttributeError, match="no attribute 'SyncCustomerIo'"):
+        _ = importlib.import_module("aiocustomerio").SyncCustomerIo

@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 
 SNIPPET = """
-from aiocustomerio import SyncCustomerIO
+from aiocustomerio import IngestorTimeout, SyncCustomerIO, SyncTrackIngestor
+
+def lazy(ing: SyncTrackIngestor, error: IngestorTimeout) -> None:  # loaded on first use, typed all the same
+    reveal_type(error)
 
 def main(cio: SyncCustomerIO) -> None:
     reveal_type(cio.app.campaigns.list_campaigns())
@@ -35,6 +38,7 @@ def test_the_sync_client_is_typed(tmp_path: Path) -> None:
     assert 'Revealed type is "httpx._models.Response"' in out
     assert 'Revealed type is "aiocustomerio._sync.ingest.SyncTrackIngestor"' in out
     assert 'Revealed type is "None"' in out
+    assert 'Revealed type is "aiocustomerio._sync.ingest.IngestorTimeout"' in out
     assert 'Revealed type is "aiocustomerio.ingest.' in out and 'IngestReport"' in out
     assert 'Unexpected keyword argument "timestmp"' in out
     assert '"SyncCampaignsResource" has no attribute "lst"' in out
