@@ -18,8 +18,9 @@ delivered are sent again (dedup ids make that harmless), and one person's update
 event loop: it only appends a few pages to the WAL in the OS page cache (~0.15 ms), which is less than handing it to
 a thread and back costs (waking the thread, the GIL going back and forth with the loop, the wake-up of the loop).
 Everything that can wait on the disk runs on one dedicated thread: checkpoints (the fsyncs; SQLite's automatic ones
-are off and the commit loop runs one every `CHECKPOINT_BYTES` of WAL, between commits so the connection is never
-used by two threads at once), large commits, reading leftovers, opening and closing. WAL with synchronous=NORMAL
+are off: the commit loop starts them every `CHECKPOINT_BYTES` of WAL, on a connection of their own, beside the
+commits), large commits, reading leftovers, opening and closing. The commits' connection is never used by two threads
+at once. WAL with synchronous=NORMAL
 survives the process being killed (the WAL is in the OS page cache once the commit returns), not a power loss.
 """
 
@@ -65,6 +66,8 @@ COMMIT_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
 INLINE_COMMIT_BYTES = 256 * 1024
 # WAL growth (estimated from what is committed) between two checkpoints: SQLite's own default is ~4 MB.
 CHECKPOINT_BYTES = 4 * 1024 * 1024
+# Checkpoint passes beside the commits before the short one that holds them (see `Spool._checkpoint`).
+CHECKPOINT_PASSES = 2
 _PAGE = 4096
 
 
@@ -219,6 +222,9 @@ class Spool:
         self._submitted = 0
         self._finished = 0
         self._wal_bytes = 0  # committed since the last checkpoint (estimated)
+        self._pass: asyncio.Future[None] | None = None  # a checkpoint running beside the commits
+        self._passes = 0
+        self._ckpt_conn: sqlite3.Connection | None = None  # its own connection, used on the thread only
         # Settlement bookkeeping, for deleting chunks in order.
         self._live: deque[_Chunk] = deque()
         self._chunk_of: dict[int, _Chunk] = {}
@@ -416,8 +422,7 @@ class Spool:
                             waiter.set_result(None)
                     # Pages written: the chunk's, plus about two for the b-tree, the trim and the dead letters.
                     self._wal_bytes += (len(chunk[3]) if chunk else 0) + 2 * _PAGE + 400 * len(dead)
-                    if self._wal_bytes >= CHECKPOINT_BYTES:
-                        await self._checkpoint()  # its producers are released already; new items wait for it
+                    await self._checkpoint()
                     continue
                 self._broken(error, inserts, dead)
                 return
@@ -469,16 +474,41 @@ class Spool:
             self._on_lost(lost)
 
     async def _checkpoint(self) -> None:
-        self._wal_bytes = 0
+        """Called after each commit (its producers released already). Every `CHECKPOINT_BYTES`, checkpoint passes
+        (the fsyncs) run on the thread, on a connection of their own, while commits go on: `CHECKPOINT_PASSES` of
+        them, each with less to copy than the one before. Then one short pass with commits held copies what was
+        committed meanwhile: the WAL is fully checkpointed, so the next commit starts it over from the beginning
+        and it stays small (it cannot while commits keep coming). Measured: passes of ~20-40 ms, then ~15 ms, then
+        a held one of ~5-10 ms, instead of ~50 ms with every producer waiting."""
+        running = self._pass
         try:
-            await self._run(self._checkpoint_wal)
+            if running is not None:
+                if not running.done():
+                    return
+                self._pass = None
+                running.result()
+                if self._passes < CHECKPOINT_PASSES:
+                    self._start_pass()  # each one has less to copy than the one before
+                else:
+                    await self._run(self._checkpoint_wal)  # the catch-up: commits wait for it
+            elif self._wal_bytes >= CHECKPOINT_BYTES:
+                self._wal_bytes = self._passes = 0
+                self._start_pass()
         except Exception as exc:  # the WAL only grows until the next one: nothing is lost
             log.warning("spool checkpoint failed (the next one retries): %s", exc)
 
+    def _start_pass(self) -> None:
+        assert self._loop is not None
+        self._passes += 1
+        # Not counted as a job (`_run`): it does not use the commits' connection.
+        self._pass = self._loop.run_in_executor(self._executor, self._checkpoint_wal)
+
     def _checkpoint_wal(self) -> None:
-        if self._conn is not None:
-            # PASSIVE: it waits for no reader (an `inspect` of the spool); fetchall so the statement is finished.
-            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        conn = self._ckpt_conn
+        if conn is None:
+            conn = self._ckpt_conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        # PASSIVE: it waits for no reader (an `inspect` of the spool); fetchall so the statement is finished.
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def _write(
         self, chunk: Chunk | None, dead: list[tuple[int, bytes, int, str, float]], meta: dict[str, str], trim: int
@@ -509,6 +539,12 @@ class Spool:
         """Wait until everything staged so far is committed (or the spool broke)."""
         while self._task is not None and not self._task.done():
             await asyncio.wait([self._task])  # its outcome is the waiters', not ours
+        running = self._pass
+        if running is not None:
+            await asyncio.wait([running])
+            if running.exception() is not None:  # retrieved; the next pass (or close) checkpoints again
+                log.warning("spool checkpoint failed: %s", running.exception())
+            self._pass = None
 
     async def close(self) -> tuple[int, int] | None:
         """Commit what is staged, unlock, and return (items, dead letters) left in the spool (None if unreadable)."""
@@ -528,6 +564,9 @@ class Spool:
         conn = self._conn
         assert conn is not None
         self._conn = None
+        if self._ckpt_conn is not None:
+            self._ckpt_conn.close()
+            self._ckpt_conn = None
         try:
             counts = _counts(conn)
             # Fold the WAL back so the spool is one file at rest.
