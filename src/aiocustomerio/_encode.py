@@ -20,6 +20,8 @@ DatetimeStyle = Literal["unix", "iso"]
 def unix_seconds(value: _dt.datetime | _dt.date | int | float) -> int:
     """The one timestamp rule for Track and App: unix seconds. Naive datetimes are taken as UTC (Customer.io stores
     timestamps in UTC), dates as their midnight UTC, numbers as unix seconds already (fractions dropped)."""
+    if type(value) is int:  # the common case, first: this runs once per ingested event
+        return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return int(value)
     if not isinstance(value, _dt.date):
@@ -137,7 +139,7 @@ def dumps(value: Any, style: DatetimeStyle = "unix") -> bytes:
         except TypeError:
             pass
         else:
-            if b"null" not in data:
+            if data.find(b"null") < 0:  # not `in`: see ingest/_encode.py
                 return data
     try:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=default).encode()

@@ -1,15 +1,18 @@
 """ULIDs for event and message IDs (https://github.com/ulid/spec).
 
-Called once per event on the ingestion path, so the per-call work is small: the 10-character timestamp part is
-encoded once per millisecond, the 80 random bits (16 characters, exactly 8 groups of 10 bits) through a
-1024-entry table, and fresh randomness is drawn only when the millisecond changes: within one millisecond the
-random part counts up, which is also what makes IDs from one process sort in creation order.
+Called once per event on the ingestion path, so the per-call work is small. Fresh randomness is drawn only when the
+millisecond changes: within one millisecond the 80-bit random part counts up, which is also what makes IDs from one
+process sort in creation order. The first 24 characters (time and the top 70 random bits) are encoded once per
+millisecond, or per 1,024 IDs within one; an ID then costs a clock read, the lock, and one lookup in a 1024-entry
+table of character pairs for its last 10 bits (no big-integer arithmetic on the per-event path).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
+import sys
 import threading
 import time
 from typing import Any
@@ -25,19 +28,21 @@ __all__ = [
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _PAIRS = tuple(a + b for a in _CROCKFORD for b in _CROCKFORD)  # 10 bits -> 2 characters
-_RANDOM_MAX = (1 << 80) - 1
 _TIME_MAX = (1 << 48) - 1
 
 # Bound once: the module attribute lookup is measurable at ingestion rates, and tests can replace the clock.
 _time_ns = time.time_ns
 
 _lock = threading.Lock()
-_last_ms = -1
-_last_random = 0
-_prefix_ms = -1
-_prefix = ""
-_head_key = -1  # (ms, random >> 10) that _head was encoded for
-_head = ""  # the first 24 characters: time and the top 70 random bits
+_HI_MAX = (1 << 70) - 1
+# IDs are numbered by one process-wide counter; `_state` is (millisecond, head, base, end, hi): number n in
+# base..end-1 gets `head + _PAIRS[n - base]`. `head` is the first 24 characters (the time and `hi`, the top 70 random
+# bits), unique per state, so distinct numbers give distinct IDs. The millisecond never goes back, even when the
+# wall clock does.
+_counter = itertools.count()
+_state: tuple[int, str, int, int, int] = (-1, "", 0, 0, 0)
+# Without the GIL, `next()` on a shared count is not atomic: every ID then takes the lock.
+_GIL = getattr(sys, "_is_gil_enabled", lambda: True)()
 
 
 def _encode_time(ms: int) -> str:
@@ -62,31 +67,39 @@ def _encode_random(r: int) -> str:
 
 def new_ulid() -> str:
     """A 26-character ULID; IDs made by this process sort in creation order, also within one millisecond."""
-    global _last_ms, _last_random, _prefix_ms, _prefix, _head_key, _head
     now_ms = _time_ns() // 1_000_000
+    if _GIL:
+        # The per-event path, without the lock: `next()` on the count is atomic under the GIL, and `_state` is read
+        # once. A number drawn just before another thread moved the state on is outside the new range: it takes
+        # the locked path, which draws again.
+        n = next(_counter)
+        ms, head, base, end, _ = _state
+        if now_ms <= ms and base <= n < end:
+            return head + _PAIRS[n - base]
+    return _new_ulid_locked(now_ms)
+
+
+def _new_ulid_locked(now_ms: int) -> str:
+    global _state
     with _lock:
-        if now_ms > _last_ms:
+        n = next(_counter)
+        ms, head, base, end, _ = _state
+        if now_ms <= ms and base <= n < end:
+            return head + _PAIRS[n - base]
+        if now_ms > ms:
             rand = int.from_bytes(os.urandom(10), "big")
+            ms, hi, lo = now_ms, rand >> 10, rand & 1023
         else:
-            # Same millisecond (or the wall clock stepped back): count up from the last ID so order is kept.
-            now_ms = _last_ms
-            rand = _last_random + 1
-            if rand > _RANDOM_MAX:
+            # Same millisecond (or the wall clock stepped back) and its 1,024 numbers used up: count up from the
+            # last ID, so order is kept.
+            hi, lo = _state[4] + 1, 0
+            if hi > _HI_MAX:
                 # Only after 2**80 IDs in one millisecond; borrowing the next millisecond keeps IDs unique.
-                now_ms += 1
                 rand = int.from_bytes(os.urandom(10), "big")
-        _last_ms = now_ms
-        _last_random = rand
-        key = (now_ms << 70) | (rand >> 10)
-        if key != _head_key:
-            # Counting up within a millisecond changes only the last 10 bits 1023 times in 1024: reuse the rest.
-            if now_ms != _prefix_ms:
-                _prefix = _encode_time(now_ms & _TIME_MAX)
-                _prefix_ms = now_ms
-            _head = _prefix + _encode_random(rand)[:-2]
-            _head_key = key
-        head = _head
-    return head + _PAIRS[rand & 1023]
+                ms, hi, lo = ms + 1, rand >> 10, rand & 1023
+        head = _encode_time(ms & _TIME_MAX) + _encode_random(hi << 10)[:14]
+        _state = (ms, head, n - lo, n - lo + 1024, hi)
+        return head + _PAIRS[lo]
 
 
 def ulid_timestamp_ms(ulid: str) -> int:
@@ -104,11 +117,10 @@ def ulid_timestamp_ms(ulid: str) -> int:
 
 def _reset_after_fork() -> None:
     # A forked child must not continue the parent's monotonic sequence: both would produce the same IDs.
-    global _lock, _last_ms, _last_random, _prefix_ms
+    global _lock, _counter, _state
     _lock = threading.Lock()
-    _last_ms = -1
-    _last_random = 0
-    _prefix_ms = -1
+    _counter = itertools.count()
+    _state = (-1, "", 0, 0, 0)
 
 
 if hasattr(os, "register_at_fork"):

@@ -157,3 +157,20 @@ async def test_a_trickle_is_sent_after_max_wait_without_close(server: BatchServe
                 break
             await asyncio.sleep(0.01)
         assert server.ids == {"t1"}
+
+
+async def test_a_full_queue_sends_open_batches_instead_of_waiting_out_max_wait(
+    server: BatchServer, client: ClientFactory
+) -> None:
+    # 100 items of room spread over 4 lanes: no batch ever fills by size or count. Producers waiting for room mean
+    # no more items can join the open batches, so they go out at once, not after max_wait (an hour here).
+    server.keep_bodies = True
+    async with Ingestor(client(), max_queue=100, concurrency=4, max_wait=3600) as ing:
+
+        async def produce() -> None:
+            for i in range(1000):
+                await ing.event(f"user_{i}", "e", id=f"q{i}")
+
+        await asyncio.wait_for(produce(), timeout=60)
+    assert server.ids == {f"q{i}" for i in range(1000)}
+    assert len(server.bodies) >= 10  # room for at most 100 at a time

@@ -16,7 +16,7 @@ ULID = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 @pytest.fixture(autouse=True)
 def _restore_generator_state(monkeypatch: pytest.MonkeyPatch) -> None:
     # Tests below move the clock around; the monotonic state must not leak into later IDs of the session.
-    for name in ("_last_ms", "_last_random", "_prefix_ms", "_prefix", "_head_key", "_head"):
+    for name in ("_counter", "_state"):
         monkeypatch.setattr(_ids, name, getattr(_ids, name))
 
 
@@ -44,7 +44,7 @@ def test_unique_and_sorted_within_a_process() -> None:
 
 
 def test_same_millisecond_counts_up(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_ids, "_last_ms", -1)
+    monkeypatch.setattr(_ids, "_state", (-1, "", 0, 0, 0))
     monkeypatch.setattr(_ids, "_time_ns", lambda: 1_700_000_000_123_000_000)
     first, second, third = new_ulid(), new_ulid(), new_ulid()
     assert first[:10] == second[:10] == third[:10]
@@ -54,8 +54,10 @@ def test_same_millisecond_counts_up(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_random_overflow_moves_to_next_millisecond(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_ids, "_time_ns", lambda: 1_700_000_000_123_000_000)
-    monkeypatch.setattr(_ids, "_last_ms", 1_700_000_000_123)
-    monkeypatch.setattr(_ids, "_last_random", (1 << 80) - 1)
+    # The last number of the last 1,024 of millisecond ...123: the random part is all ones.
+    head = _ids._encode_time(1_700_000_000_123) + "Z" * 14
+    monkeypatch.setattr(_ids, "_counter", itertools.count(1024))
+    monkeypatch.setattr(_ids, "_state", (1_700_000_000_123, head, 0, 1024, (1 << 70) - 1))
     ulid = new_ulid()
     assert ulid_timestamp_ms(ulid) == 1_700_000_000_124
 
@@ -63,7 +65,7 @@ def test_random_overflow_moves_to_next_millisecond(monkeypatch: pytest.MonkeyPat
 def test_clock_stepping_back_keeps_order(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = iter([1_700_000_000_500_000_000, 1_700_000_000_100_000_000])
     monkeypatch.setattr(_ids, "_time_ns", lambda: next(clock))
-    monkeypatch.setattr(_ids, "_last_ms", -1)
+    monkeypatch.setattr(_ids, "_state", (-1, "", 0, 0, 0))
     first, second = new_ulid(), new_ulid()
     assert second > first
 
@@ -83,9 +85,39 @@ def test_timestamp_rejects_bad_input() -> None:
 
 
 def test_ids_within_one_millisecond_count_up_across_the_cached_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_ids, "_last_ms", -1)  # earlier IDs in this process carry a later, real clock
+    monkeypatch.setattr(_ids, "_state", (-1, "", 0, 0, 0))  # earlier IDs in this process carry a later, real clock
     monkeypatch.setattr(_ids, "_time_ns", lambda: 1_700_000_000_123_000_000)
     # 3000 IDs cross several 1024-ID boundaries, where the cached 24-character head changes.
     values = [decode(_ids.new_ulid()) for _ in range(3000)]
     assert all(b - a == 1 for a, b in itertools.pairwise(values))
     assert {v >> 80 for v in values} == {1_700_000_000_123}
+
+
+@pytest.mark.parametrize("gil", [True, False], ids=["lock-free path", "locked path (free-threaded builds)"])
+def test_ids_from_many_threads_are_unique_and_each_thread_sorted(monkeypatch: pytest.MonkeyPatch, gil: bool) -> None:
+    import sys
+    import threading
+
+    monkeypatch.setattr(_ids, "_GIL", gil)
+    # Switch threads as often as possible, so a thread is often interrupted between drawing its number and reading
+    # the state (the race the lock-free path must survive).
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    results: list[list[str]] = [[] for _ in range(8)]
+    try:
+
+        def make(out: list[str]) -> None:
+            for _ in range(5000):
+                out.append(new_ulid())
+
+        threads = [threading.Thread(target=make, args=(out,)) for out in results]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    every = [ulid for out in results for ulid in out]
+    assert len(set(every)) == len(every) == 40_000
+    assert all(out == sorted(out) for out in results)
+    assert all(ULID.match(ulid) for ulid in every)

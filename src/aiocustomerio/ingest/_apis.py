@@ -23,9 +23,18 @@ class TrackIngestor(Engine):
     _api = "track"
 
     def _encode(self, item: JSONDict) -> tuple[bytes, int]:
-        if not isinstance(item, dict):
+        if type(item) is not dict and not isinstance(item, dict):
             raise TypeError(f"an item is a dict (a Track v2 entity), not {type(item).__name__}")
-        return self._check_size(encode_track(stamp_track_event(item))), person_hash(item.get("identifiers"))
+        data = encode_track(stamp_track_event(item))
+        if len(data) > self._max_item_bytes:
+            raise ItemTooLarge(len(data), self._max_item_bytes)
+        who = item.get("identifiers")
+        # person_hash's common case ({"id": "..."}) inlined: this is the per-item path.
+        if type(who) is dict and len(who) == 1:
+            one = who.get("id")
+            if type(one) is str:
+                return data, crc32(one.encode())
+        return data, person_hash(who)
 
     async def identify(self, identifier: str | JSONDict, attributes: JSONDict | None = None, **more: Any) -> None:
         """Create or update a person; `identifier` is an id, or identifiers such as `{"email": ...}`."""
@@ -43,7 +52,9 @@ class TrackIngestor(Engine):
         id: str | None = None,
     ) -> None:
         who = crc32(identifier.encode()) if type(identifier) is str else person_hash(identifier)  # person_hash, inlined
-        await self._put_encoded(self._action(identifier, "event", name, attributes, timestamp, id), who)
+        data = self._action(identifier, "event", name, attributes, timestamp, id)
+        if not self._offer(data, who):  # accepted at once, or the slow path (waits for room, or a spool)
+            await self._put_encoded(data, who)
 
     async def page(
         self,
@@ -55,7 +66,9 @@ class TrackIngestor(Engine):
         id: str | None = None,
     ) -> None:
         who = crc32(identifier.encode()) if type(identifier) is str else person_hash(identifier)  # person_hash, inlined
-        await self._put_encoded(self._action(identifier, "page", name, attributes, timestamp, id), who)
+        data = self._action(identifier, "page", name, attributes, timestamp, id)
+        if not self._offer(data, who):  # accepted at once, or the slow path (waits for room, or a spool)
+            await self._put_encoded(data, who)
 
     async def screen(
         self,
@@ -67,7 +80,9 @@ class TrackIngestor(Engine):
         id: str | None = None,
     ) -> None:
         who = crc32(identifier.encode()) if type(identifier) is str else person_hash(identifier)  # person_hash, inlined
-        await self._put_encoded(self._action(identifier, "screen", name, attributes, timestamp, id), who)
+        data = self._action(identifier, "screen", name, attributes, timestamp, id)
+        if not self._offer(data, who):  # accepted at once, or the slow path (waits for room, or a spool)
+            await self._put_encoded(data, who)
 
     def _action(
         self,

@@ -1,4 +1,5 @@
-"""Encoding of single items: each item becomes compact JSON bytes exactly once, at `put` time.
+"""Encoding of single items: each item becomes compact JSON bytes exactly once, at `put` time (on the orjson path
+followed by one space, JSON whitespace: see `encode_fast`).
 
 The stdlib C encoder is used through one pre-built `JSONEncoder` per API: `json.dumps(obj, **kwargs)` builds a new
 encoder on every call when given non-default options, which costs more than the encoding of a small event.
@@ -68,14 +69,19 @@ def _make(default: Callable[[object], object]) -> Callable[[Any], bytes]:
 
     def encode_fast(item: Any) -> bytes:
         try:
-            data: bytes = dumps(item, default=default, option=options)
+            # Positional: orjson parses keyword arguments per call (measured 0.4 µs of a 1.7 µs call).
+            data: bytes = dumps(item, default, options)
         except TypeError:  # orjson.JSONEncodeError: the stdlib either manages or explains where the problem is
             return encode_item(item)
-        if b"null" in data:
+        # `find`, not `in`: bytes.__contains__ first tries the needle as an int and pays for the failed conversion
+        # (measured 0.83 against 0.48 µs on a 340-byte event).
+        if data.find(b"null") >= 0:
             return encode_item(item)
-        # orjson hands back its whole working buffer (4 KB for a small event); items wait in the queue, so keep a
-        # copy of the right size instead (0.1 µs, and a 10x smaller queue).
-        return memoryview(data).tobytes()
+        # orjson hands back its whole working buffer (4 KB for a small event: 79 MB for a queue of 20,000); items wait
+        # in the queue, so they keep a right-sized copy. Concatenating one byte of JSON whitespace is the cheapest
+        # copy CPython has (0.2 µs against 0.75 for memoryview(...).tobytes()); a trailing space is valid JSON
+        # wherever the item goes (a batch body, the spool, json.loads).
+        return data + b" "
 
     return encode_fast
 
@@ -97,9 +103,22 @@ def _make_track_action(
         return entity
 
     if _orjson is not None:
+        dumps = _orjson.dumps
+        options = _orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS
 
         def encode_dict(identifiers: Any, action: str, name: Any, id: Any, timestamp: int, attributes: Any) -> bytes:
-            return encode_entity(as_dict(identifiers, action, name, id, timestamp, attributes))
+            # encode_fast with the dict built in place: one call less on the per-event path.
+            entity = {"type": "person", "identifiers": identifiers, "action": action, "name": name, "id": id}
+            entity["timestamp"] = timestamp
+            if attributes:
+                entity["attributes"] = attributes
+            try:
+                data: bytes = dumps(entity, default, options)
+            except TypeError:
+                return encode_entity(entity)
+            if data.find(b"null") >= 0:
+                return encode_entity(entity)
+            return data + b" "  # a right-sized copy, as in encode_fast
 
         return encode_dict
 

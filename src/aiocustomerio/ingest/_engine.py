@@ -97,7 +97,7 @@ class Engine:
         self._requeue_dead_letters = requeue_dead_letters
 
         self._wake = asyncio.Event()  # the dispatcher has something to look at (binds to the loop on first use)
-        self._room = Room(max_queue)
+        self._room = Room(max_queue, self._wake.set)
         self._lanes = Lanes(concurrency, max_batch_items, max_batch_bytes - ENVELOPE_BYTES + 1, self._wake)
         self._delivery = Delivery(self._path, isolation_budget)
         self._report = IngestReport()
@@ -117,7 +117,9 @@ class Engine:
         self._closed_event = asyncio.Event()
         self._flushing = 0
         self._running = False
-        self._accepting = False  # started and not closing or halted: the one flag the per-item path checks
+        # Started, not closing or halted, and no spool: items go straight to the lanes. The one flag the per-item
+        # path checks (a spool's leftovers being re-queued only happen with a spool).
+        self._direct = False
         self._closing = False
         self._closed = False
 
@@ -145,7 +147,7 @@ class Engine:
                     self._recovery = asyncio.create_task(self._recover())
             self._http = http
             self._running = True
-            self._accepting = True
+            self._direct = self._spool is None
             self._dispatcher = asyncio.create_task(self._dispatch())
 
     async def __aenter__(self: _E) -> _E:
@@ -184,7 +186,7 @@ class Engine:
             await self._closed_event.wait()
             return self._report
         self._closing = True
-        self._accepting = False
+        self._direct = False
         if not self._running:
             self._closed = True
             self._closed_event.set()
@@ -246,28 +248,44 @@ class Engine:
     async def put(self, item: JSONDict) -> None:
         """Queue one raw entity/message; waits while the queue is full (and, with a spool, until it is durable)."""
         data, person = self._encode(item)
-        await self._put_encoded(data, person)
+        if not self._offer(data, person):
+            await self._put_encoded(data, person)
 
     def put_nowait(self, item: JSONDict) -> None:
         """Queue one item or raise `QueueFull` (`RecoveryInProgress` while a spool's leftovers are being re-queued);
         with a spool the item becomes durable at the next group commit."""
         data, person = self._encode(item)
+        if self._offer(data, person):
+            return
         self._started()
         if self._recovery is not None:
             raise RecoveryInProgress(self._room.limit)
-        if not self._room.has_room():
-            raise QueueFull(self._room.limit)
-        self._room.take(1)
-        self._seq = seq = self._seq + 1
         if self._spool is None:
-            self._report.accepted += 1
-            self._lanes.add((seq, data, person))
-            return
+            raise QueueFull(self._room.limit)
+        room = self._room
+        if room.used >= room.limit or room.waiting:
+            raise QueueFull(room.limit)
+        room.take(1)
+        self._seq = seq = self._seq + 1
         try:
             self._spool.add_nowait([(seq, data, person)])
         except SpoolWriteError:
-            self._room.give_back(1)
+            room.give_back(1)
             raise
+
+    def _offer(self, data: bytes, person: int) -> bool:
+        """Accept an encoded item at once if nothing stands in the way (running, no spool, room, nobody waiting);
+        False when the caller must take the slow path. The per-item path: Room's check and take are inlined."""
+        room = self._room
+        if not self._direct or room.used >= room.limit or room.waiting:
+            return False
+        if not room.used:
+            room.idle.clear()
+        room.used += 1
+        self._seq = seq = self._seq + 1
+        self._report.accepted += 1
+        self._lanes.add((seq, data, person))
+        return True
 
     async def put_many(self, items: Iterable[JSONDict], *, checkpoint: Checkpoint | None = None) -> None:
         """Queue items, consuming and encoding the iterable lazily in parts of up to 1,000 (each part waits for room
@@ -302,15 +320,13 @@ class Engine:
                 return
 
     async def _put_encoded(self, data: bytes, person: int) -> None:
-        if not self._accepting:
-            self._started()
+        if self._offer(data, person):
+            return
+        self._started()
         room = self._room
-        # The per-event path: Room.has_room/take inlined (a third of this function's cost as method calls).
         if room.used >= room.limit or room.waiting or self._recovery is not None:
             await self._wait_for_room(1)
-        if not room.used:
-            room.idle.clear()
-        room.used += 1
+        room.take(1)
         self._seq = seq = self._seq + 1
         spool = self._spool
         if spool is None:
@@ -407,7 +423,9 @@ class Engine:
             if self._pause_until > now:
                 await asyncio.sleep(self._pause_until - now)
                 continue
-            picked = lanes.take(self._max_wait, self._flushing > 0)
+            # Open batches go out at once while flushing, and while producers wait for room: no more items can
+            # join them until room is given back, so waiting out `max_wait` would only stall everyone.
+            picked = lanes.take(self._max_wait, self._flushing > 0 or bool(self._room.waiting))
             if picked is None:
                 wake.clear()
                 await wake.wait()
@@ -499,7 +517,7 @@ class Engine:
         if self._halted is not None:
             return
         self._halted = self._report.halted = reason
-        self._accepting = False  # puts take the slow path, which raises IngestorHalted
+        self._direct = False  # puts take the slow path, which raises IngestorHalted
         log.error("ingestion stopped, %d items kept pending: %s", self._room.used, reason)
         self._room.fail(IngestorHalted(reason))
         self._room.idle.set()  # flush()/close() stop waiting for deliveries that will not happen

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import Callable
 from time import monotonic
 from zlib import crc32
 
@@ -40,8 +41,9 @@ class Room:
     someone waits (the lost wake-up of a plain "wake n waiters" scheme).
     """
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, on_wait: Callable[[], object] | None = None) -> None:
         self.limit = limit
+        self._on_wait = on_wait  # someone has to wait for room: what is queued should go out now
         self.used = 0
         self.idle = asyncio.Event()  # nothing outstanding
         self.idle.set()
@@ -60,6 +62,8 @@ class Room:
         waiter = asyncio.get_running_loop().create_future()
         entry = (n, waiter)
         self.waiting.append(entry)
+        if self._on_wait is not None:
+            self._on_wait()
         try:
             await waiter
         except BaseException:
@@ -130,14 +134,17 @@ class Lanes:
     def add(self, row: Row) -> None:
         lane = self.lanes[row[2] % self._count]
         size = len(row[1]) + 1
-        if lane.open_bytes + size > self._room:
-            self._seal(lane)
-        if not lane.open:
+        batch = lane.open
+        if not batch:
             lane.oldest = monotonic()
             self._wake.set()
-        lane.open.append(row)
+        elif lane.open_bytes + size > self._room:
+            self._seal(lane)
+            batch = lane.open
+            lane.oldest = monotonic()
+        batch.append(row)
         lane.open_bytes += size
-        if len(lane.open) >= self._max_items:
+        if len(batch) >= self._max_items:
             self._seal(lane)
 
     def add_many(self, rows: list[Row]) -> None:
