@@ -20,6 +20,9 @@ environment only. Each event is a realistic Track v2 event of about 340 bytes. O
 - spool-put:       ingestor with a spool, `put_nowait(entity)` as in ingestor-put (durable at the next group commit),
                    awaiting `put` only when the queue is full
 - pipelines:       `await ing.track(...)` per event through the Pipelines ingestor
+- ingestor-faults: the ingestor row against a server that fails 15% of requests (429, 500, 503, resets mid-body)
+                   and 1% of items retriably in 207s, with 1% of the events bad for good (a permanent 207 error):
+                   RSS growth under failures, every event delivered or counted failed
 
 Peer scenarios (``bench.peers``, run by the interpreter of ``.bench/peers``, always over HTTPS) are skipped with a
 notice when that venv is missing (``python -m bench`` creates it). One-request-per-event rows send ``--per-event``
@@ -171,6 +174,26 @@ async def run_raw_httpx_encode(base_url: str, events: int) -> int:
     return events
 
 
+# The faulty server of the ingestor-faults row (tests.support.batch_server flags); Retry-After is 0 there.
+FAULTS = [
+    *("--p-429", "0.05", "--p-500", "0.04", "--p-503", "0.03"),
+    *("--p-reset-body", "0.03", "--p-item-retriable", "0.01"),
+]
+
+
+async def run_ingestor_faults(base_url: str, events: int) -> int:
+    from aiocustomerio.ingest import Ingestor
+
+    bad = {"_fault": "permanent"}  # the server answers a permanent 207 error for these items
+    async with client(base_url) as http, Ingestor(http, backoff=(0.005, 0.05)) as ing:
+        for i in range(events):
+            await ing.event(f"user_{i}", "order_completed", bad if i % 100 == 0 else attributes(i), timestamp=i)
+    report = ing.report
+    assert report.failed_count == (events + 99) // 100 and len(report.failed) <= 1000, report.summary()
+    assert report.delivered + report.failed_count == events and report.retried > 0, report.summary()
+    return events
+
+
 async def run_spool_many(base_url: str, events: int) -> int:
     from aiocustomerio.ingest import Ingestor
 
@@ -259,6 +282,7 @@ class Row:
     kind: str  # "batched" rows send --events, "per event" rows send --per-event
     tls: bool = False
     peer: bool = False  # run by the peers' interpreter
+    faults: bool = False  # against the faulty server (FAULTS)
 
 
 # Ordered so that what compares sits together: batching rows, then one-request-per-event rows.
@@ -266,6 +290,9 @@ SCENARIOS: dict[str, Row] = {
     "ingestor": Row("(a) ingestor, await event() per event", run_ingestor, "batched"),
     "ingestor-put": Row("(a') ingestor, put_nowait(dict)", run_ingestor_put, "batched"),
     "pipelines": Row("(a'') ingestor, Pipelines track()", run_pipelines_ingestor, "batched"),
+    "ingestor-faults": Row(
+        "(e) ingestor under faults: 15% failed requests, 1% bad items", run_ingestor_faults, "batched", faults=True
+    ),
     "raw-httpx": Row("(c) raw httpx, pre-built 500 KB batches", run_raw_httpx, "batched"),
     "raw-httpx-encode": Row("(c') raw httpx + orjson from the dicts (SDK ceiling)", run_raw_httpx_encode, "batched"),
     "spool-many": Row("(d) ingestor + spool, put_many(500)", run_spool_many, "batched"),
@@ -324,8 +351,10 @@ def child(name: str, base_url: str, events: int) -> None:
     print(json.dumps(result), flush=True)
 
 
-def _server(tls: tuple[str, str] | None) -> tuple[subprocess.Popen[str], str]:
-    command = [sys.executable, "-m", "tests.support.batch_server", "--port", "0", "--no-record"]
+def _server(tls: tuple[str, str] | None, faults: bool = False) -> tuple[subprocess.Popen[str], str]:
+    command = [sys.executable, "-m", "tests.support.batch_server", "--port", "0"]
+    # The faulty server reads every body (207 answers name items); the others accept bodies unread.
+    command += FAULTS if faults else ["--no-record"]
     if tls is not None:
         command += ["--tls-cert", tls[0], "--tls-key", tls[1]]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=peers.ROOT)
@@ -353,6 +382,7 @@ def run(events: int, per_event: int, peer_events: int = 200_000, only: list[str]
         tls = make_cert(tmp, peers.PEER_PYTHON if have_peers else None)
         plain, plain_url = _server(None)
         secure, secure_url = _server(tls) if tls else (None, "")
+        faulty, faulty_url = _server(None, True) if any(SCENARIOS[n].faults for n in names) else (None, "")
         try:
             sample = len(json.dumps(entity(123456), separators=(",", ":")))
             lines.append(
@@ -377,7 +407,8 @@ def run(events: int, per_event: int, peer_events: int = 200_000, only: list[str]
                     lines.append(f"{prefix} skipped: no certificate | | | | | |")
                     continue
                 env = trust_env(tls[0]) if row.tls and tls else None
-                r = _measure(name, secure_url if row.tls else plain_url, count, env)
+                url = faulty_url if row.faults else secure_url if row.tls else plain_url
+                r = _measure(name, url, count, env)
                 if isinstance(r, str):
                     lines.append(f"{prefix} {r} | | | | | |")
                     continue
@@ -392,7 +423,7 @@ def run(events: int, per_event: int, peer_events: int = 200_000, only: list[str]
                 )
                 print(lines[-1], file=sys.stderr, flush=True)  # progress while the table is being built
         finally:
-            for server in (plain, secure):
+            for server in (plain, secure, faulty):
                 if server is not None:
                     server.terminate()
                     server.wait()
