@@ -176,6 +176,44 @@ def root_name(package: str, sync: bool) -> str:
     return ("Sync" if sync else "Async") + pascal(package.split("_", 1)[-1]) + "Resources"
 
 
+def raw_root_name(package: str, sync: bool) -> str:
+    """``aiocustomerio_app`` → ``AsyncAppRawResources``: the type of ``with_raw_response`` (typing only)."""
+    return root_name(package, sync).removesuffix("Resources") + "RawResources"
+
+
+def _raw_view(
+    prefix: str, package: str, raw_root: str, tags: dict[str, list[Entry]], class_names: dict[tuple[str, str], str]
+) -> str:
+    """The raw view's classes, for type checkers only (at run time the view is the same classes on a raw binding):
+    each operation takes its own parameters and returns the ``httpx.Response``."""
+    lines = ["if TYPE_CHECKING:"]
+    for tag, members in tags.items():
+        lines += [
+            "",
+            f"    class {prefix}{pascal(tag)}RawResource:",
+            _docstring(f"The ``{tag}`` operations of a raw view: each returns the ``httpx.Response``.", "        "),
+            "",
+        ]
+        lines += [
+            f"        {e.name} = {prefix}RawCall({prefix}{class_names[(e.tag, e.name)]}.with_raw_response)"
+            for e in members
+        ]
+    lines += [
+        "",
+        f"    class {raw_root}({prefix}Resources):",
+        _docstring(f"``with_raw_response`` of ``{package}``: every call returns the ``httpx.Response``.", "        "),
+        "",
+    ]
+    lines += [f"        {tag}: {prefix}{pascal(tag)}RawResource" for tag in tags]
+    lines += [
+        "",
+        "        @property",
+        f"        def with_raw_response(self) -> {raw_root}:",
+        "            raise NotImplementedError",
+    ]
+    return "\n".join(lines)
+
+
 def render(package: str, found: list[Entry], sync: bool) -> str:
     prefix = "Sync" if sync else "Async"
     names = _Names({})
@@ -196,10 +234,21 @@ def render(package: str, found: list[Entry], sync: bool) -> str:
         ]
         blocks.append("\n".join(lines))
     root = root_name(package, sync)
+    raw_root = raw_root_name(package, sync)
+    blocks.append(_raw_view(prefix, package, raw_root, tags, class_names))
     lines = [f"class {root}({prefix}Resources):", _docstring(f"Every tag of ``{package}``, and ``route()``.", "    ")]
     lines += (
         [""] + [f'    _package = "{package}"'] + [f"    {tag} = tag({prefix}{pascal(tag)}Resource)" for tag in tags]
     )
+    lines += [
+        "",
+        "    if TYPE_CHECKING:",
+        "",
+        "        @property",
+        f"        def with_raw_response(self) -> {raw_root}:",
+        _docstring("The same API whose calls return the ``httpx.Response`` instead of the parsed model.", " " * 12),
+        "            raise NotImplementedError",
+    ]
     for e in found:
         lines += [
             "",
@@ -231,7 +280,7 @@ def render(package: str, found: list[Entry], sync: bool) -> str:
         "    from typing import Literal\n\n"
         "    import httpx\n"
         "    from typing_extensions import Unpack\n\n"
-        "    from aiocustomerio._base import NotGiven, RequestOptions\n"
+        f"    from aiocustomerio._base import NotGiven, RequestOptions, {prefix}RawCall\n"
         f"    from aiocustomerio._pagination import {prefix}Paginator\n\n"
         f"{model_imports}\n"
     )

@@ -77,6 +77,7 @@ _SUGAR: Mapping[str, str] = {
     "AsyncResources": "SyncResources",
     "AsyncTag": "SyncTag",
     "AsyncPaginator": "SyncPaginator",
+    "AsyncRawCall": "SyncRawCall",
     "_resources": "_sync_resources",
     "TrackIngestor": "SyncTrackIngestor",
     "PipelinesIngestor": "SyncPipelinesIngestor",
@@ -89,6 +90,8 @@ def _sugar(api: str, title: str, *tags: str) -> Twin:
         **_SUGAR,
         f"{title}API": f"Sync{title}API",
         f"Async{title}Resources": f"Sync{title}Resources",
+        f"Async{title}RawResources": f"Sync{title}RawResources",
+        f"{title}RawAPI": f"Sync{title}RawAPI",
         **{f"Async{tag}Resource": f"Sync{tag}Resource" for tag in tags},
     }
     return Twin(f"src/aiocustomerio/{api}.py", f"src/aiocustomerio/_sync/{api}.py", names, _SIBLINGS)

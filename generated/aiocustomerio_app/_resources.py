@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import httpx
     from typing_extensions import Unpack
 
-    from aiocustomerio._base import NotGiven, RequestOptions
+    from aiocustomerio._base import AsyncRawCall, NotGiven, RequestOptions
     from aiocustomerio._pagination import AsyncPaginator
 
     from .models.activities import Activities
@@ -6752,6 +6752,239 @@ class AsyncWorkspacesResource(AsyncTag):
     list_workspaces = operation(AsyncListWorkspaces)
 
 
+if TYPE_CHECKING:
+
+    class AsyncActivitiesRawResource:
+        """The ``activities`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        list_activities = AsyncRawCall(AsyncListActivities.with_raw_response)
+
+    class AsyncBroadcastsRawResource:
+        """The ``broadcasts`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        broadcast_action_links = AsyncRawCall(AsyncBroadcastActionLinks.with_raw_response)
+        broadcast_action_metrics = AsyncRawCall(AsyncBroadcastActionMetrics.with_raw_response)
+        broadcast_actions = AsyncRawCall(AsyncBroadcastActions.with_raw_response)
+        broadcast_errors = AsyncRawCall(AsyncBroadcastErrors.with_raw_response)
+        broadcast_links = AsyncRawCall(AsyncBroadcastLinks.with_raw_response)
+        broadcast_messages = AsyncRawCall(AsyncBroadcastMessages.with_raw_response)
+        broadcast_metrics = AsyncRawCall(AsyncBroadcastMetrics.with_raw_response)
+        broadcast_status = AsyncRawCall(AsyncBroadcastStatus.with_raw_response)
+        get_broadcast = AsyncRawCall(AsyncGetBroadcast.with_raw_response)
+        get_broadcast_action = AsyncRawCall(AsyncGetBroadcastAction.with_raw_response)
+        get_broadcast_action_language = AsyncRawCall(AsyncGetBroadcastActionLanguage.with_raw_response)
+        list_broadcast_triggers = AsyncRawCall(AsyncListBroadcastTriggers.with_raw_response)
+        list_broadcasts = AsyncRawCall(AsyncListBroadcasts.with_raw_response)
+        update_broadcast_action = AsyncRawCall(AsyncUpdateBroadcastAction.with_raw_response)
+        update_broadcast_action_language = AsyncRawCall(AsyncUpdateBroadcastActionLanguage.with_raw_response)
+
+    class AsyncCampaignsRawResource:
+        """The ``campaigns`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        campaign_action_links = AsyncRawCall(AsyncCampaignActionLinks.with_raw_response)
+        campaign_action_metrics = AsyncRawCall(AsyncCampaignActionMetrics.with_raw_response)
+        campaign_journey_metrics = AsyncRawCall(AsyncCampaignJourneyMetrics.with_raw_response)
+        campaign_link_metrics = AsyncRawCall(AsyncCampaignLinkMetrics.with_raw_response)
+        campaign_metrics = AsyncRawCall(AsyncCampaignMetrics.with_raw_response)
+        get_campaign_action = AsyncRawCall(AsyncGetCampaignAction.with_raw_response)
+        get_campaign_action_translation = AsyncRawCall(AsyncGetCampaignActionTranslation.with_raw_response)
+        get_campaign_messages = AsyncRawCall(AsyncGetCampaignMessages.with_raw_response)
+        get_campaigns = AsyncRawCall(AsyncGetCampaigns.with_raw_response)
+        list_campaign_actions = AsyncRawCall(AsyncListCampaignActions.with_raw_response)
+        list_campaigns = AsyncRawCall(AsyncListCampaigns.with_raw_response)
+        update_campaign_action = AsyncRawCall(AsyncUpdateCampaignAction.with_raw_response)
+        update_campaign_action_translation = AsyncRawCall(AsyncUpdateCampaignActionTranslation.with_raw_response)
+
+    class AsyncCollectionsRawResource:
+        """The ``collections`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        add_collection = AsyncRawCall(AsyncAddCollection.with_raw_response)
+        delete_collection = AsyncRawCall(AsyncDeleteCollection.with_raw_response)
+        get_collection = AsyncRawCall(AsyncGetCollection.with_raw_response)
+        get_collection_contents = AsyncRawCall(AsyncGetCollectionContents.with_raw_response)
+        get_collections = AsyncRawCall(AsyncGetCollections.with_raw_response)
+        update_collection = AsyncRawCall(AsyncUpdateCollection.with_raw_response)
+        update_collection_contents = AsyncRawCall(AsyncUpdateCollectionContents.with_raw_response)
+
+    class AsyncCustomersRawResource:
+        """The ``customers`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        get_people_by_id = AsyncRawCall(AsyncGetPeopleById.with_raw_response)
+        get_people_email = AsyncRawCall(AsyncGetPeopleEmail.with_raw_response)
+        get_people_filter = AsyncRawCall(AsyncGetPeopleFilter.with_raw_response)
+        get_person_activities = AsyncRawCall(AsyncGetPersonActivities.with_raw_response)
+        get_person_attributes = AsyncRawCall(AsyncGetPersonAttributes.with_raw_response)
+        get_person_messages = AsyncRawCall(AsyncGetPersonMessages.with_raw_response)
+        get_person_relationships = AsyncRawCall(AsyncGetPersonRelationships.with_raw_response)
+        get_person_segments = AsyncRawCall(AsyncGetPersonSegments.with_raw_response)
+        get_person_subscription_preferences = AsyncRawCall(AsyncGetPersonSubscriptionPreferences.with_raw_response)
+
+    class AsyncDataIndexRawResource:
+        """The ``data_index`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        update_attribute_metadata = AsyncRawCall(AsyncUpdateAttributeMetadata.with_raw_response)
+        update_event_metadata = AsyncRawCall(AsyncUpdateEventMetadata.with_raw_response)
+
+    class AsyncEspSuppressionRawResource:
+        """The ``esp_suppression`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        delete_suppression = AsyncRawCall(AsyncDeleteSuppression.with_raw_response)
+        get_suppression = AsyncRawCall(AsyncGetSuppression.with_raw_response)
+        get_suppression_by_type = AsyncRawCall(AsyncGetSuppressionByType.with_raw_response)
+        post_suppression = AsyncRawCall(AsyncPostSuppression.with_raw_response)
+
+    class AsyncExportsRawResource:
+        """The ``exports`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        download_export = AsyncRawCall(AsyncDownloadExport.with_raw_response)
+        export_deliveries_data = AsyncRawCall(AsyncExportDeliveriesData.with_raw_response)
+        export_people_data = AsyncRawCall(AsyncExportPeopleData.with_raw_response)
+        get_export = AsyncRawCall(AsyncGetExport.with_raw_response)
+        list_exports = AsyncRawCall(AsyncListExports.with_raw_response)
+
+    class AsyncImportsRawResource:
+        """The ``imports`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        get_import = AsyncRawCall(AsyncGetImport.with_raw_response)
+        import_ = AsyncRawCall(AsyncImport.with_raw_response)
+
+    class AsyncInfoRawResource:
+        """The ``info`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        get_cio_allowlist = AsyncRawCall(AsyncGetCioAllowlist.with_raw_response)
+
+    class AsyncMessagesRawResource:
+        """The ``messages`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        get_archived_message = AsyncRawCall(AsyncGetArchivedMessage.with_raw_response)
+        get_message = AsyncRawCall(AsyncGetMessage.with_raw_response)
+        list_messages = AsyncRawCall(AsyncListMessages.with_raw_response)
+
+    class AsyncNewslettersRawResource:
+        """The ``newsletters`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        deletet_newsletters = AsyncRawCall(AsyncDeletetNewsletters.with_raw_response)
+        get_newsletter_links = AsyncRawCall(AsyncGetNewsletterLinks.with_raw_response)
+        get_newsletter_metrics = AsyncRawCall(AsyncGetNewsletterMetrics.with_raw_response)
+        get_newsletter_msg_meta = AsyncRawCall(AsyncGetNewsletterMsgMeta.with_raw_response)
+        get_newsletter_test_groups = AsyncRawCall(AsyncGetNewsletterTestGroups.with_raw_response)
+        get_newsletter_variant = AsyncRawCall(AsyncGetNewsletterVariant.with_raw_response)
+        get_newsletter_variant_translation = AsyncRawCall(AsyncGetNewsletterVariantTranslation.with_raw_response)
+        get_newsletter_variant_translation_test = AsyncRawCall(
+            AsyncGetNewsletterVariantTranslationTest.with_raw_response
+        )
+        get_newsletters = AsyncRawCall(AsyncGetNewsletters.with_raw_response)
+        get_variant_links = AsyncRawCall(AsyncGetVariantLinks.with_raw_response)
+        get_variant_metrics = AsyncRawCall(AsyncGetVariantMetrics.with_raw_response)
+        list_newsletter_variants = AsyncRawCall(AsyncListNewsletterVariants.with_raw_response)
+        list_newsletters = AsyncRawCall(AsyncListNewsletters.with_raw_response)
+        update_newsletter_test_translation = AsyncRawCall(AsyncUpdateNewsletterTestTranslation.with_raw_response)
+        update_newsletter_variant = AsyncRawCall(AsyncUpdateNewsletterVariant.with_raw_response)
+        update_newsletter_variant_translation = AsyncRawCall(AsyncUpdateNewsletterVariantTranslation.with_raw_response)
+
+    class AsyncObjectsRawResource:
+        """The ``objects`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        get_object_attributes = AsyncRawCall(AsyncGetObjectAttributes.with_raw_response)
+        get_object_relationships = AsyncRawCall(AsyncGetObjectRelationships.with_raw_response)
+        get_object_types = AsyncRawCall(AsyncGetObjectTypes.with_raw_response)
+        get_objects_filter = AsyncRawCall(AsyncGetObjectsFilter.with_raw_response)
+
+    class AsyncReportingWebhooksRawResource:
+        """The ``reporting_webhooks`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        create_webhook = AsyncRawCall(AsyncCreateWebhook.with_raw_response)
+        delete_webhook = AsyncRawCall(AsyncDeleteWebhook.with_raw_response)
+        get_webhook = AsyncRawCall(AsyncGetWebhook.with_raw_response)
+        list_webhooks = AsyncRawCall(AsyncListWebhooks.with_raw_response)
+        update_webhook = AsyncRawCall(AsyncUpdateWebhook.with_raw_response)
+
+    class AsyncSegmentsRawResource:
+        """The ``segments`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        create_man_segment = AsyncRawCall(AsyncCreateManSegment.with_raw_response)
+        delete_man_segment = AsyncRawCall(AsyncDeleteManSegment.with_raw_response)
+        get_segment = AsyncRawCall(AsyncGetSegment.with_raw_response)
+        get_segment_count = AsyncRawCall(AsyncGetSegmentCount.with_raw_response)
+        get_segment_dependencies = AsyncRawCall(AsyncGetSegmentDependencies.with_raw_response)
+        get_segment_membership = AsyncRawCall(AsyncGetSegmentMembership.with_raw_response)
+        list_segments = AsyncRawCall(AsyncListSegments.with_raw_response)
+
+    class AsyncSendMessagesRawResource:
+        """The ``send_messages`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        send_email = AsyncRawCall(AsyncSendEmail.with_raw_response)
+        send_push = AsyncRawCall(AsyncSendPush.with_raw_response)
+        send_sms = AsyncRawCall(AsyncSendSms.with_raw_response)
+        trigger_broadcast = AsyncRawCall(AsyncTriggerBroadcast.with_raw_response)
+
+    class AsyncSenderIdentitiesRawResource:
+        """The ``sender_identities`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        get_sender = AsyncRawCall(AsyncGetSender.with_raw_response)
+        get_sender_usage = AsyncRawCall(AsyncGetSenderUsage.with_raw_response)
+        list_senders = AsyncRawCall(AsyncListSenders.with_raw_response)
+
+    class AsyncSnippetsRawResource:
+        """The ``snippets`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        delete_snippet = AsyncRawCall(AsyncDeleteSnippet.with_raw_response)
+        list_snippets = AsyncRawCall(AsyncListSnippets.with_raw_response)
+        update_snippets = AsyncRawCall(AsyncUpdateSnippets.with_raw_response)
+
+    class AsyncSubscriptionCenterRawResource:
+        """The ``subscription_center`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        get_topics = AsyncRawCall(AsyncGetTopics.with_raw_response)
+
+    class AsyncTransactionalRawResource:
+        """The ``transactional`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        get_transactional = AsyncRawCall(AsyncGetTransactional.with_raw_response)
+        get_transactional_variant = AsyncRawCall(AsyncGetTransactionalVariant.with_raw_response)
+        list_transactional = AsyncRawCall(AsyncListTransactional.with_raw_response)
+        list_transactional_variants = AsyncRawCall(AsyncListTransactionalVariants.with_raw_response)
+        transactional_links = AsyncRawCall(AsyncTransactionalLinks.with_raw_response)
+        transactional_messages = AsyncRawCall(AsyncTransactionalMessages.with_raw_response)
+        transactional_metrics = AsyncRawCall(AsyncTransactionalMetrics.with_raw_response)
+        update_transactional = AsyncRawCall(AsyncUpdateTransactional.with_raw_response)
+        update_transactional_variant = AsyncRawCall(AsyncUpdateTransactionalVariant.with_raw_response)
+
+    class AsyncWorkspacesRawResource:
+        """The ``workspaces`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        list_workspaces = AsyncRawCall(AsyncListWorkspaces.with_raw_response)
+
+    class AsyncAppRawResources(AsyncResources):
+        """``with_raw_response`` of ``aiocustomerio_app``: every call returns the ``httpx.Response``."""
+
+        activities: AsyncActivitiesRawResource
+        broadcasts: AsyncBroadcastsRawResource
+        campaigns: AsyncCampaignsRawResource
+        collections: AsyncCollectionsRawResource
+        customers: AsyncCustomersRawResource
+        data_index: AsyncDataIndexRawResource
+        esp_suppression: AsyncEspSuppressionRawResource
+        exports: AsyncExportsRawResource
+        imports: AsyncImportsRawResource
+        info: AsyncInfoRawResource
+        messages: AsyncMessagesRawResource
+        newsletters: AsyncNewslettersRawResource
+        objects: AsyncObjectsRawResource
+        reporting_webhooks: AsyncReportingWebhooksRawResource
+        segments: AsyncSegmentsRawResource
+        send_messages: AsyncSendMessagesRawResource
+        sender_identities: AsyncSenderIdentitiesRawResource
+        snippets: AsyncSnippetsRawResource
+        subscription_center: AsyncSubscriptionCenterRawResource
+        transactional: AsyncTransactionalRawResource
+        workspaces: AsyncWorkspacesRawResource
+
+        @property
+        def with_raw_response(self) -> AsyncAppRawResources:
+            raise NotImplementedError
+
+
 class AsyncAppResources(AsyncResources):
     """Every tag of ``aiocustomerio_app``, and ``route()``."""
 
@@ -6777,6 +7010,13 @@ class AsyncAppResources(AsyncResources):
     subscription_center = tag(AsyncSubscriptionCenterResource)
     transactional = tag(AsyncTransactionalResource)
     workspaces = tag(AsyncWorkspacesResource)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncAppRawResources:
+            """The same API whose calls return the ``httpx.Response`` instead of the parsed model."""
+            raise NotImplementedError
 
     @overload
     def route(self, key: Literal["GET /v1/activities"]) -> AsyncListActivities: ...

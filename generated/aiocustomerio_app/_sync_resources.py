@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import httpx
     from typing_extensions import Unpack
 
-    from aiocustomerio._base import NotGiven, RequestOptions
+    from aiocustomerio._base import NotGiven, RequestOptions, SyncRawCall
     from aiocustomerio._pagination import SyncPaginator
 
     from .models.activities import Activities
@@ -6732,6 +6732,237 @@ class SyncWorkspacesResource(SyncTag):
     list_workspaces = operation(SyncListWorkspaces)
 
 
+if TYPE_CHECKING:
+
+    class SyncActivitiesRawResource:
+        """The ``activities`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        list_activities = SyncRawCall(SyncListActivities.with_raw_response)
+
+    class SyncBroadcastsRawResource:
+        """The ``broadcasts`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        broadcast_action_links = SyncRawCall(SyncBroadcastActionLinks.with_raw_response)
+        broadcast_action_metrics = SyncRawCall(SyncBroadcastActionMetrics.with_raw_response)
+        broadcast_actions = SyncRawCall(SyncBroadcastActions.with_raw_response)
+        broadcast_errors = SyncRawCall(SyncBroadcastErrors.with_raw_response)
+        broadcast_links = SyncRawCall(SyncBroadcastLinks.with_raw_response)
+        broadcast_messages = SyncRawCall(SyncBroadcastMessages.with_raw_response)
+        broadcast_metrics = SyncRawCall(SyncBroadcastMetrics.with_raw_response)
+        broadcast_status = SyncRawCall(SyncBroadcastStatus.with_raw_response)
+        get_broadcast = SyncRawCall(SyncGetBroadcast.with_raw_response)
+        get_broadcast_action = SyncRawCall(SyncGetBroadcastAction.with_raw_response)
+        get_broadcast_action_language = SyncRawCall(SyncGetBroadcastActionLanguage.with_raw_response)
+        list_broadcast_triggers = SyncRawCall(SyncListBroadcastTriggers.with_raw_response)
+        list_broadcasts = SyncRawCall(SyncListBroadcasts.with_raw_response)
+        update_broadcast_action = SyncRawCall(SyncUpdateBroadcastAction.with_raw_response)
+        update_broadcast_action_language = SyncRawCall(SyncUpdateBroadcastActionLanguage.with_raw_response)
+
+    class SyncCampaignsRawResource:
+        """The ``campaigns`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        campaign_action_links = SyncRawCall(SyncCampaignActionLinks.with_raw_response)
+        campaign_action_metrics = SyncRawCall(SyncCampaignActionMetrics.with_raw_response)
+        campaign_journey_metrics = SyncRawCall(SyncCampaignJourneyMetrics.with_raw_response)
+        campaign_link_metrics = SyncRawCall(SyncCampaignLinkMetrics.with_raw_response)
+        campaign_metrics = SyncRawCall(SyncCampaignMetrics.with_raw_response)
+        get_campaign_action = SyncRawCall(SyncGetCampaignAction.with_raw_response)
+        get_campaign_action_translation = SyncRawCall(SyncGetCampaignActionTranslation.with_raw_response)
+        get_campaign_messages = SyncRawCall(SyncGetCampaignMessages.with_raw_response)
+        get_campaigns = SyncRawCall(SyncGetCampaigns.with_raw_response)
+        list_campaign_actions = SyncRawCall(SyncListCampaignActions.with_raw_response)
+        list_campaigns = SyncRawCall(SyncListCampaigns.with_raw_response)
+        update_campaign_action = SyncRawCall(SyncUpdateCampaignAction.with_raw_response)
+        update_campaign_action_translation = SyncRawCall(SyncUpdateCampaignActionTranslation.with_raw_response)
+
+    class SyncCollectionsRawResource:
+        """The ``collections`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        add_collection = SyncRawCall(SyncAddCollection.with_raw_response)
+        delete_collection = SyncRawCall(SyncDeleteCollection.with_raw_response)
+        get_collection = SyncRawCall(SyncGetCollection.with_raw_response)
+        get_collection_contents = SyncRawCall(SyncGetCollectionContents.with_raw_response)
+        get_collections = SyncRawCall(SyncGetCollections.with_raw_response)
+        update_collection = SyncRawCall(SyncUpdateCollection.with_raw_response)
+        update_collection_contents = SyncRawCall(SyncUpdateCollectionContents.with_raw_response)
+
+    class SyncCustomersRawResource:
+        """The ``customers`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        get_people_by_id = SyncRawCall(SyncGetPeopleById.with_raw_response)
+        get_people_email = SyncRawCall(SyncGetPeopleEmail.with_raw_response)
+        get_people_filter = SyncRawCall(SyncGetPeopleFilter.with_raw_response)
+        get_person_activities = SyncRawCall(SyncGetPersonActivities.with_raw_response)
+        get_person_attributes = SyncRawCall(SyncGetPersonAttributes.with_raw_response)
+        get_person_messages = SyncRawCall(SyncGetPersonMessages.with_raw_response)
+        get_person_relationships = SyncRawCall(SyncGetPersonRelationships.with_raw_response)
+        get_person_segments = SyncRawCall(SyncGetPersonSegments.with_raw_response)
+        get_person_subscription_preferences = SyncRawCall(SyncGetPersonSubscriptionPreferences.with_raw_response)
+
+    class SyncDataIndexRawResource:
+        """The ``data_index`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        update_attribute_metadata = SyncRawCall(SyncUpdateAttributeMetadata.with_raw_response)
+        update_event_metadata = SyncRawCall(SyncUpdateEventMetadata.with_raw_response)
+
+    class SyncEspSuppressionRawResource:
+        """The ``esp_suppression`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        delete_suppression = SyncRawCall(SyncDeleteSuppression.with_raw_response)
+        get_suppression = SyncRawCall(SyncGetSuppression.with_raw_response)
+        get_suppression_by_type = SyncRawCall(SyncGetSuppressionByType.with_raw_response)
+        post_suppression = SyncRawCall(SyncPostSuppression.with_raw_response)
+
+    class SyncExportsRawResource:
+        """The ``exports`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        download_export = SyncRawCall(SyncDownloadExport.with_raw_response)
+        export_deliveries_data = SyncRawCall(SyncExportDeliveriesData.with_raw_response)
+        export_people_data = SyncRawCall(SyncExportPeopleData.with_raw_response)
+        get_export = SyncRawCall(SyncGetExport.with_raw_response)
+        list_exports = SyncRawCall(SyncListExports.with_raw_response)
+
+    class SyncImportsRawResource:
+        """The ``imports`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        get_import = SyncRawCall(SyncGetImport.with_raw_response)
+        import_ = SyncRawCall(SyncImport.with_raw_response)
+
+    class SyncInfoRawResource:
+        """The ``info`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        get_cio_allowlist = SyncRawCall(SyncGetCioAllowlist.with_raw_response)
+
+    class SyncMessagesRawResource:
+        """The ``messages`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        get_archived_message = SyncRawCall(SyncGetArchivedMessage.with_raw_response)
+        get_message = SyncRawCall(SyncGetMessage.with_raw_response)
+        list_messages = SyncRawCall(SyncListMessages.with_raw_response)
+
+    class SyncNewslettersRawResource:
+        """The ``newsletters`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        deletet_newsletters = SyncRawCall(SyncDeletetNewsletters.with_raw_response)
+        get_newsletter_links = SyncRawCall(SyncGetNewsletterLinks.with_raw_response)
+        get_newsletter_metrics = SyncRawCall(SyncGetNewsletterMetrics.with_raw_response)
+        get_newsletter_msg_meta = SyncRawCall(SyncGetNewsletterMsgMeta.with_raw_response)
+        get_newsletter_test_groups = SyncRawCall(SyncGetNewsletterTestGroups.with_raw_response)
+        get_newsletter_variant = SyncRawCall(SyncGetNewsletterVariant.with_raw_response)
+        get_newsletter_variant_translation = SyncRawCall(SyncGetNewsletterVariantTranslation.with_raw_response)
+        get_newsletter_variant_translation_test = SyncRawCall(SyncGetNewsletterVariantTranslationTest.with_raw_response)
+        get_newsletters = SyncRawCall(SyncGetNewsletters.with_raw_response)
+        get_variant_links = SyncRawCall(SyncGetVariantLinks.with_raw_response)
+        get_variant_metrics = SyncRawCall(SyncGetVariantMetrics.with_raw_response)
+        list_newsletter_variants = SyncRawCall(SyncListNewsletterVariants.with_raw_response)
+        list_newsletters = SyncRawCall(SyncListNewsletters.with_raw_response)
+        update_newsletter_test_translation = SyncRawCall(SyncUpdateNewsletterTestTranslation.with_raw_response)
+        update_newsletter_variant = SyncRawCall(SyncUpdateNewsletterVariant.with_raw_response)
+        update_newsletter_variant_translation = SyncRawCall(SyncUpdateNewsletterVariantTranslation.with_raw_response)
+
+    class SyncObjectsRawResource:
+        """The ``objects`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        get_object_attributes = SyncRawCall(SyncGetObjectAttributes.with_raw_response)
+        get_object_relationships = SyncRawCall(SyncGetObjectRelationships.with_raw_response)
+        get_object_types = SyncRawCall(SyncGetObjectTypes.with_raw_response)
+        get_objects_filter = SyncRawCall(SyncGetObjectsFilter.with_raw_response)
+
+    class SyncReportingWebhooksRawResource:
+        """The ``reporting_webhooks`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        create_webhook = SyncRawCall(SyncCreateWebhook.with_raw_response)
+        delete_webhook = SyncRawCall(SyncDeleteWebhook.with_raw_response)
+        get_webhook = SyncRawCall(SyncGetWebhook.with_raw_response)
+        list_webhooks = SyncRawCall(SyncListWebhooks.with_raw_response)
+        update_webhook = SyncRawCall(SyncUpdateWebhook.with_raw_response)
+
+    class SyncSegmentsRawResource:
+        """The ``segments`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        create_man_segment = SyncRawCall(SyncCreateManSegment.with_raw_response)
+        delete_man_segment = SyncRawCall(SyncDeleteManSegment.with_raw_response)
+        get_segment = SyncRawCall(SyncGetSegment.with_raw_response)
+        get_segment_count = SyncRawCall(SyncGetSegmentCount.with_raw_response)
+        get_segment_dependencies = SyncRawCall(SyncGetSegmentDependencies.with_raw_response)
+        get_segment_membership = SyncRawCall(SyncGetSegmentMembership.with_raw_response)
+        list_segments = SyncRawCall(SyncListSegments.with_raw_response)
+
+    class SyncSendMessagesRawResource:
+        """The ``send_messages`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        send_email = SyncRawCall(SyncSendEmail.with_raw_response)
+        send_push = SyncRawCall(SyncSendPush.with_raw_response)
+        send_sms = SyncRawCall(SyncSendSms.with_raw_response)
+        trigger_broadcast = SyncRawCall(SyncTriggerBroadcast.with_raw_response)
+
+    class SyncSenderIdentitiesRawResource:
+        """The ``sender_identities`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        get_sender = SyncRawCall(SyncGetSender.with_raw_response)
+        get_sender_usage = SyncRawCall(SyncGetSenderUsage.with_raw_response)
+        list_senders = SyncRawCall(SyncListSenders.with_raw_response)
+
+    class SyncSnippetsRawResource:
+        """The ``snippets`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        delete_snippet = SyncRawCall(SyncDeleteSnippet.with_raw_response)
+        list_snippets = SyncRawCall(SyncListSnippets.with_raw_response)
+        update_snippets = SyncRawCall(SyncUpdateSnippets.with_raw_response)
+
+    class SyncSubscriptionCenterRawResource:
+        """The ``subscription_center`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        get_topics = SyncRawCall(SyncGetTopics.with_raw_response)
+
+    class SyncTransactionalRawResource:
+        """The ``transactional`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        get_transactional = SyncRawCall(SyncGetTransactional.with_raw_response)
+        get_transactional_variant = SyncRawCall(SyncGetTransactionalVariant.with_raw_response)
+        list_transactional = SyncRawCall(SyncListTransactional.with_raw_response)
+        list_transactional_variants = SyncRawCall(SyncListTransactionalVariants.with_raw_response)
+        transactional_links = SyncRawCall(SyncTransactionalLinks.with_raw_response)
+        transactional_messages = SyncRawCall(SyncTransactionalMessages.with_raw_response)
+        transactional_metrics = SyncRawCall(SyncTransactionalMetrics.with_raw_response)
+        update_transactional = SyncRawCall(SyncUpdateTransactional.with_raw_response)
+        update_transactional_variant = SyncRawCall(SyncUpdateTransactionalVariant.with_raw_response)
+
+    class SyncWorkspacesRawResource:
+        """The ``workspaces`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        list_workspaces = SyncRawCall(SyncListWorkspaces.with_raw_response)
+
+    class SyncAppRawResources(SyncResources):
+        """``with_raw_response`` of ``aiocustomerio_app``: every call returns the ``httpx.Response``."""
+
+        activities: SyncActivitiesRawResource
+        broadcasts: SyncBroadcastsRawResource
+        campaigns: SyncCampaignsRawResource
+        collections: SyncCollectionsRawResource
+        customers: SyncCustomersRawResource
+        data_index: SyncDataIndexRawResource
+        esp_suppression: SyncEspSuppressionRawResource
+        exports: SyncExportsRawResource
+        imports: SyncImportsRawResource
+        info: SyncInfoRawResource
+        messages: SyncMessagesRawResource
+        newsletters: SyncNewslettersRawResource
+        objects: SyncObjectsRawResource
+        reporting_webhooks: SyncReportingWebhooksRawResource
+        segments: SyncSegmentsRawResource
+        send_messages: SyncSendMessagesRawResource
+        sender_identities: SyncSenderIdentitiesRawResource
+        snippets: SyncSnippetsRawResource
+        subscription_center: SyncSubscriptionCenterRawResource
+        transactional: SyncTransactionalRawResource
+        workspaces: SyncWorkspacesRawResource
+
+        @property
+        def with_raw_response(self) -> SyncAppRawResources:
+            raise NotImplementedError
+
+
 class SyncAppResources(SyncResources):
     """Every tag of ``aiocustomerio_app``, and ``route()``."""
 
@@ -6757,6 +6988,13 @@ class SyncAppResources(SyncResources):
     subscription_center = tag(SyncSubscriptionCenterResource)
     transactional = tag(SyncTransactionalResource)
     workspaces = tag(SyncWorkspacesResource)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAppRawResources:
+            """The same API whose calls return the ``httpx.Response`` instead of the parsed model."""
+            raise NotImplementedError
 
     @overload
     def route(self, key: Literal["GET /v1/activities"]) -> SyncListActivities: ...

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import httpx
     from typing_extensions import Unpack
 
-    from aiocustomerio._base import NotGiven, RequestOptions
+    from aiocustomerio._base import AsyncRawCall, NotGiven, RequestOptions
 
     from .models.alias import Alias
     from .models.alias_x_strict_mode import AliasXStrictMode
@@ -355,6 +355,44 @@ class AsyncPeopleResource(AsyncTag):
     identify = operation(AsyncIdentify)
 
 
+if TYPE_CHECKING:
+
+    class AsyncBatchOperationsRawResource:
+        """The ``batch_operations`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        batch = AsyncRawCall(AsyncBatch.with_raw_response)
+
+    class AsyncEventsAndPageviewsRawResource:
+        """The ``events_and_pageviews`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        page = AsyncRawCall(AsyncPage.with_raw_response)
+        screen = AsyncRawCall(AsyncScreen.with_raw_response)
+        track = AsyncRawCall(AsyncTrack.with_raw_response)
+
+    class AsyncObjectsAndRelationshipsRawResource:
+        """The ``objects_and_relationships`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        group = AsyncRawCall(AsyncGroup.with_raw_response)
+
+    class AsyncPeopleRawResource:
+        """The ``people`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        alias = AsyncRawCall(AsyncAlias.with_raw_response)
+        identify = AsyncRawCall(AsyncIdentify.with_raw_response)
+
+    class AsyncPipelinesRawResources(AsyncResources):
+        """``with_raw_response`` of ``aiocustomerio_pipelines``: every call returns the ``httpx.Response``."""
+
+        batch_operations: AsyncBatchOperationsRawResource
+        events_and_pageviews: AsyncEventsAndPageviewsRawResource
+        objects_and_relationships: AsyncObjectsAndRelationshipsRawResource
+        people: AsyncPeopleRawResource
+
+        @property
+        def with_raw_response(self) -> AsyncPipelinesRawResources:
+            raise NotImplementedError
+
+
 class AsyncPipelinesResources(AsyncResources):
     """Every tag of ``aiocustomerio_pipelines``, and ``route()``."""
 
@@ -363,6 +401,13 @@ class AsyncPipelinesResources(AsyncResources):
     events_and_pageviews = tag(AsyncEventsAndPageviewsResource)
     objects_and_relationships = tag(AsyncObjectsAndRelationshipsResource)
     people = tag(AsyncPeopleResource)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncPipelinesRawResources:
+            """The same API whose calls return the ``httpx.Response`` instead of the parsed model."""
+            raise NotImplementedError
 
     @overload
     def route(self, key: Literal["POST /batch"]) -> AsyncBatch: ...

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import httpx
     from typing_extensions import Unpack
 
-    from aiocustomerio._base import NotGiven, RequestOptions
+    from aiocustomerio._base import NotGiven, RequestOptions, SyncRawCall
 
     from .models.alias import Alias
     from .models.alias_x_strict_mode import AliasXStrictMode
@@ -355,6 +355,44 @@ class SyncPeopleResource(SyncTag):
     identify = operation(SyncIdentify)
 
 
+if TYPE_CHECKING:
+
+    class SyncBatchOperationsRawResource:
+        """The ``batch_operations`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        batch = SyncRawCall(SyncBatch.with_raw_response)
+
+    class SyncEventsAndPageviewsRawResource:
+        """The ``events_and_pageviews`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        page = SyncRawCall(SyncPage.with_raw_response)
+        screen = SyncRawCall(SyncScreen.with_raw_response)
+        track = SyncRawCall(SyncTrack.with_raw_response)
+
+    class SyncObjectsAndRelationshipsRawResource:
+        """The ``objects_and_relationships`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        group = SyncRawCall(SyncGroup.with_raw_response)
+
+    class SyncPeopleRawResource:
+        """The ``people`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        alias = SyncRawCall(SyncAlias.with_raw_response)
+        identify = SyncRawCall(SyncIdentify.with_raw_response)
+
+    class SyncPipelinesRawResources(SyncResources):
+        """``with_raw_response`` of ``aiocustomerio_pipelines``: every call returns the ``httpx.Response``."""
+
+        batch_operations: SyncBatchOperationsRawResource
+        events_and_pageviews: SyncEventsAndPageviewsRawResource
+        objects_and_relationships: SyncObjectsAndRelationshipsRawResource
+        people: SyncPeopleRawResource
+
+        @property
+        def with_raw_response(self) -> SyncPipelinesRawResources:
+            raise NotImplementedError
+
+
 class SyncPipelinesResources(SyncResources):
     """Every tag of ``aiocustomerio_pipelines``, and ``route()``."""
 
@@ -363,6 +401,13 @@ class SyncPipelinesResources(SyncResources):
     events_and_pageviews = tag(SyncEventsAndPageviewsResource)
     objects_and_relationships = tag(SyncObjectsAndRelationshipsResource)
     people = tag(SyncPeopleResource)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncPipelinesRawResources:
+            """The same API whose calls return the ``httpx.Response`` instead of the parsed model."""
+            raise NotImplementedError
 
     @overload
     def route(self, key: Literal["POST /batch"]) -> SyncBatch: ...

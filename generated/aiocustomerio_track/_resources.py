@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import httpx
     from typing_extensions import Unpack
 
-    from aiocustomerio._base import NotGiven, RequestOptions
+    from aiocustomerio._base import AsyncRawCall, NotGiven, RequestOptions
 
     from .models.add_device import AddDevice
     from .models.add_device_body import AddDeviceBody
@@ -929,6 +929,65 @@ class AsyncTrackV2Resource(AsyncTag):
     entity = operation(AsyncEntity)
 
 
+if TYPE_CHECKING:
+
+    class AsyncFormsRawResource:
+        """The ``forms`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        submit_form = AsyncRawCall(AsyncSubmitForm.with_raw_response)
+
+    class AsyncTrackCustomersRawResource:
+        """The ``track_customers`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        add_device = AsyncRawCall(AsyncAddDevice.with_raw_response)
+        delete = AsyncRawCall(AsyncDelete.with_raw_response)
+        delete_device = AsyncRawCall(AsyncDeleteDevice.with_raw_response)
+        identify = AsyncRawCall(AsyncIdentify.with_raw_response)
+        merge = AsyncRawCall(AsyncMerge.with_raw_response)
+        suppress = AsyncRawCall(AsyncSuppress.with_raw_response)
+        unsubscribe = AsyncRawCall(AsyncUnsubscribe.with_raw_response)
+        unsuppress = AsyncRawCall(AsyncUnsuppress.with_raw_response)
+
+    class AsyncTrackEventsRawResource:
+        """The ``track_events`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        metrics = AsyncRawCall(AsyncMetrics.with_raw_response)
+        push_metrics = AsyncRawCall(AsyncPushMetrics.with_raw_response)
+        track = AsyncRawCall(AsyncTrack.with_raw_response)
+        track_anonymous = AsyncRawCall(AsyncTrackAnonymous.with_raw_response)
+
+    class AsyncTrackRegionRawResource:
+        """The ``track_region`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        get_region = AsyncRawCall(AsyncGetRegion.with_raw_response)
+
+    class AsyncTrackSegmentsRawResource:
+        """The ``track_segments`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        add_to_segment = AsyncRawCall(AsyncAddToSegment.with_raw_response)
+        remove_from_segment = AsyncRawCall(AsyncRemoveFromSegment.with_raw_response)
+
+    class AsyncTrackV2RawResource:
+        """The ``track_v2`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        batch = AsyncRawCall(AsyncBatch.with_raw_response)
+        entity = AsyncRawCall(AsyncEntity.with_raw_response)
+
+    class AsyncTrackRawResources(AsyncResources):
+        """``with_raw_response`` of ``aiocustomerio_track``: every call returns the ``httpx.Response``."""
+
+        forms: AsyncFormsRawResource
+        track_customers: AsyncTrackCustomersRawResource
+        track_events: AsyncTrackEventsRawResource
+        track_region: AsyncTrackRegionRawResource
+        track_segments: AsyncTrackSegmentsRawResource
+        track_v2: AsyncTrackV2RawResource
+
+        @property
+        def with_raw_response(self) -> AsyncTrackRawResources:
+            raise NotImplementedError
+
+
 class AsyncTrackResources(AsyncResources):
     """Every tag of ``aiocustomerio_track``, and ``route()``."""
 
@@ -939,6 +998,13 @@ class AsyncTrackResources(AsyncResources):
     track_region = tag(AsyncTrackRegionResource)
     track_segments = tag(AsyncTrackSegmentsResource)
     track_v2 = tag(AsyncTrackV2Resource)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncTrackRawResources:
+            """The same API whose calls return the ``httpx.Response`` instead of the parsed model."""
+            raise NotImplementedError
 
     @overload
     def route(self, key: Literal["POST /api/v1/forms/{form_id}/submit"]) -> AsyncSubmitForm: ...

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import httpx
     from typing_extensions import Unpack
 
-    from aiocustomerio._base import NotGiven, RequestOptions
+    from aiocustomerio._base import NotGiven, RequestOptions, SyncRawCall
 
     from .models.add_device import AddDevice
     from .models.add_device_body import AddDeviceBody
@@ -929,6 +929,65 @@ class SyncTrackV2Resource(SyncTag):
     entity = operation(SyncEntity)
 
 
+if TYPE_CHECKING:
+
+    class SyncFormsRawResource:
+        """The ``forms`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        submit_form = SyncRawCall(SyncSubmitForm.with_raw_response)
+
+    class SyncTrackCustomersRawResource:
+        """The ``track_customers`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        add_device = SyncRawCall(SyncAddDevice.with_raw_response)
+        delete = SyncRawCall(SyncDelete.with_raw_response)
+        delete_device = SyncRawCall(SyncDeleteDevice.with_raw_response)
+        identify = SyncRawCall(SyncIdentify.with_raw_response)
+        merge = SyncRawCall(SyncMerge.with_raw_response)
+        suppress = SyncRawCall(SyncSuppress.with_raw_response)
+        unsubscribe = SyncRawCall(SyncUnsubscribe.with_raw_response)
+        unsuppress = SyncRawCall(SyncUnsuppress.with_raw_response)
+
+    class SyncTrackEventsRawResource:
+        """The ``track_events`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        metrics = SyncRawCall(SyncMetrics.with_raw_response)
+        push_metrics = SyncRawCall(SyncPushMetrics.with_raw_response)
+        track = SyncRawCall(SyncTrack.with_raw_response)
+        track_anonymous = SyncRawCall(SyncTrackAnonymous.with_raw_response)
+
+    class SyncTrackRegionRawResource:
+        """The ``track_region`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        get_region = SyncRawCall(SyncGetRegion.with_raw_response)
+
+    class SyncTrackSegmentsRawResource:
+        """The ``track_segments`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        add_to_segment = SyncRawCall(SyncAddToSegment.with_raw_response)
+        remove_from_segment = SyncRawCall(SyncRemoveFromSegment.with_raw_response)
+
+    class SyncTrackV2RawResource:
+        """The ``track_v2`` operations of a raw view: each returns the ``httpx.Response``."""
+
+        batch = SyncRawCall(SyncBatch.with_raw_response)
+        entity = SyncRawCall(SyncEntity.with_raw_response)
+
+    class SyncTrackRawResources(SyncResources):
+        """``with_raw_response`` of ``aiocustomerio_track``: every call returns the ``httpx.Response``."""
+
+        forms: SyncFormsRawResource
+        track_customers: SyncTrackCustomersRawResource
+        track_events: SyncTrackEventsRawResource
+        track_region: SyncTrackRegionRawResource
+        track_segments: SyncTrackSegmentsRawResource
+        track_v2: SyncTrackV2RawResource
+
+        @property
+        def with_raw_response(self) -> SyncTrackRawResources:
+            raise NotImplementedError
+
+
 class SyncTrackResources(SyncResources):
     """Every tag of ``aiocustomerio_track``, and ``route()``."""
 
@@ -939,6 +998,13 @@ class SyncTrackResources(SyncResources):
     track_region = tag(SyncTrackRegionResource)
     track_segments = tag(SyncTrackSegmentsResource)
     track_v2 = tag(SyncTrackV2Resource)
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncTrackRawResources:
+            """The same API whose calls return the ``httpx.Response`` instead of the parsed model."""
+            raise NotImplementedError
 
     @overload
     def route(self, key: Literal["POST /api/v1/forms/{form_id}/submit"]) -> SyncSubmitForm: ...

@@ -27,11 +27,33 @@ from ._encode import dumps, unix_seconds
 from .errors import InvalidArgumentError, InvalidArgumentTypeError, ResponseValidationError, UnknownParameterError
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
     from types import ModuleType
+    from typing import Concatenate, ParamSpec
 
     from typing_extensions import Unpack
 
     from ._pagination import AsyncPaginator, SyncPaginator
+
+    P = ParamSpec("P")
+
+    class AsyncRawCall(Generic[P]):
+        """Typing only: ``name = AsyncRawCall(Owner.method)`` in the class of a raw view (``with_raw_response``) gives
+        the method's parameters and the ``httpx.Response`` as its result, whatever the method returns parsed."""
+
+        def __init__(self, method: Callable[Concatenate[Any, P], Awaitable[object]]) -> None: ...
+
+        def __get__(self, obj: object, owner: object = None) -> Callable[P, Awaitable[httpx.Response]]:
+            raise NotImplementedError
+
+    class SyncRawCall(Generic[P]):
+        """``AsyncRawCall`` for the sync client's raw views."""
+
+        def __init__(self, method: Callable[Concatenate[Any, P], object]) -> None: ...
+
+        def __get__(self, obj: object, owner: object = None) -> Callable[P, httpx.Response]:
+            raise NotImplementedError
+
 
 __all__ = [
     "NOT_GIVEN",
@@ -408,10 +430,11 @@ class _Resources:
         return self._api.index
 
     @property
-    def with_raw_response(self: _R) -> _R:
+    def with_raw_response(self) -> Any:
         """The same API whose calls, sugar included, return the ``httpx.Response`` instead of the parsed model.
 
-        ``await cio.track.with_raw_response.identify("u1", {"plan": "pro"})``; it shares the connection pool.
+        ``await cio.track.with_raw_response.identify("u1", {"plan": "pro"})``; it shares the connection pool. Typed
+        by each generated root (its ``...RawResources`` class) and each API class (its ``...RawAPI``, with sugar).
         """
         return type(self)(self._api.view(raw=True))
 

@@ -12,8 +12,8 @@ from ._encode import without_none
 from .errors import InvalidArgumentError
 
 if TYPE_CHECKING:
+    from aiocustomerio_app._resources import AsyncAppRawResources, AsyncCustomersResource
     from aiocustomerio_app._resources import AsyncAppResources as _Resources
-    from aiocustomerio_app._resources import AsyncCustomersResource
     from aiocustomerio_app.models.get_people_filter_response_200 import GetPeopleFilterResponse200
     from aiocustomerio_app.models.get_people_filter_response_200_identifiers_item import (
         GetPeopleFilterResponse200IdentifiersItem,
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from aiocustomerio_app.models.version_2_recommended import Version2Recommended
     from typing_extensions import Unpack
 
-    from ._base import RequestOptions
+    from ._base import AsyncRawCall, RequestOptions
     from ._pagination import AsyncPaginator
 
     People = AsyncPaginator[GetPeopleFilterResponse200IdentifiersItem, GetPeopleFilterResponse200]
@@ -99,6 +99,13 @@ class AppAPI(_Resources):
     Every method also takes the per-call options ``timeout``, ``extra_headers``, ``extra_query``, ``max_retries``
     and ``retry_unsafe``; anything else is refused with the closest valid name, before anything is sent.
     """
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AppRawAPI:
+            """The same API whose calls, sugar included, return the ``httpx.Response`` instead of the parsed model."""
+            raise NotImplementedError
 
     if TYPE_CHECKING:
         customers: CustomersTag
@@ -330,3 +337,19 @@ class AppAPI(_Resources):
             "queue_draft": queue_draft,
         }
         return await self.route(routes.SEND_SMS)(body=without_none(fields), **options)
+
+
+if TYPE_CHECKING:
+
+    class AppRawAPI(AsyncAppRawResources):
+        """``cio.app.with_raw_response`` for type checkers: the operations and the sugar, each returning the
+        ``httpx.Response`` (``search_people`` and ``customers.search`` page through parsed answers: not here)."""
+
+        get_person_attributes = AsyncRawCall(AppAPI.get_person_attributes)
+        list_campaigns = AsyncRawCall(AppAPI.list_campaigns)
+        campaign_metrics = AsyncRawCall(AppAPI.campaign_metrics)
+        list_segments = AsyncRawCall(AppAPI.list_segments)
+        trigger_broadcast = AsyncRawCall(AppAPI.trigger_broadcast)
+        send_email = AsyncRawCall(AppAPI.send_email)
+        send_push = AsyncRawCall(AppAPI.send_push)
+        send_sms = AsyncRawCall(AppAPI.send_sms)

@@ -13,10 +13,11 @@ from ._encode import dumps
 from .errors import InvalidArgumentError
 
 if TYPE_CHECKING:
+    from aiocustomerio_pipelines._resources import AsyncPipelinesRawResources
     from aiocustomerio_pipelines._resources import AsyncPipelinesResources as _Resources
     from typing_extensions import Unpack
 
-    from ._base import RequestOptions
+    from ._base import AsyncRawCall, RequestOptions
     from .ingest import PipelinesIngestor
 else:
     from ._base import AsyncResources as _Resources
@@ -32,6 +33,13 @@ class PipelinesAPI(_Resources):
     datetime is sent as ISO 8601) and ``message_id`` (a ULID unless given), plus the per-call options ``timeout``,
     ``extra_headers``, ``extra_query``, ``max_retries`` and ``retry_unsafe``.
     """
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> PipelinesRawAPI:
+            """The same API whose calls, sugar included, return the ``httpx.Response`` instead of the parsed model."""
+            raise NotImplementedError
 
     async def identify(
         self,
@@ -184,3 +192,18 @@ class PipelinesAPI(_Resources):
         from .ingest import PipelinesIngestor
 
         return PipelinesIngestor(self.connect, **options)
+
+
+if TYPE_CHECKING:
+
+    class PipelinesRawAPI(AsyncPipelinesRawResources):
+        """``cio.pipelines.with_raw_response`` for type checkers: the operations and the sugar, each returning the
+        ``httpx.Response``."""
+
+        identify = AsyncRawCall(PipelinesAPI.identify)
+        track = AsyncRawCall(PipelinesAPI.track)
+        page = AsyncRawCall(PipelinesAPI.page)
+        screen = AsyncRawCall(PipelinesAPI.screen)
+        group = AsyncRawCall(PipelinesAPI.group)
+        alias = AsyncRawCall(PipelinesAPI.alias)
+        batch = AsyncRawCall(PipelinesAPI.batch)

@@ -13,11 +13,12 @@ from ._ids import stamp_track_event
 from .errors import InvalidArgumentError
 
 if TYPE_CHECKING:
+    from aiocustomerio_track._resources import AsyncTrackRawResources
     from aiocustomerio_track._resources import AsyncTrackResources as _Resources
     from aiocustomerio_track.models.batch_response_207 import BatchResponse207
     from typing_extensions import Unpack
 
-    from ._base import RequestOptions
+    from ._base import AsyncRawCall, RequestOptions
     from .ingest import TrackIngestor
 else:
     from ._base import AsyncResources as _Resources
@@ -33,6 +34,13 @@ class TrackAPI(_Resources):
     Every method also takes the per-call options ``timeout``, ``extra_headers``, ``extra_query``, ``max_retries``
     and ``retry_unsafe``; anything else is refused with the closest valid name, before anything is sent.
     """
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> TrackRawAPI:
+            """The same API whose calls, sugar included, return the ``httpx.Response`` instead of the parsed model."""
+            raise NotImplementedError
 
     async def identify(
         self,
@@ -181,3 +189,24 @@ class TrackAPI(_Resources):
         from .ingest import TrackIngestor
 
         return TrackIngestor(self.connect, **options)
+
+
+if TYPE_CHECKING:
+
+    class TrackRawAPI(AsyncTrackRawResources):
+        """``cio.track.with_raw_response`` for type checkers: the operations and the sugar, each returning the
+        ``httpx.Response``."""
+
+        identify = AsyncRawCall(TrackAPI.identify)
+        event = AsyncRawCall(TrackAPI.event)
+        anonymous_event = AsyncRawCall(TrackAPI.anonymous_event)
+        delete = AsyncRawCall(TrackAPI.delete)
+        suppress = AsyncRawCall(TrackAPI.suppress)
+        unsuppress = AsyncRawCall(TrackAPI.unsuppress)
+        add_device = AsyncRawCall(TrackAPI.add_device)
+        delete_device = AsyncRawCall(TrackAPI.delete_device)
+        merge = AsyncRawCall(TrackAPI.merge)
+        add_to_segment = AsyncRawCall(TrackAPI.add_to_segment)
+        remove_from_segment = AsyncRawCall(TrackAPI.remove_from_segment)
+        entity = AsyncRawCall(TrackAPI.entity)
+        batch = AsyncRawCall(TrackAPI.batch)

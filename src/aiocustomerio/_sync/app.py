@@ -14,8 +14,8 @@ from .._encode import without_none
 from ..errors import InvalidArgumentError
 
 if TYPE_CHECKING:
+    from aiocustomerio_app._sync_resources import SyncAppRawResources, SyncCustomersResource
     from aiocustomerio_app._sync_resources import SyncAppResources as _Resources
-    from aiocustomerio_app._sync_resources import SyncCustomersResource
     from aiocustomerio_app.models.get_people_filter_response_200 import GetPeopleFilterResponse200
     from aiocustomerio_app.models.get_people_filter_response_200_identifiers_item import (
         GetPeopleFilterResponse200IdentifiersItem,
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from aiocustomerio_app.models.version_2_recommended import Version2Recommended
     from typing_extensions import Unpack
 
-    from .._base import RequestOptions
+    from .._base import RequestOptions, SyncRawCall
     from .._pagination import SyncPaginator
 
     People = SyncPaginator[GetPeopleFilterResponse200IdentifiersItem, GetPeopleFilterResponse200]
@@ -101,6 +101,13 @@ class SyncAppAPI(_Resources):
     Every method also takes the per-call options ``timeout``, ``extra_headers``, ``extra_query``, ``max_retries``
     and ``retry_unsafe``; anything else is refused with the closest valid name, before anything is sent.
     """
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncAppRawAPI:
+            """The same API whose calls, sugar included, return the ``httpx.Response`` instead of the parsed model."""
+            raise NotImplementedError
 
     if TYPE_CHECKING:
         customers: CustomersTag
@@ -332,3 +339,19 @@ class SyncAppAPI(_Resources):
             "queue_draft": queue_draft,
         }
         return self.route(routes.SEND_SMS)(body=without_none(fields), **options)
+
+
+if TYPE_CHECKING:
+
+    class SyncAppRawAPI(SyncAppRawResources):
+        """``cio.app.with_raw_response`` for type checkers: the operations and the sugar, each returning the
+        ``httpx.Response`` (``search_people`` and ``customers.search`` page through parsed answers: not here)."""
+
+        get_person_attributes = SyncRawCall(SyncAppAPI.get_person_attributes)
+        list_campaigns = SyncRawCall(SyncAppAPI.list_campaigns)
+        campaign_metrics = SyncRawCall(SyncAppAPI.campaign_metrics)
+        list_segments = SyncRawCall(SyncAppAPI.list_segments)
+        trigger_broadcast = SyncRawCall(SyncAppAPI.trigger_broadcast)
+        send_email = SyncRawCall(SyncAppAPI.send_email)
+        send_push = SyncRawCall(SyncAppAPI.send_push)
+        send_sms = SyncRawCall(SyncAppAPI.send_sms)

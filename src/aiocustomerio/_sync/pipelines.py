@@ -15,10 +15,11 @@ from .._encode import dumps
 from ..errors import InvalidArgumentError
 
 if TYPE_CHECKING:
+    from aiocustomerio_pipelines._sync_resources import SyncPipelinesRawResources
     from aiocustomerio_pipelines._sync_resources import SyncPipelinesResources as _Resources
     from typing_extensions import Unpack
 
-    from .._base import RequestOptions
+    from .._base import RequestOptions, SyncRawCall
     from .ingest import SyncPipelinesIngestor
 else:
     from .._base import SyncResources as _Resources
@@ -34,6 +35,13 @@ class SyncPipelinesAPI(_Resources):
     datetime is sent as ISO 8601) and ``message_id`` (a ULID unless given), plus the per-call options ``timeout``,
     ``extra_headers``, ``extra_query``, ``max_retries`` and ``retry_unsafe``.
     """
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncPipelinesRawAPI:
+            """The same API whose calls, sugar included, return the ``httpx.Response`` instead of the parsed model."""
+            raise NotImplementedError
 
     def identify(
         self,
@@ -186,3 +194,18 @@ class SyncPipelinesAPI(_Resources):
         from .ingest import SyncPipelinesIngestor
 
         return SyncPipelinesIngestor(self.connect, **options)
+
+
+if TYPE_CHECKING:
+
+    class SyncPipelinesRawAPI(SyncPipelinesRawResources):
+        """``cio.pipelines.with_raw_response`` for type checkers: the operations and the sugar, each returning the
+        ``httpx.Response``."""
+
+        identify = SyncRawCall(SyncPipelinesAPI.identify)
+        track = SyncRawCall(SyncPipelinesAPI.track)
+        page = SyncRawCall(SyncPipelinesAPI.page)
+        screen = SyncRawCall(SyncPipelinesAPI.screen)
+        group = SyncRawCall(SyncPipelinesAPI.group)
+        alias = SyncRawCall(SyncPipelinesAPI.alias)
+        batch = SyncRawCall(SyncPipelinesAPI.batch)

@@ -15,11 +15,12 @@ from .._ids import stamp_track_event
 from ..errors import InvalidArgumentError
 
 if TYPE_CHECKING:
+    from aiocustomerio_track._sync_resources import SyncTrackRawResources
     from aiocustomerio_track._sync_resources import SyncTrackResources as _Resources
     from aiocustomerio_track.models.batch_response_207 import BatchResponse207
     from typing_extensions import Unpack
 
-    from .._base import RequestOptions
+    from .._base import RequestOptions, SyncRawCall
     from .ingest import SyncTrackIngestor
 else:
     from .._base import SyncResources as _Resources
@@ -35,6 +36,13 @@ class SyncTrackAPI(_Resources):
     Every method also takes the per-call options ``timeout``, ``extra_headers``, ``extra_query``, ``max_retries``
     and ``retry_unsafe``; anything else is refused with the closest valid name, before anything is sent.
     """
+
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> SyncTrackRawAPI:
+            """The same API whose calls, sugar included, return the ``httpx.Response`` instead of the parsed model."""
+            raise NotImplementedError
 
     def identify(
         self,
@@ -183,3 +191,24 @@ class SyncTrackAPI(_Resources):
         from .ingest import SyncTrackIngestor
 
         return SyncTrackIngestor(self.connect, **options)
+
+
+if TYPE_CHECKING:
+
+    class SyncTrackRawAPI(SyncTrackRawResources):
+        """``cio.track.with_raw_response`` for type checkers: the operations and the sugar, each returning the
+        ``httpx.Response``."""
+
+        identify = SyncRawCall(SyncTrackAPI.identify)
+        event = SyncRawCall(SyncTrackAPI.event)
+        anonymous_event = SyncRawCall(SyncTrackAPI.anonymous_event)
+        delete = SyncRawCall(SyncTrackAPI.delete)
+        suppress = SyncRawCall(SyncTrackAPI.suppress)
+        unsuppress = SyncRawCall(SyncTrackAPI.unsuppress)
+        add_device = SyncRawCall(SyncTrackAPI.add_device)
+        delete_device = SyncRawCall(SyncTrackAPI.delete_device)
+        merge = SyncRawCall(SyncTrackAPI.merge)
+        add_to_segment = SyncRawCall(SyncTrackAPI.add_to_segment)
+        remove_from_segment = SyncRawCall(SyncTrackAPI.remove_from_segment)
+        entity = SyncRawCall(SyncTrackAPI.entity)
+        batch = SyncRawCall(SyncTrackAPI.batch)
