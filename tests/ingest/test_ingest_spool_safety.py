@@ -284,3 +284,32 @@ async def test_the_wal_is_checkpointed_while_items_keep_coming(
     server.unstall()
     report = await asyncio.wait_for(ing.close(), 30)
     assert report.ok and report.delivered == 400
+
+
+async def test_a_large_group_is_stored_as_bounded_chunks_and_recovered_whole(
+    server: BatchServer, client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_spool, "CHUNK_ROWS", 100)
+    spool = tmp_path / "spool.db"
+    server.stall()
+    first = Ingestor(client(), spool=spool, max_queue=1000)
+    await first.start()
+    for i in range(450):
+        first.put_nowait(
+            {"type": "person", "identifiers": {"id": f"u{i % 7}"}, "action": "event", "name": "n", "id": f"b{i}"}
+        )
+    await first.event("u", "e", id="b450")  # durable, and so is everything staged before it
+    with sqlite3.connect(spool) as conn:
+        counts = [count for (count,) in conn.execute("SELECT count FROM chunks ORDER BY first")]
+    assert sum(counts) == 451 and max(counts) <= 100 and len(counts) >= 5
+    await first.close(timeout=0.05)
+    await server.close()
+    server.unstall()
+    await server.start(port=server.port)
+    server.received.clear()
+
+    async with Ingestor(client(), spool=spool) as second:
+        pass
+    assert second.report.recovered == 451 and second.report.delivered == 451 and second.report.ok
+    assert server.ids == {f"b{i}" for i in range(451)}
+    assert inspect_spool(spool).pending == 0

@@ -4,9 +4,10 @@
 names its holder (pid, host), and a second ingestor on the same spool gets `SpoolLocked` naming both. The kernel
 drops the lock when the process dies, so a SIGKILLed run never leaves a stale lock behind.
 
-**Group commits of chunks.** Every item staged while one transaction is being committed goes into the next one, as one
-`chunks` row (`first` seq, count, the items joined by newlines: compact JSON never holds a raw newline). One row per
-commit instead of one per item is what lets a spooled ingestor keep up with an unspooled one. A commit that fails is
+**Group commits of chunks.** Every item staged while one transaction is being committed goes into the next one, as
+`chunks` rows of up to `CHUNK_ROWS` items (`first` seq, count, the items joined by newlines: compact JSON never holds
+a raw newline). A row per commit (or per thousand items) instead of one per item is what lets a spooled ingestor keep
+up with an unspooled one. A commit that fails is
 retried with backoff; if it keeps failing the spool is marked broken: waiting `put`s raise `SpoolWriteError` (their
 items are not accepted) and the report says what the spool still holds.
 
@@ -62,6 +63,8 @@ _SCHEMA = (
 _UPSERT_META = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value"
 # How long a failing commit is retried (about 3 s in all) before the spool is declared broken.
 COMMIT_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
+# A group commit is stored as chunk rows of at most this many items: bounded blobs, packed one at a time.
+CHUNK_ROWS = 1000
 # A group commit of at most this many item bytes runs on the event loop (see the module docstring).
 INLINE_COMMIT_BYTES = 256 * 1024
 # WAL growth (estimated from what is committed) between two checkpoints: SQLite's own default is ~4 MB.
@@ -77,6 +80,11 @@ Chunk = tuple[int, int, bytes, bytes]  # a `chunks` row: first seq, count, perso
 def _pack(rows: list[Row]) -> Chunk:
     persons = array("I", [row[2] for row in rows])
     return rows[0][0], len(rows), persons.tobytes(), b"\n".join([row[1] for row in rows])
+
+
+def _chunks(rows: list[Row]) -> Iterator[Chunk]:
+    for start in range(0, len(rows), CHUNK_ROWS):
+        yield _pack(rows[start : start + CHUNK_ROWS])
 
 
 def _unpack(first: int, count: int, persons: bytes, body: bytes) -> list[Row]:
@@ -163,7 +171,7 @@ def _requeue_dead(conn: sqlite3.Connection) -> int:
     try:
         if moved:
             rows = [(top + 1 + i, body, person) for i, (body, person) in enumerate(moved)]
-            conn.execute("INSERT INTO chunks VALUES (?, ?, ?, ?)", _pack(rows))
+            conn.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?)", _chunks(rows))
         conn.execute("DELETE FROM dead")
         conn.execute(_UPSERT_META, ("seq", str(top + len(moved))))
         conn.execute("COMMIT")
@@ -403,25 +411,27 @@ class Spool:
                 inserts, dead, meta, trim = self._inserts, self._dead, self._meta, self._trim
                 self._flight, self._flight_rows, waiters = self._waiters, inserts, self._waiters
                 self._inserts, self._dead, self._meta, self._waiters, self._staged = [], [], {}, [], False
-                chunk = _pack(inserts) if inserts else None
-                error = await self._commit_with_retries(chunk, dead, meta, trim)
+                size = sum([len(row[1]) for row in inserts])
+                error = await self._commit_with_retries(inserts, size, dead, meta, trim)
                 if error is None:
                     self._trimmed = max(self._trimmed, trim)
                     self.meta.update(meta)
                     if inserts:
                         self._committed_top = inserts[-1][0]
-                        live = _Chunk(inserts[0][0], len(inserts))
-                        self._live.append(live)
                         chunk_of = self._chunk_of
-                        for row in inserts:
-                            chunk_of[row[0]] = live
+                        for start in range(0, len(inserts), CHUNK_ROWS):  # as `_chunks` cut them
+                            part = inserts[start : start + CHUNK_ROWS]
+                            live = _Chunk(part[0][0], len(part))
+                            self._live.append(live)
+                            for row in part:
+                                chunk_of[row[0]] = live
                         self._on_durable(inserts)
                     self._flight, self._flight_rows = [], []
                     for waiter in waiters:
                         if not waiter.done():  # a cancelled producer's future is done already
                             waiter.set_result(None)
                     # Pages written: the chunk's, plus about two for the b-tree, the trim and the dead letters.
-                    self._wal_bytes += (len(chunk[3]) if chunk else 0) + 2 * _PAGE + 400 * len(dead)
+                    self._wal_bytes += size + 2 * _PAGE + 400 * len(dead)
                     await self._checkpoint()
                     continue
                 self._broken(error, inserts, dead)
@@ -433,15 +443,20 @@ class Spool:
             self._task = None
 
     async def _commit_with_retries(
-        self, chunk: Chunk | None, dead: list[tuple[int, bytes, int, str, float]], meta: dict[str, str], trim: int
+        self,
+        inserts: list[Row],
+        size: int,
+        dead: list[tuple[int, bytes, int, str, float]],
+        meta: dict[str, str],
+        trim: int,
     ) -> Exception | None:
         for attempt, delay in enumerate((*COMMIT_RETRY_DELAYS, None)):
             try:
                 # On the loop only while the thread has nothing under way: one connection, one user at a time.
-                if self._submitted == self._finished and (chunk is None or len(chunk[3]) <= INLINE_COMMIT_BYTES):
-                    self._write(chunk, dead, meta, trim)
+                if self._submitted == self._finished and size <= INLINE_COMMIT_BYTES:
+                    self._write(inserts, dead, meta, trim)
                 else:
-                    await self._run(self._write, chunk, dead, meta, trim)
+                    await self._run(self._write, inserts, dead, meta, trim)
                 return None
             except Exception as exc:
                 if delay is None:
@@ -507,11 +522,12 @@ class Spool:
         conn = self._ckpt_conn
         if conn is None:
             conn = self._ckpt_conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA cache_size=-256")  # a checkpoint copies pages, it needs no cache of its own
         # PASSIVE: it waits for no reader (an `inspect` of the spool); fetchall so the statement is finished.
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def _write(
-        self, chunk: Chunk | None, dead: list[tuple[int, bytes, int, str, float]], meta: dict[str, str], trim: int
+        self, inserts: list[Row], dead: list[tuple[int, bytes, int, str, float]], meta: dict[str, str], trim: int
     ) -> None:
         conn = self._conn
         if conn is None:
@@ -520,9 +536,9 @@ class Spool:
         try:
             if trim > self._trimmed:
                 conn.execute("DELETE FROM chunks WHERE first < ?", (trim,))
-            if chunk is not None:
+            if inserts:
                 # A plain INSERT: rows never replace one another (the lock makes this process the only writer).
-                conn.execute("INSERT INTO chunks (first, count, persons, body) VALUES (?, ?, ?, ?)", chunk)
+                conn.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?)", _chunks(inserts))
             if dead:
                 # OR IGNORE: after a crash an item can fail a second time; it is the same item, kept once.
                 conn.executemany("INSERT OR IGNORE INTO dead VALUES (?, ?, ?, ?, ?)", dead)
