@@ -88,10 +88,10 @@ async def run_ingestor(base_url: str, events: int) -> int:
     return events
 
 
-async def run_ingestor_put(base_url: str, events: int) -> int:
+async def run_ingestor_put(base_url: str, events: int, spool: str | None = None) -> int:
     from aiocustomerio.ingest import Ingestor, QueueFull
 
-    async with client(base_url) as http, Ingestor(http) as ing:
+    async with client(base_url) as http, Ingestor(http, spool=spool) as ing:
         for i in range(events):
             item = entity(i)
             try:
@@ -222,18 +222,8 @@ async def run_spool_producers(base_url: str, events: int) -> int:
 
 
 async def run_spool_put(base_url: str, events: int) -> int:
-    from aiocustomerio.ingest import Ingestor, QueueFull
-
     with tempfile.TemporaryDirectory() as tmp:
-        async with client(base_url) as http, Ingestor(http, spool=os.path.join(tmp, "spool.db")) as ing:
-            for i in range(events):
-                item = entity(i)
-                try:
-                    ing.put_nowait(item)
-                except QueueFull:
-                    await ing.put(item)
-        assert ing.report.delivered == events, ing.report.summary()
-    return events
+        return await run_ingestor_put(base_url, events, os.path.join(tmp, "spool.db"))
 
 
 async def run_facade_per_event(base_url: str, events: int, transport: str = "httpx") -> int:
