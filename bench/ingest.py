@@ -13,6 +13,7 @@ environment only. Each event is a realistic Track v2 event of about 340 bytes. O
 - facade-tls:      the same over HTTPS, next to the peers' one-request-per-event rows
 - raw-httpx-encode: the SDK ceiling: the caller's dicts (as `ingestor-put` gets them) encoded with orjson into
                    ~500 KB bodies as they come and posted, 4 in flight, through one httpx client
+- raw-httpx-encode-tls: the SDK ceiling over HTTPS, beside `ingestor-tls` (the issue's comparison)
 - raw-httpx:       the same events pre-encoded into ~500 KB batch bodies before the clock starts, posted by 4 tasks
                    through one httpx client: the ceiling for anything that posts through httpx
 - spool-many:      ingestor with a spool, `put_many` of 500 events (one group commit each)
@@ -289,6 +290,9 @@ SCENARIOS: dict[str, Row] = {
     "spool-producers": Row("(d') ingestor + spool, 64 producers", run_spool_producers, "batched"),
     "spool-put": Row("(d'') ingestor + spool, put_nowait(dict)", run_spool_put, "batched"),
     "ingestor-tls": Row("(a) ingestor over HTTPS", run_ingestor, "batched", tls=True),
+    "raw-httpx-encode-tls": Row(
+        "(c') raw httpx + orjson from the dicts over HTTPS (SDK ceiling)", run_raw_httpx_encode, "batched", tls=True
+    ),
     "raw-httpx-tls": Row("(c) raw httpx over HTTPS, pre-built batches", run_raw_httpx, "batched", tls=True),
     "peer-async-customerio-batch": Row(
         "(p) async-customerio v2.send_batch(1000), 4 tasks", peers.run_async_customerio_batch, "batched", True, True
