@@ -3,8 +3,9 @@
 Called once per event on the ingestion path, so the per-call work is small. Fresh randomness is drawn only when the
 millisecond changes: within one millisecond the 80-bit random part counts up, which is also what makes IDs from one
 process sort in creation order. The first 24 characters (time and the top 70 random bits) are encoded once per
-millisecond, or per 1,024 IDs within one; an ID then costs a clock read, the lock, and one lookup in a 1024-entry
-table of character pairs for its last 10 bits (no big-integer arithmetic on the per-event path).
+millisecond, or per 1,024 IDs within one; an ID then costs a clock read, one step of a shared counter and one
+lookup in a 1024-entry table of character pairs for its last 10 bits: no lock (with the GIL) and no big-integer
+arithmetic on the per-event path.
 """
 
 from __future__ import annotations

@@ -103,22 +103,9 @@ def _make_track_action(
         return entity
 
     if _orjson is not None:
-        dumps = _orjson.dumps
-        options = _orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS
 
         def encode_dict(identifiers: Any, action: str, name: Any, id: Any, timestamp: int, attributes: Any) -> bytes:
-            # encode_fast with the dict built in place: one call less on the per-event path.
-            entity = {"type": "person", "identifiers": identifiers, "action": action, "name": name, "id": id}
-            entity["timestamp"] = timestamp
-            if attributes:
-                entity["attributes"] = attributes
-            try:
-                data: bytes = dumps(entity, default, options)
-            except TypeError:
-                return encode_entity(entity)
-            if data.find(b"null") >= 0:
-                return encode_entity(entity)
-            return data + b" "  # a right-sized copy, as in encode_fast
+            return encode_entity(as_dict(identifiers, action, name, id, timestamp, attributes))
 
         return encode_dict
 

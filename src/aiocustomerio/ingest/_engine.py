@@ -320,6 +320,8 @@ class Engine:
                 return
 
     async def _put_encoded(self, data: bytes, person: int) -> None:
+        # The per-event callers (put, event, page, screen) try `_offer` before creating this coroutine; the others
+        # rely on this one.
         if self._offer(data, person):
             return
         self._started()

@@ -135,13 +135,12 @@ class Lanes:
         lane = self.lanes[row[2] % self._count]
         size = len(row[1]) + 1
         batch = lane.open
+        if batch and lane.open_bytes + size > self._room:
+            self._seal(lane)
+            batch = lane.open
         if not batch:
             lane.oldest = monotonic()
             self._wake.set()
-        elif lane.open_bytes + size > self._room:
-            self._seal(lane)
-            batch = lane.open
-            lane.oldest = monotonic()
         batch.append(row)
         lane.open_bytes += size
         if len(batch) >= self._max_items:
