@@ -239,6 +239,31 @@ async def test_a_retried_update_never_lands_after_a_newer_one_for_the_same_perso
     assert state == {'{"id": "u1"}': {"plan": "new"}, '{"id": "u2"}': {"plan": "other"}}
 
 
+async def test_one_persons_updates_keep_order_however_the_items_identify_them() -> None:
+    # A raw entity naming the person by id and email, then the id alone: one person, so one lane, in order.
+    state: dict[object, object] = {}
+    calls = 0
+
+    async def answer(items: list[dict[str, object]]) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await asyncio.sleep(0.05)  # the older update's first attempt is slow, then fails
+            return httpx.Response(503)
+        for item in items:
+            state[item["identifiers"]["id"]] = item["attributes"]  # type: ignore[index]
+        return httpx.Response(200, json={})
+
+    server = Recorder(answer)
+    async with server.client() as http, Ingestor(http, max_batch_items=1, concurrency=8, max_wait=0.0, **FAST) as ing:
+        older = {"id": "u1", "email": "u1@example.com"}
+        await ing.put({"type": "person", "identifiers": older, "action": "identify", "attributes": {"plan": "old"}})
+        await ing.identify("u1", plan="new")
+        ing.put_nowait({"type": "person", "identifiers": {"id": 7}, "action": "identify", "attributes": {"v": 1}})
+        await ing.identify(7, v=2)  # a numeric id, through both paths
+    assert state == {"u1": {"plan": "new"}, 7: {"v": 2}}
+
+
 async def test_a_207_retry_is_followed_by_the_same_persons_later_items() -> None:
     seen: list[str] = []
     answers = iter([{"errors": [{"batch_index": 0, "reason": "internal_error"}]}])

@@ -28,13 +28,11 @@ class TrackIngestor(Engine):
         data = encode_track(stamp_track_event(item))
         if len(data) > self._max_item_bytes:
             raise ItemTooLarge(len(data), self._max_item_bytes)
-        who = item.get("identifiers")
-        # person_hash's common case ({"id": "..."}) inlined: this is the per-item path.
-        if type(who) is dict and len(who) == 1:
-            one = who.get("id")
-            if type(one) is str:
-                return data, crc32(one.encode())
-        return data, person_hash(who)
+        try:
+            # person_hash's common case (a string `id`) inlined, as a zero-cost `try`: this is the per-item path.
+            return data, crc32(item["identifiers"]["id"].encode())
+        except (KeyError, TypeError, AttributeError):
+            return data, person_hash(item.get("identifiers"))
 
     async def identify(self, identifier: str | JSONDict, attributes: JSONDict | None = None, **more: Any) -> None:
         """Create or update a person; `identifier` is an id, or identifiers such as `{"email": ...}`."""

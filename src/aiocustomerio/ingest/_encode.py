@@ -73,9 +73,10 @@ def _make(default: Callable[[object], object]) -> Callable[[Any], bytes]:
             data: bytes = dumps(item, default, options)
         except TypeError:  # orjson.JSONEncodeError: the stdlib either manages or explains where the problem is
             return encode_item(item)
-        # `find`, not `in`: bytes.__contains__ first tries the needle as an int and pays for the failed conversion
-        # (measured 0.83 against 0.48 µs on a 340-byte event).
-        if data.find(b"null") >= 0:
+        # `rpartition`, not `in` or `find`: bytes.__contains__ first tries the needle as an int and pays for the
+        # failed conversion, `find` parses its arguments into a tuple, and the reverse search skips faster here
+        # (0.82, 0.47 and 0.27 µs on a 340-byte event). Not found: `(b"", b"", data)`.
+        if data.rpartition(b"null")[1]:
             return encode_item(item)
         # orjson hands back its whole working buffer (4 KB for a small event: 79 MB for a queue of 20,000); items wait
         # in the queue, so they keep a right-sized copy. Concatenating one byte of JSON whitespace is the cheapest
@@ -95,25 +96,21 @@ def _make_track_action(
     the encoder: about 40% less time per event than encoding the whole dict. orjson encodes the dict faster still.
     """
 
-    def as_dict(identifiers: Any, action: str, name: Any, id: Any, timestamp: int, attributes: Any) -> dict[str, Any]:
+    def encode_dict(identifiers: Any, action: str, name: Any, id: Any, timestamp: int, attributes: Any) -> bytes:
         entity = {"type": "person", "identifiers": identifiers, "action": action, "name": name, "id": id}
         entity["timestamp"] = timestamp
         if attributes:
             entity["attributes"] = attributes
-        return entity
+        return encode_entity(entity)
 
     if _orjson is not None:
-
-        def encode_dict(identifiers: Any, action: str, name: Any, id: Any, timestamp: int, attributes: Any) -> bytes:
-            return encode_entity(as_dict(identifiers, action, name, id, timestamp, attributes))
-
         return encode_dict
 
     quote = json.encoder.encode_basestring  # escapes like the encoder with ensure_ascii=False
     template = '{"type":"person","identifiers":%s,"action":"%s","name":%s,"id":%s,"timestamp":%d%s}'
     c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
     if c_make_encoder is None:
-        return lambda *args: encode_entity(as_dict(*args))
+        return encode_dict
     c_encode = c_make_encoder(None, default, quote, None, ":", ",", False, False, False)
     join = "".join
 
@@ -128,7 +125,7 @@ def _make_track_action(
             return (template % (people, action, quote(name), quote(id), timestamp, more)).encode()
         except (TypeError, ValueError, RecursionError):
             # Anything unusual (a non-string name, NaN, an unknown type): the whole-dict path handles or explains it.
-            return encode_entity(as_dict(identifiers, action, name, id, timestamp, attributes))
+            return encode_dict(identifiers, action, name, id, timestamp, attributes)
 
     return encode_template
 

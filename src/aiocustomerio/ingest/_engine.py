@@ -225,7 +225,7 @@ class Engine:
         self._wake.set()
         await self._recovered.wait()
         while self._room.used and self._halted is None:
-            await self._room.idle.wait()
+            await self._room.wait_idle()
         if self._spool is not None:
             await self._spool.drain()
 
@@ -279,8 +279,6 @@ class Engine:
         room = self._room
         if not self._direct or room.used >= room.limit or room.waiting:
             return False
-        if not room.used:
-            room.idle.clear()
         room.used += 1
         self._seq = seq = self._seq + 1
         self._report.accepted += 1

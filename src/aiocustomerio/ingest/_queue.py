@@ -23,13 +23,16 @@ Row = tuple[int, bytes, int]
 
 
 def person_hash(who: object) -> int:
-    """A stable hash of who an item is about: an id string, or an identifiers dict (`{"id": ...}` hashes like the
-    id itself). Collisions only put two people in one lane."""
+    """A stable hash of who an item is about: an id string, or an identifiers dict (`{"id": ...}`, or any
+    identifiers with a string `id`, hashes like the id itself). Collisions only put two people in one lane."""
     if type(who) is str:
         return crc32(who.encode())
     if isinstance(who, dict):
         if len(who) == 1:
             return crc32(str(next(iter(who.values()))).encode())
+        one = who.get("id")
+        if type(one) is str:
+            return crc32(one.encode())  # an `id` names the person whatever else is given (the per-item fast path)
         return crc32(repr(sorted((str(k), str(v)) for k, v in who.items())).encode())
     return 0 if who is None else crc32(str(who).encode())
 
@@ -45,8 +48,8 @@ class Room:
         self.limit = limit
         self._on_wait = on_wait  # someone has to wait for room: what is queued should go out now
         self.used = 0
-        self.idle = asyncio.Event()  # nothing outstanding
-        self.idle.set()
+        # Set when nothing is outstanding. Cleared by `wait_idle`, not by every `take`: that is the per-item path.
+        self.idle = asyncio.Event()
         self.waiting: deque[tuple[int, asyncio.Future[None]]] = deque()  # FIFO
         self._error: BaseException | None = None
 
@@ -78,9 +81,13 @@ class Room:
             raise self._error
 
     def take(self, n: int) -> None:
-        if not self.used:
-            self.idle.clear()
         self.used += n
+
+    async def wait_idle(self) -> None:
+        """Until nothing is outstanding, or `idle` is set for another reason (delivery halted): callers re-check."""
+        self.idle.clear()
+        if self.used:
+            await self.idle.wait()
 
     def give_back(self, n: int) -> None:
         self.used -= n
