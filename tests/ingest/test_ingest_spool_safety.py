@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sqlite3
@@ -147,13 +148,62 @@ async def test_a_producer_cancelled_right_after_it_was_given_room_does_not_block
 
     room = Room(1)
     room.take(1)
-    first = asyncio.ensure_future(room.wait())
-    second = asyncio.ensure_future(room.wait())
+    first = asyncio.ensure_future(room.acquire())
+    second = asyncio.ensure_future(room.acquire())
     await asyncio.sleep(0)
     room.give_back(1)  # room for one: given to `first`...
     first.cancel()  # ...which is cancelled before it could run and take it
     await asyncio.wait_for(second, 5)  # blocked forever before the fix
-    assert first.cancelled()
+    assert first.cancelled() and room.used == 1  # `second` holds the one place
+
+
+async def test_a_producer_arriving_while_room_is_held_for_woken_waiters_is_let_in_at_once() -> None:
+    from aiocustomerio.ingest._queue import Room
+
+    room = Room(10)
+    room.take(10)
+    woken = [asyncio.ensure_future(room.acquire()) for _ in range(3)]
+    await asyncio.sleep(0)
+
+    async def give_back_and_put_again() -> None:
+        room.give_back(5)  # room for five: three go to the waiters, which have not run yet...
+        await room.acquire()  # ...and a producer arrives in the same step
+
+    late = asyncio.ensure_future(give_back_and_put_again())
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert late.done()  # it used to sleep until the next give_back, with the room unused
+    await asyncio.gather(*woken)
+    assert room.used == 9 and not room.waiting
+    await asyncio.wait_for(room.acquire(), 5)  # the last place
+    full = asyncio.ensure_future(room.acquire())
+    await asyncio.sleep(0)
+    assert not full.done() and room.used == 10  # no room: it waits, holding nothing
+    room.give_back(1)
+    await asyncio.wait_for(full, 5)
+    assert room.used == 10
+
+
+async def test_many_producers_on_a_full_queue_keep_batches_full() -> None:
+    # 50 producers on a queue of 1,000 with 250-item batches: each settled batch must let 250 more items in, not one
+    # per waiting producer (then the open batches went out with about 50 items each).
+    sizes: list[int] = []
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        sizes.append(len(json.loads(request.content)["batch"]))
+        await asyncio.sleep(0.001)
+        return httpx.Response(200, json={})
+
+    http = httpx.AsyncClient(base_url="http://127.0.0.1:9", transport=httpx.MockTransport(answer))
+    async with http, Ingestor(http, max_queue=1000, max_batch_items=250, concurrency=1, max_wait=3600) as ing:
+
+        async def produce(p: int) -> None:
+            for i in range(100):
+                await ing.event(f"user_{p}_{i}", "e")
+
+        await asyncio.wait_for(asyncio.gather(*(produce(p) for p in range(50))), 60)
+    assert sum(sizes) == 5000 and ing.report.ok
+    assert len(sizes) <= 40, sizes  # 20 full batches, plus some cut early while producers waited
 
 
 async def test_concurrent_starts_make_one_dispatcher(

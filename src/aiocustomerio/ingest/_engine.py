@@ -323,10 +323,7 @@ class Engine:
         if self._offer(data, person):
             return
         self._started()
-        room = self._room
-        if room.used >= room.limit or room.waiting or self._recovery is not None:
-            await self._wait_for_room(1)
-        room.take(1)
+        await self._take_room(1)
         self._seq = seq = self._seq + 1
         spool = self._spool
         if spool is None:
@@ -336,7 +333,7 @@ class Engine:
         try:
             durable = spool.add([(seq, data, person)])
         except SpoolWriteError:
-            room.give_back(1)
+            self._room.give_back(1)
             raise
         # This put's own future: cancelling it leaves the shared commit alone (the item is then still committed and
         # accepted, never half-way), without the cost of asyncio.shield per put.
@@ -349,10 +346,12 @@ class Engine:
                 await spool.add([], meta)
             return
         room = self._room
-        if self._recovery is not None or not room.has_room(len(part)):
-            await self._wait_for_room(len(part))
-        self._started()
-        room.take(len(part))
+        await self._take_room(len(part))
+        try:
+            self._started()  # halted or closed while it waited
+        except BaseException:
+            room.give_back(len(part))
+            raise
         first = self._seq + 1
         self._seq += len(part)
         rows = [(first + i, data, person) for i, (data, person) in enumerate(part)]
@@ -367,10 +366,10 @@ class Engine:
             raise
         await durable
 
-    async def _wait_for_room(self, n: int) -> None:
+    async def _take_room(self, n: int) -> None:
         # New items queue behind a spool's leftovers (they are older).
         await self._recovered.wait()
-        await self._room.wait(n)
+        await self._room.acquire(n)
 
     def _check_size(self, data: bytes) -> bytes:
         if len(data) > self._max_item_bytes:
@@ -395,8 +394,9 @@ class Engine:
                 rows = await spool.read(max(1, min(room.limit, 5000)))
                 if not rows:
                     break
-                await room.wait(min(len(rows), room.limit))
-                room.take(len(rows))
+                fits = min(len(rows), room.limit)
+                await room.acquire(fits)
+                room.take(len(rows) - fits)  # a read may return a little more than the room holds
                 self._report.accepted += len(rows)
                 self._report.recovered += len(rows)
                 self._lanes.add_many(rows)

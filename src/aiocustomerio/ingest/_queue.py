@@ -40,8 +40,10 @@ def person_hash(who: object) -> int:
 class Room:
     """At most `limit` items accepted and not yet settled; producers wait in FIFO order for room.
 
-    A waiter that is woken and then cancelled before it runs hands its wake-up on, so room never goes unused while
-    someone waits (the lost wake-up of a plain "wake n waiters" scheme).
+    Room is handed over: a waiter that fits is given its share (counted in `used`) and leaves `waiting` at once, so
+    `waiting` holds only producers that really wait, the per-item path can check it alone, and room never goes
+    unused while someone waits. A producer cancelled after it was given room, before it could run, gives that room
+    back to the next waiter (the lost wake-up of a plain "wake n waiters" scheme).
     """
 
     def __init__(self, limit: int, on_wait: Callable[[], object] | None = None) -> None:
@@ -50,38 +52,42 @@ class Room:
         self.used = 0
         # Set when nothing is outstanding. Cleared by `wait_idle`, not by every `take`: that is the per-item path.
         self.idle = asyncio.Event()
-        self.waiting: deque[tuple[int, asyncio.Future[None]]] = deque()  # FIFO
+        # FIFO of (n, future): the future's result is True when the room was handed over, False when `fail` ended it.
+        self.waiting: deque[tuple[int, asyncio.Future[bool]]] = deque()
         self._error: BaseException | None = None
 
     def has_room(self, n: int = 1) -> bool:
         return self.used + n <= self.limit and not self.waiting
 
-    async def wait(self, n: int = 1) -> None:
-        """Wait until `n` more items fit (`n` <= limit), behind anyone already waiting."""
+    def take(self, n: int) -> None:
+        """Take room without waiting (the caller checked `has_room`, or may go over: leftovers being re-queued)."""
+        self.used += n
+
+    async def acquire(self, n: int = 1) -> None:
+        """Wait until `n` more items fit (`n` <= limit), behind anyone already waiting, and take that room."""
         if self._error is not None:
             raise self._error
         if self.has_room(n):
+            self.used += n
             return
-        waiter = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         entry = (n, waiter)
         self.waiting.append(entry)
         if self._on_wait is not None:
             self._on_wait()
         try:
-            await waiter
+            granted = await waiter
         except BaseException:
-            # Cancelled, perhaps just after being given room: hand that room on to the next waiter.
-            with contextlib.suppress(ValueError):
-                self.waiting.remove(entry)
-            self._wake()
+            if waiter.done() and not waiter.cancelled() and waiter.result():
+                self.give_back(n)  # given room, then cancelled before it ran: the room goes to the next waiter
+            else:
+                with contextlib.suppress(ValueError):
+                    self.waiting.remove(entry)
+                self._wake()  # it may have been the first one, holding up smaller waiters behind it
             raise
-        with contextlib.suppress(ValueError):
-            self.waiting.remove(entry)
-        if self._error is not None:
+        if not granted:
+            assert self._error is not None
             raise self._error
-
-    def take(self, n: int) -> None:
-        self.used += n
 
     async def wait_idle(self) -> None:
         """Until nothing is outstanding, or `idle` is set for another reason (delivery halted): callers re-check."""
@@ -97,22 +103,21 @@ class Room:
             self.idle.set()
 
     def _wake(self) -> None:
-        free = self.limit - self.used
-        for n, waiter in self.waiting:
-            if waiter.done():
-                free -= n  # woken already, has not run yet
-                continue
-            if n > free:
+        waiting = self.waiting
+        while waiting and self._error is None:
+            n, waiter = waiting[0]
+            if self.used + n > self.limit:
                 break  # FIFO: nobody overtakes the first one that does not fit
-            waiter.set_result(None)
-            free -= n
+            waiting.popleft()
+            self.used += n
+            waiter.set_result(True)
 
     def fail(self, error: BaseException) -> None:
-        """Every waiter, and every later `wait`, raises `error` (delivery halted, or the ingestor closed)."""
+        """Every waiter, and every later `acquire`, raises `error` (delivery halted, or the ingestor closed)."""
         self._error = error
-        for _, waiter in self.waiting:
-            if not waiter.done():
-                waiter.set_result(None)
+        while self.waiting:
+            _, waiter = self.waiting.popleft()
+            waiter.set_result(False)
 
 
 class Lane:
