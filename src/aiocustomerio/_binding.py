@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from ._encode import DatetimeStyle
+from ._retry import RetryPolicy
 from ._transport._loop import LoopLock
 
 
@@ -117,8 +118,10 @@ class ApiBinding:
         connect: Callable[[], Awaitable[httpx.AsyncClient]] | None = None,
         *,
         connect_sync: Callable[[], httpx.Client] | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.name = name
+        self.retry = retry  # the client's policy: its ingestors retry batches by it too
         self.package = package
         self.datetime_style: DatetimeStyle = datetime_style
         self.raw = False
@@ -127,6 +130,12 @@ class ApiBinding:
         self._connect = connect
         self._connect_sync = connect_sync
         self._shared = _Shared()
+
+    def ingestor_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """An ingestor's options: batches follow the client's RetryPolicy unless `retry` or `backoff` is given."""
+        if self.retry is not None and "retry" not in options and "backoff" not in options:
+            return {**options, "retry": self.retry}
+        return options
 
     def view(self, *, raw: bool | None = None, options: dict[str, Any] | None = None) -> ApiBinding:
         """A copy sharing the pools and caches, with other defaults."""

@@ -84,10 +84,15 @@ class CustomerIO:
         self._max_connections = max_connections
         self._pipelines_strict = pipelines_strict
         self._closed = False
-        self.track = TrackAPI(ApiBinding("track", "aiocustomerio_track", "unix", lambda: self._open("track")))
-        self.app = AppAPI(ApiBinding("app", "aiocustomerio_app", "unix", lambda: self._open("app")))
+        retry_policy = self._retry
+        self.track = TrackAPI(
+            ApiBinding("track", "aiocustomerio_track", "unix", lambda: self._open("track"), retry=retry_policy)
+        )
+        self.app = AppAPI(ApiBinding("app", "aiocustomerio_app", "unix", lambda: self._open("app"), retry=retry_policy))
         self.pipelines = PipelinesAPI(
-            ApiBinding("pipelines", "aiocustomerio_pipelines", "iso", lambda: self._open("pipelines"))
+            ApiBinding(
+                "pipelines", "aiocustomerio_pipelines", "iso", lambda: self._open("pipelines"), retry=retry_policy
+            )
         )
 
     def __repr__(self) -> str:

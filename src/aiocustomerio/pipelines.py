@@ -188,10 +188,11 @@ class PipelinesAPI(_Resources):
         return await self.route(routes.PIPELINES_BATCH)(body={"batch": prepared}, **options)
 
     def ingestor(self, **options: Any) -> PipelinesIngestor:
-        """A batching, back-pressured ingestor for Pipelines ``/batch`` (see ``aiocustomerio.ingest``)."""
+        """A batching, back-pressured ingestor for Pipelines ``/batch`` (see ``aiocustomerio.ingest``); batches
+        are retried by the client's ``RetryPolicy`` unless ``retry`` or ``backoff`` is given."""
         from .ingest import PipelinesIngestor
 
-        return PipelinesIngestor(self.connect, **options)
+        return PipelinesIngestor(self.connect, **self._api.ingestor_options(options))
 
 
 if TYPE_CHECKING:

@@ -185,10 +185,11 @@ class TrackAPI(_Resources):
         return await self.route(routes.TRACK_BATCH)(body={"batch": prepared}, **options)
 
     def ingestor(self, **options: Any) -> TrackIngestor:
-        """A batching, back-pressured ingestor for Track v2 ``/api/v2/batch`` (see ``aiocustomerio.ingest``)."""
+        """A batching, back-pressured ingestor for Track v2 ``/api/v2/batch`` (see ``aiocustomerio.ingest``); batches
+        are retried by the client's ``RetryPolicy`` unless ``retry`` or ``backoff`` is given."""
         from .ingest import TrackIngestor
 
-        return TrackIngestor(self.connect, **options)
+        return TrackIngestor(self.connect, **self._api.ingestor_options(options))
 
 
 if TYPE_CHECKING:

@@ -41,6 +41,8 @@ from typing import Any, Protocol, TypeAlias
 
 import attrs
 
+from .errors import CustomerIOError, InvalidArgumentError, InvalidArgumentTypeError
+
 __all__ = [
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
@@ -65,7 +67,7 @@ _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _MODELS_PACKAGE = "aiocustomerio_app.models"
 
 
-class WebhookVerificationError(ValueError):
+class WebhookVerificationError(CustomerIOError, ValueError):
     """The request is not an authentic, fresh Customer.io webhook (or its body is not a JSON object).
 
     ``reason`` is a stable code for logs and metrics: ``missing_header``, ``malformed_timestamp``,
@@ -76,6 +78,9 @@ class WebhookVerificationError(ValueError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.reason, self.message))
 
 
 class ReportingEvent(Protocol):
@@ -121,14 +126,21 @@ def _check_tolerance(tolerance: float, now: float | None) -> None:
     # Every comparison with NaN is false, so tolerance=nan (or now=nan) would let any timestamp pass as fresh, and
     # tolerance=inf would accept replays forever: the freshness check must not be switchable off by a bad value.
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)):
-        raise TypeError(f"tolerance must be a number of seconds, not {type(tolerance).__name__}")
-    if not (math.isfinite(tolerance) and tolerance > 0):
-        raise ValueError(
-            f"tolerance must be a finite number of seconds > 0, not {tolerance!r} "
+        raise InvalidArgumentTypeError(f"tolerance must be a number of seconds, not {type(tolerance).__name__}")
+    if not (_finite(tolerance) and tolerance > 0):
+        raise InvalidArgumentError(
+            f"tolerance must be a finite number of seconds > 0, not {tolerance!r:.40} "
             f"(the default is {DEFAULT_TOLERANCE:g}; it bounds how old a replayed request may be)"
         )
-    if now is not None and (isinstance(now, bool) or not isinstance(now, (int, float)) or not math.isfinite(now)):
-        raise ValueError(f"now must be a finite Unix time in seconds, not {now!r}")
+    if now is not None and (isinstance(now, bool) or not isinstance(now, (int, float)) or not _finite(now)):
+        raise InvalidArgumentError(f"now must be a finite Unix time in seconds, not {now!r:.40}")
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float (10**400): not a usable number of seconds
+        return False
 
 
 def verify_signature(
@@ -145,9 +157,11 @@ def verify_signature(
     past (a replay) or the future (clock skew) of ``now`` (default: the current time).
     """
     if not isinstance(body, (bytes, bytearray, memoryview)):
-        raise TypeError("body must be the raw request bytes: the signature covers them exactly as received")
+        raise InvalidArgumentTypeError(
+            "body must be the raw request bytes: the signature covers them exactly as received"
+        )
     if not signing_key:
-        raise ValueError("signing_key is empty")
+        raise InvalidArgumentError("signing_key is empty (the webhook's signing secret, from the webhook's settings)")
     _check_tolerance(tolerance, now)
     raw_timestamp = _header(headers, TIMESTAMP_HEADER)
     raw_signature = _header(headers, SIGNATURE_HEADER)

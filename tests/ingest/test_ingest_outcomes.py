@@ -214,6 +214,20 @@ async def test_an_unreadable_207_is_retried_never_taken_as_delivered(body: bytes
     assert ing.report.retried == 2
 
 
+async def test_an_answer_whose_body_cannot_be_decoded_is_retried_not_a_halt() -> None:
+    # A 207 whose gzip stream is broken: httpx raises DecodingError while reading it. Nothing is known about the
+    # items, so the batch goes again, as for an unreadable 207 body.
+    answers = [
+        httpx.Response(207, headers={"content-encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip at all")),
+        httpx.Response(200, json={}),
+    ]
+    server = Recorder(lambda items: answers.pop(0))
+    async with server.client() as http, Ingestor(http, **FAST) as ing:
+        await ing.event("u1", "a", id="g1")
+    assert len(server.requests) == 2 and ing.report.halted is None
+    assert ing.report.delivered == 1 and ing.report.retried == 1 and ing.report.ok
+
+
 # -- order of one person's updates ------------------------------------------------------------------------------
 
 
@@ -291,6 +305,36 @@ async def test_batches_are_sent_once_by_the_transport_and_retried_by_the_ingesto
         await ing.event("u1", "a", id="o1")
     [request] = server.requests
     assert request.extensions["aiocustomerio_retry"] is False and request.extensions["aiocustomerio_raise"] is False
+
+
+@pytest.mark.parametrize("client_kind", ["async", "sync"])
+async def test_the_facades_ingestors_retry_by_the_clients_policy(client_kind: str) -> None:
+    from aiocustomerio import CustomerIO, SyncCustomerIO
+
+    answers = [httpx.Response(429, headers={"retry-after": "30"}), httpx.Response(200, json={})]
+    server = Recorder(lambda items: answers.pop(0))
+    transport = httpx.MockTransport(server)
+    policy = RetryPolicy(base_delay=0.001, max_delay=0.01, max_retry_after=0.01)  # Retry-After capped at 10 ms
+    options = {"site_id": "s", "track_api_key": "k", "transport": transport, "retry": policy, "env": {}}
+    if client_kind == "async":
+        async with CustomerIO(**options) as cio, cio.track.ingestor() as ing:  # type: ignore[arg-type]
+            await ing.event("u1", "a", id="p1")
+            await asyncio.wait_for(ing.flush(), 10)  # the default policy would wait out the 30 s
+        report = ing.report
+    else:
+
+        def run() -> object:
+            with SyncCustomerIO(**options) as cio, cio.track.ingestor() as ing:  # type: ignore[arg-type]
+                ing.event("u1", "a", id="p1")
+                ing.flush()
+            return ing.report
+
+        report = await asyncio.wait_for(asyncio.to_thread(run), 10)
+    assert len(server.requests) == 2 and report.delivered == 1 and report.retried == 1  # type: ignore[attr-defined]
+    async with CustomerIO(**options) as cio:  # type: ignore[arg-type]
+        own = RetryPolicy(max_retries=1)
+        assert cio.track.ingestor(retry=own)._retry is own  # an explicit policy still wins
+        assert cio.pipelines.ingestor(backoff=(0.1, 0.2))._retry.max_delay == 0.2
 
 
 async def test_a_retry_after_beyond_the_backoff_cap_is_honoured_up_to_max_retry_after() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from aiocustomerio import webhooks
+from aiocustomerio.errors import CustomerIOError, InvalidArgumentError
 from aiocustomerio.webhooks import UntypedEvent, WebhookVerificationError
 from tests.contract.builder import NORMALIZED_DIR, SchemaSampler
 
@@ -290,3 +291,19 @@ def test_every_reporting_webhook_schema_parses_into_a_model(spec: dict[str, Any]
         payload["metric"],
     )
     assert event.to_dict()["event_id"] == payload["event_id"]
+
+
+@pytest.mark.parametrize("tolerance", [float("nan"), float("inf"), -float("inf"), 0, -0.0, -1, 10**400])
+def test_a_tolerance_that_disables_the_check_is_a_typed_usage_error(tolerance: float) -> None:
+    for call in (webhooks.verify_signature, webhooks.verify):
+        with pytest.raises(InvalidArgumentError, match="tolerance must be a finite number of seconds > 0"):
+            call(BODY, _headers(), KEY, now=TS, tolerance=tolerance)
+
+
+def test_every_webhook_failure_is_a_customerio_error() -> None:
+    with pytest.raises(CustomerIOError):
+        webhooks.verify_signature(BODY, _headers(), KEY, now=TS + 86_400)  # stale
+    with pytest.raises(CustomerIOError):
+        webhooks.verify_signature(BODY, _headers(), "", now=TS)
+    with pytest.raises(CustomerIOError):
+        webhooks.verify_signature(BODY, _headers(), KEY, now=TS, tolerance="300")  # type: ignore[arg-type]

@@ -103,7 +103,14 @@ class SyncCustomerIO:
         self.pipelines = SyncPipelinesAPI(self._binding("pipelines", "aiocustomerio_pipelines", "iso"))
 
     def _binding(self, api: str, package: str, style: Any) -> ApiBinding:
-        return ApiBinding(api, package, style, lambda: self._open_async(api), connect_sync=lambda: self._open(api))
+        return ApiBinding(
+            api,
+            package,
+            style,
+            lambda: self._open_async(api),
+            connect_sync=lambda: self._open(api),
+            retry=self._config._retry,
+        )
 
     def __repr__(self) -> str:
         region = self._region or self._config._region_choice

@@ -190,10 +190,11 @@ class SyncPipelinesAPI(_Resources):
         return self.route(routes.PIPELINES_BATCH)(body={"batch": prepared}, **options)
 
     def ingestor(self, **options: Any) -> SyncPipelinesIngestor:
-        """A batching, back-pressured ingestor for Pipelines ``/batch`` (see ``aiocustomerio.ingest``)."""
+        """A batching, back-pressured ingestor for Pipelines ``/batch`` (see ``aiocustomerio.ingest``); batches
+        are retried by the client's ``RetryPolicy`` unless ``retry`` or ``backoff`` is given."""
         from .ingest import SyncPipelinesIngestor
 
-        return SyncPipelinesIngestor(self.connect, **options)
+        return SyncPipelinesIngestor(self.connect, **self._api.ingestor_options(options))
 
 
 if TYPE_CHECKING:

@@ -187,10 +187,11 @@ class SyncTrackAPI(_Resources):
         return self.route(routes.TRACK_BATCH)(body={"batch": prepared}, **options)
 
     def ingestor(self, **options: Any) -> SyncTrackIngestor:
-        """A batching, back-pressured ingestor for Track v2 ``/api/v2/batch`` (see ``aiocustomerio.ingest``)."""
+        """A batching, back-pressured ingestor for Track v2 ``/api/v2/batch`` (see ``aiocustomerio.ingest``); batches
+        are retried by the client's ``RetryPolicy`` unless ``retry`` or ``backoff`` is given."""
         from .ingest import SyncTrackIngestor
 
-        return SyncTrackIngestor(self.connect, **options)
+        return SyncTrackIngestor(self.connect, **self._api.ingestor_options(options))
 
 
 if TYPE_CHECKING:

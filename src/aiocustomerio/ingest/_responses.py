@@ -16,7 +16,9 @@ from aiocustomerio.errors import APITransportError
 
 from ._types import JSONDict
 
-TRANSIENT_ERRORS = (httpx.TransportError, OSError, asyncio.TimeoutError, APITransportError)
+# httpx.DecodingError: an answer whose body cannot be decoded (a broken gzip stream) tells nothing about the items,
+# like an unreadable 207; the batch goes again (dedup ids make that safe).
+TRANSIENT_ERRORS = (httpx.TransportError, httpx.DecodingError, OSError, asyncio.TimeoutError, APITransportError)
 # Statuses after which the same batch may succeed later. Everything else in 4xx is the request's own fault.
 RETRIABLE_STATUS = frozenset({408, 409, 425, 429})
 # 207 entries whose reason names a transient condition are re-sent; anything else is the item's own fault.
@@ -89,13 +91,16 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 def tls_problem(exc: BaseException) -> str | None:
     """A certificate that does not verify fails the same way on every retry: a halt, with what to fix."""
-    for inner in _chain(exc):
-        if isinstance(inner, ssl.SSLCertVerificationError):
-            return (
-                f"TLS certificate verification failed ({inner.verify_message or inner}): the base URL points at a "
-                "host whose certificate is not trusted (check the URL, a proxy, or SSL_CERT_FILE)"
-            )
-    return None
+    found = [inner for inner in _chain(exc) if isinstance(inner, ssl.SSLCertVerificationError)]
+    if not found:
+        return None
+    # aiohttp's ClientConnectorCertificateError is an ssl.CertificateError (the same class) without ssl's own
+    # attributes: the wrapped error, when there is one, says what failed.
+    detail = next((m for m in (getattr(inner, "verify_message", None) for inner in found) if m), None) or found[-1]
+    return (
+        f"TLS certificate verification failed ({detail}): the base URL points at a host whose certificate is not "
+        "trusted (check the URL, a proxy, or SSL_CERT_FILE)"
+    )
 
 
 def is_name_resolution_error(exc: BaseException) -> bool:
