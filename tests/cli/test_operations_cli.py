@@ -108,3 +108,28 @@ def test_dry_run_shows_the_specs_method_and_path(cli: CLI, request_: ContractReq
         assert shown["body"] is None
     everything = result.out + result.err
     assert not any(secret in everything for secret in SECRETS.values())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["app", "messages", "list-messages", "--app-apikey", "typed-SECRET-5"],  # a mistyped flag, then its key
+        ["app", "--app-api-key=typed-SECRET-5", "messages", "list-messages"],  # a flag before the tag
+        ["app", "messages", "--app-api-key=typed-SECRET-5", "list-messages"],  # a flag before the operation
+        ["ingest", "events.jsonl", "--api", "track", "--api-kee=typed-SECRET-5"],
+        ["spool", "inspect", "x.db", "--cdp-key", "typed-SECRET-5"],
+    ],
+    ids=["mistyped-flag", "before-tag", "before-operation", "ingest", "spool"],
+)
+def test_words_the_cli_does_not_understand_are_not_echoed(
+    cli: CLI, args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What follows a flag may be a credential: a usage error names the unknown flag, never the value.
+    try:
+        result = cli(*args)
+        code, everything = result.code, result.out + result.err
+    except SystemExit as exit_:  # argparse's own exit
+        code, everything = exit_.code, "".join(capsys.readouterr())
+    assert code == 2
+    assert "typed-SECRET-5" not in everything and "SECRET" not in everything
+    assert "--app-api" in everything or "--api-kee" in everything or "--cdp-key" in everything  # the flag is named

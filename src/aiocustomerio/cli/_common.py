@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from importlib import metadata
 from typing import Any, NoReturn
 
@@ -37,6 +38,27 @@ def say(text: str) -> None:
 def fail(text: str, code: int = USAGE) -> NoReturn:
     say(f"{PROG}: {text}")
     raise SystemExit(code)
+
+
+def shown(word: str) -> str:
+    """A command-line word as the CLI may echo it: a flag without its `=value`, which may be a key."""
+    if word.startswith("-") and "=" in word:
+        return word.split("=", 1)[0] + "=..."
+    return word
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that never echoes the words it did not understand: after a mistyped flag (`--app-apikey KEY`)
+    comes a credential. Only the unknown flags' names are shown."""
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            flags = [shown(word) for word in extras if word.startswith("-")]
+            hidden = len(extras) - len(flags)
+            more = f" (and {hidden} other word{'s' if hidden != 1 else ''}, not shown)" if hidden else ""
+            self.error(f"unrecognized arguments: {' '.join(flags) or '-'}{more}")
+        return parsed
 
 
 def add_connection_args(parser: argparse.ArgumentParser) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 
 from ._catalog import APIS, cli_name, index, summary
-from ._common import PROG
+from ._common import PROG, shown
 
 COMMANDS = {
     "ingest": "backfill a JSON Lines file through the batch APIs (spooled and resumable)",
@@ -82,6 +82,10 @@ def tag_page(api: str, tag: str) -> str:
 
 
 def unknown(kind: str, given: str, known: list[str], where: str) -> str:
+    if given.startswith("-"):
+        # A flag where a name belongs (it may carry a key: never echo its value).
+        article = "an" if kind[0] in "aeiou" else "a"
+        return f"{where}: expected {article} {kind} name, not the flag {shown(given)!r} (flags go after the operation)"
     names = [cli_name(name) for name in known]
     close = difflib.get_close_matches(given, names, n=3)
     hint = f"; did you mean {' or '.join(close)}?" if close else f"; {kind}s: {', '.join(sorted(names))}"

@@ -32,7 +32,7 @@ from ..errors import CustomerIOError
 from ..ingest import Engine, Ingestor, IngestorHalted, IngestReport, SpoolLocked, SpoolWriteError
 from . import _source
 from ._backfill import Backfill
-from ._common import API_ERROR, OK, SIGNAL_EXIT, USAGE, add_connection_args, open_client
+from ._common import API_ERROR, OK, SIGNAL_EXIT, USAGE, Parser, add_connection_args, open_client
 from ._progress import Display, JsonProgress, Progress, ProgressLogHandler
 from ._signals import Stopper
 
@@ -273,9 +273,7 @@ def summarize(report: IngestReport, job: Backfill, spool: str | None, undelivere
 
 
 def parser() -> argparse.ArgumentParser:
-    cmd = argparse.ArgumentParser(
-        prog="aiocustomerio ingest", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    cmd = Parser(prog="aiocustomerio ingest", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     cmd.add_argument("file", help="JSON Lines: one Track v2 entity or Pipelines message per line")
     cmd.add_argument("--api", choices=["track", "pipelines"], required=True)
     where = cmd.add_mutually_exclusive_group()

@@ -19,7 +19,7 @@ import httpx
 from ..errors import APIStatusError, APITransportError, CustomerIOError, ResponseValidationError
 from . import _output
 from ._catalog import Command, Param, cli_name
-from ._common import API_ERROR, OK, PROG, USAGE, add_connection_args, open_client, say
+from ._common import API_ERROR, OK, PROG, USAGE, Parser, add_connection_args, open_client, say
 
 _RESERVED = {"body", "all", "raw", "dry-run", "max-items", "help", "region", "base-url", "site-id", "api-key"}
 _RESERVED |= {"app-api-key", "cdp-api-key", "timeout"}
@@ -59,7 +59,7 @@ def build_parser(api: str, tag: str, cmd: Command) -> argparse.ArgumentParser:
     prog = f"{PROG} {api} {cli_name(tag)} {cli_name(info.name)}"
     positional = " ".join(p.name.upper() for p in cmd.path)
     body = "" if cmd.body is None else " --body JSON" if cmd.body == "required" else " [--body JSON]"
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=prog,
         usage=f"{prog} {positional}{body} [options]".replace("  ", " "),
         description="\n".join(text),

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..ingest import SpoolLocked, inspect_spool, iter_dead_letters, requeue_dead_letters
 from . import _output
-from ._common import OK, PROG, USAGE, say
+from ._common import OK, PROG, USAGE, Parser, say
 from ._source import Mark
 
 
@@ -84,9 +84,7 @@ def requeue(paths: list[str]) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(
-        prog=f"{PROG} spool", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    root = Parser(prog=f"{PROG} spool", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = root.add_subparsers(dest="action", required=True, metavar="ACTION")
     show = commands.add_parser("inspect", help="counts, dead-letter reasons and a sample, checkpoints, holder")
     show.add_argument("spools", nargs="+", metavar="SPOOL")
