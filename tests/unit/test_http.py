@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 
 import aiohttp
 import httpx
@@ -31,6 +32,20 @@ async def test_aiohttp_pool_size_follows_max_connections() -> None:
     session = inner._open()
     try:
         assert session.connector is not None and session.connector.limit == 7
+    finally:
+        await inner.aclose()
+
+
+async def test_aiohttp_does_not_resend_by_itself() -> None:
+    """aiohttp's own resend of idempotent methods is off: still the attribute its ``_request`` reads (an aiohttp that
+    renames it fails here; the socket test in test_real_server.py counts the requests)."""
+    assert "_retry_connection" in aiohttp.ClientSession.ATTRS
+    source = inspect.getsource(aiohttp.ClientSession._request)
+    assert "self._retry_connection and method in IDEMPOTENT_METHODS" in source
+    inner = AiohttpTransport()
+    session = inner._open()
+    try:
+        assert session._retry_connection is False
     finally:
         await inner.aclose()
 

@@ -71,6 +71,8 @@ class Server:
         extra: dict[str, str]
         if path.startswith("/drop") and count == 1:
             return False  # close without answering: the client sees a dropped connection
+        if path.startswith("/hangup"):
+            return False  # every time: read the request in full, close without a word
         if path.startswith("/reset"):
             # The request was read in full; the answer is a TCP reset (SO_LINGER 0), as from a crashed backend.
             sock = writer.get_extra_info("socket")
@@ -175,6 +177,22 @@ async def test_retry_after_a_dropped_connection(server: Server, transport: str, 
         response = await http.post("/drop/1", json={"n": 2})
     assert response.status_code == 200 and response.json()["body"] == '{"n":2}'
     assert server.seen["/drop/1"] == 2
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+@pytest.mark.parametrize("max_retries", [0, 2])
+async def test_a_dropped_connection_is_resent_only_by_our_retries(
+    server: Server, transport: str, sleeps: Sleeps, method: str, max_retries: int
+) -> None:
+    """aiohttp resends an idempotent method once by itself when the server disconnects; with our stack on top that
+    would be a request the retry policy never counted (max_retries=0 sent twice, ``attempts`` wrong)."""
+    retry = RetryPolicy(max_retries=max_retries)
+    async with client("track", server.url, TrackAuth("s", "k"), transport, sleeps, retry) as http:
+        with pytest.raises(APITransportError) as info:
+            await http.request(method, "/hangup/customers/1", json={} if method == "PUT" else None)
+    assert server.seen["/hangup/customers/1"] == max_retries + 1 == info.value.attempts
+    assert [h.method for h in server.hits] == [method] * (max_retries + 1)
+    assert len(sleeps.delays) == max_retries
 
 
 async def test_typed_errors(server: Server, transport: str, sleeps: Sleeps) -> None:

@@ -8,6 +8,14 @@ including a server disconnect or a reset after the request was written, to ``htt
 an async generator where the APIs answer small JSON documents. This transport keeps the distinction the retry rules
 need (``_rules``: only ConnectError, ConnectTimeout and PoolTimeout prove a request never left) and reads each answer
 whole.
+
+aiohttp resends GET, HEAD, OPTIONS, TRACE, PUT and DELETE once by itself when the server disconnects or resets
+(``ClientSession._request``, "retry_persistent_connection", since 3.9), whether or not the connection was a reused
+one. Under our retry stack that is a request the policy never counted: ``max_retries=0`` sends twice and
+``attempts`` is wrong. aiohttp has no public switch (aio-libs/aiohttp#10790); ``_retry_connection`` is the session
+attribute its own ``test_utils.TestClient`` clears for the same reason (listed in ``ClientSession.ATTRS``, so setting it
+is not the discouraged custom attribute). tests/unit/test_real_server.py counts the requests on a real socket and
+tests/unit/test_http.py checks that aiohttp still has the switch, so an aiohttp release that moves it fails there.
 """
 
 from __future__ import annotations
@@ -85,6 +93,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             auto_decompress=False,
             trust_env=False,
         )
+        self._session._retry_connection = False  # our retry stack is the only one (see the module docstring)
         return self._session
 
     def _timeout(self, timeout: dict[str, float | None]) -> aiohttp.ClientTimeout:
