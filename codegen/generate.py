@@ -80,8 +80,9 @@ def generate_one(api: Api, spec: Path, workdir: Path, config: Path | None = None
             "--overwrite",
         ]
     )
-    found = index.entries(out, json.loads(spec.read_text()))
-    index.write(out, found)
+    document = json.loads(spec.read_text())
+    found = index.entries(out, document)
+    index.write(out, found, index.tag_summaries(document, found))
     emit_resources.write(out, found)
     for path in sorted(out.rglob("*.py")):
         text = path.read_text().replace(_SELF_IMPORT, _SELF_COMPAT)

@@ -117,19 +117,57 @@ def entries(package_dir: Path, spec: dict[str, Any]) -> list[Entry]:
     return sorted(found, key=lambda e: (e.tag, e.name))
 
 
-def write(package_dir: Path, found: list[Entry]) -> None:
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_MD_MARKS = re.compile(r"[*_`]+")
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)])[.:](\s|$)")
+
+
+def one_line(description: str) -> str:
+    """The first sentence of a tag's Markdown description: its first line of prose (headings, code, tables, lists
+    and HTML skipped), links reduced to their text, emphasis dropped, cut at the sentence's end; "" if none."""
+    fenced = False
+    for raw in description.splitlines():
+        line = raw.strip()
+        if line.startswith("```"):
+            fenced = not fenced
+            continue
+        if fenced or not line or line[0] in "#|<>-*+!" or line[0].isdigit():
+            continue
+        text = " ".join(_MD_MARKS.sub("", _MD_LINK.sub(r"\1", line)).split())
+        end = _SENTENCE_END.search(text)
+        text = text[: end.start()] if end else text.rstrip(".")
+        return text if len(text) <= 80 else text[:79].rsplit(" ", 1)[0] + "…"
+    return ""
+
+
+def tag_summaries(spec: dict[str, Any], found: list[Entry]) -> dict[str, str]:
+    """Each index tag's one-line summary, from the spec's `tags` list (the tag of its operations); else its name."""
+    described = {str(t.get("name")): one_line(str(t.get("description") or "")) for t in spec.get("tags") or []}
+    by_route = {(method.upper(), path): op for path, method, op in iter_operations(spec)}
+    summaries: dict[str, str] = {}
+    for entry in found:
+        names = by_route.get((entry.method, entry.path), {}).get("tags") or []
+        name = str(names[0]) if names else entry.tag
+        summaries.setdefault(entry.tag, described.get(name) or name)
+    return summaries
+
+
+def write(package_dir: Path, found: list[Entry], tags: dict[str, str] | None = None) -> None:
     index: dict[str, dict[str, dict[str, Any]]] = {}
     for entry in found:
         index.setdefault(entry.tag, {})[entry.name] = entry.record()
     body = json.dumps(index, indent=4, sort_keys=True, ensure_ascii=False)
     body = body.replace(": null", ": None").replace(": true", ": True").replace(": false", ": False")
+    summaries = json.dumps(tags or {}, indent=4, sort_keys=True, ensure_ascii=False)
     (package_dir / "_index.py").write_text(
         '"""Operations of this package by tag, then Python name (emitted by codegen/index.py).\n\n'
         "Each entry: module (the generated module), method, path, path_params (positional, in path order), params\n"
         "(the keyword parameters), pagination ({cursor, next, items, limit} or None), items (the attribute holding a\n"
         "listing's items, or None), unsafe (repeating it could send a message or start a job twice), enums\n"
         "(parameter → enum class in the module), timestamps (integer parameters that take a datetime), summary.\n"
+        "TAGS: each tag's one-line summary, from the spec's tag description.\n"
         '"""\n\n'
         "from typing import Any\n\n"
-        f"OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {body}\n"
+        f"OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {body}\n\n"
+        f"TAGS: dict[str, str] = {summaries}\n"
     )

@@ -6,6 +6,7 @@ Each entry: module (the generated module), method, path, path_params (positional
 (the keyword parameters), pagination ({cursor, next, items, limit} or None), items (the attribute holding a
 listing's items, or None), unsafe (repeating it could send a message or start a job twice), enums
 (parameter → enum class in the module), timestamps (integer parameters that take a datetime), summary.
+TAGS: each tag's one-line summary, from the spec's tag description.
 """
 
 from typing import Any
@@ -1573,4 +1574,28 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         }
     },
+}
+
+TAGS: dict[str, str] = {
+    "activities": "Return information about activities",
+    "broadcasts": "In the UI, we frequently refer to broadcasts that you trigger through these…",
+    "campaigns": "A campaign is a workflow that people in your audience trigger and traverse",
+    "collections": "Collections are arbitrary sets of data that you want to use in campaign…",
+    "customers": 'Find people (referred to as "customers" in our APIs), their attributes, the…',
+    "data_index": "Update descriptions for attributes and events in your workspace",
+    "esp_suppression": "If you use Customer.io as your email service provider (ESP), these endpoints…",
+    "exports": "Export information about people, deliveries, etc",
+    "imports": "APIs to upload CSV files containing lists of people",
+    "info": "Returns the list of addresses used by Customer.io",
+    "messages": 'Return information about message and webhook "deliveries"—the instance of a…',
+    "newsletters": "A newsletter is a type of broadcast in Customer.io—a one-time, single message…",
+    "objects": 'Objects are "groups" that you can relate people to in Customer.io—like the…',
+    "reporting_webhooks": "Set up webhooks to inform an external service about Customer.io events",
+    "segments": "Segments are groups of people, subsets of your audience",
+    "send_messages": "These two endpoints trigger messages to your audience",
+    "sender_identities": "Return information about your senders—the addresses that you send messages…",
+    "snippets": "Snippets are reusable pieces of messages, like a common email footer or link…",
+    "subscription_center": "A subscription center differentiates the types of messages available for your…",
+    "transactional": "Send, and return information about, transactional messages",
+    "workspaces": "An API to retrieve information about your workspaces in your account",
 }

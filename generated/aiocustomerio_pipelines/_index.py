@@ -6,6 +6,7 @@ Each entry: module (the generated module), method, path, path_params (positional
 (the keyword parameters), pagination ({cursor, next, items, limit} or None), items (the attribute holding a
 listing's items, or None), unsafe (repeating it could send a message or start a job twice), enums
 (parameter → enum class in the module), timestamps (integer parameters that take a datetime), summary.
+TAGS: each tag's one-line summary, from the spec's tag description.
 """
 
 from typing import Any
@@ -110,4 +111,11 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
     },
+}
+
+TAGS: dict[str, str] = {
+    "batch_operations": "Batching provides a way to send payloads for any number of other endpoints in…",
+    "events_and_pageviews": "Events and pageviews",
+    "objects_and_relationships": "These are operations that handle non-people objects—like companies, accounts,…",
+    "people": "These are operations that add, update, or delete people in Customer.io",
 }

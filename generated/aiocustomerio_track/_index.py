@@ -6,6 +6,7 @@ Each entry: module (the generated module), method, path, path_params (positional
 (the keyword parameters), pagination ({cursor, next, items, limit} or None), items (the attribute holding a
 listing's items, or None), unsafe (repeating it could send a message or start a job twice), enums
 (parameter → enum class in the module), timestamps (integer parameters that take a datetime), summary.
+TAGS: each tag's one-line summary, from the spec's tag description.
 """
 
 from typing import Any
@@ -257,4 +258,13 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
     },
+}
+
+TAGS: dict[str, str] = {
+    "forms": "Connect forms to your workspace to identify people, apply form responses to…",
+    "track_customers": 'Add, modify, suppress, or unsuppress people (referred to as "customers" in our…',
+    "track_events": "Use customer events to trigger campaigns or add users to segments",
+    "track_region": "Determine whether your account and data are hosted in the US or EU data center…",
+    "track_segments": "Manual segments are lists of people that you incorporate using the API or by…",
+    "track_v2": "This version of our edge API has only two endpoints, but supports the majority…",
 }

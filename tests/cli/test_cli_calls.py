@@ -140,6 +140,9 @@ def test_help_lists_apis_tags_and_operations_with_summaries(cli: CLI) -> None:
     assert top.code == 0 and all(api in top.out for api in ("track", "app", "pipelines", "ingest"))
     tags = cli("app", "--help")
     assert tags.code == 0 and "campaigns" in tags.out and "sender-identities" in tags.out
+    # Each tag with the spec's one-line summary (the first sentence of its description) and its size.
+    campaigns = next(line for line in tags.out.splitlines() if line.strip().startswith("campaigns "))
+    assert "A campaign is a workflow that people in your audience trigger and traverse (13 operations)" in campaigns
     ops = cli("app", "campaigns", "--help")
     assert ops.code == 0 and "list-campaigns" in ops.out and "List campaigns" in ops.out
     one = cli("app", "campaigns", "get-campaigns", "--help")

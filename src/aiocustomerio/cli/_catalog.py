@@ -49,6 +49,16 @@ def index(api: str) -> dict[str, dict[str, OperationInfo]]:
     return loaded
 
 
+@cache
+def tag_summaries(api: str) -> dict[str, str]:
+    """Each tag's one-line summary, from the spec's tag descriptions (the `TAGS` of the package's `_index`)."""
+    modules = [info.module for ops in index(api).values() for info in ops.values()]
+    if not modules:
+        return {}
+    found = getattr(importlib.import_module(modules[0].split(".", 1)[0] + "._index"), "TAGS", {})
+    return {str(tag): str(text) for tag, text in found.items()}
+
+
 def find(mapping: dict[str, Any], given: str) -> str | None:
     """The key of ``mapping`` that ``given`` names, in snake_case or kebab-case (``sender-identities``)."""
     wanted = python_name(given)

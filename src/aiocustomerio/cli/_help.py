@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from ._catalog import APIS, cli_name, index, summary
+from ._catalog import APIS, cli_name, index, summary, tag_summaries
 from ._common import PROG, shown
 
 COMMANDS = {
@@ -48,10 +48,11 @@ def root() -> str:
 
 def api_page(api: str) -> str:
     tags = index(api)
+    summaries = tag_summaries(api)
     rows = []
     for tag, ops in sorted(tags.items()):
-        names = ", ".join(cli_name(name) for name in sorted(ops))
-        rows.append((cli_name(tag), f"{len(ops)}: {names}" if len(names) < 80 else f"{len(ops)} operations"))
+        count = f"{len(ops)} operation{'s' if len(ops) != 1 else ''}"
+        rows.append((cli_name(tag), f"{summaries[tag]} ({count})" if summaries.get(tag) else count))
     return "\n".join(
         [
             f"usage: {PROG} {api} TAG OPERATION [ARGS...]",
