@@ -168,7 +168,10 @@ class EventLoopError(CustomerIOError, RuntimeError):
 
 
 class APITransportError(CustomerIOError):
-    """The request did not get an HTTP answer: connect/read timeout, connection reset, protocol error."""
+    """The request did not get a whole HTTP answer: connect/read timeout, connection reset, protocol error.
+
+    ``status`` is None, or the status of an answer whose body broke off (the server did process the request).
+    """
 
     def __init__(self, message: str, *, cause: httpx.TransportError, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -182,7 +185,9 @@ class APITransportError(CustomerIOError):
         *,
         attempts: int = 1,
         last_cause: str | None = None,
+        status: int | None = None,
     ) -> APITransportError:
+        """``status``: the server answered with it, then the body broke off (so the request was processed)."""
         if request is None:
             try:
                 request = exc.request
@@ -191,9 +196,11 @@ class APITransportError(CustomerIOError):
         method = request.method if request is not None else None
         url = safe_url(request.url) if request is not None else None
         where = f" during {method} {url}" if request is not None else ""
+        if status is not None:
+            where += f" (the server answered {status}, then the body broke off)"
         detail = str(exc) or "no detail"
         message = f"{type(exc).__name__}{where}: {detail}" + _support_suffix(attempts, last_cause, None)
-        return cls(message, cause=exc, method=method, url=url, attempts=attempts, last_cause=last_cause)
+        return cls(message, cause=exc, status=status, method=method, url=url, attempts=attempts, last_cause=last_cause)
 
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from aiocustomerio._config import AppAuth, PipelinesAuth, TrackAuth
-from aiocustomerio._http import build_http_client
+from aiocustomerio._http import build_http_client, build_sync_http_client
 from aiocustomerio._limits import Limits, RateLimiter
 from aiocustomerio._retry import NOT_SENT_EXCEPTIONS, RetryPolicy
 from aiocustomerio.errors import APITransportError, BadRequestError, RateLimitError, RedirectError, ServerError
@@ -78,6 +78,11 @@ class Server:
             sock = writer.get_extra_info("socket")
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             writer.transport.abort()
+            return False
+        if path.startswith("/short"):
+            # A 200 whose body breaks off: Content-Length promises 100 bytes, one arrives, then the connection closes.
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+            await writer.drain()
             return False
         if path.startswith("/slow"):
             await asyncio.sleep(3)  # longer than the client's read timeout
@@ -195,6 +200,52 @@ async def test_a_dropped_connection_is_resent_only_by_our_retries(
     assert len(sleeps.delays) == max_retries
 
 
+UNSAFE = {"aiocustomerio_unsafe": True}
+
+
+def sync_client(base_url: str, sleeps: Sleeps, retry: RetryPolicy) -> httpx.Client:
+    return build_sync_http_client(
+        "app", base_url=base_url, auth=AppAuth("k"), limiter=None, retry=retry, timeout=5.0, sleep=sleeps.record
+    )
+
+
+@pytest.mark.parametrize("stack", ["async", "sync"])
+async def test_a_2xx_whose_body_breaks_off_is_retried_when_safe(server: Server, transport: str, stack: str) -> None:
+    """The body is part of the answer: a 200 cut short is a transport failure of the stack, retried like one."""
+    sleeps, retry = Sleeps(), RetryPolicy(max_retries=2)
+    with pytest.raises(APITransportError) as info:
+        if stack == "async":
+            async with client("app", server.url, AppAuth("k"), transport, sleeps, retry) as http:
+                await http.get("/short/campaigns")
+        else:
+            if transport != "httpx":
+                pytest.skip("the sync client sends with httpx only")
+            with sync_client(server.url, sleeps, retry) as blocking:
+                await asyncio.to_thread(blocking.get, "/short/campaigns")
+    assert server.seen["/short/campaigns"] == 3 == info.value.attempts and len(sleeps.delays) == 2
+    assert isinstance(info.value.cause, (httpx.RemoteProtocolError, httpx.ReadError))
+    assert info.value.status == 200 and "200" in str(info.value)
+
+
+@pytest.mark.parametrize("stack", ["async", "sync"])
+async def test_an_unsafe_2xx_whose_body_breaks_off_is_not_resent(server: Server, transport: str, stack: str) -> None:
+    """A send answered 200 was processed, body or not: raised typed after one request, never repeated."""
+    sleeps, retry = Sleeps(), RetryPolicy(max_retries=2)
+    with pytest.raises(APITransportError) as info:
+        if stack == "async":
+            async with client("app", server.url, AppAuth("k"), transport, sleeps, retry) as http:
+                await http.post("/short/send/email", json={"to": "a@example.com"}, extensions=UNSAFE)
+        else:
+            if transport != "httpx":
+                pytest.skip("the sync client sends with httpx only")
+            with sync_client(server.url, sleeps, retry) as blocking:
+                await asyncio.to_thread(
+                    blocking.post, "/short/send/email", json={"to": "a@example.com"}, extensions=UNSAFE
+                )
+    assert server.seen["/short/send/email"] == 1 == info.value.attempts and sleeps.delays == []
+    assert info.value.status == 200
+
+
 async def test_typed_errors(server: Server, transport: str, sleeps: Sleeps) -> None:
     retry = RetryPolicy(max_retries=2)
     async with client("track", server.url, TrackAuth("s", "k"), transport, sleeps, retry) as http:
@@ -220,9 +271,6 @@ async def test_connection_refused_is_retried_then_wrapped(transport: str, sleeps
     assert isinstance(info.value.cause, httpx.TransportError)
     assert info.value.url == f"http://127.0.0.1:{port}/x"
     assert len(sleeps.delays) == 2
-
-
-UNSAFE = {"aiocustomerio_unsafe": True}
 
 
 @pytest.mark.parametrize("path", ["/slow/send", "/reset/send", "/gateway/send"])

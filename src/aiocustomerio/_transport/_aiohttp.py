@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -56,6 +57,17 @@ def map_exception(exc: BaseException) -> httpx.TransportError | None:
     if isinstance(exc, aiohttp.ClientError):
         return httpx.ReadError(f"{type(exc).__name__}: {exc}")
     return None
+
+
+class _BrokenBody(httpx.AsyncByteStream):
+    """The body of an answer that broke off while it was read: reading it raises the mapped httpx error."""
+
+    def __init__(self, error: httpx.TransportError, cause: BaseException) -> None:
+        self.error, self.cause = error, cause
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        raise self.error from self.cause
+        yield b""  # pragma: no cover - makes this an async generator
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -126,20 +138,25 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 timeout=self._timeout(extensions.get("timeout", {})),
                 server_hostname=extensions.get("sni_hostname"),
             ) as response:
-                body = await response.read()
                 status, headers, reason = response.status, response.raw_headers, response.reason
+                try:
+                    body: bytes | _BrokenBody = await response.read()
+                except Exception as exc:
+                    # The answer came and its body broke off: the stack above reads it and decides with the status
+                    # in hand (a send answered 2xx was processed; a GET may be resent).
+                    broken = map_exception(exc)
+                    if broken is None:
+                        raise
+                    body = _BrokenBody(broken, exc)
         except Exception as exc:
             mapped = map_exception(exc)
             if mapped is None:
                 raise
             raise mapped from exc
-        return httpx.Response(
-            status,
-            headers=headers,
-            content=body,
-            request=request,
-            extensions={**_HTTP11, "reason_phrase": reason.encode()} if reason else _HTTP11,
-        )
+        extensions = {**_HTTP11, "reason_phrase": reason.encode()} if reason else _HTTP11
+        if isinstance(body, _BrokenBody):
+            return httpx.Response(status, headers=headers, stream=body, request=request, extensions=extensions)
+        return httpx.Response(status, headers=headers, content=body, request=request, extensions=extensions)
 
     async def aclose(self) -> None:
         session, self._session = self._session, None

@@ -65,11 +65,18 @@ class Rules:
             extensions.get("aiocustomerio_unsafe") is True and extensions.get("aiocustomerio_retry_unsafe") is not True
         )
 
-    def exception_delay(self, request: httpx.Request, exc: Exception, retry: int, max_retries: int) -> float | None:
-        """Seconds to wait before resending after a transport error, or None to raise it."""
+    def exception_delay(
+        self, request: httpx.Request, exc: Exception, retry: int, max_retries: int, answered: int | None = None
+    ) -> float | None:
+        """Seconds to wait before resending after a transport error, or None to raise it.
+
+        ``answered`` is the status of an answer whose body then broke off: the request was processed.
+        """
         if retry >= max_retries or certificate_failure(exc):
             return None
         if self.guarded(request):
+            if answered is not None:
+                return None  # a send answered 2xx went out, whatever became of the body
             # Only failures that prove the request never left: after a read timeout or a reset, it may have been
             # processed, and Customer.io has no idempotency key for sends and triggers.
             retryable = isinstance(exc, NOT_SENT_EXCEPTIONS)
@@ -158,9 +165,13 @@ class Rules:
 
     @staticmethod
     def transport_error(
-        request: httpx.Request, exc: httpx.TransportError, attempts: int, last_cause: str | None
+        request: httpx.Request,
+        exc: httpx.TransportError,
+        attempts: int,
+        last_cause: str | None,
+        answered: int | None = None,
     ) -> APITransportError:
-        return APITransportError.from_exception(exc, request, attempts=attempts, last_cause=last_cause)
+        return APITransportError.from_exception(exc, request, attempts=attempts, last_cause=last_cause, status=answered)
 
 
 def certificate_failure(exc: BaseException) -> bool:

@@ -78,12 +78,18 @@ class SyncCustomerIOTransport(httpx.BaseTransport):
                 acquire_sync(limiter, request)
             started = time.perf_counter() if debug else 0.0
             sent += 1
+            answered: int | None = None
             try:
                 response = self.inner.handle_request(request)
+                if response.status_code < 300:
+                    # The body is part of the answer: read here, a 2xx cut short is a transport failure under the
+                    # retry rules and the typed errors, not a raw httpx error raised later by the client's read.
+                    answered = response.status_code
+                    response.read()
             except httpx.TransportError as exc:
-                delay = rules.exception_delay(request, exc, attempt, max_retries)
+                delay = rules.exception_delay(request, exc, attempt, max_retries, answered)
                 if delay is None:
-                    raise rules.transport_error(request, exc, sent, last_cause) from exc
+                    raise rules.transport_error(request, exc, sent, last_cause, answered) from exc
                 last_cause = describe(exc)
                 if debug:
                     log_retry(request, last_cause, started, attempt, delay)
