@@ -117,3 +117,24 @@ async def test_progress_off_a_terminal_is_plain_lines(server: BatchServer, tmp_p
     assert progress and "\r" not in err
     assert "100.0% of" in progress[-1] and "delivered 3,000" in progress[-1] and "events/s" in progress[-1]
     assert json.dumps
+
+
+async def test_derived_ids_are_a_function_of_the_file_and_line_not_of_the_run(
+    server: BatchServer, tmp_path: Path
+) -> None:
+    data = tmp_path / "events.jsonl"
+    data.write_text("\n".join(event(i, with_id=False) for i in range(300)) + "\n")
+    # Two runs without a spool, then one with a fresh spool: nothing remembers the first run, yet the same lines of
+    # the same file carry the same ids, so Customer.io recognises every repeat.
+    for args in (["--no-spool"], ["--no-spool"], []):
+        code, err = await run_cli(server, str(data), "--no-progress", *args)
+        assert code == 0, err
+    assert len(server.received) == 300 and set(server.received.values()) == {3}
+    # Another file at the same path (other content, same shape): none of its ids is one of the first file's.
+    other = tmp_path / "other.jsonl"
+    other.write_text("\n".join(event(i + 1000, with_id=False) for i in range(300)) + "\n")
+    os.utime(other, ns=(os.stat(data).st_atime_ns, os.stat(data).st_mtime_ns))  # even with the same mtime
+    os.replace(other, data)
+    code, err = await run_cli(server, str(data), "--no-progress", "--no-spool")
+    assert code == 0, err
+    assert len(server.received) == 600

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import os
 import random
 from pathlib import Path
 
@@ -61,13 +63,25 @@ def test_stamping_follows_the_dedup_rule_of_each_api(tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     path.write_bytes(b"")
     track, pipelines = Reader(str(path), "track"), Reader(str(path), "pipelines")
-    event = track.stamp({"action": "event", "name": "e"}, 0, b"raw")
+    through = hashlib.sha256(b"raw")
+    event = track.stamp({"action": "event", "name": "e"}, 0, through)
     assert len(event["id"]) == 26
-    assert "id" not in track.stamp({"action": "identify"}, 0, b"raw")  # not an event: nothing to dedupe
-    assert track.stamp({"action": "event", "id": "mine"}, 0, b"raw")["id"] == "mine"
-    assert len(pipelines.stamp({"type": "identify"}, 5, b"raw")["messageId"]) == 26
-    assert pipelines.stamp({"type": "track"}, 5, b"raw") == pipelines.stamp({"type": "track"}, 5, b"raw")
-    assert pipelines.stamp({"type": "track"}, 5, b"raw") != pipelines.stamp({"type": "track"}, 6, b"raw")
+    assert "id" not in track.stamp({"action": "identify"}, 0, through)  # not an event: nothing to dedupe
+    assert track.stamp({"action": "event", "id": "mine"}, 0, through)["id"] == "mine"
+    assert len(pipelines.stamp({"type": "identify"}, 5, through)["messageId"]) == 26
+    assert pipelines.stamp({"type": "track"}, 5, through) == pipelines.stamp({"type": "track"}, 5, through)
+    assert pipelines.stamp({"type": "track"}, 5, through) != pipelines.stamp({"type": "track"}, 6, through)
+    other = hashlib.sha256(b"other")  # the same offset after other bytes: another file, another id
+    assert pipelines.stamp({"type": "track"}, 5, through) != pipelines.stamp({"type": "track"}, 5, other)
+
+
+def test_the_time_part_of_derived_ids_is_the_files_mtime_clamped_into_ulid_range(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"")
+    for mtime_ns, expected in [(1_700_000_000_123_456_789, 1_700_000_000_123), (-5_000_000_000, 0)]:
+        os.utime(path, ns=(mtime_ns, mtime_ns))
+        stamped = Reader(str(path), "pipelines").stamp({"type": "track"}, 0, hashlib.sha256())
+        assert ulid_timestamp_ms(stamped["messageId"]) == expected
 
 
 def test_a_checkpoint_of_another_format_is_refused_with_the_fix() -> None:

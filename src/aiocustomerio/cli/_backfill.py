@@ -57,7 +57,8 @@ class Backfill:
         if saved is None:
             return
         if self.restart:
-            # The job's dedup ids stay the same: a line sent before is recognised by Customer.io when sent again.
+            # The dedup ids stay those of the first run (its recorded mtime): a line sent before is recognised by
+            # Customer.io when sent again, even if the file was touched or appended to since.
             with contextlib.suppress(_source.InputChanged):
                 self.reader.epoch_ms = _source.Mark.loads(saved).epoch_ms
             self.say(f"--restart: reading {self.reader.path} from the start (the spool's checkpoint is replaced)")
@@ -85,8 +86,8 @@ class Backfill:
             for number, start, raw in batch:
                 self.read_bytes += len(raw)
                 text = raw.strip()
-                chunk.raws.append(raw)
                 if not text:
+                    chunk.add(raw)
                     continue
                 try:
                     item = json.loads(text)
@@ -94,15 +95,15 @@ class Backfill:
                     reason = f"malformed JSON: {exc}"
                 else:
                     if isinstance(item, dict):
-                        item = self.reader.stamp(item, start, raw)
+                        item = self.reader.stamp(item, start, chunk.add(raw))
                         chunk.lines.append(_source.Line(number, start, start + len(raw), len(chunk.raws) - 1, item))
                         continue
                     reason = f"expected a JSON object, got {type(item).__name__}"
                 self._invalid(number, reason)
                 if not self.skip_invalid:
-                    chunk.raws.pop()  # the checkpoint stops before the bad line: a fixed file resumes there
-                    stop = True
+                    stop = True  # the checkpoint stops before the bad line: a fixed file resumes there
                     break
+                chunk.add(raw)
             if not await self._submit(chunk) or stop:
                 return
             self.reader.advance(chunk)

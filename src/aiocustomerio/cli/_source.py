@@ -6,9 +6,15 @@ there only if those bytes are still the same: a file replaced or edited before t
 ``--restart``), whatever its size or modification time say. Bytes after the checkpoint may change (fixing a bad
 line, appending): they have not been read yet.
 
-A line without a dedup id gets one derived from the job (started once, recorded in the checkpoint) and the line's
-byte offset, so a line read twice (sent, then the run killed before its checkpoint) carries the same id twice and
-Customer.io drops the repeat.
+A line without a dedup id gets one derived from the file and the line, never from the run: its 80 random bits are a
+hash of the range start, the line's byte offset and the SHA-256 of every byte of the range up to the end of the line
+(the running hash the checkpoint records), and its time part is the file's mtime (as the first run recorded it in the
+checkpoint). The same file read again (rerun after a kill, ``--restart``, a deleted spool, ``--no-spool`` twice)
+gives every line the id it had, so Customer.io drops the repeats (Track v2: an event whose ``id`` it has received
+before is neither shown nor processed; Pipelines: ``messageId``). A different file gives different ids even when a
+line, its offset and the mtime coincide, because what came before the line differs; lines appended later do not
+change the ids of the lines before them. A copy with another mtime, or the same file split into other --workers
+ranges, gets new ids.
 """
 
 from __future__ import annotations
@@ -16,12 +22,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from .._ids import dedup_field, derived_ulid
+from .._ids import _TIME_MAX, dedup_field, derived_ulid
 
 _BLOCK = 1 << 20
 _VERSION = 1
@@ -64,7 +69,7 @@ class Mark:
     offset: int
     line: int
     sha256: str
-    epoch_ms: int  # when the job first started: the time part of its derived ids
+    epoch_ms: int  # the time part of the derived ids: the file's mtime when it was first read
     size: int = 0  # file size and mtime when the mark was made (reported, not trusted)
     mtime_ns: int = 0
 
@@ -130,6 +135,15 @@ class Chunk:
     base_line: int
     raws: list[bytes] = field(default_factory=list)
     lines: list[Line] = field(default_factory=list)
+    running: hashlib._Hash | None = None  # base + raws: the hash of the range up to the end of the last raw line
+
+    def add(self, raw: bytes) -> hashlib._Hash:
+        """Append a raw line; the hash of the range through it (what its derived id is made from)."""
+        if self.running is None:
+            self.running = self.base.copy()
+        self.raws.append(raw)
+        self.running.update(raw)
+        return self.running
 
 
 class Reader:
@@ -142,10 +156,10 @@ class Reader:
         self.end = end
         self.offset = start
         self.line = 0
-        self.epoch_ms = time.time_ns() // 1_000_000
         self._hash = hashlib.sha256()
         info = os.stat(path)
         self.size, self.mtime_ns = info.st_size, info.st_mtime_ns
+        self.epoch_ms = min(max(info.st_mtime_ns // 1_000_000, 0), _TIME_MAX)  # a ULID's time part is 48 bits
         self.total = (end if end is not None else self.size) - start
 
     def resume(self, mark: Mark) -> None:
@@ -177,18 +191,22 @@ class Reader:
                     yield number, offset, raw
                     offset += len(raw)
 
-    def stamp(self, item: dict[str, Any], offset: int, raw: bytes) -> dict[str, Any]:
-        """``item`` with a derived dedup id if it lacks one: the same line of the same job always gets the same."""
+    def stamp(self, item: dict[str, Any], offset: int, through: hashlib._Hash) -> dict[str, Any]:
+        """``item`` (the line at ``offset``) with a derived dedup id if it lacks one; ``through`` is the hash of the
+        range up to the end of the line: the same line of the same file always gets the same id."""
         missing = dedup_field(self.api, item)
         if missing is not None:
-            key = b"%d:%d:%d:" % (self.epoch_ms, self.start, offset) + raw.rstrip(b"\r\n")
+            key = b"%d:%d:" % (self.start, offset) + through.copy().digest()
             item[missing] = derived_ulid(self.epoch_ms, key)
         return item
 
     def mark(self, chunk: Chunk, upto: int) -> Mark:
         """The checkpoint after the first ``upto`` raw lines of ``chunk``."""
-        digest = chunk.base.copy()
-        digest.update(b"".join(chunk.raws[:upto]))
+        if upto == len(chunk.raws) and chunk.running is not None:
+            digest = chunk.running.copy()
+        else:
+            digest = chunk.base.copy()
+            digest.update(b"".join(chunk.raws[:upto]))
         offset = chunk.base_offset + sum(len(raw) for raw in chunk.raws[:upto])
         return Mark(
             self.start,
@@ -203,8 +221,6 @@ class Reader:
 
     def advance(self, chunk: Chunk) -> None:
         """The chunk is accepted whole: later checkpoints build on it."""
-        digest = chunk.base.copy()
-        digest.update(b"".join(chunk.raws))
-        self._hash = digest
+        self._hash = chunk.running.copy() if chunk.running is not None else chunk.base.copy()
         self.offset = chunk.base_offset + sum(len(raw) for raw in chunk.raws)
         self.line = chunk.base_line + len(chunk.raws)
