@@ -51,10 +51,12 @@ class Progress:
     def start(self, total_bytes: int, done_bytes: int = 0) -> None:
         if self._tty:
             try:
-                sized = os.get_terminal_size(self.stream.fileno()).columns > 0
+                size = os.get_terminal_size(self.stream.fileno())
+                sized = size.columns > 0 and size.lines > 0
             except (OSError, ValueError):
                 sized = False
-            # A terminal that reports no size (a fresh pty) would get a zero-width bar: draw 100 columns then.
+            # A terminal that reports no size (a fresh pty, `script`, some CI runners) reads as 0x0, which tqdm
+            # takes as a screen of -1 rows: it hides every bar. Give it a fixed screen then: 100 columns, 24 rows.
             self._bar = tqdm(
                 total=total_bytes,
                 initial=done_bytes,
@@ -64,6 +66,7 @@ class Progress:
                 file=self.stream,
                 dynamic_ncols=sized,
                 ncols=None if sized else 100,
+                nrows=None if sized else 24,
                 leave=True,
                 bar_format="{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]{postfix}",
             )
