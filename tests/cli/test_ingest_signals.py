@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -11,7 +14,7 @@ import pytest
 
 from tests.support.batch_server import BatchServer
 
-from .ingest_support import SIGNAL_CODES, event, run_cli, start_cli, until
+from .ingest_support import ROOT, SIGNAL_CODES, event, run_cli, start_cli, until
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -78,3 +81,86 @@ async def test_without_a_spool_undelivered_lines_go_to_the_named_file(server: Ba
     code, err = await run_cli(server, str(left), "--no-spool", "--no-progress")
     assert code == 0, err
     assert server.ids == set(kept)
+
+
+# Imported by the child before anything else (PYTHONPATH), to tell the test the moment our package starts to load:
+# an audit hook writes one byte to the pipe on the first `import aiocustomerio`.
+_MARKER = """
+import os, sys
+_fd = int(os.environ.pop("CIO_TEST_IMPORT_FD"))
+def _hook(event, args):
+    global _fd
+    if _fd >= 0 and event == "import" and args[0] == "aiocustomerio":
+        os.write(_fd, b"!")
+        os.close(_fd)
+        _fd = -1
+sys.addaudithook(_hook)
+"""
+
+
+def _script() -> str:
+    script = Path(sys.executable).with_name("aiocustomerio")
+    if not script.exists():
+        pytest.skip(f"no console script beside {sys.executable}: run `make install`")
+    return str(script)
+
+
+@pytest.mark.parametrize(
+    ("entry", "sig", "delay"),
+    [
+        *[("-m", sig, delay) for sig in (signal.SIGINT, signal.SIGTERM) for delay in (0.05, 0.15, 0.3, 0.6)],
+        *[("script", sig, delay) for sig in (signal.SIGINT, signal.SIGTERM) for delay in (0.05, 0.3)],
+    ],
+)
+async def test_a_signal_while_starting_up_exits_128_plus_n_with_one_line(
+    server: BatchServer, tmp_path: Path, entry: str, sig: signal.Signals, delay: float
+) -> None:
+    data = tmp_path / "events.jsonl"
+    data.write_text("\n".join(event(i) for i in range(100)) + "\n")
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(_MARKER)
+    server.stall()
+    read, write = os.pipe()
+    command = [sys.executable, "-m", "aiocustomerio"] if entry == "-m" else [_script()]
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        "ingest",
+        str(data),
+        "--api",
+        "track",
+        "--drain-timeout",
+        "1",
+        "--no-progress",
+        "--base-url",
+        f"http://127.0.0.1:{server.port}",
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        pass_fds=(write,),
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT / "src")]),
+            "CIO_TEST_IMPORT_FD": str(write),
+            "CUSTOMERIO_SITE_ID": "site",
+            "CUSTOMERIO_TRACK_API_KEY": "key",
+        },
+    )
+    os.close(write)
+    try:
+        # The child's first `import aiocustomerio` began: from here on, our code is running.
+        assert await asyncio.wait_for(asyncio.to_thread(os.read, read, 1), 30) == b"!"
+    finally:
+        os.close(read)
+    await asyncio.sleep(delay)
+    process.send_signal(sig)
+    assert process.stderr is not None
+    err = (await asyncio.wait_for(process.stderr.read(), 30)).decode(errors="replace")
+    code = await asyncio.wait_for(process.wait(), 30)
+    assert code == SIGNAL_CODES[sig], err
+    assert "Traceback" not in err and "internal error" not in err and "Error" not in err, err
+    lines = err.strip().splitlines()
+    # Before the run's handlers: one line, nothing was read. After: the run stops reading and says so.
+    assert lines == [f"aiocustomerio: {sig.name} while starting: exiting; nothing was read"] or (
+        f"{sig.name}: stopping reading" in err and "accepted=" in err
+    ), err

@@ -2,30 +2,44 @@
 
 The first word picks the command; for an API the next two pick the tag and operation, read from the generated
 index at run time, so only the part asked for is loaded (help for one tag imports that tag's modules, nothing else).
+
+This module imports nothing heavy at the top: ``entry()`` must put its signal handlers in place before the client
+stack loads (see ``_startup``).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 
-from . import _help
-from ._catalog import APIS, command, find, index
-from ._common import OK, PROG, USAGE, say, version
+from . import _startup
 
-__all__ = ["main"]
+TYPE_CHECKING = False  # nothing but what entry() needs before its handlers are in place
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["entry", "main"]
 
 _HELP = {"-h", "--help"}
 
 
+def entry() -> int:
+    """The process entry point (the ``aiocustomerio`` script, ``python -m aiocustomerio``): signals first."""
+    _startup.install(sys.argv[1] if len(sys.argv) > 1 else None)
+    return main()
+
+
 def _page(text: str, wanted: bool) -> int:
     """A help page: on stdout with status 0 when asked for, on stderr with status 2 when words were missing."""
+    from ._common import OK, USAGE
+
     print(text, file=sys.stdout if wanted else sys.stderr)
     return OK if wanted else USAGE
 
 
 def _api_command(api: str, words: list[str]) -> int:
-    from . import _operation
+    from . import _help, _operation
+    from ._catalog import command, find, index
+    from ._common import PROG, USAGE, say
 
     if not words or words[0] in _HELP:
         return _page(_help.api_page(api), bool(words))
@@ -44,6 +58,10 @@ def _api_command(api: str, words: list[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
+    from . import _help
+    from ._catalog import APIS
+    from ._common import OK, PROG, USAGE, say, version
+
     try:
         if not words or words[0] in _HELP:
             return _page(_help.root(), bool(words))
@@ -66,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USAGE
     except SystemExit as exc:  # argparse's own exit (help: 0, bad usage: 2)
         return exc.code if isinstance(exc.code, int) else USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # called from Python (no entry() handlers): Ctrl-C still ends quietly
         say(f"{PROG}: interrupted")
         return 130
     except BrokenPipeError:

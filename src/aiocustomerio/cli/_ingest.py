@@ -21,7 +21,6 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import sqlite3
 import sys
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from ..errors import CustomerIOError
 from ..ingest import Engine, Ingestor, IngestorHalted, IngestReport, SpoolLocked, SpoolWriteError
 from . import _source
 from ._backfill import Backfill
-from ._common import API_ERROR, OK, SIGNAL_EXIT, USAGE, Parser, add_connection_args, open_client
+from ._common import API_ERROR, OK, USAGE, Parser, add_connection_args, open_client
 from ._progress import Display, JsonProgress, Progress, ProgressLogHandler
 from ._signals import Stopper
 
@@ -130,6 +129,25 @@ def spool_path(args: argparse.Namespace) -> str | None:
 
 
 async def ingest(args: argparse.Namespace, progress: Display) -> int:
+    """The run, with the Stopper's handlers from the first moment the loop runs until the summary is printed: a
+    first signal at any point stops reading (or keeps it from starting), drains, and the summary still comes out."""
+    reading: list[asyncio.Task[None]] = []
+
+    def stop_reading(_signal: int) -> None:
+        for task in reading:
+            task.cancel()
+
+    stopper = Stopper(stop_reading, progress.write)
+    stopper.install()
+    try:
+        return await _ingest(args, progress, stopper, reading)
+    finally:
+        stopper.uninstall()
+
+
+async def _ingest(
+    args: argparse.Namespace, progress: Display, stopper: Stopper, reading: list[asyncio.Task[None]]
+) -> int:
     api = args.api
     spool = spool_path(args)
     left = args.undelivered or args.file + ".undelivered.jsonl"
@@ -158,14 +176,6 @@ async def ingest(args: argparse.Namespace, progress: Display) -> int:
             progress.write(f"aiocustomerio: cannot open the spool {spool}: {exc}")
             return USAGE
         job = Backfill(ing, reader, skip_invalid=args.skip_invalid, restart=args.restart, progress=progress)
-        reading: asyncio.Task[None] | None = None
-
-        def stop_reading(_signal: int) -> None:
-            if reading is not None:
-                reading.cancel()
-
-        stopper = Stopper(stop_reading, progress.write)
-        stopper.install()
         asyncio.get_running_loop().set_exception_handler(_one_line(progress))
         ticker = asyncio.create_task(_tick(job, progress))
         changed: _source.InputChanged | None = None
@@ -174,8 +184,8 @@ async def ingest(args: argparse.Namespace, progress: Display) -> int:
                 await job.resume()
                 progress.start(reader.total, job.read_bytes)
                 if stopper.received is None:
-                    reading = asyncio.create_task(job.run())
-                    await reading
+                    reading.append(asyncio.create_task(job.run()))
+                    await reading[0]
             except _source.InputChanged as exc:
                 changed = exc
             except SpoolWriteError as exc:
@@ -188,7 +198,6 @@ async def ingest(args: argparse.Namespace, progress: Display) -> int:
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
             progress.close(job.counts() if changed is None else None)
-            stopper.uninstall()
     if undelivered is not None:
         if report.pending:
             undelivered.write_pending(report.pending)
@@ -306,13 +315,8 @@ def parser() -> argparse.ArgumentParser:
     return cmd
 
 
-def _early_exit(sig: int, frame: object) -> None:
-    # A SIGTERM before the run's handlers are in place (while starting up): nothing was read yet, so just go.
-    raise SystemExit(SIGNAL_EXIT[sig])
-
-
 def main(argv: list[str]) -> int:
-    signal.signal(signal.SIGTERM, _early_exit)
+    # Signals before the run's own handlers are in place: those of the process entry point (cli._startup).
     args = parser().parse_args(argv)
     if not os.path.isfile(args.file):
         print(f"aiocustomerio: no such file: {args.file}", file=sys.stderr)
@@ -340,7 +344,7 @@ def main(argv: list[str]) -> int:
     library_log.propagate = False
     try:
         return asyncio.run(ingest(args, progress))
-    except KeyboardInterrupt:  # before the signal handlers were installed
+    except KeyboardInterrupt:  # called from Python (no entry-point handlers), before the run's were installed
         progress.write("\ninterrupted")
         return 130
     except (ValueError, OSError, CustomerIOError) as exc:

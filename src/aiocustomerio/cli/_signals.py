@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from ._common import SIGNAL_EXIT
 
@@ -32,6 +33,7 @@ class Stopper:
         self._on_first = on_first
         self._say = say
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._previous: dict[int, Any] = {}
 
     @property
     def exit_code(self) -> int | None:
@@ -40,12 +42,18 @@ class Stopper:
     def install(self) -> None:
         self._loop = asyncio.get_running_loop()
         for sig in SIGNALS:
+            self._previous[sig] = signal.getsignal(sig)
             self._loop.add_signal_handler(sig, self._handle, sig)
 
     def uninstall(self) -> None:
+        """Back to the handlers from before (the process entry point's, or the host's when called from Python):
+        asyncio alone would leave SIGINT raising KeyboardInterrupt and SIGTERM killing the process."""
         if self._loop is not None:
             for sig in SIGNALS:
                 self._loop.remove_signal_handler(sig)
+                previous = self._previous.pop(sig, None)
+                if previous is not None:
+                    signal.signal(sig, previous)
             self._loop = None
 
     def _handle(self, sig: int) -> None:
