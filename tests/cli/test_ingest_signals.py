@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -164,3 +165,47 @@ async def test_a_signal_while_starting_up_exits_128_plus_n_with_one_line(
     assert lines == [f"aiocustomerio: {sig.name} while starting: exiting; nothing was read"] or (
         f"{sig.name}: stopping reading" in err and "accepted=" in err
     ), err
+
+
+@pytest.mark.parametrize("spool", [True, False], ids=["spool", "no-spool"])
+async def test_a_signal_while_reading_waits_for_room_gives_just_the_summary_and_where_reading_stopped(
+    server: BatchServer, tmp_path: Path, spool: bool
+) -> None:
+    data = tmp_path / "events.jsonl"
+    count = 20_000
+    data.write_text("\n".join(event(i) for i in range(count)) + "\n")
+    server.stall()  # nothing is delivered: reading fills the queue and waits for room when the signal comes
+    flags = ["--max-queue", "700", "--drain-timeout", "1", "--no-progress", *([] if spool else ["--no-spool"])]
+    run = await start_cli(server, str(data), *flags)
+    await until(lambda: server.requests > 0)
+    run.signal(signal.SIGINT)
+    code = await run.wait(timeout=30)
+    assert code == 130, run.err
+    assert "Traceback" not in run.err and "internal error" not in run.err and "never retrieved" not in run.err, run.err
+    lines = run.err.strip().splitlines()
+    assert lines[0].startswith("SIGINT: stopping reading") and lines[1].startswith(f"{data}: accepted="), run.err
+    stopped = [line for line in lines if "reading stopped at line" in line]
+    assert len(stopped) == 1, run.err
+    where = re.search(r"reading stopped at line (\d+) \(byte (\d+)\)", stopped[0])
+    assert where is not None, stopped
+    first_unread, offset = int(where[1]), int(where[2])
+    assert 1 < first_unread < count and data.read_bytes()[:offset].count(b"\n") == first_unread - 1
+    server.unstall()
+    if spool:
+        assert "rerun the same command to continue from there" in stopped[0]
+        code, err = await run_cli(server, str(data), "--no-progress")
+        assert code == 0, err
+        assert f"after line {first_unread - 1} " in err
+    else:
+        left = tmp_path / "events.jsonl.undelivered.jsonl"
+        assert f"written to {left}" in run.err and left.exists()
+        assert f"tail -c +{offset + 1} {data} >" in stopped[0]
+        # Everything before the line is in the undelivered file (nothing was delivered); the rest was never sent.
+        kept = [json.loads(line)["id"] for line in left.read_text().splitlines()]
+        assert kept == [f"f{i}" for i in range(first_unread - 1)]
+        rest = tmp_path / "rest.jsonl"
+        rest.write_bytes(data.read_bytes()[offset:])  # what the printed `tail -c` command writes
+        for path in (left, rest):
+            code, err = await run_cli(server, str(path), "--no-spool", "--no-progress")
+            assert code == 0, err
+    assert server.ids == {f"f{i}" for i in range(count)}

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import os
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +47,10 @@ class Backfill:
         self.outcome = Outcome()
         self.read_bytes = 0
         self.resumed_at = 0
+        # The first line not accepted: (its number in the range, from 1; its byte offset). Everything before it is
+        # in the ingestor's hands (delivered, failed, pending or spooled); nothing from it on was sent.
+        self.unaccepted = (reader.line + 1, reader.offset)
+        self._queued: set[asyncio.Task[None]] = set()  # put_many calls, also those a signal stopped waiting for
 
     def say(self, text: str) -> None:
         self.progress.write(text)
@@ -66,6 +69,7 @@ class Backfill:
         mark = _source.Mark.loads(saved)
         await asyncio.to_thread(self.reader.resume, mark)
         self.resumed_at = self.read_bytes = mark.offset - mark.start
+        self.unaccepted = (mark.line + 1, mark.offset)
         self.say(f"resuming {self.reader.path} after line {mark.line} (byte {mark.offset})")
 
     def _invalid(self, number: int, reason: str) -> None:
@@ -118,7 +122,7 @@ class Backfill:
         lines = chunk.lines
         while True:
             try:
-                await _uncancelled(self._put(chunk, lines, len(chunk.raws)))
+                await self._put(chunk, lines, len(chunk.raws))
                 return True
             except InvalidItem as exc:
                 bad = lines[exc.index]
@@ -126,34 +130,66 @@ class Backfill:
                 done = lines[: exc.accepted]  # accepted in earlier parts of the call, with their checkpoints
                 if not self.skip_invalid:
                     # What came before the bad line is queued, checkpointed up to it; the run stops there.
-                    await _uncancelled(self._put(chunk, lines[exc.accepted : exc.index], bad.raw_index))
+                    await self._put(chunk, lines[exc.accepted : exc.index], bad.raw_index)
                     return False
                 lines = lines[exc.accepted : exc.index] + lines[exc.index + 1 :]
                 chunk.lines = done + lines
 
-    def _put(self, chunk: _source.Chunk, lines: list[_source.Line], upto: int) -> Coroutine[Any, Any, None]:
+    async def _put(self, chunk: _source.Chunk, lines: list[_source.Line], upto: int) -> None:
         """put_many of ``lines``, whose checkpoint after ``n`` items is the end of item ``n`` (``upto`` raw lines
-        of the chunk once all are in: past blank or skipped lines too)."""
+        of the chunk once all are in: past blank or skipped lines too).
+
+        A signal's cancellation cannot cut the call in half: it runs as its own task, and only the wait for it is
+        cancelled (the chunk is then accepted with its checkpoint, or refused when the ingestor closes). Whatever
+        its outcome, ``_settled`` reads it (no "exception was never retrieved") and records how far it accepted.
+        """
         reader = self.reader
+        marks: list[_source.Mark] = []
 
         def mark(n: int) -> str:
             if n >= len(lines):
-                return reader.mark(chunk, upto).dumps()
-            if n == 0:
-                return reader.mark(chunk, lines[0].raw_index).dumps()
-            return reader.mark(chunk, lines[n - 1].raw_index + 1).dumps()
+                made = reader.mark(chunk, upto)
+            elif n == 0:
+                made = reader.mark(chunk, lines[0].raw_index)
+            else:
+                made = reader.mark(chunk, lines[n - 1].raw_index + 1)
+            marks.append(made)
+            return made.dumps()
 
-        return self.ing.put_many([line.item for line in lines], checkpoint=(self.key, mark))
+        task = asyncio.ensure_future(self.ing.put_many([line.item for line in lines], checkpoint=(self.key, mark)))
+        self._queued.add(task)
+        task.add_done_callback(lambda done: self._settled(done, marks))
+        await asyncio.shield(task)
+
+    def _settled(self, task: asyncio.Task[None], marks: list[_source.Mark]) -> None:
+        """put_many computes each part's mark just before accepting that part: all of them are accepted when the
+        call returns (or refuses an item, before computing its part's mark); when it fails otherwise (closed,
+        halted, a spool write error), every part but the last one."""
+        self._queued.discard(task)
+        if task.cancelled():
+            accepted = len(marks) - 1
+        else:
+            error = task.exception()
+            accepted = len(marks) if error is None or isinstance(error, InvalidItem) else len(marks) - 1
+        if accepted > 0:
+            last = marks[accepted - 1]
+            self.unaccepted = max(self.unaccepted, (last.line + 1, last.offset))
+
+    async def settle(self) -> None:
+        """Wait (briefly: the ingestor is closed) for put_many calls a signal stopped waiting for."""
+        if self._queued:
+            await asyncio.wait(set(self._queued), timeout=5)
+
+    @property
+    def stopped_reading(self) -> bool:
+        """The run ended before every line of the range was accepted, and not at a malformed line (a signal, a
+        halt, a spool that could not be written)."""
+        end = self.reader.start + self.reader.total
+        return self.unaccepted[1] < end and self.outcome.stopped_at is None
 
     def counts(self) -> Counts:
         report = self.ing.report
         return Counts(self.read_bytes, self.reader.total, report.delivered, report.failed_count, self.ing.qsize())
-
-
-async def _uncancelled(queued: Coroutine[Any, Any, None]) -> None:
-    """Await a put_many that a signal's cancellation cannot cut in half: the chunk is accepted with its checkpoint
-    (or refused when the ingestor closes), and only the wait for it is cancelled."""
-    await asyncio.shield(queued)
 
 
 def _take(lines: Any, n: int) -> list[tuple[int, int, bytes]]:

@@ -4,8 +4,9 @@ messages, one JSON object per line.
 The file is streamed. Every accepted line is made durable in a spool (by default FILE.spool.db beside the input;
 `--spool` elsewhere) together with a checkpoint, so a rerun first delivers what the last run left undelivered and
 then continues after the last accepted line; a file changed before that point is refused (`--restart` starts over).
-Lines without a dedup id get one derived from the job and the line's position, so a line sent twice is recognised.
-`--no-spool` keeps nothing: undelivered lines are then written to a file named in the summary.
+Lines without a dedup id get one derived from the file and the line's position, so a line sent twice is recognised.
+`--no-spool` keeps nothing: undelivered lines are then written to a file named in the summary, and a run that
+stopped early says at which line reading stopped and how to send the rest.
 
 The first SIGINT or SIGTERM stops reading, delivers what was read for up to --drain-timeout seconds (10 by default
 after a signal), keeps the rest in the spool and exits 130 or 143; a second one exits at once.
@@ -21,6 +22,7 @@ import contextlib
 import json
 import logging
 import os
+import shlex
 import sqlite3
 import sys
 from dataclasses import dataclass
@@ -193,14 +195,15 @@ async def _ingest(
             except (IngestorHalted, asyncio.CancelledError):
                 pass  # reported below from the report (its reason, and every item kept pending)
             report = await _finish(ing, args.drain_timeout, stopper)
+            await job.settle()
         finally:
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
             progress.close(job.counts() if changed is None else None)
     if undelivered is not None:
-        if report.pending:
-            undelivered.write_pending(report.pending)
+        if report.pending or (changed is None and job.stopped_reading):
+            undelivered.write_pending(report.pending)  # named in the summary, so it exists even when empty
         undelivered.close()
     if changed is not None:
         progress.write(f"aiocustomerio: {changed}; rerun with --restart to read it from the start")
@@ -268,17 +271,37 @@ def summarize(report: IngestReport, job: Backfill, spool: str | None, undelivere
         say(f"  delivery stopped: {report.halted}; nothing after it was read")
     for error in report.errors:
         say(f"  spool error: {error}")
-    if report.pending:
+    if report.pending or (undelivered is not None and job.stopped_reading):
         if spool is not None:
             where = f"kept in the spool {spool}; rerun to deliver them"
-        else:
+        elif report.pending:
             where = f"written to {undelivered.path if undelivered else '?'} (no spool); send that file to deliver them"
+        else:
+            where = f"none was read and left behind ({undelivered.path if undelivered else '?'} is empty)"
         when = "when delivery stopped" if report.halted else "when the run ended"
         say(f"  {len(report.pending)} items undelivered {when}: {where}")
+    if job.stopped_reading:
+        say(_where_reading_stopped(job, spool))
     if job.outcome.stopped_at is not None:
         say(f"  stopped at malformed line {job.outcome.stopped_at}; lines before it were sent")
         return USAGE
     return OK if report.ok else API_ERROR
+
+
+def _where_reading_stopped(job: Backfill, spool: str | None) -> str:
+    """The first line not sent, and how to send the rest: a rerun with the spool, a command without one."""
+    reader = job.reader
+    line, offset = job.unaccepted
+    end = reader.start + reader.total
+    at = f"line {line}" + (f" of bytes {reader.start}..{end}" if reader.start else "") + f" (byte {offset})"
+    if spool is not None:
+        return f"  reading stopped at {at}: rerun the same command to continue from there"
+    rest = f"{reader.path.removesuffix('.jsonl')}.from-{offset}.jsonl"
+    cut = f" | head -c {end - offset}" if reader.end is not None else ""
+    return (
+        f"  reading stopped at {at}: the lines from there on were not sent; to send them: "
+        f"tail -c +{offset + 1} {shlex.quote(reader.path)}{cut} > {shlex.quote(rest)}, then ingest that file"
+    )
 
 
 def parser() -> argparse.ArgumentParser:
