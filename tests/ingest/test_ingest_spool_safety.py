@@ -286,7 +286,7 @@ async def test_a_recovery_error_makes_the_report_not_ok(
     await first.event("u", "e", id="left")
     await first.close(timeout=0.05)
 
-    def damaged(self: _spool.Spool, low: int, high: int) -> object:
+    def damaged(self: _spool.Spool, picked: object) -> object:
         raise sqlite3.DatabaseError("database disk image is malformed")
 
     monkeypatch.setattr(_spool.Spool, "_read", damaged)

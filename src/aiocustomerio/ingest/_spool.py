@@ -13,7 +13,9 @@ items are not accepted) and the report says what the spool still holds.
 
 **Deleting in order.** A chunk is deleted once it *and every older chunk* are settled (delivered or dead-lettered).
 After a crash the next run therefore re-sends everything from the oldest unsettled item on, in order: items already
-delivered are sent again (dedup ids make that harmless), and one person's updates never go back in time.
+delivered are sent again (dedup ids make that harmless), and one person's updates never go back in time. A leftover
+chunk that cannot be read (damaged, or the file failing) is never deleted, nor is anything after it: the recovery
+stops there (`SpoolReadError`, in the report), and the next run, once the spool is repaired, sends them in order.
 
 **Where the work runs.** A small group commit (up to `INLINE_COMMIT_BYTES`, e.g. 64 producers' events) runs on the
 event loop: it only appends a few pages to the WAL in the OS page cache (~0.15 ms), which is less than handing it to
@@ -182,6 +184,10 @@ def _requeue_dead(conn: sqlite3.Connection) -> int:
     return len(dead)
 
 
+class SpoolReadError(RuntimeError):
+    """Leftovers of an earlier run could not be read (a damaged chunk, a failing file): they stay in the spool."""
+
+
 class _Chunk:
     __slots__ = ("first", "left")
 
@@ -290,16 +296,24 @@ class Spool:
 
     async def read(self, max_items: int) -> list[Row]:
         """The next leftover chunks (at least one, else up to `max_items` items), oldest first, minus their items
-        already dead-lettered; [] when none is left."""
-        while self._unread:
-            picked = [self._unread.pop()]
-            total = picked[0][1]
-            while self._unread and total + self._unread[-1][1] <= max_items:
-                picked.append(self._unread.pop())
+        already dead-lettered; [] when none is left.
+
+        A chunk leaves `_unread` only once it is read whole, so one that cannot be read (damaged, or the file
+        failing) stays unread, and the trim never passes it: it and every chunk after it stay in the spool. The chunks
+        read before it are returned first; the next call, reaching it, raises `SpoolReadError` saying what stays."""
+        unread = self._unread  # oldest last
+        while unread:
+            picked, total = [unread[-1]], unread[-1][1]
+            while len(picked) < len(unread) and total + unread[-1 - len(picked)][1] <= max_items:
+                picked.append(unread[-1 - len(picked)])
                 total += picked[-1][1]
-            chunks = await self._run(self._read, picked[0][0], picked[-1][0])
+            try:
+                chunks, error = await self._run(self._read, picked)
+            except Exception as exc:
+                chunks, error = [], exc
+            del unread[len(unread) - len(chunks) :]
             keep: list[Row] = []
-            for (first, count), rows in zip(picked, chunks, strict=True):
+            for (first, count), rows in zip(picked, chunks, strict=False):
                 chunk = _Chunk(first, count)
                 self._live.append(chunk)
                 for row in rows:
@@ -310,15 +324,37 @@ class Spool:
                         self._chunk_of[row[0]] = chunk
             if keep:
                 return keep
+            if error is not None:
+                raise self._read_error(error) from error
             self._advance()
         return []
 
-    def _read(self, low: int, high: int) -> list[list[Row]]:
-        assert self._conn is not None
-        cursor = self._conn.execute(
-            "SELECT first, count, persons, body FROM chunks WHERE first BETWEEN ? AND ? ORDER BY first", (low, high)
+    def _read_error(self, error: Exception) -> SpoolReadError:
+        low = self._unread[-1][0]
+        left = sum(count for _, count in self._unread) - sum(1 for seq in self._dead_seqs if seq >= low)
+        return SpoolReadError(
+            f"{error}; {left} leftover items (from seq {low} on) stay in the spool unsent, none ahead of the unreadable"
+            " one; this run's new items are sent and kept behind them, to be sent again after them, in order. The"
+            " report is not ok: repair the spool, then run again to deliver them"
         )
-        return [_unpack(int(first), int(count), bytes(persons), bytes(body)) for first, count, persons, body in cursor]
+
+    def _read(self, picked: list[tuple[int, int]]) -> tuple[list[list[Row]], Exception | None]:
+        """The rows of each picked chunk read whole, in order, up to the first that cannot be read, and its error."""
+        assert self._conn is not None
+        read: list[list[Row]] = []
+        try:
+            cursor = self._conn.execute(
+                "SELECT first, count, persons, body FROM chunks WHERE first BETWEEN ? AND ? ORDER BY first",
+                (picked[0][0], picked[-1][0]),
+            )
+            for first, count in picked:
+                row = cursor.fetchone()
+                if row is None or (int(row[0]), int(row[1])) != (first, count):
+                    raise ValueError(f"spool chunk {first} changed on disk while this run had the spool")
+                read.append(_unpack(first, count, bytes(row[2]), bytes(row[3])))
+        except Exception as exc:
+            return read, exc
+        return read, None
 
     # -- staging -----------------------------------------------------------------------------------------------------
 
@@ -368,12 +404,11 @@ class Spool:
         live = self._live
         while live and live[0].left <= 0:
             live.popleft()
-        if live:
-            trim = live[0].first
-        elif self._unread:
-            trim = self._unread[-1][0]
-        else:
-            trim = self._committed_top + 1  # everything committed is settled
+        # The oldest chunk not settled: the oldest live one, or an unread one (after a read failed, chunks of new
+        # items are live while older leftovers are still unread).
+        trim = live[0].first if live else self._committed_top + 1
+        if self._unread:
+            trim = min(trim, self._unread[-1][0])
         if trim > self._trim:
             self._trim = trim
             self._kick()
