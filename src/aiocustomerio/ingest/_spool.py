@@ -1,8 +1,9 @@
 """Durable spool: accepted items are in SQLite before `put` returns, failed ones stay in its dead-letter table.
 
-**One writer.** An OS lock (`flock`) on a sidecar `<spool>.lock` file is held from `open()` to `close()`; the lock file
-names its holder (pid, host), and a second ingestor on the same spool gets `SpoolLocked` naming both. The kernel
-drops the lock when the process dies, so a SIGKILLed run never leaves a stale lock behind.
+**One writer.** An OS lock (`flock`) on the database file itself, so on its inode whatever name it is opened by
+(a symlink, a hard link, a relative path), is held from `open()` to `close()`; the spool names its holder (pid, host,
+since), and a second ingestor on the same file gets `SpoolLocked` naming both. The kernel drops the lock when the
+process dies, so a SIGKILLed run never leaves a stale lock behind.
 
 **Group commits of chunks.** Every item staged while one transaction is being committed goes into the next one, as
 `chunks` rows of up to `CHUNK_ROWS` items (`first` seq, count, the items joined by newlines: compact JSON never holds
@@ -34,7 +35,6 @@ import contextlib
 import json
 import logging
 import os
-import socket
 import sqlite3
 import time
 from array import array
@@ -44,13 +44,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from ._lock import Lock, current_holder, ro_uri, unclaim
 from ._queue import Row
-from ._types import JSONDict, SpoolLocked, SpoolWriteError
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: no flock; the single-writer rule is then not enforced
-    fcntl = None  # type: ignore[assignment]
+from ._types import JSONDict, SpoolWriteError
 
 log = logging.getLogger("aiocustomerio.ingest")
 _T = TypeVar("_T")
@@ -61,6 +57,7 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS dead (seq INTEGER PRIMARY KEY, body BLOB NOT NULL, person INTEGER NOT NULL,"
     " reason TEXT NOT NULL, failed_at REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS holder (one INTEGER PRIMARY KEY CHECK (one = 1), text TEXT NOT NULL)",
 )
 _UPSERT_META = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value"
 # How long a failing commit is retried (about 3 s in all) before the spool is declared broken.
@@ -96,37 +93,6 @@ def _unpack(first: int, count: int, persons: bytes, body: bytes) -> list[Row]:
     if len(items) != count or len(people) != count:
         raise ValueError(f"spool chunk {first} is damaged: {count} items announced, {len(items)} found")
     return [(first + i, items[i], people[i]) for i in range(count)]
-
-
-class _Lock:
-    """`flock` on `<path>.lock`, with the holder written into the file for the error message of the next one."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path + ".lock"
-        self._fd: int | None = None
-
-    def acquire(self, spool: str) -> None:
-        if fcntl is None:  # pragma: no cover
-            return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode(errors="replace").strip()
-            os.close(fd)
-            raise SpoolLocked(spool, holder) from None
-        os.ftruncate(fd, 0)
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {stamp}\n".encode(), 0)
-        self._fd = fd
-
-    def release(self) -> None:
-        if self._fd is not None:
-            # Truncate first: a holder line left in an unlocked file would only mislead.
-            with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, 0)
-            os.close(self._fd)  # closing drops the flock
-            self._fd = None
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -216,7 +182,7 @@ class Spool:
         self._api = api
         self._on_durable = on_durable
         self._on_lost = on_lost
-        self._lock = _Lock(self.path)
+        self._lock = Lock(self.path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aiocustomerio-spool")
         self._conn: sqlite3.Connection | None = None
         self.meta: dict[str, str] = {}
@@ -257,7 +223,7 @@ class Spool:
         return await self._run(self._open, requeue_dead_letters)
 
     def _open(self, requeue_dead_letters: bool) -> tuple[int, int]:
-        self._lock.acquire(self.path)
+        self._lock.acquire()
         try:
             conn = _connect(self.path)
             try:
@@ -267,6 +233,7 @@ class Spool:
                     conn.execute("INSERT INTO meta (key, value) VALUES ('api', ?)", (self._api,))
                 elif stored_api != self._api:
                     raise ValueError(f"spool {self.path!r} holds {stored_api} items, not {self._api} ones")
+                self._lock.claim(conn)
                 if requeue_dead_letters:
                     _requeue_dead(conn)
                 self.meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
@@ -620,6 +587,7 @@ class Spool:
             self._ckpt_conn = None
         try:
             counts = _counts(conn)
+            unclaim(conn)
             # Fold the WAL back so the spool is one file at rest.
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
@@ -675,17 +643,8 @@ def inspect_spool(path: str | os.PathLike[str], sample: int = 10) -> SpoolState:
     spool = os.fspath(path)
     if not os.path.exists(spool):
         raise FileNotFoundError(f"no spool at {spool!r}")
-    holder = None
-    lock_path = spool + ".lock"
-    if fcntl is not None and os.path.exists(lock_path):
-        fd = os.open(lock_path, os.O_RDONLY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "holder unknown"
-        finally:
-            os.close(fd)
-    conn = sqlite3.connect(f"file:{spool}?mode=ro", uri=True, timeout=10)
+    holder = current_holder(spool)
+    conn = sqlite3.connect(ro_uri(spool), uri=True, timeout=10)
     try:
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall()) if "meta" in tables else {}
@@ -719,13 +678,15 @@ def requeue_dead_letters(path: str | os.PathLike[str]) -> int:
     spool = os.fspath(path)
     if not os.path.exists(spool):
         raise FileNotFoundError(f"no spool at {spool!r}")
-    lock = _Lock(spool)
-    lock.acquire(spool)
+    lock = Lock(spool)
+    lock.acquire()
     try:
         conn = _connect(spool)
         try:
+            lock.claim(conn)
             return _requeue_dead(conn)
         finally:
+            unclaim(conn)
             conn.close()
     finally:
         lock.release()
@@ -733,7 +694,7 @@ def requeue_dead_letters(path: str | os.PathLike[str]) -> int:
 
 def iter_dead_letters(path: str | os.PathLike[str]) -> Iterator[tuple[JSONDict, str]]:
     """Every dead letter of a spool as `(item, reason)`, oldest first (read-only, without the lock)."""
-    conn = sqlite3.connect(f"file:{os.fspath(path)}?mode=ro", uri=True, timeout=10)
+    conn = sqlite3.connect(ro_uri(os.fspath(path)), uri=True, timeout=10)
     try:
         for body, reason in conn.execute("SELECT body, reason FROM dead ORDER BY seq"):
             item: Any = json.loads(bytes(body))
