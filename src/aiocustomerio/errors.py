@@ -7,6 +7,7 @@ request headers: the Authorization header must not end up in logs or tracebacks.
 
 from __future__ import annotations
 
+import copy
 import email.utils
 import json
 import time
@@ -89,6 +90,56 @@ class CustomerIOError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled errors travel (Celery's pickle result backend, multiprocessing, error trackers): the live request
+        # carries the Authorization header, so requests and responses are rebuilt without it. Unpickling does not
+        # call __init__ again, whatever a subclass's signature is.
+        state = {name: _without_credentials(value) for name, value in self.__dict__.items()}
+        return _restore, (type(self), self.args, state)
+
+
+def _restore(cls: type[CustomerIOError], args: tuple[Any, ...], state: dict[str, Any]) -> CustomerIOError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+def _clean_request(request: httpx.Request) -> httpx.Request:
+    """Method and URL (userinfo removed); no headers, no body."""
+    return httpx.Request(request.method, safe_url(request.url))
+
+
+def _clean_response(response: httpx.Response) -> httpx.Response:
+    """Status, headers (without cookies), body and reason; its request is a clean one."""
+    try:
+        content = response.content
+    except httpx.ResponseNotRead:
+        content = b""
+    request = response._request
+    headers = [(name, value) for name, value in response.headers.raw if name.lower() != b"set-cookie"]
+    kept = ("http_version", "reason_phrase")
+    extensions: dict[str, Any] = {key: response.extensions[key] for key in kept if key in response.extensions}
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=content,
+        request=_clean_request(request) if request is not None else None,
+        extensions=extensions,
+    )
+
+
+def _without_credentials(value: Any) -> Any:
+    if isinstance(value, httpx.Response):
+        return _clean_response(value)
+    if isinstance(value, httpx.Request):
+        return _clean_request(value)
+    if isinstance(value, httpx.HTTPError):  # a transport error's cause keeps the request it failed on
+        clean = copy.copy(value)
+        clean.__dict__.update({name: _without_credentials(item) for name, item in value.__dict__.items()})
+        return clean
+    return value
 
 
 class MissingCredentialsError(CustomerIOError, ValueError):
