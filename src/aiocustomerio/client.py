@@ -17,6 +17,7 @@ from ._http import PooledClient, build_http_client
 from ._limits import Limits, RateLimiter
 from ._retry import RetryPolicy
 from .app import AppAPI
+from .errors import MissingCredentialsError, RegionLookupError
 from .pipelines import PipelinesAPI
 from .track import TrackAPI
 
@@ -30,6 +31,38 @@ REGION_PATH = "/api/v1/accounts/region"
 # pipelines.json documents this header on every operation: "When set to `1`, enables strict validation that returns
 # proper HTTP error codes (400/401) for validation failures"; without it the API answers 200 and drops the message.
 STRICT_MODE_HEADERS = {"X-Strict-Mode": "1"}
+
+
+_REGION_FIX = "pass region='us' or region='eu' (or set CUSTOMERIO_REGION) to skip the lookup"
+
+
+def check_region_credentials(credentials: Credentials) -> None:
+    """region="auto" asks Track's region endpoint, which only the Track credentials open: say so when they lack."""
+    missing = [name for name in ("site_id", "track_api_key") if getattr(credentials, name) is None]
+    if missing:
+        raise MissingCredentialsError(
+            "region='auto' asks Customer.io for the workspace's region with the Track credentials, site_id and "
+            f"track_api_key (missing: {', '.join(missing)}): pass them (or set CUSTOMERIO_SITE_ID and "
+            f"CUSTOMERIO_TRACK_API_KEY), or {_REGION_FIX}"
+        )
+
+
+def region_of(response: httpx.Response) -> str:
+    """The region in the answer of ``REGION_PATH``; RegionLookupError for an answer without a known one."""
+    try:
+        payload = response.json()
+    except ValueError:  # HTML from a proxy or captive portal, an empty body
+        payload = None
+    if not isinstance(payload, dict):
+        problem = "a body that is not a JSON object"
+    elif payload.get("data_center") is None:
+        problem = "no data_center"
+    else:
+        center = payload["data_center"]
+        if isinstance(center, str) and center.lower() in HOSTS["track"]:
+            return center.lower()
+        problem = f"data_center {center!r}, which is neither 'us' nor 'eu'"
+    raise RegionLookupError.from_response(response, problem, _REGION_FIX)
 
 
 class CustomerIO:
@@ -136,13 +169,10 @@ class CustomerIO:
             self._region_lock = asyncio.Lock()
         async with self._region_lock:
             if self._region is None:
+                check_region_credentials(self._credentials)
                 base = self._base_urls["track"] or HOSTS["track"]["us"]
                 async with self._build("track", base) as http:
-                    response = await http.get(REGION_PATH)
-                    center = str(response.json().get("data_center", "")).lower()
-                if center not in HOSTS["track"]:
-                    raise RuntimeError(f"{REGION_PATH} answered an unknown data_center {center!r}")
-                self._region = center
+                    self._region = region_of(await http.get(REGION_PATH))
         return self._region
 
     async def aclose(self) -> None:

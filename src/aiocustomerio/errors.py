@@ -28,6 +28,7 @@ __all__ = [
     "RateLimitError",
     "RateLimitStoreError",
     "RedirectError",
+    "RegionLookupError",
     "ResponseValidationError",
     "ServerError",
     "error_for_response",
@@ -438,6 +439,25 @@ class ResponseValidationError(CustomerIOError):
             body_excerpt=_excerpt(response),
         )
         self.response = response
+
+
+class RegionLookupError(CustomerIOError):
+    """``region="auto"`` asked Customer.io which region the workspace is in and got an answer it cannot use."""
+
+    @classmethod
+    def from_response(cls, response: httpx.Response, problem: str, fix: str) -> RegionLookupError:
+        request = response.request
+        url = safe_url(request.url)
+        rid = request_id_of(response)
+        message = f"region='auto': {request.method} {url} answered {response.status_code} with {problem}; {fix}"
+        return cls(
+            message + _support_suffix(1, None, rid),
+            status=response.status_code,
+            method=request.method,
+            url=url,
+            body_excerpt=_excerpt(response),
+            request_id=rid,
+        )
 
 
 # --- Bad input and listings (resources): raised before anything is sent, or when a listing cannot go on. ---------

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import traceback
+from typing import Any
 
 import httpx
 import pytest
 
 from aiocustomerio import CustomerIO, Limits, MissingCredentialsError, NotFoundError, RetryPolicy
+from aiocustomerio.errors import RegionLookupError
 from tests.support.sync_view import facade
 
 from .conftest import APP_KEY, CDP_KEY, SITE_ID, TRACK_KEY, Wire
@@ -78,6 +80,37 @@ async def test_auto_region_is_resolved_once_with_track_credentials(wire: Wire) -
         "https://track-eu.customer.io/api/v1/customers/u",
         "https://track-eu.customer.io/api/v1/customers/u",
     ]
+
+
+@pytest.mark.parametrize(
+    ("answer", "named"),
+    [
+        ({"text": "<html>captive portal</html>"}, "not a JSON object"),
+        ({"json": ["eu"]}, "not a JSON object"),
+        ({"json": {"url": "https://track.customer.io"}}, "no data_center"),
+        ({"json": {"data_center": "ap"}}, "'ap'"),
+    ],
+)
+async def test_auto_region_answers_it_cannot_use_are_typed(wire: Wire, answer: dict[str, Any], named: str) -> None:
+    wire.responder = lambda request: httpx.Response(200, **answer)
+    async with _client(wire, region="auto", site_id=SITE_ID, track_api_key=TRACK_KEY, app_api_key=APP_KEY) as cio:
+        with pytest.raises(RegionLookupError) as info:
+            await cio.app.list_segments()
+    message = str(info.value)
+    assert named in message and "region='us'" in message and "region='eu'" in message
+    assert "GET https://track.customer.io/api/v1/accounts/region" in message and info.value.status == 200
+    assert [str(r.url) for r in wire.requests] == ["https://track.customer.io/api/v1/accounts/region"]
+    assert TRACK_KEY not in message and TRACK_KEY not in repr(info.value)
+
+
+async def test_auto_region_without_track_credentials_says_that_auto_needs_them(wire: Wire) -> None:
+    async with _client(wire, region="auto", app_api_key=APP_KEY) as cio:
+        with pytest.raises(MissingCredentialsError) as info:
+            await cio.app.list_segments()
+    message = str(info.value)
+    assert "region='auto'" in message and "site_id" in message and "track_api_key" in message
+    assert "region='us'" in message and "CUSTOMERIO_REGION" in message
+    assert wire.requests == []
 
 
 async def test_a_closed_client_refuses_calls(wire: Wire) -> None:

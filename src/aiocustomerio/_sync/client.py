@@ -28,7 +28,7 @@ from .._config import HOSTS, _HeaderAuth, auth_for
 from .._http import build_http_client, build_inner_transport, build_sync_http_client
 from .._limits import Limits, RateLimiter
 from .._retry import RetryPolicy
-from ..client import REGION_PATH, STRICT_MODE_HEADERS, CustomerIO, Transport
+from ..client import REGION_PATH, STRICT_MODE_HEADERS, CustomerIO, Transport, check_region_credentials, region_of
 from ._limits import LoopLimiter
 from .app import SyncAppAPI
 from .pipelines import SyncPipelinesAPI
@@ -181,12 +181,10 @@ class SyncCustomerIO:
             return self._region
         with self._region_lock:
             if self._region is None:
+                check_region_credentials(self._config._credentials)
                 base = self._config._base_urls["track"] or HOSTS["track"]["us"]
                 with self._build("track", base) as http:
-                    center = str(http.get(REGION_PATH).json().get("data_center", "")).lower()
-                if center not in HOSTS["track"]:
-                    raise RuntimeError(f"{REGION_PATH} answered an unknown data_center {center!r}")
-                self._region = center
+                    self._region = region_of(http.get(REGION_PATH))
         return self._region
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
