@@ -45,6 +45,9 @@ def render(packages: list[tuple[str, str, list[Entry]]]) -> str:
         "options `timeout`, `extra_headers`, `extra_query`, `max_retries` and `retry_unsafe`.",
         "- **unsafe**: repeating it could send a message or start a job twice, so it is resent only when the request "
         "certainly did not reach Customer.io (pass `retry_unsafe=True` to opt in to normal retries).",
+        "- **dedup** `id` (or `messageId`): a ULID is added where the body lacks one, once, before the first attempt, "
+        "so a retry is recognised by Customer.io as a repeat (`batch[].id`: in each entry of the batch that is an "
+        "event).",
         "- `SyncCustomerIO` has the same calls without `await` (`<package>/_sync_resources.py`).",
         "",
     ]
@@ -61,7 +64,16 @@ def render(packages: list[tuple[str, str, list[Entry]]]) -> str:
         for tag, entries in tags.items():
             lines += [f"### {tag}", "", "| Python | HTTP | Returns |", "|---|---|---|"]
             for entry in entries:
-                route = f"`{entry.method} {entry.path}`" + (" **unsafe**" if entry.unsafe else "")
+                route = f"`{entry.method} {entry.path}`" + (" **unsafe**" if entry.unsafe else "") + _dedup(entry)
                 lines.append(f"| `await {_call(api, entry)}` | {route} | {_returns(entry)} |")
             lines.append("")
     return "\n".join(lines)
+
+
+def _dedup(entry: Entry) -> str:
+    """Where the façade stamps a dedup id (``batch[].id``), from the index's ``dedup``."""
+    places = []
+    for rule in entry.dedup:
+        at = "".join("[]" if key == "*" else f".{key}" for key in rule["at"]).lstrip(".")
+        places.append(f"`{at}.{rule['field']}`" if at else f"`{rule['field']}`")
+    return f" **dedup** {', '.join(places)}" if places else ""

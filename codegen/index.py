@@ -1,7 +1,8 @@
 """The operation index each generated package carries: the façade, the sync client and the CLI read it at run time.
 
 Emitted at generation time from the generated modules (their method, URL and signature) and the normalized spec
-(pagination, the unsafe flag), so a new operation in a regenerated spec reaches the façade with no handwritten change.
+(pagination, the unsafe flag, where dedup ids go), so a new operation in a regenerated spec reaches the façade with no
+handwritten change.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .dedup import operation_dedup
 from .normalize._walk import iter_operations
 from .pagination import pagination, python_name
 from .signatures import OperationSource, is_timestamp, models_of, read_operation, union_members
@@ -47,6 +49,7 @@ class Entry:
     source: OperationSource
     pagination: tuple[str, str, str, str | None] | None
     unsafe: bool
+    dedup: list[dict[str, Any]] = field(default_factory=list)  # where the façade stamps dedup ids (dedup.py)
 
     @property
     def path_params(self) -> list[str]:
@@ -82,6 +85,7 @@ class Entry:
             else dict(zip(("cursor", "next", "items", "limit"), self.pagination, strict=True)),
             "items": self.source.items,
             "unsafe": self.unsafe,
+            "dedup": self.dedup,
             "enums": self.enums,
             "timestamps": self.timestamps,
             "summary": self.summary,
@@ -112,6 +116,7 @@ def entries(package_dir: Path, spec: dict[str, Any]) -> list[Entry]:
                 source,
                 page,
                 is_unsafe(spec, method, op),
+                operation_dedup(spec, op),
             )
         )
     return sorted(found, key=lambda e: (e.tag, e.name))
@@ -163,7 +168,8 @@ def write(package_dir: Path, found: list[Entry], tags: dict[str, str] | None = N
         '"""Operations of this package by tag, then Python name (emitted by codegen/index.py).\n\n'
         "Each entry: module (the generated module), method, path, path_params (positional, in path order), params\n"
         "(the keyword parameters), pagination ({cursor, next, items, limit} or None), items (the attribute holding a\n"
-        "listing's items, or None), unsafe (repeating it could send a message or start a job twice), enums\n"
+        "listing's items, or None), unsafe (repeating it could send a message or start a job twice), dedup\n"
+        "(where the façade stamps a ULID dedup id before the first attempt: {at, field, unless}), enums\n"
         "(parameter → enum class in the module), timestamps (integer parameters that take a datetime), summary.\n"
         "TAGS: each tag's one-line summary, from the spec's tag description.\n"
         '"""\n\n'

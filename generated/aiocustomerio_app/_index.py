@@ -4,7 +4,8 @@
 
 Each entry: module (the generated module), method, path, path_params (positional, in path order), params
 (the keyword parameters), pagination ({cursor, next, items, limit} or None), items (the attribute holding a
-listing's items, or None), unsafe (repeating it could send a message or start a job twice), enums
+listing's items, or None), unsafe (repeating it could send a message or start a job twice), dedup
+(where the façade stamps a ULID dedup id before the first attempt: {at, field, unless}), enums
 (parameter → enum class in the module), timestamps (integer parameters that take a datetime), summary.
 TAGS: each tag's one-line summary, from the spec's tag description.
 """
@@ -14,6 +15,7 @@ from typing import Any
 OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "activities": {
         "list_activities": {
+            "dedup": [],
             "enums": {"id_type": "ListActivitiesIdType", "type_": "ListActivitiesType"},
             "items": "activities",
             "method": "GET",
@@ -29,6 +31,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "broadcasts": {
         "broadcast_action_links": {
+            "dedup": [],
             "enums": {"period": "BroadcastActionLinksPeriod", "type_": "BroadcastActionLinksType"},
             "items": "links",
             "method": "GET",
@@ -42,6 +45,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "broadcast_action_metrics": {
+            "dedup": [],
             "enums": {"period": "BroadcastActionMetricsPeriod", "type_": "BroadcastActionMetricsType"},
             "items": None,
             "method": "GET",
@@ -55,6 +59,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "broadcast_actions": {
+            "dedup": [],
             "enums": {},
             "items": "actions",
             "method": "GET",
@@ -68,6 +73,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "broadcast_errors": {
+            "dedup": [],
             "enums": {},
             "items": "errors",
             "method": "GET",
@@ -81,6 +87,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "broadcast_links": {
+            "dedup": [],
             "enums": {"period": "BroadcastLinksPeriod"},
             "items": "links",
             "method": "GET",
@@ -94,6 +101,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "broadcast_messages": {
+            "dedup": [],
             "enums": {
                 "metric": "BroadcastMessagesMetric",
                 "state": "BroadcastMessagesState",
@@ -111,6 +119,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "broadcast_metrics": {
+            "dedup": [],
             "enums": {"period": "BroadcastMetricsPeriod", "type_": "BroadcastMetricsType"},
             "items": None,
             "method": "GET",
@@ -124,6 +133,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "broadcast_status": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -137,6 +147,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_broadcast": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -150,6 +161,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_broadcast_action": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -163,6 +175,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_broadcast_action_language": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -176,6 +189,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_broadcast_triggers": {
+            "dedup": [],
             "enums": {},
             "items": "triggers",
             "method": "GET",
@@ -189,6 +203,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_broadcasts": {
+            "dedup": [],
             "enums": {},
             "items": "broadcasts",
             "method": "GET",
@@ -202,6 +217,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_broadcast_action": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "PUT",
@@ -215,6 +231,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_broadcast_action_language": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "PUT",
@@ -230,6 +247,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "campaigns": {
         "campaign_action_links": {
+            "dedup": [],
             "enums": {"period": "CampaignActionLinksPeriod", "type_": "CampaignActionLinksType"},
             "items": "links",
             "method": "GET",
@@ -243,6 +261,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "campaign_action_metrics": {
+            "dedup": [],
             "enums": {
                 "period": "CampaignActionMetricsPeriod",
                 "res": "CampaignActionMetricsRes",
@@ -261,6 +280,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "campaign_journey_metrics": {
+            "dedup": [],
             "enums": {"res": "CampaignJourneyMetricsRes"},
             "items": None,
             "method": "GET",
@@ -274,6 +294,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "campaign_link_metrics": {
+            "dedup": [],
             "enums": {"period": "CampaignLinkMetricsPeriod"},
             "items": "links",
             "method": "GET",
@@ -287,6 +308,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "campaign_metrics": {
+            "dedup": [],
             "enums": {
                 "period": "CampaignMetricsPeriod",
                 "res": "CampaignMetricsRes",
@@ -305,6 +327,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_campaign_action": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -318,6 +341,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_campaign_action_translation": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -331,6 +355,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_campaign_messages": {
+            "dedup": [],
             "enums": {"metric": "GetCampaignMessagesMetric", "type_": "GetCampaignMessagesType"},
             "items": "messages",
             "method": "GET",
@@ -344,6 +369,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_campaigns": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -357,6 +383,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_campaign_actions": {
+            "dedup": [],
             "enums": {},
             "items": "actions",
             "method": "GET",
@@ -370,6 +397,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_campaigns": {
+            "dedup": [],
             "enums": {},
             "items": "campaigns",
             "method": "GET",
@@ -383,6 +411,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_campaign_action": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "PUT",
@@ -396,6 +425,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_campaign_action_translation": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "PUT",
@@ -411,6 +441,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "collections": {
         "add_collection": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -424,6 +455,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "delete_collection": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "DELETE",
@@ -437,6 +469,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_collection": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -450,6 +483,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_collection_contents": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -463,6 +497,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_collections": {
+            "dedup": [],
             "enums": {},
             "items": "collections",
             "method": "GET",
@@ -476,6 +511,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_collection": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "PUT",
@@ -489,6 +525,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_collection_contents": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "PUT",
@@ -504,6 +541,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "customers": {
         "get_people_by_id": {
+            "dedup": [],
             "enums": {},
             "items": "customers",
             "method": "POST",
@@ -517,6 +555,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_people_email": {
+            "dedup": [],
             "enums": {},
             "items": "results",
             "method": "GET",
@@ -530,6 +569,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_people_filter": {
+            "dedup": [],
             "enums": {},
             "items": "identifiers",
             "method": "POST",
@@ -543,6 +583,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_person_activities": {
+            "dedup": [],
             "enums": {"id_type": "GetPersonActivitiesIdType", "type_": "GetPersonActivitiesType"},
             "items": "activities",
             "method": "GET",
@@ -556,6 +597,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_person_attributes": {
+            "dedup": [],
             "enums": {"id_type": "GetPersonAttributesIdType"},
             "items": None,
             "method": "GET",
@@ -569,6 +611,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_person_messages": {
+            "dedup": [],
             "enums": {"id_type": "GetPersonMessagesIdType"},
             "items": "messages",
             "method": "GET",
@@ -582,6 +625,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_person_relationships": {
+            "dedup": [],
             "enums": {},
             "items": "cio_relationships",
             "method": "GET",
@@ -595,6 +639,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_person_segments": {
+            "dedup": [],
             "enums": {"id_type": "GetPersonSegmentsIdType"},
             "items": "segments",
             "method": "GET",
@@ -608,6 +653,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_person_subscription_preferences": {
+            "dedup": [],
             "enums": {"id_type": "GetPersonSubscriptionPreferencesIdType"},
             "items": None,
             "method": "GET",
@@ -623,6 +669,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "data_index": {
         "update_attribute_metadata": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -636,6 +683,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "update_event_metadata": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -651,6 +699,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "esp_suppression": {
         "delete_suppression": {
+            "dedup": [],
             "enums": {"suppression_type": "DeleteSuppressionSuppressionType"},
             "items": None,
             "method": "DELETE",
@@ -664,6 +713,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_suppression": {
+            "dedup": [],
             "enums": {},
             "items": "suppressions",
             "method": "GET",
@@ -677,6 +727,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_suppression_by_type": {
+            "dedup": [],
             "enums": {"suppression_type": "GetSuppressionByTypeSuppressionType"},
             "items": "suppressions",
             "method": "GET",
@@ -690,6 +741,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "post_suppression": {
+            "dedup": [],
             "enums": {"suppression_type": "PostSuppressionSuppressionType"},
             "items": None,
             "method": "POST",
@@ -705,6 +757,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "exports": {
         "download_export": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -718,6 +771,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "export_deliveries_data": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -731,6 +785,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "export_people_data": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -744,6 +799,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "get_export": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -757,6 +813,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_exports": {
+            "dedup": [],
             "enums": {},
             "items": "exports",
             "method": "GET",
@@ -772,6 +829,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "imports": {
         "get_import": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -785,6 +843,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "import_": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -800,6 +859,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "info": {
         "get_cio_allowlist": {
+            "dedup": [],
             "enums": {},
             "items": "ip_addresses",
             "method": "GET",
@@ -815,6 +875,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "messages": {
         "get_archived_message": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -828,6 +889,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_message": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -841,6 +903,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_messages": {
+            "dedup": [],
             "enums": {"metric": "ListMessagesMetric", "type_": "ListMessagesType"},
             "items": "messages",
             "method": "GET",
@@ -867,6 +930,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "newsletters": {
         "deletet_newsletters": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "DELETE",
@@ -880,6 +944,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_newsletter_links": {
+            "dedup": [],
             "enums": {"period": "GetNewsletterLinksPeriod"},
             "items": "links",
             "method": "GET",
@@ -893,6 +958,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_newsletter_metrics": {
+            "dedup": [],
             "enums": {"period": "GetNewsletterMetricsPeriod", "type_": "GetNewsletterMetricsType"},
             "items": None,
             "method": "GET",
@@ -906,6 +972,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_newsletter_msg_meta": {
+            "dedup": [],
             "enums": {"metric": "GetNewsletterMsgMetaMetric"},
             "items": "messages",
             "method": "GET",
@@ -919,6 +986,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_newsletter_test_groups": {
+            "dedup": [],
             "enums": {},
             "items": "test_groups",
             "method": "GET",
@@ -932,6 +1000,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_newsletter_variant": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -945,6 +1014,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_newsletter_variant_translation": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -958,6 +1028,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_newsletter_variant_translation_test": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -971,6 +1042,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_newsletters": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -984,6 +1056,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_variant_links": {
+            "dedup": [],
             "enums": {"period": "GetVariantLinksPeriod", "type_": "GetVariantLinksType"},
             "items": "links",
             "method": "GET",
@@ -997,6 +1070,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_variant_metrics": {
+            "dedup": [],
             "enums": {"period": "GetVariantMetricsPeriod", "type_": "GetVariantMetricsType"},
             "items": None,
             "method": "GET",
@@ -1010,6 +1084,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_newsletter_variants": {
+            "dedup": [],
             "enums": {},
             "items": "contents",
             "method": "GET",
@@ -1023,6 +1098,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_newsletters": {
+            "dedup": [],
             "enums": {"sort": "ListNewslettersSort"},
             "items": "newsletters",
             "method": "GET",
@@ -1036,6 +1112,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_newsletter_test_translation": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "PUT",
@@ -1049,6 +1126,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_newsletter_variant": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "PUT",
@@ -1062,6 +1140,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_newsletter_variant_translation": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "PUT",
@@ -1077,6 +1156,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "objects": {
         "get_object_attributes": {
+            "dedup": [],
             "enums": {"id_type": "GetObjectAttributesIdType"},
             "items": None,
             "method": "GET",
@@ -1090,6 +1170,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_object_relationships": {
+            "dedup": [],
             "enums": {"id_type": "GetObjectRelationshipsIdType"},
             "items": "cio_relationships",
             "method": "GET",
@@ -1103,6 +1184,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_object_types": {
+            "dedup": [],
             "enums": {},
             "items": "types",
             "method": "GET",
@@ -1116,6 +1198,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_objects_filter": {
+            "dedup": [],
             "enums": {},
             "items": "identifiers",
             "method": "POST",
@@ -1131,6 +1214,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "reporting_webhooks": {
         "create_webhook": {
+            "dedup": [],
             "enums": {},
             "items": "events",
             "method": "POST",
@@ -1144,6 +1228,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "delete_webhook": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "DELETE",
@@ -1157,6 +1242,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_webhook": {
+            "dedup": [],
             "enums": {},
             "items": "events",
             "method": "GET",
@@ -1170,6 +1256,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_webhooks": {
+            "dedup": [],
             "enums": {},
             "items": "reporting_webhooks",
             "method": "GET",
@@ -1183,6 +1270,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_webhook": {
+            "dedup": [],
             "enums": {},
             "items": "events",
             "method": "PUT",
@@ -1198,6 +1286,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "segments": {
         "create_man_segment": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -1211,6 +1300,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "delete_man_segment": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "DELETE",
@@ -1224,6 +1314,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_segment": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -1237,6 +1328,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_segment_count": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -1250,6 +1342,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_segment_dependencies": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -1263,6 +1356,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_segment_membership": {
+            "dedup": [],
             "enums": {},
             "items": "identifiers",
             "method": "GET",
@@ -1276,6 +1370,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_segments": {
+            "dedup": [],
             "enums": {},
             "items": "segments",
             "method": "GET",
@@ -1291,6 +1386,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "send_messages": {
         "send_email": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -1304,6 +1400,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "send_push": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -1317,6 +1414,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "send_sms": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -1330,6 +1428,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "trigger_broadcast": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -1345,6 +1444,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "sender_identities": {
         "get_sender": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -1358,6 +1458,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_sender_usage": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -1371,6 +1472,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_senders": {
+            "dedup": [],
             "enums": {"sort": "ListSendersSort"},
             "items": "sender_identities",
             "method": "GET",
@@ -1386,6 +1488,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "snippets": {
         "delete_snippet": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "DELETE",
@@ -1399,6 +1502,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_snippets": {
+            "dedup": [],
             "enums": {},
             "items": "snippets",
             "method": "GET",
@@ -1412,6 +1516,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_snippets": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "PUT",
@@ -1427,6 +1532,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "subscription_center": {
         "get_topics": {
+            "dedup": [],
             "enums": {},
             "items": "topics",
             "method": "GET",
@@ -1442,6 +1548,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "transactional": {
         "get_transactional": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -1455,6 +1562,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_transactional_variant": {
+            "dedup": [],
             "enums": {},
             "items": "content",
             "method": "GET",
@@ -1468,6 +1576,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_transactional": {
+            "dedup": [],
             "enums": {},
             "items": "messages",
             "method": "GET",
@@ -1481,6 +1590,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_transactional_variants": {
+            "dedup": [],
             "enums": {},
             "items": "contents",
             "method": "GET",
@@ -1494,6 +1604,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "transactional_links": {
+            "dedup": [],
             "enums": {"period": "TransactionalLinksPeriod"},
             "items": "links",
             "method": "GET",
@@ -1507,6 +1618,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "transactional_messages": {
+            "dedup": [],
             "enums": {"metric": "TransactionalMessagesMetric", "state": "TransactionalMessagesState"},
             "items": "messages",
             "method": "GET",
@@ -1520,6 +1632,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "transactional_metrics": {
+            "dedup": [],
             "enums": {"period": "TransactionalMetricsPeriod"},
             "items": None,
             "method": "GET",
@@ -1533,6 +1646,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_transactional": {
+            "dedup": [],
             "enums": {},
             "items": "content",
             "method": "PUT",
@@ -1546,6 +1660,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_transactional_variant": {
+            "dedup": [],
             "enums": {},
             "items": "content",
             "method": "PUT",
@@ -1561,6 +1676,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "workspaces": {
         "list_workspaces": {
+            "dedup": [],
             "enums": {},
             "items": "workspaces",
             "method": "GET",

@@ -4,7 +4,8 @@
 
 Each entry: module (the generated module), method, path, path_params (positional, in path order), params
 (the keyword parameters), pagination ({cursor, next, items, limit} or None), items (the attribute holding a
-listing's items, or None), unsafe (repeating it could send a message or start a job twice), enums
+listing's items, or None), unsafe (repeating it could send a message or start a job twice), dedup
+(where the façade stamps a ULID dedup id before the first attempt: {at, field, unless}), enums
 (parameter → enum class in the module), timestamps (integer parameters that take a datetime), summary.
 TAGS: each tag's one-line summary, from the spec's tag description.
 """
@@ -14,6 +15,7 @@ from typing import Any
 OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "batch_operations": {
         "batch": {
+            "dedup": [{"at": ["batch", "*"], "field": "messageId", "unless": None}],
             "enums": {"x_strict_mode": "BatchXStrictMode"},
             "items": None,
             "method": "POST",
@@ -29,6 +31,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "events_and_pageviews": {
         "page": {
+            "dedup": [{"at": [], "field": "messageId", "unless": None}],
             "enums": {"x_strict_mode": "PageXStrictMode"},
             "items": None,
             "method": "POST",
@@ -42,6 +45,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "screen": {
+            "dedup": [{"at": [], "field": "messageId", "unless": None}],
             "enums": {"x_strict_mode": "ScreenXStrictMode"},
             "items": None,
             "method": "POST",
@@ -55,6 +59,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "track": {
+            "dedup": [{"at": [], "field": "messageId", "unless": None}],
             "enums": {"x_strict_mode": "TrackXStrictMode"},
             "items": None,
             "method": "POST",
@@ -70,6 +75,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "objects_and_relationships": {
         "group": {
+            "dedup": [{"at": [], "field": "messageId", "unless": None}],
             "enums": {"x_strict_mode": "GroupXStrictMode"},
             "items": None,
             "method": "POST",
@@ -85,6 +91,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "people": {
         "alias": {
+            "dedup": [],
             "enums": {"x_strict_mode": "AliasXStrictMode"},
             "items": None,
             "method": "POST",
@@ -98,6 +105,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "identify": {
+            "dedup": [{"at": [], "field": "messageId", "unless": None}],
             "enums": {"x_strict_mode": "IdentifyXStrictMode"},
             "items": None,
             "method": "POST",

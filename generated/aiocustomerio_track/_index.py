@@ -4,7 +4,8 @@
 
 Each entry: module (the generated module), method, path, path_params (positional, in path order), params
 (the keyword parameters), pagination ({cursor, next, items, limit} or None), items (the attribute holding a
-listing's items, or None), unsafe (repeating it could send a message or start a job twice), enums
+listing's items, or None), unsafe (repeating it could send a message or start a job twice), dedup
+(where the façade stamps a ULID dedup id before the first attempt: {at, field, unless}), enums
 (parameter → enum class in the module), timestamps (integer parameters that take a datetime), summary.
 TAGS: each tag's one-line summary, from the spec's tag description.
 """
@@ -14,6 +15,7 @@ from typing import Any
 OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "forms": {
         "submit_form": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -29,6 +31,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "track_customers": {
         "add_device": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "PUT",
@@ -42,6 +45,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "delete": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "DELETE",
@@ -55,6 +59,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "delete_device": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "DELETE",
@@ -68,6 +73,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "identify": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "PUT",
@@ -81,6 +87,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "merge": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -94,6 +101,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "suppress": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -107,6 +115,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "unsubscribe": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -120,6 +129,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "unsuppress": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -135,6 +145,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "track_events": {
         "metrics": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -148,6 +159,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "push_metrics": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -161,6 +173,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "track": {
+            "dedup": [{"at": [], "field": "id", "unless": None}],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -174,6 +187,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "track_anonymous": {
+            "dedup": [{"at": [], "field": "id", "unless": None}],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -189,6 +203,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "track_region": {
         "get_region": {
+            "dedup": [],
             "enums": {},
             "items": None,
             "method": "GET",
@@ -204,6 +219,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "track_segments": {
         "add_to_segment": {
+            "dedup": [],
             "enums": {"id_type": "AddToSegmentIdType"},
             "items": None,
             "method": "POST",
@@ -217,6 +233,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "remove_from_segment": {
+            "dedup": [],
             "enums": {"id_type": "RemoveFromSegmentIdType"},
             "items": None,
             "method": "POST",
@@ -232,6 +249,27 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "track_v2": {
         "batch": {
+            "dedup": [
+                {
+                    "at": ["batch", "*"],
+                    "field": "id",
+                    "unless": {
+                        "property": "action",
+                        "values": [
+                            "add_device",
+                            "add_relationships",
+                            "delete",
+                            "delete_device",
+                            "delete_relationships",
+                            "identify",
+                            "identify_anonymous",
+                            "merge",
+                            "suppress",
+                            "unsuppress",
+                        ],
+                    },
+                }
+            ],
             "enums": {},
             "items": None,
             "method": "POST",
@@ -245,6 +283,27 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "entity": {
+            "dedup": [
+                {
+                    "at": [],
+                    "field": "id",
+                    "unless": {
+                        "property": "action",
+                        "values": [
+                            "add_device",
+                            "add_relationships",
+                            "delete",
+                            "delete_device",
+                            "delete_relationships",
+                            "identify",
+                            "identify_anonymous",
+                            "merge",
+                            "suppress",
+                            "unsuppress",
+                        ],
+                    },
+                }
+            ],
             "enums": {},
             "items": None,
             "method": "POST",

@@ -24,6 +24,7 @@ import httpx
 from . import _payload
 from ._binding import ApiBinding, OperationInfo
 from ._encode import dumps, unix_seconds
+from ._ids import stamp_dedup
 from .errors import InvalidArgumentError, InvalidArgumentTypeError, ResponseValidationError, UnknownParameterError
 
 if TYPE_CHECKING:
@@ -165,6 +166,11 @@ def build_request(api: ApiBinding, info: OperationInfo, module: ModuleType, give
         if name in params:
             check_path_value(info, name, params[name])
     raw_body = params.get("body")
+    if info.dedup and raw_body is not None:
+        # Stamped here, once, so every retry of this request resends the same ids (Customer.io drops the repeat);
+        # a model body is sent as its dict for that.
+        to_dict = getattr(raw_body, "to_dict", None)
+        raw_body = stamp_dedup(to_dict() if callable(to_dict) else raw_body, info.dedup)
     if isinstance(raw_body, (Mapping, list)):
         params["body"] = _RawBody(raw_body)
     for name, enum_name in info.enums:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from ._encode import DatetimeStyle
+from ._ids import DedupRule
 from ._retry import RetryPolicy
 from ._transport._loop import LoopLock
 
@@ -42,6 +43,7 @@ class OperationInfo:
     pagination: Pagination | None
     items: str | None
     unsafe: bool
+    dedup: tuple[DedupRule, ...]  # where a ULID dedup id is stamped before the first attempt
     enums: tuple[tuple[str, str], ...]  # (parameter, enum class in the module)
     timestamps: tuple[str, ...]
     summary: str
@@ -53,6 +55,11 @@ class OperationInfo:
     @property
     def accepted(self) -> tuple[str, ...]:
         return self.path_params + self.params
+
+
+def _dedup_rule(rule: dict[str, Any]) -> DedupRule:
+    unless = rule["unless"] or {}
+    return DedupRule(tuple(rule["at"]), rule["field"], unless.get("property"), frozenset(unless.get("values", ())))
 
 
 def load_index(package: str, api: str) -> dict[str, dict[str, OperationInfo]]:
@@ -71,6 +78,7 @@ def load_index(package: str, api: str) -> dict[str, dict[str, OperationInfo]]:
                 pagination=Pagination(**e["pagination"]) if e["pagination"] else None,
                 items=e["items"],
                 unsafe=e["unsafe"],
+                dedup=tuple(_dedup_rule(r) for r in e.get("dedup", ())),
                 enums=tuple(sorted(e["enums"].items())),
                 timestamps=tuple(e["timestamps"]),
                 summary=e["summary"],

@@ -16,13 +16,16 @@ import os
 import sys
 import threading
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 __all__ = [
     "TRACK_EVENT_ACTIONS",
+    "DedupRule",
     "dedup_field",
     "derived_ulid",
     "new_ulid",
+    "stamp_dedup",
     "stamp_track_event",
     "ulid_timestamp_ms",
 ]
@@ -156,3 +159,45 @@ def dedup_field(api: str, item: dict[str, Any]) -> str | None:
     if api == "track":
         return "id" if item.get("action") in TRACK_EVENT_ACTIONS and not item.get("id") else None
     return "messageId" if "messageId" not in item else None
+
+
+class DedupRule(NamedTuple):
+    """Where one operation's body takes a dedup id (the generated index's ``dedup``, from codegen/dedup.py).
+
+    ``at``: keys from the body to the objects carrying it, ``"*"`` for each item of a list (``("batch", "*")``);
+    ``field``: ``id`` or ``messageId``; an object whose ``unless_property`` is one of ``unless_values`` (a Track v2
+    ``identify``) is not deduplicated by the server and gets none."""
+
+    at: tuple[str, ...]
+    field: str
+    unless_property: str | None = None
+    unless_values: frozenset[str] = frozenset()
+
+
+def stamp_dedup(body: Any, rules: tuple[DedupRule, ...]) -> Any:
+    """``body`` with a ULID in every place ``rules`` name that lacks one; what changes is copied, never the caller's.
+
+    Called once per call, before the first attempt, so every retry of the request carries the same ids."""
+    for rule in rules:
+        body = _stamp_at(body, rule, 0)
+    return body
+
+
+def _stamp_at(value: Any, rule: DedupRule, depth: int) -> Any:
+    if depth == len(rule.at):
+        if not isinstance(value, Mapping) or value.get(rule.field):
+            return value
+        kind = value.get(rule.unless_property) if rule.unless_property is not None else None
+        if isinstance(kind, str) and kind in rule.unless_values:
+            return value
+        return {**value, rule.field: new_ulid()}
+    key = rule.at[depth]
+    if key == "*":
+        if not isinstance(value, (list, tuple)):
+            return value
+        items = [_stamp_at(item, rule, depth + 1) for item in value]
+        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    if not isinstance(value, Mapping) or key not in value:
+        return value
+    inner = _stamp_at(value[key], rule, depth + 1)
+    return value if inner is value[key] else {**value, key: inner}

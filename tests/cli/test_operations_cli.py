@@ -103,7 +103,11 @@ def test_dry_run_shows_the_specs_method_and_path(cli: CLI, request_: ContractReq
         assert headers[name.lower()] == value
     assert headers["authorization"] in {"Basic ****", "Bearer ****"}
     if request_.has_body:
-        assert shown["body"] == request_.json_body
+        # What would be sent includes the dedup id the façade stamps where the body lacks one (the index's dedup).
+        body, given = shown["body"], request_.json_body
+        if isinstance(body, dict) and isinstance(given, dict):
+            given = {**given, **{k: body[k] for k in ("id", "messageId") if k in body and k not in given}}
+        assert body == given
     else:
         assert shown["body"] is None
     everything = result.out + result.err

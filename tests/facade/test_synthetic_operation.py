@@ -48,6 +48,23 @@ async def test_synthetic_operation_is_reachable(tmp_path: Path, monkeypatch: pyt
             },
         }
     }
+    # A new write whose body declares a dedup id: the façade stamps one with no handwritten change.
+    log_body = {
+        "type": "object",
+        "properties": {
+            "note": {"type": "string"},
+            "logId": {},
+            "id": {"type": "string", "description": "Deduplicates."},
+        },
+    }
+    spec["paths"]["/things/log"] = {
+        "post": {
+            "operationId": "logThing",
+            "tags": ["People"],
+            "requestBody": {"content": {"application/json": {"schema": log_body}}},
+            "responses": {"200": {"description": "logged"}},
+        }
+    }
     spec_path = tmp_path / "pipelines.json"
     spec_path.write_text(json.dumps(spec))
     config = tmp_path / "config.yaml"
@@ -72,6 +89,9 @@ async def test_synthetic_operation_is_reachable(tmp_path: Path, monkeypatch: pyt
     assert seen[0].url.raw_path == b"/v1/things/a%2Fb/poke"
     assert json.loads(seen[0].content) == {"force": 3}
     assert api.operation("POST", "/things/{thing_id}/poke").info.name == "poke_thing"
+    await api.people.log_thing(body={"note": "n"})
+    assert api.operation("POST", "/things/log").info.unsafe is False
+    assert json.loads(seen[-1].content)["id"]
     await api.http.aclose() if api.http else None
     for name in [m for m in sys.modules if m.startswith("synthetic_pipelines")]:
         del sys.modules[name]

@@ -121,3 +121,20 @@ def test_ids_from_many_threads_are_unique_and_each_thread_sorted(monkeypatch: py
     assert len(set(every)) == len(every) == 40_000
     assert all(out == sorted(out) for out in results)
     assert all(ULID.match(ulid) for ulid in every)
+
+
+def test_stamp_dedup_copies_what_it_changes_and_keeps_given_ids() -> None:
+    from aiocustomerio._ids import DedupRule, stamp_dedup
+
+    rule = DedupRule(("batch", "*"), "id", "action", frozenset({"identify"}))
+    body = {"batch": [{"action": "event"}, {"action": "identify"}, {"action": "event", "id": "mine"}], "x": 1}
+    before = {"batch": [dict(e) for e in body["batch"]], "x": 1}
+    stamped = stamp_dedup(body, (rule,))
+    assert body == before, "the caller's body is not changed"
+    assert len(stamped["batch"][0]["id"]) == 26 and "id" not in stamped["batch"][1]
+    assert stamped["batch"][2] is body["batch"][2] and stamped["x"] == 1
+    untouched = {"batch": [{"action": "identify"}]}
+    assert stamp_dedup(untouched, (rule,)) is untouched
+    # Shapes the rule does not describe (a list where an object was expected, an unhashable kind) pass through.
+    assert stamp_dedup({"batch": {"action": "event"}}, (rule,)) == {"batch": {"action": "event"}}
+    assert "id" in stamp_dedup({"batch": [{"action": ["x"]}]}, (rule,))["batch"][0]
