@@ -13,14 +13,19 @@ Python leave the host's signal handling alone. Standard library only, so it cost
 from __future__ import annotations
 
 import os
-import signal
 import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import signal as _signal
     from types import FrameType
+else:
+    try:  # the C module under `signal`: `signal` itself imports enum, half of this module's start-up cost
+        import _signal
+    except ImportError:  # not CPython
+        import signal as _signal
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_NAMES: dict[int, str] = {_signal.SIGINT: "SIGINT", _signal.SIGTERM: "SIGTERM"}
 _MESSAGE = {
     "ingest": "aiocustomerio: {name} while starting: exiting; nothing was read",
 }
@@ -31,7 +36,7 @@ def install(command: str | None) -> None:
     message = _MESSAGE.get(command or "", "aiocustomerio: {name}: exiting")
 
     def exit_now(sig: int, frame: FrameType | None) -> None:
-        line = message.format(name=signal.Signals(sig).name) + "\n"
+        line = message.format(name=_NAMES.get(sig, str(sig))) + "\n"
         try:  # noqa: SIM105 - contextlib is not imported yet, and this runs before anything else is
             sys.stdout.flush()  # what a command already printed stays printed
         except Exception:  # a reentrant or closed stream: exiting matters more
@@ -39,5 +44,5 @@ def install(command: str | None) -> None:
         os.write(2, line.encode())
         os._exit(128 + sig)
 
-    for sig in SIGNALS:
-        signal.signal(sig, exit_now)
+    for sig in _NAMES:
+        _signal.signal(sig, exit_now)
