@@ -5,12 +5,13 @@
                                                                                      └──── retry / halt ◀───┤
                                                       IngestReport (counts, bounded sample), Spool (settle) ◀┘
 
-- `Room` bounds what is accepted and not yet settled (`max_queue`), FIFO, without lost wake-ups.
+- `Room` bounds what is accepted and not yet settled (`max_queue`), FIFO, handing room over without lost wake-ups.
 - `Spool` (optional) makes items durable before `put` returns, and keeps dead letters (`_spool`).
 - `Lanes` cut batches; one lane per unit of concurrency, one batch in flight per lane, so one person's updates stay
   in order through retries (`_queue`).
-- `Delivery` posts a batch and turns the answer into an `Outcome` (`_delivery`); this module applies it: settles,
-  dead-letters, re-queues with the one `RetryPolicy` (the façade's), or halts.
+- `Sender` (`_sender`) is the dispatcher: `Delivery` posts a batch and turns the answer into an `Outcome`
+  (`_delivery`), which the sender applies: settles, dead-letters, re-queues with the one `RetryPolicy` (the
+  façade's), or halts.
 
 Nothing on the per-item path creates tasks or futures: `put` only suspends when the queue is full (or, with a spool,
 to wait for the group commit that makes its item durable).
@@ -24,16 +25,16 @@ import json
 import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable
-from time import monotonic
 from typing import TypeVar
 
 import httpx
 
 from .._retry import RetryPolicy
-from ._delivery import ENVELOPE_BYTES, ISOLATION_BUDGET, Delivery, Outcome
+from ._delivery import ENVELOPE_BYTES, ISOLATION_BUDGET, Delivery
 from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
 from ._queue import Lanes, Room, Row
-from ._report import SAMPLE_LIMIT, IngestReport
+from ._report import IngestReport
+from ._sender import Sender
 from ._spool import Spool
 from ._types import (
     ErrorCallback,
@@ -87,8 +88,6 @@ class Engine:
         self._http_source = http
         self._http: httpx.AsyncClient | None = http if isinstance(http, httpx.AsyncClient) else None
         self._max_item_bytes = max_item_bytes
-        self._max_wait = max_wait
-        self._on_error = on_error
         # One retry rule for batches, the façade's: backoff with jitter, Retry-After honoured up to max_retry_after.
         if retry is None:
             retry = RetryPolicy() if backoff is None else RetryPolicy(base_delay=backoff[0], max_delay=backoff[1])
@@ -99,23 +98,27 @@ class Engine:
         self._wake = asyncio.Event()  # the dispatcher has something to look at (binds to the loop on first use)
         self._room = Room(max_queue, self._wake.set)
         self._lanes = Lanes(concurrency, max_batch_items, max_batch_bytes - ENVELOPE_BYTES + 1, self._wake)
-        self._delivery = Delivery(self._path, isolation_budget)
         self._report = IngestReport()
+        self._sender = Sender(
+            lanes=self._lanes,
+            room=self._room,
+            wake=self._wake,
+            delivery=Delivery(self._path, isolation_budget),
+            report=self._report,
+            retry=retry,
+            max_wait=max_wait,
+            on_error=on_error,
+            on_halt=self._on_halt,
+        )
         self._spool: Spool | None = None
 
         self._seq = 0
-        self._retries_in_row = 0
-        self._resolution_failures = 0
-        self._pause_until = 0.0
-        self._halted: str | None = None
-        self._senders: set[asyncio.Task[None]] = set()
         self._dispatcher: asyncio.Task[None] | None = None
         self._recovery: asyncio.Task[None] | None = None
         self._recovered = asyncio.Event()
         self._recovered.set()
         self._start_lock = asyncio.Lock()
         self._closed_event = asyncio.Event()
-        self._flushing = 0
         self._running = False
         # Started, not closing or halted, and no spool: items go straight to the lanes. The one flag the per-item
         # path checks (a spool's leftovers being re-queued only happen with a spool).
@@ -145,10 +148,11 @@ class Engine:
                 if leftovers:
                     self._recovered.clear()
                     self._recovery = asyncio.create_task(self._recover())
-            self._http = http
+            self._http = self._sender.http = http
+            self._sender.spool = self._spool
             self._running = True
             self._direct = self._spool is None
-            self._dispatcher = asyncio.create_task(self._dispatch())
+            self._dispatcher = asyncio.create_task(self._sender.run())
 
     async def __aenter__(self: _E) -> _E:
         await self.start()
@@ -173,11 +177,11 @@ class Engine:
     async def flush(self) -> None:
         """Send everything queued now, without waiting for `max_wait`, and wait until it is settled."""
         self._started()
-        self._flushing += 1
+        self._sender.flushing += 1
         try:
             await self._drained()
         finally:
-            self._flushing -= 1
+            self._sender.flushing -= 1
 
     async def close(self, timeout: float | None = None) -> IngestReport:
         """Flush and drain; after `timeout` seconds, unsettled items are returned in `report.pending` (and stay in
@@ -191,7 +195,7 @@ class Engine:
             self._closed = True
             self._closed_event.set()
             return self._report
-        self._flushing += 1
+        self._sender.flushing += 1
         try:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._drained(), timeout)
@@ -201,7 +205,7 @@ class Engine:
 
     async def _shut_down(self) -> None:
         self._room.fail(IngestorClosed("the ingestor closed before there was room for this item"))
-        tasks = [t for t in (self._recovery, self._dispatcher, *self._senders) if t is not None]
+        tasks = [t for t in (self._recovery, self._dispatcher, *self._sender.tasks) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -224,7 +228,7 @@ class Engine:
     async def _drained(self) -> None:
         self._wake.set()
         await self._recovered.wait()
-        while self._room.used and self._halted is None:
+        while self._room.used and self._sender.halted is None:
             await self._room.wait_idle()
         if self._spool is not None:
             await self._spool.drain()
@@ -234,8 +238,8 @@ class Engine:
             raise RuntimeError("start the ingestor first: `async with ingestor:` or `await ingestor.start()`")
         if self._closing:
             raise IngestorClosed("the ingestor is closed")
-        if self._halted is not None:
-            raise IngestorHalted(self._halted)
+        if self._sender.halted is not None:
+            raise IngestorHalted(self._sender.halted)
         if self._spool is not None and self._spool.error is not None:
             raise self._spool.error
 
@@ -390,7 +394,7 @@ class Engine:
         assert spool is not None
         room = self._room
         try:
-            while spool.has_unread() and self._halted is None:
+            while spool.has_unread() and self._sender.halted is None:
                 rows = await spool.read(max(1, min(room.limit, 5000)))
                 if not rows:
                     break
@@ -410,114 +414,5 @@ class Engine:
             self._recovery = None
             self._recovered.set()
 
-    # -- sending ---------------------------------------------------------------------------------------------------
-
-    async def _dispatch(self) -> None:
-        wake, lanes = self._wake, self._lanes
-        while True:
-            if self._halted is not None:
-                wake.clear()
-                await wake.wait()
-                continue
-            now = monotonic()
-            if self._pause_until > now:
-                await asyncio.sleep(self._pause_until - now)
-                continue
-            # Open batches go out at once while flushing, and while producers wait for room: no more items can
-            # join them until room is given back, so waiting out `max_wait` would only stall everyone.
-            picked = lanes.take(self._max_wait, self._flushing > 0 or bool(self._room.waiting))
-            if picked is None:
-                wake.clear()
-                await wake.wait()
-                continue
-            if isinstance(picked, float):
-                # A timer rather than asyncio.wait_for, which on 3.10/3.11 can swallow a cancellation that arrives as
-                # the wait completes: close() would then wait forever for this task.
-                wake.clear()
-                timer = asyncio.get_running_loop().call_later(picked, wake.set)
-                try:
-                    await wake.wait()
-                finally:
-                    timer.cancel()
-                continue
-            task = asyncio.create_task(self._send(*picked))
-            self._senders.add(task)
-            task.add_done_callback(self._senders.discard)
-
-    async def _send(self, lane: int, rows: list[Row]) -> None:
-        assert self._http is not None
-        try:
-            outcome = await self._delivery.send(self._http, rows)
-        except asyncio.CancelledError:
-            self._lanes.requeue(lane, rows)  # close(): kept pending (a re-send of any delivered part is harmless)
-            self._lanes.lanes[lane].busy = False
-            raise
-        except Exception as exc:
-            # Only a bug gets here; it must not pass silently nor strand the batch: delivery stops, items kept.
-            log.exception("unexpected error while sending a batch of %d items", len(rows))
-            outcome = Outcome(retry=rows, halt=f"internal error while sending: {type(exc).__name__}: {exc}")
-        self._apply(lane, outcome)
-
-    def _apply(self, lane: int, outcome: Outcome) -> None:
-        if outcome.delivered:
-            self._retries_in_row = 0
-            self._resolution_failures = 0
-            self._settle_delivered(outcome.delivered)
-        if outcome.failed:
-            self._settle_failed(outcome.failed)
-        if outcome.retry:
-            self._lanes.requeue(lane, outcome.retry)
-            if outcome.halt is not None:
-                self._halt(outcome.halt)
-            else:
-                self._retry_later(outcome)
-        self._lanes.lanes[lane].busy = False
-        self._wake.set()
-
-    def _settle_delivered(self, rows: list[Row]) -> None:
-        self._report.delivered += len(rows)
-        self._room.give_back(len(rows))
-        if self._spool is not None:
-            self._spool.settle([row[0] for row in rows])
-
-    def _settle_failed(self, failures: list[tuple[Row, str]]) -> None:
-        report, on_error = self._report, self._on_error
-        for (_, data, _), reason in failures:
-            if on_error is None and len(report.failed) >= SAMPLE_LIMIT:
-                report.failed_count += 1  # counted; the sample is full, so the item need not be decoded
-                continue
-            item: JSONDict = json.loads(data)
-            report.add_failure(item, reason)
-            if on_error is not None:
-                try:
-                    on_error(item, reason)
-                except Exception:
-                    log.exception("on_error callback raised; the item stays reported as failed")
-        self._room.give_back(len(failures))
-        if self._spool is not None:
-            self._spool.dead_letter(failures)  # kept, with the reason: `requeue_dead_letters` re-drives them
-
-    def _retry_later(self, outcome: Outcome) -> None:
-        self._report.retried += len(outcome.retry)
-        if outcome.name_resolution:
-            self._resolution_failures += 1
-            if self._resolution_failures > self._retry.max_retries:
-                self._halt(
-                    f"{outcome.retry_reason} ({self._resolution_failures} times in a row): the base URL's host name "
-                    "does not resolve; check the URL and the DNS"
-                )
-                return
-        delay = self._retry.delay(self._retries_in_row, outcome.response)
-        self._retries_in_row += 1
-        self._pause_until = max(self._pause_until, monotonic() + delay)
-        log.warning("batch of %d items will be retried in %.2fs: %s", len(outcome.retry), delay, outcome.retry_reason)
-
-    def _halt(self, reason: str) -> None:
-        """Stop sending: the credentials or the configuration are wrong for every batch, not for these items."""
-        if self._halted is not None:
-            return
-        self._halted = self._report.halted = reason
+    def _on_halt(self) -> None:
         self._direct = False  # puts take the slow path, which raises IngestorHalted
-        log.error("ingestion stopped, %d items kept pending: %s", self._room.used, reason)
-        self._room.fail(IngestorHalted(reason))
-        self._room.idle.set()  # flush()/close() stop waiting for deliveries that will not happen
