@@ -181,3 +181,17 @@ async def test_probing_a_spool_held_in_this_process_keeps_sqlite_s_locks(client:
             requeue_dead_letters(spool)
         assert posix_locks(spool) == held
     assert inspect_spool(spool).holder is None
+
+
+async def test_a_spool_with_other_hard_links_is_opened_with_a_warning(
+    client: ClientFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spool = tmp_path / "spool.db"
+    async with Ingestor(client(), spool=spool):
+        pass
+    assert "hard links" not in caplog.text
+    os.link(spool, tmp_path / "backup.db")
+    async with Ingestor(client(), spool=spool) as ing:
+        await ing.event("u", "e", id="x")
+    assert ing.report.ok
+    assert f"spool {str(spool)!r} has 2 hard links" in caplog.text

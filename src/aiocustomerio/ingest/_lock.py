@@ -10,6 +10,7 @@ refusal names it.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import sqlite3
@@ -24,6 +25,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: no flock; the single-writer rule is then not enforced
     fcntl = None  # type: ignore[assignment]
 
+log = logging.getLogger("aiocustomerio.ingest")
 # The spools this process holds, by file identity (st_dev, st_ino): see `Lock`. Spools open on their own threads.
 _HELD: dict[tuple[int, int], Lock] = {}
 _HELD_GUARD = threading.Lock()
@@ -111,6 +113,14 @@ class Lock:
                 holder = _stored_holder(self.path)
                 os.close(fd)  # this process has no connection to the file: no SQLite lock to drop
                 raise SpoolLocked(self.path, holder)
+            links = os.fstat(fd).st_nlink
+            if links > 1:  # not refused: hard-link backups (rsnapshot, cp -al) give a live spool other names
+                log.warning(
+                    "spool %r has %d hard links: SQLite keeps the write-ahead log under the name a spool is opened by,"
+                    " so always open it by one name (through another, what a crashed run committed is not seen)",
+                    self.path,
+                    links,
+                )
             stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             self.holder = f"pid {os.getpid()} on {socket.gethostname()} since {stamp}"
             self._fd, self._key = fd, key
