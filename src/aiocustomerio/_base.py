@@ -23,6 +23,7 @@ import httpx
 
 from . import _payload
 from ._binding import ApiBinding, OperationInfo
+from ._config import check_timeout
 from ._encode import dumps, unix_seconds
 from ._ids import stamp_dedup
 from .errors import InvalidArgumentError, InvalidArgumentTypeError, ResponseValidationError, UnknownParameterError
@@ -108,11 +109,45 @@ OPTION_NAMES = frozenset(RequestOptions.__annotations__)
 def check_options(
     what: str, options: Mapping[str, Any], accepted: Iterator[str] | tuple[str, ...] = (), hint: str = ""
 ) -> None:
-    """Refuse a keyword that is neither a parameter nor an option, naming the closest valid name."""
+    """Refuse a keyword that is neither a parameter nor an option (naming the closest valid name), and an option
+    whose value cannot work; before anything is sent, and when a ``with_options`` view is made."""
     for key in options:
         if key not in OPTION_NAMES:
             valid = sorted({*accepted, *OPTION_NAMES})
             raise UnknownParameterError(what, key, valid, hint)
+    if "timeout" in options:
+        check_timeout(f"{what}: timeout", options["timeout"])
+    for name, example in (("extra_headers", "{'X-Name': 'value'}"), ("extra_query", "{'name': 'value'}")):
+        value = options.get(name)
+        if value is not None and not isinstance(value, Mapping):
+            raise InvalidArgumentTypeError(
+                f"{what}: {name} must be a mapping such as {example}, not {type(value).__name__}"
+            )
+    headers = options.get("extra_headers")
+    if headers:
+        for header, value in headers.items():
+            # Values are never echoed: a header may carry a credential.
+            if not isinstance(header, str):
+                problem = f"the name {header!r} is a {type(header).__name__}"
+            elif not isinstance(value, str):
+                problem = f"the value of {header!r} is a {type(value).__name__}"
+            else:
+                continue
+            raise InvalidArgumentTypeError(f"{what}: extra_headers names and values must be str: {problem}")
+    retries = options.get("max_retries")
+    if retries is not None:
+        if isinstance(retries, bool) or not isinstance(retries, int):
+            raise InvalidArgumentTypeError(
+                f"{what}: max_retries must be an integer >= 0 (0: send once), not {type(retries).__name__}"
+            )
+        if retries < 0:
+            raise InvalidArgumentError(f"{what}: max_retries must be an integer >= 0 (0: send once), not {retries!r}")
+    unsafe = options.get("retry_unsafe")
+    if unsafe is not None and not isinstance(unsafe, bool):
+        raise InvalidArgumentTypeError(
+            f"{what}: retry_unsafe must be True or False (True: retry a send like any call), "
+            f"not {type(unsafe).__name__}"
+        )
 
 
 def check_sugar(api: str, method: Any, options: Mapping[str, Any], hint: str = "") -> None:
@@ -208,9 +243,7 @@ def _apply_options(request: dict[str, Any], extensions: dict[str, Any], options:
     if query:
         request["params"] = {**request.get("params", {}), **query}
     retries = options.get("max_retries")
-    if retries is not None:
-        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise InvalidArgumentError(f"max_retries must be an integer >= 0, not {retries!r}")
+    if retries is not None:  # checked by check_options
         extensions["aiocustomerio_max_retries"] = retries
         if retries == 0:
             extensions["aiocustomerio_retry"] = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import math
 import os
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Literal
 
 import httpx
 
-from .errors import MissingCredentialsError
+from .errors import InvalidArgumentError, InvalidArgumentTypeError, MissingCredentialsError
 
 __all__ = [
     "API_NAMES",
@@ -24,6 +25,7 @@ __all__ = [
     "Secret",
     "TrackAuth",
     "auth_for",
+    "check_timeout",
     "resolve_region",
 ]
 
@@ -56,7 +58,7 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         if not isinstance(value, str):
-            raise TypeError(f"Secret wraps a str, not {type(value).__name__}")
+            raise InvalidArgumentTypeError(f"Secret wraps a str, not {type(value).__name__}")
         self._value = value
 
     def reveal(self) -> str:
@@ -92,16 +94,18 @@ def _validated(field: str, value: str | Secret | None, source: str | None = None
         return None
     raw = value.reveal() if isinstance(value, Secret) else value
     if not isinstance(raw, str):
-        raise TypeError(f"{field} must be a str, not {type(raw).__name__}")
+        raise InvalidArgumentTypeError(f"{field} must be a str (or a Secret), not {type(raw).__name__}")
+    # Messages name the field and where it came from, never the value: it is a credential.
     origin = f"{field} (from {source})" if source else field
     if not raw.strip():
-        raise ValueError(f"{origin} is empty or whitespace")
+        raise InvalidArgumentError(f"{origin} is empty or whitespace: pass the value, or leave it out if unused")
     # A stray newline or space (copy-paste, `echo` into a file) would corrupt the Authorization header or be
     # rejected by httpx with an error that does not say which credential is wrong.
     if any(ch.isspace() or not ch.isprintable() for ch in raw):
-        raise ValueError(f"{origin} contains whitespace or control characters (a trailing newline?)")
+        newline = " (a newline: copied with a trailing line break?)" if "\n" in raw or "\r" in raw else ""
+        raise InvalidArgumentError(f"{origin} contains whitespace or control characters{newline}; strip them")
     if not raw.isascii():
-        raise ValueError(f"{origin} contains non-ASCII characters")
+        raise InvalidArgumentError(f"{origin} contains non-ASCII characters; check it was copied whole")
     return value if isinstance(value, Secret) else Secret(raw)
 
 
@@ -134,7 +138,7 @@ class Credentials:
             env = os.environ
         unknown = set(overrides) - set(ENV_VARS)
         if unknown:
-            raise TypeError(f"unknown credential(s) {sorted(unknown)}; expected {sorted(ENV_VARS)}")
+            raise InvalidArgumentTypeError(f"unknown credential(s) {sorted(unknown)}; expected {sorted(ENV_VARS)}")
         values: dict[str, Secret | None] = {}
         for name, variables in ENV_VARS.items():
             given = overrides.get(name)
@@ -160,10 +164,12 @@ def resolve_region(value: str | None = None, env: Mapping[str, str] | None = Non
         source = REGION_ENV_VAR
     if value is None:
         return "us"
+    valid = ", ".join(f'"{choice}"' for choice in _REGION_CHOICES)
+    if not isinstance(value, str):
+        raise InvalidArgumentTypeError(f"{source} must be a str, one of {valid}, not {type(value).__name__}")
     normalized = value.strip().lower()
     if normalized not in _REGION_CHOICES:
-        valid = ", ".join(f'"{choice}"' for choice in _REGION_CHOICES)
-        raise ValueError(f"unknown {source} {value!r}: expected one of {valid}")
+        raise InvalidArgumentError(f"unknown {source} {value!r}: expected one of {valid}")
     return normalized
 
 
@@ -243,4 +249,18 @@ def auth_for(api: str, credentials: Credentials) -> httpx.Auth:
         return AppAuth(credentials.app_api_key)
     if api == "pipelines":
         return PipelinesAuth(credentials.cdp_api_key)
-    raise ValueError(f"unknown API {api!r}: expected one of {', '.join(API_NAMES)}")
+    raise InvalidArgumentError(f"unknown API {api!r}: expected one of {', '.join(API_NAMES)}")
+
+
+def check_timeout(field: str, value: object) -> None:
+    """A timeout is a positive, finite number of seconds, an ``httpx.Timeout``, or None (no timeout)."""
+    if value is None or isinstance(value, httpx.Timeout):
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidArgumentTypeError(
+            f"{field} must be a number of seconds, an httpx.Timeout or None, not {type(value).__name__}"
+        )
+    if not (math.isfinite(value) and value > 0):
+        raise InvalidArgumentError(
+            f"{field} must be a positive, finite number of seconds (None for no timeout), not {value!r}"
+        )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
 import httpx
 
-from .errors import parse_retry_after
+from .errors import InvalidArgumentError, InvalidArgumentTypeError, parse_retry_after
 
 __all__ = ["NOT_SENT_EXCEPTIONS", "RETRYABLE_EXCEPTIONS", "RETRYABLE_STATUSES", "RetryPolicy"]
 
@@ -49,10 +50,23 @@ class RetryPolicy:
     max_retry_after: float = 60.0
 
     def __post_init__(self) -> None:
-        if self.max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
-        if self.base_delay < 0 or self.max_delay < 0 or self.max_retry_after < 0:
-            raise ValueError("retry delays must be >= 0")
+        retries = self.max_retries
+        if isinstance(retries, bool) or not isinstance(retries, int):
+            raise InvalidArgumentTypeError(
+                f"RetryPolicy(max_retries=...) must be an int >= 0 (0: send once), not {type(retries).__name__}"
+            )
+        if retries < 0:
+            raise InvalidArgumentError(f"RetryPolicy(max_retries=...) must be >= 0 (0: send once), not {retries!r}")
+        for name in ("base_delay", "max_delay", "max_retry_after"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise InvalidArgumentTypeError(
+                    f"RetryPolicy({name}=...) must be a number of seconds, not {type(value).__name__}"
+                )
+            if not (math.isfinite(value) and value >= 0):
+                raise InvalidArgumentError(
+                    f"retry delays must be finite numbers of seconds >= 0: RetryPolicy({name}={value!r})"
+                )
 
     @classmethod
     def disabled(cls) -> RetryPolicy:

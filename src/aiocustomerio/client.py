@@ -7,17 +7,18 @@ import copy
 from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
 
 from ._base import check_options
 from ._binding import ApiBinding
-from ._config import HOSTS, Credentials, _HeaderAuth, auth_for, resolve_region
+from ._config import HOSTS, Credentials, _HeaderAuth, auth_for, check_timeout, resolve_region
 from ._http import PooledClient, build_http_client
 from ._limits import Limits, RateLimiter
 from ._retry import RetryPolicy
 from .app import AppAPI
-from .errors import MissingCredentialsError, RegionLookupError
+from .errors import InvalidArgumentError, InvalidArgumentTypeError, MissingCredentialsError, RegionLookupError
 from .pipelines import PipelinesAPI
 from .track import TrackAPI
 
@@ -31,6 +32,72 @@ REGION_PATH = "/api/v1/accounts/region"
 # pipelines.json documents this header on every operation: "When set to `1`, enables strict validation that returns
 # proper HTTP error codes (400/401) for validation failures"; without it the API answers 200 and drops the message.
 STRICT_MODE_HEADERS = {"X-Strict-Mode": "1"}
+
+
+def check_arguments(
+    client: str,
+    *,
+    base_urls: Mapping[str, object],
+    limits: object,
+    retry: object,
+    timeout: object,
+    max_connections: object,
+    pipelines_strict: object,
+    env: object,
+) -> None:
+    """The constructor's arguments, checked before anything is built (credentials and region check themselves)."""
+    if env is not None and not isinstance(env, Mapping):
+        raise InvalidArgumentTypeError(
+            f"{client}(env=...) must be a mapping of environment variables (os.environ, a dict) or None, "
+            f"not {type(env).__name__}"
+        )
+    for api, url in base_urls.items():
+        field = f"{api}_base_url"
+        if url is None:
+            continue
+        if not isinstance(url, str):
+            raise InvalidArgumentTypeError(f"{client}({field}=...) must be a str URL, not {type(url).__name__}")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            # Not echoed: a base URL may carry a proxy's credentials.
+            raise InvalidArgumentError(
+                f"{client}({field}=...) must be an http:// or https:// URL with a host, such as {HOSTS[api]['us']}"
+            )
+    if limits is not None and not isinstance(limits, Limits):
+        raise InvalidArgumentTypeError(
+            f"{client}(limits=...) must be a Limits, e.g. Limits(app=20) or Limits.disabled(), not "
+            f"{type(limits).__name__}"
+        )
+    if retry is not None and not isinstance(retry, RetryPolicy):
+        raise InvalidArgumentTypeError(
+            f"{client}(retry=...) must be a RetryPolicy, e.g. RetryPolicy(max_retries=5), not {type(retry).__name__}"
+        )
+    check_timeout(f"{client}(timeout=...)", timeout)
+    if isinstance(max_connections, bool) or not isinstance(max_connections, int):
+        raise InvalidArgumentTypeError(
+            f"{client}(max_connections=...) must be an int >= 1, not {type(max_connections).__name__}"
+        )
+    if max_connections < 1:
+        raise InvalidArgumentError(f"{client}(max_connections=...) must be >= 1, not {max_connections!r}")
+    if not isinstance(pipelines_strict, bool):
+        raise InvalidArgumentTypeError(
+            f"{client}(pipelines_strict=...) must be a bool, not {type(pipelines_strict).__name__}"
+        )
+
+
+def check_transport(client: str, transport: object, names: tuple[str, ...], kind: type) -> None:
+    """``transport`` is one of ``names`` or an instance of ``kind`` (an httpx transport class)."""
+    expected = " or ".join(f'"{name}"' for name in names)
+    if isinstance(transport, str):
+        if transport not in names:
+            raise InvalidArgumentError(
+                f"{client}(transport=...) must be {expected} or an {kind.__module__}.{kind.__name__}, not {transport!r}"
+            )
+    elif not isinstance(transport, kind):
+        raise InvalidArgumentTypeError(
+            f"{client}(transport=...) must be {expected} or an {kind.__module__}.{kind.__name__}, "
+            f"not {type(transport).__name__}"
+        )
 
 
 _REGION_FIX = "pass region='us' or region='eu' (or set CUSTOMERIO_REGION) to skip the lookup"
@@ -98,6 +165,18 @@ class CustomerIO:
         pipelines_strict: bool = True,
         env: Mapping[str, str] | None = None,
     ) -> None:
+        base_urls = {"track": track_base_url, "app": app_base_url, "pipelines": pipelines_base_url}
+        check_arguments(
+            "CustomerIO",
+            base_urls=base_urls,
+            limits=limits,
+            retry=retry,
+            timeout=timeout,
+            max_connections=max_connections,
+            pipelines_strict=pipelines_strict,
+            env=env,
+        )
+        check_transport("CustomerIO", transport, ("aiohttp", "httpx"), httpx.AsyncBaseTransport)
         self._credentials = Credentials.from_env(
             env,
             site_id=site_id,
@@ -108,7 +187,7 @@ class CustomerIO:
         self._region_choice = resolve_region(region, env)
         self._region: str | None = None if self._region_choice == "auto" else self._region_choice
         self._region_lock: asyncio.Lock | None = None
-        self._base_urls = {"track": track_base_url, "app": app_base_url, "pipelines": pipelines_base_url}
+        self._base_urls = base_urls
         self._limits = limits if limits is not None else Limits()
         self._retry = retry if retry is not None else RetryPolicy()
         self._timeout = timeout

@@ -17,11 +17,14 @@ processes (see ``_store``).
 
 from __future__ import annotations
 
+import difflib
 import math
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
+
+from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 
 __all__ = ["LIMIT_CLASSES", "LimitClass", "Limits", "Rate", "StoreConfig", "rates"]
 
@@ -108,7 +111,13 @@ class Limits:
     ) -> None:
         unknown = sorted(set(overrides) - set(_CLASS_NAMES))
         if unknown:
-            raise ValueError(f"unknown rate-limit class(es) {unknown}: expected some of {list(_CLASS_NAMES)}")
+            close = difflib.get_close_matches(unknown[0], _CLASS_NAMES, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            names = ", ".join(repr(name) for name in unknown)
+            raise InvalidArgumentError(
+                f"unknown rate-limit class {names}{hint} (Limits() takes {', '.join(_CLASS_NAMES)}, a rate each, "
+                "and enabled, store, fleet_size, on_store_error, store_timeout)"
+            )
         self.enabled = enabled
         self.overrides: dict[str, Rate | None] = {name: _as_rate(name, value) for name, value in overrides.items()}
         self.store = _store_config(store, fleet_size, on_store_error, store_timeout)
@@ -136,9 +145,21 @@ class Limits:
 def _as_rate(name: str, value: Rate | tuple[float, float] | float | None) -> Rate | None:
     if value is None:
         return None
-    rate = Rate(float(value), 1.0) if isinstance(value, (int, float)) else Rate(*value)
-    if not (rate.max_rate > 0 and rate.period > 0):
-        raise ValueError(f"rate limit {name} must have positive max_rate and period, got {rate!r}")
+    numbers = (value,) if isinstance(value, (int, float)) else value if isinstance(value, (tuple, list)) else None
+    if (
+        numbers is None
+        or not 1 <= len(numbers) <= 2
+        or any(isinstance(n, bool) or not isinstance(n, (int, float)) for n in numbers)
+    ):
+        raise InvalidArgumentTypeError(
+            f"rate limit {name} must be requests per second (a number), Rate(max_rate, period) or None to turn it "
+            f"off, not {type(value).__name__}"
+        )
+    rate = Rate(*(float(n) for n in numbers))
+    if not (rate.max_rate > 0 and rate.period > 0 and math.isfinite(rate.max_rate) and math.isfinite(rate.period)):
+        raise InvalidArgumentError(
+            f"rate limit {name} must have a positive max_rate and period, got {rate!r}; None turns it off"
+        )
     return rate
 
 
@@ -146,22 +167,22 @@ def _store_config(
     url: str | None, fleet_size: int, on_store_error: StoreErrorPolicy, timeout: float
 ) -> StoreConfig | None:
     if isinstance(fleet_size, bool) or not isinstance(fleet_size, int) or fleet_size < 1:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"fleet_size must be an int >= 1 (the number of processes sharing the store), not {fleet_size!r}"
         )
     if on_store_error not in _POLICIES:
-        raise ValueError(f'on_store_error must be "fallback" or "raise", not {on_store_error!r}')
+        raise InvalidArgumentError(f'on_store_error must be "fallback" or "raise", not {on_store_error!r}')
     if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
-        raise ValueError(f"store_timeout must be a positive number of seconds, not {timeout!r}")
+        raise InvalidArgumentError(f"store_timeout must be a positive number of seconds, not {timeout!r}")
     if url is None:
         return None
     if not isinstance(url, str):
-        raise TypeError(
+        raise InvalidArgumentTypeError(
             f"store must be a Redis URL string such as 'redis://localhost:6379/0', not {type(url).__name__}"
         )
     scheme = urllib.parse.urlsplit(url).scheme
     if scheme not in _STORE_SCHEMES:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"store must be a Redis URL (redis://host:port/db, rediss:// or unix://), got {mask_url(url)!r}"
         )
     return StoreConfig(url, fleet_size, on_store_error, float(timeout))

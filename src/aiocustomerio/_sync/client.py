@@ -28,7 +28,16 @@ from .._config import HOSTS, _HeaderAuth, auth_for
 from .._http import build_http_client, build_inner_transport, build_sync_http_client
 from .._limits import Limits, RateLimiter
 from .._retry import RetryPolicy
-from ..client import REGION_PATH, STRICT_MODE_HEADERS, CustomerIO, Transport, check_region_credentials, region_of
+from ..client import (
+    REGION_PATH,
+    STRICT_MODE_HEADERS,
+    CustomerIO,
+    Transport,
+    check_region_credentials,
+    check_transport,
+    region_of,
+)
+from ..errors import InvalidArgumentError
 from ._limits import LoopLimiter
 from .app import SyncAppAPI
 from .pipelines import SyncPipelinesAPI
@@ -70,11 +79,12 @@ class SyncCustomerIO:
         pipelines_strict: bool = True,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        if isinstance(transport, str) and transport != "httpx":
-            raise ValueError(
-                f'SyncCustomerIO sends with httpx: transport={transport!r} is for the async client only; pass "httpx" '
+        if transport == "aiohttp":
+            raise InvalidArgumentError(
+                'SyncCustomerIO sends with httpx: transport="aiohttp" is for the async client only; pass "httpx" '
                 "or an httpx.BaseTransport"
             )
+        check_transport("SyncCustomerIO", transport, ("httpx",), httpx.BaseTransport)
         self._config = CustomerIO(
             site_id=site_id,
             track_api_key=track_api_key,
