@@ -13,6 +13,7 @@ model; the base classes in ``aiocustomerio._base`` do the work.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,6 +215,34 @@ def _raw_view(
     return "\n".join(lines)
 
 
+def route_name(method: str, path: str) -> str:
+    """A Python name for a route that no operationId or tag rename changes: ``POST /v1/send/email`` →
+    ``PostV1SendEmail``, ``GET /v1/customers/{customer_id}/attributes`` → ``GetV1CustomersCustomerIdAttributes``."""
+    words = re.findall(r"[A-Za-z0-9]+", path)
+    return method.capitalize() + "".join(w[:1].upper() + w[1:] for w in words)
+
+
+def _by_route(prefix: str, found: list[Entry], ops: dict[tuple[str, str], _Operation]) -> str:
+    """Aliases named by route (``PostV1SendEmailResult``, ``...Item``, ``...Tag``) for the handwritten sugar, whose
+    annotations then follow the operation a regenerated spec renames instead of naming its generated classes."""
+    seen: dict[str, str] = {}
+    types, tags = [], []
+    for e in found:
+        name = route_name(e.method, e.path)
+        other = seen.setdefault(name, f"{e.method} {e.path}")
+        if other != f"{e.method} {e.path}":
+            raise ValueError(f"routes {other} and {e.method} {e.path} have the same Python name {name}")
+        op = ops[(e.tag, e.name)]
+        types.append(f"    {name}Result: TypeAlias = {op.returns}")
+        if op.item is not None:
+            types.append(f"    {name}Item: TypeAlias = {op.item}")
+        tags.append(f"{name}Tag = {prefix}{pascal(e.tag)}Resource")
+    return (
+        "# By route, for the sugar: the result (and a listing's item) type and the tag class of each operation.\n"
+        "if TYPE_CHECKING:\n" + "\n".join(types) + "\n\n" + "\n".join(tags)
+    )
+
+
 def render(package: str, found: list[Entry], sync: bool) -> str:
     prefix = "Sync" if sync else "Async"
     names = _Names({})
@@ -264,6 +293,7 @@ def render(package: str, found: list[Entry], sync: bool) -> str:
         "        return self._route(key)",
     ]
     blocks.append("\n".join(lines))
+    blocks.append(_by_route(prefix, found, ops))
     kind = "sync" if sync else "async"
     model_imports = "\n".join(
         f"    from .{module} import {name}" for name, module in sorted(names.imports.items(), key=lambda kv: kv[::-1])
@@ -277,7 +307,7 @@ def render(package: str, found: list[Entry], sync: bool) -> str:
         "if TYPE_CHECKING:\n"
         "    import datetime\n"
         "    from collections.abc import Mapping\n"
-        "    from typing import Literal\n\n"
+        "    from typing import Literal, TypeAlias\n\n"
         "    import httpx\n"
         "    from typing_extensions import Unpack\n\n"
         f"    from aiocustomerio._base import NotGiven, RequestOptions, {prefix}RawCall\n"

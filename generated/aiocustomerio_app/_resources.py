@@ -11,7 +11,7 @@ from aiocustomerio._base import NOT_GIVEN, AsyncOperation, AsyncResources, Async
 if TYPE_CHECKING:
     import datetime
     from collections.abc import Mapping
-    from typing import Literal
+    from typing import Literal, TypeAlias
 
     import httpx
     from typing_extensions import Unpack
@@ -7430,6 +7430,311 @@ class AsyncAppResources(AsyncResources):
     def route(self, key: str) -> Any:
         """The operation of a route, ``"METHOD /path"`` as the spec spells it (what the sugar calls)."""
         return self._route(key)
+
+
+# By route, for the sugar: the result (and a listing's item) type and the tag class of each operation.
+if TYPE_CHECKING:
+    GetV1ActivitiesResult: TypeAlias = ListActivitiesResponse200
+    GetV1ActivitiesItem: TypeAlias = Activities
+    GetV1BroadcastsBroadcastIdActionsActionIdMetricsLinksResult: TypeAlias = BroadcastActionLinksResponse200
+    GetV1BroadcastsBroadcastIdActionsActionIdMetricsLinksItem: TypeAlias = Links
+    GetV1BroadcastsBroadcastIdActionsActionIdMetricsResult: TypeAlias = BroadcastActionMetricsResponse200
+    GetV1BroadcastsBroadcastIdActionsResult: TypeAlias = BroadcastActionsResponse200
+    GetV1BroadcastsBroadcastIdActionsItem: TypeAlias = (
+        BroadcastActionsResponse200ActionsItemType0
+        | BroadcastActionsResponse200ActionsItemType1
+        | BroadcastActionsResponse200ActionsItemType2
+    )
+    GetV1CampaignsBroadcastIdTriggersTriggerIdErrorsResult: TypeAlias = BroadcastErrorsResponse200
+    GetV1CampaignsBroadcastIdTriggersTriggerIdErrorsItem: TypeAlias = str
+    GetV1BroadcastsBroadcastIdMetricsLinksResult: TypeAlias = BroadcastLinksResponse200
+    GetV1BroadcastsBroadcastIdMetricsLinksItem: TypeAlias = Links
+    GetV1BroadcastsBroadcastIdMessagesResult: TypeAlias = BroadcastMessagesResponse200
+    GetV1BroadcastsBroadcastIdMessagesItem: TypeAlias = BroadcastMessagesResponse200MessagesItem
+    GetV1BroadcastsBroadcastIdMetricsResult: TypeAlias = BroadcastMetricsResponse200
+    GetV1CampaignsBroadcastIdTriggersTriggerIdResult: TypeAlias = BroadcastStatusResponse200
+    GetV1BroadcastsBroadcastIdResult: TypeAlias = GetBroadcastResponse200
+    GetV1BroadcastsBroadcastIdActionsActionIdResult: TypeAlias = GetBroadcastActionResponse200
+    GetV1BroadcastsBroadcastIdActionsActionIdLanguageLanguageResult: TypeAlias = GetBroadcastActionLanguageResponse200
+    GetV1BroadcastsBroadcastIdTriggersResult: TypeAlias = ListBroadcastTriggersResponse200
+    GetV1BroadcastsBroadcastIdTriggersItem: TypeAlias = ListBroadcastTriggersResponse200TriggersItem
+    GetV1BroadcastsResult: TypeAlias = ListBroadcastsResponse200
+    GetV1BroadcastsItem: TypeAlias = ListBroadcastsResponse200BroadcastsItem
+    PutV1BroadcastsBroadcastIdActionsActionIdResult: TypeAlias = UpdateBroadcastActionResponse200
+    PutV1BroadcastsBroadcastIdActionsActionIdLanguageLanguageResult: TypeAlias = (
+        UpdateBroadcastActionLanguageResponse200
+    )
+    GetV1CampaignsCampaignIdActionsActionIdMetricsLinksResult: TypeAlias = CampaignActionLinksResponse200
+    GetV1CampaignsCampaignIdActionsActionIdMetricsLinksItem: TypeAlias = Links
+    GetV1CampaignsCampaignIdActionsActionIdMetricsResult: TypeAlias = Version1Deprecated | Version2Recommended
+    GetV1CampaignsCampaignIdJourneyMetricsResult: TypeAlias = CampaignJourneyMetricsResponse200
+    GetV1CampaignsCampaignIdMetricsLinksResult: TypeAlias = CampaignLinkMetricsResponse200
+    GetV1CampaignsCampaignIdMetricsLinksItem: TypeAlias = Links
+    GetV1CampaignsCampaignIdMetricsResult: TypeAlias = Version1Deprecated | Version2Recommended
+    GetV1CampaignsCampaignIdActionsActionIdResult: TypeAlias = GetCampaignActionResponse200
+    GetV1CampaignsCampaignIdActionsActionIdLanguageLanguageResult: TypeAlias = GetCampaignActionTranslationResponse200
+    GetV1CampaignsCampaignIdMessagesResult: TypeAlias = GetCampaignMessagesResponse200
+    GetV1CampaignsCampaignIdMessagesItem: TypeAlias = GetCampaignMessagesResponse200MessagesItem
+    GetV1CampaignsCampaignIdResult: TypeAlias = GetCampaignsResponse200
+    GetV1CampaignsCampaignIdActionsResult: TypeAlias = ListCampaignActionsResponse200
+    GetV1CampaignsCampaignIdActionsItem: TypeAlias = (
+        ListCampaignActionsResponse200ActionsItemType0
+        | ListCampaignActionsResponse200ActionsItemType1
+        | ListCampaignActionsResponse200ActionsItemType2
+    )
+    GetV1CampaignsResult: TypeAlias = ListCampaignsResponse200
+    GetV1CampaignsItem: TypeAlias = Date | Event | Form | ListCampaignsSegment | Object | Relationship | Webhook
+    PutV1CampaignsCampaignIdActionsActionIdResult: TypeAlias = UpdateCampaignActionResponse200
+    PutV1CampaignsCampaignIdActionsActionIdLanguageLanguageResult: TypeAlias = (
+        UpdateCampaignActionTranslationResponse200
+    )
+    PostV1CollectionsResult: TypeAlias = AddCollectionResponse200
+    DeleteV1CollectionsCollectionIdResult: TypeAlias = None
+    GetV1CollectionsCollectionIdResult: TypeAlias = GetCollectionResponse200
+    GetV1CollectionsCollectionIdContentResult: TypeAlias = GetCollectionContentsResponse200
+    GetV1CollectionsResult: TypeAlias = GetCollectionsResponse200
+    GetV1CollectionsItem: TypeAlias = GetCollectionsResponse200CollectionsItem
+    PutV1CollectionsCollectionIdResult: TypeAlias = UpdateCollectionResponse200
+    PutV1CollectionsCollectionIdContentResult: TypeAlias = UpdateCollectionContentsResponse200
+    PostV1CustomersAttributesResult: TypeAlias = GetPeopleByIdResponse200
+    PostV1CustomersAttributesItem: TypeAlias = GetPeopleByIdResponse200CustomersItem
+    GetV1CustomersResult: TypeAlias = GetPeopleEmailResponse200
+    GetV1CustomersItem: TypeAlias = GetPeopleEmailResponse200ResultsItem
+    PostV1CustomersResult: TypeAlias = GetPeopleFilterResponse200
+    PostV1CustomersItem: TypeAlias = GetPeopleFilterResponse200IdentifiersItem
+    GetV1CustomersCustomerIdActivitiesResult: TypeAlias = GetPersonActivitiesResponse200
+    GetV1CustomersCustomerIdActivitiesItem: TypeAlias = Activities
+    GetV1CustomersCustomerIdAttributesResult: TypeAlias = GetPersonAttributesResponse200
+    GetV1CustomersCustomerIdMessagesResult: TypeAlias = GetPersonMessagesResponse200
+    GetV1CustomersCustomerIdMessagesItem: TypeAlias = GetPersonMessagesResponse200MessagesItem
+    GetV1CustomersCustomerIdRelationshipsResult: TypeAlias = GetPersonRelationshipsResponse200
+    GetV1CustomersCustomerIdRelationshipsItem: TypeAlias = GetPersonRelationshipsResponse200CioRelationshipsItem
+    GetV1CustomersCustomerIdSegmentsResult: TypeAlias = GetPersonSegmentsResponse200
+    GetV1CustomersCustomerIdSegmentsItem: TypeAlias = GetPersonSegmentsResponse200SegmentsItem
+    GetV1CustomersCustomerIdSubscriptionPreferencesResult: TypeAlias = GetPersonSubscriptionPreferencesResponse200
+    PostV1DataIndexAttributesResult: TypeAlias = None
+    PostV1DataIndexEventsResult: TypeAlias = None
+    DeleteV1EspSuppressionSuppressionTypeEmailAddressResult: TypeAlias = None
+    GetV1EspSearchSuppressionEmailAddressResult: TypeAlias = GetSuppressionResponse200
+    GetV1EspSearchSuppressionEmailAddressItem: TypeAlias = Suppressions
+    GetV1EspSuppressionSuppressionTypeResult: TypeAlias = GetSuppressionByTypeResponse200
+    GetV1EspSuppressionSuppressionTypeItem: TypeAlias = Suppressions
+    PostV1EspSuppressionSuppressionTypeEmailAddressResult: TypeAlias = PostSuppressionResponse200
+    GetV1ExportsExportIdDownloadResult: TypeAlias = DownloadExportResponse200
+    PostV1ExportsDeliveriesResult: TypeAlias = ExportDeliveriesDataResponse200
+    PostV1ExportsCustomersResult: TypeAlias = ExportPeopleDataResponse200
+    GetV1ExportsExportIdResult: TypeAlias = GetExportResponse200
+    GetV1ExportsResult: TypeAlias = ListExportsResponse200
+    GetV1ExportsItem: TypeAlias = ListExportsResponse200ExportsItem
+    GetV1ImportsImportIdResult: TypeAlias = GetImportResponse200
+    PostV1ImportsResult: TypeAlias = ImportResponse200
+    GetV1InfoIpAddressesResult: TypeAlias = GetCioAllowlistResponse200
+    GetV1InfoIpAddressesItem: TypeAlias = str
+    GetV1MessagesMessageIdArchivedMessageResult: TypeAlias = GetArchivedMessageResponse200
+    GetV1MessagesMessageIdResult: TypeAlias = GetMessageResponse200
+    GetV1MessagesResult: TypeAlias = ListMessagesResponse200
+    GetV1MessagesItem: TypeAlias = ListMessagesResponse200MessagesItem
+    DeleteV1NewslettersNewsletterIdResult: TypeAlias = None
+    GetV1NewslettersNewsletterIdMetricsLinksResult: TypeAlias = GetNewsletterLinksResponse200
+    GetV1NewslettersNewsletterIdMetricsLinksItem: TypeAlias = Links
+    GetV1NewslettersNewsletterIdMetricsResult: TypeAlias = GetNewsletterMetricsResponse200
+    GetV1NewslettersNewsletterIdMessagesResult: TypeAlias = GetNewsletterMsgMetaResponse200
+    GetV1NewslettersNewsletterIdMessagesItem: TypeAlias = GetNewsletterMsgMetaResponse200MessagesItem
+    GetV1NewslettersNewsletterIdTestGroupsResult: TypeAlias = GetNewsletterTestGroupsResponse200
+    GetV1NewslettersNewsletterIdTestGroupsItem: TypeAlias = GetNewsletterTestGroupsResponse200TestGroupsItem
+    GetV1NewslettersNewsletterIdContentsContentIdResult: TypeAlias = GetNewsletterVariantResponse200
+    GetV1NewslettersNewsletterIdLanguageLanguageResult: TypeAlias = GetNewsletterVariantTranslationResponse200
+    GetV1NewslettersNewsletterIdTestGroupTestGroupIdLanguageLanguageResult: TypeAlias = (
+        GetNewsletterVariantTranslationTestResponse200
+    )
+    GetV1NewslettersNewsletterIdResult: TypeAlias = GetNewslettersResponse200
+    GetV1NewslettersNewsletterIdContentsContentIdMetricsLinksResult: TypeAlias = GetVariantLinksResponse200
+    GetV1NewslettersNewsletterIdContentsContentIdMetricsLinksItem: TypeAlias = Links
+    GetV1NewslettersNewsletterIdContentsContentIdMetricsResult: TypeAlias = GetVariantMetricsResponse200
+    GetV1NewslettersNewsletterIdContentsResult: TypeAlias = ListNewsletterVariantsResponse200
+    GetV1NewslettersNewsletterIdContentsItem: TypeAlias = ListNewsletterVariantsResponse200ContentsItem
+    GetV1NewslettersResult: TypeAlias = ListNewslettersResponse200
+    GetV1NewslettersItem: TypeAlias = ListNewslettersResponse200NewslettersItem
+    PutV1NewslettersNewsletterIdTestGroupTestGroupIdLanguageLanguageResult: TypeAlias = (
+        UpdateNewsletterTestTranslationResponse200
+    )
+    PutV1NewslettersNewsletterIdContentsContentIdResult: TypeAlias = UpdateNewsletterVariantResponse200
+    PutV1NewslettersNewsletterIdLanguageLanguageResult: TypeAlias = UpdateNewsletterVariantTranslationResponse200
+    GetV1ObjectsObjectTypeIdObjectIdAttributesResult: TypeAlias = GetObjectAttributesResponse200
+    GetV1ObjectsObjectTypeIdObjectIdRelationshipsResult: TypeAlias = GetObjectRelationshipsResponse200
+    GetV1ObjectsObjectTypeIdObjectIdRelationshipsItem: TypeAlias = GetObjectRelationshipsResponse200CioRelationshipsItem
+    GetV1ObjectTypesResult: TypeAlias = GetObjectTypesResponse200
+    GetV1ObjectTypesItem: TypeAlias = GetObjectTypesResponse200TypesItem
+    PostV1ObjectsResult: TypeAlias = GetObjectsFilterResponse200
+    PostV1ObjectsItem: TypeAlias = GetObjectsFilterIdentifiers
+    PostV1ReportingWebhooksResult: TypeAlias = CreateWebhookResponse200
+    PostV1ReportingWebhooksItem: TypeAlias = str
+    DeleteV1ReportingWebhooksWebhookIdResult: TypeAlias = None
+    GetV1ReportingWebhooksWebhookIdResult: TypeAlias = GetWebhookResponse200
+    GetV1ReportingWebhooksWebhookIdItem: TypeAlias = str
+    GetV1ReportingWebhooksResult: TypeAlias = ListWebhooksResponse200
+    GetV1ReportingWebhooksItem: TypeAlias = ListWebhooksResponse200ReportingWebhooksItem
+    PutV1ReportingWebhooksWebhookIdResult: TypeAlias = UpdateWebhookResponse200
+    PutV1ReportingWebhooksWebhookIdItem: TypeAlias = str
+    PostV1SegmentsResult: TypeAlias = CreateManSegmentResponse200
+    DeleteV1SegmentsSegmentIdResult: TypeAlias = None
+    GetV1SegmentsSegmentIdResult: TypeAlias = GetSegmentResponse200
+    GetV1SegmentsSegmentIdCustomerCountResult: TypeAlias = GetSegmentCountResponse200
+    GetV1SegmentsSegmentIdUsedByResult: TypeAlias = GetSegmentDependenciesResponse200
+    GetV1SegmentsSegmentIdMembershipResult: TypeAlias = GetSegmentMembershipEmailOrId | GetSegmentMembershipIdOnly
+    GetV1SegmentsSegmentIdMembershipItem: TypeAlias = (
+        GetSegmentMembershipEmailOrIdIdentifiersItem | GetSegmentMembershipIdOnlyIdentifiersItem
+    )
+    GetV1SegmentsResult: TypeAlias = ListSegmentsResponse200
+    GetV1SegmentsItem: TypeAlias = ListSegmentsResponse200SegmentsItem
+    PostV1SendEmailResult: TypeAlias = SendEmailResponse200
+    PostV1SendPushResult: TypeAlias = SendPushResponse200
+    PostV1SendSmsResult: TypeAlias = SendSmsResponse200
+    PostV1CampaignsBroadcastIdTriggersResult: TypeAlias = TriggerBroadcastSegment
+    GetV1SenderIdentitiesSenderIdResult: TypeAlias = GetSenderResponse200
+    GetV1SenderIdentitiesSenderIdUsedByResult: TypeAlias = GetSenderUsageResponse200
+    GetV1SenderIdentitiesResult: TypeAlias = ListSendersResponse200
+    GetV1SenderIdentitiesItem: TypeAlias = ListSendersResponse200SenderIdentitiesItem
+    DeleteV1SnippetsSnippetNameResult: TypeAlias = None
+    GetV1SnippetsResult: TypeAlias = ListSnippetsResponse200
+    GetV1SnippetsItem: TypeAlias = ListSnippetsResponse200SnippetsItem
+    PutV1SnippetsResult: TypeAlias = UpdateSnippetsResponse200
+    GetV1SubscriptionTopicsResult: TypeAlias = GetTopicsResponse200
+    GetV1SubscriptionTopicsItem: TypeAlias = GetTopicsResponse200TopicsItem
+    GetV1TransactionalTransactionalIdResult: TypeAlias = GetTransactionalResponse200
+    GetV1TransactionalTransactionalIdLanguageLanguageResult: TypeAlias = GetTransactionalVariantResponse200
+    GetV1TransactionalTransactionalIdLanguageLanguageItem: TypeAlias = GetTransactionalVariantResponse200ContentItem
+    GetV1TransactionalResult: TypeAlias = ListTransactionalResponse200
+    GetV1TransactionalItem: TypeAlias = ListTransactionalResponse200MessagesItem
+    GetV1TransactionalTransactionalIdContentsResult: TypeAlias = ListTransactionalVariantsResponse200
+    GetV1TransactionalTransactionalIdContentsItem: TypeAlias = ListTransactionalVariantsResponse200ContentsItem
+    GetV1TransactionalTransactionalIdMetricsLinksResult: TypeAlias = TransactionalLinksResponse200
+    GetV1TransactionalTransactionalIdMetricsLinksItem: TypeAlias = Links
+    GetV1TransactionalTransactionalIdMessagesResult: TypeAlias = TransactionalMessagesResponse200
+    GetV1TransactionalTransactionalIdMessagesItem: TypeAlias = TransactionalMessagesResponse200MessagesItem
+    GetV1TransactionalTransactionalIdMetricsResult: TypeAlias = TransactionalMetricsResponse200
+    PutV1TransactionalTransactionalIdContentContentIdResult: TypeAlias = UpdateTransactionalResponse200
+    PutV1TransactionalTransactionalIdContentContentIdItem: TypeAlias = UpdateTransactionalResponse200ContentItem
+    PutV1TransactionalTransactionalIdLanguageLanguageResult: TypeAlias = UpdateTransactionalVariantResponse200
+    PutV1TransactionalTransactionalIdLanguageLanguageItem: TypeAlias = UpdateTransactionalVariantResponse200ContentItem
+    GetV1WorkspacesResult: TypeAlias = ListWorkspacesResponse200
+    GetV1WorkspacesItem: TypeAlias = ListWorkspacesResponse200WorkspacesItem
+
+GetV1ActivitiesTag = AsyncActivitiesResource
+GetV1BroadcastsBroadcastIdActionsActionIdMetricsLinksTag = AsyncBroadcastsResource
+GetV1BroadcastsBroadcastIdActionsActionIdMetricsTag = AsyncBroadcastsResource
+GetV1BroadcastsBroadcastIdActionsTag = AsyncBroadcastsResource
+GetV1CampaignsBroadcastIdTriggersTriggerIdErrorsTag = AsyncBroadcastsResource
+GetV1BroadcastsBroadcastIdMetricsLinksTag = AsyncBroadcastsResource
+GetV1BroadcastsBroadcastIdMessagesTag = AsyncBroadcastsResource
+GetV1BroadcastsBroadcastIdMetricsTag = AsyncBroadcastsResource
+GetV1CampaignsBroadcastIdTriggersTriggerIdTag = AsyncBroadcastsResource
+GetV1BroadcastsBroadcastIdTag = AsyncBroadcastsResource
+GetV1BroadcastsBroadcastIdActionsActionIdTag = AsyncBroadcastsResource
+GetV1BroadcastsBroadcastIdActionsActionIdLanguageLanguageTag = AsyncBroadcastsResource
+GetV1BroadcastsBroadcastIdTriggersTag = AsyncBroadcastsResource
+GetV1BroadcastsTag = AsyncBroadcastsResource
+PutV1BroadcastsBroadcastIdActionsActionIdTag = AsyncBroadcastsResource
+PutV1BroadcastsBroadcastIdActionsActionIdLanguageLanguageTag = AsyncBroadcastsResource
+GetV1CampaignsCampaignIdActionsActionIdMetricsLinksTag = AsyncCampaignsResource
+GetV1CampaignsCampaignIdActionsActionIdMetricsTag = AsyncCampaignsResource
+GetV1CampaignsCampaignIdJourneyMetricsTag = AsyncCampaignsResource
+GetV1CampaignsCampaignIdMetricsLinksTag = AsyncCampaignsResource
+GetV1CampaignsCampaignIdMetricsTag = AsyncCampaignsResource
+GetV1CampaignsCampaignIdActionsActionIdTag = AsyncCampaignsResource
+GetV1CampaignsCampaignIdActionsActionIdLanguageLanguageTag = AsyncCampaignsResource
+GetV1CampaignsCampaignIdMessagesTag = AsyncCampaignsResource
+GetV1CampaignsCampaignIdTag = AsyncCampaignsResource
+GetV1CampaignsCampaignIdActionsTag = AsyncCampaignsResource
+GetV1CampaignsTag = AsyncCampaignsResource
+PutV1CampaignsCampaignIdActionsActionIdTag = AsyncCampaignsResource
+PutV1CampaignsCampaignIdActionsActionIdLanguageLanguageTag = AsyncCampaignsResource
+PostV1CollectionsTag = AsyncCollectionsResource
+DeleteV1CollectionsCollectionIdTag = AsyncCollectionsResource
+GetV1CollectionsCollectionIdTag = AsyncCollectionsResource
+GetV1CollectionsCollectionIdContentTag = AsyncCollectionsResource
+GetV1CollectionsTag = AsyncCollectionsResource
+PutV1CollectionsCollectionIdTag = AsyncCollectionsResource
+PutV1CollectionsCollectionIdContentTag = AsyncCollectionsResource
+PostV1CustomersAttributesTag = AsyncCustomersResource
+GetV1CustomersTag = AsyncCustomersResource
+PostV1CustomersTag = AsyncCustomersResource
+GetV1CustomersCustomerIdActivitiesTag = AsyncCustomersResource
+GetV1CustomersCustomerIdAttributesTag = AsyncCustomersResource
+GetV1CustomersCustomerIdMessagesTag = AsyncCustomersResource
+GetV1CustomersCustomerIdRelationshipsTag = AsyncCustomersResource
+GetV1CustomersCustomerIdSegmentsTag = AsyncCustomersResource
+GetV1CustomersCustomerIdSubscriptionPreferencesTag = AsyncCustomersResource
+PostV1DataIndexAttributesTag = AsyncDataIndexResource
+PostV1DataIndexEventsTag = AsyncDataIndexResource
+DeleteV1EspSuppressionSuppressionTypeEmailAddressTag = AsyncEspSuppressionResource
+GetV1EspSearchSuppressionEmailAddressTag = AsyncEspSuppressionResource
+GetV1EspSuppressionSuppressionTypeTag = AsyncEspSuppressionResource
+PostV1EspSuppressionSuppressionTypeEmailAddressTag = AsyncEspSuppressionResource
+GetV1ExportsExportIdDownloadTag = AsyncExportsResource
+PostV1ExportsDeliveriesTag = AsyncExportsResource
+PostV1ExportsCustomersTag = AsyncExportsResource
+GetV1ExportsExportIdTag = AsyncExportsResource
+GetV1ExportsTag = AsyncExportsResource
+GetV1ImportsImportIdTag = AsyncImportsResource
+PostV1ImportsTag = AsyncImportsResource
+GetV1InfoIpAddressesTag = AsyncInfoResource
+GetV1MessagesMessageIdArchivedMessageTag = AsyncMessagesResource
+GetV1MessagesMessageIdTag = AsyncMessagesResource
+GetV1MessagesTag = AsyncMessagesResource
+DeleteV1NewslettersNewsletterIdTag = AsyncNewslettersResource
+GetV1NewslettersNewsletterIdMetricsLinksTag = AsyncNewslettersResource
+GetV1NewslettersNewsletterIdMetricsTag = AsyncNewslettersResource
+GetV1NewslettersNewsletterIdMessagesTag = AsyncNewslettersResource
+GetV1NewslettersNewsletterIdTestGroupsTag = AsyncNewslettersResource
+GetV1NewslettersNewsletterIdContentsContentIdTag = AsyncNewslettersResource
+GetV1NewslettersNewsletterIdLanguageLanguageTag = AsyncNewslettersResource
+GetV1NewslettersNewsletterIdTestGroupTestGroupIdLanguageLanguageTag = AsyncNewslettersResource
+GetV1NewslettersNewsletterIdTag = AsyncNewslettersResource
+GetV1NewslettersNewsletterIdContentsContentIdMetricsLinksTag = AsyncNewslettersResource
+GetV1NewslettersNewsletterIdContentsContentIdMetricsTag = AsyncNewslettersResource
+GetV1NewslettersNewsletterIdContentsTag = AsyncNewslettersResource
+GetV1NewslettersTag = AsyncNewslettersResource
+PutV1NewslettersNewsletterIdTestGroupTestGroupIdLanguageLanguageTag = AsyncNewslettersResource
+PutV1NewslettersNewsletterIdContentsContentIdTag = AsyncNewslettersResource
+PutV1NewslettersNewsletterIdLanguageLanguageTag = AsyncNewslettersResource
+GetV1ObjectsObjectTypeIdObjectIdAttributesTag = AsyncObjectsResource
+GetV1ObjectsObjectTypeIdObjectIdRelationshipsTag = AsyncObjectsResource
+GetV1ObjectTypesTag = AsyncObjectsResource
+PostV1ObjectsTag = AsyncObjectsResource
+PostV1ReportingWebhooksTag = AsyncReportingWebhooksResource
+DeleteV1ReportingWebhooksWebhookIdTag = AsyncReportingWebhooksResource
+GetV1ReportingWebhooksWebhookIdTag = AsyncReportingWebhooksResource
+GetV1ReportingWebhooksTag = AsyncReportingWebhooksResource
+PutV1ReportingWebhooksWebhookIdTag = AsyncReportingWebhooksResource
+PostV1SegmentsTag = AsyncSegmentsResource
+DeleteV1SegmentsSegmentIdTag = AsyncSegmentsResource
+GetV1SegmentsSegmentIdTag = AsyncSegmentsResource
+GetV1SegmentsSegmentIdCustomerCountTag = AsyncSegmentsResource
+GetV1SegmentsSegmentIdUsedByTag = AsyncSegmentsResource
+GetV1SegmentsSegmentIdMembershipTag = AsyncSegmentsResource
+GetV1SegmentsTag = AsyncSegmentsResource
+PostV1SendEmailTag = AsyncSendMessagesResource
+PostV1SendPushTag = AsyncSendMessagesResource
+PostV1SendSmsTag = AsyncSendMessagesResource
+PostV1CampaignsBroadcastIdTriggersTag = AsyncSendMessagesResource
+GetV1SenderIdentitiesSenderIdTag = AsyncSenderIdentitiesResource
+GetV1SenderIdentitiesSenderIdUsedByTag = AsyncSenderIdentitiesResource
+GetV1SenderIdentitiesTag = AsyncSenderIdentitiesResource
+DeleteV1SnippetsSnippetNameTag = AsyncSnippetsResource
+GetV1SnippetsTag = AsyncSnippetsResource
+PutV1SnippetsTag = AsyncSnippetsResource
+GetV1SubscriptionTopicsTag = AsyncSubscriptionCenterResource
+GetV1TransactionalTransactionalIdTag = AsyncTransactionalResource
+GetV1TransactionalTransactionalIdLanguageLanguageTag = AsyncTransactionalResource
+GetV1TransactionalTag = AsyncTransactionalResource
+GetV1TransactionalTransactionalIdContentsTag = AsyncTransactionalResource
+GetV1TransactionalTransactionalIdMetricsLinksTag = AsyncTransactionalResource
+GetV1TransactionalTransactionalIdMessagesTag = AsyncTransactionalResource
+GetV1TransactionalTransactionalIdMetricsTag = AsyncTransactionalResource
+PutV1TransactionalTransactionalIdContentContentIdTag = AsyncTransactionalResource
+PutV1TransactionalTransactionalIdLanguageLanguageTag = AsyncTransactionalResource
+GetV1WorkspacesTag = AsyncWorkspacesResource
 
 
 # What the façade's API classes find their tags in (aiocustomerio._base).

@@ -10,7 +10,7 @@ from aiocustomerio._base import NOT_GIVEN, SyncOperation, SyncResources, SyncTag
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import Literal
+    from typing import Literal, TypeAlias
 
     import httpx
     from typing_extensions import Unpack
@@ -433,6 +433,25 @@ class SyncPipelinesResources(SyncResources):
     def route(self, key: str) -> Any:
         """The operation of a route, ``"METHOD /path"`` as the spec spells it (what the sugar calls)."""
         return self._route(key)
+
+
+# By route, for the sugar: the result (and a listing's item) type and the tag class of each operation.
+if TYPE_CHECKING:
+    PostBatchResult: TypeAlias = None
+    PostPageResult: TypeAlias = None
+    PostScreenResult: TypeAlias = None
+    PostTrackResult: TypeAlias = None
+    PostGroupResult: TypeAlias = None
+    PostAliasResult: TypeAlias = None
+    PostIdentifyResult: TypeAlias = None
+
+PostBatchTag = SyncBatchOperationsResource
+PostPageTag = SyncEventsAndPageviewsResource
+PostScreenTag = SyncEventsAndPageviewsResource
+PostTrackTag = SyncEventsAndPageviewsResource
+PostGroupTag = SyncObjectsAndRelationshipsResource
+PostAliasTag = SyncPeopleResource
+PostIdentifyTag = SyncPeopleResource
 
 
 # What the façade's API classes find their tags in (aiocustomerio._base).

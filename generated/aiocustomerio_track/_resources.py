@@ -10,7 +10,7 @@ from aiocustomerio._base import NOT_GIVEN, AsyncOperation, AsyncResources, Async
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import Literal
+    from typing import Literal, TypeAlias
 
     import httpx
     from typing_extensions import Unpack
@@ -1063,6 +1063,47 @@ class AsyncTrackResources(AsyncResources):
     def route(self, key: str) -> Any:
         """The operation of a route, ``"METHOD /path"`` as the spec spells it (what the sugar calls)."""
         return self._route(key)
+
+
+# By route, for the sugar: the result (and a listing's item) type and the tag class of each operation.
+if TYPE_CHECKING:
+    PostApiV1FormsFormIdSubmitResult: TypeAlias = None
+    PutApiV1CustomersIdentifierDevicesResult: TypeAlias = None
+    DeleteApiV1CustomersIdentifierResult: TypeAlias = None
+    DeleteApiV1CustomersIdentifierDevicesDeviceIdResult: TypeAlias = None
+    PutApiV1CustomersIdentifierResult: TypeAlias = None
+    PostApiV1MergeCustomersResult: TypeAlias = None
+    PostApiV1CustomersIdentifierSuppressResult: TypeAlias = None
+    PostUnsubscribeDeliveryIdResult: TypeAlias = None
+    PostApiV1CustomersIdentifierUnsuppressResult: TypeAlias = None
+    PostApiV1MetricsResult: TypeAlias = None
+    PostApiV1PushEventsResult: TypeAlias = None
+    PostApiV1CustomersIdentifierEventsResult: TypeAlias = None
+    PostApiV1EventsResult: TypeAlias = None
+    GetApiV1AccountsRegionResult: TypeAlias = GetRegionResponse200
+    PostApiV1SegmentsSegmentIdAddCustomersResult: TypeAlias = None
+    PostApiV1SegmentsSegmentIdRemoveCustomersResult: TypeAlias = None
+    PostApiV2BatchResult: TypeAlias = None | BatchResponse207
+    PostApiV2EntityResult: TypeAlias = None
+
+PostApiV1FormsFormIdSubmitTag = AsyncFormsResource
+PutApiV1CustomersIdentifierDevicesTag = AsyncTrackCustomersResource
+DeleteApiV1CustomersIdentifierTag = AsyncTrackCustomersResource
+DeleteApiV1CustomersIdentifierDevicesDeviceIdTag = AsyncTrackCustomersResource
+PutApiV1CustomersIdentifierTag = AsyncTrackCustomersResource
+PostApiV1MergeCustomersTag = AsyncTrackCustomersResource
+PostApiV1CustomersIdentifierSuppressTag = AsyncTrackCustomersResource
+PostUnsubscribeDeliveryIdTag = AsyncTrackCustomersResource
+PostApiV1CustomersIdentifierUnsuppressTag = AsyncTrackCustomersResource
+PostApiV1MetricsTag = AsyncTrackEventsResource
+PostApiV1PushEventsTag = AsyncTrackEventsResource
+PostApiV1CustomersIdentifierEventsTag = AsyncTrackEventsResource
+PostApiV1EventsTag = AsyncTrackEventsResource
+GetApiV1AccountsRegionTag = AsyncTrackRegionResource
+PostApiV1SegmentsSegmentIdAddCustomersTag = AsyncTrackSegmentsResource
+PostApiV1SegmentsSegmentIdRemoveCustomersTag = AsyncTrackSegmentsResource
+PostApiV2BatchTag = AsyncTrackV2Resource
+PostApiV2EntityTag = AsyncTrackV2Resource
 
 
 # What the façade's API classes find their tags in (aiocustomerio._base).

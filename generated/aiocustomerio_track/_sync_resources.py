@@ -10,7 +10,7 @@ from aiocustomerio._base import NOT_GIVEN, SyncOperation, SyncResources, SyncTag
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import Literal
+    from typing import Literal, TypeAlias
 
     import httpx
     from typing_extensions import Unpack
@@ -1063,6 +1063,47 @@ class SyncTrackResources(SyncResources):
     def route(self, key: str) -> Any:
         """The operation of a route, ``"METHOD /path"`` as the spec spells it (what the sugar calls)."""
         return self._route(key)
+
+
+# By route, for the sugar: the result (and a listing's item) type and the tag class of each operation.
+if TYPE_CHECKING:
+    PostApiV1FormsFormIdSubmitResult: TypeAlias = None
+    PutApiV1CustomersIdentifierDevicesResult: TypeAlias = None
+    DeleteApiV1CustomersIdentifierResult: TypeAlias = None
+    DeleteApiV1CustomersIdentifierDevicesDeviceIdResult: TypeAlias = None
+    PutApiV1CustomersIdentifierResult: TypeAlias = None
+    PostApiV1MergeCustomersResult: TypeAlias = None
+    PostApiV1CustomersIdentifierSuppressResult: TypeAlias = None
+    PostUnsubscribeDeliveryIdResult: TypeAlias = None
+    PostApiV1CustomersIdentifierUnsuppressResult: TypeAlias = None
+    PostApiV1MetricsResult: TypeAlias = None
+    PostApiV1PushEventsResult: TypeAlias = None
+    PostApiV1CustomersIdentifierEventsResult: TypeAlias = None
+    PostApiV1EventsResult: TypeAlias = None
+    GetApiV1AccountsRegionResult: TypeAlias = GetRegionResponse200
+    PostApiV1SegmentsSegmentIdAddCustomersResult: TypeAlias = None
+    PostApiV1SegmentsSegmentIdRemoveCustomersResult: TypeAlias = None
+    PostApiV2BatchResult: TypeAlias = None | BatchResponse207
+    PostApiV2EntityResult: TypeAlias = None
+
+PostApiV1FormsFormIdSubmitTag = SyncFormsResource
+PutApiV1CustomersIdentifierDevicesTag = SyncTrackCustomersResource
+DeleteApiV1CustomersIdentifierTag = SyncTrackCustomersResource
+DeleteApiV1CustomersIdentifierDevicesDeviceIdTag = SyncTrackCustomersResource
+PutApiV1CustomersIdentifierTag = SyncTrackCustomersResource
+PostApiV1MergeCustomersTag = SyncTrackCustomersResource
+PostApiV1CustomersIdentifierSuppressTag = SyncTrackCustomersResource
+PostUnsubscribeDeliveryIdTag = SyncTrackCustomersResource
+PostApiV1CustomersIdentifierUnsuppressTag = SyncTrackCustomersResource
+PostApiV1MetricsTag = SyncTrackEventsResource
+PostApiV1PushEventsTag = SyncTrackEventsResource
+PostApiV1CustomersIdentifierEventsTag = SyncTrackEventsResource
+PostApiV1EventsTag = SyncTrackEventsResource
+GetApiV1AccountsRegionTag = SyncTrackRegionResource
+PostApiV1SegmentsSegmentIdAddCustomersTag = SyncTrackSegmentsResource
+PostApiV1SegmentsSegmentIdRemoveCustomersTag = SyncTrackSegmentsResource
+PostApiV2BatchTag = SyncTrackV2Resource
+PostApiV2EntityTag = SyncTrackV2Resource
 
 
 # What the façade's API classes find their tags in (aiocustomerio._base).

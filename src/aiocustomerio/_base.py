@@ -366,9 +366,10 @@ class _Slot(Generic[T]):
 class _ExtendedTag:
     """A generated tag with handwritten methods mixed in (``cio.app.customers.search``), built on first use."""
 
-    def __init__(self, mixin: type, module: str | None) -> None:
+    def __init__(self, mixin: type, module: str | None, route: str | None = None) -> None:
         self.mixin = mixin
         self.module = module
+        self.route = route
         self.name = ""
         # Per root module: the async API and its sync twin extend their own generated tag with the same mixin.
         self.built: dict[str, type] = {}
@@ -382,18 +383,21 @@ class _ExtendedTag:
         module = self.module or obj._module
         built = self.built.get(module)
         if built is None:
-            base = getattr(obj._api.root_class(module), self.name).factory
+            # By route when given: the tag keeps its attribute name here when a regenerated spec renames it.
+            tag_name = obj._api.by_route()[self.route].tag if self.route else self.name
+            base = getattr(obj._api.root_class(module), tag_name).factory
             built = self.built[module] = type(base.__name__, (self.mixin, base), {"__doc__": self.mixin.__doc__})
         value = obj.__dict__[self.name] = built(obj._api)
         return value
 
 
-def extend_tag(mixin: type, module: str | None = None) -> Any:
+def extend_tag(mixin: type, module: str | None = None, *, route: str | None = None) -> Any:
     """``customers = extend_tag(CustomersSearch)``: the generated ``customers`` tag plus the mixin's methods.
 
     ``module``: the generated module whose tag is extended; by default the owner's (``_resources`` for an async
-    API, ``_sync_resources`` for its sync twin)."""
-    return _ExtendedTag(mixin, module)
+    API, ``_sync_resources`` for its sync twin). ``route``: extend the tag holding that operation, whatever the spec
+    calls it, instead of the one named like the attribute."""
+    return _ExtendedTag(mixin, module, route)
 
 
 def operation(factory: type[T]) -> _Slot[T]:

@@ -13,9 +13,8 @@ from ._ids import stamp_track_event
 from .errors import InvalidArgumentError
 
 if TYPE_CHECKING:
-    from aiocustomerio_track._resources import AsyncTrackRawResources
+    from aiocustomerio_track._resources import AsyncTrackRawResources, PostApiV2BatchResult
     from aiocustomerio_track._resources import AsyncTrackResources as _Resources
-    from aiocustomerio_track.models.batch_response_207 import BatchResponse207
     from typing_extensions import Unpack
 
     from ._base import AsyncRawCall, RequestOptions
@@ -174,7 +173,7 @@ class TrackAPI(_Resources):
 
     async def batch(
         self, entities: Sequence[Mapping[str, Any]], **options: Unpack[RequestOptions]
-    ) -> BatchResponse207 | None:
+    ) -> PostApiV2BatchResult:
         """Send up to 500 KB of Track v2 entities in one request; each entity may be at most 32 KB.
 
         The answer is ``None`` when every entity was accepted, else the 207 listing the ones refused.

@@ -38,6 +38,12 @@ def wire() -> Wire:
     return Wire()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "generated_names: calls generated operations by name (the rename test deselects these)"
+    )
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # Every test of the façade runs against both clients, unless it is about asyncio itself (async_only).
     parametrize_clients(metafunc, frozenset({"cio", "_client"}))

@@ -77,6 +77,7 @@ async def test_lists_and_metrics(cio: CustomerIO, wire: Wire) -> None:
     assert wire.last.url.path == "/v1/segments"
 
 
+@pytest.mark.generated_names
 async def test_get_person_attributes_positional(cio: CustomerIO, wire: Wire) -> None:
     wire.responder = lambda r: httpx.Response(200, json={"customer": {"id": "user_1", "attributes": {"a": "1"}}})
     result = await cio.app.customers.get_person_attributes("user_1", id_type="id")
@@ -116,6 +117,7 @@ async def test_search_max_items_stops_early(cio: CustomerIO, wire: Wire) -> None
     assert len(wire.requests) == 2
 
 
+@pytest.mark.generated_names
 async def test_derived_paginator_for_activities(cio: CustomerIO, wire: Wire) -> None:
     def pages(request: httpx.Request) -> httpx.Response:
         start = request.url.params.get("start")
@@ -127,6 +129,7 @@ async def test_derived_paginator_for_activities(cio: CustomerIO, wire: Wire) -> 
     assert [a.id for a in items] == ["None-1", "b-1", "c-1"]
 
 
+@pytest.mark.generated_names
 async def test_a_value_the_spec_does_not_list_yet_still_parses(cio: CustomerIO, wire: Wire) -> None:
     # Response enums are open strings (codegen rule open-response-enums): new values must not break answers.
     wire.responder = lambda r: httpx.Response(200, json={"activities": [{"type": "brand_new_type"}], "next": ""})
@@ -134,6 +137,7 @@ async def test_a_value_the_spec_does_not_list_yet_still_parses(cio: CustomerIO, 
     assert page.activities[0].type_ == "brand_new_type"
 
 
+@pytest.mark.generated_names
 async def test_a_response_that_breaks_the_model_is_a_clear_error(cio: CustomerIO, wire: Wire) -> None:
     broken = {"identifiers": [{"id": "u1"}], "ids": ["u1"], "next": ""}  # identifiers require email and cio_id
     wire.responder = lambda r: httpx.Response(200, json=broken)
@@ -142,6 +146,7 @@ async def test_a_response_that_breaks_the_model_is_a_clear_error(cio: CustomerIO
     assert info.value.response.json() == broken
 
 
+@pytest.mark.generated_names
 async def test_with_raw_response(cio: CustomerIO, wire: Wire) -> None:
     wire.responder = lambda r: httpx.Response(200, json={"campaigns": []}, headers={"x-request-id": "r1"})
     raw = await cio.app.campaigns.list_campaigns.with_raw_response()
@@ -149,6 +154,7 @@ async def test_with_raw_response(cio: CustomerIO, wire: Wire) -> None:
     assert raw.headers["x-request-id"] == "r1" and raw.json() == {"campaigns": []}
 
 
+@pytest.mark.generated_names
 async def test_a_list_without_cursor_iterates_its_one_page(cio: CustomerIO, wire: Wire) -> None:
     wire.responder = lambda r: httpx.Response(200, json={"campaigns": [{"id": 1, "name": "A"}, {"id": 2, "name": "B"}]})
     names = [c.name async for c in cio.app.campaigns.list_campaigns.paginate()]
@@ -156,6 +162,7 @@ async def test_a_list_without_cursor_iterates_its_one_page(cio: CustomerIO, wire
     assert [c.id async for c in cio.app.campaigns.list_campaigns.paginate(max_items=1)] == [1]
 
 
+@pytest.mark.generated_names
 async def test_raw_responses_for_sugar_and_derived_calls(cio: CustomerIO, wire: Wire) -> None:
     wire.responder = lambda r: httpx.Response(200, json={"delivery_id": "d1"}, headers={"x-request-id": "r9"})
     raw = await cio.app.with_raw_response.send_email(

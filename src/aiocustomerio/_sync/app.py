@@ -14,27 +14,29 @@ from .._encode import without_none
 from ..errors import InvalidArgumentError
 
 if TYPE_CHECKING:
-    from aiocustomerio_app._sync_resources import SyncAppRawResources, SyncCustomersResource
-    from aiocustomerio_app._sync_resources import SyncAppResources as _Resources
-    from aiocustomerio_app.models.get_people_filter_response_200 import GetPeopleFilterResponse200
-    from aiocustomerio_app.models.get_people_filter_response_200_identifiers_item import (
-        GetPeopleFilterResponse200IdentifiersItem,
+    # Types by route, not by generated class name: an operationId or tag rename in a regenerated spec changes the
+    # generated names, and these aliases follow it (codegen/emit_resources.py).
+    from aiocustomerio_app._sync_resources import (
+        GetV1CampaignsCampaignIdMetricsResult,
+        GetV1CampaignsResult,
+        GetV1CustomersCustomerIdAttributesResult,
+        GetV1SegmentsResult,
+        PostV1CampaignsBroadcastIdTriggersResult,
+        PostV1CustomersItem,
+        PostV1CustomersResult,
+        PostV1CustomersTag,
+        PostV1SendEmailResult,
+        PostV1SendPushResult,
+        PostV1SendSmsResult,
+        SyncAppRawResources,
     )
-    from aiocustomerio_app.models.get_person_attributes_response_200 import GetPersonAttributesResponse200
-    from aiocustomerio_app.models.list_campaigns_response_200 import ListCampaignsResponse200
-    from aiocustomerio_app.models.list_segments_response_200 import ListSegmentsResponse200
-    from aiocustomerio_app.models.send_email_response_200 import SendEmailResponse200
-    from aiocustomerio_app.models.send_push_response_200 import SendPushResponse200
-    from aiocustomerio_app.models.send_sms_response_200 import SendSmsResponse200
-    from aiocustomerio_app.models.trigger_broadcast_segment import TriggerBroadcastSegment
-    from aiocustomerio_app.models.version_1_deprecated import Version1Deprecated
-    from aiocustomerio_app.models.version_2_recommended import Version2Recommended
+    from aiocustomerio_app._sync_resources import SyncAppResources as _Resources
     from typing_extensions import Unpack
 
     from .._base import RequestOptions, SyncRawCall
     from .._pagination import SyncPaginator
 
-    People = SyncPaginator[GetPeopleFilterResponse200IdentifiersItem, GetPeopleFilterResponse200]
+    People = SyncPaginator[PostV1CustomersItem, PostV1CustomersResult]
 else:
     _Resources = SyncResources
 
@@ -81,7 +83,7 @@ class CustomersSearch:
 
 if TYPE_CHECKING:
 
-    class CustomersTag(CustomersSearch, SyncCustomersResource):
+    class CustomersTag(CustomersSearch, PostV1CustomersTag):
         """For type checkers: the generated customer operations plus the handwritten ``search``."""
 
 
@@ -112,11 +114,11 @@ class SyncAppAPI(_Resources):
     if TYPE_CHECKING:
         customers: CustomersTag
     else:
-        customers = extend_tag(CustomersSearch)
+        customers = extend_tag(CustomersSearch, route=routes.SEARCH_PEOPLE)
 
     def get_person_attributes(
         self, customer_id: str | int, *, id_type: IdType | None = None, **options: Unpack[RequestOptions]
-    ) -> GetPersonAttributesResponse200:
+    ) -> GetV1CustomersCustomerIdAttributesResult:
         """A person's attributes; ``id_type`` says what ``customer_id`` is (``id``, ``email`` or ``cio_id``)."""
         op = self.route(routes.PERSON_ATTRIBUTES)
         if id_type is None:
@@ -134,7 +136,7 @@ class SyncAppAPI(_Resources):
         """People matching a filter, across every page (the same as ``cio.app.customers.search``)."""
         return search_people(self, filter, limit=limit, max_items=max_items, options=options)
 
-    def list_campaigns(self, **options: Unpack[RequestOptions]) -> ListCampaignsResponse200:
+    def list_campaigns(self, **options: Unpack[RequestOptions]) -> GetV1CampaignsResult:
         return self.route(routes.LIST_CAMPAIGNS)(**options)
 
     def campaign_metrics(
@@ -147,14 +149,14 @@ class SyncAppAPI(_Resources):
         res: Resolution | None = None,
         type: Channel | None = None,
         **options: Unpack[RequestOptions],
-    ) -> Version2Recommended | Version1Deprecated:
+    ) -> GetV1CampaignsCampaignIdMetricsResult:
         """Metrics of a campaign; ``version="2"`` is Customer.io's current metrics format."""
         if options:
             check_sugar("app", SyncAppAPI.campaign_metrics, options)
         query = without_none({"period": period, "steps": steps, "res": res, "type_": type})
         return self.route(routes.CAMPAIGN_METRICS)(campaign_id, version=version, **query, **options)
 
-    def list_segments(self, **options: Unpack[RequestOptions]) -> ListSegmentsResponse200:
+    def list_segments(self, **options: Unpack[RequestOptions]) -> GetV1SegmentsResult:
         return self.route(routes.LIST_SEGMENTS)(**options)
 
     def trigger_broadcast(
@@ -171,7 +173,7 @@ class SyncAppAPI(_Resources):
         email_ignore_missing: bool | None = None,
         email_add_duplicates: bool | None = None,
         **options: Unpack[RequestOptions],
-    ) -> TriggerBroadcastSegment:
+    ) -> PostV1CampaignsBroadcastIdTriggersResult:
         """Trigger an API-triggered broadcast for exactly one audience (or none: the broadcast's own segment).
 
         Customer.io allows one audience per trigger; giving several is refused here, before anything is sent.
@@ -226,7 +228,7 @@ class SyncAppAPI(_Resources):
         disable_css_preprocessing: bool | None = None,
         tracked: bool | None = None,
         **options: Unpack[RequestOptions],
-    ) -> SendEmailResponse200:
+    ) -> PostV1SendEmailResult:
         """Send a transactional email, from a template (``transactional_message_id``) or from ``subject``/``body``.
 
         ``from_`` is sent as ``from`` (a Python keyword). Unsafe: not resent once it may have reached Customer.io
@@ -283,7 +285,7 @@ class SyncAppAPI(_Resources):
         send_to_unsubscribed: bool | None = None,
         queue_draft: bool | None = None,
         **options: Unpack[RequestOptions],
-    ) -> SendPushResponse200:
+    ) -> PostV1SendPushResult:
         """Send a transactional push notification. Unsafe: not resent once it may have reached Customer.io."""
         if options:
             check_sugar("app", SyncAppAPI.send_push, options)
@@ -322,7 +324,7 @@ class SyncAppAPI(_Resources):
         send_to_unsubscribed: bool | None = None,
         queue_draft: bool | None = None,
         **options: Unpack[RequestOptions],
-    ) -> SendSmsResponse200:
+    ) -> PostV1SendSmsResult:
         """Send a transactional SMS. Unsafe: not resent once it may have reached Customer.io."""
         if options:
             check_sugar("app", SyncAppAPI.send_sms, options)

@@ -15,9 +15,8 @@ from .._ids import stamp_track_event
 from ..errors import InvalidArgumentError
 
 if TYPE_CHECKING:
-    from aiocustomerio_track._sync_resources import SyncTrackRawResources
+    from aiocustomerio_track._sync_resources import PostApiV2BatchResult, SyncTrackRawResources
     from aiocustomerio_track._sync_resources import SyncTrackResources as _Resources
-    from aiocustomerio_track.models.batch_response_207 import BatchResponse207
     from typing_extensions import Unpack
 
     from .._base import RequestOptions, SyncRawCall
@@ -174,9 +173,7 @@ class SyncTrackAPI(_Resources):
         """Send one Track v2 entity (person or object, any action); events get a dedup ``id`` when they lack one."""
         return self.route(routes.ENTITY)(body=stamp_track_event(dict(entity)), **options)
 
-    def batch(
-        self, entities: Sequence[Mapping[str, Any]], **options: Unpack[RequestOptions]
-    ) -> BatchResponse207 | None:
+    def batch(self, entities: Sequence[Mapping[str, Any]], **options: Unpack[RequestOptions]) -> PostApiV2BatchResult:
         """Send up to 500 KB of Track v2 entities in one request; each entity may be at most 32 KB.
 
         The answer is ``None`` when every entity was accepted, else the 207 listing the ones refused.
