@@ -8,6 +8,8 @@ environment only. Each event is a realistic Track v2 event of about 340 bytes. O
 
 - ingestor:        `await ing.event(...)` per event (dict built by the caller, ULID id, encoding, batching, posting)
 - ingestor-put:    `ing.put_nowait(entity)` with the caller's dict, awaiting only when the queue is full
+- ingestor-producers: 64 producer tasks each awaiting `event(...)`, as a web backend's handlers would (the queue
+                   fills: room is handed to waiting producers as batches settle)
 - ingestor-tls:    the ingestor row over HTTPS
 - facade:          `await cio.track.event(...)` per event through the façade (one HTTP request each), 64 tasks
 - facade-tls:      the same over HTTPS, next to the peers' one-request-per-event rows
@@ -206,20 +208,24 @@ async def run_spool_many(base_url: str, events: int) -> int:
     return events
 
 
-async def run_spool_producers(base_url: str, events: int) -> int:
+async def run_producers(base_url: str, events: int, spool: str | None = None) -> int:
     from aiocustomerio.ingest import Ingestor
 
     producers = 64
-    with tempfile.TemporaryDirectory() as tmp:
-        async with client(base_url) as http, Ingestor(http, spool=os.path.join(tmp, "spool.db")) as ing:
+    async with client(base_url) as http, Ingestor(http, spool=spool) as ing:
 
-            async def produce(offset: int) -> None:
-                for i in range(offset, events, producers):
-                    await ing.event(f"user_{i}", "order_completed", attributes(i), timestamp=1700000000 + i)
+        async def produce(offset: int) -> None:
+            for i in range(offset, events, producers):
+                await ing.event(f"user_{i}", "order_completed", attributes(i), timestamp=1700000000 + i)
 
-            await asyncio.gather(*(produce(p) for p in range(producers)))
-        assert ing.report.delivered == events, ing.report.summary()
+        await asyncio.gather(*(produce(p) for p in range(producers)))
+    assert ing.report.delivered == events, ing.report.summary()
     return events
+
+
+async def run_spool_producers(base_url: str, events: int) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        return await run_producers(base_url, events, os.path.join(tmp, "spool.db"))
 
 
 async def run_spool_put(base_url: str, events: int) -> int:
@@ -280,6 +286,7 @@ class Row:
 SCENARIOS: dict[str, Row] = {
     "ingestor": Row("(a) ingestor, await event() per event", run_ingestor, "batched"),
     "ingestor-put": Row("(a') ingestor, put_nowait(dict)", run_ingestor_put, "batched"),
+    "ingestor-producers": Row("(a''') ingestor, 64 producers awaiting event()", run_producers, "batched"),
     "pipelines": Row("(a'') ingestor, Pipelines track()", run_pipelines_ingestor, "batched"),
     "ingestor-faults": Row(
         "(e) ingestor under faults: 15% failed requests, 1% bad items", run_ingestor_faults, "batched", faults=True
