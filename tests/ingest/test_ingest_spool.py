@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from aiocustomerio.errors import InvalidArgumentError
 from aiocustomerio.ingest import Ingestor, RecoveryInProgress
 from tests.support.batch_server import BatchServer, Faults
 
@@ -78,6 +79,19 @@ async def test_next_run_delivers_leftovers_first(server: BatchServer, client: Cl
     order = [item["id"] for _, _, body in server.bodies for item in json.loads(body)["batch"]]
     assert order == [f"l{i}" for i in range(30)] + ["fresh"]
     assert spooled(spool) == []
+
+
+@pytest.mark.parametrize("key", ["seq", "api"])
+async def test_a_checkpoint_cannot_take_the_spools_own_keys(client: ClientFactory, tmp_path: Path, key: str) -> None:
+    # The spool keeps its API and top sequence number under these keys: a checkpoint named so overwrote them (a
+    # "seq" that is not a number made the spool unopenable).
+    spool = tmp_path / "spool.db"
+    async with Ingestor(client(), spool=spool) as ing:
+        with pytest.raises(InvalidArgumentError, match=f"checkpoint key '{key}' is reserved"):
+            await ing.put_many([raw_event("c1")], checkpoint=(key, "abc"))
+        await ing.put_many([raw_event("c2")], checkpoint=("cursor", "1"))
+    async with Ingestor(client(), spool=spool) as again:
+        assert again.checkpoint("cursor") == "1"
 
 
 async def test_a_spool_belongs_to_one_api(client: ClientFactory, tmp_path: Path) -> None:

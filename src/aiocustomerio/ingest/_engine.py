@@ -30,12 +30,13 @@ from typing import TypeVar
 import httpx
 
 from .._retry import RetryPolicy
+from ..errors import InvalidArgumentError
 from ._delivery import ENVELOPE_BYTES, ISOLATION_BUDGET, Delivery
 from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
 from ._queue import Lanes, Room, Row
 from ._report import IngestReport
 from ._sender import Sender
-from ._spool import Spool
+from ._spool import RESERVED_META, Spool
 from ._types import (
     ErrorCallback,
     IngestorClosed,
@@ -298,6 +299,11 @@ class Engine:
         `checkpoint=(key, fn)` stores `fn(n)` with every part, `n` being the items of this call accepted with it.
         """
         self._started()
+        if checkpoint is not None and checkpoint[0] in RESERVED_META:
+            raise InvalidArgumentError(
+                f"checkpoint key {checkpoint[0]!r} is reserved by the spool ({', '.join(sorted(RESERVED_META))}): "
+                "choose another name"
+            )
         iterator = iter(items)
         head: object = next(iterator, _END)
         size = min(PART, self._room.limit)

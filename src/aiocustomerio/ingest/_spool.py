@@ -59,6 +59,8 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS holder (one INTEGER PRIMARY KEY CHECK (one = 1), text TEXT NOT NULL)",
 )
+# Meta keys the spool keeps for itself (its API and the top sequence number): a checkpoint may not use them.
+RESERVED_META = frozenset({"api", "seq"})
 _UPSERT_META = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value"
 # How long a failing commit is retried (about 3 s in all) before the spool is declared broken.
 COMMIT_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
