@@ -55,10 +55,11 @@ async def test_a_sigkilled_worker_is_resumed_by_a_rerun_nothing_lost_nothing_dup
     data = tmp_path / "events.jsonl"
     count = 30_000
     data.write_text("\n".join(event(i, with_id=False) for i in range(count)) + "\n")
-    # Slow answers keep the victim's range from being all delivered before the kill lands: the test needs it
-    # killed mid-range (0.2 s was not enough once the per-event path got faster; each worker now takes >= 2 s).
+    # The victim must be killed mid-range. The server counts lines as they arrive, and a worker with room for its
+    # whole range had it all on the wire before the first (slow) answer: a queue of 2,000 and 1 s answers keep each
+    # worker's 10,000 lines from arriving in under ~5 s.
     server.faults.p_slow, server.faults.slow_seconds = 1.0, 1.0
-    run = await start_cli(server, str(data), "--workers", "3", "--no-progress")
+    run = await start_cli(server, str(data), "--workers", "3", "--no-progress", "--max-queue", "2000")
     await until(lambda: len(_pids(run.err)) == 3 and len(server.received) >= 4000)
     victim = _pids(run.err)[2]
     os.kill(victim, signal.SIGKILL)
