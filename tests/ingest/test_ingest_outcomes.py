@@ -7,8 +7,9 @@ import asyncio
 import gc
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -231,8 +232,9 @@ async def test_an_answer_whose_body_cannot_be_decoded_is_retried_not_a_halt() ->
 # -- order of one person's updates ------------------------------------------------------------------------------
 
 
-async def test_a_retried_update_never_lands_after_a_newer_one_for_the_same_person() -> None:
-    state: dict[str, object] = {}
+def first_attempt_slow_then_503(state: dict[object, object], key: Callable[[Any], object]) -> Recorder:
+    """An endpoint whose first request is slow and then fails (503); later ones land: `state[key(identifiers)]` is
+    each item's attributes, so the last update to land per person is what `state` holds."""
     calls = 0
 
     async def answer(items: list[dict[str, object]]) -> httpx.Response:
@@ -242,10 +244,15 @@ async def test_a_retried_update_never_lands_after_a_newer_one_for_the_same_perso
             await asyncio.sleep(0.05)  # the older update's first attempt is slow, then fails
             return httpx.Response(503)
         for item in items:
-            state[json.dumps(item["identifiers"])] = item["attributes"]
+            state[key(item["identifiers"])] = item["attributes"]
         return httpx.Response(200, json={})
 
-    server = Recorder(answer)
+    return Recorder(answer)
+
+
+async def test_a_retried_update_never_lands_after_a_newer_one_for_the_same_person() -> None:
+    state: dict[object, object] = {}
+    server = first_attempt_slow_then_503(state, json.dumps)
     async with server.client() as http, Ingestor(http, max_batch_items=1, concurrency=4, max_wait=0.0, **FAST) as ing:
         await ing.identify("u1", plan="old")
         await ing.identify("u1", plan="new")
@@ -256,19 +263,7 @@ async def test_a_retried_update_never_lands_after_a_newer_one_for_the_same_perso
 async def test_one_persons_updates_keep_order_however_the_items_identify_them() -> None:
     # A raw entity naming the person by id and email, then the id alone: one person, so one lane, in order.
     state: dict[object, object] = {}
-    calls = 0
-
-    async def answer(items: list[dict[str, object]]) -> httpx.Response:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            await asyncio.sleep(0.05)  # the older update's first attempt is slow, then fails
-            return httpx.Response(503)
-        for item in items:
-            state[item["identifiers"]["id"]] = item["attributes"]  # type: ignore[index]
-        return httpx.Response(200, json={})
-
-    server = Recorder(answer)
+    server = first_attempt_slow_then_503(state, lambda identifiers: identifiers["id"])
     async with server.client() as http, Ingestor(http, max_batch_items=1, concurrency=8, max_wait=0.0, **FAST) as ing:
         older = {"id": "u1", "email": "u1@example.com"}
         await ing.put({"type": "person", "identifiers": older, "action": "identify", "attributes": {"plan": "old"}})

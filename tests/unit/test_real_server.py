@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -213,17 +214,24 @@ def sync_client(base_url: str, sleeps: Sleeps, retry: RetryPolicy) -> httpx.Clie
 STACKS = ["async-httpx", "async-aiohttp", "sync"]
 
 
+async def send_on(
+    stack: str, server: Server, sleeps: Sleeps, retry: RetryPolicy, method: str, path: str, **kw: Any
+) -> None:
+    """One request through the async stack on `stack`'s transport, or through the sync client (in a thread)."""
+    if stack.startswith("async-"):
+        async with client("app", server.url, AppAuth("k"), stack[6:], sleeps, retry) as http:
+            await http.request(method, path, **kw)
+    else:
+        with sync_client(server.url, sleeps, retry) as blocking:
+            await asyncio.to_thread(blocking.request, method, path, **kw)
+
+
 @pytest.mark.parametrize("stack", STACKS)
 async def test_a_2xx_whose_body_breaks_off_is_retried_when_safe(server: Server, stack: str) -> None:
     """The body is part of the answer: a 200 cut short is a transport failure of the stack, retried like one."""
     sleeps, retry = Sleeps(), RetryPolicy(max_retries=2)
     with pytest.raises(APITransportError) as info:
-        if stack.startswith("async-"):
-            async with client("app", server.url, AppAuth("k"), stack[6:], sleeps, retry) as http:
-                await http.get("/short/campaigns")
-        else:
-            with sync_client(server.url, sleeps, retry) as blocking:
-                await asyncio.to_thread(blocking.get, "/short/campaigns")
+        await send_on(stack, server, sleeps, retry, "GET", "/short/campaigns")
     assert server.seen["/short/campaigns"] == 3 == info.value.attempts and len(sleeps.delays) == 2
     assert isinstance(info.value.cause, (httpx.RemoteProtocolError, httpx.ReadError))
     assert info.value.status == 200 and "200" in str(info.value)
@@ -234,14 +242,8 @@ async def test_an_unsafe_2xx_whose_body_breaks_off_is_not_resent(server: Server,
     """A send answered 200 was processed, body or not: raised typed after one request, never repeated."""
     sleeps, retry = Sleeps(), RetryPolicy(max_retries=2)
     with pytest.raises(APITransportError) as info:
-        if stack.startswith("async-"):
-            async with client("app", server.url, AppAuth("k"), stack[6:], sleeps, retry) as http:
-                await http.post("/short/send/email", json={"to": "a@example.com"}, extensions=UNSAFE)
-        else:
-            with sync_client(server.url, sleeps, retry) as blocking:
-                await asyncio.to_thread(
-                    blocking.post, "/short/send/email", json={"to": "a@example.com"}, extensions=UNSAFE
-                )
+        email = {"to": "a@example.com"}
+        await send_on(stack, server, sleeps, retry, "POST", "/short/send/email", json=email, extensions=UNSAFE)
     assert server.seen["/short/send/email"] == 1 == info.value.attempts and sleeps.delays == []
     assert info.value.status == 200
 
