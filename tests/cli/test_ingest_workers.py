@@ -22,6 +22,11 @@ def _pids(err: str) -> dict[int, int]:
     return {int(i): int(pid) for i, pid in re.findall(r"^worker (\d+): pid (\d+)", err, re.MULTILINE)}
 
 
+def _cmdline(pid: int) -> list[bytes]:
+    with open(f"/proc/{pid}/cmdline", "rb") as file:
+        return file.read().split(b"\0")
+
+
 def _spooled(path: Path) -> int:
     """Rows a worker's spool holds (0 while the worker has not created it yet); safe while the worker writes."""
     try:
@@ -117,3 +122,27 @@ async def test_workers_share_one_budget_through_redis(
     assert code == 0, run.err
     assert seen and all(key.endswith(":track}") for key in seen), seen
     assert server.ids == {f"f{i}" for i in range(900)} and server.requests >= 45
+
+
+@pytest.mark.parametrize("flag", ["--api-key", "--api-k"])  # argparse accepts an unambiguous abbreviation
+async def test_a_key_given_on_the_command_line_is_not_on_any_workers_command_line(
+    server: BatchServer, tmp_path: Path, flag: str
+) -> None:
+    # Any user of the machine can read a process's command line (ps, /proc/PID/cmdline), only its owner the
+    # environment: the coordinator hands each worker the key through the environment. The environment's own key is
+    # wrong, so the lines only arrive if the workers got the flag's.
+    data = tmp_path / "events.jsonl"
+    data.write_text("\n".join(event(i) for i in range(3000)) + "\n")
+    server.stall()
+    run = await start_cli(
+        server, str(data), "--workers", "2", "--no-progress", f"{flag}=key", CUSTOMERIO_TRACK_API_KEY="wrong"
+    )
+    await until(lambda: len(_pids(run.err)) == 2)
+    for pid in _pids(run.err).values():
+        words = _cmdline(pid)
+        assert b"key" not in words and not any(word.endswith(b"=key") for word in words), words
+        assert b"--worker" in words
+    server.unstall()
+    code = await run.wait(timeout=60)
+    assert code == 0, run.err
+    assert server.ids == {f"f{i}" for i in range(3000)}

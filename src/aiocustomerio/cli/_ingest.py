@@ -327,7 +327,12 @@ def parser() -> argparse.ArgumentParser:
     cmd.add_argument(
         "--workers", type=int, default=1, help="split the file into N byte ranges, one process each (default 1)"
     )
-    cmd.add_argument("--redis", metavar="URL", help="share one rate budget across the workers through Redis")
+    cmd.add_argument(
+        "--redis",
+        metavar="URL",
+        default=os.environ.get("AIOCUSTOMERIO_REDIS_URL") or None,
+        help="share one rate budget across the workers through Redis (default: $AIOCUSTOMERIO_REDIS_URL)",
+    )
     cmd.add_argument(
         "--rate", type=float, help="batch requests per second for the whole job (default: the API's published limit)"
     )

@@ -67,8 +67,26 @@ def ranges(args: argparse.Namespace, say: Any) -> list[tuple[int, int]]:
     return split
 
 
-def _child_argv(argv: list[str], child: Child, count: int) -> list[str]:
-    # The worker runs this same command line with its range, without --workers, reporting in JSON lines.
+# Flags whose values are secrets (API keys; a Redis URL may hold a password), and the environment variable each
+# worker reads the value from instead. Any process's command line is world-readable (`ps`, /proc/PID/cmdline), its
+# environment only by its owner: N workers must not show N more copies of the key to every user of the machine.
+SECRET_FLAGS = {
+    "api_key": "CUSTOMERIO_TRACK_API_KEY",
+    "app_api_key": "CUSTOMERIO_APP_API_KEY",
+    "cdp_api_key": "CUSTOMERIO_CDP_API_KEY",
+    "redis": "AIOCUSTOMERIO_REDIS_URL",
+}
+
+
+def _secrets(args: argparse.Namespace) -> dict[str, str]:
+    """The secret values given on the command line, by the variable that passes each to the workers."""
+    return {env: value for name, env in SECRET_FLAGS.items() if (value := getattr(args, name, None))}
+
+
+def _child_argv(argv: list[str], child: Child, count: int, secrets: frozenset[str] = frozenset()) -> list[str]:
+    # The worker runs this same command line with its range, without --workers, reporting in JSON lines, and
+    # without the secrets' values. They are matched by value, not by flag name, so an abbreviated flag argparse
+    # accepted (`--api-k KEY`, `--cdp=KEY`) is dropped as surely as the full one.
     out: list[str] = []
     skip = False
     for word in argv:
@@ -79,6 +97,12 @@ def _child_argv(argv: list[str], child: Child, count: int) -> list[str]:
             skip = True
             continue
         if word.startswith("--workers="):
+            continue
+        if word in secrets:
+            if out and out[-1].startswith("-"):
+                out.pop()  # the flag it belongs to
+            continue
+        if word.startswith("-") and "=" in word and word.partition("=")[2] in secrets:
             continue
         out.append(word)
     return [*out, "--worker", f"{child.index}:{count}:{child.start}:{child.end}", "--progress-json"]
@@ -118,6 +142,8 @@ async def _run(args: argparse.Namespace, argv: list[str], progress: Progress) ->
 
     stopper = Stopper(forward, progress.write, on_second=forward)
     stopper.install()
+    secrets = _secrets(args)
+    environment = {**os.environ, **secrets}
     pumps = []
     try:
         for child in children:
@@ -126,7 +152,8 @@ async def _run(args: argparse.Namespace, argv: list[str], progress: Progress) ->
                 "-m",
                 "aiocustomerio",
                 "ingest",
-                *_child_argv(argv, child, len(children)),
+                *_child_argv(argv, child, len(children), frozenset(secrets.values())),
+                env=environment,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
