@@ -1,21 +1,24 @@
-"""`aiocustomerio spool inspect|dead-letters|requeue SPOOL...`: what a backfill's spool holds, and re-driving it.
+"""`aiocustomerio spool inspect|dead-letters|requeue|repair SPOOL...`: what a backfill's spool holds, and mending it.
 
 - ``inspect``: counts (pending items, dead letters by reason), a sample of dead letters, the checkpoints (where a
   backfill of which file stopped) and who holds the spool now. Read-only and lock-free: safe during a run.
 - ``dead-letters``: every dead letter as one NDJSON line ``{"reason": ..., "item": ...}`` on stdout (for ``jq``).
 - ``requeue``: move the dead letters back among the pending items, so the next run sends them again (the same as
   ``aiocustomerio ingest ... --retry-failed``, without running).
+- ``repair``: take out the chunks a run reported damaged (they block everything after them): each one's raw body is
+  kept in a file beside the spool, its readable items become dead letters (look, then ``requeue``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sqlite3
 import sys
 from typing import Any
 
-from ..ingest import SpoolLocked, inspect_spool, iter_dead_letters, requeue_dead_letters
+from ..ingest import SpoolLocked, inspect_spool, iter_dead_letters, repair_spool, requeue_dead_letters
 from . import _output
 from ._common import OK, PROG, USAGE, Parser, say
 from ._source import Mark
@@ -83,6 +86,27 @@ def requeue(paths: list[str]) -> int:
     return OK
 
 
+def repair(paths: list[str]) -> int:
+    for path in paths:
+        report = repair_spool(path)
+        if not report.damaged:
+            say(f"{path}: {report.chunks_checked:,} chunks read whole, none damaged; nothing to repair")
+            continue
+        for chunk in report.damaged:
+            unparsable = ""
+            if chunk.unparsable:
+                unparsable = f"; {chunk.unparsable:,} lines that are not JSON objects are only in that file"
+            say(
+                f"{path}: chunk {chunk.first} ({chunk.announced:,} items announced) taken out, its raw body kept in"
+                f" {chunk.kept_in}; {chunk.salvaged:,} readable items are now dead letters{unparsable}"
+            )
+        say(
+            f"{path}: check them with `{PROG} spool dead-letters {shlex.quote(path)}`, then `{PROG} spool requeue"
+            f" {shlex.quote(path)}` sends them with the next run; the rest of the spool is delivered by the next run"
+        )
+    return OK
+
+
 def parser() -> argparse.ArgumentParser:
     root = Parser(prog=f"{PROG} spool", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = root.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -94,6 +118,10 @@ def parser() -> argparse.ArgumentParser:
     dump.add_argument("spools", nargs="+", metavar="SPOOL")
     again = commands.add_parser("requeue", help="move dead letters back to pending for the next run")
     again.add_argument("spools", nargs="+", metavar="SPOOL")
+    fix = commands.add_parser(
+        "repair", help="take damaged chunks out: raw body to a file, readable items to dead letters"
+    )
+    fix.add_argument("spools", nargs="+", metavar="SPOOL")
     return root
 
 
@@ -104,6 +132,8 @@ def main(argv: list[str]) -> int:
             return inspect(args.spools, args.sample, args.json)
         if args.action == "dead-letters":
             return dead_letters(args.spools)
+        if args.action == "repair":
+            return repair(args.spools)
         return requeue(args.spools)
     except (FileNotFoundError, SpoolLocked) as exc:
         say(f"{PROG}: {exc}")

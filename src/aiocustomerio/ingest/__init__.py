@@ -11,7 +11,8 @@ retries (the transport's own retries are switched off for batches: one retry pol
 optional spool (one writer, dead letters, checkpoints) and a report with exact counts.
 
 Operators' tools for a spool: `inspect_spool(path)` (counts, reasons, a sample of dead letters, checkpoints, lock
-holder), `requeue_dead_letters(path)` (or `requeue_dead_letters=True` on the ingestor) and `iter_dead_letters(path)`.
+holder), `requeue_dead_letters(path)` (or `requeue_dead_letters=True` on the ingestor), `iter_dead_letters(path)` and
+`repair_spool(path)` (damaged chunks out: raw bodies kept in files, readable items as dead letters).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Literal, overload
 from ._apis import PipelinesIngestor, TrackIngestor
 from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
 from ._engine import Checkpoint, Engine, HttpSource
+from ._repair import DamagedChunk, RepairReport, repair_spool
 from ._report import SAMPLE_LIMIT, IngestReport
 from ._spool import SpoolState, inspect_spool, iter_dead_letters, requeue_dead_letters
 from ._types import (
@@ -40,6 +42,7 @@ __all__ = [
     "MAX_ITEM_BYTES",
     "SAMPLE_LIMIT",
     "Checkpoint",
+    "DamagedChunk",
     "Engine",
     "ErrorCallback",
     "HttpSource",
@@ -52,12 +55,14 @@ __all__ = [
     "PipelinesIngestor",
     "QueueFull",
     "RecoveryInProgress",
+    "RepairReport",
     "SpoolLocked",
     "SpoolState",
     "SpoolWriteError",
     "TrackIngestor",
     "inspect_spool",
     "iter_dead_letters",
+    "repair_spool",
     "requeue_dead_letters",
 ]
 

@@ -35,6 +35,7 @@ import contextlib
 import json
 import logging
 import os
+import shlex
 import sqlite3
 import time
 from array import array
@@ -61,6 +62,10 @@ _SCHEMA = (
 )
 # Meta keys the spool keeps for itself (its API and the top sequence number): a checkpoint may not use them.
 RESERVED_META = frozenset({"api", "seq"})
+_DEAD_IN_CHUNKS = (
+    "SELECT d.seq FROM dead d JOIN chunks c ON c.first = (SELECT MAX(first) FROM chunks WHERE first <= d.seq)"
+    " WHERE d.seq >= ? AND d.seq < c.first + c.count"
+)
 _UPSERT_META = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value"
 # How long a failing commit is retried (about 3 s in all) before the spool is declared broken.
 COMMIT_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
@@ -244,7 +249,9 @@ class Spool:
                 ]
                 if self._unread:
                     low = self._unread[0][0]
-                    self._dead_seqs = {int(s) for (s,) in conn.execute("SELECT seq FROM dead WHERE seq >= ?", (low,))}
+                    # Dead letters inside the leftover chunks (not those of items from nowhere in them, e.g. the
+                    # lines `repair_spool` salvaged): those items are settled and are not sent again.
+                    self._dead_seqs = {int(s) for (s,) in conn.execute(_DEAD_IN_CHUNKS, (low,))}
                 top = _top_seq(conn)
             except BaseException:
                 conn.close()
@@ -304,7 +311,8 @@ class Spool:
         return SpoolReadError(
             f"{error}; {left} leftover items (from seq {low} on) stay in the spool unsent, none ahead of the unreadable"
             " one; this run's new items are sent and kept behind them, to be sent again after them, in order. The"
-            " report is not ok: repair the spool, then run again to deliver them"
+            f" report is not ok. If a chunk is damaged, `aiocustomerio spool repair {shlex.quote(self.path)}` takes it"
+            " out (its raw body kept in a file, its readable items as dead letters); then run again to deliver the rest"
         )
 
     def _read(self, picked: list[tuple[int, int]]) -> tuple[list[list[Row]], Exception | None]:
