@@ -213,3 +213,39 @@ async def test_a_signal_while_reading_waits_for_room_gives_just_the_summary_and_
             code, err = await run_cli(server, str(path), "--no-spool", "--no-progress")
             assert code == 0, err
     assert server.ids == {f"f{i}" for i in range(count)}
+
+
+_STOPPER_WITH_A_BROKEN_STDERR = """
+import asyncio, sys
+from aiocustomerio.cli._signals import Stopper
+
+async def main():
+    stopper = Stopper(lambda sig: None, lambda text: print(text, file=sys.stderr, flush=True))
+    stopper.install()
+    print("ready", flush=True)
+    await asyncio.sleep(30)
+
+asyncio.run(main())
+"""
+
+
+async def test_signals_still_stop_a_process_whose_stderr_is_gone() -> None:
+    # A --workers worker writes its messages into a pipe to the coordinator, which exits at once on a second
+    # signal: the worker's own handler then writes into a closed pipe, and must exit all the same.
+    read_end, write_end = os.pipe()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _STOPPER_WITH_A_BROKEN_STDERR,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=write_end,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    os.close(write_end)
+    assert process.stdout is not None
+    assert await asyncio.wait_for(process.stdout.readline(), 30) == b"ready\n"
+    os.close(read_end)  # the reader is gone: every write to stderr now fails with EPIPE
+    process.send_signal(signal.SIGINT)
+    await asyncio.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    assert await asyncio.wait_for(process.wait(), 10) == 130

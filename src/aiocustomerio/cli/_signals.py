@@ -59,13 +59,22 @@ class Stopper:
     def _handle(self, sig: int) -> None:
         name = signal.Signals(sig).name
         if self.received is not None:
-            self._say(f"{name} again: exiting now; what the spool holds is delivered by the next run")
+            # Nothing may stand between a second signal and the exit: a worker whose coordinator has just exited
+            # writes into a closed pipe (BrokenPipeError), and must still exit now, not after its whole drain.
             if self._on_second is not None:
                 self._on_second(sig)
-            sys.stderr.flush()
-            sys.stdout.flush()
+            self._quietly(self._say, f"{name} again: exiting now; what the spool holds is delivered by the next run")
+            self._quietly(sys.stderr.flush)
+            self._quietly(sys.stdout.flush)
             os._exit(SIGNAL_EXIT.get(sig, 128 + sig))
         self.received = sig
         self.event.set()
-        self._say(f"{name}: stopping reading and delivering what was read; send it again to exit at once")
+        self._quietly(self._say, f"{name}: stopping reading and delivering what was read; send it again to exit at once")
         self._on_first(sig)
+
+    @staticmethod
+    def _quietly(write: Callable[..., object], *args: object) -> None:
+        try:
+            write(*args)
+        except (OSError, ValueError):  # a closed or broken stream: the message is lost, the signal is not
+            pass
