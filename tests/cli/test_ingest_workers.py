@@ -146,3 +146,43 @@ async def test_a_key_given_on_the_command_line_is_not_on_any_workers_command_lin
     code = await run.wait(timeout=60)
     assert code == 0, run.err
     assert server.ids == {f"f{i}" for i in range(3000)}
+
+
+async def test_another_worker_count_than_the_jobs_is_refused_until_that_job_is_done(
+    server: BatchServer, tmp_path: Path
+) -> None:
+    # Lines without an id get dedup ids derived per range, so reading a file again under another split would send
+    # what the earlier job delivered again under other ids, and leave that job's undelivered items behind.
+    data = tmp_path / "events.jsonl"
+    data.write_text("\n".join(event(i, with_id=False) for i in range(3000)) + "\n")
+    server.stall()
+    run = await start_cli(server, str(data), "--no-progress", "--drain-timeout", "0.2")
+    await until(lambda: _spooled(tmp_path / "events.jsonl.spool.db") > 0, timeout=60)
+    run.signal(signal.SIGTERM)
+    assert await run.wait() == 143, run.err
+    pending = _spooled(tmp_path / "events.jsonl.spool.db")
+    assert pending > 0
+    requests = server.requests
+
+    for extra in ([], ["--restart"]):
+        code, err = await run_cli(server, str(data), "--workers", "2", "--no-progress", *extra)
+        assert code == 2, err
+        assert "was started without --workers" in err and f"{pending:,} undelivered items" in err, err
+        assert "rerun without --workers" in err and "Traceback" not in err
+    assert server.requests == requests and not (tmp_path / "events.jsonl.spool.1of2.db").exists()
+    server.unstall()
+
+    code, err = await run_cli(server, str(data), "--no-progress")  # the job it belongs to finishes it
+    assert code == 0, err
+    assert len(server.received) == 3000
+    code, err = await run_cli(server, str(data), "--workers", "2", "--no-progress")
+    assert code == 2 and "pass --restart to read it anew with --workers 2" in err, err
+    code, err = await run_cli(server, str(data), "--workers", "2", "--no-progress", "--restart")
+    assert code == 0, err
+    assert "the earlier job without --workers had delivered everything; its spools are removed" in err
+    assert not (tmp_path / "events.jsonl.spool.db").exists()
+    # And back: the 2-worker job now owns the file.
+    code, err = await run_cli(server, str(data), "--no-progress")
+    assert code == 2 and "was started with --workers 2" in err and "rerun with --workers 2" in err, err
+    code, err = await run_cli(server, str(data), "--workers", "2", "--no-progress")
+    assert code == 0 and "accepted=0" in err, err

@@ -365,6 +365,14 @@ def main(argv: list[str]) -> int:
     progress: Display = (
         JsonProgress() if args.progress_json else Progress(enabled=not args.no_progress, every=args.progress_every)
     )
+    if args.worker is None:
+        from ._workers import check_earlier_job
+
+        try:
+            check_earlier_job(args, progress.write)
+        except (ValueError, OSError, SpoolLocked) as exc:
+            progress.write(f"aiocustomerio: {exc}")
+            return USAGE
     handler = ProgressLogHandler(progress.write)
     library_log = logging.getLogger("aiocustomerio")
     library_log.addHandler(handler)

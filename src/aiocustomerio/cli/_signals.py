@@ -9,6 +9,7 @@ durable (SQLite transactions), so nothing accepted is lost by exiting then.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -69,12 +70,12 @@ class Stopper:
             os._exit(SIGNAL_EXIT.get(sig, 128 + sig))
         self.received = sig
         self.event.set()
-        self._quietly(self._say, f"{name}: stopping reading and delivering what was read; send it again to exit at once")
+        self._quietly(
+            self._say, f"{name}: stopping reading and delivering what was read; send it again to exit at once"
+        )
         self._on_first(sig)
 
     @staticmethod
     def _quietly(write: Callable[..., object], *args: object) -> None:
-        try:
+        with contextlib.suppress(OSError, ValueError):  # a closed or broken stream: the message is lost, not the exit
             write(*args)
-        except (OSError, ValueError):  # a closed or broken stream: the message is lost, the signal is not
-            pass

@@ -23,9 +23,11 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..ingest import SpoolLocked, inspect_spool
+from ..ingest._lock import Lock
 from . import _source
 from ._common import API_ERROR, OK, USAGE
-from ._ingest import check_redis
+from ._ingest import Worker, check_redis, worker_file
 from ._progress import Counts, Progress
 from ._signals import Stopper
 
@@ -45,6 +47,69 @@ class Child:
 def job_file(args: argparse.Namespace) -> str:
     base: str = args.spool or args.file + ".spool.db"
     return base.removesuffix(".db") + ".workers.json"
+
+
+def _spools(args: argparse.Namespace, workers: int) -> list[str]:
+    """The spools a run of this file with `workers` processes uses (one, or one per worker)."""
+    base: str = args.spool or args.file + ".spool.db"
+    if workers == 1:
+        return [base]
+    return [worker_file(base, Worker(i, workers, 0, 0)) for i in range(1, workers + 1)]
+
+
+def _earlier_job(args: argparse.Namespace) -> int | None:
+    """The worker count of an earlier job on this file that is not this run's (1: without --workers), if any."""
+    job = job_file(args)
+    if os.path.exists(job):
+        with open(job, encoding="utf-8") as file:
+            count = int(json.load(file).get("workers", 0))
+        if count != args.workers:
+            return count
+    if args.workers > 1 and os.path.exists(_spools(args, 1)[0]):
+        return 1
+    return None
+
+
+def check_earlier_job(args: argparse.Namespace, say: Any) -> None:
+    """Refuse to read a file under another worker count than the job that has its spools, unless told (--restart)
+    and nothing of that job is left to deliver; then its spools (only checkpoints left) and job file go.
+
+    The spools of another count are other files, and lines without an id get other derived dedup ids under another
+    split (each range hashes from its own start): reading the file again that way would send what the earlier job
+    delivered a second time, under ids Customer.io cannot recognise, and leave that job's undelivered items behind."""
+    if args.no_spool or args.worker is not None:
+        return
+    count = _earlier_job(args)
+    if count is None:
+        return
+    how = "without --workers" if count == 1 else f"with --workers {count}"
+    paths = [path for path in _spools(args, count) if os.path.exists(path)]
+    states = [inspect_spool(path) for path in paths]
+    pending = sum(state.pending for state in states)
+    dead = sum(state.dead_letters for state in states)
+    held = f"{pending:,} undelivered items and {dead:,} dead letters in {', '.join(paths)}" if paths else "no spool"
+    if not args.restart:
+        raise ValueError(
+            f"{args.file} was started {how} ({held}); rerun {how} to resume that job, or pass --restart to read it"
+            f" anew with --workers {args.workers} (lines without an id then get other dedup ids than that job gave)"
+        )
+    if pending or dead:
+        raise ValueError(
+            f"{args.file} was started {how} and that job still has {held}: finish it first (rerun {how}; "
+            f"`aiocustomerio spool inspect` shows them), or delete those spools to drop them, then --restart"
+        )
+    for path in paths:  # nothing left in them but checkpoints; under the lock, so never beside a running job
+        lock = Lock(path)
+        lock.acquire()
+        try:
+            for name in (path, path + "-wal", path + "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(name)
+        finally:
+            lock.release()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(job_file(args))
+    say(f"--restart: the earlier job {how} had delivered everything; its spools are removed")
 
 
 def ranges(args: argparse.Namespace, say: Any) -> list[tuple[int, int]]:
@@ -133,6 +198,7 @@ def _total(children: list[Child], name: str) -> int:
 
 
 async def _run(args: argparse.Namespace, argv: list[str], progress: Progress) -> int:
+    check_earlier_job(args, progress.write)
     children = [Child(i + 1, a, b) for i, (a, b) in enumerate(ranges(args, progress.write))]
 
     def forward(sig: int) -> None:
@@ -216,6 +282,6 @@ def coordinate(args: argparse.Namespace, argv: list[str]) -> int:
         if args.redis:
             check_redis()
         return asyncio.run(_run(args, argv, progress))
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, SpoolLocked) as exc:
         progress.write(f"aiocustomerio: {exc}")
         return USAGE
