@@ -120,14 +120,20 @@ def spool_path(args: argparse.Namespace) -> str | None:
     path: str = args.spool or args.file + ".spool.db"
     if args.worker is not None:
         path = worker_file(path, args.worker)
+    check_writable(path, "--spool", "the spool", "run.db")
+    return path
+
+
+def check_writable(path: str, flag: str, what: str, example: str) -> None:
+    """Before anything is read or sent: ``path`` can be created or written (what is kept there is never lost to a
+    mistyped directory at the end of a run)."""
     parent = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
-        raise ValueError(f"--spool {path} is a directory; give a file path (e.g. {os.path.join(path, 'run.db')})")
+        raise ValueError(f"{flag} {path} is a directory; give a file path (e.g. {os.path.join(path, example)})")
     if not os.path.isdir(parent):
-        raise ValueError(f"cannot create the spool {path}: the directory {parent} does not exist")
+        raise ValueError(f"cannot create {what} {path}: the directory {parent} does not exist (choose another {flag})")
     if not os.access(parent, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        raise ValueError(f"cannot write the spool {path}: permission denied (choose another --spool)")
-    return path
+        raise ValueError(f"cannot write {what} {path}: permission denied (choose another {flag})")
 
 
 async def ingest(args: argparse.Namespace, progress: Display) -> int:
@@ -154,6 +160,9 @@ async def _ingest(
     spool = spool_path(args)
     left = args.undelivered or args.file + ".undelivered.jsonl"
     undelivered = None if spool else Undelivered(left if args.worker is None else worker_file(left, args.worker))
+    if undelivered is not None:
+        for path in (undelivered.path, undelivered.failed_path):
+            check_writable(path, "--undelivered", "the file for undelivered lines", "left.jsonl")
     options: dict[str, Any] = {"concurrency": args.concurrency}
     if args.max_queue is not None:
         options["max_queue"] = args.max_queue

@@ -1,0 +1,42 @@
+"""Where `aiocustomerio ingest` keeps what it did not deliver: the files are checked before anything is sent, so a
+backfill never ends with its undelivered or failed lines written nowhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.batch_server import BatchServer
+
+from .ingest_support import event, run_cli
+
+
+async def test_an_unwritable_undelivered_path_is_refused_before_anything_is_sent(
+    server: BatchServer, tmp_path: Path
+) -> None:
+    data = tmp_path / "events.jsonl"
+    data.write_text("\n".join(event(i) for i in range(300)) + "\n")
+    server.stall()  # were anything sent, it would stay undelivered, with nowhere to go
+    for target, says in [
+        (tmp_path / "no" / "such" / "dir" / "left.jsonl", "does not exist"),
+        (tmp_path, "is a directory"),
+    ]:
+        code, err = await run_cli(
+            server, str(data), "--no-progress", "--no-spool", "--undelivered", str(target), "--drain-timeout", "1"
+        )
+        assert code == 2, err
+        assert says in err and "--undelivered" in err and "Traceback" not in err, err
+    assert server.requests == 0
+
+
+async def test_failed_lines_go_to_a_file_that_exists_when_the_summary_names_it(
+    server: BatchServer, tmp_path: Path
+) -> None:
+    data = tmp_path / "events.jsonl"
+    data.write_text("\n".join(event(i, **({"_fault": "permanent"} if i % 7 == 0 else {})) for i in range(300)) + "\n")
+    left = tmp_path / "out" / "left.jsonl"
+    left.parent.mkdir()
+    code, err = await run_cli(server, str(data), "--no-progress", "--no-spool", "--undelivered", str(left))
+    assert code == 1, err
+    failed = tmp_path / "out" / "left.failed.jsonl"
+    assert f"failed items with their reasons: {failed}" in err
+    assert len(failed.read_text().splitlines()) == len(range(0, 300, 7))
