@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
 import signal
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from aiocustomerio.ingest import inspect_spool
 from tests.support.batch_server import BatchServer
 from tests.support.redis_server import RedisServer
 
-from .ingest_support import event, run_cli, start_cli, until
+from .ingest_support import ROOT, event, run_cli, start_cli, until
 
 
 def _pids(err: str) -> dict[int, int]:
@@ -186,3 +188,98 @@ async def test_another_worker_count_than_the_jobs_is_refused_until_that_job_is_d
     assert code == 2 and "was started with --workers 2" in err and "rerun with --workers 2" in err, err
     code, err = await run_cli(server, str(data), "--workers", "2", "--no-progress")
     assert code == 0 and "accepted=0" in err, err
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie (orphans may wait a while to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/status") as file:
+            return "\nState:\tZ" not in file.read()
+    except FileNotFoundError:
+        return False
+
+
+# The coordinator with each worker's start slowed down, so that a signal surely comes while it is starting them.
+_SLOW_SPAWNS = """
+import asyncio, sys
+real = asyncio.create_subprocess_exec
+
+async def slow(*args, **kwargs):
+    await asyncio.sleep(0.4)
+    return await real(*args, **kwargs)
+
+asyncio.create_subprocess_exec = slow
+from aiocustomerio.cli import entry
+sys.argv = ["aiocustomerio", *sys.argv[1:]]
+sys.exit(entry())
+"""
+
+
+async def test_a_signal_while_the_workers_are_being_started_stops_all_of_them(
+    server: BatchServer, tmp_path: Path
+) -> None:
+    data = tmp_path / "events.jsonl"
+    data.write_text("\n".join(event(i) for i in range(8000)) + "\n")
+    server.stall()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _SLOW_SPAWNS,
+        "ingest",
+        str(data),
+        "--workers",
+        "8",
+        "--no-progress",
+        "--drain-timeout",
+        "0.5",
+        "--api",
+        "track",
+        "--base-url",
+        f"http://127.0.0.1:{server.port}",
+        stderr=asyncio.subprocess.PIPE,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT / "src"),
+            "CUSTOMERIO_SITE_ID": "site",
+            "CUSTOMERIO_TRACK_API_KEY": "key",
+        },
+    )
+    assert process.stderr is not None
+    err = ""
+    while "worker 2: pid" not in err:
+        line = await asyncio.wait_for(process.stderr.readline(), 60)
+        assert line, err  # it ended before starting two workers
+        err += line.decode()
+    process.send_signal(signal.SIGTERM)
+    # It used to start the other six anyway, never signal them, and wait for them (stalled) forever.
+    rest = await asyncio.wait_for(process.stderr.read(), 60)
+    err += rest.decode()
+    assert await process.wait() == 143, err
+    assert len(_pids(err)) <= 3, err
+    assert "worker 8 was not started (stopped first): rerun the same command to read it" in err
+    assert "Traceback" not in err
+    pids = list(_pids(err).values())
+    await until(lambda: not any(_running(pid) for pid in pids), timeout=30)
+    server.unstall()
+    code, err = await run_cli(server, str(data), "--workers", "8", "--no-progress")
+    assert code == 0, err
+    assert server.ids == {f"f{i}" for i in range(8000)}
+
+
+async def test_workers_of_a_killed_coordinator_stop_and_keep_their_lines(server: BatchServer, tmp_path: Path) -> None:
+    # A SIGKILLed coordinator forwards nothing; its workers (in sessions of their own) must not read on, retry
+    # forever and hold their spools' locks: each gets a SIGTERM of its own, drains briefly, keeps the rest.
+    data = tmp_path / "events.jsonl"
+    data.write_text("\n".join(event(i) for i in range(6000)) + "\n")
+    server.stall()
+    run = await start_cli(server, str(data), "--workers", "2", "--no-progress", "--drain-timeout", "0.5")
+    spools = [tmp_path / f"events.jsonl.spool.{i}of2.db" for i in (1, 2)]
+    await until(lambda: all(_spooled(spool) > 0 for spool in spools), timeout=60)
+    pids = list(_pids(run.err).values())
+    run.signal(signal.SIGKILL)
+    await run.wait(timeout=30)
+    await until(lambda: not any(_running(pid) for pid in pids), timeout=30)
+    server.unstall()
+    code, err = await run_cli(server, str(data), "--workers", "2", "--no-progress")
+    assert code == 0, err  # no SpoolLocked: the workers are gone
+    assert server.ids == {f"f{i}" for i in range(6000)}

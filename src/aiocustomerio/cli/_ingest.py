@@ -374,7 +374,11 @@ def main(argv: list[str]) -> int:
     progress: Display = (
         JsonProgress() if args.progress_json else Progress(enabled=not args.no_progress, every=args.progress_every)
     )
-    if args.worker is None:
+    if args.worker is not None:
+        from ._workers import follow_coordinator
+
+        follow_coordinator()
+    else:
         from ._workers import check_earlier_job
 
         try:

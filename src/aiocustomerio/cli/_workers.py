@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
 import json
 import os
 import signal
@@ -42,6 +43,29 @@ class Child:
     process: asyncio.subprocess.Process | None = None
     counts: dict[str, int] = field(default_factory=dict)
     report: dict[str, Any] | None = None
+    signals: int = 0  # forwarded to it so far
+
+
+COORDINATOR_ENV = "AIOCUSTOMERIO_COORDINATOR_PID"
+_PR_SET_PDEATHSIG = 1
+
+
+def follow_coordinator() -> None:
+    """In a worker: be sent SIGTERM when the coordinator dies (Linux), as if it had forwarded one.
+
+    Workers run in sessions of their own, so a coordinator killed outright (SIGKILL, the OOM killer) would leave
+    them reading their ranges, retrying, and holding their spools' locks with nobody to report to. With the signal
+    they stop reading, drain for --drain-timeout, keep the rest in their spools and exit, as after a forwarded one."""
+    parent = os.environ.get(COORDINATOR_ENV)
+    if not parent or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if str(os.getppid()) != parent:  # it died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def job_file(args: argparse.Namespace) -> str:
@@ -200,19 +224,24 @@ def _total(children: list[Child], name: str) -> int:
 async def _run(args: argparse.Namespace, argv: list[str], progress: Progress) -> int:
     check_earlier_job(args, progress.write)
     children = [Child(i + 1, a, b) for i, (a, b) in enumerate(ranges(args, progress.write))]
+    wanted = 0  # signals every worker should have had: one after the first signal, two after the second
 
     def forward(sig: int) -> None:
+        nonlocal wanted
+        wanted += 1
         for child in children:
-            if child.process is not None and child.process.returncode is None:
-                child.process.send_signal(sig)
+            _catch_up(child, sig, wanted)
 
     stopper = Stopper(forward, progress.write, on_second=forward)
     stopper.install()
     secrets = _secrets(args)
-    environment = {**os.environ, **secrets}
+    # A worker notices its coordinator's death (a SIGKILL leaves no time to forward anything) by this pid.
+    environment = {**os.environ, **secrets, COORDINATOR_ENV: str(os.getpid())}
     pumps = []
     try:
         for child in children:
+            if stopper.received is not None:  # stopped while spawning: the rest are never started
+                break
             child.process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
@@ -225,12 +254,15 @@ async def _run(args: argparse.Namespace, argv: list[str], progress: Progress) ->
                 stderr=asyncio.subprocess.PIPE,
                 start_new_session=True,
             )
+            # A signal that came while this one was being started was forwarded to the others only.
+            if stopper.received is not None:
+                _catch_up(child, stopper.received, wanted)
             progress.write(f"worker {child.index}: pid {child.process.pid}, bytes {child.start}..{child.end}")
             pumps += [_pump_stdout(child, progress), _pump_stderr(child, progress)]
         progress.start(children[-1].end if children else 0)
         ticker = asyncio.create_task(_tick(children, progress))
         await asyncio.gather(*pumps)
-        codes = [await child.process.wait() for child in children if child.process is not None]
+        codes = {child.index: await child.process.wait() for child in children if child.process is not None}
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await ticker
@@ -238,6 +270,12 @@ async def _run(args: argparse.Namespace, argv: list[str], progress: Progress) ->
     finally:
         stopper.uninstall()
     return _summarize(args, children, codes, stopper, progress)
+
+
+def _catch_up(child: Child, sig: int, wanted: int) -> None:
+    while child.process is not None and child.process.returncode is None and child.signals < wanted:
+        child.process.send_signal(sig)
+        child.signals += 1
 
 
 def _counts(children: list[Child]) -> Counts:
@@ -257,11 +295,15 @@ async def _tick(children: list[Child], progress: Progress) -> None:
 
 
 def _summarize(
-    args: argparse.Namespace, children: list[Child], codes: list[int], stopper: Stopper, progress: Progress
+    args: argparse.Namespace, children: list[Child], codes: dict[int, int], stopper: Stopper, progress: Progress
 ) -> int:
     totals = {name: 0 for name in ("accepted", "delivered", "failed", "pending", "retried", "invalid_lines")}
     worst = OK
-    for child, code in zip(children, codes, strict=True):
+    for child in children:
+        if child.index not in codes:
+            progress.write(f"  worker {child.index} was not started (stopped first): rerun the same command to read it")
+            continue
+        code = codes[child.index]
         if child.report is not None:
             for name in totals:
                 totals[name] += int(child.report.get(name, 0))
