@@ -137,3 +137,17 @@ def test_words_the_cli_does_not_understand_are_not_echoed(
     assert code == 2
     assert "typed-SECRET-5" not in everything and "SECRET" not in everything
     assert "--app-api" in everything or "--api-kee" in everything or "--cdp-key" in everything  # the flag is named
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf", "soon"])
+def test_a_bad_timeout_names_the_flag_and_sends_nothing(
+    cli: CLI, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        result = cli("app", "customers", "get-person-attributes", "u", "--timeout", value, "--dry-run")
+        code, err = result.code, result.err
+    except SystemExit as exit_:  # argparse's own exit
+        code, err = exit_.code, capsys.readouterr().err
+    assert code == 2
+    assert "argument --timeout:" in err and value in err and "seconds" in err
+    assert "CustomerIO(timeout" not in err  # the flag, not the constructor argument behind it

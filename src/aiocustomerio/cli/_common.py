@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from importlib import metadata
@@ -38,6 +39,17 @@ def say(text: str) -> None:
 def fail(text: str, code: int = USAGE) -> NoReturn:
     say(f"{PROG}: {text}")
     raise SystemExit(code)
+
+
+def seconds(text: str) -> float:
+    """argparse type for a duration: a positive, finite number of seconds (argparse names the flag on error)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive, finite number of seconds")
+    return value
 
 
 def shown(word: str) -> str:

@@ -19,7 +19,7 @@ import httpx
 from ..errors import APIStatusError, APITransportError, CustomerIOError, ResponseValidationError
 from . import _output
 from ._catalog import Command, Param, cli_name
-from ._common import API_ERROR, OK, PROG, USAGE, Parser, add_connection_args, open_client, say
+from ._common import API_ERROR, OK, PROG, USAGE, Parser, add_connection_args, open_client, say, seconds
 
 _RESERVED = {"body", "all", "raw", "dry-run", "max-items", "help", "region", "base-url", "site-id", "api-key"}
 _RESERVED |= {"app-api-key", "cdp-api-key", "timeout"}
@@ -99,7 +99,7 @@ def build_parser(api: str, tag: str, cmd: Command) -> argparse.ArgumentParser:
     out.add_argument("--max-items", type=int, help="with --all: stop after this many items")
     out.add_argument("--raw", action="store_true", help="print the status line and headers before the body")
     out.add_argument("--dry-run", action="store_true", help="print the request (credentials masked); send nothing")
-    out.add_argument("--timeout", type=float, help="seconds per request (default 30)")
+    out.add_argument("--timeout", type=seconds, help="seconds per request (default 30)")
     add_connection_args(parser)
     return parser
 
