@@ -25,9 +25,8 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._lock import Lock, unclaim
 from ._queue import person_hash
-from ._spool import _UPSERT_META, _connect, _top_seq, _unpack
+from ._spool import _UPSERT_META, _top_seq, _unpack, offline, transaction
 
 
 @dataclass
@@ -114,19 +113,13 @@ def _repair(conn: sqlite3.Connection, path: str, report: RepairReport) -> None:
         )
         top = _top_seq(conn)
         now = time.time()
-        conn.execute("BEGIN")
-        try:
+        with transaction(conn):
             conn.executemany(
                 "INSERT INTO dead (seq, body, person, reason, failed_at) VALUES (?, ?, ?, ?, ?)",
                 [(top + 1 + i, line, who, reason, now) for i, (line, who) in enumerate(kept)],
             )
             conn.execute("DELETE FROM chunks WHERE first = ?", (first,))
             conn.execute(_UPSERT_META, ("seq", str(top + len(kept))))
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
         report.damaged.append(DamagedChunk(first, count, len(kept), bad, kept_in))
 
 
@@ -134,19 +127,6 @@ def repair_spool(path: str | os.PathLike[str]) -> RepairReport:
     """Take every damaged chunk out of a spool, keeping its raw body in a file and its readable items as dead
     letters (see the module's docstring); returns what it did. Raises `SpoolLocked` while an ingestor uses it."""
     spool = os.fspath(path)
-    if not os.path.exists(spool):
-        raise FileNotFoundError(f"no spool at {spool!r}")
     report = RepairReport(spool)
-    lock = Lock(spool)
-    lock.acquire()
-    try:
-        conn = _connect(spool)
-        try:
-            lock.claim(conn)
-            _repair(conn, spool, report)
-        finally:
-            unclaim(conn)
-            conn.close()
-    finally:
-        lock.release()
+    offline(spool, lambda conn: _repair(conn, spool, report))
     return report

@@ -142,19 +142,46 @@ def _requeue_dead(conn: sqlite3.Connection) -> int:
     # A dead letter whose chunk is still in the spool (a crash before the chunk was deleted) is re-sent with it.
     moved = [(bytes(body), int(person)) for seq, body, person in dead if not in_live_chunk(seq)]
     top = _top_seq(conn)
-    conn.execute("BEGIN")
-    try:
+    with transaction(conn):
         if moved:
             rows = [(top + 1 + i, body, person) for i, (body, person) in enumerate(moved)]
             conn.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?)", _chunks(rows))
         conn.execute("DELETE FROM dead")
         conn.execute(_UPSERT_META, ("seq", str(top + len(moved))))
+    return len(dead)
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One explicit transaction (the connections are in autocommit mode), rolled back on any error."""
+    conn.execute("BEGIN")
+    try:
+        yield
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    return len(dead)
+
+
+def offline(path: str | os.PathLike[str], job: Callable[[sqlite3.Connection], _T]) -> _T:
+    """Run `job` on a spool's connection under its lock, as its holder: an operator's tool never runs beside an
+    ingestor (`SpoolLocked` names the one using it)."""
+    spool = os.fspath(path)
+    if not os.path.exists(spool):
+        raise FileNotFoundError(f"no spool at {spool!r}")
+    lock = Lock(spool)
+    lock.acquire()
+    try:
+        conn = _connect(spool)
+        try:
+            lock.claim(conn)
+            return job(conn)
+        finally:
+            unclaim(conn)
+            conn.close()
+    finally:
+        lock.release()
 
 
 class SpoolReadError(RuntimeError):
@@ -685,21 +712,7 @@ def requeue_dead_letters(path: str | os.PathLike[str]) -> int:
     Takes the spool's lock (raises `SpoolLocked` if an ingestor is using it). To re-drive them as part of a run,
     pass `requeue_dead_letters=True` to the ingestor instead.
     """
-    spool = os.fspath(path)
-    if not os.path.exists(spool):
-        raise FileNotFoundError(f"no spool at {spool!r}")
-    lock = Lock(spool)
-    lock.acquire()
-    try:
-        conn = _connect(spool)
-        try:
-            lock.claim(conn)
-            return _requeue_dead(conn)
-        finally:
-            unclaim(conn)
-            conn.close()
-    finally:
-        lock.release()
+    return offline(path, _requeue_dead)
 
 
 def iter_dead_letters(path: str | os.PathLike[str]) -> Iterator[tuple[JSONDict, str]]:
