@@ -70,6 +70,12 @@ class Entry:
         return found
 
     @property
+    def returns_none(self) -> bool:
+        """Whether the operation's result type admits None (a 2xx without a body, or ``Any``); when it does not, a
+        2xx the parser does not know (it returns None for it) is refused at run time instead of reaching user code."""
+        return any(r in ("None", "Any") for r in self.source.returns)
+
+    @property
     def timestamps(self) -> list[str]:
         return [p.name for p in self.source.params if is_timestamp(p)]
 
@@ -84,6 +90,7 @@ class Entry:
             if self.pagination is None
             else dict(zip(("cursor", "next", "items", "limit"), self.pagination, strict=True)),
             "items": self.source.items,
+            "returns_none": self.returns_none,
             "unsafe": self.unsafe,
             "dedup": self.dedup,
             "enums": self.enums,
@@ -168,7 +175,8 @@ def write(package_dir: Path, found: list[Entry], tags: dict[str, str] | None = N
         '"""Operations of this package by tag, then Python name (emitted by codegen/index.py).\n\n'
         "Each entry: module (the generated module), method, path, path_params (positional, in path order), params\n"
         "(the keyword parameters), pagination ({cursor, next, items, limit} or None), items (the attribute holding a\n"
-        "listing's items, or None), unsafe (repeating it could send a message or start a job twice), dedup\n"
+        "listing's items, or None), returns_none (the result type admits None: a 2xx without a body), unsafe\n"
+        "(repeating it could send a message or start a job twice), dedup\n"
         "(where the façade stamps a ULID dedup id before the first attempt: {at, field, unless}), enums\n"
         "(parameter → enum class in the module), timestamps (integer parameters that take a datetime), summary.\n"
         "TAGS: each tag's one-line summary, from the spec's tag description.\n"

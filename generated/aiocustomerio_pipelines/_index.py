@@ -4,7 +4,8 @@
 
 Each entry: module (the generated module), method, path, path_params (positional, in path order), params
 (the keyword parameters), pagination ({cursor, next, items, limit} or None), items (the attribute holding a
-listing's items, or None), unsafe (repeating it could send a message or start a job twice), dedup
+listing's items, or None), returns_none (the result type admits None: a 2xx without a body), unsafe
+(repeating it could send a message or start a job twice), dedup
 (where the façade stamps a ULID dedup id before the first attempt: {at, field, unless}), enums
 (parameter → enum class in the module), timestamps (integer parameters that take a datetime), summary.
 TAGS: each tag's one-line summary, from the spec's tag description.
@@ -24,6 +25,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "params": ["body", "x_strict_mode"],
             "path": "/batch",
             "path_params": [],
+            "returns_none": True,
             "summary": "Batch requests",
             "timestamps": [],
             "unsafe": False,
@@ -40,6 +42,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "params": ["body", "x_strict_mode"],
             "path": "/page",
             "path_params": [],
+            "returns_none": True,
             "summary": "Track pageviews",
             "timestamps": [],
             "unsafe": False,
@@ -54,6 +57,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "params": ["body", "x_strict_mode"],
             "path": "/screen",
             "path_params": [],
+            "returns_none": True,
             "summary": "Track mobile screenviews",
             "timestamps": [],
             "unsafe": False,
@@ -68,6 +72,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "params": ["body", "x_strict_mode"],
             "path": "/track",
             "path_params": [],
+            "returns_none": True,
             "summary": "Track custom events",
             "timestamps": [],
             "unsafe": False,
@@ -84,6 +89,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "params": ["body", "x_strict_mode"],
             "path": "/group",
             "path_params": [],
+            "returns_none": True,
             "summary": "Create objects and relationships",
             "timestamps": [],
             "unsafe": False,
@@ -100,6 +106,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "params": ["body", "x_strict_mode"],
             "path": "/alias",
             "path_params": [],
+            "returns_none": True,
             "summary": "Merge profiles",
             "timestamps": [],
             "unsafe": True,
@@ -114,6 +121,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "params": ["body", "x_strict_mode"],
             "path": "/identify",
             "path_params": [],
+            "returns_none": True,
             "summary": "Add and Update People",
             "timestamps": [],
             "unsafe": False,

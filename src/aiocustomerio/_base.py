@@ -281,11 +281,16 @@ class _Operation(Generic[R]):
     def parse(self, response: httpx.Response) -> R:
         try:
             parsed: R = self._api.module(self.info)._parse_response(client=self._api.parser_client, response=response)
-            return parsed
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             # A response the spec does not describe (a new field type, a missing field) must not look like a bug in
             # the caller's code; the raw response stays reachable on the error and via with_raw_response.
             raise ResponseValidationError(self.info.name, response, exc) from exc
+        if parsed is None and not self.info.returns_none:
+            # The parser's None for a status it does not know (a 202 or 204 where the spec documents a 200 with a
+            # model): typed as the model, it would fail far from the call, and end a listing as if it were the last
+            # page.
+            raise ResponseValidationError(self.info.name, response)
+        return parsed
 
 
 class AsyncOperation(_Operation[R]):

@@ -429,10 +429,14 @@ class ResponseValidationError(CustomerIOError):
     ``response`` holds the raw ``httpx.Response``; ``with_raw_response`` sends the same call without parsing.
     """
 
-    def __init__(self, operation: str, response: httpx.Response, cause: Exception) -> None:
+    def __init__(self, operation: str, response: httpx.Response, cause: Exception | None = None) -> None:
+        problem = (
+            f"does not match the spec's model ({type(cause).__name__}: {cause})"
+            if cause is not None
+            else "is not one the spec documents for this operation, which answers with a model"
+        )
         super().__init__(
-            f"{operation}: the {response.status_code} response does not match the spec's model "
-            f"({type(cause).__name__}: {cause}); use with_raw_response() to read it unparsed",
+            f"{operation}: the {response.status_code} response {problem}; use with_raw_response() to read it unparsed",
             status=response.status_code,
             method=response.request.method,
             url=safe_url(response.request.url),
