@@ -16,12 +16,14 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import enum
+import inspect
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypedDict, TypeVar, overload
 
 import httpx
 
 from . import _payload
+from ._arguments import typed_calls
 from ._binding import ApiBinding, OperationInfo
 from ._config import check_timeout
 from ._encode import dumps, unix_seconds
@@ -152,7 +154,7 @@ def check_options(
 
 def check_sugar(api: str, method: Any, options: Mapping[str, Any], hint: str = "") -> None:
     """``check_options`` for a handwritten method: its own parameter names are the valid ones (error path only)."""
-    code = method.__code__
+    code = inspect.unwrap(method).__code__
     names = code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount]
     check_options(f"{api}.{method.__name__}", options, names, hint)
 
@@ -263,6 +265,10 @@ class _Operation(Generic[R]):
     _name: ClassVar[str]
     __slots__ = ("_api", "info")
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        typed_calls(cls, _operation_label, ("__call__", "with_raw_response", "paginate"))
+
     def __init__(self, api: ApiBinding) -> None:
         self._api = api
         self.info: OperationInfo = api.info(self._tag, self._name)
@@ -291,6 +297,11 @@ class _Operation(Generic[R]):
             # page.
             raise ResponseValidationError(self.info.name, response)
         return parsed
+
+
+def _operation_label(op: _Operation[Any], method: str) -> str:
+    info = op.info
+    return f"{info.api}.{info.tag}.{info.name}" + ("" if method == "__call__" else f".{method}")
 
 
 class AsyncOperation(_Operation[R]):
@@ -372,6 +383,7 @@ class _ExtendedTag:
     """A generated tag with handwritten methods mixed in (``cio.app.customers.search``), built on first use."""
 
     def __init__(self, mixin: type, module: str | None, route: str | None = None) -> None:
+        typed_calls(mixin, _tag_label)
         self.mixin = mixin
         self.module = module
         self.route = route
@@ -411,6 +423,10 @@ def operation(factory: type[T]) -> _Slot[T]:
 
 def tag(factory: type[T]) -> _Slot[T]:
     return _Slot(factory)
+
+
+def _tag_label(tag: _Tag, method: str) -> str:
+    return f"{tag._api.name}.{tag._tag}.{method}"
 
 
 class _Tag:
@@ -460,6 +476,10 @@ class _Resources:
 
     _package: ClassVar[str]
     _module: ClassVar[str]  # the generated module holding ROOT: _resources or _sync_resources
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        typed_calls(cls, _resources_label)  # the sugar's methods
 
     def __init__(self, api: ApiBinding) -> None:
         self._api = api
@@ -540,6 +560,13 @@ class _Resources:
                 value = self.__dict__[name] = slot.factory(self._api)
                 return value
             raise self._no_tag(name)
+
+
+def _resources_label(resources: _Resources, method: str) -> str:
+    return f"{resources.name}.{method}"
+
+
+typed_calls(_Resources, _resources_label)
 
 
 class AsyncResources(_Resources):
