@@ -346,6 +346,7 @@ class Spool:
         """The rows of each picked chunk read whole, in order, up to the first that cannot be read, and its error."""
         assert self._conn is not None
         read: list[list[Row]] = []
+        cursor: sqlite3.Cursor | None = None
         try:
             cursor = self._conn.execute(
                 "SELECT first, count, persons, body FROM chunks WHERE first BETWEEN ? AND ? ORDER BY first",
@@ -358,6 +359,11 @@ class Spool:
                 read.append(_unpack(first, count, bytes(row[2]), bytes(row[3])))
         except Exception as exc:
             return read, exc
+        finally:
+            # A statement left open (the error's traceback keeps this frame, and the cursor, alive) makes the
+            # checkpoint at close fail with "database table is locked": the report would lose its counts.
+            if cursor is not None:
+                cursor.close()
         return read, None
 
     # -- staging -----------------------------------------------------------------------------------------------------
