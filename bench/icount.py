@@ -11,6 +11,8 @@ the loop; delivery goes to an ``httpx.MockTransport`` that answers 200 at once. 
 - put:         ``await ingestor.put(dict)``, then ``flush()``
 - event:       ``await ingestor.event(id, name, attributes, timestamp=...)``, then ``flush()``
 - accept:      ``put_nowait(dict)`` into a queue large enough to hold them all: the per-item path without delivery
+- producers:   64 tasks each awaiting ``event(...)`` (the bench's row a'''), then ``flush()``
+- spool-producers: the same with a spool (row d'): each ``event`` waits for the group commit of its item
 - inline:      what `accept` checks and records, written out in one function here (`_inline_floor`): the least
                that design costs in CPython, with no call layers at all
 
@@ -32,7 +34,7 @@ import tempfile
 import time
 from typing import Any
 
-MODES = ("ceiling", "dumps", "put_nowait", "put", "event", "accept", "inline")
+MODES = ("ceiling", "dumps", "put_nowait", "put", "event", "accept", "inline", "producers", "spool-producers")
 
 
 def _count(on: bool) -> None:
@@ -126,6 +128,9 @@ async def _child(mode: str, events: int) -> None:
     options: dict[str, Any] = {"max_wait": 3600}
     if mode == "accept":
         options.update(max_queue=events + 1, max_batch_items=events + 1)
+    spool_dir = tempfile.TemporaryDirectory()
+    if mode == "spool-producers":
+        options["spool"] = os.path.join(spool_dir.name, "spool.db")
     ing = Ingestor(http, **options)
     await ing.start()
     _count(True)
@@ -145,12 +150,20 @@ async def _child(mode: str, events: int) -> None:
         elif mode == "put":
             for item in items:
                 await ing.put(item)
+        elif mode in ("producers", "spool-producers"):
+
+            async def produce(offset: int) -> None:
+                for i in range(offset, events, 64):
+                    await ing.event(names[i], "order_completed", attrs[i], timestamp=1700000000 + i)
+
+            await asyncio.gather(*(produce(p) for p in range(64)))
         else:
             for i in range(events):
                 await ing.event(names[i], "order_completed", attrs[i], timestamp=1700000000 + i)
         await ing.flush()
         _count(False)
     await ing.close()
+    spool_dir.cleanup()
 
 
 def run(modes: list[str], events: int) -> str:
