@@ -51,8 +51,9 @@ class TrackIngestor(Engine):
     ) -> None:
         who = crc32(identifier.encode()) if type(identifier) is str else person_hash(identifier)  # person_hash, inlined
         data = self._action(identifier, "event", name, attributes, timestamp, id)
-        if not self._offer(data, who):  # accepted at once, or the slow path (waits for room, or a spool)
-            await self._put_encoded(data, who)
+        accepted = self._offer(data, who)  # accepted at once, or staged for a group commit, or the slow path
+        if accepted is not True:
+            await (accepted or self._put_encoded(data, who))
 
     async def page(
         self,
@@ -65,8 +66,9 @@ class TrackIngestor(Engine):
     ) -> None:
         who = crc32(identifier.encode()) if type(identifier) is str else person_hash(identifier)  # person_hash, inlined
         data = self._action(identifier, "page", name, attributes, timestamp, id)
-        if not self._offer(data, who):  # accepted at once, or the slow path (waits for room, or a spool)
-            await self._put_encoded(data, who)
+        accepted = self._offer(data, who)  # accepted at once, or staged for a group commit, or the slow path
+        if accepted is not True:
+            await (accepted or self._put_encoded(data, who))
 
     async def screen(
         self,
@@ -79,8 +81,9 @@ class TrackIngestor(Engine):
     ) -> None:
         who = crc32(identifier.encode()) if type(identifier) is str else person_hash(identifier)  # person_hash, inlined
         data = self._action(identifier, "screen", name, attributes, timestamp, id)
-        if not self._offer(data, who):  # accepted at once, or the slow path (waits for room, or a spool)
-            await self._put_encoded(data, who)
+        accepted = self._offer(data, who)  # accepted at once, or staged for a group commit, or the slow path
+        if accepted is not True:
+            await (accepted or self._put_encoded(data, who))
 
     def _action(
         self,

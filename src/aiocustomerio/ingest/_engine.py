@@ -31,6 +31,7 @@ import httpx
 
 from .._retry import RetryPolicy
 from ..errors import InvalidArgumentError
+from ._commit import GroupCommit
 from ._delivery import ENVELOPE_BYTES, ISOLATION_BUDGET, Delivery
 from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
 from ._queue import Lanes, Room, Row
@@ -121,9 +122,11 @@ class Engine:
         self._start_lock = asyncio.Lock()
         self._closed_event = asyncio.Event()
         self._running = False
-        # Started, not closing or halted, and no spool: items go straight to the lanes. The one flag the per-item
-        # path checks (a spool's leftovers being re-queued only happen with a spool).
+        # Started, not closing or halted, and no spool: items go straight to the lanes. The flag the per-item path
+        # checks (a spool's leftovers being re-queued only happen with a spool).
         self._direct = False
+        # The same with a spool and no leftovers being re-queued: items are staged for the next group commit at once.
+        self._spooling = False
         self._closing = False
         self._closed = False
 
@@ -153,6 +156,7 @@ class Engine:
             self._sender.spool = self._spool
             self._running = True
             self._direct = self._spool is None
+            self._spooling = self._spool is not None and self._recovered.is_set()
             self._dispatcher = asyncio.create_task(self._sender.run())
 
     async def __aenter__(self: _E) -> _E:
@@ -191,7 +195,7 @@ class Engine:
             await self._closed_event.wait()
             return self._report
         self._closing = True
-        self._direct = False
+        self._direct = self._spooling = False
         if not self._running:
             self._closed = True
             self._closed_event.set()
@@ -253,42 +257,44 @@ class Engine:
     async def put(self, item: JSONDict) -> None:
         """Queue one raw entity/message; waits while the queue is full (and, with a spool, until it is durable)."""
         data, person = self._encode(item)
-        if not self._offer(data, person):
-            await self._put_encoded(data, person)
+        accepted = self._offer(data, person)
+        if accepted is not True:
+            await (accepted or self._put_encoded(data, person))
 
     def put_nowait(self, item: JSONDict) -> None:
         """Queue one item or raise `QueueFull` (`RecoveryInProgress` while a spool's leftovers are being re-queued);
         with a spool the item becomes durable at the next group commit."""
         data, person = self._encode(item)
-        if self._offer(data, person):
-            return
+        if self._offer(data, person) is not False:
+            return  # accepted, or staged for the next group commit (not waited for)
         self._started()
         if self._recovery is not None:
             raise RecoveryInProgress(self._room.limit)
-        if self._spool is None:
-            raise QueueFull(self._room.limit)
-        room = self._room
-        if room.used >= room.limit or room.waiting:
-            raise QueueFull(room.limit)
-        room.take(1)
-        self._seq = seq = self._seq + 1
-        try:
-            self._spool.add_nowait([(seq, data, person)])
-        except SpoolWriteError:
-            room.give_back(1)
-            raise
+        raise QueueFull(self._room.limit)
 
-    def _offer(self, data: bytes, person: int) -> bool:
-        """Accept an encoded item at once if nothing stands in the way (running, no spool, room, nobody waiting);
-        False when the caller must take the slow path. The per-item path: Room's check and take are inlined."""
+    def _offer(self, data: bytes, person: int) -> bool | GroupCommit:
+        """Take an encoded item at once if nothing stands in the way (running, not closing or halted, room, nobody
+        waiting for room): True when accepted; with a spool, the group commit it is staged for, which says when it
+        is durable and accepted; False when the caller must take the slow path (`_put_encoded`).
+
+        The per-item path: Room's check and take are inlined, and the callers await the commit itself rather than a
+        coroutine that would."""
         room = self._room
-        if not self._direct or room.used >= room.limit or room.waiting:
+        if self._direct and room.used < room.limit and not room.waiting:
+            room.used += 1
+            self._seq = seq = self._seq + 1
+            self._report.accepted += 1
+            self._lanes.add((seq, data, person))
+            return True
+        if not self._spooling or room.used >= room.limit or room.waiting:
             return False
         room.used += 1
         self._seq = seq = self._seq + 1
-        self._report.accepted += 1
-        self._lanes.add((seq, data, person))
-        return True
+        try:
+            return self._spool.add_one((seq, data, person))  # type: ignore[union-attr]
+        except SpoolWriteError:
+            room.give_back(1)
+            raise
 
     async def put_many(self, items: Iterable[JSONDict], *, checkpoint: Checkpoint | None = None) -> None:
         """Queue items, consuming and encoding the iterable lazily in parts of up to 1,000 (each part waits for room
@@ -330,7 +336,10 @@ class Engine:
     async def _put_encoded(self, data: bytes, person: int) -> None:
         # The per-event callers (put, event, page, screen) try `_offer` before creating this coroutine; the others
         # rely on this one.
-        if self._offer(data, person):
+        accepted = self._offer(data, person)
+        if accepted is not False:
+            if accepted is not True:
+                await accepted
             return
         self._started()
         await self._take_room(1)
@@ -341,12 +350,12 @@ class Engine:
             self._lanes.add((seq, data, person))
             return
         try:
-            durable = spool.add([(seq, data, person)])
+            durable = spool.add_one((seq, data, person))
         except SpoolWriteError:
             self._room.give_back(1)
             raise
-        # This put's own future: cancelling it leaves the shared commit alone (the item is then still committed and
-        # accepted, never half-way), without the cost of asyncio.shield per put.
+        # The commit's shared future, which a cancelled producer cannot cancel (`_commit`): its item is then still
+        # committed and accepted, never half-way.
         await durable
 
     async def _accept(self, part: list[tuple[bytes, int]], meta: dict[str, str] | None) -> None:
@@ -419,6 +428,7 @@ class Engine:
         finally:
             self._recovery = None
             self._recovered.set()
+            self._spooling = self._running and not self._closing and self._sender.halted is None
 
     def _on_halt(self) -> None:
-        self._direct = False  # puts take the slow path, which raises IngestorHalted
+        self._direct = self._spooling = False  # puts take the slow path, which raises IngestorHalted

@@ -45,6 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from ._commit import GroupCommit
 from ._lock import Lock, current_holder, ro_uri, unclaim
 from ._queue import Row
 from ._types import JSONDict, SpoolWriteError
@@ -200,10 +201,9 @@ class Spool:
     """The engine's durable store. `on_durable(rows)` is called (on the loop) with every committed group of new rows;
     `on_lost(rows)` with the rows of a group that could not be committed (they are not accepted).
 
-    **Each waiting `add` gets a future of its own**, resolved by the commit that makes its rows durable: cancelling
-    one producer cancels only its own future, never the commit the others share, and costs nothing per item the way
-    `asyncio.shield` (an extra future and two callbacks per put) does. A cancelled producer's rows are still
-    committed and accepted, never half-way."""
+    **Every `add` staged for one commit awaits that commit's `GroupCommit`**, a future its waiters cannot cancel
+    (`_commit`): cancelling one producer affects only that producer, which gets `CancelledError` once the commit is
+    settled, its rows committed and accepted (or, if the commit failed, not accepted), never half-way."""
 
     def __init__(
         self,
@@ -226,8 +226,8 @@ class Spool:
         self._dead: list[tuple[int, bytes, int, str, float]] = []
         self._meta: dict[str, str] = {}
         self._trim = 0  # delete chunks whose first seq is below this
-        self._waiters: list[asyncio.Future[None]] = []  # of the adds staged for the next commit
-        self._flight: list[asyncio.Future[None]] = []  # of the adds being committed
+        self._waiter: GroupCommit | None = None  # of the adds staged for the next commit
+        self._flight: GroupCommit | None = None  # of the adds being committed
         self._flight_rows: list[Row] = []
         self._staged = False  # something is staged: the commit loop goes on
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -368,26 +368,29 @@ class Spool:
 
     # -- staging -----------------------------------------------------------------------------------------------------
 
-    def add(self, rows: list[Row], meta: dict[str, str] | None = None) -> asyncio.Future[None]:
-        """Stage rows (consecutive seqs) for the next group commit; the future, this call's own, resolves once they
-        are durable (or raises `SpoolWriteError`). Cancelling it does not unstage the rows."""
+    def add(self, rows: list[Row], meta: dict[str, str] | None = None) -> GroupCommit:
+        """Stage rows (consecutive seqs) for the next group commit; the future, shared by everything staged for
+        that commit, resolves once they are durable (or raises `SpoolWriteError`)."""
         if self.error is not None:
             raise self.error
         self._inserts.extend(rows)
         if meta:
             self._meta.update(meta)
-        assert self._loop is not None
-        waiter = self._loop.create_future()
-        self._waiters.append(waiter)
-        self._kick()
-        return waiter
+        return self._waiter or self._new_waiter()
 
-    def add_nowait(self, rows: list[Row]) -> None:
-        """Stage rows for the next group commit without waiting for it (`put_nowait`)."""
+    def add_one(self, row: Row) -> GroupCommit:
+        """`add([row])`, the per-item path."""
         if self.error is not None:
             raise self.error
-        self._inserts.extend(rows)
+        self._inserts.append(row)
+        return self._waiter or self._new_waiter()
+
+    def _new_waiter(self) -> GroupCommit:
+        # While a waiter exists, something is staged and the commit loop runs (both are cleared with it).
+        assert self._loop is not None
         self._kick()
+        waiter = self._waiter = GroupCommit(self._loop)
+        return waiter
 
     def settle(self, seqs: list[int]) -> None:
         """These items are delivered: their chunks may go once every older one is settled too."""
@@ -442,9 +445,10 @@ class Spool:
         # cancelled, and their rows are not accepted (the room goes back, so close() does not wait for them). Rows
         # of the commit under way may still reach the file: the next run then sends them, which is harmless.
         lost = self._flight_rows + self._inserts
-        for waiter in (*self._flight, *self._waiters):
-            waiter.cancel()
-        self._flight, self._waiters, self._flight_rows, self._inserts = [], [], [], []
+        for waiter in (self._flight, self._waiter):
+            if waiter is not None:
+                waiter.abandon()
+        self._flight, self._waiter, self._flight_rows, self._inserts = None, None, [], []
         if lost:
             self._on_lost(lost)
 
@@ -454,8 +458,8 @@ class Spool:
         try:
             while self._staged:
                 inserts, dead, meta, trim = self._inserts, self._dead, self._meta, self._trim
-                self._flight, self._flight_rows, waiters = self._waiters, inserts, self._waiters
-                self._inserts, self._dead, self._meta, self._waiters, self._staged = [], [], {}, [], False
+                self._flight, self._flight_rows, waiter = self._waiter, inserts, self._waiter
+                self._inserts, self._dead, self._meta, self._waiter, self._staged = [], [], {}, None, False
                 size = sum([len(row[1]) for row in inserts])
                 error = await self._commit_with_retries(inserts, size, dead, meta, trim)
                 if error is None:
@@ -471,10 +475,9 @@ class Spool:
                             for row in part:
                                 chunk_of[row[0]] = live
                         self._on_durable(inserts)
-                    self._flight, self._flight_rows = [], []
-                    for waiter in waiters:
-                        if not waiter.done():  # a cancelled producer's future is done already
-                            waiter.set_result(None)
+                    self._flight, self._flight_rows = None, []
+                    if waiter is not None:
+                        waiter.committed()
                     # Pages written: the chunk's, plus about two for the b-tree, the trim and the dead letters.
                     self._wal_bytes += size + 2 * _PAGE + 400 * len(dead)
                     await self._checkpoint()
@@ -525,10 +528,10 @@ class Spool:
             f"({type(exc).__name__}: {exc}); new items are refused"
         )
         log.error("%s", self.error)
-        for waiter in (*self._flight, *self._waiters):
-            if not waiter.done():
-                waiter.set_exception(self.error)
-        self._flight, self._waiters, self._flight_rows = [], [], []
+        for waiter in (self._flight, self._waiter):
+            if waiter is not None:
+                waiter.failed(self.error)
+        self._flight, self._waiter, self._flight_rows = None, None, []
         self._staged = False
         if lost:
             self._on_lost(lost)
