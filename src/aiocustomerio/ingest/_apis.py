@@ -94,14 +94,17 @@ class TrackIngestor(Engine):
         timestamp: int | float | dt.datetime | None,
         id: str | None,
     ) -> bytes:
-        # Per-event path: the common cases (string id, no timestamp) are handled inline.
+        # Per-event path: the common cases (string id, no timestamp or unix seconds) are handled inline.
+        if timestamp is None:
+            timestamp = int(time.time())  # stamped at put time: a delayed event still lands when it happened
+        elif type(timestamp) is not int:
+            timestamp = unix_seconds(timestamp)  # whose int case is the identity
         data = encode_track_action(
             {"id": identifier} if type(identifier) is str else identifiers(identifier),
             action,
             name,
             id or new_ulid(),
-            # Stamped at put time: an event delayed by queueing or retries still lands when it happened.
-            int(time.time()) if timestamp is None else unix_seconds(timestamp),
+            timestamp,
             attributes,
         )
         if len(data) > self._max_item_bytes:
