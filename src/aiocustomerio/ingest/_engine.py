@@ -147,7 +147,12 @@ class Engine:
                 http = await self._http_source()
             if self._spool_path is not None:
                 spool = Spool(self._spool_path, self._api, self._on_durable, self._on_lost)
-                leftovers, self._seq = await spool.open(self._requeue_dead_letters)
+                try:
+                    leftovers, self._seq = await spool.open(self._requeue_dead_letters)
+                except asyncio.CancelledError:
+                    # The open goes on on the spool's thread; what it takes (the lock) is let go of right after.
+                    spool.discard()
+                    raise
                 self._spool = spool
                 if leftovers:
                     self._recovered.clear()
@@ -196,6 +201,10 @@ class Engine:
             return self._report
         self._closing = True
         self._direct = self._spooling = False
+        if self._start_lock.locked():
+            # A start() under way (opening the spool): closed once it is done, so nothing it opens outlives close().
+            async with self._start_lock:
+                pass
         if not self._running:
             self._closed = True
             self._closed_event.set()

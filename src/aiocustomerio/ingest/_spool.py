@@ -299,6 +299,19 @@ class Spool:
         leftovers = sum(count for _, count in self._unread) - len(self._dead_seqs)
         return leftovers, top
 
+    def discard(self) -> None:
+        """Undo an `open` nobody waits for any more (its start was cancelled): on the spool's thread, after the open
+        (jobs run in order), close the connection and let go of the lock. Nothing was staged yet."""
+        self._executor.submit(self._discard)
+        self._executor.shutdown(wait=False)
+
+    def _discard(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            unclaim(conn)
+            conn.close()
+        self._lock.release()
+
     def has_unread(self) -> bool:
         return bool(self._unread)
 
