@@ -4,6 +4,8 @@ configuration fixed delivers everything."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 import ssl
 from pathlib import Path
@@ -141,3 +143,51 @@ def _client_factory(server: BatchServer) -> ClientFactory:
         return httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", auth=auth or ("site", "key"))
 
     return make
+
+
+async def _plain_http_server() -> asyncio.Server:
+    """A plain-HTTP server: whatever it is sent (a TLS ClientHello too) is answered with a 400, in HTTP."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(Exception):
+            await reader.read(1024)
+            writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            await writer.drain()
+        writer.close()
+
+    return await asyncio.start_server(answer, "127.0.0.1", 0)
+
+
+async def _halts_in_time(ing: Ingestor) -> None:
+    """One event, then wait (bounded) for delivery to stop; close with a deadline whatever happened."""
+    await ing.start()
+    try:
+        await ing.event("u1", "e", id="p1")
+        await asyncio.wait_for(ing.flush(), 20)  # returns once halted; before the fix it retried forever
+    finally:
+        await ing.close(timeout=1)
+
+
+@pytest.mark.parametrize("transport", ["client", "aiohttp", "httpx"])
+async def test_an_https_url_on_a_plain_http_port_halts_once_it_keeps_failing(tmp_path: Path, transport: str) -> None:
+    from aiocustomerio._retry import RetryPolicy
+
+    plain = await _plain_http_server()
+    url = f"https://127.0.0.1:{plain.sockets[0].getsockname()[1]}"
+    policy = RetryPolicy(max_retries=3, base_delay=0.001, max_delay=0.01)
+    try:
+        if transport == "client":
+            async with httpx.AsyncClient(base_url=url, auth=("site", "key")) as http:
+                ing = Ingestor(http, spool=tmp_path / "spool.db", retry=policy)
+                await _halts_in_time(ing)
+        else:
+            async with CustomerIO(site_id="site", track_api_key="key", track_base_url=url, transport=transport) as cio:
+                ing = cio.track.ingestor(spool=tmp_path / "spool.db", retry=policy)
+                await _halts_in_time(ing)
+        halted = ing.report.halted
+        assert halted is not None and "TLS handshake failed" in halted and "4 times in a row" in halted, halted
+        assert "scheme and port" in halted
+        assert [p["id"] for p in ing.report.pending] == ["p1"] and ing.report.spooled == 1
+    finally:
+        plain.close()
+        await plain.wait_closed()

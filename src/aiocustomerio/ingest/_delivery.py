@@ -21,7 +21,7 @@ from ._responses import (
     TRANSIENT_ERRORS,
     endpoint_problem,
     error_text,
-    is_name_resolution_error,
+    persistent_problem,
     read_multi_status,
     status_of,
     tls_problem,
@@ -49,7 +49,7 @@ class Outcome:
     response: httpx.Response | None = None  # whose Retry-After applies to the retry
     retry_after: float | None = None  # a typed error's own retry hint
     halt: str | None = None  # delivery must stop; `retry` holds the batch's undelivered rows
-    name_resolution: bool = False  # the retry is a failed DNS lookup (it halts once it keeps failing)
+    persistent: str | None = None  # what to fix if this failure keeps coming (a DNS lookup, a TLS handshake)
     requests: int = 0
     rejection: str | None = None  # the API's last 400/413 reason while isolating bad items
 
@@ -134,7 +134,7 @@ class Delivery:
             # Not an answer from the API and not the network: a local problem (missing credentials, a bug in a
             # hook) that a retry will not fix, and that every later batch would hit too.
             return self._stop(rows, outcome, halt=reason)
-        outcome.name_resolution = is_name_resolution_error(exc)
+        outcome.persistent = persistent_problem(exc)
         return self._stop(rows, outcome, reason=reason)
 
     def _rejected(self, rows: list[Row], status: int, reason: str, outcome: Outcome) -> str:

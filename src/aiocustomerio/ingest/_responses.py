@@ -103,8 +103,30 @@ def tls_problem(exc: BaseException) -> str | None:
     )
 
 
-def is_name_resolution_error(exc: BaseException) -> bool:
-    return any(isinstance(inner, socket.gaierror) for inner in _chain(exc))
+# TLS errors of a connection cut or reset mid-handshake: the network's, not the configuration's.
+_TRANSIENT_TLS = (
+    ssl.SSLEOFError,
+    ssl.SSLZeroReturnError,
+    ssl.SSLWantReadError,
+    ssl.SSLWantWriteError,
+    ssl.SSLSyscallError,
+)
+
+
+def persistent_problem(exc: BaseException) -> str | None:
+    """What to fix, for transport failures that are a wrong setting when they keep coming (the sender halts after
+    the retry policy's `max_retries` in a row): a host name that does not resolve, and a TLS handshake the server
+    does not speak (an https:// URL on a plain-HTTP port, a TLS version or cipher it refuses). None otherwise."""
+    chain = list(_chain(exc))
+    if any(isinstance(inner, socket.gaierror) for inner in chain):
+        return "the base URL's host name does not resolve; check the URL and the DNS"
+    tls = [inner for inner in chain if isinstance(inner, ssl.SSLError)]
+    if tls and not any(isinstance(inner, _TRANSIENT_TLS) for inner in tls):
+        return (
+            f"TLS handshake failed ({tls[-1]}): the server at the base URL does not speak TLS as this client does (an "
+            "https:// URL on a plain-HTTP port? check the URL's scheme and port, or a proxy)"
+        )
+    return None
 
 
 def retriable_item_error(error: JSONDict) -> bool:

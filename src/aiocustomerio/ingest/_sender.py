@@ -54,7 +54,7 @@ class Sender:
         self.flushing = 0  # flush()/close() callers: open batches go out without waiting for max_wait
         self.tasks: set[asyncio.Task[None]] = set()  # batches in flight
         self._retries_in_row = 0
-        self._resolution_failures = 0
+        self._persistent_failures = 0  # in a row: DNS lookups, TLS handshakes (see `persistent_problem`)
         self._pause_until = 0.0
 
     async def run(self) -> None:
@@ -108,7 +108,7 @@ class Sender:
     def _apply(self, lane: int, outcome: Outcome) -> None:
         if outcome.delivered:
             self._retries_in_row = 0
-            self._resolution_failures = 0
+            self._persistent_failures = 0
             self._settle_delivered(outcome.delivered)
         if outcome.failed:
             self._settle_failed(outcome.failed)
@@ -146,13 +146,11 @@ class Sender:
 
     def _retry_later(self, outcome: Outcome) -> None:
         self._report.retried += len(outcome.retry)
-        if outcome.name_resolution:
-            self._resolution_failures += 1
-            if self._resolution_failures > self._retry.max_retries:
-                self.halt(
-                    f"{outcome.retry_reason} ({self._resolution_failures} times in a row): the base URL's host name "
-                    "does not resolve; check the URL and the DNS"
-                )
+        if outcome.persistent is not None:
+            self._persistent_failures += 1
+            if self._persistent_failures > self._retry.max_retries:
+                count = self._persistent_failures
+                self.halt(f"{outcome.retry_reason} ({count} times in a row): {outcome.persistent}")
                 return
         delay = self._retry.delay(self._retries_in_row, outcome.response)
         self._retries_in_row += 1
