@@ -160,8 +160,9 @@ class Engine:
             self._http = self._sender.http = http
             self._sender.spool = self._spool
             self._running = True
-            self._direct = self._spool is None
-            self._spooling = self._spool is not None and self._recovered.is_set()
+            # Not while a close() waits for this start: its puts take the slow path, which raises IngestorClosed.
+            self._direct = self._spool is None and not self._closing
+            self._spooling = self._spool is not None and self._recovered.is_set() and not self._closing
             self._dispatcher = asyncio.create_task(self._sender.run())
 
     async def __aenter__(self: _E) -> _E:
