@@ -95,8 +95,11 @@ def build_parser(api: str, tag: str, cmd: Command) -> argparse.ArgumentParser:
             metavar="JSON|@FILE|-",
             help=f"the request body ({cmd.body}): inline JSON, @file.json, or - for stdin",
         )
-    out.add_argument("--all", action="store_true", help="follow pagination; print every item as one NDJSON line")
-    out.add_argument("--max-items", type=int, help="with --all: stop after this many items")
+    if cmd.info.items is not None:  # a listing: its operation has paginate()
+        out.add_argument("--all", action="store_true", help="follow pagination; print every item as one NDJSON line")
+        out.add_argument("--max-items", type=int, help="with --all: stop after this many items")
+    else:
+        parser.set_defaults(all=False, max_items=None)
     out.add_argument("--raw", action="store_true", help="print the status line and headers before the body")
     out.add_argument("--dry-run", action="store_true", help="print the request (credentials masked); send nothing")
     out.add_argument("--timeout", type=seconds, help="seconds per request (default 30)")
