@@ -7,6 +7,7 @@ handwritten change.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterator
@@ -70,6 +71,17 @@ class Entry:
         return found
 
     @property
+    def body(self) -> str | None:
+        """``"array"`` or ``"object"``: what the generated function's ``body`` takes (None: no body), so that a body
+        of the other shape (a string, a list for an object) is refused with a message instead of an AttributeError
+        deep in the generated code."""
+        for param in self.source.params:
+            if param.name == "body":
+                members = [ast.unparse(m) for m in union_members(param.annotation)]
+                return "array" if any(m.startswith(("list[", "List[")) for m in members) else "object"
+        return None
+
+    @property
     def returns_none(self) -> bool:
         """Whether the operation's result type admits None (a 2xx without a body, or ``Any``); when it does not, a
         2xx the parser does not know (it returns None for it) is refused at run time instead of reaching user code."""
@@ -90,6 +102,7 @@ class Entry:
             if self.pagination is None
             else dict(zip(("cursor", "next", "items", "limit"), self.pagination, strict=True)),
             "items": self.source.items,
+            "body": self.body,
             "returns_none": self.returns_none,
             "unsafe": self.unsafe,
             "dedup": self.dedup,
@@ -175,8 +188,8 @@ def write(package_dir: Path, found: list[Entry], tags: dict[str, str] | None = N
         '"""Operations of this package by tag, then Python name (emitted by codegen/index.py).\n\n'
         "Each entry: module (the generated module), method, path, path_params (positional, in path order), params\n"
         "(the keyword parameters), pagination ({cursor, next, items, limit} or None), items (the attribute holding a\n"
-        "listing's items, or None), returns_none (the result type admits None: a 2xx without a body), unsafe\n"
-        "(repeating it could send a message or start a job twice), dedup\n"
+        "listing's items, or None), body (object, array or None: what the body is), returns_none (the result\n"
+        "type admits None), unsafe (repeating it could send a message or start a job twice), dedup\n"
         "(where the façade stamps a ULID dedup id before the first attempt: {at, field, unless}), enums\n"
         "(parameter → enum class in the module), timestamps (integer parameters that take a datetime), summary.\n"
         "TAGS: each tag's one-line summary, from the spec's tag description.\n"

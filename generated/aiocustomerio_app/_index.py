@@ -4,8 +4,8 @@
 
 Each entry: module (the generated module), method, path, path_params (positional, in path order), params
 (the keyword parameters), pagination ({cursor, next, items, limit} or None), items (the attribute holding a
-listing's items, or None), returns_none (the result type admits None: a 2xx without a body), unsafe
-(repeating it could send a message or start a job twice), dedup
+listing's items, or None), body (object, array or None: what the body is), returns_none (the result
+type admits None), unsafe (repeating it could send a message or start a job twice), dedup
 (where the façade stamps a ULID dedup id before the first attempt: {at, field, unless}), enums
 (parameter → enum class in the module), timestamps (integer parameters that take a datetime), summary.
 TAGS: each tag's one-line summary, from the spec's tag description.
@@ -16,6 +16,7 @@ from typing import Any
 OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "activities": {
         "list_activities": {
+            "body": None,
             "dedup": [],
             "enums": {"id_type": "ListActivitiesIdType", "type_": "ListActivitiesType"},
             "items": "activities",
@@ -33,6 +34,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "broadcasts": {
         "broadcast_action_links": {
+            "body": None,
             "dedup": [],
             "enums": {"period": "BroadcastActionLinksPeriod", "type_": "BroadcastActionLinksType"},
             "items": "links",
@@ -48,6 +50,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "broadcast_action_metrics": {
+            "body": None,
             "dedup": [],
             "enums": {"period": "BroadcastActionMetricsPeriod", "type_": "BroadcastActionMetricsType"},
             "items": None,
@@ -63,6 +66,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "broadcast_actions": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "actions",
@@ -78,6 +82,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "broadcast_errors": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "errors",
@@ -93,6 +98,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "broadcast_links": {
+            "body": None,
             "dedup": [],
             "enums": {"period": "BroadcastLinksPeriod"},
             "items": "links",
@@ -108,6 +114,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "broadcast_messages": {
+            "body": None,
             "dedup": [],
             "enums": {
                 "metric": "BroadcastMessagesMetric",
@@ -127,6 +134,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "broadcast_metrics": {
+            "body": None,
             "dedup": [],
             "enums": {"period": "BroadcastMetricsPeriod", "type_": "BroadcastMetricsType"},
             "items": None,
@@ -142,6 +150,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "broadcast_status": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -157,6 +166,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_broadcast": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -172,6 +182,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_broadcast_action": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -187,6 +198,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_broadcast_action_language": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -202,6 +214,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_broadcast_triggers": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "triggers",
@@ -217,6 +230,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_broadcasts": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "broadcasts",
@@ -232,6 +246,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_broadcast_action": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -247,6 +262,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_broadcast_action_language": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -264,6 +280,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "campaigns": {
         "campaign_action_links": {
+            "body": None,
             "dedup": [],
             "enums": {"period": "CampaignActionLinksPeriod", "type_": "CampaignActionLinksType"},
             "items": "links",
@@ -279,6 +296,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "campaign_action_metrics": {
+            "body": None,
             "dedup": [],
             "enums": {
                 "period": "CampaignActionMetricsPeriod",
@@ -299,6 +317,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "campaign_journey_metrics": {
+            "body": None,
             "dedup": [],
             "enums": {"res": "CampaignJourneyMetricsRes"},
             "items": None,
@@ -314,6 +333,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "campaign_link_metrics": {
+            "body": None,
             "dedup": [],
             "enums": {"period": "CampaignLinkMetricsPeriod"},
             "items": "links",
@@ -329,6 +349,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "campaign_metrics": {
+            "body": None,
             "dedup": [],
             "enums": {
                 "period": "CampaignMetricsPeriod",
@@ -349,6 +370,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_campaign_action": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -364,6 +386,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_campaign_action_translation": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -379,6 +402,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_campaign_messages": {
+            "body": None,
             "dedup": [],
             "enums": {"metric": "GetCampaignMessagesMetric", "type_": "GetCampaignMessagesType"},
             "items": "messages",
@@ -394,6 +418,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_campaigns": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -409,6 +434,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_campaign_actions": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "actions",
@@ -424,6 +450,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_campaigns": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "campaigns",
@@ -439,6 +466,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_campaign_action": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -454,6 +482,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_campaign_action_translation": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -471,6 +500,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "collections": {
         "add_collection": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -486,6 +516,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "delete_collection": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -501,6 +532,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_collection": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -516,6 +548,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_collection_contents": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -531,6 +564,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_collections": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "collections",
@@ -546,6 +580,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_collection": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -561,6 +596,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_collection_contents": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -578,6 +614,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "customers": {
         "get_people_by_id": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": "customers",
@@ -593,6 +630,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_people_email": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "results",
@@ -608,6 +646,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_people_filter": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": "identifiers",
@@ -623,6 +662,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_person_activities": {
+            "body": None,
             "dedup": [],
             "enums": {"id_type": "GetPersonActivitiesIdType", "type_": "GetPersonActivitiesType"},
             "items": "activities",
@@ -638,6 +678,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_person_attributes": {
+            "body": None,
             "dedup": [],
             "enums": {"id_type": "GetPersonAttributesIdType"},
             "items": None,
@@ -653,6 +694,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_person_messages": {
+            "body": None,
             "dedup": [],
             "enums": {"id_type": "GetPersonMessagesIdType"},
             "items": "messages",
@@ -668,6 +710,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_person_relationships": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "cio_relationships",
@@ -683,6 +726,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_person_segments": {
+            "body": None,
             "dedup": [],
             "enums": {"id_type": "GetPersonSegmentsIdType"},
             "items": "segments",
@@ -698,6 +742,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_person_subscription_preferences": {
+            "body": None,
             "dedup": [],
             "enums": {"id_type": "GetPersonSubscriptionPreferencesIdType"},
             "items": None,
@@ -715,6 +760,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "data_index": {
         "update_attribute_metadata": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -730,6 +776,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "update_event_metadata": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -747,6 +794,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "esp_suppression": {
         "delete_suppression": {
+            "body": None,
             "dedup": [],
             "enums": {"suppression_type": "DeleteSuppressionSuppressionType"},
             "items": None,
@@ -762,6 +810,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_suppression": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "suppressions",
@@ -777,6 +826,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_suppression_by_type": {
+            "body": None,
             "dedup": [],
             "enums": {"suppression_type": "GetSuppressionByTypeSuppressionType"},
             "items": "suppressions",
@@ -792,6 +842,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "post_suppression": {
+            "body": None,
             "dedup": [],
             "enums": {"suppression_type": "PostSuppressionSuppressionType"},
             "items": None,
@@ -809,6 +860,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "exports": {
         "download_export": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -824,6 +876,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "export_deliveries_data": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -839,6 +892,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "export_people_data": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -854,6 +908,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "get_export": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -869,6 +924,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_exports": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "exports",
@@ -886,6 +942,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "imports": {
         "get_import": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -901,6 +958,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "import_": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -918,6 +976,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "info": {
         "get_cio_allowlist": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "ip_addresses",
@@ -935,6 +994,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "messages": {
         "get_archived_message": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -950,6 +1010,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_message": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -965,6 +1026,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_messages": {
+            "body": None,
             "dedup": [],
             "enums": {"metric": "ListMessagesMetric", "type_": "ListMessagesType"},
             "items": "messages",
@@ -993,6 +1055,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "newsletters": {
         "deletet_newsletters": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1008,6 +1071,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_newsletter_links": {
+            "body": None,
             "dedup": [],
             "enums": {"period": "GetNewsletterLinksPeriod"},
             "items": "links",
@@ -1023,6 +1087,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_newsletter_metrics": {
+            "body": None,
             "dedup": [],
             "enums": {"period": "GetNewsletterMetricsPeriod", "type_": "GetNewsletterMetricsType"},
             "items": None,
@@ -1038,6 +1103,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_newsletter_msg_meta": {
+            "body": None,
             "dedup": [],
             "enums": {"metric": "GetNewsletterMsgMetaMetric"},
             "items": "messages",
@@ -1053,6 +1119,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_newsletter_test_groups": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "test_groups",
@@ -1068,6 +1135,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_newsletter_variant": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1083,6 +1151,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_newsletter_variant_translation": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1098,6 +1167,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_newsletter_variant_translation_test": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1113,6 +1183,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_newsletters": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1128,6 +1199,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_variant_links": {
+            "body": None,
             "dedup": [],
             "enums": {"period": "GetVariantLinksPeriod", "type_": "GetVariantLinksType"},
             "items": "links",
@@ -1143,6 +1215,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_variant_metrics": {
+            "body": None,
             "dedup": [],
             "enums": {"period": "GetVariantMetricsPeriod", "type_": "GetVariantMetricsType"},
             "items": None,
@@ -1158,6 +1231,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_newsletter_variants": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "contents",
@@ -1173,6 +1247,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_newsletters": {
+            "body": None,
             "dedup": [],
             "enums": {"sort": "ListNewslettersSort"},
             "items": "newsletters",
@@ -1188,6 +1263,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_newsletter_test_translation": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1203,6 +1279,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_newsletter_variant": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1218,6 +1295,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_newsletter_variant_translation": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1235,6 +1313,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "objects": {
         "get_object_attributes": {
+            "body": None,
             "dedup": [],
             "enums": {"id_type": "GetObjectAttributesIdType"},
             "items": None,
@@ -1250,6 +1329,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_object_relationships": {
+            "body": None,
             "dedup": [],
             "enums": {"id_type": "GetObjectRelationshipsIdType"},
             "items": "cio_relationships",
@@ -1265,6 +1345,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_object_types": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "types",
@@ -1280,6 +1361,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_objects_filter": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": "identifiers",
@@ -1297,6 +1379,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "reporting_webhooks": {
         "create_webhook": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": "events",
@@ -1312,6 +1395,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "delete_webhook": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1327,6 +1411,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_webhook": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "events",
@@ -1342,6 +1427,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_webhooks": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "reporting_webhooks",
@@ -1357,6 +1443,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_webhook": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": "events",
@@ -1374,6 +1461,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "segments": {
         "create_man_segment": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1389,6 +1477,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "delete_man_segment": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1404,6 +1493,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_segment": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1419,6 +1509,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_segment_count": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1434,6 +1525,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_segment_dependencies": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1449,6 +1541,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_segment_membership": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "identifiers",
@@ -1464,6 +1557,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_segments": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "segments",
@@ -1481,6 +1575,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "send_messages": {
         "send_email": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1496,6 +1591,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "send_push": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1511,6 +1607,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "send_sms": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1526,6 +1623,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "trigger_broadcast": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1543,6 +1641,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "sender_identities": {
         "get_sender": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1558,6 +1657,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_sender_usage": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1573,6 +1673,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_senders": {
+            "body": None,
             "dedup": [],
             "enums": {"sort": "ListSendersSort"},
             "items": "sender_identities",
@@ -1590,6 +1691,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "snippets": {
         "delete_snippet": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1605,6 +1707,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_snippets": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "snippets",
@@ -1620,6 +1723,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_snippets": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1637,6 +1741,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "subscription_center": {
         "get_topics": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "topics",
@@ -1654,6 +1759,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "transactional": {
         "get_transactional": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -1669,6 +1775,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "get_transactional_variant": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "content",
@@ -1684,6 +1791,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_transactional": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "messages",
@@ -1699,6 +1807,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "list_transactional_variants": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "contents",
@@ -1714,6 +1823,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "transactional_links": {
+            "body": None,
             "dedup": [],
             "enums": {"period": "TransactionalLinksPeriod"},
             "items": "links",
@@ -1729,6 +1839,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "transactional_messages": {
+            "body": None,
             "dedup": [],
             "enums": {"metric": "TransactionalMessagesMetric", "state": "TransactionalMessagesState"},
             "items": "messages",
@@ -1744,6 +1855,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "transactional_metrics": {
+            "body": None,
             "dedup": [],
             "enums": {"period": "TransactionalMetricsPeriod"},
             "items": None,
@@ -1759,6 +1871,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_transactional": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": "content",
@@ -1774,6 +1887,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "update_transactional_variant": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": "content",
@@ -1791,6 +1905,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "workspaces": {
         "list_workspaces": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": "workspaces",

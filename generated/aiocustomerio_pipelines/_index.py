@@ -4,8 +4,8 @@
 
 Each entry: module (the generated module), method, path, path_params (positional, in path order), params
 (the keyword parameters), pagination ({cursor, next, items, limit} or None), items (the attribute holding a
-listing's items, or None), returns_none (the result type admits None: a 2xx without a body), unsafe
-(repeating it could send a message or start a job twice), dedup
+listing's items, or None), body (object, array or None: what the body is), returns_none (the result
+type admits None), unsafe (repeating it could send a message or start a job twice), dedup
 (where the façade stamps a ULID dedup id before the first attempt: {at, field, unless}), enums
 (parameter → enum class in the module), timestamps (integer parameters that take a datetime), summary.
 TAGS: each tag's one-line summary, from the spec's tag description.
@@ -16,6 +16,7 @@ from typing import Any
 OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "batch_operations": {
         "batch": {
+            "body": "object",
             "dedup": [{"at": ["batch", "*"], "field": "messageId", "unless": None}],
             "enums": {"x_strict_mode": "BatchXStrictMode"},
             "items": None,
@@ -33,6 +34,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "events_and_pageviews": {
         "page": {
+            "body": "object",
             "dedup": [{"at": [], "field": "messageId", "unless": None}],
             "enums": {"x_strict_mode": "PageXStrictMode"},
             "items": None,
@@ -48,6 +50,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "screen": {
+            "body": "object",
             "dedup": [{"at": [], "field": "messageId", "unless": None}],
             "enums": {"x_strict_mode": "ScreenXStrictMode"},
             "items": None,
@@ -63,6 +66,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "track": {
+            "body": "object",
             "dedup": [{"at": [], "field": "messageId", "unless": None}],
             "enums": {"x_strict_mode": "TrackXStrictMode"},
             "items": None,
@@ -80,6 +84,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "objects_and_relationships": {
         "group": {
+            "body": "object",
             "dedup": [{"at": [], "field": "messageId", "unless": None}],
             "enums": {"x_strict_mode": "GroupXStrictMode"},
             "items": None,
@@ -97,6 +102,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "people": {
         "alias": {
+            "body": "object",
             "dedup": [],
             "enums": {"x_strict_mode": "AliasXStrictMode"},
             "items": None,
@@ -112,6 +118,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "identify": {
+            "body": "object",
             "dedup": [{"at": [], "field": "messageId", "unless": None}],
             "enums": {"x_strict_mode": "IdentifyXStrictMode"},
             "items": None,

@@ -4,8 +4,8 @@
 
 Each entry: module (the generated module), method, path, path_params (positional, in path order), params
 (the keyword parameters), pagination ({cursor, next, items, limit} or None), items (the attribute holding a
-listing's items, or None), returns_none (the result type admits None: a 2xx without a body), unsafe
-(repeating it could send a message or start a job twice), dedup
+listing's items, or None), body (object, array or None: what the body is), returns_none (the result
+type admits None), unsafe (repeating it could send a message or start a job twice), dedup
 (where the façade stamps a ULID dedup id before the first attempt: {at, field, unless}), enums
 (parameter → enum class in the module), timestamps (integer parameters that take a datetime), summary.
 TAGS: each tag's one-line summary, from the spec's tag description.
@@ -16,6 +16,7 @@ from typing import Any
 OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "forms": {
         "submit_form": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -33,6 +34,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "track_customers": {
         "add_device": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -48,6 +50,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "delete": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -63,6 +66,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "delete_device": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -78,6 +82,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "identify": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -93,6 +98,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "merge": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -108,6 +114,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "suppress": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -123,6 +130,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "unsubscribe": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -138,6 +146,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "unsuppress": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -155,6 +164,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "track_events": {
         "metrics": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -170,6 +180,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "push_metrics": {
+            "body": "object",
             "dedup": [],
             "enums": {},
             "items": None,
@@ -185,6 +196,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "track": {
+            "body": "object",
             "dedup": [{"at": [], "field": "id", "unless": None}],
             "enums": {},
             "items": None,
@@ -200,6 +212,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "track_anonymous": {
+            "body": "object",
             "dedup": [{"at": [], "field": "id", "unless": None}],
             "enums": {},
             "items": None,
@@ -217,6 +230,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "track_region": {
         "get_region": {
+            "body": None,
             "dedup": [],
             "enums": {},
             "items": None,
@@ -234,6 +248,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "track_segments": {
         "add_to_segment": {
+            "body": "object",
             "dedup": [],
             "enums": {"id_type": "AddToSegmentIdType"},
             "items": None,
@@ -249,6 +264,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": True,
         },
         "remove_from_segment": {
+            "body": "object",
             "dedup": [],
             "enums": {"id_type": "RemoveFromSegmentIdType"},
             "items": None,
@@ -266,6 +282,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "track_v2": {
         "batch": {
+            "body": "object",
             "dedup": [
                 {
                     "at": ["batch", "*"],
@@ -301,6 +318,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "unsafe": False,
         },
         "entity": {
+            "body": "object",
             "dedup": [
                 {
                     "at": [],

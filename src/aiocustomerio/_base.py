@@ -172,6 +172,19 @@ def check_path_value(op: OperationInfo, name: str, value: Any) -> None:
         )
 
 
+def check_body(op: OperationInfo, body: Any) -> None:
+    """A body of the shape the operation takes: a mapping or the generated model (or a list, for an array body)."""
+    if op.body == "array":
+        if isinstance(body, list) or callable(getattr(body, "to_dict", None)):
+            return
+        wanted = "a list (a JSON array)"
+    elif isinstance(body, Mapping) or callable(getattr(body, "to_dict", None)):
+        return
+    else:
+        wanted = "a mapping (a JSON object) such as {'name': 'value'} or the generated model"
+    raise InvalidArgumentTypeError(f"{op.name}: body must be {wanted}, not {type(body).__name__}")
+
+
 class _RawBody:
     """Lets a plain mapping stand where a generated model is expected; the façade encodes it itself."""
 
@@ -203,6 +216,8 @@ def build_request(api: ApiBinding, info: OperationInfo, module: ModuleType, give
         if name in params:
             check_path_value(info, name, params[name])
     raw_body = params.get("body")
+    if "body" in params:
+        check_body(info, raw_body)
     if info.dedup and raw_body is not None:
         # Stamped here, once, so every retry of this request resends the same ids (Customer.io drops the repeat);
         # a model body is sent as its dict for that.

@@ -42,6 +42,7 @@ class OperationInfo:
     params: tuple[str, ...]
     pagination: Pagination | None
     items: str | None
+    body: str | None  # "object" or "array": what the body must be (None: the operation takes none)
     returns_none: bool  # the result type admits None; if not, a 2xx the parser does not know is an error
     unsafe: bool
     dedup: tuple[DedupRule, ...]  # where a ULID dedup id is stamped before the first attempt
@@ -78,6 +79,7 @@ def load_index(package: str, api: str) -> dict[str, dict[str, OperationInfo]]:
                 params=tuple(e["params"]),
                 pagination=Pagination(**e["pagination"]) if e["pagination"] else None,
                 items=e["items"],
+                body=e["body"],
                 returns_none=e["returns_none"],
                 unsafe=e["unsafe"],
                 dedup=tuple(_dedup_rule(r) for r in e.get("dedup", ())),

@@ -9,13 +9,13 @@ Timestamps follow ``_encode.unix_seconds`` (Track, App) or ISO 8601 (Pipelines);
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._encode import iso8601, unix_seconds
 from ._ids import new_ulid
 from ._payload import ITEM_LIMIT, PayloadTooLargeError, check_item
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, InvalidArgumentTypeError
 
 __all__ = [
     "CALL_TYPES",
@@ -25,6 +25,9 @@ __all__ = [
     "check_item",
     "identifiers",
     "iso_now",
+    "listed",
+    "mapping",
+    "optional_mapping",
     "pipelines_batch_item",
     "pipelines_message",
     "track_event",
@@ -34,6 +37,37 @@ __all__ = [
 PERSON_KEYS = ("id", "email", "cio_id")
 CALL_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 Timestamp = _dt.datetime | _dt.date | int | float
+
+
+def mapping(name: str, value: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A copy of the mapping argument ``name`` (None: empty); anything else is refused before sending, naming it
+    (``dict()`` of a list said only "cannot convert dictionary update sequence")."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidArgumentTypeError(
+            f"{name} must be a mapping such as {{'plan': 'pro'}} (or None), not {type(value).__name__}"
+        )
+    return dict(value)
+
+
+def optional_mapping(name: str, value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """``mapping`` that keeps None as None (a field left out of the body)."""
+    return None if value is None else mapping(name, value)
+
+
+def listed(name: str, value: Iterable[Any] | None) -> list[Any] | None:
+    """A list of the sequence argument ``name`` (None stays None). A string or a mapping is refused: ``list()`` of
+    ``"a@example.com"`` is its characters, each of which would become a recipient."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes, bytearray)):
+        raise InvalidArgumentTypeError(
+            f"{name} must be a list, not {type(value).__name__}; for one: {name}=[{value!r}]"
+        )
+    if isinstance(value, Mapping) or not isinstance(value, Iterable):
+        raise InvalidArgumentTypeError(f"{name} must be a list (or another sequence), not {type(value).__name__}")
+    return list(value)
 
 
 def identifiers(identifier: str | int | Mapping[str, Any]) -> dict[str, Any]:
@@ -60,7 +94,7 @@ def track_event(
     """A Track v1 event body; ``id`` (a ULID unless given) lets Customer.io drop a retried duplicate."""
     if not isinstance(name, str) or not name:
         raise InvalidArgumentError(f"an event needs a name (a non-empty string), not {name!r}")
-    body: dict[str, Any] = {"name": name, "data": dict(attributes or {}), "id": id or new_ulid()}
+    body: dict[str, Any] = {"name": name, "data": mapping("attributes", attributes), "id": id or new_ulid()}
     if anonymous_id is not None:
         body["anonymous_id"] = anonymous_id
     if timestamp is not None:
@@ -104,9 +138,9 @@ def pipelines_message(
     elif stamp_time:
         message["timestamp"] = iso_now()
     if context:
-        message["context"] = dict(context)
+        message["context"] = mapping("context", context)
     if integrations:
-        message["integrations"] = dict(integrations)
+        message["integrations"] = mapping("integrations", integrations)
     return message
 
 

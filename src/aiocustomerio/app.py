@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import _builders
 from . import _routes as routes
 from ._base import AsyncResources, check_sugar, extend_tag
 from ._builders import PERSON_KEYS, Timestamp
@@ -91,8 +92,8 @@ def _one_person(identifiers: Mapping[str, Any]) -> dict[str, Any]:
     return dict(identifiers)
 
 
-def _listed(value: Sequence[Any] | None) -> list[Any] | None:
-    return None if value is None else list(value)
+def _listed(name: str, value: Sequence[Any] | None) -> list[Any] | None:
+    return _builders.listed(name, value)
 
 
 class AppAPI(_Resources):
@@ -181,23 +182,26 @@ class AppAPI(_Resources):
             check_sugar("app", AppAPI.trigger_broadcast, options)
         given = without_none(
             {
-                "ids": _listed(ids),
-                "emails": _listed(emails),
+                "ids": _listed("ids", ids),
+                "emails": _listed("emails", emails),
                 "recipients": recipients,
-                "per_user_data": _listed(per_user_data),
+                "per_user_data": _listed("per_user_data", per_user_data),
                 "data_file_url": data_file_url,
             }
         )
-        if len(given) != 1:
+        if len(given) > 1:
             listed = ", ".join(AUDIENCES)
             named = ", ".join(given) or "none"
-            raise InvalidArgumentError(f"trigger_broadcast takes exactly one audience of {listed}; given: {named}")
+            raise InvalidArgumentError(
+                f"trigger_broadcast takes at most one audience of {listed} (none: the broadcast's own segment); "
+                f"given: {named}"
+            )
         flags = {
             "id_ignore_missing": id_ignore_missing,
             "email_ignore_missing": email_ignore_missing,
             "email_add_duplicates": email_add_duplicates,
         }
-        body = without_none({**given, "data": dict(data) if data is not None else None, **flags})
+        body = without_none({**given, "data": _builders.optional_mapping("data", data), **flags})
         return await self.route(routes.TRIGGER_BROADCAST)(broadcast_id, body=body, **options)
 
     async def send_email(
@@ -240,7 +244,7 @@ class AppAPI(_Resources):
             "transactional_message_id": transactional_message_id,
             "to": to,
             "identifiers": _one_person(identifiers),
-            "message_data": dict(message_data) if message_data is not None else None,
+            "message_data": _builders.optional_mapping("message_data", message_data),
             "from": from_,
             "subject": subject,
             "body": body,
@@ -251,7 +255,7 @@ class AppAPI(_Resources):
             "bcc": bcc,
             "fake_bcc": fake_bcc,
             "headers": headers,
-            "attachments": dict(attachments) if attachments is not None else None,
+            "attachments": _builders.optional_mapping("attachments", attachments),
             "language": language,
             "send_at": send_at,
             "disable_message_retention": disable_message_retention,
@@ -299,7 +303,7 @@ class AppAPI(_Resources):
             "custom_data": custom_data,
             "custom_device": custom_device,
             "custom_payload": custom_payload,
-            "message_data": dict(message_data) if message_data is not None else None,
+            "message_data": _builders.optional_mapping("message_data", message_data),
             "language": language,
             "send_at": send_at,
             "disable_message_retention": disable_message_retention,
@@ -331,7 +335,7 @@ class AppAPI(_Resources):
             "identifiers": _one_person(identifiers),
             "to": to,
             "from": from_,
-            "message_data": dict(message_data) if message_data is not None else None,
+            "message_data": _builders.optional_mapping("message_data", message_data),
             "language": language,
             "send_at": send_at,
             "disable_message_retention": disable_message_retention,

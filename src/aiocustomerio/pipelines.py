@@ -57,7 +57,7 @@ class PipelinesAPI(_Resources):
         if options:
             check_sugar("pipelines", PipelinesAPI.identify, options)
         body = _builders.pipelines_message(
-            "identify", user_id, anonymous_id, {"traits": dict(traits or {})},
+            "identify", user_id, anonymous_id, {"traits": _builders.mapping("traits", traits)},
             timestamp=timestamp, message_id=message_id, context=context, integrations=integrations,
         )  # fmt: skip
         return await self.route(routes.PIPELINES_IDENTIFY)(body=body, **options)
@@ -81,7 +81,7 @@ class PipelinesAPI(_Resources):
         if not event:
             raise InvalidArgumentError("track needs event, the event's name")
         body = _builders.pipelines_message(
-            "track", user_id, anonymous_id, {"event": event, "properties": dict(properties or {})},
+            "track", user_id, anonymous_id, {"event": event, "properties": _builders.mapping("properties", properties)},
             timestamp=timestamp, message_id=message_id, context=context, integrations=integrations,
         )  # fmt: skip
         return await self.route(routes.PIPELINES_TRACK)(body=body, **options)
@@ -102,7 +102,7 @@ class PipelinesAPI(_Resources):
         """Record a page view."""
         if options:
             check_sugar("pipelines", PipelinesAPI.page, options)
-        fields: dict[str, Any] = {"properties": dict(properties or {})}
+        fields: dict[str, Any] = {"properties": _builders.mapping("properties", properties)}
         if name is not None:
             fields["name"] = name
         body = _builders.pipelines_message(
@@ -127,7 +127,7 @@ class PipelinesAPI(_Resources):
         """Record a mobile screen view."""
         if options:
             check_sugar("pipelines", PipelinesAPI.screen, options)
-        fields: dict[str, Any] = {"properties": dict(properties or {})}
+        fields: dict[str, Any] = {"properties": _builders.mapping("properties", properties)}
         if name is not None:
             fields["name"] = name
         body = _builders.pipelines_message(
@@ -155,7 +155,7 @@ class PipelinesAPI(_Resources):
         if not group_id:
             raise InvalidArgumentError("group needs group_id, the object's id")
         body = _builders.pipelines_message(
-            "group", user_id, anonymous_id, {"groupId": group_id, "traits": dict(traits or {})},
+            "group", user_id, anonymous_id, {"groupId": group_id, "traits": _builders.mapping("traits", traits)},
             timestamp=timestamp, message_id=message_id, context=context, integrations=integrations,
         )  # fmt: skip
         return await self.route(routes.PIPELINES_GROUP)(body=body, **options)

@@ -55,7 +55,7 @@ class TrackAPI(_Resources):
         """
         if options:
             check_sugar("track", TrackAPI.identify, options, _ATTRIBUTES_HINT)
-        body = dict(attributes) if attributes else {}
+        body = _builders.mapping("attributes", attributes)
         if email is not None:
             body["email"] = email
         return await self.route(routes.IDENTIFY)(identifier, body=body, **options)
@@ -121,7 +121,7 @@ class TrackAPI(_Resources):
         if last_used is not None:
             device["last_used"] = _builders.unix_seconds(last_used)
         if attributes:
-            device["attributes"] = dict(attributes)
+            device["attributes"] = _builders.mapping("attributes", attributes)
         return await self.route(routes.ADD_DEVICE)(identifier, body={"device": device}, **options)
 
     async def delete_device(self, identifier: str | int, device_id: str, **options: Unpack[RequestOptions]) -> None:
@@ -149,9 +149,9 @@ class TrackAPI(_Resources):
         """Add people to a manual segment (``id_type``: ``id``, ``email`` or ``cio_id``)."""
         op = self.route(routes.ADD_TO_SEGMENT)
         if id_type is None:
-            return await op(segment_id, body={"ids": list(ids)}, **options)
+            return await op(segment_id, body={"ids": _builders.listed("ids", ids)}, **options)
         else:
-            return await op(segment_id, body={"ids": list(ids)}, id_type=id_type, **options)
+            return await op(segment_id, body={"ids": _builders.listed("ids", ids)}, id_type=id_type, **options)
 
     async def remove_from_segment(
         self,
@@ -163,13 +163,13 @@ class TrackAPI(_Resources):
     ) -> None:
         op = self.route(routes.REMOVE_FROM_SEGMENT)
         if id_type is None:
-            return await op(segment_id, body={"ids": list(ids)}, **options)
+            return await op(segment_id, body={"ids": _builders.listed("ids", ids)}, **options)
         else:
-            return await op(segment_id, body={"ids": list(ids)}, id_type=id_type, **options)
+            return await op(segment_id, body={"ids": _builders.listed("ids", ids)}, id_type=id_type, **options)
 
     async def entity(self, entity: Mapping[str, Any], **options: Unpack[RequestOptions]) -> None:
         """Send one Track v2 entity (person or object, any action); events get a dedup ``id`` when they lack one."""
-        return await self.route(routes.ENTITY)(body=stamp_track_event(dict(entity)), **options)
+        return await self.route(routes.ENTITY)(body=stamp_track_event(_builders.mapping("entity", entity)), **options)
 
     async def batch(
         self, entities: Sequence[Mapping[str, Any]], **options: Unpack[RequestOptions]
@@ -178,7 +178,8 @@ class TrackAPI(_Resources):
 
         The answer is ``None`` when every entity was accepted, else the 207 listing the ones refused.
         """
-        prepared = [stamp_track_event(dict(e)) for e in entities]
+        listed = _builders.listed("entities", entities) or []
+        prepared = [stamp_track_event(_builders.mapping(f"batch[{i}]", e)) for i, e in enumerate(listed)]
         for i, entity in enumerate(prepared):
             _builders.check_item(f"Track v2 batch entity [{i}]", dumps(entity))
         return await self.route(routes.TRACK_BATCH)(body={"batch": prepared}, **options)

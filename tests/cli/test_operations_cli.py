@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 from typing import Any
@@ -151,3 +152,35 @@ def test_a_bad_timeout_names_the_flag_and_sends_nothing(
     assert code == 2
     assert "argument --timeout:" in err and value in err and "seconds" in err
     assert "CustomerIO(timeout" not in err  # the flag, not the constructor argument behind it
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["app", "customers", "get-people-filter", "--body", '"x"'], "body must be a mapping"),
+        (["app", "customers", "get-people-filter", "--body", "[1]"], "body must be a mapping"),
+        (["track", "track-customers", "identify", "u1", "--body", "5"], "body must be a mapping"),
+    ],
+    ids=["string", "list", "number"],
+)
+def test_a_body_of_the_wrong_shape_is_a_usage_error(cli: CLI, args: list[str], expected: str) -> None:
+    # It printed a traceback ending in "'str' object has no attribute 'to_dict'" and exited 1.
+    result = cli(*args, "--dry-run")
+    assert result.code == 2
+    assert expected in result.err and "Traceback" not in result.err and result.out == ""
+
+
+def test_all_is_offered_only_by_listings(cli: CLI, capsys: pytest.CaptureFixture[str]) -> None:
+    # --all on an operation without paginate() printed an AttributeError traceback.
+    try:
+        result = cli("app", "customers", "get-person-attributes", "u1", "--all", "--dry-run")
+        code, err = result.code, result.err
+    except SystemExit as exit_:  # argparse's own exit
+        code, err = exit_.code, capsys.readouterr().err
+    assert code == 2
+    assert "unrecognized arguments: --all" in err and "Traceback" not in err
+    with contextlib.suppress(SystemExit):
+        cli("app", "customers", "get-person-attributes", "--help")
+    assert "--all" not in capsys.readouterr().out
+    listing = cli("app", "messages", "list-messages", "--all", "--max-items", "1", "--dry-run")
+    assert listing.code == 0 and '"GET"' in listing.out

@@ -55,12 +55,13 @@ async def test_trigger_broadcast(cio: CustomerIO, wire: Wire) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "named"),
-    [({}, "none"), ({"ids": [1], "emails": ["a@example.com"]}, "ids, emails")],
+    [({"ids": [1], "emails": ["a@example.com"]}, "ids, emails"), ({"ids": [1], "data_file_url": "u"}, "ids, data")],
 )
-async def test_trigger_broadcast_takes_exactly_one_audience(
+async def test_trigger_broadcast_takes_at_most_one_audience(
     cio: CustomerIO, wire: Wire, kwargs: dict[str, object], named: str
 ) -> None:
-    with pytest.raises(ValueError, match=f"exactly one audience .* given: {named}"):
+    # None is the spec's "Default audience" (the broadcast's own segment): tests/facade/test_argument_shapes.py.
+    with pytest.raises(ValueError, match=f"at most one audience .* given: {named}"):
         await cio.app.trigger_broadcast(3, **kwargs)  # type: ignore[arg-type]
     assert wire.requests == []
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from .. import _builders
 from .. import _routes as routes
 from .._base import SyncResources, check_sugar, extend_tag
 from .._builders import PERSON_KEYS, Timestamp
@@ -93,8 +94,8 @@ def _one_person(identifiers: Mapping[str, Any]) -> dict[str, Any]:
     return dict(identifiers)
 
 
-def _listed(value: Sequence[Any] | None) -> list[Any] | None:
-    return None if value is None else list(value)
+def _listed(name: str, value: Sequence[Any] | None) -> list[Any] | None:
+    return _builders.listed(name, value)
 
 
 class SyncAppAPI(_Resources):
@@ -183,23 +184,26 @@ class SyncAppAPI(_Resources):
             check_sugar("app", SyncAppAPI.trigger_broadcast, options)
         given = without_none(
             {
-                "ids": _listed(ids),
-                "emails": _listed(emails),
+                "ids": _listed("ids", ids),
+                "emails": _listed("emails", emails),
                 "recipients": recipients,
-                "per_user_data": _listed(per_user_data),
+                "per_user_data": _listed("per_user_data", per_user_data),
                 "data_file_url": data_file_url,
             }
         )
-        if len(given) != 1:
+        if len(given) > 1:
             listed = ", ".join(AUDIENCES)
             named = ", ".join(given) or "none"
-            raise InvalidArgumentError(f"trigger_broadcast takes exactly one audience of {listed}; given: {named}")
+            raise InvalidArgumentError(
+                f"trigger_broadcast takes at most one audience of {listed} (none: the broadcast's own segment); "
+                f"given: {named}"
+            )
         flags = {
             "id_ignore_missing": id_ignore_missing,
             "email_ignore_missing": email_ignore_missing,
             "email_add_duplicates": email_add_duplicates,
         }
-        body = without_none({**given, "data": dict(data) if data is not None else None, **flags})
+        body = without_none({**given, "data": _builders.optional_mapping("data", data), **flags})
         return self.route(routes.TRIGGER_BROADCAST)(broadcast_id, body=body, **options)
 
     def send_email(
@@ -242,7 +246,7 @@ class SyncAppAPI(_Resources):
             "transactional_message_id": transactional_message_id,
             "to": to,
             "identifiers": _one_person(identifiers),
-            "message_data": dict(message_data) if message_data is not None else None,
+            "message_data": _builders.optional_mapping("message_data", message_data),
             "from": from_,
             "subject": subject,
             "body": body,
@@ -253,7 +257,7 @@ class SyncAppAPI(_Resources):
             "bcc": bcc,
             "fake_bcc": fake_bcc,
             "headers": headers,
-            "attachments": dict(attachments) if attachments is not None else None,
+            "attachments": _builders.optional_mapping("attachments", attachments),
             "language": language,
             "send_at": send_at,
             "disable_message_retention": disable_message_retention,
@@ -301,7 +305,7 @@ class SyncAppAPI(_Resources):
             "custom_data": custom_data,
             "custom_device": custom_device,
             "custom_payload": custom_payload,
-            "message_data": dict(message_data) if message_data is not None else None,
+            "message_data": _builders.optional_mapping("message_data", message_data),
             "language": language,
             "send_at": send_at,
             "disable_message_retention": disable_message_retention,
@@ -333,7 +337,7 @@ class SyncAppAPI(_Resources):
             "identifiers": _one_person(identifiers),
             "to": to,
             "from": from_,
-            "message_data": dict(message_data) if message_data is not None else None,
+            "message_data": _builders.optional_mapping("message_data", message_data),
             "language": language,
             "send_at": send_at,
             "disable_message_retention": disable_message_retention,

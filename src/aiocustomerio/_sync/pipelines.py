@@ -59,7 +59,7 @@ class SyncPipelinesAPI(_Resources):
         if options:
             check_sugar("pipelines", SyncPipelinesAPI.identify, options)
         body = _builders.pipelines_message(
-            "identify", user_id, anonymous_id, {"traits": dict(traits or {})},
+            "identify", user_id, anonymous_id, {"traits": _builders.mapping("traits", traits)},
             timestamp=timestamp, message_id=message_id, context=context, integrations=integrations,
         )  # fmt: skip
         return self.route(routes.PIPELINES_IDENTIFY)(body=body, **options)
@@ -83,7 +83,7 @@ class SyncPipelinesAPI(_Resources):
         if not event:
             raise InvalidArgumentError("track needs event, the event's name")
         body = _builders.pipelines_message(
-            "track", user_id, anonymous_id, {"event": event, "properties": dict(properties or {})},
+            "track", user_id, anonymous_id, {"event": event, "properties": _builders.mapping("properties", properties)},
             timestamp=timestamp, message_id=message_id, context=context, integrations=integrations,
         )  # fmt: skip
         return self.route(routes.PIPELINES_TRACK)(body=body, **options)
@@ -104,7 +104,7 @@ class SyncPipelinesAPI(_Resources):
         """Record a page view."""
         if options:
             check_sugar("pipelines", SyncPipelinesAPI.page, options)
-        fields: dict[str, Any] = {"properties": dict(properties or {})}
+        fields: dict[str, Any] = {"properties": _builders.mapping("properties", properties)}
         if name is not None:
             fields["name"] = name
         body = _builders.pipelines_message(
@@ -129,7 +129,7 @@ class SyncPipelinesAPI(_Resources):
         """Record a mobile screen view."""
         if options:
             check_sugar("pipelines", SyncPipelinesAPI.screen, options)
-        fields: dict[str, Any] = {"properties": dict(properties or {})}
+        fields: dict[str, Any] = {"properties": _builders.mapping("properties", properties)}
         if name is not None:
             fields["name"] = name
         body = _builders.pipelines_message(
@@ -157,7 +157,7 @@ class SyncPipelinesAPI(_Resources):
         if not group_id:
             raise InvalidArgumentError("group needs group_id, the object's id")
         body = _builders.pipelines_message(
-            "group", user_id, anonymous_id, {"groupId": group_id, "traits": dict(traits or {})},
+            "group", user_id, anonymous_id, {"groupId": group_id, "traits": _builders.mapping("traits", traits)},
             timestamp=timestamp, message_id=message_id, context=context, integrations=integrations,
         )  # fmt: skip
         return self.route(routes.PIPELINES_GROUP)(body=body, **options)

@@ -57,7 +57,7 @@ class SyncTrackAPI(_Resources):
         """
         if options:
             check_sugar("track", SyncTrackAPI.identify, options, _ATTRIBUTES_HINT)
-        body = dict(attributes) if attributes else {}
+        body = _builders.mapping("attributes", attributes)
         if email is not None:
             body["email"] = email
         return self.route(routes.IDENTIFY)(identifier, body=body, **options)
@@ -123,7 +123,7 @@ class SyncTrackAPI(_Resources):
         if last_used is not None:
             device["last_used"] = _builders.unix_seconds(last_used)
         if attributes:
-            device["attributes"] = dict(attributes)
+            device["attributes"] = _builders.mapping("attributes", attributes)
         return self.route(routes.ADD_DEVICE)(identifier, body={"device": device}, **options)
 
     def delete_device(self, identifier: str | int, device_id: str, **options: Unpack[RequestOptions]) -> None:
@@ -151,9 +151,9 @@ class SyncTrackAPI(_Resources):
         """Add people to a manual segment (``id_type``: ``id``, ``email`` or ``cio_id``)."""
         op = self.route(routes.ADD_TO_SEGMENT)
         if id_type is None:
-            return op(segment_id, body={"ids": list(ids)}, **options)
+            return op(segment_id, body={"ids": _builders.listed("ids", ids)}, **options)
         else:
-            return op(segment_id, body={"ids": list(ids)}, id_type=id_type, **options)
+            return op(segment_id, body={"ids": _builders.listed("ids", ids)}, id_type=id_type, **options)
 
     def remove_from_segment(
         self,
@@ -165,20 +165,21 @@ class SyncTrackAPI(_Resources):
     ) -> None:
         op = self.route(routes.REMOVE_FROM_SEGMENT)
         if id_type is None:
-            return op(segment_id, body={"ids": list(ids)}, **options)
+            return op(segment_id, body={"ids": _builders.listed("ids", ids)}, **options)
         else:
-            return op(segment_id, body={"ids": list(ids)}, id_type=id_type, **options)
+            return op(segment_id, body={"ids": _builders.listed("ids", ids)}, id_type=id_type, **options)
 
     def entity(self, entity: Mapping[str, Any], **options: Unpack[RequestOptions]) -> None:
         """Send one Track v2 entity (person or object, any action); events get a dedup ``id`` when they lack one."""
-        return self.route(routes.ENTITY)(body=stamp_track_event(dict(entity)), **options)
+        return self.route(routes.ENTITY)(body=stamp_track_event(_builders.mapping("entity", entity)), **options)
 
     def batch(self, entities: Sequence[Mapping[str, Any]], **options: Unpack[RequestOptions]) -> PostApiV2BatchResult:
         """Send up to 500 KB of Track v2 entities in one request; each entity may be at most 32 KB.
 
         The answer is ``None`` when every entity was accepted, else the 207 listing the ones refused.
         """
-        prepared = [stamp_track_event(dict(e)) for e in entities]
+        listed = _builders.listed("entities", entities) or []
+        prepared = [stamp_track_event(_builders.mapping(f"batch[{i}]", e)) for i, e in enumerate(listed)]
         for i, entity in enumerate(prepared):
             _builders.check_item(f"Track v2 batch entity [{i}]", dumps(entity))
         return self.route(routes.TRACK_BATCH)(body={"batch": prepared}, **options)
