@@ -9,6 +9,7 @@ __all__ = [
     "APITransportError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "Credentials",
     "CustomerIO",
     "CustomerIOError",
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from .errors import APITransportError as APITransportError
     from .errors import AuthenticationError as AuthenticationError
     from .errors import BadRequestError as BadRequestError
+    from .errors import ClientClosedError as ClientClosedError
     from .errors import CustomerIOError as CustomerIOError
     from .errors import EventLoopError as EventLoopError
     from .errors import MissingCredentialsError as MissingCredentialsError
@@ -64,6 +66,7 @@ _ERRORS = (
     "APITransportError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "CustomerIOError",
     "EventLoopError",
     "MissingCredentialsError",

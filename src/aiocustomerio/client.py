@@ -18,7 +18,13 @@ from ._http import PooledClient, build_http_client
 from ._limits import Limits, RateLimiter
 from ._retry import RetryPolicy
 from .app import AppAPI
-from .errors import InvalidArgumentError, InvalidArgumentTypeError, MissingCredentialsError, RegionLookupError
+from .errors import (
+    ClientClosedError,
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
+    MissingCredentialsError,
+    RegionLookupError,
+)
 from .pipelines import PipelinesAPI
 from .track import TrackAPI
 
@@ -228,7 +234,9 @@ class CustomerIO:
 
     async def _open(self, api: str) -> httpx.AsyncClient:
         if self._closed:
-            raise RuntimeError("this CustomerIO client is closed; create a new one")
+            raise ClientClosedError(
+                "this CustomerIO client is closed; create a new one (or keep one open for the app's life)"
+            )
         base_url = self._base_urls[api]
         if base_url is None:
             base_url = HOSTS[api][await self.region()]

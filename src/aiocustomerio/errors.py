@@ -20,6 +20,7 @@ __all__ = [
     "APITransportError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "CustomerIOError",
     "EventLoopError",
     "MissingCredentialsError",
@@ -217,6 +218,11 @@ class EventLoopError(CustomerIOError, RuntimeError):
     client per event loop: open it where it is used (a FastAPI lifespan, one per worker), or use SyncCustomerIO in
     synchronous code.
     """
+
+
+class ClientClosedError(CustomerIOError, RuntimeError):
+    """A call on a client that was closed (after ``async with`` / ``with``, ``aclose()`` or ``close()``): its
+    connection pools are gone. Create a new client, or keep one open for the application's life."""
 
 
 class APITransportError(CustomerIOError):

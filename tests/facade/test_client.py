@@ -9,7 +9,15 @@ from typing import Any
 import httpx
 import pytest
 
-from aiocustomerio import CustomerIO, Limits, MissingCredentialsError, NotFoundError, RetryPolicy
+from aiocustomerio import (
+    ClientClosedError,
+    CustomerIO,
+    CustomerIOError,
+    Limits,
+    MissingCredentialsError,
+    NotFoundError,
+    RetryPolicy,
+)
 from aiocustomerio.errors import RegionLookupError
 from tests.support.sync_view import facade
 
@@ -117,8 +125,10 @@ async def test_a_closed_client_refuses_calls(wire: Wire) -> None:
     cio = _client(wire, site_id=SITE_ID, track_api_key=TRACK_KEY)
     await cio.track.identify("u")
     await cio.aclose()
-    with pytest.raises(RuntimeError, match="closed"):
+    # A CustomerIOError (it was a bare RuntimeError), still a RuntimeError for handlers written for that.
+    with pytest.raises(ClientClosedError, match="client is closed; create a new one") as info:
         await cio.track.identify("u")
+    assert isinstance(info.value, CustomerIOError) and isinstance(info.value, RuntimeError)
 
 
 async def test_secrets_never_appear_in_logs_reprs_or_errors(wire: Wire, caplog: pytest.LogCaptureFixture) -> None:

@@ -37,7 +37,7 @@ from ..client import (
     check_transport,
     region_of,
 )
-from ..errors import InvalidArgumentError
+from ..errors import ClientClosedError, InvalidArgumentError
 from ._limits import LoopLimiter
 from .app import SyncAppAPI
 from .pipelines import SyncPipelinesAPI
@@ -148,7 +148,9 @@ class SyncCustomerIO:
 
     def _base_url(self, api: str) -> str:
         if self._closed:
-            raise RuntimeError("this SyncCustomerIO client is closed; create a new one")
+            raise ClientClosedError(
+                "this SyncCustomerIO client is closed; create a new one (or keep one open for the app's life)"
+            )
         base_url = self._config._base_urls[api]
         return (base_url if base_url is not None else HOSTS[api][self.region()]).rstrip("/")
 
