@@ -33,6 +33,11 @@ class Walk:
                 self.seen.add(first)
         self.done = max_items == 0
         self.repeated: str | None = None
+        self._start = (given, max_items)
+
+    def fresh(self) -> Walk:
+        """A walk from the first page with the same arguments (a paginator iterated again starts over)."""
+        return Walk(self.info, *self._start)
 
     def more(self) -> bool:
         """Whether to fetch another page; a cursor the API gave before raises (after its page was handed out)."""
@@ -78,21 +83,23 @@ class AsyncPaginator(Generic[ItemT, PageT]):
         self._fetch = fetch
         self._walk = walk
         self._options = options
-        self._items: list[Any] = []
 
-    async def pages(self) -> AsyncIterator[PageT]:
-        walk = self._walk
+    async def _walk_pages(self) -> AsyncIterator[tuple[PageT, list[Any]]]:
+        walk = self._walk.fresh()  # each iteration walks the listing from its first page
         while walk.more():
             page = await self._fetch(walk.given, self._options)
-            self._items = walk.items(page)
+            yield page, walk.items(page)
+
+    async def pages(self) -> AsyncIterator[PageT]:
+        async for page, _items in self._walk_pages():
             yield page
 
     def __aiter__(self) -> AsyncIterator[ItemT]:
         return self._each()
 
     async def _each(self) -> AsyncIterator[ItemT]:
-        async for _page in self.pages():
-            for item in self._items:
+        async for _page, items in self._walk_pages():
+            for item in items:
                 yield item
 
 
@@ -103,15 +110,17 @@ class SyncPaginator(Generic[ItemT, PageT]):
         self._fetch = fetch
         self._walk = walk
         self._options = options
-        self._items: list[Any] = []
 
-    def pages(self) -> Iterator[PageT]:
-        walk = self._walk
+    def _walk_pages(self) -> Iterator[tuple[PageT, list[Any]]]:
+        walk = self._walk.fresh()  # each iteration walks the listing from its first page
         while walk.more():
             page = self._fetch(walk.given, self._options)
-            self._items = walk.items(page)
+            yield page, walk.items(page)
+
+    def pages(self) -> Iterator[PageT]:
+        for page, _items in self._walk_pages():
             yield page
 
     def __iter__(self) -> Iterator[ItemT]:
-        for _page in self.pages():
-            yield from self._items
+        for _page, items in self._walk_pages():
+            yield from items

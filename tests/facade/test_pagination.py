@@ -39,6 +39,16 @@ async def test_pages_are_the_typed_responses(cio: CustomerIO, wire: Wire) -> Non
     assert [len(p.messages) for p in pages] == [2, 1, 1]
 
 
+async def test_a_paginator_iterated_again_starts_over(cio: CustomerIO, wire: Wire) -> None:
+    # The second `async for` over one paginator yielded nothing and sent nothing: a silent empty listing.
+    wire.responder = _messages(THREE)  # type: ignore[assignment]
+    paginator = cio.app.messages.list_messages.paginate(max_items=3)
+    assert [m.id async for m in paginator] == ["a", "b", "c"]
+    assert [m.id async for m in paginator] == ["a", "b", "c"]
+    assert [len(p.messages) async for p in paginator.pages()] == [2, 1]
+    assert [r.url.params.get("start") for r in wire.requests] == [None, "c2"] * 3
+
+
 async def test_max_items_stops_without_fetching_more(cio: CustomerIO, wire: Wire) -> None:
     wire.responder = _messages(THREE)  # type: ignore[assignment]
     assert [m.id async for m in cio.app.messages.list_messages.paginate(max_items=3)] == ["a", "b", "c"]
