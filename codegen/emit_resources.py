@@ -20,8 +20,6 @@ from pathlib import Path
 from .index import Entry
 from .signatures import Param, is_timestamp, union_members
 
-# Keyword names every method takes besides the operation's own (aiocustomerio._base.RequestOptions, paginate()).
-RESERVED = frozenset({"self", "timeout", "extra_headers", "extra_query", "max_retries", "retry_unsafe", "max_items"})
 # Attributes of the resource base classes: a tag or operation of the same name would hide them.
 RESERVED_ATTRIBUTES = frozenset(
     {"connect", "http", "index", "name", "operation", "operations", "route", "tag", "with_raw_response", "with_options"}
@@ -60,9 +58,7 @@ class _Operation:
         self.class_name = class_name
         self.names = names
         source = entry.source
-        for param in source.params:
-            if param.name in RESERVED:
-                raise ValueError(f"{entry.module}: parameter {param.name!r} collides with a per-call option")
+        self.renamed = entry.renamed  # a spec parameter named like a per-call option: `timeout` → `timeout_`
         by_name = {p.name: p for p in source.params}
         self.positional = [by_name[n] for n in entry.path_params]
         self.keywords = [p for p in source.params if not p.positional]
@@ -107,12 +103,12 @@ class _Operation:
         lines = []
         for param in self.positional:
             default = "" if param.required else " = NOT_GIVEN"
-            lines.append(f"{param.name}: {self._annotation(param)}{default},")
+            lines.append(f"{self.keyword(param)}: {self._annotation(param)}{default},")
         if self.keywords or paginate:
             lines.append("*,")
         for param in sorted(self.keywords, key=lambda p: not p.required):
             default = "" if param.required else " = NOT_GIVEN"
-            lines.append(f"{param.name}: {self._annotation(param)}{default},")
+            lines.append(f"{self.keyword(param)}: {self._annotation(param)}{default},")
         if paginate:
             lines.append("max_items: int | None = None,")
         lines.append("**options: Unpack[RequestOptions],")
@@ -120,7 +116,10 @@ class _Operation:
 
     def arguments(self) -> str:
         names = [p.name for p in self.positional + self.keywords]
-        return "{" + ", ".join(f'"{n}": {n}' for n in names) + "}"
+        return "{" + ", ".join(f'"{n}": {self.renamed.get(n, n)}' for n in names) + "}"
+
+    def keyword(self, param: Param) -> str:
+        return self.renamed.get(param.name, param.name)
 
     def render(self, sync: bool) -> str:
         entry = self.entry

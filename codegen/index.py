@@ -21,6 +21,19 @@ from .pagination import pagination, python_name
 from .signatures import OperationSource, is_timestamp, models_of, read_operation, union_members
 from .unsafe import is_unsafe
 
+# Keyword names every façade method takes besides the operation's own (aiocustomerio._base.RequestOptions, and
+# paginate()'s max_items), and ``self``. A spec parameter of one of these names is taken as ``<name>_`` instead
+# (as openapi-python-client does for Python keywords: ``type`` → ``type_``); the index records the rename.
+OPTION_KEYWORDS = frozenset(
+    {"self", "timeout", "extra_headers", "extra_query", "max_retries", "retry_unsafe", "max_items"}
+)
+
+
+def keyword(name: str) -> str:
+    """The façade keyword of a generated function's parameter."""
+    return f"{name}_" if name in OPTION_KEYWORDS else name
+
+
 _METHOD = re.compile(r'"method":\s*"(\w+)"')
 _URL = re.compile(r'"url":\s*"([^"]+)"')
 _PLACEHOLDER = re.compile(r"{([^}]+)}")
@@ -88,6 +101,16 @@ class Entry:
         return any(r in ("None", "Any") for r in self.source.returns)
 
     @property
+    def renamed(self) -> dict[str, str]:
+        """Generated parameter → façade keyword, for the parameters whose names a per-call option already takes."""
+        names = {p.name for p in self.source.params}
+        found = {p.name: keyword(p.name) for p in self.source.params if keyword(p.name) != p.name}
+        for name, facade in found.items():
+            if facade in names:
+                raise ValueError(f"{self.module}: parameter {name!r} would be renamed {facade!r}, which it also has")
+        return found
+
+    @property
     def timestamps(self) -> list[str]:
         return [p.name for p in self.source.params if is_timestamp(p)]
 
@@ -109,6 +132,7 @@ class Entry:
             "enums": self.enums,
             "timestamps": self.timestamps,
             "summary": self.summary,
+            **({"renamed": self.renamed} if self.renamed else {}),
         }
 
 

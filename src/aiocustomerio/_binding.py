@@ -49,14 +49,20 @@ class OperationInfo:
     enums: tuple[tuple[str, str], ...]  # (parameter, enum class in the module)
     timestamps: tuple[str, ...]
     summary: str
+    # (generated parameter, façade keyword) for a parameter named like a per-call option (`timeout` → `timeout_`)
+    renamed: tuple[tuple[str, str], ...] = ()
 
     @property
     def route(self) -> str:
         return f"{self.method} {self.path}"
 
+    def keyword(self, param: str) -> str:
+        """The façade's keyword for a generated function's parameter."""
+        return dict(self.renamed).get(param, param)
+
     @property
     def accepted(self) -> tuple[str, ...]:
-        return self.path_params + self.params
+        return tuple(self.keyword(name) for name in self.path_params + self.params)
 
 
 def _dedup_rule(rule: dict[str, Any]) -> DedupRule:
@@ -86,6 +92,7 @@ def load_index(package: str, api: str) -> dict[str, dict[str, OperationInfo]]:
                 enums=tuple(sorted(e["enums"].items())),
                 timestamps=tuple(e["timestamps"]),
                 summary=e["summary"],
+                renamed=tuple(sorted(e.get("renamed", {}).items())),
             )
             for name, e in ops.items()
         }

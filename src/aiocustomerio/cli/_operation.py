@@ -141,7 +141,7 @@ async def _call(api: str, tag: str, cmd: Command, args: argparse.Namespace) -> i
         for param in cmd.options:
             value = getattr(args, f"p_{param.name}")
             if value is not None:
-                kwargs[param.name] = value
+                kwargs[info.keyword(param.name)] = value
         if getattr(args, "body", None) is not None:
             kwargs["body"] = read_body(args.body)
         if args.max_items is not None and not args.all:
@@ -160,7 +160,7 @@ async def _call(api: str, tag: str, cmd: Command, args: argparse.Namespace) -> i
         async with cio:
             op = getattr(cio.apis()[api].tag(tag), info.name)
             if args.all:
-                named = dict(zip(info.path_params, path_values, strict=True))
+                named = {info.keyword(n): v for n, v in zip(info.path_params, path_values, strict=True)}
                 async for item in op.paginate(max_items=args.max_items, **named, **kwargs):
                     _output.dump_line(_output.plain(item))
                 return OK
