@@ -228,3 +228,38 @@ def test_every_public_method_of_the_async_ingestor_has_a_blocking_twin(sync_cls:
     missing = sorted(name for name in public if not hasattr(sync_cls, name))
     assert missing == [], f"add these to {sync_cls.__name__} (`name = blocking(...)` or `on_loop(...)`)"
     assert not any(inspect.iscoroutinefunction(getattr(sync_cls, name)) for name in public)
+
+
+def test_put_many_of_a_long_iterable_bounds_each_wait_not_the_whole_call(
+    server: ThreadedServer, tmp_path: Path
+) -> None:
+    # Each batch is answered in 0.3 s, so room comes back every 0.3 s and no wait for it nears put_timeout, but the
+    # whole call takes several times put_timeout: before, it raised IngestorTimeout part-way.
+    server.call(lambda: setattr(server.server.faults, "p_slow", 1.0))
+    server.call(lambda: setattr(server.server.faults, "slow_seconds", 0.3))
+    threads: set[str] = set()
+
+    def items(count: int):  # type: ignore[no-untyped-def]
+        for i in range(count):
+            threads.add(threading.current_thread().name)
+            yield event(f"g{i}")
+
+    ing = SyncTrackIngestor(server.http(), spool=tmp_path / "s.db", max_queue=1000, put_timeout=1.0, max_wait=0.01)
+    with ing:
+        started = time.monotonic()
+        ing.put_many(items(8000), checkpoint=("read", str))
+        assert time.monotonic() - started > 1.0  # longer than put_timeout, as the test needs
+        assert ing.checkpoint("read") == "8000"
+    assert ing.report.delivered == 8000 and server.ids == {f"g{i}" for i in range(8000)}
+    assert threads == {threading.current_thread().name}  # consumed by the caller, not on the private loop
+
+
+def test_put_many_in_parts_names_the_refused_item_from_the_start_of_the_call(server: ThreadedServer) -> None:
+    from aiocustomerio.ingest import InvalidItem
+
+    items: list[object] = [event(f"v{i}") for i in range(2500)]
+    items[2100] = "not an entity"
+    with SyncTrackIngestor(server.http(), max_wait=0.01) as ing, pytest.raises(InvalidItem) as refused:
+        ing.put_many(items)  # type: ignore[arg-type]
+    assert refused.value.index == 2100 and refused.value.accepted == 2000
+    assert ing.report.delivered == 2000

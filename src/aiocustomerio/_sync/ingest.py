@@ -11,7 +11,8 @@ is full. Exceptions arrive as raised by the engine (``ItemTooLarge``, ``Ingestor
 ingestor. The HTTP client is built on the private loop, because an ``httpx.AsyncClient``'s pool belongs to one loop.
 
 Waits are bounded: a call that waits longer than ``put_timeout`` for room is cancelled (the item is not accepted
-unless it was already committed) and raises ``IngestorTimeout``; ``close`` waits at most ``drain_timeout`` for
+unless it was already committed) and raises ``IngestorTimeout``; ``put_many`` is fed to the loop in parts of up to
+1,000 items, so the bound applies to each part's wait, not to a whole backfill; ``close`` waits at most ``drain_timeout`` for
 delivery, then returns the report with the rest in ``pending`` (still in the spool, if one is used).
 """
 
@@ -21,13 +22,14 @@ import contextlib
 import datetime as dt
 import functools
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 import httpx
 
-from aiocustomerio.ingest import Engine, IngestorClosed, IngestReport, PipelinesIngestor, TrackIngestor
+from aiocustomerio.ingest import Engine, IngestorClosed, IngestReport, InvalidItem, PipelinesIngestor, TrackIngestor
+from aiocustomerio.ingest._engine import PART, Checkpoint
 
 from ._loop import LoopThread, LoopTimeout
 
@@ -41,6 +43,7 @@ R = TypeVar("R")
 E = TypeVar("E", bound="Engine")
 JSONDict = dict[str, Any]
 HttpFactory = Callable[[], httpx.AsyncClient | Awaitable[httpx.AsyncClient]]
+_END = object()
 
 
 class IngestorTimeout(LoopTimeout):
@@ -215,7 +218,36 @@ class SyncIngestor(Generic[E]):
     flush = blocking(Engine.flush)
     put = blocking(Engine.put)
     put_nowait = on_loop(Engine.put_nowait)
-    put_many = blocking(Engine.put_many)
+
+    def put_many(self, items: Iterable[JSONDict], *, checkpoint: Checkpoint | None = None) -> None:
+        """The async `put_many`, fed from this thread in parts of up to 1,000 items, each its own call on the loop:
+        ``put_timeout`` bounds each wait for room, not the whole iterable (a long backfill takes as long as delivery
+        does), and the iterable is consumed here, never on the private loop. Same outcome as one async call: every
+        part is accepted with its checkpoint, ``InvalidItem`` counts from the start of this call."""
+        iterator = iter(items)
+        head: object = next(iterator, _END)
+        done = 0
+        while True:
+            part: list[JSONDict] = []
+            while head is not _END and len(part) < PART:
+                part.append(head)  # type: ignore[arg-type]
+                head = next(iterator, _END)
+            last = head is _END
+            mark: Checkpoint | None = None
+            if checkpoint is not None:
+                key, value = checkpoint
+                if callable(value):
+                    mark = (key, functools.partial(_after, value, done))  # each part: the whole call's mark
+                elif last:
+                    mark = checkpoint  # a plain value goes with the last part, as in one async call
+            try:
+                self._call("put_many", functools.partial(self._async.put_many, part, checkpoint=mark))
+            except InvalidItem as exc:
+                raise InvalidItem(done + exc.index, exc.cause, done + exc.accepted) from exc.cause
+            done += len(part)
+            if last:
+                return
+
     qsize = on_loop(Engine.qsize)
     checkpoint = on_loop(Engine.checkpoint)
 
@@ -273,6 +305,11 @@ class SyncPipelinesIngestor(SyncIngestor[PipelinesIngestor]):
     screen = blocking(PipelinesIngestor.screen)
     group = blocking(PipelinesIngestor.group)
     alias = blocking(PipelinesIngestor.alias)
+
+
+def _after(value: Callable[[int], str], done: int, n: int) -> str:
+    """A checkpoint function of the whole call, given ``n`` items of one of its parts after ``done`` before it."""
+    return value(done + n)
 
 
 def _closed() -> IngestorClosed:
