@@ -3,6 +3,7 @@ backfill never ends with its undelivered or failed lines written nowhere."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.support.batch_server import BatchServer
@@ -40,3 +41,36 @@ async def test_failed_lines_go_to_a_file_that_exists_when_the_summary_names_it(
     failed = tmp_path / "out" / "left.failed.jsonl"
     assert f"failed items with their reasons: {failed}" in err
     assert len(failed.read_text().splitlines()) == len(range(0, 300, 7))
+
+
+async def test_the_summary_counts_what_the_spool_keeps_not_only_what_this_run_read(
+    server: BatchServer, tmp_path: Path
+) -> None:
+    data = tmp_path / "events.jsonl"
+    data.write_text("\n".join(event(i) for i in range(3000)) + "\n")
+    code, err = await run_cli(server, str(data), "--no-progress", CUSTOMERIO_TRACK_API_KEY="wrong")
+    assert code == 1, err
+    kept = int(re.search(r" spooled=(\d+)", err)[1])  # type: ignore[index]
+    assert kept > 200
+    # The rerun halts again while taking the leftovers over, 200 at a time: it read 200 of them, the spool keeps all.
+    code, err = await run_cli(
+        server, str(data), "--no-progress", "--max-queue", "200", CUSTOMERIO_TRACK_API_KEY="wrong"
+    )
+    assert code == 1, err
+    assert f" {kept} items undelivered when delivery stopped: kept in the spool" in err, err
+
+
+async def test_bad_timing_flags_are_usage_errors_naming_the_flag(server: BatchServer, tmp_path: Path) -> None:
+    data = tmp_path / "events.jsonl"
+    data.write_text(event(1) + "\n")
+    for flag, value in [
+        ("--drain-timeout", "-1"),
+        ("--drain-timeout", "nan"),
+        ("--drain-timeout", "inf"),
+        ("--progress-every", "0"),
+        ("--progress-every", "-5"),
+        ("--progress-every", "nan"),
+    ]:
+        code, err = await run_cli(server, str(data), "--no-progress", flag, value)
+        assert code == 2 and f"argument {flag}" in err and "Traceback" not in err, (flag, value, err)
+    assert server.requests == 0

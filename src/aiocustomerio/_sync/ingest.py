@@ -12,8 +12,9 @@ ingestor. The HTTP client is built on the private loop, because an ``httpx.Async
 
 Waits are bounded: a call that waits longer than ``put_timeout`` for room is cancelled (the item is not accepted
 unless it was already committed) and raises ``IngestorTimeout``; ``put_many`` is fed to the loop in parts of up to
-1,000 items, so the bound applies to each part's wait, not to a whole backfill; ``close`` waits at most ``drain_timeout`` for
-delivery, then returns the report with the rest in ``pending`` (still in the spool, if one is used).
+1,000 items, so the bound applies to each part's wait, not to a whole backfill; ``close`` waits at most
+``drain_timeout`` for delivery, then returns the report with the rest in ``pending`` (still in the spool, if one is
+used).
 """
 
 from __future__ import annotations

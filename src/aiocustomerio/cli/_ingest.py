@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import shlex
 import sqlite3
@@ -280,7 +281,9 @@ def summarize(report: IngestReport, job: Backfill, spool: str | None, undelivere
         say(f"  delivery stopped: {report.halted}; nothing after it was read")
     for error in report.errors:
         say(f"  spool error: {error}")
-    if report.pending or (undelivered is not None and job.stopped_reading):
+    # With a spool, what it keeps for the next run: this run's pending items and any leftovers it had not read yet.
+    left = report.spooled if spool is not None and report.spooled is not None else len(report.pending)
+    if left or report.pending or (undelivered is not None and job.stopped_reading):
         if spool is not None:
             where = f"kept in the spool {spool}; rerun to deliver them"
         elif report.pending:
@@ -288,7 +291,7 @@ def summarize(report: IngestReport, job: Backfill, spool: str | None, undelivere
         else:
             where = f"none was read and left behind ({undelivered.path if undelivered else '?'} is empty)"
         when = "when delivery stopped" if report.halted else "when the run ended"
-        say(f"  {len(report.pending)} items undelivered {when}: {where}")
+        say(f"  {max(left, len(report.pending))} items undelivered {when}: {where}")
     if job.stopped_reading:
         say(_where_reading_stopped(job, spool))
     if job.outcome.stopped_at is not None:
@@ -313,6 +316,21 @@ def _where_reading_stopped(job: Backfill, spool: str | None) -> str:
     )
 
 
+def _seconds(positive: bool) -> Any:
+    """An argparse type: a finite number of seconds, > 0 (or >= 0 where zero means "at once")."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0 or (positive and value == 0):
+            raise argparse.ArgumentTypeError(f"expected a finite number of seconds {'> 0' if positive else '>= 0'}")
+        return value
+
+    return parse
+
+
 def parser() -> argparse.ArgumentParser:
     cmd = Parser(prog="aiocustomerio ingest", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     cmd.add_argument("file", help="JSON Lines: one Track v2 entity or Pipelines message per line")
@@ -328,10 +346,15 @@ def parser() -> argparse.ArgumentParser:
     cmd.add_argument("--skip-invalid", action="store_true", help="report malformed lines and carry on")
     cmd.add_argument("--concurrency", type=int, default=4, help="batches in flight (default 4)")
     cmd.add_argument("--max-queue", type=int, help="items read and not yet delivered, at most (default 20,000)")
-    cmd.add_argument("--drain-timeout", type=float, default=None, help="seconds to wait for delivery at the end")
+    cmd.add_argument(
+        "--drain-timeout", type=_seconds(False), default=None, help="seconds to wait for delivery at the end"
+    )
     cmd.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
     cmd.add_argument(
-        "--progress-every", type=float, default=5.0, help="off a terminal: seconds between progress lines (default 5)"
+        "--progress-every",
+        type=_seconds(True),
+        default=5.0,
+        help="off a terminal: seconds between progress lines (default 5)",
     )
     cmd.add_argument(
         "--workers", type=int, default=1, help="split the file into N byte ranges, one process each (default 1)"
