@@ -223,7 +223,7 @@ class CustomerIO:
             api,
             base_url=base_url,
             auth=auth_for(api, self._credentials),
-            limiter=RateLimiter(api, self._limits),
+            limiter=RateLimiter(api, self._limits, base_path=httpx.URL(base_url).path),
             retry=self._retry,
             timeout=self._timeout,
             transport=self._transport if isinstance(self._transport, str) else "aiohttp",

@@ -55,6 +55,41 @@ def test_broadcast_triggers_get_one_bucket_per_broadcast() -> None:
     assert general is not first
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "name"),
+    [
+        ("POST", "/v1/campaigns/12/triggers", "app_broadcast_trigger"),
+        ("POST", "/v1/send/email", "app_send"),
+        ("GET", "/v1/campaigns", "app"),
+    ],
+)
+def test_a_base_url_with_a_path_keeps_the_classes(method: str, path: str, name: str) -> None:
+    # Behind a proxy (app_base_url="https://proxy.internal/customerio") the class is decided on the operation's path:
+    # matched against the whole URL path, triggers and sends fell into the App catch-all (10/s, not 1 per 10 s).
+    limiter = RateLimiter("app", base_path="/customerio")
+    found = limiter.classify(req(method, f"https://proxy.internal/customerio{path}"))
+    assert found is not None and found[0] == name
+
+
+async def test_the_client_gives_its_limiter_the_base_urls_path() -> None:
+    from aiocustomerio import CustomerIO, SyncCustomerIO
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"id": 1})
+
+    options = dict(app_api_key="k", app_base_url="https://proxy.internal/customerio/", env={})
+    limits = Limits(app_broadcast_trigger=Rate(1, 3600))
+    async with CustomerIO(limits=limits, transport=httpx.MockTransport(answer), **options) as cio:  # type: ignore[arg-type]
+        await cio.app.trigger_broadcast(3, ids=[1])
+        with pytest.raises(TimeoutError):  # the second trigger of broadcast 3 waits for its bucket (1 per hour)
+            await asyncio.wait_for(cio.app.trigger_broadcast(3, ids=[1]), 0.3)
+        await cio.app.trigger_broadcast(4, ids=[1])  # another broadcast has its own bucket
+    sync = SyncCustomerIO(limits=limits, transport=httpx.MockTransport(answer), **options)  # type: ignore[arg-type]
+    found = sync._limiters["app"].classify(req("POST", "https://proxy.internal/customerio/v1/campaigns/3/triggers"))
+    assert found is not None and found[0] == "app_broadcast_trigger"
+    sync.close()
+
+
 def test_overrides_and_disabling() -> None:
     limits = Limits(app=Rate(20, 2), app_send=50, app_broadcast_trigger=None)
     limiter = RateLimiter("app", limits)

@@ -74,10 +74,19 @@ class RateLimiter:
     both share the fleet's buckets in Redis.
     """
 
-    __slots__ = ("_matchers", "_single", "active", "api", "store")
+    __slots__ = ("_base", "_matchers", "_single", "active", "api", "store")
 
-    def __init__(self, api: str, limits: Limits | None = None, classes: tuple[LimitClass, ...] = LIMIT_CLASSES) -> None:
+    def __init__(
+        self,
+        api: str,
+        limits: Limits | None = None,
+        classes: tuple[LimitClass, ...] = LIMIT_CLASSES,
+        *,
+        base_path: str = "",
+    ) -> None:
+        """``base_path``: the path of the API's base URL (a proxy's ``/customerio``), which classes never include."""
         limits = limits if limits is not None else Limits()
+        self._base = base_path.rstrip("/")
         config = limits.store
         share = config.fleet_size if config is not None else 1
         self.api = api
@@ -97,6 +106,8 @@ class RateLimiter:
     def _match(self, request: httpx.Request) -> tuple[_Matcher, re.Match[str] | None] | None:
         method = request.method
         path = request.url.path
+        if self._base and path.startswith(self._base):
+            path = path[len(self._base) :]  # classes are the operations' paths, relative to the API's root
         for matcher in self._matchers:
             if matcher.method is not None and matcher.method != method:
                 continue

@@ -104,7 +104,9 @@ class SyncCustomerIO:
         )
         self._transport = transport
         # One set of buckets per API for the life of the client: every thread, and every ingestor, draws on it.
-        self._limiters = {api: RateLimiter(api, self._config._limits) for api in _APIS}
+        self._limiters = {
+            api: RateLimiter(api, self._config._limits, base_path=httpx.URL(self._root(api)).path) for api in _APIS
+        }
         self._region: str | None = self._config._region
         self._region_lock = threading.Lock()
         self._closed = False
@@ -145,6 +147,10 @@ class SyncCustomerIO:
             headers=self._headers(api),
             inner=None if isinstance(self._transport, str) else self._transport,
         )
+
+    def _root(self, api: str) -> str:
+        """The API's base URL as configured (a region's host has the same path in every region)."""
+        return self._config._base_urls[api] or HOSTS[api]["us"]
 
     def _base_url(self, api: str) -> str:
         if self._closed:
