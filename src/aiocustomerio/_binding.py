@@ -5,6 +5,7 @@ A view (``with_raw_response``, ``with_options``) is a copy of the binding that s
 
 from __future__ import annotations
 
+import functools
 import importlib
 import threading
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ from ._encode import DatetimeStyle
 from ._ids import DedupRule
 from ._retry import RetryPolicy
 from ._transport._loop import LoopLock
+from .errors import UnknownParameterError
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,17 @@ class OperationInfo:
 def _dedup_rule(rule: dict[str, Any]) -> DedupRule:
     unless = rule["unless"] or {}
     return DedupRule(tuple(rule["at"]), rule["field"], unless.get("property"), frozenset(unless.get("values", ())))
+
+
+@functools.cache
+def ingestor_option_names() -> frozenset[str]:
+    """The keyword options of the ingestors: the engine's, and the sync ingestors' two timeouts."""
+    import inspect
+
+    from .ingest import Engine
+
+    engine = inspect.signature(Engine.__init__).parameters.values()
+    return frozenset(p.name for p in engine if p.kind is p.KEYWORD_ONLY) | {"put_timeout", "drain_timeout"}
 
 
 def load_index(package: str, api: str) -> dict[str, dict[str, OperationInfo]]:
@@ -151,7 +164,14 @@ class ApiBinding:
         self._shared = _Shared()
 
     def ingestor_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        """An ingestor's options: batches follow the client's RetryPolicy unless `retry` or `backoff` is given."""
+        """An ingestor's options: batches follow the client's RetryPolicy unless `retry` or `backoff` is given.
+
+        A name no ingestor takes is refused here, with the closest valid one (Python's own error named
+        ``Engine.__init__`` and no fix)."""
+        valid = ingestor_option_names()
+        for name in options:
+            if name not in valid:
+                raise UnknownParameterError(f"{self.name}.ingestor", name, sorted(valid))
         if self.retry is not None and "retry" not in options and "backoff" not in options:
             return {**options, "retry": self.retry}
         return options

@@ -126,6 +126,11 @@ FACTORIES: dict[type[CustomerIOError], Callable[[], CustomerIOError]] = {
         "a Track v2 batch", 600_000, 500_000
     ),
     aiocustomerio.ingest.ItemTooLarge: lambda: aiocustomerio.ingest.ItemTooLarge(40_000, 32_000),
+    aiocustomerio.ingest.IngestorHalted: lambda: aiocustomerio.ingest.IngestorHalted("401 Unauthorized"),
+    aiocustomerio.ingest.InvalidItem: lambda: aiocustomerio.ingest.InvalidItem(3, ValueError("not JSON"), 2),
+    aiocustomerio.ingest.QueueFull: lambda: aiocustomerio.ingest.QueueFull(20_000),
+    aiocustomerio.ingest.RecoveryInProgress: lambda: aiocustomerio.ingest.RecoveryInProgress(20_000),
+    aiocustomerio.ingest.SpoolLocked: lambda: aiocustomerio.ingest.SpoolLocked("events.db", "pid 12 on host"),
     aiocustomerio.webhooks.WebhookVerificationError: lambda: aiocustomerio.webhooks.WebhookVerificationError(
         "stale", "the webhook is too old"
     ),

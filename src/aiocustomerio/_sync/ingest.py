@@ -30,7 +30,9 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar,
 import httpx
 
 from aiocustomerio.ingest import Engine, IngestorClosed, IngestReport, InvalidItem, PipelinesIngestor, TrackIngestor
+from aiocustomerio.ingest._checks import check_seconds
 from aiocustomerio.ingest._engine import PART, Checkpoint
+from aiocustomerio.ingest._types import IngestorNotStarted
 
 from ._loop import LoopThread, LoopTimeout
 
@@ -109,8 +111,7 @@ class SyncIngestor(Generic[E]):
         **options: Any,
     ) -> None:
         for name, value in (("put_timeout", put_timeout), ("drain_timeout", drain_timeout)):
-            if value is not None and not value > 0:
-                raise ValueError(f"{name} must be a positive number of seconds or None, not {value!r}")
+            check_seconds(name, value)
         self._http_factory = http
         self._http: httpx.AsyncClient | None = None
         # Built here so that bad options fail in the caller's thread; its loop-bound parts bind on first use.
@@ -199,7 +200,9 @@ class SyncIngestor(Generic[E]):
         if self._state != "running":
             if self._state == "closed":
                 raise _closed()
-            raise RuntimeError(f"start the ingestor first: `with ingestor:` or `ingestor.start()` (before {name})")
+            raise IngestorNotStarted(
+                f"start the ingestor first: `with ingestor:` or `ingestor.start()` (before {name})"
+            )
         try:
             return self._loop.call(work, timeout=self._put_timeout, what=f"ingestor.{name}()")
         except RuntimeError as exc:

@@ -9,6 +9,7 @@ from zlib import crc32
 
 from aiocustomerio._builders import identifiers, pipelines_message, unix_seconds
 from aiocustomerio._ids import new_ulid, stamp_track_event
+from aiocustomerio.errors import InvalidArgumentError, InvalidArgumentTypeError
 
 from ._encode import encode_pipelines, encode_track, encode_track_action
 from ._engine import Engine
@@ -24,7 +25,7 @@ class TrackIngestor(Engine):
 
     def _encode(self, item: JSONDict) -> tuple[bytes, int]:
         if type(item) is not dict and not isinstance(item, dict):
-            raise TypeError(f"an item is a dict (a Track v2 entity), not {type(item).__name__}")
+            raise InvalidArgumentTypeError(f"an item is a dict (a Track v2 entity), not {type(item).__name__}")
         data = encode_track(stamp_track_event(item))
         if len(data) > self._max_item_bytes:
             raise ItemTooLarge(len(data), self._max_item_bytes)
@@ -120,9 +121,11 @@ class PipelinesIngestor(Engine):
 
     def _encode(self, item: JSONDict) -> tuple[bytes, int]:
         if not isinstance(item, dict):
-            raise TypeError(f"an item is a dict (a Pipelines message), not {type(item).__name__}")
+            raise InvalidArgumentTypeError(f"an item is a dict (a Pipelines message), not {type(item).__name__}")
         if "type" not in item:
-            raise ValueError("a Pipelines message needs a `type` (identify, track, page, screen, group or alias)")
+            raise InvalidArgumentError(
+                "a Pipelines message needs a `type` (identify, track, page, screen, group or alias)"
+            )
         if "messageId" not in item:
             item = {**item, "messageId": new_ulid()}
         who = item.get("userId")

@@ -31,6 +31,7 @@ import httpx
 
 from .._retry import RetryPolicy
 from ..errors import InvalidArgumentError
+from ._checks import check_engine_options
 from ._commit import GroupCommit
 from ._delivery import ENVELOPE_BYTES, ISOLATION_BUDGET, Delivery
 from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
@@ -42,6 +43,7 @@ from ._types import (
     ErrorCallback,
     IngestorClosed,
     IngestorHalted,
+    IngestorNotStarted,
     InvalidItem,
     ItemTooLarge,
     JSONDict,
@@ -80,12 +82,17 @@ class Engine:
         requeue_dead_letters: bool = False,
         isolation_budget: int = ISOLATION_BUDGET,
     ) -> None:
-        if max_batch_bytes > MAX_BATCH_BYTES or max_item_bytes > MAX_ITEM_BYTES:
-            raise ValueError(f"the API limits are {MAX_BATCH_BYTES} bytes per batch and {MAX_ITEM_BYTES} per item")
-        if min(max_batch_items, max_queue, concurrency, isolation_budget) < 1 or max_wait < 0:
-            raise ValueError(
-                "max_batch_items, max_queue, concurrency and isolation_budget must be >= 1 and max_wait >= 0"
-            )
+        check_engine_options(
+            max_batch_items=max_batch_items,
+            max_batch_bytes=max_batch_bytes,
+            max_item_bytes=max_item_bytes,
+            max_wait=max_wait,
+            max_queue=max_queue,
+            concurrency=concurrency,
+            isolation_budget=isolation_budget,
+            batch_limit=MAX_BATCH_BYTES,
+            item_limit=MAX_ITEM_BYTES,
+        )
         # A client, or an async function returning one (the façade opens its pooled client on first use).
         self._http_source = http
         self._http: httpx.AsyncClient | None = http if isinstance(http, httpx.AsyncClient) else None
@@ -250,7 +257,7 @@ class Engine:
 
     def _started(self) -> None:
         if not self._running:
-            raise RuntimeError("start the ingestor first: `async with ingestor:` or `await ingestor.start()`")
+            raise IngestorNotStarted("start the ingestor first: `async with ingestor:` or `await ingestor.start()`")
         if self._closing:
             raise IngestorClosed("the ingestor is closed")
         if self._sender.halted is not None:

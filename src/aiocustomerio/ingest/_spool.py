@@ -45,6 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from ..errors import CustomerIOError
 from ._commit import GroupCommit
 from ._lock import Lock, current_holder, ro_uri, unclaim
 from ._queue import Row
@@ -190,7 +191,7 @@ def offline(path: str | os.PathLike[str], job: Callable[[sqlite3.Connection], _T
         lock.release()
 
 
-class SpoolReadError(RuntimeError):
+class SpoolReadError(CustomerIOError, RuntimeError):
     """Leftovers of an earlier run could not be read (a damaged chunk, a failing file): they stay in the spool."""
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiocustomerio._payload import PayloadTooLargeError
+from aiocustomerio.errors import CustomerIOError
 
 JSONDict = dict[str, Any]
 ErrorCallback = Callable[[JSONDict, str], object]
@@ -18,7 +19,7 @@ class ItemTooLarge(PayloadTooLargeError):
         super().__init__("item", size, limit, f"item encodes to {size} bytes, over the per-item limit of {limit} bytes")
 
 
-class QueueFull(Exception):
+class QueueFull(CustomerIOError):
     """`put_nowait` found the ingestor's bounded queue full."""
 
     def __init__(self, limit: int) -> None:
@@ -37,7 +38,7 @@ class RecoveryInProgress(QueueFull):
     """
 
     def __init__(self, limit: int) -> None:
-        Exception.__init__(
+        CustomerIOError.__init__(
             self,
             "the ingestor is re-queuing items left in its spool by an earlier run; new items wait behind them: "
             "use `await put(...)`",
@@ -45,11 +46,15 @@ class RecoveryInProgress(QueueFull):
         self.limit = limit
 
 
-class IngestorClosed(RuntimeError):
+class IngestorClosed(CustomerIOError, RuntimeError):
     """An item was offered after `close()` started."""
 
 
-class IngestorHalted(RuntimeError):
+class IngestorNotStarted(CustomerIOError, RuntimeError):
+    """An item was offered before `start()` (or `async with` / `with`)."""
+
+
+class IngestorHalted(CustomerIOError, RuntimeError):
     """Delivery stopped on a problem no retry can fix: credentials refused or missing, a wrong base URL or region
     (404/405 from the batch endpoint, a redirect), a TLS certificate that does not verify, a host name that does not
     resolve.
@@ -66,7 +71,7 @@ class IngestorHalted(RuntimeError):
         self.reason = reason
 
 
-class SpoolLocked(RuntimeError):
+class SpoolLocked(CustomerIOError, RuntimeError):
     """Another ingestor (this process or another one) holds the spool: a spool has exactly one writer."""
 
     def __init__(self, path: str, holder: str) -> None:
@@ -78,14 +83,14 @@ class SpoolLocked(RuntimeError):
         self.holder = holder
 
 
-class SpoolWriteError(RuntimeError):
+class SpoolWriteError(CustomerIOError, RuntimeError):
     """The spool could not be written (disk full, file removed, I/O error) even after retries.
 
     The item of the `put` that raises was not accepted; the report says what is and isn't in the spool.
     """
 
 
-class InvalidItem(ValueError):
+class InvalidItem(CustomerIOError, ValueError):
     """`put_many` met item `index` (counted from the start of the call), which cannot be sent.
 
     `accepted` items of the call were accepted before it (whole parts, each committed with its checkpoint); none
