@@ -74,3 +74,17 @@ async def test_bad_timing_flags_are_usage_errors_naming_the_flag(server: BatchSe
         code, err = await run_cli(server, str(data), "--no-progress", flag, value)
         assert code == 2 and f"argument {flag}" in err and "Traceback" not in err, (flag, value, err)
     assert server.requests == 0
+
+
+async def test_workers_of_a_changed_file_say_restart_and_the_job_exits_2(server: BatchServer, tmp_path: Path) -> None:
+    data = tmp_path / "events.jsonl"
+    lines = [event(i) for i in range(4000)]
+    data.write_text("\n".join(lines) + "\n")
+    code, err = await run_cli(server, str(data), "--no-progress", "--workers", "2")
+    assert code == 0, err
+    lines[10] = event(10, changed=True)
+    data.write_text("\n".join(lines) + "\n")
+    code, err = await run_cli(server, str(data), "--no-progress", "--workers", "2")
+    assert code == 2, err  # a changed input, as without --workers
+    assert "changed since the last run" in err and "rerun with --restart" in err
+    assert "without a report" not in err and "rerun the same command" not in err, err

@@ -217,9 +217,11 @@ async def _ingest(
         undelivered.close()
     if changed is not None:
         progress.write(f"aiocustomerio: {changed}; rerun with --restart to read it from the start")
-        return USAGE
-    code = summarize(report, job, spool, undelivered)
-    code = stopper.exit_code if stopper.exit_code is not None else code
+        code = USAGE
+    else:
+        code = summarize(report, job, spool, undelivered)
+        code = stopper.exit_code if stopper.exit_code is not None else code
+    # A --workers coordinator adds these up; without them it takes the worker for one that died mid-run.
     progress.finish(
         {
             "code": code,
