@@ -63,11 +63,18 @@ def check_arguments(
             continue
         if not isinstance(url, str):
             raise InvalidArgumentTypeError(f"{client}({field}=...) must be a str URL, not {type(url).__name__}")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            # Not echoed: a base URL may carry a proxy's credentials.
+        # Parsed as httpx will at the first request (which refuses what urlsplit lets through: a control character
+        # such as a pasted URL's trailing newline). Not echoed: a base URL may carry a proxy's credentials.
+        problem = ""
+        try:
+            parts = urlsplit(url)
+            httpx.URL(url)
+        except (ValueError, httpx.InvalidURL) as exc:
+            parts, problem = None, f" ({str(exc).split(',')[0].rstrip('.')})"
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
             raise InvalidArgumentError(
                 f"{client}({field}=...) must be an http:// or https:// URL with a host, such as {HOSTS[api]['us']}"
+                + problem
             )
     if limits is not None and not isinstance(limits, Limits):
         raise InvalidArgumentTypeError(

@@ -1,5 +1,5 @@
-"""Where `aiocustomerio ingest` keeps what it did not deliver: the files are checked before anything is sent, so a
-backfill never ends with its undelivered or failed lines written nowhere."""
+"""`aiocustomerio ingest`: what it is given (files, flags, the base URL) is checked before anything is sent, so a
+backfill never ends with its undelivered lines written nowhere, and the summary counts what is kept."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tests.support.batch_server import BatchServer
 
+from .conftest import CLI
 from .ingest_support import event, run_cli
 
 
@@ -88,3 +89,11 @@ async def test_workers_of_a_changed_file_say_restart_and_the_job_exits_2(server:
     assert code == 2, err  # a changed input, as without --workers
     assert "changed since the last run" in err and "rerun with --restart" in err
     assert "without a report" not in err and "rerun the same command" not in err, err
+
+
+def test_a_base_url_httpx_cannot_parse_is_a_usage_error(cli: CLI, tmp_path: Path) -> None:
+    data = tmp_path / "events.jsonl"
+    data.write_text(event(1) + "\n")
+    for base in ("http://127.0.0.1:9\n", "http://[::1"):  # a pasted or `$(cat ...)` URL's newline; a broken host
+        result = cli("ingest", str(data), "--api", "track", "--no-progress", "--no-spool", "--base-url", base)
+        assert result.code == 2 and "track_base_url" in result.err and "Traceback" not in result.err, result.err

@@ -56,6 +56,9 @@ CLIENTS = pytest.mark.parametrize("client", [CustomerIO, SyncCustomerIO], ids=["
         ({"retry": 3}, InvalidArgumentTypeError, ("retry", "int", "RetryPolicy(")),
         ({"app_base_url": "api.example.com"}, InvalidArgumentError, ("app_base_url", "http://", "https://")),
         ({"track_base_url": 5}, InvalidArgumentTypeError, ("track_base_url", "int")),
+        # What httpx would refuse at the first request (a pasted or `$(cat ...)` URL's newline, a broken IPv6 host).
+        ({"track_base_url": "https://track.customer.io\n"}, InvalidArgumentError, ("track_base_url", "non-printable")),
+        ({"pipelines_base_url": "http://[::1"}, InvalidArgumentError, ("pipelines_base_url", "https://")),
         ({"env": ["CUSTOMERIO_SITE_ID=s"]}, InvalidArgumentTypeError, ("env", "list", "mapping")),
         ({"pipelines_strict": "no"}, InvalidArgumentTypeError, ("pipelines_strict", "bool")),
     ],
