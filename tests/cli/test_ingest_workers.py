@@ -17,7 +17,7 @@ from aiocustomerio.ingest import inspect_spool
 from tests.support.batch_server import BatchServer
 from tests.support.redis_server import RedisServer
 
-from .ingest_support import ROOT, event, run_cli, start_cli, until
+from .ingest_support import ROOT, Run, event, run_cli, start_cli, until
 
 
 def _pids(err: str) -> dict[int, int]:
@@ -83,17 +83,22 @@ async def test_a_sigkilled_worker_is_resumed_by_a_rerun_nothing_lost_nothing_dup
     assert len(server.received) == count
 
 
-async def test_a_signal_to_the_coordinator_reaches_every_worker(server: BatchServer, tmp_path: Path) -> None:
+async def _two_stalled_workers(server: BatchServer, tmp_path: Path, drain_timeout: str) -> tuple[Run, Path]:
+    """A 2-worker run of 6,000 lines on a stalled server, once every worker has accepted lines (so its signal
+    handlers are in place: they are installed before it reads) and none can deliver them. Counting requests at the
+    server is not enough: on a busy machine one worker can have all its batches in flight (partial ones, flushed by
+    max_wait) while the other is still importing, and a signal then finds that one before it has read anything."""
     data = tmp_path / "events.jsonl"
     data.write_text("\n".join(event(i) for i in range(6000)) + "\n")
     server.stall()
-    run = await start_cli(server, str(data), "--workers", "2", "--drain-timeout", "1", "--no-progress")
-    # Every worker has accepted lines (so its signal handlers are in place: they are installed before it reads) and
-    # none can deliver them. Counting requests at the server is not enough: on a busy machine one worker can have
-    # all its batches in flight (partial ones, flushed by max_wait) while the other is still importing, and a
-    # signal then finds that one before it has read anything, with nothing to keep.
+    run = await start_cli(server, str(data), "--workers", "2", "--drain-timeout", drain_timeout, "--no-progress")
     spools = [tmp_path / f"events.jsonl.spool.{i}of2.db" for i in (1, 2)]
     await until(lambda: all(_spooled(spool) > 0 for spool in spools), timeout=60)
+    return run, data
+
+
+async def test_a_signal_to_the_coordinator_reaches_every_worker(server: BatchServer, tmp_path: Path) -> None:
+    run, data = await _two_stalled_workers(server, tmp_path, "1")
     run.signal(signal.SIGTERM)
     code = await run.wait(timeout=60)
     assert code == 143, run.err
@@ -269,12 +274,7 @@ async def test_a_signal_while_the_workers_are_being_started_stops_all_of_them(
 async def test_workers_of_a_killed_coordinator_stop_and_keep_their_lines(server: BatchServer, tmp_path: Path) -> None:
     # A SIGKILLed coordinator forwards nothing; its workers (in sessions of their own) must not read on, retry
     # forever and hold their spools' locks: each gets a SIGTERM of its own, drains briefly, keeps the rest.
-    data = tmp_path / "events.jsonl"
-    data.write_text("\n".join(event(i) for i in range(6000)) + "\n")
-    server.stall()
-    run = await start_cli(server, str(data), "--workers", "2", "--no-progress", "--drain-timeout", "0.5")
-    spools = [tmp_path / f"events.jsonl.spool.{i}of2.db" for i in (1, 2)]
-    await until(lambda: all(_spooled(spool) > 0 for spool in spools), timeout=60)
+    run, data = await _two_stalled_workers(server, tmp_path, "0.5")
     pids = list(_pids(run.err).values())
     run.signal(signal.SIGKILL)
     await run.wait(timeout=30)
