@@ -41,15 +41,25 @@ def fail(text: str, code: int = USAGE) -> NoReturn:
     raise SystemExit(code)
 
 
-def seconds(text: str) -> float:
-    """argparse type for a duration: a positive, finite number of seconds (argparse names the flag on error)."""
+def _duration(text: str, zero: bool) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a positive, finite number of seconds")
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
+        least = "0 or more" if zero else "more than 0"
+        raise argparse.ArgumentTypeError(f"{text!r}: give a finite number of seconds, {least}")
     return value
+
+
+def seconds(text: str) -> float:
+    """argparse type for a duration: a positive, finite number of seconds (argparse names the flag on error)."""
+    return _duration(text, zero=False)
+
+
+def seconds_or_zero(text: str) -> float:
+    """argparse type for a duration where 0 means "at once" (``--drain-timeout``)."""
+    return _duration(text, zero=True)
 
 
 def shown(word: str) -> str:

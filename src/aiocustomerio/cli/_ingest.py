@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
 import os
 import shlex
 import sqlite3
@@ -34,7 +33,7 @@ from ..errors import CustomerIOError
 from ..ingest import Engine, Ingestor, IngestorHalted, IngestReport, SpoolLocked, SpoolWriteError
 from . import _source
 from ._backfill import Backfill
-from ._common import API_ERROR, OK, USAGE, Parser, add_connection_args, open_client
+from ._common import API_ERROR, OK, USAGE, Parser, add_connection_args, open_client, seconds, seconds_or_zero
 from ._progress import Display, JsonProgress, Progress, ProgressLogHandler
 from ._signals import Stopper
 
@@ -318,21 +317,6 @@ def _where_reading_stopped(job: Backfill, spool: str | None) -> str:
     )
 
 
-def _seconds(positive: bool) -> Any:
-    """An argparse type: a finite number of seconds, > 0 (or >= 0 where zero means "at once")."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value) or value < 0 or (positive and value == 0):
-            raise argparse.ArgumentTypeError(f"expected a finite number of seconds {'> 0' if positive else '>= 0'}")
-        return value
-
-    return parse
-
-
 def parser() -> argparse.ArgumentParser:
     cmd = Parser(prog="aiocustomerio ingest", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     cmd.add_argument("file", help="JSON Lines: one Track v2 entity or Pipelines message per line")
@@ -349,12 +333,12 @@ def parser() -> argparse.ArgumentParser:
     cmd.add_argument("--concurrency", type=int, default=4, help="batches in flight (default 4)")
     cmd.add_argument("--max-queue", type=int, help="items read and not yet delivered, at most (default 20,000)")
     cmd.add_argument(
-        "--drain-timeout", type=_seconds(False), default=None, help="seconds to wait for delivery at the end"
+        "--drain-timeout", type=seconds_or_zero, default=None, help="seconds to wait for delivery at the end"
     )
     cmd.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
     cmd.add_argument(
         "--progress-every",
-        type=_seconds(True),
+        type=seconds,
         default=5.0,
         help="off a terminal: seconds between progress lines (default 5)",
     )
