@@ -88,6 +88,55 @@ async def test_regional_redirect_is_followed_with_the_same_request_once(
     assert "region='eu'" in caplog.text and "trk" not in caplog.text
 
 
+@pytest.mark.parametrize("status", [301, 302, 303])
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+async def test_a_method_changing_regional_redirect_of_a_write_raises_naming_the_region(
+    status: int, method: str, sleeps: Sleeps
+) -> None:
+    """RFC 9110 15.4: 303 means "GET the other resource", and clients turn a POST under 301/302 into a GET too.
+    Replaying the body would be a request the server did not ask for; a GET would drop the write: neither is sent."""
+    target = "https://track-eu.customer.io/api/v1/customers/42"
+    script = Script([redirect(status, target), OK])
+    async with make_client(script, api="track", base_url="https://track.customer.io", sleep=sleeps) as client:
+        with pytest.raises(RedirectError) as info:
+            await client.request(method, "/api/v1/customers/42", content=b'{"plan":"pro"}')
+    assert [(s.method, s.url) for s in script.sent] == [(method, "https://track.customer.io/api/v1/customers/42")]
+    message = str(info.value)
+    assert info.value.status == status and info.value.location == target
+    assert message.startswith(f"{status} ") and f"from {method} " in message
+    assert "pass CustomerIO(region='eu')" in message
+    assert "307/308" in message  # says why this one was not followed, when a 307 would have been
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+async def test_a_read_follows_any_regional_redirect(status: int, method: str, sleeps: Sleeps) -> None:
+    target = "https://track-eu.customer.io/api/v1/accounts/region"
+    script = Script([redirect(status, target), OK])
+    async with make_client(script, api="track", base_url="https://track.customer.io", sleep=sleeps) as client:
+        response = await client.request(method, "/api/v1/accounts/region")
+    assert response.status_code == 200
+    assert [(s.method, s.url) for s in script.sent] == [
+        (method, "https://track.customer.io/api/v1/accounts/region"),
+        (method, target),
+    ]
+
+
+@pytest.mark.parametrize("status", [307, 308])
+@pytest.mark.parametrize("method", ["POST", "DELETE"])
+async def test_a_method_preserving_regional_redirect_of_a_write_is_followed(
+    status: int, method: str, sleeps: Sleeps
+) -> None:
+    target = "https://track-eu.customer.io/api/v1/customers/42/events"
+    script = Script([redirect(status, target), OK])
+    async with make_client(script, api="track", base_url="https://track.customer.io", sleep=sleeps) as client:
+        response = await client.request(method, "/api/v1/customers/42/events", content=b'{"name":"paid"}')
+    assert response.status_code == 200
+    first, second = script.sent
+    assert first.url == "https://track.customer.io/api/v1/customers/42/events"
+    assert (second.method, second.url, second.body) == (method, target, b'{"name":"paid"}')
+
+
 @pytest.mark.parametrize(
     "location",
     [

@@ -21,6 +21,13 @@ __all__ = ["Rules"]
 
 logger = logging.getLogger("aiocustomerio")
 
+# RFC 9110 15.4: only 307 and 308 promise the same method and body at the new location. After a 303 the server
+# asks for a GET of another resource, and after a 301/302 clients turn a POST into a GET in practice: replaying a
+# write there sends what the server did not ask for, and a GET instead would drop the write. So a write follows
+# only these; a read (nothing to drop) follows any regional redirect.
+METHOD_PRESERVING = frozenset({307, 308})
+_READS = frozenset({"GET", "HEAD"})
+
 
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
@@ -111,10 +118,11 @@ class Rules:
         """The request to send instead of a 3xx, only when it points from one of this API's Customer.io regional
         hosts to another (Track documents sending EU traffic to the US host on); None means raise RedirectError.
 
-        The same method, body and credentials go to a Customer.io host of the same API and nowhere else.
+        The same method, body and credentials go to a Customer.io host of the same API and nowhere else, and a write
+        only under a method-preserving status (``METHOD_PRESERVING``).
         """
         location = response.headers.get("location")
-        if location is None or not self._region_hosts:
+        if location is None or not self._region_hosts or not _keeps_method(request, response):
             return None
         target = request.url.join(location)
         here = self._region_hosts.get((request.url.scheme, request.url.host))
@@ -149,7 +157,13 @@ class Rules:
                 return f"use an https:// base URL for the {api} API"
             there = self._region_hosts.get((target.scheme, target.host))
             if there is not None:
-                return f"the workspace is in the {there.upper()} region: pass CustomerIO(region={there!r})"
+                fix = f"the workspace is in the {there.upper()} region: pass CustomerIO(region={there!r})"
+                if not _keeps_method(request, response):
+                    fix += (
+                        f" (a {response.status_code} to another region is followed only for GET/HEAD: it does not "
+                        f"promise the same {request.method} at the new location, only 307/308 do)"
+                    )
+                return fix
         if self.api in HOSTS:
             hosts = " or ".join(f"{url} ({region.upper()})" for region, url in HOSTS[self.api].items())
             return f"redirects are not followed; check {self.api}_base_url and region: the {api} API is {hosts}"
@@ -172,6 +186,10 @@ class Rules:
         answered: int | None = None,
     ) -> APITransportError:
         return APITransportError.from_exception(exc, request, attempts=attempts, last_cause=last_cause, status=answered)
+
+
+def _keeps_method(request: httpx.Request, response: httpx.Response) -> bool:
+    return request.method in _READS or response.status_code in METHOD_PRESERVING
 
 
 def certificate_failure(exc: BaseException) -> bool:
