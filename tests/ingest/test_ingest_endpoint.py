@@ -32,7 +32,7 @@ async def fill(ing: object, count: int, prefix: str) -> None:
 
 
 async def rerun_delivers(server: BatchServer, client: ClientFactory, spool: Path, expected: set[str]) -> None:
-    server.redirect_to = None
+    server.redirect_to = server.answer_with = None
     async with Ingestor(client(), spool=spool) as second:
         pass
     assert second.report.ok, second.report.summary()
@@ -65,6 +65,53 @@ async def test_a_redirect_halts_naming_the_location(server: BatchServer, client:
     assert report.halted is not None and report.halted.startswith("HTTP 307 redirect to https://track.example.com")
     assert report.failed_count == 0 and len(report.pending) == report.accepted == report.spooled > 0
     await rerun_delivers(server, client, spool, {p["id"] for p in report.pending})
+
+
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        (410, "the batch endpoint is gone"),
+        (426, "wants another protocol (Upgrade: TLS/1.3, HTTP/2)"),
+        (414, "URL is too long"),
+        (431, "request headers are too large"),
+    ],
+)
+@pytest.mark.parametrize("facade", [False, True])
+async def test_an_answer_about_the_endpoint_halts_and_a_rerun_delivers_everything(
+    server: BatchServer, client: ClientFactory, tmp_path: Path, status: int, says: str, facade: bool
+) -> None:
+    """Every batch gets the same answer to these (the URL and headers do not change from batch to batch): failing
+    items one by one would dead-letter the whole backfill for one wrong setting."""
+    server.answer_with = status
+    spool = tmp_path / "spool.db"
+    if facade:  # the façade's client raises typed errors: the other path into the same rule
+        url = f"http://127.0.0.1:{server.port}"
+        cio = CustomerIO(site_id="site", track_api_key="key", track_base_url=url, transport="httpx")
+        async with cio, cio.track.ingestor(spool=spool, max_batch_items=100, max_wait=5.0, **FAST) as first:
+            await fill(first, 1000, "g")
+    else:
+        async with Ingestor(client(), spool=spool, max_batch_items=100, max_wait=5.0, **FAST) as first:
+            await fill(first, 1000, "g")
+    report = first.report
+    assert report.halted is not None and f"HTTP {status}" in report.halted and says in report.halted, report.halted
+    assert report.failed_count == 0 and report.delivered == 0
+    assert len(report.pending) == report.accepted == report.spooled > 0
+    assert server.statuses[status] <= 4  # halted at the first answers, not one per batch
+    await rerun_delivers(server, client, spool, {p["id"] for p in report.pending})
+
+
+async def test_a_413_for_every_batch_fails_items_and_does_not_halt(
+    server: BatchServer, client: ClientFactory, tmp_path: Path
+) -> None:
+    """413 is about the batch's size: the ingestor halves it down to one item; a lone item still too large is that
+    item's fault (its own dead letter), and the endpoint keeps taking the others."""
+    server.answer_with = 413
+    async with Ingestor(client(), spool=tmp_path / "spool.db", max_batch_items=4, **FAST) as ing:
+        await fill(ing, 8, "b")
+    report = ing.report
+    assert report.halted is None
+    assert report.failed_count == 8 and not report.pending
+    assert server.statuses[413] > 8  # batches halved down to every item alone
 
 
 @pytest.mark.parametrize("transport", ["client", "aiohttp", "httpx"])

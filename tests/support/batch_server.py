@@ -12,7 +12,9 @@ after the headers, reset halfway through the body, slow responses, and per-item 
 `"_fault": "bad_request"` makes the whole request a 400; `p_item_retriable` gives random items a retriable 207 error.
 A Pipelines message holding `"_fault": "strict"` is what Customer.io's strict mode rejects: with `X-Strict-Mode: 1`
 the whole request is a 400 naming it, without the header it is answered 200 and silently dropped (permissive mode).
-`redirect_to` answers every request with a 307 to that URL (a proxy, an http→https hop, a wrong base URL).
+`redirect_to` answers every request with a 307 to that URL (a proxy, an http→https hop, a wrong base URL);
+`answer_with` answers every authorized batch request with that status (410 for a retired endpoint, 426 from a server
+that wants another protocol, 413 from a proxy with a small body limit).
 `stall()` holds every request after its headers until `unstall()`.
 
 In-process:  `server = BatchServer(); port = await server.start(); ...; await server.close()`.
@@ -70,6 +72,7 @@ class BatchServer:
     ssl_context: ssl.SSLContext | None = None
     keep_bodies: bool = False
     redirect_to: str | None = None
+    answer_with: int | None = None
 
     def __post_init__(self) -> None:
         self.port = 0
@@ -180,6 +183,11 @@ class BatchServer:
                 extra = {"location": self.redirect_to + target}
                 await self._respond(writer, 307, {}, keep_alive, extra)
                 return keep_alive
+            if self.answer_with is not None:
+                extra = {"upgrade": "TLS/1.3, HTTP/2"} if self.answer_with == 426 else {}
+                payload = {"meta": {"error": f"injected {self.answer_with}"}}
+                await self._respond(writer, self.answer_with, payload, keep_alive, extra)
+                return keep_alive
             if method != "POST" or target not in (TRACK_PATH, PIPELINES_PATH):
                 await self._respond(writer, 404, {"meta": {"error": f"no route {method} {target}"}}, keep_alive)
                 return keep_alive
@@ -268,7 +276,11 @@ _REASONS = {
     400: "Bad Request",
     401: "Unauthorized",
     404: "Not Found",
+    410: "Gone",
     413: "Payload Too Large",
+    414: "URI Too Long",
+    426: "Upgrade Required",
+    431: "Request Header Fields Too Large",
     429: "Too Many Requests",
     500: "Internal Server Error",
     503: "Service Unavailable",

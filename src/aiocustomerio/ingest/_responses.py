@@ -37,9 +37,12 @@ def status_of(exc: BaseException) -> int | None:
 def endpoint_problem(status: int, response: httpx.Response | None, path: str, reason: str | None = None) -> str | None:
     """Why no batch can be delivered to this endpoint, for the answers that say so; None for every other status.
 
-    Refused credentials, a redirect (a wrong base URL, http instead of https, a proxy) and a batch endpoint that does
-    not exist (404/405: a wrong base URL or region) are the same for every batch: failing items one by one would
-    turn one wrong setting into lost events, so delivery halts instead, with the fix in the reason.
+    Refused credentials, a redirect (a wrong base URL, http instead of https, a proxy), a batch endpoint that does
+    not exist or no longer does (404/405/410: a wrong base URL, region or API version), a server that wants another
+    protocol (426), and a URL or headers too long for the server (414/431: both are the same for every batch, the
+    items travel in the body) are the same for every batch: failing items one by one would turn one wrong setting
+    into lost events, so delivery halts instead, with the fix in the reason. 413 is not among them: it is about
+    one batch's size, and halving the batch answers it.
     """
     detail = (
         reason
@@ -57,11 +60,30 @@ def endpoint_problem(status: int, response: httpx.Response | None, path: str, re
             f"HTTP {status} redirect{where}: the base URL or region is wrong (use the API's own https URL; "
             "redirects are not followed, so credentials never go anywhere else)"
         )
-    if status in (404, 405):
+    if status in (404, 405, 410):
         url = (
             str(response.request.url.copy_with(query=None)) if response is not None and _has_request(response) else path
         )
+        if status == 410:
+            return (
+                f"{detail} from {url}: the batch endpoint is gone (retired or moved): check the base URL, and upgrade "
+                "aiocustomerio if Customer.io moved the API"
+            )
         return f"{detail} from the batch endpoint {url}: the base URL or region is wrong"
+    if status == 426:
+        upgrade = response.headers.get("upgrade") if response is not None else None
+        wants = f" (Upgrade: {upgrade})" if upgrade else ""
+        return (
+            f"{detail}: the server wants another protocol{wants}: use the API's own https:// base URL, or a proxy "
+            "that speaks it"
+        )
+    if status == 414:
+        return f"{detail}: the batch endpoint's URL is too long for the server: check the base URL"
+    if status == 431:
+        return (
+            f"{detail}: the request headers are too large for the server: check the client's default headers and "
+            "cookies, and the credentials"
+        )
     return None
 
 
