@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import socket
 import ssl
 from pathlib import Path
@@ -173,6 +174,66 @@ async def test_a_host_name_that_keeps_failing_to_resolve_halts() -> None:
     assert transport.calls == 4  # the first try and the policy's 3 retries
     assert ing.report.halted is not None and "does not resolve" in ing.report.halted
     assert [p["id"] for p in ing.report.pending] == ["d1"] and ing.report.failed_count == 0
+
+
+def _closed_port() -> int:
+    """A 127.0.0.1 port nothing listens on (bound, then released: the kernel does not hand it out again at once)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("transport", ["client", "aiohttp", "httpx"])
+async def test_a_connection_refused_that_keeps_coming_halts(tmp_path: Path, transport: str) -> None:
+    from aiocustomerio._retry import RetryPolicy
+
+    port = _closed_port()
+    url = f"http://127.0.0.1:{port}"
+    policy = RetryPolicy(max_retries=3, base_delay=0.001, max_delay=0.01)
+    if transport == "client":
+        async with httpx.AsyncClient(base_url=url, auth=("site", "key")) as http:
+            ing = Ingestor(http, spool=tmp_path / "spool.db", retry=policy)
+            await _halts_in_time(ing)
+    else:
+        async with CustomerIO(site_id="site", track_api_key="key", track_base_url=url, transport=transport) as cio:
+            ing = cio.track.ingestor(spool=tmp_path / "spool.db", retry=policy)
+            await _halts_in_time(ing)
+    halted = ing.report.halted
+    assert halted is not None and "4 times in a row" in halted, halted
+    assert f"nothing is listening at 127.0.0.1:{port}: check the base URL's port (or that the proxy is up)" in halted
+    assert [p["id"] for p in ing.report.pending] == ["p1"] and ing.report.spooled == 1
+
+
+class RefusedThenServed(httpx.AsyncBaseTransport):
+    """Refuses the first `refusals` connections as the kernel does (ECONNREFUSED under httpx's ConnectError), then
+    answers 200: a server that was restarting."""
+
+    def __init__(self, refusals: int) -> None:
+        self.refusals = refusals
+        self.sent: list[tuple[str, str]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append((request.method, str(request.url)))
+        if len(self.sent) <= self.refusals:
+            try:
+                raise ConnectionRefusedError(errno.ECONNREFUSED, "Connect call failed ('127.0.0.1', 9)")
+            except ConnectionRefusedError as exc:
+                raise httpx.ConnectError("All connection attempts failed", request=request) from exc
+        return httpx.Response(200, json={})
+
+
+@pytest.mark.parametrize("refusals", [1, 3])
+async def test_refusals_fewer_than_the_retries_then_success_do_not_halt(refusals: int) -> None:
+    from aiocustomerio._retry import RetryPolicy
+
+    transport = RefusedThenServed(refusals)
+    http = httpx.AsyncClient(base_url="http://127.0.0.1:9", transport=transport)
+    policy = RetryPolicy(max_retries=3, base_delay=0.001, max_delay=0.01)
+    async with http, Ingestor(http, retry=policy) as ing:
+        await ing.event("u1", "e", id="c1")
+        await asyncio.wait_for(ing.flush(), 20)
+    assert ing.report.halted is None and ing.report.delivered == 1 and ing.report.retried == refusals
+    assert transport.sent == [("POST", "http://127.0.0.1:9/api/v2/batch")] * (refusals + 1)
 
 
 async def test_405_from_the_batch_endpoint_halts() -> None:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import json
 import socket
 import ssl
@@ -137,11 +139,18 @@ _TRANSIENT_TLS = (
 
 def persistent_problem(exc: BaseException) -> str | None:
     """What to fix, for transport failures that are a wrong setting when they keep coming (the sender halts after
-    the retry policy's `max_retries` in a row): a host name that does not resolve, and a TLS handshake the server
-    does not speak (an https:// URL on a plain-HTTP port, a TLS version or cipher it refuses). None otherwise."""
+    the retry policy's `max_retries` in a row): a host name that does not resolve, a port nothing listens on, and a
+    TLS handshake the server does not speak (an https:// URL on a plain-HTTP port, a TLS version or cipher it
+    refuses). None otherwise.
+
+    A refused connection once is a server restarting or a proxy reloading, worth the retries; refused every time is
+    a wrong port, and retrying it for ever kept `aiocustomerio ingest` from ever exiting.
+    """
     chain = list(_chain(exc))
     if any(isinstance(inner, socket.gaierror) for inner in chain):
         return "the base URL's host name does not resolve; check the URL and the DNS"
+    if any(isinstance(inner, OSError) and inner.errno == errno.ECONNREFUSED for inner in chain):
+        return f"nothing is listening at {_address(chain)}: check the base URL's port (or that the proxy is up)"
     tls = [inner for inner in chain if isinstance(inner, ssl.SSLError)]
     if tls and not any(isinstance(inner, _TRANSIENT_TLS) for inner in tls):
         return (
@@ -149,6 +158,23 @@ def persistent_problem(exc: BaseException) -> str | None:
             "https:// URL on a plain-HTTP port? check the URL's scheme and port, or a proxy)"
         )
     return None
+
+
+def _address(chain: list[BaseException]) -> str:
+    """host:port the connection was refused at, the port defaulted by scheme. An httpx error raised inside a transport
+    has no request yet (the client attaches it on the way out), but our APITransportError wrapping it has the URL."""
+    for inner in chain:
+        url: httpx.URL | None = None
+        if isinstance(inner, httpx.RequestError):
+            with contextlib.suppress(RuntimeError):  # raised without a request
+                url = inner.request.url
+        elif isinstance(inner, APITransportError) and inner.url:
+            url = httpx.URL(inner.url)
+        if url is not None and url.host:
+            port = url.port or (443 if url.scheme == "https" else 80)
+            host = f"[{url.host}]" if ":" in url.host else url.host
+            return f"{host}:{port}"
+    return "the base URL's host and port"
 
 
 def retriable_item_error(error: JSONDict) -> bool:

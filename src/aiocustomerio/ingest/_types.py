@@ -57,7 +57,8 @@ class IngestorNotStarted(CustomerIOError, RuntimeError):
 class IngestorHalted(CustomerIOError, RuntimeError):
     """Delivery stopped on a problem no retry can fix: credentials refused or missing, a wrong base URL or region
     (404/405/410 from the batch endpoint, a redirect, 426 asking for another protocol, 414/431), a TLS certificate
-    that does not verify, a host name that does not resolve.
+    that does not verify, and once they keep coming a host name that does not resolve, a port nothing listens on or a
+    TLS handshake the server does not speak.
 
     Nothing is dropped: every item not yet delivered stays pending (and in the spool, if one is used), so a run with
     the problem fixed delivers them. Failing them one by one instead would turn one wrong setting into lost events.
