@@ -14,7 +14,6 @@ generator version (0.29.1); check-generated catches a change.
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import enum
 import inspect
 from collections.abc import Iterator, Mapping
@@ -28,6 +27,7 @@ from ._binding import ApiBinding, OperationInfo
 from ._config import check_timeout
 from ._encode import dumps, unix_seconds
 from ._ids import stamp_dedup
+from ._missing import no_attribute, public_names
 from .errors import InvalidArgumentError, InvalidArgumentTypeError, ResponseValidationError, UnknownParameterError
 
 if TYPE_CHECKING:
@@ -367,11 +367,6 @@ class SyncOperation(_Operation[R]):
         return SyncPaginator(self._page, Walk(self.info, given, max_items), options)
 
 
-def _suggest(name: str, names: list[str]) -> str:
-    close = difflib.get_close_matches(name, names, n=3)
-    return f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
-
-
 class _Slot(Generic[T]):
     """A class attribute that builds its resource on first access and caches it on the instance."""
 
@@ -464,13 +459,9 @@ class _Tag:
     if not TYPE_CHECKING:  # type checkers must still flag a misspelt operation
 
         def __getattr__(self, name: str) -> Any:
-            if name.startswith("__"):
-                raise AttributeError(name)
-            names = self._names()
-            raise AttributeError(
-                f"{self._api.name}.{self._tag} has no operation {name!r}; "
-                f"{_suggest(name, names)}it has: {', '.join(names)}"
-            )
+            # The operations and the methods a mixin adds (``customers.search``): the class's public names.
+            label = f"{self._api.name}.{self._tag}"
+            raise no_attribute(self, name, label, kind="operation", names=public_names(type(self)))
 
 
 class AsyncTag(_Tag):
@@ -550,8 +541,7 @@ class _Resources:
         return getattr(self, name)
 
     def _no_tag(self, name: str) -> AttributeError:
-        names = sorted(self.index)
-        return AttributeError(f"{self.name} has no tag {name!r}; {_suggest(name, names)}it has: {', '.join(names)}")
+        return no_attribute(self, name, self.name, kind="tag", names=self.index)
 
     def operation(self, method: str, path: str) -> Any:
         """The operation of a route, e.g. ``("PUT", "/api/v1/customers/{identifier}")`` (untyped: see ``route``)."""
@@ -574,7 +564,8 @@ class _Resources:
             if isinstance(slot, _Slot):
                 value = self.__dict__[name] = slot.factory(self._api)
                 return value
-            raise self._no_tag(name)
+            # The tags and the handwritten methods (``track.identify``): a typo of either is named.
+            raise no_attribute(self, name, self.name, kind="tag or method", names=dir(self))
 
 
 def _resources_label(resources: _Resources, method: str) -> str:

@@ -16,6 +16,7 @@ from ._binding import ApiBinding
 from ._config import HOSTS, Credentials, _HeaderAuth, auth_for, check_timeout, resolve_region
 from ._http import PooledClient, build_http_client
 from ._limits import Limits, RateLimiter
+from ._missing import NamesOnMiss
 from ._retry import RetryPolicy
 from .app import AppAPI
 from .errors import (
@@ -145,7 +146,7 @@ def region_of(response: httpx.Response) -> str:
     raise RegionLookupError.from_response(response, problem, _REGION_FIX)
 
 
-class CustomerIO:
+class CustomerIO(NamesOnMiss):
     """One client for Customer.io's Track, App and Pipelines APIs.
 
     Credentials come from the arguments or the environment (``CUSTOMERIO_SITE_ID``, ``CUSTOMERIO_TRACK_API_KEY``,

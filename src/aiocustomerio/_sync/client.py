@@ -27,6 +27,7 @@ from .._binding import ApiBinding
 from .._config import HOSTS, _HeaderAuth, auth_for
 from .._http import build_http_client, build_inner_transport, build_sync_http_client
 from .._limits import Limits, RateLimiter
+from .._missing import NamesOnMiss
 from .._retry import RetryPolicy
 from ..client import (
     REGION_PATH,
@@ -53,7 +54,7 @@ __all__ = ["SyncCustomerIO"]
 _APIS = ("track", "app", "pipelines")
 
 
-class SyncCustomerIO:
+class SyncCustomerIO(NamesOnMiss):
     """One blocking client for Customer.io's Track, App and Pipelines APIs; the constructor is ``CustomerIO``'s.
 
     ``transport`` is ``"httpx"`` or an ``httpx.BaseTransport`` (the aiohttp transport is async-only). Close it with
