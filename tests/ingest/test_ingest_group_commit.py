@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from aiocustomerio.ingest import Ingestor, SpoolWriteError, _spool
+from aiocustomerio.ingest import Ingestor, SpoolWriteError, _writer
 from aiocustomerio.ingest._commit import GroupCommit
 from tests.support.batch_server import BatchServer
 
@@ -81,11 +81,11 @@ async def test_every_waiter_wakes_when_one_of_them_raises() -> None:
 async def test_a_cancelled_producer_whose_commit_fails_gets_cancelled_error_and_its_item_is_not_accepted(
     server: BatchServer, client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(self: _spool.Spool, *args: object) -> None:
+    def broken(self: _writer.Writer, *args: object) -> None:
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(_spool.Spool, "_write", broken)
-    monkeypatch.setattr(_spool, "COMMIT_RETRY_DELAYS", (0.05, 0.05))
+    monkeypatch.setattr(_writer.Writer, "_write", broken)
+    monkeypatch.setattr(_writer, "COMMIT_RETRY_DELAYS", (0.05, 0.05))
     ing = Ingestor(client(), spool=tmp_path / "spool.db", max_wait=0.0)
     await ing.start()
     producers = [asyncio.ensure_future(ing.event("u", "e", id=f"x{i}")) for i in range(3)]
@@ -103,14 +103,14 @@ async def test_a_cancelled_producer_whose_commit_fails_gets_cancelled_error_and_
 async def test_a_put_timing_out_while_its_commit_runs_is_still_accepted_once_committed(
     server: BatchServer, client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = _spool.Spool._write
+    real = _writer.Writer._write
 
-    def slow(self: _spool.Spool, *args: Any) -> None:
+    def slow(self: _writer.Writer, *args: Any) -> None:
         time.sleep(0.3)
         real(self, *args)
 
-    monkeypatch.setattr(_spool.Spool, "_write", slow)
-    monkeypatch.setattr(_spool, "INLINE_COMMIT_BYTES", 0)  # the commit runs on the spool's thread, the loop goes on
+    monkeypatch.setattr(_writer.Writer, "_write", slow)
+    monkeypatch.setattr(_writer, "INLINE_COMMIT_BYTES", 0)  # the commit runs on the spool's thread, the loop goes on
     async with Ingestor(client(), spool=tmp_path / "spool.db", max_wait=0.0) as ing:
         started = time.monotonic()
         with pytest.raises(asyncio.TimeoutError):

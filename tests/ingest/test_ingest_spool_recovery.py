@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aiocustomerio.ingest import Ingestor, _spool, inspect_spool
+from aiocustomerio.ingest import Ingestor, _spool, _store, inspect_spool
 from tests.support.batch_server import BatchServer
 
 from .conftest import ClientFactory
@@ -60,7 +60,7 @@ async def leave(spool: Path, count: int) -> None:
 async def test_a_damaged_chunk_keeps_it_and_everything_after_it_and_a_repaired_spool_delivers_them(
     server: BatchServer, client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_spool, "CHUNK_ROWS", 500)
+    monkeypatch.setattr(_store, "CHUNK_ROWS", 500)
     spool = tmp_path / "spool.db"
     await leave(spool, 3000)
     assert chunks(spool) == [(1 + 500 * k, 500) for k in range(6)]
@@ -156,7 +156,7 @@ async def run_cli(server: BatchServer, data: Path, spool: Path) -> tuple[int, st
 async def test_the_cli_rerun_on_a_damaged_spool_exits_non_zero_and_keeps_the_leftovers(
     server: BatchServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_spool, "CHUNK_ROWS", 500)
+    monkeypatch.setattr(_store, "CHUNK_ROWS", 500)
     spool = tmp_path / "spool.db"
     await leave(spool, 3000)
     last = chunks(spool)[-1][0]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from aiocustomerio.ingest import Ingestor, _spool, inspect_spool, iter_dead_letters, repair_spool, requeue_dead_letters
+from aiocustomerio.ingest import Ingestor, _store, inspect_spool, iter_dead_letters, repair_spool, requeue_dead_letters
 from tests.support.batch_server import BatchServer
 
 from .conftest import ClientFactory
@@ -37,7 +37,7 @@ def corrupt_line(spool: Path, first: int, index: int) -> None:
 async def test_repair_keeps_the_raw_body_and_the_readable_items_and_unblocks_the_rest(
     server: BatchServer, client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_spool, "CHUNK_ROWS", 500)
+    monkeypatch.setattr(_store, "CHUNK_ROWS", 500)
     spool = tmp_path / "spool.db"
     await leave(spool, 3000)
     original = damage(spool, 1501)  # its last item (f1999) is gone from the body: nothing can bring that one back
@@ -93,7 +93,7 @@ async def _cli(*args: str) -> tuple[int, str]:
 
 
 async def test_the_cli_repairs_and_says_where_everything_went(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_spool, "CHUNK_ROWS", 500)
+    monkeypatch.setattr(_store, "CHUNK_ROWS", 500)
     spool = tmp_path / "spool.db"
     await leave(spool, 1000)
     code, out = await _cli("repair", str(spool))
@@ -125,7 +125,7 @@ async def test_salvaged_dead_letters_never_hide_the_chunks_left_after_them(
     server: BatchServer, client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # As many items salvaged (dead letters of no chunk) as are left in chunks: the run must still send those.
-    monkeypatch.setattr(_spool, "CHUNK_ROWS", 500)
+    monkeypatch.setattr(_store, "CHUNK_ROWS", 500)
     spool = tmp_path / "spool.db"
     await leave(spool, 999)
     damage(spool, 1)

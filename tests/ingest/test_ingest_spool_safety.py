@@ -14,7 +14,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aiocustomerio.ingest import Ingestor, IngestorClosed, SpoolLocked, SpoolWriteError, _spool, inspect_spool
+from aiocustomerio.ingest import (
+    Ingestor,
+    IngestorClosed,
+    SpoolLocked,
+    SpoolWriteError,
+    _spool,
+    _store,
+    _writer,
+    inspect_spool,
+)
 from tests.support.batch_server import BatchServer
 
 from .conftest import ClientFactory
@@ -132,8 +141,8 @@ async def test_producers_awaiting_a_commit_whose_task_is_cancelled_do_not_hang(
     await ing.start()
     producers = [asyncio.ensure_future(ing.event("u", "e", id=f"k{i}")) for i in range(3)]
     await asyncio.sleep(0)  # staged, the commit loop started
-    assert ing._spool is not None and ing._spool._task is not None
-    ing._spool._task.cancel()
+    assert ing._spool is not None and ing._spool._writer._task is not None
+    ing._spool._writer._task.cancel()
     results = await asyncio.wait_for(asyncio.gather(*producers, return_exceptions=True), 10)
     assert all(isinstance(r, asyncio.CancelledError) for r in results)
     # Not accepted, so close() does not wait for them; a later put still gets its own commit.
@@ -232,16 +241,16 @@ async def test_a_commit_that_fails_briefly_is_retried(
     server: BatchServer, client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     failures = iter([sqlite3.OperationalError("disk I/O error")] * 2)
-    real = _spool.Spool._write
+    real = _writer.Writer._write
 
-    def flaky(self: _spool.Spool, *args: object) -> None:
+    def flaky(self: _writer.Writer, *args: object) -> None:
         error = next(failures, None)
         if error is not None:
             raise error
         real(self, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(_spool.Spool, "_write", flaky)
-    monkeypatch.setattr(_spool, "COMMIT_RETRY_DELAYS", (0.01, 0.01, 0.01))
+    monkeypatch.setattr(_writer.Writer, "_write", flaky)
+    monkeypatch.setattr(_writer, "COMMIT_RETRY_DELAYS", (0.01, 0.01, 0.01))
     async with Ingestor(client(), spool=tmp_path / "spool.db") as ing:
         await ing.event("u", "e", id="f1")
     assert ing.report.ok and server.ids == {"f1"}
@@ -256,11 +265,11 @@ async def test_a_commit_that_keeps_failing_is_surfaced(
     await ing.start()
     await ing.event("u", "e", id="ok1")
 
-    def broken(self: _spool.Spool, *args: object) -> None:
+    def broken(self: _writer.Writer, *args: object) -> None:
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(_spool.Spool, "_write", broken)
-    monkeypatch.setattr(_spool, "COMMIT_RETRY_DELAYS", (0.01, 0.01))
+    monkeypatch.setattr(_writer.Writer, "_write", broken)
+    monkeypatch.setattr(_writer, "COMMIT_RETRY_DELAYS", (0.01, 0.01))
     with pytest.raises(SpoolWriteError, match=r"could not be written after 3 attempts.*disk is full"):
         await ing.event("u", "e", id="lost1")
     with pytest.raises(SpoolWriteError):
@@ -321,7 +330,7 @@ async def test_the_wal_is_checkpointed_while_items_keep_coming(
     # thread. Without them the WAL of these 1,600 commits would grow to ~8 MB. With them it stays within what is
     # committed during one checkpoint cycle (its passes run beside the commits and take a few fsyncs): about 1 MB
     # here, and whatever the number of commits.
-    monkeypatch.setattr(_spool, "CHECKPOINT_BYTES", 64 * 1024)
+    monkeypatch.setattr(_writer, "CHECKPOINT_BYTES", 64 * 1024)
     spool = tmp_path / "spool.db"
     server.stall()  # nothing is settled: only checkpoints can keep the WAL small
     ing = Ingestor(client(), spool=spool)
@@ -341,7 +350,7 @@ async def test_the_wal_is_checkpointed_while_items_keep_coming(
 async def test_a_large_group_is_stored_as_bounded_chunks_and_recovered_whole(
     server: BatchServer, client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_spool, "CHUNK_ROWS", 100)
+    monkeypatch.setattr(_store, "CHUNK_ROWS", 100)
     spool = tmp_path / "spool.db"
     server.stall()
     first = Ingestor(client(), spool=spool, max_queue=1000)

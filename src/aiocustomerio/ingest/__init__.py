@@ -24,7 +24,7 @@ from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
 from ._engine import Checkpoint, Engine, HttpSource
 from ._repair import DamagedChunk, RepairReport, repair_spool
 from ._report import SAMPLE_LIMIT, IngestReport
-from ._spool import SpoolState, inspect_spool, iter_dead_letters, requeue_dead_letters
+from ._tools import SpoolState, inspect_spool, iter_dead_letters, requeue_dead_letters
 from ._types import (
     ErrorCallback,
     IngestorClosed,

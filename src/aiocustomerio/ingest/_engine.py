@@ -38,7 +38,8 @@ from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
 from ._queue import Lanes, Room, Row
 from ._report import IngestReport
 from ._sender import Sender
-from ._spool import RESERVED_META, Spool
+from ._spool import Spool
+from ._store import RESERVED_META
 from ._types import (
     ErrorCallback,
     IngestorClosed,

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._queue import person_hash
-from ._spool import _UPSERT_META, _top_seq, _unpack, offline, transaction
+from ._store import _UPSERT_META, _top_seq, _unpack, offline, transaction
 
 
 @dataclass
