@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +41,29 @@ def cursor_listings(spec: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     )
 
 
+_UNCHECKED = ("-", "unchecked")
+
+
+def parameter_checks(package_dir: Path) -> Counter[tuple[str, str]]:
+    """(location, type) → how many parameters the façade checks so (codegen/param_types.py), from the written index;
+    ``("-", "unchecked")`` counts those it passes on as given."""
+    source = (package_dir / "_index.py").read_text() if (package_dir / "_index.py").exists() else ""
+    operations: dict[str, Any] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == "OPERATIONS":
+            operations = ast.literal_eval(node.value) if node.value is not None else {}
+    counts: Counter[tuple[str, str]] = Counter()
+    for ops in operations.values():
+        for entry in ops.values():
+            types = entry.get("types", {})
+            for name in [*entry["path_params"], *entry["params"]]:
+                if name == "body":
+                    continue
+                record = types.get(name)
+                counts[(record["in"], record["type"]) if record else _UNCHECKED] += 1
+    return counts
+
+
 def model_count(package_dir: Path) -> int:
     return sum(1 for p in (package_dir / "models").glob("*.py") if p.name != "__init__.py")
 
@@ -52,6 +77,7 @@ class Row:
     models: int
     warnings: int | None  # None: not known (coverage of an existing tree, without a generator run)
     cursors: list[tuple[str, str, str, bool]] = field(default_factory=list)
+    checks: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     @property
     def paginated(self) -> int:
@@ -71,7 +97,14 @@ def row(api: Api, spec: dict[str, Any], package_dir: Path, warnings: int | None)
     want = spec_operations(spec)
     have = generated_operations(package_dir)
     return Row(
-        api, len(want), len(want & have), sorted(want - have), model_count(package_dir), warnings, cursor_listings(spec)
+        api,
+        len(want),
+        len(want & have),
+        sorted(want - have),
+        model_count(package_dir),
+        warnings,
+        cursor_listings(spec),
+        parameter_checks(package_dir),
     )
 
 
@@ -113,6 +146,19 @@ def to_markdown(rows: list[Row]) -> str:
     for r in rows:
         for op_id, method, path, ok in r.cursors:
             lines.append(f"| {r.api.name} | `{op_id}` | `{method} {path}` | {'yes' if ok else '**no**'} |")
+    kinds = [*sorted({kind for r in rows for kind in r.checks} - {_UNCHECKED}), _UNCHECKED]
+    lines += [
+        "",
+        "## Parameter checks",
+        "",
+        "Path, query and header parameters by location and the type their schema gives them (codegen/param_types.py):"
+        " the façade refuses a value of another type before sending; an enum is checked against its values.",
+        "",
+        "| API | " + " | ".join(f"{where} {kind}" if where != "-" else kind for where, kind in kinds) + " |",
+        "|---|" + "---|" * len(kinds),
+    ]
+    for r in rows:
+        lines.append(f"| {r.api.name} | " + " | ".join(str(r.checks.get(kind, 0)) for kind in kinds) + " |")
     missing = [(r.api.name, m) for r in rows for m in r.missing]
     if missing:
         lines += ["", "## Missing operations", ""]

@@ -18,6 +18,7 @@ from typing import Any
 from .dedup import operation_dedup
 from .normalize._walk import iter_operations
 from .pagination import pagination, python_name
+from .param_types import parameter_types
 from .signatures import OperationSource, is_timestamp, models_of, read_operation, union_members
 from .unsafe import is_unsafe
 
@@ -64,6 +65,7 @@ class Entry:
     pagination: tuple[str, str, str, str | None] | None
     unsafe: bool
     dedup: list[dict[str, Any]] = field(default_factory=list)  # where the façade stamps dedup ids (dedup.py)
+    types: dict[str, dict[str, Any]] = field(default_factory=dict)  # what each parameter takes (param_types.py)
 
     @property
     def path_params(self) -> list[str]:
@@ -131,6 +133,7 @@ class Entry:
             "dedup": self.dedup,
             "enums": self.enums,
             "timestamps": self.timestamps,
+            "types": self.types,
             "summary": self.summary,
             **({"renamed": self.renamed} if self.renamed else {}),
         }
@@ -161,6 +164,7 @@ def entries(package_dir: Path, spec: dict[str, Any]) -> list[Entry]:
                 page,
                 is_unsafe(spec, method, op),
                 operation_dedup(spec, op),
+                parameter_types(spec, op, source.params, (spec.get("paths") or {}).get(path, {}).get("parameters")),
             )
         )
     return sorted(found, key=lambda e: (e.tag, e.name))
@@ -215,7 +219,8 @@ def write(package_dir: Path, found: list[Entry], tags: dict[str, str] | None = N
         "listing's items, or None), body (object, array or None: what the body is), returns_none (the result\n"
         "type admits None), unsafe (repeating it could send a message or start a job twice), dedup\n"
         "(where the façade stamps a ULID dedup id before the first attempt: {at, field, unless}), enums\n"
-        "(parameter → enum class in the module), timestamps (integer parameters that take a datetime), summary.\n"
+        "(parameter → enum class in the module), timestamps (integer parameters that take a datetime), types\n"
+        "(parameter → {in, name, type, ...}: what the façade lets through, from its schema), summary.\n"
         "TAGS: each tag's one-line summary, from the spec's tag description.\n"
         '"""\n\n'
         "from typing import Any\n\n"

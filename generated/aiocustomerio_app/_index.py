@@ -7,7 +7,8 @@ Each entry: module (the generated module), method, path, path_params (positional
 listing's items, or None), body (object, array or None: what the body is), returns_none (the result
 type admits None), unsafe (repeating it could send a message or start a job twice), dedup
 (where the façade stamps a ULID dedup id before the first attempt: {at, field, unless}), enums
-(parameter → enum class in the module), timestamps (integer parameters that take a datetime), summary.
+(parameter → enum class in the module), timestamps (integer parameters that take a datetime), types
+(parameter → {in, name, type, ...}: what the façade lets through, from its schema), summary.
 TAGS: each tag's one-line summary, from the spec's tag description.
 """
 
@@ -29,6 +30,15 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List activities",
             "timestamps": [],
+            "types": {
+                "customer_id": {"in": "query", "name": "customer_id", "type": "string"},
+                "deleted": {"in": "query", "name": "deleted", "type": "boolean"},
+                "id_type": {"in": "query", "name": "id_type", "type": "enum"},
+                "limit": {"in": "query", "maximum": 100, "name": "limit", "type": "integer"},
+                "name": {"in": "query", "name": "name", "type": "string"},
+                "start": {"in": "query", "name": "start", "type": "string"},
+                "type_": {"in": "query", "name": "type", "type": "enum"},
+            },
             "unsafe": False,
         }
     },
@@ -47,6 +57,13 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get broadcast action link metrics",
             "timestamps": [],
+            "types": {
+                "action_id": {"in": "path", "name": "action_id", "type": "integer"},
+                "broadcast_id": {"in": "path", "name": "broadcast_id", "type": "integer"},
+                "period": {"in": "query", "name": "period", "type": "enum"},
+                "steps": {"in": "query", "name": "steps", "type": "integer"},
+                "type_": {"in": "query", "name": "type", "type": "enum"},
+            },
             "unsafe": False,
         },
         "broadcast_action_metrics": {
@@ -63,6 +80,13 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get broadcast action metrics",
             "timestamps": [],
+            "types": {
+                "action_id": {"in": "path", "name": "action_id", "type": "integer"},
+                "broadcast_id": {"in": "path", "name": "broadcast_id", "type": "integer"},
+                "period": {"in": "query", "name": "period", "type": "enum"},
+                "steps": {"in": "query", "name": "steps", "type": "integer"},
+                "type_": {"in": "query", "name": "type", "type": "enum"},
+            },
             "unsafe": False,
         },
         "broadcast_actions": {
@@ -79,6 +103,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List broadcast actions",
             "timestamps": [],
+            "types": {"broadcast_id": {"in": "path", "name": "broadcast_id", "type": "integer"}},
             "unsafe": False,
         },
         "broadcast_errors": {
@@ -95,6 +120,12 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get broadcast error descriptions",
             "timestamps": [],
+            "types": {
+                "broadcast_id": {"in": "path", "name": "broadcast_id", "type": "integer"},
+                "limit": {"in": "query", "name": "limit", "type": "integer"},
+                "start": {"in": "query", "name": "start", "type": "string"},
+                "trigger_id": {"in": "path", "name": "trigger_id", "type": "integer"},
+            },
             "unsafe": False,
         },
         "broadcast_links": {
@@ -111,6 +142,12 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get broadcast link metrics",
             "timestamps": [],
+            "types": {
+                "broadcast_id": {"in": "path", "name": "broadcast_id", "type": "integer"},
+                "period": {"in": "query", "name": "period", "type": "enum"},
+                "steps": {"in": "query", "name": "steps", "type": "integer"},
+                "unique": {"in": "query", "name": "unique", "type": "boolean"},
+            },
             "unsafe": False,
         },
         "broadcast_messages": {
@@ -131,6 +168,16 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get messages for a broadcast",
             "timestamps": ["start_ts", "end_ts"],
+            "types": {
+                "broadcast_id": {"in": "path", "name": "broadcast_id", "type": "integer"},
+                "end_ts": {"in": "query", "name": "end_ts", "type": "integer"},
+                "limit": {"in": "query", "name": "limit", "type": "integer"},
+                "metric": {"in": "query", "name": "metric", "type": "enum"},
+                "start": {"in": "query", "name": "start", "type": "string"},
+                "start_ts": {"in": "query", "name": "start_ts", "type": "integer"},
+                "state": {"in": "query", "name": "state", "type": "enum"},
+                "type_": {"in": "query", "name": "type", "type": "enum"},
+            },
             "unsafe": False,
         },
         "broadcast_metrics": {
@@ -147,6 +194,12 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get broadcast metrics",
             "timestamps": [],
+            "types": {
+                "broadcast_id": {"in": "path", "name": "broadcast_id", "type": "integer"},
+                "period": {"in": "query", "name": "period", "type": "enum"},
+                "steps": {"in": "query", "name": "steps", "type": "integer"},
+                "type_": {"in": "query", "name": "type", "type": "enum"},
+            },
             "unsafe": False,
         },
         "broadcast_status": {
@@ -163,6 +216,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get the status of a broadcast",
             "timestamps": [],
+            "types": {
+                "broadcast_id": {"in": "path", "name": "broadcast_id", "type": "integer"},
+                "trigger_id": {"in": "path", "name": "trigger_id", "type": "integer"},
+            },
             "unsafe": False,
         },
         "get_broadcast": {
@@ -179,6 +236,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get a broadcast",
             "timestamps": [],
+            "types": {"broadcast_id": {"in": "path", "name": "broadcast_id", "type": "integer"}},
             "unsafe": False,
         },
         "get_broadcast_action": {
@@ -195,6 +253,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get a broadcast action",
             "timestamps": [],
+            "types": {
+                "action_id": {"in": "path", "name": "action_id", "type": "integer"},
+                "broadcast_id": {"in": "path", "name": "broadcast_id", "type": "integer"},
+            },
             "unsafe": False,
         },
         "get_broadcast_action_language": {
@@ -211,6 +273,11 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get a translation of a broadcast message",
             "timestamps": [],
+            "types": {
+                "action_id": {"in": "path", "name": "action_id", "type": "integer"},
+                "broadcast_id": {"in": "path", "name": "broadcast_id", "type": "integer"},
+                "language": {"in": "path", "name": "language", "type": "string"},
+            },
             "unsafe": False,
         },
         "list_broadcast_triggers": {
@@ -227,6 +294,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get broadcast triggers",
             "timestamps": [],
+            "types": {"broadcast_id": {"in": "path", "name": "broadcast_id", "type": "integer"}},
             "unsafe": False,
         },
         "list_broadcasts": {
@@ -243,6 +311,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List broadcasts",
             "timestamps": [],
+            "types": {},
             "unsafe": False,
         },
         "update_broadcast_action": {
@@ -259,6 +328,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Update a broadcast action",
             "timestamps": [],
+            "types": {
+                "action_id": {"in": "path", "name": "action_id", "type": "integer"},
+                "broadcast_id": {"in": "path", "name": "broadcast_id", "type": "integer"},
+            },
             "unsafe": False,
         },
         "update_broadcast_action_language": {
@@ -275,6 +348,11 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Update a translation of a broadcast message",
             "timestamps": [],
+            "types": {
+                "action_id": {"in": "path", "name": "action_id", "type": "integer"},
+                "broadcast_id": {"in": "path", "name": "broadcast_id", "type": "integer"},
+                "language": {"in": "path", "name": "language", "type": "string"},
+            },
             "unsafe": False,
         },
     },
@@ -293,6 +371,13 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get link metrics for an action",
             "timestamps": [],
+            "types": {
+                "action_id": {"in": "path", "name": "action_id", "type": "integer"},
+                "campaign_id": {"in": "path", "name": "campaign_id", "type": "integer"},
+                "period": {"in": "query", "name": "period", "type": "enum"},
+                "steps": {"in": "query", "name": "steps", "type": "integer"},
+                "type_": {"in": "query", "name": "type", "type": "enum"},
+            },
             "unsafe": False,
         },
         "campaign_action_metrics": {
@@ -314,6 +399,18 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get campaign action metrics",
             "timestamps": [],
+            "types": {
+                "action_id": {"in": "path", "name": "action_id", "type": "integer"},
+                "campaign_id": {"in": "path", "name": "campaign_id", "type": "integer"},
+                "end": {"in": "query", "name": "end", "type": "integer"},
+                "period": {"in": "query", "name": "period", "type": "enum"},
+                "res": {"in": "query", "name": "res", "type": "enum"},
+                "start": {"in": "query", "name": "start", "type": "integer"},
+                "steps": {"in": "query", "name": "steps", "type": "integer"},
+                "type_": {"in": "query", "name": "type", "type": "enum"},
+                "tz": {"in": "query", "name": "tz", "type": "string"},
+                "version": {"in": "query", "name": "version", "type": "enum"},
+            },
             "unsafe": False,
         },
         "campaign_journey_metrics": {
@@ -330,6 +427,12 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get campaign journey metrics",
             "timestamps": [],
+            "types": {
+                "campaign_id": {"in": "path", "name": "campaign_id", "type": "integer"},
+                "end": {"in": "query", "name": "end", "type": "integer"},
+                "res": {"in": "query", "name": "res", "type": "enum"},
+                "start": {"in": "query", "name": "start", "type": "integer"},
+            },
             "unsafe": False,
         },
         "campaign_link_metrics": {
@@ -346,6 +449,12 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get campaign link metrics",
             "timestamps": [],
+            "types": {
+                "campaign_id": {"in": "path", "name": "campaign_id", "type": "integer"},
+                "period": {"in": "query", "name": "period", "type": "enum"},
+                "steps": {"in": "query", "name": "steps", "type": "integer"},
+                "unique": {"in": "query", "name": "unique", "type": "boolean"},
+            },
             "unsafe": False,
         },
         "campaign_metrics": {
@@ -367,6 +476,17 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get campaign metrics",
             "timestamps": [],
+            "types": {
+                "campaign_id": {"in": "path", "name": "campaign_id", "type": "integer"},
+                "end": {"in": "query", "name": "end", "type": "integer"},
+                "period": {"in": "query", "name": "period", "type": "enum"},
+                "res": {"in": "query", "name": "res", "type": "enum"},
+                "start": {"in": "query", "name": "start", "type": "integer"},
+                "steps": {"in": "query", "name": "steps", "type": "integer"},
+                "type_": {"in": "query", "name": "type", "type": "enum"},
+                "tz": {"in": "query", "name": "tz", "type": "string"},
+                "version": {"in": "query", "name": "version", "type": "enum"},
+            },
             "unsafe": False,
         },
         "get_campaign_action": {
@@ -383,6 +503,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get a campaign action",
             "timestamps": [],
+            "types": {
+                "action_id": {"in": "path", "name": "action_id", "type": "integer"},
+                "campaign_id": {"in": "path", "name": "campaign_id", "type": "integer"},
+            },
             "unsafe": False,
         },
         "get_campaign_action_translation": {
@@ -399,6 +523,11 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get a translation of a campaign message",
             "timestamps": [],
+            "types": {
+                "action_id": {"in": "path", "name": "action_id", "type": "integer"},
+                "campaign_id": {"in": "path", "name": "campaign_id", "type": "integer"},
+                "language": {"in": "path", "name": "language", "type": "string"},
+            },
             "unsafe": False,
         },
         "get_campaign_messages": {
@@ -415,6 +544,16 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get campaign message metadata",
             "timestamps": ["start_ts", "end_ts"],
+            "types": {
+                "campaign_id": {"in": "path", "name": "campaign_id", "type": "integer"},
+                "drafts": {"in": "query", "name": "drafts", "type": "boolean"},
+                "end_ts": {"in": "query", "name": "end_ts", "type": "integer"},
+                "limit": {"in": "query", "maximum": 1000, "name": "limit", "type": "integer"},
+                "metric": {"in": "query", "name": "metric", "type": "enum"},
+                "start": {"in": "query", "name": "start", "type": "string"},
+                "start_ts": {"in": "query", "name": "start_ts", "type": "integer"},
+                "type_": {"in": "query", "name": "type", "type": "enum"},
+            },
             "unsafe": False,
         },
         "get_campaigns": {
@@ -431,6 +570,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get a campaign",
             "timestamps": [],
+            "types": {"campaign_id": {"in": "path", "name": "campaign_id", "type": "integer"}},
             "unsafe": False,
         },
         "list_campaign_actions": {
@@ -447,6 +587,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List campaign actions",
             "timestamps": [],
+            "types": {
+                "campaign_id": {"in": "path", "name": "campaign_id", "type": "integer"},
+                "start": {"in": "query", "name": "start", "type": "string"},
+            },
             "unsafe": False,
         },
         "list_campaigns": {
@@ -463,6 +607,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List campaigns",
             "timestamps": [],
+            "types": {},
             "unsafe": False,
         },
         "update_campaign_action": {
@@ -479,6 +624,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Update a campaign action",
             "timestamps": [],
+            "types": {
+                "action_id": {"in": "path", "name": "action_id", "type": "integer"},
+                "campaign_id": {"in": "path", "name": "campaign_id", "type": "integer"},
+            },
             "unsafe": False,
         },
         "update_campaign_action_translation": {
@@ -495,6 +644,11 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Update a translation of a campaign message",
             "timestamps": [],
+            "types": {
+                "action_id": {"in": "path", "name": "action_id", "type": "integer"},
+                "campaign_id": {"in": "path", "name": "campaign_id", "type": "integer"},
+                "language": {"in": "path", "name": "language", "type": "string"},
+            },
             "unsafe": False,
         },
     },
@@ -513,6 +667,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Create a collection",
             "timestamps": [],
+            "types": {},
             "unsafe": True,
         },
         "delete_collection": {
@@ -529,6 +684,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Delete a collection",
             "timestamps": [],
+            "types": {"collection_id": {"in": "path", "name": "collection_id", "type": "integer"}},
             "unsafe": False,
         },
         "get_collection": {
@@ -545,6 +701,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Lookup a collection",
             "timestamps": [],
+            "types": {"collection_id": {"in": "path", "name": "collection_id", "type": "integer"}},
             "unsafe": False,
         },
         "get_collection_contents": {
@@ -561,6 +718,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Lookup collection contents",
             "timestamps": [],
+            "types": {"collection_id": {"in": "path", "name": "collection_id", "type": "integer"}},
             "unsafe": False,
         },
         "get_collections": {
@@ -577,6 +735,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List your collections",
             "timestamps": [],
+            "types": {},
             "unsafe": False,
         },
         "update_collection": {
@@ -593,6 +752,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Update a collection",
             "timestamps": [],
+            "types": {"collection_id": {"in": "path", "name": "collection_id", "type": "integer"}},
             "unsafe": False,
         },
         "update_collection_contents": {
@@ -609,6 +769,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Update the contents of a collection",
             "timestamps": [],
+            "types": {"collection_id": {"in": "path", "name": "collection_id", "type": "integer"}},
             "unsafe": False,
         },
     },
@@ -627,6 +788,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List customers, attributes, and devices",
             "timestamps": [],
+            "types": {},
             "unsafe": False,
         },
         "get_people_email": {
@@ -643,6 +805,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get customers by email",
             "timestamps": [],
+            "types": {"email": {"in": "query", "name": "email", "type": "string"}},
             "unsafe": False,
         },
         "get_people_filter": {
@@ -659,6 +822,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Search for customers",
             "timestamps": [],
+            "types": {
+                "limit": {"in": "query", "maximum": 1000, "name": "limit", "type": "integer"},
+                "start": {"in": "query", "name": "start", "type": "string"},
+            },
             "unsafe": False,
         },
         "get_person_activities": {
@@ -675,6 +842,14 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Lookup a customer's activities",
             "timestamps": [],
+            "types": {
+                "customer_id": {"in": "path", "name": "customer_id", "type": "string"},
+                "id_type": {"in": "query", "name": "id_type", "type": "enum"},
+                "limit": {"in": "query", "maximum": 100, "name": "limit", "type": "integer"},
+                "name": {"in": "query", "name": "name", "type": "string"},
+                "start": {"in": "query", "name": "start", "type": "string"},
+                "type_": {"in": "query", "name": "type", "type": "enum"},
+            },
             "unsafe": False,
         },
         "get_person_attributes": {
@@ -691,6 +866,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Lookup a customer's attributes",
             "timestamps": [],
+            "types": {
+                "customer_id": {"in": "path", "name": "customer_id", "type": "string"},
+                "id_type": {"in": "query", "name": "id_type", "type": "enum"},
+            },
             "unsafe": False,
         },
         "get_person_messages": {
@@ -707,6 +886,14 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Lookup messages sent to a customer",
             "timestamps": ["start_ts", "end_ts"],
+            "types": {
+                "customer_id": {"in": "path", "name": "customer_id", "type": "string"},
+                "end_ts": {"in": "query", "name": "end_ts", "type": "integer"},
+                "id_type": {"in": "query", "name": "id_type", "type": "enum"},
+                "limit": {"in": "query", "maximum": 1000, "name": "limit", "type": "integer"},
+                "start": {"in": "query", "name": "start", "type": "string"},
+                "start_ts": {"in": "query", "name": "start_ts", "type": "integer"},
+            },
             "unsafe": False,
         },
         "get_person_relationships": {
@@ -723,6 +910,11 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Lookup a customer's relationships",
             "timestamps": [],
+            "types": {
+                "customer_id": {"in": "path", "name": "customer_id", "type": "string"},
+                "limit": {"in": "query", "name": "limit", "type": "integer"},
+                "start": {"in": "query", "name": "start", "type": "string"},
+            },
             "unsafe": False,
         },
         "get_person_segments": {
@@ -739,6 +931,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Lookup a customer's segments",
             "timestamps": [],
+            "types": {
+                "customer_id": {"in": "path", "name": "customer_id", "type": "string"},
+                "id_type": {"in": "query", "name": "id_type", "type": "enum"},
+            },
             "unsafe": False,
         },
         "get_person_subscription_preferences": {
@@ -755,6 +951,12 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Lookup a customer's subscription preferences",
             "timestamps": [],
+            "types": {
+                "accept_language": {"in": "header", "name": "Accept-Language", "type": "string"},
+                "customer_id": {"in": "path", "name": "customer_id", "type": "string"},
+                "id_type": {"in": "query", "name": "id_type", "type": "enum"},
+                "language": {"in": "query", "name": "language", "type": "string"},
+            },
             "unsafe": False,
         },
     },
@@ -773,6 +975,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Add or update attributes",
             "timestamps": [],
+            "types": {},
             "unsafe": True,
         },
         "update_event_metadata": {
@@ -789,6 +992,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Add or update events",
             "timestamps": [],
+            "types": {},
             "unsafe": True,
         },
     },
@@ -807,6 +1011,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Un-suppress an ESP-suppressed address",
             "timestamps": [],
+            "types": {
+                "email_address": {"in": "path", "name": "email_address", "type": "string"},
+                "suppression_type": {"in": "path", "name": "suppression_type", "type": "enum"},
+            },
             "unsafe": False,
         },
         "get_suppression": {
@@ -823,6 +1031,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Look up an ESP-suppressed address",
             "timestamps": [],
+            "types": {"email_address": {"in": "path", "name": "email_address", "type": "string"}},
             "unsafe": False,
         },
         "get_suppression_by_type": {
@@ -839,6 +1048,11 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get ESP-suppressed emails by type",
             "timestamps": [],
+            "types": {
+                "limit": {"in": "query", "maximum": 1000, "name": "limit", "type": "integer"},
+                "offset": {"in": "query", "name": "offset", "type": "integer"},
+                "suppression_type": {"in": "path", "name": "suppression_type", "type": "enum"},
+            },
             "unsafe": False,
         },
         "post_suppression": {
@@ -855,6 +1069,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Suppress an email at the ESP",
             "timestamps": [],
+            "types": {
+                "email_address": {"in": "path", "name": "email_address", "type": "string"},
+                "suppression_type": {"in": "path", "name": "suppression_type", "type": "enum"},
+            },
             "unsafe": False,
         },
     },
@@ -873,6 +1091,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Download an export",
             "timestamps": [],
+            "types": {"export_id": {"in": "path", "name": "export_id", "type": "integer"}},
             "unsafe": False,
         },
         "export_deliveries_data": {
@@ -889,6 +1108,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Export information about deliveries",
             "timestamps": [],
+            "types": {},
             "unsafe": True,
         },
         "export_people_data": {
@@ -905,6 +1125,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Export customer data",
             "timestamps": [],
+            "types": {},
             "unsafe": True,
         },
         "get_export": {
@@ -921,6 +1142,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get an export",
             "timestamps": [],
+            "types": {"export_id": {"in": "path", "name": "export_id", "type": "integer"}},
             "unsafe": False,
         },
         "list_exports": {
@@ -937,6 +1159,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List exports",
             "timestamps": [],
+            "types": {},
             "unsafe": False,
         },
     },
@@ -955,6 +1178,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Retrieve a bulk import",
             "timestamps": [],
+            "types": {"import_id": {"in": "path", "name": "import_id", "type": "integer"}},
             "unsafe": False,
         },
         "import_": {
@@ -971,6 +1195,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Import items in bulk",
             "timestamps": [],
+            "types": {},
             "unsafe": True,
         },
     },
@@ -989,6 +1214,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List IP addresses",
             "timestamps": [],
+            "types": {},
             "unsafe": False,
         }
     },
@@ -1007,6 +1233,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get an archived message",
             "timestamps": [],
+            "types": {"message_id": {"in": "path", "name": "message_id", "type": "string"}},
             "unsafe": False,
         },
         "get_message": {
@@ -1023,6 +1250,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get a message",
             "timestamps": [],
+            "types": {"message_id": {"in": "path", "name": "message_id", "type": "string"}},
             "unsafe": False,
         },
         "list_messages": {
@@ -1050,6 +1278,18 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List messages",
             "timestamps": ["start_ts", "end_ts"],
+            "types": {
+                "action_id": {"in": "query", "name": "action_id", "type": "integer"},
+                "campaign_id": {"in": "query", "name": "campaign_id", "type": "integer"},
+                "drafts": {"in": "query", "name": "drafts", "type": "boolean"},
+                "end_ts": {"in": "query", "name": "end_ts", "type": "integer"},
+                "limit": {"in": "query", "maximum": 1000, "name": "limit", "type": "integer"},
+                "metric": {"in": "query", "name": "metric", "type": "enum"},
+                "newsletter_id": {"in": "query", "name": "newsletter_id", "type": "integer"},
+                "start": {"in": "query", "name": "start", "type": "string"},
+                "start_ts": {"in": "query", "name": "start_ts", "type": "integer"},
+                "type_": {"in": "query", "name": "type", "type": "enum"},
+            },
             "unsafe": False,
         },
     },
@@ -1068,6 +1308,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Delete a newsletter",
             "timestamps": [],
+            "types": {"newsletter_id": {"in": "path", "name": "newsletter_id", "type": "integer"}},
             "unsafe": False,
         },
         "get_newsletter_links": {
@@ -1084,6 +1325,12 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get newsletter link metrics",
             "timestamps": [],
+            "types": {
+                "newsletter_id": {"in": "path", "name": "newsletter_id", "type": "integer"},
+                "period": {"in": "query", "name": "period", "type": "enum"},
+                "steps": {"in": "query", "name": "steps", "type": "integer"},
+                "unique": {"in": "query", "name": "unique", "type": "boolean"},
+            },
             "unsafe": False,
         },
         "get_newsletter_metrics": {
@@ -1100,6 +1347,12 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get newsletter metrics",
             "timestamps": [],
+            "types": {
+                "newsletter_id": {"in": "path", "name": "newsletter_id", "type": "integer"},
+                "period": {"in": "query", "name": "period", "type": "enum"},
+                "steps": {"in": "query", "name": "steps", "type": "integer"},
+                "type_": {"in": "query", "name": "type", "type": "enum"},
+            },
             "unsafe": False,
         },
         "get_newsletter_msg_meta": {
@@ -1116,6 +1369,14 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get newsletter message metadata",
             "timestamps": ["start_ts", "end_ts"],
+            "types": {
+                "end_ts": {"in": "query", "name": "end_ts", "type": "integer"},
+                "limit": {"in": "query", "name": "limit", "type": "integer"},
+                "metric": {"in": "query", "name": "metric", "type": "enum"},
+                "newsletter_id": {"in": "path", "name": "newsletter_id", "type": "integer"},
+                "start": {"in": "query", "name": "start", "type": "string"},
+                "start_ts": {"in": "query", "name": "start_ts", "type": "integer"},
+            },
             "unsafe": False,
         },
         "get_newsletter_test_groups": {
@@ -1132,6 +1393,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List A/B test groups in a newsletter",
             "timestamps": [],
+            "types": {"newsletter_id": {"in": "path", "name": "newsletter_id", "type": "integer"}},
             "unsafe": False,
         },
         "get_newsletter_variant": {
@@ -1148,6 +1410,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get a newsletter variant",
             "timestamps": [],
+            "types": {
+                "content_id": {"in": "path", "name": "content_id", "type": "integer"},
+                "newsletter_id": {"in": "path", "name": "newsletter_id", "type": "integer"},
+            },
             "unsafe": False,
         },
         "get_newsletter_variant_translation": {
@@ -1164,6 +1430,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get a translation of a newsletter variant",
             "timestamps": [],
+            "types": {
+                "language": {"in": "path", "name": "language", "type": "string"},
+                "newsletter_id": {"in": "path", "name": "newsletter_id", "type": "integer"},
+            },
             "unsafe": False,
         },
         "get_newsletter_variant_translation_test": {
@@ -1180,6 +1450,11 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get a translation in a newsletter test group",
             "timestamps": [],
+            "types": {
+                "language": {"in": "path", "name": "language", "type": "string"},
+                "newsletter_id": {"in": "path", "name": "newsletter_id", "type": "integer"},
+                "test_group_id": {"in": "path", "name": "test_group_id", "type": "string"},
+            },
             "unsafe": False,
         },
         "get_newsletters": {
@@ -1196,6 +1471,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get a newsletter",
             "timestamps": [],
+            "types": {"newsletter_id": {"in": "path", "name": "newsletter_id", "type": "integer"}},
             "unsafe": False,
         },
         "get_variant_links": {
@@ -1212,6 +1488,13 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get newsletter variant link metrics",
             "timestamps": [],
+            "types": {
+                "content_id": {"in": "path", "name": "content_id", "type": "integer"},
+                "newsletter_id": {"in": "path", "name": "newsletter_id", "type": "integer"},
+                "period": {"in": "query", "name": "period", "type": "enum"},
+                "steps": {"in": "query", "name": "steps", "type": "integer"},
+                "type_": {"in": "query", "name": "type", "type": "enum"},
+            },
             "unsafe": False,
         },
         "get_variant_metrics": {
@@ -1228,6 +1511,13 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get metrics for a variant",
             "timestamps": [],
+            "types": {
+                "content_id": {"in": "path", "name": "content_id", "type": "integer"},
+                "newsletter_id": {"in": "path", "name": "newsletter_id", "type": "integer"},
+                "period": {"in": "query", "name": "period", "type": "enum"},
+                "steps": {"in": "query", "name": "steps", "type": "integer"},
+                "type_": {"in": "query", "name": "type", "type": "enum"},
+            },
             "unsafe": False,
         },
         "list_newsletter_variants": {
@@ -1244,6 +1534,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List newsletter variants",
             "timestamps": [],
+            "types": {"newsletter_id": {"in": "path", "name": "newsletter_id", "type": "integer"}},
             "unsafe": False,
         },
         "list_newsletters": {
@@ -1260,6 +1551,11 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List newsletters",
             "timestamps": [],
+            "types": {
+                "limit": {"in": "query", "name": "limit", "type": "integer"},
+                "sort": {"in": "query", "name": "sort", "type": "enum"},
+                "start": {"in": "query", "name": "start", "type": "string"},
+            },
             "unsafe": False,
         },
         "update_newsletter_test_translation": {
@@ -1276,6 +1572,11 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Update a translation in a newsletter test group",
             "timestamps": [],
+            "types": {
+                "language": {"in": "path", "name": "language", "type": "string"},
+                "newsletter_id": {"in": "path", "name": "newsletter_id", "type": "integer"},
+                "test_group_id": {"in": "path", "name": "test_group_id", "type": "string"},
+            },
             "unsafe": False,
         },
         "update_newsletter_variant": {
@@ -1292,6 +1593,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Update a newsletter variant",
             "timestamps": [],
+            "types": {
+                "content_id": {"in": "path", "name": "content_id", "type": "integer"},
+                "newsletter_id": {"in": "path", "name": "newsletter_id", "type": "integer"},
+            },
             "unsafe": False,
         },
         "update_newsletter_variant_translation": {
@@ -1308,6 +1613,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Update a translation of a newsletter variant",
             "timestamps": [],
+            "types": {
+                "language": {"in": "path", "name": "language", "type": "string"},
+                "newsletter_id": {"in": "path", "name": "newsletter_id", "type": "integer"},
+            },
             "unsafe": False,
         },
     },
@@ -1326,6 +1635,11 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get Object Attributes",
             "timestamps": [],
+            "types": {
+                "id_type": {"in": "query", "name": "id_type", "type": "enum"},
+                "object_id": {"in": "path", "name": "object_id", "type": "string"},
+                "object_type_id": {"in": "path", "name": "object_type_id", "type": "integer"},
+            },
             "unsafe": False,
         },
         "get_object_relationships": {
@@ -1342,6 +1656,13 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get Object Relationships",
             "timestamps": [],
+            "types": {
+                "id_type": {"in": "query", "name": "id_type", "type": "enum"},
+                "limit": {"in": "query", "name": "limit", "type": "integer"},
+                "object_id": {"in": "path", "name": "object_id", "type": "string"},
+                "object_type_id": {"in": "path", "name": "object_type_id", "type": "integer"},
+                "start": {"in": "query", "name": "start", "type": "string"},
+            },
             "unsafe": False,
         },
         "get_object_types": {
@@ -1358,6 +1679,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List object types",
             "timestamps": [],
+            "types": {},
             "unsafe": False,
         },
         "get_objects_filter": {
@@ -1374,6 +1696,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Find objects",
             "timestamps": [],
+            "types": {
+                "limit": {"in": "query", "name": "limit", "type": "integer"},
+                "start": {"in": "query", "name": "start", "type": "string"},
+            },
             "unsafe": False,
         },
     },
@@ -1392,6 +1718,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Create a reporting webhook",
             "timestamps": [],
+            "types": {},
             "unsafe": True,
         },
         "delete_webhook": {
@@ -1408,6 +1735,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Delete a reporting webhook",
             "timestamps": [],
+            "types": {"webhook_id": {"in": "path", "name": "webhook_id", "type": "integer"}},
             "unsafe": False,
         },
         "get_webhook": {
@@ -1424,6 +1752,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get a reporting webhook",
             "timestamps": [],
+            "types": {"webhook_id": {"in": "path", "name": "webhook_id", "type": "integer"}},
             "unsafe": False,
         },
         "list_webhooks": {
@@ -1440,6 +1769,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List reporting webhooks",
             "timestamps": [],
+            "types": {},
             "unsafe": False,
         },
         "update_webhook": {
@@ -1456,6 +1786,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Update a webhook configuration",
             "timestamps": [],
+            "types": {"webhook_id": {"in": "path", "name": "webhook_id", "type": "integer"}},
             "unsafe": False,
         },
     },
@@ -1474,6 +1805,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Create a manual segment",
             "timestamps": [],
+            "types": {},
             "unsafe": True,
         },
         "delete_man_segment": {
@@ -1490,6 +1822,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Delete a segment",
             "timestamps": [],
+            "types": {"segment_id": {"in": "path", "name": "segment_id", "type": "integer"}},
             "unsafe": False,
         },
         "get_segment": {
@@ -1506,6 +1839,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get a segment",
             "timestamps": [],
+            "types": {"segment_id": {"in": "path", "name": "segment_id", "type": "integer"}},
             "unsafe": False,
         },
         "get_segment_count": {
@@ -1522,6 +1856,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get a segment customer count",
             "timestamps": [],
+            "types": {"segment_id": {"in": "path", "name": "segment_id", "type": "integer"}},
             "unsafe": False,
         },
         "get_segment_dependencies": {
@@ -1538,6 +1873,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get a segment's dependencies",
             "timestamps": [],
+            "types": {"segment_id": {"in": "path", "name": "segment_id", "type": "integer"}},
             "unsafe": False,
         },
         "get_segment_membership": {
@@ -1554,6 +1890,11 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List customers in a segment",
             "timestamps": [],
+            "types": {
+                "limit": {"in": "query", "maximum": 30000, "name": "limit", "type": "integer"},
+                "segment_id": {"in": "path", "name": "segment_id", "type": "integer"},
+                "start": {"in": "query", "name": "start", "type": "string"},
+            },
             "unsafe": False,
         },
         "list_segments": {
@@ -1570,6 +1911,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List segments",
             "timestamps": [],
+            "types": {},
             "unsafe": False,
         },
     },
@@ -1588,6 +1930,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Send a transactional email",
             "timestamps": [],
+            "types": {},
             "unsafe": True,
         },
         "send_push": {
@@ -1604,6 +1947,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Send a transactional push",
             "timestamps": [],
+            "types": {},
             "unsafe": True,
         },
         "send_sms": {
@@ -1620,6 +1964,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Send a transactional SMS",
             "timestamps": [],
+            "types": {},
             "unsafe": True,
         },
         "trigger_broadcast": {
@@ -1636,6 +1981,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Trigger a broadcast",
             "timestamps": [],
+            "types": {"broadcast_id": {"in": "path", "name": "broadcast_id", "type": "integer"}},
             "unsafe": True,
         },
     },
@@ -1654,6 +2000,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get a sender",
             "timestamps": [],
+            "types": {"sender_id": {"in": "path", "name": "sender_id", "type": "integer"}},
             "unsafe": False,
         },
         "get_sender_usage": {
@@ -1670,6 +2017,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get sender usage data",
             "timestamps": [],
+            "types": {"sender_id": {"in": "path", "name": "sender_id", "type": "integer"}},
             "unsafe": False,
         },
         "list_senders": {
@@ -1686,6 +2034,11 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List sender identities",
             "timestamps": [],
+            "types": {
+                "limit": {"in": "query", "name": "limit", "type": "integer"},
+                "sort": {"in": "query", "name": "sort", "type": "enum"},
+                "start": {"in": "query", "name": "start", "type": "string"},
+            },
             "unsafe": False,
         },
     },
@@ -1704,6 +2057,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Delete a snippet",
             "timestamps": [],
+            "types": {"snippet_name": {"in": "path", "name": "snippet_name", "type": "string"}},
             "unsafe": False,
         },
         "list_snippets": {
@@ -1720,6 +2074,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List snippets",
             "timestamps": [],
+            "types": {},
             "unsafe": False,
         },
         "update_snippets": {
@@ -1736,6 +2091,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Create or update snippets",
             "timestamps": [],
+            "types": {},
             "unsafe": False,
         },
     },
@@ -1754,6 +2110,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List subscription topics",
             "timestamps": [],
+            "types": {},
             "unsafe": False,
         }
     },
@@ -1772,6 +2129,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get a transactional message",
             "timestamps": [],
+            "types": {"transactional_id": {"in": "path", "name": "transactional_id", "type": "integer"}},
             "unsafe": False,
         },
         "get_transactional_variant": {
@@ -1788,6 +2146,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get a translation of a transactional message",
             "timestamps": [],
+            "types": {
+                "language": {"in": "path", "name": "language", "type": "string"},
+                "transactional_id": {"in": "path", "name": "transactional_id", "type": "integer"},
+            },
             "unsafe": False,
         },
         "list_transactional": {
@@ -1804,6 +2166,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List transactional messages",
             "timestamps": [],
+            "types": {},
             "unsafe": False,
         },
         "list_transactional_variants": {
@@ -1820,6 +2183,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List all variants of a transactional message",
             "timestamps": [],
+            "types": {"transactional_id": {"in": "path", "name": "transactional_id", "type": "integer"}},
             "unsafe": False,
         },
         "transactional_links": {
@@ -1836,6 +2200,12 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get transactional message link metrics",
             "timestamps": [],
+            "types": {
+                "period": {"in": "query", "name": "period", "type": "enum"},
+                "steps": {"in": "query", "name": "steps", "type": "integer"},
+                "transactional_id": {"in": "path", "name": "transactional_id", "type": "integer"},
+                "unique": {"in": "query", "name": "unique", "type": "boolean"},
+            },
             "unsafe": False,
         },
         "transactional_messages": {
@@ -1852,6 +2222,15 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get transactional message deliveries",
             "timestamps": ["start_ts", "end_ts"],
+            "types": {
+                "end_ts": {"in": "query", "name": "end_ts", "type": "integer"},
+                "limit": {"in": "query", "name": "limit", "type": "integer"},
+                "metric": {"in": "query", "name": "metric", "type": "enum"},
+                "start": {"in": "query", "name": "start", "type": "string"},
+                "start_ts": {"in": "query", "name": "start_ts", "type": "integer"},
+                "state": {"in": "query", "name": "state", "type": "enum"},
+                "transactional_id": {"in": "path", "name": "transactional_id", "type": "integer"},
+            },
             "unsafe": False,
         },
         "transactional_metrics": {
@@ -1868,6 +2247,11 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Get transactional message metrics",
             "timestamps": [],
+            "types": {
+                "period": {"in": "query", "name": "period", "type": "enum"},
+                "steps": {"in": "query", "name": "steps", "type": "integer"},
+                "transactional_id": {"in": "path", "name": "transactional_id", "type": "integer"},
+            },
             "unsafe": False,
         },
         "update_transactional": {
@@ -1884,6 +2268,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Update a transactional message",
             "timestamps": [],
+            "types": {
+                "content_id": {"in": "path", "name": "content_id", "type": "integer"},
+                "transactional_id": {"in": "path", "name": "transactional_id", "type": "integer"},
+            },
             "unsafe": False,
         },
         "update_transactional_variant": {
@@ -1900,6 +2288,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Update a translation of a transactional message",
             "timestamps": [],
+            "types": {
+                "language": {"in": "path", "name": "language", "type": "string"},
+                "transactional_id": {"in": "path", "name": "transactional_id", "type": "integer"},
+            },
             "unsafe": False,
         },
     },
@@ -1918,6 +2310,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "List workspaces",
             "timestamps": [],
+            "types": {},
             "unsafe": False,
         }
     },

@@ -7,7 +7,8 @@ Each entry: module (the generated module), method, path, path_params (positional
 listing's items, or None), body (object, array or None: what the body is), returns_none (the result
 type admits None), unsafe (repeating it could send a message or start a job twice), dedup
 (where the façade stamps a ULID dedup id before the first attempt: {at, field, unless}), enums
-(parameter → enum class in the module), timestamps (integer parameters that take a datetime), summary.
+(parameter → enum class in the module), timestamps (integer parameters that take a datetime), types
+(parameter → {in, name, type, ...}: what the façade lets through, from its schema), summary.
 TAGS: each tag's one-line summary, from the spec's tag description.
 """
 
@@ -29,6 +30,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Batch requests",
             "timestamps": [],
+            "types": {"x_strict_mode": {"in": "header", "name": "X-Strict-Mode", "type": "enum"}},
             "unsafe": False,
         }
     },
@@ -47,6 +49,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Track pageviews",
             "timestamps": [],
+            "types": {"x_strict_mode": {"in": "header", "name": "X-Strict-Mode", "type": "enum"}},
             "unsafe": False,
         },
         "screen": {
@@ -63,6 +66,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Track mobile screenviews",
             "timestamps": [],
+            "types": {"x_strict_mode": {"in": "header", "name": "X-Strict-Mode", "type": "enum"}},
             "unsafe": False,
         },
         "track": {
@@ -79,6 +83,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Track custom events",
             "timestamps": [],
+            "types": {"x_strict_mode": {"in": "header", "name": "X-Strict-Mode", "type": "enum"}},
             "unsafe": False,
         },
     },
@@ -97,6 +102,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Create objects and relationships",
             "timestamps": [],
+            "types": {"x_strict_mode": {"in": "header", "name": "X-Strict-Mode", "type": "enum"}},
             "unsafe": False,
         }
     },
@@ -115,6 +121,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Merge profiles",
             "timestamps": [],
+            "types": {"x_strict_mode": {"in": "header", "name": "X-Strict-Mode", "type": "enum"}},
             "unsafe": True,
         },
         "identify": {
@@ -131,6 +138,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Add and Update People",
             "timestamps": [],
+            "types": {"x_strict_mode": {"in": "header", "name": "X-Strict-Mode", "type": "enum"}},
             "unsafe": False,
         },
     },

@@ -7,7 +7,8 @@ Each entry: module (the generated module), method, path, path_params (positional
 listing's items, or None), body (object, array or None: what the body is), returns_none (the result
 type admits None), unsafe (repeating it could send a message or start a job twice), dedup
 (where the façade stamps a ULID dedup id before the first attempt: {at, field, unless}), enums
-(parameter → enum class in the module), timestamps (integer parameters that take a datetime), summary.
+(parameter → enum class in the module), timestamps (integer parameters that take a datetime), types
+(parameter → {in, name, type, ...}: what the façade lets through, from its schema), summary.
 TAGS: each tag's one-line summary, from the spec's tag description.
 """
 
@@ -29,6 +30,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Submit a form",
             "timestamps": [],
+            "types": {"form_id": {"in": "path", "name": "form_id", "type": "string"}},
             "unsafe": True,
         }
     },
@@ -47,6 +49,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Add or update a customer device",
             "timestamps": [],
+            "types": {"identifier": {"in": "path", "name": "identifier", "type": "string"}},
             "unsafe": False,
         },
         "delete": {
@@ -63,6 +66,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Delete a customer",
             "timestamps": [],
+            "types": {"identifier": {"in": "path", "name": "identifier", "type": "string"}},
             "unsafe": False,
         },
         "delete_device": {
@@ -79,6 +83,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Delete a customer device",
             "timestamps": [],
+            "types": {
+                "device_id": {"in": "path", "name": "device_id", "type": "string"},
+                "identifier": {"in": "path", "name": "identifier", "type": "string"},
+            },
             "unsafe": False,
         },
         "identify": {
@@ -95,6 +103,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Add or update a customer",
             "timestamps": [],
+            "types": {"identifier": {"in": "path", "name": "identifier", "type": "string"}},
             "unsafe": False,
         },
         "merge": {
@@ -111,6 +120,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Merge duplicate people",
             "timestamps": [],
+            "types": {},
             "unsafe": True,
         },
         "suppress": {
@@ -127,6 +137,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Suppress a customer profile",
             "timestamps": [],
+            "types": {"identifier": {"in": "path", "name": "identifier", "type": "string"}},
             "unsafe": False,
         },
         "unsubscribe": {
@@ -143,6 +154,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Custom unsubscribe handling",
             "timestamps": [],
+            "types": {"delivery_id": {"in": "path", "name": "delivery_id", "type": "string"}},
             "unsafe": True,
         },
         "unsuppress": {
@@ -159,6 +171,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Unsuppress a customer profile",
             "timestamps": [],
+            "types": {"identifier": {"in": "path", "name": "identifier", "type": "string"}},
             "unsafe": False,
         },
     },
@@ -177,6 +190,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Report metrics",
             "timestamps": [],
+            "types": {},
             "unsafe": True,
         },
         "push_metrics": {
@@ -193,6 +207,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Report push metrics",
             "timestamps": [],
+            "types": {},
             "unsafe": True,
         },
         "track": {
@@ -209,6 +224,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Track a customer event",
             "timestamps": [],
+            "types": {"identifier": {"in": "path", "name": "identifier", "type": "string"}},
             "unsafe": False,
         },
         "track_anonymous": {
@@ -225,6 +241,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Track an anonymous event",
             "timestamps": [],
+            "types": {},
             "unsafe": False,
         },
     },
@@ -243,6 +260,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": False,
             "summary": "Find your account region",
             "timestamps": [],
+            "types": {},
             "unsafe": False,
         }
     },
@@ -261,6 +279,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Add people to a manual segment",
             "timestamps": [],
+            "types": {
+                "id_type": {"in": "query", "name": "id_type", "type": "enum"},
+                "segment_id": {"in": "path", "name": "segment_id", "type": "integer"},
+            },
             "unsafe": True,
         },
         "remove_from_segment": {
@@ -277,6 +299,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Remove people from a manual segment",
             "timestamps": [],
+            "types": {
+                "id_type": {"in": "query", "name": "id_type", "type": "enum"},
+                "segment_id": {"in": "path", "name": "segment_id", "type": "integer"},
+            },
             "unsafe": True,
         },
     },
@@ -315,6 +341,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Send multiple requests",
             "timestamps": [],
+            "types": {},
             "unsafe": False,
         },
         "entity": {
@@ -351,6 +378,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "returns_none": True,
             "summary": "Make a single request",
             "timestamps": [],
+            "types": {},
             "unsafe": False,
         },
     },

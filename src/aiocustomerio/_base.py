@@ -28,6 +28,7 @@ from ._config import check_timeout
 from ._encode import dumps, unix_seconds
 from ._ids import stamp_dedup
 from ._missing import no_attribute, public_names
+from ._params import shown as _shown
 from .errors import InvalidArgumentError, InvalidArgumentTypeError, ResponseValidationError, UnknownParameterError
 
 if TYPE_CHECKING:
@@ -159,19 +160,6 @@ def check_sugar(api: str, method: Any, options: Mapping[str, Any], hint: str = "
     check_options(f"{api}.{method.__name__}", options, names, hint)
 
 
-def check_path_value(op: OperationInfo, name: str, value: Any) -> None:
-    """Path parameters are percent-encoded as one segment by the generated code; refuse what cannot be one."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InvalidArgumentTypeError(
-            f"{op.name}: path parameter {name!r} must be a str or int, not {type(value).__name__}"
-        )
-    if isinstance(value, str) and value.strip() in {"", ".", ".."}:
-        raise InvalidArgumentError(
-            f"{op.name}: path parameter {name!r} is {value!r}, which cannot name a resource in a URL path; "
-            "pass the real identifier"
-        )
-
-
 def check_body(op: OperationInfo, body: Any) -> None:
     """A body of the shape the operation takes: a mapping or the generated model (or a list, for an array body)."""
     if op.body == "array":
@@ -198,13 +186,24 @@ class _RawBody:
 
 
 def _to_enum(op: OperationInfo, param: str, enum_type: type[enum.Enum], value: Any) -> Any:
-    if isinstance(value, enum_type) or not isinstance(value, (str, int)):
+    """A plain value becomes the generated enum member; anything else is refused naming the allowed values (an int
+    is taken for a string value spelt with its digits, as string parameters take one)."""
+    if isinstance(value, enum_type):
         return value
-    try:
-        return enum_type(value)
-    except ValueError:
-        allowed = ", ".join(repr(m.value) for m in enum_type)
-        raise InvalidArgumentError(f"{op.name}: {param} must be one of {allowed}, not {value!r}") from None
+    if isinstance(value, int) and not isinstance(value, bool):
+        by_text = {str(m.value): m for m in enum_type}
+        if str(value) in by_text:
+            return by_text[str(value)]
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        try:
+            return enum_type(value)
+        except ValueError:
+            pass
+    allowed = ", ".join(repr(m.value) for m in enum_type)
+    message = f"{op.label}: {op.describe(param)} must be one of {allowed}, not {_shown(value)}"
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        raise InvalidArgumentError(message)
+    raise InvalidArgumentTypeError(message)
 
 
 def build_request(api: ApiBinding, info: OperationInfo, module: ModuleType, given: dict[str, Any], options: Any) -> Any:
@@ -212,9 +211,15 @@ def build_request(api: ApiBinding, info: OperationInfo, module: ModuleType, give
     if options:
         check_options(f"{info.api}.{info.tag}.{info.name}", options, info.accepted)
     params = {k: v for k, v in given.items() if v is not NOT_GIVEN}
-    for name in info.path_params:
-        if name in params:
-            check_path_value(info, name, params[name])
+    for name in info.timestamps:
+        value = params.get(name)
+        if isinstance(value, (_dt.datetime, _dt.date)):
+            params[name] = unix_seconds(value)
+    checks = info.checks
+    for name, value in params.items():
+        check = checks.get(name)
+        if check is not None:
+            params[name] = check(value)  # the value to send, or a typed error naming the parameter
     raw_body = params.get("body")
     if "body" in params:
         check_body(info, raw_body)
@@ -228,10 +233,6 @@ def build_request(api: ApiBinding, info: OperationInfo, module: ModuleType, give
     for name, enum_name in info.enums:
         if name in params:
             params[name] = _to_enum(info, name, getattr(module, enum_name), params[name])
-    for name in info.timestamps:
-        value = params.get(name)
-        if isinstance(value, (_dt.datetime, _dt.date)):
-            params[name] = unix_seconds(value)
     try:
         request: dict[str, Any] = module._get_kwargs(**params)
     except TypeError as exc:

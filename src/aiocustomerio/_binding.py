@@ -17,9 +17,10 @@ import httpx
 
 from ._encode import DatetimeStyle
 from ._ids import DedupRule
+from ._params import Check, checker, parameter_label, path_segment
 from ._retry import RetryPolicy
 from ._transport._loop import LoopLock
-from .errors import UnknownParameterError
+from .errors import InvalidArgumentTypeError, UnknownParameterError
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class OperationInfo:
     summary: str
     # (generated parameter, façade keyword) for a parameter named like a per-call option (`timeout` → `timeout_`)
     renamed: tuple[tuple[str, str], ...] = ()
+    # (generated parameter, {in, name, type, ...}): what each parameter takes, from its spec schema (_params)
+    types: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()  # tuples: the info stays hashable
 
     @property
     def route(self) -> str:
@@ -65,6 +68,39 @@ class OperationInfo:
     @property
     def accepted(self) -> tuple[str, ...]:
         return tuple(self.keyword(name) for name in self.path_params + self.params)
+
+    @property
+    def label(self) -> str:
+        return f"{self.api}.{self.tag}.{self.name}"
+
+    def describe(self, param: str) -> str:
+        """How messages name a parameter: ``query parameter 'type_' (the spec's 'type')``."""
+        location = "path" if param in self.path_params else ""
+        record = dict(self.types).get(param)
+        return parameter_label(self.keyword(param), dict(record) if record else None, location)
+
+    @functools.cached_property
+    def checks(self) -> dict[str, Check]:
+        """Generated parameter → the check of its value (``_params``), built on the operation's first call. A path
+        parameter the index has no type for is still checked to be one str or int segment."""
+        found: dict[str, Check] = {}
+        for param, record in self.types:
+            check = checker(self.label, self.keyword(param), dict(record), param in self.timestamps)
+            if check is not None:
+                found[param] = check
+        for param in self.path_params:
+            if param not in found:
+                found[param] = _untyped_path(f"{self.label}: {self.describe(param)}")
+        return found
+
+
+def _untyped_path(what: str) -> Check:
+    def check(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise InvalidArgumentTypeError(f"{what} must be a str or int, not {type(value).__name__}")
+        return path_segment(what, value) if isinstance(value, str) else value
+
+    return check
 
 
 def _dedup_rule(rule: dict[str, Any]) -> DedupRule:
@@ -106,6 +142,7 @@ def load_index(package: str, api: str) -> dict[str, dict[str, OperationInfo]]:
                 timestamps=tuple(e["timestamps"]),
                 summary=e["summary"],
                 renamed=tuple(sorted(e.get("renamed", {}).items())),
+                types=tuple((k, tuple(sorted(v.items()))) for k, v in sorted(e.get("types", {}).items())),
             )
             for name, e in ops.items()
         }

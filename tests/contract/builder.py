@@ -69,6 +69,9 @@ class ContractRequest:
     path_params: dict[str, Any] = field(default_factory=dict)
     query: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    # The query and header values as their schemas type them (``query`` and ``headers`` are their wire text): what
+    # a caller passes to the façade, which refuses a str for an integer.
+    values: dict[str, Any] = field(default_factory=dict)
     json_body: Any = NO_BODY
     has_body: bool = False
     body_source: str = "none"  # "example", "schema" or "none": tells a spec example problem from a builder one
@@ -292,6 +295,7 @@ def build_request(api: str, spec: Mapping[str, Any], path: str, method: str) -> 
     path_params: dict[str, Any] = {}
     query: dict[str, Any] = {}
     headers: dict[str, str] = {}
+    values: dict[str, Any] = {}
     for param in _parameters(sampler, path_item, op):
         where, name = param["in"], param["name"]
         wanted = param.get("required", False) or where == "path" or _first_example(param)[0]
@@ -303,8 +307,10 @@ def build_request(api: str, spec: Mapping[str, Any], path: str, method: str) -> 
             path_params[name] = value
         elif where == "query":
             query[name] = [_to_text(v) for v in value] if isinstance(value, list) else _to_text(value)
+            values[name] = value
         elif where == "header":
             headers[name] = _to_text(value)
+            values[name] = value
     body: Any = NO_BODY
     has_body = False
     source = "none"
@@ -330,6 +336,7 @@ def build_request(api: str, spec: Mapping[str, Any], path: str, method: str) -> 
         path_params=path_params,
         query=query,
         headers=headers,
+        values=values,
         json_body=body,
         has_body=has_body,
         body_source=source,

@@ -99,7 +99,7 @@ def _arguments(op: Operation[Any], contract: ContractRequest, body: Any = None) 
     """The builder's wire-named values as the keyword arguments of the operation (``type`` → ``type_``)."""
     accepted = set(inspect.signature(op.module._get_kwargs).parameters)
     kwargs: dict[str, Any] = {}
-    for values in (contract.path_params, contract.query, contract.headers):
+    for values in (contract.path_params, contract.values):  # typed, as a caller passes them
         for wire, value in values.items():
             name = str(PythonIdentifier(wire, prefix=FIELD_PREFIX))
             if name in accepted:

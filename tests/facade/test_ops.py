@@ -74,7 +74,8 @@ async def test_datetimes_become_unix_seconds_for_timestamp_parameters(cio: Custo
 async def test_enum_parameters_take_plain_strings_and_name_the_allowed_values(cio: CustomerIO, wire: Wire) -> None:
     await cio.track.add_to_segment(1, ["a"], id_type="cio_id")
     assert wire.last.url.params["id_type"] == "cio_id"
-    with pytest.raises(ValueError, match="add_to_segment: id_type must be one of 'cio_id', 'email', 'id', not 'phone'"):
+    message = "add_to_segment: query parameter 'id_type' must be one of 'cio_id', 'email', 'id', not str 'phone'"
+    with pytest.raises(ValueError, match=message):
         await cio.track.add_to_segment(1, ["a"], id_type="phone")
 
 

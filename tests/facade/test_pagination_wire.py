@@ -93,7 +93,7 @@ async def test_paginate_follows_next_across_three_pages(cio: Any, wire: Wire, li
     # paginate() takes what the call takes: path parameters positionally, in path order, the rest by keyword.
     args = [request.path_params[name] for name in re.findall(r"{([^}]+)}", path)]
     kwargs: dict[str, Any] = {
-        str(PythonIdentifier(k, prefix=FIELD_PREFIX)): v for k, v in request.query.items() if k != "start"
+        str(PythonIdentifier(k, prefix=FIELD_PREFIX)): v for k, v in request.values.items() if k != "start"
     }
     if request.has_body:
         kwargs["body"] = request.json_body

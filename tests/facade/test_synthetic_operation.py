@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from aiocustomerio._binding import ApiBinding
+from aiocustomerio.errors import InvalidArgumentError, InvalidArgumentTypeError
 from codegen.apis import Api, by_name
 from codegen.generate import generate_one
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+async def _maybe(result: Any) -> Any:
+    return await result if inspect.isawaitable(result) else result
 
 
 async def test_synthetic_operation_is_reachable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -26,7 +33,10 @@ async def test_synthetic_operation_is_reachable(tmp_path: Path, monkeypatch: pyt
         "post": {
             "operationId": "pokeThing",
             "tags": ["People"],
-            "parameters": [{"name": "thing_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "parameters": [
+                {"name": "thing_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "depth", "in": "query", "schema": {"type": "integer", "maximum": 5}},
+            ],
             "requestBody": {
                 "content": {
                     "application/json": {
@@ -88,6 +98,27 @@ async def test_synthetic_operation_is_reachable(tmp_path: Path, monkeypatch: pyt
     assert seen[0].method == "POST"
     assert seen[0].url.raw_path == b"/v1/things/a%2Fb/poke"
     assert json.loads(seen[0].content) == {"force": 3}
+    # Its parameters are checked against their schemas, by the async and the sync client alike.
+    await api.people.poke_thing("a", body={"force": 3}, depth=2)
+    assert seen[-1].url.params["depth"] == "2"
+    sync_resources = importlib.import_module("synthetic_pipelines._sync_resources")
+    sync_api = sync_resources.SyncPipelinesResources(
+        ApiBinding(
+            "pipelines",
+            "synthetic_pipelines",
+            "iso",
+            connect_sync=lambda: httpx.Client(base_url="https://x", transport=httpx.MockTransport(handler)),
+        )
+    )
+    sent = len(seen)
+    for poke in (api.people.poke_thing, sync_api.people.poke_thing):
+        with pytest.raises(InvalidArgumentTypeError, match="query parameter 'depth' must be an int, not str '2'"):
+            await _maybe(poke("a", body={"force": 3}, depth="2"))
+        with pytest.raises(InvalidArgumentError, match="query parameter 'depth' must be at most 5, not 6"):
+            await _maybe(poke("a", body={"force": 3}, depth=6))
+    assert len(seen) == sent
+    sync_api.people.poke_thing("a", body={"force": 3}, depth=5)
+    assert seen[-1].url.params["depth"] == "5"
     assert api.operation("POST", "/things/{thing_id}/poke").info.name == "poke_thing"
     await api.people.log_thing(body={"note": "n"})
     assert api.operation("POST", "/things/log").info.unsafe is False

@@ -50,7 +50,7 @@ def _client(handler: Handler, **options: Any) -> CustomerIO:
 
 def _arguments(contract: ContractRequest) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
-    for values in (contract.path_params, contract.query, contract.headers):
+    for values in (contract.path_params, contract.values):  # typed, as a caller passes them
         for wire, value in values.items():
             kwargs[str(PythonIdentifier(wire, prefix=FIELD_PREFIX))] = value
     if contract.has_body:

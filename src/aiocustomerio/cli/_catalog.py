@@ -109,6 +109,20 @@ def _typed(name: str, parse: Callable[[str], Any]) -> Callable[[str], Any]:
     return convert
 
 
+def _checked(convert: Callable[[str], Any], check: Callable[[Any], Any]) -> Callable[[str], Any]:
+    """``convert``, then the façade's own check of the value (its bounds, a path segment): refused at parsing, so
+    argparse names the flag."""
+
+    def run(text: str) -> Any:
+        value = convert(text)
+        try:
+            return check(value)
+        except (ValueError, TypeError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return run
+
+
 def _parse_bool(text: str) -> bool:
     return {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}[text.strip().lower()]
 
@@ -185,6 +199,9 @@ def command(info: OperationInfo) -> Command:
             body = "required" if required else "optional"
             continue
         convert, choices, many, type_name = _converter(parameter.annotation)
+        check = info.checks.get(name)
+        if check is not None and not many:
+            convert = _checked(convert, check)
         param = Param(name, convert, choices, required, many, type_name, arg_docs.get(name, ""))
         (path if name in info.path_params else options).append(param)
     order = {name: i for i, name in enumerate(info.path_params)}
