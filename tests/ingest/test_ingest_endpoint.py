@@ -236,6 +236,30 @@ async def test_refusals_fewer_than_the_retries_then_success_do_not_halt(refusals
     assert transport.sent == [("POST", "http://127.0.0.1:9/api/v2/batch")] * (refusals + 1)
 
 
+async def test_refusals_broken_by_an_answer_are_not_in_a_row() -> None:
+    """A 503 between refusals means something is listening: the count starts again, as after a delivery."""
+    from aiocustomerio._retry import RetryPolicy
+
+    answers = iter([None, None, None, httpx.Response(503), None, None, None, httpx.Response(200, json={})])
+
+    def refuse_or_answer(request: httpx.Request) -> httpx.Response:
+        answer = next(answers)
+        if answer is None:
+            try:
+                raise ConnectionRefusedError(errno.ECONNREFUSED, "Connect call failed ('127.0.0.1', 9)")
+            except ConnectionRefusedError as exc:
+                raise httpx.ConnectError("All connection attempts failed", request=request) from exc
+        return answer
+
+    http = httpx.AsyncClient(base_url="http://127.0.0.1:9", transport=httpx.MockTransport(refuse_or_answer))
+    policy = RetryPolicy(max_retries=3, base_delay=0.001, max_delay=0.01)
+    async with http, Ingestor(http, retry=policy) as ing:
+        await ing.event("u1", "e", id="c1")
+        await asyncio.wait_for(ing.flush(), 20)
+    assert ing.report.halted is None and ing.report.delivered == 1 and ing.report.retried == 7
+    assert next(answers, "all sent") == "all sent"
+
+
 async def test_405_from_the_batch_endpoint_halts() -> None:
     http = httpx.AsyncClient(
         base_url="http://127.0.0.1:9", transport=httpx.MockTransport(lambda _: httpx.Response(405, text="no POST"))

@@ -152,6 +152,10 @@ class Sender:
                 count = self._persistent_failures
                 self.halt(f"{outcome.retry_reason} ({count} times in a row): {outcome.persistent}")
                 return
+        else:
+            # Any other failure (a 503 from a server that is up, a timeout) breaks the run: the halt says the same
+            # wrong setting failed every time "in a row", which a refusal, a 503 and three refusals are not.
+            self._persistent_failures = 0
         delay = self._retry.delay(self._retries_in_row, outcome.response)
         self._retries_in_row += 1
         self._pause_until = max(self._pause_until, monotonic() + delay)
