@@ -14,10 +14,11 @@ import pytest
 from aiocustomerio import CustomerIO, Limits, Rate
 from aiocustomerio._limits import RateLimiter
 from aiocustomerio._limits import _store as store_module
+from aiocustomerio._limits._classes import StoreConfig
 from aiocustomerio._limits._store import workspace_fingerprint
 from aiocustomerio._retry import RetryPolicy
 from aiocustomerio._transport import CustomerIOTransport
-from aiocustomerio.errors import RateLimitError, RateLimitStoreError
+from aiocustomerio.errors import InvalidArgumentError, RateLimitError, RateLimitStoreError
 from tests.support.redis_server import RedisServer
 
 pytest.importorskip("redis")
@@ -236,4 +237,104 @@ async def test_concurrent_admissions_share_round_trips_and_keep_the_rate(redis_s
     calls = int(admin.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
     assert 1 <= calls <= 30, calls  # 120 admissions, a handful of round trips
     admin.close()
+    await limiter.aclose()
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("redis://:hunter2@127.0.0.1:notaport/0", "the port must be a number"),
+        ("redis://127.0.0.1:99999/0", "the port must be a number"),
+        ("redis://", "the host is missing"),
+        ("redis://:hunter2@/0", "the host is missing"),
+        ("redis://127.0.0.1:6379/zero", "the path is the database number"),
+        ("redis://127.0.0.1:6379/0?socket_timeout=soon&password=hunter2", "Invalid value for 'socket_timeout'"),
+        ("unix://", "needs the socket's path"),
+        ("http://127.0.0.1:6379", "the scheme must be redis, rediss or unix"),
+    ],
+)
+def test_an_unusable_store_url_is_refused_at_limits_naming_store_and_the_fix(url: str, problem: str) -> None:
+    # redis-py parses the URL only at the first request, where its ValueError used to kill the batching task.
+    with pytest.raises(InvalidArgumentError) as raised:
+        Limits(store=url)
+    message = str(raised.value)
+    assert message.startswith("store must be a Redis URL such as 'redis://localhost:6379/0'"), message
+    assert problem in message and "hunter2" not in message
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://127.0.0.1", "redis://:pw@127.0.0.1:6379/3", "rediss://cache.internal:6380", "unix:///run/r.sock"]
+)
+def test_usable_store_urls_are_accepted(url: str) -> None:
+    assert Limits(store=url).store is not None
+
+
+def unusable_store(policy: str) -> Limits:
+    """Limits whose store redis-py cannot even parse: the check at Limits() skipped, as if redis-py raised anew."""
+    limits = Limits(track=Rate(1000, 1), store="redis://127.0.0.1:6379/0")
+    limits.store = StoreConfig("redis://127.0.0.1:notaport/0", 2, policy, 0.2)  # type: ignore[arg-type]
+    return limits
+
+
+async def test_any_store_failure_answers_every_waiter_with_the_fallback(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="aiocustomerio")
+    limiter = RateLimiter("track", unusable_store("fallback"))
+    # 20 at once share one flush task; its ValueError (not a RedisError) used to leave every one waiting forever.
+    await asyncio.wait_for(asyncio.gather(*(limiter.acquire(track_request()) for _ in range(20))), 5)
+    assert limiter.store is not None and not limiter.store._flushers and not limiter.store._queues
+    warnings = [record.getMessage() for record in caplog.records]
+    assert len(warnings) == 1 and "ValueError" in warnings[0], warnings
+    limiter.acquire_sync(track_request())  # the sync path falls back too, never a bare ValueError
+    await limiter.aclose()
+
+
+async def test_any_store_failure_with_raise_fails_every_waiter_typed() -> None:
+    limiter = RateLimiter("track", unusable_store("raise"))
+    results = await asyncio.wait_for(
+        asyncio.gather(*(limiter.acquire(track_request()) for _ in range(20)), return_exceptions=True), 5
+    )
+    assert all(isinstance(result, RateLimitStoreError) for result in results), results
+    with pytest.raises(RateLimitStoreError, match="ValueError"):
+        limiter.acquire_sync(track_request())
+    await limiter.aclose()
+
+
+async def test_an_unexpected_error_mid_flight_falls_back_then_redis_is_used_again(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "PROBE_INTERVAL", 0.1)
+    limiter = RateLimiter("track", Limits(track=Rate(1000, 1), store=redis_server.url))
+    store = limiter.store
+    assert store is not None
+    await limiter.acquire(track_request())  # connected, script loaded
+    admitted = store._admitted
+
+    def garbled(key: str, reply: object) -> float:
+        raise TypeError("a reply of an unexpected shape")  # what a redis-py or server surprise would raise
+
+    monkeypatch.setattr(store, "_admitted", garbled)
+    await asyncio.wait_for(asyncio.gather(*(limiter.acquire(track_request()) for _ in range(16))), 5)
+    assert store._outage is not None  # counted as an outage: fallback buckets, one warning
+    monkeypatch.setattr(store, "_admitted", admitted)
+    await asyncio.sleep(0.15)
+    await asyncio.wait_for(limiter.acquire(track_request()), 5)
+    assert store._outage is None  # Redis answers again
+    await limiter.aclose()
+
+
+async def test_a_cancelled_round_trip_still_answers_its_waiters(redis_server: RedisServer) -> None:
+    limiter = RateLimiter("track", Limits(track=Rate(1000, 1), store=redis_server.url, store_timeout=5))
+    store = limiter.store
+    assert store is not None
+    await limiter.acquire(track_request())
+    redis_server.freeze()  # the next round trip waits (store_timeout is 5 s)
+    try:
+        waiters = [asyncio.ensure_future(limiter.acquire(track_request())) for _ in range(8)]
+        await asyncio.sleep(0.1)
+        assert len(store._flushers) == 1 and not any(w.done() for w in waiters)
+        for flusher in list(store._flushers):
+            flusher.cancel()  # what closing the loop does to a task in flight
+        await asyncio.wait_for(asyncio.gather(*waiters), 2)  # answered by the fallback, not left waiting
+    finally:
+        redis_server.thaw()
     await limiter.aclose()

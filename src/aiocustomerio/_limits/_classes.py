@@ -180,30 +180,71 @@ def _store_config(
         raise InvalidArgumentTypeError(
             f"store must be a Redis URL string such as 'redis://localhost:6379/0', not {type(url).__name__}"
         )
-    scheme = urllib.parse.urlsplit(url).scheme
-    if scheme not in _STORE_SCHEMES:
+    problem = _store_url_problem(url)
+    if problem is not None:
         raise InvalidArgumentError(
-            f"store must be a Redis URL (redis://host:port/db, rediss:// or unix://), got {mask_url(url)!r}"
+            f"store must be a Redis URL such as 'redis://localhost:6379/0' (redis://[[user]:password@]host[:port]"
+            f"[/db], rediss://... for TLS, or unix:///path/to/redis.sock[?db=N]): {problem}, "
+            f"in {mask_url(url)!r}"
         )
     return StoreConfig(url, fleet_size, on_store_error, float(timeout))
+
+
+def _store_url_problem(url: str) -> str | None:
+    """What is wrong with a store URL, or None: checked here, because redis-py parses it only at the first request,
+    on the rate limiter's path, where a ValueError would reach the caller untyped (or end the batching task)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError as exc:
+        return f"it does not parse ({exc})"
+    if parts.scheme not in _STORE_SCHEMES:
+        return f"the scheme must be redis, rediss or unix, not {parts.scheme or 'missing'!r}"
+    if parts.scheme == "unix":
+        if not parts.path:
+            return "a unix:// URL needs the socket's path"
+    else:
+        if not parts.hostname:
+            return "the host is missing"
+        try:
+            parts.port  # noqa: B018 - parsing it is the check
+        except ValueError:
+            return "the port must be a number from 0 to 65535"
+        db = urllib.parse.unquote(parts.path).strip("/")
+        if db and not db.isdigit():
+            return f"the path is the database number (e.g. /0), not {db!r}"
+    try:
+        from redis.connection import parse_url
+    except ImportError:  # reported when the store is first used, with the pip command
+        return None
+    try:
+        # The query arguments (db, socket_timeout, ...): redis-py's messages name the argument, never its value.
+        parse_url(url)  # type: ignore[no-untyped-call]
+    except ValueError as exc:
+        return str(exc).rstrip(".")
+    return None
 
 
 def mask_url(url: str) -> str:
     """``url`` with any password replaced by ``****``: store URLs may carry Redis credentials."""
     try:
         parts = urllib.parse.urlsplit(url)
-        password, port = parts.password, parts.port
     except ValueError:
         return "<unparsable URL>"
     query = parts.query
     if "password=" in query:
         pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
         query = "&".join(f"{k}={'****' if k == 'password' else v}" for k, v in pairs)
+    # The netloc by hand, not parts.password/.port: a URL with a bad port must still have its password masked.
+    userinfo, at, hostport = parts.netloc.rpartition("@")
     netloc = parts.netloc
-    if password is not None:
-        user = parts.username or ""
-        netloc = f"{user}:****@{parts.hostname or ''}" + (f":{port}" if port is not None else "")
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    if at and ":" in userinfo:
+        netloc = f"{userinfo.partition(':')[0]}:****@{hostport}"
+    # Rebuilt by hand: urlunsplit would turn "unix:///run/redis.sock" into "unix:/run/redis.sock".
+    return (
+        f"{parts.scheme}://{netloc}{parts.path}"
+        + (f"?{query}" if query else "")
+        + (f"#{parts.fragment}" if parts.fragment else "")
+    )
 
 
 def rates(limits: Limits | None = None) -> Mapping[str, Rate | None]:

@@ -13,10 +13,11 @@ of the credential that identifies the workspace (Track: the site id; App: the be
 read from the request's Authorization header, so two workspaces on one Redis never share a budget and no credential
 is written to Redis.
 
-Outage policy: a Redis error or a reply slower than ``store_timeout`` starts an outage. The first failure logs one
-warning; then for ``PROBE_INTERVAL`` seconds requests skip Redis: with ``on_store_error="fallback"`` they take local
-buckets at ``rate / fleet_size``, with ``"raise"`` they fail at once with ``RateLimitStoreError``. The first request
-after that probes Redis again; when it answers, the outage ends (logged) and the next one warns again.
+Outage policy: any failure to get an answer (a Redis or network error, a reply slower than ``store_timeout``, even
+an error inside redis-py) starts an outage. The first failure logs one warning; then for ``PROBE_INTERVAL`` seconds
+requests skip Redis: with ``on_store_error="fallback"`` they take local buckets at ``rate / fleet_size``, with
+``"raise"`` they fail at once with ``RateLimitStoreError``. The first request after that probes Redis again; when it
+answers, the outage ends (logged) and the next one warns again.
 """
 
 from __future__ import annotations
@@ -127,11 +128,6 @@ class RedisStore:
         # Bucket key -> admissions waiting for the next round trip, while one is in flight (async path only).
         self._queues: dict[str, list[asyncio.Future[float]]] = {}
         self._flushers: set[asyncio.Future[None]] = set()
-        self._errors: tuple[type[BaseException], ...] = (
-            self._redis.exceptions.RedisError,
-            OSError,
-            asyncio.TimeoutError,
-        )
         self._async_client: Any = None
         self._async_scripts: tuple[Any, Any] | None = None
         self._sync_client: Any = None
@@ -191,6 +187,8 @@ class RedisStore:
     async def _flush(
         self, key: str, shape: StoreShape, fallback: LocalBucket, queue: list[asyncio.Future[float]]
     ) -> None:
+        # Every waiter is resolved whatever happens here: an admission that nobody answers waits forever.
+        batch: list[asyncio.Future[float]] = []
         try:
             while queue:
                 batch = queue[:]
@@ -198,22 +196,29 @@ class RedisStore:
                 try:
                     scripts = self._async_scripts or self._open_async()
                     reply = await scripts[0](keys=(key, key + ":pause"), args=(*shape.args, len(batch)))
-                except self._errors as exc:
+                    first = self._admitted(key, reply)
+                except Exception as exc:  # any failure of the store (or of redis-py) is an outage, never a hang
                     self._failed(exc, raise_error=False)
-                    for waiter in batch:
-                        if not waiter.done():
-                            if self.config.on_store_error == "raise":
-                                waiter.set_exception(self._error(exc))
-                            else:
-                                waiter.set_result(self._fallback(fallback))
+                    self._settle(batch, fallback, exc)
                     continue
-                first = self._admitted(key, reply)
                 interval = shape.args[0] / 1e6
                 for index, waiter in enumerate(batch):
                     if not waiter.done():  # a cancelled caller's slot stays unused
                         waiter.set_result(max(0.0, first + index * interval))
+        except BaseException as exc:  # cancelled (the loop is closing): the waiters still get an answer
+            self._settle([*batch, *queue], fallback, exc)
+            raise
         finally:
             del self._queues[key]
+
+    def _settle(self, waiters: list[asyncio.Future[float]], fallback: LocalBucket, exc: BaseException) -> None:
+        """Answer waiters the store could not: the fallback bucket's wait, or ``RateLimitStoreError``."""
+        for waiter in waiters:
+            if not waiter.done():
+                if self.config.on_store_error == "raise":
+                    waiter.set_exception(self._error(exc))
+                else:
+                    waiter.set_result(self._fallback(fallback))
 
     async def pause(self, key: str, shape: StoreShape, fallback: LocalBucket, seconds: float) -> None:
         """Pause the bucket for the whole fleet (and locally, for the fallback); never raises for the store."""
@@ -222,7 +227,7 @@ class RedisStore:
             try:
                 scripts = self._async_scripts or self._open_async()
                 until = await scripts[1](keys=(key, key + ":pause"), args=(*shape.args, round(seconds * 1e6)))
-            except self._errors as exc:
+            except Exception as exc:  # RedisError, OSError, timeouts, and redis-py bugs
                 self._failed(exc, raise_error=False)
             else:
                 self._learn(key, int(until))
@@ -257,7 +262,7 @@ class RedisStore:
             try:
                 scripts = self._sync_scripts or self._open_sync()
                 reply = scripts[0](keys=(key, key + ":pause"), args=(*shape.args, 1))
-            except self._errors as exc:
+            except Exception as exc:  # RedisError, OSError, timeouts, and redis-py bugs
                 self._failed(exc, raise_error=True)
             else:
                 return max(0.0, self._admitted(key, reply))
@@ -269,7 +274,7 @@ class RedisStore:
             try:
                 scripts = self._sync_scripts or self._open_sync()
                 until = scripts[1](keys=(key, key + ":pause"), args=(*shape.args, round(seconds * 1e6)))
-            except self._errors as exc:
+            except Exception as exc:  # RedisError, OSError, timeouts, and redis-py bugs
                 self._failed(exc, raise_error=False)
             else:
                 self._learn(key, int(until))
