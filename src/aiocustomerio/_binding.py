@@ -110,13 +110,14 @@ def _dedup_rule(rule: dict[str, Any]) -> DedupRule:
 
 @functools.cache
 def ingestor_option_names() -> frozenset[str]:
-    """The keyword options of the ingestors: the engine's, and the sync ingestors' two timeouts."""
+    """The keyword options of the ingestors: the engine's, and the sync ingestors' timeouts."""
     import inspect
 
     from .ingest import Engine
 
     engine = inspect.signature(Engine.__init__).parameters.values()
-    return frozenset(p.name for p in engine if p.kind is p.KEYWORD_ONLY) | {"put_timeout", "drain_timeout"}
+    sync = {"put_timeout", "drain_timeout", "interrupt_drain_timeout"}
+    return frozenset(p.name for p in engine if p.kind is p.KEYWORD_ONLY) | sync
 
 
 def load_index(package: str, api: str) -> dict[str, dict[str, OperationInfo]]:

@@ -1,4 +1,5 @@
-"""Ctrl-C in sync code blocked on the ingestor: the wait is interrupted and cancelled, never a process that hangs."""
+"""Ctrl-C in sync code blocked on the ingestor: the wait is interrupted and cancelled, the `with` block's drain is
+bounded, and the process exits; never a process that hangs (even when two Ctrl-Cs arrive as one)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,13 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
+import pytest
+
+from aiocustomerio import SyncCustomerIO
+from aiocustomerio.errors import InvalidArgumentError
 from tests.sync.conftest import ThreadedServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +29,7 @@ CHILD = textwrap.dedent(
 
     cio = SyncCustomerIO(site_id="site", track_api_key="key", track_base_url=sys.argv[1], env={})
     try:
-        with cio.track.ingestor(max_queue=1, max_wait=0.0) as ing:
+        with cio.track.ingestor(max_queue=1, max_wait=0.0, interrupt_drain_timeout=0.5) as ing:
             ing.event("u", "n", id="k0")
             print("blocking", flush=True)
             ing.event("u", "n", id="k1")
@@ -34,7 +40,7 @@ CHILD = textwrap.dedent(
 )
 
 
-def test_ctrl_c_interrupts_a_blocked_put_and_then_the_drain(server: ThreadedServer, tmp_path: Path) -> None:
+def test_ctrl_c_interrupts_a_blocked_put_and_the_drain_is_bounded(server: ThreadedServer, tmp_path: Path) -> None:
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     server.stall()
@@ -46,14 +52,39 @@ def test_ctrl_c_interrupts_a_blocked_put_and_then_the_drain(server: ThreadedServ
     threading.Thread(target=lambda: [lines.put(line) for line in child.stdout or ()], daemon=True).start()
     try:
         assert lines.get(timeout=30).strip() == "blocking"
-        child.send_signal(signal.SIGINT)  # interrupts the blocked event(); the with block then drains
-        try:
-            child.wait(1.0)
-        except subprocess.TimeoutExpired:
-            child.send_signal(signal.SIGINT)  # the drain waits for a stalled server: a second Ctrl-C ends it
+        time.sleep(0.2)  # into the blocked event() (were it earlier, the signal would interrupt the print instead)
+        # Two Ctrl-Cs while the child is not scheduled (a loaded machine) reach it as one KeyboardInterrupt: only
+        # the bounded drain can end the `with` block then. Stopped, the child receives them deterministically.
+        child.send_signal(signal.SIGSTOP)
+        child.send_signal(signal.SIGINT)
+        child.send_signal(signal.SIGINT)
+        child.send_signal(signal.SIGCONT)
         assert child.wait(30) == 130, child.stderr.read() if child.stderr else ""
     finally:
         child.kill()
         server.unstall()
     out = lines.get(timeout=5)
-    assert out.startswith("interrupted accepted=1 delivered=0"), out  # k1 was not accepted: its wait was cancelled
+    # k1 was not accepted (its wait was cancelled); k0 was not delivered in the bounded drain and is reported.
+    assert out.startswith("interrupted accepted=1 delivered=0 failed=0 pending=1"), out
+
+
+def test_a_block_left_by_an_interruption_drains_for_interrupt_drain_timeout(server: ThreadedServer) -> None:
+    server.stall()
+    cio = SyncCustomerIO(site_id="site", track_api_key="key", track_base_url=server.url(), env={})
+    try:
+        ing = cio.track.ingestor(max_wait=0.0, interrupt_drain_timeout=0.2)
+        # The interruption goes on after the bounded drain: the user asked to stop.
+        with pytest.raises(KeyboardInterrupt), ing:
+            ing.event("u", "n", id="k0")
+            raise KeyboardInterrupt
+        assert [item["id"] for item in ing.report.pending] == ["k0"]
+    finally:
+        server.unstall()
+        cio.close()
+
+
+@pytest.mark.parametrize("value", [0, -1.0, float("inf")])
+def test_interrupt_drain_timeout_is_checked(value: float) -> None:
+    cio = SyncCustomerIO(site_id="site", track_api_key="key", env={})
+    with pytest.raises(InvalidArgumentError, match="interrupt_drain_timeout must be a positive number of seconds"):
+        cio.track.ingestor(interrupt_drain_timeout=value)

@@ -14,7 +14,10 @@ Waits are bounded: a call that waits longer than ``put_timeout`` for room is can
 unless it was already committed) and raises ``IngestorTimeout``; ``put_many`` is fed to the loop in parts of up to
 1,000 items, so the bound applies to each part's wait, not to a whole backfill; ``close`` waits at most
 ``drain_timeout`` for delivery, then returns the report with the rest in ``pending`` (still in the spool, if one is
-used).
+used). A ``with`` block left by Ctrl-C (``KeyboardInterrupt``, or ``SystemExit``) drains for at most
+``interrupt_drain_timeout`` (10 s, as the CLI after a signal) and the interruption goes on: the user asked to stop,
+and a second Ctrl-C cannot be relied on to end an unbounded drain (two SIGINTs that arrive before Python handles the
+first are one KeyboardInterrupt).
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ E = TypeVar("E", bound="Engine")
 JSONDict = dict[str, Any]
 HttpFactory = Callable[[], httpx.AsyncClient | Awaitable[httpx.AsyncClient]]
 _END = object()
+# The longest drain of a `with` block left by Ctrl-C (the CLI's SIGNAL_DRAIN after a signal).
+INTERRUPT_DRAIN = 10.0
 
 
 class IngestorTimeout(LoopTimeout):
@@ -108,9 +113,14 @@ class SyncIngestor(Generic[E]):
         *,
         put_timeout: float | None = 300.0,
         drain_timeout: float | None = None,
+        interrupt_drain_timeout: float | None = INTERRUPT_DRAIN,
         **options: Any,
     ) -> None:
-        for name, value in (("put_timeout", put_timeout), ("drain_timeout", drain_timeout)):
+        for name, value in (
+            ("put_timeout", put_timeout),
+            ("drain_timeout", drain_timeout),
+            ("interrupt_drain_timeout", interrupt_drain_timeout),
+        ):
             check_seconds(name, value)
         self._http_factory = http
         self._http: httpx.AsyncClient | None = None
@@ -118,6 +128,7 @@ class SyncIngestor(Generic[E]):
         self._async: E = engine(self._open_http, **options)
         self._put_timeout = put_timeout
         self._drain_timeout = drain_timeout
+        self._interrupt_drain = interrupt_drain_timeout
         self._loop = LoopThread(self._thread_name)
         self._lock = threading.Lock()
         self._state = "new"  # new -> running -> closed
@@ -187,7 +198,12 @@ class SyncIngestor(Generic[E]):
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.close()
+        if exc_type is not None and not issubclass(exc_type, Exception):
+            # Interrupted (Ctrl-C, sys.exit from a signal handler): drain for a bounded time, keep the rest.
+            limits = [t for t in (self._drain_timeout, self._interrupt_drain) if t is not None]
+            self.close(min(limits) if limits else None)
+        else:
+            self.close()
 
     @property
     def report(self) -> IngestReport:
