@@ -189,6 +189,7 @@ class ApiBinding:
         *,
         connect_sync: Callable[[], httpx.Client] | None = None,
         retry: RetryPolicy | None = None,
+        check_ingestor: Callable[[], None] | None = None,
     ) -> None:
         self.name = name
         self.retry = retry  # the client's policy: its ingestors retry batches by it too
@@ -199,6 +200,8 @@ class ApiBinding:
         self.pool = Pool()
         self._connect = connect
         self._connect_sync = connect_sync
+        # Raises when this client cannot run an ingestor, so the error comes at ingestor(), not at the first item.
+        self._check_ingestor = check_ingestor
         self._shared = _Shared()
 
     def ingestor_options(self, options: dict[str, Any]) -> dict[str, Any]:
@@ -206,6 +209,8 @@ class ApiBinding:
 
         A name no ingestor takes is refused here, with the closest valid one (Python's own error named
         ``Engine.__init__`` and no fix)."""
+        if self._check_ingestor is not None:
+            self._check_ingestor()
         valid = ingestor_option_names()
         for name in options:
             if name not in valid:

@@ -12,6 +12,7 @@ import pytest
 from aiocustomerio import CustomerIO, Limits, MissingCredentialsError, SyncCustomerIO
 from aiocustomerio._limits import RateLimiter
 from aiocustomerio._sync.ingest import SyncPipelinesIngestor, SyncTrackIngestor
+from aiocustomerio.errors import CustomerIOError, InvalidArgumentTypeError
 from tests.sync.conftest import ThreadedServer
 
 
@@ -125,9 +126,31 @@ def test_ingestors_from_the_client_deliver_through_its_configuration(
 
 def test_an_ingestor_needs_a_transport_that_can_send_from_its_loop(tmp_path: Path) -> None:
     sync_only = httpx.HTTPTransport()
-    cio = SyncCustomerIO(site_id="s", track_api_key="k", transport=sync_only, env={})
-    with pytest.raises(TypeError, match="sync-only"):
-        cio.track.ingestor().start()
+    cio = SyncCustomerIO(site_id="s", track_api_key="k", cdp_api_key="c", transport=sync_only, env={})
+    # Refused typed when the ingestor is asked for, not by its first event inside the `with` block.
+    named = r"SyncCustomerIO\(transport=HTTPTransport\(\.\.\.\)\) is sync-only"
+    for api in (cio.track, cio.pipelines):
+        with pytest.raises(InvalidArgumentTypeError, match=named):
+            api.ingestor()
+    cio.close()
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"timeout": -1}, "timeout"),
+        ({"retry": 3}, "retry"),
+        ({"max_connections": 0}, "max_connections"),
+        ({"limits": "fast"}, "limits"),
+        ({"track_base_url": "ftp://x"}, "track_base_url"),
+        ({"pipelines_strict": "yes"}, "pipelines_strict"),
+        ({"env": ["A=1"]}, "env"),
+    ],
+)
+def test_constructor_errors_name_the_sync_client(options: dict[str, object], field: str) -> None:
+    with pytest.raises(CustomerIOError) as raised:
+        SyncCustomerIO(**{"env": {}, **options})  # type: ignore[arg-type]
+    assert str(raised.value).startswith(f"SyncCustomerIO({field}=...)"), str(raised.value)
 
 
 def test_with_options_is_a_view_sharing_the_pools(server: ThreadedServer) -> None:

@@ -34,11 +34,12 @@ from ..client import (
     STRICT_MODE_HEADERS,
     CustomerIO,
     Transport,
+    check_arguments,
     check_region_credentials,
     check_transport,
     region_of,
 )
-from ..errors import ClientClosedError, InvalidArgumentError
+from ..errors import ClientClosedError, InvalidArgumentError, InvalidArgumentTypeError
 from ._limits import LoopLimiter
 from .app import SyncAppAPI
 from .pipelines import SyncPipelinesAPI
@@ -86,6 +87,17 @@ class SyncCustomerIO(NamesOnMiss):
                 "or an httpx.BaseTransport"
             )
         check_transport("SyncCustomerIO", transport, ("httpx",), httpx.BaseTransport)
+        # Checked here first, so that a bad argument is named as SyncCustomerIO's, not as the CustomerIO's below.
+        check_arguments(
+            "SyncCustomerIO",
+            base_urls={"track": track_base_url, "app": app_base_url, "pipelines": pipelines_base_url},
+            limits=limits,
+            retry=retry,
+            timeout=timeout,
+            max_connections=max_connections,
+            pipelines_strict=pipelines_strict,
+            env=env,
+        )
         self._config = CustomerIO(
             site_id=site_id,
             track_api_key=track_api_key,
@@ -123,7 +135,17 @@ class SyncCustomerIO(NamesOnMiss):
             lambda: self._open_async(api),
             connect_sync=lambda: self._open(api),
             retry=self._config._retry,
+            check_ingestor=self._check_ingestor_transport,
         )
+
+    def _check_ingestor_transport(self) -> None:
+        inner = self._transport
+        if not isinstance(inner, str) and not isinstance(inner, httpx.AsyncBaseTransport):
+            raise InvalidArgumentTypeError(
+                f"ingestors send from an event loop, and SyncCustomerIO(transport={type(inner).__name__}(...)) is "
+                "sync-only: pass a transport that is also an httpx.AsyncBaseTransport (as httpx.MockTransport is), "
+                'or use the default transport="httpx"'
+            )
 
     def __repr__(self) -> str:
         region = self._region or self._config._region_choice
@@ -170,12 +192,9 @@ class SyncCustomerIO(NamesOnMiss):
         # Off the loop: the region lookup (region="auto") blocks.
         base_url = await asyncio.to_thread(self._base_url, api)
         config = self._config
+        self._check_ingestor_transport()  # already at ingestor(); again for an ingestor built on this factory
         inner = self._transport
-        if not isinstance(inner, str) and not isinstance(inner, httpx.AsyncBaseTransport):
-            raise TypeError(
-                f"ingestors send from an event loop; transport={type(inner).__name__} is sync-only: pass a transport "
-                "that is also an httpx.AsyncBaseTransport (as httpx.MockTransport is), or use the default"
-            )
+        assert isinstance(inner, (str, httpx.AsyncBaseTransport))
         return build_http_client(
             api,
             base_url=base_url,
