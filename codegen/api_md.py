@@ -44,7 +44,8 @@ def render(packages: list[tuple[str, str, list[Entry]]]) -> str:
         "- Path parameters are positional; everything else is keyword-only. Every method also takes the per-call "
         "options `timeout`, `extra_headers`, `extra_query`, `max_retries` and `retry_unsafe`.",
         "- **unsafe**: repeating it could send a message or start a job twice, so it is resent only when the request "
-        "certainly did not reach Customer.io (pass `retry_unsafe=True` to opt in to normal retries).",
+        "certainly did not reach Customer.io (pass `retry_unsafe=True`, or `max_retries=N` with N > 0, in the call "
+        "to opt in to normal retries; the client's and a `with_options()` view's defaults never do).",
         "- **dedup** `id` (or `messageId`): a ULID is added where the body lacks one, once, before the first attempt, "
         "so a retry is recognised by Customer.io as a repeat (`batch[].id`: in each entry of the batch that is an "
         "event).",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .apis import APIS, GENERATED_DIR, NORMALIZED_DIR, Api
 from .index import generated_routes
 from .normalize._walk import iter_operations
-from .pagination import cursor_operations, pagination
+from .pagination import cursor_operations, pagination, position_operations
 
 if TYPE_CHECKING:
     from .generate import Result
@@ -38,6 +38,14 @@ def cursor_listings(spec: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
             pagination(spec, op, spec["paths"][path].get("parameters")) is not None,
         )
         for path, method, op in cursor_operations(spec)
+    )
+
+
+def position_listings(spec: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(operationId, METHOD, path, how) of every listing paged by position (``offset``/``limit``, ...)."""
+    return sorted(
+        (str(op.get("operationId", "")), method.upper(), path, f"`{page.cursor}` + `{page.limit}`")
+        for path, method, op, page in position_operations(spec)
     )
 
 
@@ -78,6 +86,7 @@ class Row:
     warnings: int | None  # None: not known (coverage of an existing tree, without a generator run)
     cursors: list[tuple[str, str, str, bool]] = field(default_factory=list)
     checks: Counter[tuple[str, str]] = field(default_factory=Counter)
+    positions: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     @property
     def paginated(self) -> int:
@@ -105,6 +114,7 @@ def row(api: Api, spec: dict[str, Any], package_dir: Path, warnings: int | None)
         warnings,
         cursor_listings(spec),
         parameter_checks(package_dir),
+        position_listings(spec),
     )
 
 
@@ -146,6 +156,21 @@ def to_markdown(rows: list[Row]) -> str:
     for r in rows:
         for op_id, method, path, ok in r.cursors:
             lines.append(f"| {r.api.name} | `{op_id}` | `{method} {path}` | {'yes' if ok else '**no**'} |")
+    lines += [
+        "",
+        "## Listings paged by position",
+        "",
+        "Read from the spec's shape (codegen/pagination.py `position_paging`): an integer `offset`, `skip` or `page`"
+        " query parameter beside an integer page size, no page token. `paginate()` asks page after page until a short"
+        " or empty page (or the documented total).",
+        "",
+        "| API | operationId | route | paged by |",
+        "|---|---|---|---|",
+    ]
+    for r in rows:
+        for op_id, method, path, how in r.positions:
+            lines.append(f"| {r.api.name} | `{op_id}` | `{method} {path}` | {how} |")
+    lines += [f"| {r.api.name} | none | | |" for r in rows if not r.positions]
     kinds = [*sorted({kind for r in rows for kind in r.checks} - {_UNCHECKED}), _UNCHECKED]
     lines += [
         "",

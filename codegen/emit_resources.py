@@ -26,6 +26,16 @@ RESERVED_ATTRIBUTES = frozenset(
 )
 
 
+def _across(entry: Entry) -> str:
+    """How ``paginate()`` walks the listing, for its docstring."""
+    page = entry.pagination
+    if page is None:
+        return "of its one page"
+    if page.style == "cursor":
+        return "across pages (following the ``next`` cursor)"
+    return f"across pages (asking ``{page.cursor}`` after ``{page.cursor}`` until a short page)"
+
+
 def pascal(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
 
@@ -148,7 +158,7 @@ class _Operation:
         ]
         if self.item is not None:
             paginator = f"{prefix}Paginator[{self.item}, {self.returns}]"
-            what = "across pages (following the ``next`` cursor)" if entry.pagination else "of its one page"
+            what = _across(entry)
             out += [
                 "",
                 f"    def paginate(\n        self,\n{self.parameters(paginate=True)}\n    ) -> {paginator}:",

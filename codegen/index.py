@@ -17,7 +17,7 @@ from typing import Any
 
 from .dedup import operation_dedup
 from .normalize._walk import iter_operations
-from .pagination import pagination, python_name
+from .pagination import Pagination, pagination, python_name
 from .param_types import parameter_types
 from .signatures import OperationSource, is_timestamp, models_of, read_operation, union_members
 from .unsafe import is_unsafe
@@ -62,7 +62,7 @@ class Entry:
     path: str
     summary: str
     source: OperationSource
-    pagination: tuple[str, str, str, str | None] | None
+    pagination: Pagination | None
     unsafe: bool
     dedup: list[dict[str, Any]] = field(default_factory=list)  # where the façade stamps dedup ids (dedup.py)
     types: dict[str, dict[str, Any]] = field(default_factory=dict)  # what each parameter takes (param_types.py)
@@ -123,9 +123,7 @@ class Entry:
             "path": self.path,
             "path_params": self.path_params,
             "params": [p.name for p in self.source.params if not p.positional],
-            "pagination": None
-            if self.pagination is None
-            else dict(zip(("cursor", "next", "items", "limit"), self.pagination, strict=True)),
+            "pagination": None if self.pagination is None else self.pagination.record(),
             "items": self.source.items,
             "body": self.body,
             "returns_none": self.returns_none,
@@ -151,7 +149,7 @@ def entries(package_dir: Path, spec: dict[str, Any]) -> list[Entry]:
         summary = " ".join(str(op.get("summary") or op.get("operationId") or module.stem).split())
         page = pagination(spec, op)
         if page is not None:
-            source.items = page[2]
+            source.items = page.items
         found.append(
             Entry(
                 module.parent.name,
@@ -215,9 +213,10 @@ def write(package_dir: Path, found: list[Entry], tags: dict[str, str] | None = N
     (package_dir / "_index.py").write_text(
         '"""Operations of this package by tag, then Python name (emitted by codegen/index.py).\n\n'
         "Each entry: module (the generated module), method, path, path_params (positional, in path order), params\n"
-        "(the keyword parameters), pagination ({cursor, next, items, limit} or None), items (the attribute holding a\n"
-        "listing's items, or None), body (object, array or None: what the body is), returns_none (the result\n"
-        "type admits None), unsafe (repeating it could send a message or start a job twice), dedup\n"
+        "(the keyword parameters), pagination ({style, cursor, next, items, limit, size, first, total} or None:\n"
+        "style cursor follows `next`, offset and page ask by position until a short page), items (the attribute\n"
+        "holding a listing's items, or None), body (object, array or None: what the body is), returns_none (the\n"
+        "result type admits None), unsafe (repeating it could send a message or start a job twice), dedup\n"
         "(where the façade stamps a ULID dedup id before the first attempt: {at, field, unless}), enums\n"
         "(parameter → enum class in the module), timestamps (integer parameters that take a datetime), types\n"
         "(parameter → {in, name, type, ...}: what the façade lets through, from its schema), summary.\n"

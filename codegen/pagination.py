@@ -1,15 +1,19 @@
-"""Which operations are cursor-paginated, read from the shape of the spec (never from a list of paths).
+"""Which operations are paginated and how, read from the shape of the spec (never from a list of paths).
 
 Customer.io's cursor listings share one shape: a string query parameter ``start`` documented as the page token
 ("Responses contain a `next` property"), and a JSON answer carrying ``next`` beside the array of items. Two readers
 use this module: the normalizer, which adds ``next`` where an answer forgets to declare it (``cursors.py``), and the
 operation index, which tells the façade how to follow the cursor.
+
+A few listings page by position instead (``GET /v1/esp/suppression/{type}``: ``offset`` and ``limit``); the index
+tells the façade to ask page after page until a short page (``position_paging``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from openapi_python_client.strings import PythonIdentifier
@@ -24,7 +28,34 @@ JSON_MEDIA = "application/json"
 # The description of a page token names the property that carries the next one: "contain a `next` property".
 _PROMISES_NEXT = re.compile(rf"\b{NEXT_FIELD}\b")
 
-Pagination = tuple[str, str, str, str | None]
+# Listings paged by position rather than a cursor: the position parameter (its style: ``offset`` counts items to
+# skip, ``page`` counts pages), the page-size parameters that go with them, and the integer answer fields that give
+# the documented total.
+POSITION_PARAMS = {"offset": "offset", "skip": "offset", "page": "page"}
+SIZE_PARAMS = ("limit", "per_page", "page_size")
+TOTAL_FIELDS = ("total", "total_count")
+
+
+@dataclass(frozen=True)
+class Pagination:
+    """How the façade walks a listing, in Python names as the generated functions and models spell them.
+
+    ``style`` is ``cursor`` (``cursor`` takes the ``next`` token of the last answer), ``offset`` (``cursor`` is the
+    position, advanced by the number of items received) or ``page`` (advanced by one). ``size`` is the spec's default
+    page size, ``first`` the position parameter's default, ``total`` the answer field with the documented total.
+    """
+
+    style: str
+    cursor: str
+    next: str | None
+    items: str
+    limit: str | None
+    size: int | None = None
+    first: int | None = None
+    total: str | None = None
+
+    def record(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def python_name(wire: str) -> str:
@@ -109,16 +140,73 @@ def _items_field(spec: dict[str, Any], properties: dict[str, Any]) -> str | None
     return names[0] if names else None
 
 
-def pagination(spec: dict[str, Any], op: dict[str, Any], shared: list[Any] | None = None) -> Pagination | None:
-    """(cursor argument, next attribute, items attribute, limit argument) of a cursor-paginated operation, else None.
+def _integer_query(spec: dict[str, Any], params: dict[tuple[str, str], Any], name: str) -> dict[str, Any] | None:
+    """The resolved schema of the integer query parameter ``name``, else None."""
+    param = params.get(("query", name))
+    schema = resolve(spec, param.get("schema") or {}) if isinstance(param, dict) else None
+    return schema if isinstance(schema, dict) and schema_type(schema) == "integer" else None
 
-    Python names, as the generated functions and models spell them, so the façade uses them as they are. ``shared``
-    are the path item's parameters (a normalized spec has already copied them into each operation).
+
+def _default(schema: dict[str, Any]) -> int | None:
+    value = schema.get("default")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def position_paging(spec: dict[str, Any], op: dict[str, Any], shared: list[Any] | None = None) -> Pagination | None:
+    """A listing paged by position instead of a cursor (``offset``/``limit``, ``page``/``per_page``), else None.
+
+    The shape: no page token; an integer ``offset`` (or ``skip``, or ``page``) query parameter beside an integer
+    page size (``limit``, ``per_page`` or ``page_size``); and a JSON answer (each shape of a union alike) with one
+    array of items. The façade asks page after page until a short or empty page, or the documented total.
+    """
+    if page_token(spec, op, shared) is not None:
+        return None
+    params = parameters(spec, op, shared)
+    found = [
+        (name, style, schema)
+        for name, style in POSITION_PARAMS.items()
+        if (schema := _integer_query(spec, params, name))
+    ]
+    sizes = [(name, schema) for name in SIZE_PARAMS if (schema := _integer_query(spec, params, name))]
+    if len(found) != 1 or len(sizes) != 1:
+        return None
+    (position, style, position_schema), (size, size_schema) = found[0], sizes[0]
+    schemas = success_schemas(spec, op)
+    shapes = page_shapes(spec, schemas[0]) if schemas else None
+    if not shapes:
+        return None
+    items = {_items_field(spec, shape["properties"]) for shape in shapes}
+    if len(items) != 1 or None in items:
+        return None
+    totals = {
+        name
+        for shape in shapes
+        for name in TOTAL_FIELDS
+        if schema_type(resolve(spec, shape["properties"].get(name)) or {}) == "integer"
+    }
+    (field,) = items
+    assert field is not None
+    return Pagination(
+        style,
+        python_name(position),
+        None,
+        python_name(field),
+        python_name(size),
+        _default(size_schema),
+        _default(position_schema),
+        python_name(sorted(totals)[0]) if len(totals) == 1 else None,
+    )
+
+
+def pagination(spec: dict[str, Any], op: dict[str, Any], shared: list[Any] | None = None) -> Pagination | None:
+    """How to walk a paginated operation (a cursor listing, or one paged by position), else None.
+
+    ``shared`` are the path item's parameters (a normalized spec has already copied them into each operation).
     Cursor-paginated means: ``start`` is a page token, and every shape the JSON answer can take has a string
-    ``next`` and the same array of items.
+    ``next`` and the same array of items. Otherwise ``position_paging`` decides.
     """
     if page_token(spec, op, shared) is None:
-        return None
+        return position_paging(spec, op, shared)
     schemas = success_schemas(spec, op)
     shapes = page_shapes(spec, schemas[0]) if schemas else None
     if not shapes:
@@ -135,4 +223,12 @@ def pagination(spec: dict[str, Any], op: dict[str, Any], shared: list[Any] | Non
     (field,) = items
     assert field is not None
     limit = python_name(LIMIT_PARAM) if ("query", LIMIT_PARAM) in parameters(spec, op, shared) else None
-    return (python_name(CURSOR_PARAM), python_name(NEXT_FIELD), python_name(field), limit)
+    return Pagination("cursor", python_name(CURSOR_PARAM), python_name(NEXT_FIELD), python_name(field), limit)
+
+
+def position_operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any], Pagination]]:
+    """(path, method, operation, pagination) of every listing paged by position."""
+    for path, method, op in iter_operations(spec):
+        paging = position_paging(spec, op, spec["paths"][path].get("parameters"))
+        if paging is not None:
+            yield path, method, op, paging

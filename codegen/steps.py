@@ -14,7 +14,7 @@ from pathlib import Path
 from . import coverage, lock, pull, sugar, surface, unasync
 from .apis import APIS, GENERATED_DIR, NORMALIZED_DIR, RAW_DIR, SPECS_DIR
 from .diff import diff, render
-from .normalize import RULES, normalize_file, summarize
+from .normalize import FINDINGS, RULES, normalize_file, summarize
 
 # Generated documents whose change an update shows (API.md is written by the resources emitter when it exists).
 SHOWN_DOCUMENTS = ("API.md", "COVERAGE.md")
@@ -38,7 +38,7 @@ def do_normalize(quiet: bool = False, raw: Path = RAW_DIR, dest: Path = NORMALIZ
         log_lines += [f"{c.rule}\t{c.pointer}\t{c.detail}" for c in changes]
         if not quiet:
             print(f"normalize {api.file}: {len(changes)} change(s)")
-            for r in RULES:
+            for r in [*RULES, *FINDINGS]:
                 print(f"  {r.name:<28} {counts[r.name]:>6}  {r.why}")
         else:
             print(f"normalize {api.file}: " + ", ".join(f"{k}={v}" for k, v in counts.items() if v))

@@ -14,7 +14,7 @@ from pathlib import Path
 from . import cursors, enums, examples, openapi31, parameters, refs, titles, unions, values, vendor
 from ._rule import Change, Rule, Spec
 
-__all__ = ["RULES", "Change", "NotConverging", "Rule", "normalize", "normalize_file", "summarize"]
+__all__ = ["FINDINGS", "RULES", "Change", "NotConverging", "Rule", "normalize", "normalize_file", "summarize"]
 
 RULES: list[Rule] = [
     vendor.drop_vendor_annotations,
@@ -43,6 +43,8 @@ RULES: list[Rule] = [
     titles.colliding_titles,
 ]
 
+# Rules that read the normalized spec and change nothing: run once, after RULES, and logged like them.
+FINDINGS: list[Rule] = [cursors.position_pages]
 
 MAX_PASSES = 5
 
@@ -68,7 +70,7 @@ def normalize(spec: Spec, rules: list[Rule] | None = None) -> list[Change]:
 
 
 def summarize(changes: list[Change]) -> Counter[str]:
-    counts: Counter[str] = Counter({r.name: 0 for r in RULES})
+    counts: Counter[str] = Counter({r.name: 0 for r in [*RULES, *FINDINGS]})
     counts.update(c.rule for c in changes)
     return counts
 
@@ -76,6 +78,7 @@ def summarize(changes: list[Change]) -> Counter[str]:
 def normalize_file(source: Path, dest: Path) -> list[Change]:
     spec = json.loads(source.read_text())
     changes = normalize(spec)
+    changes += [c for finding in FINDINGS for c in finding(spec)]
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(spec, indent=1, ensure_ascii=False) + "\n")
     return changes

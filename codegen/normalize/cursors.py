@@ -1,4 +1,4 @@
-"""Cursor listings whose answer forgets to declare the cursor it returns."""
+"""Cursor listings whose answer forgets to declare the cursor it returns; listings paged by position instead."""
 
 from __future__ import annotations
 
@@ -34,3 +34,22 @@ def missing_next_cursor(spec: Spec) -> list[Change]:
                 pointer = f"#/paths/{escape(path)}/{method}"
                 changes.append(Change("missing-next-cursor", pointer, f"answer gains `{_pagination.NEXT_FIELD}`"))
     return changes
+
+
+@rule("position-pages")
+def position_pages(spec: Spec) -> list[Change]:
+    """Listings paged by `offset`/`limit` (or `page`/`per_page`), not a cursor: paginate() asks page after page.
+
+    A finding, not a rewrite: it changes nothing in the spec, and runs once after the rules (``FINDINGS``), so that
+    the log names each listing the index walks by position (``codegen.pagination.position_paging`` reads the shape:
+    an integer ``offset``, ``skip`` or ``page`` query parameter beside an integer page size, no page token, and one
+    array of items in the answer). Without it ``GET /v1/esp/suppression/{type}`` stopped after its first page.
+    """
+    return [
+        Change(
+            "position-pages",
+            f"#/paths/{escape(path)}/{method}",
+            f"paged by `{page.cursor}` + `{page.limit}` ({page.style}), items `{page.items}`",
+        )
+        for path, method, _op, page in _pagination.position_operations(spec)
+    ]

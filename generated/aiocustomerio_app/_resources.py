@@ -3556,7 +3556,7 @@ class AsyncGetSuppressionByType(AsyncOperation["GetSuppressionByTypeResponse200"
         max_items: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[Suppressions, GetSuppressionByTypeResponse200]:
-        """Every item of ``get_suppression_by_type`` of its one page, up to ``max_items``; ``.pages()`` gives the pages."""
+        """Every item of ``get_suppression_by_type`` across pages (asking ``offset`` after ``offset`` until a short page), up to ``max_items``; ``.pages()`` gives the pages."""
         return self._paginate(
             {"suppression_type": suppression_type, "limit": limit, "offset": offset}, max_items, options
         )

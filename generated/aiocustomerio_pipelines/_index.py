@@ -3,9 +3,10 @@
 """Operations of this package by tag, then Python name (emitted by codegen/index.py).
 
 Each entry: module (the generated module), method, path, path_params (positional, in path order), params
-(the keyword parameters), pagination ({cursor, next, items, limit} or None), items (the attribute holding a
-listing's items, or None), body (object, array or None: what the body is), returns_none (the result
-type admits None), unsafe (repeating it could send a message or start a job twice), dedup
+(the keyword parameters), pagination ({style, cursor, next, items, limit, size, first, total} or None:
+style cursor follows `next`, offset and page ask by position until a short page), items (the attribute
+holding a listing's items, or None), body (object, array or None: what the body is), returns_none (the
+result type admits None), unsafe (repeating it could send a message or start a job twice), dedup
 (where the façade stamps a ULID dedup id before the first attempt: {at, field, unless}), enums
 (parameter → enum class in the module), timestamps (integer parameters that take a datetime), types
 (parameter → {in, name, type, ...}: what the façade lets through, from its schema), summary.

@@ -246,9 +246,23 @@ def build_request(api: ApiBinding, info: OperationInfo, module: ModuleType, give
     merged = {**api.options, **options} if api.options else options
     if merged:
         _apply_options(request, extensions, merged)
+    if info.unsafe and _opts_in(options):
+        # Issue 10: "the caller can opt in per call (`max_retries=`, or an explicit `retry_unsafe=True`)". A retry
+        # count written in this call is that opt-in; a client's RetryPolicy or a with_options() view is a default
+        # for every call, sends included, so it never is.
+        extensions["aiocustomerio_retry_unsafe"] = True
     if extensions:
         request["extensions"] = extensions
     return request
+
+
+def _opts_in(options: Mapping[str, Any]) -> bool:
+    """Whether this call's own options opt an unsafe operation in to retries: ``retry_unsafe=True``, or
+    ``max_retries=N`` (N > 0) unless ``retry_unsafe=False`` says otherwise."""
+    if "retry_unsafe" in options:
+        return bool(options["retry_unsafe"])
+    retries = options.get("max_retries")
+    return isinstance(retries, int) and retries > 0
 
 
 def _apply_options(request: dict[str, Any], extensions: dict[str, Any], options: Mapping[str, Any]) -> None:

@@ -25,10 +25,14 @@ from .errors import InvalidArgumentTypeError, UnknownParameterError
 
 @dataclass(frozen=True)
 class Pagination:
-    cursor: str  # the query parameter taking the page token (``start``)
-    next: str  # the response attribute holding the next token (``next_``)
+    cursor: str  # the query parameter taking the page token (``start``), or the position (``offset``, ``page``)
+    next: str | None  # the response attribute holding the next token (``next_``); None when paged by position
     items: str  # the response attribute holding the page's items
     limit: str | None  # the page-size parameter, if any
+    style: str = "cursor"  # "cursor": follow ``next``; "offset": skip the items received; "page": the next page
+    size: int | None = None  # the spec's default page size (what a page holds when ``limit`` is not given)
+    first: int | None = None  # the position parameter's default (the first page)
+    total: str | None = None  # the response attribute with the documented total, if any
 
 
 @dataclass(frozen=True)

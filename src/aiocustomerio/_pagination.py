@@ -1,7 +1,8 @@
 """Paginators: ``async for`` (or ``for``) over every item of a listing, ``.pages()`` over its typed pages.
 
-A cursor listing follows the ``next`` token the index names; a listing without a cursor yields its one page. The
-rules (when to stop, ``max_items``, a repeated cursor) live in ``Walk``, shared by the async and sync paginators.
+A cursor listing follows the ``next`` token the index names; a listing paged by position (``offset``/``limit``,
+``page``/``per_page``) asks page after page until a short one; any other listing yields its one page. The rules (when
+to stop, ``max_items``, a repeated cursor or page) live in ``Walk``, shared by the async and sync paginators.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, Generic, TypeVar
 
-from ._binding import OperationInfo
+from ._binding import OperationInfo, Pagination
 from .errors import InvalidArgumentError, PaginationError
 
 ItemT = TypeVar("ItemT")
@@ -33,6 +34,8 @@ class Walk:
                 self.seen.add(first)
         self.done = max_items == 0
         self.repeated: str | None = None
+        self.previous: list[Any] | None = None  # the last page's items, for a listing paged by position
+        self.ignored: Any = None  # the position the API answered with the page before's items again
         self._start = (given, max_items)
 
     def fresh(self) -> Walk:
@@ -46,24 +49,36 @@ class Walk:
                 f"{self.info.name}: the API returned the page cursor {self.repeated!r} a second time; stopping rather "
                 "than looping (the items so far were yielded). Report it to Customer.io with the request ids."
             )
+        if self.ignored is not None:
+            page = self.info.pagination
+            raise PaginationError(
+                f"{self.info.name}: the API answered {page.cursor if page else 'position'}={self.ignored!r} with the "
+                "same items as the page before; stopping rather than looping (the items so far were yielded). "
+                "Report it to Customer.io with the request ids."
+            )
         return not self.done
 
     def items(self, page: Any) -> list[Any]:
         """The items of ``page`` to hand out (cut at ``max_items``); sets up the next page or ends the walk."""
         attribute = self.info.pagination.items if self.info.pagination else self.info.items
         found = getattr(page, attribute, None) if attribute else None
-        items = list(found) if isinstance(found, list) else []
+        received = list(found) if isinstance(found, list) else []
+        items = received
         if self.left is not None:
             items = items[: self.left]
             self.left -= len(items)
-        self._advance(page)
+        self._advance(page, received)
         return items
 
-    def _advance(self, page: Any) -> None:
+    def _advance(self, page: Any, received: list[Any]) -> None:
         pagination = self.info.pagination
         if pagination is None or self.left == 0:
             self.done = True
             return
+        if pagination.style != "cursor":
+            self._advance_position(pagination, page, received)
+            return
+        assert pagination.next is not None
         cursor = getattr(page, pagination.next, None)
         if not isinstance(cursor, str) or not cursor:
             self.done = True  # no next token: the last page
@@ -73,6 +88,49 @@ class Walk:
             return
         self.seen.add(cursor)
         self.given = {**self.given, pagination.cursor: cursor}
+
+    def _advance_position(self, pagination: Pagination, page: Any, received: list[Any]) -> None:
+        """Paged by position: the next page starts after this one, unless this one was the last.
+
+        The last page is a short or empty one (fewer items than the page size asked for, or the spec's default),
+        or the one that reaches the documented total. A page equal to the one before means the API ignored the
+        position: raised by ``more`` rather than asked for again and again.
+        """
+        count = len(received)
+        size = _integer(self.given.get(pagination.limit)) if pagination.limit else None
+        size = pagination.size if size is None else size
+        start = _integer(self.given.get(pagination.cursor))
+        if pagination.style == "page":
+            start = (1 if pagination.first is None else pagination.first) if start is None else start
+            after = start + 1
+        else:
+            start = (pagination.first or 0) if start is None else start
+            after = start + count
+        total = _integer(getattr(page, pagination.total, None)) if pagination.total else None
+        if count == 0 or (size is not None and count < size):
+            self.done = True
+            return
+        if total is not None and pagination.style == "offset" and after >= total:
+            self.done = True
+            return
+        if (
+            total is not None
+            and pagination.style == "page"
+            and size
+            and (after - (pagination.first or 1)) * size >= total
+        ):
+            self.done = True
+            return
+        if self.previous is not None and received == self.previous:
+            self.ignored = start
+            return
+        self.previous = received
+        self.given = {**self.given, pagination.cursor: after}
+
+
+def _integer(value: Any) -> int | None:
+    """``value`` when it is an integer (not a bool, not NOT_GIVEN or UNSET), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class AsyncPaginator(Generic[ItemT, PageT]):

@@ -179,3 +179,21 @@ def test_output_is_indented_on_a_terminal(local_server: LocalServer) -> None:
     os.close(master)
     assert run.returncode == 0, run.stderr
     assert out.replace("\r\n", "\n") == '{\n  "campaigns": [\n    {\n      "id": 1\n    }\n  ]\n}\n'
+
+
+def _suppressions(seen: Seen) -> tuple[int, object]:
+    """250 suppressed addresses, paged by ``offset``/``limit`` (``GET /v1/esp/suppression/{type}``)."""
+    query = parse_qs(urlsplit(seen.path).query)
+    offset, limit = int(query.get("offset", ["0"])[0]), int(query.get("limit", ["100"])[0])
+    rows = [{"email": f"a{i}@x.io", "reason": "bounce", "created": 1} for i in range(offset, min(offset + limit, 250))]
+    return 200, {"suppressions": rows}
+
+
+def test_all_walks_an_offset_listing_to_its_short_page(cli: CLI, local_server: LocalServer) -> None:
+    local_server.handler = _suppressions
+    result = cli(
+        "app", "esp-suppression", "get-suppression-by-type", "bounces", "--all", "--base-url", local_server.url
+    )
+    assert result.code == 0, result.err
+    assert [json.loads(line)["email"] for line in result.out.splitlines()] == [f"a{i}@x.io" for i in range(250)]
+    assert [parse_qs(urlsplit(s.path).query).get("offset") for s in local_server.seen] == [["0"], ["100"], ["200"]]

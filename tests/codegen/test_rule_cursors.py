@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from codegen.normalize import Change, cursors, normalize, parameters
-from codegen.pagination import cursor_operations, pagination
+from codegen.pagination import Pagination, cursor_operations, pagination
 
 TOKEN = "The token for the page of results you want to return. Responses contain a `next` property."
 
@@ -58,7 +58,7 @@ def test_a_page_token_on_the_path_item_makes_the_answer_gain_next(version: str) 
         Change("path-item-parameters", "#/paths/~1v1~1messages/parameters", "1 moved into each operation"),
         Change("missing-next-cursor", "#/paths/~1v1~1messages/get", "answer gains `next`"),
     ]
-    assert pagination(spec, op) == ("start", "next_", "messages", "limit")
+    assert pagination(spec, op) == Pagination("cursor", "start", "next_", "messages", "limit")
     assert normalize(spec, [parameters.path_item_parameters, cursors.missing_next_cursor]) == []
 
 
@@ -77,7 +77,9 @@ def test_every_branch_of_a_union_answer_is_a_page() -> None:
     changes = cursors.missing_next_cursor(spec)
     assert len(changes) == 1
     assert all("next" in branch["properties"] for branch in answer["anyOf"])
-    assert pagination(spec, spec["paths"]["/v1/messages"]["get"]) == ("start", "next_", "identifiers", None)
+    assert pagination(spec, spec["paths"]["/v1/messages"]["get"]) == Pagination(
+        "cursor", "start", "next_", "identifiers", None
+    )
 
 
 def test_a_component_answer_behind_a_ref_gains_next() -> None:

@@ -69,6 +69,29 @@ async def test_unsafe_operations_are_flagged_and_not_resent_after_a_504(retrying
     assert wire.requests[-1].extensions["aiocustomerio_retry_unsafe"] is True
 
 
+async def test_a_per_call_max_retries_opts_an_unsafe_operation_in(retrying: CustomerIO, wire: Wire) -> None:
+    """Issue 10.2: "The caller can opt in per call (`max_retries=`, or an explicit `retry_unsafe=True`)"."""
+    wire.responder = lambda r: httpx.Response(504)
+    send = {"transactional_message_id": 1, "to": "a@example.com", "identifiers": {"id": "u"}}
+    with pytest.raises(ServerError):
+        await retrying.app.send_email(**send, max_retries=2)
+    assert len(wire.requests) == 3  # the first send and the 2 retries asked for
+    assert all(r.extensions["aiocustomerio_retry_unsafe"] is True for r in wire.requests)
+    with pytest.raises(ServerError):
+        await retrying.app.send_email(**send, max_retries=2, retry_unsafe=False)  # the explicit "no" wins
+    assert len(wire.requests) == 3 + 1
+    with pytest.raises(ServerError):
+        await retrying.app.send_email(**send, max_retries=0)
+    assert len(wire.requests) == 4 + 1
+    with pytest.raises(ServerError):  # a view's max_retries is a default for every call, not this call's opt-in
+        await retrying.with_options(max_retries=2).app.send_email(**send)
+    assert len(wire.requests) == 5 + 1
+    with pytest.raises(ServerError):  # a generated operation, not only the sugar
+        await retrying.app.send_messages.trigger_broadcast(7, body={"ids": ["u"]}, max_retries=1)
+    assert len(wire.requests) == 6 + 2
+    assert [r.url.path for r in wire.requests[-2:]] == ["/v1/campaigns/7/triggers"] * 2
+
+
 async def test_with_options_is_a_view_sharing_the_pool(retrying: CustomerIO, wire: Wire) -> None:
     wire.responder = lambda r: httpx.Response(503)
     quick = retrying.with_options(timeout=2, max_retries=0)
