@@ -2,14 +2,19 @@
 
 Each HTTP status class maps to one exception type so callers can ``except NotFoundError`` instead of inspecting
 status codes. Messages and attributes carry the method, a credential-free URL and a short body excerpt, never
-request headers: the Authorization header must not end up in logs or tracebacks.
+request headers: the Authorization header must not end up in logs or tracebacks. A body (or a transport error's
+text) that echoes the request's credential (a proxy, a WAF, a mock server repeating the Authorization header) has
+it replaced by ``****`` in the message, ``body_excerpt`` and ``errors``: see ``credentials_of``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import email.utils
 import json
+import re
 import time
 from typing import Any
 
@@ -256,7 +261,8 @@ class APITransportError(CustomerIOError):
         where = f" during {method} {url}" if request is not None else ""
         if status is not None:
             where += f" (the server answered {status}, then the body broke off)"
-        detail = str(exc) or "no detail"
+        # httpx/h11 quote the offending header value in some errors ("Illegal header value b'...'").
+        detail = scrub(str(exc), credentials_of(request)) or "no detail"
         message = f"{type(exc).__name__}{where}: {detail}" + _support_suffix(attempts, last_cause, None)
         return cls(message, cause=exc, status=status, method=method, url=url, attempts=attempts, last_cause=last_cause)
 
@@ -319,13 +325,76 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(when.timestamp() - current, 0.0)
 
 
-def _excerpt(response: httpx.Response) -> str:
+# Below this length a credential is replaced only where it stands as a whole word: a test key "k" must not turn
+# every "k" of a message into "****". Real Customer.io keys are 20+ characters and are replaced wherever they occur.
+_SHORT_SECRET = 8
+_WORD = "A-Za-z0-9"
+
+
+def credentials_of(request: httpx.Request | None) -> tuple[str, ...]:
+    """The credentials the request carries, in every form a server could echo them: the Authorization (and
+    Proxy-Authorization) token, and for Basic the base64, its ``user:password`` and each part (the Track site id and
+    key, the Pipelines CDP key); longest first, so a whole is replaced before its parts.
+
+    Read from the request rather than passed in: it is the one place every error is built from, and a server can
+    echo only the credential it was sent (the client's other APIs' keys never travel on this request)."""
+    if request is None:
+        return ()
+    found: set[str] = set()
+    for name in ("authorization", "proxy-authorization"):
+        header = request.headers.get(name)
+        if not header:
+            continue
+        scheme, _, token = header.strip().partition(" ")
+        token = token.strip()
+        if not token:
+            found.add(scheme)
+            continue
+        found.add(token)
+        if scheme.lower() == "basic":
+            try:
+                decoded = base64.b64decode(token, validate=True).decode("utf-8")
+            except (binascii.Error, ValueError):
+                continue
+            user, _, password = decoded.partition(":")
+            found.update((decoded, user, password))
+    variants = {v.replace("/", "\\/") for v in found if "/" in v}  # as JSON may escape a base64's slashes
+    return tuple(sorted((v for v in found | variants if v), key=len, reverse=True))
+
+
+def scrub(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` with each of ``secrets`` replaced by ``****``."""
+    for secret in secrets:
+        if secret not in text:
+            continue
+        if len(secret) >= _SHORT_SECRET:
+            text = text.replace(secret, "****")
+        else:
+            text = re.sub(f"(?<![{_WORD}]){re.escape(secret)}(?![{_WORD}])", "****", text)
+    return text
+
+
+def _scrub_tree(value: Any, secrets: tuple[str, ...]) -> Any:
+    """A parsed JSON value with every string (keys too) scrubbed."""
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        return {_scrub_tree(k, secrets): _scrub_tree(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_tree(item, secrets) for item in value]
+    return value
+
+
+def _excerpt(response: httpx.Response, secrets: tuple[str, ...] = ()) -> str:
     try:
         content = response.content
     except httpx.ResponseNotRead:
         return ""
-    # Slicing bytes first bounds the work on large bodies; 4 bytes per char covers any UTF-8 sequence.
-    return content[: BODY_EXCERPT_CHARS * 4].decode("utf-8", errors="replace")[:BODY_EXCERPT_CHARS]
+    # Slicing bytes first bounds the work on large bodies; 4 bytes per char covers any UTF-8 sequence. The slice
+    # reaches one credential's length past the excerpt, so one that straddles its end is replaced whole, not cut.
+    chars = BODY_EXCERPT_CHARS + (len(secrets[0]) if secrets else 0)
+    text = content[: chars * 4].decode("utf-8", errors="replace")
+    return scrub(text, secrets)[:BODY_EXCERPT_CHARS]
 
 
 def _as_error_dicts(value: Any) -> list[dict[str, Any]]:
@@ -342,7 +411,7 @@ def parse_errors(response: httpx.Response) -> list[dict[str, Any]]:
     """The error entries of a Customer.io JSON error body, whichever of its shapes the API used."""
     try:
         payload = json.loads(response.content)
-    except (httpx.ResponseNotRead, ValueError):
+    except (httpx.ResponseNotRead, ValueError, RecursionError):  # RecursionError: a very deeply nested body
         return []
     if not isinstance(payload, dict):
         return []
@@ -400,8 +469,14 @@ def error_for_response(
     else:
         cls = APIStatusError
     url = safe_url(request.url)
-    excerpt = _excerpt(response)
+    secrets = credentials_of(request)
+    excerpt = _excerpt(response, secrets)
     errors = parse_errors(response)
+    if secrets and errors:
+        try:
+            errors = _scrub_tree(errors, secrets)
+        except RecursionError:  # entries nested deeper than the stack allows: the excerpt still shows the body
+            errors = []
     reason = response.reason_phrase or ""
     message = f"{status} {reason}".rstrip() + f" from {request.method} {url}"
     if cls is RedirectError:
@@ -414,8 +489,8 @@ def error_for_response(
     if hint:
         message += f"; {hint}"
     rid = request_id_of(response)
-    message += _support_suffix(attempts, last_cause, rid)
-    return cls(
+    message = scrub(message + _support_suffix(attempts, last_cause, rid), secrets)
+    error = cls(
         message,
         response=response,
         status=status,
@@ -427,6 +502,9 @@ def error_for_response(
         request_id=rid,
         last_cause=last_cause,
     )
+    if isinstance(error, RedirectError) and error.location is not None:
+        error.location = scrub(error.location, secrets)
+    return error
 
 
 class ResponseValidationError(CustomerIOError):
@@ -441,12 +519,17 @@ class ResponseValidationError(CustomerIOError):
             if cause is not None
             else "is not one the spec documents for this operation, which answers with a model"
         )
+        secrets = credentials_of(response.request)
         super().__init__(
-            f"{operation}: the {response.status_code} response {problem}; use with_raw_response() to read it unparsed",
+            scrub(
+                f"{operation}: the {response.status_code} response {problem}; use with_raw_response() to read it "
+                "unparsed",
+                secrets,
+            ),
             status=response.status_code,
             method=response.request.method,
             url=safe_url(response.request.url),
-            body_excerpt=_excerpt(response),
+            body_excerpt=_excerpt(response, secrets),
         )
         self.response = response
 
@@ -460,12 +543,13 @@ class RegionLookupError(CustomerIOError):
         url = safe_url(request.url)
         rid = request_id_of(response)
         message = f"region='auto': {request.method} {url} answered {response.status_code} with {problem}; {fix}"
+        secrets = credentials_of(request)
         return cls(
-            message + _support_suffix(1, None, rid),
+            scrub(message + _support_suffix(1, None, rid), secrets),
             status=response.status_code,
             method=request.method,
             url=url,
-            body_excerpt=_excerpt(response),
+            body_excerpt=_excerpt(response, secrets),
             request_id=rid,
         )
 

@@ -139,6 +139,24 @@ def test_secrets_never_reach_the_output(cli: CLI, local_server: LocalServer) -> 
     assert json.loads(runs[3].out)["url"] == "https://api-eu.customer.io/v1/campaigns"
 
 
+def test_an_error_quoting_the_authorization_header_prints_no_credential(cli: CLI, local_server: LocalServer) -> None:
+    # The message's summary is built from the body's error entries: one that quotes the header (audit s16 F02).
+    local_server.handler = lambda seen: (401, {"meta": {"error": f"rejected {seen.headers['Authorization']}"}})
+    import base64
+
+    basic = base64.b64encode(f"{SECRETS['CUSTOMERIO_SITE_ID']}:{SECRETS['CUSTOMERIO_TRACK_API_KEY']}".encode()).decode()
+    cdp = base64.b64encode(f"{SECRETS['CUSTOMERIO_CDP_API_KEY']}:".encode()).decode()
+    forbidden = [*SECRETS.values(), basic, cdp]
+    runs = [
+        cli("track", "track-customers", "identify", "u1", "--body", "{}", "--base-url", local_server.url),
+        cli("app", "campaigns", "list-campaigns", "--base-url", local_server.url),
+        cli("pipelines", "people", "identify", "--body", '{"userId": "u"}', "--base-url", local_server.url),
+    ]
+    for result in runs:
+        assert result.code == 1 and ("rejected Basic ****" in result.err or "rejected Bearer ****" in result.err)
+        assert not [secret for secret in forbidden if secret in result.out + result.err], result.err
+
+
 def test_help_lists_apis_tags_and_operations_with_summaries(cli: CLI) -> None:
     top = cli("--help")
     assert top.code == 0 and all(api in top.out for api in ("track", "app", "pipelines", "ingest"))

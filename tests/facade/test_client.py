@@ -164,6 +164,32 @@ async def test_secrets_never_appear_in_logs_reprs_or_errors(wire: Wire, caplog: 
     assert base64.b64encode(f"{SITE_ID}:{TRACK_KEY}".encode()).decode() not in blob
 
 
+async def test_an_error_body_echoing_the_authorization_header_leaks_no_credential(wire: Wire) -> None:
+    # A proxy, WAF or mock that quotes the request's Authorization header in its error body (audit s16 F02).
+    import base64
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        header = request.headers["authorization"]
+        return httpx.Response(401, json={"meta": {"error": f"rejected {header}"}, "got": header})
+
+    wire.responder = echo
+    basic = base64.b64encode(f"{SITE_ID}:{TRACK_KEY}".encode()).decode()
+    cdp_basic = base64.b64encode(f"{CDP_KEY}:".encode()).decode()
+    forbidden = (TRACK_KEY, APP_KEY, CDP_KEY, basic, cdp_basic)
+    async with _client(wire, site_id=SITE_ID, track_api_key=TRACK_KEY, app_api_key=APP_KEY, cdp_api_key=CDP_KEY) as cio:
+        for call in (
+            lambda: cio.app.campaigns.list_campaigns(),
+            lambda: cio.track.identify("u", {"a": 1}),
+            lambda: cio.pipelines.identify("u"),
+        ):
+            with pytest.raises(CustomerIOError) as info:
+                await call()
+            err = info.value
+            text = f"{err}\n{err!r}\n{err.body_excerpt}\n{err.errors}\n" + "".join(traceback.format_exception(err))
+            assert "rejected Basic ****" in str(err) or "rejected Bearer ****" in str(err), str(err)
+            assert not [secret for secret in forbidden if secret in text], text
+
+
 async def test_concurrent_first_calls_share_one_pool() -> None:
     import asyncio
 

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import base64
+
 import httpx
 import pytest
 
-from aiocustomerio._config import AppAuth, TrackAuth
+from aiocustomerio._config import AppAuth, PipelinesAuth, TrackAuth
 from aiocustomerio._retry import RetryPolicy
 from aiocustomerio.errors import (
     APIStatusError,
@@ -18,6 +20,7 @@ from aiocustomerio.errors import (
     ServerError,
     error_for_response,
     parse_retry_after,
+    scrub,
 )
 
 from .conftest import Script, make_client
@@ -158,3 +161,89 @@ def test_response_validation_error() -> None:
     assert err.url == "https://api.customer.io/v1/send/email"
     assert err.response is response
     assert "brand_new_type" in err.body_excerpt
+
+
+SITE, TRACK_KEY, CDP_KEY = "site-4f1e2d3c", "track-key-9a8b7c6d5e", "cdp-key-1122334455"
+TRACK_BASIC = base64.b64encode(f"{SITE}:{TRACK_KEY}".encode()).decode()
+CDP_BASIC = base64.b64encode(f"{CDP_KEY}:".encode()).decode()
+
+
+def _echo(request: httpx.Request) -> httpx.Response:
+    """A gateway that quotes the Authorization header back in every shape a body can hold."""
+    header = request.headers["authorization"]
+    token = header.partition(" ")[2]
+    body = {
+        "meta": {"error": f"rejected {header}"},
+        "errors": [{"message": f"bad token {token}", "field": token, token: [token, {"nested": header}]}],
+    }
+    return httpx.Response(401, json=body)
+
+
+@pytest.mark.parametrize(
+    ("api", "auth", "secrets"),
+    [
+        ("app", AppAuth(KEY), [KEY]),
+        ("track", TrackAuth(SITE, TRACK_KEY), [TRACK_KEY, TRACK_BASIC, f"{SITE}:{TRACK_KEY}"]),
+        ("pipelines", PipelinesAuth(CDP_KEY), [CDP_KEY, CDP_BASIC]),
+    ],
+)
+async def test_an_error_body_echoing_the_credential_is_scrubbed(api: str, auth: httpx.Auth, secrets: list[str]) -> None:
+    async with make_client(Script([_echo]), api=api, auth=auth, retry=RetryPolicy.disabled()) as client:
+        with pytest.raises(AuthenticationError) as info:
+            await client.get("/v1/anything")
+    err = info.value
+    text = f"{err}\n{err!r}\n{err.body_excerpt}\n{err.errors}\n{err.args}"
+    for secret in secrets:
+        assert secret not in text, secret
+    assert "****" in str(err) and "rejected" in err.body_excerpt and err.errors
+    assert err.errors[0]["field"] == "****"
+    # The raw answer stays the server's: with_raw_response callers and debuggers read it as it came.
+    assert err.response.request.headers["authorization"].partition(" ")[2] in err.response.text
+
+
+def test_a_basic_token_echoed_with_json_escaped_slashes_is_scrubbed() -> None:
+    # Some JSON encoders (PHP's json_encode) write "/" as "\/": a base64 token with a slash then
+    # appears in the body in that form only.
+    token = base64.b64encode(b"site-1:key???").decode()
+    assert "/" in token
+    request = httpx.Request("GET", "https://track.customer.io/x", headers={"Authorization": f"Basic {token}"})
+    escaped = token.replace("/", "\\/")
+    body = '{"error": "rejected ' + escaped + '"}'
+    err = error_for_response(httpx.Response(401, content=body.encode(), request=request))
+    assert token.replace("/", "\\/") not in err.body_excerpt and token not in str(err)
+    assert err.body_excerpt == '{"error": "rejected ****"}'
+
+
+async def test_a_credential_straddling_the_excerpt_end_is_replaced_whole() -> None:
+    # The key starts 10 characters before the excerpt's end: cutting first would leave its first 10 characters.
+    body = "x" * 490 + KEY + "tail"
+    script = Script([httpx.Response(500, text=body)])
+    async with make_client(script, auth=AppAuth(KEY), retry=RetryPolicy.disabled()) as client:
+        with pytest.raises(ServerError) as info:
+            await client.get("/v1/campaigns")
+    assert info.value.body_excerpt == "x" * 490 + "****tail"
+    assert KEY[:10] not in str(info.value)
+
+
+def test_a_short_credential_is_replaced_only_as_a_whole_word() -> None:
+    # A test key "k" must not turn "unknown" into "un****nown"; standing alone it is replaced.
+    assert scrub("unknown key k: Bearer k", ("k",)) == "unknown key ****: Bearer ****"
+    assert scrub("abc-key-123456 and xabc-key-123456x", ("abc-key-123456",)) == "**** and x****x"
+
+
+async def test_a_transport_error_quoting_the_credential_is_scrubbed() -> None:
+    script = Script([httpx.LocalProtocolError(f"Illegal header value b'Bearer {KEY}'")])
+    async with make_client(script, auth=AppAuth(KEY), retry=RetryPolicy.disabled()) as client:
+        with pytest.raises(APITransportError) as info:
+            await client.get("/v1/campaigns")
+    assert KEY not in str(info.value) and "Bearer ****" in str(info.value)
+
+
+def test_response_validation_and_redirect_errors_are_scrubbed() -> None:
+    request = httpx.Request("GET", "https://api.customer.io/v1/x", headers={"Authorization": f"Bearer {KEY}"})
+    answer = httpx.Response(200, json={"echo": KEY}, request=request)
+    err = ResponseValidationError("op", answer, KeyError(KEY))
+    assert KEY not in str(err) and KEY not in err.body_excerpt and "****" in err.body_excerpt
+    moved = httpx.Response(302, headers={"location": f"https://elsewhere.example/?k={KEY}"}, request=request)
+    redirect = error_for_response(moved)
+    assert KEY not in str(redirect) and redirect.location is not None and KEY not in redirect.location
