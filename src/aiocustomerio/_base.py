@@ -317,9 +317,11 @@ class _Operation(Generic[R]):
     def parse(self, response: httpx.Response) -> R:
         try:
             parsed: R = self._api.module(self.info)._parse_response(client=self._api.parser_client, response=response)
-        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        except Exception as exc:
             # A response the spec does not describe (a new field type, a missing field) must not look like a bug in
-            # the caller's code; the raw response stays reachable on the error and via with_raw_response.
+            # the caller's code; the raw response stays reachable on the error and via with_raw_response. Any kind:
+            # a body nested deeper than the stack raises RecursionError from the JSON decoder, a generated
+            # from_dict may raise what its types do.
             raise ResponseValidationError(self.info.name, response, exc) from exc
         if parsed is None and not self.info.returns_none:
             # The parser's None for a status it does not know (a 202 or 204 where the spec documents a 200 with a

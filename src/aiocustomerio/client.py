@@ -132,7 +132,7 @@ def region_of(response: httpx.Response) -> str:
     """The region in the answer of ``REGION_PATH``; RegionLookupError for an answer without a known one."""
     try:
         payload = response.json()
-    except ValueError:  # HTML from a proxy or captive portal, an empty body
+    except (ValueError, RecursionError):  # HTML from a proxy or captive portal, an empty body, a too deep one
         payload = None
     if not isinstance(payload, dict):
         problem = "a body that is not a JSON object"

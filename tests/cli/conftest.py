@@ -37,7 +37,8 @@ Handler = Callable[[Seen], tuple[int, Any]]
 
 @dataclass
 class LocalServer:
-    """Answers each request with ``handler(seen) -> (status, json_body)``; records what it was sent."""
+    """Answers each request with ``handler(seen) -> (status, json_body)`` (bytes: sent as they are); records what it
+    was sent."""
 
     handler: Handler = lambda seen: (200, {})
     seen: list[Seen] = field(default_factory=list)
@@ -60,7 +61,7 @@ def local_server() -> Iterator[LocalServer]:
             seen = Seen(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
             state.seen.append(seen)
             status, body = state.handler(seen)
-            data = b"" if body is None else json.dumps(body).encode()
+            data = b"" if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))

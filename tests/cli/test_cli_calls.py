@@ -157,6 +157,28 @@ def test_an_error_quoting_the_authorization_header_prints_no_credential(cli: CLI
         assert not [secret for secret in forbidden if secret in result.out + result.err], result.err
 
 
+def test_an_answer_nested_too_deeply_for_json_is_printed_or_typed_never_a_traceback(
+    cli: CLI, local_server: LocalServer
+) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    local_server.handler = lambda seen: (200, deep)
+    shown = cli("app", "campaigns", "list-campaigns", "--base-url", local_server.url)
+    assert shown.code == 0 and shown.out == deep.decode() + "\n"
+    listed = cli("app", "messages", "list-messages", "--all", "--base-url", local_server.url)
+    assert listed.code == 1 and "list_messages: the 200 response does not match" in listed.err
+    local_server.handler = lambda seen: (400, deep)
+    refused = cli("app", "campaigns", "list-campaigns", "--base-url", local_server.url)
+    assert refused.code == 1 and refused.err.startswith("aiocustomerio: 400 Bad Request from GET")
+    for result in (shown, listed, refused):
+        assert "Traceback" not in result.err
+
+
+def test_a_body_nested_too_deeply_is_a_usage_error(cli: CLI, local_server: LocalServer) -> None:
+    result = cli("track", "track-customers", "identify", "u1", "--body", "[" * 100_000, "--base-url", local_server.url)
+    assert result.code == 2 and "--body is nested too deeply to read as JSON" in result.err
+    assert local_server.seen == []
+
+
 def test_help_lists_apis_tags_and_operations_with_summaries(cli: CLI) -> None:
     top = cli("--help")
     assert top.code == 0 and all(api in top.out for api in ("track", "app", "pipelines", "ingest"))

@@ -123,6 +123,8 @@ def read_body(value: str) -> Any:
         return json.loads(text)
     except ValueError as exc:
         raise ValueError(f"{source} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"{source} is nested too deeply to read as JSON") from None
 
 
 def run(api: str, tag: str, cmd: Command, argv: list[str]) -> int:

@@ -50,7 +50,7 @@ def body_value(content: bytes) -> Any:
         return None
     try:
         return json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the stack: shown as the text it is
         return content.decode("utf-8", "replace")
 
 
