@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import inspect
+import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypedDict, TypeVar, overload
 
@@ -135,6 +136,7 @@ def check_options(
             elif not isinstance(value, str):
                 problem = f"the value of {header!r} is a {type(value).__name__}"
             else:
+                _check_header(what, header, value)
                 continue
             raise InvalidArgumentTypeError(f"{what}: extra_headers names and values must be str: {problem}")
     retries = options.get("max_retries")
@@ -151,6 +153,33 @@ def check_options(
             f"{what}: retry_unsafe must be True or False (True: retry a send like any call), "
             f"not {type(unsafe).__name__}"
         )
+
+
+# RFC 9110 5.1 and 5.5: a name is a token; a value is visible ASCII with inner spaces or tabs. What the wire libraries
+# refuse differently: aiohttp raises a bare ValueError for CR/LF/NUL/DEL, h11 a LocalProtocolError once the request
+# is on its way (counted as a transport failure, and quoting the value), both a UnicodeEncodeError for non-ASCII.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FIELD_VALUE = re.compile(r"(?:[\x21-\x7e](?:[\x20\x09\x21-\x7e]*[\x21-\x7e])?)?")
+
+
+def _check_header(what: str, name: str, value: str) -> None:
+    """An extra header HTTP/1.1 can carry as given, or InvalidArgumentError naming it (never its value)."""
+    field = f"{what}: extra_headers[{name!r}]"
+    if not _TOKEN.fullmatch(name):
+        raise InvalidArgumentError(
+            f"{what}: extra_headers name {name!r} is not a valid header name: letters, digits and !#$%&'*+-.^_`|~ only"
+        )
+    if _FIELD_VALUE.fullmatch(value):
+        return
+    if "\r" in value or "\n" in value:
+        problem = "contains a line break (CR/LF): a header value is one line; remove it (a pasted trailing newline?)"
+    elif any((ord(ch) < 0x20 and ch != "\t") or ord(ch) == 0x7F for ch in value):
+        problem = "contains a control character; remove it"
+    elif not value.isascii():
+        problem = "contains non-ASCII characters; encode the value (percent-encoding, base64) before passing it"
+    else:
+        problem = "starts or ends with whitespace; strip it"
+    raise InvalidArgumentError(f"{field} {problem}")
 
 
 def check_sugar(api: str, method: Any, options: Mapping[str, Any], hint: str = "") -> None:

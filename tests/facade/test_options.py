@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -152,3 +154,60 @@ async def test_the_raw_view_returns_responses_for_sugar_without_a_model(cio: Cus
     raw = await cio.pipelines.with_raw_response.track("u1", "e")
     assert isinstance(raw, httpx.Response)
     assert await cio.track.identify("u1") is None
+
+
+BAD_HEADERS = [
+    ({"X-A": "a\r\nX-Injected: 1"}, "extra_headers['X-A'] contains a line break (CR/LF)"),
+    ({"X-A": "token\n"}, "extra_headers['X-A'] contains a line break"),
+    ({"X-A": "a\x00b"}, "extra_headers['X-A'] contains a control character"),
+    ({"X-A": "a\x7f"}, "extra_headers['X-A'] contains a control character"),
+    ({"X-A": "café"}, "extra_headers['X-A'] contains non-ASCII characters"),
+    ({"X-A": " padded"}, "extra_headers['X-A'] starts or ends with whitespace"),
+    ({"X A": "v"}, "extra_headers name 'X A' is not a valid header name"),
+    ({"X-A:": "v"}, "extra_headers name 'X-A:' is not a valid header name"),
+    ({"": "v"}, "extra_headers name '' is not a valid header name"),
+]
+
+
+@pytest.mark.parametrize(("headers", "message"), BAD_HEADERS)
+async def test_extra_headers_http_cannot_carry_are_refused_before_sending(
+    cio: CustomerIO, wire: Wire, headers: dict[str, str], message: str
+) -> None:
+    # aiohttp raised a bare ValueError for CR/LF, h11 a LocalProtocolError after the send began (audit s16 F07).
+    from aiocustomerio.errors import InvalidArgumentError
+
+    for call in (
+        lambda: cio.app.campaigns.list_campaigns(extra_headers=headers),
+        lambda: cio.track.identify("u", {"a": 1}, extra_headers=headers),
+    ):
+        with pytest.raises(InvalidArgumentError, match=re.escape(message)) as info:
+            await call()
+        assert "X-Injected" not in str(info.value) and "café" not in str(info.value)  # the value is never echoed
+    with pytest.raises(InvalidArgumentError, match=re.escape(message)):
+        cio.app.with_options(extra_headers=headers)
+    assert wire.requests == []
+
+
+async def test_extra_headers_http_can_carry_are_sent_as_given(cio: CustomerIO, wire: Wire) -> None:
+    headers = {"X-Tab": "a\tb", "X-Empty": "", "X-Symbols": "!#$%&'*+-.^_`|~:;/=?@[]{}"}
+    await cio.app.campaigns.list_campaigns(extra_headers=headers)
+    assert all(wire.last.headers[name] == value for name, value in headers.items())
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx", "sync"])
+async def test_a_header_with_a_line_break_is_refused_on_every_wire_transport(transport: str) -> None:
+    # Port 1 refuses connections: anything sent would be an APITransportError instead.
+    from aiocustomerio import SyncCustomerIO
+    from aiocustomerio.errors import InvalidArgumentError
+
+    options: dict[str, Any] = {"app_api_key": "k", "app_base_url": "http://127.0.0.1:1", "env": {}}
+    options["retry"] = RetryPolicy(max_retries=0)
+    bad = {"X-A": "a\r\nX-Injected: 1"}
+    expected = re.escape("extra_headers['X-A'] contains a line break")
+    if transport == "sync":
+        with SyncCustomerIO(**options) as sync, pytest.raises(InvalidArgumentError, match=expected):
+            sync.app.campaigns.list_campaigns(extra_headers=bad)
+        return
+    async with CustomerIO(**options, transport=transport) as cio:
+        with pytest.raises(InvalidArgumentError, match=expected):
+            await cio.app.campaigns.list_campaigns(extra_headers=bad)
