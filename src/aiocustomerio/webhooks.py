@@ -117,9 +117,25 @@ class UntypedEvent:
 ParsedEvent: TypeAlias = "ReportingEvent | UntypedEvent"
 
 
-def sign(body: bytes, signing_key: str, timestamp: int) -> dict[str, str]:
+def sign(body: bytes, signing_key: str | bytes, timestamp: int) -> dict[str, str]:
     """The two headers Customer.io would send with ``body`` at ``timestamp``: for testing your own endpoint."""
-    return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: _digest(body, signing_key, str(timestamp)).hex()}
+    key = _key(signing_key)
+    return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: _digest(body, key, str(timestamp)).hex()}
+
+
+def _key(signing_key: object) -> bytes:
+    """The signing key as the HMAC key: a str (UTF-8) or the bytes a secret manager or ``os.environb`` hands over."""
+    if isinstance(signing_key, (bytes, bytearray, memoryview)):
+        key = bytes(signing_key)
+    elif isinstance(signing_key, str):
+        key = signing_key.encode("utf-8")
+    else:
+        raise InvalidArgumentTypeError(
+            f"signing_key must be a str or bytes (the webhook's signing secret), not {type(signing_key).__name__}"
+        )
+    if not key:
+        raise InvalidArgumentError("signing_key is empty (the webhook's signing secret, from the webhook's settings)")
+    return key
 
 
 def _check_tolerance(tolerance: float, now: float | None) -> None:
@@ -146,22 +162,27 @@ def _finite(value: float) -> bool:
 def verify_signature(
     body: bytes,
     headers: Mapping[str, str],
-    signing_key: str,
+    signing_key: str | bytes,
     *,
     tolerance: float = DEFAULT_TOLERANCE,
     now: float | None = None,
 ) -> int:
     """Check the signature and freshness of a webhook request; return its timestamp or raise WebhookVerificationError.
 
-    ``headers`` is looked up case-insensitively. ``tolerance`` (seconds) bounds how far the timestamp may lie in the
-    past (a replay) or the future (clock skew) of ``now`` (default: the current time).
+    ``headers`` (any mapping: a framework's request headers, a dict) is looked up case-insensitively; ``signing_key``
+    is a str or bytes. ``tolerance`` (seconds) bounds how far the timestamp may lie in the past (a replay) or the
+    future (clock skew) of ``now`` (default: the current time).
     """
     if not isinstance(body, (bytes, bytearray, memoryview)):
         raise InvalidArgumentTypeError(
             "body must be the raw request bytes: the signature covers them exactly as received"
         )
-    if not signing_key:
-        raise InvalidArgumentError("signing_key is empty (the webhook's signing secret, from the webhook's settings)")
+    key = _key(signing_key)
+    if not callable(getattr(headers, "items", None)):
+        raise InvalidArgumentTypeError(
+            f"headers must be the request's headers, a mapping such as request.headers or a dict, "
+            f"not {type(headers).__name__}"
+        )
     _check_tolerance(tolerance, now)
     raw_timestamp = _header(headers, TIMESTAMP_HEADER)
     raw_signature = _header(headers, SIGNATURE_HEADER)
@@ -173,7 +194,7 @@ def verify_signature(
         raise WebhookVerificationError(
             "malformed_signature", f"{SIGNATURE_HEADER} is not a 64-digit hex HMAC-SHA256 digest"
         )
-    expected = _digest(bytes(body), signing_key, raw_timestamp)
+    expected = _digest(bytes(body), key, raw_timestamp)
     if not hmac.compare_digest(expected, bytes.fromhex(raw_signature)):
         raise WebhookVerificationError(
             "bad_signature", f"{SIGNATURE_HEADER} does not match the body (wrong signing key, or an altered body)"
@@ -196,7 +217,7 @@ def verify_signature(
 def verify(
     body: bytes,
     headers: Mapping[str, str],
-    signing_key: str,
+    signing_key: str | bytes,
     *,
     tolerance: float = DEFAULT_TOLERANCE,
     now: float | None = None,
@@ -209,6 +230,8 @@ def verify(
         raise WebhookVerificationError("malformed_body", f"body is not valid JSON: {exc.msg}") from None
     except UnicodeDecodeError:
         raise WebhookVerificationError("malformed_body", "body is not UTF-8 JSON") from None
+    except RecursionError:  # the stdlib decoder's answer to ~1,000 levels of nesting: no event is shaped like that
+        raise WebhookVerificationError("malformed_body", "body is JSON nested too deeply to be an event") from None
     if not isinstance(payload, dict):
         raise WebhookVerificationError("malformed_body", "body is not a JSON object")
     return parse_event(payload)
@@ -231,15 +254,15 @@ def parse_event(payload: Mapping[str, Any]) -> ParsedEvent:
         return UntypedEvent(object_type, metric, data, f"no generated model for {object_type}/{metric}")
     try:
         event: ReportingEvent = model.from_dict(data)
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError, RecursionError) as exc:
         detail = f"{type(exc).__name__}: {exc}"
         return UntypedEvent(object_type, metric, data, f"does not fit {model.__name__} ({detail})")
     return event
 
 
-def _digest(body: bytes, signing_key: str, timestamp: str) -> bytes:
+def _digest(body: bytes, key: bytes, timestamp: str) -> bytes:
     message = b":".join((_VERSION, timestamp.encode("ascii"), body))
-    return hmac.new(signing_key.encode("utf-8"), message, hashlib.sha256).digest()
+    return hmac.new(key, message, hashlib.sha256).digest()
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:

@@ -307,3 +307,35 @@ def test_every_webhook_failure_is_a_customerio_error() -> None:
         webhooks.verify_signature(BODY, _headers(), "", now=TS)
     with pytest.raises(CustomerIOError):
         webhooks.verify_signature(BODY, _headers(), KEY, now=TS, tolerance="300")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("key", [KEY.encode(), bytearray(KEY.encode()), memoryview(KEY.encode())])
+def test_a_signing_key_as_bytes_verifies_like_its_text(key: Any) -> None:
+    # os.environb, secret managers and Django settings often hold bytes (audit s16 F09: AttributeError before).
+    event = webhooks.verify(BODY, _headers(), key, now=TS)
+    assert event.event_id == EMAIL_SENT["event_id"]
+    assert webhooks.sign(BODY, key, TS) == _headers()
+    with pytest.raises(WebhookVerificationError) as info:
+        webhooks.verify(BODY, _headers(), b"another-key", now=TS)
+    assert info.value.reason == "bad_signature"
+
+
+@pytest.mark.parametrize(("key", "error"), [(b"", InvalidArgumentError), (None, TypeError), (123, TypeError)])
+def test_a_signing_key_neither_text_nor_bytes_is_a_typed_usage_error(key: Any, error: type[Exception]) -> None:
+    for call in (webhooks.verify_signature, webhooks.verify):
+        with pytest.raises(CustomerIOError, match="signing_key") as info:
+            call(BODY, _headers(), key, now=TS)
+        assert isinstance(info.value, error) and not isinstance(info.value, WebhookVerificationError)
+
+
+@pytest.mark.parametrize("headers", [None, "X-CIO-Timestamp: 1", [("X-CIO-Timestamp", "1")]])
+def test_headers_that_are_not_a_mapping_are_a_typed_usage_error(headers: Any) -> None:
+    with pytest.raises(CustomerIOError, match="headers must be the request's headers") as info:
+        webhooks.verify(BODY, headers, KEY, now=TS)
+    assert isinstance(info.value, TypeError)
+
+
+def test_an_authentic_body_nested_too_deeply_is_a_malformed_body() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    error = _refused(deep, _headers(deep))
+    assert error.reason == "malformed_body" and "nested too deeply" in str(error)
