@@ -183,9 +183,13 @@ class _HeaderAuth(httpx.Auth):
     requires_request_body = False
     requires_response_body = False
 
-    def __init__(self, header: str | None, missing_message: str) -> None:
+    def __init__(
+        self, header: str | None, missing_message: str, needs: tuple[str, ...] = (), missing: tuple[str, ...] = ()
+    ) -> None:
         self._header = header
         self._missing_message = missing_message
+        self._needs = needs
+        self._missing = missing if header is None else ()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(configured={self._header is not None})"
@@ -193,7 +197,7 @@ class _HeaderAuth(httpx.Auth):
     def require(self) -> None:
         """Raise now what the first request would raise: for tools that should fail before doing any work."""
         if self._header is None:
-            raise MissingCredentialsError(self._missing_message)
+            raise MissingCredentialsError(self._missing_message, needs=self._needs, missing=self._missing)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         self.require()
@@ -220,7 +224,8 @@ class TrackAuth(_HeaderAuth):
         api_key = _validated("track_api_key", api_key)
         missing = [name for name, value in (("site_id", site_id), ("track_api_key", api_key)) if value is None]
         header = _basic(site_id.reveal(), api_key.reveal()) if site_id is not None and api_key is not None else None
-        super().__init__(header, _missing_message("Track", ("site_id", "track_api_key"), missing))
+        needs = ("site_id", "track_api_key")
+        super().__init__(header, _missing_message("Track", needs, missing), needs, tuple(missing))
 
 
 class AppAuth(_HeaderAuth):
@@ -229,7 +234,8 @@ class AppAuth(_HeaderAuth):
     def __init__(self, api_key: str | Secret | None) -> None:
         api_key = _validated("app_api_key", api_key)
         header = f"Bearer {api_key.reveal()}" if api_key is not None else None
-        super().__init__(header, _missing_message("App", ("app_api_key",), ["app_api_key"]))
+        needs = ("app_api_key",)
+        super().__init__(header, _missing_message("App", needs, list(needs)), needs, needs)
 
 
 class PipelinesAuth(_HeaderAuth):
@@ -238,7 +244,8 @@ class PipelinesAuth(_HeaderAuth):
     def __init__(self, api_key: str | Secret | None) -> None:
         api_key = _validated("cdp_api_key", api_key)
         header = _basic(api_key.reveal(), "") if api_key is not None else None
-        super().__init__(header, _missing_message("Pipelines", ("cdp_api_key",), ["cdp_api_key"]))
+        needs = ("cdp_api_key",)
+        super().__init__(header, _missing_message("Pipelines", needs, list(needs)), needs, needs)
 
 
 def auth_for(api: str, credentials: Credentials) -> httpx.Auth:

@@ -41,6 +41,34 @@ REGION_PATH = "/api/v1/accounts/region"
 STRICT_MODE_HEADERS = {"X-Strict-Mode": "1"}
 
 
+def check_base_url(label: str, api: str, url: object, *, proxy_fix: str = " (extra_headers=...)") -> None:
+    """A base URL httpx and aiohttp will both send to as given; ``label`` is how messages name the argument
+    (``CustomerIO(app_base_url=...)``, the CLI's ``--base-url``), ``proxy_fix`` how a proxy's own credentials go
+    instead. The URL is never echoed: it may carry a proxy's credentials."""
+    if not isinstance(url, str):
+        raise InvalidArgumentTypeError(f"{label} must be a str URL, not {type(url).__name__}")
+    # Parsed as httpx will at the first request (which refuses what urlsplit lets through: a control character such
+    # as a pasted URL's trailing newline).
+    problem = ""
+    try:
+        parts = urlsplit(url)
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        parts, problem = None, f" ({str(exc).split(',')[0].rstrip('.')})"
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidArgumentError(
+            f"{label} must be an http:// or https:// URL with a host, such as {HOSTS[api]['us']}" + problem
+        )
+    if "@" in parts.netloc:
+        # The API's credential is the Authorization header, so a URL's user:password has nowhere to go: httpx drops
+        # it without a word when an auth is set, aiohttp refuses the request with a bare ValueError.
+        raise InvalidArgumentError(
+            f"{label} must not carry a user name or password (user:password@host): the {api} API's credential "
+            f"travels in the Authorization header, so they would never be sent; remove them, and give a proxy in "
+            f"front its own credentials as a header it accepts{proxy_fix}"
+        )
+
+
 def check_arguments(
     client: str,
     *,
@@ -59,24 +87,8 @@ def check_arguments(
             f"not {type(env).__name__}"
         )
     for api, url in base_urls.items():
-        field = f"{api}_base_url"
-        if url is None:
-            continue
-        if not isinstance(url, str):
-            raise InvalidArgumentTypeError(f"{client}({field}=...) must be a str URL, not {type(url).__name__}")
-        # Parsed as httpx will at the first request (which refuses what urlsplit lets through: a control character
-        # such as a pasted URL's trailing newline). Not echoed: a base URL may carry a proxy's credentials.
-        problem = ""
-        try:
-            parts = urlsplit(url)
-            httpx.URL(url)
-        except (ValueError, httpx.InvalidURL) as exc:
-            parts, problem = None, f" ({str(exc).split(',')[0].rstrip('.')})"
-        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InvalidArgumentError(
-                f"{client}({field}=...) must be an http:// or https:// URL with a host, such as {HOSTS[api]['us']}"
-                + problem
-            )
+        if url is not None:
+            check_base_url(f"{client}({api}_base_url=...)", api, url)
     if limits is not None and not isinstance(limits, Limits):
         raise InvalidArgumentTypeError(
             f"{client}(limits=...) must be a Limits, e.g. Limits(app=20) or Limits.disabled(), not "
@@ -119,12 +131,15 @@ _REGION_FIX = "pass region='us' or region='eu' (or set CUSTOMERIO_REGION) to ski
 
 def check_region_credentials(credentials: Credentials) -> None:
     """region="auto" asks Track's region endpoint, which only the Track credentials open: say so when they lack."""
-    missing = [name for name in ("site_id", "track_api_key") if getattr(credentials, name) is None]
+    needs = ("site_id", "track_api_key")
+    missing = [name for name in needs if getattr(credentials, name) is None]
     if missing:
         raise MissingCredentialsError(
             "region='auto' asks Customer.io for the workspace's region with the Track credentials, site_id and "
             f"track_api_key (missing: {', '.join(missing)}): pass them (or set CUSTOMERIO_SITE_ID and "
-            f"CUSTOMERIO_TRACK_API_KEY), or {_REGION_FIX}"
+            f"CUSTOMERIO_TRACK_API_KEY), or {_REGION_FIX}",
+            needs=needs,
+            missing=tuple(missing),
         )
 
 

@@ -150,7 +150,18 @@ def _without_credentials(value: Any) -> Any:
 
 
 class MissingCredentialsError(CustomerIOError, ValueError):
-    """A request needs a credential that was neither passed nor set in the environment."""
+    """A request needs a credential that was neither passed nor set in the environment.
+
+    ``needs``: the credentials the API (or the region lookup) takes, as ``Credentials`` fields (``site_id``,
+    ``track_api_key``, ...); ``missing``: those not found. A tool can name its own flags from them (the CLI does).
+    """
+
+    def __init__(
+        self, message: str, *, needs: tuple[str, ...] = (), missing: tuple[str, ...] = (), **kwargs: Any
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.needs = needs
+        self.missing = missing
 
 
 class APIStatusError(CustomerIOError):

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from .conftest import CLI, SECRETS, LocalServer, Seen
@@ -177,6 +178,51 @@ def test_a_body_nested_too_deeply_is_a_usage_error(cli: CLI, local_server: Local
     result = cli("track", "track-customers", "identify", "u1", "--body", "[" * 100_000, "--base-url", local_server.url)
     assert result.code == 2 and "--body is nested too deeply to read as JSON" in result.err
     assert local_server.seen == []
+
+
+def test_missing_credentials_name_the_clis_flags_and_variables(cli: CLI, local_server: LocalServer) -> None:
+    # Not "pass CustomerIO(app_api_key=...)": the CLI user's fix is a flag (audit s16 F17).
+    app = cli("app", "campaigns", "list-campaigns", "--base-url", local_server.url, CUSTOMERIO_APP_API_KEY="")
+    assert app.code == 2
+    assert app.err.strip() == (
+        "aiocustomerio: the App API needs --app-api-key: pass --app-api-key or set CUSTOMERIO_APP_API_KEY"
+    )
+    track = cli("track", "track-customers", "identify", "u1", "--body", "{}", CUSTOMERIO_TRACK_API_KEY="")
+    assert track.code == 2 and "needs --site-id and --api-key (missing: --api-key): pass --api-key" in track.err
+    assert "CustomerIO(" not in app.err + track.err
+    cdp = cli("pipelines", "people", "identify", "--body", "{}", "--dry-run", CUSTOMERIO_CDP_API_KEY="")
+    assert cdp.code == 2 and "pass --cdp-api-key or set CUSTOMERIO_CDP_API_KEY" in cdp.err
+    keys = {name: SECRETS[name] for name in ("CUSTOMERIO_APP_API_KEY", "CUSTOMERIO_TRACK_API_KEY")}
+    auto = cli("app", "campaigns", "list-campaigns", "--region", "auto", CUSTOMERIO_SITE_ID="", **keys)
+    assert auto.code == 2 and "--region auto" in auto.err and "pass --site-id or set CUSTOMERIO_SITE_ID" in auto.err
+    assert local_server.seen == []
+
+
+@pytest.mark.parametrize("spelling", ["EU", "Eu", " eu "])
+def test_region_flag_is_case_insensitive_like_the_variable(cli: CLI, spelling: str) -> None:
+    flag = cli("app", "campaigns", "list-campaigns", "--dry-run", "--region", spelling)
+    variable = cli("app", "campaigns", "list-campaigns", "--dry-run", CUSTOMERIO_REGION=spelling)
+    assert flag.code == variable.code == 0, flag.err
+    assert json.loads(flag.out)["url"] == json.loads(variable.out)["url"] == "https://api-eu.customer.io/v1/campaigns"
+    refused = cli("app", "campaigns", "list-campaigns", "--dry-run", "--region", "uk")
+    assert refused.code == 2 and "invalid choice: 'uk'" in refused.err
+
+
+def test_a_base_url_with_user_info_is_a_usage_error_naming_the_flag(cli: CLI, local_server: LocalServer) -> None:
+    url = local_server.url.replace("http://", "http://proxyuser:proxypass99@")
+    for args in (["--dry-run"], []):
+        result = cli("app", "campaigns", "list-campaigns", *args, "--base-url", url)
+        assert result.code == 2 and result.err.startswith("aiocustomerio: --base-url must not carry a user name")
+        assert "proxypass99" not in result.out + result.err and "proxyuser" not in result.out + result.err
+        assert "CustomerIO(" not in result.err and "extra_headers" not in result.err
+    assert local_server.seen == []
+
+
+def test_a_printed_url_never_shows_user_info() -> None:
+    from aiocustomerio.cli._output import request_preview
+
+    preview = request_preview(httpx.Request("GET", "https://proxyuser:proxypass99@proxy.internal/cio/v1/x"))
+    assert preview["url"] == "https://****@proxy.internal/cio/v1/x"
 
 
 def test_help_lists_apis_tags_and_operations_with_summaries(cli: CLI) -> None:

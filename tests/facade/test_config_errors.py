@@ -154,3 +154,25 @@ async def test_good_per_call_options_still_reach_the_wire(cio: CustomerIO, wire:
     assert first.headers["x-trace"] == "t1" and first.url.params["q"] == "1"
     assert first.extensions["timeout"] == httpx.Timeout(3.0).as_dict()
     assert second.extensions["timeout"] == httpx.Timeout(2).as_dict()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://puser:ppass@127.0.0.1:9", "https://only-user@proxy.internal/cio", "https://:ppass@proxy.internal"],
+)
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx", "sync"])
+def test_a_base_url_with_user_info_is_refused_at_construction_on_every_transport(url: str, transport: str) -> None:
+    # httpx dropped user:password@ without a word (the Authorization header carries the API key), aiohttp refused
+    # every request with a bare ValueError, and the ingestor halted on it (audit s16 F12): one behaviour, at once.
+    def make() -> object:
+        if transport == "sync":
+            return SyncCustomerIO(app_api_key="k", app_base_url=url, env={})
+        return CustomerIO(app_api_key="k", app_base_url=url, env={}, transport=transport)  # type: ignore[arg-type]
+
+    message = _raises(make, InvalidArgumentError, "app_base_url", "user name or password", "remove them")
+    assert "ppass" not in message and "puser" not in message and "only-user" not in message
+
+
+def test_an_at_sign_in_a_base_urls_path_is_not_user_info() -> None:
+    cio = CustomerIO(app_api_key="k", app_base_url="https://proxy.internal/team@cio", env={})
+    assert repr(cio).startswith("<CustomerIO")

@@ -11,8 +11,10 @@ from typing import Any, NoReturn
 
 import httpx
 
+from .._config import ENV_VARS, resolve_region
 from .._limits import Limits
-from ..client import CustomerIO
+from ..client import CustomerIO, check_base_url
+from ..errors import MissingCredentialsError
 
 OK = 0
 API_ERROR = 1  # the API refused or could not be reached; also "items were not delivered" for ingest
@@ -86,12 +88,46 @@ class Parser(argparse.ArgumentParser):
 def add_connection_args(parser: argparse.ArgumentParser) -> None:
     """The flags `ingest` and every operation command read credentials and region from (env vars as the façade)."""
     group = parser.add_argument_group("connection (flags override the environment)")
-    group.add_argument("--region", choices=["us", "eu", "auto"], help="default: $CUSTOMERIO_REGION, else us")
+    # Case-insensitive, as CUSTOMERIO_REGION and CustomerIO(region=...) are: --region EU is eu.
+    group.add_argument(
+        "--region", type=_region, choices=["us", "eu", "auto"], help="default: $CUSTOMERIO_REGION, else us"
+    )
     group.add_argument("--base-url", help="override the API's base URL (a proxy, a mock server)")
     group.add_argument("--site-id", help="Track site id (default: $CUSTOMERIO_SITE_ID)")
     group.add_argument("--api-key", help="Track API key (default: $CUSTOMERIO_TRACK_API_KEY)")
     group.add_argument("--app-api-key", help="App API key (default: $CUSTOMERIO_APP_API_KEY)")
     group.add_argument("--cdp-api-key", help="Pipelines API key (default: $CUSTOMERIO_CDP_API_KEY)")
+
+
+def _region(text: str) -> str:
+    return text.strip().lower()
+
+
+# The CLI's own names for the credentials (Credentials fields), for messages that say how to give one.
+CREDENTIAL_FLAGS = {
+    "site_id": "--site-id",
+    "track_api_key": "--api-key",
+    "app_api_key": "--app-api-key",
+    "cdp_api_key": "--cdp-api-key",
+}
+_API_TITLES = {"track": "Track", "app": "App", "pipelines": "Pipelines"}
+
+
+def _how_to_give(missing: tuple[str, ...]) -> str:
+    flags = " and ".join(CREDENTIAL_FLAGS[name] for name in missing)
+    variables = " and ".join(ENV_VARS[name][0] for name in missing)
+    also = " (CUSTOMERIO_API_KEY is also read for --api-key)" if "track_api_key" in missing else ""
+    return f"pass {flags} or set {variables}{also}"
+
+
+def missing_credentials(api: str, exc: MissingCredentialsError) -> MissingCredentialsError:
+    """The library's MissingCredentialsError told in the CLI's words: its flags, not CustomerIO's arguments."""
+    needs = " and ".join(CREDENTIAL_FLAGS[name] for name in exc.needs)
+    lacking = ", ".join(CREDENTIAL_FLAGS[name] for name in exc.missing)
+    if set(exc.missing) != set(exc.needs):
+        needs += f" (missing: {lacking})"
+    message = f"the {_API_TITLES[api]} API needs {needs}: {_how_to_give(exc.missing)}"
+    return MissingCredentialsError(message, needs=exc.needs, missing=exc.missing)
 
 
 def open_client(
@@ -106,7 +142,10 @@ def open_client(
     options: dict[str, Any] = {} if transport is None else {"transport": transport}
     if getattr(args, "timeout", None) is not None:
         options["timeout"] = args.timeout
-    options[f"{api}_base_url"] = getattr(args, "base_url", None)
+    base_url = getattr(args, "base_url", None)
+    if base_url is not None:
+        check_base_url("--base-url", api, base_url, proxy_fix="")  # named as the flag, not as CustomerIO's argument
+    options[f"{api}_base_url"] = base_url
     if limits is not None:
         options["limits"] = limits
     cio = CustomerIO(
@@ -117,5 +156,19 @@ def open_client(
         region=region if region is not None else args.region,
         **options,
     )
-    cio.require_credentials(api)
+    try:
+        cio.require_credentials(api)
+    except MissingCredentialsError as exc:
+        raise missing_credentials(api, exc) from None
+    if base_url is None and api != "track" and resolve_region(region if region is not None else args.region) == "auto":
+        # The region lookup asks Track with its credentials: say so now, in flags, rather than at the first call.
+        try:
+            cio.require_credentials("track")
+        except MissingCredentialsError as exc:
+            raise MissingCredentialsError(
+                "--region auto (or CUSTOMERIO_REGION=auto) asks Customer.io for the workspace's region with the Track "
+                f"credentials: {_how_to_give(exc.missing)}, or pass --region us or --region eu",
+                needs=exc.needs,
+                missing=exc.missing,
+            ) from None
     return cio

@@ -73,11 +73,16 @@ def response_head(response: httpx.Response) -> None:
     out.write("\n")
 
 
+def shown_url(url: httpx.URL) -> str:
+    """A URL as the CLI prints it: any ``user:password@`` masked (a proxy's credentials, a key as user name)."""
+    return str(url.copy_with(username="****", password=None)) if url.userinfo else str(url)
+
+
 def request_preview(request: httpx.Request) -> dict[str, Any]:
     """``--dry-run``: what would be sent, credentials masked."""
     return {
         "method": request.method,
-        "url": str(request.url),
+        "url": shown_url(request.url),
         "headers": {name: mask(name, value) for name, value in request.headers.multi_items()},
         "body": body_value(request.content),
     }
