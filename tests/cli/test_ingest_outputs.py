@@ -96,4 +96,4 @@ def test_a_base_url_httpx_cannot_parse_is_a_usage_error(cli: CLI, tmp_path: Path
     data.write_text(event(1) + "\n")
     for base in ("http://127.0.0.1:9\n", "http://[::1"):  # a pasted or `$(cat ...)` URL's newline; a broken host
         result = cli("ingest", str(data), "--api", "track", "--no-progress", "--no-spool", "--base-url", base)
-        assert result.code == 2 and "track_base_url" in result.err and "Traceback" not in result.err, result.err
+        assert result.code == 2 and "--base-url must be" in result.err and "Traceback" not in result.err, result.err
