@@ -12,7 +12,8 @@ the loop; delivery goes to an ``httpx.MockTransport`` that answers 200 at once. 
 - event:       ``await ingestor.event(id, name, attributes, timestamp=...)``, then ``flush()``
 - accept:      ``put_nowait(dict)`` into a queue large enough to hold them all: the per-item path without delivery
 - producers:   64 tasks each awaiting ``event(...)`` (the bench's row a'''), then ``flush()``
-- spool-producers: the same with a spool (row d'): each ``event`` waits for the group commit of its item
+- spool-producers: the same with a spool (row d'): each ``event`` journals its item (durable) and returns
+- spool-event:  one producer awaiting ``event(...)`` on a spooled ingestor (row d''')
 - inline:      what `accept` checks and records, written out in one function here (`_inline_floor`): the least
                that design costs in CPython, with no call layers at all
 
@@ -34,7 +35,18 @@ import tempfile
 import time
 from typing import Any
 
-MODES = ("ceiling", "dumps", "put_nowait", "put", "event", "accept", "inline", "producers", "spool-producers")
+MODES = (
+    "ceiling",
+    "dumps",
+    "put_nowait",
+    "put",
+    "event",
+    "accept",
+    "inline",
+    "producers",
+    "spool-producers",
+    "spool-event",
+)
 
 
 def _count(on: bool) -> None:
@@ -129,7 +141,7 @@ async def _child(mode: str, events: int) -> None:
     if mode == "accept":
         options.update(max_queue=events + 1, max_batch_items=events + 1)
     spool_dir = tempfile.TemporaryDirectory()
-    if mode == "spool-producers":
+    if mode in ("spool-producers", "spool-event"):
         options["spool"] = os.path.join(spool_dir.name, "spool.db")
     ing = Ingestor(http, **options)
     await ing.start()

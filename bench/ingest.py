@@ -19,9 +19,11 @@ environment only. Each event is a realistic Track v2 event of about 340 bytes. O
 - raw-httpx:       the same events pre-encoded into ~500 KB batch bodies before the clock starts, posted by 4 tasks
                    through one httpx client: the ceiling for anything that posts through httpx
 - spool-many:      ingestor with a spool, `put_many` of 500 events (one group commit each)
-- spool-producers: ingestor with a spool, 64 producer tasks each awaiting `event(...)` (group commit)
-- spool-put:       ingestor with a spool, `put_nowait(entity)` as in ingestor-put (durable at the next group commit),
-                   awaiting `put` only when the queue is full
+- spool-producers: ingestor with a spool, 64 producer tasks each awaiting `event(...)` (each journals its item)
+- spool-put:       ingestor with a spool, `put_nowait(entity)` as in ingestor-put, awaiting `put` only when the
+                   queue is full
+- spool-event:     ingestor with a spool, `await ing.event(...)` per event as in ingestor (the README's example;
+                   each item is durable, in the spool's journal, when `event` returns)
 - pipelines:       `await ing.track(...)` per event through the Pipelines ingestor
 - ingestor-faults: the ingestor row against a server that fails 15% of requests (429, 500, 503, resets mid-body)
                    and 1% of items retriably in 207s, with 1% of the events bad for good (a permanent 207 error):
@@ -81,10 +83,10 @@ def client(base_url: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=base_url, auth=(SITE_ID, API_KEY), limits=limits, timeout=60)
 
 
-async def run_ingestor(base_url: str, events: int) -> int:
+async def run_ingestor(base_url: str, events: int, spool: str | None = None) -> int:
     from aiocustomerio.ingest import Ingestor
 
-    async with client(base_url) as http, Ingestor(http) as ing:
+    async with client(base_url) as http, Ingestor(http, spool=spool) as ing:
         for i in range(events):
             await ing.event(f"user_{i}", "order_completed", attributes(i), timestamp=1700000000 + i)
     assert ing.report.delivered == events, ing.report.summary()
@@ -228,6 +230,11 @@ async def run_spool_producers(base_url: str, events: int) -> int:
         return await run_producers(base_url, events, os.path.join(tmp, "spool.db"))
 
 
+async def run_spool_event(base_url: str, events: int) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        return await run_ingestor(base_url, events, os.path.join(tmp, "spool.db"))
+
+
 async def run_spool_put(base_url: str, events: int) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         return await run_ingestor_put(base_url, events, os.path.join(tmp, "spool.db"))
@@ -296,6 +303,7 @@ SCENARIOS: dict[str, Row] = {
     "spool-many": Row("(d) ingestor + spool, put_many(500)", run_spool_many, "batched"),
     "spool-producers": Row("(d') ingestor + spool, 64 producers", run_spool_producers, "batched"),
     "spool-put": Row("(d'') ingestor + spool, put_nowait(dict)", run_spool_put, "batched"),
+    "spool-event": Row("(d''') ingestor + spool, await event() per event", run_spool_event, "batched"),
     "ingestor-tls": Row("(a) ingestor over HTTPS", run_ingestor, "batched", tls=True),
     "raw-httpx-encode-tls": Row(
         "(c') raw httpx + orjson from the dicts over HTTPS (SDK ceiling)", run_raw_httpx_encode, "batched", tls=True

@@ -18,6 +18,11 @@ from tests.support.batch_server import BatchServer
 
 from .conftest import ClientFactory
 
+
+def raw_event(key: str) -> dict[str, object]:
+    return {"type": "person", "identifiers": {"id": "u"}, "action": "event", "name": "e", "id": key}
+
+
 TaskFactory = Callable[[asyncio.AbstractEventLoop, Coroutine[Any, Any, Any]], "asyncio.Future[Any]"]
 
 
@@ -88,7 +93,8 @@ async def test_a_cancelled_producer_whose_commit_fails_gets_cancelled_error_and_
     monkeypatch.setattr(_writer, "COMMIT_RETRY_DELAYS", (0.05, 0.05))
     ing = Ingestor(client(), spool=tmp_path / "spool.db", max_wait=0.0)
     await ing.start()
-    producers = [asyncio.ensure_future(ing.event("u", "e", id=f"x{i}")) for i in range(3)]
+    # put_many waits for its group commit (a single put is journaled and needs none: test_ingest_journal).
+    producers = [asyncio.ensure_future(ing.put_many([raw_event(f"x{i}")])) for i in range(3)]
     await asyncio.sleep(0.01)  # staged; the commit is failing and being retried
     producers[0].cancel()
     results = await asyncio.wait_for(asyncio.gather(*producers, return_exceptions=True), 10)
@@ -114,7 +120,7 @@ async def test_a_put_timing_out_while_its_commit_runs_is_still_accepted_once_com
     async with Ingestor(client(), spool=tmp_path / "spool.db", max_wait=0.0) as ing:
         started = time.monotonic()
         with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(ing.event("u", "e", id="t1"), 0.05)
+            await asyncio.wait_for(ing.put_many([raw_event("t1")]), 0.05)
         assert time.monotonic() - started >= 0.25  # it ended when its commit did: committed, so accepted
         assert ing.report.accepted == 1
     assert ing.report.delivered == 1 and ing.report.ok and server.ids == {"t1"}

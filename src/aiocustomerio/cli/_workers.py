@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..ingest import SpoolLocked, inspect_spool
+from ..ingest._journal import journal_files
 from ..ingest._lock import Lock
 from . import _source
 from ._common import API_ERROR, OK, USAGE
@@ -126,7 +127,7 @@ def check_earlier_job(args: argparse.Namespace, say: Any) -> None:
         lock = Lock(path)
         lock.acquire()
         try:
-            for name in (path, path + "-wal", path + "-shm"):
+            for name in (path, path + "-wal", path + "-shm", *journal_files(path)):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(name)
         finally:

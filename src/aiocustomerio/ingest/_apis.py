@@ -52,7 +52,7 @@ class TrackIngestor(Engine):
     ) -> None:
         who = crc32(identifier.encode()) if type(identifier) is str else person_hash(identifier)  # person_hash, inlined
         data = self._action(identifier, "event", name, attributes, timestamp, id)
-        accepted = self._offer(data, who)  # accepted at once, or staged for a group commit, or the slow path
+        accepted = self._offer(data, who)  # accepted at once (with a spool: journaled), or the slow path
         if accepted is not True:
             await (accepted or self._put_encoded(data, who))
 
@@ -67,7 +67,7 @@ class TrackIngestor(Engine):
     ) -> None:
         who = crc32(identifier.encode()) if type(identifier) is str else person_hash(identifier)  # person_hash, inlined
         data = self._action(identifier, "page", name, attributes, timestamp, id)
-        accepted = self._offer(data, who)  # accepted at once, or staged for a group commit, or the slow path
+        accepted = self._offer(data, who)  # accepted at once (with a spool: journaled), or the slow path
         if accepted is not True:
             await (accepted or self._put_encoded(data, who))
 
@@ -82,7 +82,7 @@ class TrackIngestor(Engine):
     ) -> None:
         who = crc32(identifier.encode()) if type(identifier) is str else person_hash(identifier)  # person_hash, inlined
         data = self._action(identifier, "screen", name, attributes, timestamp, id)
-        accepted = self._offer(data, who)  # accepted at once, or staged for a group commit, or the slow path
+        accepted = self._offer(data, who)  # accepted at once (with a spool: journaled), or the slow path
         if accepted is not True:
             await (accepted or self._put_encoded(data, who))
 

@@ -13,8 +13,9 @@
   (`_delivery`), which the sender applies: settles, dead-letters, re-queues with the one `RetryPolicy` (the
   façade's), or halts.
 
-Nothing on the per-item path creates tasks or futures: `put` only suspends when the queue is full (or, with a spool,
-to wait for the group commit that makes its item durable).
+Nothing on the per-item path creates tasks or futures: `put` only suspends when the queue is full. With a spool, a
+single item is durable once it is appended to the spool's journal (`_journal`), before `put` returns; `put_many`
+waits for the group commit of its part.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ import httpx
 from .._retry import RetryPolicy
 from ..errors import InvalidArgumentError
 from ._checks import check_engine_options
-from ._commit import GroupCommit
 from ._delivery import ENVELOPE_BYTES, ISOLATION_BUDGET, Delivery
 from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
 from ._queue import Lanes, Room, Row
@@ -241,8 +241,10 @@ class Engine:
             if spool.error is not None:
                 report.errors.append(
                     f"{spool.error}. Not in the spool: {spool.lost} items offered after its last good commit (their "
-                    f"put raised SpoolWriteError; not accepted). Still in it though settled: {spool.unsettled_lost} "
-                    "items delivered or failed since (the next run sends them again; dedup ids make that harmless)"
+                    f"put raised SpoolWriteError; not accepted). In its journal: {spool.kept} items accepted since "
+                    "(the next run takes them in). Still in it though settled: "
+                    f"{spool.unsettled_lost} items delivered or failed since (the next run sends them again; dedup "
+                    "ids make that harmless)"
                 )
         report.pending = [json.loads(row[1]) for row in self._lanes.take_all()]
         self._closed = True
@@ -250,11 +252,18 @@ class Engine:
 
     async def _drained(self) -> None:
         self._wake.set()
-        await self._recovered.wait()
-        while self._room.used and self._sender.halted is None:
-            await self._room.wait_idle()
-        if self._spool is not None:
-            await self._spool.drain()
+        spool = self._spool
+        if spool is not None:
+            spool.hurry(True)  # journaled items go to their commit (and on to delivery) without lingering
+        try:
+            await self._recovered.wait()
+            while self._room.used and self._sender.halted is None:
+                await self._room.wait_idle()
+            if spool is not None:
+                await spool.drain()
+        finally:
+            if spool is not None:
+                spool.hurry(False)
 
     def _started(self) -> None:
         if not self._running:
@@ -273,7 +282,8 @@ class Engine:
         raise NotImplementedError
 
     async def put(self, item: JSONDict) -> None:
-        """Queue one raw entity/message; waits while the queue is full (and, with a spool, until it is durable)."""
+        """Queue one raw entity/message; waits while the queue is full. With a spool it is durable when this
+        returns."""
         data, person = self._encode(item)
         accepted = self._offer(data, person)
         if accepted is not True:
@@ -281,22 +291,21 @@ class Engine:
 
     def put_nowait(self, item: JSONDict) -> None:
         """Queue one item or raise `QueueFull` (`RecoveryInProgress` while a spool's leftovers are being re-queued);
-        with a spool the item becomes durable at the next group commit."""
+        with a spool it is durable when this returns."""
         data, person = self._encode(item)
-        if self._offer(data, person) is not False:
-            return  # accepted, or staged for the next group commit (not waited for)
+        if self._offer(data, person):
+            return
         self._started()
         if self._recovery is not None:
             raise RecoveryInProgress(self._room.limit)
         raise QueueFull(self._room.limit)
 
-    def _offer(self, data: bytes, person: int) -> bool | GroupCommit:
+    def _offer(self, data: bytes, person: int) -> bool:
         """Take an encoded item at once if nothing stands in the way (running, not closing or halted, room, nobody
-        waiting for room): True when accepted; with a spool, the group commit it is staged for, which says when it
-        is durable and accepted; False when the caller must take the slow path (`_put_encoded`).
+        waiting for room): True when accepted (with a spool: journaled, so durable); False when the caller must take
+        the slow path (`_put_encoded`).
 
-        The per-item path: Room's check and take are inlined, and the callers await the commit itself rather than a
-        coroutine that would."""
+        The per-item path: Room's check and take are inlined."""
         room = self._room
         if self._direct and room.used < room.limit and not room.waiting:
             room.used += 1
@@ -307,12 +316,16 @@ class Engine:
         if not self._spooling or room.used >= room.limit or room.waiting:
             return False
         room.used += 1
-        self._seq = seq = self._seq + 1
+        seq = self._seq + 1
         try:
-            return self._spool.add_one((seq, data, person))  # type: ignore[union-attr]
+            self._spool.journal_one((seq, data, person))  # type: ignore[union-attr]
         except SpoolWriteError:
             room.give_back(1)
             raise
+        # Taken only once written: a refused item leaves no gap in the seqs a chunk is cut by.
+        self._seq = seq
+        self._report.accepted += 1
+        return True
 
     async def put_many(self, items: Iterable[JSONDict], *, checkpoint: Checkpoint | None = None) -> None:
         """Queue items, consuming and encoding the iterable lazily in parts of up to 1,000 (each part waits for room
@@ -354,27 +367,24 @@ class Engine:
     async def _put_encoded(self, data: bytes, person: int) -> None:
         # The per-event callers (put, event, page, screen) try `_offer` before creating this coroutine; the others
         # rely on this one.
-        accepted = self._offer(data, person)
-        if accepted is not False:
-            if accepted is not True:
-                await accepted
+        if self._offer(data, person):
             return
         self._started()
         await self._take_room(1)
-        self._seq = seq = self._seq + 1
+        seq = self._seq + 1
         spool = self._spool
         if spool is None:
+            self._seq = seq
             self._report.accepted += 1
             self._lanes.add((seq, data, person))
             return
         try:
-            durable = spool.add_one((seq, data, person))
+            spool.journal_one((seq, data, person))  # durable once this returns: nothing to wait for
         except SpoolWriteError:
             self._room.give_back(1)
             raise
-        # The commit's shared future, which a cancelled producer cannot cancel (`_commit`): its item is then still
-        # committed and accepted, never half-way.
-        await durable
+        self._seq = seq
+        self._report.accepted += 1
 
     async def _accept(self, part: list[tuple[bytes, int]], meta: dict[str, str] | None) -> None:
         spool = self._spool
@@ -415,8 +425,8 @@ class Engine:
 
     # -- the spool's callbacks and leftovers -----------------------------------------------------------------------
 
-    def _on_durable(self, rows: list[Row]) -> None:
-        self._report.accepted += len(rows)
+    def _on_durable(self, rows: list[Row], journaled: int) -> None:
+        self._report.accepted += len(rows) - journaled  # journaled ones were accepted when journaled
         self._lanes.add_many(rows)
 
     def _on_lost(self, rows: list[Row]) -> None:

@@ -1,8 +1,8 @@
-"""Durable spool: accepted items are in SQLite before `put` returns, failed ones stay in its dead-letter table.
+"""Durable spool: accepted items are on disk before `put` returns, failed ones stay in its dead-letter table.
 
-The live spool of one ingestor, composed of the file (`_store`: schema, connections, chunk rows), its group commits
-(`_writer`: staging, the commit loop, retries, checkpoints, the spool's thread) and the operators' tools (`_tools`,
-`_repair`) that read and re-drive a spool at rest.
+The live spool of one ingestor, composed of the file (`_store`: schema, connections, chunk rows), its journal
+(`_journal`: single items, durable in one append), its group commits (`_writer`: staging, the commit loop, retries,
+checkpoints, the spool's thread) and the operators' tools (`_tools`, `_repair`) that read and re-drive a spool at rest.
 
 **One writer.** An OS lock (`flock`) on the database file itself, so on its inode whatever name it is opened by
 (a symlink, a hard link, a relative path), is held from `open()` to `close()`; the spool names its holder (pid, host,
@@ -31,9 +31,10 @@ from collections.abc import Callable
 from ..errors import CustomerIOError
 from . import _store
 from ._commit import GroupCommit
+from ._journal import Journal
 from ._lock import Lock, unclaim
 from ._queue import Row
-from ._store import _DEAD_IN_CHUNKS, _connect, _top_seq, _unpack
+from ._store import _DEAD_IN_CHUNKS, _connect, _top_seq, _unpack, replay_journal
 from ._tools import _counts, _requeue_dead
 from ._types import SpoolWriteError
 from ._writer import SpoolThread, Writer
@@ -54,18 +55,20 @@ class _Chunk:
 
 
 class Spool:
-    """The engine's durable store. `on_durable(rows)` is called (on the loop) with every committed group of new rows;
-    `on_lost(rows)` with the rows of a group that could not be committed (they are not accepted).
+    """The engine's durable store. `on_durable(rows, journaled)` is called (on the loop) with every committed group of
+    new rows (and how many of them were journaled); `on_lost(rows)` with the rows of a group that could not be
+    committed (not accepted, unless journaled: those stay in the journal for the next run).
 
-    `add(rows, meta)` and `add_one(row)` stage rows for the next group commit and return the `GroupCommit` every
-    producer staged for it awaits (see `_writer`): they are the writer's own methods, so the per-item path goes
-    through no call of the spool's. `error` is set once the commits keep failing (`SpoolWriteError`)."""
+    `journal_one(row)` makes one row durable at once and stages it; `add(rows, meta)` stages rows for the next group
+    commit and returns the `GroupCommit` every producer staged for it awaits (see `_writer`). They are the writer's
+    own methods, so the per-item path goes through no call of the spool's. `error` is set once the commits keep
+    failing (`SpoolWriteError`)."""
 
     def __init__(
         self,
         path: str | os.PathLike[str],
         api: str,
-        on_durable: Callable[[list[Row]], None],
+        on_durable: Callable[[list[Row], int], None],
         on_lost: Callable[[list[Row]], None],
     ) -> None:
         self.path = os.fspath(path)
@@ -76,6 +79,9 @@ class Spool:
         self._writer = Writer(self.path, self._thread, self._committed, on_lost, self._broken)
         self.add: Callable[[list[Row], dict[str, str] | None], GroupCommit] = self._writer.add
         self.add_one: Callable[[Row], GroupCommit] = self._writer.add_one
+        self.journal_one: Callable[[Row], None] = self._writer.journal_one
+        self.hurry: Callable[[bool], None] = self._writer.hurry
+        self._journal: Journal | None = None
         self._conn: sqlite3.Connection | None = None
         self.meta: dict[str, str] = {}
         # Set once, by the writer (`_broken`); a plain attribute, not a property, as the engine reads it per item on
@@ -96,8 +102,8 @@ class Spool:
         """Lock, open (creating if needed) and return (leftover item count, highest sequence number in use)."""
         loop = asyncio.get_running_loop()
         opened = await self._thread.run(self._open, requeue_dead_letters)
-        assert self._conn is not None
-        self._writer.attach(self._conn, loop)
+        assert self._conn is not None and self._journal is not None
+        self._writer.attach(self._conn, loop, self._journal)
         return opened
 
     def _open(self, requeue_dead_letters: bool) -> tuple[int, int]:
@@ -112,6 +118,7 @@ class Spool:
                 elif stored_api != self._api:
                     raise ValueError(f"spool {self.path!r} holds {stored_api} items, not {self._api} ones")
                 self._lock.claim(conn)
+                ident = replay_journal(conn, self.path)  # what a killed run journaled, before anything reads
                 if requeue_dead_letters:
                     _requeue_dead(conn)
                 self.meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
@@ -124,6 +131,7 @@ class Spool:
                     # lines `repair_spool` salvaged): those items are settled and are not sent again.
                     self._dead_seqs = {int(s) for (s,) in conn.execute(_DEAD_IN_CHUNKS, (low,))}
                 top = _top_seq(conn)
+                self._journal = Journal(self.path, ident)
             except BaseException:
                 conn.close()
                 raise
@@ -145,6 +153,9 @@ class Spool:
         self._thread.executor.shutdown(wait=False)
 
     def _discard(self) -> None:
+        journal, self._journal = self._journal, None
+        if journal is not None:
+            journal.close(delete=True)  # just started over, with nothing in it
         conn, self._conn = self._conn, None
         if conn is not None:
             unclaim(conn)
@@ -259,7 +270,7 @@ class Spool:
 
     # -- the writer's callbacks --------------------------------------------------------------------------------------
 
-    def _committed(self, inserts: list[Row], meta: dict[str, str]) -> None:
+    def _committed(self, inserts: list[Row], meta: dict[str, str], journaled: int) -> None:
         self.meta.update(meta)
         if inserts:
             self._committed_top = inserts[-1][0]
@@ -270,7 +281,12 @@ class Spool:
                 self._live.append(live)
                 for row in part:
                     chunk_of[row[0]] = live
-            self._on_durable(inserts)
+            self._on_durable(inserts, journaled)
+
+    @property
+    def kept(self) -> int:
+        """Journaled items a broken (or abandoned) spool could not commit: in its journal, for the next run."""
+        return self._writer.kept
 
     def _broken(self, error: SpoolWriteError, lost: int, unsettled: int) -> None:
         self.error = error
@@ -302,8 +318,14 @@ class Spool:
         assert conn is not None
         self._conn = None
         self._writer.detach()
+        journal, self._journal = self._journal, None
+        kept = self._writer.kept
+        if journal is not None:
+            # Nothing is staged any more (the loop is done with it): the files go once every row in them is committed.
+            journal.close(delete=journal.empty() and not kept)
         try:
-            counts = _counts(conn)
+            items, dead = _counts(conn)
+            counts = items + kept, dead
             unclaim(conn)
             # Fold the WAL back so the spool is one file at rest.
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -18,6 +18,8 @@ from array import array
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
+from ._journal import META_KEY as JOURNAL_KEY
+from ._journal import journal_id, replay
 from ._lock import Lock, unclaim
 from ._queue import Row
 
@@ -31,8 +33,8 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS holder (one INTEGER PRIMARY KEY CHECK (one = 1), text TEXT NOT NULL)",
 )
-# Meta keys the spool keeps for itself (its API and the top sequence number): a checkpoint may not use them.
-RESERVED_META = frozenset({"api", "seq"})
+# Meta keys the spool keeps for itself (its API, the top sequence number, its journal's id): no checkpoint may use them.
+RESERVED_META = frozenset({"api", "seq", JOURNAL_KEY})
 _DEAD_IN_CHUNKS = (
     "SELECT d.seq FROM dead d JOIN chunks c ON c.first = (SELECT MAX(first) FROM chunks WHERE first <= d.seq)"
     " WHERE d.seq >= ? AND d.seq < c.first + c.count"
@@ -52,9 +54,25 @@ def _pack(rows: list[Row]) -> Chunk:
     return rows[0][0], len(rows), persons.tobytes(), b"\n".join([row[1] for row in rows])
 
 
+def consecutive(rows: list[Row]) -> bool:
+    return rows[-1][0] - rows[0][0] + 1 == len(rows)
+
+
 def _chunks(rows: list[Row]) -> Iterator[Chunk]:
     for start in range(0, len(rows), CHUNK_ROWS):
-        yield _pack(rows[start : start + CHUNK_ROWS])
+        part = rows[start : start + CHUNK_ROWS]
+        if consecutive(part):
+            yield _pack(part)
+            continue
+        # A chunk stores its first seq and its count: rows with a gap in their seqs (rows taken from a journal, an
+        # item refused between two others) are cut into runs of consecutive ones.
+        run = [part[0]]
+        for row in part[1:]:
+            if row[0] != run[-1][0] + 1:
+                yield _pack(run)
+                run = []
+            run.append(row)
+        yield _pack(run)
 
 
 def _unpack(first: int, count: int, persons: bytes, body: bytes) -> list[Row]:
@@ -109,6 +127,13 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
         raise
 
 
+def replay_journal(conn: sqlite3.Connection, path: str) -> bytes:
+    """Take what the spool's journal holds from an earlier run into its chunks (under its lock); returns its id."""
+    ident = journal_id(conn, _UPSERT_META)
+    replay(conn, path, ident, _top_seq(conn), lambda rows: conn.executemany(_INSERT_CHUNK, _chunks(rows)))
+    return ident
+
+
 def offline(path: str | os.PathLike[str], job: Callable[[sqlite3.Connection], _T]) -> _T:
     """Run `job` on a spool's connection under its lock, as its holder: an operator's tool never runs beside an
     ingestor (`SpoolLocked` names the one using it)."""
@@ -121,6 +146,7 @@ def offline(path: str | os.PathLike[str], job: Callable[[sqlite3.Connection], _T
         conn = _connect(spool)
         try:
             lock.claim(conn)
+            replay_journal(conn, spool)  # the tools see what a killed run's puts journaled
             return job(conn)
         finally:
             unclaim(conn)

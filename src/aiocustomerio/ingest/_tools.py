@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._journal import META_KEY as JOURNAL_KEY
+from ._journal import pending_rows
 from ._lock import current_holder, ro_uri
-from ._store import _INSERT_CHUNK, _UPSERT_META, _chunks, _top_seq, offline, transaction
+from ._store import _INSERT_CHUNK, _UPSERT_META, RESERVED_META, _chunks, _top_seq, offline, transaction
 from ._types import JSONDict
 
 
@@ -83,6 +85,9 @@ def inspect_spool(path: str | os.PathLike[str], sample: int = 10) -> SpoolState:
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall()) if "meta" in tables else {}
         if "chunks" in tables:
             pending, dead = _counts(conn)
+            # Items a killed run journaled and did not commit yet: its next run (or any tool) takes them in first.
+            ident = meta.get(JOURNAL_KEY)
+            pending += len(pending_rows(spool, bytes.fromhex(ident) if ident else None, _top_seq(conn)))
             reasons = dict(conn.execute("SELECT reason, COUNT(*) FROM dead GROUP BY reason ORDER BY 2 DESC").fetchall())
             rows = conn.execute("SELECT body, reason FROM dead ORDER BY seq LIMIT ?", (sample,)).fetchall()
         else:  # an earlier version's spool, not yet opened by this one
@@ -97,7 +102,7 @@ def inspect_spool(path: str | os.PathLike[str], sample: int = 10) -> SpoolState:
         dead_letters=dead,
         reasons={str(k): int(v) for k, v in reasons.items()},
         sample=[(json.loads(bytes(body)), str(reason)) for body, reason in rows],
-        checkpoints={k: v for k, v in meta.items() if k != "seq"},
+        checkpoints={k: v for k, v in meta.items() if k not in RESERVED_META},
         holder=holder,
     )
 

@@ -1,5 +1,10 @@
 """The spool's group commits: what is staged between two commits, and the loop that commits it.
 
+**Single items are journaled** (`journal_one`, see `_journal`): durable once appended, so nobody waits for their
+commit, which lingers (`JOURNAL_LINGER`, or until `JOURNAL_COMMIT_BYTES` wait) so that it takes many, and runs on the
+spool's thread (SQLite lets go of the GIL: the commit runs beside the producers). Whatever someone waits for (a
+`put_many` part, dead letters, a trim, a flush) ends the lingering.
+
 **Group commits.** Every item staged while one transaction is being committed goes into the next one (as `chunks`
 rows, see `_store`), with the dead letters, checkpoints and trim staged meanwhile. A commit that fails is retried with
 backoff; if it keeps failing the spool is marked broken: waiting `put`s raise `SpoolWriteError` (their items are not
@@ -30,8 +35,9 @@ from typing import TypeVar
 
 from . import _store
 from ._commit import GroupCommit
+from ._journal import JOURNAL_COMMIT_BYTES, JOURNAL_LINGER, Journal
 from ._queue import Row
-from ._store import _INSERT_CHUNK, _UPSERT_META, _chunks, _pack
+from ._store import _INSERT_CHUNK, _UPSERT_META, _chunks, _pack, consecutive
 from ._types import SpoolWriteError
 
 log = logging.getLogger("aiocustomerio.ingest")
@@ -76,15 +82,16 @@ class SpoolThread:
 
 class Writer:
     """Stages rows, dead letters, checkpoints and the trim, and commits them, each group in one transaction, from its
-    commit loop on the event loop. After each commit, before its producers are released, `on_committed(rows, meta)`
-    is called (on the loop); `on_lost(rows)` with rows that will never be committed (not accepted); `on_broken(error,
-    lost, unsettled)` once, when the commits keep failing, with the numbers of items and of settlements lost."""
+    commit loop on the event loop. After each commit, before its producers are released, `on_committed(rows, meta,
+    journaled)` is called (on the loop; `journaled`: how many of the rows were journaled); `on_lost(rows)` with rows
+    that will never be committed in this run (not accepted, unless journaled); `on_broken(error, lost, unsettled)`
+    once, when the commits keep failing, with the numbers of items (not journaled) and of settlements lost."""
 
     def __init__(
         self,
         path: str,
         thread: SpoolThread,
-        on_committed: Callable[[list[Row], dict[str, str]], None],
+        on_committed: Callable[[list[Row], dict[str, str], int], None],
         on_lost: Callable[[list[Row]], None],
         on_broken: Callable[[SpoolWriteError, int, int], None],
     ) -> None:
@@ -111,11 +118,18 @@ class Writer:
         self._pass: asyncio.Future[None] | None = None  # a checkpoint running beside the commits
         self._passes = 0
         self._ckpt_conn: sqlite3.Connection | None = None  # its own connection, used on the thread only
+        self._journal: Journal | None = None
+        self._journaled = 0  # of the rows staged (`_inserts`), how many are in the journal
+        self._flight_journaled = 0  # the same for the commit under way
+        self._linger: asyncio.Future[None] | None = None  # the commit loop waiting for more journaled rows
+        self._hurry = 0  # someone waits for everything to be committed (flush, drain, close): no lingering
+        self.kept = 0  # journaled items a broken (or abandoned) spool could not commit: kept in its journal
 
-    def attach(self, conn: sqlite3.Connection, loop: asyncio.AbstractEventLoop) -> None:
-        """Commit on `conn` (the spool's, opened and owned by it) from `loop`."""
+    def attach(self, conn: sqlite3.Connection, loop: asyncio.AbstractEventLoop, journal: Journal) -> None:
+        """Commit on `conn` (the spool's, opened and owned by it) from `loop`; journal single items in `journal`."""
         self._conn = conn
         self._loop = loop
+        self._journal = journal
 
     def detach(self) -> None:
         """On the spool's thread, before its connection is closed: no commit after this one."""
@@ -143,6 +157,56 @@ class Writer:
         self._inserts.append(row)
         return self._waiter or self._new_waiter()
 
+    def journal_one(self, row: Row) -> None:
+        """The per-item path: the row is durable (in the journal) when this returns, and goes into the chunks with a
+        later group commit; raises `SpoolWriteError` (the row not taken) if it cannot be written."""
+        if self.error is not None:
+            raise self.error
+        journal = self._journal
+        assert journal is not None
+        journal.append(row)
+        self._inserts.append(row)
+        self._journaled += 1
+        self._staged = True
+        if self._task is None:
+            self.kick()
+        elif journal.staged_bytes >= JOURNAL_COMMIT_BYTES:
+            self._wake_linger()
+
+    def hurry(self, on: bool) -> None:
+        """While on, journaled rows are committed as soon as the commit loop gets to them (a flush waits for them)."""
+        self._hurry += 1 if on else -1
+        if on:
+            self._wake_linger()
+
+    def _wake_linger(self) -> None:
+        linger = self._linger
+        if linger is not None and not linger.done():
+            linger.set_result(None)
+
+    def _lazy(self) -> bool:
+        # Only journaled rows are staged (nobody waits for this commit) and nobody hurries: let more come.
+        return (
+            not self._hurry
+            and self._waiter is None
+            and len(self._inserts) == self._journaled
+            and not self._dead
+            and not self._meta
+            and self._trim <= self._trimmed
+            and self._journal is not None
+            and self._journal.staged_bytes < JOURNAL_COMMIT_BYTES
+        )
+
+    async def _wait_for_more(self) -> None:
+        assert self._loop is not None
+        linger = self._linger = self._loop.create_future()
+        timer = self._loop.call_later(JOURNAL_LINGER, self._wake_linger)
+        try:
+            await linger
+        finally:
+            timer.cancel()
+            self._linger = None
+
     def _new_waiter(self) -> GroupCommit:
         # While a waiter exists, something is staged and the commit loop runs (both are cleared with it).
         assert self._loop is not None
@@ -168,6 +232,8 @@ class Writer:
             assert self._loop is not None
             self._task = self._loop.create_task(self._commit_loop())
             self._task.add_done_callback(self._commit_loop_done)
+        else:
+            self._wake_linger()  # something that should not wait (a waiter, dead letters, a trim) is staged
 
     def _commit_loop_done(self, task: asyncio.Task[None]) -> None:
         if self._task is task:  # cancelled before its first step, so the coroutine's own cleanup never ran
@@ -179,10 +245,12 @@ class Writer:
         # cancelled, and their rows are not accepted (the room goes back, so close() does not wait for them). Rows
         # of the commit under way may still reach the file: the next run then sends them, which is harmless.
         lost = self._flight_rows + self._inserts
+        self.kept += self._flight_journaled + self._journaled  # in the journal: the next run commits them
         for waiter in (self._flight, self._waiter):
             if waiter is not None:
                 waiter.abandon()
         self._flight, self._waiter, self._flight_rows, self._inserts = None, None, [], []
+        self._flight_journaled = self._journaled = 0
         if lost:
             self._on_lost(lost)
 
@@ -191,14 +259,24 @@ class Writer:
     async def _commit_loop(self) -> None:
         try:
             while self._staged:
+                if self._lazy():
+                    await self._wait_for_more()
                 inserts, dead, meta, trim = self._inserts, self._dead, self._meta, self._trim
                 self._flight, self._flight_rows, waiter = self._waiter, inserts, self._waiter
                 self._inserts, self._dead, self._meta, self._waiter, self._staged = [], [], {}, None, False
+                journaled = self._flight_journaled = self._journaled
+                self._journaled = 0
+                # The rows staged so far are in the active journal file: new ones go to the other while they commit.
+                journal_file = self._journal.rotate() if journaled and self._journal is not None else None
                 size = sum([len(row[1]) for row in inserts])
-                error = await self._commit_with_retries(inserts, size, dead, meta, trim)
+                # Small commits someone waits for run on the loop; journaled rows nobody waits for, on the thread.
+                error = await self._commit_with_retries(inserts, size, dead, meta, trim, waiter is not None)
                 if error is None:
+                    if journal_file is not None:
+                        self._journal.clear(journal_file)  # type: ignore[union-attr]
+                    self._flight_journaled = 0
                     self._trimmed = max(self._trimmed, trim)
-                    self._on_committed(inserts, meta)
+                    self._on_committed(inserts, meta, journaled)
                     self._flight, self._flight_rows = None, []
                     if waiter is not None:
                         waiter.committed()
@@ -221,11 +299,12 @@ class Writer:
         dead: list[DeadRow],
         meta: dict[str, str],
         trim: int,
+        awaited: bool = True,
     ) -> Exception | None:
         for attempt, delay in enumerate((*COMMIT_RETRY_DELAYS, None)):
             try:
                 # On the loop only while the thread has nothing under way: one connection, one user at a time.
-                if self._thread.idle() and size <= INLINE_COMMIT_BYTES:
+                if awaited and self._thread.idle() and size <= INLINE_COMMIT_BYTES:
                     self._write(inserts, dead, meta, trim)
                 else:
                     await self._thread.run(self._write, inserts, dead, meta, trim)
@@ -240,11 +319,14 @@ class Writer:
     def _broken(self, exc: Exception, inserts: list[Row], dead: list[DeadRow]) -> None:
         lost = inserts + self._inserts
         self._inserts = []
+        # Journaled rows are durable (and were accepted): the next run takes them from the journal.
+        self.kept = self._flight_journaled + self._journaled
+        self._flight_journaled = self._journaled = 0
         self.error = SpoolWriteError(
             f"spool {self._path!r} could not be written after {len(COMMIT_RETRY_DELAYS) + 1} attempts "
             f"({type(exc).__name__}: {exc}); new items are refused"
         )
-        self._on_broken(self.error, len(lost), len(dead) + len(self._dead))
+        self._on_broken(self.error, len(lost) - self.kept, len(dead) + len(self._dead))
         log.error("%s", self.error)
         for waiter in (self._flight, self._waiter):
             if waiter is not None:
@@ -297,7 +379,8 @@ class Writer:
         if conn is None:
             raise SpoolWriteError(f"spool {self._path!r} is closed")
         # `_store.CHUNK_ROWS` read here, as `_chunks` reads it: one value cuts the chunks everywhere.
-        if len(inserts) <= _store.CHUNK_ROWS and not dead and not meta and trim <= self._trimmed:
+        simple = not dead and not meta and trim <= self._trimmed and (not inserts or consecutive(inserts))
+        if simple and len(inserts) <= _store.CHUNK_ROWS:
             if inserts:  # one statement is a transaction of its own (the common group commit): no BEGIN/COMMIT
                 conn.execute(_INSERT_CHUNK, _pack(inserts))
             return
@@ -321,8 +404,12 @@ class Writer:
 
     async def drain(self) -> None:
         """Wait until everything staged so far is committed (or the spool broke)."""
-        while self._task is not None and not self._task.done():
-            await asyncio.wait([self._task])  # its outcome is the waiters', not ours
+        self.hurry(True)
+        try:
+            while self._task is not None and not self._task.done():
+                await asyncio.wait([self._task])  # its outcome is the waiters', not ours
+        finally:
+            self.hurry(False)
         running = self._pass
         if running is not None:
             await asyncio.wait([running])

@@ -1,0 +1,218 @@
+"""The spool's put journal: a single-item put is durable when it returns, without waiting for a group commit."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import os
+import signal
+import sqlite3
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aiocustomerio.ingest import Ingestor, SpoolWriteError, _journal, _writer, inspect_spool, requeue_dead_letters
+from tests.support.batch_server import BatchServer
+
+from .conftest import ClientFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+# Puts N events on a spooled ingestor whose group commits never start (a linger of an hour, a huge threshold): what
+# it puts is in the journal only, then it waits to be killed.
+JOURNALER = textwrap.dedent(
+    """
+    import asyncio, sys, httpx
+    from aiocustomerio.ingest import Ingestor, _writer
+
+    _writer.JOURNAL_LINGER = 3600.0
+    _writer.JOURNAL_COMMIT_BYTES = 1 << 40
+
+    async def main(port, spool, count, prefix):
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", auth=("site", "key")) as http:
+            ing = Ingestor(http, spool=spool, max_wait=0.01)
+            await ing.start()
+            for i in range(count):
+                await ing.event("u" + str(i % 7), "e", {"i": i}, id=f"{prefix}{i}")
+            print("queued", ing.report.accepted, flush=True)
+            await asyncio.sleep(3600)
+
+    asyncio.run(main(int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]))
+    """
+)
+
+
+def _files(directory: Path) -> list[Path]:
+    return list(directory.iterdir())
+
+
+def _append(name: str, data: bytes) -> None:
+    with open(name, "ab") as file:
+        file.write(data)
+
+
+async def _journal_then_kill(tmp_path: Path, server: BatchServer, spool: Path, count: int, prefix: str) -> None:
+    script = tmp_path / "journaler.py"
+    script.write_text(JOURNALER)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(script),
+        str(server.port),
+        str(spool),
+        str(count),
+        prefix,
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": f"{ROOT / 'src'}"},
+    )
+    assert process.stdout is not None
+    try:
+        said = (await asyncio.wait_for(process.stdout.readline(), 60)).decode().strip()
+        assert said == f"queued {count}", said
+    finally:
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+
+
+async def test_events_whose_put_returned_survive_a_sigkill_before_any_group_commit(
+    server: BatchServer, client: ClientFactory, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool.db"
+    await _journal_then_kill(tmp_path, server, spool, 3000, "k")
+    assert server.ids == set()  # nothing was committed, so nothing was handed to delivery
+    with sqlite3.connect(spool) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0] == 0  # in the journal only
+    state = inspect_spool(spool)  # read-only, without the lock: the journal's items count as pending
+    assert state.pending == 3000 and state.holder is None
+    async with Ingestor(client(), spool=spool, max_wait=0.01) as ing:
+        pass
+    assert ing.report.recovered == 3000 and ing.report.delivered == 3000, ing.report.summary()
+    assert server.ids == {f"k{i}" for i in range(3000)}
+    # One person's events in the order they were put (the journal keeps seq order).
+    sent = [key for key in server.received if int(key[1:]) % 7 == 3]  # first seen first
+    assert sent == [f"k{i}" for i in range(3000) if i % 7 == 3]
+    assert inspect_spool(spool).pending == 0
+    assert not set(_journal.journal_files(str(spool))) & {str(p) for p in _files(tmp_path)}  # one file at rest
+
+
+async def test_a_put_on_a_spooled_ingestor_returns_without_suspending(
+    server: BatchServer, client: ClientFactory, tmp_path: Path
+) -> None:
+    """Durable at once (journaled): the coroutine finishes on its first step, no task switch per event."""
+    async with Ingestor(client(), spool=tmp_path / "spool.db", max_wait=0.01) as ing:
+
+        def entity(id: str) -> dict[str, Any]:
+            return {"type": "person", "identifiers": {"id": "u"}, "action": "event", "name": "e", "id": id}
+
+        for call in (ing.event("u", "e", id="s1"), ing.put(entity("s2"))):
+            with pytest.raises(StopIteration):
+                call.send(None)
+        ing.put_nowait(entity("s3"))
+        assert ing.report.accepted == 3
+    assert server.ids == {"s1", "s2", "s3"}
+
+
+async def test_a_journal_cut_short_keeps_every_whole_item_and_reports_the_rest(
+    server: BatchServer, client: ClientFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spool = tmp_path / "spool.db"
+    await _journal_then_kill(tmp_path, server, spool, 500, "t")
+    active = _journal.journal_files(str(spool))[0]
+    _append(active, b"\x07\x00\x00\x00\x00\x00\x00\x00 half a frame")  # what a power loss can leave at the end
+    with caplog.at_level(logging.WARNING, logger="aiocustomerio.ingest"):
+        async with Ingestor(client(), spool=spool, max_wait=0.01) as ing:
+            pass
+    assert ing.report.delivered == 500 and server.ids == {f"t{i}" for i in range(500)}
+    assert any("ends with 21 bytes that are not a whole item" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_journal_of_another_spool_is_not_replayed_into_a_new_one(
+    server: BatchServer, client: ClientFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spool = tmp_path / "spool.db"
+    await _journal_then_kill(tmp_path, server, spool, 200, "o")
+    for name in (spool, Path(f"{spool}-wal"), Path(f"{spool}-shm")):
+        name.unlink(missing_ok=True)  # the operator threw the database away, not its journal
+    with caplog.at_level(logging.WARNING, logger="aiocustomerio.ingest"):
+        async with Ingestor(client(), spool=spool, max_wait=0.01) as ing:
+            await ing.event("u", "e", id="new")
+    assert server.ids == {"new"} and ing.report.recovered == 0
+    kept = [p.name for p in _files(tmp_path) if ".orphaned-" in p.name]
+    assert kept and kept[0].startswith("spool.db-j0.orphaned-")  # renamed aside, not deleted
+    assert any("is not this spool's" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_failed_journal_write_refuses_that_item_only_and_leaves_the_journal_readable(
+    server: BatchServer, client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = tmp_path / "spool.db"
+    real_write = os.write
+    failures = {"short": True, "full": True}
+
+    def write(fd: int, data: Any) -> int:
+        if len(data) > 40 and failures["short"]:
+            failures["short"] = False
+            return real_write(fd, bytes(data)[:17])  # a short write: 17 bytes of the frame reach the file
+        if len(data) > 40 and failures["full"]:
+            failures["full"] = False
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(_writer, "JOURNAL_LINGER", 3600.0)  # nothing committed: the journal alone is checked
+    monkeypatch.setattr(_writer, "JOURNAL_COMMIT_BYTES", 1 << 40)
+    ing = Ingestor(client(), spool=spool, max_wait=0.01)
+    await ing.start()
+    try:
+        await ing.event("u", "e", id="a")
+        monkeypatch.setattr(_journal.os, "write", write)
+        with pytest.raises(SpoolWriteError, match="short write"):
+            await ing.event("u", "e", id="b")
+        with pytest.raises(SpoolWriteError, match="No space left"):
+            await ing.event("u", "e", id="c")
+        await ing.event("u", "e", id="d")
+        assert ing.report.accepted == 2
+        ident = bytes.fromhex(ing._spool.meta[_journal.META_KEY])  # type: ignore[union-attr]
+        rows = _journal.pending_rows(str(spool), ident, 0)
+        assert [row[1].split(b'"id":"')[2][:1] for row in rows] == [b"a", b"d"]
+        assert [row[0] for row in rows] == [1, 2]  # a refused item takes no seq
+    finally:
+        await ing.close()
+    assert server.ids == {"a", "d"}
+
+
+async def test_journaled_items_are_kept_when_the_spool_cannot_be_written_and_the_next_run_delivers_them(
+    server: BatchServer, client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = tmp_path / "spool.db"
+
+    def broken(self: _writer.Writer, *args: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_writer.Writer, "_write", broken)
+        patch.setattr(_writer, "COMMIT_RETRY_DELAYS", (0.01, 0.01))
+        ing = Ingestor(client(), spool=spool, max_wait=0.01)
+        await ing.start()
+        for i in range(50):
+            await ing.event("u", "e", id=f"j{i}")
+        report = await ing.close()
+    assert report.delivered == 0 and report.spooled == 50
+    assert any("In its journal: 50 items accepted since" in e for e in report.errors), report.errors
+    assert any("Not in the spool: 0 items" in e for e in report.errors), report.errors
+    async with Ingestor(client(), spool=spool, max_wait=0.01) as again:
+        pass
+    assert again.report.recovered == 50 and server.ids == {f"j{i}" for i in range(50)}
+
+
+async def test_the_operator_tools_see_what_a_killed_run_journaled(
+    server: BatchServer, client: ClientFactory, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool.db"
+    await _journal_then_kill(tmp_path, server, spool, 100, "r")
+    assert requeue_dead_letters(spool) == 0  # under the lock: takes the journal into the chunks first
+    with sqlite3.connect(spool) as conn:
+        assert conn.execute("SELECT SUM(count) FROM chunks").fetchone()[0] == 100
+    assert inspect_spool(spool).pending == 100
+    assert "journal" not in inspect_spool(spool).checkpoints
