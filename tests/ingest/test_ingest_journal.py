@@ -49,8 +49,14 @@ def _files(directory: Path) -> list[Path]:
     return list(directory.iterdir())
 
 
-def _append(name: str, data: bytes) -> None:
-    with open(name, "ab") as file:
+def _read(name: str) -> bytes:
+    with open(name, "rb") as file:
+        return file.read()
+
+
+def _write_at(name: str, offset: int, data: bytes) -> None:
+    with open(name, "r+b") as file:
+        file.seek(offset)
         file.write(data)
 
 
@@ -120,12 +126,16 @@ async def test_a_journal_cut_short_keeps_every_whole_item_and_reports_the_rest(
     spool = tmp_path / "spool.db"
     await _journal_then_kill(tmp_path, server, spool, 500, "t")
     active = _journal.journal_files(str(spool))[0]
-    _append(active, b"\x07\x00\x00\x00\x00\x00\x00\x00 half a frame")  # what a power loss can leave at the end
+    # What a kill in the middle of copying the 501st item leaves: its frame's header, and 10 of its 100 bytes.
+    data = _read(active)
+    gen = int.from_bytes(data[_journal.HEADER - 8 : _journal.HEADER], "little")
+    end = _journal.HEADER + sum(_journal._FRAME.size + len(row[1]) for row in _journal._parse(active, data, gen))
+    _write_at(active, end, _journal._FRAME.pack(501, 0, 100, gen, 12345) + b'{"type":"p')
     with caplog.at_level(logging.WARNING, logger="aiocustomerio.ingest"):
         async with Ingestor(client(), spool=spool, max_wait=0.01) as ing:
             pass
     assert ing.report.delivered == 500 and server.ids == {f"t{i}" for i in range(500)}
-    assert any("ends with 21 bytes that are not a whole item" in r.getMessage() for r in caplog.records)
+    assert any("ends with an item cut short" in r.getMessage() for r in caplog.records)
 
 
 async def test_a_journal_of_another_spool_is_not_replayed_into_a_new_one(
@@ -144,42 +154,42 @@ async def test_a_journal_of_another_spool_is_not_replayed_into_a_new_one(
     assert any("is not this spool's" in r.getMessage() for r in caplog.records)
 
 
-async def test_a_failed_journal_write_refuses_that_item_only_and_leaves_the_journal_readable(
+async def test_a_journal_that_cannot_grow_refuses_that_item_only_and_stays_readable(
     server: BatchServer, client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spool = tmp_path / "spool.db"
-    real_write = os.write
-    failures = {"short": True, "full": True}
-
-    def write(fd: int, data: Any) -> int:
-        if len(data) > 40 and failures["short"]:
-            failures["short"] = False
-            return real_write(fd, bytes(data)[:17])  # a short write: 17 bytes of the frame reach the file
-        if len(data) > 40 and failures["full"]:
-            failures["full"] = False
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real_write(fd, data)
-
+    real_fallocate = os.posix_fallocate
+    monkeypatch.setattr(_journal, "JOURNAL_FILE_BYTES", 4096)  # a few items fill a file: it has to grow
     monkeypatch.setattr(_writer, "JOURNAL_LINGER", 3600.0)  # nothing committed: the journal alone is checked
     monkeypatch.setattr(_writer, "JOURNAL_COMMIT_BYTES", 1 << 40)
     ing = Ingestor(client(), spool=spool, max_wait=0.01)
     await ing.start()
     try:
-        await ing.event("u", "e", id="a")
-        monkeypatch.setattr(_journal.os, "write", write)
-        with pytest.raises(SpoolWriteError, match="short write"):
-            await ing.event("u", "e", id="b")
-        with pytest.raises(SpoolWriteError, match="No space left"):
-            await ing.event("u", "e", id="c")
-        await ing.event("u", "e", id="d")
-        assert ing.report.accepted == 2
+        accepted = 0
+        while ing.report.accepted < 10:  # up to the file's first size
+            await ing.event("u", "e", {"pad": "x" * 200}, id=f"a{accepted}")
+            accepted += 1
+
+        def full(fd: int, offset: int, length: int) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(_journal.os, "posix_fallocate", full)
+        refused = 0
+        with pytest.raises(SpoolWriteError, match=r"could not grow to 8,192 bytes.*No space left"):
+            for _ in range(20):
+                await ing.event("u", "e", {"pad": "x" * 200}, id=f"r{refused}")
+                accepted += 1
+        monkeypatch.setattr(_journal.os, "posix_fallocate", real_fallocate)
+        await ing.event("u", "e", {"pad": "x" * 200}, id="after")  # the disk has room again
+        assert ing.report.accepted == accepted + 1
         ident = bytes.fromhex(ing._spool.meta[_journal.META_KEY])  # type: ignore[union-attr]
         rows = _journal.pending_rows(str(spool), ident, 0)
-        assert [row[1].split(b'"id":"')[2][:1] for row in rows] == [b"a", b"d"]
-        assert [row[0] for row in rows] == [1, 2]  # a refused item takes no seq
+        assert [row[0] for row in rows] == list(
+            range(1, accepted + 2)
+        )  # every accepted item, a refused one takes no seq
     finally:
         await ing.close()
-    assert server.ids == {"a", "d"}
+    assert len(server.ids) == accepted + 1 and "after" in server.ids
 
 
 async def test_journaled_items_are_kept_when_the_spool_cannot_be_written_and_the_next_run_delivers_them(

@@ -1,11 +1,11 @@
-"""The spool's put journal: a single-item `put` is durable once one `write()` has put its bytes in the OS.
+"""The spool's put journal: a single-item `put` is durable once its bytes are in the OS page cache.
 
-A SQLite transaction per item costs 20-35 µs and a task switch per `put` (it waits for its commit); one append to a
-file costs about 2.5 µs and no wait at all. So `put`, `put_nowait`, `event`, ... append their item here and return;
-the group commit copies what was journaled into the spool's chunks a little later (`JOURNAL_LINGER`, or sooner once
-`JOURNAL_COMMIT_BYTES` are waiting), on the spool's thread, and only then are the items handed to delivery. The
-guarantee is the spool's own (WAL, synchronous=NORMAL): what `put` returned for survives the process being killed
-(the bytes are in the OS page cache), not a power loss.
+A SQLite transaction per item costs 20-35 µs and a task switch per `put` (it waits for its commit); a copy into a
+shared file mapping costs well under a microsecond and no wait at all (`Journal`). So `put`, `put_nowait`, `event`,
+... append their item here and return; the group commit copies what was journaled into the spool's chunks a little
+later (`JOURNAL_LINGER`, or sooner once `JOURNAL_COMMIT_BYTES` are waiting), on the spool's thread, and only then are
+the items handed to delivery. The guarantee is the spool's own (WAL, synchronous=NORMAL): what `put` returned for
+survives the process being killed (the bytes are in the OS page cache), not a power loss.
 
 **Two files, alternating.** Appends go to the active file. When a group commit takes the staged rows, the other file
 becomes the active one; once the commit is in SQLite, the file it came from is emptied. So a file only ever holds
@@ -15,8 +15,8 @@ in a chunk already, and are skipped by their seq).
 **Recovery** (`replay`, under the spool's lock, before anything else reads it): every whole frame with a seq above
 the spool's highest one goes into the chunks, in one transaction, then the files are started over. Rows committed
 before are never above that seq: a group commit takes every row staged before it, so what is committed is always
-everything up to some seq. A frame cut short (a power loss; a failed write is cut back at once) ends the file: the
-bytes after it are reported, not guessed at.
+everything up to some seq. A frame cut short (killed mid-copy, or a power loss) ends the file, with a warning: its
+put never returned.
 
 **Whose journal.** Each file starts with the spool's journal id (kept in its `meta`). A journal whose id is not the
 spool's (the database was deleted and made anew beside it) is not replayed into the wrong spool: it is renamed aside
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import mmap
 import os
 import sqlite3
 import struct
@@ -39,14 +40,17 @@ from ._types import SpoolWriteError
 
 log = logging.getLogger("aiocustomerio.ingest")
 
-MAGIC = b"aiocustomerio-j1"  # 16 bytes, then the 16-byte journal id
-HEADER = len(MAGIC) + 16
-# seq, person, length, checksum (Adler-32 of the item mixed with the seq: it only has to catch a frame a power loss
-# cut short, and costs half a CRC-32)
-_FRAME = struct.Struct("<QIII")
+MAGIC = b"aiocustomerio-j2"  # 16 bytes, then the 16-byte journal id and the file's 8-byte generation
+_GEN = struct.Struct("<Q")
+HEADER = len(MAGIC) + 16 + _GEN.size
+# seq, person, length, generation, checksum (Adler-32 of the item mixed with the seq and the generation: it only has
+# to catch a frame cut short by a kill mid-copy or a power loss, and costs half a CRC-32)
+_FRAME = struct.Struct("<QIIII")
 # How long journaled items wait for their group commit, at most, and how many bytes make it start at once.
 JOURNAL_LINGER = 0.01
 JOURNAL_COMMIT_BYTES = 256 * 1024
+# Each file's first size; it doubles when the staged items need more (a commit far behind).
+JOURNAL_FILE_BYTES = 2 * 1024 * 1024
 META_KEY = "journal"
 
 
@@ -54,55 +58,73 @@ def journal_files(path: str) -> tuple[str, str]:
     return path + "-j0", path + "-j1"
 
 
+def _check(data: bytes, seq: int, gen: int) -> int:
+    return adler32(data) ^ (seq & 0xFFFFFFFF) ^ gen
+
+
 class Journal:
-    """The two open files of one spool (used on the event loop's thread only)."""
+    """The two files of one spool, mapped into memory (used on the event loop's thread only).
+
+    **An append is a copy into a shared file mapping**, not a `write()`: the pages are the OS page cache's, so what is
+    copied survives the process being killed like a written byte does, at a tenth of the cost (no system call; about
+    0.5 against 2.5-5 us per item here). The files' blocks are allocated up front (`posix_fallocate`), so a copy never
+    needs the disk to find room (a full disk would kill the process with SIGBUS): running out of room is a
+    `SpoolWriteError` when a file has to grow, for that item only.
+
+    **Emptying a file** is a new generation in its header: frames of an older one are not read, so nothing has to be
+    zeroed or truncated, and the end of the items is the first frame that is not whole, of this generation and after
+    the one before it."""
 
     def __init__(self, path: str, ident: bytes) -> None:
         self.path = path
-        self._header = MAGIC + ident
+        self._prefix = MAGIC + ident
         self._fds: list[int] = []
+        self._maps: list[mmap.mmap] = []
+        self._gens = [int.from_bytes(os.urandom(4), "little") for _ in range(2)]
         try:
-            for name in journal_files(path):
-                fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+            for index, name in enumerate(journal_files(path)):
+                fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
                 self._fds.append(fd)
                 os.ftruncate(fd, 0)  # replayed already (see `replay`): start over
-                _write_all(fd, self._header)
+                os.posix_fallocate(fd, 0, JOURNAL_FILE_BYTES)
+                self._maps.append(mmap.mmap(fd, JOURNAL_FILE_BYTES))
+                self._maps[index][:HEADER] = self._prefix + _GEN.pack(self._gens[index])
         except BaseException:
             self.close(delete=False)
             raise
-        self._sizes = [HEADER, HEADER]
+        self._ends = [HEADER, HEADER]
         self._active = 0
-        self.error: SpoolWriteError | None = None
         self.staged_bytes = 0  # appended since the last rotation
 
     def append(self, row: Row) -> None:
-        """Append one row, whole or not at all: a short or failed write is cut back off the file."""
-        if self.error is not None:
-            raise self.error
+        """Append one row, whole or not at all (a file that cannot grow refuses it: `SpoolWriteError`)."""
         seq, data, person = row
-        frame = _FRAME.pack(seq, person, len(data), adler32(data) ^ (seq & 0xFFFFFFFF)) + data
         active = self._active
-        fd = self._fds[active]
-        try:
-            written = os.write(fd, frame)
-        except OSError as exc:
-            raise self._failed(active, exc) from None
-        if written != len(frame):
-            raise self._failed(active, OSError(f"short write ({written} of {len(frame)} bytes)"))
-        self._sizes[active] += written
-        self.staged_bytes += written
+        start = self._ends[active]
+        body = start + 24  # _FRAME.size
+        end = body + len(data)
+        mapped = self._maps[active]
+        if end > len(mapped):
+            mapped = self._grow(active, end)
+        gen = self._gens[active]
+        _FRAME.pack_into(mapped, start, seq, person, len(data), gen, adler32(data) ^ (seq & 0xFFFFFFFF) ^ gen)
+        mapped[body:end] = data
+        self._ends[active] = end
+        self.staged_bytes += end - start
 
-    def _failed(self, index: int, exc: OSError) -> SpoolWriteError:
+    def _grow(self, index: int, end: int) -> mmap.mmap:
+        size = len(self._maps[index])
+        while size < end:
+            size *= 2
+        name = journal_files(self.path)[index]
         try:
-            os.ftruncate(self._fds[index], self._sizes[index])
-        except OSError as cut:
-            # A partial frame may stay at the end: later appends would follow it unreadably, so none are taken.
-            self.error = SpoolWriteError(
-                f"spool journal {journal_files(self.path)[index]!r} could not be written ({exc}) nor cut back "
-                f"({cut}); new items are refused"
-            )
-            return self.error
-        return SpoolWriteError(f"spool journal {journal_files(self.path)[index]!r} could not be written ({exc})")
+            os.posix_fallocate(self._fds[index], 0, size)
+            bigger = mmap.mmap(self._fds[index], size)
+        except OSError as exc:
+            raise SpoolWriteError(f"spool journal {name!r} could not grow to {size:,} bytes ({exc})") from None
+        self._maps[index].close()
+        self._maps[index] = bigger
+        return bigger
 
     def rotate(self) -> int:
         """New appends go to the other file (empty: its rows were committed); returns the one to clear after the
@@ -113,36 +135,25 @@ class Journal:
         return done
 
     def clear(self, index: int) -> None:
-        """The rows of this file are committed: empty it for its next turn."""
-        try:
-            os.ftruncate(self._fds[index], HEADER)
-        except OSError as exc:
-            # Its rows are committed, so nothing is lost; but rows appended to it next time would sit after them and
-            # those committed rows could be replayed after being delivered: refuse new items instead.
-            name = journal_files(self.path)[index]
-            self.error = SpoolWriteError(f"spool journal {name!r} could not be emptied ({exc}); new items are refused")
-            log.error("%s", self.error)
-            return
-        self._sizes[index] = HEADER
+        """The rows of this file are committed: a new generation empties it for its next turn."""
+        gen = self._gens[index] = (self._gens[index] + 1) & 0xFFFFFFFF
+        _GEN.pack_into(self._maps[index], HEADER - _GEN.size, gen)
+        self._ends[index] = HEADER
 
     def empty(self) -> bool:
-        return self._sizes == [HEADER, HEADER]
+        return self._ends == [HEADER, HEADER]
 
     def close(self, delete: bool) -> None:
         """Close the files; `delete` removes them (only once every row in them is committed)."""
+        for mapped in self._maps:
+            mapped.close()
         for fd in self._fds:
             os.close(fd)
-        self._fds = []
+        self._maps, self._fds = [], []
         if delete:
             for name in journal_files(self.path):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(name)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 def journal_id(conn: sqlite3.Connection, upsert: str) -> bytes:
@@ -163,9 +174,12 @@ def _frames(name: str, ident: bytes, owner: bool) -> Iterator[Row] | None:
             data = file.read()
     except FileNotFoundError:
         return iter(())
-    if len(data) <= HEADER:
-        return iter(())  # no item in it, whichever spool's it is (a header, or a file created and not yet written)
-    if data[:HEADER] != MAGIC + ident:
+    if len(data) < HEADER + _FRAME.size or data[:HEADER] == bytes(HEADER):
+        return iter(())  # no item in it, whichever spool's it is (created, not yet written)
+    gen = _GEN.unpack_from(data, HEADER - _GEN.size)[0]
+    if data[: len(MAGIC) + 16] != MAGIC + ident:
+        if data[: len(MAGIC)] == MAGIC and next(_parse(name, data, gen), None) is None:
+            return iter(())  # another spool's, but with no item in it: nothing to keep
         if not owner:
             return None
         aside = f"{name}.orphaned-{int(time.time())}"
@@ -176,25 +190,26 @@ def _frames(name: str, ident: bytes, owner: bool) -> Iterator[Row] | None:
             aside,
         )
         return None
-    return _parse(name, data)
+    return _parse(name, data, gen)
 
 
-def _parse(name: str, data: bytes) -> Iterator[Row]:
-    offset, end, size = HEADER, len(data), _FRAME.size
+def _parse(name: str, data: bytes, gen: int) -> Iterator[Row]:
+    offset, end, size, last = HEADER, len(data), _FRAME.size, 0
     while offset + size <= end:
-        seq, person, length, check = _FRAME.unpack_from(data, offset)
+        seq, person, length, frame_gen, check = _FRAME.unpack_from(data, offset)
+        if frame_gen != gen or seq <= last or not length:
+            return  # the end: what follows is of an earlier generation, or never written
         body = data[offset + size : offset + size + length]
-        if len(body) != length or adler32(body) ^ (seq & 0xFFFFFFFF) != check:
-            break
+        if len(body) != length or _check(body, seq, gen) != check:
+            log.warning(
+                "spool journal %r ends with an item cut short (the process was killed while copying it, or a power "
+                "loss: its put did not return); it is left out",
+                name,
+            )
+            return
         yield seq, body, person
         offset += size + length
-    if offset < end:
-        log.warning(
-            "spool journal %r ends with %d bytes that are not a whole item (a write cut short by a power loss or a "
-            "full disk: the put that wrote them did not return); they are left out",
-            name,
-            end - offset,
-        )
+        last = seq
 
 
 def pending_rows(path: str, ident: bytes | None, top: int, owner: bool = False) -> list[Row]:
