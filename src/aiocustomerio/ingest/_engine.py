@@ -25,7 +25,7 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Generator, Iterable
 from typing import TypeVar
 
 import httpx
@@ -60,6 +60,19 @@ Checkpoint = tuple[str, str | Callable[[int], str]]
 # put_many encodes and accepts at most this many items at a time, so a huge iterable is consumed lazily.
 PART = 1000
 _END = object()
+
+
+class Pause:
+    """Awaiting it lets the event loop run once (as `asyncio.sleep(0)` does), and it is no coroutine: `put_nowait`,
+    which cannot wait, may drop it unawaited without a warning."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[None, None, None]:
+        yield  # a bare yield: the task is rescheduled at once, after the callbacks already due
+
+
+PAUSE = Pause()
 
 
 class Engine:
@@ -300,10 +313,11 @@ class Engine:
             raise RecoveryInProgress(self._room.limit)
         raise QueueFull(self._room.limit)
 
-    def _offer(self, data: bytes, person: int) -> bool:
+    def _offer(self, data: bytes, person: int) -> bool | Pause:
         """Take an encoded item at once if nothing stands in the way (running, not closing or halted, room, nobody
-        waiting for room): True when accepted (with a spool: journaled, so durable); False when the caller must take
-        the slow path (`_put_encoded`).
+        waiting for room): True when accepted (with a spool: journaled, so durable; or `PAUSE`, accepted too, when the
+        spool asks the producer to let the event loop run once, see `Writer.journal_one`); False when the caller must
+        take the slow path (`_put_encoded`).
 
         The per-item path: Room's check and take are inlined."""
         room = self._room
@@ -318,14 +332,14 @@ class Engine:
         room.used += 1
         seq = self._seq + 1
         try:
-            self._spool.journal_one((seq, data, person))  # type: ignore[union-attr]
+            pause = self._spool.journal_one((seq, data, person))  # type: ignore[union-attr]
         except SpoolWriteError:
             room.give_back(1)
             raise
         # Taken only once written: a refused item leaves no gap in the seqs a chunk is cut by.
         self._seq = seq
         self._report.accepted += 1
-        return True
+        return PAUSE if pause else True
 
     async def put_many(self, items: Iterable[JSONDict], *, checkpoint: Checkpoint | None = None) -> None:
         """Queue items, consuming and encoding the iterable lazily in parts of up to 1,000 (each part waits for room

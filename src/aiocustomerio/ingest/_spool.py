@@ -79,7 +79,7 @@ class Spool:
         self._writer = Writer(self.path, self._thread, self._committed, on_lost, self._broken)
         self.add: Callable[[list[Row], dict[str, str] | None], GroupCommit] = self._writer.add
         self.add_one: Callable[[Row], GroupCommit] = self._writer.add_one
-        self.journal_one: Callable[[Row], None] = self._writer.journal_one
+        self.journal_one: Callable[[Row], bool] = self._writer.journal_one
         self.hurry: Callable[[bool], None] = self._writer.hurry
         self._journal: Journal | None = None
         self._conn: sqlite3.Connection | None = None

@@ -124,6 +124,7 @@ class Writer:
         self._linger: asyncio.Future[None] | None = None  # the commit loop waiting for more journaled rows
         self._hurry = 0  # someone waits for everything to be committed (flush, drain, close): no lingering
         self.kept = 0  # journaled items a broken (or abandoned) spool could not commit: kept in its journal
+        self._pause_at = JOURNAL_COMMIT_BYTES  # journaled bytes at which the producer lets the loop run once
 
     def attach(self, conn: sqlite3.Connection, loop: asyncio.AbstractEventLoop, journal: Journal) -> None:
         """Commit on `conn` (the spool's, opened and owned by it) from `loop`; journal single items in `journal`."""
@@ -157,9 +158,14 @@ class Writer:
         self._inserts.append(row)
         return self._waiter or self._new_waiter()
 
-    def journal_one(self, row: Row) -> None:
+    def journal_one(self, row: Row) -> bool:
         """The per-item path: the row is durable (in the journal) when this returns, and goes into the chunks with a
-        later group commit; raises `SpoolWriteError` (the row not taken) if it cannot be written."""
+        later group commit; raises `SpoolWriteError` (the row not taken) if it cannot be written.
+
+        True means: let the event loop run once (`Pause`). A producer that never has to wait (the queue has room)
+        never gives the loop a turn, so the commit of what it journals would only start once the queue is full, and
+        run while it waits: every `JOURNAL_COMMIT_BYTES` it lets the commit start, which then runs on the spool's
+        thread beside it (SQLite lets go of the GIL)."""
         if self.error is not None:
             raise self.error
         journal = self._journal
@@ -170,8 +176,11 @@ class Writer:
         self._staged = True
         if self._task is None:
             self.kick()
-        elif journal.staged_bytes >= JOURNAL_COMMIT_BYTES:
+        elif journal.staged_bytes >= self._pause_at:
+            self._pause_at = journal.staged_bytes + JOURNAL_COMMIT_BYTES
             self._wake_linger()
+            return True
+        return False
 
     def hurry(self, on: bool) -> None:
         """While on, journaled rows are committed as soon as the commit loop gets to them (a flush waits for them)."""
@@ -268,6 +277,7 @@ class Writer:
                 self._journaled = 0
                 # The rows staged so far are in the active journal file: new ones go to the other while they commit.
                 journal_file = self._journal.rotate() if journaled and self._journal is not None else None
+                self._pause_at = JOURNAL_COMMIT_BYTES
                 size = sum([len(row[1]) for row in inserts])
                 # Small commits someone waits for run on the loop; journaled rows nobody waits for, on the thread.
                 error = await self._commit_with_retries(inserts, size, dead, meta, trim, waiter is not None)
