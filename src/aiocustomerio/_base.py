@@ -268,8 +268,9 @@ def build_request(api: ApiBinding, info: OperationInfo, module: ModuleType, give
         raise InvalidArgumentTypeError(f"{info.api}.{info.tag}.{info.name}: {exc}") from None
     if isinstance(raw_body, (Mapping, list)):
         request.pop("json", None)
-        content = dumps(raw_body, api.datetime_style)
-        _payload.check(info.api, info.method, info.path, content)
+        style = api.datetime_style
+        content = dumps(raw_body, style)
+        _payload.check(info.api, info.method, info.path, content, raw_body, lambda item: dumps(item, style))
         request["content"] = content
     extensions: dict[str, Any] = {"aiocustomerio_unsafe": True} if info.unsafe else {}
     merged = {**api.options, **options} if api.options else options

@@ -12,7 +12,7 @@ import datetime as _dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._encode import iso8601, unix_seconds
+from ._encode import iso_timestamp, unix_seconds
 from ._ids import new_ulid
 from ._payload import ITEM_LIMIT, PayloadTooLargeError, check_item
 from .errors import InvalidArgumentError, InvalidArgumentTypeError
@@ -21,13 +21,16 @@ __all__ = [
     "CALL_TYPES",
     "ITEM_LIMIT",
     "PERSON_KEYS",
+    "TRACK_ENTITY_ACTIONS",
     "PayloadTooLargeError",
     "check_item",
+    "check_track_entity",
     "identifiers",
     "iso_now",
     "listed",
     "mapping",
     "optional_mapping",
+    "person_id",
     "pipelines_batch_item",
     "pipelines_message",
     "track_event",
@@ -70,14 +73,26 @@ def listed(name: str, value: Iterable[Any] | None) -> list[Any] | None:
     return list(value)
 
 
-def identifiers(identifier: str | int | Mapping[str, Any]) -> dict[str, Any]:
-    """Track v2 identifiers: ``"u1"`` → ``{"id": "u1"}``; a mapping must name exactly one of id, email or cio_id."""
+def person_id(name: str, value: Any) -> Any:
+    """An identifier that travels in a body (``user_id``, ``anonymous_id``, ``identifiers.id``): the same refusal as
+    a path parameter gets, before sending, for an empty or blank string (Customer.io would refuse it later: a 400,
+    or a silent drop)."""
+    if type(value) is str and not value.strip():
+        raise InvalidArgumentError(f"{name} is {value!r}: an identifier cannot be empty or blank; pass the real id")
+    return value
+
+
+def identifiers(identifier: str | int | Mapping[str, Any], name: str = "identifier") -> dict[str, Any]:
+    """Track v2 identifiers: ``"u1"`` → ``{"id": "u1"}``; a mapping must name exactly one of id, email or cio_id.
+    Empty or blank ids are refused (``person_id``)."""
     if isinstance(identifier, (str, int)) and not isinstance(identifier, bool):
-        return {"id": identifier}
-    if isinstance(identifier, Mapping) and len(identifier) == 1 and next(iter(identifier)) in PERSON_KEYS:
-        return dict(identifier)
+        return {"id": person_id(name, identifier)}
+    if isinstance(identifier, Mapping) and len(identifier) == 1:
+        ((key, value),) = identifier.items()
+        if key in PERSON_KEYS:
+            return {key: person_id(f"{name}[{key!r}]", value)}
     raise InvalidArgumentError(
-        f"identifier must be an id or name exactly one of id, email or cio_id (e.g. {{'email': 'a@example.com'}}), "
+        f"{name} must be an id or name exactly one of id, email or cio_id (e.g. {{'email': 'a@example.com'}}), "
         f"not {identifier!r}"
     )
 
@@ -96,7 +111,7 @@ def track_event(
         raise InvalidArgumentError(f"an event needs a name (a non-empty string), not {name!r}")
     body: dict[str, Any] = {"name": name, "data": mapping("attributes", attributes), "id": id or new_ulid()}
     if anonymous_id is not None:
-        body["anonymous_id"] = anonymous_id
+        body["anonymous_id"] = person_id("anonymous_id", anonymous_id)
     if timestamp is not None:
         body["timestamp"] = unix_seconds(timestamp)
     if type is not None:
@@ -120,7 +135,8 @@ def pipelines_message(
     stamp_time: bool = False,
 ) -> dict[str, Any]:
     """A Pipelines message: ``type``, who, the call's fields, a ``messageId`` (a ULID unless given: Customer.io's own
-    libraries set one on every call so a retried call is not counted twice), the timestamp in ISO 8601.
+    libraries set one on every call so a retried call is not counted twice), the timestamp in ISO 8601
+    (``_encode.iso_timestamp``).
 
     ``stamp_time`` sets the timestamp to now when none is given (the ingestors: an item may wait in a queue).
     """
@@ -128,13 +144,13 @@ def pipelines_message(
         raise InvalidArgumentError(f"a {kind} message needs user_id or anonymous_id")
     message: dict[str, Any] = {"type": kind}
     if user_id is not None:
-        message["userId"] = user_id
+        message["userId"] = person_id("user_id", user_id)
     if anonymous_id is not None:
-        message["anonymousId"] = anonymous_id
+        message["anonymousId"] = person_id("anonymous_id", anonymous_id)
     message.update(fields)
     message["messageId"] = message_id or new_ulid()
     if timestamp is not None:
-        message["timestamp"] = iso8601(timestamp) if isinstance(timestamp, _dt.date) else timestamp
+        message["timestamp"] = iso_timestamp(timestamp)
     elif stamp_time:
         message["timestamp"] = iso_now()
     if context:
@@ -155,3 +171,68 @@ def pipelines_batch_item(index: int, item: Mapping[str, Any]) -> dict[str, Any]:
     return pipelines_message(
         kind, item.get("userId"), item.get("anonymousId"), fields, timestamp=timestamp, message_id=message_id
     )
+
+
+# Track v2 entity shapes, from journeys-track.json's `/api/v2/batch` items (tests/unit/test_track_entity_shape.py
+# compares this table with the pinned spec): each type and the actions it takes. The spec's pageview variant
+# describes a `page` action but spells its enum `screen`; the API takes `page` (and the ingestor's page() sends it).
+TRACK_ENTITY_ACTIONS: dict[str, frozenset[str]] = {
+    "person": frozenset({
+        "identify", "delete", "event", "page", "screen", "add_relationships", "delete_relationships",
+        "add_device", "delete_device", "merge", "suppress", "unsuppress",
+    }),
+    "object": frozenset({"identify", "identify_anonymous", "delete", "add_relationships", "delete_relationships"}),
+    "delivery": frozenset({"event"}),
+}  # fmt: skip
+
+
+def check_track_entity(entity: Mapping[str, Any], where: str = "entity") -> None:
+    """Refuse a Track v2 entity whose ``type``, ``action`` or ``identifiers`` the API cannot take, naming the field
+    and the allowed values. The common case is a few dict lookups: the ingestor's put() runs this per item."""
+    try:
+        kind = entity["type"]
+        actions = TRACK_ENTITY_ACTIONS.get(kind)
+        ids = entity["identifiers"]
+        if actions is not None and entity["action"] in actions and type(ids) is dict and ids:
+            if kind != "person":
+                return
+            if len(ids) == 1:
+                for key, value in ids.items():
+                    if key in PERSON_KEYS and (type(value) is not str or value.strip()):
+                        return
+    except (KeyError, TypeError):  # a field missing, or an unhashable type/action: explained below
+        pass
+    _explain_entity(entity, where)
+
+
+def _explain_entity(entity: Mapping[str, Any], where: str) -> None:
+    """The slow path of ``check_track_entity``: raise the first problem found (or return: a person's identifiers
+    were fine)."""
+    import difflib
+
+    kind = entity.get("type")
+    actions = TRACK_ENTITY_ACTIONS.get(kind) if isinstance(kind, str) else None
+    if actions is None:
+        raise InvalidArgumentError(
+            f"{where}.type is {kind!r}: a Track v2 entity's type is one of {', '.join(TRACK_ENTITY_ACTIONS)}"
+        )
+    a_kind = f"an {kind}" if kind == "object" else f"a {kind}"
+    action = entity.get("action")
+    if not isinstance(action, str) or action not in actions:
+        close = difflib.get_close_matches(action, sorted(actions), n=1) if isinstance(action, str) else []
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise InvalidArgumentError(
+            f"{where}.action is {action!r}: {a_kind} entity's action is one of {', '.join(sorted(actions))}{hint}"
+        )
+    ids = entity.get("identifiers")
+    if kind == "person":
+        if not isinstance(ids, Mapping) or len(ids) != 1 or next(iter(ids)) not in PERSON_KEYS:
+            raise InvalidArgumentError(
+                f"{where}.identifiers is {ids!r}: a person entity's identifiers name exactly one of id, email or "
+                "cio_id, e.g. {'id': 'user_1'}"
+            )
+        ((key, value),) = ids.items()
+        person_id(f"{where}.identifiers.{key}", value)
+    elif not isinstance(ids, Mapping) or not ids:
+        example = "{'id': 'delivery_id'}" if kind == "delivery" else "{'object_type_id': '1', 'object_id': 'acme'}"
+        raise InvalidArgumentError(f"{where}.identifiers is {ids!r}: {a_kind} entity needs identifiers, e.g. {example}")

@@ -12,21 +12,27 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
-from .errors import InvalidArgumentTypeError
+from .errors import InvalidArgumentError, InvalidArgumentTypeError
 
 DatetimeStyle = Literal["unix", "iso"]
 
 
-def unix_seconds(value: _dt.datetime | _dt.date | int | float) -> int:
+def unix_seconds(value: _dt.datetime | _dt.date | int | float, name: str = "timestamp") -> int:
     """The one timestamp rule for Track and App: unix seconds. Naive datetimes are taken as UTC (Customer.io stores
-    timestamps in UTC), dates as their midnight UTC, numbers as unix seconds already (fractions dropped)."""
+    timestamps in UTC), dates as their midnight UTC, numbers as unix seconds already (fractions dropped).
+
+    Anything else (a bool, NaN, infinity, a string) is refused before sending, naming ``name``."""
     if type(value) is int:  # the common case, first: this runs once per ingested event
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value != value or value in _INFINITIES:  # int() of these is a bare ValueError / OverflowError
+            raise InvalidArgumentError(
+                f"{name} is {value!r}, which is not a time: pass unix seconds (a finite number) or a datetime"
+            )
         return int(value)
     if not isinstance(value, _dt.date):
         raise InvalidArgumentTypeError(
-            f"a timestamp is a datetime, a date or unix seconds (int), not {type(value).__name__}"
+            f"{name} must be a datetime, a date or unix seconds (int), not {type(value).__name__}"
         )
     if not isinstance(value, _dt.datetime):
         value = _dt.datetime(value.year, value.month, value.day, tzinfo=_dt.timezone.utc)
@@ -35,10 +41,35 @@ def unix_seconds(value: _dt.datetime | _dt.date | int | float) -> int:
     return int(value.timestamp())
 
 
+_INFINITIES = (float("inf"), float("-inf"))
+
+
 def iso8601(value: _dt.datetime | _dt.date) -> str:
     if isinstance(value, _dt.datetime) and value.tzinfo is None:
         value = value.replace(tzinfo=_dt.timezone.utc)
     return value.isoformat()
+
+
+def iso_timestamp(value: object, name: str = "timestamp") -> str:
+    """The same rule for Pipelines, whose spec wants an ISO-8601 date-time string: a datetime or a date (naive: UTC)
+    is formatted, a non-empty string is sent as given. A number is refused, not converted: Pipelines callers (as in
+    Segment's libraries) often hold milliseconds, and guessing the unit would store the wrong time silently."""
+    if type(value) is str:
+        if value.strip():
+            return value
+        raise InvalidArgumentError(
+            f"{name} is {value!r}: pass an ISO-8601 date-time string, a datetime, or leave it out"
+        )
+    if isinstance(value, _dt.date):
+        return iso8601(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise InvalidArgumentTypeError(
+            f"{name} is the number {value!r}, but Pipelines takes an ISO-8601 date-time string: pass a datetime, "
+            "e.g. datetime.fromtimestamp(seconds, timezone.utc)"
+        )
+    raise InvalidArgumentTypeError(
+        f"{name} must be an ISO-8601 date-time string or a datetime, not {type(value).__name__}"
+    )
 
 
 def without_none(fields: Mapping[str, Any]) -> dict[str, Any]:

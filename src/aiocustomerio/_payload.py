@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from .errors import InvalidArgumentError
 
@@ -10,13 +12,13 @@ KB = 1024
 ITEM_LIMIT = 32 * KB  # one Track v2 entity, one Pipelines message
 BATCH_LIMIT = 500 * KB  # one Track v2 or Pipelines batch request
 
-# (api, method, path pattern, limit): the first match applies. Sources: Customer.io's Track v2 and Pipelines API
-# references ("each request ... 32kb", "batch requests ... 500kb").
-_LIMITS: tuple[tuple[str, str, re.Pattern[str], int, str], ...] = (
-    ("track", "POST", re.compile(r"^/api/v2/batch$"), BATCH_LIMIT, "a Track v2 batch"),
-    ("track", "POST", re.compile(r"^/api/v2/entity$"), ITEM_LIMIT, "a Track v2 entity"),
-    ("pipelines", "POST", re.compile(r"^/batch$"), BATCH_LIMIT, "a Pipelines batch"),
-    ("pipelines", "POST", re.compile(r"^/"), ITEM_LIMIT, "a Pipelines message"),
+# (api, method, path pattern, limit, what, each item of its `batch`): the first match applies. Sources: Customer.io's
+# Track v2 and Pipelines API references ("each request ... 32kb", "batch requests ... 500kb").
+_LIMITS: tuple[tuple[str, str, re.Pattern[str], int, str, str | None], ...] = (
+    ("track", "POST", re.compile(r"^/api/v2/batch$"), BATCH_LIMIT, "a Track v2 batch", "a Track v2 entity"),
+    ("track", "POST", re.compile(r"^/api/v2/entity$"), ITEM_LIMIT, "a Track v2 entity", None),
+    ("pipelines", "POST", re.compile(r"^/batch$"), BATCH_LIMIT, "a Pipelines batch", "a Pipelines message"),
+    ("pipelines", "POST", re.compile(r"^/"), ITEM_LIMIT, "a Pipelines message", None),
 )
 
 
@@ -33,11 +35,21 @@ class PayloadTooLargeError(InvalidArgumentError):
         self.limit = limit
 
 
-def check(api: str, method: str, path: str, body: bytes) -> None:
-    for limit_api, limit_method, pattern, limit, what in _LIMITS:
+def check(
+    api: str, method: str, path: str, body: bytes, raw: object = None, encode: Callable[[Any], bytes] | None = None
+) -> None:
+    """The size rule of every request body (sugar and generated operations, async and sync): the body's limit, and
+    for a batch, each item's (``raw`` is the body before encoding, ``encode`` how its items are encoded)."""
+    for limit_api, limit_method, pattern, limit, what, item in _LIMITS:
         if api == limit_api and method == limit_method and pattern.match(path):
             if len(body) > limit:
                 raise PayloadTooLargeError(what, len(body), limit)
+            # Only a body over the item limit can hold an item over it: the common batch is not encoded twice.
+            if item is not None and len(body) > ITEM_LIMIT and encode is not None and isinstance(raw, Mapping):
+                items = raw.get("batch")
+                if isinstance(items, (list, tuple)):
+                    for index, each in enumerate(items):
+                        check_item(f"batch[{index}] ({item})", encode(each))
             return
 
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from . import _builders
 from . import _routes as routes
 from ._base import check_sugar
-from ._encode import dumps
 from ._ids import stamp_track_event
 from .errors import InvalidArgumentError
 
@@ -169,7 +168,9 @@ class TrackAPI(_Resources):
 
     async def entity(self, entity: Mapping[str, Any], **options: Unpack[RequestOptions]) -> None:
         """Send one Track v2 entity (person or object, any action); events get a dedup ``id`` when they lack one."""
-        return await self.route(routes.ENTITY)(body=stamp_track_event(_builders.mapping("entity", entity)), **options)
+        body = _builders.mapping("entity", entity)
+        _builders.check_track_entity(body)
+        return await self.route(routes.ENTITY)(body=stamp_track_event(body), **options)
 
     async def batch(
         self, entities: Sequence[Mapping[str, Any]], **options: Unpack[RequestOptions]
@@ -179,10 +180,11 @@ class TrackAPI(_Resources):
         The answer is ``None`` when every entity was accepted, else the 207 listing the ones refused.
         """
         listed = _builders.listed("entities", entities) or []
-        prepared = [stamp_track_event(_builders.mapping(f"batch[{i}]", e)) for i, e in enumerate(listed)]
+        prepared = [_builders.mapping(f"batch[{i}]", e) for i, e in enumerate(listed)]
         for i, entity in enumerate(prepared):
-            _builders.check_item(f"Track v2 batch entity [{i}]", dumps(entity))
-        return await self.route(routes.TRACK_BATCH)(body={"batch": prepared}, **options)
+            _builders.check_track_entity(entity, f"batch[{i}]")
+        # Each entity's 32 KB and the batch's 500 KB are checked with every body (_payload.check).
+        return await self.route(routes.TRACK_BATCH)(body={"batch": [stamp_track_event(e) for e in prepared]}, **options)
 
     def ingestor(self, **options: Any) -> TrackIngestor:
         """A batching, back-pressured ingestor for Track v2 ``/api/v2/batch`` (see ``aiocustomerio.ingest``); batches

@@ -42,6 +42,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "generated_names: calls generated operations by name (the rename test deselects these)"
     )
+    config.addinivalue_line("markers", "async_only: runs against CustomerIO only (see parametrize_clients)")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -71,7 +71,7 @@ async def test_batch(cio: CustomerIO, wire: Wire) -> None:
 async def test_message_size_limit(cio: CustomerIO, wire: Wire) -> None:
     with pytest.raises(PayloadTooLargeError, match="Pipelines message is"):
         await cio.pipelines.track("u", "e", {"blob": "x" * 33_000})
-    with pytest.raises(PayloadTooLargeError, match=r"batch message \[1\]"):
+    with pytest.raises(PayloadTooLargeError, match=r"batch\[1\] \(a Pipelines message\)"):
         await cio.pipelines.batch(
             [
                 {"type": "track", "userId": "u", "event": "e"},

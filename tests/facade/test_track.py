@@ -116,7 +116,7 @@ async def test_sizes_are_checked_before_sending(cio: CustomerIO, wire: Wire) -> 
     big = {"type": "person", "identifiers": {"id": "u"}, "action": "identify", "attributes": {"x": "y" * 40_000}}
     with pytest.raises(PayloadTooLargeError, match=r"Track v2 entity is 40,\d+ bytes .* 32,768-byte"):
         await cio.track.entity(big)
-    with pytest.raises(PayloadTooLargeError, match=r"batch entity \[0\]"):
+    with pytest.raises(PayloadTooLargeError, match=r"batch\[0\] \(a Track v2 entity\)"):
         await cio.track.batch([big])
     medium = {**big, "attributes": {"x": "y" * 30_000}}
     with pytest.raises(PayloadTooLargeError, match=r"Track v2 batch is .* 512,000-byte"):

@@ -26,7 +26,7 @@ def test_one_timestamp_rule() -> None:
     assert unix_seconds(aware.replace(tzinfo=None)) == 1704164645  # naive is UTC
     assert unix_seconds(dt.date(2024, 1, 2)) == 1704153600
     assert unix_seconds(1704164645) == unix_seconds(1704164645.9) == 1704164645
-    with pytest.raises(CustomerIOError, match="a timestamp is a datetime"):
+    with pytest.raises(CustomerIOError, match="timestamp must be a datetime"):
         unix_seconds("2024-01-02")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         unix_seconds(True)  # type: ignore[arg-type]

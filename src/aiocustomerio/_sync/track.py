@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from .. import _builders
 from .. import _routes as routes
 from .._base import check_sugar
-from .._encode import dumps
 from .._ids import stamp_track_event
 from ..errors import InvalidArgumentError
 
@@ -171,7 +170,9 @@ class SyncTrackAPI(_Resources):
 
     def entity(self, entity: Mapping[str, Any], **options: Unpack[RequestOptions]) -> None:
         """Send one Track v2 entity (person or object, any action); events get a dedup ``id`` when they lack one."""
-        return self.route(routes.ENTITY)(body=stamp_track_event(_builders.mapping("entity", entity)), **options)
+        body = _builders.mapping("entity", entity)
+        _builders.check_track_entity(body)
+        return self.route(routes.ENTITY)(body=stamp_track_event(body), **options)
 
     def batch(self, entities: Sequence[Mapping[str, Any]], **options: Unpack[RequestOptions]) -> PostApiV2BatchResult:
         """Send up to 500 KB of Track v2 entities in one request; each entity may be at most 32 KB.
@@ -179,10 +180,11 @@ class SyncTrackAPI(_Resources):
         The answer is ``None`` when every entity was accepted, else the 207 listing the ones refused.
         """
         listed = _builders.listed("entities", entities) or []
-        prepared = [stamp_track_event(_builders.mapping(f"batch[{i}]", e)) for i, e in enumerate(listed)]
+        prepared = [_builders.mapping(f"batch[{i}]", e) for i, e in enumerate(listed)]
         for i, entity in enumerate(prepared):
-            _builders.check_item(f"Track v2 batch entity [{i}]", dumps(entity))
-        return self.route(routes.TRACK_BATCH)(body={"batch": prepared}, **options)
+            _builders.check_track_entity(entity, f"batch[{i}]")
+        # Each entity's 32 KB and the batch's 500 KB are checked with every body (_payload.check).
+        return self.route(routes.TRACK_BATCH)(body={"batch": [stamp_track_event(e) for e in prepared]}, **options)
 
     def ingestor(self, **options: Any) -> SyncTrackIngestor:
         """A batching, back-pressured ingestor for Track v2 ``/api/v2/batch`` (see ``aiocustomerio.ingest``); batches

@@ -7,7 +7,7 @@ import time
 from typing import Any
 from zlib import crc32
 
-from aiocustomerio._builders import identifiers, pipelines_message, unix_seconds
+from aiocustomerio._builders import check_track_entity, identifiers, pipelines_message, unix_seconds
 from aiocustomerio._ids import new_ulid, stamp_track_event
 from aiocustomerio.errors import InvalidArgumentError, InvalidArgumentTypeError
 
@@ -26,6 +26,7 @@ class TrackIngestor(Engine):
     def _encode(self, item: JSONDict) -> tuple[bytes, int]:
         if type(item) is not dict and not isinstance(item, dict):
             raise InvalidArgumentTypeError(f"an item is a dict (a Track v2 entity), not {type(item).__name__}")
+        check_track_entity(item, "item")  # type, action, identifiers: refused here, not by a 400 for the whole batch
         data = encode_track(stamp_track_event(item))
         if len(data) > self._max_item_bytes:
             raise ItemTooLarge(len(data), self._max_item_bytes)
@@ -101,7 +102,8 @@ class TrackIngestor(Engine):
         elif type(timestamp) is not int:
             timestamp = unix_seconds(timestamp)  # whose int case is the identity
         data = encode_track_action(
-            {"id": identifier} if type(identifier) is str else identifiers(identifier),
+            # A blank id (first character a space, or "") takes identifiers(), which refuses an all-blank one.
+            {"id": identifier} if type(identifier) is str and identifier[:1].strip() else identifiers(identifier),
             action,
             name,
             id or new_ulid(),
