@@ -184,6 +184,7 @@ TRACK_ENTITY_ACTIONS: dict[str, frozenset[str]] = {
     "object": frozenset({"identify", "identify_anonymous", "delete", "add_relationships", "delete_relationships"}),
     "delivery": frozenset({"event"}),
 }  # fmt: skip
+_ENTITY_PAIRS = frozenset((kind, action) for kind, actions in TRACK_ENTITY_ACTIONS.items() for action in actions)
 
 
 def check_track_entity(entity: Mapping[str, Any], where: str = "entity") -> None:
@@ -191,15 +192,18 @@ def check_track_entity(entity: Mapping[str, Any], where: str = "entity") -> None
     and the allowed values. The common case is a few dict lookups: the ingestor's put() runs this per item."""
     try:
         kind = entity["type"]
-        actions = TRACK_ENTITY_ACTIONS.get(kind)
         ids = entity["identifiers"]
-        if actions is not None and entity["action"] in actions and type(ids) is dict and ids:
+        if (kind, entity["action"]) in _ENTITY_PAIRS and type(ids) is dict and ids:
             if kind != "person":
                 return
             if len(ids) == 1:
-                for key, value in ids.items():
-                    if key in PERSON_KEYS and (type(value) is not str or value.strip()):
+                # The one key is id, email or cio_id; an empty value is falsy and explained below.
+                value = ids.get("id") or ids.get("email") or ids.get("cio_id")
+                if type(value) is str:
+                    if not value.isspace():
                         return
+                elif value is not None:
+                    return
     except (KeyError, TypeError):  # a field missing, or an unhashable type/action: explained below
         pass
     _explain_entity(entity, where)
