@@ -53,8 +53,8 @@ _UNCHECKED = ("-", "unchecked")
 
 
 def parameter_checks(package_dir: Path) -> Counter[tuple[str, str]]:
-    """(location, type) → how many parameters the façade checks so (codegen/param_types.py), from the written index;
-    ``("-", "unchecked")`` counts those it passes on as given."""
+    """(location, type) → how many parameters (and top-level body fields: ``"body field"``) the façade checks so
+    (codegen/param_types.py), from the written index; ``("-", "unchecked")`` counts parameters passed on as given."""
     source = (package_dir / "_index.py").read_text() if (package_dir / "_index.py").exists() else ""
     operations: dict[str, Any] = {}
     for node in ast.parse(source).body:
@@ -69,6 +69,8 @@ def parameter_checks(package_dir: Path) -> Counter[tuple[str, str]]:
                     continue
                 record = types.get(name)
                 counts[(record["in"], record["type"]) if record else _UNCHECKED] += 1
+            for record in entry.get("fields", {}).values():
+                counts[("body field", record["type"])] += 1
     return counts
 
 
@@ -177,7 +179,8 @@ def to_markdown(rows: list[Row]) -> str:
         "## Parameter checks",
         "",
         "Path, query and header parameters by location and the type their schema gives them (codegen/param_types.py):"
-        " the façade refuses a value of another type before sending; an enum is checked against its values.",
+        " the façade refuses a value of another type before sending; an enum is checked against its values. Body"
+        " fields: the top-level fields of a mapping body that every alternative of its schema types alike.",
         "",
         "| API | " + " | ".join(f"{where} {kind}" if where != "-" else kind for where, kind in kinds) + " |",
         "|---|" + "---|" * len(kinds),

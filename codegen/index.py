@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .dedup import operation_dedup
+from .dedup import body_schema, operation_dedup
 from .normalize._walk import iter_operations
 from .pagination import Pagination, pagination, python_name
-from .param_types import parameter_types
+from .param_types import body_field_types, parameter_types
 from .signatures import OperationSource, is_timestamp, models_of, read_operation, union_members
 from .unsafe import is_unsafe
 
@@ -66,6 +66,7 @@ class Entry:
     unsafe: bool
     dedup: list[dict[str, Any]] = field(default_factory=list)  # where the façade stamps dedup ids (dedup.py)
     types: dict[str, dict[str, Any]] = field(default_factory=dict)  # what each parameter takes (param_types.py)
+    fields: dict[str, dict[str, str]] = field(default_factory=dict)  # what each top-level body field takes (same)
 
     @property
     def path_params(self) -> list[str]:
@@ -132,6 +133,7 @@ class Entry:
             "enums": self.enums,
             "timestamps": self.timestamps,
             "types": self.types,
+            **({"fields": self.fields} if self.fields and self.body == "object" else {}),
             "summary": self.summary,
             **({"renamed": self.renamed} if self.renamed else {}),
         }
@@ -163,6 +165,7 @@ def entries(package_dir: Path, spec: dict[str, Any]) -> list[Entry]:
                 is_unsafe(spec, method, op),
                 operation_dedup(spec, op),
                 parameter_types(spec, op, source.params, (spec.get("paths") or {}).get(path, {}).get("parameters")),
+                body_field_types(spec, body_schema(spec, op)),
             )
         )
     return sorted(found, key=lambda e: (e.tag, e.name))
@@ -219,7 +222,8 @@ def write(package_dir: Path, found: list[Entry], tags: dict[str, str] | None = N
         "result type admits None), unsafe (repeating it could send a message or start a job twice), dedup\n"
         "(where the façade stamps a ULID dedup id before the first attempt: {at, field, unless}), enums\n"
         "(parameter → enum class in the module), timestamps (integer parameters that take a datetime), types\n"
-        "(parameter → {in, name, type, ...}: what the façade lets through, from its schema), summary.\n"
+        "(parameter → {in, name, type, ...}: what the façade lets through, from its schema), fields (top-level\n"
+        "body field → {type}, where every alternative of the body types it alike), summary.\n"
         "TAGS: each tag's one-line summary, from the spec's tag description.\n"
         '"""\n\n'
         "from typing import Any\n\n"

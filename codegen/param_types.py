@@ -106,3 +106,53 @@ def parameter_types(
         if record is not None:
             found[generated.name] = record
     return dict(sorted(found.items()))
+
+
+# A body's top-level field: the JSON type of its schema in every alternative of the body that declares it.
+_BODY_KINDS = ("string", "integer", "number", "boolean")
+_MAX_ALTERNATIVES = 64
+_DEPTH = 8
+
+
+def _alternatives(spec: dict[str, Any], schema: Any, depth: int = 0) -> list[dict[str, Any]]:
+    """Each alternative shape of an object schema as {property: schema}: a oneOf/anyOf member each, allOf parts
+    merged (their alternatives combined)."""
+    schema = resolve(spec, schema)
+    if not isinstance(schema, dict) or depth > _DEPTH:
+        return [{}]
+    shapes: list[dict[str, Any]] = [{}]
+    for part in schema.get("allOf") or []:
+        shapes = [{**a, **b} for a in shapes for b in _alternatives(spec, part, depth + 1)][:_MAX_ALTERNATIVES]
+    members = [m for key in ("oneOf", "anyOf") for m in schema.get(key) or []]
+    if members:
+        branches = [b for m in members for b in _alternatives(spec, m, depth + 1)]
+        shapes = [{**a, **b} for a in shapes for b in branches][:_MAX_ALTERNATIVES]
+    own = {name: resolve(spec, prop) for name, prop in (schema.get("properties") or {}).items()}
+    return [{**shape, **own} for shape in shapes]
+
+
+def _field_kind(schema: Any) -> str | None:
+    if not isinstance(schema, dict) or schema.get("enum") is not None:
+        return None  # an enum field is left to the server: a body is the caller's data, not the façade's
+    kind = schema_type(schema)
+    if kind == "string" and schema.get("format") == "date-time":
+        return "date-time-text"
+    return kind if kind in _BODY_KINDS else None
+
+
+def body_field_types(spec: dict[str, Any], body: dict[str, Any] | None) -> dict[str, dict[str, str]]:
+    """Top-level body field → ``{type}`` for each field every alternative of the body that declares it types alike
+    as a string, integer, number or boolean (``date-time-text``: a date-time string). A field typed differently by
+    two alternatives, or untyped by one, gets no record."""
+    if body is None or schema_type(resolve(spec, body)) not in ("object", None):
+        return {}
+    kinds: dict[str, set[str | None]] = {}
+    for shape in _alternatives(spec, body):
+        for name, schema in shape.items():
+            kinds.setdefault(name, set()).add(_field_kind(schema))
+    found: dict[str, dict[str, str]] = {}
+    for name, seen in sorted(kinds.items()):
+        kind = next(iter(seen))
+        if len(seen) == 1 and kind is not None:
+            found[name] = {"type": kind}
+    return found

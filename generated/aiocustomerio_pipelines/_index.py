@@ -9,7 +9,8 @@ holding a listing's items, or None), body (object, array or None: what the body 
 result type admits None), unsafe (repeating it could send a message or start a job twice), dedup
 (where the façade stamps a ULID dedup id before the first attempt: {at, field, unless}), enums
 (parameter → enum class in the module), timestamps (integer parameters that take a datetime), types
-(parameter → {in, name, type, ...}: what the façade lets through, from its schema), summary.
+(parameter → {in, name, type, ...}: what the façade lets through, from its schema), fields (top-level
+body field → {type}, where every alternative of the body types it alike), summary.
 TAGS: each tag's one-line summary, from the spec's tag description.
 """
 
@@ -40,6 +41,17 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "body": "object",
             "dedup": [{"at": [], "field": "messageId", "unless": None}],
             "enums": {"x_strict_mode": "PageXStrictMode"},
+            "fields": {
+                "anonymousId": {"type": "string"},
+                "messageId": {"type": "string"},
+                "name": {"type": "string"},
+                "originalTimestamp": {"type": "date-time-text"},
+                "receivedAt": {"type": "date-time-text"},
+                "sentAt": {"type": "date-time-text"},
+                "timestamp": {"type": "date-time-text"},
+                "userId": {"type": "string"},
+                "version": {"type": "number"},
+            },
             "items": None,
             "method": "POST",
             "module": "aiocustomerio_pipelines.api.events_and_pageviews.page",
@@ -57,6 +69,17 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "body": "object",
             "dedup": [{"at": [], "field": "messageId", "unless": None}],
             "enums": {"x_strict_mode": "ScreenXStrictMode"},
+            "fields": {
+                "anonymousId": {"type": "string"},
+                "messageId": {"type": "string"},
+                "name": {"type": "string"},
+                "originalTimestamp": {"type": "date-time-text"},
+                "receivedAt": {"type": "date-time-text"},
+                "sentAt": {"type": "date-time-text"},
+                "timestamp": {"type": "date-time-text"},
+                "userId": {"type": "string"},
+                "version": {"type": "number"},
+            },
             "items": None,
             "method": "POST",
             "module": "aiocustomerio_pipelines.api.events_and_pageviews.screen",
@@ -74,6 +97,18 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "body": "object",
             "dedup": [{"at": [], "field": "messageId", "unless": None}],
             "enums": {"x_strict_mode": "TrackXStrictMode"},
+            "fields": {
+                "anonymousId": {"type": "string"},
+                "event": {"type": "string"},
+                "groupId": {"type": "string"},
+                "messageId": {"type": "string"},
+                "originalTimestamp": {"type": "date-time-text"},
+                "receivedAt": {"type": "date-time-text"},
+                "sentAt": {"type": "date-time-text"},
+                "timestamp": {"type": "date-time-text"},
+                "userId": {"type": "string"},
+                "version": {"type": "number"},
+            },
             "items": None,
             "method": "POST",
             "module": "aiocustomerio_pipelines.api.events_and_pageviews.track",
@@ -93,6 +128,17 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "body": "object",
             "dedup": [{"at": [], "field": "messageId", "unless": None}],
             "enums": {"x_strict_mode": "GroupXStrictMode"},
+            "fields": {
+                "anonymousId": {"type": "string"},
+                "groupId": {"type": "string"},
+                "messageId": {"type": "string"},
+                "originalTimestamp": {"type": "date-time-text"},
+                "receivedAt": {"type": "date-time-text"},
+                "sentAt": {"type": "date-time-text"},
+                "timestamp": {"type": "date-time-text"},
+                "userId": {"type": "string"},
+                "version": {"type": "number"},
+            },
             "items": None,
             "method": "POST",
             "module": "aiocustomerio_pipelines.api.objects_and_relationships.group",
@@ -112,6 +158,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "body": "object",
             "dedup": [],
             "enums": {"x_strict_mode": "AliasXStrictMode"},
+            "fields": {"previousId": {"type": "string"}, "userId": {"type": "string"}},
             "items": None,
             "method": "POST",
             "module": "aiocustomerio_pipelines.api.people.alias",
@@ -129,6 +176,16 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "body": "object",
             "dedup": [{"at": [], "field": "messageId", "unless": None}],
             "enums": {"x_strict_mode": "IdentifyXStrictMode"},
+            "fields": {
+                "anonymousId": {"type": "string"},
+                "messageId": {"type": "string"},
+                "originalTimestamp": {"type": "date-time-text"},
+                "receivedAt": {"type": "date-time-text"},
+                "sentAt": {"type": "date-time-text"},
+                "timestamp": {"type": "date-time-text"},
+                "userId": {"type": "string"},
+                "version": {"type": "number"},
+            },
             "items": None,
             "method": "POST",
             "module": "aiocustomerio_pipelines.api.people.identify",

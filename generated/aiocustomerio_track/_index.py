@@ -9,7 +9,8 @@ holding a listing's items, or None), body (object, array or None: what the body 
 result type admits None), unsafe (repeating it could send a message or start a job twice), dedup
 (where the façade stamps a ULID dedup id before the first attempt: {at, field, unless}), enums
 (parameter → enum class in the module), timestamps (integer parameters that take a datetime), types
-(parameter → {in, name, type, ...}: what the façade lets through, from its schema), summary.
+(parameter → {in, name, type, ...}: what the façade lets through, from its schema), fields (top-level
+body field → {type}, where every alternative of the body types it alike), summary.
 TAGS: each tag's one-line summary, from the spec's tag description.
 """
 
@@ -94,6 +95,15 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "body": "object",
             "dedup": [],
             "enums": {},
+            "fields": {
+                "_timestamp": {"type": "integer"},
+                "_update": {"type": "boolean"},
+                "anonymous_id": {"type": "string"},
+                "created_at": {"type": "integer"},
+                "email": {"type": "string"},
+                "id": {"type": "string"},
+                "unsubscribed": {"type": "boolean"},
+            },
             "items": None,
             "method": "PUT",
             "module": "aiocustomerio_track.api.track_customers.identify",
@@ -145,6 +155,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "body": "object",
             "dedup": [],
             "enums": {},
+            "fields": {"unsubscribe": {"type": "boolean"}},
             "items": None,
             "method": "POST",
             "module": "aiocustomerio_track.api.track_customers.unsubscribe",
@@ -181,6 +192,12 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "body": "object",
             "dedup": [],
             "enums": {},
+            "fields": {
+                "delivery_id": {"type": "string"},
+                "href": {"type": "string"},
+                "reason": {"type": "string"},
+                "timestamp": {"type": "integer"},
+            },
             "items": None,
             "method": "POST",
             "module": "aiocustomerio_track.api.track_events.metrics",
@@ -198,6 +215,11 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "body": "object",
             "dedup": [],
             "enums": {},
+            "fields": {
+                "delivery_id": {"type": "string"},
+                "device_id": {"type": "string"},
+                "timestamp": {"type": "integer"},
+            },
             "items": None,
             "method": "POST",
             "module": "aiocustomerio_track.api.track_events.push_metrics",
@@ -215,6 +237,12 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "body": "object",
             "dedup": [{"at": [], "field": "id", "unless": None}],
             "enums": {},
+            "fields": {
+                "anonymous_id": {"type": "string"},
+                "id": {"type": "string"},
+                "name": {"type": "string"},
+                "timestamp": {"type": "integer"},
+            },
             "items": None,
             "method": "POST",
             "module": "aiocustomerio_track.api.track_events.track",
@@ -232,6 +260,12 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "body": "object",
             "dedup": [{"at": [], "field": "id", "unless": None}],
             "enums": {},
+            "fields": {
+                "anonymous_id": {"type": "string"},
+                "id": {"type": "string"},
+                "name": {"type": "string"},
+                "timestamp": {"type": "integer"},
+            },
             "items": None,
             "method": "POST",
             "module": "aiocustomerio_track.api.track_events.track_anonymous",
@@ -369,6 +403,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
                 }
             ],
             "enums": {},
+            "fields": {"_timestamp": {"type": "integer"}, "id": {"type": "string"}, "timestamp": {"type": "integer"}},
             "items": None,
             "method": "POST",
             "module": "aiocustomerio_track.api.track_v2.entity",

@@ -17,7 +17,7 @@ import httpx
 
 from ._encode import DatetimeStyle
 from ._ids import DedupRule
-from ._params import Check, checker, parameter_label, path_segment
+from ._params import Check, body_field_checker, checker, parameter_label, path_segment
 from ._retry import RetryPolicy
 from ._transport._loop import LoopLock
 from .errors import InvalidArgumentTypeError, UnknownParameterError
@@ -60,6 +60,7 @@ class OperationInfo:
     renamed: tuple[tuple[str, str], ...] = ()
     # (generated parameter, {in, name, type, ...}): what each parameter takes, from its spec schema (_params)
     types: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()  # tuples: the info stays hashable
+    fields: tuple[tuple[str, str], ...] = ()  # (top-level body field, its type) of a mapping body (_params)
 
     @property
     def route(self) -> str:
@@ -96,6 +97,12 @@ class OperationInfo:
             if param not in found:
                 found[param] = _untyped_path(f"{self.label}: {self.describe(param)}")
         return found
+
+    @functools.cached_property
+    def field_checks(self) -> dict[str, Check]:
+        """Top-level body field → the check of its value in a mapping body."""
+        found = ((name, body_field_checker(self.label, name, {"type": kind})) for name, kind in self.fields)
+        return {name: check for name, check in found if check is not None}
 
 
 def _untyped_path(what: str) -> Check:
@@ -148,6 +155,7 @@ def load_index(package: str, api: str) -> dict[str, dict[str, OperationInfo]]:
                 summary=e["summary"],
                 renamed=tuple(sorted(e.get("renamed", {}).items())),
                 types=tuple((k, tuple(sorted(v.items()))) for k, v in sorted(e.get("types", {}).items())),
+                fields=tuple((k, v["type"]) for k, v in sorted(e.get("fields", {}).items())),
             )
             for name, e in ops.items()
         }

@@ -26,7 +26,7 @@ from typing import Any
 
 from .errors import InvalidArgumentError, InvalidArgumentTypeError
 
-__all__ = ["Check", "checker", "parameter_label", "path_segment", "shown"]
+__all__ = ["Check", "body_field_checker", "checker", "parameter_label", "path_segment", "shown"]
 
 Check = Callable[[Any], Any]
 
@@ -232,5 +232,43 @@ def _path_string(what: str) -> Check:
                 path_segment(what, value)
             return value
         return string(value)  # a numeric id as its digits, or the typed error
+
+    return check
+
+
+# A body field is the caller's JSON, sent as given (never converted here): what the façade's encoder turns into the
+# field's type counts as that type (a datetime is unix seconds or ISO 8601, by the API's datetime style).
+_FIELD_WANTED = {
+    "string": "a str or int",
+    "date-time-text": "an ISO 8601 str or a datetime",
+    "integer": "an int (a datetime for a timestamp)",
+    "number": "an int or float",
+    "boolean": "True or False",
+}
+
+
+def body_field_checker(operation: str, field: str, record: Mapping[str, Any]) -> Check | None:
+    """The check of one top-level body field (the index's ``fields``): returns nothing, raises a typed error."""
+    kind = record.get("type")
+    if kind not in _FIELD_WANTED:
+        return None
+    what = f"{operation}: body field {field!r}"
+    if kind in ("string", "date-time-text"):
+        # An int for a string: numeric ids are sent as JSON numbers today, and Customer.io takes them.
+        accepted: tuple[type, ...] = (str, int, _dt.date) if kind == "date-time-text" else (str, int)
+    elif kind == "integer":
+        accepted = (int, _dt.date)
+    elif kind == "number":
+        accepted = (int, float, _dt.date)
+    else:
+        accepted = (bool,)
+
+    def check(value: Any) -> Any:
+        if isinstance(value, accepted) and (kind == "boolean" or not isinstance(value, bool)):
+            return None
+        if kind == "integer" and isinstance(value, float) and value.is_integer():
+            return None
+        hint = _fix("integer" if kind == "integer" else kind, value)
+        raise InvalidArgumentTypeError(f"{what} must be {_FIELD_WANTED[str(kind)]}, not {shown(value)}{hint}")
 
     return check

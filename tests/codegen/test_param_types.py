@@ -77,3 +77,35 @@ def test_each_parameter_is_recorded_by_its_schema() -> None:
 
 def test_an_operation_without_parameters_has_no_records() -> None:
     assert parameter_types(SPEC, {"responses": {}}, []) == {}
+
+
+def test_a_body_field_is_recorded_when_every_alternative_types_it_alike() -> None:
+    from codegen.param_types import body_field_types
+
+    common = {"type": "object", "properties": {"userId": {"type": "string"}, "version": {"type": "number"}}}
+    spec: dict[str, Any] = {"components": {"schemas": {"Common": common}}}
+    body = {
+        "oneOf": [
+            {
+                "allOf": [
+                    {"$ref": "#/components/schemas/Common"},
+                    {"properties": {"event": {"type": "string"}, "at": {"type": "string", "format": "date-time"}}},
+                ]
+            },
+            {
+                "allOf": [
+                    {"$ref": "#/components/schemas/Common"},
+                    {"properties": {"event": {"type": "integer"}, "sent": {"type": "boolean"}}},
+                ]
+            },
+        ],
+        "properties": {"kind": {"type": "string", "enum": ["a"]}, "data": {"type": "object"}, "any": {}},
+    }
+    assert body_field_types(spec, body) == {
+        "at": {"type": "date-time-text"},  # a date-time string: a datetime is encoded into one
+        "sent": {"type": "boolean"},
+        "userId": {"type": "string"},
+        "version": {"type": "number"},
+    }  # event: typed differently by two alternatives; kind: an enum; data: an object; any: untyped
+    assert body_field_types(spec, {"type": "array", "items": common}) == {}
+    assert body_field_types(spec, None) == {}

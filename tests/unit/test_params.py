@@ -96,3 +96,37 @@ def test_a_path_value_must_be_one_segment_and_an_enum_is_left_to_its_conversion(
     with pytest.raises(InvalidArgumentError, match=r"path parameter 'thing_id' \(the spec's 'thingId'\) is '\.\.'"):
         check("..")
     assert checker("api.tag.op", "type_", {"in": "query", "name": "type", "type": "enum"}) is None
+
+
+def test_a_body_field_is_checked_not_converted() -> None:
+    from aiocustomerio._params import body_field_checker
+
+    def check(kind: str, value: Any) -> None:
+        found = body_field_checker("api.tag.op", "f", {"type": kind})
+        assert found is not None
+        assert found(value) is None
+
+    for kind, value in [
+        ("string", "x"),
+        ("string", 12),
+        ("integer", 3),
+        ("integer", 3.0),
+        ("integer", dt.datetime(2024, 1, 1)),
+        ("number", 0.5),
+        ("boolean", True),
+        ("date-time-text", "2024-01-01T00:00:00Z"),
+        ("date-time-text", dt.date(2024, 1, 1)),
+    ]:
+        check(kind, value)
+    for kind, value, message in [
+        ("string", {"a": 1}, "body field 'f' must be a str or int, not dict"),
+        ("string", True, "must be a str or int, not bool True"),
+        ("integer", "3", "must be an int (a datetime for a timestamp), not str '3'; pass int('3')"),
+        ("integer", True, "not bool True"),
+        ("number", "0.5", "must be an int or float, not str '0.5'"),
+        ("boolean", "true", "must be True or False, not str 'true'"),
+        ("date-time-text", 1.5, "must be an ISO 8601 str or a datetime, not float 1.5"),
+    ]:
+        with pytest.raises(InvalidArgumentTypeError, match=r"^api\.tag\.op: ") as info:
+            check(kind, value)
+        assert message in str(info.value)
