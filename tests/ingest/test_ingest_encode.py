@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from aiocustomerio.errors import InvalidArgumentError, InvalidArgumentTypeError
 from aiocustomerio.ingest._encode import encode_track, encode_track_action
 
 CASES: list[tuple[Any, Any, Any, Any]] = [
@@ -31,7 +32,12 @@ def test_matches_the_whole_entity_encoding(identifiers: Any, name: Any, id: Any,
 
 
 def test_bad_values_are_refused_with_their_path() -> None:
-    with pytest.raises(ValueError, match=r"at attributes\.ratio"):
+    with pytest.raises(InvalidArgumentError, match=r"at attributes\.ratio: NaN and infinity are not JSON; send null"):
         encode_track_action({"id": "u"}, "event", "n", "i", 1, {"ratio": float("nan")})
-    with pytest.raises(TypeError, match=r"at attributes\.obj"):
+    with pytest.raises(InvalidArgumentTypeError, match=r"at attributes\.obj"):
         encode_track_action({"id": "u"}, "event", "n", "i", 1, {"obj": object()})
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(InvalidArgumentError, match=r"nested too deeply.*flatten it"):
+        encode_track({"type": "person", "attributes": {"deep": deep}})

@@ -12,6 +12,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from aiocustomerio import CustomerIOError
+from aiocustomerio.errors import InvalidArgumentError, InvalidArgumentTypeError
 from aiocustomerio.ingest import MAX_BATCH_BYTES, Ingestor, InvalidItem, ItemTooLarge
 from tests.support.batch_server import BatchServer
 
@@ -137,6 +139,48 @@ async def test_unserializable_value_names_the_field(client: ClientFactory) -> No
             await ing.put_many([who, {**who, "x": {1, object()}}])
         assert caught.value.index == 1 and isinstance(caught.value.cause, TypeError)
     assert ing.report.accepted == 0  # put_many validates everything before accepting anything
+
+
+BAD_VALUES = [
+    (b"ab", InvalidArgumentTypeError, r"at attributes\.x: a value of type bytes cannot be sent as JSON.*use str"),
+    (dt.time(1), InvalidArgumentTypeError, r"at attributes\.x: a value of type time cannot be sent as JSON"),
+    (float("nan"), InvalidArgumentError, r"at attributes\.x: NaN and infinity are not JSON; send null or a finite"),
+    (float("-inf"), InvalidArgumentError, r"at attributes\.x: NaN and infinity are not JSON"),
+]
+
+
+@pytest.mark.parametrize(("value", "error", "message"), BAD_VALUES, ids=["bytes", "time", "nan", "inf"])
+async def test_an_unencodable_value_is_a_typed_error_naming_where_it_is(
+    server: BatchServer, client: ClientFactory, value: object, error: type[Exception], message: str
+) -> None:
+    # Before: builtins TypeError/ValueError (the façade raises InvalidArgumentTypeError for the same values).
+    async with Ingestor(client("track")) as ing, Ingestor(client("pipelines"), api="pipelines") as pl:
+        entity = {"type": "person", "action": "identify", "identifiers": {"id": "u"}, "attributes": {"x": value}}
+        calls = [
+            lambda: ing.identify("u", {"x": value}),
+            lambda: ing.event("u", "e", {"x": value}),
+            lambda: ing.page("u", "p", {"x": value}),
+            lambda: ing.put(entity),
+            lambda: pl.put({"type": "track", "userId": "u", "event": "e", "attributes": {"x": value}}),
+        ]
+        for call in calls:
+            with pytest.raises(error, match=message) as caught:
+                await call()
+            assert isinstance(caught.value, CustomerIOError)
+        with pytest.raises(error, match=message):
+            ing.put_nowait(entity)
+        pipeline_message = pytest.raises(error, match=message.replace("attributes", "properties"))
+        with pipeline_message:
+            await pl.track("u", "e", {"x": value})
+        with pytest.raises(error, match=message.replace("attributes", "traits")):
+            await pl.identify("u", {"x": value})
+        with pytest.raises(InvalidItem) as many:
+            await ing.put_many([entity])
+        assert isinstance(many.value.cause, error) and re.search(message, str(many.value))
+        await ing.event("u", "good", id="good")
+        await pl.track("u", "good", message_id="good-pl")
+    assert server.ids == {"good", "good-pl"}  # nothing refused reached the wire, nor poisoned a batch
+    assert ing.report.accepted == 1 and pl.report.accepted == 1
 
 
 async def test_batches_are_cut_by_size_and_by_count(server: BatchServer, client: ClientFactory) -> None:

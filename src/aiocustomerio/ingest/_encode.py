@@ -20,6 +20,7 @@ from typing import Any
 
 from .._encode import find_bad, json_default
 from .._payload import BATCH_LIMIT, ITEM_LIMIT
+from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 
 # AIOCUSTOMERIO_STDLIB_JSON=1 forces the stdlib path (the tests run both paths this way).
 _orjson: Any = None
@@ -59,7 +60,10 @@ def _make(default: Callable[[object], object]) -> Callable[[Any], bytes]:
         except (TypeError, ValueError) as exc:
             raise _locate(item, default, exc) from None
         except RecursionError:
-            raise ValueError("item is nested too deeply (or contains itself) to encode as JSON") from None
+            raise InvalidArgumentError(
+                "cannot encode item: it is nested too deeply (or contains itself) to encode as JSON; flatten it or "
+                "remove the cycle"
+            ) from None
 
     if _orjson is None:
         return encode_item
@@ -131,12 +135,17 @@ def _make_track_action(
 
 
 def _locate(item: object, default: Callable[[object], object], exc: Exception) -> Exception:
-    """Rebuild the encoder's error with the path of the offending value (slow path, only on failure)."""
+    """The encoder's error as the façade's typed one, naming the path of the offending value and the fix (slow path,
+    only on failure). Still a TypeError / ValueError, which `put_many` turns into `InvalidItem`."""
     path = find_bad(item, default, "")
     where = f" at {path}" if path else ""
     if isinstance(exc, TypeError):
-        return TypeError(f"cannot encode item{where}: {exc}")
-    return ValueError(f"cannot encode item{where}: {exc}")
+        return InvalidArgumentTypeError(f"cannot encode item{where}: {exc}")
+    if "Out of range float" in str(exc):  # the encoder's words name neither the value nor the fix
+        return InvalidArgumentError(
+            f"cannot encode item{where}: NaN and infinity are not JSON; send null or a finite number"
+        )
+    return InvalidArgumentError(f"cannot encode item{where}: {exc}")
 
 
 encode_track = _make(_track_default)
