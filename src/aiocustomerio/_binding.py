@@ -119,16 +119,19 @@ def _dedup_rule(rule: dict[str, Any]) -> DedupRule:
     return DedupRule(tuple(rule["at"]), rule["field"], unless.get("property"), frozenset(unless.get("values", ())))
 
 
+SYNC_INGESTOR_OPTIONS = frozenset({"put_timeout", "drain_timeout", "interrupt_drain_timeout"})
+
+
 @functools.cache
-def ingestor_option_names() -> frozenset[str]:
-    """The keyword options of the ingestors: the engine's, and the sync ingestors' timeouts."""
+def ingestor_option_names(sync: bool = True) -> frozenset[str]:
+    """The keyword options of the ingestors: the engine's, and (`sync`) the sync ingestors' timeouts."""
     import inspect
 
     from .ingest import Engine
 
     engine = inspect.signature(Engine.__init__).parameters.values()
-    sync = {"put_timeout", "drain_timeout", "interrupt_drain_timeout"}
-    return frozenset(p.name for p in engine if p.kind is p.KEYWORD_ONLY) | sync
+    names = frozenset(p.name for p in engine if p.kind is p.KEYWORD_ONLY)
+    return names | SYNC_INGESTOR_OPTIONS if sync else names
 
 
 def load_index(package: str, api: str) -> dict[str, dict[str, OperationInfo]]:
@@ -223,10 +226,17 @@ class ApiBinding:
         ``Engine.__init__`` and no fix)."""
         if self._check_ingestor is not None:
             self._check_ingestor()
-        valid = ingestor_option_names()
+        sync = self._connect_sync is not None  # SyncCustomerIO's bindings; the async ingestor has no timeouts
+        valid = ingestor_option_names(sync)
         for name in options:
             if name not in valid:
-                raise UnknownParameterError(f"{self.name}.ingestor", name, sorted(valid))
+                hint = ""
+                if name in SYNC_INGESTOR_OPTIONS:
+                    hint = (
+                        f"{name} is an option of SyncCustomerIO's ingestors; here bound the wait yourself "
+                        "(`await ingestor.close(timeout=...)`, asyncio.timeout around a put)"
+                    )
+                raise UnknownParameterError(f"{self.name}.ingestor", name, sorted(valid), hint)
         if self.retry is not None and "retry" not in options and "backoff" not in options:
             return {**options, "retry": self.retry}
         return options

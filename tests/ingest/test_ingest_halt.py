@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import httpx
 import pytest
 
+from aiocustomerio import RetryPolicy
 from aiocustomerio.ingest import Ingestor, IngestorHalted
+from aiocustomerio.ingest._queue import Lanes
 from tests.support.batch_server import BatchServer
 
 from .conftest import ClientFactory
@@ -58,3 +62,44 @@ async def test_a_halted_spool_is_delivered_by_the_next_run(
         pass
     assert second.report.recovered == accepted and second.report.delivered == accepted and second.report.ok
     assert server.ids == sent
+
+
+class _BrokenPolicy(RetryPolicy):
+    """A RetryPolicy subclass whose delay has a bug: it runs inside the batch task, after the answer came."""
+
+    def delay(self, retry: int, response: httpx.Response | None = None) -> float:
+        raise ZeroDivisionError("division by zero")
+
+
+async def test_an_error_applying_a_batch_outcome_halts_and_keeps_the_items(
+    server: BatchServer, client: ClientFactory
+) -> None:
+    # Before: the batch task died at the first 500 (retry=3 then failed the same way: AttributeError), its lane
+    # stayed busy and close() never returned, with nothing logged or reported.
+    server.faults.p_500 = 1.0
+    ing = Ingestor(client("track"), retry=_BrokenPolicy(), max_wait=0.0)
+    await ing.start()
+    await ing.event("u1", "viewed", id="e1")
+    await asyncio.wait_for(ing.flush(), 10)  # bounded, so that the old hang fails here
+    with pytest.raises(IngestorHalted, match="internal error while settling a batch of 1 items"):
+        await ing.event("u1", "late")
+    await asyncio.wait_for(ing.close(), 10)
+    report = ing.report
+    assert report.halted is not None and "ZeroDivisionError: division by zero" in report.halted
+    assert [p["id"] for p in report.pending] == ["e1"] and not report.ok
+    assert server.statuses[500] == 1  # sent once; not retried by a policy that cannot say when
+
+
+async def test_an_error_in_the_dispatcher_halts_instead_of_stopping_without_a_word(
+    server: BatchServer, client: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: Lanes, max_wait: float, flushing: bool) -> object:
+        raise RuntimeError("a bug in take")
+
+    ing = Ingestor(client("track"), max_wait=0.0)
+    await ing.start()
+    monkeypatch.setattr(Lanes, "take", broken)
+    await ing.event("u1", "viewed", id="e1")
+    await asyncio.wait_for(ing.close(), 10)  # before: waited for ever on a dispatcher that had died
+    assert ing.report.halted == "internal error in the dispatcher: RuntimeError: a bug in take (items kept pending)"
+    assert [p["id"] for p in ing.report.pending] == ["e1"] and server.requests == 0

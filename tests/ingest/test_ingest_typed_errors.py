@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from aiocustomerio import CustomerIO, CustomerIOError, Limits, SyncCustomerIO
+from aiocustomerio import CustomerIO, CustomerIOError, Limits, RetryPolicy, SyncCustomerIO
 from aiocustomerio.errors import InvalidArgumentError, InvalidArgumentTypeError, UnknownParameterError
 from aiocustomerio.ingest import (
     IngestorClosed,
@@ -42,6 +43,23 @@ BAD: list[tuple[dict[str, Any], type[Exception], str]] = [
     ({"max_wait": -1}, InvalidArgumentError, r"max_wait must be a finite number of seconds >= 0, not -1"),
     ({"max_wait": float("nan")}, InvalidArgumentError, r"max_wait must be a finite number of seconds >= 0, not nan"),
     ({"concurency": 2}, UnknownParameterError, r"unexpected keyword argument 'concurency'; did you mean 'concurrency'"),
+    # Before: accepted, then AttributeError inside the batch task at the first retriable failure (close() hung).
+    (
+        {"retry": 3},
+        InvalidArgumentTypeError,
+        r"retry must be a RetryPolicy \(e\.g\. retry=RetryPolicy\(max_retries=3\)\)",
+    ),
+    ({"retry": "x"}, InvalidArgumentTypeError, r"retry must be a RetryPolicy .* not str"),
+    ({"backoff": 2}, InvalidArgumentTypeError, r"backoff must be a pair \(base, cap\) of seconds.*not int"),
+    ({"backoff": (1,)}, InvalidArgumentTypeError, r"backoff must be a pair \(base, cap\).*not 1 values"),
+    ({"backoff": ("1", 2)}, InvalidArgumentTypeError, r"backoff's base must be a number of seconds, not str"),
+    ({"backoff": (1, float("inf"))}, InvalidArgumentError, r"backoff's cap must be a finite number"),
+    ({"backoff": (5, 1)}, InvalidArgumentError, r"backoff=\(base, cap\) needs base <= cap"),
+    ({"backoff": (1, 2), "retry": RetryPolicy()}, InvalidArgumentError, r"give retry or backoff, not both"),
+    ({"spool": 5}, InvalidArgumentTypeError, r"spool must be the path of a SQLite file \(str or pathlib\.Path\)"),
+    ({"spool": b"x.db"}, InvalidArgumentTypeError, r"spool must be the path of a SQLite file.*not bytes"),
+    ({"spool": ""}, InvalidArgumentError, r"spool must be the path of a SQLite file, not ''"),
+    ({"on_error": "log"}, InvalidArgumentTypeError, r"on_error must be a function \(item, reason\) or None, not str"),
 ]
 
 
@@ -60,6 +78,64 @@ async def test_bad_ingestor_options_are_typed_and_name_the_option(
     else:
         with SyncCustomerIO(**_options()) as sync, pytest.raises(error, match=message):
             getattr(sync, api).ingestor(**options)
+
+
+@pytest.mark.parametrize("name", ["drain_timeout", "put_timeout", "interrupt_drain_timeout"])
+@pytest.mark.parametrize("api", ["track", "pipelines"])
+async def test_the_sync_ingestors_timeouts_are_unknown_to_the_async_one(name: str, api: str) -> None:
+    # Before: "Engine.__init__() got an unexpected keyword argument 'drain_timeout'", a plain TypeError.
+    async with CustomerIO(**_options()) as cio:
+        with pytest.raises(
+            UnknownParameterError,
+            match=rf"{api}\.ingestor\(\) got an unexpected keyword argument "
+            rf"'{name}'.*{name} is an option of SyncCustomerIO's ingestors.*close\(timeout=",
+        ) as caught:
+            getattr(cio, api).ingestor(**{name: 5})
+        assert caught.value.name == name
+    with SyncCustomerIO(**_options()) as sync:
+        getattr(sync, api).ingestor(**{name: 5})  # theirs
+
+
+def _spool_cases(tmp_path: Path) -> list[tuple[Path, str]]:
+    not_a_spool = tmp_path / "notes.txt"
+    not_a_spool.write_text("not a database, and it must stay as it is\n" * 100)
+    return [
+        (
+            tmp_path,
+            rf"spool '{tmp_path}' is a directory: give the path of a file, e\.g\. spool='{tmp_path}/ingest\.spool'",
+        ),
+        (tmp_path / "no" / "dir" / "s.db", rf"the directory '{tmp_path}/no/dir' does not exist: create it, or choose"),
+        (not_a_spool, rf"spool '{not_a_spool}' is not a spool \(file is not a database\); it was left untouched"),
+    ]
+
+
+@pytest.mark.parametrize("case", [0, 1, 2], ids=["directory", "missing-dir", "not-sqlite"])
+@pytest.mark.parametrize("kind", ["async", "sync"])
+async def test_a_bad_spool_path_is_a_typed_error_naming_it_and_the_fix(tmp_path: Path, kind: str, case: int) -> None:
+    # Before: IsADirectoryError, FileNotFoundError, sqlite3.DatabaseError from start().
+    spool, message = _spool_cases(tmp_path)[case]
+    before = spool.read_bytes() if spool.is_file() else None
+    sent: list[httpx.Request] = []
+    options = {**_options(), "transport": httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200))}
+    if kind == "async":
+        async with CustomerIO(**options) as cio:
+            ing = cio.track.ingestor(spool=spool)
+            with pytest.raises(InvalidArgumentError, match=message):
+                await ing.start()
+            with pytest.raises(InvalidArgumentError, match=message):  # and again: nothing was left held
+                async with cio.track.ingestor(spool=spool):
+                    pass
+    else:
+        with (
+            SyncCustomerIO(**options) as sync,
+            pytest.raises(InvalidArgumentError, match=message),
+            sync.track.ingestor(spool=spool),
+        ):
+            pass
+    assert sent == []
+    if before is not None:
+        assert spool.read_bytes() == before
+    assert not (tmp_path / "no").exists()
 
 
 @pytest.mark.parametrize(("value", "error"), [(-1, InvalidArgumentError), ("x", InvalidArgumentTypeError)])

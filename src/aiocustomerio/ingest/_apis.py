@@ -12,7 +12,7 @@ from aiocustomerio._ids import new_ulid, stamp_track_event
 from aiocustomerio.errors import InvalidArgumentError, InvalidArgumentTypeError
 
 from ._encode import encode_pipelines, encode_track, encode_track_action
-from ._engine import Engine
+from ._engine import Engine, _running_loop
 from ._queue import person_hash
 from ._types import ItemTooLarge, JSONDict
 
@@ -24,6 +24,8 @@ class TrackIngestor(Engine):
     _api = "track"
 
     def _encode(self, item: JSONDict) -> tuple[bytes, int]:
+        if _running_loop() is not self._loop:  # the per-item loop check (see Engine._check_loop)
+            self._check_loop()
         if type(item) is not dict and not isinstance(item, dict):
             raise InvalidArgumentTypeError(f"an item is a dict (a Track v2 entity), not {type(item).__name__}")
         check_track_entity(item, "item")  # type, action, identifiers: refused here, not by a 400 for the whole batch
@@ -38,6 +40,8 @@ class TrackIngestor(Engine):
 
     async def identify(self, identifier: str | JSONDict, attributes: JSONDict | None = None, **more: Any) -> None:
         """Create or update a person; `identifier` is an id, or identifiers such as `{"email": ...}`."""
+        if _running_loop() is not self._loop:  # the per-item loop check (see Engine._check_loop)
+            self._check_loop()
         attrs = {**attributes, **more} if attributes else more
         entity = {"type": "person", "identifiers": identifiers(identifier), "action": "identify", "attributes": attrs}
         await self._put_encoded(self._check_size(encode_track(entity)), person_hash(identifier))
@@ -97,6 +101,8 @@ class TrackIngestor(Engine):
         id: str | None,
     ) -> bytes:
         # Per-event path: the common cases (string id, no timestamp or unix seconds) are handled inline.
+        if _running_loop() is not self._loop:  # the per-item loop check (see Engine._check_loop)
+            self._check_loop()
         if timestamp is None:
             timestamp = int(time.time())  # stamped at put time: a delayed event still lands when it happened
         elif type(timestamp) is not int:
@@ -122,6 +128,8 @@ class PipelinesIngestor(Engine):
     _api = "pipelines"
 
     def _encode(self, item: JSONDict) -> tuple[bytes, int]:
+        if _running_loop() is not self._loop:  # the per-item loop check (see Engine._check_loop)
+            self._check_loop()
         if not isinstance(item, dict):
             raise InvalidArgumentTypeError(f"an item is a dict (a Pipelines message), not {type(item).__name__}")
         if "type" not in item:
@@ -145,6 +153,8 @@ class PipelinesIngestor(Engine):
         message_id: str | None,
         context: JSONDict | None,
     ) -> tuple[bytes, int]:
+        if _running_loop() is not self._loop:  # the per-item loop check (see Engine._check_loop)
+            self._check_loop()
         # Stamped at put time: a message delayed by queueing or retries still says when it happened.
         # Positional: this is the per-message path.
         message = pipelines_message(kind, user_id, anonymous_id, fields, timestamp, message_id, context, None, True)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+import os
+import sqlite3
 
-from ..errors import InvalidArgumentError, InvalidArgumentTypeError
+from .._retry import RetryPolicy
+from ..errors import CustomerIOError, InvalidArgumentError, InvalidArgumentTypeError
 
-__all__ = ["check_engine_options", "check_seconds"]
+__all__ = ["check_delivery_options", "check_engine_options", "check_seconds", "spool_open_error"]
 
 
 def _count(name: str, value: object, least: int = 1, most: int | None = None) -> None:
@@ -56,3 +59,76 @@ def check_seconds(name: str, value: object) -> None:
         )
     if not (math.isfinite(value) and value > 0):
         raise InvalidArgumentError(f"{name} must be a positive number of seconds or None, not {value!r}")
+
+
+def check_delivery_options(*, retry: object, backoff: object, spool: object, on_error: object) -> None:
+    """How batches are retried and kept. A wrong type here used to surface only at the first failure, inside the
+    batch task (`retry=3`: AttributeError there), or as the spool's own OSError when it opened."""
+    if retry is not None and not isinstance(retry, RetryPolicy):
+        raise InvalidArgumentTypeError(
+            f"retry must be a RetryPolicy (e.g. retry=RetryPolicy(max_retries=3)) or None, not {type(retry).__name__}"
+        )
+    if backoff is not None:
+        if not isinstance(backoff, (tuple, list)) or len(backoff) != 2:
+            raise InvalidArgumentTypeError(
+                "backoff must be a pair (base, cap) of seconds, e.g. backoff=(0.5, 30.0), not "
+                + (f"{len(backoff)} values" if isinstance(backoff, (tuple, list)) else type(backoff).__name__)
+            )
+        for name, value in zip(("base", "cap"), backoff, strict=True):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise InvalidArgumentTypeError(
+                    f"backoff's {name} must be a number of seconds, not {type(value).__name__}"
+                )
+            if not (math.isfinite(value) and value >= 0):
+                raise InvalidArgumentError(f"backoff's {name} must be a finite number of seconds >= 0, not {value!r}")
+        if backoff[0] > backoff[1]:
+            raise InvalidArgumentError(f"backoff=(base, cap) needs base <= cap, not {tuple(backoff)!r}")
+        if retry is not None:
+            raise InvalidArgumentError(
+                "give retry or backoff, not both: backoff=(base, cap) is RetryPolicy(base_delay=base, max_delay=cap)"
+            )
+    if spool is not None:
+        if not isinstance(spool, (str, os.PathLike)) or not isinstance(os.fspath(spool), str):
+            raise InvalidArgumentTypeError(
+                f"spool must be the path of a SQLite file (str or pathlib.Path) or None, not {type(spool).__name__}"
+            )
+        if not os.fspath(spool):
+            raise InvalidArgumentError("spool must be the path of a SQLite file, not '' (None: no spool)")
+    if on_error is not None and not callable(on_error):
+        raise InvalidArgumentTypeError(
+            f"on_error must be a function (item, reason) or None, not {type(on_error).__name__}"
+        )
+
+
+def spool_open_error(path: str, exc: Exception) -> CustomerIOError:
+    """What went wrong opening the spool file, naming it and the fix (not the bare OSError or sqlite3 error)."""
+    if isinstance(exc, IsADirectoryError) or os.path.isdir(path):
+        example = os.path.join(path, "ingest.spool")
+        return InvalidArgumentError(
+            f"spool {path!r} is a directory: give the path of a file, e.g. spool={example!r} (created if missing)"
+        )
+    if isinstance(exc, FileNotFoundError):
+        parent = os.path.dirname(os.path.abspath(path))
+        return InvalidArgumentError(
+            f"spool {path!r}: the directory {parent!r} does not exist: create it, or choose a spool path in an "
+            "existing directory"
+        )
+    if isinstance(exc, PermissionError):
+        return InvalidArgumentError(
+            f"spool {path!r} cannot be opened for writing ({exc.strerror}): choose a path this process can write"
+        )
+    if type(exc) is sqlite3.DatabaseError:  # SQLITE_NOTADB, SQLITE_CORRUPT: not OperationalError (I/O, locks)
+        if "malformed" in str(exc):
+            return InvalidArgumentError(
+                f"spool {path!r} is damaged ({exc}): run `aiocustomerio spool repair {path}` (or "
+                "aiocustomerio.ingest.repair_spool) to take the damaged parts out, then run again"
+            )
+        return InvalidArgumentError(
+            f"spool {path!r} is not a spool ({exc}); it was left untouched: give the path of a spool file, or of a "
+            "new file (it is created)"
+        )
+    if isinstance(exc, ValueError):  # the spool's own refusals, such as a spool of the other API
+        return InvalidArgumentError(f"{exc}: give each ingestor its own spool file")
+    return InvalidArgumentError(
+        f"spool {path!r} cannot be opened ({type(exc).__name__}: {exc}): check the file and its directory"
+    )

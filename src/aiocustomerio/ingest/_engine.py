@@ -26,13 +26,14 @@ import json
 import logging
 import os
 from collections.abc import Awaitable, Callable, Generator, Iterable
+from types import TracebackType
 from typing import TypeVar
 
 import httpx
 
 from .._retry import RetryPolicy
-from ..errors import InvalidArgumentError
-from ._checks import check_engine_options
+from ..errors import CustomerIOError, EventLoopError, InvalidArgumentError
+from ._checks import check_delivery_options, check_engine_options, spool_open_error
 from ._delivery import ENVELOPE_BYTES, ISOLATION_BUDGET, Delivery
 from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
 from ._queue import Lanes, Room, Row
@@ -54,6 +55,7 @@ from ._types import (
 )
 
 log = logging.getLogger("aiocustomerio.ingest")
+_running_loop = asyncio._get_running_loop  # C; None outside a loop, where get_running_loop() would raise
 _E = TypeVar("_E", bound="Engine")
 HttpSource = httpx.AsyncClient | Callable[[], Awaitable[httpx.AsyncClient]]
 Checkpoint = tuple[str, str | Callable[[int], str]]
@@ -107,6 +109,7 @@ class Engine:
             batch_limit=MAX_BATCH_BYTES,
             item_limit=MAX_ITEM_BYTES,
         )
+        check_delivery_options(retry=retry, backoff=backoff, spool=spool, on_error=on_error)
         # A client, or an async function returning one (the façade opens its pooled client on first use).
         self._http_source = http
         self._http: httpx.AsyncClient | None = http if isinstance(http, httpx.AsyncClient) else None
@@ -150,15 +153,20 @@ class Engine:
         self._spooling = False
         self._closing = False
         self._closed = False
+        # The loop that started it, whose tasks deliver: a put from any other one would be queued where nothing
+        # sends it. The per-item paths compare it with the running loop, one C call (`_running_loop`).
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Open the client and the spool and start delivering; concurrent and repeated calls start it once."""
         if self._running:
+            self._check_loop()
             return
         async with self._start_lock:
             if self._running:
+                self._check_loop()
                 return
             if self._closing:
                 raise IngestorClosed("the ingestor is closed")
@@ -174,12 +182,18 @@ class Engine:
                     # The open goes on on the spool's thread; what it takes (the lock) is let go of right after.
                     spool.discard()
                     raise
+                except Exception as exc:
+                    spool.discard()  # its thread; the open itself let go of the lock
+                    if isinstance(exc, CustomerIOError):  # SpoolLocked
+                        raise
+                    raise spool_open_error(spool.path, exc) from exc
                 self._spool = spool
                 if leftovers:
                     self._recovered.clear()
                     self._recovery = asyncio.create_task(self._recover())
             self._http = self._sender.http = http
             self._sender.spool = self._spool
+            self._loop = asyncio.get_running_loop()
             self._running = True
             # Not while a close() waits for this start: its puts take the slow path, which raises IngestorClosed.
             self._direct = self._spool is None and not self._closing
@@ -190,7 +204,15 @@ class Engine:
         await self.start()
         return self
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is not None and not issubclass(exc_type, Exception):
+            # Cancelled (an app shutting down, asyncio.timeout, a failing TaskGroup sibling) or interrupted: stop now
+            # rather than drain for as long as the API takes, which may be for ever. What is unsettled stays pending
+            # (and in the spool, staged items committed first); the cancellation goes on once this returns.
+            await self.close(timeout=0)
+            return
         await self.close()
 
     @property
@@ -218,6 +240,8 @@ class Engine:
     async def close(self, timeout: float | None = None) -> IngestReport:
         """Flush and drain; after `timeout` seconds, unsettled items are returned in `report.pending` (and stay in
         the spool, if one is used)."""
+        if self._running and not self._closed:
+            self._check_loop()  # its tasks and futures belong to the loop that started it
         if self._closing:
             await self._closed_event.wait()
             return self._report
@@ -281,12 +305,36 @@ class Engine:
     def _started(self) -> None:
         if not self._running:
             raise IngestorNotStarted("start the ingestor first: `async with ingestor:` or `await ingestor.start()`")
+        if _running_loop() is not self._loop:
+            self._check_loop()
         if self._closing:
             raise IngestorClosed("the ingestor is closed")
         if self._sender.halted is not None:
             raise IngestorHalted(self._sender.halted)
         if self._spool is not None and self._spool.error is not None:
             raise self._spool.error
+
+    def _check_loop(self) -> None:
+        """Raise EventLoopError unless called on the loop that started the ingestor (the slow half of the per-item
+        check `_running_loop() is not self._loop`, which also sends here calls before `start`)."""
+        if not self._running:
+            raise IngestorNotStarted("start the ingestor first: `async with ingestor:` or `await ingestor.start()`")
+        running = _running_loop()
+        if running is self._loop:
+            return
+        owner = self._loop
+        if owner is None or owner.is_closed():
+            where = "an event loop that has since closed (an earlier asyncio.run()?)"
+        elif not owner.is_running():
+            where = "an event loop that is not running now (an earlier asyncio.run() or run_until_complete()?)"
+        else:
+            where = "another event loop"
+        here = "outside any event loop" if running is None else "from this one"
+        raise EventLoopError(
+            f"this ingestor was started on {where} and delivers there; it cannot take items {here}: start one "
+            "ingestor per event loop (each `async with client.track.ingestor()` inside the loop that uses it), or use "
+            "SyncCustomerIO's ingestor from synchronous code or threads"
+        )
 
     # -- accepting items -------------------------------------------------------------------------------------------
 

@@ -58,8 +58,17 @@ class Sender:
         self._pause_until = 0.0
 
     async def run(self) -> None:
-        """The dispatcher: a batch from a lane with nothing in flight, when it is due (full, `max_wait` old,
-        flushing, or producers waiting for room), each sent by a task of its own."""
+        """The dispatcher (`_dispatch`); should it fail, delivery halts, said and reported, rather than stopping
+        without a word while close() waits for it."""
+        try:
+            await self._dispatch()
+        except Exception as exc:
+            log.exception("unexpected error in the ingestor's dispatcher")
+            self.halt(f"internal error in the dispatcher: {type(exc).__name__}: {exc} (items kept pending)")
+
+    async def _dispatch(self) -> None:
+        """A batch from a lane with nothing in flight, when it is due (full, `max_wait` old, flushing, or producers
+        waiting for room), each sent by a task of its own."""
         wake, lanes = self._wake, self._lanes
         while True:
             if self.halted is not None:
@@ -103,9 +112,23 @@ class Sender:
             # Only a bug gets here; it must not pass silently nor strand the batch: delivery stops, items kept.
             log.exception("unexpected error while sending a batch of %d items", len(rows))
             outcome = Outcome(retry=rows, halt=f"internal error while sending: {type(exc).__name__}: {exc}")
-        self._apply(lane, outcome)
+        try:
+            self._apply(lane, outcome)
+        except Exception as exc:
+            # Nor may a failure applying the outcome (a RetryPolicy subclass's delay, the spool's bookkeeping): a task
+            # that died here left its lane busy and close() waiting for ever, with nothing said.
+            log.exception("unexpected error while settling a batch of %d items", len(rows))
+            self._lanes.lanes[lane].busy = False
+            self.halt(
+                f"internal error while settling a batch of {len(rows)} items: {type(exc).__name__}: {exc} (items "
+                "not settled are kept pending, and in the spool if one is used)"
+            )
+            self._wake.set()
 
     def _apply(self, lane: int, outcome: Outcome) -> None:
+        if outcome.retry:
+            # First: whatever goes wrong below, these stay pending.
+            self._lanes.requeue(lane, outcome.retry)
         if outcome.delivered:
             self._retries_in_row = 0
             self._persistent_failures = 0
@@ -113,7 +136,6 @@ class Sender:
         if outcome.failed:
             self._settle_failed(outcome.failed)
         if outcome.retry:
-            self._lanes.requeue(lane, outcome.retry)
             if outcome.halt is not None:
                 self.halt(outcome.halt)
             else:
