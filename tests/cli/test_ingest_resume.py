@@ -138,3 +138,20 @@ async def test_derived_ids_are_a_function_of_the_file_and_line_not_of_the_run(
     code, err = await run_cli(server, str(data), "--no-progress", "--no-spool")
     assert code == 0, err
     assert len(server.received) == 600
+
+
+async def test_a_line_nested_too_deeply_for_json_is_an_invalid_line_not_a_crash(
+    server: BatchServer, tmp_path: Path
+) -> None:
+    # The stdlib decoder raises RecursionError, not ValueError, past ~1,000 levels: it escaped as a traceback.
+    lines = [event(i) for i in range(5)]
+    lines[2] = "[" * 100_000 + "]" * 100_000
+    stops, skips = tmp_path / "stops.jsonl", tmp_path / "skips.jsonl"
+    for path in (stops, skips):
+        path.write_text("\n".join(lines) + "\n")
+    code, err = await run_cli(server, str(stops), "--no-progress")
+    assert code == 2 and "line 3: malformed JSON: nested too deeply" in err and "Traceback" not in err, err
+    assert server.ids == {"f0", "f1"}
+    code, err = await run_cli(server, str(skips), "--no-progress", "--skip-invalid")
+    assert code == 0 and "line 3: malformed JSON: nested too deeply" in err and "Traceback" not in err, err
+    assert server.ids == {"f0", "f1", "f3", "f4"}

@@ -97,6 +97,8 @@ class Backfill:
                     item = json.loads(text)
                 except ValueError as exc:
                     reason = f"malformed JSON: {exc}"
+                except RecursionError:  # the stdlib decoder's answer to ~1,000 levels of nesting
+                    reason = "malformed JSON: nested too deeply"
                 else:
                     if isinstance(item, dict):
                         item = self.reader.stamp(item, start, chunk.add(raw))
