@@ -352,9 +352,13 @@ class Engine:
 
     def put_nowait(self, item: JSONDict) -> None:
         """Queue one item or raise `QueueFull` (`RecoveryInProgress` while a spool's leftovers are being re-queued);
-        with a spool it is durable when this returns."""
+        with a spool the item becomes durable at the next group commit, within milliseconds (`put` is durable when it
+        returns)."""
         data, person = self._encode(item)
-        if self._offer(data, person):
+        if self._spooling:
+            if self._stage(data, person):
+                return
+        elif self._offer(data, person):
             return
         self._started()
         if self._recovery is not None:
@@ -388,6 +392,23 @@ class Engine:
         self._seq = seq
         self._report.accepted += 1
         return PAUSE if pause else True
+
+    def _stage(self, data: bytes, person: int) -> bool:
+        """`put_nowait`'s spooled path: the item is staged for the next group commit, which starts at once on the
+        loop, and accepted when committed. Not journaled: the journal's commits need the producer to give the loop a
+        turn now and then (`Writer.journal_one`), which a `put_nowait` loop never does until the queue is full, so its
+        items would be committed in bursts while it waited (0.64x against 0.88x the unspooled rate, measured)."""
+        room = self._room
+        if room.used >= room.limit or room.waiting:
+            return False
+        room.used += 1
+        self._seq = seq = self._seq + 1
+        try:
+            self._spool.add_one((seq, data, person))  # type: ignore[union-attr]
+        except SpoolWriteError:
+            room.give_back(1)
+            raise
+        return True
 
     async def put_many(self, items: Iterable[JSONDict], *, checkpoint: Checkpoint | None = None) -> None:
         """Queue items, consuming and encoding the iterable lazily in parts of up to 1,000 (each part waits for room

@@ -1,7 +1,7 @@
 """The spool's put journal: a single-item `put` is durable once its bytes are in the OS page cache.
 
 A SQLite transaction per item costs 20-35 µs and a task switch per `put` (it waits for its commit); a copy into a
-shared file mapping costs well under a microsecond and no wait at all (`Journal`). So `put`, `put_nowait`, `event`,
+shared file mapping costs well under a microsecond and no wait at all (`Journal`). So `put`, `event`, `identify`,
 ... append their item here and return; the group commit copies what was journaled into the spool's chunks a little
 later (`JOURNAL_LINGER`, or sooner once `JOURNAL_COMMIT_BYTES` are waiting), on the spool's thread, and only then are
 the items handed to delivery. The guarantee is the spool's own (WAL, synchronous=NORMAL): what `put` returned for
@@ -139,6 +139,9 @@ class Journal:
         gen = self._gens[index] = (self._gens[index] + 1) & 0xFFFFFFFF
         _GEN.pack_into(self._maps[index], HEADER - _GEN.size, gen)
         self._ends[index] = HEADER
+        # The pages stay in the file (and the page cache); this process stops counting them in its RSS until they are
+        # written again (a shared mapping loses nothing this way).
+        self._maps[index].madvise(mmap.MADV_DONTNEED)
 
     def empty(self) -> bool:
         return self._ends == [HEADER, HEADER]

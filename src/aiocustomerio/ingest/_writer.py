@@ -3,7 +3,7 @@
 **Single items are journaled** (`journal_one`, see `_journal`): durable once appended, so nobody waits for their
 commit, which lingers (`JOURNAL_LINGER`, or until `JOURNAL_COMMIT_BYTES` wait) so that it takes many, and runs on the
 spool's thread (SQLite lets go of the GIL: the commit runs beside the producers). Whatever someone waits for (a
-`put_many` part, dead letters, a trim, a flush) ends the lingering.
+`put_many` part, a `put_nowait` item, dead letters, a trim, a flush) ends the lingering.
 
 **Group commits.** Every item staged while one transaction is being committed goes into the next one (as `chunks`
 rows, see `_store`), with the dead letters, checkpoints and trim staged meanwhile. A commit that fails is retried with
