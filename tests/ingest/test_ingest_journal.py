@@ -8,7 +8,6 @@ import logging
 import os
 import signal
 import sqlite3
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,8 @@ from aiocustomerio.ingest import Ingestor, SpoolWriteError, _journal, _writer, i
 from tests.support.batch_server import BatchServer
 
 from .conftest import ClientFactory
+from .test_ingest_spool_safety import spawn
 
-ROOT = Path(__file__).resolve().parents[2]
 # Puts N events on a spooled ingestor whose group commits never start (a linger of an hour, a huge threshold): what
 # it puts is in the journal only, then it waits to be killed.
 JOURNALER = textwrap.dedent(
@@ -63,16 +62,7 @@ def _write_at(name: str, offset: int, data: bytes) -> None:
 async def _journal_then_kill(tmp_path: Path, server: BatchServer, spool: Path, count: int, prefix: str) -> None:
     script = tmp_path / "journaler.py"
     script.write_text(JOURNALER)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(script),
-        str(server.port),
-        str(spool),
-        str(count),
-        prefix,
-        stdout=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": f"{ROOT / 'src'}"},
-    )
+    process = await spawn(script, server, spool, count, prefix)
     assert process.stdout is not None
     try:
         said = (await asyncio.wait_for(process.stdout.readline(), 60)).decode().strip()
