@@ -48,6 +48,10 @@ def _files(directory: Path) -> list[Path]:
     return list(directory.iterdir())
 
 
+def _size(name: str) -> int:
+    return os.stat(name).st_size
+
+
 def _read(name: str) -> bytes:
     with open(name, "rb") as file:
         return file.read()
@@ -218,3 +222,25 @@ async def test_the_operator_tools_see_what_a_killed_run_journaled(
         assert conn.execute("SELECT SUM(count) FROM chunks").fetchone()[0] == 100
     assert inspect_spool(spool).pending == 100
     assert "journal" not in inspect_spool(spool).checkpoints
+
+
+async def test_without_fallocate_the_journal_writes_its_zeros_itself(
+    server: BatchServer, client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """macOS has no posix_fallocate (and some file systems refuse it): the blocks are allocated by writing zeros."""
+    monkeypatch.delattr(_journal.os, "posix_fallocate", raising=False)
+    monkeypatch.setattr(_journal, "JOURNAL_FILE_BYTES", 4096)  # so that it grows, too
+    monkeypatch.setattr(_writer, "JOURNAL_LINGER", 3600.0)
+    monkeypatch.setattr(_writer, "JOURNAL_COMMIT_BYTES", 1 << 40)
+    spool = tmp_path / "spool.db"
+    ing = Ingestor(client(), spool=spool, max_wait=0.01)
+    await ing.start()
+    try:
+        for i in range(100):
+            await ing.event("u", "e", {"pad": "x" * 200}, id=f"z{i}")
+        ident = bytes.fromhex(ing._spool.meta[_journal.META_KEY])  # type: ignore[union-attr]
+        assert [row[0] for row in _journal.pending_rows(str(spool), ident, 0)] == list(range(1, 101))
+        assert _size(_journal.journal_files(str(spool))[0]) >= 100 * 250  # grown, by written zeros
+    finally:
+        await ing.close()
+    assert server.ids == {f"z{i}" for i in range(100)}

@@ -26,6 +26,7 @@ and named in a warning.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import mmap
 import os
@@ -54,6 +55,27 @@ JOURNAL_FILE_BYTES = 2 * 1024 * 1024
 META_KEY = "journal"
 
 
+_DONTNEED: int | None = getattr(mmap, "MADV_DONTNEED", None) if hasattr(mmap.mmap, "madvise") else None
+# fallocate errors that mean "not here" (the OS or the file system has none), not "no room"
+_NO_FALLOCATE = frozenset({errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL})
+
+
+def _allocate(fd: int, size: int) -> None:
+    """Make the first `size` bytes of the file real blocks (zeros), so a copy into its mapping never needs room."""
+    fallocate = getattr(os, "posix_fallocate", None)  # not on macOS
+    if fallocate is not None:
+        try:
+            fallocate(fd, 0, size)
+            return
+        except OSError as exc:
+            if exc.errno not in _NO_FALLOCATE:
+                raise
+    done = os.fstat(fd).st_size
+    zeros = bytes(64 * 1024)
+    while done < size:  # writing the zeros allocates them, wherever fallocate is missing
+        done += os.pwrite(fd, zeros[: size - done], done)
+
+
 def journal_files(path: str) -> tuple[str, str]:
     return path + "-j0", path + "-j1"
 
@@ -67,9 +89,9 @@ class Journal:
 
     **An append is a copy into a shared file mapping**, not a `write()`: the pages are the OS page cache's, so what is
     copied survives the process being killed like a written byte does, at a tenth of the cost (no system call; about
-    0.5 against 2.5-5 us per item here). The files' blocks are allocated up front (`posix_fallocate`), so a copy never
-    needs the disk to find room (a full disk would kill the process with SIGBUS): running out of room is a
-    `SpoolWriteError` when a file has to grow, for that item only.
+    0.5 against 2.5-5 us per item here). The files' blocks are allocated up front (`_allocate`), so a copy never needs
+    the disk to find room (a full disk would kill the process with SIGBUS): running out of room is a `SpoolWriteError`
+    when a file has to grow, for that item only.
 
     **Emptying a file** is a new generation in its header: frames of an older one are not read, so nothing has to be
     zeroed or truncated, and the end of the items is the first frame that is not whole, of this generation and after
@@ -86,7 +108,7 @@ class Journal:
                 fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
                 self._fds.append(fd)
                 os.ftruncate(fd, 0)  # replayed already (see `replay`): start over
-                os.posix_fallocate(fd, 0, JOURNAL_FILE_BYTES)
+                _allocate(fd, JOURNAL_FILE_BYTES)
                 self._maps.append(mmap.mmap(fd, JOURNAL_FILE_BYTES))
                 self._maps[index][:HEADER] = self._prefix + _GEN.pack(self._gens[index])
         except BaseException:
@@ -118,7 +140,7 @@ class Journal:
             size *= 2
         name = journal_files(self.path)[index]
         try:
-            os.posix_fallocate(self._fds[index], 0, size)
+            _allocate(self._fds[index], size)
             bigger = mmap.mmap(self._fds[index], size)
         except OSError as exc:
             raise SpoolWriteError(f"spool journal {name!r} could not grow to {size:,} bytes ({exc})") from None
@@ -141,7 +163,8 @@ class Journal:
         self._ends[index] = HEADER
         # The pages stay in the file (and the page cache); this process stops counting them in its RSS until they are
         # written again (a shared mapping loses nothing this way).
-        self._maps[index].madvise(mmap.MADV_DONTNEED)
+        if _DONTNEED is not None:
+            self._maps[index].madvise(_DONTNEED)
 
     def empty(self) -> bool:
         return self._ends == [HEADER, HEADER]
