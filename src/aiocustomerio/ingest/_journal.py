@@ -12,11 +12,11 @@ becomes the active one; once the commit is in SQLite, the file it came from is e
 rows not yet committed, or rows of the commit under way (a crash between the commit and the emptying: those rows are
 in a chunk already, and are skipped by their seq).
 
-**Recovery** (`replay`, under the spool's lock, before anything else reads it): every whole frame with a seq above
-the spool's highest one goes into the chunks, in one transaction, then the files are started over. Rows committed
-before are never above that seq: a group commit takes every row staged before it, so what is committed is always
-everything up to some seq. A frame cut short (killed mid-copy, or a power loss) ends the file, with a warning: its
-put never returned.
+**Recovery** (`_store.replay_journal`, under the spool's lock, before anything else reads it): every whole frame
+with a seq above the spool's highest one goes into the chunks, in one transaction, then the files are started over.
+Rows committed before are never above that seq: a group commit takes every row staged before it, so what is
+committed is always everything up to some seq. A frame cut short (killed mid-copy, or a power loss) ends the file,
+with a warning: its put never returned.
 
 **Whose journal.** Each file starts with the spool's journal id (kept in its `meta`). A journal whose id is not the
 spool's (the database was deleted and made anew beside it) is not replayed into the wrong spool: it is renamed aside
@@ -33,7 +33,7 @@ import os
 import sqlite3
 import struct
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from zlib import adler32
 
 from ._queue import Row
@@ -47,6 +47,7 @@ HEADER = len(MAGIC) + 16 + _GEN.size
 # seq, person, length, generation, checksum (Adler-32 of the item mixed with the seq and the generation: it only has
 # to catch a frame cut short by a kill mid-copy or a power loss, and costs half a CRC-32)
 _FRAME = struct.Struct("<QIIII")
+_FRAME_SIZE = _FRAME.size
 # How long journaled items wait for their group commit, at most, and how many bytes make it start at once.
 JOURNAL_LINGER = 0.01
 JOURNAL_COMMIT_BYTES = 256 * 1024
@@ -107,7 +108,7 @@ class Journal:
             for index, name in enumerate(journal_files(path)):
                 fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
                 self._fds.append(fd)
-                os.ftruncate(fd, 0)  # replayed already (see `replay`): start over
+                os.ftruncate(fd, 0)  # replayed already (`_store.replay_journal`): start over
                 _allocate(fd, JOURNAL_FILE_BYTES)
                 self._maps.append(mmap.mmap(fd, JOURNAL_FILE_BYTES))
                 self._maps[index][:HEADER] = self._prefix + _GEN.pack(self._gens[index])
@@ -123,12 +124,13 @@ class Journal:
         seq, data, person = row
         active = self._active
         start = self._ends[active]
-        body = start + 24  # _FRAME.size
+        body = start + _FRAME_SIZE
         end = body + len(data)
         mapped = self._maps[active]
         if end > len(mapped):
             mapped = self._grow(active, end)
         gen = self._gens[active]
+        # `_check`, inlined: this is the per-item path.
         _FRAME.pack_into(mapped, start, seq, person, len(data), gen, adler32(data) ^ (seq & 0xFFFFFFFF) ^ gen)
         mapped[body:end] = data
         self._ends[active] = end
@@ -249,19 +251,3 @@ def pending_rows(path: str, ident: bytes | None, top: int, owner: bool = False) 
             if row[0] > top:
                 found[row[0]] = row
     return [found[seq] for seq in sorted(found)]
-
-
-def replay(conn: sqlite3.Connection, path: str, ident: bytes, top: int, insert: Callable[[list[Row]], object]) -> int:
-    """Commit what the journals hold above `top` into the spool (before anything else reads it); returns how many."""
-    rows = pending_rows(path, ident, top, owner=True)
-    if rows:
-        conn.execute("BEGIN")
-        try:
-            insert(rows)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        log.warning("spool %r: %d items of an earlier run taken from its journal", path, len(rows))
-    return len(rows)

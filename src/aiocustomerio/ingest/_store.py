@@ -12,6 +12,7 @@ not a power loss.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 from array import array
@@ -19,10 +20,11 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from ._journal import META_KEY as JOURNAL_KEY
-from ._journal import journal_id, replay
+from ._journal import journal_id, pending_rows
 from ._lock import Lock, unclaim
 from ._queue import Row
 
+log = logging.getLogger("aiocustomerio.ingest")
 _T = TypeVar("_T")
 
 _SCHEMA = (
@@ -130,7 +132,11 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
 def replay_journal(conn: sqlite3.Connection, path: str) -> bytes:
     """Take what the spool's journal holds from an earlier run into its chunks (under its lock); returns its id."""
     ident = journal_id(conn, _UPSERT_META)
-    replay(conn, path, ident, _top_seq(conn), lambda rows: conn.executemany(_INSERT_CHUNK, _chunks(rows)))
+    rows = pending_rows(path, ident, _top_seq(conn), owner=True)
+    if rows:
+        with transaction(conn):
+            conn.executemany(_INSERT_CHUNK, _chunks(rows))
+        log.warning("spool %r: %d items of an earlier run taken from its journal", path, len(rows))
     return ident
 
 
