@@ -273,7 +273,9 @@ class APITransportError(CustomerIOError):
         if status is not None:
             where += f" (the server answered {status}, then the body broke off)"
         # httpx/h11 quote the offending header value in some errors ("Illegal header value b'...'").
-        detail = scrub(str(exc), credentials_of(request)) or "no detail"
+        secrets = credentials_of(request)
+        scrub_exception(exc, secrets)  # kept as `cause` and chained: a traceback prints it
+        detail = str(exc) or "no detail"
         message = f"{type(exc).__name__}{where}: {detail}" + _support_suffix(attempts, last_cause, None)
         return cls(message, cause=exc, status=status, method=method, url=url, attempts=attempts, last_cause=last_cause)
 
@@ -383,6 +385,18 @@ def scrub(text: str, secrets: tuple[str, ...]) -> str:
         else:
             text = re.sub(f"(?<![{_WORD}]){re.escape(secret)}(?![{_WORD}])", "****", text)
     return text
+
+
+def scrub_exception(exc: BaseException | None, secrets: tuple[str, ...]) -> None:
+    """Mask ``secrets`` in the messages of ``exc`` and of what it chains to, in place: a typed error keeps the
+    error it wraps (``cause``, ``__cause__``), and a traceback or ``logging.exception`` prints that error's message
+    too (httpx/h11 quote a bad header value, a parser the value it choked on). The exceptions stay what they were."""
+    seen: set[int] = set()
+    while exc is not None and secrets and id(exc) not in seen and len(seen) < 16:
+        seen.add(id(exc))
+        if any(isinstance(arg, str) and any(secret in arg for secret in secrets) for arg in exc.args):
+            exc.args = tuple(scrub(arg, secrets) if isinstance(arg, str) else arg for arg in exc.args)
+        exc = exc.__cause__ or exc.__context__
 
 
 def _scrub_tree(value: Any, secrets: tuple[str, ...]) -> Any:
@@ -531,6 +545,7 @@ class ResponseValidationError(CustomerIOError):
             else "is not one the spec documents for this operation, which answers with a model"
         )
         secrets = credentials_of(response.request)
+        scrub_exception(cause, secrets)  # raised from it: a traceback prints its message
         super().__init__(
             scrub(
                 f"{operation}: the {response.status_code} response {problem}; use with_raw_response() to read it "

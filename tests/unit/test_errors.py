@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import traceback
 
 import httpx
 import pytest
@@ -237,6 +238,33 @@ async def test_a_transport_error_quoting_the_credential_is_scrubbed() -> None:
         with pytest.raises(APITransportError) as info:
             await client.get("/v1/campaigns")
     assert KEY not in str(info.value) and "Bearer ****" in str(info.value)
+
+
+async def test_a_transport_errors_traceback_and_cause_carry_no_credential() -> None:
+    # An uncaught error's traceback (or logging.exception) prints the chained httpx error too, and `cause` is
+    # public: the quoted header must be masked there as in the message.
+    script = Script([httpx.LocalProtocolError(f"Illegal header value b'Bearer {KEY}'")])
+    async with make_client(script, auth=AppAuth(KEY), retry=RetryPolicy.disabled()) as client:
+        with pytest.raises(APITransportError) as info:
+            await client.get("/v1/campaigns")
+    err = info.value
+    printed = "".join(traceback.format_exception(err))
+    assert "LocalProtocolError" in printed and "Bearer ****" in printed
+    assert KEY not in printed and KEY not in f"{err.cause} {err.cause!r} {err.__cause__!r}"
+    assert isinstance(err.cause, httpx.LocalProtocolError)  # still the error it was, for code that inspects it
+
+
+def test_a_validation_errors_traceback_carries_no_credential() -> None:
+    request = httpx.Request("GET", "https://api.customer.io/v1/x", headers={"Authorization": f"Bearer {KEY}"})
+    answer = httpx.Response(200, json={"echo": KEY}, request=request)
+    try:
+        try:
+            raise KeyError(f"unexpected value {KEY}")
+        except KeyError as parse_error:
+            raise ResponseValidationError("op", answer, parse_error) from parse_error
+    except ResponseValidationError as err:
+        printed = "".join(traceback.format_exception(err))
+    assert "KeyError" in printed and "unexpected value ****" in printed and KEY not in printed
 
 
 def test_response_validation_and_redirect_errors_are_scrubbed() -> None:
