@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from aiocustomerio.errors import credentials_of, scrub
+
 from ._queue import Row
 from ._responses import (
     RETRIABLE_STATUS,
@@ -52,6 +54,21 @@ class Outcome:
     persistent: str | None = None  # what to fix if this failure keeps coming (a DNS lookup, a TLS handshake)
     requests: int = 0
     rejection: str | None = None  # the API's last 400/413 reason while isolating bad items
+    secrets: tuple[str, ...] = ()  # the credentials the batch requests carried, in every form an answer may quote
+
+    def scrubbed(self) -> Outcome:
+        """This outcome with the credentials left out of every reason: reasons quote answers (a 400's text, a 207's
+        item errors), and a gateway may quote the Authorization header back; they reach the report, the spool's
+        dead letters and the log."""
+        secrets = self.secrets
+        if secrets:
+            self.failed = [(row, scrub(reason, secrets)) for row, reason in self.failed]
+            self.retry_reason = scrub(self.retry_reason, secrets)
+            for name in ("halt", "persistent", "rejection"):
+                value = getattr(self, name)
+                if value is not None:
+                    setattr(self, name, scrub(value, secrets))
+        return self
 
 
 def envelope(rows: list[Row]) -> bytes:
@@ -68,7 +85,10 @@ class Delivery:
         self.isolation_budget = isolation_budget
 
     async def send(self, http: httpx.AsyncClient, rows: list[Row]) -> Outcome:
-        outcome = Outcome()
+        outcome = await self._send(http, rows, Outcome())
+        return outcome.scrubbed()
+
+    async def _send(self, http: httpx.AsyncClient, rows: list[Row], outcome: Outcome) -> Outcome:
         # Segments still to send, left to right: sending them in order keeps one person's items in order.
         todo: list[list[Row]] = [rows]
         while todo:
@@ -99,8 +119,11 @@ class Delivery:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            outcome.secrets = outcome.secrets or credentials_of(_request_of(exc))
             return self._raised(exc, rows, outcome)
         status = response.status_code
+        if (status == 207 or not 200 <= status < 300) and not outcome.secrets:  # an answer reasons may quote
+            outcome.secrets = credentials_of(response.request)
         if status == 207:
             return self._multi_status(rows, response, outcome)
         if 200 <= status < 300:
@@ -166,6 +189,7 @@ class Delivery:
         if isinstance(read, str):
             # Not the documented shape: which items failed is unknown, so none is taken as delivered. The whole
             # batch is sent again (dedup ids make that safe).
+            read = scrub(read, outcome.secrets)  # it may quote the body
             log.warning(
                 "unreadable 207 answer for a batch of %d items (%s); the batch will be sent again", len(rows), read
             )
@@ -188,3 +212,12 @@ class Delivery:
         if retry:
             return self._stop(retry, outcome, reason=f"{len(retriable)} retriable item errors", response=None)
         return "done"
+
+
+def _request_of(exc: Exception) -> httpx.Request | None:
+    """The request an exception was raised for: httpx attaches it on the way out (a bare one has none)."""
+    try:
+        request = getattr(exc, "request", None)
+    except RuntimeError:  # httpx's "The .request property has not been set."
+        return None
+    return request if isinstance(request, httpx.Request) else None
