@@ -12,7 +12,7 @@ from typing import Literal
 
 import httpx
 
-from .errors import InvalidArgumentError, InvalidArgumentTypeError, MissingCredentialsError
+from .errors import InvalidArgumentError, InvalidArgumentTypeError, MissingCredentialsError, credentials_of
 
 __all__ = [
     "API_NAMES",
@@ -26,6 +26,7 @@ __all__ = [
     "TrackAuth",
     "auth_for",
     "check_timeout",
+    "credential_forms",
     "resolve_region",
 ]
 
@@ -257,6 +258,20 @@ def auth_for(api: str, credentials: Credentials) -> httpx.Auth:
     if api == "pipelines":
         return PipelinesAuth(credentials.cdp_api_key)
     raise InvalidArgumentError(f"unknown API {api!r}: expected one of {', '.join(API_NAMES)}")
+
+
+def credential_forms(credentials: Credentials) -> tuple[str, ...]:
+    """Every credential of the workspace in each form a server could quote it back (``errors.credentials_of`` of
+    the request each API's auth would send), longest first: for output that prints answers as they came."""
+    forms: set[str] = set()
+    for api in API_NAMES:
+        request = httpx.Request("GET", "https://localhost/")
+        try:
+            next(auth_for(api, credentials).sync_auth_flow(request))
+        except MissingCredentialsError:
+            continue
+        forms.update(credentials_of(request))
+    return tuple(sorted(forms, key=len, reverse=True))
 
 
 def check_timeout(field: str, value: object) -> None:

@@ -32,13 +32,13 @@ class Seen:
     body: bytes
 
 
-Handler = Callable[[Seen], tuple[int, Any]]
+Handler = Callable[[Seen], tuple[int, Any] | tuple[int, Any, dict[str, str]]]
 
 
 @dataclass
 class LocalServer:
-    """Answers each request with ``handler(seen) -> (status, json_body)`` (bytes: sent as they are); records what it
-    was sent."""
+    """Answers each request with ``handler(seen) -> (status, json_body)`` (bytes: sent as they are), or
+    ``(status, json_body, headers)``; records what it was sent."""
 
     handler: Handler = lambda seen: (200, {})
     seen: list[Seen] = field(default_factory=list)
@@ -60,9 +60,11 @@ def local_server() -> Iterator[LocalServer]:
             length = int(self.headers.get("content-length") or 0)
             seen = Seen(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
             state.seen.append(seen)
-            status, body = state.handler(seen)
+            status, body, *extra = state.handler(seen)
             data = b"" if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
             self.send_response(status)
+            for name, value in (extra[0] if extra else {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

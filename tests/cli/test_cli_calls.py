@@ -158,6 +158,38 @@ def test_an_error_quoting_the_authorization_header_prints_no_credential(cli: CLI
         assert not [secret for secret in forbidden if secret in result.out + result.err], result.err
 
 
+def _echoing(seen: Seen) -> tuple[int, object, dict[str, str]]:
+    """A gateway (or a mock) that answers 200 and quotes what it was sent, the Authorization header included."""
+    auth = seen.headers["Authorization"]
+    token = auth.partition(" ")[2]
+    body = {"campaigns": [{"id": 1, "name": f"seen {auth}", token: token}], "headers": seen.headers}
+    body["messages"] = [{"id": "m1", "subject": f"seen {auth}"}]
+    return 200, body, {"X-Echo-Authorization": auth, "X-Echo-Token": token}
+
+
+def test_a_successful_answer_quoting_the_credential_is_printed_without_it(cli: CLI, local_server: LocalServer) -> None:
+    # The output of a call that succeeded, --raw's status line and headers included, and a listing's NDJSON lines.
+    local_server.handler = _echoing
+    import base64
+
+    basic = base64.b64encode(f"{SECRETS['CUSTOMERIO_SITE_ID']}:{SECRETS['CUSTOMERIO_TRACK_API_KEY']}".encode()).decode()
+    cdp = base64.b64encode(f"{SECRETS['CUSTOMERIO_CDP_API_KEY']}:".encode()).decode()
+    forbidden = [*SECRETS.values(), basic, cdp]
+    runs = [
+        cli("app", "campaigns", "list-campaigns", "--base-url", local_server.url),
+        cli("app", "campaigns", "list-campaigns", "--raw", "--base-url", local_server.url),
+        cli("track", "track-customers", "identify", "u1", "--body", "{}", "--raw", "--base-url", local_server.url),
+        cli("pipelines", "people", "identify", "--body", '{"userId": "u"}', "--raw", "--base-url", local_server.url),
+        cli("app", "messages", "list-messages", "--all", "--base-url", local_server.url),
+    ]
+    for result in runs:
+        assert result.code == 0, result.err
+        assert not [secret for secret in forbidden if secret in result.out + result.err], result.out
+    assert "seen Bearer ****" in runs[0].out and "x-echo-authorization: bearer ****" in runs[1].out.lower()
+    assert "seen Basic ****" in runs[2].out and "x-echo-token: ****" in runs[3].out.lower()
+    assert json.loads(runs[4].out)["subject"] == "seen Bearer ****"  # a listing's item
+
+
 def test_an_answer_nested_too_deeply_for_json_is_printed_or_typed_never_a_traceback(
     cli: CLI, local_server: LocalServer
 ) -> None:

@@ -11,10 +11,11 @@ from typing import Any, NoReturn
 
 import httpx
 
-from .._config import ENV_VARS, resolve_region
+from .._config import ENV_VARS, Credentials, credential_forms, resolve_region
 from .._limits import Limits
 from ..client import CustomerIO, check_base_url
 from ..errors import MissingCredentialsError
+from . import _output
 
 OK = 0
 API_ERROR = 1  # the API refused or could not be reached; also "items were not delivered" for ingest
@@ -148,14 +149,14 @@ def open_client(
     options[f"{api}_base_url"] = base_url
     if limits is not None:
         options["limits"] = limits
-    cio = CustomerIO(
-        site_id=args.site_id,
-        track_api_key=args.api_key,
-        app_api_key=getattr(args, "app_api_key", None),
-        cdp_api_key=args.cdp_api_key,
-        region=region if region is not None else args.region,
-        **options,
-    )
+    credentials = {
+        "site_id": args.site_id,
+        "track_api_key": args.api_key,
+        "app_api_key": getattr(args, "app_api_key", None),
+        "cdp_api_key": args.cdp_api_key,
+    }
+    cio = CustomerIO(**credentials, region=region if region is not None else args.region, **options)
+    _output.hide(credential_forms(Credentials.from_env(**credentials)))
     try:
         cio.require_credentials(api)
     except MissingCredentialsError as exc:

@@ -8,12 +8,28 @@ from typing import IO, Any
 
 import httpx
 
+from ..errors import scrub
+
 # Header values that authenticate: shown as their scheme only ("Basic ****"), whatever the command.
 _SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
 
 
+# The client's credentials in every form (_config.credential_forms), set by open_client: what the CLI prints of an
+# answer is the server's, and a gateway or a mock may quote the Authorization header back (--raw shows headers too).
+_hidden: tuple[str, ...] = ()
+
+
+def hide(secrets: tuple[str, ...]) -> None:
+    global _hidden
+    _hidden = secrets
+
+
 def _stdout() -> IO[str]:
     return sys.stdout
+
+
+def _write(text: str, stream: IO[str] | None = None) -> None:
+    (stream if stream is not None else _stdout()).write(scrub(text, _hidden) if _hidden else text)
 
 
 def dump(value: Any, stream: IO[str] | None = None) -> None:
@@ -22,13 +38,12 @@ def dump(value: Any, stream: IO[str] | None = None) -> None:
         text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
     else:
         text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
-    out.write(text + "\n")
+    _write(text + "\n", out)
 
 
 def dump_line(value: Any) -> None:
     """One NDJSON line: compact whatever the output is, so `| jq` and `wc -l` see one item per line."""
-    out = _stdout()
-    out.write(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str) + "\n")
+    _write(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str) + "\n")
 
 
 def plain(item: Any) -> Any:
@@ -59,18 +74,16 @@ def response_body(response: httpx.Response) -> None:
     if value is None:
         return
     if isinstance(value, str):
-        _stdout().write(value if value.endswith("\n") else value + "\n")
+        _write(value if value.endswith("\n") else value + "\n")
     else:
         dump(value)
 
 
 def response_head(response: httpx.Response) -> None:
     """``--raw``: the status line and headers before the body, as ``curl -i`` shows them."""
-    out = _stdout()
-    out.write(f"{response.http_version} {response.status_code} {response.reason_phrase}\n")
-    for name, value in response.headers.multi_items():
-        out.write(f"{name}: {mask(name, value)}\n")
-    out.write("\n")
+    lines = [f"{response.http_version} {response.status_code} {response.reason_phrase}"]
+    lines += [f"{name}: {mask(name, value)}" for name, value in response.headers.multi_items()]
+    _write("\n".join(lines) + "\n\n")
 
 
 def shown_url(url: httpx.URL) -> str:
