@@ -207,12 +207,13 @@ class _HeaderAuth(httpx.Auth):
         yield request
 
 
-def _missing_message(api: str, arguments: tuple[str, ...], missing: list[str]) -> str:
+def _missing_message(api: str, arguments: tuple[str, ...], missing: list[str], client: str) -> str:
+    """``client``: the class the user constructed (CustomerIO, SyncCustomerIO), whose arguments are the fix."""
     needs = " and ".join(arguments)
     pass_args = ", ".join(f"{name}=..." for name in arguments)
     variables = " and ".join(ENV_VARS[name][0] for name in arguments)
     lacking = ", ".join(missing)
-    return f"{api} API needs {needs} (missing: {lacking}): pass CustomerIO({pass_args}) or set {variables}" + (
+    return f"{api} API needs {needs} (missing: {lacking}): pass {client}({pass_args}) or set {variables}" + (
         " (CUSTOMERIO_API_KEY is also read for track_api_key)" if "track_api_key" in missing else ""
     )
 
@@ -220,43 +221,45 @@ def _missing_message(api: str, arguments: tuple[str, ...], missing: list[str]) -
 class TrackAuth(_HeaderAuth):
     """Track API: HTTP Basic with site ID and Track API key."""
 
-    def __init__(self, site_id: str | Secret | None, api_key: str | Secret | None) -> None:
+    def __init__(
+        self, site_id: str | Secret | None, api_key: str | Secret | None, *, client: str = "CustomerIO"
+    ) -> None:
         site_id = _validated("site_id", site_id)
         api_key = _validated("track_api_key", api_key)
         missing = [name for name, value in (("site_id", site_id), ("track_api_key", api_key)) if value is None]
         header = _basic(site_id.reveal(), api_key.reveal()) if site_id is not None and api_key is not None else None
         needs = ("site_id", "track_api_key")
-        super().__init__(header, _missing_message("Track", needs, missing), needs, tuple(missing))
+        super().__init__(header, _missing_message("Track", needs, missing, client), needs, tuple(missing))
 
 
 class AppAuth(_HeaderAuth):
     """App API: Bearer App API key."""
 
-    def __init__(self, api_key: str | Secret | None) -> None:
+    def __init__(self, api_key: str | Secret | None, *, client: str = "CustomerIO") -> None:
         api_key = _validated("app_api_key", api_key)
         header = f"Bearer {api_key.reveal()}" if api_key is not None else None
         needs = ("app_api_key",)
-        super().__init__(header, _missing_message("App", needs, list(needs)), needs, needs)
+        super().__init__(header, _missing_message("App", needs, list(needs), client), needs, needs)
 
 
 class PipelinesAuth(_HeaderAuth):
     """Pipelines API: HTTP Basic with the CDP API key as user name and an empty password."""
 
-    def __init__(self, api_key: str | Secret | None) -> None:
+    def __init__(self, api_key: str | Secret | None, *, client: str = "CustomerIO") -> None:
         api_key = _validated("cdp_api_key", api_key)
         header = _basic(api_key.reveal(), "") if api_key is not None else None
         needs = ("cdp_api_key",)
-        super().__init__(header, _missing_message("Pipelines", needs, list(needs)), needs, needs)
+        super().__init__(header, _missing_message("Pipelines", needs, list(needs), client), needs, needs)
 
 
-def auth_for(api: str, credentials: Credentials) -> httpx.Auth:
-    """The auth of one API built from the workspace credentials."""
+def auth_for(api: str, credentials: Credentials, client: str = "CustomerIO") -> httpx.Auth:
+    """The auth of one API built from the workspace credentials; ``client`` is named in a missing credential's fix."""
     if api == "track":
-        return TrackAuth(credentials.site_id, credentials.track_api_key)
+        return TrackAuth(credentials.site_id, credentials.track_api_key, client=client)
     if api == "app":
-        return AppAuth(credentials.app_api_key)
+        return AppAuth(credentials.app_api_key, client=client)
     if api == "pipelines":
-        return PipelinesAuth(credentials.cdp_api_key)
+        return PipelinesAuth(credentials.cdp_api_key, client=client)
     raise InvalidArgumentError(f"unknown API {api!r}: expected one of {', '.join(API_NAMES)}")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -94,6 +95,40 @@ def test_closed_client_raises_and_credentials_fail_before_sending(server: Thread
             cio.app.list_campaigns()
     with pytest.raises(RuntimeError, match="closed"):
         cio.track.identify("u1")
+
+
+def _refusal(call: Callable[[], object]) -> str:
+    with pytest.raises(MissingCredentialsError) as info:
+        call()
+    return str(info.value)
+
+
+def _halt(cio: SyncCustomerIO) -> str:
+    """An ingestor without its credentials halts (its items kept pending), saying why."""
+    ingestor = cio.track.ingestor().start()
+    ingestor.identify("u1")
+    return str(ingestor.close(timeout=5).halted)
+
+
+@pytest.mark.parametrize(
+    ("credentials", "told", "fix"),
+    [
+        ({"site_id": "site"}, lambda cio: _refusal(lambda: cio.track.identify("u1")), "SyncCustomerIO(site_id=..., "),
+        ({}, lambda cio: _refusal(cio.app.list_campaigns), "SyncCustomerIO(app_api_key=...) or set CUSTOMERIO_APP_"),
+        ({}, lambda cio: _refusal(lambda: cio.pipelines.identify(user_id="u")), "SyncCustomerIO(cdp_api_key=...) or"),
+        ({}, _halt, "MissingCredentialsError: Track API needs site_id and track_api_key (missing: site_id, track_api_"),
+        ({}, _halt, "pass SyncCustomerIO(site_id=..., track_api_key=...) or set CUSTOMERIO_SITE_ID and CUSTOMERIO_"),
+    ],
+)
+def test_missing_credentials_name_the_class_the_user_built(
+    server: ThreadedServer, credentials: dict[str, str], told: Callable[[SyncCustomerIO], str], fix: str
+) -> None:
+    # "pass CustomerIO(app_api_key=...)" sent a sync user to the other class.
+    cio = SyncCustomerIO(track_base_url=server.url(), pipelines_base_url=server.url("pipelines"), env={}, **credentials)
+    with cio:
+        message = told(cio)
+    assert fix in message and "CustomerIO(" not in message.replace("SyncCustomerIO(", ""), message
+    assert server.call(lambda: server.server.requests) == 0
 
 
 def test_ingestors_from_the_client_deliver_through_its_configuration(

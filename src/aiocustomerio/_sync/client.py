@@ -162,7 +162,7 @@ class SyncCustomerIO(NamesOnMiss):
         return build_sync_http_client(
             api,
             base_url=base_url,
-            auth=auth_for(api, config._credentials),
+            auth=auth_for(api, config._credentials, "SyncCustomerIO"),
             limiter=self._limiters[api],
             retry=config._retry,
             timeout=config._timeout,
@@ -198,7 +198,7 @@ class SyncCustomerIO(NamesOnMiss):
         return build_http_client(
             api,
             base_url=base_url,
-            auth=auth_for(api, config._credentials),
+            auth=auth_for(api, config._credentials, "SyncCustomerIO"),
             limiter=LoopLimiter(self._limiters[api]),
             retry=config._retry,
             timeout=config._timeout,
@@ -209,7 +209,7 @@ class SyncCustomerIO(NamesOnMiss):
 
     def require_credentials(self, api: str) -> None:
         """Raise ``MissingCredentialsError`` now if ``api`` lacks a credential (calls would raise it at first use)."""
-        auth = auth_for(api, self._config._credentials)
+        auth = auth_for(api, self._config._credentials, "SyncCustomerIO")
         if isinstance(auth, _HeaderAuth):
             auth.require()
 
