@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.support.batch_server import BatchServer
 
-from .conftest import CLI
+from .conftest import CLI, LocalServer
 from .ingest_support import event, run_cli
 
 
@@ -97,3 +97,34 @@ def test_a_base_url_httpx_cannot_parse_is_a_usage_error(cli: CLI, tmp_path: Path
     for base in ("http://127.0.0.1:9\n", "http://[::1"):  # a pasted or `$(cat ...)` URL's newline; a broken host
         result = cli("ingest", str(data), "--api", "track", "--no-progress", "--no-spool", "--base-url", base)
         assert result.code == 2 and "--base-url must be" in result.err and "Traceback" not in result.err, result.err
+
+
+def test_bad_flags_are_named_as_the_flags_with_the_fix_not_as_the_librarys_arguments(
+    cli: CLI, tmp_path: Path, local_server: LocalServer
+) -> None:
+    # Not "store must be a Redis URL", "max_queue must be...", "rate limit track ... Rate(max_rate=0.0, ...)": the
+    # operator typed flags, and the fix is a flag's value.
+    data = tmp_path / "events.jsonl"
+    data.write_text(event(1) + "\n")
+    ingest = ("ingest", str(data), "--api", "track", "--no-progress", "--no-spool", "--base-url", local_server.url)
+    cases = [
+        (["--redis", "http://localhost:6379"], "--redis must be a Redis URL such as 'redis://localhost:6379/0'"),
+        (["--redis", "redis://:hunter2-pass@h:99999"], "the port must be a number from 0 to 65535"),
+        (["--redis", "http://x", "--workers", "2"], "--redis must be a Redis URL"),
+        (["--max-queue", "0"], "argument --max-queue: '0': give a whole number, 1 or more"),
+        (["--batch-items", "-3"], "argument --batch-items: '-3': give a whole number, 1 or more"),
+        (["--concurrency", "0"], "argument --concurrency: '0': give a whole number, 1 or more"),
+        (["--workers", "x"], "argument --workers: 'x': give a whole number, 1 or more"),
+        (["--rate", "0"], "argument --rate: '0': give a finite number of requests per second, more than 0"),
+        (["--rate", "nan"], "argument --rate: 'nan': give a finite number of requests per second, more than 0"),
+    ]
+    for flags, says in cases:
+        result = cli(*ingest, *flags)
+        assert result.code == 2 and says in result.err, (flags, result.err)
+        internal = ("store must", "max_queue", "max_batch_items", "Rate(", "rate limit track", "worker 1:")
+        assert not [word for word in internal if word in result.err], (flags, result.err)
+        assert "hunter2-pass" not in result.err and "Traceback" not in result.err
+    listing = cli("app", "messages", "list-messages", "--all", "--max-items", "-1", "--base-url", local_server.url)
+    assert listing.code == 2 and "argument --max-items: '-1': give a whole number, 0 or more" in listing.err
+    assert "max_items" not in listing.err
+    assert local_server.seen == []

@@ -6,7 +6,7 @@
 - ``_limiter``: :class:`RateLimiter`, what the transport calls.
 """
 
-from ._classes import LIMIT_CLASSES, LimitClass, Limits, Rate, StoreConfig, rates
+from ._classes import LIMIT_CLASSES, LimitClass, Limits, Rate, StoreConfig, check_store_url, rates
 from ._limiter import RateLimiter
 
-__all__ = ["LIMIT_CLASSES", "LimitClass", "Limits", "Rate", "RateLimiter", "StoreConfig", "rates"]
+__all__ = ["LIMIT_CLASSES", "LimitClass", "Limits", "Rate", "RateLimiter", "StoreConfig", "check_store_url", "rates"]

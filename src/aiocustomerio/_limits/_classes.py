@@ -176,18 +176,24 @@ def _store_config(
         raise InvalidArgumentError(f"store_timeout must be a positive number of seconds, not {timeout!r}")
     if url is None:
         return None
+    check_store_url("store", url)
+    return StoreConfig(url, fleet_size, on_store_error, float(timeout))
+
+
+def check_store_url(label: str, url: object) -> None:
+    """Refuse a store URL that cannot be a Redis one, naming it as the caller knows it (``store``, the CLI's
+    ``--redis``); a password in it is masked in the message."""
     if not isinstance(url, str):
         raise InvalidArgumentTypeError(
-            f"store must be a Redis URL string such as 'redis://localhost:6379/0', not {type(url).__name__}"
+            f"{label} must be a Redis URL string such as 'redis://localhost:6379/0', not {type(url).__name__}"
         )
     problem = _store_url_problem(url)
     if problem is not None:
         raise InvalidArgumentError(
-            f"store must be a Redis URL such as 'redis://localhost:6379/0' (redis://[[user]:password@]host[:port]"
+            f"{label} must be a Redis URL such as 'redis://localhost:6379/0' (redis://[[user]:password@]host[:port]"
             f"[/db], rediss://... for TLS, or unix:///path/to/redis.sock[?db=N]): {problem}, "
             f"in {mask_url(url)!r}"
         )
-    return StoreConfig(url, fleet_size, on_store_error, float(timeout))
 
 
 def _store_url_problem(url: str) -> str | None:

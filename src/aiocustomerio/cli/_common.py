@@ -44,25 +44,54 @@ def fail(text: str, code: int = USAGE) -> NoReturn:
     raise SystemExit(code)
 
 
-def _duration(text: str, zero: bool) -> float:
+# argparse types: a bad value is refused by argparse, which names the flag ("argument --rate: ..."), before the
+# library could name it as its own argument (max_queue, a Rate(...)).
+
+
+def _number(text: str, zero: bool, unit: str = "seconds") -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of {unit}") from None
     if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
         least = "0 or more" if zero else "more than 0"
-        raise argparse.ArgumentTypeError(f"{text!r}: give a finite number of seconds, {least}")
+        raise argparse.ArgumentTypeError(f"{text!r}: give a finite number of {unit}, {least}")
     return value
 
 
 def seconds(text: str) -> float:
     """argparse type for a duration: a positive, finite number of seconds (argparse names the flag on error)."""
-    return _duration(text, zero=False)
+    return _number(text, zero=False)
 
 
 def seconds_or_zero(text: str) -> float:
     """argparse type for a duration where 0 means "at once" (``--drain-timeout``)."""
-    return _duration(text, zero=True)
+    return _number(text, zero=True)
+
+
+def per_second(text: str) -> float:
+    """argparse type for a rate (``--rate``): a positive, finite number of requests per second."""
+    return _number(text, zero=False, unit="requests per second")
+
+
+def _whole(text: str, least: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = least - 1
+    if value < least:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number, {least} or more")
+    return value
+
+
+def count(text: str) -> int:
+    """argparse type for a size or a number of things (``--workers``, ``--max-queue``): a whole number >= 1."""
+    return _whole(text, 1)
+
+
+def count_or_zero(text: str) -> int:
+    """argparse type for a bound where 0 is meaningful (``--max-items 0``: none)."""
+    return _whole(text, 0)
 
 
 def shown(word: str) -> str:

@@ -28,12 +28,23 @@ import sys
 from dataclasses import dataclass
 from typing import IO, Any
 
-from .._limits import LIMIT_CLASSES, Limits, Rate
+from .._limits import LIMIT_CLASSES, Limits, Rate, check_store_url
 from ..errors import CustomerIOError
 from ..ingest import Engine, Ingestor, IngestorHalted, IngestReport, SpoolLocked, SpoolWriteError
 from . import _source
 from ._backfill import Backfill
-from ._common import API_ERROR, OK, USAGE, Parser, add_connection_args, open_client, seconds, seconds_or_zero
+from ._common import (
+    API_ERROR,
+    OK,
+    USAGE,
+    Parser,
+    add_connection_args,
+    count,
+    open_client,
+    per_second,
+    seconds,
+    seconds_or_zero,
+)
 from ._progress import Display, JsonProgress, Progress, ProgressLogHandler
 from ._signals import Stopper
 
@@ -97,7 +108,7 @@ def fleet_limits(args: argparse.Namespace, api: str) -> Limits | None:
     default = next(limit.rate for limit in LIMIT_CLASSES if limit.name == api)
     rate = Rate(args.rate, 1.0) if args.rate is not None else default
     if args.redis:
-        check_redis()
+        check_redis(args.redis)
         shared: dict[str, Any] = {api: rate}
         return Limits(store=args.redis, fleet_size=count, **shared)
     if count == 1 and args.rate is None:
@@ -106,12 +117,13 @@ def fleet_limits(args: argparse.Namespace, api: str) -> Limits | None:
     return Limits(**share)
 
 
-def check_redis() -> None:
-    """Fail before any work when the store cannot be used (redis-py is an optional dependency)."""
+def check_redis(url: str) -> None:
+    """Fail before any work when the store cannot be used (redis-py is an optional dependency), naming the flag."""
     try:
         import redis  # noqa: F401
     except ImportError:
         raise ValueError('--redis needs redis-py: pip install "aiocustomerio[redis]"') from None
+    check_store_url("--redis", url)
 
 
 def spool_path(args: argparse.Namespace) -> str | None:
@@ -330,8 +342,8 @@ def parser() -> argparse.ArgumentParser:
         "--retry-failed", action="store_true", help="send the spool's dead letters again (items refused for good)"
     )
     cmd.add_argument("--skip-invalid", action="store_true", help="report malformed lines and carry on")
-    cmd.add_argument("--concurrency", type=int, default=4, help="batches in flight (default 4)")
-    cmd.add_argument("--max-queue", type=int, help="items read and not yet delivered, at most (default 20,000)")
+    cmd.add_argument("--concurrency", type=count, default=4, help="batches in flight (default 4)")
+    cmd.add_argument("--max-queue", type=count, help="items read and not yet delivered, at most (default 20,000)")
     cmd.add_argument(
         "--drain-timeout", type=seconds_or_zero, default=None, help="seconds to wait for delivery at the end"
     )
@@ -343,7 +355,7 @@ def parser() -> argparse.ArgumentParser:
         help="off a terminal: seconds between progress lines (default 5)",
     )
     cmd.add_argument(
-        "--workers", type=int, default=1, help="split the file into N byte ranges, one process each (default 1)"
+        "--workers", type=count, default=1, help="split the file into N byte ranges, one process each (default 1)"
     )
     cmd.add_argument(
         "--redis",
@@ -352,9 +364,11 @@ def parser() -> argparse.ArgumentParser:
         help="share one rate budget across the workers through Redis (default: $AIOCUSTOMERIO_REDIS_URL)",
     )
     cmd.add_argument(
-        "--rate", type=float, help="batch requests per second for the whole job (default: the API's published limit)"
+        "--rate",
+        type=per_second,
+        help="batch requests per second for the whole job (default: the API's published limit)",
     )
-    cmd.add_argument("--batch-items", type=int, help="items per batch request, at most (default 2,000)")
+    cmd.add_argument("--batch-items", type=count, help="items per batch request, at most (default 2,000)")
     cmd.add_argument("--worker", type=Worker.parse, help=argparse.SUPPRESS)  # set by the --workers coordinator
     cmd.add_argument("--progress-json", action="store_true", help=argparse.SUPPRESS)
     add_connection_args(cmd)
@@ -369,12 +383,6 @@ def main(argv: list[str]) -> int:
         return USAGE
     if args.retry_failed and args.no_spool:
         print("aiocustomerio: --retry-failed re-drives a spool's dead letters: not with --no-spool", file=sys.stderr)
-        return USAGE
-    if args.concurrency < 1:
-        print("aiocustomerio: --concurrency must be at least 1", file=sys.stderr)
-        return USAGE
-    if args.workers < 1:
-        print("aiocustomerio: --workers must be at least 1", file=sys.stderr)
         return USAGE
     if args.workers > 1 and args.worker is None:
         from ._workers import coordinate

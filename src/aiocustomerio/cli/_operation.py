@@ -19,7 +19,18 @@ import httpx
 from ..errors import APIStatusError, APITransportError, CustomerIOError, ResponseValidationError
 from . import _output
 from ._catalog import Command, Param, cli_name
-from ._common import API_ERROR, OK, PROG, USAGE, Parser, add_connection_args, open_client, say, seconds
+from ._common import (
+    API_ERROR,
+    OK,
+    PROG,
+    USAGE,
+    Parser,
+    add_connection_args,
+    count_or_zero,
+    open_client,
+    say,
+    seconds,
+)
 
 _RESERVED = {"body", "all", "raw", "dry-run", "max-items", "help", "region", "base-url", "site-id", "api-key"}
 _RESERVED |= {"app-api-key", "cdp-api-key", "timeout"}
@@ -97,7 +108,7 @@ def build_parser(api: str, tag: str, cmd: Command) -> argparse.ArgumentParser:
         )
     if cmd.info.items is not None:  # a listing: its operation has paginate()
         out.add_argument("--all", action="store_true", help="follow pagination; print every item as one NDJSON line")
-        out.add_argument("--max-items", type=int, help="with --all: stop after this many items")
+        out.add_argument("--max-items", type=count_or_zero, help="with --all: stop after this many items")
     else:
         parser.set_defaults(all=False, max_items=None)
     out.add_argument("--raw", action="store_true", help="print the status line and headers before the body")

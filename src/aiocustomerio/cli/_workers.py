@@ -323,7 +323,7 @@ def coordinate(args: argparse.Namespace, argv: list[str]) -> int:
     progress = Progress(enabled=not args.no_progress, every=args.progress_every)
     try:
         if args.redis:
-            check_redis()
+            check_redis(args.redis)
         return asyncio.run(_run(args, argv, progress))
     except (ValueError, OSError, SpoolLocked) as exc:
         progress.write(f"aiocustomerio: {exc}")
