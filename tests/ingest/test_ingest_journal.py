@@ -212,6 +212,35 @@ async def test_journaled_items_are_kept_when_the_spool_cannot_be_written_and_the
     assert again.report.recovered == 50 and server.ids == {f"j{i}" for i in range(50)}
 
 
+async def test_inspecting_beside_a_live_ingestor_does_not_warn_about_the_item_it_is_copying(
+    server: BatchServer,
+    client: ClientFactory,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # inspect_spool reads the journal without the lock, while the ingestor holding it may be copying an item into
+    # it: a frame in progress is not a torn one (only the owner's recovery, after a kill, says "cut short").
+    monkeypatch.setattr(_writer, "JOURNAL_LINGER", 3600.0)  # what is put stays in the journal
+    monkeypatch.setattr(_writer, "JOURNAL_COMMIT_BYTES", 1 << 40)
+    spool = tmp_path / "spool.db"
+    async with Ingestor(client(), spool=spool, max_wait=0.01) as ing:
+        for i in range(20):
+            await ing.event("u", "e", {"i": i}, id=f"l{i}")
+        active = _journal.journal_files(str(spool))[0]
+        data = _read(active)
+        gen = int.from_bytes(data[_journal.HEADER - 8 : _journal.HEADER], "little")
+        end = _journal.HEADER + sum(_journal._FRAME.size + len(row[1]) for row in _journal._parse(active, data, gen))
+        # What a reader sees mid-copy of the 21st item: its frame's header, and 10 of its 100 bytes.
+        _write_at(active, end, _journal._FRAME.pack(21, 0, 100, gen, 12345) + b'{"type":"p')
+        with caplog.at_level(logging.WARNING, logger="aiocustomerio.ingest"):
+            state = inspect_spool(spool)
+        assert state.pending == 20 and state.holder is not None
+        assert not [r.getMessage() for r in caplog.records if "cut short" in r.getMessage()]
+        _write_at(active, end, bytes(_journal._FRAME.size + 10))  # the copy "finished" as nothing: the end again
+    assert ing.report.delivered == 20 and server.ids == {f"l{i}" for i in range(20)}
+
+
 async def test_the_operator_tools_see_what_a_killed_run_journaled(
     server: BatchServer, client: ClientFactory, tmp_path: Path
 ) -> None:

@@ -218,10 +218,12 @@ def _frames(name: str, ident: bytes, owner: bool) -> Iterator[Row] | None:
             aside,
         )
         return None
-    return _parse(name, data, gen)
+    return _parse(name, data, gen, owner)
 
 
-def _parse(name: str, data: bytes, gen: int) -> Iterator[Row]:
+def _parse(name: str, data: bytes, gen: int, owner: bool = False) -> Iterator[Row]:
+    """The whole frames of this generation. One not whole ends them; only the `owner` (its recovery, after a kill)
+    warns about it: a reader without the lock may be reading a frame the live ingestor is copying in."""
     offset, end, size, last = HEADER, len(data), _FRAME.size, 0
     while offset + size <= end:
         seq, person, length, frame_gen, check = _FRAME.unpack_from(data, offset)
@@ -229,6 +231,8 @@ def _parse(name: str, data: bytes, gen: int) -> Iterator[Row]:
             return  # the end: what follows is of an earlier generation, or never written
         body = data[offset + size : offset + size + length]
         if len(body) != length or _check(body, seq, gen) != check:
+            if not owner:
+                return
             log.warning(
                 "spool journal %r ends with an item cut short (the process was killed while copying it, or a power "
                 "loss: its put did not return); it is left out",
