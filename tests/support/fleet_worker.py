@@ -74,7 +74,8 @@ def limits_from(args: argparse.Namespace) -> Limits:
     rates: dict[str, Any] = {"track": Rate(args.rate, 1.0)}
     if args.trigger_period is not None:
         rates["app_broadcast_trigger"] = Rate(1, args.trigger_period)
-    return Limits(store=args.store, fleet_size=args.fleet_size, on_store_error=args.on_store_error, **rates)
+    store: dict[str, Any] = {} if args.store_timeout is None else {"store_timeout": args.store_timeout}
+    return Limits(store=args.store, fleet_size=args.fleet_size, on_store_error=args.on_store_error, **store, **rates)
 
 
 async def warm_up(args: argparse.Namespace) -> None:
@@ -150,6 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--trigger-period", type=float, help="override the broadcast trigger class to 1 per N s")
     parser.add_argument("--fleet-size", type=int, default=1)
     parser.add_argument("--on-store-error", default="fallback", choices=["fallback", "raise"])
+    parser.add_argument("--store-timeout", type=float, help="Limits(store_timeout=...) (default: the library's)")
     parser.add_argument("--start-at", type=float, help='a time.time() value; without it: print "ready", read it')
     parser.add_argument("--duration", type=float, default=3.0)
     parser.add_argument("--concurrency", type=int, default=8)
