@@ -63,6 +63,17 @@ def _write_at(name: str, offset: int, data: bytes) -> None:
         file.write(data)
 
 
+def _start_a_frame(spool: Path, seq: int) -> tuple[str, int]:
+    """After the active journal file's whole frames, a frame begun and not finished: its header, and 10 of its 100
+    bytes. Returns the file and where the frame starts."""
+    active = _journal.journal_files(str(spool))[0]
+    data = _read(active)
+    gen = int.from_bytes(data[_journal.HEADER - 8 : _journal.HEADER], "little")
+    end = _journal.HEADER + sum(_journal._FRAME.size + len(row[1]) for row in _journal._parse(active, data, gen))
+    _write_at(active, end, _journal._FRAME.pack(seq, 0, 100, gen, 12345) + b'{"type":"p')
+    return active, end
+
+
 async def _journal_then_kill(tmp_path: Path, server: BatchServer, spool: Path, count: int, prefix: str) -> None:
     script = tmp_path / "journaler.py"
     script.write_text(JOURNALER)
@@ -121,12 +132,8 @@ async def test_a_journal_cut_short_keeps_every_whole_item_and_reports_the_rest(
 ) -> None:
     spool = tmp_path / "spool.db"
     await _journal_then_kill(tmp_path, server, spool, 500, "t")
-    active = _journal.journal_files(str(spool))[0]
     # What a kill in the middle of copying the 501st item leaves: its frame's header, and 10 of its 100 bytes.
-    data = _read(active)
-    gen = int.from_bytes(data[_journal.HEADER - 8 : _journal.HEADER], "little")
-    end = _journal.HEADER + sum(_journal._FRAME.size + len(row[1]) for row in _journal._parse(active, data, gen))
-    _write_at(active, end, _journal._FRAME.pack(501, 0, 100, gen, 12345) + b'{"type":"p')
+    _start_a_frame(spool, 501)
     with caplog.at_level(logging.WARNING, logger="aiocustomerio.ingest"):
         async with Ingestor(client(), spool=spool, max_wait=0.01) as ing:
             pass
@@ -227,12 +234,7 @@ async def test_inspecting_beside_a_live_ingestor_does_not_warn_about_the_item_it
     async with Ingestor(client(), spool=spool, max_wait=0.01) as ing:
         for i in range(20):
             await ing.event("u", "e", {"i": i}, id=f"l{i}")
-        active = _journal.journal_files(str(spool))[0]
-        data = _read(active)
-        gen = int.from_bytes(data[_journal.HEADER - 8 : _journal.HEADER], "little")
-        end = _journal.HEADER + sum(_journal._FRAME.size + len(row[1]) for row in _journal._parse(active, data, gen))
-        # What a reader sees mid-copy of the 21st item: its frame's header, and 10 of its 100 bytes.
-        _write_at(active, end, _journal._FRAME.pack(21, 0, 100, gen, 12345) + b'{"type":"p')
+        active, end = _start_a_frame(spool, 21)  # what a reader sees mid-copy of the 21st item
         with caplog.at_level(logging.WARNING, logger="aiocustomerio.ingest"):
             state = inspect_spool(spool)
         assert state.pending == 20 and state.holder is not None
