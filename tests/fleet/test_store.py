@@ -49,6 +49,9 @@ def test_limits_validate_store_options_and_mask_the_password() -> None:
     limits = Limits(store="redis://:hunter2@127.0.0.1:6379/0", fleet_size=4)
     assert "hunter2" not in repr(limits) and "****" in repr(limits) and "fleet_size=4" in repr(limits)
     assert "hunter2" not in repr(Limits(store="redis://127.0.0.1:6379/0?password=hunter2"))
+    # limits.store (a StoreConfig) is public too: its repr masks the password as well.
+    assert "hunter2" not in repr(limits.store) and "redis://:****@127.0.0.1:6379/0" in repr(limits.store)
+    assert limits.store is not None and limits.store.url == "redis://:hunter2@127.0.0.1:6379/0"  # for redis-py
     with pytest.raises(ValueError, match="store must be a Redis URL"):
         Limits(store="http://127.0.0.1:6379")
     with pytest.raises(ValueError, match="fleet_size"):

@@ -84,6 +84,12 @@ class StoreConfig:
         """The URL without its password, for messages and repr."""
         return mask_url(self.url)
 
+    def __repr__(self) -> str:  # the dataclass's would show the URL's password
+        return (
+            f"StoreConfig(url={self.display_url!r}, fleet_size={self.fleet_size}, "
+            f"on_store_error={self.on_store_error!r}, timeout={self.timeout})"
+        )
+
 
 class Limits:
     """Rate-limit configuration: ``Limits(app=Rate(20, 1), track=None)`` overrides ``app`` and disables ``track``.
