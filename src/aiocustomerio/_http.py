@@ -96,16 +96,18 @@ def build_http_client(
     headers: dict[str, str] | None = None,
     inner: httpx.AsyncBaseTransport | None = None,
     sleep: Sleep | None = None,
+    client: str = "CustomerIO",
 ) -> PooledClient:
-    """One pooled client for ``api``; ``inner`` replaces the network transport (tests, custom proxies)."""
+    """One pooled client for ``api``; ``inner`` replaces the network transport (tests, custom proxies); ``client``
+    is the class the user built (SyncCustomerIO's ingestors send through this async stack too)."""
     if limiter is not None and limiter.api != api:
         raise ValueError(f"limiter is for the {limiter.api} API, not {api}")
     wire = inner if inner is not None else build_inner_transport(transport, max_connections=max_connections)
     all_headers = {"User-Agent": user_agent(), "Accept": "application/json"}
     if headers:
         all_headers.update(headers)
-    stack = CustomerIOTransport(wire, limiter=limiter, retry=retry, sleep=sleep, api=api)
-    client = PooledClient(
+    stack = CustomerIOTransport(wire, limiter=limiter, retry=retry, sleep=sleep, api=api, client=client)
+    pooled = PooledClient(
         base_url=base_url,
         auth=auth,
         headers=all_headers,
@@ -115,9 +117,9 @@ def build_http_client(
         # between the same API's Customer.io regional hosts).
         follow_redirects=False,
     )
-    client.stack = stack
-    _without_cookies(client)
-    return client
+    pooled.stack = stack
+    _without_cookies(pooled)
+    return pooled
 
 
 def build_sync_http_client(

@@ -26,6 +26,7 @@ from .conftest import Script, Sleeps, make_client
 pytestmark = pytest.mark.usefixtures("both_stacks")
 
 OK = httpx.Response(200, json={"ok": True})
+CLIENT_OF = {"async": "CustomerIO", "sync": "SyncCustomerIO"}  # the client each transport stack serves
 UNSAFE = {"aiocustomerio_unsafe": True}
 
 
@@ -72,7 +73,7 @@ async def test_http_to_https_redirect_says_use_https(sleeps: Sleeps) -> None:
 
 
 async def test_regional_redirect_is_followed_with_the_same_request_once(
-    sleeps: Sleeps, caplog: pytest.LogCaptureFixture
+    sleeps: Sleeps, caplog: pytest.LogCaptureFixture, both_stacks: str
 ) -> None:
     """Track documents that EU traffic sent to the US host is redirected: that one hop is followed, same request."""
     target = "https://track-eu.customer.io/api/v1/customers/42"
@@ -86,12 +87,13 @@ async def test_regional_redirect_is_followed_with_the_same_request_once(
     assert second.headers["host"] == "track-eu.customer.io"
     assert second.headers["authorization"] == first.headers["authorization"]
     assert "region='eu'" in caplog.text and "trk" not in caplog.text
+    assert f"pass {CLIENT_OF[both_stacks]}(region='eu')" in caplog.text  # the class the user built
 
 
 @pytest.mark.parametrize("status", [301, 302, 303])
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
 async def test_a_method_changing_regional_redirect_of_a_write_raises_naming_the_region(
-    status: int, method: str, sleeps: Sleeps
+    status: int, method: str, sleeps: Sleeps, both_stacks: str
 ) -> None:
     """RFC 9110 15.4: 303 means "GET the other resource", and clients turn a POST under 301/302 into a GET too.
     Replaying the body would be a request the server did not ask for; a GET would drop the write: neither is sent."""
@@ -104,7 +106,7 @@ async def test_a_method_changing_regional_redirect_of_a_write_raises_naming_the_
     message = str(info.value)
     assert info.value.status == status and info.value.location == target
     assert message.startswith(f"{status} ") and f"from {method} " in message
-    assert "pass CustomerIO(region='eu')" in message
+    assert f"pass {CLIENT_OF[both_stacks]}(region='eu')" in message  # not CustomerIO(...) to a SyncCustomerIO user
     assert "307/308" in message  # says why this one was not followed, when a 307 would have been
 
 

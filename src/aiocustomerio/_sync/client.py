@@ -205,6 +205,7 @@ class SyncCustomerIO(NamesOnMiss):
             inner=inner if not isinstance(inner, str) else build_inner_transport("httpx"),
             max_connections=config._max_connections,
             headers=self._headers(api),
+            client="SyncCustomerIO",
         )
 
     def require_credentials(self, api: str) -> None:

@@ -46,10 +46,11 @@ class CustomerIOTransport(httpx.AsyncBaseTransport):
         retry: RetryPolicy | None = None,
         sleep: Sleep | None = None,
         api: str | None = None,
+        client: str = "CustomerIO",
     ) -> None:
         self.inner = inner
         self.limiter = usable(limiter)
-        self.rules = Rules(retry if retry is not None else RetryPolicy(), api)
+        self.rules = Rules(retry if retry is not None else RetryPolicy(), api, client)
         self.loop_guard = LoopGuard()
         self._sleep: Sleep = sleep if sleep is not None else default_sleep
 

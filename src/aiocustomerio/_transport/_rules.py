@@ -40,11 +40,12 @@ class Rules:
     Stateless per request (the loops keep the attempt count), so one instance serves every task and thread.
     """
 
-    __slots__ = ("_region_hosts", "_warned", "api", "retry")
+    __slots__ = ("_region_hosts", "_warned", "api", "client", "retry")
 
-    def __init__(self, retry: RetryPolicy, api: str | None = None) -> None:
+    def __init__(self, retry: RetryPolicy, api: str | None = None, client: str = "CustomerIO") -> None:
         self.retry = retry
         self.api = api
+        self.client = client  # the class the user built, whose argument a hint names as the fix
         # region -> (scheme, host) of this API's Customer.io host: the only places a redirect may be followed to.
         self._region_hosts: dict[tuple[str, str], str] = (
             {_origin(url): region for region, url in HOSTS[api].items()} if api in HOSTS else {}
@@ -136,11 +137,12 @@ class Rules:
         if target.host not in self._warned:
             self._warned.add(target.host)
             logger.warning(
-                "%s redirected to %s: this workspace is in the %s region; pass CustomerIO(region=%r) (or "
+                "%s redirected to %s: this workspace is in the %s region; pass %s(region=%r) (or "
                 "region='auto') so requests go there directly instead of through %s servers",
                 request.url.host,
                 target.host,
                 there.upper(),
+                self.client,
                 there,
                 here.upper(),
             )
@@ -157,7 +159,7 @@ class Rules:
                 return f"use an https:// base URL for the {api} API"
             there = self._region_hosts.get((target.scheme, target.host))
             if there is not None:
-                fix = f"the workspace is in the {there.upper()} region: pass CustomerIO(region={there!r})"
+                fix = f"the workspace is in the {there.upper()} region: pass {self.client}(region={there!r})"
                 if not _keeps_method(request, response):
                     fix += (
                         f" (a {response.status_code} to another region is followed only for GET/HEAD: it does not "

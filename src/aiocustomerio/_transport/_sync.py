@@ -48,10 +48,11 @@ class SyncCustomerIOTransport(httpx.BaseTransport):
         retry: RetryPolicy | None = None,
         sleep: Sleep | None = None,
         api: str | None = None,
+        client: str = "SyncCustomerIO",
     ) -> None:
         self.inner = inner
         self.limiter = usable_sync(limiter)
-        self.rules = Rules(retry if retry is not None else RetryPolicy(), api)
+        self.rules = Rules(retry if retry is not None else RetryPolicy(), api, client)
         self.loop_guard = NoLoopGuard()
         self._sleep: Sleep = sleep if sleep is not None else default_sleep
 
