@@ -54,7 +54,7 @@ def test_spool_errors_are_usage_errors(cli: CLI, tmp_path: Path) -> None:
     assert broken.code == 2 and "cannot read" in broken.err and "Traceback" not in broken.err
     assert cli("spool").code == 2
     negative = cli("spool", "inspect", "--sample", "-1", str(junk))
-    assert negative.code == 2 and "argument --sample: expected a whole number >= 0" in negative.err
+    assert negative.code == 2 and "argument --sample: '-1': give a whole number, 0 or more" in negative.err
 
 
 async def test_every_part_of_a_split_chunk_carries_its_checkpoint(server: BatchServer, tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..ingest import SpoolLocked, inspect_spool, iter_dead_letters, repair_spool, requeue_dead_letters
 from . import _output
-from ._common import OK, PROG, USAGE, Parser, say
+from ._common import OK, PROG, USAGE, Parser, count_or_zero, say
 from ._source import Mark
 
 
@@ -107,23 +107,13 @@ def repair(paths: list[str]) -> int:
     return OK
 
 
-def _count(text: str) -> int:
-    """An argparse type: a whole number >= 0 (SQLite would read -1 as "no limit" and print every dead letter)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError("expected a whole number >= 0")
-    return value
-
-
 def parser() -> argparse.ArgumentParser:
     root = Parser(prog=f"{PROG} spool", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = root.add_subparsers(dest="action", required=True, metavar="ACTION")
     show = commands.add_parser("inspect", help="counts, dead-letter reasons and a sample, checkpoints, holder")
     show.add_argument("spools", nargs="+", metavar="SPOOL")
-    show.add_argument("--sample", type=_count, default=5, help="dead letters to show (default 5)")
+    # >= 0: SQLite would read -1 as "no limit" and print every dead letter.
+    show.add_argument("--sample", type=count_or_zero, default=5, help="dead letters to show (default 5)")
     show.add_argument("--json", action="store_true", help="one JSON object per spool")
     dump = commands.add_parser("dead-letters", help="every dead letter as NDJSON on stdout")
     dump.add_argument("spools", nargs="+", metavar="SPOOL")
