@@ -185,28 +185,37 @@ TRACK_ENTITY_ACTIONS: dict[str, frozenset[str]] = {
     "delivery": frozenset({"event"}),
 }  # fmt: skip
 _ENTITY_PAIRS = frozenset((kind, action) for kind, actions in TRACK_ENTITY_ACTIONS.items() for action in actions)
+_PERSON_ACTIONS = TRACK_ENTITY_ACTIONS["person"]
 
 
-def check_track_entity(entity: Mapping[str, Any], where: str = "entity") -> None:
+def check_track_entity(entity: Mapping[str, Any], where: str = "entity") -> str | None:
     """Refuse a Track v2 entity whose ``type``, ``action`` or ``identifiers`` the API cannot take, naming the field
-    and the allowed values. The common case is a few dict lookups: the ingestor's put() runs this per item."""
+    and the allowed values. Returns the person's id when the entity is a person identified by a string ``id`` alone
+    (the ingestor hashes it into a lane), else None. The common case is a few dict lookups: the ingestor's put() runs
+    this per item."""
     try:
         kind = entity["type"]
         ids = entity["identifiers"]
+        if kind == "person" and type(ids) is dict and len(ids) == 1 and entity["action"] in _PERSON_ACTIONS:
+            value = ids.get("id")
+            if type(value) is str and value and not value.isspace():
+                return value  # the per-item case, first and with the fewest steps
         if (kind, entity["action"]) in _ENTITY_PAIRS and type(ids) is dict and ids:
             if kind != "person":
-                return
+                return None
             if len(ids) == 1:
+                value = ids.get("id")
                 # The one key is id, email or cio_id; an empty value is falsy and explained below.
-                value = ids.get("id") or ids.get("email") or ids.get("cio_id")
+                value = value or ids.get("email") or ids.get("cio_id")
                 if type(value) is str:
                     if not value.isspace():
-                        return
+                        return None
                 elif value is not None:
-                    return
+                    return None
     except (KeyError, TypeError):  # a field missing, or an unhashable type/action: explained below
         pass
     _explain_entity(entity, where)
+    return None
 
 
 def _explain_entity(entity: Mapping[str, Any], where: str) -> None:

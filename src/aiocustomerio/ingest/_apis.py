@@ -28,15 +28,13 @@ class TrackIngestor(Engine):
             self._check_loop()
         if type(item) is not dict and not isinstance(item, dict):
             raise InvalidArgumentTypeError(f"an item is a dict (a Track v2 entity), not {type(item).__name__}")
-        check_track_entity(item, "item")  # type, action, identifiers: refused here, not by a 400 for the whole batch
+        # Type, action, identifiers: refused here, not by a 400 for the whole batch. `who`: the person's id, when the
+        # identifiers are just that (person_hash's common case, inlined: this is the per-item path).
+        who = check_track_entity(item, "item")
         data = encode_track(stamp_track_event(item))
         if len(data) > self._max_item_bytes:
             raise ItemTooLarge(len(data), self._max_item_bytes)
-        try:
-            # person_hash's common case (a string `id`) inlined, as a zero-cost `try`: this is the per-item path.
-            return data, crc32(item["identifiers"]["id"].encode())
-        except (KeyError, TypeError, AttributeError):
-            return data, person_hash(item.get("identifiers"))
+        return data, crc32(who.encode()) if who is not None else person_hash(item.get("identifiers"))
 
     async def identify(self, identifier: str | JSONDict, attributes: JSONDict | None = None, **more: Any) -> None:
         """Create or update a person; `identifier` is an id, or identifiers such as `{"email": ...}`."""

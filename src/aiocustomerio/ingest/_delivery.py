@@ -17,7 +17,7 @@ import httpx
 
 from aiocustomerio.errors import credentials_of, scrub
 
-from ._queue import Row
+from ._queue import Row, _data
 from ._responses import (
     RETRIABLE_STATUS,
     TRANSIENT_ERRORS,
@@ -72,7 +72,7 @@ class Outcome:
 
 
 def envelope(rows: list[Row]) -> bytes:
-    return b"".join((_PREFIX, b",".join([row[1] for row in rows]), _SUFFIX))
+    return b"".join((_PREFIX, b",".join(map(_data, rows)), _SUFFIX))
 
 
 # Bytes of the envelope around the items; each item is followed by a comma but the last (hence +1 in room).

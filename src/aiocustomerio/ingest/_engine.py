@@ -124,6 +124,7 @@ class Engine:
         self._wake = asyncio.Event()  # the dispatcher has something to look at (binds to the loop on first use)
         self._room = Room(max_queue, self._wake.set)
         self._lanes = Lanes(concurrency, max_batch_items, max_batch_bytes - ENVELOPE_BYTES + 1, self._wake)
+        self._pending, self._lane_count = self._lanes.pending, concurrency  # for the per-item path's Lanes.add
         self._report = IngestReport()
         self._sender = Sender(
             lanes=self._lanes,
@@ -355,6 +356,16 @@ class Engine:
         with a spool the item becomes durable at the next group commit, within milliseconds (`put` is durable when it
         returns)."""
         data, person = self._encode(item)
+        room = self._room
+        if self._direct and room.used < room.limit and not room.waiting:  # `_offer`'s first case, inlined
+            room.used += 1
+            self._seq = seq = self._seq + 1
+            self._report.accepted += 1
+            pending = self._pending[person % self._lane_count]  # Lanes.add, inlined
+            if not pending:
+                self._lanes.opened()
+            pending.append((seq, data, person))
+            return
         if self._spooling:
             if self._stage(data, person):
                 return
@@ -377,7 +388,10 @@ class Engine:
             room.used += 1
             self._seq = seq = self._seq + 1
             self._report.accepted += 1
-            self._lanes.add((seq, data, person))
+            pending = self._pending[person % self._lane_count]  # Lanes.add, inlined
+            if not pending:
+                self._lanes.opened()
+            pending.append((seq, data, person))
             return True
         if not self._spooling or room.used >= room.limit or room.waiting:
             return False

@@ -14,12 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
+from itertools import accumulate
+from itertools import count as numbers
+from operator import add, itemgetter
 from time import monotonic
 from zlib import crc32
 
 Row = tuple[int, bytes, int]
+_data = itemgetter(1)  # a row's bytes (for C loops over rows)
 
 
 def person_hash(who: object) -> int:
@@ -132,35 +137,79 @@ class Lane:
 
 
 class Lanes:
-    """Batches are formed as rows arrive: a lane's open batch fills until the next row would not fit (bytes or
-    count), then it is sealed into the lane's ready queue. Nothing is measured again when a batch is sent."""
+    """Batches are formed from the rows accepted: a lane's open batch fills until the next row would not fit (bytes or
+    count), then it is sealed into the lane's ready queue. Nothing is measured again when a batch is sent.
+
+    The per-item path only appends a row to its lane's `pending` list (`add`); rows join batches when the dispatcher
+    next looks (`_distribute`), where each lane's sizes are summed and cut by C loops (`accumulate`, `bisect`)
+    instead of a method call and a dozen attribute updates per row while the producer waits."""
 
     def __init__(self, count: int, max_items: int, room_bytes: int, wake: asyncio.Event) -> None:
         self.lanes = [Lane() for _ in range(count)]
-        self._count = count
+        self.count = count
         self._max_items = max_items
         self._room = room_bytes
         self._wake = wake
         self._next = 0  # lane to look at first: round robin, so no lane starves
+        # Per lane, the rows accepted (in seq order) and not yet in a batch. The lists are replaced in place, never
+        # the outer one: the engine's per-item path holds it.
+        self.pending: list[list[Row]] = [[] for _ in range(count)]
+        self._pending_since: float | None = None  # when the oldest pending row came: the age of a batch it opens
 
     def add(self, row: Row) -> None:
-        lane = self.lanes[row[2] % self._count]
-        size = len(row[1]) + 1
-        batch = lane.open
-        if batch and lane.open_bytes + size > self._room:
-            self._seal(lane)
-            batch = lane.open
-        if not batch:
-            lane.oldest = monotonic()
+        pending = self.pending[row[2] % self.count]
+        if not pending:
+            self.opened()
+        pending.append(row)
+
+    def opened(self) -> None:
+        """A row joins an empty pending list (the per-item callers append it themselves)."""
+        if self._pending_since is None:
+            self._pending_since = monotonic()
             self._wake.set()
-        batch.append(row)
-        lane.open_bytes += size
-        if len(batch) >= self._max_items:
-            self._seal(lane)
 
     def add_many(self, rows: list[Row]) -> None:
+        pending, count = self.pending, self.count
         for row in rows:
-            self.add(row)
+            lane = pending[row[2] % count]
+            if not lane:
+                self.opened()
+            lane.append(row)
+
+    def _distribute(self) -> None:
+        since = self._pending_since
+        if since is None:
+            return
+        self._pending_since = None
+        pending, room, max_items = self.pending, self._room, self._max_items
+        for index, lane in enumerate(self.lanes):
+            rows = pending[index]
+            if not rows:
+                continue
+            pending[index] = []
+            # ends[k]: the bytes rows[0..k] take in a body, each with its comma.
+            ends = list(map(add, accumulate(map(len, map(_data, rows))), numbers(1)))
+            start, total = 0, len(rows)
+            offset = 0  # bytes of rows[:start], already in batches
+            while start < total:
+                batch = lane.open
+                if not batch:
+                    lane.oldest = since
+                # How many of the rows from `start` still fit in the open batch, by bytes and by count.
+                fits = min(total, start + max_items - len(batch))
+                stop = bisect_right(ends, room - lane.open_bytes + offset, start, fits)
+                if stop == start and not batch:
+                    stop = start + 1  # one row always fits an empty batch (items are smaller than a body)
+                if stop > start:
+                    batch += rows[start:stop]
+                    lane.open_bytes += ends[stop - 1] - offset
+                    offset = ends[stop - 1]
+                    start = stop
+                if start < total or len(batch) >= max_items:
+                    lane.ready.append(batch)
+                    lane.open = []
+                    lane.open_bytes = 0
+        self._wake.set()  # for a caller other than the dispatcher: batches may be ready now
 
     def _seal(self, lane: Lane) -> None:
         if lane.open:
@@ -177,9 +226,10 @@ class Lanes:
     def take(self, max_wait: float, flushing: bool) -> tuple[int, list[Row]] | float | None:
         """A batch of a lane with nothing in flight: `(lane index, rows)`; else the seconds until an open batch is
         due, or None when there is nothing to send."""
+        self._distribute()
         now = monotonic()
         soonest: float | None = None
-        count = self._count
+        count = self.count
         for step in range(count):
             index = (self._next + step) % count
             lane = self.lanes[index]
@@ -198,13 +248,16 @@ class Lanes:
         return soonest
 
     def idle_lanes_have_work(self) -> bool:
+        self._distribute()
         return any(not lane.busy and (lane.ready or lane.open) for lane in self.lanes)
 
     def empty(self) -> bool:
+        self._distribute()
         return not any(lane.ready or lane.open for lane in self.lanes)
 
     def take_all(self) -> list[Row]:
         """Every row not in flight, oldest first (what close() reports as pending)."""
+        self._distribute()
         rows = [row for lane in self.lanes for batch in (*lane.ready, lane.open) for row in batch]
         for lane in self.lanes:
             lane.ready.clear()
