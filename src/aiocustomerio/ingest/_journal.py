@@ -115,26 +115,39 @@ class Journal:
         except BaseException:
             self.close(delete=False)
             raise
-        self._ends = [HEADER, HEADER]
+        self._ends = [HEADER, HEADER]  # of the file not active (the active one's is `end`)
         self._active = 0
-        self.staged_bytes = 0  # appended since the last rotation
+        # The active file's state as plain attributes, for the per-item path: its end, map, size and generation.
+        self.end = HEADER
+        self._rotated_at = HEADER  # `end` at the last rotation
+        self._activate(0)
+
+    def _activate(self, index: int) -> None:
+        self._ends[self._active] = self.end
+        self._active = index
+        self.end = self._rotated_at = self._ends[index]
+        self._map = self._maps[index]
+        self._size = len(self._map)
+        self._gen = self._gens[index]
+
+    @property
+    def staged_bytes(self) -> int:
+        """Appended since the last rotation."""
+        return self.end - self._rotated_at
 
     def append(self, row: Row) -> None:
         """Append one row, whole or not at all (a file that cannot grow refuses it: `SpoolWriteError`)."""
         seq, data, person = row
-        active = self._active
-        start = self._ends[active]
+        start = self.end
         body = start + _FRAME_SIZE
         end = body + len(data)
-        mapped = self._maps[active]
-        if end > len(mapped):
-            mapped = self._grow(active, end)
-        gen = self._gens[active]
+        if end > self._size:
+            self._grow(self._active, end)
+        gen = self._gen
         # `_check`, inlined: this is the per-item path.
-        _FRAME.pack_into(mapped, start, seq, person, len(data), gen, adler32(data) ^ (seq & 0xFFFFFFFF) ^ gen)
-        mapped[body:end] = data
-        self._ends[active] = end
-        self.staged_bytes += end - start
+        _FRAME.pack_into(self._map, start, seq, person, len(data), gen, adler32(data) ^ (seq & 0xFFFFFFFF) ^ gen)
+        self._map[body:end] = data
+        self.end = end
 
     def _grow(self, index: int, end: int) -> mmap.mmap:
         size = len(self._maps[index])
@@ -148,14 +161,15 @@ class Journal:
             raise SpoolWriteError(f"spool journal {name!r} could not grow to {size:,} bytes ({exc})") from None
         self._maps[index].close()
         self._maps[index] = bigger
+        if index == self._active:
+            self._map, self._size = bigger, size
         return bigger
 
     def rotate(self) -> int:
         """New appends go to the other file (empty: its rows were committed); returns the one to clear after the
         commit that takes the rows staged so far."""
         done = self._active
-        self._active = done ^ 1
-        self.staged_bytes = 0
+        self._activate(done ^ 1)
         return done
 
     def clear(self, index: int) -> None:
@@ -163,13 +177,16 @@ class Journal:
         gen = self._gens[index] = (self._gens[index] + 1) & 0xFFFFFFFF
         _GEN.pack_into(self._maps[index], HEADER - _GEN.size, gen)
         self._ends[index] = HEADER
+        if index == self._active:
+            self.end = self._rotated_at = HEADER
+            self._gen = gen
         # The pages stay in the file (and the page cache); this process stops counting them in its RSS until they are
         # written again (a shared mapping loses nothing this way).
         if _DONTNEED is not None:
             self._maps[index].madvise(_DONTNEED)
 
     def empty(self) -> bool:
-        return self._ends == [HEADER, HEADER]
+        return self.end == HEADER and self._ends[self._active ^ 1] == HEADER
 
     def close(self, delete: bool) -> None:
         """Close the files; `delete` removes them (only once every row in them is committed)."""

@@ -24,7 +24,9 @@ from time import monotonic
 from zlib import crc32
 
 Row = tuple[int, bytes, int]
-_data = itemgetter(1)  # a row's bytes (for C loops over rows)
+_seq = itemgetter(0)  # a row's parts, for C loops over rows
+_data = itemgetter(1)
+_person = itemgetter(2)
 
 
 def person_hash(who: object) -> int:

@@ -25,15 +25,16 @@ import os
 import shlex
 import sqlite3
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
+from itertools import repeat
 
 from ..errors import CustomerIOError
 from . import _store
 from ._commit import GroupCommit
 from ._journal import Journal
 from ._lock import Lock, unclaim
-from ._queue import Row
+from ._queue import Row, _seq
 from ._store import _DEAD_IN_CHUNKS, _connect, _top_seq, _unpack, replay_journal
 from ._tools import _counts, _requeue_dead
 from ._types import SpoolWriteError
@@ -241,11 +242,10 @@ class Spool:
         if self.error is not None:
             self.unsettled_lost += len(seqs)
             return
-        chunk_of = self._chunk_of
-        for seq in seqs:
-            chunk = chunk_of.pop(seq, None)
+        # Counted by C loops (a batch's rows fall in a few chunks); a seq settled already, or in no chunk, pops None.
+        for chunk, settled in Counter(map(self._chunk_of.pop, seqs, repeat(None))).items():
             if chunk is not None:
-                chunk.left -= 1
+                chunk.left -= settled
         self._advance()
 
     def dead_letter(self, failures: list[tuple[Row, str]]) -> None:
@@ -279,8 +279,7 @@ class Spool:
                 part = inserts[start : start + _store.CHUNK_ROWS]
                 live = _Chunk(part[0][0], len(part))
                 self._live.append(live)
-                for row in part:
-                    chunk_of[row[0]] = live
+                chunk_of.update(zip(map(_seq, part), repeat(live)))
             self._on_durable(inserts, journaled)
 
     @property

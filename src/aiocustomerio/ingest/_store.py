@@ -22,7 +22,7 @@ from typing import TypeVar
 from ._journal import META_KEY as JOURNAL_KEY
 from ._journal import journal_id, pending_rows
 from ._lock import Lock, unclaim
-from ._queue import Row
+from ._queue import Row, _data, _person
 
 log = logging.getLogger("aiocustomerio.ingest")
 _T = TypeVar("_T")
@@ -52,8 +52,8 @@ Chunk = tuple[int, int, bytes, bytes]  # a `chunks` row: first seq, count, perso
 
 
 def _pack(rows: list[Row]) -> Chunk:
-    persons = array("I", [row[2] for row in rows])
-    return rows[0][0], len(rows), persons.tobytes(), b"\n".join([row[1] for row in rows])
+    persons = array("I", map(_person, rows))
+    return rows[0][0], len(rows), persons.tobytes(), b"\n".join(map(_data, rows))
 
 
 def consecutive(rows: list[Row]) -> bool:

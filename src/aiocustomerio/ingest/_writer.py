@@ -36,7 +36,7 @@ from typing import TypeVar
 from . import _store
 from ._commit import GroupCommit
 from ._journal import JOURNAL_COMMIT_BYTES, JOURNAL_LINGER, Journal
-from ._queue import Row
+from ._queue import Row, _data
 from ._store import _INSERT_CHUNK, _UPSERT_META, _chunks, _pack, consecutive
 from ._types import SpoolWriteError
 
@@ -124,13 +124,14 @@ class Writer:
         self._linger: asyncio.Future[None] | None = None  # the commit loop waiting for more journaled rows
         self._hurry = 0  # someone waits for everything to be committed (flush, drain, close): no lingering
         self.kept = 0  # journaled items a broken (or abandoned) spool could not commit: kept in its journal
-        self._pause_at = JOURNAL_COMMIT_BYTES  # journaled bytes at which the producer lets the loop run once
+        self._pause_at = 0  # the journal's `end` at which the producer lets the loop run once (see `attach`)
 
     def attach(self, conn: sqlite3.Connection, loop: asyncio.AbstractEventLoop, journal: Journal) -> None:
         """Commit on `conn` (the spool's, opened and owned by it) from `loop`; journal single items in `journal`."""
         self._conn = conn
         self._loop = loop
         self._journal = journal
+        self._pause_at = journal.end + JOURNAL_COMMIT_BYTES
 
     def detach(self) -> None:
         """On the spool's thread, before its connection is closed: no commit after this one."""
@@ -176,8 +177,8 @@ class Writer:
         self._staged = True
         if self._task is None:
             self.kick()
-        elif journal.staged_bytes >= self._pause_at:
-            self._pause_at = journal.staged_bytes + JOURNAL_COMMIT_BYTES
+        elif journal.end >= self._pause_at:
+            self._pause_at = journal.end + JOURNAL_COMMIT_BYTES
             self._wake_linger()
             return True
         return False
@@ -277,8 +278,8 @@ class Writer:
                 self._journaled = 0
                 # The rows staged so far are in the active journal file: new ones go to the other while they commit.
                 journal_file = self._journal.rotate() if journaled and self._journal is not None else None
-                self._pause_at = JOURNAL_COMMIT_BYTES
-                size = sum([len(row[1]) for row in inserts])
+                self._pause_at = self._journal.end + JOURNAL_COMMIT_BYTES if self._journal is not None else 0
+                size = sum(map(len, map(_data, inserts)))
                 # Small commits someone waits for run on the loop; journaled rows nobody waits for, on the thread.
                 error = await self._commit_with_retries(inserts, size, dead, meta, trim, waiter is not None)
                 if error is None:
