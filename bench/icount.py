@@ -55,7 +55,8 @@ def _count(on: bool) -> None:
 
 def _inline_floor(items: list[dict[str, Any]]) -> None:
     """The ingestor's per-item work with every call inlined: event id check, encoding (orjson with the SDK's
-    `default`), the NaN scan, the right-sized copy, the size check, the person hash, the queue bound and the lane."""
+    `default`), the NaN scan, the right-sized copy, the size check, the person hash, the queue bound and the lane's
+    pending list."""
     from time import monotonic
     from zlib import crc32
 
@@ -65,8 +66,7 @@ def _inline_floor(items: list[dict[str, Any]]) -> None:
     from aiocustomerio.ingest._encode import _track_default
 
     dumps, options = orjson.dumps, orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-    lanes: list[list[tuple[int, bytes, int]]] = [[] for _ in range(4)]
-    lane_bytes = [0] * 4
+    pending: list[list[tuple[int, bytes, int]]] = [[] for _ in range(4)]
     used, limit = 0, len(items) + 1
     for seq, item in enumerate(items, 1):
         if type(item) is not dict:
@@ -74,7 +74,7 @@ def _inline_floor(items: list[dict[str, Any]]) -> None:
         if item.get("action") in TRACK_EVENT_ACTIONS and not item.get("id"):
             item = {**item, "id": new_ulid()}
         data = dumps(item, _track_default, options)
-        if data.find(b"null") >= 0:
+        if data.rpartition(b"null")[1]:
             raise ValueError
         data = data + b" "
         if len(data) > 32_000:
@@ -84,15 +84,10 @@ def _inline_floor(items: list[dict[str, Any]]) -> None:
         if used >= limit:
             raise OverflowError
         used = seq  # the room taken
-        index = person % 4
-        size = len(data) + 1
-        if lane_bytes[index] + size > 500_000:
-            lanes[index] = []
-            lane_bytes[index] = 0
-        if not lanes[index]:
+        lane = pending[person % 4]  # batches are cut from these in bulk, off the per-item path (Lanes._distribute)
+        if not lane:
             monotonic()
-        lanes[index].append((seq, data, person))
-        lane_bytes[index] += size
+        lane.append((seq, data, person))
 
 
 async def _child(mode: str, events: int) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import time
 
@@ -16,7 +17,7 @@ ULID = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 @pytest.fixture(autouse=True)
 def _restore_generator_state(monkeypatch: pytest.MonkeyPatch) -> None:
     # Tests below move the clock around; the monotonic state must not leak into later IDs of the session.
-    for name in ("_counter", "_state"):
+    for name in ("_counter", "_state", "_pool", "_pool_at"):
         monkeypatch.setattr(_ids, name, getattr(_ids, name))
 
 
@@ -138,3 +139,32 @@ def test_stamp_dedup_copies_what_it_changes_and_keeps_given_ids() -> None:
     # Shapes the rule does not describe (a list where an object was expected, an unhashable kind) pass through.
     assert stamp_dedup({"batch": {"action": "event"}}, (rule,)) == {"batch": {"action": "event"}}
     assert "id" in stamp_dedup({"batch": [{"action": ["x"]}]}, (rule,))["batch"][0]
+
+
+def test_each_millisecond_draws_fresh_randomness_from_a_pool_the_os_fills(monkeypatch: pytest.MonkeyPatch) -> None:
+    draws: list[int] = []
+    real = os.urandom
+    monkeypatch.setattr(_ids.os, "urandom", lambda n: draws.append(n) or real(n))
+    clock = itertools.count(1_700_000_000_000)
+    monkeypatch.setattr(_ids, "_time_ns", lambda: next(clock) * 1_000_000)
+    ids = [new_ulid() for _ in range(3 * _ids._POOL_DRAWS)]  # one millisecond each
+    assert len({ulid[10:] for ulid in ids}) == len(ids)  # no random part twice
+    assert draws == [10 * _ids._POOL_DRAWS] * 3  # one system call per 256 milliseconds, not one per millisecond
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_does_not_draw_the_parents_random_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    new_ulid()  # the pool is filled before the fork
+    monkeypatch.setattr(_ids, "_time_ns", lambda: 1_800_000_000_000_000_000)  # both draw for the same millisecond
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report one id and leave without running pytest's teardown
+        os.write(write, new_ulid().encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    parent = new_ulid()
+    assert len(child) == 26 and child[:10] == parent[:10]  # the same millisecond...
+    assert child[10:] != parent[10:]  # ...but not the same random part, so never the same id
