@@ -104,6 +104,7 @@ TWINS: tuple[Twin, ...] = (
         "src/aiocustomerio/_transport/_sync.py",
         {
             "CustomerIOTransport": "SyncCustomerIOTransport",
+            "CustomerIO": "SyncCustomerIO",  # the client its hints name (Rules(client=...)): the sync one
             "AsyncSleep": "SyncSleep",
             "LoopGuard": "NoLoopGuard",
             "asyncio": "time",
