@@ -147,6 +147,9 @@ def test_each_millisecond_draws_fresh_randomness_from_a_pool_the_os_fills(monkey
     monkeypatch.setattr(_ids.os, "urandom", lambda n: draws.append(n) or real(n))
     clock = itertools.count(1_700_000_000_000)
     monkeypatch.setattr(_ids, "_time_ns", lambda: next(clock) * 1_000_000)
+    # No id made yet: after an earlier test's (at the real time, later than this clock) the ids would keep that
+    # millisecond (monotonic) and draw nothing.
+    monkeypatch.setattr(_ids, "_state", (-1, "", 0, 0, 0))
     ids = [new_ulid() for _ in range(3 * _ids._POOL_DRAWS)]  # one millisecond each
     assert len({ulid[10:] for ulid in ids}) == len(ids)  # no random part twice
     assert draws == [10 * _ids._POOL_DRAWS] * 3  # one system call per 256 milliseconds, not one per millisecond
