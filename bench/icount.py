@@ -9,6 +9,7 @@ the loop; delivery goes to an ``httpx.MockTransport`` that answers 200 at once. 
 - dumps:       ``orjson.dumps`` of each dict and nothing else (the floor of anything that encodes per item)
 - put_nowait:  ``ingestor.put_nowait(dict)`` (awaiting ``put`` when the queue is full), then ``flush()``
 - put:         ``await ingestor.put(dict)``, then ``flush()``
+- put_many:    ``await ingestor.put_many(dicts)``, 500 at a time, then ``flush()``
 - event:       ``await ingestor.event(id, name, attributes, timestamp=...)``, then ``flush()``
 - accept:      ``put_nowait(dict)`` into a queue large enough to hold them all: the per-item path without delivery
 - producers:   64 tasks each awaiting ``event(...)`` (the bench's row a'''), then ``flush()``
@@ -40,6 +41,7 @@ MODES = (
     "dumps",
     "put_nowait",
     "put",
+    "put_many",
     "event",
     "accept",
     "inline",
@@ -157,6 +159,9 @@ async def _child(mode: str, events: int) -> None:
         elif mode == "put":
             for item in items:
                 await ing.put(item)
+        elif mode == "put_many":
+            for start in range(0, events, 500):
+                await ing.put_many(items[start : start + 500])
         elif mode in ("producers", "spool-producers"):
 
             async def produce(offset: int) -> None:

@@ -8,6 +8,7 @@ environment only. Each event is a realistic Track v2 event of about 340 bytes. O
 
 - ingestor:        `await ing.event(...)` per event (dict built by the caller, ULID id, encoding, batching, posting)
 - ingestor-put:    `ing.put_nowait(entity)` with the caller's dict, awaiting only when the queue is full
+- ingestor-many:   `await ing.put_many(dicts)`, 500 of the caller's dicts at a time (a backfill's bulk call)
 - ingestor-producers: 64 producer tasks each awaiting `event(...)`, as a web backend's handlers would (the queue
                    fills: room is handed to waiting producers as batches settle)
 - ingestor-tls:    the ingestor row over HTTPS
@@ -199,6 +200,16 @@ async def run_ingestor_faults(base_url: str, events: int) -> int:
     return events
 
 
+async def run_ingestor_many(base_url: str, events: int) -> int:
+    from aiocustomerio.ingest import Ingestor
+
+    async with client(base_url) as http, Ingestor(http) as ing:
+        for start in range(0, events, 500):
+            await ing.put_many([entity(i) for i in range(start, min(start + 500, events))])
+    assert ing.report.delivered == events, ing.report.summary()
+    return events
+
+
 async def run_spool_many(base_url: str, events: int) -> int:
     from aiocustomerio.ingest import Ingestor
 
@@ -293,6 +304,7 @@ class Row:
 SCENARIOS: dict[str, Row] = {
     "ingestor": Row("(a) ingestor, await event() per event", run_ingestor, "batched"),
     "ingestor-put": Row("(a') ingestor, put_nowait(dict)", run_ingestor_put, "batched"),
+    "ingestor-many": Row("(a'''') ingestor, put_many(500 dicts)", run_ingestor_many, "batched"),
     "ingestor-producers": Row("(a''') ingestor, 64 producers awaiting event()", run_producers, "batched"),
     "pipelines": Row("(a'') ingestor, Pipelines track()", run_pipelines_ingestor, "batched"),
     "ingestor-faults": Row(

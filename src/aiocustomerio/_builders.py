@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from ._encode import iso_timestamp, unix_seconds
@@ -31,6 +32,7 @@ __all__ = [
     "mapping",
     "optional_mapping",
     "person_id",
+    "person_ids",
     "pipelines_batch_item",
     "pipelines_message",
     "track_event",
@@ -216,6 +218,27 @@ def check_track_entity(entity: Mapping[str, Any], where: str = "entity") -> str 
         pass
     _explain_entity(entity, where)
     return None
+
+
+_kind_and_action, _identifiers_of, _id_of = itemgetter("type", "action"), itemgetter("identifiers"), itemgetter("id")
+_PERSON_PAIRS = frozenset(("person", action) for action in _PERSON_ACTIONS)
+
+
+def person_ids(entities: list[Any]) -> list[str] | None:
+    """`check_track_entity`'s common case for many entities at once, by C loops (a bulk put's per-item cost): the
+    person ids, when every entity is a person with a person action, identified by one non-blank string `id` (what
+    `check_track_entity` returns for each); None when any is not, or there are none: then check them one by one."""
+    try:
+        if not entities or not _PERSON_PAIRS.issuperset(map(_kind_and_action, entities)):
+            return None
+        ids = list(map(_identifiers_of, entities))
+        who = list(map(_id_of, ids))  # TypeError for identifiers that are not a mapping
+        # Each has its `id`, so each has one key exactly when the keys add up to one per entity.
+        if sum(map(len, ids)) != len(ids) or not all(who) or any(map(str.isspace, who)):  # TypeError: not a str
+            return None
+    except (KeyError, TypeError):  # a field missing, an unhashable type or action, identifiers without `id`
+        return None
+    return who
 
 
 def _explain_entity(entity: Mapping[str, Any], where: str) -> None:

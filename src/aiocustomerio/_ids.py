@@ -17,6 +17,8 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
+from itertools import compress, repeat
+from operator import not_
 from typing import Any, NamedTuple
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "new_ulid",
     "stamp_dedup",
     "stamp_track_event",
+    "stamp_track_events",
     "ulid_timestamp_ms",
 ]
 
@@ -158,6 +161,20 @@ def stamp_track_event(entity: dict[str, Any]) -> dict[str, Any]:
     if entity.get("action") in TRACK_EVENT_ACTIONS and not entity.get("id"):
         return {**entity, "id": new_ulid()}
     return entity
+
+
+def stamp_track_events(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`stamp_track_event` of each entity (dicts); the same list when none lacks an id (found by C loops: a bulk
+    put)."""
+    if all(map(dict.get, entities, _ID)):
+        return entities
+    stamped = list(entities)
+    for index in compress(range(len(entities)), map(not_, map(dict.get, entities, _ID))):
+        stamped[index] = stamp_track_event(stamped[index])
+    return stamped
+
+
+_ID = repeat("id")
 
 
 def derived_ulid(time_ms: int, key: bytes) -> str:

@@ -7,11 +7,11 @@ import time
 from typing import Any
 from zlib import crc32
 
-from aiocustomerio._builders import check_track_entity, identifiers, pipelines_message, unix_seconds
-from aiocustomerio._ids import new_ulid, stamp_track_event
+from aiocustomerio._builders import check_track_entity, identifiers, person_ids, pipelines_message, unix_seconds
+from aiocustomerio._ids import new_ulid, stamp_track_event, stamp_track_events
 from aiocustomerio.errors import InvalidArgumentError, InvalidArgumentTypeError
 
-from ._encode import encode_pipelines, encode_track, encode_track_action
+from ._encode import encode_pipelines, encode_track, encode_track_action, encode_track_many
 from ._engine import Engine, _running_loop
 from ._queue import person_hash
 from ._types import ItemTooLarge, JSONDict
@@ -35,6 +35,20 @@ class TrackIngestor(Engine):
         if len(data) > self._max_item_bytes:
             raise ItemTooLarge(len(data), self._max_item_bytes)
         return data, crc32(who.encode()) if who is not None else person_hash(item.get("identifiers"))
+
+    def _encode_many(self, items: list[JSONDict]) -> tuple[list[bytes], list[int]] | None:
+        # `_encode` of each, by C loops, when all are the common case (person entities with a string id); else None.
+        who = person_ids(items)
+        if who is None:
+            return None
+        try:
+            stamped = stamp_track_events(items)
+        except TypeError:  # a mapping that is not a dict: `_encode` explains
+            return None
+        encoded = encode_track_many(stamped)
+        if encoded is None or max(map(len, encoded)) > self._max_item_bytes:
+            return None
+        return encoded, list(map(crc32, map(str.encode, who)))
 
     async def identify(self, identifier: str | JSONDict, attributes: JSONDict | None = None, **more: Any) -> None:
         """Create or update a person; `identifier` is an id, or identifiers such as `{"email": ...}`."""

@@ -17,9 +17,9 @@ import contextlib
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
-from itertools import accumulate
+from itertools import accumulate, repeat
 from itertools import count as numbers
-from operator import add, itemgetter
+from operator import add, itemgetter, mod
 from time import monotonic
 from zlib import crc32
 
@@ -171,12 +171,16 @@ class Lanes:
             self._wake.set()
 
     def add_many(self, rows: list[Row]) -> None:
+        if not rows:
+            return
+        self.opened()
         pending, count = self.pending, self.count
-        for row in rows:
-            lane = pending[row[2] % count]
-            if not lane:
-                self.opened()
-            lane.append(row)
+        if count == 1:
+            pending[0] += rows
+            return
+        appends = [lane.append for lane in pending]
+        for row, index in zip(rows, map(mod, map(_person, rows), repeat(count)), strict=True):
+            appends[index](row)
 
     def _distribute(self) -> None:
         since = self._pending_since
