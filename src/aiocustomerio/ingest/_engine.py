@@ -357,16 +357,6 @@ class Engine:
         with a spool the item becomes durable at the next group commit, within milliseconds (`put` is durable when it
         returns)."""
         data, person = self._encode(item)
-        room = self._room
-        if self._direct and room.used < room.limit and not room.waiting:  # `_offer`'s first case, inlined
-            room.used += 1
-            self._seq = seq = self._seq + 1
-            self._report.accepted += 1
-            pending = self._pending[person % self._lane_count]  # Lanes.add, inlined
-            if not pending:
-                self._lanes.opened()
-            pending.append((seq, data, person))
-            return
         if self._spooling:
             if self._stage(data, person):
                 return
