@@ -25,6 +25,7 @@ __all__ = [
     "TRACK_ENTITY_ACTIONS",
     "PayloadTooLargeError",
     "check_item",
+    "check_pipelines_message",
     "check_track_entity",
     "identifiers",
     "iso_now",
@@ -162,11 +163,37 @@ def pipelines_message(
     return message
 
 
+def check_pipelines_message(message: Mapping[str, Any], where: str = "message") -> None:
+    """Refuse a raw Pipelines message (wire names) that the API cannot take, naming the field and the fix: a `type`
+    that is not a call, a message about nobody, a track without its event, a group without its group, an alias
+    without both of its ids (the spec's required fields), or a blank id."""
+    kind = message.get("type")
+    if kind not in CALL_TYPES:
+        raise InvalidArgumentError(
+            f"{where}.type is {kind!r}: a Pipelines message's type is one of {', '.join(CALL_TYPES)}"
+        )
+    user, anonymous = message.get("userId"), message.get("anonymousId")
+    if kind == "alias":
+        if user is None or message.get("previousId") is None:
+            raise InvalidArgumentError(
+                f"{where}: an alias message needs userId (the id to keep) and previousId (the one to merge into it)"
+            )
+        person_id(f"{where}.previousId", message["previousId"])
+    elif user is None and anonymous is None and not (kind == "track" and message.get("groupId") is not None):
+        raise InvalidArgumentError(f"{where}: a {kind} message needs userId or anonymousId (who it is about)")
+    if kind == "track" and (type(message.get("event")) is not str or not message["event"].strip()):
+        raise InvalidArgumentError(f"{where}.event is {message.get('event')!r}: a track message needs the event's name")
+    if kind == "group" and message.get("groupId") is None:
+        raise InvalidArgumentError(f"{where}: a group message needs groupId, the group's id")
+    for key in ("userId", "anonymousId", "groupId"):
+        if message.get(key) is not None:
+            person_id(f"{where}.{key}", message[key])
+
+
 def pipelines_batch_item(index: int, item: Mapping[str, Any]) -> dict[str, Any]:
     """One message of a Pipelines batch as the caller wrote it (wire names), checked and given a ``messageId``."""
-    kind = item.get("type")
-    if kind not in CALL_TYPES:
-        raise InvalidArgumentError(f"batch[{index}] needs a type: one of {', '.join(CALL_TYPES)}, not {kind!r}")
+    check_pipelines_message(item, f"batch[{index}]")
+    kind = item["type"]
     fields = {k: v for k, v in item.items() if v is not None and k not in ("type", "userId", "anonymousId")}
     timestamp = fields.pop("timestamp", None)
     message_id = fields.pop("messageId", None)

@@ -71,5 +71,7 @@ def test_pipelines_message_shape() -> None:
     assert pipelines_message("alias", "u", None, {"previousId": "a"})["previousId"] == "a"
     item = pipelines_batch_item(0, {"type": "track", "userId": "u", "event": "e", "messageId": "k"})
     assert item == {"type": "track", "userId": "u", "event": "e", "messageId": "k"}
-    with pytest.raises(ValueError, match=r"batch\[2\] needs a type"):
+    with pytest.raises(ValueError, match=r"batch\[2\]\.type is None: a Pipelines message's type is one of"):
         pipelines_batch_item(2, {"userId": "u"})
+    with pytest.raises(ValueError, match=r"batch\[1\]\.event is None: a track message needs the event's name"):
+        pipelines_batch_item(1, {"type": "track", "userId": "u"})  # the façade's batch() and the ingestor: one rule

@@ -7,9 +7,16 @@ import time
 from typing import Any
 from zlib import crc32
 
-from aiocustomerio._builders import check_track_entity, identifiers, person_ids, pipelines_message, unix_seconds
+from aiocustomerio._builders import (
+    check_pipelines_message,
+    check_track_entity,
+    identifiers,
+    person_ids,
+    pipelines_message,
+    unix_seconds,
+)
 from aiocustomerio._ids import new_ulid, stamp_track_event, stamp_track_events
-from aiocustomerio.errors import InvalidArgumentError, InvalidArgumentTypeError
+from aiocustomerio.errors import InvalidArgumentTypeError
 
 from ._encode import encode_pipelines, encode_track, encode_track_action, encode_track_many
 from ._engine import Engine, _running_loop
@@ -144,10 +151,7 @@ class PipelinesIngestor(Engine):
             self._check_loop()
         if not isinstance(item, dict):
             raise InvalidArgumentTypeError(f"an item is a dict (a Pipelines message), not {type(item).__name__}")
-        if "type" not in item:
-            raise InvalidArgumentError(
-                "a Pipelines message needs a `type` (identify, track, page, screen, group or alias)"
-            )
+        check_pipelines_message(item, "item")  # refused here, not by a 400 for the whole batch
         if "messageId" not in item:
             item = {**item, "messageId": new_ulid()}
         who = item.get("userId")
