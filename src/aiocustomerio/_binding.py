@@ -261,6 +261,10 @@ class ApiBinding:
             async with pool.lock:
                 if pool.client is None:
                     pool.client = await self._connect()
+        else:
+            # The pool exists: from another loop, say so here. An ingestor gets its client at start(), and would
+            # otherwise start, accept items and halt at its first batch.
+            pool.lock.check()
         return pool.client
 
     async def connect_new(self) -> httpx.AsyncClient:

@@ -129,3 +129,21 @@ async def test_the_owning_loop_keeps_working(server_url: str, transport: str) ->
     async with _client(server_url, transport) as cio:
         for i in range(3):
             await cio.track.identify(f"u{i}", {})
+
+
+def test_an_ingestor_from_another_loop_is_refused_at_start_not_at_its_first_batch(
+    server_url: str, transport: str
+) -> None:
+    cio = _client(server_url, transport)
+    asyncio.run(cio.track.identify("u1", {"plan": "pro"}))  # the pools now belong to that (closed) loop
+
+    async def ingest() -> object:
+        ing = cio.track.ingestor()
+        with pytest.raises(EventLoopError, match="one client per event loop"):
+            await ing.start()
+        with pytest.raises(CustomerIOError, match="start the ingestor first"):
+            ing.put_nowait({"type": "person", "identifiers": {"id": "u1"}, "action": "identify"})
+        return ing.report.accepted
+
+    assert asyncio.run(ingest()) == 0  # refused before anything was accepted
+    _run_in_thread(cio.aclose).result(timeout=DEADLINE)

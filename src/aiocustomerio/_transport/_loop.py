@@ -83,6 +83,10 @@ class LoopLock:
         self._guard = LoopGuard()
         self._lock = asyncio.Lock()  # binds to a loop on first contended use, which only the owner can reach
 
+    def check(self) -> None:
+        """EventLoopError unless the running loop is the one that holds (or may claim) this lock."""
+        self._guard.check()
+
     async def __aenter__(self) -> None:
         self._guard.check()
         await self._lock.acquire()
