@@ -36,7 +36,7 @@ def version() -> str:
 
 def say(text: str) -> None:
     """A message for the operator (stderr), never mixed into the data on stdout."""
-    print(text, file=sys.stderr, flush=True)
+    print(_output.clean(text), file=sys.stderr, flush=True)
 
 
 def fail(text: str, code: int = USAGE) -> NoReturn:

@@ -28,8 +28,14 @@ def _stdout() -> IO[str]:
     return sys.stdout
 
 
+def clean(text: str) -> str:
+    """`text` without the client's credentials: everything the CLI writes, to stdout and to stderr, goes through
+    this (a message is scrubbed where it is made too; this is the last line)."""
+    return scrub(text, _hidden) if _hidden else text
+
+
 def _write(text: str, stream: IO[str] | None = None) -> None:
-    (stream if stream is not None else _stdout()).write(scrub(text, _hidden) if _hidden else text)
+    (stream if stream is not None else _stdout()).write(clean(text))
 
 
 def dump(value: Any, stream: IO[str] | None = None) -> None:

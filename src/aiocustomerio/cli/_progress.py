@@ -18,6 +18,8 @@ from typing import IO, Any, Protocol
 
 from tqdm import tqdm
 
+from ._output import clean
+
 
 @dataclass
 class Counts:
@@ -108,6 +110,7 @@ class Progress:
         """The final report, for a coordinator (nothing to do on a terminal: the summary is printed)."""
 
     def write(self, text: str) -> None:
+        text = clean(text)
         if self._bar is not None:
             self._bar.write(text, file=self.stream)
         else:
@@ -172,7 +175,7 @@ class JsonProgress:
             self._emit("progress", **counts.__dict__)
 
     def write(self, text: str) -> None:
-        sys.stderr.write(text + "\n")
+        sys.stderr.write(clean(text) + "\n")
         sys.stderr.flush()
 
     def close(self, counts: Counts | None = None) -> None:
