@@ -32,7 +32,7 @@ def greedy(rows: list[Row], lanes: int, max_items: int, room: int) -> list[list[
 
 
 def batches(lanes: Lanes) -> list[list[list[int]]]:
-    lanes.empty()  # the dispatcher's look: pending rows go to their batches
+    lanes._distribute()  # the dispatcher's look (in take): pending rows go to their batches
     return [[[row[0] for row in batch] for batch in (*lane.ready, lane.open) if batch] for lane in lanes.lanes]
 
 
@@ -57,7 +57,7 @@ async def test_bulk_cuts_match_a_row_by_row_cut_whatever_the_arrival() -> None:
             assert wake.is_set()  # the dispatcher is woken by the first row after each of its looks
             i += step
             if rng.random() < 0.5:
-                lanes.idle_lanes_have_work()  # a look between arrivals, after which the dispatcher waits again
+                lanes._distribute()  # a look between arrivals, after which the dispatcher waits again
                 wake.clear()
         assert batches(lanes) == greedy(rows, count, max_items, room), f"trial {trial}"
 

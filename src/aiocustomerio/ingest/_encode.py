@@ -31,6 +31,8 @@ if not os.environ.get("AIOCUSTOMERIO_STDLIB_JSON"):
         _orjson = importlib.import_module("orjson")
     except ImportError:  # the stdlib encoder below is the always-available path
         _orjson = None
+# Dates go through `default` like on the stdlib path (orjson would write RFC 3339 strings for Track).
+_OPTIONS = 0 if _orjson is None else _orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS
 
 # Per the Track v2 and Pipelines docs: a batch body must stay under 500 KB and each entry under 32 KB.
 MAX_ITEM_BYTES = ITEM_LIMIT
@@ -69,9 +71,7 @@ def _make(default: Callable[[object], object]) -> Callable[[Any], bytes]:
 
     if _orjson is None:
         return encode_item
-    dumps = _orjson.dumps
-    # Dates go through `default` like on the stdlib path (orjson would write RFC 3339 strings for Track).
-    options = _orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS
+    dumps, options = _orjson.dumps, _OPTIONS
 
     def encode_fast(item: Any) -> bytes:
         try:
@@ -98,8 +98,7 @@ def _make_many(default: Callable[[object], object]) -> Callable[[list[Any]], lis
     the one-item path: a type orjson refuses, or a `null` that may be a NaN (and always without orjson)."""
     if _orjson is None:
         return lambda items: None
-    dumps = _orjson.dumps
-    options = _orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS  # as `encode_fast`
+    dumps, options = _orjson.dumps, _OPTIONS
     space = repeat(b" ")
 
     def encode_many(items: list[Any]) -> list[bytes] | None:

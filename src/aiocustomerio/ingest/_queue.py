@@ -253,14 +253,6 @@ class Lanes:
                 return index, lane.ready.popleft()
         return soonest
 
-    def idle_lanes_have_work(self) -> bool:
-        self._distribute()
-        return any(not lane.busy and (lane.ready or lane.open) for lane in self.lanes)
-
-    def empty(self) -> bool:
-        self._distribute()
-        return not any(lane.ready or lane.open for lane in self.lanes)
-
     def take_all(self) -> list[Row]:
         """Every row not in flight, oldest first (what close() reports as pending)."""
         self._distribute()
