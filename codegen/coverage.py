@@ -145,33 +145,21 @@ def to_markdown(rows: list[Row]) -> str:
         lines.append(
             f"| {r.api.name} | `{r.api.package}` | {r.in_spec} | {r.generated} | {r.models} | {warn} | {pages} |"
         )
-    lines += [
-        "",
-        "## Paginated operations",
-        "",
+    lines += _operations(
+        "Paginated operations",
         "Cursor listings, read from the spec's shape: a string `start` page token whose description promises `next`."
         " `paginate()` follows the cursor of each one marked yes.",
-        "",
-        "| API | operationId | route | paginates |",
-        "|---|---|---|---|",
-    ]
-    for r in rows:
-        for op_id, method, path, ok in r.cursors:
-            lines.append(f"| {r.api.name} | `{op_id}` | `{method} {path}` | {'yes' if ok else '**no**'} |")
-    lines += [
-        "",
-        "## Listings paged by position",
-        "",
+        "paginates",
+        [(r.api.name, op, "yes" if ok else "**no**") for r in rows for *op, ok in r.cursors],
+    )
+    lines += _operations(
+        "Listings paged by position",
         "Read from the spec's shape (codegen/pagination.py `position_paging`): an integer `offset`, `skip` or `page`"
         " query parameter beside an integer page size, no page token. `paginate()` asks page after page until a short"
         " or empty page (or the documented total).",
-        "",
-        "| API | operationId | route | paged by |",
-        "|---|---|---|---|",
-    ]
-    for r in rows:
-        for op_id, method, path, how in r.positions:
-            lines.append(f"| {r.api.name} | `{op_id}` | `{method} {path}` | {how} |")
+        "paged by",
+        [(r.api.name, op, how) for r in rows for *op, how in r.positions],
+    )
     lines += [f"| {r.api.name} | none | | |" for r in rows if not r.positions]
     kinds = [*sorted({kind for r in rows for kind in r.checks} - {_UNCHECKED}), _UNCHECKED]
     lines += [
@@ -192,3 +180,11 @@ def to_markdown(rows: list[Row]) -> str:
         lines += ["", "## Missing operations", ""]
         lines += [f"- {api}: `{method} {path}`" for api, (method, path) in missing]
     return "\n".join(lines) + "\n"
+
+
+def _operations(title: str, intro: str, column: str, entries: list[tuple[str, list[str], str]]) -> list[str]:
+    """A section listing operations: one row per (API, (operationId, method, path), the column's value)."""
+    lines = ["", f"## {title}", "", intro, "", f"| API | operationId | route | {column} |", "|---|---|---|---|"]
+    return lines + [
+        f"| {api} | `{op_id}` | `{method} {path}` | {value} |" for api, (op_id, method, path), value in entries
+    ]
