@@ -14,19 +14,25 @@ __all__ = [
     "CustomerIO",
     "CustomerIOError",
     "EventLoopError",
+    "InvalidArgumentError",
+    "InvalidArgumentTypeError",
     "Limits",
     "MissingCredentialsError",
     "NotFoundError",
+    "PaginationError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "Rate",
     "RateLimitError",
+    "RateLimitStoreError",
     "RedirectError",
+    "RegionLookupError",
     "ResponseValidationError",
     "RetryPolicy",
     "Secret",
     "ServerError",
     "SyncCustomerIO",
+    "UnknownParameterError",
 ]
 __version__ = "0.1.0"
 
@@ -49,13 +55,19 @@ if TYPE_CHECKING:
     from .errors import ClientClosedError as ClientClosedError
     from .errors import CustomerIOError as CustomerIOError
     from .errors import EventLoopError as EventLoopError
+    from .errors import InvalidArgumentError as InvalidArgumentError
+    from .errors import InvalidArgumentTypeError as InvalidArgumentTypeError
     from .errors import MissingCredentialsError as MissingCredentialsError
     from .errors import NotFoundError as NotFoundError
+    from .errors import PaginationError as PaginationError
     from .errors import PermissionDeniedError as PermissionDeniedError
     from .errors import RateLimitError as RateLimitError
+    from .errors import RateLimitStoreError as RateLimitStoreError
     from .errors import RedirectError as RedirectError
+    from .errors import RegionLookupError as RegionLookupError
     from .errors import ResponseValidationError as ResponseValidationError
     from .errors import ServerError as ServerError
+    from .errors import UnknownParameterError as UnknownParameterError
 
 # Every name loads on first use, not by `import aiocustomerio`: an asyncio application never pays for the sync
 # client (its own transport stack and sync resources) or the blocking ingestors, and the `aiocustomerio` command
@@ -69,13 +81,19 @@ _ERRORS = (
     "ClientClosedError",
     "CustomerIOError",
     "EventLoopError",
+    "InvalidArgumentError",
+    "InvalidArgumentTypeError",
     "MissingCredentialsError",
     "NotFoundError",
+    "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RateLimitStoreError",
     "RedirectError",
+    "RegionLookupError",
     "ResponseValidationError",
     "ServerError",
+    "UnknownParameterError",
 )
 _LAZY = {
     **dict.fromkeys(_ERRORS, ".errors"),

@@ -275,3 +275,23 @@ def test_response_validation_and_redirect_errors_are_scrubbed() -> None:
     moved = httpx.Response(302, headers={"location": f"https://elsewhere.example/?k={KEY}"}, request=request)
     redirect = error_for_response(moved)
     assert KEY not in str(redirect) and redirect.location is not None and KEY not in redirect.location
+
+
+def test_every_error_the_sdk_raises_is_importable_from_the_package() -> None:
+    # The README tells users to catch PaginationError, InvalidArgumentError, UnknownParameterError, ...: each must be
+    # reachable as `from aiocustomerio import X` (and listed in __all__), not only from a private-looking module.
+    import inspect
+
+    import aiocustomerio
+    from aiocustomerio import errors
+
+    classes = {
+        name
+        for name, value in vars(errors).items()
+        if inspect.isclass(value) and issubclass(value, BaseException) and value.__module__ == errors.__name__
+    }
+    assert {"PaginationError", "InvalidArgumentError", "UnknownParameterError"} <= classes
+    missing = sorted(name for name in classes if name not in aiocustomerio.__all__)
+    assert missing == []
+    for name in classes:
+        assert getattr(aiocustomerio, name) is getattr(errors, name)
