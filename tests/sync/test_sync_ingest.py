@@ -263,3 +263,25 @@ def test_put_many_in_parts_names_the_refused_item_from_the_start_of_the_call(ser
         ing.put_many(items)  # type: ignore[arg-type]
     assert refused.value.index == 2100 and refused.value.accepted == 2000
     assert ing.report.delivered == 2000
+
+
+@pytest.mark.parametrize(
+    ("sync_cls", "async_cls"), [(SyncTrackIngestor, TrackIngestor), (SyncPipelinesIngestor, PipelinesIngestor)]
+)
+def test_a_written_out_twin_takes_the_async_methods_parameter_names(sync_cls: type, async_cls: type) -> None:
+    # `ing.identify(identifier="u1", attributes=...)` must bind on both: the sync twin once named it `person`.
+    written = [name for name, value in vars(sync_cls).items() if inspect.isfunction(value) and name[0] != "_"]
+    assert "identify" in written
+    for name in written:
+        if hasattr(async_cls, name):
+            theirs = inspect.signature(getattr(async_cls, name))
+            ours = inspect.signature(getattr(sync_cls, name))
+            assert list(ours.parameters) == list(theirs.parameters), name
+            assert [p.kind for p in ours.parameters.values()] == [p.kind for p in theirs.parameters.values()], name
+
+
+def test_identify_takes_identifier_and_attributes_by_keyword(server: ThreadedServer) -> None:
+    with SyncTrackIngestor(server.http(), max_wait=0.01) as ing:
+        ing.identify(identifier="u1", attributes={"plan": "pro"})
+    assert ing.report.ok and ing.report.delivered == 1
+    assert 'identify:{"id": "u1"}' in server.ids

@@ -278,10 +278,10 @@ class SyncTrackIngestor(SyncIngestor[TrackIngestor]):
     def __init__(self, http: HttpFactory, **options: Any) -> None:
         super().__init__(TrackIngestor, http, **options)
 
-    def identify(self, person: str | JSONDict, attributes: JSONDict | None = None, **more: Any) -> None:
+    def identify(self, identifier: str | JSONDict, attributes: JSONDict | None = None, **more: Any) -> None:
         # Written out (not `blocking(...)`): free-form `**more` attributes keep the type checker from taking the
-        # signature from the async method. mypy still checks this call against it.
-        self._call("identify", functools.partial(self._async.identify, person, attributes, **more))
+        # signature from the async method. mypy checks this call against it; a test checks the names match.
+        self._call("identify", functools.partial(self._async.identify, identifier, attributes, **more))
 
     event = blocking(TrackIngestor.event)
     page = blocking(TrackIngestor.page)
