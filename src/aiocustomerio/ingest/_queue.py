@@ -113,6 +113,11 @@ class Room:
         waiting = self.waiting
         while waiting and self._error is None:
             n, waiter = waiting[0]
+            if waiter.done():
+                # Cancelled, its task not yet run to take itself out: it gets nothing (setting a result on it raised
+                # InvalidStateError in whoever gave room back: another producer, or delivery settling a batch).
+                waiting.popleft()
+                continue
             if self.used + n > self.limit:
                 break  # FIFO: nobody overtakes the first one that does not fit
             waiting.popleft()
@@ -124,7 +129,8 @@ class Room:
         self._error = error
         while self.waiting:
             _, waiter = self.waiting.popleft()
-            waiter.set_result(False)
+            if not waiter.done():  # a cancelled one, not yet run to take itself out
+                waiter.set_result(False)
 
 
 class Lane:
