@@ -18,6 +18,7 @@ from ._http import PooledClient, build_http_client
 from ._limits import Limits, RateLimiter
 from ._missing import NamesOnMiss
 from ._retry import RetryPolicy
+from ._transport._loop import LoopGuard
 from .app import AppAPI
 from .errors import (
     ClientClosedError,
@@ -225,6 +226,10 @@ class CustomerIO(NamesOnMiss):
         self._max_connections = max_connections
         self._pipelines_strict = pipelines_strict
         self._closed = False
+        # The client as a whole belongs to the loop of its first call, not each API's pool to its own: an App call
+        # on one loop and a first Track call on another would give one client pools on two loops, and the mistake
+        # would surface only later, on whichever API is used next. Views (with_options) share this guard.
+        self._loop_guard = LoopGuard()
         retry_policy = self._retry
         self.track = TrackAPI(
             ApiBinding("track", "aiocustomerio_track", "unix", lambda: self._open("track"), retry=retry_policy)
@@ -260,6 +265,7 @@ class CustomerIO(NamesOnMiss):
             raise ClientClosedError(
                 "this CustomerIO client is closed; create a new one (or keep one open for the app's life)"
             )
+        self._loop_guard.check()
         base_url = self._base_urls[api]
         if base_url is None:
             base_url = HOSTS[api][await self.region()]

@@ -105,6 +105,43 @@ def test_use_from_another_thread_while_the_owner_runs(server_url: str, transport
         loop.close()
 
 
+def test_an_api_not_yet_used_is_refused_from_another_loop_too(server_url: str, transport: str) -> None:
+    """The client belongs to one loop, not each API's pool to its own: after a Track call on the owner's loop, a
+    first App (or Pipelines) call from another loop raises at once, before anything is sent, instead of opening that
+    API's pool on the second loop (the error then came later, on whichever loop used the other API next)."""
+    cio = CustomerIO(
+        site_id="site",
+        track_api_key="key",
+        app_api_key="app-key",
+        cdp_api_key="cdp-key",
+        track_base_url=server_url,
+        app_base_url=server_url,
+        pipelines_base_url=server_url,
+        limits=Limits.disabled(),
+        retry=RetryPolicy.disabled(),
+        timeout=5.0,
+        transport=transport,  # type: ignore[arg-type]
+        env={},
+    )
+    loop = asyncio.new_event_loop()
+    owner = threading.Thread(target=loop.run_forever, name="owner-loop", daemon=True)
+    owner.start()
+    try:
+        asyncio.run_coroutine_threadsafe(cio.track.identify("u1", {}), loop).result(timeout=DEADLINE)
+        with pytest.raises(EventLoopError, match="thread 'owner-loop'"):
+            _run_in_thread(lambda: cio.app.campaigns.list_campaigns()).result(timeout=DEADLINE)
+        with pytest.raises(EventLoopError, match="thread 'owner-loop'"):
+            _run_in_thread(lambda: cio.with_options(timeout=3).pipelines.track(user_id="u", event="e")).result(
+                timeout=DEADLINE
+            )
+        assert cio.app.http is None and cio.pipelines.http is None  # no pool was opened on the other loop
+        asyncio.run_coroutine_threadsafe(cio.aclose(), loop).result(timeout=DEADLINE)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        owner.join(timeout=DEADLINE)
+        loop.close()
+
+
 def test_many_threads_at_once_one_owner_the_rest_refused(server_url: str, transport: str) -> None:
     """Threads racing to make the first call: exactly one claims the client, every other one is refused."""
     cio = _client(server_url, transport)
