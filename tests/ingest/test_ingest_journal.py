@@ -275,3 +275,57 @@ async def test_without_fallocate_the_journal_writes_its_zeros_itself(
     finally:
         await ing.close()
     assert server.ids == {f"z{i}" for i in range(100)}
+
+
+def _resident_kb(name: str) -> int:
+    """This process's resident KB of its mappings of file `name` (Linux's /proc/self/smaps)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            fields = line.split()
+            if fields and "-" in fields[0] and len(fields) >= 5:  # a mapping's header line
+                inside = fields[-1] == name
+            elif inside and fields[:1] == ["Rss:"]:
+                total += int(fields[1])
+    return total
+
+
+@pytest.mark.skipif(
+    not os.path.exists("/proc/self/smaps") or _journal._DONTNEED is None, reason="reads Linux's /proc/self/smaps"
+)
+def test_a_cleared_journal_file_keeps_its_first_size_mapped_and_gives_back_what_it_grew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first size is written again at once (giving it back costs a page fault per page); what a commit far
+    # behind made the file grow to leaves this process's RSS once the file is emptied.
+    monkeypatch.setattr(_journal, "JOURNAL_FILE_BYTES", 64 * 1024)
+    spool = str(tmp_path / "spool.db")
+    journal = _journal.Journal(spool, os.urandom(16))
+    name = _journal.journal_files(spool)[0]
+    seq = 0
+
+    def fill(end: int) -> None:
+        nonlocal seq
+        while journal.end < end:
+            seq += 1
+            journal.append((seq, b"x" * 4000, 7))
+
+    try:
+        fill(1024 * 1024)  # it grows to 2 MB
+        fill(len(journal._map) - 8192)  # the pages written through its latest mapping are resident
+        grown = _resident_kb(name)
+        assert grown >= 900, grown
+        journal.clear(journal.rotate())
+        assert _resident_kb(name) <= 64  # what it grew to is given back
+        journal.rotate()  # back to the emptied file (the other one is empty too)
+        fill(60 * 1024)
+        written = _resident_kb(name)
+        assert written >= 56, written
+        journal.clear(journal.rotate())
+        assert _resident_kb(name) == written  # its first size stays mapped, to be written again
+        journal.rotate()
+        fill(journal.end + 1)
+        ident = journal._prefix[len(_journal.MAGIC) :]
+        assert [row[0] for row in _journal.pending_rows(spool, ident, 0)] == [seq]  # the new generation only
+    finally:
+        journal.close(delete=True)

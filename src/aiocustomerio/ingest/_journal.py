@@ -180,10 +180,13 @@ class Journal:
         if index == self._active:
             self.end = self._rotated_at = HEADER
             self._gen = gen
-        # The pages stay in the file (and the page cache); this process stops counting them in its RSS until they are
-        # written again (a shared mapping loses nothing this way).
-        if _DONTNEED is not None:
-            self._maps[index].madvise(_DONTNEED)
+        # A file that grew (a commit far behind) gives back what is past its first size: the pages stay in the file
+        # (and the page cache) and this process stops counting them in its RSS (a shared mapping loses nothing this
+        # way). The first `JOURNAL_FILE_BYTES` stay mapped: they are written again at once, and each page given back
+        # costs a page fault when it is (measured: 0.4 us per item of a spooled `event`, a fifth of its journaling).
+        size = len(self._maps[index])
+        if _DONTNEED is not None and size > JOURNAL_FILE_BYTES:
+            self._maps[index].madvise(_DONTNEED, JOURNAL_FILE_BYTES, size - JOURNAL_FILE_BYTES)
 
     def empty(self) -> bool:
         return self.end == HEADER and self._ends[self._active ^ 1] == HEADER
