@@ -24,7 +24,7 @@ import httpx
 
 from . import _payload
 from ._arguments import typed_calls
-from ._binding import ApiBinding, OperationInfo
+from ._binding import ApiBinding, OperationInfo, merge_options
 from ._config import check_timeout
 from ._encode import dumps, unix_seconds
 from ._ids import stamp_dedup
@@ -290,7 +290,7 @@ def build_request(api: ApiBinding, info: OperationInfo, module: ModuleType, give
         _payload.check(info.api, info.method, info.path, content, raw_body, lambda item: dumps(item, style))
         request["content"] = content
     extensions: dict[str, Any] = {"aiocustomerio_unsafe": True} if info.unsafe else {}
-    merged = {**api.options, **options} if api.options else options
+    merged = merge_options(api.options, options) if api.options else options
     if merged:
         _apply_options(request, extensions, merged)
     if info.unsafe and _opts_in(options):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import importlib
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -166,6 +166,22 @@ def load_index(package: str, api: str) -> dict[str, dict[str, OperationInfo]]:
     }
 
 
+def merge_options(defaults: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """A view's default per-call options under a call's (or a view's of a view): the call's win, but
+    ``extra_headers`` and ``extra_query`` are merged key by key, so a call adding one header keeps the view's (a
+    tenant or tracing header set once on ``with_options``), and a header the call names again in another case
+    replaces the view's instead of going out twice."""
+    merged = {**defaults, **options}
+    for name in ("extra_headers", "extra_query"):
+        base, extra = defaults.get(name), options.get(name)
+        if base and extra:
+            if name == "extra_headers":
+                named = {key.lower() for key in extra}
+                base = {key: value for key, value in base.items() if key.lower() not in named}
+            merged[name] = {**base, **extra}
+    return merged
+
+
 class Pool:
     """The ``httpx.AsyncClient`` an API and all its views share, opened once even when many tasks start at once."""
 
@@ -248,7 +264,7 @@ class ApiBinding:
         if raw is not None:
             copy.raw = raw
         if options is not None:
-            copy.options = {**self.options, **options}
+            copy.options = merge_options(self.options, options)
         return copy
 
     async def connect(self) -> httpx.AsyncClient:

@@ -107,6 +107,24 @@ async def test_with_options_is_a_view_sharing_the_pool(retrying: CustomerIO, wir
     assert retrying.app.http is quick.app.http
 
 
+async def test_a_calls_extra_headers_and_query_add_to_a_views_not_replace_them(cio: CustomerIO, wire: Wire) -> None:
+    # A header set once on a view (a tenant, a trace id) stays when a call adds another; the call's value wins for a
+    # name both give, in any case, and is sent once.
+    view = cio.with_options(extra_headers={"X-Tenant": "t1", "X-Trace": "view"}, extra_query={"tenant": "t1"})
+    await view.app.campaigns.list_campaigns(extra_headers={"x-trace": "call", "X-Other": "1"}, extra_query={"q": "2"})
+    sent = wire.last
+    assert sent.method == "GET" and sent.url.path == "/v1/campaigns"
+    assert sent.headers["x-tenant"] == "t1" and sent.headers["x-other"] == "1"
+    assert sent.headers.get_list("x-trace") == ["call"]
+    assert dict(sent.url.params) == {"tenant": "t1", "q": "2"}
+    await view.track.identify("u1", {"plan": "pro"}, extra_headers={"X-Other": "2"})  # sugar, the same rule
+    assert wire.last.headers["x-tenant"] == "t1" and wire.last.headers["x-other"] == "2"
+    assert wire.last.url.params["tenant"] == "t1" and wire.body() == {"plan": "pro"}
+    nested = view.app.with_options(extra_headers={"X-Nested": "n"})  # a view of a view keeps both
+    await nested.campaigns.list_campaigns()
+    assert wire.last.headers["x-tenant"] == "t1" and wire.last.headers["x-nested"] == "n"
+
+
 async def test_unknown_keywords_are_refused_with_the_closest_name(cio: CustomerIO, wire: Wire) -> None:
     with pytest.raises(UnknownParameterError, match=r"app.send_email\(\) .* 'frm'; did you mean 'from_'") as info:
         await cio.app.send_email(to="a@example.com", identifiers={"id": "u"}, frm="x")  # type: ignore[call-arg]
