@@ -78,9 +78,13 @@ def parameters(spec: dict[str, Any], op: dict[str, Any], shared: list[Any] | Non
 
 
 def page_token(spec: dict[str, Any], op: dict[str, Any], shared: list[Any] | None = None) -> dict[str, Any] | None:
-    """The ``start`` query parameter when it is a page token: a string documented as returning ``next``.
+    """The ``start`` query parameter when it is a page token: a string documented as returning ``next``, or one
+    whose answer declares a string ``next`` (in every shape it can take).
 
-    Some operations take ``start`` as a unix timestamp (an integer): those are time windows, not cursors.
+    Either is enough: the words are documentation, which a republished spec may reword or drop, and the answer's
+    ``next`` is the shape itself (without this a reworded description would quietly make ``paginate()`` and the
+    CLI's ``--all`` stop after the first page). Some operations take ``start`` as a unix timestamp (an integer):
+    those are time windows, not cursors.
     """
     param = parameters(spec, op, shared).get(("query", CURSOR_PARAM))
     if not isinstance(param, dict):
@@ -89,7 +93,16 @@ def page_token(spec: dict[str, Any], op: dict[str, Any], shared: list[Any] | Non
     if not isinstance(schema, dict) or schema_type(schema) != "string":
         return None
     described = " ".join(str(d) for d in (param.get("description"), schema.get("description")) if d)
-    return param if _PROMISES_NEXT.search(described) else None
+    return param if _PROMISES_NEXT.search(described) or _answers_next(spec, op) else None
+
+
+def _answers_next(spec: dict[str, Any], op: dict[str, Any]) -> bool:
+    """Every shape of the first 2xx JSON answer declares a string ``next``."""
+    schemas = success_schemas(spec, op)
+    shapes = page_shapes(spec, schemas[0]) if schemas else None
+    if not shapes:
+        return False
+    return all(schema_type(resolve(spec, shape["properties"].get(NEXT_FIELD)) or {}) == "string" for shape in shapes)
 
 
 def cursor_operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:

@@ -116,3 +116,31 @@ def test_an_operations_own_parameter_overrides_the_path_items() -> None:
     params = spec["paths"]["/v1/messages"]["get"]["parameters"]
     assert [(p["name"], p["schema"]["type"]) for p in params] == [("limit", "integer"), ("start", "integer")]
     assert list(cursor_operations(spec)) == []
+
+
+@pytest.mark.parametrize("version", ["3.0.3", "3.1.0"])
+def test_a_page_token_is_read_from_the_answer_when_its_description_does_not_say_next(version: str) -> None:
+    # A republished spec may reword or drop a parameter's description; the answer's `next` is the shape itself.
+    # Before, such a listing's paginate() (and the CLI's --all) stopped after the first page without a word.
+    nullable: Any = ["string", "null"] if version.startswith("3.1") else "string"
+    answer = copy.deepcopy(MESSAGES)
+    answer["properties"]["next"] = {"type": nullable}
+    spec = _spec(version, shared=[], own=[_start(nullable, "The page token."), _limit()], answer=answer)
+    op = spec["paths"]["/v1/messages"]["get"]
+    assert pagination(spec, op) == Pagination("cursor", "start", "next_", "messages", "limit")
+    assert [path for path, _, _ in cursor_operations(spec)] == ["/v1/messages"]
+    assert cursors.missing_next_cursor(spec) == []  # the answer already has it: nothing to add
+
+
+def test_an_undocumented_start_without_next_in_the_answer_is_not_a_page_token() -> None:
+    spec = _spec("3.0.3", shared=[], own=[_start("string", "Where to begin.")], answer=copy.deepcopy(MESSAGES))
+    assert pagination(spec, spec["paths"]["/v1/messages"]["get"]) is None
+    assert list(cursor_operations(spec)) == []
+    answer = copy.deepcopy(MESSAGES)
+    answer["properties"]["next"] = {"type": "string"}
+    timestamps = _spec("3.0.3", shared=[], own=[_start("integer", "A unix timestamp.")], answer=answer)
+    assert pagination(timestamps, timestamps["paths"]["/v1/messages"]["get"]) is None  # a time window
+
+
+def _limit() -> dict[str, Any]:
+    return {"name": "limit", "in": "query", "schema": {"type": "integer"}}
