@@ -59,9 +59,9 @@ def drop_vendor_annotations(spec: Spec) -> list[Change]:
     """
     changes: list[Change] = []
 
-    def visit(node: Any, pointer: str, names: bool = False) -> None:
+    def visit(node: Any, pointer: str, names: bool = False, extensible: bool = False) -> None:
         if isinstance(node, dict):
-            if not names:
+            if not names or extensible:
                 for key in [k for k in node if _is_vendor(k)]:
                     del node[key]
                     changes.append(Change("drop-vendor-annotations", f"{pointer}/{escape(key)}", "removed"))
@@ -71,7 +71,12 @@ def drop_vendor_annotations(spec: Spec) -> list[Change]:
                 elif key in _LITERALS or (key == "examples" and isinstance(value, list)):
                     continue
                 else:
-                    visit(value, f"{pointer}/{escape(key)}", names=key in _NAME_MAPS and isinstance(value, dict))
+                    # An operation's `responses` (status codes, `default`) may carry extensions as well; the
+                    # generator took `x-docs-note` there for a status code and warned. `components/responses` is
+                    # a map of names.
+                    mapping = key in _NAME_MAPS and isinstance(value, dict)
+                    coded = key == "responses" and pointer != "#/components"
+                    visit(value, f"{pointer}/{escape(key)}", names=mapping, extensible=mapping and coded)
         elif isinstance(node, list):
             for i, value in enumerate(node):
                 visit(value, f"{pointer}/{i}")

@@ -91,3 +91,23 @@ def test_a_second_run_changes_nothing() -> None:
     once = copy.deepcopy(spec)
     assert RULE(spec) == []
     assert spec == once
+
+
+def test_an_operations_responses_lose_their_extensions_and_component_responses_keep_their_names() -> None:
+    # The Responses Object may carry extensions beside its status codes; the generator took `x-docs-note` for a
+    # status code ("WARNING parsing GET /v1/people/{id}"). Under components, `responses` maps names, kept as named.
+    ok = {"description": "ok"}
+    spec: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "paths": {"/v1/people/{id}": {"get": {"responses": {"200": ok, "x-docs-note": {"description": "hidden"}}}}},
+        "x-webhooks": {"sent": {"post": {"responses": {"200": ok, "x-summary": "s"}}}},
+        "components": {"responses": {"x-error": {"description": "a response component named x-error"}}},
+    }
+    changes = RULE(spec)
+    assert spec["paths"]["/v1/people/{id}"]["get"]["responses"] == {"200": ok}
+    assert spec["x-webhooks"]["sent"]["post"]["responses"] == {"200": ok}
+    assert spec["components"]["responses"] == {"x-error": {"description": "a response component named x-error"}}
+    assert Change("drop-vendor-annotations", "#/paths/~1v1~1people~1{id}/get/responses/x-docs-note", "removed") in (
+        changes
+    )
+    assert len(changes) == 2
