@@ -184,3 +184,11 @@ def test_all_is_offered_only_by_listings(cli: CLI, capsys: pytest.CaptureFixture
     assert "--all" not in capsys.readouterr().out
     listing = cli("app", "messages", "list-messages", "--all", "--max-items", "1", "--dry-run")
     assert listing.code == 0 and '"GET"' in listing.out
+
+
+def test_raw_with_all_is_a_usage_error_not_ignored(cli: CLI) -> None:
+    # --all printed the NDJSON items and dropped --raw without a word.
+    result = cli("app", "messages", "list-messages", "--all", "--raw", "--dry-run")
+    assert result.code == 2 and result.out == ""
+    assert "--raw" in result.err and "--all" in result.err
+    assert cli("app", "messages", "list-messages", "--raw", "--dry-run").code == 0

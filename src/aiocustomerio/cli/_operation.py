@@ -159,6 +159,8 @@ async def _call(api: str, tag: str, cmd: Command, args: argparse.Namespace) -> i
             kwargs["body"] = read_body(args.body)
         if args.max_items is not None and not args.all:
             raise ValueError("--max-items needs --all")
+        if args.all and args.raw:  # --raw was ignored: the NDJSON items came without any status or headers
+            raise ValueError("--raw shows one answer's status and headers, --all every page's items: use one of them")
         region = None
         if args.dry_run and (args.region or "").lower() == "auto":
             say(f"{PROG}: --dry-run does not ask Customer.io for the region; showing the us host")
