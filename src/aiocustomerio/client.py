@@ -230,6 +230,8 @@ class CustomerIO(NamesOnMiss):
         # on one loop and a first Track call on another would give one client pools on two loops, and the mistake
         # would surface only later, on whichever API is used next. Views (with_options) share this guard.
         self._loop_guard = LoopGuard()
+        # How error hints name the fix: this class's arguments, or the command line's flags (cli._common sets it).
+        self._client_name = "CustomerIO"
         retry_policy = self._retry
         self.track = TrackAPI(
             ApiBinding("track", "aiocustomerio_track", "unix", lambda: self._open("track"), retry=retry_policy)
@@ -258,6 +260,7 @@ class CustomerIO(NamesOnMiss):
             inner=None if isinstance(self._transport, str) else self._transport,
             max_connections=self._max_connections,
             headers=STRICT_MODE_HEADERS if api == "pipelines" and self._pipelines_strict else None,
+            client=self._client_name,
         )
 
     async def _open(self, api: str) -> httpx.AsyncClient:

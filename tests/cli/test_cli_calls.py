@@ -315,3 +315,28 @@ def test_all_walks_an_offset_listing_to_its_short_page(cli: CLI, local_server: L
     assert result.code == 0, result.err
     assert [json.loads(line)["email"] for line in result.out.splitlines()] == [f"a{i}@x.io" for i in range(250)]
     assert [parse_qs(urlsplit(s.path).query).get("offset") for s in local_server.seen] == [["0"], ["100"], ["200"]]
+
+
+def test_a_redirect_names_the_clis_flags_as_the_fix(cli: CLI, local_server: LocalServer) -> None:
+    # An operator fixes a wrong endpoint with --base-url / --region, not with CustomerIO(app_base_url=...).
+    local_server.handler = lambda seen: (307, {}, {"Location": "https://elsewhere.example.com/v1/campaigns"})
+    result = cli("app", "campaigns", "list-campaigns", "--base-url", local_server.url)
+    assert result.code == 1 and [(s.method, s.path) for s in local_server.seen] == [("GET", "/v1/campaigns")]
+    assert "307" in result.err and "https://elsewhere.example.com/v1/campaigns" in result.err
+    assert "check --base-url and --region" in result.err and "app_base_url" not in result.err
+
+
+def test_a_regional_redirects_fix_is_the_region_flag_for_the_cli(caplog: pytest.LogCaptureFixture) -> None:
+    from aiocustomerio._retry import RetryPolicy
+    from aiocustomerio._transport._rules import CLI as COMMAND
+    from aiocustomerio._transport._rules import Rules
+
+    rules = Rules(RetryPolicy(), "track", COMMAND)
+    request = httpx.Request("POST", "https://track.customer.io/api/v1/customers/1/events", content=b"{}")
+    moved = httpx.Response(301, headers={"Location": "https://track-eu.customer.io/api/v1/customers/1/events"})
+    hint = rules.redirect_hint(request, moved)
+    assert "pass --region eu" in hint and "CustomerIO(" not in hint
+    followed = httpx.Response(307, headers={"Location": "https://track-eu.customer.io/api/v1/customers/1/events"})
+    with caplog.at_level("WARNING", logger="aiocustomerio"):
+        assert rules.follow(request, followed) is not None
+    assert "pass --region eu (or --region auto)" in caplog.text and "CustomerIO(" not in caplog.text

@@ -17,7 +17,7 @@ from .._config import HOSTS
 from .._retry import NOT_SENT_EXCEPTIONS, RetryPolicy
 from ..errors import APIStatusError, APITransportError, error_for_response, parse_retry_after
 
-__all__ = ["Rules"]
+__all__ = ["CLI", "Rules"]
 
 logger = logging.getLogger("aiocustomerio")
 
@@ -27,6 +27,14 @@ logger = logging.getLogger("aiocustomerio")
 # only these; a read (nothing to drop) follows any regional redirect.
 METHOD_PRESERVING = frozenset({307, 308})
 _READS = frozenset({"GET", "HEAD"})
+
+
+# The command line's name as a Rules client: its fixes are the operator's flags, not a constructor's arguments.
+CLI = "aiocustomerio"
+
+
+def _region_fix(client: str, region: str) -> str:
+    return f"--region {region}" if client == CLI else f"{client}(region={region!r})"
 
 
 def _origin(url: str) -> tuple[str, str]:
@@ -45,7 +53,7 @@ class Rules:
     def __init__(self, retry: RetryPolicy, api: str | None = None, client: str = "CustomerIO") -> None:
         self.retry = retry
         self.api = api
-        self.client = client  # the class the user built, whose argument a hint names as the fix
+        self.client = client  # the class the user built (or CLI), whose argument (or flag) a hint names as the fix
         # region -> (scheme, host) of this API's Customer.io host: the only places a redirect may be followed to.
         self._region_hosts: dict[tuple[str, str], str] = (
             {_origin(url): region for region, url in HOSTS[api].items()} if api in HOSTS else {}
@@ -137,13 +145,13 @@ class Rules:
         if target.host not in self._warned:
             self._warned.add(target.host)
             logger.warning(
-                "%s redirected to %s: this workspace is in the %s region; pass %s(region=%r) (or "
-                "region='auto') so requests go there directly instead of through %s servers",
+                "%s redirected to %s: this workspace is in the %s region; pass %s (or %s) so requests go "
+                "there directly instead of through %s servers",
                 request.url.host,
                 target.host,
                 there.upper(),
-                self.client,
-                there,
+                _region_fix(self.client, there),
+                "--region auto" if self.client == CLI else "region='auto'",
                 here.upper(),
             )
         headers = request.headers.copy()
@@ -159,7 +167,7 @@ class Rules:
                 return f"use an https:// base URL for the {api} API"
             there = self._region_hosts.get((target.scheme, target.host))
             if there is not None:
-                fix = f"the workspace is in the {there.upper()} region: pass {self.client}(region={there!r})"
+                fix = f"the workspace is in the {there.upper()} region: pass {_region_fix(self.client, there)}"
                 if not _keeps_method(request, response):
                     fix += (
                         f" (a {response.status_code} to another region is followed only for GET/HEAD: it does not "
@@ -168,7 +176,8 @@ class Rules:
                 return fix
         if self.api in HOSTS:
             hosts = " or ".join(f"{url} ({region.upper()})" for region, url in HOSTS[self.api].items())
-            return f"redirects are not followed; check {self.api}_base_url and region: the {api} API is {hosts}"
+            where = "--base-url and --region" if self.client == CLI else f"{self.api}_base_url and region"
+            return f"redirects are not followed; check {where}: the {api} API is {hosts}"
         return "redirects are not followed; check the base URL"
 
     # -- errors ----------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import httpx
 
 from .._config import ENV_VARS, Credentials, credential_forms, resolve_region
 from .._limits import Limits
+from .._transport._rules import CLI
 from ..client import CustomerIO, check_base_url
 from ..errors import MissingCredentialsError
 from . import _output
@@ -185,6 +186,7 @@ def open_client(
         "cdp_api_key": args.cdp_api_key,
     }
     cio = CustomerIO(**credentials, region=region if region is not None else args.region, **options)
+    cio._client_name = CLI  # a redirect's fix is named as --region / --base-url, not as CustomerIO's arguments
     _output.hide(credential_forms(Credentials.from_env(**credentials)))
     try:
         cio.require_credentials(api)
