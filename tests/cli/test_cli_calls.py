@@ -340,3 +340,26 @@ def test_a_regional_redirects_fix_is_the_region_flag_for_the_cli(caplog: pytest.
     with caplog.at_level("WARNING", logger="aiocustomerio"):
         assert rules.follow(request, followed) is not None
     assert "pass --region eu (or --region auto)" in caplog.text and "CustomerIO(" not in caplog.text
+
+
+def test_max_retries_and_retry_unsafe_flags_are_the_per_call_opt_in(cli: CLI, local_server: LocalServer) -> None:
+    # Issue 10: an unsafe operation is not resent after a 504 unless the caller opts in per call; the operator
+    # does with --max-retries N (N > 0) or --retry-unsafe, and --max-retries 0 sends any operation once.
+    local_server.handler = lambda seen: (504, {}, {"Retry-After": "0"})
+    send = ["app", "send-messages", "send-email", "--base-url", local_server.url]
+    body = '{"transactional_message_id": "1", "to": "a@example.com", "identifiers": {"id": "u1"}}'
+
+    def sent(*args: str) -> list[tuple[str, str]]:
+        local_server.seen.clear()
+        result = cli(*args)
+        assert result.code == 1 and "504" in result.err
+        return [(s.method, s.path) for s in local_server.seen]
+
+    assert sent(*send, "--body", body) == [("POST", "/v1/send/email")]
+    assert sent(*send, "--body", body, "--max-retries", "2") == [("POST", "/v1/send/email")] * 3
+    assert sent(*send, "--body", body, "--retry-unsafe") == [("POST", "/v1/send/email")] * 4  # the default 3 retries
+    listing = ["app", "campaigns", "list-campaigns", "--base-url", local_server.url]
+    assert sent(*listing, "--max-retries", "0") == [("GET", "/v1/campaigns")]
+    assert sent(*listing, "--max-retries", "1") == [("GET", "/v1/campaigns")] * 2
+    refused = cli(*listing, "--retry-unsafe")  # only unsafe operations have it
+    assert refused.code == 2 and "--retry-unsafe" in refused.err

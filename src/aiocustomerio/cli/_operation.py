@@ -33,7 +33,7 @@ from ._common import (
 )
 
 _RESERVED = {"body", "all", "raw", "dry-run", "max-items", "help", "region", "base-url", "site-id", "api-key"}
-_RESERVED |= {"app-api-key", "cdp-api-key", "timeout"}
+_RESERVED |= {"app-api-key", "cdp-api-key", "timeout", "max-retries", "retry-unsafe"}
 
 
 class _Captured(Exception):
@@ -114,6 +114,21 @@ def build_parser(api: str, tag: str, cmd: Command) -> argparse.ArgumentParser:
     out.add_argument("--raw", action="store_true", help="print the status line and headers before the body")
     out.add_argument("--dry-run", action="store_true", help="print the request (credentials masked); send nothing")
     out.add_argument("--timeout", type=seconds, help="seconds per request (default 30)")
+    # The library's per-call options max_retries= and retry_unsafe=: the operator's opt-in, per command.
+    retries = "retries after a failure (default 3; 0: send once)"
+    if info.unsafe:
+        retries += "; N > 0 also opts this operation in to them, as --retry-unsafe does"
+    out.add_argument("--max-retries", type=count_or_zero, metavar="N", help=retries)
+    if info.unsafe:
+        out.add_argument(
+            "--retry-unsafe",
+            action="store_true",
+            help="this operation could send a message or start a job twice, so it is resent only when the request "
+            "certainly did not arrive (no connection, 429, 503 with Retry-After); this resends it after any "
+            "retryable failure (a timeout, a reset, a 5xx) too",
+        )
+    else:
+        parser.set_defaults(retry_unsafe=False)
     add_connection_args(parser)
     return parser
 
@@ -157,6 +172,10 @@ async def _call(api: str, tag: str, cmd: Command, args: argparse.Namespace) -> i
                 kwargs[info.keyword(param.name)] = value
         if getattr(args, "body", None) is not None:
             kwargs["body"] = read_body(args.body)
+        if args.max_retries is not None:
+            kwargs["max_retries"] = args.max_retries
+        if args.retry_unsafe:
+            kwargs["retry_unsafe"] = True
         if args.max_items is not None and not args.all:
             raise ValueError("--max-items needs --all")
         if args.all and args.raw:  # --raw was ignored: the NDJSON items came without any status or headers
