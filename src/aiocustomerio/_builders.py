@@ -190,8 +190,9 @@ def check_pipelines_message(message: Mapping[str, Any], where: str = "message") 
             person_id(f"{where}.{key}", message[key])
 
 
-def pipelines_batch_item(index: int, item: Mapping[str, Any]) -> dict[str, Any]:
+def pipelines_batch_item(index: int, message: Mapping[str, Any]) -> dict[str, Any]:
     """One message of a Pipelines batch as the caller wrote it (wire names), checked and given a ``messageId``."""
+    item = mapping(f"batch[{index}]", message)  # a str or a list here failed with AttributeError: 'str' ... 'get'
     check_pipelines_message(item, f"batch[{index}]")
     kind = item["type"]
     fields = {k: v for k, v in item.items() if v is not None and k not in ("type", "userId", "anonymousId")}

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from aiocustomerio import CustomerIO, PayloadTooLargeError
+from aiocustomerio import CustomerIO, CustomerIOError, InvalidArgumentTypeError, PayloadTooLargeError
 
 from .conftest import CDP_KEY, Wire
 
@@ -66,6 +66,26 @@ async def test_batch(cio: CustomerIO, wire: Wire) -> None:
     batch = wire.body()["batch"]
     assert [m["type"] for m in batch] == ["track", "identify"]
     assert all(len(m["messageId"]) == 26 for m in batch)
+
+
+@pytest.mark.parametrize(
+    ("messages", "named"),
+    [
+        ({"type": "track", "userId": "u", "event": "e"}, "messages must be a list"),  # one message, not a list
+        ("track", "messages must be a list"),
+        ([{"type": "track", "userId": "u", "event": "e"}, "identify"], r"batch\[1\] must be a mapping"),
+        ([["type", "track"]], r"batch\[0\] must be a mapping"),
+    ],
+)
+async def test_batch_of_the_wrong_shape_is_a_typed_error_naming_it(
+    cio: CustomerIO, wire: Wire, messages: object, named: str
+) -> None:
+    # As Track's batch(): before, a dict or a str here failed with AttributeError ('str' object has no attribute
+    # 'get'), which escapes `except CustomerIOError`.
+    with pytest.raises(InvalidArgumentTypeError, match=named) as info:
+        await cio.pipelines.batch(messages)  # type: ignore[arg-type]
+    assert isinstance(info.value, CustomerIOError) and isinstance(info.value, TypeError)
+    assert wire.requests == []
 
 
 async def test_message_size_limit(cio: CustomerIO, wire: Wire) -> None:

@@ -183,7 +183,8 @@ class SyncPipelinesAPI(_Resources):
 
     def batch(self, messages: Sequence[Mapping[str, Any]], **options: Unpack[RequestOptions]) -> None:
         """Send up to 500 KB of messages in one request; each needs a ``type`` and may be at most 32 KB."""
-        prepared = [_builders.pipelines_batch_item(i, m) for i, m in enumerate(messages)]
+        listed = _builders.listed("messages", messages) or []
+        prepared = [_builders.pipelines_batch_item(i, m) for i, m in enumerate(listed)]
         # Each message's 32 KB and the batch's 500 KB are checked with every body (_payload.check).
         return self.route(routes.PIPELINES_BATCH)(body={"batch": prepared}, **options)
 
