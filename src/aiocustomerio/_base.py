@@ -139,6 +139,9 @@ def check_options(
                 _check_header(what, header, value)
                 continue
             raise InvalidArgumentTypeError(f"{what}: extra_headers names and values must be str: {problem}")
+    query = options.get("extra_query")
+    if query:
+        _check_query(what, query)
     retries = options.get("max_retries")
     if retries is not None:
         if isinstance(retries, bool) or not isinstance(retries, int):
@@ -153,6 +156,24 @@ def check_options(
             f"{what}: retry_unsafe must be True or False (True: retry a send like any call), "
             f"not {type(unsafe).__name__}"
         )
+
+
+_QUERY_SCALARS = (str, int, float, type(None))  # what httpx writes as a query value (bool is an int)
+
+
+def _check_query(what: str, query: Mapping[Any, Any]) -> None:
+    """Query values httpx can write: a scalar or a list of them (repeated). A mapping or another object was sent as
+    its Python repr (``?a=%7B%27b%27%3A+1%7D``)."""
+    for name, value in query.items():
+        if not isinstance(name, str):
+            raise InvalidArgumentTypeError(f"{what}: extra_query names must be str, not {type(name).__name__}")
+        values = value if isinstance(value, (list, tuple)) else (value,)
+        for item in values:
+            if not isinstance(item, _QUERY_SCALARS):
+                raise InvalidArgumentTypeError(
+                    f"{what}: extra_query[{name!r}] is a {type(item).__name__}; a query value is a str, int, float, "
+                    "bool or None, or a list of them (sent as the parameter repeated): encode it first (json.dumps?)"
+                )
 
 
 # RFC 9110 5.1 and 5.5: a name is a token; a value is visible ASCII with inner spaces or tabs. What the wire libraries

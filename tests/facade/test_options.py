@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from aiocustomerio import CustomerIO, CustomerIOError, Limits, RetryPolicy, ServerError
-from aiocustomerio.errors import UnknownParameterError
+from aiocustomerio.errors import InvalidArgumentTypeError, UnknownParameterError
 
 from .conftest import APP_KEY, CDP_KEY, SITE_ID, TRACK_KEY, Wire
 
@@ -229,3 +229,23 @@ async def test_a_header_with_a_line_break_is_refused_on_every_wire_transport(tra
     async with CustomerIO(**options, transport=transport) as cio:
         with pytest.raises(InvalidArgumentError, match=expected):
             await cio.app.campaigns.list_campaigns(extra_headers=bad)
+
+
+@pytest.mark.parametrize("query", [{"a": {"b": 1}}, {"a": [1, {"b": 1}]}, {"a": object()}, {1: "x"}])
+async def test_extra_query_values_httpx_cannot_write_are_refused_before_sending(
+    cio: CustomerIO, wire: Wire, query: dict[Any, Any]
+) -> None:
+    # A dict value went out as its Python repr (?a=%7B%27b%27%3A+1%7D); now a typed error naming the parameter.
+    with pytest.raises(InvalidArgumentTypeError, match="extra_query"):
+        await cio.app.campaigns.list_campaigns(extra_query=query)
+    with pytest.raises(InvalidArgumentTypeError, match="extra_query"):
+        await cio.track.identify("u1", {"plan": "pro"}, extra_query=query)
+    with pytest.raises(InvalidArgumentTypeError, match="extra_query"):
+        cio.with_options(extra_query=query)
+    assert wire.requests == []
+
+
+async def test_extra_query_scalars_and_lists_are_sent(cio: CustomerIO, wire: Wire) -> None:
+    await cio.app.campaigns.list_campaigns(extra_query={"s": "x", "i": 2, "f": 1.5, "b": True, "l": [1, "y"]})
+    assert wire.last.method == "GET" and wire.last.url.path == "/v1/campaigns"
+    assert wire.last.url.query == b"s=x&i=2&f=1.5&b=true&l=1&l=y"
