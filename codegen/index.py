@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .apis import APIS
 from .dedup import body_schema, operation_dedup
 from .normalize._walk import iter_operations
 from .pagination import Pagination, pagination, python_name
 from .param_types import body_field_types, parameter_types
 from .signatures import OperationSource, is_timestamp, models_of, read_operation, union_members
+from .sugar import method_names
 from .unsafe import is_unsafe
 
 # Keyword names every façade method takes besides the operation's own (aiocustomerio._base.RequestOptions, and
@@ -143,10 +145,17 @@ def entries(package_dir: Path, spec: dict[str, Any]) -> list[Entry]:
     """Every generated operation, sorted by tag and name."""
     by_route = {(method.upper(), path): op for path, method, op in iter_operations(spec)}
     models = models_of(package_dir)
+    sugar = method_names(next((a.name for a in APIS if a.package == package_dir.name), ""))
     found = []
     for module, method, path in generated_routes(package_dir):
         op = by_route.get((method, path), {})
         dotted = ".".join((package_dir.name, "api", module.parent.name, module.stem))
+        tag = module.parent.name
+        if tag in sugar:
+            # A spec tag named like a sugar method (Pipelines "Track" beside `cio.pipelines.track(...)`): the method
+            # would hide the tag and break the sugar's own route lookup and the tag's CLI commands. The tag takes the
+            # generator's escape for a taken name, as `type` → `type_` (its CLI name stays `track`).
+            tag += "_"
         source = read_operation(module, models)
         summary = " ".join(str(op.get("summary") or op.get("operationId") or module.stem).split())
         page = pagination(spec, op)
@@ -154,7 +163,7 @@ def entries(package_dir: Path, spec: dict[str, Any]) -> list[Entry]:
             source.items = page.items
         found.append(
             Entry(
-                module.parent.name,
+                tag,
                 module.stem,
                 dotted,
                 method,

@@ -7,11 +7,16 @@ relies on in one place, ``aiocustomerio._routes.SUGAR_ROUTES``; ``make update-sp
 
 from __future__ import annotations
 
+import ast
 import importlib
 from collections.abc import Iterator, Mapping
+from functools import cache
 from typing import Any
 
+from .apis import ROOT
+
 ROUTES_MODULE = "aiocustomerio._routes"
+FACADE_DIR = ROOT / "src" / "aiocustomerio"
 
 
 def _entries(declared: Mapping[str, tuple[str, str]]) -> Iterator[tuple[str, str, str, str]]:
@@ -40,3 +45,21 @@ def missing_routes(surface: dict[str, Any], routes: list[tuple[str, str, str, st
         for sugar, api, method, path in (declared_routes() if routes is None else routes)
         if f"{method} {path}" not in apis.get(api, {})
     ]
+
+
+@cache
+def method_names(api: str) -> frozenset[str]:
+    """The public methods the handwritten API class of ``api`` defines (``track``, ``batch``, ``ingestor`` ...), read
+    from its source (``src/aiocustomerio/<api>.py``, class ``<Api>API``): a tag of the same name would be hidden
+    by the method. Empty when there is no such module."""
+    source = FACADE_DIR / f"{api}.py"
+    if not source.is_file():
+        return frozenset()
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name.lower() == f"{api}api":
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and not item.name.startswith("_"):
+                    found.add(item.name)
+    return frozenset(found)
