@@ -143,7 +143,8 @@ def check_writable(path: str, flag: str, what: str, example: str) -> None:
     if os.path.isdir(path):
         raise ValueError(f"{flag} {path} is a directory; give a file path (e.g. {os.path.join(path, example)})")
     if not os.path.isdir(parent):
-        raise ValueError(f"cannot create {what} {path}: the directory {parent} does not exist (choose another {flag})")
+        problem = "is a file, not a directory" if os.path.exists(parent) else "does not exist"
+        raise ValueError(f"cannot create {what} {path}: the directory {parent} {problem} (choose another {flag})")
     if not os.access(parent, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
         raise ValueError(f"cannot write {what} {path}: permission denied (choose another {flag})")
 
@@ -379,7 +380,10 @@ def main(argv: list[str]) -> int:
     # Signals before the run's own handlers are in place: those of the process entry point (cli._startup).
     args = parser().parse_args(argv)
     if not os.path.isfile(args.file):
-        print(f"aiocustomerio: no such file: {args.file}", file=sys.stderr)
+        if os.path.isdir(args.file):
+            print(f"aiocustomerio: {args.file} is a directory: give a file of JSON lines", file=sys.stderr)
+        else:
+            print(f"aiocustomerio: no such file: {args.file}", file=sys.stderr)
         return USAGE
     if args.retry_failed and args.no_spool:
         print("aiocustomerio: --retry-failed re-drives a spool's dead letters: not with --no-spool", file=sys.stderr)

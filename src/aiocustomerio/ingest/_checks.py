@@ -9,7 +9,15 @@ import sqlite3
 from .._retry import RetryPolicy
 from ..errors import CustomerIOError, InvalidArgumentError, InvalidArgumentTypeError
 
-__all__ = ["check_delivery_options", "check_engine_options", "check_seconds", "spool_open_error"]
+__all__ = [
+    "check_delivery_options",
+    "check_engine_options",
+    "check_seconds",
+    "check_spool_file",
+    "spool_open_error",
+]
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def _count(name: str, value: object, least: int = 1, most: int | None = None) -> None:
@@ -98,6 +106,18 @@ def check_delivery_options(*, retry: object, backoff: object, spool: object, on_
         raise InvalidArgumentTypeError(
             f"on_error must be a function (item, reason) or None, not {type(on_error).__name__}"
         )
+
+
+def check_spool_file(path: str) -> None:
+    """Refuse an existing file that is not an SQLite database before SQLite opens it: SQLite takes a one-byte file
+    for an empty database and overwrites it (a longer one it refuses itself, "file is not a database")."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(len(_SQLITE_HEADER))
+    except OSError:
+        return  # missing (it is created), a directory, unreadable: opening it says which
+    if head and head != _SQLITE_HEADER:
+        raise spool_open_error(path, sqlite3.DatabaseError("file is not a database"))
 
 
 def spool_open_error(path: str, exc: Exception) -> CustomerIOError:
