@@ -285,3 +285,23 @@ def test_identify_takes_identifier_and_attributes_by_keyword(server: ThreadedSer
         ing.identify(identifier="u1", attributes={"plan": "pro"})
     assert ing.report.ok and ing.report.delivered == 1
     assert 'identify:{"id": "u1"}' in server.ids
+
+
+def test_a_start_slower_than_put_timeout_raises_a_typed_timeout() -> None:
+    # Every ingestion error is a CustomerIOError (README): start() bounded by put_timeout raised a bare TimeoutError
+    # subclass, which `except CustomerIOError` let through.
+    import asyncio
+
+    import httpx
+
+    from aiocustomerio import CustomerIOError
+
+    async def slow_client() -> httpx.AsyncClient:
+        await asyncio.sleep(30)
+        raise AssertionError("start() should have been cancelled")
+
+    ing = SyncTrackIngestor(slow_client, put_timeout=0.5)
+    with pytest.raises(IngestorTimeout, match=r"put_timeout=0\.5") as info:
+        ing.start()
+    assert isinstance(info.value, CustomerIOError) and isinstance(info.value, TimeoutError)
+    assert loop_threads() == []

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar,
 
 import httpx
 
+from aiocustomerio.errors import CustomerIOError
 from aiocustomerio.ingest import Engine, IngestorClosed, IngestReport, InvalidItem, PipelinesIngestor, TrackIngestor
 from aiocustomerio.ingest._checks import check_seconds
 from aiocustomerio.ingest._engine import PART, Checkpoint
@@ -54,8 +55,11 @@ _END = object()
 INTERRUPT_DRAIN = 10.0
 
 
-class IngestorTimeout(LoopTimeout):
-    """A blocking ingestor call waited longer than ``put_timeout`` (e.g. for room in a full queue)."""
+class IngestorTimeout(CustomerIOError, LoopTimeout):
+    """A blocking ingestor call waited longer than its bound (``put_timeout``, or the drain's) and was cancelled.
+
+    A ``CustomerIOError`` like every other ingestion error (``except CustomerIOError`` catches it) and still a
+    ``TimeoutError``."""
 
 
 class _Forward(Generic[P, R]):
@@ -154,9 +158,15 @@ class SyncIngestor(Generic[E]):
             self._loop.start()
             try:
                 self._loop.call(self._async.start, timeout=self._put_timeout, what="starting the ingestor")
-            except BaseException:
+            except BaseException as exc:
                 self._shutdown()
                 self._state = "closed"
+                if isinstance(exc, LoopTimeout):
+                    raise IngestorTimeout(
+                        f"starting the ingestor took more than put_timeout={self._put_timeout} s and was cancelled "
+                        "(opening the HTTP client, or recovering a large spool's leftovers); nothing was accepted. "
+                        "Raise put_timeout"
+                    ) from exc
                 raise
             self._state = "running"
         return self
@@ -175,7 +185,13 @@ class SyncIngestor(Generic[E]):
             try:
                 # The engine stops waiting at `drain`; cancelling its tasks and closing the spool needs a little more.
                 bound = None if drain is None else drain + 30.0
-                self._final = self._loop.call(self._async.close, drain, timeout=bound, what="closing the ingestor")
+                try:
+                    self._final = self._loop.call(self._async.close, drain, timeout=bound, what="closing the ingestor")
+                except LoopTimeout as exc:
+                    raise IngestorTimeout(
+                        f"closing the ingestor took more than {bound} s (the drain's {drain} s and 30 s to stop) and "
+                        "was cancelled; undelivered items are in the spool, if one is used"
+                    ) from exc
             finally:
                 self._shutdown()
                 self._state = "closed"
