@@ -14,25 +14,39 @@ __all__ = [
     "CustomerIO",
     "CustomerIOError",
     "EventLoopError",
+    "IngestorClosed",
+    "IngestorHalted",
+    "IngestorNotStarted",
+    "IngestorTimeout",
     "InvalidArgumentError",
     "InvalidArgumentTypeError",
+    "InvalidItem",
+    "ItemTooLarge",
     "Limits",
     "MissingCredentialsError",
     "NotFoundError",
     "PaginationError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "QueueFull",
     "Rate",
     "RateLimitError",
     "RateLimitStoreError",
+    "RecoveryInProgress",
     "RedirectError",
     "RegionLookupError",
     "ResponseValidationError",
     "RetryPolicy",
     "Secret",
     "ServerError",
+    "SpoolLocked",
+    "SpoolReadError",
+    "SpoolWriteError",
     "SyncCustomerIO",
+    "SyncPipelinesIngestor",
+    "SyncTrackIngestor",
     "UnknownParameterError",
+    "WebhookVerificationError",
 ]
 __version__ = "0.1.0"
 
@@ -68,6 +82,17 @@ if TYPE_CHECKING:
     from .errors import ResponseValidationError as ResponseValidationError
     from .errors import ServerError as ServerError
     from .errors import UnknownParameterError as UnknownParameterError
+    from .ingest._spool import SpoolReadError as SpoolReadError
+    from .ingest._types import IngestorClosed as IngestorClosed
+    from .ingest._types import IngestorHalted as IngestorHalted
+    from .ingest._types import IngestorNotStarted as IngestorNotStarted
+    from .ingest._types import InvalidItem as InvalidItem
+    from .ingest._types import ItemTooLarge as ItemTooLarge
+    from .ingest._types import QueueFull as QueueFull
+    from .ingest._types import RecoveryInProgress as RecoveryInProgress
+    from .ingest._types import SpoolLocked as SpoolLocked
+    from .ingest._types import SpoolWriteError as SpoolWriteError
+    from .webhooks import WebhookVerificationError as WebhookVerificationError
 
 # Every name loads on first use, not by `import aiocustomerio`: an asyncio application never pays for the sync
 # client (its own transport stack and sync resources) or the blocking ingestors, and the `aiocustomerio` command
@@ -108,6 +133,23 @@ _LAZY = {
     "IngestorTimeout": "._sync.ingest",
     "SyncPipelinesIngestor": "._sync.ingest",
     "SyncTrackIngestor": "._sync.ingest",
+    # The ingestion and webhook errors the README tells users to catch (`put_nowait()` raises QueueFull, ...).
+    **dict.fromkeys(
+        (
+            "IngestorClosed",
+            "IngestorHalted",
+            "IngestorNotStarted",
+            "InvalidItem",
+            "ItemTooLarge",
+            "QueueFull",
+            "RecoveryInProgress",
+            "SpoolLocked",
+            "SpoolWriteError",
+        ),
+        ".ingest._types",
+    ),
+    "SpoolReadError": ".ingest._spool",
+    "WebhookVerificationError": ".webhooks",
 }
 
 

@@ -295,3 +295,30 @@ def test_every_error_the_sdk_raises_is_importable_from_the_package() -> None:
     assert missing == []
     for name in classes:
         assert getattr(aiocustomerio, name) is getattr(errors, name)
+
+
+def test_every_customerio_error_subclass_is_importable_from_the_package() -> None:
+    # The README tells users that put_nowait() raises QueueFull, put raises IngestorHalted, a sync call IngestorTimeout,
+    # webhooks.verify WebhookVerificationError: `from aiocustomerio import QueueFull` must work for each error class the
+    # SDK defines (ingestion and webhooks included), not only those of aiocustomerio.errors.
+    import importlib
+
+    import aiocustomerio
+    from aiocustomerio.errors import CustomerIOError
+
+    for module in ("aiocustomerio.ingest", "aiocustomerio._sync.ingest", "aiocustomerio.webhooks"):
+        importlib.import_module(module)
+    found: set[type] = set()
+    todo = [CustomerIOError]
+    while todo:
+        cls = todo.pop()
+        for sub in cls.__subclasses__():
+            if sub.__module__.startswith("aiocustomerio.") and not sub.__name__.startswith("_"):
+                found.add(sub)
+            todo.append(sub)
+    assert {"QueueFull", "IngestorHalted", "IngestorTimeout", "WebhookVerificationError"} <= {c.__name__ for c in found}
+    missing = sorted(c.__name__ for c in found if c.__name__ not in aiocustomerio.__all__)
+    assert missing == []
+    for cls in found:
+        assert getattr(aiocustomerio, cls.__name__) is cls
+    assert all(hasattr(aiocustomerio, name) for name in aiocustomerio.__all__)
