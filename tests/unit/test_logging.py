@@ -51,3 +51,17 @@ async def test_nothing_is_logged_above_debug(caplog: pytest.LogCaptureFixture) -
         async with make_client(script) as client:
             await client.get("/v1/campaigns")
     assert [r for r in caplog.records if r.name == "aiocustomerio"] == []
+
+
+async def test_the_logged_path_is_the_one_sent_percent_encoding_kept(
+    caplog: pytest.LogCaptureFixture, sleeps: Sleeps
+) -> None:
+    # A path parameter "a/b?c d" travels as the one segment a%2Fb%3Fc%20d; the log must not show it decoded, as two
+    # segments and a query string.
+    script = Script([httpx.Response(200)])
+    with caplog.at_level(logging.DEBUG, logger="aiocustomerio"):
+        async with make_client(script, auth=AppAuth(KEY), sleep=sleeps) as client:
+            await client.get("/v1/customers/a%2Fb%3Fc%20d/attributes", params={"id_type": "email"})
+    messages = [r.getMessage() for r in caplog.records if r.name == "aiocustomerio"]
+    assert len(messages) == 1
+    assert messages[0].startswith("GET /v1/customers/a%2Fb%3Fc%20d/attributes -> 200 in "), messages[0]
