@@ -91,6 +91,12 @@ def test_update_on_a_fresh_clone_prints_what_changed_and_regenerates(clone: Path
     adopted = surface.read(clone / "specs" / "surface.json")
     assert adopted is not None and "POST /api/v1/customers/{identifier}/notes" in adopted["apis"]["track"]
     assert (clone / "generated" / "aiocustomerio_track" / "api" / "track_customers" / "add_note.py").is_file()
+    # ... and reached the API reference, with its call and its route.
+    api_md = (clone / "generated" / "API.md").read_text()
+    assert (
+        "`await cio.track.track_customers.add_note(identifier, *, pinned=…)` | "
+        "`POST /api/v1/customers/{identifier}/notes`" in api_md
+    )
 
 
 def test_an_update_that_drops_a_sugar_route_fails_naming_it(clone: Path, tmp_path: Path) -> None:
