@@ -41,6 +41,7 @@ from typing import Any, Protocol, TypeAlias
 
 import attrs
 
+from ._config import Secret
 from .errors import CustomerIOError, InvalidArgumentError, InvalidArgumentTypeError
 
 __all__ = [
@@ -117,21 +118,25 @@ class UntypedEvent:
 ParsedEvent: TypeAlias = "ReportingEvent | UntypedEvent"
 
 
-def sign(body: bytes, signing_key: str | bytes, timestamp: int) -> dict[str, str]:
+def sign(body: bytes, signing_key: str | bytes | Secret, timestamp: int) -> dict[str, str]:
     """The two headers Customer.io would send with ``body`` at ``timestamp``: for testing your own endpoint."""
     key = _key(signing_key)
     return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: _digest(body, key, str(timestamp)).hex()}
 
 
 def _key(signing_key: object) -> bytes:
-    """The signing key as the HMAC key: a str (UTF-8) or the bytes a secret manager or ``os.environb`` hands over."""
+    """The signing key as the HMAC key: a str (UTF-8), the bytes a secret manager or ``os.environb`` hands over, or an
+    ``aiocustomerio.Secret`` (masked in reprs, so a traceback that shows the caller's locals does not show the key)."""
+    if isinstance(signing_key, Secret):
+        signing_key = signing_key.reveal()
     if isinstance(signing_key, (bytes, bytearray, memoryview)):
         key = bytes(signing_key)
     elif isinstance(signing_key, str):
         key = signing_key.encode("utf-8")
     else:
         raise InvalidArgumentTypeError(
-            f"signing_key must be a str or bytes (the webhook's signing secret), not {type(signing_key).__name__}"
+            f"signing_key must be a str, bytes or an aiocustomerio.Secret (the webhook's signing secret), "
+            f"not {type(signing_key).__name__}"
         )
     if not key:
         raise InvalidArgumentError("signing_key is empty (the webhook's signing secret, from the webhook's settings)")
@@ -162,7 +167,7 @@ def _finite(value: float) -> bool:
 def verify_signature(
     body: bytes,
     headers: Mapping[str, str],
-    signing_key: str | bytes,
+    signing_key: str | bytes | Secret,
     *,
     tolerance: float = DEFAULT_TOLERANCE,
     now: float | None = None,
@@ -170,8 +175,8 @@ def verify_signature(
     """Check the signature and freshness of a webhook request; return its timestamp or raise WebhookVerificationError.
 
     ``headers`` (any mapping: a framework's request headers, a dict) is looked up case-insensitively; ``signing_key``
-    is a str or bytes. ``tolerance`` (seconds) bounds how far the timestamp may lie in the past (a replay) or the
-    future (clock skew) of ``now`` (default: the current time).
+    is a str, bytes or a ``Secret``. ``tolerance`` (seconds) bounds how far the timestamp may lie in the past (a
+    replay) or the future (clock skew) of ``now`` (default: the current time).
     """
     if not isinstance(body, (bytes, bytearray, memoryview)):
         raise InvalidArgumentTypeError(
@@ -217,7 +222,7 @@ def verify_signature(
 def verify(
     body: bytes,
     headers: Mapping[str, str],
-    signing_key: str | bytes,
+    signing_key: str | bytes | Secret,
     *,
     tolerance: float = DEFAULT_TOLERANCE,
     now: float | None = None,

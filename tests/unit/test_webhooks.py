@@ -342,3 +342,19 @@ def test_an_authentic_body_nested_too_deeply_is_a_malformed_body() -> None:
     deep = b"[" * 100_000 + b"]" * 100_000
     error = _refused(deep, _headers(deep))
     assert error.reason == "malformed_body" and "nested too deeply" in str(error)
+
+
+def test_a_signing_key_held_in_a_secret_verifies_and_stays_masked() -> None:
+    # The client's credentials are Secrets; the webhook key may be held the same way (and so stay masked in a
+    # traceback that prints the caller's locals). Before, a Secret was refused as "neither str nor bytes".
+    from aiocustomerio import Secret
+
+    key = Secret(KEY)
+    event = webhooks.verify(BODY, _headers(), key, now=TS)
+    assert event.event_id == EMAIL_SENT["event_id"]
+    assert webhooks.sign(BODY, key, TS) == _headers()
+    with pytest.raises(WebhookVerificationError) as info:
+        webhooks.verify(BODY, _headers(), Secret("another-key"), now=TS)
+    assert info.value.reason == "bad_signature" and KEY not in repr(key) + str(info.value)
+    with pytest.raises(InvalidArgumentError, match="signing_key is empty"):
+        webhooks.verify(BODY, _headers(), Secret(""), now=TS)
