@@ -24,7 +24,9 @@ __all__ = [
     "PERSON_KEYS",
     "TRACK_ENTITY_ACTIONS",
     "PayloadTooLargeError",
+    "check_event_name",
     "check_item",
+    "check_pipelines_event",
     "check_pipelines_message",
     "check_track_entity",
     "identifiers",
@@ -100,6 +102,18 @@ def identifiers(identifier: str | int | Mapping[str, Any], name: str = "identifi
     )
 
 
+def check_event_name(name: Any) -> None:
+    """A Track event's name: a non-empty string (the façade's event() and the ingestor's event/page/screen)."""
+    if not isinstance(name, str) or not name:
+        raise InvalidArgumentError(f"an event needs a name (a non-empty string), not {name!r}")
+
+
+def check_pipelines_event(event: Any) -> None:
+    """A Pipelines track message's event: a non-blank string (the façade's track() and the ingestor's)."""
+    if type(event) is not str or not event.strip():
+        raise InvalidArgumentError(f"track needs event, the event's name (a non-empty string), not {event!r}")
+
+
 def track_event(
     name: str,
     attributes: Mapping[str, Any] | None,
@@ -110,8 +124,7 @@ def track_event(
     anonymous_id: str | None = None,
 ) -> dict[str, Any]:
     """A Track v1 event body; ``id`` (a ULID unless given) lets Customer.io drop a retried duplicate."""
-    if not isinstance(name, str) or not name:
-        raise InvalidArgumentError(f"an event needs a name (a non-empty string), not {name!r}")
+    check_event_name(name)
     body: dict[str, Any] = {"name": name, "data": mapping("attributes", attributes), "id": id or new_ulid()}
     if anonymous_id is not None:
         body["anonymous_id"] = person_id("anonymous_id", anonymous_id)

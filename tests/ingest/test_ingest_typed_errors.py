@@ -175,3 +175,42 @@ def test_ingestion_errors_are_customerio_errors(make: Callable[[], Exception]) -
     error = make()
     assert isinstance(error, CustomerIOError)
     assert str(error) and str(pickle.loads(pickle.dumps(error))) == str(error)
+
+
+# The ingestors' typed methods follow the façade's rules (_builders), as issue 9 item 7 asks of one request builder:
+# before, a list of traits was a bare TypeError ('list' object is not a mapping), and a list or a str of properties
+# or attributes, or an event without a name, were accepted and sent, to be refused by the API for the whole batch.
+SHAPES: list[tuple[str, Callable[[Any], Any], type[Exception], str]] = [
+    ("track", lambda i: i.identify("u", ["plan"]), InvalidArgumentTypeError, "attributes must be a mapping"),
+    ("track", lambda i: i.event("u", "e", ["x"]), InvalidArgumentTypeError, "attributes must be a mapping"),
+    ("track", lambda i: i.page("u", "/p", "x"), InvalidArgumentTypeError, "attributes must be a mapping"),
+    ("track", lambda i: i.event("u", ""), InvalidArgumentError, "an event needs a name"),
+    ("track", lambda i: i.screen("u", None), InvalidArgumentError, "an event needs a name"),
+    ("pipelines", lambda i: i.identify("u", ["plan"]), InvalidArgumentTypeError, "traits must be a mapping"),
+    ("pipelines", lambda i: i.track("u", "e", ["x"]), InvalidArgumentTypeError, "properties must be a mapping"),
+    ("pipelines", lambda i: i.page("u", "p", "x"), InvalidArgumentTypeError, "properties must be a mapping"),
+    ("pipelines", lambda i: i.screen("u", "s", [1]), InvalidArgumentTypeError, "properties must be a mapping"),
+    ("pipelines", lambda i: i.group("u", "g", ["x"]), InvalidArgumentTypeError, "traits must be a mapping"),
+    ("pipelines", lambda i: i.track("u", ""), InvalidArgumentError, "track needs event"),
+    ("pipelines", lambda i: i.track("u", "  "), InvalidArgumentError, "track needs event"),
+]
+
+
+@pytest.mark.parametrize(("api", "call", "kind", "message"), SHAPES)
+async def test_typed_methods_refuse_what_the_facade_refuses_and_send_nothing(
+    api: str, call: Callable[[Any], Any], kind: type[Exception], message: str
+) -> None:
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={})
+
+    options = {**_options(), "transport": httpx.MockTransport(answer)}
+    async with CustomerIO(**options) as cio:
+        async with getattr(cio, api).ingestor(max_wait=0.01) as ingestor:
+            with pytest.raises(kind, match=message) as info:
+                await call(ingestor)
+            assert isinstance(info.value, CustomerIOError)
+        assert ingestor.report.accepted == 0
+    assert sent == []

@@ -79,8 +79,7 @@ class SyncPipelinesAPI(_Resources):
         """Record an event a person performed."""
         if options:
             check_sugar("pipelines", SyncPipelinesAPI.track, options)
-        if not event:
-            raise InvalidArgumentError("track needs event, the event's name")
+        _builders.check_pipelines_event(event)
         body = _builders.pipelines_message(
             "track", user_id, anonymous_id, {"event": event, "properties": _builders.mapping("properties", properties)},
             timestamp=timestamp, message_id=message_id, context=context, integrations=integrations,

@@ -8,9 +8,12 @@ from typing import Any
 from zlib import crc32
 
 from aiocustomerio._builders import (
+    check_event_name,
+    check_pipelines_event,
     check_pipelines_message,
     check_track_entity,
     identifiers,
+    mapping,
     person_ids,
     pipelines_message,
     unix_seconds,
@@ -61,7 +64,8 @@ class TrackIngestor(Engine):
         """Create or update a person; `identifier` is an id, or identifiers such as `{"email": ...}`."""
         if _running_loop() is not self._loop:  # the per-item loop check (see Engine._check_loop)
             self._check_loop()
-        attrs = {**attributes, **more} if attributes else more
+        # The façade's rules (_builders): a list or a str for the attributes was a bare TypeError, or sent.
+        attrs = {**mapping("attributes", attributes), **more} if attributes else more
         entity = {"type": "person", "identifiers": identifiers(identifier), "action": "identify", "attributes": attrs}
         await self._put_encoded(self._check_size(encode_track(entity)), person_hash(identifier))
 
@@ -122,6 +126,10 @@ class TrackIngestor(Engine):
         # Per-event path: the common cases (string id, no timestamp or unix seconds) are handled inline.
         if _running_loop() is not self._loop:  # the per-item loop check (see Engine._check_loop)
             self._check_loop()
+        if type(name) is not str or not name:
+            check_event_name(name)  # the façade's rule: an event without a name was sent, and refused for the batch
+        if attributes is not None and type(attributes) is not dict:
+            attributes = mapping("attributes", attributes)  # a list or a str was sent as the entity's attributes
         if timestamp is None:
             timestamp = int(time.time())  # stamped at put time: a delayed event still lands when it happened
         elif type(timestamp) is not int:
@@ -138,6 +146,11 @@ class TrackIngestor(Engine):
         if len(data) > self._max_item_bytes:
             raise ItemTooLarge(len(data), self._max_item_bytes)
         return data
+
+
+def _fields(name: str, value: JSONDict | None) -> JSONDict:
+    # A message's traits or properties: the façade's rule (_builders.mapping); a dict passes as it is.
+    return value if type(value) is dict else mapping(name, value)
 
 
 class PipelinesIngestor(Engine):
@@ -188,7 +201,7 @@ class PipelinesIngestor(Engine):
         context: JSONDict | None = None,
         **more_traits: Any,
     ) -> None:
-        fields = {"traits": {**traits, **more_traits} if traits else more_traits}
+        fields = {"traits": {**mapping("traits", traits), **more_traits} if traits else more_traits}
         await self._put_encoded(
             *self._message("identify", user_id, anonymous_id, fields, timestamp, message_id, context)
         )
@@ -204,7 +217,8 @@ class PipelinesIngestor(Engine):
         message_id: str | None = None,
         context: JSONDict | None = None,
     ) -> None:
-        fields: JSONDict = {"event": event, "properties": properties or {}}
+        check_pipelines_event(event)
+        fields: JSONDict = {"event": event, "properties": _fields("properties", properties)}
         await self._put_encoded(*self._message("track", user_id, anonymous_id, fields, timestamp, message_id, context))
 
     async def page(
@@ -218,7 +232,7 @@ class PipelinesIngestor(Engine):
         message_id: str | None = None,
         context: JSONDict | None = None,
     ) -> None:
-        fields: JSONDict = {"properties": properties or {}}
+        fields: JSONDict = {"properties": _fields("properties", properties)}
         if name is not None:
             fields["name"] = name
         await self._put_encoded(*self._message("page", user_id, anonymous_id, fields, timestamp, message_id, context))
@@ -234,7 +248,7 @@ class PipelinesIngestor(Engine):
         message_id: str | None = None,
         context: JSONDict | None = None,
     ) -> None:
-        fields: JSONDict = {"name": name, "properties": properties or {}}
+        fields: JSONDict = {"name": name, "properties": _fields("properties", properties)}
         await self._put_encoded(*self._message("screen", user_id, anonymous_id, fields, timestamp, message_id, context))
 
     async def group(
@@ -248,7 +262,7 @@ class PipelinesIngestor(Engine):
         message_id: str | None = None,
         context: JSONDict | None = None,
     ) -> None:
-        fields: JSONDict = {"groupId": group_id, "traits": traits or {}}
+        fields: JSONDict = {"groupId": group_id, "traits": _fields("traits", traits)}
         await self._put_encoded(*self._message("group", user_id, anonymous_id, fields, timestamp, message_id, context))
 
     async def alias(
