@@ -20,6 +20,7 @@ import ctypes
 import json
 import os
 import signal
+import sqlite3
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -109,7 +110,13 @@ def check_earlier_job(args: argparse.Namespace, say: Any) -> None:
         return
     how = "without --workers" if count == 1 else f"with --workers {count}"
     paths = [path for path in _spools(args, count) if os.path.exists(path)]
-    states = [inspect_spool(path) for path in paths]
+    try:
+        states = [inspect_spool(path) for path in paths]
+    except sqlite3.Error as exc:  # an OSError (unreadable) is the caller's to report, as ValueError is
+        raise ValueError(
+            f"{args.file} was started {how}, and its spools cannot be read ({type(exc).__name__}: {exc}): "
+            f"`aiocustomerio spool inspect {' '.join(paths)}` shows which"
+        ) from exc
     pending = sum(state.pending for state in states)
     dead = sum(state.dead_letters for state in states)
     held = f"{pending:,} undelivered items and {dead:,} dead letters in {', '.join(paths)}" if paths else "no spool"

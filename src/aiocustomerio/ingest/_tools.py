@@ -79,6 +79,19 @@ def inspect_spool(path: str | os.PathLike[str], sample: int = 10) -> SpoolState:
     if not os.path.exists(spool):
         raise FileNotFoundError(f"no spool at {spool!r}")
     holder = current_holder(spool)
+    try:
+        return _inspect(spool, sample, holder)
+    except sqlite3.OperationalError:
+        if holder is not None or not os.path.exists(spool + "-journal"):
+            raise
+    # A run killed inside the spool's first transaction (making the file) left a hot rollback journal, which SQLite
+    # rolls back before anything is read: a read-only connection cannot ("attempt to write a readonly database").
+    # Nobody holds the spool, so roll it back under its lock, as the next run would on opening it, and read it then.
+    offline(spool, lambda conn: None)
+    return _inspect(spool, sample, holder)
+
+
+def _inspect(spool: str, sample: int, holder: str | None) -> SpoolState:
     conn = sqlite3.connect(ro_uri(spool), uri=True, timeout=10)
     try:
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
