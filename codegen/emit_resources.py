@@ -17,13 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .index import Entry
+from .index import RESERVED_ATTRIBUTES, Entry
 from .signatures import Param, is_timestamp, union_members
-
-# Attributes of the resource base classes: a tag or operation of the same name would hide them.
-RESERVED_ATTRIBUTES = frozenset(
-    {"connect", "http", "index", "name", "operation", "operations", "route", "tag", "with_raw_response", "with_options"}
-)
 
 
 def _across(entry: Entry) -> str:

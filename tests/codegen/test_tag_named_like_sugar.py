@@ -1,8 +1,10 @@
-"""A spec tag named like a sugar method (Pipelines "Track" beside ``cio.pipelines.track(...)``) breaks nothing.
+"""A spec tag named like a sugar method (Pipelines "Track" beside ``cio.pipelines.track(...)``) or like an attribute
+of every API (``index``) breaks nothing.
 
 The handwritten method would hide a tag attribute of the same name: the sugar's own lookup by route then found the
 method instead of the tag (``AttributeError: 'function' object has no attribute 'track'``), and every CLI command of
-the tag printed that traceback. codegen gives such a tag the generator's escape for a taken name (``track_``); its
+the tag printed that traceback; a tag called ``Index`` stopped generation (``make update-specs`` ended in a
+traceback after rewriting the lock). codegen gives such a tag the generator's escape for a taken name (``track_``); its
 CLI name stays ``track``.
 """
 
@@ -42,6 +44,7 @@ SPEC: dict[str, Any] = {
         "/track": {"post": _op("track", "Track")},
         "/page": {"post": _op("page", "Track")},
         "/batch": {"post": _op("batch", "Batch")},
+        "/alias": {"post": _op("alias", "Index")},  # like every API's `index` attribute: generation stopped
     },
 }
 
@@ -64,6 +67,7 @@ out = io.StringIO()
 with contextlib.redirect_stdout(out):
     codes = [main(["pipelines", "track", "page", "--body", '{"userId": "u1"}', "--dry-run"])]
     codes.append(main(["pipelines", "batch", "batch", "--body", "{}", "--dry-run"]))
+    codes.append(main(["pipelines", "index", "alias", "--body", "{}", "--dry-run"]))
     codes.append(main(["pipelines", "--help"]))
 print(json.dumps({"seen": seen, "codes": codes, "out": out.getvalue()}))
 """
@@ -78,7 +82,7 @@ def test_a_tag_named_like_a_sugar_method_is_escaped_and_both_work(tmp_path: Path
     spec_path.write_text(json.dumps(spec))
     result = generate_one(api, spec_path, tmp_path / "packages")
     assert result.warnings == []
-    assert sorted({e.tag for e in result.operations}) == ["batch_", "track_"]
+    assert sorted({e.tag for e in result.operations}) == ["batch_", "index_", "track_"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "packages"), str(ROOT)])}
     env["CUSTOMERIO_CDP_API_KEY"] = "k"
     probe = subprocess.run(
@@ -87,7 +91,8 @@ def test_a_tag_named_like_a_sugar_method_is_escaped_and_both_work(tmp_path: Path
     assert probe.returncode == 0, probe.stderr[-3000:]
     found = json.loads(probe.stdout.splitlines()[-1])
     assert found["seen"] == [["POST", "/v1/track"], ["POST", "/v1/page"], ["POST", "/v1/page"], ["POST", "/v1/track"]]
-    assert found["codes"] == [0, 0, 0]
+    assert found["codes"] == [0, 0, 0, 0]
     assert '"url":"https://cdp.customer.io/v1/page"' in found["out"]
     assert '"url":"https://cdp.customer.io/v1/batch"' in found["out"]
+    assert '"url":"https://cdp.customer.io/v1/alias"' in found["out"]
     assert "\n  track " in found["out"] and "track_" not in found["out"]  # the CLI shows the spec's name
