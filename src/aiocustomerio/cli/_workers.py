@@ -250,6 +250,10 @@ async def _run(args: argparse.Namespace, argv: list[str], progress: Progress) ->
         for child in children:
             if stopper.received is not None:  # stopped while spawning: the rest are never started
                 break
+            if child.start == child.end:
+                # More workers than the file has lines: a range with no line has nothing to read or keep, and a
+                # process for it only costs a start (--workers 1000 on a 100-line file started 1,000 of them).
+                continue
             child.process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
@@ -308,6 +312,8 @@ def _summarize(
     totals = {name: 0 for name in ("accepted", "delivered", "failed", "pending", "retried", "invalid_lines")}
     worst = OK
     for child in children:
+        if child.start == child.end:
+            continue  # an empty range: never started, nothing to resume
         if child.index not in codes:
             progress.write(f"  worker {child.index} was not started (stopped first): rerun the same command to read it")
             continue
