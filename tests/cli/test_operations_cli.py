@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -192,3 +193,24 @@ def test_raw_with_all_is_a_usage_error_not_ignored(cli: CLI) -> None:
     assert result.code == 2 and result.out == ""
     assert "--raw" in result.err and "--all" in result.err
     assert cli("app", "messages", "list-messages", "--raw", "--dry-run").code == 0
+
+
+def test_parameter_help_is_in_the_operators_words_and_whole() -> None:
+    # Defaults were shown as Python spells them ("Default: CampaignMetricsPeriod.DAYS.", "Default: False."), and a
+    # parameter's help stopped at the first line the generated docstring wrapped.
+    from aiocustomerio.cli._catalog import command, index
+    from aiocustomerio.cli._operation import build_parser
+
+    python_spelling = re.compile(r"Default: (True|False|[A-Z]\w*\.[A-Z0-9_]+)\.")
+    pages = {
+        info.label: build_parser(api, tag, command(info)).format_help()
+        for api in ("track", "app", "pipelines")
+        for tag, ops in index(api).items()
+        for info in ops.values()
+    }
+    assert len(pages) == 140
+    assert {label: python_spelling.findall(page) for label, page in pages.items() if python_spelling.search(page)} == {}
+    metrics = " ".join(pages["app.campaigns.campaign_metrics"].split())
+    assert "--period PERIOD one of days, hours, months, weeks: Default: days." in metrics
+    assert "Default: false." in " ".join(pages["app.activities.list_activities"].split())
+    assert "are for relationships" in " ".join(pages["app.activities.list_activities"].split())  # a wrapped line

@@ -173,11 +173,32 @@ def _docs(module: types.ModuleType) -> tuple[str, str, dict[str, str]]:
     summary = lines[0] if lines else ""
     description = "\n".join(lines[1:]).strip()
     args: dict[str, str] = {}
+    last = None
     for line in rest.partition("\nRaises:")[0].splitlines():
         match = _ARG_DOC.match(line)
         if match:
-            args[match.group(1)] = match.group(3).strip()
-    return summary, description, args
+            last = match.group(1)
+            args[last] = match.group(3).strip()
+        elif last is not None and line.startswith(" " * 8) and line.strip():  # the docstring wraps long help
+            args[last] = f"{args[last]} {line.strip()}"
+    return summary, description, {name: _shell_words(module, text) for name, text in args.items()}
+
+
+_PYTHON_DEFAULT = re.compile(r"\bDefault: (?:(True|False)|([A-Z]\w*)\.(\w+))\.")
+
+
+def _shell_words(module: types.ModuleType, text: str) -> str:
+    """A generated docstring's Python spellings of a default as the operator types them: ``Default:
+    CampaignMetricsPeriod.DAYS.`` → ``Default: days.``, ``Default: False.`` → ``Default: false.``"""
+
+    def value(match: re.Match[str]) -> str:
+        if match.group(1):
+            return f"Default: {match.group(1).lower()}."
+        kind = getattr(module, match.group(2), None)
+        member = getattr(kind, match.group(3), None) if isinstance(kind, type) and issubclass(kind, enum.Enum) else None
+        return f"Default: {member.value}." if member is not None else match.group(0)
+
+    return _PYTHON_DEFAULT.sub(value, text)
 
 
 @cache
