@@ -81,6 +81,7 @@ _SUGAR: Mapping[str, str] = {
     "_resources": "_sync_resources",
     "TrackIngestor": "SyncTrackIngestor",
     "PipelinesIngestor": "SyncPipelinesIngestor",
+    "IngestorOptions": "SyncIngestorOptions",
 }
 _SIBLINGS = {".ingest": ".ingest", ".track": ".track", ".app": ".app", ".pipelines": ".pipelines"}
 

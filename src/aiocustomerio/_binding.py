@@ -235,7 +235,7 @@ class ApiBinding:
         self._check_ingestor = check_ingestor
         self._shared = _Shared()
 
-    def ingestor_options(self, options: dict[str, Any]) -> dict[str, Any]:
+    def ingestor_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """An ingestor's options: batches follow the client's RetryPolicy unless `retry` or `backoff` is given.
 
         A name no ingestor takes is refused here, with the closest valid one (Python's own error named
@@ -255,7 +255,7 @@ class ApiBinding:
                 raise UnknownParameterError(f"{self.name}.ingestor", name, sorted(valid), hint)
         if self.retry is not None and "retry" not in options and "backoff" not in options:
             return {**options, "retry": self.retry}
-        return options
+        return dict(options)
 
     def view(self, *, raw: bool | None = None, options: dict[str, Any] | None = None) -> ApiBinding:
         """A copy sharing the pools and caches, with other defaults."""

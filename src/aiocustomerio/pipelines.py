@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ._base import AsyncRawCall, RequestOptions
+    from ._ingest_options import IngestorOptions
     from .ingest import PipelinesIngestor
 else:
     from ._base import AsyncResources as _Resources
@@ -185,7 +186,7 @@ class PipelinesAPI(_Resources):
         # Each message's 32 KB and the batch's 500 KB are checked with every body (_payload.check).
         return await self.route(routes.PIPELINES_BATCH)(body={"batch": prepared}, **options)
 
-    def ingestor(self, **options: Any) -> PipelinesIngestor:
+    def ingestor(self, **options: Unpack[IngestorOptions]) -> PipelinesIngestor:
         """A batching, back-pressured ingestor for Pipelines ``/batch`` (see ``aiocustomerio.ingest``); batches
         are retried by the client's ``RetryPolicy`` unless ``retry`` or ``backoff`` is given."""
         from .ingest import PipelinesIngestor

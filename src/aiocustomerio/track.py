@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ._base import AsyncRawCall, RequestOptions
+    from ._ingest_options import IngestorOptions
     from .ingest import TrackIngestor
 else:
     from ._base import AsyncResources as _Resources
@@ -186,7 +187,7 @@ class TrackAPI(_Resources):
         # Each entity's 32 KB and the batch's 500 KB are checked with every body (_payload.check).
         return await self.route(routes.TRACK_BATCH)(body={"batch": [stamp_track_event(e) for e in prepared]}, **options)
 
-    def ingestor(self, **options: Any) -> TrackIngestor:
+    def ingestor(self, **options: Unpack[IngestorOptions]) -> TrackIngestor:
         """A batching, back-pressured ingestor for Track v2 ``/api/v2/batch`` (see ``aiocustomerio.ingest``); batches
         are retried by the client's ``RetryPolicy`` unless ``retry`` or ``backoff`` is given."""
         from .ingest import TrackIngestor

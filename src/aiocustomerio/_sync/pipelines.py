@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from .._base import RequestOptions, SyncRawCall
+    from .._ingest_options import SyncIngestorOptions
     from .ingest import SyncPipelinesIngestor
 else:
     from .._base import SyncResources as _Resources
@@ -187,7 +188,7 @@ class SyncPipelinesAPI(_Resources):
         # Each message's 32 KB and the batch's 500 KB are checked with every body (_payload.check).
         return self.route(routes.PIPELINES_BATCH)(body={"batch": prepared}, **options)
 
-    def ingestor(self, **options: Any) -> SyncPipelinesIngestor:
+    def ingestor(self, **options: Unpack[SyncIngestorOptions]) -> SyncPipelinesIngestor:
         """A batching, back-pressured ingestor for Pipelines ``/batch`` (see ``aiocustomerio.ingest``); batches
         are retried by the client's ``RetryPolicy`` unless ``retry`` or ``backoff`` is given."""
         from .ingest import SyncPipelinesIngestor

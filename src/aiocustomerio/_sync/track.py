@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from .._base import RequestOptions, SyncRawCall
+    from .._ingest_options import SyncIngestorOptions
     from .ingest import SyncTrackIngestor
 else:
     from .._base import SyncResources as _Resources
@@ -186,7 +187,7 @@ class SyncTrackAPI(_Resources):
         # Each entity's 32 KB and the batch's 500 KB are checked with every body (_payload.check).
         return self.route(routes.TRACK_BATCH)(body={"batch": [stamp_track_event(e) for e in prepared]}, **options)
 
-    def ingestor(self, **options: Any) -> SyncTrackIngestor:
+    def ingestor(self, **options: Unpack[SyncIngestorOptions]) -> SyncTrackIngestor:
         """A batching, back-pressured ingestor for Track v2 ``/api/v2/batch`` (see ``aiocustomerio.ingest``); batches
         are retried by the client's ``RetryPolicy`` unless ``retry`` or ``backoff`` is given."""
         from .ingest import SyncTrackIngestor
