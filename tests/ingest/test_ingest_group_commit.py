@@ -141,3 +141,29 @@ async def test_a_waiter_raising_keyboard_interrupt_leaves_the_others_to_wake_whe
         commit._run_wakeups(commit._wakeups)  # what the loop runs; the interrupt reaches it as from any callback
     await asyncio.sleep(0)
     assert woken == [2]
+
+
+async def test_the_report_says_put_nowait_items_staged_for_a_failed_commit_are_not_in_the_spool(
+    server: BatchServer, client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # put_nowait returns once its item is staged: when the commit then fails for good, nothing raised for it, so the
+    # report must not say that "their put raised".
+    def broken(self: _writer.Writer, *args: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(_writer.Writer, "_write", broken)
+    monkeypatch.setattr(_writer, "COMMIT_RETRY_DELAYS", (0.01, 0.01))
+    ing = Ingestor(client(), spool=tmp_path / "spool.db", max_wait=0.0)
+    await ing.start()
+    staged = 0
+    with pytest.raises(SpoolWriteError):
+        for i in range(200):
+            ing.put_nowait(raw_event(f"n{i}"))  # staged: no error, until the spool is broken
+            staged += 1
+            await asyncio.sleep(0.01)
+    assert staged > 0
+    monkeypatch.undo()
+    report = await asyncio.wait_for(ing.close(), 10)
+    assert report.accepted == 0 and server.ids == set() and not report.ok
+    assert f"Not in the spool: {staged} items offered after its last good commit, not accepted" in report.errors[0]
+    assert "a put_nowait had returned: its item was only staged for that commit" in report.errors[0]

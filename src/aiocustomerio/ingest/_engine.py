@@ -280,8 +280,9 @@ class Engine:
                 report.spooled, report.dead_letters = counts
             if spool.error is not None:
                 report.errors.append(
-                    f"{spool.error}. Not in the spool: {spool.lost} items offered after its last good commit (their "
-                    f"put raised SpoolWriteError; not accepted). In its journal: {spool.kept} items accepted since "
+                    f"{spool.error}. Not in the spool: {spool.lost} items offered after its last good commit, not "
+                    "accepted (their put or put_many raised SpoolWriteError; a put_nowait had returned: its item was "
+                    f"only staged for that commit). In its journal: {spool.kept} items accepted since "
                     "(the next run takes them in). Still in it though settled: "
                     f"{spool.unsettled_lost} items delivered or failed since (the next run sends them again; dedup "
                     "ids make that harmless)"
