@@ -23,21 +23,25 @@ _OPTIONS = "options"  # the name of the ``**options: Unpack[RequestOptions]`` pa
 _PLAIN = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
-def typed_calls(cls: type, label: Label, names: Iterable[str] | None = None) -> None:
+def typed_calls(cls: type, label: Label, names: Iterable[str] | None = None, *, eager: bool = False) -> None:
     """Wrap ``names`` (default: every public function defined in ``cls`` itself) so that a call that does not bind
-    raises ``InvalidArgumentTypeError`` / ``UnknownParameterError`` naming the call and the fix."""
+    raises ``InvalidArgumentTypeError`` / ``UnknownParameterError`` naming the call and the fix.
+
+    ``eager``: a coroutine method gets a plain wrapper that returns its coroutine (Python refuses the arguments when
+    the coroutine is made, before any await), one call frame instead of a second coroutine: for per-item paths
+    (the ingestors' ``event``, ``put``)."""
     chosen = [n for n, v in vars(cls).items() if _public(n, v)] if names is None else list(names)
     for name in chosen:
         function = vars(cls).get(name)
         if inspect.isfunction(function) and not getattr(function, "__aiocustomerio_typed__", False):
-            setattr(cls, name, _wrap(function, label))
+            setattr(cls, name, _wrap(function, label, eager))
 
 
 def _public(name: str, value: Any) -> bool:
     return inspect.isfunction(value) and (not name.startswith("_") or name == "__call__")
 
 
-def _wrap(function: Callable[..., Any], label: Label) -> Callable[..., Any]:
+def _wrap(function: Callable[..., Any], label: Label, eager: bool = False) -> Callable[..., Any]:
     signature = inspect.signature(function)
     name = function.__name__
 
@@ -48,7 +52,7 @@ def _wrap(function: Callable[..., Any], label: Label) -> Callable[..., Any]:
         if error is not None:
             raise error from None
 
-    if inspect.iscoroutinefunction(function):
+    if inspect.iscoroutinefunction(function) and not eager:
 
         @functools.wraps(function)
         async def call_async(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -90,6 +94,10 @@ def binding_error(
     args = args[1:]
     named = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     options = any(p.kind is p.VAR_KEYWORD and p.name == _OPTIONS for p in params)
+    if not any(p.kind is p.VAR_KEYWORD for p in params):  # no **kwargs at all: a keyword not named is a typo
+        for key in kwargs:
+            if key not in named:
+                return UnknownParameterError(what, key, sorted(named))
     if options:
         from ._base import OPTION_NAMES  # the per-call options; _base imports this module
 

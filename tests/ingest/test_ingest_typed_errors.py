@@ -214,3 +214,53 @@ async def test_typed_methods_refuse_what_the_facade_refuses_and_send_nothing(
             assert isinstance(info.value, CustomerIOError)
         assert ingestor.report.accepted == 0
     assert sent == []
+
+
+_UNKNOWN, _TYPE = UnknownParameterError, InvalidArgumentTypeError
+CALLS: list[tuple[str, Callable[[Any], Any], type[Exception], str]] = [
+    ("track", lambda i: i.event("u", "e", timestmp=1), _UNKNOWN, r"event\(\) .*'timestmp'; did you mean 'timestamp'"),
+    ("track", lambda i: i.event("u"), _TYPE, r"TrackIngestor.event\(\) is missing the required argument name"),
+    ("track", lambda i: i.event("u", "e", {}, 5), _TYPE, r"takes 3 positional arguments .* pass the others by keyword"),
+    ("track", lambda i: i.put(itm={}), _UNKNOWN, r"TrackIngestor.put\(\) .*'itm'; did you mean 'item'"),
+    (
+        "pipelines",
+        lambda i: i.track("u", "e", propertie={}),
+        _UNKNOWN,
+        r"Ingestor.track\(\) .*did you mean 'properties'",
+    ),
+    (
+        "pipelines",
+        lambda i: i.alias("u"),
+        _TYPE,
+        r"PipelinesIngestor.alias\(\) is missing the required argument previous",
+    ),
+]
+
+
+@pytest.mark.parametrize(("api", "call", "kind", "message"), CALLS)
+@pytest.mark.parametrize("client", ["async", "sync"])
+async def test_a_call_that_does_not_bind_is_a_typed_error_naming_the_fix(
+    api: str, call: Callable[[Any], Any], kind: type[Exception], message: str, client: str
+) -> None:
+    # Before: Python's bare TypeError ("TrackIngestor.event() got an unexpected keyword argument 'timestmp'"),
+    # escaping except CustomerIOError and naming no valid spelling; the façade's calls already did this.
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={})
+
+    options = {**_options(), "transport": httpx.MockTransport(answer)}
+    if client == "sync":
+        with (
+            SyncCustomerIO(**options) as sync_cio,
+            getattr(sync_cio, api).ingestor(max_wait=0.01) as ingestor,
+            pytest.raises(kind, match=message) as info,
+        ):
+            call(ingestor)
+    else:
+        async with CustomerIO(**options) as cio, getattr(cio, api).ingestor(max_wait=0.01) as ingestor:
+            with pytest.raises(kind, match=message) as info:
+                await call(ingestor)
+    assert isinstance(info.value, CustomerIOError) and isinstance(info.value, TypeError)
+    assert sent == []

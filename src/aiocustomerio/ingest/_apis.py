@@ -7,6 +7,7 @@ import time
 from typing import Any
 from zlib import crc32
 
+from aiocustomerio._arguments import typed_calls
 from aiocustomerio._builders import (
     check_event_name,
     check_pipelines_event,
@@ -276,3 +277,16 @@ class PipelinesIngestor(Engine):
     ) -> None:
         fields: JSONDict = {"previousId": previous_id}
         await self._put_encoded(*self._message("alias", user_id, None, fields, timestamp, message_id, context))
+
+
+def _label(ingestor: Engine, method: str) -> str:
+    return f"{type(ingestor).__name__}.{method}"
+
+
+# A call that does not bind (a misspelt keyword, a missing name) is a typed error naming the closest valid name, as
+# the façade's calls are (issue 9 item 3), not Python's bare TypeError: the typed methods here and the engine's put
+# family. Wrapped where the classes are complete, so the engine module keeps no knowledge of it.
+_ENGINE_CALLS = ("put", "put_nowait", "put_many", "flush", "close", "start", "checkpoint")
+for _class in (TrackIngestor, PipelinesIngestor):
+    typed_calls(_class, _label, eager=True)
+typed_calls(Engine, _label, [name for name in _ENGINE_CALLS if name in vars(Engine)], eager=True)
