@@ -193,16 +193,22 @@ def verify_signature(
     raw_signature = _header(headers, SIGNATURE_HEADER)
     if not _SECONDS.fullmatch(raw_timestamp):
         raise WebhookVerificationError(
-            "malformed_timestamp", f"{TIMESTAMP_HEADER} is not a whole number of Unix seconds"
+            "malformed_timestamp",
+            f"{TIMESTAMP_HEADER} is not a whole number of Unix seconds: not a request signed by Customer.io, or "
+            "a proxy rewrote its headers",
         )
     if not _HEX_DIGEST.fullmatch(raw_signature):
         raise WebhookVerificationError(
-            "malformed_signature", f"{SIGNATURE_HEADER} is not a 64-digit hex HMAC-SHA256 digest"
+            "malformed_signature",
+            f"{SIGNATURE_HEADER} is not a 64-digit hex HMAC-SHA256 digest: not a request signed by Customer.io, or "
+            "a proxy rewrote its headers",
         )
     expected = _digest(bytes(body), key, raw_timestamp)
     if not hmac.compare_digest(expected, bytes.fromhex(raw_signature)):
         raise WebhookVerificationError(
-            "bad_signature", f"{SIGNATURE_HEADER} does not match the body (wrong signing key, or an altered body)"
+            "bad_signature",
+            f"{SIGNATURE_HEADER} does not match the body: use this reporting webhook's own signing key (its settings "
+            "in Customer.io) and pass the body's raw bytes as received, before any JSON parsing or re-encoding",
         )
     # Freshness is judged only once the timestamp is known to be authentic, so "stale" always means a genuine
     # Customer.io request that is old (a replay or a long delay), never a forgery.
@@ -210,11 +216,15 @@ def verify_signature(
     age = (time.time() if now is None else now) - timestamp
     if age > tolerance:
         raise WebhookVerificationError(
-            "stale", f"{TIMESTAMP_HEADER} is {age:.0f}s old, beyond the {tolerance:g}s tolerance (replayed?)"
+            "stale",
+            f"{TIMESTAMP_HEADER} is {age:.0f}s old, beyond the {tolerance:g}s tolerance: a replayed or long-delayed "
+            "request, or this server's clock is ahead (check NTP)",
         )
     if -age > tolerance:
         raise WebhookVerificationError(
-            "future", f"{TIMESTAMP_HEADER} is {-age:.0f}s in the future, beyond the {tolerance:g}s tolerance"
+            "future",
+            f"{TIMESTAMP_HEADER} is {-age:.0f}s in the future, beyond the {tolerance:g}s tolerance: this server's "
+            "clock is behind (check NTP)",
         )
     return timestamp
 
@@ -274,7 +284,11 @@ def _header(headers: Mapping[str, str], name: str) -> str:
     wanted = name.lower()
     values = {str(value).strip() for key, value in headers.items() if key.lower() == wanted}
     if not values or values == {""}:
-        raise WebhookVerificationError("missing_header", f"missing {name} header")
+        raise WebhookVerificationError(
+            "missing_header",
+            f"missing {name} header: not a request from a Customer.io reporting webhook, or the headers passed are "
+            "not the request's (pass request.headers)",
+        )
     if len(values) > 1:
         # A plain dict can carry "X-CIO-Signature" and "x-cio-signature" at once; picking one would be arbitrary.
         raise WebhookVerificationError(

@@ -358,3 +358,23 @@ def test_a_signing_key_held_in_a_secret_verifies_and_stays_masked() -> None:
     assert info.value.reason == "bad_signature" and KEY not in repr(key) + str(info.value)
     with pytest.raises(InvalidArgumentError, match="signing_key is empty"):
         webhooks.verify(BODY, _headers(), Secret(""), now=TS)
+
+
+@pytest.mark.parametrize(
+    ("reason", "make", "fix"),
+    [
+        ("missing_header", lambda: _refused(BODY, {}), "pass request.headers"),
+        ("malformed_timestamp", lambda: _refused(BODY, {**_headers(), "X-CIO-Timestamp": "soon"}), "not a request"),
+        ("malformed_signature", lambda: _refused(BODY, {**_headers(), "X-CIO-Signature": "zz"}), "not a request"),
+        ("bad_signature", lambda: _refused(BODY + b" ", _headers()), "raw bytes as received"),
+        ("bad_signature", lambda: _refused(BODY, _headers(), key="other"), "own signing key"),
+        ("stale", lambda: _refused(BODY, _headers(), now=TS + 3_600), "check NTP"),
+        ("future", lambda: _refused(BODY, _headers(), now=TS - 3_600), "clock is behind"),
+    ],
+)
+def test_each_refusal_names_what_to_check(reason: str, make: Any, fix: str) -> None:
+    # "Typed errors naming the fix": before, bad_signature said only "(wrong signing key, or an altered body)" and a
+    # missing header or a future timestamp said nothing of what to do.
+    error = make()
+    assert error.reason == reason and fix in str(error), str(error)
+    assert KEY not in str(error)
