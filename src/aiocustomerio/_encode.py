@@ -7,6 +7,7 @@ import enum
 import importlib
 import json
 import os
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -50,15 +51,22 @@ def iso8601(value: _dt.datetime | _dt.date) -> str:
     return value.isoformat()
 
 
+# An ISO-8601 calendar date, with a time (seconds and fraction optional) and a zone (Z or an offset) optional: the
+# forms a date-time string takes in practice. "soon", "yesterday" or a unix time in a string were sent as given, and
+# in permissive mode (pipelines_strict=False) the API answers 200 to such a message and drops it.
+_ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?")
+
+
 def iso_timestamp(value: object, name: str = "timestamp") -> str:
     """The same rule for Pipelines, whose spec wants an ISO-8601 date-time string: a datetime or a date (naive: UTC)
-    is formatted, a non-empty string is sent as given. A number is refused, not converted: Pipelines callers (as in
+    is formatted, an ISO-8601 string is sent as given. A number is refused, not converted: Pipelines callers (as in
     Segment's libraries) often hold milliseconds, and guessing the unit would store the wrong time silently."""
     if type(value) is str:
-        if value.strip():
+        if _ISO_8601.fullmatch(value):
             return value
         raise InvalidArgumentError(
-            f"{name} is {value!r}: pass an ISO-8601 date-time string, a datetime, or leave it out"
+            f"{name} is {value!r}, not an ISO-8601 date-time such as '2026-01-02T03:04:05Z': pass one, a datetime, "
+            "or leave it out"
         )
     if isinstance(value, _dt.date):
         return iso8601(value)

@@ -58,6 +58,31 @@ async def test_pipelines_sends_datetimes_and_strings_as_iso(cio: CustomerIO, wir
     assert [wire.body(i)["timestamp"] for i in (0, 1)] == ["2024-01-02T03:04:05+00:00", "2024-01-02T03:04:05Z"]
 
 
+@pytest.mark.parametrize("value", ["soon", "1700000000", "", "2024-01-02T", "02/01/2024"])
+async def test_pipelines_refuses_a_string_that_is_not_an_iso_date_time(cio: CustomerIO, wire: Wire, value: str) -> None:
+    # Sent as given before; in permissive mode (pipelines_strict=False) the API answers 200 to it and drops it.
+    await refused(wire, cio.pipelines.track(user_id="u", event="e", timestamp=value), InvalidArgumentError, "ISO-8601")
+    await refused(
+        wire, cio.pipelines.batch([{"type": "track", "userId": "u", "event": "e", "timestamp": value}]),
+        InvalidArgumentError, "ISO-8601",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("value", ["2024-01-02T03:04:05.123+01:00", "2024-01-02T03:04:05+0100", "2024-01-02"])
+async def test_pipelines_sends_iso_date_times_as_given(cio: CustomerIO, wire: Wire, value: str) -> None:
+    await cio.pipelines.track(user_id="u", event="e", timestamp=value)
+    assert wire.last.method == "POST" and wire.last.url.path == "/v1/track"
+    assert wire.body()["timestamp"] == value
+
+
+@pytest.mark.async_only
+async def test_the_pipelines_ingestor_refuses_a_timestamp_that_is_not_iso(cio: CustomerIO, wire: Wire) -> None:
+    async with cio.pipelines.ingestor() as ing:
+        with pytest.raises(InvalidArgumentError, match="ISO-8601"):
+            await ing.track("u", "e", timestamp="yesterday")
+    assert wire.requests == []
+
+
 @pytest.mark.async_only
 async def test_the_track_ingestor_refuses_a_nan_timestamp_typed(cio: CustomerIO, wire: Wire) -> None:
     async with cio.track.ingestor() as ing:
