@@ -90,8 +90,12 @@ class _Operation:
                 module = self.entry.source.imports.get(name)
                 if module is not None:
                     self.names.need(name, module)
-            parts.append(text)
             values = self.entry.source.enum_values.get(text)
+            listed = member.slice if isinstance(member, ast.Subscript) and ast.unparse(member.value) == "list" else None
+            items = self.entry.source.enum_values.get(ast.unparse(listed)) if listed is not None else None
+            if listed is not None and items:  # a list of enum values takes their strings, as one enum does
+                text = f"list[{ast.unparse(listed)} | Literal[" + ", ".join(repr(v) for v in items) + "]]"
+            parts.append(text)
             if values:
                 parts.append("Literal[" + ", ".join(repr(v) for v in values) + "]")
             if text == "int" and is_timestamp(param):

@@ -89,6 +89,8 @@ class Entry:
         found = {}
         for param in self.source.params:
             for member in union_members(param.annotation):
+                if isinstance(member, ast.Subscript) and getattr(member.value, "id", None) == "list":
+                    member = member.slice  # a list of enum values (`kinds: list[Kind]`): converted item by item
                 name = getattr(member, "id", None)
                 if name in self.source.enum_names:
                     found[param.name] = name

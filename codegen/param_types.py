@@ -72,7 +72,10 @@ def _record(spec: dict[str, Any], location: str, name: str, schema: Any, param: 
         return record  # for its names only: the enum's conversion checks the value (index.Entry.enums)
     if kind == "array":
         items = value_type(spec, schema.get("items"))
-        if items not in _ANNOTATION or f"list[{_ANNOTATION[items]}]" not in names:
+        if items == "enum":  # a list of the generated enum: the façade checks it is a list, the enum each value
+            if not any(name.startswith("list[") for name in names):
+                return None
+        elif items not in _ANNOTATION or f"list[{_ANNOTATION[items]}]" not in names:
             return None
         record["items"] = items
     elif _ANNOTATION[kind] not in names:

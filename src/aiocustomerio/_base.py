@@ -299,7 +299,11 @@ def build_request(api: ApiBinding, info: OperationInfo, module: ModuleType, give
         params["body"] = _RawBody(raw_body)
     for name, enum_name in info.enums:
         if name in params:
-            params[name] = _to_enum(info, name, getattr(module, enum_name), params[name])
+            value, kind = params[name], getattr(module, enum_name)
+            if name in info.enum_lists:  # a list of enum values, already checked to be a list (_params)
+                params[name] = [_to_enum(info, name, kind, item) for item in value]
+            else:
+                params[name] = _to_enum(info, name, kind, value)
     try:
         request: dict[str, Any] = module._get_kwargs(**params)
     except TypeError as exc:

@@ -99,6 +99,11 @@ class OperationInfo:
         return found
 
     @functools.cached_property
+    def enum_lists(self) -> frozenset[str]:
+        """The enum parameters that take a list of values (``kinds: list[Kind]``), from their ``types`` record."""
+        return frozenset(name for name, record in self.types if dict(record).get("type") == "array")
+
+    @functools.cached_property
     def field_checks(self) -> dict[str, Check]:
         """Top-level body field → the check of its value in a mapping body."""
         found = ((name, body_field_checker(self.label, name, {"type": kind})) for name, kind in self.fields)

@@ -187,9 +187,8 @@ def _array(item: Check, what: str, item_kind: str) -> Check:
     def check(value: Any) -> Any:
         if not isinstance(value, (list, tuple)):
             extra = f"; for one: [{value!r}]" if isinstance(value, (str, int, float)) else ""
-            raise InvalidArgumentTypeError(
-                f"{what} must be a list of {_WANTED[item_kind].split(' (')[0]} values, not {shown(value)}{extra}"
-            )
+            wanted = "enum" if item_kind == "enum" else _WANTED[item_kind].split(" (")[0]
+            raise InvalidArgumentTypeError(f"{what} must be a list of {wanted} values, not {shown(value)}{extra}")
         return [item(v) for v in value]
 
     return check
@@ -203,6 +202,8 @@ def checker(operation: str, keyword: str, record: Mapping[str, Any], timestamp: 
     what = f"{operation}: {parameter_label(keyword, record)}"
     if kind == "array":
         item_kind = record.get("items")
+        if item_kind == "enum":  # each value is converted to the generated enum after this check (_base._to_enum)
+            return _array(lambda value: value, what, "enum")
         if item_kind not in _WANTED:
             return None
         return _array(_scalar(str(item_kind), f"{what} items"), what, str(item_kind))

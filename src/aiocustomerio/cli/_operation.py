@@ -59,7 +59,9 @@ def flag(param: Param) -> str:
 
 
 def _kind(param: Param) -> str:
-    return "one of " + ", ".join(param.choices) if param.choices else param.type_name
+    if param.choices:
+        return "one of " + ", ".join(param.choices) + (" (repeatable)" if param.many else "")
+    return param.type_name
 
 
 def build_parser(api: str, tag: str, cmd: Command) -> argparse.ArgumentParser:
