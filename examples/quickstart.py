@@ -17,7 +17,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from aiocustomerio import CustomerIO, Limits
+from aiocustomerio import CustomerIO, CustomerIOError, Limits
 
 
 def say(step: str, detail: str = "") -> None:
@@ -92,9 +92,14 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--live", action="store_true", help="call Customer.io with credentials from the environment")
     parser.add_argument("--events", type=int, default=10_000, help="events for the Pipelines ingestor run")
     args = parser.parse_args(argv)
-    client: Any = CustomerIO() if args.live else mock_client()
-    async with client as cio:
-        await tour(cio, args.events)
+    try:
+        client: Any = CustomerIO() if args.live else mock_client()
+        async with client as cio:
+            await tour(cio, args.events)
+    except CustomerIOError as exc:
+        # Typed errors say what to fix (a missing key names its argument and variable): one line, not a traceback.
+        print(f"quickstart: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     print("Done.")
     return 0
 
