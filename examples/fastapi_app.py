@@ -60,6 +60,10 @@ def create_app(
 
     @app.post("/webhooks/customerio")
     async def reporting_webhook(request: Request) -> dict[str, Any]:
+        if not key:
+            # Without the key no request can be verified: say what to set, instead of a 500 per delivery.
+            log.error("reporting webhook refused: set CUSTOMERIO_WEBHOOK_SIGNING_KEY (the webhook's signing key)")
+            raise HTTPException(status_code=503, detail="webhook signing key not configured")
         try:
             event = webhooks.verify(await request.body(), request.headers, key)
         except webhooks.WebhookVerificationError as exc:

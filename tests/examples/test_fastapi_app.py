@@ -6,6 +6,7 @@ import json
 import time
 
 import httpx
+import pytest
 
 from aiocustomerio import CustomerIO, Limits, RetryPolicy, webhooks
 from examples.fastapi_app import create_app
@@ -67,3 +68,15 @@ async def test_lifespan_send_and_webhook() -> None:
             forged = await http.post("/webhooks/customerio", content=body.replace(b"sent", b"opened"), headers=headers)
             assert forged.status_code == 401 and forged.json() == {"detail": "bad_signature"}
     assert clients[0].app.http is None  # closed by the lifespan handler on shutdown
+
+
+async def test_a_webhook_without_a_configured_signing_key_is_refused_saying_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: webhooks.verify(..., "") raised InvalidArgumentError inside the handler, a 500 for every delivery.
+    monkeypatch.delenv("CUSTOMERIO_WEBHOOK_SIGNING_KEY", raising=False)
+    app = create_app(lambda: CustomerIO(app_api_key="app-key", env={}), signing_key=None)
+    transport = httpx.ASGITransport(app=app)
+    body = b'{"event_id": "e1", "object_type": "email", "metric": "sent"}'
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://b") as http:
+        response = await http.post("/webhooks/customerio", content=body, headers=webhooks.sign(body, KEY, 1))
+    assert response.status_code == 503
+    assert response.json() == {"detail": "webhook signing key not configured"}
