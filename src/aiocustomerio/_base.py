@@ -234,6 +234,12 @@ class _RawBody:
     def to_dict(self) -> Any:
         return self.value
 
+    def to_multipart(self) -> Any:
+        # A multipart body's files need the generated model's File fields: a mapping cannot say which are files.
+        raise InvalidArgumentTypeError(
+            "a multipart/form-data body must be the generated model (its File fields carry the files), not a mapping"
+        )
+
 
 def _to_enum(op: OperationInfo, param: str, enum_type: type[enum.Enum], value: Any) -> Any:
     """A plain value becomes the generated enum member; anything else is refused naming the allowed values (an int
@@ -308,8 +314,10 @@ def build_request(api: ApiBinding, info: OperationInfo, module: ModuleType, give
         request: dict[str, Any] = module._get_kwargs(**params)
     except TypeError as exc:
         raise InvalidArgumentTypeError(f"{info.api}.{info.tag}.{info.name}: {exc}") from None
-    if isinstance(raw_body, (Mapping, list)):
-        request.pop("json", None)
+    if isinstance(raw_body, (Mapping, list)) and "json" in request:
+        # A JSON body is encoded here (the datetime style, the size check); a form body (`data`) is the generated
+        # code's, from the same mapping: encoding it as JSON under the form's content type sent the wrong bytes.
+        request.pop("json")
         style = api.datetime_style
         content = dumps(raw_body, style)
         _payload.check(info.api, info.method, info.path, content, raw_body, lambda item: dumps(item, style))
