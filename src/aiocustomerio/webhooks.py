@@ -120,8 +120,25 @@ ParsedEvent: TypeAlias = "ReportingEvent | UntypedEvent"
 
 def sign(body: bytes, signing_key: str | bytes | Secret, timestamp: int) -> dict[str, str]:
     """The two headers Customer.io would send with ``body`` at ``timestamp``: for testing your own endpoint."""
+    _check_body(body)
     key = _key(signing_key)
-    return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: _digest(body, key, str(timestamp)).hex()}
+    # Only what verify() accepts: a float, a bool or a negative time would give headers it refuses as malformed.
+    if isinstance(timestamp, bool) or not isinstance(timestamp, int):
+        raise InvalidArgumentTypeError(
+            f"timestamp must be whole Unix seconds (an int, e.g. int(time.time())), not {type(timestamp).__name__}"
+        )
+    if timestamp < 0:
+        raise InvalidArgumentError(
+            f"timestamp must be whole Unix seconds >= 0 (e.g. int(time.time())), not {timestamp}"
+        )
+    return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: _digest(bytes(body), key, str(timestamp)).hex()}
+
+
+def _check_body(body: object) -> None:
+    if not isinstance(body, (bytes, bytearray, memoryview)):
+        raise InvalidArgumentTypeError(
+            "body must be the raw request bytes: the signature covers them exactly as received"
+        )
 
 
 def _key(signing_key: object) -> bytes:
@@ -178,10 +195,7 @@ def verify_signature(
     is a str, bytes or a ``Secret``. ``tolerance`` (seconds) bounds how far the timestamp may lie in the past (a
     replay) or the future (clock skew) of ``now`` (default: the current time).
     """
-    if not isinstance(body, (bytes, bytearray, memoryview)):
-        raise InvalidArgumentTypeError(
-            "body must be the raw request bytes: the signature covers them exactly as received"
-        )
+    _check_body(body)
     key = _key(signing_key)
     if not callable(getattr(headers, "items", None)):
         raise InvalidArgumentTypeError(

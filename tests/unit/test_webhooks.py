@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from aiocustomerio import webhooks
-from aiocustomerio.errors import CustomerIOError, InvalidArgumentError
+from aiocustomerio.errors import CustomerIOError, InvalidArgumentError, InvalidArgumentTypeError
 from aiocustomerio.webhooks import UntypedEvent, WebhookVerificationError
 from tests.contract.builder import NORMALIZED_DIR, SchemaSampler
 
@@ -378,3 +378,19 @@ def test_each_refusal_names_what_to_check(reason: str, make: Any, fix: str) -> N
     error = make()
     assert error.reason == reason and fix in str(error), str(error)
     assert KEY not in str(error)
+
+
+@pytest.mark.parametrize(
+    ("body", "timestamp"), [("text", TS), (BODY, 1.5), (BODY, True), (BODY, -5), (BODY, str(TS))], ids=str
+)
+def test_sign_refuses_what_verify_would_refuse(body: Any, timestamp: Any) -> None:
+    # sign() made headers verify() refuses as malformed (X-CIO-Timestamp: 1.5, True, -5), and a str body failed
+    # with a bare TypeError from bytes.join.
+    with pytest.raises(CustomerIOError, match=r"raw request bytes|whole Unix seconds") as info:
+        webhooks.sign(body, KEY, timestamp)
+    assert isinstance(info.value, (InvalidArgumentError, InvalidArgumentTypeError))
+
+
+def test_sign_takes_the_body_types_verify_takes() -> None:
+    for body in (BODY, bytearray(BODY), memoryview(BODY)):
+        assert webhooks.verify(BODY, webhooks.sign(body, KEY, TS), KEY, now=TS).event_id == EMAIL_SENT["event_id"]
