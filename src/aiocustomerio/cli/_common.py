@@ -125,7 +125,7 @@ def add_connection_args(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--base-url", help="override the API's base URL (a proxy, a mock server)")
     group.add_argument("--site-id", help="Track site id (default: $CUSTOMERIO_SITE_ID)")
-    group.add_argument("--api-key", help="Track API key (default: $CUSTOMERIO_TRACK_API_KEY)")
+    group.add_argument("--api-key", help="Track API key (default: $CUSTOMERIO_TRACK_API_KEY, else $CUSTOMERIO_API_KEY)")
     group.add_argument("--app-api-key", help="App API key (default: $CUSTOMERIO_APP_API_KEY)")
     group.add_argument("--cdp-api-key", help="Pipelines API key (default: $CUSTOMERIO_CDP_API_KEY)")
 

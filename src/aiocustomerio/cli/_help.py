@@ -39,8 +39,8 @@ def root() -> str:
         "",
         f"`{PROG} API --help` lists an API's tags, `{PROG} API TAG --help` their operations, and",
         f"`{PROG} API TAG OPERATION --help` an operation's parameters. Names take snake_case or kebab-case.",
-        "Credentials come from flags or CUSTOMERIO_SITE_ID, CUSTOMERIO_TRACK_API_KEY, CUSTOMERIO_APP_API_KEY,",
-        "CUSTOMERIO_CDP_API_KEY; the region from --region or CUSTOMERIO_REGION.",
+        "Credentials come from flags or CUSTOMERIO_SITE_ID, CUSTOMERIO_TRACK_API_KEY (or CUSTOMERIO_API_KEY),",
+        "CUSTOMERIO_APP_API_KEY, CUSTOMERIO_CDP_API_KEY; the region from --region or CUSTOMERIO_REGION.",
         "Exit status: 0 success, 1 API error, 2 usage error (nothing sent), 130/143 interrupted.",
     ]
     return "\n".join(lines)
