@@ -64,6 +64,12 @@ def _annotation_names(param: Param) -> set[str]:
 def _record(spec: dict[str, Any], location: str, name: str, schema: Any, param: Param) -> dict[str, Any] | None:
     kind = value_type(spec, schema)
     if kind is None:
+        resolved = resolve(spec, schema)
+        models = {n for n in _annotation_names(param) if n[:1].isupper()}
+        if isinstance(resolved, dict) and schema_type(resolved) == "object" and models:
+            # An object parameter (a deepObject query) the generator types as a model: the façade takes a mapping
+            # for it as for a body; before, the generated code called `.to_dict()` on the caller's dict.
+            return {"in": location, "name": name, "type": "object"}
         return None
     schema = resolve(spec, schema)
     names = _annotation_names(param)

@@ -303,6 +303,14 @@ def build_request(api: ApiBinding, info: OperationInfo, module: ModuleType, give
         raw_body = stamp_dedup(to_dict() if callable(to_dict) else raw_body, info.dedup)
     if isinstance(raw_body, (Mapping, list)):
         params["body"] = _RawBody(raw_body)
+    for name in info.object_params:
+        value = params.get(name)
+        if isinstance(value, Mapping):
+            params[name] = _RawBody(dict(value))
+        elif name in params and not callable(getattr(value, "to_dict", None)):
+            raise InvalidArgumentTypeError(
+                f"{info.label}: {info.describe(name)} must be a mapping or the generated model, not {_shown(value)}"
+            )
     for name, enum_name in info.enums:
         if name in params:
             value, kind = params[name], getattr(module, enum_name)

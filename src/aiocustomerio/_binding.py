@@ -99,6 +99,11 @@ class OperationInfo:
         return found
 
     @functools.cached_property
+    def object_params(self) -> frozenset[str]:
+        """The parameters (not the body) the generated code takes as a model: a mapping stands for it."""
+        return frozenset(name for name, record in self.types if dict(record).get("type") == "object")
+
+    @functools.cached_property
     def enum_lists(self) -> frozenset[str]:
         """The enum parameters that take a list of values (``kinds: list[Kind]``), from their ``types`` record."""
         return frozenset(name for name, record in self.types if dict(record).get("type") == "array")

@@ -1,8 +1,10 @@
-"""Bodies that are not JSON, as a regenerated spec may bring (the pinned ones have none).
+"""Bodies that are not JSON, and an object query parameter, as a regenerated spec may bring (the pinned ones have
+none).
 
 A form body (application/x-www-form-urlencoded) given as a mapping was encoded as JSON by the façade and sent under
 the form's content type: ``{"name":"n"}`` where the server reads ``name=n``, without a word. A multipart body given as
-a mapping ended in ``AttributeError: '_RawBody' object has no attribute 'to_multipart'``.
+a mapping ended in ``AttributeError: '_RawBody' object has no attribute 'to_multipart'``. A deepObject query
+parameter given as a mapping ended in ``AttributeError: 'dict' object has no attribute 'to_dict'``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,21 @@ SPEC: dict[str, Any] = {
         "/files": _post(
             "sendFile", "multipart/form-data", {"type": "object", "properties": {"note": {"type": "string"}}}
         ),
+        "/things": {
+            "get": {
+                "operationId": "listThings",
+                "tags": ["Things"],
+                "parameters": [
+                    {
+                        "name": "filter",
+                        "in": "query",
+                        "style": "deepObject",
+                        "schema": {"type": "object", "properties": {"a": {"type": "string"}}},
+                    }
+                ],
+                "responses": OK,
+            }
+        },
     },
 }
 
@@ -48,7 +65,7 @@ import asyncio, json, httpx
 from aiocustomerio import CustomerIO, CustomerIOError, SyncCustomerIO
 sent, refused = [], []
 def answer(request):
-    sent.append([request.headers["content-type"], request.content.decode()])
+    sent.append([request.headers.get("content-type"), request.content.decode() or str(request.url)])
     return httpx.Response(200, json={})
 async def run():
     async with CustomerIO(transport=httpx.MockTransport(answer), env={}, cdp_api_key="k") as cio:
@@ -60,11 +77,16 @@ try:
     sync.pipelines.things.send_file(body={"note": "x"})
 except CustomerIOError as exc:
     refused.append(str(exc))
+sync.pipelines.things.list_things(filter_={"a": "1"})
+try:
+    sync.pipelines.things.list_things(filter_="a=1")
+except CustomerIOError as exc:
+    refused.append(str(exc))
 print(json.dumps({"sent": sent, "refused": refused}))
 """
 
 
-def test_a_form_body_is_sent_as_a_form_and_a_multipart_mapping_is_refused_typed(tmp_path: Path) -> None:
+def test_form_and_multipart_bodies_and_an_object_query_parameter(tmp_path: Path) -> None:
     api = by_name("pipelines")
     spec = json.loads(json.dumps(SPEC))
     normalize(spec)
@@ -77,5 +99,10 @@ def test_a_form_body_is_sent_as_a_form_and_a_multipart_mapping_is_refused_typed(
     )
     assert probe.returncode == 0, probe.stderr[-3000:]
     found = json.loads(probe.stdout.splitlines()[-1])
-    assert found["sent"] == [["application/x-www-form-urlencoded", "name=n+v"]] * 2
-    assert found["refused"] and "multipart/form-data body must be the generated model" in found["refused"][0]
+    form = ["application/x-www-form-urlencoded", "name=n+v"]
+    assert found["sent"] == [form, form, [None, "https://cdp.customer.io/v1/things?a=1"]]
+    assert "multipart/form-data body must be the generated model" in found["refused"][0]
+    assert (
+        "query parameter 'filter_' (the spec's 'filter') must be a mapping or the generated model"
+        in (found["refused"][1])
+    )
