@@ -34,7 +34,7 @@ import httpx
 
 from .._retry import RetryPolicy
 from ..errors import CustomerIOError, EventLoopError, InvalidArgumentError
-from ._checks import check_delivery_options, check_engine_options, check_spool_file, spool_open_error
+from ._checks import check_delivery_options, check_engine_options, spool_open_error
 from ._delivery import ENVELOPE_BYTES, ISOLATION_BUDGET, Delivery
 from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
 from ._queue import Lanes, Room, Row
@@ -177,7 +177,6 @@ class Engine:
                 assert not isinstance(self._http_source, httpx.AsyncClient)
                 http = await self._http_source()
             if self._spool_path is not None:
-                check_spool_file(os.fspath(self._spool_path))
                 spool = Spool(self._spool_path, self._api, self._on_durable, self._on_lost)
                 try:
                     leftovers, self._seq = await spool.open(self._requeue_dead_letters)

@@ -31,6 +31,7 @@ from itertools import repeat
 
 from ..errors import CustomerIOError
 from . import _store
+from ._checks import check_spool_file
 from ._commit import GroupCommit
 from ._journal import Journal
 from ._lock import Lock, unclaim
@@ -110,6 +111,9 @@ class Spool:
     def _open(self, requeue_dead_letters: bool) -> tuple[int, int]:
         self._lock.acquire()
         try:
+            # Only once the lock is ours: reading the file opens and closes a descriptor of it, which drops every
+            # POSIX lock this process holds on it (SQLite's own, if another ingestor here has this spool open).
+            check_spool_file(self.path)
             conn = _connect(self.path)
             try:
                 meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
