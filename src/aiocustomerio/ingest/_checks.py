@@ -8,6 +8,7 @@ import sqlite3
 
 from .._retry import RetryPolicy
 from ..errors import CustomerIOError, InvalidArgumentError, InvalidArgumentTypeError
+from ._lock import _held_here
 
 __all__ = [
     "check_delivery_options",
@@ -110,7 +111,12 @@ def check_delivery_options(*, retry: object, backoff: object, spool: object, on_
 
 def check_spool_file(path: str) -> None:
     """Refuse an existing file that is not an SQLite database before SQLite opens it: SQLite takes a one-byte file
-    for an empty database and overwrites it (a longer one it refuses itself, "file is not a database")."""
+    for an empty database and overwrites it (a longer one it refuses itself, "file is not a database").
+
+    Not a spool this process holds (its lock then refuses it): POSIX locks belong to the process, so closing any
+    descriptor of that file would drop the locks SQLite's connection holds on it."""
+    if _held_here(path) is not None:
+        return
     try:
         with open(path, "rb") as file:
             head = file.read(len(_SQLITE_HEADER))
