@@ -8,7 +8,6 @@ import sqlite3
 
 from .._retry import RetryPolicy
 from ..errors import CustomerIOError, InvalidArgumentError, InvalidArgumentTypeError
-from ._lock import _held_here
 
 __all__ = [
     "check_delivery_options",
@@ -113,10 +112,8 @@ def check_spool_file(path: str) -> None:
     """Refuse an existing file that is not an SQLite database before SQLite opens it: SQLite takes a one-byte file
     for an empty database and overwrites it (a longer one it refuses itself, "file is not a database").
 
-    Not a spool this process holds (its lock then refuses it): POSIX locks belong to the process, so closing any
-    descriptor of that file would drop the locks SQLite's connection holds on it."""
-    if _held_here(path) is not None:
-        return
+    Called once the spool's lock is ours (`Spool._open`), never before: POSIX locks belong to the process, so closing
+    any descriptor of a spool another ingestor of this process holds would drop SQLite's locks on it."""
     try:
         with open(path, "rb") as file:
             head = file.read(len(_SQLITE_HEADER))
