@@ -264,3 +264,30 @@ async def test_a_call_that_does_not_bind_is_a_typed_error_naming_the_fix(
                 await call(ingestor)
     assert isinstance(info.value, CustomerIOError) and isinstance(info.value, TypeError)
     assert sent == []
+
+
+@pytest.mark.parametrize("items", [5, None, "abc", b"abc", {"type": "person", "action": "identify"}])
+@pytest.mark.parametrize("client", ["async", "sync"])
+async def test_put_many_of_something_not_a_list_of_items_is_a_typed_error(items: object, client: str) -> None:
+    # Before: put_many(5) raised Python's "'int' object is not iterable"; a str or one dict was read item by item.
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={})
+
+    options = {**_options(), "transport": httpx.MockTransport(answer)}
+    if client == "sync":
+        with (
+            SyncCustomerIO(**options) as sync_cio,
+            sync_cio.track.ingestor(max_wait=0.01) as ingestor,
+            pytest.raises(InvalidArgumentTypeError, match="put_many takes an iterable of items") as info,
+        ):
+            ingestor.put_many(items)  # type: ignore[arg-type]
+    else:
+        async with CustomerIO(**options) as cio, cio.track.ingestor(max_wait=0.01) as async_ingestor:
+            with pytest.raises(InvalidArgumentTypeError, match="put_many takes an iterable of items") as info:
+                await async_ingestor.put_many(items)  # type: ignore[arg-type]
+        assert async_ingestor.report.accepted == 0
+    assert isinstance(info.value, CustomerIOError)
+    assert sent == []

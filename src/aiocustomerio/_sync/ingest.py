@@ -34,7 +34,7 @@ import httpx
 
 from aiocustomerio.errors import CustomerIOError
 from aiocustomerio.ingest import Engine, IngestorClosed, IngestReport, InvalidItem, PipelinesIngestor, TrackIngestor
-from aiocustomerio.ingest._checks import check_seconds
+from aiocustomerio.ingest._checks import check_items, check_seconds
 from aiocustomerio.ingest._engine import PART, Checkpoint
 from aiocustomerio.ingest._types import IngestorNotStarted
 
@@ -260,6 +260,7 @@ class SyncIngestor(Generic[E]):
         ``put_timeout`` bounds each wait for room, not the whole iterable (a long backfill takes as long as delivery
         does), and the iterable is consumed here, never on the private loop. Same outcome as one async call: every
         part is accepted with its checkpoint, ``InvalidItem`` counts from the start of this call."""
+        check_items(items)
         iterator = iter(items)
         head: object = next(iterator, _END)
         done = 0

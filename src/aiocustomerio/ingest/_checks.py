@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import sqlite3
+from collections.abc import Iterable, Mapping
 
 from .._retry import RetryPolicy
 from ..errors import CustomerIOError, InvalidArgumentError, InvalidArgumentTypeError
@@ -12,6 +13,7 @@ from ..errors import CustomerIOError, InvalidArgumentError, InvalidArgumentTypeE
 __all__ = [
     "check_delivery_options",
     "check_engine_options",
+    "check_items",
     "check_seconds",
     "check_spool_file",
     "spool_open_error",
@@ -155,3 +157,12 @@ def spool_open_error(path: str, exc: Exception) -> CustomerIOError:
     return InvalidArgumentError(
         f"spool {path!r} cannot be opened ({type(exc).__name__}: {exc}): check the file and its directory"
     )
+
+
+def check_items(items: object) -> None:
+    """``put_many``'s argument (async and sync): an iterable of items. ``iter(5)`` was a bare TypeError, and a str or
+    one dict was taken item by item (its characters, its keys)."""
+    if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
+        raise InvalidArgumentTypeError(
+            f"put_many takes an iterable of items (a list of dicts), not {type(items).__name__}; for one item use put()"
+        )

@@ -34,7 +34,7 @@ import httpx
 
 from .._retry import RetryPolicy
 from ..errors import CustomerIOError, EventLoopError, InvalidArgumentError
-from ._checks import check_delivery_options, check_engine_options, spool_open_error
+from ._checks import check_delivery_options, check_engine_options, check_items, spool_open_error
 from ._delivery import ENVELOPE_BYTES, ISOLATION_BUDGET, Delivery
 from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
 from ._queue import Lanes, Room, Row
@@ -430,6 +430,7 @@ class Engine:
                 f"checkpoint key {checkpoint[0]!r} is reserved by the spool ({', '.join(sorted(RESERVED_META))}): "
                 "choose another name"
             )
+        check_items(items)
         iterator = iter(items)
         head: object = next(iterator, _END)
         size = min(PART, self._room.limit)
