@@ -75,8 +75,78 @@ def _wrap(function: Callable[..., Any], label: Label, eager: bool = False) -> Ca
                 raise
 
         wrapper = call
+    if eager:
+        wrapper = _fast_wrapper(function, signature, wrapper) or wrapper
     wrapper.__aiocustomerio_typed__ = True  # type: ignore[attr-defined]
     return wrapper
+
+
+_MISSING: Any = object()
+
+
+def _fast_wrapper(
+    function: Callable[..., Any], signature: inspect.Signature, generic: Callable[..., Any]
+) -> Callable[..., Any] | None:
+    """For a per-item method (`eager`): a wrapper written for this signature, so that a call that binds costs a frame
+    and a plain call, not the `*args, **kwargs` packing and unpacking of the generic wrapper (measured 3,300 of an
+    ingestor `event()`'s 31,500 instructions). Its positional parameters are positional-only, so any keyword lands in
+    `**more`; anything unusual (an extra positional, an unknown or positional name given by keyword, a required one
+    missing) is handed as it was made to `generic`, which names the mistake. None when the signature has `*args`
+    or `**kwargs`."""
+    params = list(signature.parameters.values())[1:]
+    if any(p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in params):
+        return None
+    names = [p.name for p in params]
+    if len(set(names)) != len(names) or any(n.startswith("_") or n in ("self", "more", "extra") for n in names):
+        return None
+    namespace: dict[str, Any] = {"_function": function, "_M": _MISSING}
+    positional = [p for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
+    keywords = [p for p in params if p.kind is p.KEYWORD_ONLY]
+
+    def default(p: inspect.Parameter) -> str:
+        if p.default is p.empty:
+            return "_M"
+        namespace[f"_d_{p.name}"] = p.default
+        return f"_d_{p.name}"
+
+    # Every positional defaults to `_M` here: one given by keyword is then told apart from one left out (the call
+    # takes the slow path), and the method's own default is put in for one left out.
+    head = ", ".join(f"{p.name}=_M" for p in positional)
+    tail = ", ".join(f"{p.name}={default(p)}" for p in keywords)
+    required = [p.name for p in params if p.default is p.empty]
+    checks = " or ".join(["extra", "more", *(f"{n} is _M" for n in required)])
+    given = ", ".join(p.name for p in positional)
+    passed = ", ".join(
+        p.name if p.default is p.empty else f"{default(p)} if {p.name} is _M else {p.name}" for p in positional
+    )
+    kwargs = ", ".join(f"{p.name!r}: {p.name}" for p in keywords)
+    source = (
+        f"def wrapper(self{', ' + head + ', /' if head else ''}, *extra{', ' + tail if tail else ''}, **more):\n"
+        f"    if {checks}:\n"
+        f"        return _slow(self, ({given}{',' if given else ''}), extra, {{{kwargs}}}, more)\n"
+        f"    return _function(self{', ' + passed if passed else ''}"
+        f"{''.join(f', {p.name}={p.name}' for p in keywords)})\n"
+    )
+    namespace["_slow"] = _slow_path(generic)
+    exec(source, namespace)  # built from a signature's parameter names only (checked above)
+    wrapper: Callable[..., Any] = functools.wraps(function)(namespace["wrapper"])
+    return wrapper
+
+
+def _slow_path(generic: Callable[..., Any]) -> Callable[..., Any]:
+    def slow(
+        self: Any, given: tuple[Any, ...], extra: tuple[Any, ...], keywords: dict[str, Any], more: dict[str, Any]
+    ) -> Any:
+        # The call as it was made: the positionals up to the first one not given, the extra ones, the keywords.
+        args = list(given)
+        for index, value in enumerate(args):
+            if value is _MISSING:
+                del args[index:]
+                break
+        kwargs = {**{key: value for key, value in keywords.items() if value is not _MISSING}, **more}
+        return generic(self, *args, *extra, **kwargs)
+
+    return slow
 
 
 def binding_error(

@@ -291,3 +291,31 @@ async def test_put_many_of_something_not_a_list_of_items_is_a_typed_error(items:
         assert async_ingestor.report.accepted == 0
     assert isinstance(info.value, CustomerIOError)
     assert sent == []
+
+
+def test_the_per_item_wrapper_binds_like_the_method_and_names_every_mistake() -> None:
+    # typed_calls(eager=True) writes a wrapper for the signature (no *args/**kwargs packing on the per-item path);
+    # every way of calling the method still binds as it would, and every mistake is still the typed error.
+    from aiocustomerio._arguments import typed_calls
+
+    class Thing:
+        def event(self, identifier: str, name: str, attributes: Any = None, *, timestamp: Any = None) -> Any:
+            return identifier, name, attributes, timestamp
+
+    typed_calls(Thing, lambda thing, method: f"Thing.{method}", eager=True)
+    thing = Thing()
+    assert thing.event("u", "e") == ("u", "e", None, None)
+    assert thing.event("u", "e", {"a": 1}, timestamp=5) == ("u", "e", {"a": 1}, 5)
+    assert thing.event(identifier="u", name="e", timestamp=5) == ("u", "e", None, 5)  # positionals by keyword
+    assert thing.event("u", name="e", attributes={}) == ("u", "e", {}, None)
+    assert thing.event("u", "e", attributes={"b": 2}) == ("u", "e", {"b": 2}, None)  # an optional one by keyword
+    mistakes = [
+        (lambda: thing.event("u", "e", timestmp=1), UnknownParameterError, r"did you mean 'timestamp'"),
+        (lambda: thing.event("u"), InvalidArgumentTypeError, r"missing the required argument name"),
+        (lambda: thing.event("u", "e", {}, 5), InvalidArgumentTypeError, r"takes 3 positional arguments"),
+        (lambda: thing.event("u", "e", name="x"), InvalidArgumentTypeError, r"'name' twice"),
+        (lambda: thing.event(name="e"), InvalidArgumentTypeError, r"missing the required argument identifier"),
+    ]
+    for call, kind, message in mistakes:
+        with pytest.raises(kind, match=message):
+            call()
