@@ -328,7 +328,7 @@ def build_request(api: ApiBinding, info: OperationInfo, module: ModuleType, give
         request.pop("json")
         style = api.datetime_style
         content = dumps(raw_body, style)
-        _payload.check(info.api, info.method, info.path, content, raw_body, lambda item: dumps(item, style))
+        _payload.check(info.api, info.method, info.path, content, raw_body, lambda item: dumps(item, style), params)
         request["content"] = content
     extensions: dict[str, Any] = {"aiocustomerio_unsafe": True} if info.unsafe else {}
     merged = merge_options(api.options, options) if api.options else options

@@ -15,7 +15,14 @@ from typing import Any
 
 from ._encode import iso_timestamp, unix_seconds
 from ._ids import new_ulid
-from ._payload import ITEM_LIMIT, PayloadTooLargeError, check_item
+from ._payload import (
+    EVENT_NAME_CHARS,
+    ID_CHARS,
+    ITEM_LIMIT,
+    PayloadTooLargeError,
+    check_item,
+    check_track_entity_limits,
+)
 from .errors import InvalidArgumentError, InvalidArgumentTypeError
 
 __all__ = [
@@ -233,31 +240,40 @@ _PERSON_ACTIONS = TRACK_ENTITY_ACTIONS["person"]
 
 def check_track_entity(entity: Mapping[str, Any], where: str = "entity") -> str | None:
     """Refuse a Track v2 entity whose ``type``, ``action`` or ``identifiers`` the API cannot take, naming the field
-    and the allowed values. Returns the person's id when the entity is a person identified by a string ``id`` alone
-    (the ingestor hashes it into a lane), else None. The common case is a few dict lookups: the ingestor's put() runs
-    this per item."""
+    and the allowed values, or that is over one of Customer.io's field limits (``_payload``). Returns the person's id
+    when the entity is a person identified by a string ``id`` alone (the ingestor hashes it into a lane), else None.
+    The common case is a few dict lookups and two length comparisons: the ingestor's put() runs this per item."""
     try:
         kind = entity["type"]
         ids = entity["identifiers"]
-        if kind == "person" and type(ids) is dict and len(ids) == 1 and entity["action"] in _PERSON_ACTIONS:
+        action = entity["action"]
+        if kind == "person" and type(ids) is dict and len(ids) == 1 and action in _PERSON_ACTIONS:
             value = ids.get("id")
             if type(value) is str and value and not value.isspace():
-                return value  # the per-item case, first and with the fewest steps
-        if (kind, entity["action"]) in _ENTITY_PAIRS and type(ids) is dict and ids:
+                # The per-item case, first and with the fewest steps: a short id and, for an event, a short name
+                # are within every limit whatever their characters; anything else is measured.
+                if (
+                    len(value) > ID_CHARS
+                    or action == "identify"
+                    or (action == "event" and len(entity["name"]) > EVENT_NAME_CHARS)
+                ):
+                    check_track_entity_limits(entity, where)
+                return value
+        if (kind, action) in _ENTITY_PAIRS and type(ids) is dict and ids:
             if kind != "person":
+                check_track_entity_limits(entity, where)
                 return None
             if len(ids) == 1:
                 value = ids.get("id")
                 # The one key is id, email or cio_id; an empty value is falsy and explained below.
                 value = value or ids.get("email") or ids.get("cio_id")
-                if type(value) is str:
-                    if not value.isspace():
-                        return None
-                elif value is not None:
+                if (type(value) is str and not value.isspace()) or (type(value) is not str and value is not None):
+                    check_track_entity_limits(entity, where)
                     return None
-    except (KeyError, TypeError):  # a field missing, or an unhashable type/action: explained below
+    except (KeyError, TypeError):  # a field missing, an unhashable type/action, an event's name not a str: see below
         pass
     _explain_entity(entity, where)
+    check_track_entity_limits(entity, where)
     return None
 
 

@@ -43,8 +43,10 @@ async def test_every_spec_operation_is_reachable_by_tag(cio: CustomerIO, api: st
 
 @pytest.mark.parametrize(
     "identifier",
-    ["a+b@example.com", "a/b", "../../v1/campaigns", "a?b", "a#b", "%2F", "ünï cødé ✓", "x" * 5000, "cio_0123"],
-)
+    # "x" * 150: the longest id Customer.io takes (tests/facade/test_track_limits.py); a long email goes as it is.
+    ["a+b@example.com", "a/b", "../../v1/campaigns", "a?b", "a#b", "%2F", "ünï cødé ✓", "x" * 150, "cio_0123",
+     "x" * 5000 + "@example.com"],
+)  # fmt: skip
 async def test_path_parameters_are_one_segment(cio: CustomerIO, wire: Wire, identifier: str) -> None:
     await cio.track.identify(identifier, {"plan": "pro"})
     segments = wire.last.url.raw_path.split(b"?")[0].split(b"/")

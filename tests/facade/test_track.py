@@ -113,12 +113,14 @@ async def test_v2_entity_and_batch(cio: CustomerIO, wire: Wire) -> None:
 
 
 async def test_sizes_are_checked_before_sending(cio: CustomerIO, wire: Wire) -> None:
-    big = {"type": "person", "identifiers": {"id": "u"}, "action": "identify", "attributes": {"x": "y" * 40_000}}
+    # Many attributes within Customer.io's 1000 bytes each (tests/facade/test_track_limits.py), over 32 KB together.
+    attributes = {f"x{i}": "y" * 800 for i in range(50)}
+    big = {"type": "person", "identifiers": {"id": "u"}, "action": "identify", "attributes": attributes}
     with pytest.raises(PayloadTooLargeError, match=r"Track v2 entity is 40,\d+ bytes .* 32,768-byte"):
         await cio.track.entity(big)
     with pytest.raises(PayloadTooLargeError, match=r"batch\[0\] \(a Track v2 entity\)"):
         await cio.track.batch([big])
-    medium = {**big, "attributes": {"x": "y" * 30_000}}
+    medium = {**big, "attributes": {f"x{i}": "y" * 750 for i in range(40)}}
     with pytest.raises(PayloadTooLargeError, match=r"Track v2 batch is .* 512,000-byte"):
         await cio.track.batch([medium] * 20)
     assert wire.requests == []

@@ -20,6 +20,15 @@ from aiocustomerio._builders import (
     unix_seconds,
 )
 from aiocustomerio._ids import new_ulid, stamp_track_event, stamp_track_events
+from aiocustomerio._payload import (
+    EVENT_NAME_CHARS,
+    ID_CHARS,
+    SMALLEST_FIELD_LIMIT,
+    check_track_attributes,
+    check_track_event_name,
+    check_track_id,
+    track_entities_within_limits,
+)
 from aiocustomerio.errors import InvalidArgumentTypeError
 
 from ._encode import encode_pipelines, encode_track, encode_track_action, encode_track_many
@@ -39,8 +48,9 @@ class TrackIngestor(Engine):
             self._check_loop()
         if type(item) is not dict and not isinstance(item, dict):
             raise InvalidArgumentTypeError(f"an item is a dict (a Track v2 entity), not {type(item).__name__}")
-        # Type, action, identifiers: refused here, not by a 400 for the whole batch. `who`: the person's id, when the
-        # identifiers are just that (person_hash's common case, inlined: this is the per-item path).
+        # Type, action, identifiers, Customer.io's field limits: refused here, not by a 400 for the whole batch.
+        # `who`: the person's id, when the identifiers are just that (person_hash's common case, inlined: this is the
+        # per-item path).
         who = check_track_entity(item, "item")
         data = encode_track(stamp_track_event(item))
         if len(data) > self._max_item_bytes:
@@ -57,7 +67,10 @@ class TrackIngestor(Engine):
         except TypeError:  # a mapping that is not a dict: `_encode` explains
             return None
         encoded = encode_track_many(stamped)
-        if encoded is None or max(map(len, encoded)) > self._max_item_bytes:
+        if encoded is None:
+            return None
+        sizes = list(map(len, encoded))
+        if max(sizes) > self._max_item_bytes or not track_entities_within_limits(items, who, sizes):
             return None
         return encoded, list(map(crc32, map(str.encode, who)))
 
@@ -67,8 +80,13 @@ class TrackIngestor(Engine):
             self._check_loop()
         # The façade's rules (_builders): a list or a str for the attributes was a bare TypeError, or sent.
         attrs = {**mapping("attributes", attributes), **more} if attributes else more
-        entity = {"type": "person", "identifiers": identifiers(identifier), "action": "identify", "attributes": attrs}
-        await self._put_encoded(self._check_size(encode_track(entity)), person_hash(identifier))
+        ids = identifiers(identifier)
+        entity = {"type": "person", "identifiers": ids, "action": "identify", "attributes": attrs}
+        data = self._check_size(encode_track(entity))
+        if len(data) > SMALLEST_FIELD_LIMIT:  # Customer.io's field limits, as the façade's identify()
+            check_track_id(ids.get("id"), "identifier")
+            check_track_attributes(attrs, "attributes")
+        await self._put_encoded(data, person_hash(identifier))
 
     async def event(
         self,
@@ -129,15 +147,24 @@ class TrackIngestor(Engine):
             self._check_loop()
         if type(name) is not str or not name:
             check_event_name(name)  # the façade's rule: an event without a name was sent, and refused for the batch
+        elif len(name) > EVENT_NAME_CHARS and action == "event":  # a page's or screen's name is not an event name
+            check_track_event_name(name, "name")
         if attributes is not None and type(attributes) is not dict:
             attributes = mapping("attributes", attributes)  # a list or a str was sent as the entity's attributes
         if timestamp is None:
             timestamp = int(time.time())  # stamped at put time: a delayed event still lands when it happened
         elif type(timestamp) is not int:
             timestamp = unix_seconds(timestamp)  # whose int case is the identity
+        # A blank id (first character a space, or "") takes identifiers(), which refuses an all-blank one.
+        if type(identifier) is str and identifier[:1].strip():
+            people: JSONDict = {"id": identifier}
+            if len(identifier) > ID_CHARS:
+                check_track_id(identifier, "identifier")
+        else:
+            people = identifiers(identifier)
+            check_track_id(people.get("id"), "identifier")
         data = encode_track_action(
-            # A blank id (first character a space, or "") takes identifiers(), which refuses an all-blank one.
-            {"id": identifier} if type(identifier) is str and identifier[:1].strip() else identifiers(identifier),
+            people,
             action,
             name,
             id or new_ulid(),
