@@ -135,6 +135,13 @@ def check_options(
                 problem = f"the name {header!r} is a {type(header).__name__}"
             elif not isinstance(value, str):
                 problem = f"the value of {header!r} is a {type(value).__name__}"
+            elif header.lower() in _CREDENTIAL_HEADERS:
+                raise InvalidArgumentError(
+                    f"{what}: extra_headers must not set {header!r}: the client sends each API's credentials itself, "
+                    "and another value would silently replace them; give the credentials to the client instead "
+                    "(CustomerIO(site_id=..., track_api_key=..., app_api_key=..., cdp_api_key=...) or the "
+                    "CUSTOMERIO_* variables), and make another client for another workspace"
+                )
             else:
                 _check_header(what, header, value)
                 continue
@@ -158,6 +165,9 @@ def check_options(
         )
 
 
+# The header each API's credentials travel in (Basic for Track and Pipelines, Bearer for App): an extra header of
+# that name replaced them without a word, so a call meant for one workspace could be sent with another's key.
+_CREDENTIAL_HEADERS = frozenset({"authorization"})
 _QUERY_SCALARS = (str, int, float, type(None))  # what httpx writes as a query value (bool is an int)
 
 
