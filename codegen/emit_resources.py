@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .index import RESERVED_ATTRIBUTES, Entry
+from .index import Entry
+from .names import reserved_operation_names, reserved_tag_names
 from .signatures import Param, is_timestamp, union_members
 
 
@@ -170,14 +171,24 @@ class _Operation:
         return "\n".join(out)
 
 
-def _class_names(found: list[Entry]) -> dict[tuple[str, str], str]:
+# The classes the emitted module defines or imports besides the operations' (after the Async/Sync prefix).
+_BASE_CLASSES = frozenset({"Operation", "Resources", "Tag", "RawCall", "Paginator"})
+
+
+def _class_names(package: str, found: list[Entry]) -> dict[tuple[str, str], str]:
+    """Each operation's class name (after the prefix): its own in PascalCase, or prefixed with its tag's when another
+    operation has the same, or when it is a class the module already has (an operation ``tag_`` → ``Tag``)."""
     counts: dict[str, int] = {}
     for e in found:
         counts[pascal(e.name)] = counts.get(pascal(e.name), 0) + 1
-    return {
-        (e.tag, e.name): pascal(e.name) if counts[pascal(e.name)] == 1 else pascal(e.tag) + pascal(e.name)
-        for e in found
-    }
+    taken = set(_BASE_CLASSES) | {root_name(package, False)[5:], raw_root_name(package, False)[5:]}
+    for e in found:
+        taken |= {pascal(e.tag) + "Resource", pascal(e.tag) + "RawResource"}
+    names = {}
+    for e in found:
+        own = pascal(e.name)
+        names[(e.tag, e.name)] = own if counts[own] == 1 and own not in taken else pascal(e.tag) + own
+    return names
 
 
 def root_name(package: str, sync: bool) -> str:
@@ -254,12 +265,18 @@ def _by_route(prefix: str, found: list[Entry], ops: dict[tuple[str, str], _Opera
 def render(package: str, found: list[Entry], sync: bool) -> str:
     prefix = "Sync" if sync else "Async"
     names = _Names({})
-    class_names = _class_names(found)
+    class_names = _class_names(package, found)
     ops = {(e.tag, e.name): _Operation(e, class_names[(e.tag, e.name)], names) for e in found}
     for e in found:
-        for reserved in (e.tag, e.name):
-            if reserved in RESERVED_ATTRIBUTES:
-                raise ValueError(f"{e.module}: the name {reserved!r} would hide an attribute of the resource classes")
+        for kind, name, reserved in (
+            ("tag", e.tag, reserved_tag_names()),
+            ("operation", e.name, reserved_operation_names()),
+        ):
+            if name in reserved:
+                raise ValueError(
+                    f"{e.module}: the {kind} name {name!r} would hide an attribute of the resource classes "
+                    "(the normalize rule reserved-names escapes it: generate from a normalized spec)"
+                )
     blocks = [ops[(e.tag, e.name)].render(sync) for e in found]
     tags: dict[str, list[Entry]] = {}
     for e in found:

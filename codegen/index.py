@@ -15,20 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .apis import APIS
 from .dedup import body_schema, operation_dedup
 from .normalize._walk import iter_operations
+from .normalize.reserved import NAME_KEY, TAG_KEY
 from .pagination import Pagination, pagination, python_name
 from .param_types import body_field_types, parameter_types
 from .signatures import OperationSource, is_timestamp, models_of, read_operation, union_members
-from .sugar import method_names
 from .unsafe import is_unsafe
-
-# Attributes of the resource base classes: a tag or operation of the same name would hide them (emit_resources
-# refuses such an operation name; a tag is escaped, see entries()).
-RESERVED_ATTRIBUTES = frozenset(
-    {"connect", "http", "index", "name", "operation", "operations", "route", "tag", "with_raw_response", "with_options"}
-)
 
 # Keyword names every façade method takes besides the operation's own (aiocustomerio._base.RequestOptions, and
 # paginate()'s max_items), and ``self``. A spec parameter of one of these names is taken as ``<name>_`` instead
@@ -153,18 +146,14 @@ def entries(package_dir: Path, spec: dict[str, Any]) -> list[Entry]:
     """Every generated operation, sorted by tag and name."""
     by_route = {(method.upper(), path): op for path, method, op in iter_operations(spec)}
     models = models_of(package_dir)
-    taken = RESERVED_ATTRIBUTES | method_names(next((a.name for a in APIS if a.package == package_dir.name), ""))
     found = []
     for module, method, path in generated_routes(package_dir):
         op = by_route.get((method, path), {})
         dotted = ".".join((package_dir.name, "api", module.parent.name, module.stem))
-        tag = module.parent.name
-        if tag in taken:
-            # A spec tag named like a sugar method (Pipelines "Track" beside `cio.pipelines.track(...)`) or like an
-            # attribute of every API (`index`, `route`): the attribute would hide the tag (and break the sugar's own
-            # route lookup and the tag's CLI commands), or generation stopped. The tag takes the generator's escape
-            # for a taken name, as `type` → `type_` (its CLI name stays `track`).
-            tag += "_"
+        # A name the façade already uses there (normalize rule reserved-names): the attribute is the escaped one,
+        # the module keeps the generator's name.
+        tag = str(op.get(TAG_KEY) or module.parent.name)
+        name = str(op.get(NAME_KEY) or module.stem)
         source = read_operation(module, models)
         summary = " ".join(str(op.get("summary") or op.get("operationId") or module.stem).split())
         page = pagination(spec, op)
@@ -173,7 +162,7 @@ def entries(package_dir: Path, spec: dict[str, Any]) -> list[Entry]:
         found.append(
             Entry(
                 tag,
-                module.stem,
+                name,
                 dotted,
                 method,
                 path,

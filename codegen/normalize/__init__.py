@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from . import cursors, enums, examples, openapi31, parameters, refs, titles, unions, values, vendor
+from . import cursors, enums, examples, openapi31, parameters, refs, reserved, titles, unions, values, vendor
 from ._rule import Change, Rule, Spec
 
 __all__ = ["FINDINGS", "RULES", "Change", "NotConverging", "Rule", "normalize", "normalize_file", "summarize"]
@@ -41,6 +41,7 @@ RULES: list[Rule] = [
     enums.open_response_enums,
     cursors.missing_next_cursor,
     titles.colliding_titles,
+    reserved.reserved_names,
 ]
 
 # Rules that read the normalized spec and change nothing: run once, after RULES, and logged like them.

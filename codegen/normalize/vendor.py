@@ -13,6 +13,8 @@ MEANINGFUL = frozenset(
     {
         "x-enum-varnames",  # openapi-python-client names enum members from it
         "x-webhooks",  # the 3.0 spelling of `webhooks`: the reporting-webhook payloads aiocustomerio.webhooks parses
+        "x-aiocustomerio-name",  # an operation's escaped Python name (rule reserved-names)
+        "x-aiocustomerio-tag",  # an operation's escaped tag name (rule reserved-names)
     }
 )
 
