@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from .dedup import body_schema, operation_dedup
-from .normalize._walk import iter_operations
+from .normalize._walk import iter_operations, resolve
 from .normalize.reserved import NAME_KEY, TAG_KEY
-from .pagination import Pagination, pagination, python_name
+from .pagination import Pagination, pagination, parameters, python_name
 from .param_types import body_field_types, parameter_types
 from .signatures import OperationSource, is_timestamp, models_of, read_operation, union_members
 from .unsafe import is_unsafe
@@ -68,6 +68,7 @@ class Entry:
     dedup: list[dict[str, Any]] = field(default_factory=list)  # where the façade stamps dedup ids (dedup.py)
     types: dict[str, dict[str, Any]] = field(default_factory=dict)  # what each parameter takes (param_types.py)
     fields: dict[str, dict[str, str]] = field(default_factory=dict)  # what each top-level body field takes (same)
+    help: dict[str, str] = field(default_factory=dict)  # each parameter's first sentence (parameter_help)
 
     @property
     def path_params(self) -> list[str]:
@@ -173,32 +174,66 @@ def entries(package_dir: Path, spec: dict[str, Any]) -> list[Entry]:
                 operation_dedup(spec, op),
                 parameter_types(spec, op, source.params, (spec.get("paths") or {}).get(path, {}).get("parameters")),
                 body_field_types(spec, body_schema(spec, op)),
+                parameter_help(spec, op, source, (spec.get("paths") or {}).get(path, {}).get("parameters")),
             )
         )
     return sorted(found, key=lambda e: (e.tag, e.name))
 
 
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_MD_MARKS = re.compile(r"[*_`]+")
-_SENTENCE_END = re.compile(r"(?<=[a-z0-9)])[.:](\s|$)")
+_MD_CODE = re.compile(r"`+([^`]*)`+")
+# Emphasis only where Markdown sees it: `start_ts` and snake_case names keep their underscores.
+_MD_EMPHASIS = re.compile(r"(?<![\w*])(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1(?![\w*])")
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)])(?<!\be\.g)(?<!\bi\.e)[.:](\s|$)")
 
 
-def one_line(description: str) -> str:
-    """The first sentence of a tag's Markdown description: its first line of prose (headings, code, tables, lists
-    and HTML skipped), links reduced to their text, emphasis dropped, cut at the sentence's end; "" if none."""
+def _prose(description: str) -> str:
+    """The first paragraph of prose of a Markdown text, its lines joined (headings, code, tables, lists, HTML
+    skipped)."""
     fenced = False
+    found: list[str] = []
     for raw in description.splitlines():
         line = raw.strip()
         if line.startswith("```"):
             fenced = not fenced
             continue
         if fenced or not line or line[0] in "#|<>-*+!" or line[0].isdigit():
+            if found:
+                break
             continue
-        text = " ".join(_MD_MARKS.sub("", _MD_LINK.sub(r"\1", line)).split())
-        end = _SENTENCE_END.search(text)
-        text = text[: end.start()] if end else text.rstrip(".")
-        return text if len(text) <= 80 else text[:79].rsplit(" ", 1)[0] + "…"
-    return ""
+        found.append(line)
+    return " ".join(found)
+
+
+def one_line(description: str, limit: int = 80) -> str:
+    """The first sentence of a Markdown description: its first paragraph of prose, links reduced to their text,
+    code and emphasis marks dropped, cut at the sentence's end and to ``limit`` characters; "" if none."""
+    text = _MD_CODE.sub(r"\1", _MD_LINK.sub(r"\1", _prose(description)))
+    text = " ".join(_MD_EMPHASIS.sub(r"\2", text).replace("**", "").split())
+    end = _SENTENCE_END.search(text)
+    text = text[: end.start()] if end else text.rstrip(".")
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+# A parameter's help in the CLI: one sentence, wrapped by argparse; longer ones are cut with an ellipsis.
+HELP_LIMIT = 160
+
+
+def parameter_help(
+    spec: dict[str, Any], op: dict[str, Any], source: OperationSource, shared: list[Any] | None = None
+) -> dict[str, str]:
+    """Generated parameter → the first sentence of its spec description (the parameter's, else its schema's),
+    Markdown stripped: what ``aiocustomerio <api> <tag> <op> --help`` says of each flag (the generator's docstrings
+    keep only defaults)."""
+    generated = {p.name for p in source.params}
+    found: dict[str, str] = {}
+    for (_, name), param in parameters(spec, op, shared).items():
+        schema = resolve(spec, param.get("schema")) or {}
+        text = param.get("description") or (schema.get("description") if isinstance(schema, dict) else None)
+        python = python_name(name)
+        if python in generated and isinstance(text, str) and one_line(text, HELP_LIMIT):
+            found[python] = one_line(text, HELP_LIMIT)
+    return dict(sorted(found.items()))
 
 
 def tag_summaries(spec: dict[str, Any], found: list[Entry]) -> dict[str, str]:
@@ -220,6 +255,11 @@ def write(package_dir: Path, found: list[Entry], tags: dict[str, str] | None = N
     body = json.dumps(index, indent=4, sort_keys=True, ensure_ascii=False)
     body = body.replace(": null", ": None").replace(": true", ": True").replace(": false", ": False")
     summaries = json.dumps(tags or {}, indent=4, sort_keys=True, ensure_ascii=False)
+    helps: dict[str, dict[str, dict[str, str]]] = {}
+    for entry in found:
+        if entry.help:
+            helps.setdefault(entry.tag, {})[entry.name] = entry.help
+    help_text = json.dumps(helps, indent=4, sort_keys=True, ensure_ascii=False)
     (package_dir / "_index.py").write_text(
         '"""Operations of this package by tag, then Python name (emitted by codegen/index.py).\n\n'
         "Each entry: module (the generated module), method, path, path_params (positional, in path order), params\n"
@@ -232,8 +272,10 @@ def write(package_dir: Path, found: list[Entry], tags: dict[str, str] | None = N
         "(parameter → {in, name, type, ...}: what the façade lets through, from its schema), fields (top-level\n"
         "body field → {type}, where every alternative of the body types it alike), summary.\n"
         "TAGS: each tag's one-line summary, from the spec's tag description.\n"
+        "HELP: tag → operation → parameter → the first sentence of its spec description (the CLI's flag help).\n"
         '"""\n\n'
         "from typing import Any\n\n"
         f"OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {body}\n\n"
-        f"TAGS: dict[str, str] = {summaries}\n"
+        f"TAGS: dict[str, str] = {summaries}\n\n"
+        f"HELP: dict[str, dict[str, dict[str, str]]] = {help_text}\n"
     )

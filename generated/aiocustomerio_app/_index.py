@@ -12,6 +12,7 @@ result type admits None), unsafe (repeating it could send a message or start a j
 (parameter → {in, name, type, ...}: what the façade lets through, from its schema), fields (top-level
 body field → {type}, where every alternative of the body types it alike), summary.
 TAGS: each tag's one-line summary, from the spec's tag description.
+HELP: tag → operation → parameter → the first sentence of its spec description (the CLI's flag help).
 """
 
 from typing import Any
@@ -2768,4 +2769,388 @@ TAGS: dict[str, str] = {
     "subscription_center": "A subscription center differentiates the types of messages available for your…",
     "transactional": "Send, and return information about, transactional messages",
     "workspaces": "An API to retrieve information about your workspaces in your account",
+}
+
+HELP: dict[str, dict[str, dict[str, str]]] = {
+    "activities": {
+        "list_activities": {
+            "customer_id": "The identifier of the person you want to look up",
+            "deleted": "If true, return results for deleted people",
+            "id_type": "The type of customer_id you want to use to reference a person",
+            "limit": "The maximum number of results you want to retrieve per page",
+            "name": "The name of the event or attribute you want to return",
+            "start": "The token for the page of results you want to return",
+            "type_": "The type of activity you want to search for",
+        }
+    },
+    "broadcasts": {
+        "broadcast_action_links": {
+            "action_id": "The action you want to lookup or act on",
+            "broadcast_id": "The identifier of a broadcast",
+            "period": "The unit of time for your report",
+            "steps": "The number of periods you want to return",
+            "type_": "The type of item you want to return metrics for",
+        },
+        "broadcast_action_metrics": {
+            "action_id": "The action you want to lookup or act on",
+            "broadcast_id": "The identifier of a broadcast",
+            "period": "The unit of time for your report",
+            "steps": "The number of periods you want to return",
+            "type_": "The type of item you want to return metrics for",
+        },
+        "broadcast_actions": {"broadcast_id": "The identifier of a broadcast"},
+        "broadcast_errors": {
+            "broadcast_id": "The ID of the broadcast that you want to return information about",
+            "limit": "The maximum number of results you want to retrieve per page",
+            "start": "The token for the page of results you want to return",
+            "trigger_id": "The ID of the campaign trigger that you want to return information for",
+        },
+        "broadcast_links": {
+            "broadcast_id": "The identifier of a broadcast",
+            "period": "The unit of time for your report",
+            "steps": "The number of periods you want to return",
+            "unique": "If true, the response contains only unique customer results, i.e. a customer who clicks a link twice is only counted once",
+        },
+        "broadcast_messages": {
+            "broadcast_id": "The identifier of a broadcast",
+            "end_ts": "The ending timestamp for your query",
+            "limit": "The maximum number of results you want to retrieve per page",
+            "metric": "Determines the metric(s) you want to return",
+            "start": "The token for the page of results you want to return",
+            "start_ts": "The beginning timestamp for your query",
+            "state": "The state of a broadcast",
+            "type_": "The type of item you want to return metrics for",
+        },
+        "broadcast_metrics": {
+            "broadcast_id": "The identifier of a broadcast",
+            "period": "The unit of time for your report",
+            "steps": "The number of periods you want to return",
+            "type_": "The type of item you want to return metrics for",
+        },
+        "broadcast_status": {
+            "broadcast_id": "The ID of the broadcast that you want to return information about",
+            "trigger_id": "The ID of the campaign trigger that you want to return information for",
+        },
+        "get_broadcast": {"broadcast_id": "The identifier of a broadcast"},
+        "get_broadcast_action": {
+            "action_id": "The action you want to lookup or act on",
+            "broadcast_id": "The identifier of a broadcast",
+        },
+        "get_broadcast_action_language": {
+            "action_id": "The action you want to lookup or act on",
+            "broadcast_id": "The identifier of a broadcast",
+            "language": "A language tag of a language variant",
+        },
+        "list_broadcast_triggers": {"broadcast_id": "The identifier of a broadcast"},
+        "update_broadcast_action": {
+            "action_id": "The action you want to lookup or act on",
+            "broadcast_id": "The identifier of a broadcast",
+        },
+        "update_broadcast_action_language": {
+            "action_id": "The action you want to lookup or act on",
+            "broadcast_id": "The identifier of a broadcast",
+            "language": "A language tag of a language variant",
+        },
+    },
+    "campaigns": {
+        "campaign_action_links": {
+            "action_id": "The action you want to lookup or act on",
+            "campaign_id": "The ID of the campaign that you want to trigger or return information about",
+            "period": "The unit of time for your report",
+            "steps": "The number of periods you want to return",
+            "type_": "The type of item you want to return metrics for",
+        },
+        "campaign_action_metrics": {
+            "action_id": "The action you want to lookup or act on",
+            "campaign_id": "The ID of the campaign that you want to trigger or return information about",
+            "type_": "The type of item you want to return metrics for",
+            "version": "The version of the metrics API to use",
+        },
+        "campaign_journey_metrics": {
+            "campaign_id": "The ID of the campaign that you want to trigger or return information about",
+            "end": "The unix timestamp for the end of your journey metrics report",
+            "res": "Determines increment for metrics—hourly, daily, weekly, or monthly",
+            "start": "The unix timestamp for the beginning of your journey metrics report",
+        },
+        "campaign_link_metrics": {
+            "campaign_id": "The ID of the campaign that you want to trigger or return information about",
+            "period": "The unit of time for your report",
+            "steps": "The number of periods you want to return",
+            "unique": "If true, the response contains only unique customer results, i.e. a customer who clicks a link twice is only counted once",
+        },
+        "campaign_metrics": {
+            "campaign_id": "The ID of the campaign that you want to trigger or return information about",
+            "type_": "The type of item you want to return metrics for",
+            "version": "The version of the metrics API to use",
+        },
+        "get_campaign_action": {
+            "action_id": "The action you want to lookup or act on",
+            "campaign_id": "The ID of the campaign that you want to trigger or return information about",
+        },
+        "get_campaign_action_translation": {
+            "action_id": "The action you want to lookup or act on",
+            "campaign_id": "The ID of the campaign that you want to trigger or return information about",
+            "language": "A language tag of a language variant",
+        },
+        "get_campaign_messages": {
+            "campaign_id": "The ID of the campaign that you want to trigger or return information about",
+            "drafts": "If true, your request returns drafts rather than active/sent messages",
+            "end_ts": "The ending timestamp for your query",
+            "limit": "The maximum number of results you want to retrieve per page",
+            "metric": "Determines the metric(s) you want to return",
+            "start": "The token for the page of results you want to return",
+            "start_ts": "The beginning timestamp for your query",
+            "type_": "The type of item you want to return metrics for",
+        },
+        "get_campaigns": {"campaign_id": "The ID of the campaign that you want to trigger or return information about"},
+        "list_campaign_actions": {
+            "campaign_id": "The ID of the campaign that you want to trigger or return information about",
+            "start": "The token for the page of results you want to return",
+        },
+        "update_campaign_action": {
+            "action_id": "The action you want to lookup or act on",
+            "campaign_id": "The ID of the campaign that you want to trigger or return information about",
+        },
+        "update_campaign_action_translation": {
+            "action_id": "The action you want to lookup or act on",
+            "campaign_id": "The ID of the campaign that you want to trigger or return information about",
+            "language": "A language tag of a language variant",
+        },
+    },
+    "collections": {
+        "delete_collection": {"collection_id": "The identifier for a collection"},
+        "get_collection": {"collection_id": "The identifier for a collection"},
+        "get_collection_contents": {"collection_id": "The identifier for a collection"},
+        "update_collection": {"collection_id": "The identifier for a collection"},
+        "update_collection_contents": {"collection_id": "The identifier for a collection"},
+    },
+    "customers": {
+        "get_people_email": {"email": "The email address you want to search for"},
+        "get_people_filter": {
+            "limit": "The maximum number of results you want to retrieve per page",
+            "start": "The token for the page of results you want to return",
+        },
+        "get_person_activities": {
+            "customer_id": "The ID of the customer you want to perform an operation against",
+            "id_type": "The type of customer_id you want to use to reference a person",
+            "limit": "The maximum number of results you want to retrieve per page",
+            "name": "For event and attribute_update types, you can search by event or attribute name respectively",
+            "start": "The token for the page of results you want to return",
+            "type_": "The type of activity you want to search for",
+        },
+        "get_person_attributes": {
+            "customer_id": "The ID of the customer you want to perform an operation against",
+            "id_type": "The type of customer_id you want to use to reference a person",
+        },
+        "get_person_messages": {
+            "customer_id": "The ID of the customer you want to perform an operation against",
+            "end_ts": "The ending timestamp for your query",
+            "id_type": "The type of customer_id you want to use to reference a person",
+            "limit": "The maximum number of results you want to retrieve per page",
+            "start": "The token for the page of results you want to return",
+            "start_ts": "The beginning timestamp for your query",
+        },
+        "get_person_relationships": {
+            "customer_id": "The ID of the customer you want to perform an operation against",
+            "limit": "The maximum number of results you want to retrieve per page",
+            "start": "The token for the page of results you want to return",
+        },
+        "get_person_segments": {
+            "customer_id": "The ID of the customer you want to perform an operation against",
+            "id_type": "The type of customer_id you want to use to reference a person",
+        },
+        "get_person_subscription_preferences": {
+            "accept_language": "The language tag you want the content translated in",
+            "customer_id": "The ID of the customer you want to perform an operation against",
+            "id_type": "The type of customer_id you want to use to reference a person",
+            "language": "A language tag you want the content translated in",
+        },
+    },
+    "esp_suppression": {
+        "delete_suppression": {
+            "email_address": "The email address of the person you want to look up",
+            "suppression_type": "The reason a person's email address was suppressed by the email service provider (ESP)",
+        },
+        "get_suppression": {"email_address": "The email address of the person you want to look up"},
+        "get_suppression_by_type": {
+            "limit": "The maximum number of results you want to retrieve per page",
+            "offset": "The number of records to skip before retrieving results",
+            "suppression_type": "The reason a person's email address was suppressed by the email service provider (ESP)",
+        },
+        "post_suppression": {
+            "email_address": "The email address of the person you want to look up",
+            "suppression_type": "The reason a person's email address was suppressed by the email service provider (ESP)",
+        },
+    },
+    "exports": {
+        "download_export": {"export_id": "The export_id you want to access"},
+        "get_export": {"export_id": "The export_id you want to access"},
+    },
+    "imports": {"get_import": {"import_id": "The id of the import you want to lookup"}},
+    "messages": {
+        "get_archived_message": {"message_id": "The identifier of a message"},
+        "get_message": {"message_id": "The identifier of a message"},
+        "list_messages": {
+            "action_id": "The action you want to filter for",
+            "campaign_id": "The campaign you want to filter for",
+            "drafts": "If true, your request returns drafts rather than active/sent messages",
+            "end_ts": "The ending timestamp for your query",
+            "limit": "The maximum number of results you want to retrieve per page",
+            "metric": "Determines the metric(s) you want to return",
+            "newsletter_id": "The newsletter you want to filter for",
+            "start": "The token for the page of results you want to return",
+            "start_ts": "The beginning timestamp for your query",
+            "type_": "The type of item you want to return metrics for",
+        },
+    },
+    "newsletters": {
+        "deletet_newsletters": {"newsletter_id": "The identifier of a newsletter"},
+        "get_newsletter_links": {
+            "newsletter_id": "The identifier of a newsletter",
+            "period": "The unit of time for your report",
+            "steps": "The number of periods you want to return",
+            "unique": "If true, the response contains only unique customer results, i.e. a customer who clicks a link twice is only counted once",
+        },
+        "get_newsletter_metrics": {
+            "newsletter_id": "The identifier of a newsletter",
+            "period": "The unit of time for your report",
+            "steps": "The number of periods you want to return",
+            "type_": "The type of item you want to return metrics for",
+        },
+        "get_newsletter_msg_meta": {
+            "end_ts": "The ending timestamp for your query",
+            "limit": "The maximum number of results you want to retrieve per page",
+            "metric": "Determines the metric(s) you want to return",
+            "newsletter_id": "The identifier of a newsletter",
+            "start": "The token for the page of results you want to return",
+            "start_ts": "The beginning timestamp for your query",
+        },
+        "get_newsletter_test_groups": {"newsletter_id": "The identifier of a newsletter"},
+        "get_newsletter_variant": {
+            "content_id": "The identifier of a message in a newsletter",
+            "newsletter_id": "The identifier of a newsletter",
+        },
+        "get_newsletter_variant_translation": {
+            "language": "A language tag of a language variant",
+            "newsletter_id": "The identifier of a newsletter",
+        },
+        "get_newsletter_variant_translation_test": {
+            "language": "A language tag of a language variant",
+            "newsletter_id": "The identifier of a newsletter",
+            "test_group_id": "The ID of the A/B test group",
+        },
+        "get_newsletters": {"newsletter_id": "The identifier of a newsletter"},
+        "get_variant_links": {
+            "content_id": "The identifier of a message in a newsletter",
+            "newsletter_id": "The identifier of a newsletter",
+            "period": "The unit of time for your report",
+            "steps": "The number of periods you want to return",
+            "type_": "The type of item you want to return metrics for",
+        },
+        "get_variant_metrics": {
+            "content_id": "The identifier of a message in a newsletter",
+            "newsletter_id": "The identifier of a newsletter",
+            "period": "The unit of time for your report",
+            "steps": "The number of periods you want to return",
+            "type_": "The type of item you want to return metrics for",
+        },
+        "list_newsletter_variants": {"newsletter_id": "The identifier of a newsletter"},
+        "list_newsletters": {
+            "limit": "The maximum number of results you want to retrieve per page",
+            "sort": "Determine how you want to sort results, asc for chronological order and desc for reverse chronological order",
+            "start": "The token for the page of results you want to return",
+        },
+        "update_newsletter_test_translation": {
+            "language": "A language tag of a language variant",
+            "newsletter_id": "The identifier of a newsletter",
+            "test_group_id": "The ID of the A/B test group",
+        },
+        "update_newsletter_variant": {
+            "content_id": "The identifier of a message in a newsletter",
+            "newsletter_id": "The identifier of a newsletter",
+        },
+        "update_newsletter_variant_translation": {
+            "language": "A language tag of a language variant",
+            "newsletter_id": "The identifier of a newsletter",
+        },
+    },
+    "objects": {
+        "get_object_attributes": {
+            "object_id": "The object_id or cio_object_id of an object, depending on the id_type specified in query params",
+            "object_type_id": 'The object type an object belongs to—like "Companies" or "Accounts". Object type IDs begin at 1 and increment for each new type',
+        },
+        "get_object_relationships": {
+            "limit": "The maximum number of results you want to retrieve per page",
+            "object_id": "The object_id or cio_object_id of an object, depending on the id_type specified in query params",
+            "object_type_id": 'The object type an object belongs to—like "Companies" or "Accounts". Object type IDs begin at 1 and increment for each new type',
+            "start": "The token for the page of results you want to return",
+        },
+        "get_objects_filter": {
+            "limit": "The maximum number of results you want to retrieve per page",
+            "start": "The token for the page of results you want to return",
+        },
+    },
+    "reporting_webhooks": {
+        "delete_webhook": {"webhook_id": "The identifier of a webhook"},
+        "get_webhook": {"webhook_id": "The identifier of a webhook"},
+        "update_webhook": {"webhook_id": "The identifier of a webhook"},
+    },
+    "segments": {
+        "delete_man_segment": {"segment_id": "The identifier for a segment"},
+        "get_segment": {"segment_id": "The identifier for a segment"},
+        "get_segment_count": {"segment_id": "The identifier for a segment"},
+        "get_segment_dependencies": {"segment_id": "The identifier for a segment"},
+        "get_segment_membership": {
+            "limit": "The maximum number of results you want to retrieve per page",
+            "segment_id": "The identifier for a segment",
+            "start": "The token for the page of results you want to return",
+        },
+    },
+    "send_messages": {"trigger_broadcast": {"broadcast_id": "The ID of the broadcast that you want to trigger"}},
+    "sender_identities": {
+        "get_sender": {"sender_id": "The identifier of a sender"},
+        "get_sender_usage": {"sender_id": "The identifier of a sender"},
+        "list_senders": {
+            "limit": "The maximum number of results you want to retrieve per page",
+            "sort": "Determine how you want to sort results, asc for chronological order and desc for reverse chronological order",
+            "start": "The token for the page of results you want to return",
+        },
+    },
+    "snippets": {"delete_snippet": {"snippet_name": "The name of a snippet"}},
+    "transactional": {
+        "get_transactional": {"transactional_id": "The identifier of your transactional message"},
+        "get_transactional_variant": {
+            "language": "A language tag of a language variant",
+            "transactional_id": "The identifier of your transactional message",
+        },
+        "list_transactional_variants": {"transactional_id": "The identifier of your transactional message"},
+        "transactional_links": {
+            "period": "The unit of time for your report",
+            "steps": "The number of periods you want to return",
+            "transactional_id": "The identifier of your transactional message",
+            "unique": "If true, the response contains only unique customer results, i.e. a customer who clicks a link twice is only counted once",
+        },
+        "transactional_messages": {
+            "end_ts": "The ending timestamp for your query",
+            "limit": "The maximum number of results you want to retrieve per page",
+            "metric": "Determines the metric(s) you want to return",
+            "start": "The token for the page of results you want to return",
+            "start_ts": "The beginning timestamp for your query",
+            "state": "The state of a broadcast",
+            "transactional_id": "The identifier of your transactional message",
+        },
+        "transactional_metrics": {
+            "period": "The unit of time for your report",
+            "steps": "The number of periods you want to return",
+            "transactional_id": "The identifier of your transactional message",
+        },
+        "update_transactional": {
+            "content_id": "The content variant of your transactional message",
+            "transactional_id": "The identifier of your transactional message",
+        },
+        "update_transactional_variant": {
+            "language": "A language tag of a language variant",
+            "transactional_id": "The identifier of your transactional message",
+        },
+    },
 }

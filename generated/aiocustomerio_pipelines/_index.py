@@ -12,6 +12,7 @@ result type admits None), unsafe (repeating it could send a message or start a j
 (parameter → {in, name, type, ...}: what the façade lets through, from its schema), fields (top-level
 body field → {type}, where every alternative of the body types it alike), summary.
 TAGS: each tag's one-line summary, from the spec's tag description.
+HELP: tag → operation → parameter → the first sentence of its spec description (the CLI's flag help).
 """
 
 from typing import Any
@@ -207,4 +208,36 @@ TAGS: dict[str, str] = {
     "events_and_pageviews": "Events and pageviews",
     "objects_and_relationships": "These are operations that handle non-people objects—like companies, accounts,…",
     "people": "These are operations that add, update, or delete people in Customer.io",
+}
+
+HELP: dict[str, dict[str, dict[str, str]]] = {
+    "batch_operations": {
+        "batch": {
+            "x_strict_mode": "When set to 1, enables strict validation that returns proper HTTP error codes (400/401) for validation failures"
+        }
+    },
+    "events_and_pageviews": {
+        "page": {
+            "x_strict_mode": "When set to 1, enables strict validation that returns proper HTTP error codes (400/401) for validation failures"
+        },
+        "screen": {
+            "x_strict_mode": "When set to 1, enables strict validation that returns proper HTTP error codes (400/401) for validation failures"
+        },
+        "track": {
+            "x_strict_mode": "When set to 1, enables strict validation that returns proper HTTP error codes (400/401) for validation failures"
+        },
+    },
+    "objects_and_relationships": {
+        "group": {
+            "x_strict_mode": "When set to 1, enables strict validation that returns proper HTTP error codes (400/401) for validation failures"
+        }
+    },
+    "people": {
+        "alias": {
+            "x_strict_mode": "When set to 1, enables strict validation that returns proper HTTP error codes (400/401) for validation failures"
+        },
+        "identify": {
+            "x_strict_mode": "When set to 1, enables strict validation that returns proper HTTP error codes (400/401) for validation failures"
+        },
+    },
 }

@@ -12,6 +12,7 @@ result type admits None), unsafe (repeating it could send a message or start a j
 (parameter → {in, name, type, ...}: what the façade lets through, from its schema), fields (top-level
 body field → {type}, where every alternative of the body types it alike), summary.
 TAGS: each tag's one-line summary, from the spec's tag description.
+HELP: tag → operation → parameter → the first sentence of its spec description (the CLI's flag help).
 """
 
 from typing import Any
@@ -427,4 +428,28 @@ TAGS: dict[str, str] = {
     "track_region": "Determine whether your account and data are hosted in the US or EU data center…",
     "track_segments": "Manual segments are lists of people that you incorporate using the API or by…",
     "track_v2": "This version of our edge API has only two endpoints, but supports the majority…",
+}
+
+HELP: dict[str, dict[str, dict[str, str]]] = {
+    "forms": {"submit_form": {"form_id": "The identifier for a form"}},
+    "track_customers": {
+        "add_device": {"identifier": "The unique value representing a person"},
+        "delete": {"identifier": "The unique value representing a person"},
+        "delete_device": {
+            "device_id": "The ID of the device you want to perform an operation against",
+            "identifier": "The unique value representing a person",
+        },
+        "identify": {"identifier": "The unique value representing a person"},
+        "suppress": {"identifier": "The unique value representing a person"},
+        "unsubscribe": {"delivery_id": "The delivery resulting in a request to unsubscribe"},
+        "unsuppress": {"identifier": "The unique value representing a person"},
+    },
+    "track_events": {"track": {"identifier": "The unique value representing a person"}},
+    "track_segments": {
+        "add_to_segment": {"id_type": "The type of ids you want to use", "segment_id": "The identifier for a segment"},
+        "remove_from_segment": {
+            "id_type": "The type of ids you want to use",
+            "segment_id": "The identifier for a segment",
+        },
+    },
 }

@@ -214,3 +214,37 @@ def test_parameter_help_is_in_the_operators_words_and_whole() -> None:
     assert "--period PERIOD one of days, hours, months, weeks: Default: days." in metrics
     assert "Default: false." in " ".join(pages["app.activities.list_activities"].split())
     assert "are for relationships" in " ".join(pages["app.activities.list_activities"].split())  # a wrapped line
+
+
+def test_every_flag_says_what_the_spec_says_of_its_parameter(capsys: pytest.CaptureFixture[str]) -> None:
+    # The help named only a flag's type (`--limit LIMIT  integer: Default: 50.`): the generated docstrings drop the
+    # spec's parameter descriptions. They come from the index (HELP), one sentence each, Markdown stripped.
+    import importlib
+
+    from aiocustomerio.cli import main
+    from aiocustomerio.cli._catalog import cli_name, index
+
+    pages = 0
+    for api in ("track", "app", "pipelines"):
+        infos = [info for ops in index(api).values() for info in ops.values()]
+        helps = importlib.import_module(infos[0].module.split(".", 1)[0] + "._index").HELP
+        for info in infos:
+            expected = helps.get(info.tag, {}).get(info.name, {})
+            if not expected:
+                continue
+            assert main([api, cli_name(info.tag), cli_name(info.name), "--help"]) == 0
+            page = " ".join(capsys.readouterr().out.split())
+            pages += 1
+            for name, sentence in expected.items():
+                assert sentence in page, (info.label, name)
+                assert "`" not in sentence and "**" not in sentence and "](" not in sentence
+            assert page.splitlines()[0]
+    assert pages >= 100  # most operations describe their parameters (App alone has 89 path parameters)
+    assert main(["app", "messages", "list-messages", "--help"]) == 0
+    page = " ".join(capsys.readouterr().out.split())
+    assert "--limit LIMIT integer: The maximum number of results you want to retrieve per page. Default: 50." in page
+    assert "--start-ts START_TS, --start_ts START_TS integer: The beginning timestamp for your query." in page
+    assert main(["app", "customers", "get-person-attributes", "--help"]) == 0
+    page = " ".join(capsys.readouterr().out.split())
+    assert "CUSTOMER_ID string path parameter: The ID of the customer you want to perform an operation" in page
+    assert "Lookup a customer's attributes GET /v1/customers/{customer_id}/attributes" in page  # the index's summary

@@ -49,14 +49,30 @@ def index(api: str) -> dict[str, dict[str, OperationInfo]]:
     return loaded
 
 
+def _index_module(api: str) -> types.ModuleType | None:
+    modules = [info.module for ops in index(api).values() for info in ops.values()]
+    return importlib.import_module(modules[0].split(".", 1)[0] + "._index") if modules else None
+
+
 @cache
 def tag_summaries(api: str) -> dict[str, str]:
     """Each tag's one-line summary, from the spec's tag descriptions (the `TAGS` of the package's `_index`)."""
-    modules = [info.module for ops in index(api).values() for info in ops.values()]
-    if not modules:
-        return {}
-    found = getattr(importlib.import_module(modules[0].split(".", 1)[0] + "._index"), "TAGS", {})
+    found = getattr(_index_module(api), "TAGS", {})
     return {str(tag): str(text) for tag, text in found.items()}
+
+
+def parameter_help(info: OperationInfo) -> dict[str, str]:
+    """Generated parameter → the first sentence of its spec description (the `HELP` of the package's `_index`)."""
+    found = getattr(_index_module(info.api), "HELP", {})
+    return {str(name): str(text) for name, text in found.get(info.tag, {}).get(info.name, {}).items()}
+
+
+def _joined(sentence: str, more: str) -> str:
+    """The spec's sentence, then what the generated docstring adds (a default): ``Per page. Default: 50.``"""
+    if not sentence:
+        return more
+    sentence = sentence if sentence.endswith((".", "…", "?", "!")) else sentence + "."
+    return f"{sentence} {more}" if more and not more.startswith(sentence.rstrip(".")) else sentence
 
 
 def find(mapping: dict[str, Any], given: str) -> str | None:
@@ -201,15 +217,18 @@ def _shell_words(module: types.ModuleType, text: str) -> str:
     return _PYTHON_DEFAULT.sub(value, text)
 
 
-@cache
 def summary(info: OperationInfo) -> str:
-    return _docs(importlib.import_module(info.module))[0]
+    """The operation's one-line summary: the spec's, from the index (``summary``), loading no operation module."""
+    return info.summary
 
 
 @cache
 def command(info: OperationInfo) -> Command:
     module = importlib.import_module(info.module)
-    summary_text, description, arg_docs = _docs(module)
+    first, description, arg_docs = _docs(module)
+    if first and " ".join(first.split()) != info.summary:  # no spec summary: the docstring opens with the description
+        description = f"{first}\n{description}".strip()
+    spec_help = parameter_help(info)
     signature = inspect.signature(module._get_kwargs, eval_str=True)
     path: list[Param] = []
     options: list[Param] = []
@@ -223,8 +242,9 @@ def command(info: OperationInfo) -> Command:
         check = info.checks.get(name)
         if check is not None and not many:
             convert = _checked(convert, check)
-        param = Param(name, convert, choices, required, many, type_name, arg_docs.get(name, ""))
+        help_text = _joined(spec_help.get(name, ""), arg_docs.get(name, ""))
+        param = Param(name, convert, choices, required, many, type_name, help_text)
         (path if name in info.path_params else options).append(param)
     order = {name: i for i, name in enumerate(info.path_params)}
     path.sort(key=lambda p: order[p.name])
-    return Command(info, summary_text, description, tuple(path), tuple(options), body)
+    return Command(info, info.summary, description, tuple(path), tuple(options), body)
