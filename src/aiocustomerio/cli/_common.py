@@ -128,6 +128,12 @@ def add_connection_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--api-key", help="Track API key (default: $CUSTOMERIO_TRACK_API_KEY, else $CUSTOMERIO_API_KEY)")
     group.add_argument("--app-api-key", help="App API key (default: $CUSTOMERIO_APP_API_KEY)")
     group.add_argument("--cdp-api-key", help="Pipelines API key (default: $CUSTOMERIO_CDP_API_KEY)")
+    group.add_argument(
+        "--no-strict",
+        action="store_true",
+        help="Pipelines only: send without X-Strict-Mode: 1 (CustomerIO(pipelines_strict=False)), the API's permissive "
+        "mode, where a message it rejects is answered 200 and dropped, and nothing reports it",
+    )
 
 
 def _region(text: str) -> str:
@@ -185,6 +191,11 @@ def open_client(
         "app_api_key": getattr(args, "app_api_key", None),
         "cdp_api_key": args.cdp_api_key,
     }
+    if getattr(args, "no_strict", False):
+        if api != "pipelines":
+            title = _API_TITLES[api]
+            raise ValueError(f"--no-strict turns off the Pipelines API's strict mode; the {title} API has none")
+        options["pipelines_strict"] = False
     cio = CustomerIO(**credentials, region=region if region is not None else args.region, **options)
     cio._client_name = CLI  # a redirect's fix is named as --region / --base-url, not as CustomerIO's arguments
     _output.hide(credential_forms(Credentials.from_env(**credentials)))

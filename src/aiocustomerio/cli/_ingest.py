@@ -385,6 +385,9 @@ def main(argv: list[str]) -> int:
         else:
             print(f"aiocustomerio: no such file: {args.file}", file=sys.stderr)
         return USAGE
+    if args.no_strict and args.api != "pipelines":
+        print("aiocustomerio: --no-strict turns off the Pipelines API's strict mode; Track has none", file=sys.stderr)
+        return USAGE
     if args.retry_failed and args.no_spool:
         print("aiocustomerio: --retry-failed re-drives a spool's dead letters: not with --no-spool", file=sys.stderr)
         return USAGE

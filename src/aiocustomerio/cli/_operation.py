@@ -33,7 +33,7 @@ from ._common import (
 )
 
 _RESERVED = {"body", "all", "raw", "dry-run", "max-items", "help", "region", "base-url", "site-id", "api-key"}
-_RESERVED |= {"app-api-key", "cdp-api-key", "timeout", "max-retries", "retry-unsafe"}
+_RESERVED |= {"app-api-key", "cdp-api-key", "no-strict", "timeout", "max-retries", "retry-unsafe"}
 
 
 class _Captured(Exception):
