@@ -69,8 +69,8 @@ def _start_a_frame(spool: Path, seq: int) -> tuple[str, int]:
     active = _journal.journal_files(str(spool))[0]
     data = _read(active)
     gen = int.from_bytes(data[_journal.HEADER - 8 : _journal.HEADER], "little")
-    end = _journal.HEADER + sum(_journal._FRAME.size + len(row[1]) for row in _journal._parse(active, data, gen))
-    _write_at(active, end, _journal._FRAME.pack(seq, 0, 100, gen, 12345) + b'{"type":"p')
+    end = _journal.HEADER + sum(_journal.FRAME.size + len(row[1]) for row in _journal._parse(active, data, gen))
+    _write_at(active, end, _journal.FRAME.pack(seq, 0, 100, gen, 12345) + b'{"type":"p')
     return active, end
 
 
@@ -239,7 +239,7 @@ async def test_inspecting_beside_a_live_ingestor_does_not_warn_about_the_item_it
             state = inspect_spool(spool)
         assert state.pending == 20 and state.holder is not None
         assert not [r.getMessage() for r in caplog.records if "cut short" in r.getMessage()]
-        _write_at(active, end, bytes(_journal._FRAME.size + 10))  # the copy "finished" as nothing: the end again
+        _write_at(active, end, bytes(_journal.FRAME.size + 10))  # the copy "finished" as nothing: the end again
     assert ing.report.delivered == 20 and server.ids == {f"l{i}" for i in range(20)}
 
 

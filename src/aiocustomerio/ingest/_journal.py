@@ -46,8 +46,8 @@ _GEN = struct.Struct("<Q")
 HEADER = len(MAGIC) + 16 + _GEN.size
 # seq, person, length, generation, checksum (Adler-32 of the item mixed with the seq and the generation: it only has
 # to catch a frame cut short by a kill mid-copy or a power loss, and costs half a CRC-32)
-_FRAME = struct.Struct("<QIIII")
-_FRAME_SIZE = _FRAME.size
+FRAME = struct.Struct("<QIIII")
+FRAME_SIZE = FRAME.size
 # How long journaled items wait for their group commit, at most, and how many bytes make it start at once.
 JOURNAL_LINGER = 0.01
 JOURNAL_COMMIT_BYTES = 256 * 1024
@@ -139,13 +139,13 @@ class Journal:
         """Append one row, whole or not at all (a file that cannot grow refuses it: `SpoolWriteError`)."""
         seq, data, person = row
         start = self.end
-        body = start + _FRAME_SIZE
+        body = start + FRAME_SIZE
         end = body + len(data)
         if end > self._size:
             self._grow(self._active, end)
         gen = self._gen
         # `_check`, inlined: this is the per-item path.
-        _FRAME.pack_into(self._map, start, seq, person, len(data), gen, adler32(data) ^ (seq & 0xFFFFFFFF) ^ gen)
+        FRAME.pack_into(self._map, start, seq, person, len(data), gen, adler32(data) ^ (seq & 0xFFFFFFFF) ^ gen)
         self._map[body:end] = data
         self.end = end
 
@@ -222,7 +222,7 @@ def _frames(name: str, ident: bytes, owner: bool) -> Iterator[Row] | None:
             data = file.read()
     except FileNotFoundError:
         return iter(())
-    if len(data) < HEADER + _FRAME.size or data[:HEADER] == bytes(HEADER):
+    if len(data) < HEADER + FRAME.size or data[:HEADER] == bytes(HEADER):
         return iter(())  # no item in it, whichever spool's it is (created, not yet written)
     gen = _GEN.unpack_from(data, HEADER - _GEN.size)[0]
     if data[: len(MAGIC) + 16] != MAGIC + ident:
@@ -244,9 +244,9 @@ def _frames(name: str, ident: bytes, owner: bool) -> Iterator[Row] | None:
 def _parse(name: str, data: bytes, gen: int, owner: bool = False) -> Iterator[Row]:
     """The whole frames of this generation. One not whole ends them; only the `owner` (its recovery, after a kill)
     warns about it: a reader without the lock may be reading a frame the live ingestor is copying in."""
-    offset, end, size, last = HEADER, len(data), _FRAME.size, 0
+    offset, end, size, last = HEADER, len(data), FRAME.size, 0
     while offset + size <= end:
-        seq, person, length, frame_gen, check = _FRAME.unpack_from(data, offset)
+        seq, person, length, frame_gen, check = FRAME.unpack_from(data, offset)
         if frame_gen != gen or seq <= last or not length:
             return  # the end: what follows is of an earlier generation, or never written
         body = data[offset + size : offset + size + length]

@@ -125,13 +125,15 @@ class Writer:
         self._hurry = 0  # someone waits for everything to be committed (flush, drain, close): no lingering
         self.kept = 0  # journaled items a broken (or abandoned) spool could not commit: kept in its journal
         self._pause_at = 0  # the journal's `end` at which the producer lets the loop run once (see `attach`)
+        # `JOURNAL_COMMIT_BYTES` as it was when made (also read by the engine's per-item path, `Engine._offer`)
+        self._pause_bytes = JOURNAL_COMMIT_BYTES
 
     def attach(self, conn: sqlite3.Connection, loop: asyncio.AbstractEventLoop, journal: Journal) -> None:
         """Commit on `conn` (the spool's, opened and owned by it) from `loop`; journal single items in `journal`."""
         self._conn = conn
         self._loop = loop
         self._journal = journal
-        self._pause_at = journal.end + JOURNAL_COMMIT_BYTES
+        self._pause_at = journal.end + self._pause_bytes
 
     def detach(self) -> None:
         """On the spool's thread, before its connection is closed: no commit after this one."""
@@ -178,7 +180,7 @@ class Writer:
         if self._task is None:
             self.kick()
         elif journal.end >= self._pause_at:
-            self._pause_at = journal.end + JOURNAL_COMMIT_BYTES
+            self._pause_at = journal.end + self._pause_bytes
             self._wake_linger()
             return True
         return False
@@ -204,7 +206,7 @@ class Writer:
             and not self._meta
             and self._trim <= self._trimmed
             and self._journal is not None
-            and self._journal.staged_bytes < JOURNAL_COMMIT_BYTES
+            and self._journal.staged_bytes < self._pause_bytes
         )
 
     async def _wait_for_more(self) -> None:
@@ -278,7 +280,7 @@ class Writer:
                 self._journaled = 0
                 # The rows staged so far are in the active journal file: new ones go to the other while they commit.
                 journal_file = self._journal.rotate() if journaled and self._journal is not None else None
-                self._pause_at = self._journal.end + JOURNAL_COMMIT_BYTES if self._journal is not None else 0
+                self._pause_at = self._journal.end + self._pause_bytes if self._journal is not None else 0
                 size = sum(map(len, map(_data, inserts)))
                 # Small commits someone waits for run on the loop; journaled rows nobody waits for, on the thread.
                 error = await self._commit_with_retries(inserts, size, dead, meta, trim, waiter is not None)
