@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from operator import itemgetter
 from typing import Any
 
-from ._encode import iso_timestamp, unix_seconds
+from ._encode import is_iso_8601, iso_timestamp, unix_seconds
 from ._ids import new_ulid
 from ._payload import (
     EVENT_NAME_CHARS,
@@ -186,7 +186,8 @@ def pipelines_message(
 def check_pipelines_message(message: Mapping[str, Any], where: str = "message") -> None:
     """Refuse a raw Pipelines message (wire names) that the API cannot take, naming the field and the fix: a `type`
     that is not a call, a message about nobody, a track without its event, a group without its group, an alias
-    without both of its ids (the spec's required fields), or a blank id."""
+    without both of its ids (the spec's required fields), a blank id, or a `timestamp` that is not one (the rule of
+    ``_encode.iso_timestamp``: an ISO-8601 string, a datetime or a date; the encoder writes those two in ISO 8601)."""
     kind = message.get("type")
     if kind not in CALL_TYPES:
         raise InvalidArgumentError(
@@ -208,6 +209,10 @@ def check_pipelines_message(message: Mapping[str, Any], where: str = "message") 
     for key in ("userId", "anonymousId", "groupId"):
         if message.get(key) is not None:
             person_id(f"{where}.{key}", message[key])
+    timestamp = message.get("timestamp")
+    # The façade's rule (iso_timestamp); a valid string is let through without building the field's name.
+    if timestamp is not None and (type(timestamp) is not str or not is_iso_8601(timestamp)):
+        iso_timestamp(timestamp, f"{where}.timestamp")
 
 
 def pipelines_batch_item(index: int, message: Mapping[str, Any]) -> dict[str, Any]:

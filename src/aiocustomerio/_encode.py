@@ -57,12 +57,36 @@ def iso8601(value: _dt.datetime | _dt.date) -> str:
 _ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?")
 
 
+# The pattern only tells ASCII digits from the rest, never one digit from another: two strings with the same shape
+# (their bytes with every digit made 0) both match or both do not. Shapes that matched are kept (a few dozen at most),
+# so a message's timestamp costs an encode, a translate and a set lookup instead of a regex match: a third of the
+# instructions (callgrind), on the ingestor's per-message path.
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_ISO_SHAPES: set[bytes] = set()
+_MAX_SHAPES = 64
+
+
+def is_iso_8601(value: str) -> bool:
+    """Whether ``value`` is an ISO-8601 date-time as ``iso_timestamp`` takes it (the ``_ISO_8601`` pattern)."""
+    try:
+        shape = value.encode().translate(_DIGITS_TO_ZERO)
+    except UnicodeEncodeError:  # a lone surrogate: the pattern decides
+        return _ISO_8601.fullmatch(value) is not None
+    if shape in _ISO_SHAPES:
+        return True
+    if _ISO_8601.fullmatch(value) is None:
+        return False
+    if len(_ISO_SHAPES) < _MAX_SHAPES:  # bounded: fractions of any length make new shapes
+        _ISO_SHAPES.add(shape)
+    return True
+
+
 def iso_timestamp(value: object, name: str = "timestamp") -> str:
     """The same rule for Pipelines, whose spec wants an ISO-8601 date-time string: a datetime or a date (naive: UTC)
     is formatted, an ISO-8601 string is sent as given. A number is refused, not converted: Pipelines callers (as in
     Segment's libraries) often hold milliseconds, and guessing the unit would store the wrong time silently."""
     if type(value) is str:
-        if _ISO_8601.fullmatch(value):
+        if is_iso_8601(value):
             return value
         raise InvalidArgumentError(
             f"{name} is {value!r}, not an ISO-8601 date-time such as '2026-01-02T03:04:05Z': pass one, a datetime, "
