@@ -322,6 +322,7 @@ class SyncPipelinesIngestor(SyncIngestor[PipelinesIngestor]):
         timestamp: str | dt.datetime | None = None,
         message_id: str | None = None,
         context: JSONDict | None = None,
+        integrations: JSONDict | None = None,
         **more_traits: Any,
     ) -> None:
         # Written out for the same reason as SyncTrackIngestor.identify.
@@ -333,6 +334,7 @@ class SyncPipelinesIngestor(SyncIngestor[PipelinesIngestor]):
             timestamp=timestamp,
             message_id=message_id,
             context=context,
+            integrations=integrations,
             **more_traits,
         )
         self._call("identify", work)

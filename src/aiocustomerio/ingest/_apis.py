@@ -182,7 +182,10 @@ def _fields(name: str, value: JSONDict | None) -> JSONDict:
 
 
 class PipelinesIngestor(Engine):
-    """Batches Data Pipelines messages into `POST /batch`; every message gets a ULID `messageId` if it has none."""
+    """Batches Data Pipelines messages into `POST /batch`; every message gets a ULID `messageId` if it has none.
+
+    The typed methods take what the façade's do (`cio.pipelines.track(...)`): `timestamp`, `message_id`, `context`
+    and `integrations` (which destinations get the message, e.g. `{"All": False, "Salesforce": True}`)."""
 
     _path = "/batch"
     _api = "pipelines"
@@ -209,12 +212,15 @@ class PipelinesIngestor(Engine):
         timestamp: str | dt.datetime | None,
         message_id: str | None,
         context: JSONDict | None,
+        integrations: JSONDict | None,
     ) -> tuple[bytes, int]:
         if _running_loop() is not self._loop:  # the per-item loop check (see Engine._check_loop)
             self._check_loop()
-        # Stamped at put time: a message delayed by queueing or retries still says when it happened.
-        # Positional: this is the per-message path.
-        message = pipelines_message(kind, user_id, anonymous_id, fields, timestamp, message_id, context, None, True)
+        # Stamped at put time: a message delayed by queueing or retries still says when it happened. `context` and
+        # `integrations` are checked and left out when empty by the façade's rule. Positional: the per-message path.
+        message = pipelines_message(
+            kind, user_id, anonymous_id, fields, timestamp, message_id, context, integrations, True
+        )
         who = user_id if user_id is not None else anonymous_id
         return self._check_size(encode_pipelines(message)), person_hash(who)
 
@@ -227,11 +233,12 @@ class PipelinesIngestor(Engine):
         timestamp: str | dt.datetime | None = None,
         message_id: str | None = None,
         context: JSONDict | None = None,
+        integrations: JSONDict | None = None,
         **more_traits: Any,
     ) -> None:
         fields = {"traits": {**mapping("traits", traits), **more_traits} if traits else more_traits}
         await self._put_encoded(
-            *self._message("identify", user_id, anonymous_id, fields, timestamp, message_id, context)
+            *self._message("identify", user_id, anonymous_id, fields, timestamp, message_id, context, integrations)
         )
 
     async def track(
@@ -244,10 +251,13 @@ class PipelinesIngestor(Engine):
         timestamp: str | dt.datetime | None = None,
         message_id: str | None = None,
         context: JSONDict | None = None,
+        integrations: JSONDict | None = None,
     ) -> None:
         check_pipelines_event(event)
         fields: JSONDict = {"event": event, "properties": _fields("properties", properties)}
-        await self._put_encoded(*self._message("track", user_id, anonymous_id, fields, timestamp, message_id, context))
+        await self._put_encoded(
+            *self._message("track", user_id, anonymous_id, fields, timestamp, message_id, context, integrations)
+        )
 
     async def page(
         self,
@@ -259,11 +269,14 @@ class PipelinesIngestor(Engine):
         timestamp: str | dt.datetime | None = None,
         message_id: str | None = None,
         context: JSONDict | None = None,
+        integrations: JSONDict | None = None,
     ) -> None:
         fields: JSONDict = {"properties": _fields("properties", properties)}
         if name is not None:
             fields["name"] = name
-        await self._put_encoded(*self._message("page", user_id, anonymous_id, fields, timestamp, message_id, context))
+        await self._put_encoded(
+            *self._message("page", user_id, anonymous_id, fields, timestamp, message_id, context, integrations)
+        )
 
     async def screen(
         self,
@@ -275,9 +288,12 @@ class PipelinesIngestor(Engine):
         timestamp: str | dt.datetime | None = None,
         message_id: str | None = None,
         context: JSONDict | None = None,
+        integrations: JSONDict | None = None,
     ) -> None:
         fields: JSONDict = {"name": name, "properties": _fields("properties", properties)}
-        await self._put_encoded(*self._message("screen", user_id, anonymous_id, fields, timestamp, message_id, context))
+        await self._put_encoded(
+            *self._message("screen", user_id, anonymous_id, fields, timestamp, message_id, context, integrations)
+        )
 
     async def group(
         self,
@@ -289,9 +305,12 @@ class PipelinesIngestor(Engine):
         timestamp: str | dt.datetime | None = None,
         message_id: str | None = None,
         context: JSONDict | None = None,
+        integrations: JSONDict | None = None,
     ) -> None:
         fields: JSONDict = {"groupId": group_id, "traits": _fields("traits", traits)}
-        await self._put_encoded(*self._message("group", user_id, anonymous_id, fields, timestamp, message_id, context))
+        await self._put_encoded(
+            *self._message("group", user_id, anonymous_id, fields, timestamp, message_id, context, integrations)
+        )
 
     async def alias(
         self,
@@ -301,9 +320,12 @@ class PipelinesIngestor(Engine):
         timestamp: str | dt.datetime | None = None,
         message_id: str | None = None,
         context: JSONDict | None = None,
+        integrations: JSONDict | None = None,
     ) -> None:
         fields: JSONDict = {"previousId": previous_id}
-        await self._put_encoded(*self._message("alias", user_id, None, fields, timestamp, message_id, context))
+        await self._put_encoded(
+            *self._message("alias", user_id, None, fields, timestamp, message_id, context, integrations)
+        )
 
 
 def _label(ingestor: Engine, method: str) -> str:
