@@ -15,9 +15,9 @@ the loop; delivery goes to an ``httpx.MockTransport`` that answers 200 at once. 
 - producers:   64 tasks each awaiting ``event(...)`` (the bench's row a'''), then ``flush()``
 - spool-producers: the same with a spool (row d'): each ``event`` journals its item (durable) and returns
 - spool-event:  one producer awaiting ``event(...)`` on a spooled ingestor (row d''')
-- journal-only: spool-event with the spool's SQLite side made free (no writes, no checkpoints, no chunk bookkeeping,
-               no settling) and each journaled row handed to its lane at once, as the unspooled path does: what a
-               spooled `event` would cost if everything but its journal copy cost nothing (a bound, not a spool)
+- journal-only: spool-event with the spool's SQLite side made free (no writes, no checkpoints, no settling): what a
+               spooled `event` costs on top of `event` besides SQLite (the journal copy, the group commit's hand-over
+               to the lanes), a bound, not a spool
 - inline:      what `accept` checks and records, written out in one function here (`_inline_floor`): the least
                that design costs in CPython, with no call layers at all
 
@@ -98,26 +98,10 @@ def _inline_floor(items: list[dict[str, Any]]) -> None:
 
 def _journal_only() -> None:
     """The patches of the `journal-only` mode (see the module docstring)."""
-    from aiocustomerio.ingest import _engine, _spool, _writer
+    from aiocustomerio.ingest import _spool, _writer
 
-    journal_one = _writer.Writer.journal_one
-
-    def journal_and_hand_over(self: Any, row: tuple[int, bytes, int]) -> bool:
-        pause = journal_one(self, row)
-        lanes = self.bench_lanes
-        pending = lanes.pending[row[2] % lanes.count]  # Engine._offer's unspooled case
-        if not pending:
-            lanes.opened()
-        pending.append(row)
-        return pause
-
-    def accept_only(self: Any, rows: list[Any], journaled: int) -> None:
-        self._report.accepted += len(rows) - journaled
-
-    _writer.Writer.journal_one = journal_and_hand_over  # type: ignore[method-assign]
     _writer.Writer._write = lambda self, *args: None  # type: ignore[method-assign]
     _writer.Writer._checkpoint_wal = lambda self: None  # type: ignore[method-assign]
-    _engine.Engine._on_durable = accept_only  # type: ignore[method-assign]
     _spool.Spool.settle = lambda self, seqs: None  # type: ignore[method-assign]
 
 
@@ -173,8 +157,6 @@ async def _child(mode: str, events: int) -> None:
         _journal_only()
     ing = Ingestor(http, **options)
     await ing.start()
-    if mode == "journal-only":
-        ing._spool._writer.bench_lanes = ing._lanes  # type: ignore[union-attr]
     _count(True)
     if mode == "accept":
         for item in items:
