@@ -7,6 +7,8 @@ another way (OpenAPI 3.1 idioms, inlined or hoisted components, other tools' ann
 
 A schema fingerprint is a hash of its content; bodies also list the fingerprints of their parts (properties, items,
 union members) a few levels down, by JSON pointer inside the body, so a change is reported where it happened.
+Parameters and request-body fields (by dotted name) also carry what they take in words (``required integer``,
+``enum (email, push)``), so the diff can say a field was retyped rather than that a hash changed.
 """
 
 from __future__ import annotations
@@ -107,6 +109,72 @@ class _Fingerprints:
         return table
 
 
+ENUM_SHOWN = 8  # enum values a type label lists before "…"
+FIELD_DEPTH = 3  # levels of nested object fields a body's field table names (``device.platform``)
+
+
+def type_label(spec: dict[str, Any], schema: Any, depth: int = 0) -> str:
+    """What a schema takes, in words a changelog reads: ``string (date-time)``, ``array of integer``,
+    ``enum (email, push)``, ``object``, ``oneOf (string | integer)``, ``... or null``; ``any`` when it says nothing."""
+    schema = resolve(spec, schema)
+    if not isinstance(schema, dict) or depth > 4:
+        return "any"
+    label = _bare_label(spec, schema, depth)
+    return f"{label} or null" if schema.get("nullable") is True and label != "any" else label
+
+
+def _bare_label(spec: dict[str, Any], schema: dict[str, Any], depth: int) -> str:
+    values = schema.get("enum")
+    if isinstance(values, list):
+        shown = ", ".join(json.dumps(v, ensure_ascii=False).strip('"') for v in values[:ENUM_SHOWN])
+        return f"enum ({shown}{', …' if len(values) > ENUM_SHOWN else ''})"
+    for key in ("oneOf", "anyOf"):
+        members = schema.get(key)
+        if isinstance(members, list) and members:
+            return f"{key} (" + " | ".join(type_label(spec, m, depth + 1) for m in members) + ")"
+    kind = schema.get("type")
+    if kind == "array":
+        return f"array of {type_label(spec, schema.get('items'), depth + 1)}"
+    if isinstance(kind, str):
+        fmt = schema.get("format")
+        return f"{kind} ({fmt})" if isinstance(fmt, str) and kind in ("string", "integer", "number") else kind
+    if isinstance(schema.get("allOf"), list) or isinstance(schema.get("properties"), dict):
+        return "object"
+    return "any"
+
+
+def body_fields(spec: dict[str, Any], schema: Any) -> dict[str, str]:
+    """A body's fields by dotted name (``data.zip``) → ``[required ]<type label>``, nested objects down to
+    ``FIELD_DEPTH`` levels, the properties of every ``allOf`` part and union member included (a name two
+    alternatives type differently lists both: ``string | integer``)."""
+    found: dict[str, set[str]] = {}
+
+    def walk(node: Any, prefix: str, depth: int, seen: tuple[str, ...]) -> None:
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        if isinstance(ref, str):
+            if ref in seen:
+                return
+            seen = (*seen, ref)
+        node = resolve(spec, node)
+        if not isinstance(node, dict) or depth >= FIELD_DEPTH:
+            return
+        if node.get("type") == "array":  # a list of objects: its items' fields are `name[].field`
+            walk(node.get("items"), f"{prefix[:-1]}[]." if prefix else "[].", depth, seen)
+            return
+        for key in ("allOf", "oneOf", "anyOf"):
+            for member in node.get(key) or []:
+                walk(member, prefix, depth, seen)
+        required = set(node.get("required") or [])
+        for name, sub in sorted((node.get("properties") or {}).items()):
+            dotted = f"{prefix}{name}"
+            label = type_label(spec, sub)
+            found.setdefault(dotted, set()).add(f"required {label}" if name in required else label)
+            walk(sub, f"{dotted}.", depth + 1, seen)
+
+    walk(schema, "", 0, ())
+    return {name: " | ".join(sorted(labels)) for name, labels in sorted(found.items())}
+
+
 def _media_schema(spec: dict[str, Any], container: Any) -> Any:
     """The schema of a request body or response: its JSON one, else its first media type's."""
     resolved = resolve(spec, container)
@@ -118,17 +186,22 @@ def _media_schema(spec: dict[str, Any], container: Any) -> Any:
 
 
 def api_surface(spec: dict[str, Any]) -> dict[str, Any]:
-    """``{"METHOD /path": {operationId, tag, parameters, request, responses}}`` of one (normalized) spec."""
+    """``{"METHOD /path": {operationId, tag, parameters, parameter_types, request, request_fields, responses}}`` of
+    one (normalized) spec."""
     prints = _Fingerprints(spec)
     operations: dict[str, Any] = {}
     for path, method, op in iter_operations(spec):
         shared = spec["paths"][path].get("parameters") or []
         params: dict[str, str] = {}
+        types: dict[str, str] = {}  # the same keys → what each takes, for the diff's words (type_label)
         for raw in [*shared, *(op.get("parameters") or [])]:
             param = resolve(spec, raw)
             if isinstance(param, dict) and isinstance(param.get("name"), str):
                 wire = {k: param.get(k) for k in ("required", "style", "explode", "schema", "content") if k in param}
-                params[f"{param.get('in')} {param['name']}"] = prints.of(wire)
+                key = f"{param.get('in')} {param['name']}"
+                params[key] = prints.of(wire)
+                label = type_label(spec, param.get("schema"))
+                types[key] = f"required {label}" if param.get("required") is True else label
         body = _media_schema(spec, op.get("requestBody"))
         responses = {}
         for status, response in sorted((op.get("responses") or {}).items()):
@@ -138,7 +211,9 @@ def api_surface(spec: dict[str, Any]) -> dict[str, Any]:
             "operationId": op.get("operationId"),
             "tag": (op.get("tags") or ["default"])[0],
             "parameters": dict(sorted(params.items())),
+            "parameter_types": dict(sorted(types.items())),
             "request": prints.parts(body) if body is not None else None,
+            "request_fields": body_fields(spec, body) if body is not None else None,
             "responses": responses,
         }
     return dict(sorted(operations.items()))

@@ -70,9 +70,10 @@ def test_parameters_added_removed_and_changed_including_the_path_items(pinned: d
     assert item["parameters"], "the pinned spec declares these parameters on the path item"
     removed = item["parameters"].pop()
     assert render("t", diff_specs(copy.deepcopy(pinned), new)).splitlines()[1:] == [
-        f"  ~ parameter DELETE /api/v1/customers/{{identifier}}/devices/{{device_id}}: - path {removed['name']}",
-        "  ~ parameter POST /api/v1/forms/{form_id}/submit: + query dry_run",
-        "  ~ parameter POST /api/v1/forms/{form_id}/submit: ~ path form_id changed",
+        f"  ~ parameter DELETE /api/v1/customers/{{identifier}}/devices/{{device_id}}: - path {removed['name']} "
+        "(required string)",
+        "  ~ parameter POST /api/v1/forms/{form_id}/submit: + query dry_run (boolean)",
+        "  ~ parameter POST /api/v1/forms/{form_id}/submit: ~ path form_id: required string → required integer",
     ]
 
 
@@ -84,8 +85,8 @@ def test_schema_changes_are_reported_with_the_json_pointer_inside_the_body(norma
     # Documentation is not the API: a reworded description changes nothing.
     new["paths"]["/api/v1/events"]["post"]["description"] = "Reworded."
     assert _lines(normalized, new) == [
-        "  ~ schema POST /api/v1/forms/{form_id}/submit request: #/properties/data/properties/zip added",
-        "  ~ schema POST /api/v1/forms/{form_id}/submit request: #/properties/fresh added",
+        "  ~ field POST /api/v1/forms/{form_id}/submit request: + data.zip (string)",
+        "  ~ field POST /api/v1/forms/{form_id}/submit request: + fresh (string)",
     ]
 
 
@@ -93,8 +94,12 @@ def test_a_component_change_shows_at_the_operations_that_use_it(normalized: dict
     new = copy.deepcopy(normalized)
     new["components"]["schemas"]["device_object_common"]["properties"]["platform"]["enum"].append("web")
     lines = _lines(normalized, new)
-    assert "  ~ schema PUT /api/v1/customers/{identifier}/devices request: #/properties/device/allOf/1 changed" in lines
-    assert all(line.startswith("  ~ schema ") and line.endswith(" changed") for line in lines)
+    retyped = "device.platform: required enum (ios, android) → required enum (ios, android, web)"
+    assert f"  ~ field PUT /api/v1/customers/{{identifier}}/devices request: ~ {retyped}" in lines
+    assert f"  ~ field POST /api/v2/batch request: ~ batch[].{retyped}" in lines
+    # The field line says it: no pointer line for the same change beside it.
+    assert not [line for line in lines if line.startswith("  ~ schema PUT /api/v1/customers/{identifier}/devices")]
+    assert all(line.startswith(("  ~ schema ", "  ~ field ")) for line in lines)
 
 
 def test_diff_files_names_both_paths(tmp_path: Path, pinned: dict[str, Any]) -> None:
@@ -104,6 +109,6 @@ def test_diff_files_names_both_paths(tmp_path: Path, pinned: dict[str, Any]) -> 
     del changed["paths"]["/api/v1/metrics"]
     new.write_text(json.dumps(changed))
     assert diff_files(str(old), str(new)).splitlines() == [
-        f"{old} → {new}:",
+        f"{old} → {new}: operations: 1 removed",
         "  - operation removed: POST /api/v1/metrics (Track Events.metrics)",
     ]

@@ -82,8 +82,9 @@ def test_update_on_a_fresh_clone_prints_what_changed_and_regenerates(clone: Path
     assert "no locked copy" not in out
     assert "journeys-app.json: no changes" in out and "pipelines.json: no changes" in out
     assert "  + operation added: POST /api/v1/customers/{identifier}/notes (Track Customers.addNote)" in out
-    assert "  ~ parameter POST /api/v1/forms/{form_id}/submit: + query dry_run" in out
-    assert "  ~ schema POST /api/v1/forms/{form_id}/submit request: #/properties/source added" in out
+    assert "  ~ parameter POST /api/v1/forms/{form_id}/submit: + query dry_run (boolean)" in out
+    assert "  ~ field POST /api/v1/forms/{form_id}/submit request: + source (string)" in out
+    assert "journeys-track.json: operations: 1 added, 1 changed" in out
     assert (
         "-| track | `aiocustomerio_track` | 18 | 18 |" in out and "+| track | `aiocustomerio_track` | 19 | 19 |" in out
     )
