@@ -164,4 +164,7 @@ async def test_two_processes_on_one_broadcast_stay_within_its_trigger_limit(
     assert all(worker.result["ok"] == 1 for worker in workers)
     assert not [worker.stderr for worker in workers if "rate-limit store" in worker.stderr]  # no outage, no fallback
     first, second = (arrival[0] for arrival in server.arrivals)
-    assert second - first >= 10.0 - 0.05
+    # The limit spaces the admissions 10 s apart; the server sees arrivals, and the first one can reach it later
+    # than it was admitted (a loaded machine kept the worker off the CPU: 9.78 s apart was seen in a full make test).
+    # Without the shared limit both arrive within milliseconds of each other.
+    assert second - first >= 10.0 - 0.5
