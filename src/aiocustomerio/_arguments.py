@@ -14,6 +14,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ._options import OPTION_NAMES  # the per-call options
 from .errors import CustomerIOError, InvalidArgumentTypeError, UnknownParameterError
 
 __all__ = ["binding_error", "typed_calls"]
@@ -169,8 +170,6 @@ def binding_error(
             if key not in named:
                 return UnknownParameterError(what, key, sorted(named))
     if options:
-        from ._base import OPTION_NAMES  # the per-call options; _base imports this module
-
         valid = sorted({*named, *OPTION_NAMES})
         for key in kwargs:
             if key not in valid:

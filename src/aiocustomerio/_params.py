@@ -202,7 +202,7 @@ def checker(operation: str, keyword: str, record: Mapping[str, Any], timestamp: 
     what = f"{operation}: {parameter_label(keyword, record)}"
     if kind == "array":
         item_kind = record.get("items")
-        if item_kind == "enum":  # each value is converted to the generated enum after this check (_base._to_enum)
+        if item_kind == "enum":  # each value is converted to the generated enum after this check (_request._to_enum)
             return _array(lambda value: value, what, "enum")
         if item_kind not in _WANTED:
             return None

@@ -10,7 +10,7 @@ import pytest
 
 from aiocustomerio import CustomerIO
 from aiocustomerio import _routes as routes
-from aiocustomerio._base import _ExtendedTag
+from aiocustomerio._tags import _ExtendedTag
 from aiocustomerio.app import AppAPI
 from aiocustomerio.pipelines import PipelinesAPI
 from aiocustomerio.track import TrackAPI
