@@ -62,6 +62,24 @@ def _classes(path: Path) -> dict[str, ast.ClassDef]:
     return {node.name: node for node in _statements(tree.body) if isinstance(node, ast.ClassDef)}
 
 
+def _facade_classes(names: tuple[str, ...]) -> list[ast.ClassDef]:
+    """These classes of the façade's top-level modules, wherever they live (``_base.py`` was split once and the tag
+    classes moved to ``_tags.py``: read from ``_base.py`` alone, their names silently stopped being reserved). A
+    class that is nowhere stops the generation: a reserved set read from nothing would let a spec name shadow it."""
+    found: dict[str, ast.ClassDef] = {}
+    for path in sorted(FACADE_DIR.glob("*.py")):
+        for name, node in _classes(path).items():
+            if name in names:
+                found.setdefault(name, node)
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise RuntimeError(
+            f"codegen/names.py: no class {', '.join(missing)} in {FACADE_DIR}/*.py; update _ROOT_CLASSES or "
+            "_TAG_CLASSES to the façade's classes"
+        )
+    return [found[name] for name in names]
+
+
 def _api_modules() -> list[tuple[Path, str]]:
     """(module, API class name) of each handwritten API, async and sync."""
     found = []
@@ -89,11 +107,9 @@ def reserved_tag_names() -> frozenset[str]:
 
     One set for every API (a tag ``Track`` in App is escaped too): normalization does not know which API a spec is,
     and a set that grows with any API's sugar keeps a name stable when another API gains the method."""
-    base = _classes(FACADE_DIR / "_base.py")
     found = set(EMITTED_HELPERS)
-    for name in _ROOT_CLASSES:
-        if name in base:
-            found |= _public(base[name])
+    for node in _facade_classes(_ROOT_CLASSES):
+        found |= _public(node)
     for path, wanted in _api_modules():
         for name, node in _classes(path).items():
             if name == wanted or (not wanted and name.endswith("API") and name.startswith("Sync")):
@@ -104,11 +120,9 @@ def reserved_tag_names() -> frozenset[str]:
 @cache
 def reserved_operation_names() -> frozenset[str]:
     """Names an operation may not take: the tag classes' attributes, the tag mixins' methods, the helpers."""
-    base = _classes(FACADE_DIR / "_base.py")
     found = set(EMITTED_HELPERS)
-    for name in _TAG_CLASSES:
-        if name in base:
-            found |= _public(base[name])
+    for node in _facade_classes(_TAG_CLASSES):
+        found |= _public(node)
     for path, _ in _api_modules():
         classes = _classes(path)
         for mixin in _mixins(classes):

@@ -17,6 +17,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from codegen.apis import ROOT, by_name
 from codegen.generate import generate_one
 from codegen.names import escaped, reserved_operation_names, reserved_tag_names
@@ -206,3 +208,19 @@ def test_a_regenerated_spec_with_reserved_names_reaches_facade_sync_client_and_c
     assert urls == expected, out
     # The CLI shows the spec's names, not the escapes.
     assert "\n  with-options " in out and "\n  index " in out and "\n  operation " in out and "operation_" not in out
+
+
+def test_the_reserved_sets_read_the_facade_classes_wherever_they_live(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The tag classes moved from _base.py to _tags.py; read from _base.py alone they were silently not found.
+    from codegen import names
+
+    assert [node.name for node in names._facade_classes(names._TAG_CLASSES)] == list(names._TAG_CLASSES)
+    assert [node.name for node in names._facade_classes(names._ROOT_CLASSES)] == list(names._ROOT_CLASSES)
+    assert "with_options" in names.reserved_tag_names()
+    monkeypatch.setattr(names, "_TAG_CLASSES", ("_Tag", "NoSuchTag"))
+    names.reserved_operation_names.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="NoSuchTag"):
+            names.reserved_operation_names()
+    finally:
+        names.reserved_operation_names.cache_clear()
