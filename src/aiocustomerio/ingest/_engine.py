@@ -517,7 +517,7 @@ class Engine:
             self._lanes.add((seq, data, person))
             return
         try:
-            spool.journal_one((seq, data, person))  # durable once this returns: nothing to wait for
+            spool.writer.journal_one((seq, data, person))  # durable once this returns: nothing to wait for
         except SpoolWriteError:
             self._room.give_back(1)
             raise

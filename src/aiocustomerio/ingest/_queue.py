@@ -24,8 +24,7 @@ from time import monotonic
 from zlib import crc32
 
 Row = tuple[int, bytes, int]
-_seq = itemgetter(0)  # a row's parts, for C loops over rows
-_data = itemgetter(1)
+_data = itemgetter(1)  # a row's parts, for C loops over rows
 _person = itemgetter(2)
 
 

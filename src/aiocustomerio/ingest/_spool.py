@@ -68,10 +68,10 @@ class Spool:
     new rows (and how many of them were journaled); `on_lost(rows)` with the rows of a group that could not be
     committed (not accepted, unless journaled: those stay in the journal for the next run).
 
-    `journal_one(row)` makes one row durable at once and stages it; `add(rows, meta)` stages rows for the next group
-    commit and returns the `GroupCommit` every producer staged for it awaits (see `_writer`). They are the writer's
-    own methods, so the per-item path goes through no call of the spool's. `error` is set once the commits keep
-    failing (`SpoolWriteError`)."""
+    `add(rows, meta)` stages rows for the next group commit and returns the `GroupCommit` every producer staged for
+    it awaits (see `_writer`); single items are journaled in the `writer` (`Writer.journal_one`). They are the
+    writer's own methods, so the per-item path goes through no call of the spool's. `error` is set once the commits
+    keep failing (`SpoolWriteError`)."""
 
     def __init__(
         self,
@@ -88,8 +88,8 @@ class Spool:
         self._writer = Writer(self.path, self._thread, self._committed, on_lost, self._broken)
         self.add: Callable[[list[Row], dict[str, str] | None], GroupCommit] = self._writer.add
         self.add_one: Callable[[Row], GroupCommit] = self._writer.add_one
-        self.journal_one: Callable[[Row], bool] = self._writer.journal_one
-        # The engine's per-item path journals and stages in the writer itself (`Engine._offer`).
+        # The engine journals single items in the writer itself: inlined on its per-item path (`Engine._offer`),
+        # `Writer.journal_one` on its slow path.
         self.writer = self._writer
         self.hurry: Callable[[bool], None] = self._writer.hurry
         self._journal: Journal | None = None
