@@ -16,6 +16,7 @@ environment only. Each event is a realistic Track v2 event of about 340 bytes. O
 - facade-tls:      the same over HTTPS, next to the peers' one-request-per-event rows
 - raw-httpx-encode: the SDK ceiling: the caller's dicts (as `ingestor-put` gets them) encoded with orjson into
                    ~500 KB bodies as they come and posted, 4 in flight, through one httpx client
+- raw-httpx-encode-many: the same from lists of 500 dicts, as `ingestor-many` is handed them: put_many's ceiling
 - raw-httpx-encode-tls: the SDK ceiling over HTTPS, beside `ingestor-tls` (the issue's comparison)
 - raw-httpx:       the same events pre-encoded into ~500 KB batch bodies before the clock starts, posted by 4 tasks
                    through one httpx client: the ceiling for anything that posts through httpx
@@ -142,8 +143,12 @@ async def run_raw_httpx(base_url: str, events: int) -> int:
     return events
 
 
-async def run_raw_httpx_encode(base_url: str, events: int) -> int:
-    """The SDK ceiling: the caller's dicts encoded with orjson into ~500 KB bodies as they come, 4 posts in flight."""
+async def run_raw_httpx_encode(base_url: str, events: int, chunk: int = 1) -> int:
+    """The SDK ceiling: the caller's dicts encoded with orjson into ~500 KB bodies as they come, 4 posts in flight.
+
+    `chunk`: how many dicts the caller builds before any is encoded: 1 for the per-item rows, 500 for `put_many`'s
+    row, which is handed lists of 500 (holding them costs the garbage collector more than dicts dropped one by one,
+    whoever encodes them)."""
     import orjson
 
     headers = {"content-type": "application/json"}
@@ -167,17 +172,22 @@ async def run_raw_httpx_encode(base_url: str, events: int) -> int:
 
         items: list[bytes] = []
         size = 0
-        for i in range(events):
-            data = dumps(entity(i))
-            if size + len(data) + 1 > BATCH_LIMIT - 12:
-                await send(items)
-                items, size = [], 0
-            items.append(data)
-            size += len(data) + 1
+        for start in range(0, events, chunk):
+            for item in [entity(i) for i in range(start, min(start + chunk, events))]:
+                data = dumps(item)
+                if size + len(data) + 1 > BATCH_LIMIT - 12:
+                    await send(items)
+                    items, size = [], 0
+                items.append(data)
+                size += len(data) + 1
         if items:
             await send(items)
         await asyncio.gather(*posts)
     return events
+
+
+async def run_raw_httpx_encode_lists(base_url: str, events: int) -> int:
+    return await run_raw_httpx_encode(base_url, events, chunk=500)
 
 
 # The faulty server of the ingestor-faults row (tests.support.batch_server flags); Retry-After is 0 there.
@@ -312,6 +322,9 @@ SCENARIOS: dict[str, Row] = {
     ),
     "raw-httpx": Row("(c) raw httpx, pre-built 500 KB batches", run_raw_httpx, "batched"),
     "raw-httpx-encode": Row("(c') raw httpx + orjson from the dicts (SDK ceiling)", run_raw_httpx_encode, "batched"),
+    "raw-httpx-encode-many": Row(
+        "(c'') raw httpx + orjson from lists of 500 dicts (put_many's ceiling)", run_raw_httpx_encode_lists, "batched"
+    ),
     "spool-many": Row("(d) ingestor + spool, put_many(500)", run_spool_many, "batched"),
     "spool-producers": Row("(d') ingestor + spool, 64 producers", run_spool_producers, "batched"),
     "spool-put": Row("(d'') ingestor + spool, put_nowait(dict)", run_spool_put, "batched"),
@@ -394,60 +407,130 @@ def _measure(name: str, base_url: str, events: int, env: dict[str, str] | None) 
     return result
 
 
-def run(events: int, per_event: int, peer_events: int = 200_000, only: list[str] | None = None) -> str:
-    """Run the scenarios and return the markdown table (with a preamble)."""
+# The ceiling each batched row is compared with: the caller's dicts encoded and posted by raw httpx, over the same
+# transport, handed over the same way (one by one, or in lists of 500 for put_many's rows).
+def _ceiling(name: str) -> str:
+    row = SCENARIOS[name]
+    if row.tls:
+        return "raw-httpx-encode-tls"
+    return "raw-httpx-encode-many" if name in ("ingestor-many", "spool-many") else "raw-httpx-encode"
+
+
+# The ratios the ingestion targets are stated in: a spooled row against the same call unspooled, and an unspooled
+# row against its ceiling.
+_SPOOLED = (
+    ("await event()", "spool-event", "ingestor"),
+    ("64 producers", "spool-producers", "ingestor-producers"),
+    ("put_nowait", "spool-put", "ingestor-put"),
+    ("put_many", "spool-many", "ingestor-many"),
+)
+_UNSPOOLED = ("ingestor", "ingestor-put", "ingestor-many", "ingestor-tls")
+
+
+def _targets(rates: dict[str, float]) -> list[str]:
+    spooled = [f"{what} {rates[a] / rates[b]:.3f}x" for what, a, b in _SPOOLED if a in rates and b in rates]
+    ceiling = [
+        f"{SCENARIOS[name].label.split(' ', 1)[0]}{' (HTTPS)' if SCENARIOS[name].tls else ''} "
+        f"{rates[name] / rates[_ceiling(name)]:.3f}x"
+        for name in _UNSPOOLED
+        if name in rates and _ceiling(name) in rates
+    ]
+    lines = []
+    if spooled:
+        lines.append("\nspooled / unspooled: " + ", ".join(spooled))
+    if ceiling:
+        lines.append(("" if spooled else "\n") + "unspooled / ceiling: " + ", ".join(ceiling))
+    return lines
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def run(events: int, per_event: int, peer_events: int = 200_000, only: list[str] | None = None, rounds: int = 1) -> str:
+    """Run the scenarios and return the markdown table (with a preamble). With `rounds` > 1 every scenario runs that
+    many times, the rounds interleaved (all rows once, then all again), and each figure is the median of its rounds:
+    this machine's speed drifts by 10-30% over minutes, which interleaving spreads over every row alike."""
     names = only or list(SCENARIOS)
     have_peers = os.path.exists(peers.PEER_PYTHON)
     lines: list[str] = []
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    failures: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="aiocustomerio-bench-") as tmp:
         tls = make_cert(tmp, peers.PEER_PYTHON if have_peers else None)
         plain, plain_url = _server(None)
         secure, secure_url = _server(tls) if tls else (None, "")
         faulty, faulty_url = _server(None, True) if any(SCENARIOS[n].faults for n in names) else (None, "")
         try:
-            sample = len(json.dumps(entity(123456), separators=(",", ":")))
-            lines.append(
-                f"Ingestion: {events:,} events per batched row ({min(events, peer_events):,} for the peers'), "
-                f"{per_event:,} per one-request-per-event row, "
-                f"~{sample} bytes each; batch server in its own process on 127.0.0.1; {os.cpu_count()} CPUs\n"
-            )
-            lines.append(
-                "| scenario | kind | over | events | events/s | vs (a) | CPU µs/event | peak RSS MB | RSS growth MB |"
-            )
-            lines.append("|---|---|---|---|---|---|---|---|---|")
-            reference: float | None = None
-            for name in names:
-                row = SCENARIOS[name]
-                over = "HTTPS" if row.tls else "HTTP"
-                count = per_event if row.kind == "per event" else min(events, peer_events) if row.peer else events
-                prefix = f"| {row.label} | {row.kind} | {over} |"
-                if row.peer and not have_peers:
-                    lines.append(f"{prefix} skipped: no {peers.PEER_PYTHON} | | | | | |")
-                    continue
-                if row.tls and tls is None:
-                    lines.append(f"{prefix} skipped: no certificate | | | | | |")
-                    continue
-                env = trust_env(tls[0]) if row.tls and tls else None
-                url = faulty_url if row.faults else secure_url if row.tls else plain_url
-                r = _measure(name, url, count, env)
-                if isinstance(r, str):
-                    lines.append(f"{prefix} {r} | | | | | |")
-                    continue
-                rate = r["events"] / r["seconds"]
-                if name == "ingestor":
-                    reference = rate
-                ratio = f"{rate / reference:.3g}x" if reference else "-"
-                cpu_us = r["cpu"] / r["events"] * 1e6
-                lines.append(
-                    f"{prefix} {r['events']:,} | {rate:,.0f} | {ratio} | {cpu_us:.2f} | {r['peak_mb']:.1f} "
-                    f"| {r['growth_mb']:.1f} |"
-                )
-                print(lines[-1], file=sys.stderr, flush=True)  # progress while the table is being built
+            for round_ in range(rounds):
+                for name in names:
+                    row = SCENARIOS[name]
+                    if name in failures or (row.peer and not have_peers) or (row.tls and tls is None):
+                        continue
+                    count = per_event if row.kind == "per event" else min(events, peer_events) if row.peer else events
+                    env = trust_env(tls[0]) if row.tls and tls else None
+                    url = faulty_url if row.faults else secure_url if row.tls else plain_url
+                    r = _measure(name, url, count, env)
+                    if isinstance(r, str):
+                        failures[name] = r
+                        continue
+                    results[name].append(r)
+                    # Progress while the table is being built.
+                    print(f"round {round_ + 1}/{rounds} {name}: {r['events'] / r['seconds']:,.0f}/s", file=sys.stderr)
         finally:
             for server in (plain, secure, faulty):
                 if server is not None:
                     server.terminate()
                     server.wait()
+    sample = len(json.dumps(entity(123456), separators=(",", ":")))
+    how = f"median of {rounds} interleaved rounds" if rounds > 1 else "one round"
+    lines.append(
+        f"Ingestion: {events:,} events per batched row ({min(events, peer_events):,} for the peers'), "
+        f"{per_event:,} per one-request-per-event row, ~{sample} bytes each; batch server in its own process on "
+        f"127.0.0.1; {os.cpu_count()} CPUs; {how}. vs ceiling: against the raw httpx + orjson row over the same "
+        "transport, handed the dicts the same way\n"
+    )
+    lines.append(
+        "| scenario | kind | over | events | events/s | spread | vs (a) | vs ceiling | CPU µs/event | peak RSS MB "
+        "| RSS growth MB |"
+    )
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    rates = {name: _median([r["events"] / r["seconds"] for r in got]) for name, got in results.items() if got}
+    reference = rates.get("ingestor")
+    for name in names:
+        row = SCENARIOS[name]
+        prefix = f"| {row.label} | {row.kind} | {'HTTPS' if row.tls else 'HTTP'} |"
+        empty = " | | | | | | |"
+        if name in failures:
+            lines.append(f"{prefix} {failures[name]} |{empty}")
+            continue
+        if row.peer and not have_peers:
+            lines.append(f"{prefix} skipped: no {peers.PEER_PYTHON} |{empty}")
+            continue
+        if name not in rates:
+            lines.append(f"{prefix} skipped: no certificate |{empty}")
+            continue
+        got = results[name]
+        rate = rates[name]
+        each = [r["events"] / r["seconds"] for r in got]
+        spread = f"{min(each) / rate - 1:+.0%} / {max(each) / rate - 1:+.0%}" if len(got) > 1 else "-"
+        versus = f"{rate / reference:.3g}x" if reference else "-"
+        ceiling = rates.get(_ceiling(name)) if row.kind == "batched" and not row.peer else None
+        if ceiling is None and row.peer:
+            ceiling = rates.get("raw-httpx-encode-tls")
+        to_ceiling = f"{rate / ceiling:.3g}x" if ceiling else "-"
+        cpu_us = _median([r["cpu"] / r["events"] * 1e6 for r in got])
+        peak = max(r["peak_mb"] for r in got)
+        growth = max(r["growth_mb"] for r in got)
+        lines.append(
+            f"{prefix} {got[0]['events']:,} | {rate:,.0f} | {spread} | {versus} | {to_ceiling} | {cpu_us:.2f} "
+            f"| {peak:.1f} | {growth:.1f} |"
+        )
+    lines.extend(_targets(rates))
+    if rounds > 1:
+        lines.append("\nspread: the slowest and the fastest round against the median; RSS: the highest of the rounds")
     return "\n".join(lines)
 
 
@@ -457,13 +540,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-event", type=int, default=int(os.environ.get("BENCH_PER_EVENT", "5000")))
     parser.add_argument("--peer-events", type=int, default=200_000, help="events per batched peer row")
     parser.add_argument("--only", nargs="*", choices=sorted(SCENARIOS))
+    parser.add_argument(
+        "--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "1")), help="interleaved rounds (median)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child(args.child, args.base_url, args.events)
         return
-    print(run(args.events, args.per_event, args.peer_events, args.only))
+    print(run(args.events, args.per_event, args.peer_events, args.only, args.rounds))
 
 
 if __name__ == "__main__":
