@@ -52,6 +52,8 @@ __all__ = [
 PERSON_KEYS = ("id", "email", "cio_id")
 CALL_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 Timestamp = _dt.datetime | _dt.date | int | float
+# Pipelines takes ISO 8601 only: a string as it is, a datetime or date written in ISO form (`iso_timestamp`).
+IsoTimestamp = str | _dt.datetime | _dt.date
 
 
 def mapping(name: str, value: Mapping[str, Any] | None) -> dict[str, Any]:

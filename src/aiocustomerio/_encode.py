@@ -92,8 +92,12 @@ def iso_timestamp(value: object, name: str = "timestamp") -> str:
             f"{name} is {value!r}, not an ISO-8601 date-time such as '2026-01-02T03:04:05Z': pass one, a datetime, "
             "or leave it out"
         )
-    if isinstance(value, _dt.date):
+    if isinstance(value, _dt.datetime):
         return iso8601(value)
+    if isinstance(value, _dt.date):
+        # Midnight UTC, as `unix_seconds` reads a date for Track: the spec's `format: date-time` wants a time, and a
+        # date alone ("2024-01-02") is not one.
+        return iso8601(_dt.datetime(value.year, value.month, value.day, tzinfo=_dt.timezone.utc))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise InvalidArgumentTypeError(
             f"{name} is the number {value!r}, but Pipelines takes an ISO-8601 date-time string: pass a datetime, "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +22,7 @@ else:
     from ._base import AsyncResources as _Resources
 
 CALL_TYPES = _builders.CALL_TYPES
-When = str | _dt.datetime | _dt.date
+When = _builders.IsoTimestamp
 
 
 class PipelinesAPI(_Resources):

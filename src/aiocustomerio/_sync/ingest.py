@@ -23,7 +23,6 @@ first are one KeyboardInterrupt).
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import functools
 import threading
 from collections.abc import Awaitable, Callable, Iterable
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar,
 
 import httpx
 
+from aiocustomerio._builders import IsoTimestamp
 from aiocustomerio.errors import CustomerIOError
 from aiocustomerio.ingest import Engine, IngestorClosed, IngestReport, InvalidItem, PipelinesIngestor, TrackIngestor
 from aiocustomerio.ingest._checks import check_items, check_seconds
@@ -319,7 +319,7 @@ class SyncPipelinesIngestor(SyncIngestor[PipelinesIngestor]):
         traits: JSONDict | None = None,
         *,
         anonymous_id: str | None = None,
-        timestamp: str | dt.datetime | None = None,
+        timestamp: IsoTimestamp | None = None,
         message_id: str | None = None,
         context: JSONDict | None = None,
         integrations: JSONDict | None = None,

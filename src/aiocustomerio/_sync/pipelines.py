@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +24,7 @@ else:
     from .._base import SyncResources as _Resources
 
 CALL_TYPES = _builders.CALL_TYPES
-When = str | _dt.datetime | _dt.date
+When = _builders.IsoTimestamp
 
 
 class SyncPipelinesAPI(_Resources):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from typing import Any
 from zlib import crc32
 
 from aiocustomerio._arguments import typed_calls
 from aiocustomerio._builders import (
+    IsoTimestamp,
+    Timestamp,
     check_event_name,
     check_pipelines_event,
     check_pipelines_message,
@@ -94,7 +95,7 @@ class TrackIngestor(Engine):
         name: str,
         attributes: JSONDict | None = None,
         *,
-        timestamp: int | float | dt.datetime | None = None,
+        timestamp: Timestamp | None = None,
         id: str | None = None,
     ) -> None:
         who = crc32(identifier.encode()) if type(identifier) is str else person_hash(identifier)  # person_hash, inlined
@@ -109,7 +110,7 @@ class TrackIngestor(Engine):
         name: str,
         attributes: JSONDict | None = None,
         *,
-        timestamp: int | float | dt.datetime | None = None,
+        timestamp: Timestamp | None = None,
         id: str | None = None,
     ) -> None:
         who = crc32(identifier.encode()) if type(identifier) is str else person_hash(identifier)  # person_hash, inlined
@@ -124,7 +125,7 @@ class TrackIngestor(Engine):
         name: str,
         attributes: JSONDict | None = None,
         *,
-        timestamp: int | float | dt.datetime | None = None,
+        timestamp: Timestamp | None = None,
         id: str | None = None,
     ) -> None:
         who = crc32(identifier.encode()) if type(identifier) is str else person_hash(identifier)  # person_hash, inlined
@@ -139,7 +140,7 @@ class TrackIngestor(Engine):
         action: str,
         name: str,
         attributes: JSONDict | None,
-        timestamp: int | float | dt.datetime | None,
+        timestamp: Timestamp | None,
         id: str | None,
     ) -> bytes:
         # Per-event path: the common cases (string id, no timestamp or unix seconds) are handled inline.
@@ -209,7 +210,7 @@ class PipelinesIngestor(Engine):
         user_id: str | None,
         anonymous_id: str | None,
         fields: JSONDict,
-        timestamp: str | dt.datetime | None,
+        timestamp: IsoTimestamp | None,
         message_id: str | None,
         context: JSONDict | None,
         integrations: JSONDict | None,
@@ -230,7 +231,7 @@ class PipelinesIngestor(Engine):
         traits: JSONDict | None = None,
         *,
         anonymous_id: str | None = None,
-        timestamp: str | dt.datetime | None = None,
+        timestamp: IsoTimestamp | None = None,
         message_id: str | None = None,
         context: JSONDict | None = None,
         integrations: JSONDict | None = None,
@@ -248,7 +249,7 @@ class PipelinesIngestor(Engine):
         properties: JSONDict | None = None,
         *,
         anonymous_id: str | None = None,
-        timestamp: str | dt.datetime | None = None,
+        timestamp: IsoTimestamp | None = None,
         message_id: str | None = None,
         context: JSONDict | None = None,
         integrations: JSONDict | None = None,
@@ -266,7 +267,7 @@ class PipelinesIngestor(Engine):
         properties: JSONDict | None = None,
         *,
         anonymous_id: str | None = None,
-        timestamp: str | dt.datetime | None = None,
+        timestamp: IsoTimestamp | None = None,
         message_id: str | None = None,
         context: JSONDict | None = None,
         integrations: JSONDict | None = None,
@@ -285,7 +286,7 @@ class PipelinesIngestor(Engine):
         properties: JSONDict | None = None,
         *,
         anonymous_id: str | None = None,
-        timestamp: str | dt.datetime | None = None,
+        timestamp: IsoTimestamp | None = None,
         message_id: str | None = None,
         context: JSONDict | None = None,
         integrations: JSONDict | None = None,
@@ -302,7 +303,7 @@ class PipelinesIngestor(Engine):
         traits: JSONDict | None = None,
         *,
         anonymous_id: str | None = None,
-        timestamp: str | dt.datetime | None = None,
+        timestamp: IsoTimestamp | None = None,
         message_id: str | None = None,
         context: JSONDict | None = None,
         integrations: JSONDict | None = None,
@@ -317,7 +318,7 @@ class PipelinesIngestor(Engine):
         user_id: str,
         previous_id: str,
         *,
-        timestamp: str | dt.datetime | None = None,
+        timestamp: IsoTimestamp | None = None,
         message_id: str | None = None,
         context: JSONDict | None = None,
         integrations: JSONDict | None = None,
