@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from .._retry import RetryPolicy
-from ..errors import CustomerIOError, InvalidArgumentError, InvalidArgumentTypeError
+from ..errors import CustomerIOError, EventLoopError, InvalidArgumentError, InvalidArgumentTypeError
 
 __all__ = [
+    "check_checkpoint",
     "check_delivery_options",
     "check_engine_options",
     "check_items",
     "check_seconds",
     "check_spool_file",
+    "loop_error",
     "spool_open_error",
 ]
 
@@ -165,4 +168,29 @@ def check_items(items: object) -> None:
     if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
         raise InvalidArgumentTypeError(
             f"put_many takes an iterable of items (a list of dicts), not {type(items).__name__}; for one item use put()"
+        )
+
+
+def loop_error(owner: asyncio.AbstractEventLoop | None, running: asyncio.AbstractEventLoop | None) -> EventLoopError:
+    """An ingestor used from a loop other than `owner`, the one that started it (and delivers): which, and the fix."""
+    if owner is None or owner.is_closed():
+        where = "an event loop that has since closed (an earlier asyncio.run()?)"
+    elif not owner.is_running():
+        where = "an event loop that is not running now (an earlier asyncio.run() or run_until_complete()?)"
+    else:
+        where = "another event loop"
+    here = "outside any event loop" if running is None else "from this one"
+    return EventLoopError(
+        f"this ingestor was started on {where} and delivers there; it cannot take items {here}: start one "
+        "ingestor per event loop (each `async with client.track.ingestor()` inside the loop that uses it), or use "
+        "SyncCustomerIO's ingestor from synchronous code or threads"
+    )
+
+
+def check_checkpoint(checkpoint: tuple[str, object] | None, reserved: Collection[str]) -> None:
+    """`put_many(..., checkpoint=(key, value))`: a key of the spool's own is refused, naming them."""
+    if checkpoint is not None and checkpoint[0] in reserved:
+        raise InvalidArgumentError(
+            f"checkpoint key {checkpoint[0]!r} is reserved by the spool ({', '.join(sorted(reserved))}): choose "
+            "another name"
         )

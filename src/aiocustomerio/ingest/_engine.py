@@ -25,7 +25,7 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import Awaitable, Callable, Generator, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from itertools import islice
 from types import TracebackType
 from typing import TypeVar
@@ -34,12 +34,20 @@ from zlib import adler32
 import httpx
 
 from .._retry import RetryPolicy
-from ..errors import CustomerIOError, EventLoopError, InvalidArgumentError
-from ._checks import check_delivery_options, check_engine_options, check_items, spool_open_error
+from ..errors import CustomerIOError
+from ._checks import (
+    check_checkpoint,
+    check_delivery_options,
+    check_engine_options,
+    check_items,
+    loop_error,
+    spool_open_error,
+)
 from ._delivery import ENVELOPE_BYTES, ISOLATION_BUDGET, Delivery
 from ._encode import MAX_BATCH_BYTES, MAX_ITEM_BYTES
 from ._journal import FRAME, FRAME_SIZE
-from ._queue import Lanes, Room, Row
+from ._queue import PAUSE, Lanes, Pause, Room, Row
+from ._recovery import requeue_leftovers
 from ._report import IngestReport
 from ._sender import Sender
 from ._spool import Spool
@@ -66,19 +74,6 @@ Checkpoint = tuple[str, str | Callable[[int], str]]
 # put_many encodes and accepts at most this many items at a time, so a huge iterable is consumed lazily.
 PART = 1000
 _END = object()
-
-
-class Pause:
-    """Awaiting it lets the event loop run once (as `asyncio.sleep(0)` does), and it is no coroutine: `put_nowait`,
-    which cannot wait, may drop it unawaited without a warning."""
-
-    __slots__ = ()
-
-    def __await__(self) -> Generator[None, None, None]:
-        yield  # a bare yield: the task is rescheduled at once, after the callbacks already due
-
-
-PAUSE = Pause()
 
 
 class Engine:
@@ -282,15 +277,9 @@ class Engine:
             counts = await spool.close()  # leaves unsettled items in the spool for the next run
             if counts is not None:
                 report.spooled, report.dead_letters = counts
-            if spool.error is not None:
-                report.errors.append(
-                    f"{spool.error}. Not in the spool: {spool.lost} items offered after its last good commit, not "
-                    "accepted (their put or put_many raised SpoolWriteError; a put_nowait had returned: its item was "
-                    f"only staged for that commit). In its journal: {spool.kept} items accepted since "
-                    "(the next run takes them in). Still in it though settled: "
-                    f"{spool.unsettled_lost} items delivered or failed since (the next run sends them again; dedup "
-                    "ids make that harmless)"
-                )
+            failure = spool.failure()
+            if failure is not None:
+                report.errors.append(failure)
         report.pending = [json.loads(row[1]) for row in self._lanes.take_all()]
         self._closed = True
         self._closed_event.set()
@@ -330,19 +319,7 @@ class Engine:
         running = _running_loop()
         if running is self._loop:
             return
-        owner = self._loop
-        if owner is None or owner.is_closed():
-            where = "an event loop that has since closed (an earlier asyncio.run()?)"
-        elif not owner.is_running():
-            where = "an event loop that is not running now (an earlier asyncio.run() or run_until_complete()?)"
-        else:
-            where = "another event loop"
-        here = "outside any event loop" if running is None else "from this one"
-        raise EventLoopError(
-            f"this ingestor was started on {where} and delivers there; it cannot take items {here}: start one "
-            "ingestor per event loop (each `async with client.track.ingestor()` inside the loop that uses it), or use "
-            "SyncCustomerIO's ingestor from synchronous code or threads"
-        )
+        raise loop_error(self._loop, running)
 
     # -- accepting items -------------------------------------------------------------------------------------------
 
@@ -455,11 +432,7 @@ class Engine:
         `checkpoint=(key, fn)` stores `fn(n)` with every part, `n` being the items of this call accepted with it.
         """
         self._started()
-        if checkpoint is not None and checkpoint[0] in RESERVED_META:
-            raise InvalidArgumentError(
-                f"checkpoint key {checkpoint[0]!r} is reserved by the spool ({', '.join(sorted(RESERVED_META))}): "
-                "choose another name"
-            )
+        check_checkpoint(checkpoint, RESERVED_META)
         check_items(items)
         iterator = iter(items)
         head: object = next(iterator, _END)
@@ -573,26 +546,11 @@ class Engine:
         self._room.give_back(len(rows))  # not accepted: their puts raise SpoolWriteError
 
     async def _recover(self) -> None:
-        spool = self._spool
-        assert spool is not None
-        room = self._room
+        assert self._spool is not None
         try:
-            while spool.has_unread() and self._sender.halted is None:
-                rows = await spool.read(max(1, min(room.limit, 5000)))
-                if not rows:
-                    break
-                fits = min(len(rows), room.limit)
-                await room.acquire(fits)
-                room.take(len(rows) - fits)  # a read may return a little more than the room holds
-                self._report.accepted += len(rows)
-                self._report.recovered += len(rows)
-                self._lanes.add_many(rows)
-        except (IngestorHalted, IngestorClosed):
-            pass  # what is not read yet stays in the spool; the report says why delivery stopped
-        except Exception as exc:
-            message = f"reading the spool's leftovers failed ({type(exc).__name__}: {exc}); they stay in the spool"
-            log.error("%s", message)
-            self._report.errors.append(message)
+            await requeue_leftovers(
+                self._spool, self._room, self._lanes, self._report, lambda: self._sender.halted is not None
+            )
         finally:
             self._recovery = None
             self._recovered.set()

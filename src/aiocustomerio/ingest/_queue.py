@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from itertools import accumulate, repeat
 from itertools import count as numbers
 from operator import add, itemgetter, mod
@@ -41,6 +41,19 @@ def person_hash(who: object) -> int:
             return crc32(one.encode())  # an `id` names the person whatever else is given (the per-item fast path)
         return crc32(repr(sorted((str(k), str(v)) for k, v in who.items())).encode())
     return 0 if who is None else crc32(str(who).encode())
+
+
+class Pause:
+    """Awaiting it lets the event loop run once (as `asyncio.sleep(0)` does), and it is no coroutine: `put_nowait`,
+    which cannot wait, may drop it unawaited without a warning."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[None, None, None]:
+        yield  # a bare yield: the task is rescheduled at once, after the callbacks already due
+
+
+PAUSE = Pause()
 
 
 class Room:

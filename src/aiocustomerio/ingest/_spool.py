@@ -311,6 +311,18 @@ class Spool:
         self.lost = lost
         self.unsettled_lost = unsettled
 
+    def failure(self) -> str | None:
+        """For the report, once closed: why the spool broke and exactly what is and is not in it (None: it did not)."""
+        if self.error is None:
+            return None
+        return (
+            f"{self.error}. Not in the spool: {self.lost} items offered after its last good commit, not accepted "
+            "(their put or put_many raised SpoolWriteError; a put_nowait had returned: its item was only staged for "
+            f"that commit). In its journal: {self.kept} items accepted since (the next run takes them in). Still in "
+            f"it though settled: {self.unsettled_lost} items delivered or failed since (the next run sends them "
+            "again; dedup ids make that harmless)"
+        )
+
     # -- draining and closing ----------------------------------------------------------------------------------------
 
     async def drain(self) -> None:
