@@ -35,7 +35,7 @@ from typing import TypeVar
 
 from . import _store
 from ._commit import GroupCommit
-from ._journal import JOURNAL_COMMIT_BYTES, JOURNAL_LINGER, Journal
+from ._journal import FRAME_SIZE, JOURNAL_COMMIT_BYTES, JOURNAL_LINGER, Journal
 from ._queue import Row, _data
 from ._store import _INSERT_CHUNK, _UPSERT_META, _chunks, _pack, consecutive
 from ._types import SpoolWriteError
@@ -120,6 +120,9 @@ class Writer:
         self._ckpt_conn: sqlite3.Connection | None = None  # its own connection, used on the thread only
         self._journal: Journal | None = None
         self._journaled = 0  # of the rows staged (`_inserts`), how many are in the journal
+        # Bytes of the rows staged without the journal (`add`, `add_one`): summed as they come, while their bytes are
+        # still in the CPU's cache; the journaled rows' bytes are the journal's (`Journal.staged_bytes`).
+        self._added_bytes = 0
         self._flight_journaled = 0  # the same for the commit under way
         self._linger: asyncio.Future[None] | None = None  # the commit loop waiting for more journaled rows
         self._hurry = 0  # someone waits for everything to be committed (flush, drain, close): no lingering
@@ -150,6 +153,7 @@ class Writer:
         if self.error is not None:
             raise self.error
         self._inserts.extend(rows)
+        self._added_bytes += sum(map(len, map(_data, rows)))
         if meta:
             self._meta.update(meta)
         return self._waiter or self._new_waiter()
@@ -159,6 +163,7 @@ class Writer:
         if self.error is not None:
             raise self.error
         self._inserts.append(row)
+        self._added_bytes += len(row[1])
         return self._waiter or self._new_waiter()
 
     def journal_one(self, row: Row) -> bool:
@@ -262,7 +267,7 @@ class Writer:
             if waiter is not None:
                 waiter.abandon()
         self._flight, self._waiter, self._flight_rows, self._inserts = None, None, [], []
-        self._flight_journaled = self._journaled = 0
+        self._flight_journaled = self._journaled = self._added_bytes = 0
         if lost:
             self._on_lost(lost)
 
@@ -278,10 +283,15 @@ class Writer:
                 self._inserts, self._dead, self._meta, self._waiter, self._staged = [], [], {}, None, False
                 journaled = self._flight_journaled = self._journaled
                 self._journaled = 0
+                # The rows' bytes without a pass over them (one at commit time cost 0.25 us per spooled `event`: the
+                # rows are long out of the CPU's cache by then): the journal's frames, less their headers.
+                size = self._added_bytes
+                if journaled and self._journal is not None:
+                    size += self._journal.staged_bytes - journaled * FRAME_SIZE
+                self._added_bytes = 0
                 # The rows staged so far are in the active journal file: new ones go to the other while they commit.
                 journal_file = self._journal.rotate() if journaled and self._journal is not None else None
                 self._pause_at = self._journal.end + self._pause_bytes if self._journal is not None else 0
-                size = sum(map(len, map(_data, inserts)))
                 # Small commits someone waits for run on the loop; journaled rows nobody waits for, on the thread.
                 error = await self._commit_with_retries(inserts, size, dead, meta, trim, waiter is not None)
                 if error is None:
@@ -334,7 +344,7 @@ class Writer:
         self._inserts = []
         # Journaled rows are durable (and were accepted): the next run takes them from the journal.
         self.kept = self._flight_journaled + self._journaled
-        self._flight_journaled = self._journaled = 0
+        self._flight_journaled = self._journaled = self._added_bytes = 0
         self.error = SpoolWriteError(
             f"spool {self._path!r} could not be written after {len(COMMIT_RETRY_DELAYS) + 1} attempts "
             f"({type(exc).__name__}: {exc}); new items are refused"
