@@ -518,7 +518,7 @@ def run(events: int, per_event: int, peer_events: int = 200_000, only: list[str]
         spread = f"{min(each) / rate - 1:+.0%} / {max(each) / rate - 1:+.0%}" if len(got) > 1 else "-"
         versus = f"{rate / reference:.3g}x" if reference else "-"
         ceiling = rates.get(_ceiling(name)) if row.kind == "batched" and not row.peer else None
-        if ceiling is None and row.peer:
+        if ceiling is None and row.peer and row.kind == "batched":
             ceiling = rates.get("raw-httpx-encode-tls")
         to_ceiling = f"{rate / ceiling:.3g}x" if ceiling else "-"
         cpu_us = _median([r["cpu"] / r["events"] * 1e6 for r in got])
