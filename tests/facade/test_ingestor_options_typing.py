@@ -4,12 +4,11 @@ exactly the options the ingestors take, async and sync."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from aiocustomerio._binding import ingestor_option_names
 from aiocustomerio._ingest_options import IngestorOptions, SyncIngestorOptions
+from tests.support.typecheck import marked_lines, mypy_strict
 
 SNIPPET = """
 from aiocustomerio import CustomerIO, SyncCustomerIO
@@ -32,14 +31,7 @@ def test_the_typed_options_are_the_ingestors_options() -> None:
 
 
 def test_a_misspelt_or_mistyped_ingestor_option_is_a_type_error(tmp_path: Path) -> None:
-    source = tmp_path / "usage.py"
-    source.write_text(SNIPPET)
-    # A subprocess: mypy in this process would leave megabytes of state behind for later tests' memory bounds.
-    cmd = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache"), str(source)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
-    errors = [line for line in out.splitlines() if ": error:" in line]
-    lines = {int(line.split(":")[1]) for line in errors}
-    expected = {i + 1 for i, text in enumerate(SNIPPET.splitlines()) if "# E" in text}
-    assert lines == expected, out
+    out, flagged = mypy_strict(SNIPPET, tmp_path)
+    assert flagged == marked_lines(SNIPPET), out
     assert 'Unexpected keyword argument "max_wiat"' in out
     assert 'Unexpected keyword argument "put_timeout"' in out

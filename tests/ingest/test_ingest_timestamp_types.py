@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.support.typecheck import marked_lines, mypy_strict
 
 SNIPPET = """
 import datetime as dt
@@ -33,14 +33,8 @@ def use_sync(cio: SyncCustomerIO) -> None:
 
 
 def test_ingestor_timestamps_are_typed_as_the_facades(tmp_path: Path) -> None:
-    source = tmp_path / "usage.py"
-    source.write_text(SNIPPET)
-    cmd = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache"), str(source)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
-    errors = [line for line in out.splitlines() if ": error:" in line]
-    lines = SNIPPET.splitlines()
-    flagged = sorted(lines[int(line.split(":")[1]) - 1].rsplit("# ", 1)[-1][:2] for line in errors)
-    assert flagged == ["E1", "E2"], out
+    out, flagged = mypy_strict(SNIPPET, tmp_path)
+    assert flagged == marked_lines(SNIPPET) and len(flagged) == 2, out
 
 
 async def test_a_date_goes_on_the_wire_as_the_facade_sends_it() -> None:
