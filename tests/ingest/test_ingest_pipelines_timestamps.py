@@ -76,9 +76,10 @@ async def test_timestamps_of_the_rule_are_sent_as_the_facade_sends_them() -> Non
         for timestamp in good:
             await ing.put({**TRACK, "timestamp": timestamp})
         await ing.put(TRACK)  # none: sent without one, as before
+    # A date: midnight UTC, a date-time as the spec asks; a date-only string the caller gave: as given.
     assert [item.get("timestamp") for item in sent] == [
         "2026-01-02T03:04:05Z", "2026-01-02T03:04:05.123+01:00", "2026-01-02", "2026-01-02T03:04:05+00:00",
-        "2026-01-02T03:04:05+00:00", "2026-01-02", None,
+        "2026-01-02T03:04:05+00:00", "2026-01-02T00:00:00+00:00", None,
     ]  # fmt: skip
 
 

@@ -56,7 +56,13 @@ async def test_a_date_goes_on_the_wire_as_the_facade_sends_it() -> None:
             await track.event("u", "e", timestamp=dt.date(2024, 1, 2))
         async with PipelinesIngestor(http) as pipelines:
             await pipelines.track("u", "e", timestamp=dt.date(2024, 1, 2))
-    [event], [message] = (body["batch"] for body in bodies)  # type: ignore[misc]
+        async with PipelinesIngestor(http) as pipelines:  # a raw message, and the caller's dict left as it was
+            raw = {"type": "track", "userId": "u", "event": "e", "timestamp": dt.date(2024, 1, 2)}
+            await pipelines.put(raw)
+            await pipelines.put({"type": "track", "userId": "u", "event": "e", "timestamp": dt.datetime(2024, 1, 2)})
+    assert raw["timestamp"] == dt.date(2024, 1, 2)
+    [event], [message], [from_raw, naive] = (body["batch"] for body in bodies)  # type: ignore[misc]
+    assert from_raw["timestamp"] == naive["timestamp"] == "2024-01-02T00:00:00+00:00"
     assert event["timestamp"] == 1704153600  # 2024-01-02T00:00:00Z, as unix_seconds (the façade's rule) reads a date
     # The spec's `format: date-time` (a date alone is not one): midnight UTC, the same instant as Track's.
     assert message["timestamp"] == "2024-01-02T00:00:00+00:00"

@@ -20,6 +20,7 @@ from aiocustomerio._builders import (
     pipelines_message,
     unix_seconds,
 )
+from aiocustomerio._encode import iso_timestamp
 from aiocustomerio._ids import new_ulid, stamp_track_event, stamp_track_events
 from aiocustomerio._payload import (
     EVENT_NAME_CHARS,
@@ -199,6 +200,11 @@ class PipelinesIngestor(Engine):
         check_pipelines_message(item, "item")  # refused here, not by a 400 for the whole batch
         if "messageId" not in item:
             item = {**item, "messageId": new_ulid()}
+        timestamp = item.get("timestamp")
+        if timestamp is not None and type(timestamp) is not str:
+            # A datetime or a date (the check let only those through) written as the façade writes it: the encoder
+            # would write a date alone ("2024-01-02"), which is not the spec's date-time.
+            item = {**item, "timestamp": iso_timestamp(timestamp)}
         who = item.get("userId")
         return self._check_size(encode_pipelines(item)), person_hash(
             who if who is not None else item.get("anonymousId")
