@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable
 from itertools import islice
@@ -66,7 +65,6 @@ from ._types import (
 )
 from ._writer import Writer
 
-log = logging.getLogger("aiocustomerio.ingest")
 _running_loop = asyncio._get_running_loop  # C; None outside a loop, where get_running_loop() would raise
 _E = TypeVar("_E", bound="Engine")
 HttpSource = httpx.AsyncClient | Callable[[], Awaitable[httpx.AsyncClient]]
