@@ -3,8 +3,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
+from typing import Any
 
+import httpx
+
+from aiocustomerio import CustomerIO
+from aiocustomerio.ingest import Ingestor, PipelinesIngestor
 from tests.support.typecheck import marked_lines, mypy_strict
 
 SNIPPET = """
@@ -37,21 +44,19 @@ def test_ingestor_timestamps_are_typed_as_the_facades(tmp_path: Path) -> None:
     assert flagged == marked_lines(SNIPPET) and len(flagged) == 2, out
 
 
-async def test_a_date_goes_on_the_wire_as_the_facade_sends_it() -> None:
-    import datetime as dt
-    import json
-
-    import httpx
-
-    from aiocustomerio.ingest import Ingestor, PipelinesIngestor
-
-    bodies: list[dict[str, object]] = []
+def recording(bodies: list[dict[str, Any]]) -> httpx.MockTransport:
+    """A wire that keeps every request's JSON body and answers 200 {}."""
 
     def answer(request: httpx.Request) -> httpx.Response:
         bodies.append(json.loads(request.content))
-        return httpx.Response(200)
+        return httpx.Response(200, json={})
 
-    async with httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://127.0.0.1") as http:
+    return httpx.MockTransport(answer)
+
+
+async def test_a_date_goes_on_the_wire_as_the_facade_sends_it() -> None:
+    bodies: list[dict[str, Any]] = []
+    async with httpx.AsyncClient(transport=recording(bodies), base_url="http://127.0.0.1") as http:
         async with Ingestor(http) as track:
             await track.event("u", "e", timestamp=dt.date(2024, 1, 2))
         async with PipelinesIngestor(http) as pipelines:
@@ -61,7 +66,7 @@ async def test_a_date_goes_on_the_wire_as_the_facade_sends_it() -> None:
             await pipelines.put(raw)
             await pipelines.put({"type": "track", "userId": "u", "event": "e", "timestamp": dt.datetime(2024, 1, 2)})
     assert raw["timestamp"] == dt.date(2024, 1, 2)
-    [event], [message], [from_raw, naive] = (body["batch"] for body in bodies)  # type: ignore[misc]
+    [event], [message], [from_raw, naive] = (body["batch"] for body in bodies)
     assert from_raw["timestamp"] == naive["timestamp"] == "2024-01-02T00:00:00+00:00"
     assert event["timestamp"] == 1704153600  # 2024-01-02T00:00:00Z, as unix_seconds (the façade's rule) reads a date
     # The spec's `format: date-time` (a date alone is not one): midnight UTC, the same instant as Track's.
@@ -69,19 +74,7 @@ async def test_a_date_goes_on_the_wire_as_the_facade_sends_it() -> None:
 
 
 async def test_the_facade_sends_a_date_as_a_date_time_to_pipelines() -> None:
-    import datetime as dt
-    import json
-
-    import httpx
-
-    from aiocustomerio import CustomerIO
-
-    sent: list[dict[str, object]] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        sent.append(json.loads(request.content))
-        return httpx.Response(200, json={})
-
-    async with CustomerIO(cdp_api_key="k", transport=httpx.MockTransport(answer), env={}) as cio:
+    sent: list[dict[str, Any]] = []
+    async with CustomerIO(cdp_api_key="k", transport=recording(sent), env={}) as cio:
         await cio.pipelines.track("u", "e", timestamp=dt.date(2024, 1, 2))
     assert sent[0]["timestamp"] == "2024-01-02T00:00:00+00:00"
